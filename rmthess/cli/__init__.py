@@ -1,0 +1,66 @@
+"""The ``rmthess`` command line.
+
+Each subcommand lives in its own module of this package, which defines ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Heavy imports happen inside ``run`` so that
+``rmthess --help`` stays fast. Errors of the user's making (``ValueError``) are printed as one line
+and give exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+__all__ = ["main", "build_parser"]
+
+#: subcommand name -> module implementing it
+COMMANDS = {
+    "gmp": "rmthess.cli.gmp",
+    "limits": "rmthess.cli.limits",
+    "simulate": "rmthess.cli.simulate",
+    "sweep": "rmthess.cli.sweep",
+    "verify": "rmthess.cli.verify",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rmthess import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="rmthess",
+        description="Random-matrix-theory numerics for the Hessians of neural networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"rmthess {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, modname in COMMANDS.items():
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:
+                raise
+            continue
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_module=mod)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_module", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args) or 0)
+    except ValueError as exc:
+        print(f"rmthess {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rmthess {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Shared fixtures: mpmath precision is reset around every test, hypothesis is bounded."""
+
+import os
+
+import mpmath
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("RMTHESS_HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _reset_mpmath_precision():
+    """No test may leak a global mpmath precision change into another."""
+    dps = mpmath.mp.dps
+    yield
+    mpmath.mp.dps = dps
