@@ -1,0 +1,81 @@
+"""Case 2: linear model ``z = V x`` with the cross-entropy loss (theory/cases.md, (CASE-2))."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+
+from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+from rmthess.integrals import softmax_moments, softmax_moments_mp
+
+__all__ = ["LinearCE", "linear_ce_r0"]
+
+
+def linear_ce_r0(gamma, sigma_v=1.0) -> float:
+    r"""``lim_C C² g_ij/g_ii = (1 + γ e^{2σ²})/(1 + γ e^{σ²})`` (theory/cases.md, (CASE-5))."""
+    e = math.exp(sigma_v * sigma_v)
+    return (1.0 + gamma * e * e) / (1.0 + gamma * e)
+
+
+@register
+class LinearCE(Case):
+    r"""Linear model, CE loss: weights ``a = p_1(1 − p_1)`` (diagonal) and ``b = −p_1 p_2``.
+
+    Notes
+    -----
+    (CASE-2): ``g_ii = (E a)² + γ E a²``, ``g_ij = (E b)² + γ E b²`` with the Gaussian-softmax moments of
+    (SM-1), ``p = softmax(z)``, ``z ~ N(0, σ_v² I_C)``. At C = 2, ``b = −a`` and the ratio is exactly 1.
+    As C → ∞, ``C² g_ij/g_ii → r0 = (1 + γe^{2σ²})/(1 + γe^{σ²})`` (CASE-5), with the corrections of
+    :func:`rmthess.symbolic.large_c.linear_ce_ratio_series`.
+
+    References
+    ----------
+    Dong et al., arXiv:2505.02809, theorem 1.
+
+    Examples
+    --------
+    >>> from rmthess.cases import get_case
+    >>> get_case("linear-ce").limits(1.0, 2).blocks["v"].ratio
+    1.0
+    """
+
+    name = "linear-ce"
+    block_types = ("v",)
+
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        mom = softmax_moments(classes, sigma_v)
+        if classes == 2:  # p_2 = 1 - p_1, so H_12 = -H_11 exactly
+            g = mom.g_diag(gamma)
+            blk = BlockLimit(g, g, 1.0)
+        else:
+            gd, go = mom.g_diag(gamma), mom.g_offdiag(gamma)
+            blk = BlockLimit(gd, go, go / gd)
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {"v": blk})
+
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        mom = softmax_moments_mp(classes, sigma_v, dps=dps + 5)
+        with mpmath.workdps(dps + 5):
+            g_ = mpmath.mpf(gamma)
+            gd = mom.g_diag(g_)
+            go = gd if classes == 2 else mom.g_offdiag(g_)
+            r = go / gd
+        with mpmath.workdps(dps):
+            blk = BlockLimit(+gd, +go, +r)
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {"v": blk})
+
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
+        """GMP law with the Gaussian-softmax weight law of ``a`` or ``b`` (SML-1)."""
+        from rmthess.gmp import GeneralizedMarchenkoPastur
+        from rmthess.laws.softmax import GaussianSoftmaxLaw
+
+        self._check_block(block)
+        self._check_which(which)
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        return GeneralizedMarchenkoPastur(GaussianSoftmaxLaw(classes, sigma_v, which), gamma)
+
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        return {"v": linear_ce_r0(gamma, sigma_v) / classes ** 2}

@@ -1,0 +1,55 @@
+"""Case 1: linear model ``z = V x`` with the mean-squared-error loss (theory/cases.md, (CASE-3))."""
+
+from __future__ import annotations
+
+import mpmath
+
+from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+
+__all__ = ["LinearMSE"]
+
+
+@register
+class LinearMSE(Case):
+    r"""Linear model, MSE loss: ``H_{v_i v_i} = (1/N) X Xᵀ``, ``H_{v_i v_j} ≡ 0``.
+
+    Notes
+    -----
+    (CASE-3): ``g_ii = 1 + γ`` (the second moment of the Marchenko–Pastur law), ``g_ij = 0``, ratio 0;
+    independent of C and σ_v (labels never enter; ``H`` is its Gauss–Newton part).
+
+    Examples
+    --------
+    >>> from rmthess.cases import get_case
+    >>> get_case("linear-mse").limits(0.5, 10).blocks["v"].g_ii
+    1.5
+    """
+
+    name = "linear-mse"
+    block_types = ("v",)
+
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        return CaseLimits(self.name, gamma, classes, m, sigma_v,
+                          {"v": BlockLimit(1.0 + gamma, 0.0, 0.0)})
+
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        with mpmath.workdps(dps):
+            g = 1 + mpmath.mpf(gamma)
+            z = mpmath.mpf(0)
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {"v": BlockLimit(g, z, z)})
+
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
+        """Marchenko–Pastur law (weights ≡ 1) for ``"diag"``, the point mass at 0 for ``"offdiag"``."""
+        from rmthess.gmp import GeneralizedMarchenkoPastur
+        from rmthess.laws import PointMass
+
+        self._check_block(block)
+        self._check_which(which)
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        return GeneralizedMarchenkoPastur(PointMass(1.0 if which == "diag" else 0.0), gamma)
+
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+        self._check(gamma, classes, m, sigma_v)
+        return {"v": 0.0}

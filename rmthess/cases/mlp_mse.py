@@ -1,0 +1,119 @@
+"""Case 3: one-hidden-layer ReLU network with the MSE loss, exact (theory/cases.md, (CASE-6)–(CASE-8))."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+
+from rmthess._validate import check_finite_array
+from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+
+__all__ = ["MlpMSE"]
+
+
+def _hidden(gamma, classes, m, sigma_v, mp=None):
+    """Averaged over V (CASE-7): ``E κ_ii² = σ⁴C(C+2)/m²``, ``E κ_ij² = σ⁴C/m²``."""
+    one = mp.mpf(1) if mp else 1.0
+    s4 = (one * sigma_v) ** 4
+    g_ii = s4 * classes * (classes + 2) / m ** 2 * (one / 4 + one * gamma / 2)
+    g_ij = s4 * classes / m ** 2 * (one / 16 + one * gamma / 4)
+    ratio = (1 + 4 * one * gamma) / (4 * (1 + 2 * one * gamma) * (classes + 2))
+    return g_ii, g_ij, ratio
+
+
+def _output(m, mp=None):
+    """(CASE-8): ``‖E s sᵀ‖²_F = m/4 + m(m − 1)/(4π²)``; off-diagonal output blocks are 0."""
+    pi = mp.pi if mp else math.pi
+    one = mp.mpf(1) if mp else 1.0
+    return one * m / 4 + one * m * (m - 1) / (4 * pi ** 2)
+
+
+@register
+class MlpMSE(Case):
+    r"""One-hidden-layer ReLU network ``f = V relu(W x)`` with the MSE loss.
+
+    Notes
+    -----
+    (CASE-6): at fixed V, ``(1/d)‖H_{w_i w_j}‖²_F → κ_ij²(1/16 + γ/4)`` (i ≠ j) and
+    ``κ_ii²(1/4 + γ/2)``, ``κ = VᵀV``. (CASE-7): averaged over ``V_ci ~ N(0, σ_v²/m)`` the ratio is
+    ``(1 + 4γ)/(4(1 + 2γ)(C + 2))``, independent of m and σ_v. (CASE-8): output blocks
+    ``‖H_{v_c v_c}‖²_F → m/4 + m(m − 1)/(4π²)`` and ``H_{v_c v_c'} ≡ 0``. The hidden ``g`` are
+    ``E_V`` of the fixed-V limits; the output ``g`` are limits of ``‖H‖²_F`` (m×m blocks).
+
+    References
+    ----------
+    Dong et al., arXiv:2505.02809, theorem 2.
+
+    Examples
+    --------
+    >>> from rmthess.cases import get_case
+    >>> lim = get_case("mlp-mse").limits(1.0, 8, m=4)
+    >>> round(lim.blocks["hidden"].ratio * 4 * 3 * 10 / 5, 12)     # (1+4γ)/(4(1+2γ)(C+2)) at γ=1, C=8
+    1.0
+    """
+
+    name = "mlp-mse"
+    block_types = ("hidden", "output")
+    uses_width = True
+
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        gh = _hidden(gamma, classes, m, sigma_v)
+        return CaseLimits(self.name, gamma, classes, m, sigma_v,
+                          {"hidden": BlockLimit(*gh), "output": BlockLimit(_output(m), 0.0, 0.0)})
+
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        with mpmath.workdps(dps):
+            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath)
+            go = _output(m, mpmath)
+            z = mpmath.mpf(0)
+        return CaseLimits(self.name, gamma, classes, m, sigma_v,
+                          {"hidden": BlockLimit(*gh), "output": BlockLimit(go, z, z)})
+
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
+                  indices=(0, 1), **kwargs):
+        r"""GMP law of ``H_{w_i w_i}`` (``"diag"``) or ``H_{w_i w_j}`` (``"offdiag"``) at a fixed V.
+
+        ``V`` is the C×m output matrix, ``indices = (i, j)`` the hidden units. Weights (CASE-6):
+        ``κ_ii·Bernoulli(1/2)`` and ``κ_ij·Bernoulli(1/4)`` (two independent half-spaces).
+        """
+        from rmthess.gmp import GeneralizedMarchenkoPastur
+        from rmthess.laws import DiscreteLaw
+
+        self._check_block(block)
+        self._check_which(which)
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        if block != "hidden":
+            raise ValueError("output blocks are m×m and have no d-dimensional spectral law; "
+                             "use block='hidden'")
+        kappa = _kappa(V, classes, m)
+        i, j = _indices(indices, m)
+        if which == "diag":
+            return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5]), gamma)
+        return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25]), gamma)
+
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        return {"hidden": (1 + 4 * gamma) / (4 * (1 + 2 * gamma) * classes), "output": 0.0}
+
+
+def _kappa(V, classes, m):
+    if V is None:
+        raise ValueError("the block law of an mlp case is taken at a fixed output matrix: pass V "
+                         f"(shape ({classes}, {m}))")
+    V = check_finite_array("V", V, ndim=2)
+    if V.shape != (classes, m):
+        raise ValueError(f"V must have shape (classes, m) = ({classes}, {m}), got {V.shape}")
+    return V.T @ V
+
+
+def _indices(indices, m):
+    try:
+        i, j = (int(t) for t in indices)
+    except (TypeError, ValueError):
+        raise ValueError(f"indices must be a pair of hidden units, got {indices!r}") from None
+    if not (0 <= i < m and 0 <= j < m) or i == j:
+        raise ValueError(f"indices must be two distinct integers in [0, {m}), got {indices!r}")
+    return i, j

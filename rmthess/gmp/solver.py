@@ -1,0 +1,83 @@
+r"""Stieltjes transform on the upper half plane and on the real axis, always on the Herglotz branch.
+
+Every returned value is a verified root: Newton converged, the residual of (GMP-3) is at rounding
+level and :math:`\mathrm{Im}\,t<0` (:math:`\mathrm{Im}\,s>0`). For :math:`\mathrm{Im}\,z>0` the
+root with :math:`\mathrm{Im}\,s>0` is unique (GMP-1), so a verified root is the Stieltjes
+transform. On the real axis inside a bulk exactly one conjugate pair of roots is non-real (GMP-8),
+so the verified root is the boundary value; outside the bulks the density is exactly 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rmthess.gmp._kernels import bulk_continuation, newton_homotopy
+from rmthess.gmp.edges import Bulk
+from rmthess.gmp.equation import AtomicEquation
+
+__all__ = ["solve_t_complex", "solve_t_bulk", "herglotz_root_poly"]
+
+
+def solve_t_complex(eq: AtomicEquation, z: np.ndarray) -> np.ndarray:
+    r"""Return :math:`t(z) = 1/s(z)` for complex ``z`` (``Im z > 0``, any shape) (GMP-9)."""
+    z = np.asarray(z, dtype=np.complex128)
+    flat = np.ascontiguousarray(z.ravel())
+    t0 = -flat + eq.mean
+    ts, ok = newton_homotopy(flat, t0, eq.tau, eq.w, eq.mean, 4.0 * eq.scale + 1.0)
+    if not np.all(ok):
+        bad = np.flatnonzero(~ok)
+        for i in bad:
+            ts[i] = 1.0 / herglotz_root_poly(eq, flat[i])
+    return ts.reshape(z.shape)
+
+
+def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
+    r"""Return :math:`t(x+i0)` for real ``x`` strictly inside ``bulk`` (GMP-8)."""
+    x = np.asarray(x, dtype=float).ravel()
+    order = np.argsort(x, kind="stable")
+    xs = np.ascontiguousarray(x[order])
+    ts, ok = bulk_continuation(xs, bulk.t_left, bulk.left, bulk.d2_left, bulk.t_right,
+                               bulk.right, bulk.d2_right, eq.tau, eq.w, eq.mean)
+    if not np.all(ok):
+        for i in np.flatnonzero(~ok):
+            ts[i] = _bulk_fallback(eq, bulk, xs[i])
+    out = np.empty_like(ts)
+    out[order] = ts
+    return out
+
+
+#: |Im t| below this times |t| is rounding noise of a real root (as in the kernels)
+_IM_RTOL = 1e-12
+#: within this relative distance of an edge the square-root expansion is used when Newton stalls
+EDGE_EXPANSION_RTOL = 1e-12
+
+
+def _bulk_fallback(eq: AtomicEquation, bulk: Bulk, x: float) -> complex:
+    """Edge expansion right at an edge; otherwise the companion-matrix root, verified."""
+    width = bulk.right - bulk.left
+    for xe, te, d2 in ((bulk.left, bulk.t_left, bulk.d2_left),
+                       (bulk.right, bulk.t_right, bulk.d2_right)):
+        if abs(x - xe) <= EDGE_EXPANSION_RTOL * max(width, abs(xe)) and d2 != 0:
+            return complex(te, -np.sqrt(abs(2.0 * (x - xe) / d2)))
+    return 1.0 / herglotz_root_poly(eq, complex(x, 0.0))
+
+
+def herglotz_root_poly(eq: AtomicEquation, z: complex) -> complex:
+    """Root of the polynomial (GMP-3) with the largest Im s, Newton-polished and verified."""
+    roots = np.roots(eq.polynomial(z))
+    if roots.size == 0:
+        return -1.0 / z
+    s = roots[np.argmax(roots.imag)]
+    t = 1.0 / s
+    for _ in range(4):
+        d = t - eq.tau
+        f = -t + eq.mean - z - np.sum(eq.w / d)
+        df = -1.0 + np.sum(eq.w / d**2)
+        t = t - f / df
+    size = abs(t) + abs(eq.mean) + abs(z) + np.sum(np.abs(eq.w / (t - eq.tau)))
+    resid = abs(-t + eq.mean - z - np.sum(eq.w / (t - eq.tau)))
+    df = -1.0 + np.sum(eq.w / (t - eq.tau) ** 2)
+    herglotz = t.imag < -_IM_RTOL * abs(t) or (t.imag < 0 and z.imag > 0 and df.real < 0)
+    if not herglotz or resid > 1e-9 * size:
+        raise RuntimeError(f"no verified Herglotz root at z = {z!r}")
+    return 1.0 / t

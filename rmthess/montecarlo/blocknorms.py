@@ -1,0 +1,224 @@
+r"""Frobenius norms of all Hessian blocks of a realization, from the N×N Gram matrix.
+
+Every block has the form ``B_ij = (1/N) Σ_n λ_n^{ij} f_n f_nᵀ`` with features ``f_n`` (the data
+``x_n`` for the d×d blocks, the hidden activations ``s_n`` for the m×m output blocks). With
+``G = F Fᵀ`` (``F`` has rows ``f_n``) and ``K = G∘G``,
+
+.. math:: ‖B_ij‖_F^2 = \frac{1}{N^2} \sum_{n,n'} K_{nn'} λ^{ij}_n λ^{ij}_{n'}        (MC-3)
+
+so no d×d block is ever formed. The per-sample weight matrices ``Λ_n = (λ_n^{ij})_{ij}`` come in two
+shapes:
+
+* :class:`StructuredWeights`: ``Λ_n = diag(α_n) − β_n β_nᵀ`` (linear models and output blocks; CE
+  ``α = β = p``, MSE ``α = 1, β = 0``). The sums over all diagonal and all off-diagonal blocks are
+
+  .. math:: S_{diag} = Σ K∘(A Aᵀ),\quad S_{off} = Σ K∘\big((ββᵀ)^{∘2} − (β^{∘2})(β^{∘2})ᵀ\big),\quad A = α − β^{∘2}   (MC-4)
+
+  three N×N products with inner dimension C, against the Gram product's inner dimension d;
+* :class:`DenseWeights`: ``Λ_n`` given as an array (hidden blocks of the MLP, ``B = m`` small):
+  ``S_all = Σ K∘(L Lᵀ)`` with ``L`` the ``N×B²`` flattening, ``S_off = S_all − S_diag``.
+
+The N×N matrices are processed in row chunks over the upper block triangle (``G_IJ = F_I F_Jᵀ`` for
+``J ≥ I``), so the work is one symmetric Gram product plus the small products and the memory is
+``O(chunk·N + dN)``. The full table of all ``B²`` block norms costs one dense product
+``K @ [β_i∘β_j]_{ij}`` (``N² B²`` flops), done row by row (:func:`block_norm_table`).
+
+References
+----------
+Dong, Zhang, Yao, Sun, *Towards Quantifying the Hessian Structure of Neural Networks*,
+arXiv:2505.02809 (2025).
+
+Examples
+--------
+>>> import numpy as np
+>>> from rmthess.montecarlo.blocknorms import StructuredWeights, block_norm_means
+>>> rng = np.random.default_rng(0)
+>>> F = rng.standard_normal((50, 8))
+>>> p = rng.dirichlet(np.ones(3), size=50)
+>>> w = StructuredWeights(p, p)
+>>> diag, off = block_norm_means(F, w)
+>>> B01 = (F.T * (-p[:, 0] * p[:, 1])) @ F / 50
+>>> bool(np.isclose(off, np.mean([np.sum(((F.T * (-p[:, i] * p[:, j])) @ F / 50) ** 2)
+...      for i in range(3) for j in range(3) if i != j])))
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmthess.montecarlo import _kernels
+
+__all__ = ["StructuredWeights", "DenseWeights", "block_norm_means", "block_norm_table",
+           "block_matrix"]
+
+#: rows per chunk of the Gram matrix (a chunk pair holds a few chunk×N arrays)
+DEFAULT_CHUNK = 2048
+
+
+@dataclass(frozen=True)
+class StructuredWeights:
+    r"""Per-sample block weights ``Λ_n = diag(α_n) − β_n β_nᵀ`` (``N×B`` arrays ``alpha``, ``beta``).
+
+    ``beta=None`` means ``β = 0`` (every off-diagonal block vanishes).
+    """
+
+    alpha: np.ndarray
+    beta: np.ndarray | None = None
+
+    @property
+    def n_blocks(self) -> int:
+        return int(np.shape(self.alpha)[1])
+
+    @property
+    def n_samples(self) -> int:
+        return int(np.shape(self.alpha)[0])
+
+    def diag_weights(self) -> np.ndarray:
+        """``N×B`` array of the weights of the diagonal blocks, ``α − β²``."""
+        a = np.asarray(self.alpha, float)
+        return a if self.beta is None else a - self.beta * self.beta
+
+    def block(self, i: int, j: int) -> np.ndarray:
+        """Weights ``λ^{ij}`` (length N) of block ``(i, j)``."""
+        if i == j:
+            return self.diag_weights()[:, i]
+        if self.beta is None:
+            return np.zeros(self.n_samples)
+        return -self.beta[:, i] * self.beta[:, j]
+
+
+@dataclass(frozen=True)
+class DenseWeights:
+    r"""Per-sample block weights given as an ``N×B×B`` array ``lam`` (symmetric in the last two axes)."""
+
+    lam: np.ndarray
+
+    @property
+    def n_blocks(self) -> int:
+        return int(np.shape(self.lam)[1])
+
+    @property
+    def n_samples(self) -> int:
+        return int(np.shape(self.lam)[0])
+
+    def diag_weights(self) -> np.ndarray:
+        return np.ascontiguousarray(np.diagonal(self.lam, axis1=1, axis2=2))
+
+    def block(self, i: int, j: int) -> np.ndarray:
+        return np.asarray(self.lam[:, i, j])
+
+
+def _chunks(n: int, chunk: int):
+    return [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+
+
+def _block_sums(features, weights, chunk: int, kernel=True) -> tuple[float, float]:
+    F = np.ascontiguousarray(features, dtype=float)
+    n = F.shape[0]
+    if weights.n_samples != n:
+        raise ValueError(f"weights have {weights.n_samples} samples, features {n}")
+    A = np.ascontiguousarray(weights.diag_weights(), dtype=float)
+    struct = isinstance(weights, StructuredWeights)
+    if struct:
+        beta = None if weights.beta is None else np.ascontiguousarray(weights.beta, dtype=float)
+        beta2 = None if beta is None else beta * beta
+    else:
+        L = np.ascontiguousarray(weights.lam, dtype=float).reshape(n, -1)
+    sq_sum = _kernels.sq_weighted_sum if kernel else _kernels.sq_weighted_sum_numpy
+    sq_struct = _kernels.sq_weighted_struct if kernel else _kernels.sq_weighted_struct_numpy
+    s_diag = 0.0
+    s_off = 0.0
+    parts = _chunks(n, chunk)
+    for ii, (a, b) in enumerate(parts):
+        for (c, e) in parts[ii:]:
+            factor = 1.0 if c == a else 2.0
+            G = F[a:b] @ F[a:b].T if c == a else F[a:b] @ F[c:e].T
+            AA = A[a:b] @ A[c:e].T
+            if struct:
+                if beta is None:
+                    sd = sq_sum(G, AA)
+                    so = 0.0
+                else:
+                    BB = beta[a:b] @ beta[c:e].T
+                    QQ = beta2[a:b] @ beta2[c:e].T
+                    sd, so = sq_struct(G, AA, BB, QQ)
+            else:
+                sd = sq_sum(G, AA)
+                so = sq_sum(G, L[a:b] @ L[c:e].T) - sd
+            s_diag += factor * sd
+            s_off += factor * so
+    return s_diag, s_off
+
+
+def block_norm_means(features, weights, *, chunk: int = DEFAULT_CHUNK,
+                     kernel: bool = True) -> tuple[float, float]:
+    r"""Mean squared Frobenius norm over all diagonal blocks and over all off-diagonal blocks.
+
+    Parameters
+    ----------
+    features : array_like, shape (N, p)
+        Rows ``f_n`` (data ``x_n`` or activations ``s_n``).
+    weights : StructuredWeights or DenseWeights
+        Per-sample block weights for ``B`` blocks per side.
+    chunk : int
+        Rows per chunk of the Gram matrix (memory ``O(chunk·N)``).
+    kernel : bool
+        Use the numba reductions (``False``: their numpy twins).
+
+    Returns
+    -------
+    diag, offdiag : float
+        ``(1/B) Σ_i ‖B_ii‖²_F`` and ``(1/(B(B−1))) Σ_{i≠j} ‖B_ij‖²_F`` (``offdiag`` is 0
+        when ``B = 1``).
+
+    Notes
+    -----
+    (MC-3), (MC-4) of theory/montecarlo.md.
+    """
+    n = np.shape(features)[0]
+    B = weights.n_blocks
+    sd, so = _block_sums(features, weights, int(chunk), kernel)
+    diag = sd / (n * n * B)
+    off = so / (n * n * B * (B - 1)) if B > 1 else 0.0
+    return float(diag), float(off)
+
+
+def block_norm_table(features, weights, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+    r"""The ``B×B`` table of all squared block norms ``‖B_ij‖²_F`` (MC-3).
+
+    One dense product ``K [λ^{i1} … λ^{iB}]`` per row ``i`` of the table: ``N² B²`` flops in all and
+    ``O(N² + NB)`` memory.
+    """
+    F = np.ascontiguousarray(features, dtype=float)
+    n = F.shape[0]
+    K = F @ F.T
+    np.multiply(K, K, out=K)
+    B = weights.n_blocks
+    table = np.empty((B, B))
+    if isinstance(weights, StructuredWeights):
+        A = weights.diag_weights()
+        table_diag = np.einsum("ni,ni->i", A, K @ A)
+        if weights.beta is None:
+            table[:] = 0.0
+        else:
+            beta = np.asarray(weights.beta, float)
+            for i in range(B):
+                Li = beta[:, i:i + 1] * beta
+                table[i] = np.einsum("nj,nj->j", Li, K @ Li)
+        table[np.diag_indices(B)] = table_diag
+    else:
+        lam = np.asarray(weights.lam, float)
+        for i in range(B):
+            Li = lam[:, i, :]
+            table[i] = np.einsum("nj,nj->j", Li, K @ Li)
+    return table / (n * n)
+
+
+def block_matrix(features, weights, i: int, j: int) -> np.ndarray:
+    """Form block ``(i, j)``, ``(1/N) Σ_n λ_n^{ij} f_n f_nᵀ``, explicitly (for spectra and checks)."""
+    F = np.asarray(features, float)
+    lam = weights.block(i, j)
+    return (F.T * lam) @ F / F.shape[0]

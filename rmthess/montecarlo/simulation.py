@@ -1,0 +1,358 @@
+r"""``simulate``: Monte Carlo block-norm ratios of one model case, with predictions and limits.
+
+One replicate draws the network parameters and the data, lets the design choose the matrix-side and
+weight-side data (:mod:`rmthess.montecarlo.designs`), computes the weights of every block type
+(:mod:`rmthess.montecarlo.models`) and the mean squared Frobenius norm over all diagonal and all
+off-diagonal blocks from the Gram matrix (:mod:`rmthess.montecarlo.blocknorms`). Over replicates the
+ratio of means ``Σ_r O_r / Σ_r D_r`` and its delta-method standard error are reported
+(:mod:`rmthess.montecarlo.stats`), beside the finite-size prediction
+(:mod:`rmthess.montecarlo.finite_size`) and the d → ∞ limit of :mod:`rmthess.cases`.
+
+Replicate ``k`` uses the ``SeedSequence`` child with spawn key ``(…, k)`` of ``seed``, so a result
+depends on the seed and nothing else, and any split of the replicates over workers gives the same
+numbers.
+
+Examples
+--------
+>>> from rmthess.montecarlo import simulate
+>>> res = simulate("linear-ce", d=40, gamma=1.0, classes=3, reps=4, seed=1)
+>>> sorted(res.blocks)
+['v']
+>>> 0.2 < res.blocks["v"].ratio < 0.4          # C = 3: the limit is 0.2835…
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from rmthess._validate import DIM, GAMMA, REPS, seed_sequence
+from rmthess.montecarlo.blocknorms import block_norm_means
+from rmthess.montecarlo.designs import Design, get_design
+from rmthess.montecarlo.finite_size import predict_norms
+from rmthess.montecarlo.models import Model, get_model
+from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
+
+__all__ = ["BlockResult", "SimulationResult", "SimulationSpec", "simulate", "make_spec",
+           "run_replicates", "summarize", "replicate_seed", "case_limits"]
+
+#: spawn-key index of the prediction's own Monte Carlo (replicates use 0, 1, 2, …)
+_PREDICTION_KEY = 2**31 - 1
+#: spawn-key index of the limit's Monte Carlo (MLP-CE limits are estimates)
+_LIMIT_KEY = 2**31 - 2
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    r"""Simulated off/diag ratio of one block type, with prediction, limit and z-scores.
+
+    ``diag``/``offdiag`` are the mean squared Frobenius norms over all diagonal / off-diagonal blocks
+    (divided by d for d×d blocks), averaged over replicates. ``stderr`` is the delta-method standard
+    error of ``ratio`` (``nan`` with a single replicate). ``z_prediction`` compares with the
+    finite-size prediction (for MLP cases conditional on each replicate's V, MC-11); ``z_limit`` with
+    the d → ∞ limit (including the limit's own Monte Carlo error when it is an estimate).
+    """
+
+    block: str
+    ratio: float
+    stderr: float
+    prediction: float | None
+    prediction_stderr: float
+    limit: float | None
+    limit_stderr: float
+    z_prediction: float | None
+    z_limit: float | None
+    diag: float
+    diag_stderr: float
+    offdiag: float
+    offdiag_stderr: float
+    diag_prediction: float | None
+    offdiag_prediction: float | None
+    n_blocks: int
+
+    def to_dict(self) -> dict:
+        return {k: _plain(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "BlockResult":
+        """Inverse of :meth:`to_dict` (JSON ``null`` of a float field is ``nan``)."""
+        kw = {k: data.get(k) for k in cls.__dataclass_fields__}
+        for k in _FLOAT_FIELDS:
+            if kw[k] is None:
+                kw[k] = math.nan
+        return cls(**kw)
+
+
+_FLOAT_FIELDS = ("ratio", "stderr", "prediction_stderr", "limit_stderr", "diag", "diag_stderr",
+                 "offdiag", "offdiag_stderr")
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    """Validated parameters of a simulation (the identity of a sweep cell)."""
+
+    case: str
+    d: int
+    n_samples: int
+    gamma: float
+    classes: int
+    m: int | None
+    sigma_v: float
+    design: str
+    t: float | None
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Result of :func:`simulate`: the specification, the seed and one :class:`BlockResult` per block."""
+
+    case: str
+    d: int
+    n_samples: int
+    gamma: float
+    classes: int
+    m: int | None
+    sigma_v: float
+    reps: int
+    design: str
+    t: float | None
+    seed_entropy: int
+    seed_spawn_key: tuple
+    blocks: dict = field(default_factory=dict)
+    replicates: dict = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (``replicates`` as lists of ``[diag, offdiag]`` pairs)."""
+        out = {k: _plain(getattr(self, k)) for k in
+               ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v", "reps", "design", "t",
+                "seed_entropy")}
+        out["seed_spawn_key"] = list(self.seed_spawn_key)
+        out["blocks"] = {b: r.to_dict() for b, r in self.blocks.items()}
+        out["replicates"] = {b: np.asarray(v).tolist() for b, v in self.replicates.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SimulationResult":
+        """Inverse of :meth:`to_dict` (as stored by the sweeps)."""
+        kw = {k: data[k] for k in ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v",
+                                    "reps", "design", "t", "seed_entropy")}
+        kw["seed_spawn_key"] = tuple(data.get("seed_spawn_key", ()))
+        kw["blocks"] = {b: BlockResult.from_dict(v) for b, v in data["blocks"].items()}
+        kw["replicates"] = {b: np.asarray(v, float) for b, v in data.get("replicates", {}).items()}
+        return cls(**kw)
+
+    def __str__(self) -> str:
+        head = (f"{self.case}  d={self.d} N={self.n_samples} gamma={self.gamma:g} C={self.classes}"
+                + (f" m={self.m}" if self.m is not None else "")
+                + f"  design={self.design}" + (f"(t={self.t:g})" if self.t is not None else "")
+                + f"  reps={self.reps}")
+        lines = [head, f"{'block':8s} {'ratio':>12s} {'stderr':>10s} {'prediction':>12s} "
+                       f"{'z(pred)':>8s} {'limit':>12s} {'z(limit)':>8s}"]
+        for b, r in self.blocks.items():
+            lines.append(f"{b:8s} {r.ratio:12.6g} {r.stderr:10.3g} {_fmt(r.prediction):>12s} "
+                         f"{_fmt(r.z_prediction, '8.2f'):>8s} {_fmt(r.limit):>12s} "
+                         f"{_fmt(r.z_limit, '8.2f'):>8s}")
+        return "\n".join(lines)
+
+
+def _fmt(x, spec="12.6g"):
+    return "n/a" if x is None else format(x, spec)
+
+
+def _plain(v):
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else v
+    if isinstance(v, tuple):
+        return list(v)
+    return v
+
+
+def replicate_seed(seed, k: int) -> np.random.SeedSequence:
+    """The seed of replicate ``k``: spawn key ``(…, k)`` under ``seed`` (independent of any split)."""
+    root = seed_sequence(seed)
+    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (int(k),),
+                                  pool_size=root.pool_size)
+
+
+def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=1.0,
+              t=None) -> tuple[SimulationSpec, Model, Design]:
+    """Validate the parameters; return the spec, the model strategy and the design strategy."""
+    model = get_model(case)
+    d = DIM.validate(d)
+    gamma = GAMMA.validate(gamma)
+    classes, m, sigma_v = model.check(classes, m, sigma_v)
+    des = get_design(design, t=t)
+    r = model.rank(classes, m)
+    if d <= r:
+        raise ValueError(f"d = {d} must exceed the rank {r} of the first layer "
+                         f"({'C' if not model.hidden else 'm'})")
+    n = max(1, int(round(d / gamma)))
+    spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
+                          des.t if des.name == "lindeberg" else None)
+    return spec, model, des
+
+
+def _one_replicate(spec: SimulationSpec, model: Model, design: Design, seed) -> tuple[dict, object]:
+    rng = np.random.default_rng(seed)
+    params = model.draw(rng, spec.d, spec.classes, spec.m, spec.sigma_v)
+    X = rng.standard_normal((spec.n_samples, spec.d))
+    Xm, Xw = design.matrices(X, params.first, rng)
+    Uw = Xw @ params.first.T
+    Um = Uw if Xm is Xw else Xm @ params.first.T
+    weights = model.weights(params, Uw)
+    out = {}
+    for block in model.block_types:
+        F = model.features(block, Xm, Um)
+        dg, od = block_norm_means(F, weights[block])
+        scale = spec.d if model.square(block) else 1.0
+        out[block] = (dg / scale, od / scale)
+    return out, params
+
+
+def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True) -> dict:
+    """Run replicates ``indices``; return per block an array of rows ``[diag, offdiag, pd, po]``.
+
+    ``pd, po`` are the per-replicate conditional predictions (MLP cases; ``nan`` otherwise or when
+    ``predictions`` is false).
+    """
+    spec_, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
+                                     m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t)
+    rows = {b: [] for b in model.block_types}
+    pseed = replicate_seed(seed, _PREDICTION_KEY)
+    t = design.t
+    for k in indices:
+        vals, params = _one_replicate(spec, model, design, replicate_seed(seed, k))
+        for b, (dg, od) in vals.items():
+            pd = po = math.nan
+            if predictions and model.conditional():
+                p = predict_norms(model, b, d=spec.d, n_samples=spec.n_samples,
+                                  classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v, t=t,
+                                  params=params, seed=pseed)
+                pd, po = p.diag, p.offdiag
+            rows[b].append((dg, od, pd, po))
+    return {b: np.asarray(v, float).reshape(-1, 4) for b, v in rows.items()}
+
+
+def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 1.0, seed=None):
+    """Per block ``(ratio, stderr)`` of the d → ∞ limit from :mod:`rmthess.cases` (None if absent)."""
+    try:
+        from rmthess.cases import get_case
+    except ImportError:
+        return None
+    c = get_case(case)
+    kwargs = {"m": m, "sigma_v": sigma_v}
+    if m is not None:
+        kwargs["rng"] = np.random.default_rng(replicate_seed(seed, _LIMIT_KEY))
+    lim = c.limits(gamma, classes, **kwargs)
+    out = {}
+    for b, bl in lim.blocks.items():
+        se = bl.stderr_ratio if bl.stderr_ratio is not None else 0.0
+        out[b] = (float(bl.ratio), float(se))
+    return out
+
+
+def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
+              predictions: bool = True) -> SimulationResult:
+    """Turn per-replicate rows (:func:`run_replicates`) into a :class:`SimulationResult`."""
+    model = get_model(spec.case)
+    root = seed_sequence(seed)
+    blocks = {}
+    reps = None
+    pseed = replicate_seed(seed, _PREDICTION_KEY)
+    for b in model.block_types:
+        arr = np.asarray(rows[b], float)
+        reps = arr.shape[0]
+        est = ratio_of_means(arr[:, 1], arr[:, 0])
+        pred = pse = pdg = pod = None
+        zp = None
+        if predictions:
+            if model.conditional():
+                pdg, pod = float(np.mean(arr[:, 2])), float(np.mean(arr[:, 3]))
+                pred = pod / pdg
+                pse = 0.0
+                zp = conditional_z(arr[:, 1], arr[:, 0], arr[:, 3], arr[:, 2]) if reps > 1 \
+                    else math.nan
+            else:
+                p = predict_norms(model, b, d=spec.d, n_samples=spec.n_samples,
+                                  classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v,
+                                  t=get_design(spec.design, t=spec.t).t, seed=pseed)
+                pdg, pod, pred = p.diag, p.offdiag, p.ratio
+                pse = float(abs(pred) * math.hypot(p.offdiag_stderr / p.offdiag if p.offdiag else 0.0,
+                                                   p.diag_stderr / p.diag))
+                zp = z_score(est.ratio, pred, est.stderr, pse)
+        lim = limits.get(b) if limits else None
+        lim_v, lim_se = (lim if lim is not None else (None, 0.0))
+        zl = z_score(est.ratio, lim_v, est.stderr, lim_se) if lim_v is not None else None
+        blocks[b] = BlockResult(
+            block=b, ratio=est.ratio, stderr=est.stderr,
+            prediction=pred, prediction_stderr=0.0 if pse is None else pse,
+            limit=lim_v, limit_stderr=lim_se, z_prediction=zp, z_limit=zl,
+            diag=est.den, diag_stderr=est.den_stderr, offdiag=est.num,
+            offdiag_stderr=est.num_stderr, diag_prediction=pdg, offdiag_prediction=pod,
+            n_blocks=(spec.classes if b in ("v", "output") else spec.m),
+        )
+    return SimulationResult(
+        case=spec.case, d=spec.d, n_samples=spec.n_samples, gamma=spec.gamma,
+        classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v, reps=int(reps), design=spec.design,
+        t=spec.t, seed_entropy=int(root.entropy), seed_spawn_key=tuple(root.spawn_key),
+        blocks=blocks, replicates={b: np.asarray(rows[b])[:, :2] for b in model.block_types},
+    )
+
+
+def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = None, reps: int,
+             design: str = "coupled", seed=None, sigma_v: float = 1.0, t: float | None = None,
+             predictions: bool = True, limits: bool = True) -> SimulationResult:
+    r"""Simulate the off-diagonal/diagonal block-norm ratio of a model case.
+
+    Parameters
+    ----------
+    case : {"linear-mse", "linear-ce", "mlp-mse", "mlp-ce"}
+        Model case.
+    d : int
+        Input dimension (``d ≥ 2`` and larger than the first layer's rank C or m).
+    gamma : float
+        Aspect ratio ``d/N``; ``N = round(d/γ)``.
+    classes : int
+        Number of classes C (``≥ 2``).
+    m : int, optional
+        Hidden width (MLP cases only).
+    reps : int
+        Replicates (``≥ 1``; standard errors need ``≥ 2``).
+    design : {"coupled", "decoupled", "sharp", "lindeberg"}
+        Monte Carlo design (:mod:`rmthess.montecarlo.designs`).
+    seed : int or SeedSequence, optional
+        The only source of randomness.
+    sigma_v : float
+        Output-weight scale (``V ~ N(0, σ_v²/fan-in)``).
+    t : float, optional
+        Interpolation parameter of the lindeberg design (default 0.5).
+    predictions, limits : bool
+        Attach the finite-size prediction / the limit of :mod:`rmthess.cases`.
+
+    Returns
+    -------
+    SimulationResult
+
+    Notes
+    -----
+    Ratio of means (MC-10), finite-size prediction (MC-6, MC-8; MC-9 for MLP cases conditional on V)
+    of theory/montecarlo.md.
+
+    References
+    ----------
+    Dong, Zhang, Yao, Sun, *Towards Quantifying the Hessian Structure of Neural Networks*,
+    arXiv:2505.02809 (2025).
+    """
+    spec, model, design_ = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
+                                     sigma_v=sigma_v, t=t)
+    reps = REPS.validate(reps)
+    root = seed_sequence(seed)
+    rows = run_replicates(spec, root, range(reps), predictions=predictions)
+    lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root) \
+        if limits else None
+    return summarize(spec, rows, root, limits=lim, predictions=predictions)

@@ -1,0 +1,317 @@
+r"""Block spectra, empirical Stieltjes transforms, the exact coupling and the Lindeberg path.
+
+* :func:`block_spectrum` — eigenvalues of one d×d block (diagonal ``(0, 0)`` or off-diagonal
+  ``(0, 1)``) of a realization under any design.
+* :func:`empirical_stieltjes` — ``s(z) = (1/d) Σ_k 1/(e_k − z)``.
+* :func:`coupling` — the decoupling error with common random numbers: per replicate the true block H
+  and its exact coupling H♯ (same X, V, weights; only the projection of each x_n onto the row space of
+  the first layer redrawn) give ``d·(s_H(z) − s_{H♯}(z))``, whose mean estimates ``d·δ_N(z)``. Because
+  ``rank(H − H♯) ≤ 2r``, ``|s_H(z) − s_{H♯}(z)| ≤ 2r/(d Im z)`` on every realization (MC-12). The literal
+  estimator with an independent copy X̃ is computed beside it, and the ratio of the two spreads.
+* :func:`coupling_constant` — the limit ``c(z) = −∂_z log det S(z) − r s'(z)/s(z)`` of ``d·δ_N(z)``,
+  ``S(z) = −zI_r + E_y[λ(y) y yᵀ/(1 + γλ(y)s(z))]`` (MC-13), with s the GMP Stieltjes transform of the
+  block's weight law (:class:`rmthess.gmp.GeneralizedMarchenkoPastur`).
+* :func:`lindeberg_path` — ``E s_{H(t)}(z)`` along ``X(t) = √t X + √(1−t) X̃`` (common X, X̃ for all t).
+
+For MLP cases the output weights V are drawn once from the seed and held fixed over the replicates
+(the coupling is a statement at fixed V); the first layer W is redrawn per replicate.
+
+References
+----------
+Dong, Zhang, Yao, Sun, arXiv:2505.02809 (2025).
+
+Examples
+--------
+>>> import numpy as np
+>>> from rmthess.montecarlo.spectra import coupling
+>>> res = coupling("linear-ce", d=40, gamma=1.0, classes=3, z=[0.5 + 1.0j], reps=3, seed=0,
+...                prediction=False)
+>>> bool(res.rank_bound_ratio <= 1.0)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmthess._validate import REPS, check_upper_half_plane, seed_sequence
+from rmthess.montecarlo import _kernels
+from rmthess.montecarlo.blocknorms import block_matrix
+from rmthess.montecarlo.designs import Decoupled, Lindeberg, Sharp
+from rmthess.montecarlo.simulation import make_spec, replicate_seed
+from rmthess.montecarlo.stats import mean_stderr
+
+__all__ = ["block_spectrum", "empirical_stieltjes", "coupling", "coupling_constant",
+           "lindeberg_path", "CouplingResult", "PathResult"]
+
+_V_KEY = 2**31 - 3
+_C_KEY = 2**31 - 4
+
+
+def empirical_stieltjes(eigenvalues, z) -> np.ndarray:
+    r"""``(1/d) Σ_k 1/(e_k − z)`` for 1-D eigenvalues (shape of z) or rows of them (``R × len(z)``)."""
+    e = np.asarray(eigenvalues, float)
+    zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
+    rows = np.ascontiguousarray(np.atleast_2d(e))
+    out = _kernels.stieltjes_rows(rows, zz)
+    if e.ndim == 1:
+        return out[0].reshape(np.shape(z))
+    return out
+
+
+def _block_index(which: str):
+    if which == "diag":
+        return 0, 0
+    if which == "offdiag":
+        return 0, 1
+    raise ValueError(f"which must be 'diag' or 'offdiag', got {which!r}")
+
+
+def _square_block(model, block):
+    if block is None:
+        block = model.block_types[0]
+    if block not in model.block_types or not model.square(block):
+        raise ValueError(f"block must be a d×d block type of {model.name!r} "
+                         f"({[b for b in model.block_types if model.square(b)]}), got {block!r}")
+    return block
+
+
+def _draw(model, spec, rng, fixed_second):
+    params = model.draw(rng, spec.d, spec.classes, spec.m, spec.sigma_v)
+    if fixed_second is not None:
+        params = type(params)(first=params.first, second=fixed_second)
+    return params
+
+
+def _fixed_second(model, spec, seed):
+    if not model.hidden:
+        return None
+    rng = np.random.default_rng(replicate_seed(seed, _V_KEY))
+    return model.draw(rng, 2 * spec.m + 2, spec.classes, spec.m, spec.sigma_v).second
+
+
+def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag", design="coupled",
+                   seed=None, sigma_v=1.0, t=None) -> np.ndarray:
+    """Eigenvalues (ascending) of the block ``(0, 0)`` (``which="diag"``) or ``(0, 1)`` of one realization."""
+    spec, model, des = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
+                                 sigma_v=sigma_v, t=t)
+    block = _square_block(model, block)
+    i, j = _block_index(which)
+    root = seed_sequence(seed)
+    rng = np.random.default_rng(replicate_seed(root, 0))
+    params = _draw(model, spec, rng, _fixed_second(model, spec, root))
+    X = rng.standard_normal((spec.n_samples, spec.d))
+    Xm, Xw = des.matrices(X, params.first, rng)
+    w = model.weights(params, Xw @ params.first.T)[block]
+    return np.linalg.eigvalsh(block_matrix(Xm, w, i, j))
+
+
+@dataclass(frozen=True)
+class CouplingResult:
+    r"""The decoupling error ``d·δ_N(z)`` estimated two ways, with the rank bound and ``c(z)``.
+
+    Complex standard errors hold the error of the real part in ``.real`` and of the imaginary part in
+    ``.imag``. ``spread`` is the per-replicate standard deviation ``sqrt(Var Re + Var Im)``.
+    """
+
+    case: str
+    block: str
+    which: str
+    d: int
+    n_samples: int
+    gamma: float
+    classes: int
+    m: int | None
+    reps: int
+    rank: int
+    z: np.ndarray
+    scaled_difference: np.ndarray
+    stderr: np.ndarray
+    spread: np.ndarray
+    literal_difference: np.ndarray | None
+    literal_stderr: np.ndarray | None
+    literal_spread: np.ndarray | None
+    spread_ratio: np.ndarray | None
+    rank_bound_ratio: float
+    prediction: np.ndarray | None
+    z_real: np.ndarray | None
+    z_imag: np.ndarray | None
+
+
+def _complex_mean_se(x):
+    re_m, re_s = zip(*(mean_stderr(c) for c in x.real.T))
+    im_m, im_s = zip(*(mean_stderr(c) for c in x.imag.T))
+    return np.array(re_m) + 1j * np.array(im_m), np.array(re_s) + 1j * np.array(im_s)
+
+
+def _spread(x):
+    if x.shape[0] < 2:
+        return np.full(x.shape[1], math.nan)
+    return np.sqrt(np.var(x.real, axis=0, ddof=1) + np.var(x.imag, axis=0, ddof=1))
+
+
+def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="diag", seed=None,
+             sigma_v=1.0, literal=True, prediction=True, samples=2**15) -> CouplingResult:
+    r"""Estimate ``d·δ_N(z) = d(E s_H(z) − E s_H̃(z))`` with the exact coupling (common random numbers).
+
+    Parameters
+    ----------
+    case, d, gamma, classes, m, sigma_v
+        Model case and sizes (``N = round(d/γ)``).
+    z : array_like
+        Points with ``Im z > 0``.
+    reps : int
+        Replicates.
+    block : str, optional
+        d×d block type (``"v"`` or ``"hidden"``; default the first).
+    which : {"diag", "offdiag"}
+        Block ``(0, 0)`` or ``(0, 1)``.
+    literal : bool
+        Also compute the literal estimator with an independent copy X̃ and the ratio of spreads.
+    prediction : bool
+        Attach ``c(z)`` (:func:`coupling_constant`) and z-scores of the real and imaginary parts.
+    samples : int
+        Monte Carlo samples of the weight law for ``c(z)``.
+
+    Notes
+    -----
+    (MC-12), (MC-13) of theory/montecarlo.md.
+    """
+    spec, model, _ = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
+    block = _square_block(model, block)
+    reps = REPS.validate(reps)
+    zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
+    i, j = _block_index(which)
+    root = seed_sequence(seed)
+    second = _fixed_second(model, spec, root)
+    r = model.rank(spec.classes, spec.m)
+    sharp, dec = Sharp(), Decoupled()
+    diffs, lits, bound = [], [], 0.0
+    for k in range(reps):
+        rng = np.random.default_rng(replicate_seed(root, k))
+        params = _draw(model, spec, rng, second)
+        X = rng.standard_normal((spec.n_samples, spec.d))
+        w = model.weights(params, X @ params.first.T)[block]
+        e_h = np.linalg.eigvalsh(block_matrix(X, w, i, j))
+        Xs, _ = sharp.matrices(X, params.first, rng)
+        e_s = np.linalg.eigvalsh(block_matrix(Xs, w, i, j))
+        s = _kernels.stieltjes_rows(np.stack([e_h, e_s]), zz)
+        diff = s[0] - s[1]
+        bound = max(bound, float(np.max(np.abs(diff) * spec.d * zz.imag / (2 * r))))
+        diffs.append(spec.d * diff)
+        if literal:
+            _, Xt = dec.matrices(X, params.first, rng)
+            wt = model.weights(params, Xt @ params.first.T)[block]
+            e_t = np.linalg.eigvalsh(block_matrix(X, wt, i, j))
+            lits.append(spec.d * (s[0] - _kernels.stieltjes_rows(e_t[None, :], zz)[0]))
+    diffs = np.asarray(diffs)
+    mean, se = _complex_mean_se(diffs)
+    spread = _spread(diffs)
+    lmean = lse = lspread = ratio = None
+    if literal:
+        lits = np.asarray(lits)
+        lmean, lse = _complex_mean_se(lits)
+        lspread = _spread(lits)
+        ratio = lspread / spread
+    pred = zr = zi = None
+    if prediction:
+        pred = coupling_constant(model.name, zz, gamma=spec.gamma, classes=spec.classes, m=spec.m,
+                                 block=block, which=which, sigma_v=spec.sigma_v, V=second,
+                                 samples=samples, seed=replicate_seed(root, _C_KEY))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zr = (mean.real - pred.real) / se.real
+            zi = (mean.imag - pred.imag) / se.imag
+    return CouplingResult(model.name, block, which, spec.d, spec.n_samples, spec.gamma,
+                          spec.classes, spec.m, reps, 2 * r, zz, mean, se, spread, lmean, lse,
+                          lspread, ratio, bound, pred, zr, zi)
+
+
+def coupling_constant(case, z, *, gamma, classes, m=None, block=None, which="diag", sigma_v=1.0,
+                      V=None, samples=2**15, seed=0) -> np.ndarray:
+    r"""``c(z) = −∂_z log det S(z) − r s'(z)/s(z)``, the limit of ``d·δ_N(z)`` (MC-13).
+
+    ``S(z) = −z I_r + E_y[λ(y) y yᵀ/(1 + γλ(y) s(z))]``, ``y ~ N(0, I_r)`` and
+    ``∂_z S = −I_r − γ s'(z) E[λ² y yᵀ/(1 + γλ s)²]``; ``s`` is the GMP Stieltjes transform of the law
+    of ``λ(y)`` (an :class:`rmthess.laws.EmpiricalLaw` of ``samples`` draws). For MLP cases pass the
+    output weights ``V`` (the constant is conditional on them).
+    """
+    from rmthess.gmp import GeneralizedMarchenkoPastur
+    from rmthess.laws import EmpiricalLaw
+
+    spec, model, _ = make_spec(case, d=10**6, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
+    block = _square_block(model, block)
+    i, j = _block_index(which)
+    zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
+    r = model.rank(spec.classes, spec.m)
+    rng = np.random.default_rng(seed)
+    if model.hidden and V is None:
+        raise ValueError("MLP cases: pass the output weights V")
+    from rmthess.montecarlo.models import Params
+    params = Params(first=np.zeros((r, 1)), second=V)
+    y = rng.standard_normal((int(samples), r))
+    lam = model.weights(params, model.first_sigma(spec.sigma_v) * y)[block].block(i, j)
+    law = GeneralizedMarchenkoPastur(EmpiricalLaw(lam), spec.gamma)
+    s = np.atleast_1d(law.stieltjes(zz))
+    sp = np.atleast_1d(law.stieltjes_derivative(zz))
+    g = spec.gamma
+    out = np.empty(zz.shape, complex)
+    eye = np.eye(r)
+    for k, (zk, sk, spk) in enumerate(zip(zz, s, sp)):
+        den = 1.0 + g * lam * sk
+        S = -zk * eye + (y * (lam / den)[:, None]).T @ y / y.shape[0]
+        dS = -eye - g * spk * (y * (lam**2 / den**2)[:, None]).T @ y / y.shape[0]
+        out[k] = -np.trace(np.linalg.solve(S, dS)) - r * spk / sk
+    return out.reshape(np.shape(z))
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """``E s_{H(t)}(z)`` on a grid of t: ``mean`` and complex ``stderr`` of shape ``(len(t), len(z))``."""
+
+    case: str
+    block: str
+    which: str
+    d: int
+    n_samples: int
+    reps: int
+    t: np.ndarray
+    z: np.ndarray
+    mean: np.ndarray
+    stderr: np.ndarray
+
+
+def lindeberg_path(case, *, d, gamma, classes, z, t=(0.0, 0.25, 0.5, 0.75, 1.0), reps, m=None,
+                   block=None, which="diag", seed=None, sigma_v=1.0) -> PathResult:
+    r"""``E s_{H(t)}(z)`` along ``X(t) = √t X + √(1−t) X̃`` (weights from X; t = 1 is H, t = 0 has H̃'s law).
+
+    Every t uses the same X, X̃ and parameters (common random numbers), so differences along the path
+    are estimated much more precisely than the values.
+    """
+    spec, model, _ = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
+    block = _square_block(model, block)
+    reps = REPS.validate(reps)
+    tt = np.atleast_1d(np.asarray(t, float))
+    for tv in tt:
+        Lindeberg(tv)  # validates
+    zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
+    i, j = _block_index(which)
+    root = seed_sequence(seed)
+    second = _fixed_second(model, spec, root)
+    vals = np.empty((reps, tt.size, zz.size), complex)
+    for k in range(reps):
+        rng = np.random.default_rng(replicate_seed(root, k))
+        params = _draw(model, spec, rng, second)
+        X = rng.standard_normal((spec.n_samples, spec.d))
+        Xt = rng.standard_normal(X.shape)
+        w = model.weights(params, X @ params.first.T)[block]
+        eigs = np.stack([np.linalg.eigvalsh(block_matrix(math.sqrt(tv) * X
+                                                         + math.sqrt(1 - tv) * Xt, w, i, j))
+                         for tv in tt])
+        vals[k] = _kernels.stieltjes_rows(eigs, zz)
+    mean, se = _complex_mean_se(vals.reshape(reps, -1))
+    shape = (tt.size, zz.size)
+    return PathResult(model.name, block, which, spec.d, spec.n_samples, reps, tt, zz,
+                      mean.reshape(shape), se.reshape(shape))

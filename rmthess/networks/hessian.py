@@ -1,0 +1,246 @@
+r"""Dense Hessians and Gauss–Newton matrices of the linear model and the 1-hidden-layer ReLU net.
+
+The Hessian of the average loss splits as ``H = G + E`` (eq. NET-3 of ``theory/networks.md``):
+
+* Gauss–Newton part ``G = (1/N) Σ_n J_nᵀ Q_n J_n`` with ``Q_n = I`` (MSE) or ``diag p_n − p_n p_nᵀ``
+  (CE). Blockwise, with ``D = 1(U > 0)``, ``A_n = D_n Vᵀ Q_n V D_n`` and ``E_n = Q_n V``:
+
+      G_{w_i w_j} = (1/N) Σ_n A_n,ij x_n x_nᵀ                          (d × d)
+      G_{v_c v_c'} = (1/N) Σ_n Q_n,cc' s_n s_nᵀ                         (m × m)
+      G_{w_i v_c} = (1/N) Σ_n D_ni E_n,ci x_n s_nᵀ                      (d × m)
+
+* residual part ``E = (1/N) Σ_n Σ_c r_nc ∇²f_nc``: relu'' = 0 almost everywhere and f is linear in
+  V, so only the hidden–output blocks survive, ``E_{w_i v_c} = (1/N) Σ_n r_nc D_ni x_n e_iᵀ``
+  (column i). It vanishes for the linear model.
+
+Every block is a sum of ``N`` Kronecker-structured terms, formed with one matrix product per pair of
+blocks (pairs of hidden units, pairs of feature coordinates or pairs of classes, whichever is
+fewer), straight into the output array: no Jacobian and no ``N × C × C`` tensor is ever stored, and
+the peak memory stays close to the Hessian itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rmthess.networks.model import Network
+
+__all__ = ["hessian", "gauss_newton", "dense_hessian"]
+
+
+def _explicit_kron(A: np.ndarray, F: np.ndarray, out: np.ndarray) -> None:
+    """``out[(i,a),(j,b)] = (1/N) Σ_n A[n,i,j] F[n,a] F[n,b]`` for symmetric ``A[n]``."""
+    n, k, _ = A.shape
+    q = F.shape[1]
+    if k <= q:
+        for i in range(k):
+            for j in range(i, k):
+                blk = (F * A[:, i, j, None]).T @ F
+                blk /= n
+                if j == i:
+                    blk = 0.5 * (blk + blk.T)  # exact symmetry despite the order of summation
+                out[i * q:(i + 1) * q, j * q:(j + 1) * q] = blk
+                if j != i:
+                    out[j * q:(j + 1) * q, i * q:(i + 1) * q] = blk.T
+    else:
+        for a in range(q):
+            for b in range(a, q):
+                blk = np.tensordot(F[:, a] * F[:, b], A, axes=(0, 0)) / n
+                if b == a:
+                    blk = 0.5 * (blk + blk.T)
+                out[a::q, b::q] = blk
+                if b != a:
+                    out[b::q, a::q] = blk.T
+
+
+def _softmax_kron(P: np.ndarray, F: np.ndarray, out: np.ndarray) -> None:
+    """``out = (1/N) Σ_n (diag p_n − p_n p_nᵀ) ⊗ f_n f_nᵀ`` (index ``(c, a) ↦ c·q + a``)."""
+    n, k = P.shape
+    q = F.shape[1]
+    if q <= k:  # loop over pairs of feature coordinates, C × C products
+        for a in range(q):
+            for b in range(a, q):
+                w = F[:, a] * F[:, b]
+                blk = -((P * w[:, None]).T @ P)
+                blk[np.diag_indices(k)] += P.T @ w
+                blk /= n
+                if b == a:
+                    blk = 0.5 * (blk + blk.T)
+                out[a::q, b::q] = blk
+                if b != a:
+                    out[b::q, a::q] = blk.T
+    else:  # loop over pairs of classes, q × q products
+        for c in range(k):
+            for c2 in range(c, k):
+                w = -P[:, c] * P[:, c2]
+                if c2 == c:
+                    w = w + P[:, c]
+                blk = (F * w[:, None]).T @ F
+                blk /= n
+                if c2 == c:
+                    blk = 0.5 * (blk + blk.T)
+                out[c * q:(c + 1) * q, c2 * q:(c2 + 1) * q] = blk
+                if c2 != c:
+                    out[c2 * q:(c2 + 1) * q, c * q:(c + 1) * q] = blk.T
+
+
+def _identity_kron(F: np.ndarray, classes: int, out: np.ndarray) -> None:
+    """``out = I_C ⊗ (1/N) FᵀF``."""
+    q = F.shape[1]
+    out[...] = 0.0
+    blk = F.T @ F / F.shape[0]
+    blk = 0.5 * (blk + blk.T)
+    for c in range(classes):
+        out[c * q:(c + 1) * q, c * q:(c + 1) * q] = blk
+
+
+def _hidden_weights(net: Network) -> np.ndarray:
+    """``A_n = D_n Vᵀ Q_n V D_n``, shape (N, m, m)."""
+    V, D = net.V, net.D
+    if net.loss == "mse":
+        A = np.broadcast_to(V.T @ V, (net.n_samples,) + (net.width,) * 2)
+    else:
+        mu = net.P @ V
+        A = np.einsum("nc,ci,cj->nij", net.P, V, V, optimize=True)
+        A -= mu[:, :, None] * mu[:, None, :]
+    return A * D[:, :, None] * D[:, None, :]
+
+
+def _fill_cross(net: Network, out: np.ndarray, *, gn: bool, residual: bool) -> None:
+    """Fill the hidden–output rectangle ``out`` (md × Cm) with the GN and/or residual terms."""
+    X, S, D, V = net.X, net.S, net.D, net.V
+    n, d, m = net.n_samples, net.dim, net.width
+    out[...] = 0.0
+    mu = net.P @ V if net.loss == "ce" else None
+    for i in range(m):
+        rows = slice(i * d, (i + 1) * d)
+        if gn:
+            if net.loss == "ce":
+                E = net.P * (V[None, :, i] - mu[:, i, None])  # (Q_n V)_{c i}, shape (N, C)
+                for b in range(m):
+                    w = D[:, i] * S[:, b]
+                    if not w.any():
+                        continue
+                    out[rows, b::m] = (X * w[:, None]).T @ E / n
+            else:
+                # Q = I: rank one in (x, c): (1/N) Σ_n D_ni s_nb x_n ⊗ V_{:, i}
+                XS = (X * D[:, i, None]).T @ S / n  # (d, m)
+                for b in range(m):
+                    out[rows, b::m] = np.outer(XS[:, b], V[:, i])
+        if residual:
+            out[rows, i::m] += (X * D[:, i, None]).T @ net.R / n
+
+
+def dense_hessian(net: Network, part: str = "full") -> np.ndarray:
+    r"""Dense Hessian of a :class:`Network`: ``part`` is ``"full"``, ``"gn"`` or ``"residual"``.
+
+    Parameters
+    ----------
+    net : Network
+        Model, data and loss.
+    part : {"full", "gn", "residual"}
+        The whole Hessian ``H``, its Gauss–Newton part ``G`` or the residual part ``E = H − G``
+        (eq. NET-3).
+
+    Returns
+    -------
+    ndarray, shape (P, P)
+        Symmetric, in the block order of :class:`~rmthess.networks.model.BlockLayout`.
+    """
+    if part not in ("full", "gn", "residual"):
+        raise ValueError(f"part must be 'full', 'gn' or 'residual', got {part!r}")
+    p = net.n_params
+    H = np.zeros((p, p)) if part == "residual" else np.empty((p, p))
+    gn = part in ("full", "gn")
+    residual = part in ("full", "residual")
+    if net.is_linear:
+        if gn:
+            if net.loss == "ce":
+                _softmax_kron(net.P, net.X, H)
+            else:
+                _identity_kron(net.X, net.classes, H)
+        return H
+    md = net.width * net.dim
+    if gn:
+        _explicit_kron(_hidden_weights(net), net.X, H[:md, :md])
+        if net.loss == "ce":
+            _softmax_kron(net.P, net.S, H[md:, md:])
+        else:
+            _identity_kron(net.S, net.classes, H[md:, md:])
+    cross = H[:md, md:]
+    _fill_cross(net, cross, gn=gn, residual=residual)
+    H[md:, :md] = cross.T
+    return H
+
+
+def hessian(X, y, V, W=None, loss: str = "ce") -> np.ndarray:
+    r"""Dense Hessian of the average loss of the linear model or the 1-hidden-layer ReLU network.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Samples as rows.
+    y : array_like of int, shape (N,)
+        Labels in ``[0, C)``.
+    V : array_like, shape (C, m) or (C, d)
+        Output weights (``C × d`` gives the linear model, with ``W=None``).
+    W : array_like, shape (m, d), optional
+        Hidden weights of the ReLU network (no bias).
+    loss : {"ce", "mse"}
+        Cross-entropy, or ``½‖f − e_y‖²`` against the one-hot target.
+
+    Returns
+    -------
+    ndarray, shape (P, P)
+        ``P = m·d + C·m`` (ReLU) or ``C·d`` (linear), parameters ordered as the rows ``w_1 … w_m``
+        of ``W`` then the rows ``v_1 … v_C`` of ``V``.
+
+    Raises
+    ------
+    ValueError
+        On shape mismatch, labels out of range, non-finite inputs or an unknown loss.
+
+    Notes
+    -----
+    Analytic and vectorised: Gauss–Newton blocks plus the residual hidden–output term, eq. (NET-3)
+    of ``theory/networks.md``; for the cases of the paper the diagonal blocks equal the closed forms
+    (NET-4)–(NET-6). The 1-hidden-layer Hessian at a point where some ``u_ni = 0`` exactly is taken
+    with ``relu'(0) = 0``.
+
+    References
+    ----------
+    .. [1] Dong, Zhang, Yao, Sun, "Towards Quantifying the Hessian Structure of Neural Networks",
+       arXiv:2505.02809 (2025).
+
+    Examples
+    --------
+    Linear model with squared error: every diagonal block is ``XᵀX/N`` (samples as rows).
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((20, 3)); y = rng.integers(0, 2, 20)
+    >>> H = hessian(X, y, V=rng.standard_normal((2, 3)), loss="mse")
+    >>> H.shape
+    (6, 6)
+    >>> bool(np.allclose(H[:3, :3], X.T @ X / 20) and np.allclose(H[:3, 3:], 0))
+    True
+    """
+    return dense_hessian(Network(X, y, V, W, loss), "full")
+
+
+def gauss_newton(X, y, V, W=None, loss: str = "ce") -> np.ndarray:
+    r"""Dense Gauss–Newton matrix ``(1/N) Σ_n J_nᵀ Q_n J_n`` (same arguments as :func:`hessian`).
+
+    Notes
+    -----
+    Eq. (NET-3) of ``theory/networks.md``. It equals the Hessian except in the hidden–output blocks.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> X = rng.standard_normal((10, 4)); y = rng.integers(0, 3, 10)
+    >>> V, W = rng.standard_normal((3, 2)), rng.standard_normal((2, 4))
+    >>> G, H = gauss_newton(X, y, V, W), hessian(X, y, V, W)
+    >>> bool(np.allclose(G[:8, :8], H[:8, :8]) and np.allclose(G[8:, 8:], H[8:, 8:]))
+    True
+    """
+    return dense_hessian(Network(X, y, V, W, loss), "gn")

@@ -1,0 +1,42 @@
+"""Small statistics helpers shared by the checks (replicate means and standard errors)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["mean_se", "complex_mean_se", "quantile_points"]
+
+
+def mean_se(values) -> tuple[float, float]:
+    """Mean and standard error (sample standard deviation / sqrt(R)) of replicate values."""
+    v = np.asarray(values, dtype=float).reshape(-1)
+    if v.size < 2:
+        raise ValueError("at least two replicates are needed for a standard error")
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+
+
+def complex_mean_se(values) -> tuple[complex, complex]:
+    """Mean and standard error of complex replicates; the error is ``se(Re) + 1j·se(Im)``."""
+    v = np.asarray(values, dtype=complex).reshape(-1)
+    re, se_re = mean_se(v.real)
+    im, se_im = mean_se(v.imag)
+    return complex(re, im), complex(se_re, se_im)
+
+
+def quantile_points(law, levels) -> np.ndarray:
+    """Points x with ``law.cdf(x) = level`` for each level, by bisection on the law's own cdf.
+
+    The levels must fall strictly inside the absolutely continuous part (above the atom at 0).
+    """
+    from scipy.optimize import brentq
+
+    bulks = law.support()
+    lo = min(b[0] for b in bulks)
+    hi = max(b[1] for b in bulks)
+    pad = 1e-9 * max(1.0, hi - lo)
+    out = []
+    for q in levels:
+        out.append(brentq(lambda x, q=q: float(law.cdf(x)) - q, lo - pad, hi + pad, xtol=1e-12))
+    return np.asarray(out)

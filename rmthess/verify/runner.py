@@ -1,0 +1,183 @@
+r"""Run the registered checks and collect one :class:`VerificationResult`.
+
+The runner times each check, prints progress, gives each check its own seed
+(:func:`rmthess.verify.base.check_seed`) and turns an exception inside a check into a failing row
+(so that a broken part of the package shows up in the table instead of hiding the rest).
+
+Examples
+--------
+>>> from rmthess.verify.runner import VerificationResult
+>>> VerificationResult(size="tiny", seed=0).passed
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import platform
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rmthess.verify.base import CHECKS, CheckContext, check_seed, get_check
+from rmthess.verify.rules import CheckRow
+
+__all__ = ["VerificationResult", "run_verification", "package_versions"]
+
+
+@dataclass
+class VerificationResult:
+    """Everything ``rmthess verify`` computed: rows, figure data, timings, seeds and versions."""
+
+    size: str
+    seed: int | None
+    rows: list = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    cpu_timings: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)
+    seeds: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    started: str = ""
+    wall_seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True iff every row passed and no check raised."""
+        return not self.errors and all(r.passed for r in self.rows)
+
+    @property
+    def n_failed(self) -> int:
+        """Number of failing rows."""
+        return sum(not r.passed for r in self.rows)
+
+
+def package_versions() -> dict:
+    """Versions of Python, the platform and the numerical libraries in use."""
+    import importlib.metadata as md
+
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for name in ("rmthess", "numpy", "scipy", "mpmath", "sympy", "numba", "matplotlib", "dask",
+                 "distributed"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _merge(into: dict, figures: dict) -> None:
+    for key, val in figures.items():
+        if isinstance(val, list):
+            into.setdefault(key, []).extend(val)
+        elif isinstance(val, dict):
+            into.setdefault(key, {}).update(val)
+        else:
+            into[key] = val
+
+
+def _cache_path(workdir, name: str, size: str, seed) -> Path:
+    import rmthess
+
+    key = f"{name}|{size}|{seed}|{rmthess.__version__}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(workdir) / "checks" / f"{name}-{digest}.pkl"
+
+
+def _load_cached(path: Path):
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return None
+
+
+def _save_cached(path: Path, out) -> None:
+    """Write atomically: a killed run never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, progress=None,
+                     scheduler: str | None = None, workdir=None) -> VerificationResult:
+    """Run the checks (all registered ones by default) at size level ``size``.
+
+    Parameters
+    ----------
+    size : {"tiny", "quick", "full"}
+        Problem sizes.
+    seed : int
+        Root seed; the same seed reproduces every number.
+    checks : sequence of str, optional
+        Names of the checks to run (registry order is kept).
+    progress : callable, optional
+        ``progress(message)``; default silent.
+    scheduler : str, optional
+        Dask scheduler address for ``--full``.
+    workdir : path, optional
+        Folder for resumable state. At size ``full`` every completed check is stored there
+        (atomically) and a later run with the same size, seed and package version reuses it, so an
+        interrupted ``--full`` resumes; the Monte Carlo sweeps keep their own completed cells there.
+    """
+    import rmthess.verify.checks  # noqa: F401  (registers the checks)
+
+    progress = progress or (lambda _m: None)
+    if seed is not None:
+        seed = int(seed)
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    names = list(CHECKS) if checks is None else [n for n in CHECKS if n in set(checks)]
+    if checks is not None:
+        unknown = set(checks) - set(CHECKS)
+        if unknown:
+            get_check(sorted(unknown)[0])  # raises ValueError listing valid names
+    result = VerificationResult(size=size, seed=seed, checks=names, versions=package_versions(),
+                                started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    t_all = time.perf_counter()
+    for k, name in enumerate(names, 1):
+        check = get_check(name)
+        sseq = check_seed(seed, name)
+        result.seeds[name] = {"entropy": str(sseq.entropy), "spawn_key": list(sseq.spawn_key)}
+
+        def tell(msg, _name=name, _k=k):
+            progress(f"[{_k}/{len(names)}] {_name}: {msg}")
+
+        tell("start")
+        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler, workdir=workdir)
+        t0, c0 = time.perf_counter(), time.process_time()
+        cache = _cache_path(workdir, name, size, seed) if (workdir and size == "full") else None
+        try:
+            out = _load_cached(cache) if cache is not None and cache.exists() else None
+            if out is not None:
+                tell("completed in an earlier run: reused")
+            else:
+                out = check.run(ctx)
+                if cache is not None:
+                    _save_cached(cache, out)
+        except Exception as exc:  # a broken part of the package must show up as a failure
+            result.errors[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            result.rows.append(CheckRow(f"{check.title} (check raised)", {}, None, None, None, None,
+                                        None, 0.0, False, "error", result.errors[name], name))
+            tell(f"ERROR {result.errors[name]}")
+            out = None
+        dt = time.perf_counter() - t0
+        result.timings[name] = dt
+        result.cpu_timings[name] = time.process_time() - c0
+        if out is not None:
+            result.rows.extend(r.with_check(name) for r in out.rows)
+            _merge(result.figures, out.figures)
+            result.notes[name] = list(out.notes)
+            bad = sum(not r.passed for r in out.rows)
+            tell(f"{len(out.rows)} rows, {bad} failed, {dt:.1f} s "
+                 f"({result.cpu_timings[name]:.1f} s CPU)")
+    result.wall_seconds = time.perf_counter() - t_all
+    return result

@@ -1,0 +1,108 @@
+"""mlp-ce Monte Carlo: kernel twins, reproducibility, exact C = 2 structure, independent estimate."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rmthess.cases import get_case
+from rmthess.cases._kernels import sums_numba, sums_numpy
+from rmthess.cases.mlp_ce import _per_v_statistics
+
+#: numba vs numpy: same arithmetic in a different order
+RTOL_TWIN = 1e-12
+K_SIGMA = 4.5
+
+case = get_case("mlp-ce")
+
+
+@pytest.mark.parametrize("C, m", [(2, 2), (5, 3), (12, 6)])
+def test_kernel_matches_numpy_twin(C, m):
+    rng = np.random.default_rng(C * m)
+    V = rng.standard_normal((3, C, m)) / math.sqrt(m)
+    U = rng.standard_normal((3, 500, m))
+    for a, b in zip(sums_numba(V, U), sums_numpy(V, U)):
+        np.testing.assert_allclose(a, b, rtol=RTOL_TWIN, atol=RTOL_TWIN * np.abs(b).max())
+
+
+def test_reproducible_and_seed_dependent():
+    a = case.limits(1.0, 4, m=3, rng=42, samples=2048)
+    b = case.limits(1.0, 4, m=3, rng=42, samples=2048)
+    c = case.limits(1.0, 4, m=3, rng=43, samples=2048)
+    assert a == b
+    assert a.blocks["hidden"].ratio != c.blocks["hidden"].ratio
+
+
+def test_two_classes_output_ratio_is_one():
+    """C = 2: diag p − ppᵀ = p_1p_2 [[1, −1], [−1, 1]], so H_{v1v2} = −H_{v1v1} sample by sample."""
+    blk = case.limits(1.0, 2, m=3, rng=1, samples=2048).blocks["output"]
+    assert blk.ratio == pytest.approx(1.0, rel=1e-12)
+
+
+def test_estimate_flags_and_errors():
+    lim = case.limits(0.5, 6, m=4, rng=3, samples=(16, 512))
+    for blk in lim.blocks.values():
+        assert blk.estimate and blk.stderr_ratio > 0 and blk.stderr_g_ii > 0
+    with pytest.raises(ValueError, match="samples"):
+        case.limits(0.5, 6, m=4, samples=(1, 512))
+    with pytest.raises(ValueError, match="samples"):
+        case.limits(0.5, 6, m=4, samples=2.5)
+
+
+def test_against_an_independent_brute_force_estimate():
+    """Fresh V draws, κ from Vᵀ(diag p − ppᵀ)V, plain inner means (bias ≪ error at 4096 draws)."""
+    C, m, gamma, n_v, n_u = 4, 3, 1.0, 48, 4096
+    rng = np.random.default_rng(99)
+    gd, go, od, oo = [], [], [], []
+    for _ in range(n_v):
+        V = rng.standard_normal((C, m)) / math.sqrt(m)
+        u = rng.standard_normal((n_u, m))
+        s = np.maximum(u, 0)
+        z = s @ V.T
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        Q = np.einsum("tc,cd->tcd", p, np.eye(C)) - p[:, :, None] * p[:, None, :]
+        kap = np.einsum("ci,tcd,dj->tij", V, Q, V)
+        ind = (u > 0).astype(float)
+        a = kap * ind[:, :, None] * ind[:, None, :]
+        G = a.mean(0) ** 2 + gamma * (a * a).mean(0)
+        gd.append(np.mean(np.diag(G)))
+        go.append(G[~np.eye(m, dtype=bool)].mean())
+        ss = s[:, :, None] * s[:, None, :]
+        H = np.einsum("tcd,tkl->cdkl", Q, ss) / n_u
+        od.append(np.mean([np.sum(H[c, c] ** 2) for c in range(C)]))
+        oo.append(np.mean([np.sum(H[c, (c + 1) % C] ** 2) for c in range(C)]))
+    lim = case.limits(gamma, C, m=m, rng=5, samples=(64, 4096))
+    checks = ((gd, "hidden", "g_ii", "stderr_g_ii"), (go, "hidden", "g_ij", "stderr_g_ij"),
+              (od, "output", "g_ii", "stderr_g_ii"), (oo, "output", "g_ij", "stderr_g_ij"))
+    for x, blk, field, se in checks:
+        x = np.asarray(x)
+        b = lim.blocks[blk]
+        err = math.hypot(x.std(ddof=1) / math.sqrt(n_v), getattr(b, se))
+        assert abs(x.mean() - getattr(b, field)) <= K_SIGMA * err, (blk, field)
+
+
+def test_per_v_statistics_unbiased_square():
+    """The U-statistic of (E_u a)² has no 1/n bias: constant weights give exactly the square."""
+    n, m, C = 10, 2, 3
+    hS = np.full((1, m, m), 2.0 * n)
+    hS2 = np.full((1, m, m), 4.0 * n)
+    zeros = np.zeros((1, C, m, m)), np.zeros((1, C))
+    stats = _per_v_statistics((hS, hS2, *zeros, *zeros), n)
+    assert stats[0][0] == pytest.approx(4.0) and stats[1][0] == pytest.approx(4.0)
+
+
+def test_fixed_V_block_law():
+    rng = np.random.default_rng(8)
+    V = rng.standard_normal((5, 4)) / 2
+    law = case.block_law("hidden", "offdiag", 1.0, 5, m=4, V=V, rng=0, samples=4096)
+    assert law.weights.moment(2) > 0 and law.moment(2) > 0
+    with pytest.raises(ValueError, match="m×m"):
+        case.block_law("output", "diag", 1.0, 5, m=4, V=V)
+
+
+def test_asymptote_uses_the_constants():
+    from rmthess.cases import hidden_constant, output_constant
+    a = case.asymptote(1.0, 50, m=5)
+    assert a["hidden"] == pytest.approx(hidden_constant(1.0, 5) / 50, rel=1e-15)
+    assert a["output"] == pytest.approx(output_constant(5) / 2500, rel=1e-15)

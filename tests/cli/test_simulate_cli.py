@@ -1,0 +1,42 @@
+"""``rmthess simulate`` end to end."""
+
+import json
+
+import pytest
+
+from rmthess.cli import main
+
+
+def test_json_output(capsys):
+    rc = main(["simulate", "--case", "mlp-ce", "--d", "20", "--gamma", "1", "--classes", "3",
+               "--m", "3", "--reps", "3", "--seed", "1", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["blocks"]) == {"hidden", "output"}
+    for b in out["blocks"].values():
+        assert {"ratio", "stderr", "prediction", "limit"} <= set(b)
+        assert isinstance(b["ratio"], float)
+
+
+def test_table_output(capsys):
+    rc = main(["simulate", "--case", "linear-ce", "--d", "20", "--gamma", "1", "--classes", "3",
+               "--reps", "3", "--seed", "1", "--design", "sharp"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "ratio" in out and "prediction" in out and "\nv " in out
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--d", "1"], "d must be"),
+    (["--reps", "0"], "reps must be"),
+    (["--gamma", "nan"], "gamma must be"),
+    (["--design", "bogus"], "unknown design"),
+])
+def test_errors(capsys, args, match):
+    base = {"--case": "linear-ce", "--d": "20", "--gamma": "1", "--classes": "3", "--reps": "2"}
+    for k, v in zip(args[::2], args[1::2]):
+        base[k] = v
+    argv = ["simulate"] + [x for kv in base.items() for x in kv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "error" in err and match.split()[0] in err

@@ -1,0 +1,57 @@
+"""numba kernels against their plain-numpy twins (same equations, different algorithms)."""
+
+import numpy as np
+import pytest
+
+from rmthess.gmp import _kernels as K
+from rmthess.gmp.edges import find_bulks
+from rmthess.gmp.equation import AtomicEquation
+from rmthess.laws import DiscreteLaw
+
+#: bisection to the last bit vs Newton–bisection hybrid: both at a few ulps of the pole spacing
+ROOT_RTOL = 1e-12
+#: two Newton iterations converged to the same simple root, relative
+NEWTON_RTOL = 1e-12
+
+LAWS = [
+    (DiscreteLaw([1.0], [1.0]), 0.3),
+    (DiscreteLaw([1.0, 5.0], [0.6, 0.4]), 4.0),
+    (DiscreteLaw([-2.0, -0.5, 0.0, 1.0, 3.0], [0.2, 0.2, 0.2, 0.2, 0.2]), 0.7),
+    (DiscreteLaw(np.linspace(0.5, 3.0, 40), np.full(40, 1 / 40)), 2.0),
+]
+
+
+@pytest.mark.parametrize("law,gamma", LAWS)
+def test_edge_roots_twin(law, gamma):
+    eq = AtomicEquation.from_law(law, gamma)
+    a = K.edge_roots(eq.tau, eq.w)
+    b = K.edge_roots_numpy(eq.tau, eq.w)
+    scale = np.max(np.abs(eq.tau)) + np.sqrt(eq.w.sum())
+    np.testing.assert_allclose(a, b, rtol=0, atol=ROOT_RTOL * scale)
+
+
+@pytest.mark.parametrize("law,gamma", LAWS)
+def test_bulk_continuation_twin(law, gamma):
+    eq = AtomicEquation.from_law(law, gamma)
+    for b in find_bulks(eq):
+        x = np.linspace(b.left, b.right, 41)[1:-1]
+        args = (b.t_left, b.left, b.d2_left, b.t_right, b.right, b.d2_right, eq.tau, eq.w, eq.mean)
+        t, ok = K.bulk_continuation(x, *args)
+        assert ok.all()
+        t2 = K.bulk_newton_numpy(x, *args)
+        good = np.abs(eq.z_of_t(t2) - x) < 1e-12 * (1 + np.abs(x))
+        good &= t2.imag < 0        # the twin has no safeguards; compare where it converged
+        assert good.mean() > 0.5
+        np.testing.assert_allclose(t[good], t2[good], rtol=NEWTON_RTOL)
+
+
+@pytest.mark.parametrize("law,gamma", LAWS)
+def test_newton_homotopy_twin(law, gamma):
+    eq = AtomicEquation.from_law(law, gamma)
+    rng = np.random.default_rng(1)
+    z = rng.uniform(-5, 10, 50) + 1j * rng.uniform(2, 10, 50)
+    t0 = -z + eq.mean
+    t, ok = K.newton_homotopy(z, t0, eq.tau, eq.w, eq.mean, 4 * eq.scale + 1)
+    assert ok.all()
+    t2 = K.newton_homotopy_numpy(z, t0, eq.tau, eq.w, eq.mean)
+    np.testing.assert_allclose(t, t2, rtol=NEWTON_RTOL)

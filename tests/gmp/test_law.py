@@ -1,0 +1,224 @@
+"""The law object: Stieltjes transform, properties over random atomic laws, bad input, Monte Carlo."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from rmthess._validate import GAMMA
+from rmthess.gmp import GeneralizedMarchenkoPastur
+from rmthess.laws import DiscreteLaw, PointMass, EmpiricalLaw
+
+#: root of a well-conditioned polynomial: float64 solver vs 30-digit oracle, relative
+STIELTJES_RTOL = 1e-11
+#: tanh-sinh quadrature of the density: accuracy floor besides its own error estimate
+QUAD_TOL = 1e-9
+#: closed-form bulk masses (GMP-10): rounding only
+CDF_ATOL = 1e-12
+#: large-|z| check: |z s + 1| <= rho/(|z| - rho) exactly for a law supported in [-rho, rho]
+LARGE_Z = 1e6
+
+
+@st.composite
+def atomic_laws(draw, max_atoms=5):
+    k = draw(st.integers(1, max_atoms))
+    atoms = draw(st.lists(st.integers(-40, 40), min_size=k, max_size=k, unique=True))
+    atoms = [a / 8 for a in atoms]            # exact binary fractions in [-5, 5], 0 allowed
+    weights = draw(st.lists(st.integers(1, 20), min_size=k, max_size=k))
+    probs = np.array(weights, float) / sum(weights)
+    return DiscreteLaw(atoms, probs)
+
+
+def tanh_sinh(f, a, b, h=1 / 512, kmax=5.0):
+    """Double-exponential (tanh-sinh) rule on [a, b] with one vectorised call of f.
+
+    Nodes cluster doubly exponentially at both ends and are computed as distances from the ends
+    (no rounding into the endpoint). Returns (value, error estimate) where the estimate is the
+    difference with the rule of step 2h (the error of step h is far smaller: the rule converges
+    like exp(-c/h)).
+    """
+    k = np.arange(0, kmax / h + 1) * h
+    u = 0.5 * np.pi * np.sinh(k)
+    frac = 1.0 / (1.0 + np.exp(2 * u))           # (1 - tanh u)/2, accurate for large u
+    wk = h * 0.5 * np.pi * np.cosh(k) / np.cosh(u) ** 2 * (b - a) / 2
+    wk = np.where(k == 0, wk / 2, wk)
+    vals = f(a + (b - a) * frac) + f(b - (b - a) * frac)
+    fine = float(np.sum(wk * vals))
+    coarse = float(2 * np.sum((wk * vals)[::2]))
+    return fine, abs(fine - coarse)
+
+
+def _bulk_points(law, n=7):
+    return np.concatenate([np.linspace(a, b, n + 2)[1:-1] for a, b in law.support()] or [[]])
+
+
+@given(atomic_laws(), GAMMA.strategy())
+def test_herglotz_and_residual(weights, gamma):
+    law = GeneralizedMarchenkoPastur(weights, gamma)
+    rng = np.random.default_rng(0)
+    spread = max([abs(e) for b in law.support() for e in b] + [1.0])
+    z = rng.uniform(-2 * spread, 2 * spread, 40) + 1j * np.logspace(-10, 1, 40) * spread
+    s = law.stieltjes(z)
+    assert np.all(s.imag > 0)
+    eq = law._eq
+    resid = np.abs(eq.inverse(s) - z)
+    size = np.abs(z) + np.abs(1 / s) + np.sum(
+        np.abs(eq.probs * eq.atoms / (1 + gamma * eq.atoms * s[:, None])), axis=1)
+    assert np.all(resid <= 1e-12 * size)
+
+
+@given(atomic_laws(), GAMMA.strategy())
+def test_large_z_asymptotics(weights, gamma):
+    law = GeneralizedMarchenkoPastur(weights, gamma)
+    rho = max([abs(e) for b in law.support() for e in b] + [0.0])
+    for phi in (0.1, 1.0, 2.0, 3.0):
+        z = (rho + 1) * LARGE_Z * np.exp(1j * phi)
+        s = law.stieltjes(z)
+        assert abs(z * s + 1) <= rho / (abs(z) - rho) + 1e-13
+
+
+@given(atomic_laws(), GAMMA.strategy())
+def test_density_mass_moments_support(weights, gamma):
+    law = GeneralizedMarchenkoPastur(weights, gamma)
+    bulks = law.support()
+    # density >= 0, finite; exactly 0 outside the bulks
+    lo = min([b[0] for b in bulks] + [0.0]) - 1
+    hi = max([b[1] for b in bulks] + [0.0]) + 1
+    x = np.linspace(lo, hi, 997)
+    rho = law.pdf(x)
+    assert np.all(np.isfinite(rho)) and np.all(rho >= 0)
+    inside = np.zeros(x.shape, bool)
+    for a, b in bulks:
+        inside |= (x > a) & (x < b)
+    assert np.all(rho[~inside] == 0)
+    assert np.all(rho[inside] > 0)
+    # mass and moments by tanh-sinh quadrature of the density, bulk by bulk
+    q = np.zeros((3, 2))
+    for a, b in bulks:
+        for k in range(3):
+            q[k] += tanh_sinh(lambda t: t**k * law.pdf(t), a, b)
+    assert law.bulk_masses().sum() + law.atom_at_zero == pytest.approx(1.0, abs=CDF_ATOL)
+    scale = max(abs(lo), abs(hi))
+    want = [1.0 - law.atom_at_zero, *law.moments(2)]
+    for k in range(3):
+        assert q[k, 0] == pytest.approx(want[k], abs=QUAD_TOL * scale**k + 10 * q[k, 1])
+
+
+@given(atomic_laws(max_atoms=4), GAMMA.strategy(), st.sampled_from([-3.0, -0.5, 0.25, 2.0]))
+def test_scaling(weights, gamma, c):
+    base = GeneralizedMarchenkoPastur(weights, gamma)
+    scaled = GeneralizedMarchenkoPastur(weights.scaled(c), gamma)
+    want = sorted(tuple(sorted((c * a, c * b))) for a, b in base.support())
+    got = scaled.support()
+    assert len(got) == len(want)
+    spread = max(abs(e) for b in want for e in b) if want else 1.0
+    np.testing.assert_allclose(np.array(got).ravel(), np.array(want).ravel(), rtol=0,
+                               atol=1e-12 * spread)
+    x = _bulk_points(base)
+    np.testing.assert_allclose(scaled.pdf(c * x) * abs(c), base.pdf(x),
+                               rtol=1e-9, atol=1e-12 * max(base.pdf(x).max(initial=0), 1))
+    assert scaled.atom_at_zero == base.atom_at_zero
+    z = np.array([1 + 1j, -2 + 0.5j]) * spread
+    zc = c * z if c > 0 else c * np.conj(z)
+    sc = scaled.stieltjes(zc)
+    sb = base.stieltjes(z)
+    np.testing.assert_allclose(sc * c, sb if c > 0 else np.conj(sb), rtol=1e-10)
+
+
+@pytest.mark.parametrize("atoms,probs,gamma", [
+    ([1.0, 5.0], [0.6, 0.4], 0.3),
+    ([-1.0, 0.0, 2.0], [0.3, 0.2, 0.5], 2.0),
+    ([-2.0, -1.0, 0.5, 1.0, 3.0], [0.1, 0.3, 0.2, 0.2, 0.2], 0.05),
+])
+def test_stieltjes_against_mpmath(atoms, probs, gamma, oracle):
+    law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms, probs), gamma)
+    z = np.array([0.3 + 1e-9j, 1 + 0.01j, -2 + 3j, 10 + 1e-3j, 1e-6 + 1e-6j])
+    got = law.stieltjes(z)
+    want = np.array([oracle.stieltjes(atoms, probs, gamma, zi) for zi in z])
+    np.testing.assert_allclose(got, want, rtol=STIELTJES_RTOL)
+
+
+def test_stieltjes_derivative_against_formula_and_difference():
+    law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 2.0], [0.4, 0.6]), 0.8)
+    z = np.array([0.5 + 0.2j, -1 + 1j, 3 + 0.05j])
+    s, ds = law.stieltjes(z), law.stieltjes_derivative(z)
+    lam, p, g = np.array([-1.0, 2.0]), np.array([0.4, 0.6]), 0.8
+    theory = 1 / (s**-2 - g * np.sum(p * lam**2 / (1 + g * lam * s[:, None]) ** 2, axis=1))
+    np.testing.assert_allclose(ds, theory, rtol=1e-12)
+    h = 1e-5
+    fd = (law.stieltjes(z + h) - law.stieltjes(z - h)) / (2 * h)
+    np.testing.assert_allclose(ds, fd, rtol=1e-8)
+
+
+def test_inverse_round_trip():
+    law = GeneralizedMarchenkoPastur(DiscreteLaw([0.5, 2.0], [0.5, 0.5]), 1.5)
+    z = np.array([0.1 + 0.3j, 2 + 1e-4j])
+    np.testing.assert_allclose(law.inverse(law.stieltjes(z)), z, rtol=1e-13)
+    assert np.isrealobj(law.inverse(np.array([-0.5, 2.0])))
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf, "1"])
+def test_bad_gamma(bad):
+    with pytest.raises(ValueError, match="gamma"):
+        GeneralizedMarchenkoPastur(PointMass(1.0), bad)
+
+
+def test_bad_weights_and_points():
+    with pytest.raises(ValueError, match="WeightLaw"):
+        GeneralizedMarchenkoPastur([1.0, 2.0], 1.0)
+    law = GeneralizedMarchenkoPastur(PointMass(1.0), 0.5)
+    for z in (1.0 - 1j, 2.0 + 0j, np.array([1j, -1j]), complex(math.nan, 1)):
+        with pytest.raises(ValueError, match="upper half plane|finite"):
+            law.stieltjes(z)
+    with pytest.raises(ValueError, match="upper half plane"):
+        law.stieltjes_derivative(1 - 1e-300j)
+    with pytest.raises(ValueError, match="finite"):
+        law.pdf([1.0, math.nan])
+    with pytest.raises(ValueError, match="finite"):
+        law.cdf(math.inf)
+    with pytest.raises(ValueError, match="moment order"):
+        law.moment(-1)
+    with pytest.raises(ValueError, match="non-zero"):
+        law.inverse(0.0)
+    with pytest.raises(ValueError, match="d must be"):
+        law.sample(0)
+
+
+#: Kolmogorov distance of d eigenvalues to the limit: iid samples would exceed 1.63/sqrt(d) with
+#: probability 1%; eigenvalues are far more rigid (fluctuations O(log d / d)), and the finite-size
+#: bias of the spectral cdf is O(1/d), so this bound is conservative.
+KS_COEF = 1.63
+
+
+@pytest.mark.parametrize("weights,gamma", [
+    (DiscreteLaw([1.0, 5.0], [0.6, 0.4]), 0.5),
+    (DiscreteLaw([-1.0, 0.0, 2.0], [0.3, 0.2, 0.5]), 2.0),
+    (EmpiricalLaw(np.random.default_rng(3).normal(1.0, 1.0, 10_000)), 0.25),
+])
+def test_monte_carlo_eigenvalues(weights, gamma):
+    law = GeneralizedMarchenkoPastur(weights, gamma)
+    d = 300
+    ev = law.sample(d, rng=np.random.default_rng(11))
+    assert ev.shape == (d,)
+    # Kolmogorov distance at every sample point, with left limits (ties at the atom at zero)
+    v = np.unique(ev)
+    emp = np.searchsorted(ev, v, side="right") / d
+    emp_left = np.searchsorted(ev, v, side="left") / d
+    F = law.cdf(v)
+    F_left = F - np.where(v == 0, law.atom_at_zero, 0.0)
+    ks = max(np.max(np.abs(F - emp)), np.max(np.abs(F_left - emp_left)))
+    assert ks <= KS_COEF / math.sqrt(d)
+    # (1/d) tr B = (1/N) sum_n lambda_n |x_n|^2/d: variance Var(lambda)/N + 2 E lambda^2/(N d)
+    n = round(d / gamma)
+    var = weights.moment(2) - weights.moment(1) ** 2
+    sd = math.sqrt(var / n + 2 * weights.moment(2) / (n * d))
+    assert np.mean(ev) == pytest.approx(law.moment(1), abs=4 * sd)
+
+
+def test_sample_reproducible_and_wide():
+    law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 2.0], [0.5, 0.5]), 3.0)
+    a = law.sample(30, rng=5)
+    b = law.sample(30, rng=5)
+    np.testing.assert_array_equal(a, b)
+    assert np.count_nonzero(a == 0) == 30 - 10

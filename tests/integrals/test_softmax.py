@@ -1,0 +1,191 @@
+"""Gaussian-softmax moments: float64 vs the mpmath oracle, and independent routes.
+
+Independent oracles: Gauss–Hermite product quadrature of the original C-dimensional expectation
+(C = 2, 3), brute-force Monte Carlo with error bars (C = 5), exact symmetry E p_1 = 1/C, the
+identity E a² = (C−1)Q + (C−1)(C−2)T, and mpmath self-convergence across precisions.
+"""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given
+
+from rmthess._validate import CLASSES, SIGMA_V
+from rmthess.integrals import (
+    softmax_mixed_moment,
+    softmax_mixed_moment_mp,
+    softmax_moments,
+    softmax_moments_mp,
+)
+
+#: float64 vs mpmath, the issue's requirement (measured: ≤ 4e-15)
+RTOL_FLOAT = 1e-12
+#: Gauss–Hermite product rule with 80 nodes per axis: converged to rounding (measured ≤ 1e-15)
+RTOL_GH = 1e-13
+#: mpmath at dps vs dps + 10 agree to 10^(-dps+2) (self-convergence)
+FIELDS = ("M1", "M2", "M3", "M4", "Q", "T")
+GAMMAS = (1e-3, 0.25, 1.0, 4.0, 1e3)
+CLASS_GRID = (2, 3, 10, 100, 10**3, 10**4, 10**5, 10**6)
+ORACLE_DPS = 20
+
+
+def _rel(a, b):
+    return float(abs(a - b) / abs(b))
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return {C: softmax_moments_mp(C, 1.0, dps=ORACLE_DPS) for C in CLASS_GRID}
+
+
+@pytest.mark.parametrize("C", CLASS_GRID)
+def test_float64_matches_mpmath_moments(C, oracle):
+    m, ref = softmax_moments(C), oracle[C]
+    for f in FIELDS:
+        if C == 2 and f == "T":
+            assert m.T == 0.0
+            continue
+        assert _rel(getattr(m, f), getattr(ref, f)) <= RTOL_FLOAT, f
+
+
+@pytest.mark.parametrize("C", CLASS_GRID)
+@pytest.mark.parametrize("gamma", GAMMAS)
+def test_float64_matches_mpmath_block_norms(C, gamma, oracle):
+    m, ref = softmax_moments(C), oracle[C]
+    with mpmath.workdps(ORACLE_DPS):
+        gd_ref, go_ref = ref.g_diag(mpmath.mpf(gamma)), ref.g_offdiag(mpmath.mpf(gamma))
+        r_ref = go_ref / gd_ref
+    gd, go = m.g_diag(gamma), m.g_offdiag(gamma)
+    assert _rel(gd, gd_ref) <= RTOL_FLOAT
+    assert _rel(go, go_ref) <= RTOL_FLOAT
+    assert _rel(go / gd, r_ref) <= RTOL_FLOAT
+
+
+@pytest.mark.parametrize("sigma, C", [(0.1, 2), (0.1, 10**6), (0.35, 3), (1 / math.sqrt(3), 50),
+                                      (2.0, 2), (2.0, 10**4), (3.0, 3), (3.0, 10**6)])
+def test_float64_matches_mpmath_other_sigma(sigma, C):
+    m, ref = softmax_moments(C, sigma), softmax_moments_mp(C, sigma, dps=16)
+    for f in FIELDS[: 6 if C > 2 else 5]:
+        assert _rel(getattr(m, f), getattr(ref, f)) <= RTOL_FLOAT, f
+
+
+def _gauss_hermite_moments(C, sigma, n=80):
+    x, w = np.polynomial.hermite_e.hermegauss(n)
+    w = w / math.sqrt(2 * math.pi)
+    grids = np.meshgrid(*([x] * C), indexing="ij")
+    W = np.ones_like(grids[0])
+    for k in range(C):
+        W = W * w.reshape([-1 if i == k else 1 for i in range(C)])
+    Z = sigma * np.stack(grids)
+    Z = Z - Z.max(0)
+    E = np.exp(Z)
+    P = E / E.sum(0)
+    out = {f"M{k}": float((W * P[0] ** k).sum()) for k in (1, 2, 3, 4)}
+    out["Q"] = float((W * P[0] ** 2 * P[1] ** 2).sum())
+    out["T"] = float((W * P[0] ** 2 * P[1] * P[2]).sum()) if C >= 3 else 0.0
+    return out
+
+
+@pytest.mark.parametrize("C", [2, 3])
+@pytest.mark.parametrize("sigma", [0.5, 1.0])
+def test_direct_quadrature_small_C(C, sigma):
+    ref = _gauss_hermite_moments(C, sigma)
+    m = softmax_moments(C, sigma)
+    for f in FIELDS[: 6 if C > 2 else 5]:
+        assert _rel(getattr(m, f), ref[f]) <= RTOL_GH, f
+
+
+def test_monte_carlo_with_error_bars():
+    """C = 5: brute-force sample means within K_SIGMA standard errors."""
+    K_SIGMA = 5.0
+    rng = np.random.default_rng(12345)
+    z = rng.standard_normal((400_000, 5))
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    m = softmax_moments(5)
+    samples = {"M2": p[:, 0] ** 2, "M3": p[:, 0] ** 3, "M4": p[:, 0] ** 4,
+               "Q": p[:, 0] ** 2 * p[:, 1] ** 2, "T": p[:, 0] ** 2 * p[:, 1] * p[:, 2]}
+    for f, x in samples.items():
+        se = x.std(ddof=1) / math.sqrt(x.size)
+        assert abs(x.mean() - getattr(m, f)) <= K_SIGMA * se, f
+
+
+@pytest.mark.parametrize("C", [3, 4, 17, 1000, 10**6])
+def test_second_moment_identity(C):
+    """E a² = (C−1)Q + (C−1)(C−2)T, both sides from different integrals."""
+    m = softmax_moments(C)
+    rhs = (C - 1) * m.Q + (C - 1) * (C - 2) * m.T
+    assert _rel(m.mean_a2, rhs) <= RTOL_FLOAT
+
+
+def test_second_moment_identity_mpmath():
+    m = softmax_moments_mp(7, dps=30)
+    with mpmath.workdps(30):
+        rhs = 6 * m.Q + 30 * m.T
+        assert abs(m.mean_a2 / rhs - 1) < mpmath.mpf(10) ** -27
+
+
+def test_mpmath_self_convergence():
+    lo, hi = softmax_moments_mp(30, 0.8, dps=16), softmax_moments_mp(30, 0.8, dps=26)
+    with mpmath.workdps(26):
+        for f in FIELDS:
+            assert abs(getattr(lo, f) / getattr(hi, f) - 1) < mpmath.mpf(10) ** -14
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_mixed_moment_diag_weight_matches_expansion(k):
+    """E[p_1^k (1-p_1)^k] by the partition formula vs the binomial expansion in M_j (mpmath)."""
+    C = 6
+    direct = softmax_mixed_moment([k], k, C)
+    with mpmath.workdps(20):
+        Ms = [softmax_mixed_moment_mp([j], 0, C, dps=20) for j in range(k, 2 * k + 1)]
+        expanded = mpmath.fsum((-1) ** i * mpmath.binomial(k, i) * Ms[i] for i in range(k + 1))
+    assert _rel(direct, expanded) <= RTOL_FLOAT
+
+
+def test_mixed_moment_rest_power_matches_named_classes():
+    """E[p_1 (1-p_1)] = (C-1) E[p_1 p_2]: the rest-sum and the named-class routes agree."""
+    C = 9
+    assert _rel(softmax_mixed_moment([1], 1, C), (C - 1) * softmax_mixed_moment([1, 1], 0, C)) \
+        <= RTOL_FLOAT
+
+
+@given(C=CLASSES.strategy(2, 10**7), sigma=SIGMA_V.strategy())
+def test_mean_is_one_over_C(C, sigma):
+    assert abs(softmax_moments(C, sigma).M1 * C - 1) <= RTOL_FLOAT
+
+
+@given(C=CLASSES.strategy(2, 10**7), sigma=SIGMA_V.strategy())
+def test_moment_inequalities(C, sigma):
+    """Jensen and p ≤ 1: 1/C² ≤ M2, M4 ≤ M3 ≤ M2; |E b| ≤ E a and E b² ≤ E a²."""
+    m = softmax_moments(C, sigma)
+    assert 1 / C ** 2 <= m.M2 * (1 + 1e-12)
+    assert m.M4 <= m.M3 <= m.M2
+    assert abs(m.mean_b) <= m.mean_a and m.mean_b2 <= m.mean_a2 * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("bad", [1, 0, -3, 2.5, float("nan"), float("inf"), "ten", True])
+def test_bad_classes(bad):
+    with pytest.raises(ValueError, match="classes"):
+        softmax_moments(bad)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_bad_sigma(bad):
+    with pytest.raises(ValueError, match="sigma_v"):
+        softmax_moments(4, bad)
+    with pytest.raises(ValueError, match="sigma_v"):
+        softmax_moments_mp(4, bad, dps=15)
+
+
+def test_bad_mixed_moment_arguments():
+    with pytest.raises(ValueError, match="powers"):
+        softmax_mixed_moment([0], 0, 3)
+    with pytest.raises(ValueError, match="rest_power"):
+        softmax_mixed_moment([1], -1, 3)
+    with pytest.raises(ValueError, match="classes >= 3"):
+        softmax_mixed_moment([1, 1, 1], 0, 2)
+    with pytest.raises(ValueError, match="digits"):
+        softmax_moments_mp(3, dps=0)

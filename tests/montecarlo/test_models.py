@@ -1,0 +1,86 @@
+"""Model weights against the Hessian of the loss itself, by second differences (independent oracle)."""
+
+import numpy as np
+import pytest
+
+from rmthess.montecarlo.blocknorms import block_matrix
+from rmthess.montecarlo.models import MODELS, get_model
+
+#: central second differences with step 1e-4: truncation ~1e-8, round-off ~1e-16/1e-8
+TOL_FD = 2e-6
+EPS = 1e-4
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def _loss(logits, y, loss):
+    if loss == "mse":
+        return 0.5 * np.mean(np.sum((logits - y) ** 2, axis=1))
+    lse = np.log(np.sum(np.exp(logits - logits.max(1, keepdims=True)), 1)) + logits.max(1)
+    return np.mean(lse - np.sum(logits * y, axis=1))
+
+
+def _fd_hessian(f, theta):
+    k = theta.size
+    H = np.empty((k, k))
+    for a in range(k):
+        for b in range(a, k):
+            def at(sa, sb):
+                t = theta.copy()
+                t[a] += sa * EPS
+                t[b] += sb * EPS
+                return f(t)
+            H[a, b] = H[b, a] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * EPS**2)
+    return H
+
+
+@pytest.mark.parametrize("case", sorted(MODELS))
+def test_blocks_equal_loss_hessian(case):
+    rng = np.random.default_rng(3)
+    model = get_model(case)
+    d, n, C, m = 4, 6, 3, 3
+    params = model.draw(rng, d, C, m if model.hidden else None, 1.0)
+    X = rng.standard_normal((n, d))
+    y = np.eye(C)[rng.integers(0, C, n)]
+    weights = model.weights(params, X @ params.first.T)
+    if not model.hidden:
+        f = lambda t: _loss(X @ t.reshape(C, d).T, y, model.loss)  # noqa: E731
+        H = _fd_hessian(f, params.first.ravel())
+        for i in range(C):
+            for j in range(C):
+                np.testing.assert_allclose(block_matrix(X, weights["v"], i, j),
+                                           H[i * d:(i + 1) * d, j * d:(j + 1) * d], atol=TOL_FD)
+        return
+    W, V = params.first, params.second
+    nw = m * d
+
+    def f(t):
+        Wt, Vt = t[:nw].reshape(m, d), t[nw:].reshape(C, m)
+        return _loss(np.maximum(X @ Wt.T, 0) @ Vt.T, y, model.loss)
+
+    H = _fd_hessian(f, np.concatenate([W.ravel(), V.ravel()]))
+    S = np.maximum(X @ W.T, 0)
+    for i in range(m):
+        for j in range(m):
+            np.testing.assert_allclose(block_matrix(X, weights["hidden"], i, j),
+                                       H[i * d:(i + 1) * d, j * d:(j + 1) * d], atol=TOL_FD)
+    for c in range(C):
+        for e in range(C):
+            np.testing.assert_allclose(
+                block_matrix(model.features("output", X, X @ W.T), weights["output"], c, e),
+                H[nw + c * m:nw + (c + 1) * m, nw + e * m:nw + (e + 1) * m], atol=TOL_FD)
+    assert np.allclose(model.features("output", X, X @ W.T), S)
+
+
+def test_registry_and_validation():
+    with pytest.raises(ValueError, match="valid cases"):
+        get_model("linear-hinge")
+    with pytest.raises(ValueError, match="needs the hidden width"):
+        get_model("mlp-ce").check(3, None, 1.0)
+    with pytest.raises(ValueError, match="no hidden layer"):
+        get_model("linear-ce").check(3, 4, 1.0)
+    with pytest.raises(ValueError, match="classes"):
+        get_model("linear-ce").check(1, None, 1.0)

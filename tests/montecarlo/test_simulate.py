@@ -1,0 +1,105 @@
+"""simulate(): validation, determinism, and agreement with the finite-size predictions."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rmthess.montecarlo import simulate
+from rmthess.montecarlo.simulation import make_spec, run_replicates
+
+#: Monte Carlo agreement: |z| below 3 standard errors (fixed seeds, so no flakiness; ~0.3 % a priori)
+Z_MAX = 3.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(d=1), "d must be"),
+    (dict(reps=0), "reps must be"),
+    (dict(gamma=float("nan")), "gamma must be"),
+    (dict(gamma=float("inf")), "gamma must be"),
+    (dict(gamma=-1.0), "gamma must be"),
+    (dict(design="bootstrap"), "unknown design"),
+    (dict(case="linear-hinge"), "unknown case"),
+    (dict(classes=1), "classes must be"),
+    (dict(d=3), "must exceed the rank"),
+    (dict(m=4), "no hidden layer"),
+])
+def test_bad_input(kwargs, match):
+    base = dict(case="linear-ce", d=20, gamma=1.0, classes=3, reps=2, seed=0)
+    base.update(kwargs)
+    case = base.pop("case")
+    with pytest.raises(ValueError, match=match):
+        simulate(case, **base)
+
+
+def test_mlp_needs_m():
+    with pytest.raises(ValueError, match="hidden width"):
+        simulate("mlp-ce", d=20, gamma=1.0, classes=3, reps=2)
+
+
+def test_seed_determinism_and_split_invariance():
+    a = simulate("mlp-ce", d=24, gamma=1.0, classes=3, m=3, reps=2, seed=9, limits=False)
+    b = simulate("mlp-ce", d=24, gamma=1.0, classes=3, m=3, reps=2, seed=9, limits=False)
+    assert a.to_dict() == b.to_dict()
+    spec, _, _ = make_spec("linear-ce", d=20, gamma=2.0, classes=4)
+    whole = run_replicates(spec, 5, range(6), predictions=False)["v"]
+    parts = np.vstack([run_replicates(spec, 5, idx, predictions=False)["v"]
+                       for idx in (range(0, 2), range(2, 6))])
+    np.testing.assert_array_equal(whole, parts)
+    c = simulate("linear-ce", d=20, gamma=2.0, classes=4, reps=6, seed=6, limits=False)
+    assert c.blocks["v"].ratio != simulate("linear-ce", d=20, gamma=2.0, classes=4, reps=6,
+                                           seed=5, limits=False).blocks["v"].ratio
+
+
+@pytest.mark.parametrize("gamma, classes, d, reps", [(1.0, 3, 30, 300), (4.0, 10, 40, 300)])
+def test_linear_ce_matches_finite_size_prediction(gamma, classes, d, reps):
+    res = simulate("linear-ce", d=d, gamma=gamma, classes=classes, reps=reps, seed=101)
+    b = res.blocks["v"]
+    assert abs(b.z_prediction) < Z_MAX, str(res)
+    # the diagonal and off-diagonal means themselves agree too
+    assert abs(b.diag - b.diag_prediction) < Z_MAX * math.hypot(b.diag_stderr, 1e-3 * b.diag)
+    assert abs(b.offdiag - b.offdiag_prediction) < Z_MAX * math.hypot(b.offdiag_stderr,
+                                                                      1e-3 * b.offdiag)
+    assert b.limit is not None and b.z_limit is not None
+
+
+def test_linear_ce_prediction_beats_limit_at_small_d():
+    # at d = 20, γ = 4 the finite-size bias is many standard errors: the limit is rejected, the
+    # prediction is not
+    res = simulate("linear-ce", d=20, gamma=4.0, classes=3, reps=400, seed=7)
+    b = res.blocks["v"]
+    assert abs(b.z_prediction) < Z_MAX
+    assert abs(b.z_limit) > Z_MAX
+
+
+@pytest.mark.parametrize("design, t", [("decoupled", None), ("sharp", None), ("lindeberg", 0.5)])
+def test_designs_match_their_predictions(design, t):
+    res = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=200, seed=12, design=design, t=t)
+    assert abs(res.blocks["v"].z_prediction) < Z_MAX, str(res)
+
+
+@pytest.mark.parametrize("case", ["mlp-mse", "mlp-ce"])
+def test_mlp_blocks_match_per_v_predictions(case):
+    res = simulate(case, d=40, gamma=1.0, classes=3, m=3, reps=40, seed=21)
+    h = res.blocks["hidden"]
+    assert abs(h.z_prediction) < Z_MAX, str(res)
+    if case == "mlp-ce":
+        assert abs(res.blocks["output"].z_prediction) < Z_MAX, str(res)
+    else:
+        assert res.blocks["output"].ratio == 0.0
+
+
+def test_linear_mse_exact():
+    res = simulate("linear-mse", d=30, gamma=2.0, classes=3, reps=50, seed=2)
+    b = res.blocks["v"]
+    assert b.ratio == 0.0 and b.offdiag == 0.0
+    n = res.n_samples
+    assert abs(b.diag - (1 + 31 / n)) < Z_MAX * b.diag_stderr
+
+
+def test_result_serialization_and_str():
+    res = simulate("linear-ce", d=20, gamma=1.0, classes=3, reps=1, seed=3)
+    d = res.to_dict()
+    assert set(d["blocks"]["v"]) >= {"ratio", "stderr", "prediction", "limit"}
+    assert d["blocks"]["v"]["stderr"] is None          # one replicate: no error estimate
+    assert "linear-ce" in str(res)

@@ -1,0 +1,99 @@
+"""Block-wise Hutchinson estimators: variance formula, Frobenius norms, critical probe count."""
+
+import numpy as np
+import pytest
+
+from rmthess.networks import (block_frobenius, block_norm_map, block_trace_variance, block_traces,
+                              critical_probe_count, dense_hessian, hvp, minibatch_hessians, probes)
+
+# Monte Carlo agreement: |estimate − truth| ≤ Z_MC standard errors (false alarm ≈ 6e-5 per check)
+Z_MC = 4.0
+
+
+def _mc_check(samples, truth):
+    """Sample variance of each column against ``truth``, within Z_MC standard errors."""
+    c = samples - samples.mean(axis=0)
+    var = np.mean(c**2, axis=0) * samples.shape[0] / (samples.shape[0] - 1)
+    se = np.std(c**2, axis=0, ddof=1) / np.sqrt(samples.shape[0])
+    assert np.all(np.abs(var - truth) <= Z_MC * se), (var, truth, se)
+
+
+@pytest.mark.parametrize("probe", ["rademacher", "gaussian"])
+def test_variance_formula_matches_monte_carlo(make_net, probe):
+    net = make_net("mlp", "ce", n=30, d=6, m=3, C=4, seed=1)
+    H = dense_hessian(net)
+    off = net.layout.offsets
+    R = 20000
+    Z = probes((R, net.n_params), probe, rng=42)
+    samples = np.add.reduceat(Z * (Z @ H), off[:-1], axis=1)  # one-probe estimates T̂_l
+    _mc_check(samples, block_trace_variance(H, net.layout, probe=probe))
+    # unbiased: mean within Z_MC standard errors of the exact block traces
+    tr = np.add.reduceat(np.diag(H), off[:-1])
+    assert np.all(np.abs(samples.mean(axis=0) - tr) <= Z_MC * samples.std(axis=0) / np.sqrt(R))
+
+
+def test_rademacher_beats_gaussian_by_the_diagonal_term(make_net):
+    net = make_net("linear", "ce", d=4, C=3)
+    H = dense_hessian(net)
+    diff = (block_trace_variance(H, net.layout, probe="gaussian")
+            - block_trace_variance(H, net.layout, probe="rademacher"))
+    expected = 2 * np.add.reduceat(np.diag(H) ** 2, net.layout.offsets[:-1])
+    np.testing.assert_allclose(diff, expected, rtol=1e-12)
+
+
+def test_block_traces_from_hvps(make_net):
+    net = make_net("mlp", "mse", n=30, d=5, m=3, C=4, seed=3)
+    H = dense_hessian(net)
+    K = 400
+    est = block_traces(net, net.layout, K, rng=7)
+    tr = np.add.reduceat(np.diag(H), net.layout.offsets[:-1])
+    assert np.all(np.abs(est.estimate - tr) <= Z_MC * est.stderr + 1e-14)
+    # the same probes through the dense matrix give the same numbers
+    np.testing.assert_allclose(block_traces(H, net.layout, K, rng=7).estimate, est.estimate,
+                               rtol=1e-10, atol=1e-14)
+    assert np.allclose(block_traces(lambda Z: hvp(net, Z), net.layout, K, rng=7).estimate,
+                       est.estimate)
+
+
+@pytest.mark.parametrize("probe", ["rademacher", "gaussian"])
+def test_block_frobenius_estimates_block_norms(make_net, probe):
+    net = make_net("mlp", "ce", n=30, d=4, m=2, C=3, seed=5)
+    exact = block_norm_map(dense_hessian(net), net.layout, squared=True)
+    est = block_frobenius(net, net.layout, 300, probe=probe, rng=11)
+    assert np.all(np.abs(est.estimate - exact) <= Z_MC * est.stderr + 1e-14)
+
+
+def test_minibatch_variance_decomposition(make_net):
+    # Var over (batch, probe) of a one-probe estimate = E_B v(H_B) + Var_B tr H_B,ll;
+    # batches drawn uniformly from a fixed population of 12, so the population variance is exact
+    net = make_net("mlp", "ce", n=40, d=4, m=2, C=3, seed=6)
+    Hs = list(minibatch_hessians(net, 10, 12, rng=3))
+    cp = critical_probe_count(Hs, net.layout)
+    assert cp.k_star.shape == (net.layout.n_blocks,)
+    np.testing.assert_allclose(cp.k_star, cp.probe_variance / cp.batch_variance, rtol=1e-12)
+    truth = cp.probe_variance + cp.batch_variance * (len(Hs) - 1) / len(Hs)
+    rng = np.random.default_rng(8)
+    R = 12000
+    which = rng.integers(0, len(Hs), R)
+    Z = probes((R, net.n_params), rng=rng)
+    off = net.layout.offsets
+    HZ = np.empty_like(Z)
+    for b, H in enumerate(Hs):
+        HZ[which == b] = Z[which == b] @ H
+    samples = np.add.reduceat(Z * HZ, off[:-1], axis=1)
+    _mc_check(samples, truth)
+    assert np.all(cp.total_variance(4) < cp.total_variance(1))
+
+
+def test_bad_inputs(make_net):
+    net = make_net("mlp", "ce")
+    with pytest.raises(ValueError, match="probe"):
+        probes(3, "uniform")
+    with pytest.raises(ValueError, match="n_probes"):
+        block_traces(net, net.layout, 0)
+    with pytest.raises(ValueError, match="square"):
+        block_traces(np.ones((2, 3)), [1, 1], 2)
+    with pytest.raises(ValueError, match="two"):
+        critical_probe_count([np.eye(2)], [1, 1])
+    with pytest.raises(ValueError, match="batch_size"):
+        next(minibatch_hessians(net, 10**6, 2))

@@ -1,0 +1,49 @@
+"""Block ratios of exact Hessians at initialization against the limits of rmthess.cases."""
+
+import numpy as np
+import pytest
+
+from rmthess.networks import case_name, init_ratio_sweep
+
+# Monte Carlo over replicates: Z_MC standard errors
+Z_MC = 4.0
+
+
+def _allowed(sweep, t, rel_bias):
+    """Z_MC standard errors (exact Hessians and Monte Carlo limits) plus a finite-size bias.
+
+    The weights of the d×d blocks depend on x through a rank-C (linear) or rank-m projection, which
+    moves (1/d)‖B‖²_F by O(C/d) relative (THEORY §6: about +1.8/d for C = 10, γ = 1).
+    """
+    return Z_MC * sweep.stderr[t] + rel_bias * np.abs(sweep.limit[t])
+
+
+def test_linear_ce_ratio_follows_limit_as_c_grows():
+    pytest.importorskip("rmthess.cases")
+    d = 100
+    sw = init_ratio_sweep([3, 10], dim=d, gamma=1.0, loss="ce", reps=2, rng=1)
+    bias = sw.classes / d
+    assert np.all(np.abs(sw.ratio["v"] - sw.limit["v"]) <= _allowed(sw, "v", bias))
+    assert sw.ratio["v"][1] < 0.2 * sw.ratio["v"][0]  # O(1/C²) decay
+
+
+def test_two_classes_and_mse_exact():
+    sw = init_ratio_sweep([2], dim=10, gamma=0.5, loss="ce", rng=0, with_limits=False)
+    assert sw.ratio["v"][0] == pytest.approx(1.0, rel=1e-12)  # H_12 = −H_11 for C = 2
+    sw = init_ratio_sweep([3], dim=10, gamma=0.5, loss="mse", width=3, rng=0, with_limits=False)
+    assert sw.ratio["output"][0] == 0.0  # MSE: off-diagonal output blocks vanish
+    assert case_name("mse", 3) == "mlp-mse"
+    with pytest.raises(ValueError, match="loss"):
+        case_name("hinge", None)
+    with pytest.raises(ValueError):
+        init_ratio_sweep([1], dim=10, gamma=1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["ce", "mse"])
+def test_mlp_ratios_follow_limits(loss):
+    pytest.importorskip("rmthess.cases")
+    d = 200
+    sw = init_ratio_sweep([5, 20], dim=d, gamma=0.5, width=4, loss=loss, reps=16, rng=2)
+    for t in ("hidden", "output"):
+        assert np.all(np.abs(sw.ratio[t] - sw.limit[t]) <= _allowed(sw, t, 4 / d + 0.05))

@@ -1,0 +1,66 @@
+"""``rmthess verify`` end to end at the hidden ``--tiny`` size: table, exit status, outputs."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rmthess import cli
+
+EXPECTED_CHECKS = {"gmp-law", "linear-ratios", "mlp-ratios", "block-spectra", "decoupling",
+                   "lindeberg", "hessian-maps"}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("verify")
+    proc = subprocess.run([sys.executable, "-m", "rmthess.cli", "verify", "--tiny", "--seed", "3",
+                           "--out", str(out)], capture_output=True, text=True, timeout=600,
+                          env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+    return proc, out
+
+
+def test_exit_status_zero_and_one_table(tiny_run):
+    proc, _ = tiny_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:3] == ["check", "quantity", "parameters"]
+    assert sum(line.startswith("check ") for line in lines) == 1
+    assert "verdict: PASS" in proc.stdout
+    assert "[" in proc.stderr and "gmp-law" in proc.stderr  # progress goes to stderr
+
+
+def test_outputs_cover_every_check_and_figure(tiny_run):
+    _, out = tiny_run
+    rec = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert set(rec["checks"]) == EXPECTED_CHECKS and rec["passed"] and rec["seed"] == 3
+    assert set(rec["timings_seconds"]) == EXPECTED_CHECKS
+    rows = list(csv.DictReader(open(out / "table.csv", encoding="utf-8")))
+    assert {r["check"] for r in rows} == EXPECTED_CHECKS
+    assert len(rows) == rec["n_rows"]
+    assert all(r["verdict"] == "PASS" for r in rows)
+    for stem in ("figure1_ratio_vs_classes", "figure2_block_spectra", "figure3_decoupling",
+                 "figure4_hessian_maps"):
+        for ext in ("png", "pdf"):
+            assert (out / "figures" / f"{stem}.{ext}").stat().st_size > 5000
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 4
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert md.count("![figure") == 4 and "How to read a verdict" in md
+
+
+def test_user_errors_exit_2(capsys, tmp_path):
+    assert cli.main(["verify", "--seed", "-1", "--out", str(tmp_path)]) == 2
+    assert cli.main(["verify", "--tiny", "--scheduler", "tcp://x:1", "--out", str(tmp_path)]) == 2
+    assert cli.main(["verify", "--tiny", "--only", "nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "valid checks" in err and "--scheduler only applies to --full" in err
+
+
+def test_failing_verdict_exits_1(monkeypatch, tmp_path):
+    from . import _fake
+
+    _fake.install(monkeypatch)
+    assert cli.main(["verify", "--tiny", "--only", "fake-broken", "--out", str(tmp_path)]) == 1

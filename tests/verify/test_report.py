@@ -1,0 +1,37 @@
+"""Writers: CSV, JSON record, figures (PNG + PDF), Markdown and self-contained HTML."""
+
+import csv
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from rmthess.verify.report import write_outputs  # noqa: E402
+from rmthess.verify.runner import run_verification  # noqa: E402
+
+from . import _fake  # noqa: E402
+
+
+def test_outputs_written_and_consistent(monkeypatch, tmp_path):
+    _fake.install(monkeypatch)
+    res = run_verification("tiny", 1, checks=["fake-mean", "fake-broken"])
+    written = write_outputs(res, tmp_path)
+    rows = list(csv.DictReader(open(written["table"], encoding="utf-8")))
+    assert [r["check"] for r in rows] == ["fake-mean", "fake-broken"]
+    rec = json.loads(written["record"].read_text(encoding="utf-8"))
+    assert rec["seed"] == 1 and rec["passed"] is False and rec["n_failed"] == 1
+    assert rec["parameters"]["fake-mean"] == {"n": 50}
+    assert set(rec["seeds"]) == {"fake-mean", "fake-broken"}
+    assert rec["rows"][0]["simulation"] == res.rows[0].simulation
+    assert "numpy" in rec["versions"]
+    for key in ("figure1", "figure2", "figure3"):
+        assert {p.suffix for p in written["figures"][key]} == {".png", ".pdf"}
+        assert all(p.exists() and p.stat().st_size > 1000 for p in written["figures"][key])
+    md = written["markdown"].read_text(encoding="utf-8")
+    assert "![figure1_ratio_vs_classes](figures/figure1_ratio_vs_classes.png)" in md
+    assert "Fake: mean of a standard normal" in md and "boom" in md and "a note" in md
+    html = written["html"].read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 3
+    assert "src='figures/" not in html  # self-contained
+    assert 'class="fail"' in html

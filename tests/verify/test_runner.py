@@ -1,0 +1,81 @@
+"""The runner: seeds per check, reproducibility, progress, errors become failing rows."""
+
+import numpy as np
+import pytest
+
+from rmthess.verify.base import CHECKS, CheckContext, check_seed, get_check, register
+from rmthess.verify.runner import run_verification
+
+from . import _fake
+
+
+def test_check_seed_depends_on_root_and_name_only():
+    a = np.random.default_rng(check_seed(5, "x")).random()
+    assert a == np.random.default_rng(check_seed(5, "x")).random()
+    assert a != np.random.default_rng(check_seed(6, "x")).random()
+    assert a != np.random.default_rng(check_seed(5, "y")).random()
+
+
+def test_same_seed_same_numbers_and_independent_of_other_checks(monkeypatch):
+    _fake.install(monkeypatch)
+    r1 = run_verification("tiny", 3, checks=["fake-mean"])
+    r2 = run_verification("tiny", 3, checks=["fake-broken", "fake-mean"])
+    r3 = run_verification("tiny", 4, checks=["fake-mean"])
+    s1 = [r.simulation for r in r1.rows]
+    s2 = [r.simulation for r in r2.rows if r.check == "fake-mean"]
+    assert s1 == s2
+    assert s1 != [r.simulation for r in r3.rows]
+
+
+def test_errors_become_failing_rows_and_progress_is_printed(monkeypatch):
+    _fake.install(monkeypatch)
+    msgs = []
+    res = run_verification("tiny", 0, checks=["fake-mean", "fake-broken"], progress=msgs.append)
+    assert not res.passed and res.n_failed == 1
+    assert "boom" in res.errors["fake-broken"]
+    assert any("fake-mean: 1 rows, 0 failed" in m and "CPU" in m for m in msgs)
+    assert set(res.timings) == {"fake-mean", "fake-broken"}
+    assert res.versions["numpy"] == np.__version__
+
+
+def test_bad_arguments(monkeypatch):
+    _fake.install(monkeypatch)
+    with pytest.raises(ValueError, match="valid checks"):
+        run_verification("tiny", 0, checks=["nope"])
+    with pytest.raises(ValueError):
+        run_verification("tiny", -1, checks=["fake-mean"])
+    with pytest.raises(ValueError):
+        CheckContext(size="huge")
+    with pytest.raises(ValueError, match="valid checks"):
+        get_check("nope")
+
+
+def test_register_requires_all_sizes(monkeypatch):
+    class Incomplete:
+        name = "incomplete"
+        sizes = {"quick": {}}
+
+    with pytest.raises(TypeError):
+        register(Incomplete)
+    assert "incomplete" not in CHECKS
+
+
+def test_full_size_resumes_completed_checks(monkeypatch, tmp_path):
+    _fake.install(monkeypatch)
+    calls = []
+    orig = _fake.FakeGaussianMean.run
+
+    def counting(self, ctx):
+        calls.append(1)
+        return orig(self, ctx)
+
+    monkeypatch.setattr(_fake.FakeGaussianMean, "run", counting)
+    msgs = []
+    r1 = run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path)
+    r2 = run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path, progress=msgs.append)
+    assert len(calls) == 1
+    assert any("reused" in m for m in msgs)
+    assert [r.simulation for r in r1.rows] == [r.simulation for r in r2.rows]
+    assert not list(tmp_path.rglob("*.tmp*"))
+    run_verification("full", 3, checks=["fake-mean"], workdir=tmp_path)
+    assert len(calls) == 2  # another seed is another computation
