@@ -169,7 +169,7 @@ def bench_dense(quick: bool, use_torch: bool) -> None:
         rows.append(_run_worker("torch.jacrev(jacrev, chunk)", n, d, C, m,
                                 chunk=200 if quick else 64, mem_limit_gb=16))
     else:
-        print("torch not installed: torch rows skipped (pip install torch, CPU build)")
+        print("torch rows skipped (--no-torch, or torch absent: pip install torch, CPU build)")
     ref = rows[0]
     print(f"{'implementation':32s} {'time [s]':>9s} {'peak [MB]':>10s} {'peak/H':>7s} "
           f"{'slower x':>9s} {'max rel diff':>13s}")

@@ -27,7 +27,8 @@ def _floats(name):
 
 def add_arguments(parser) -> None:
     parser.add_argument("--gamma", type=str, required=True, help="aspect ratio d/N > 0")
-    parser.add_argument("--atoms", type=str, required=True, help="weights lambda_k, e.g. 1,5 (write --atoms=-1,2 when the first is negative)")
+    parser.add_argument("--atoms", type=str, required=True,
+                        help="weights lambda_k, e.g. 1,5 (write --atoms=-1,2 if the first is < 0)")
     parser.add_argument("--probs", type=str, default=None,
                         help="probabilities p_k (default: uniform), e.g. 0.6,0.4")
     where = parser.add_mutually_exclusive_group()

@@ -319,7 +319,8 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, w, mean):
                 for i in range(1, m + 1):
                     xi = x_prev + (x - x_prev) * i / m
                     _, dfi, _ = _zfun(tt, xi, tau, w, mean)
-                    tt, good = _newton(tt + (x - x_prev) / m / dfi, xi, tau, w, mean, te, ze, c1, wu, True, True)
+                    guess = tt + (x - x_prev) / m / dfi
+                    tt, good = _newton(guess, xi, tau, w, mean, te, ze, c1, wu, True, True)
                     if not good:
                         break
                 t = tt
@@ -372,14 +373,16 @@ def newton_homotopy(z, t0, tau, w, mean, height):
         t, good = _newton(t0[j], zj, tau, w, mean, 0.0, 0.0, 0.0, w, False, False)
         if not good:
             u = height + abs(zj)
-            t, good = _newton(-(zj + 1j * u) + mean, zj + 1j * u, tau, w, mean, 0.0, 0.0, 0.0, w, False, False)
+            zu = zj + 1j * u
+            t, good = _newton(-zu + mean, zu, tau, w, mean, 0.0, 0.0, 0.0, w, False, False)
             steps = 0
             while good and u > 0.0 and steps < 4000:
                 steps += 1
                 un = 0.0 if u <= zj.imag else 0.5 * u
                 while True:
                     _, df, _ = _zfun(t, zj + 1j * u, tau, w, mean)
-                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, w, mean, 0.0, 0.0, 0.0, w, False, False)
+                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, w, mean,
+                                     0.0, 0.0, 0.0, w, False, False)
                     if g2:
                         t, u = tn, un
                         break

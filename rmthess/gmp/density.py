@@ -28,7 +28,7 @@ def _arg_real(u: np.ndarray) -> np.ndarray:
 
 
 def _im_phi(eq: AtomicEquation, t: np.ndarray) -> np.ndarray:
-    r"""Im of the antiderivative :math:`\Phi` of :math:`z'(t)/t` on the closed lower half plane (GMP-10)."""
+    r"""Im of the antiderivative :math:`\Phi` of :math:`z'(t)/t`, closed lower half plane (GMP-10)."""
     t = np.asarray(t, dtype=np.complex128)
     out = np.empty(t.shape)
     real = t.imag == 0

@@ -48,7 +48,8 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
         raise RuntimeError("internal error: odd number of critical points of z(t)")
     zr = eq.z_of_t(roots)
     # an edge within rounding of 0 is 0 (gamma = P(lambda != 0): the bulk reaches the origin)
-    at_zero = (np.abs(zr) <= _ZERO_EDGE_RTOL * eq.scale) & (np.abs(roots) <= _ZERO_EDGE_RTOL * eq.scale)
+    tol = _ZERO_EDGE_RTOL * eq.scale
+    at_zero = (np.abs(zr) <= tol) & (np.abs(roots) <= tol)
     zr[at_zero] = 0.0
     roots = np.where(at_zero, 0.0, roots)
     d2 = eq.d2z_dt2(roots)

@@ -65,7 +65,8 @@ class GeneralizedMarchenkoPastur:
     """
 
     def __init__(self, weights: WeightLaw, gamma: float):
-        if not isinstance(weights, WeightLaw):
+        if not isinstance(weights, WeightLaw) and not all(
+                hasattr(weights, name) for name in ("discretize", "moments", "prob_nonzero")):
             raise ValueError(f"weights must be a WeightLaw, got {type(weights).__name__}")
         self.gamma = GAMMA.validate(gamma)
         self.weights = weights
@@ -79,12 +80,12 @@ class GeneralizedMarchenkoPastur:
     def stieltjes(self, z) -> np.ndarray:
         r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1, GMP-9)."""
         z = check_upper_half_plane(z)
-        return 1.0 / solve_t_complex(self._eq, z)
+        return 1.0 / solve_t_complex(self._eq, z, self._bulks)
 
     def stieltjes_derivative(self, z) -> np.ndarray:
         r""":math:`s'(z) = -t^{-2}/z'(t)`, :math:`t = 1/s(z)` (GMP-3)."""
         z = check_upper_half_plane(z)
-        t = solve_t_complex(self._eq, z)
+        t = solve_t_complex(self._eq, z, self._bulks)
         return -1.0 / (t * t * self._eq.dz_dt(t))
 
     def inverse(self, s) -> np.ndarray:
@@ -146,7 +147,7 @@ class GeneralizedMarchenkoPastur:
 
     # -- simulation ---------------------------------------------------------------------------------
     def sample(self, d: int, *, rng=None) -> np.ndarray:
-        r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`, :math:`N = \mathrm{round}(d/\gamma)`.
+        r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`, :math:`N=\mathrm{round}(d/\gamma)`.
 
         X has iid N(0, 1) entries, :math:`\lambda_n` are iid draws of the weight law. When
         :math:`N < d` the :math:`N` non-zero eigenvalues come from the :math:`N\times N` matrix

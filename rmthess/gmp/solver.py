@@ -18,11 +18,23 @@ from rmthess.gmp.equation import AtomicEquation
 __all__ = ["solve_t_complex", "solve_t_bulk", "herglotz_root_poly"]
 
 
-def solve_t_complex(eq: AtomicEquation, z: np.ndarray) -> np.ndarray:
-    r"""Return :math:`t(z) = 1/s(z)` for complex ``z`` (``Im z > 0``, any shape) (GMP-9)."""
+def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
+    r"""Return :math:`t(z) = 1/s(z)` for complex ``z`` (``Im z > 0``, any shape) (GMP-9).
+
+    Newton starts from :math:`-z + \mathbb{E}\lambda`, or, for z close above a bulk, from the
+    boundary value there moved by :math:`i\,\mathrm{Im}z/z'(t)`; every result is verified and
+    unverified points are reached by the homotopy of (GMP-9).
+    """
     z = np.asarray(z, dtype=np.complex128)
     flat = np.ascontiguousarray(z.ravel())
     t0 = -flat + eq.mean
+    for bulk in bulks:
+        width = bulk.right - bulk.left
+        near = np.flatnonzero((flat.real > bulk.left) & (flat.real < bulk.right)
+                              & (flat.imag < NEAR_AXIS_RTOL * width))
+        if near.size:
+            tb = solve_t_bulk(eq, bulk, flat.real[near])
+            t0[near] = tb + 1j * flat.imag[near] / eq.dz_dt(tb)
     ts, ok = newton_homotopy(flat, t0, eq.tau, eq.w, eq.mean, 4.0 * eq.scale + 1.0)
     if not np.all(ok):
         bad = np.flatnonzero(~ok)
@@ -46,6 +58,8 @@ def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
     return out
 
 
+#: points with Im z below this times the bulk width start from the bulk's boundary value
+NEAR_AXIS_RTOL = 1e-2
 #: |Im t| below this times |t| is rounding noise of a real root (as in the kernels)
 _IM_RTOL = 1e-12
 #: within this relative distance of an edge the square-root expansion is used when Newton stalls

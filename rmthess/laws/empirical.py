@@ -31,8 +31,9 @@ class EmpiricalLaw(WeightLaw):
     Moments are the exact empirical moments :math:`\frac1n\sum_i\lambda_i^k` (``math.fsum``).
     :meth:`discretize` returns the exact empirical law when it has at most ``max_atoms`` distinct
     values; otherwise it compresses the sample with :func:`compress`: the zero samples stay one
-    exact atom at 0, the negative and the positive samples are split into equal-count bins and each
-    bin is replaced by the two-point Gauss rule of its own samples. Every bin keeps its mass and its
+    exact atom at 0, the negative and the positive samples are split into bins (1, 2, 4, ...
+    samples at both ends, so the extreme samples stay exact; equal counts in between) and each bin
+    is replaced by the two-point Gauss rule of its own samples. Every bin keeps its mass and its
     first three moments, so :math:`\mathbb{E}\lambda^k` (``k <= 3``) and :math:`P(\lambda\neq0)` are
     preserved exactly, hence also the GMP moments :math:`m_1, m_2, m_3` and the atom at zero
     (GMP-5, GMP-6). The density changes by :math:`O(h^4)` in the bin width ``h``; the cost is
@@ -114,7 +115,8 @@ def compress(samples, max_atoms: int) -> DiscreteLaw:
     Zeros are kept as an exact atom. The ``n_-`` negative and ``n_+`` positive samples get
     ``B_± ≈ (max_atoms - 1)/2 · n_±/(n_- + n_+)`` bins (at least one each when present), of sizes
     1, 2, 4, ... samples at both ends and equal counts in between, so that the extreme samples,
-    which fix the outer edges of the GMP law, stay exact; a bin with mean :math:`\mu`, variance :math:`v` and third central moment
+    which fix the outer edges of the GMP law, stay exact; a bin with mean :math:`\mu`, variance
+    :math:`v` and third central moment
     :math:`c_3` becomes the two-point Gauss rule with nodes :math:`\mu + y_\pm`,
     :math:`y_\pm = (c_3/v \pm \sqrt{(c_3/v)^2 + 4v})/2` and weights :math:`y_\mp/(y_\mp - y_\pm)`,
     which lie inside the bin's range and reproduce its mass and moments up to order 3.

@@ -129,8 +129,12 @@ def _columns(weights, which: str, exch: bool):
     return weights.lam[:, i, j], None
 
 
-def _matrix_norms(L, sets, w, y):
-    """``(‖E λ y yᵀ‖²_F, ‖E λ(w wᵀ − I)‖²_F)`` per column (pooled over columns if exchangeable)."""
+def _matrix_norms(L, sets, w, y, e1x):
+    """``(‖E λ y yᵀ‖²_F, ‖E λ(w wᵀ − I)‖²_F)`` per column (pooled over columns if exchangeable).
+
+    For exchangeable weights the diagonal orbits are anchored at ``e1x`` (E λ, exact where known):
+    their means are ``e1x + E[λ(y_k² − 1)]``, which removes most of the Monte Carlo noise.
+    """
     M, r = w.shape
     half = M // 2
     Lc = L - L.mean(0)
@@ -138,8 +142,14 @@ def _matrix_norms(L, sets, w, y):
     for sl in (slice(0, half), slice(half, M)):
         n = sl.stop - sl.start
         if sets is not None:
-            T = [(np.mean(L[sl] * o) / size if size else 0.0, size)
-                 for o, size in _orbit_sums(y[sl], sets)]
+            T = []
+            for k, (o, size) in enumerate(_orbit_sums(y[sl], sets)):
+                if not size:
+                    T.append((0.0, 0))
+                elif k in (0, 3):          # diagonal orbits: E y_k² = 1
+                    T.append((float(np.mean(e1x)) + np.mean(L[sl] * (o / size - 1.0)), size))
+                else:
+                    T.append((np.mean(L[sl] * o) / size, size))
             G = [(np.mean(Lc[sl] * o) / size if size else 0.0, size)
                  for o, size in _orbit_sums(w[sl], sets)]
             parts.append((T, G))
@@ -156,24 +166,31 @@ def _matrix_norms(L, sets, w, y):
 
 
 def _square_prediction(L, sets, w, y, d, N, exact):
-    """Per-batch prediction (MC-6, MC-8) averaged over the columns of L."""
+    """Per-batch prediction (MC-6, MC-8) averaged over the columns of L.
+
+    Moments are written around their exactly known parts (``E|y|² = r``, ``E h = 0``, and
+    ``E λ``, ``E λ²`` where ``exact`` gives them) so that the Monte Carlo only estimates the small
+    remainders: ``E λ²|y|² = r Eλ² + E λ² q``, ``E λ²|y|⁴ = r² Eλ² + 2r E λ² q + E λ² q²`` with
+    ``q = |y|² − r``.
+    """
     M, r = w.shape
     half = M // 2
     h = hermite_h(w)[:, None]
-    y2 = np.einsum("ij,ij->i", y, y)[:, None]
+    q = (np.einsum("ij,ij->i", y, y) - r)[:, None]
     L2 = L * L
     e1 = L.mean(0)
     e1sq = L[:half].mean(0) * L[half:].mean(0)
     e2 = L2.mean(0)
-    a2 = (L2 * y2).mean(0)
-    a4 = (L2 * (y2 * y2)).mean(0)
-    eh = ((L - e1) * h).mean(0)          # E h = 0: centring only removes variance
-    e2h = ((L2 - e2) * h).mean(0)
     if exact is not None:
         e1 = np.full_like(e1, exact[0])
         e1sq = np.full_like(e1, exact[0] ** 2)
         e2 = np.full_like(e1, exact[1])
-    Tn, Gn = _matrix_norms(L, sets, w, y)
+    l2q = (L2 * q).mean(0)
+    a2 = r * e2 + l2q
+    a4 = r * r * e2 + 2 * r * l2q + (L2 * (q * q)).mean(0)
+    eh = ((L - L.mean(0)) * h).mean(0)          # E h = 0: centring only removes variance
+    e2h = ((L2 - L2.mean(0)) * h).mean(0)
+    Tn, Gn = _matrix_norms(L, sets, w, y, e1)
     e1sq_eff = e1sq + (0.5 * e1 * eh + 0.5 * Gn) / d
     e2_eff = e2 + e2h / (4.0 * d)
     dr = d - r
@@ -232,7 +249,7 @@ def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: 
         For MLP cases, the parameters whose output weights V the prediction is conditional on
         (required there).
     samples : int, optional
-        Monte Carlo samples of ``w`` (default ``min(2**18, max(2**15, 2**23 // r))`` for linear cases,
+        Monte Carlo samples of ``w`` (default ``min(2**18, max(2**15, 2**24 // r))`` for linear cases,
         ``2**15`` for MLP cases).
     batches : int
         Independent batches (the prediction's standard error comes from their spread).
@@ -257,7 +274,7 @@ def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: 
         raise ValueError(f"case {model.name!r}: the prediction is conditional on V; pass params")
     if params is None:
         params = Params(first=np.zeros((r, 1)))
-    samples = int(samples or (min(2**18, max(2**15, 2**23 // r)) if not model.hidden else 2**15))
+    samples = int(samples or (min(2**18, max(2**15, 2**24 // r)) if not model.hidden else 2**15))
     per = max(2 * (samples // (2 * batches)), 16)
     sig = model.first_sigma(sigma_v)
     exch = model.exchangeable(block)

@@ -119,7 +119,7 @@ class SimulationResult:
     reps: int
     design: str
     t: float | None
-    seed_entropy: int
+    seed_entropy: int | tuple
     seed_spawn_key: tuple
     blocks: dict = field(default_factory=dict)
     replicates: dict = field(default_factory=dict, repr=False)
@@ -139,6 +139,7 @@ class SimulationResult:
         """Inverse of :meth:`to_dict` (as stored by the sweeps)."""
         kw = {k: data[k] for k in ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v",
                                     "reps", "design", "t", "seed_entropy")}
+        kw["seed_entropy"] = _entropy(kw["seed_entropy"])
         kw["seed_spawn_key"] = tuple(data.get("seed_spawn_key", ()))
         kw["blocks"] = {b: BlockResult.from_dict(v) for b, v in data["blocks"].items()}
         kw["replicates"] = {b: np.asarray(v, float) for b, v in data.get("replicates", {}).items()}
@@ -299,7 +300,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
     return SimulationResult(
         case=spec.case, d=spec.d, n_samples=spec.n_samples, gamma=spec.gamma,
         classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v, reps=int(reps), design=spec.design,
-        t=spec.t, seed_entropy=int(root.entropy), seed_spawn_key=tuple(root.spawn_key),
+        t=spec.t, seed_entropy=_entropy(root.entropy), seed_spawn_key=tuple(root.spawn_key),
         blocks=blocks, replicates={b: np.asarray(rows[b])[:, :2] for b in model.block_types},
     )
 
@@ -356,3 +357,10 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root) \
         if limits else None
     return summarize(spec, rows, root, limits=lim, predictions=predictions)
+
+
+def _entropy(entropy):
+    """A seed's entropy as an int, or a tuple of ints when it was given as a sequence."""
+    if isinstance(entropy, (list, tuple, np.ndarray)):
+        return tuple(int(e) for e in entropy)
+    return int(entropy)

@@ -94,8 +94,13 @@ def _fixed_second(model, spec, seed):
 
 
 def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag", design="coupled",
-                   seed=None, sigma_v=1.0, t=None) -> np.ndarray:
-    """Eigenvalues (ascending) of the block ``(0, 0)`` (``which="diag"``) or ``(0, 1)`` of one realization."""
+                   seed=None, sigma_v=1.0, t=None, return_second=False):
+    """Eigenvalues (ascending) of the block ``(0, 0)`` (``which="diag"``) or ``(0, 1)`` of one realization.
+
+    With ``return_second=True`` return ``(eigenvalues, V)``, where ``V`` is the second-layer weight
+    matrix of the realization (``None`` for the linear cases), so that hidden-block spectra can be
+    compared with the per-V law ``get_case(case).block_law(..., V=V)``.
+    """
     spec, model, des = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
                                  sigma_v=sigma_v, t=t)
     block = _square_block(model, block)
@@ -106,7 +111,8 @@ def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag",
     X = rng.standard_normal((spec.n_samples, spec.d))
     Xm, Xw = des.matrices(X, params.first, rng)
     w = model.weights(params, Xw @ params.first.T)[block]
-    return np.linalg.eigvalsh(block_matrix(Xm, w, i, j))
+    eigenvalues = np.linalg.eigvalsh(block_matrix(Xm, w, i, j))
+    return (eigenvalues, params.second) if return_second else eigenvalues
 
 
 @dataclass(frozen=True)

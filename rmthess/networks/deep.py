@@ -1,11 +1,13 @@
 r"""Deeper ReLU networks (no bias) through a generic layer recursion: gradients, HVPs, GN products.
 
 Layers ``W_1 ∈ R^{h_1×d}, …, W_L ∈ R^{C×h_{L−1}}``: ``z_l = W_l a_{l−1}``, ``a_l = D_l ⊙ z_l`` with
-``D_l = 1(z_l > 0)`` for ``l < L``, ``a_0 = x``, logits ``f = z_L``. The Hessian-vector product is the
-forward-over-reverse recursion (Pearlmutter's R-operator), eq. (NET-14) of ``theory/networks.md``:
+``D_l = 1(z_l > 0)`` for ``l < L``, ``a_0 = x``, logits ``f = z_L``. The Hessian-vector product is
+the forward-over-reverse recursion (Pearlmutter's R-operator), eq. (NET-14) of
+``theory/networks.md``:
 
     ż_l = ȧ_{l−1} W_lᵀ + a_{l−1} Ẇ_lᵀ,   ȧ_l = D_l ⊙ ż_l,   ȧ_0 = 0
-    g_L = R/N,  g_{l−1} = D_{l−1} ⊙ (g_l W_l);   ġ_L = Q ż_L / N,  ġ_{l−1} = D_{l−1} ⊙ (ġ_l W_l + g_l Ẇ_l)
+    g_L = R/N,  g_{l−1} = D_{l−1} ⊙ (g_l W_l)
+    ġ_L = Q ż_L / N,  ġ_{l−1} = D_{l−1} ⊙ (ġ_l W_l + g_l Ẇ_l)
     (H θ̇)_{W_l} = ġ_lᵀ a_{l−1} + g_lᵀ ȧ_{l−1}
 
 Dropping the two terms that carry ``g`` (the residual) gives the Gauss–Newton product. For ``L = 2``
@@ -142,7 +144,8 @@ class DeepNetwork:
             raise ValueError(f"vectors must have shape (P,) or (K, P) with P = {self.n_params}")
         K = vec.shape[0]
         off = np.cumsum([0] + [w.size for w in self.weights])
-        dws = [vec[:, off[l]:off[l + 1]].reshape((K,) + w.shape) for l, w in enumerate(self.weights)]
+        dws = [vec[:, off[l]:off[l + 1]].reshape((K,) + w.shape)
+               for l, w in enumerate(self.weights)]
         L = len(self.weights)
         # forward tangents ȧ_l (K, N, h_l); ȧ_0 = 0
         da = [np.zeros((K,) + self.X.shape)]

@@ -24,6 +24,15 @@ __all__ = ["hvp", "gnvp"]
 _MAX_TANGENT = 16_000_000
 
 
+def _q_inplace(net: Network, G: np.ndarray) -> np.ndarray:
+    """``Q_n g = p ⊙ (g − pᵀg)`` (CE) or ``g`` (MSE), overwriting the fresh tangent ``G``."""
+    if net.loss == "mse":
+        return G
+    G -= np.einsum("knc,nc->kn", G, net.P)[:, :, None]
+    G *= net.P
+    return G
+
+
 def _products(net: Network, vectors, *, gn: bool, residual: bool) -> np.ndarray:
     vec = check_finite_array("vectors", vectors)
     single = vec.ndim == 1
@@ -38,9 +47,9 @@ def _products(net: Network, vectors, *, gn: bool, residual: bool) -> np.ndarray:
     for start in range(0, vec.shape[0], chunk):
         blk = vec[start:start + chunk]
         dV, dW = net.split(blk)
+        k = blk.shape[0]
         if net.is_linear:
-            df = np.matmul(net.X, dV.transpose(0, 2, 1))  # (K, N, C)
-            G = net.q_apply(df)
+            G = _q_inplace(net, np.matmul(net.X, dV.transpose(0, 2, 1)))  # (K, N, C)
             res = np.matmul(G.transpose(0, 2, 1), net.X) / n
             out[start:start + chunk] = res.reshape(blk.shape[0], -1)
             continue
@@ -49,8 +58,11 @@ def _products(net: Network, vectors, *, gn: bool, residual: bool) -> np.ndarray:
         back = np.zeros_like(du)  # (K, N, m): what multiplies D ⊙ (·) before Xᵀ
         oV = np.zeros_like(dV)
         if gn:
-            df = ds @ net.V.T + np.matmul(net.S, dV.transpose(0, 2, 1))  # (K, N, C)
-            G = net.q_apply(df)
+            # ḟ = [ṡ, s] [Vᵀ; V̇ᵀ]: one product per probe, one pass over the (K, N, C) tangent
+            lhs = np.concatenate([ds, np.broadcast_to(net.S, ds.shape)], axis=2)
+            rhs = np.concatenate([np.broadcast_to(net.V.T, (k,) + net.V.T.shape),
+                                  dV.transpose(0, 2, 1)], axis=1)
+            G = _q_inplace(net, np.matmul(lhs, rhs))
             back += G @ net.V
             oV += np.matmul(G.transpose(0, 2, 1), net.S)
         if residual:
@@ -58,7 +70,6 @@ def _products(net: Network, vectors, *, gn: bool, residual: bool) -> np.ndarray:
             oV += np.matmul(net.R.T, ds)
         back *= net.D
         oW = np.matmul(back.transpose(0, 2, 1), net.X)
-        k = blk.shape[0]
         res = np.concatenate([oW.reshape(k, -1), oV.reshape(k, -1)], axis=1)
         out[start:start + chunk] = res / n
     return out[0] if single else out

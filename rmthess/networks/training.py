@@ -277,7 +277,7 @@ def _draw(cfg: TrainingConfig, rng) -> Network:
 
 
 def preset_network(name: str = "gaussian", *, rng=None) -> Network:
-    r"""The :class:`Network` at initialization of a preset (the one :func:`train_preset` starts from).
+    r"""The :class:`Network` at initialization of a preset (where :func:`train_preset` starts).
 
     Examples
     --------

@@ -15,13 +15,14 @@ import base64
 import html
 import json
 import math
+import re
 from pathlib import Path
 
 from rmthess.verify.base import CHECKS
 from rmthess.verify.figures import FIGURES, save_figures
 from rmthess.verify.table import COLUMNS, row_cells, table_csv, table_markdown
 
-__all__ = ["RULES_TEXT", "record", "write_csv", "write_json", "write_markdown", "write_html",
+__all__ = ["RULES_TEXT", "rst_to_markdown", "record", "write_csv", "write_json", "write_markdown", "write_html",
            "write_outputs"]
 
 #: how to read a verdict (theory/verification.md)
@@ -41,6 +42,17 @@ RULES_TEXT = {
 _K_TEXT = ("k = 4 for standard errors with many degrees of freedom; with ν degrees of freedom the "
            "Student-t quantile with the same tail probability P(|Z| > 4) ≈ 6.3e-5, so that a table of "
            "a hundred correct rows shows a false alarm with probability below 1%.")
+
+
+def _role(match) -> str:
+    target = match.group(2)
+    return f"`{target.split('.')[-1] if match.group(1) else target}`"
+
+
+def rst_to_markdown(text: str) -> str:
+    """Docstring reST → Markdown: roles like ``:func:`~a.b``` become `` `b` ``, double backquotes single."""
+    text = re.sub(r":[a-z]+:`(~?)([^`]+)`", _role, text)
+    return text.replace("``", "`")
 
 
 def _clean(x):
@@ -126,7 +138,7 @@ def write_markdown(result, path, figure_paths) -> Path:
         cls = CHECKS[name]
         rows = [r for r in result.rows if r.check == name]
         bad = sum(not r.passed for r in rows)
-        out += [f"### {cls.title} (`{name}`)", "", cls.description.strip(), "",
+        out += [f"### {cls.title} (`{name}`)", "", rst_to_markdown(cls.description.strip()), "",
                 f"{len(rows)} rows, {bad} failed, {result.timings.get(name, 0.0):.1f} s.", ""]
         for note in result.notes.get(name, []):
             out.append(f"* {note}")
@@ -189,7 +201,9 @@ def write_html(result, path, figure_paths) -> Path:
         rows = [r for r in result.rows if r.check == name]
         bad = sum(not r.passed for r in rows)
         parts.append(f"<h3>{e(cls.title)} (<code>{e(name)}</code>)</h3>")
-        parts.append(f"<p>{e(' '.join(cls.description.split()))}</p>")
+        desc = rst_to_markdown(" ".join(cls.description.split()))
+        desc = re.sub(r"`([^`]+)`", lambda m: f"<code>{m.group(1)}</code>", e(desc))
+        parts.append(f"<p>{desc}</p>")
         parts.append(f"<p>{len(rows)} rows, {bad} failed, {result.timings.get(name, 0.0):.1f} s.</p>")
         notes = result.notes.get(name, []) + ([f"error: {result.errors[name]}"]
                                                if name in result.errors else [])

@@ -1,9 +1,6 @@
 """``rmthess gmp`` end to end: text and JSON output, and user errors (exit status 2)."""
 
 import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -53,11 +50,3 @@ def test_text_output(capsys):
 def test_user_errors_exit_2(argv, match, capsys):
     assert main(["gmp", *argv]) == 2
     assert match in capsys.readouterr().err
-
-
-def test_console_script_runs():
-    r = subprocess.run([sys.executable, "-m", "rmthess.cli", "gmp", "--gamma", "0.25",
-                        "--atoms", "1", "--json"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
-    assert out["bulks"][0] == pytest.approx([0.25, 2.25], rel=1e-14)

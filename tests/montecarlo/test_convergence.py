@@ -14,8 +14,9 @@ P_3SIGMA = 0.0027
 
 def z_max(reps):
     return float(student_t.ppf(1 - P_3SIGMA / 2, reps - 1))
-#: d·(prediction − limit) is constant up to O(1/d): between d = 500 and d = 2000 it may move by
-#: a few times C/d relative (the next order), bounded here by 25 %
+#: d·(prediction − limit) is constant up to the next order, which is relatively O(C/d) (measured:
+#: b(500)/b(2000) ≈ 0.5 at C = 100); allowed: 25 % + 3C/500 relative, plus 3 Monte Carlo errors of
+#: the predictions themselves
 RATE_RTOL = 0.25
 
 GRID = [(g, c) for g in (0.25, 1.0, 4.0) for c in (3, 10, 100)]
@@ -33,7 +34,10 @@ def test_linear_ce_grid(gamma, classes):
     # the predicted rate: d·(prediction − limit) → b, the same at both d
     b500 = 500 * (results[500].prediction - results[500].limit)
     b2000 = 2000 * (results[2000].prediction - results[2000].limit)
-    assert b500 == pytest.approx(b2000, rel=RATE_RTOL)
+    noise = 3 * ((500 * results[500].prediction_stderr) ** 2
+                 + (2000 * results[2000].prediction_stderr) ** 2) ** 0.5
+    assert abs(b500 - b2000) <= (RATE_RTOL + 3 * classes / 500) * abs(b2000) + noise
+    assert b500 * b2000 > 0           # the bias has one sign: the limit is approached from one side
     # and the simulations approach the limit: the deviation shrinks with d
     dev500 = abs(results[500].ratio - results[500].limit)
     dev2000 = abs(results[2000].ratio - results[2000].limit)

@@ -85,3 +85,23 @@ def test_scaled_difference_flat_in_d():
                        literal=False)
         assert np.all(np.abs(res.z_real) < Z_MAX) and np.all(np.abs(res.z_imag) < Z_MAX)
         assert res.rank_bound_ratio <= 1.0
+
+
+def test_block_spectrum_returns_the_second_layer_of_its_realization():
+    """The returned V is the one the block was built with: the mean eigenvalue of the hidden diagonal
+    block, (1/d) tr B, matches the first moment of the per-V law within Monte Carlo error.
+
+    (1/d) tr B = (1/N) Σ λ_n |x_n|²/d with λ_n = κ_00 1(u_n0 > 0), so its relative standard deviation is
+    about sqrt(Var λ)/Eλ / sqrt(N) = 1/sqrt(N); we allow 4 of them.
+    """
+    from rmthess.cases import get_case
+
+    d, gamma, C, m = 400, 0.25, 5, 4
+    eigs, V = block_spectrum("mlp-mse", d=d, gamma=gamma, classes=C, m=m, seed=11,
+                             return_second=True)
+    assert V.shape == (C, m)
+    law = get_case("mlp-mse").block_law("hidden", "diag", gamma, C, m=m, V=V)
+    n = round(d / gamma)
+    assert abs(eigs.mean() / law.moment(1) - 1) <= 4 / np.sqrt(n)
+    lin = block_spectrum("linear-ce", d=30, gamma=1.0, classes=3, seed=4, return_second=True)
+    assert lin[1] is None

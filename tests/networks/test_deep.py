@@ -1,4 +1,4 @@
-"""Deeper ReLU networks through the layer recursion: against finite differences and the 1-layer code."""
+"""Deeper ReLU networks (layer recursion) against finite differences and the blockwise code."""
 
 import numpy as np
 import pytest

@@ -128,6 +128,7 @@ def test_exact_identities(make_net, kind, loss):
     np.testing.assert_allclose(gauss_newton(net.X, net.labels, net.V, net.W, loss), G)
 
 
+@pytest.mark.slow  # importing torch alone takes seconds; the oracles above cover the default suite
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:torch.*")
 def test_matches_torch_hessian(make_net):
     torch = pytest.importorskip("torch")
@@ -180,3 +181,16 @@ def test_network_flatten_roundtrip(make_net):
     with pytest.raises(ValueError, match="part must be"):
         dense_hessian(net, "bogus")
     assert isinstance(net, Network)
+
+
+@pytest.mark.parametrize("kind,loss", MODELS)
+def test_chunked_construction_agrees(make_net, monkeypatch, kind, loss):
+    import importlib
+
+    hessian_module = importlib.import_module("rmthess.networks.hessian")
+
+    net = make_net(kind, loss, n=30, d=5, m=3, C=4, seed=12)
+    H = dense_hessian(net)
+    monkeypatch.setattr(hessian_module, "_CHUNK_FLOATS", 7)  # a few samples per chunk
+    monkeypatch.setattr(hessian_module, "_MIN_CHUNK_FLOATS", 7)
+    np.testing.assert_allclose(dense_hessian(net), H, rtol=0, atol=CLOSED_RTOL * np.abs(H).max())

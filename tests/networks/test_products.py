@@ -43,7 +43,8 @@ def test_bad_vectors(make_net):
 
 
 @given(n=SAMPLES.strategy(1, 30), d=DIM.strategy(2, 6), m=WIDTH.strategy(1, 5),
-       C=CLASSES.strategy(2, 6), loss=st.sampled_from(["ce", "mse"]), seed=st.integers(0, 2**32 - 1))
+       C=CLASSES.strategy(2, 6), loss=st.sampled_from(["ce", "mse"]),
+       seed=st.integers(0, 2**32 - 1))
 def test_products_match_dense_over_the_declared_domain(n, d, m, C, loss, seed):
     rng = np.random.default_rng(seed)
     net = Network(rng.standard_normal((n, d)), rng.integers(0, C, n), rng.standard_normal((C, m)),

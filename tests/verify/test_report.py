@@ -35,3 +35,10 @@ def test_outputs_written_and_consistent(monkeypatch, tmp_path):
     assert html.count("data:image/png;base64,") == 3
     assert "src='figures/" not in html  # self-contained
     assert 'class="fail"' in html
+
+
+def test_rst_roles_become_markdown():
+    from rmthess.verify.report import rst_to_markdown
+
+    text = "see :meth:`~a.B.sample` and :func:`m.f` with ``x + y``"
+    assert rst_to_markdown(text) == "see `sample` and `m.f` with `x + y`"

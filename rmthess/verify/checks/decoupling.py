@@ -53,7 +53,7 @@ class DecouplingCheck(Check):
     description = __doc__.split("\n\n", 1)[1].split("``lindeberg``", 1)[0]
     sizes = {
         "tiny": {"ds": (40, 80), "reps": 6, "gamma": 1.0, "C": 5, "c_evals": 3},
-        "quick": {"ds": (100, 200, 400), "reps": 24, "gamma": 1.0, "C": 10, "c_evals": 8},
+        "quick": {"ds": (100, 200, 400), "reps": 40, "gamma": 1.0, "C": 10, "c_evals": 8},
         "full": {"ds": (100, 200, 400, 800, 1600), "reps": 64, "gamma": 1.0, "C": 10, "c_evals": 16},
     }
 
@@ -120,7 +120,7 @@ class LindebergCheck(Check):
     description = __doc__.split("``lindeberg``", 1)[1].rsplit("theory/", 1)[0].lstrip(" —")
     sizes = {
         "tiny": {"d": 40, "reps": 6, "gamma": 1.0, "C": 5, "t": (0.0, 1.0)},
-        "quick": {"d": 150, "reps": 24, "gamma": 1.0, "C": 10, "t": (0.0, 0.5, 1.0)},
+        "quick": {"d": 120, "reps": 24, "gamma": 1.0, "C": 10, "t": (0.0, 0.5, 1.0)},
         "full": {"d": 600, "reps": 64, "gamma": 1.0, "C": 10, "t": (0.0, 0.25, 0.5, 0.75, 1.0)},
     }
 

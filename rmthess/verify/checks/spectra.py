@@ -37,7 +37,7 @@ class BlockSpectraCheck(Check):
     sizes = {
         "tiny": {"d": 40, "reps": 6,
                  "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5))},
-        "quick": {"d": 150, "reps": 24,
+        "quick": {"d": 120, "reps": 24,
                   "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
                              ("linear-ce", "diag", 2.0, 10))},
         "full": {"d": 600, "reps": 64,
