@@ -4,7 +4,9 @@ Each panel shows the eigenvalues of simulated d×d blocks (pooled over replicate
 normalised by the *total* number of eigenvalues, so that it estimates the absolutely continuous part of
 the spectral law, and the GMP density ``pdf(x)`` of the limiting law on top (theory/gmp.md). Support
 edges are dotted vertical lines; an atom at 0 of mass ``a`` is drawn as a stem of height proportional
-to ``a`` with its mass written beside it (simulated fraction of zero eigenvalues in brackets).
+to ``a`` with its mass written beside it (simulated fraction of zero eigenvalues in brackets). A panel
+whose law depends on a quantity redrawn per replicate carries the mean of the per-replicate densities
+and says so in its legend (``density_label``).
 
 Examples
 --------
@@ -47,6 +49,10 @@ class SpectrumPanel:
         Mass of the atom of the limiting law at 0 (0 if none).
     zero_tol : float
         Eigenvalues with ``|λ| <= zero_tol`` count as the atom.
+    density_label : str
+        Legend entry of the density curve. Where the limiting law depends on a quantity redrawn in
+        every replicate (the output weights V of a 1-hidden-layer network), the pooled histogram
+        estimates the mixture of the per-replicate laws and the curve is the mean of their densities.
     """
 
     title: str
@@ -56,6 +62,7 @@ class SpectrumPanel:
     edges: tuple = ()
     atom: float = 0.0
     zero_tol: float = 1e-9
+    density_label: str = "GMP density"
 
     def __post_init__(self):
         object.__setattr__(self, "eigenvalues", np.asarray(self.eigenvalues, float).reshape(-1))
@@ -103,7 +110,7 @@ def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None, titl
             height = counts / (ev.size * width)
             ax.bar(edges_bins[:-1], height, width=width, align="edge", color=color(k + 1),
                    alpha=0.45, edgecolor="none", label=f"simulation ({ev.size} eigenvalues)")
-            ax.plot(p.x, p.density, color=OKABE_ITO[0], lw=1.3, label="GMP density")
+            ax.plot(p.x, p.density, color=OKABE_ITO[0], lw=1.3, label=p.density_label)
             for j, e in enumerate(p.edges):
                 ax.axvline(e, color=OKABE_ITO[6], ls=":", lw=1.0, label="support edges" if j == 0 else None)
             if p.atom > 0:

@@ -25,7 +25,10 @@ FIGURES = {
     "figure2": ("figure2_block_spectra",
                 "Eigenvalues of simulated diagonal and off-diagonal Hessian blocks (histogram, "
                 "normalised by the total number of eigenvalues) against the density of their limiting "
-                "generalized Marchenko–Pastur law (black). Dotted: support edges; stem: atom at 0."),
+                "generalized Marchenko–Pastur law (black). Dotted: support edges; stem: atom at 0. Hidden "
+                "blocks of the 1-hidden-layer network: the law depends on the output weights V, "
+                "redrawn in every replicate, so the curve is the mean of the per-V densities (the "
+                "mixture the pooled histogram estimates), drawn without edges."),
     "figure3": ("figure3_decoupling",
                 "Decoupling error d·δ_N(z) against d. Left: exact coupling H♯ with common random "
                 "numbers, flat in d and equal to c(z) (dashed); middle: the literal construction with an "

@@ -1,6 +1,7 @@
 r"""Run the registered checks and collect one :class:`VerificationResult`.
 
-The runner times each check, prints progress, gives each check its own seed
+The runner times each check, runs it with single-threaded BLAS (many small eigenproblems: see
+:mod:`rmthess.verify._threads`), prints progress, gives each check its own seed
 (:func:`rmthess.verify.base.check_seed`) and turns an exception inside a check into a failing row
 (so that a broken part of the package shows up in the table instead of hiding the rest).
 
@@ -23,6 +24,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rmthess.verify._threads import single_threaded_blas
 from rmthess.verify.base import CHECKS, CheckContext, check_seed, get_check
 from rmthess.verify.rules import CheckRow
 
@@ -160,7 +162,8 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
             if out is not None:
                 tell("completed in an earlier run: reused")
             else:
-                out = check.run(ctx)
+                with single_threaded_blas():
+                    out = check.run(ctx)
                 if cache is not None:
                     _save_cached(cache, out)
         except Exception as exc:  # a broken part of the package must show up as a failure

@@ -7,6 +7,17 @@ projection ``V x``; their limiting spectral law is the GMP law of the weight law
 of true blocks come from :func:`rmthess.montecarlo.spectra.block_spectrum`. Rows: the empirical
 distribution function at the quartiles of the continuous part, extrapolated from d and 2d (rule
 ``richardson``), and the fraction of zero eigenvalues against the atom (γ > 1).
+
+For the 1-hidden-layer network (m hidden units) the d×d hidden blocks ``H_{w_i w_j}`` have weights
+``a_ij(u)`` that depend on the data through the rank-m projection ``u = Wx`` *and* on the output weights
+V, so their limiting law is a GMP law at fixed V (``block_law("hidden", …, V=V)``; MSE: ``κ_ii`` times
+Bernoulli(1/2) on the diagonal, ``κ_ij`` times Bernoulli(1/4) off it, ``κ = VᵀV``; CE: the empirical law
+of ``a_ij(u)``, ``u ~ N(0, I_m)``). V is redrawn in every replicate
+(``block_spectrum(..., return_second=True)`` returns it), so each replicate is compared with its own law:
+the statistic is ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the continuous part of that law,
+and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are extrapolated
+and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte Carlo sample of u in
+each replicate, so its sampling error is part of the replicate spread and hence of the standard error.
 theory/verification.md, (VER-8).
 """
 
@@ -29,79 +40,187 @@ EDGE_MIN_MASS = 1e-3
 ZERO_FRACTION = 1e-9
 
 
+#: seeds of the per-replicate Monte Carlo samples that build the CE hidden-block laws: a key outside
+#: the range of the panel indices, so they never coincide with the seeds of the simulated blocks
+_LAW_KEY = 7919
+
+#: points of the density grid of a panel
+_GRID = 800
+
+
+def _quartile_levels(atom: float) -> np.ndarray:
+    """The quartiles of the continuous part, as levels of the distribution function."""
+    return atom + (1.0 - atom) * np.array([0.25, 0.5, 0.75])
+
+
+def _continuous_quartiles(law, scale: float) -> np.ndarray:
+    """Levels of ``F`` at the quartiles of the continuous part of a law with an atom at 0 only.
+
+    The continuous part has mass ``1 − a`` (``a`` the atom), of which ``w₋ = F(0⁻)`` lies below 0. Its
+    quartile ``q`` has continuous mass ``c = (1 − a)q`` to its left, hence ``F = c`` if ``c < w₋`` (a
+    negative point) and ``F = c + a`` otherwise (weights of either sign: off-diagonal blocks).
+    """
+    atom = float(law.atom_at_zero)
+    below = float(law.cdf(-1e-12 * scale))
+    c = (1.0 - atom) * np.array([0.25, 0.5, 0.75])
+    return np.where(c < below, c, c + atom)
+
+
+def _scale(bulks) -> float:
+    return max(abs(e) for b in bulks for e in b)
+
+
 @register
 class BlockSpectraCheck(Check):
     name = "block-spectra"
     title = "Block spectra against their generalized Marchenko–Pastur laws"
     description = __doc__.split("\n\n", 1)[1].rsplit("theory/", 1)[0]
+    #: a panel is (case, which, γ, C) for the linear model and (case, which, γ, C, m) for the hidden
+    #: blocks of the 1-hidden-layer network; γ for the MLP panels keeps the effective aspect ratio
+    #: γ/P(a ≠ 0) away from 1 (a hard edge at 0 with a fluctuating atom). The hidden panels use more
+    #: replicates at ``quick``: the number of active samples, hence the atom and the continuous mass,
+    #: fluctuates by O(d^-1/2) per replicate, and 48 replicates (k = 4.6 instead of 5.4) resolve a
+    #: shift of the distribution function of about 0.02 instead of 0.04, for ~3 s more.
     sizes = {
-        "tiny": {"d": 40, "reps": 6,
-                 "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5))},
-        "quick": {"d": 120, "reps": 24,
+        "tiny": {"d": 40, "reps": 6, "hidden_reps": 6,
+                 "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5),
+                            ("mlp-mse", "diag", 1.0, 5, 4))},
+        "quick": {"d": 120, "reps": 24, "hidden_reps": 48,
                   "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
-                             ("linear-ce", "diag", 2.0, 10))},
-        "full": {"d": 600, "reps": 64,
+                             ("linear-ce", "diag", 2.0, 10),
+                             ("mlp-mse", "diag", 1.0, 10, 4), ("mlp-mse", "offdiag", 1.0, 10, 4),
+                             ("mlp-ce", "diag", 0.2, 10, 4), ("mlp-ce", "offdiag", 0.2, 10, 4))},
+        "full": {"d": 600, "reps": 64, "hidden_reps": 64,
                  "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
-                            ("linear-ce", "diag", 2.0, 10), ("linear-ce", "offdiag", 2.0, 100))},
+                            ("linear-ce", "diag", 2.0, 10), ("linear-ce", "offdiag", 2.0, 100),
+                            ("mlp-mse", "diag", 1.0, 10, 8), ("mlp-mse", "offdiag", 1.0, 10, 8),
+                            ("mlp-ce", "diag", 0.2, 10, 8), ("mlp-ce", "offdiag", 0.2, 10, 8))},
     }
 
     def run(self, ctx):
+        p = self.params(ctx.size)
+        out = CheckOutput()
+        panels = []
+        for j, spec in enumerate(p["panels"]):
+            if len(spec) == 4:
+                panels.append(self._linear_panel(ctx, out, j, *spec, d0=p["d"], reps=p["reps"]))
+            else:
+                panels.append(self._hidden_panel(ctx, out, j, *spec, d0=p["d"],
+                                                 reps=p["hidden_reps"]))
+        out.figures["figure2"] = panels
+        return out
+
+    @staticmethod
+    def _linear_panel(ctx, out, j, case, which, gamma, C, *, d0, reps):
+        """Rows and figure panel of a linear-model block: one law for every replicate."""
         from rmthess.cases import get_case
         from rmthess.montecarlo.spectra import block_spectrum
         from rmthess.plotting.spectra import SpectrumPanel
 
-        p = self.params(ctx.size)
-        d0, reps = p["d"], p["reps"]
-        out = CheckOutput()
-        panels = []
-        for j, (case, which, gamma, C) in enumerate(p["panels"]):
-            law = get_case(case).block_law("v", which, gamma, C)
-            atom = float(law.atom_at_zero)
-            levels = atom + (1.0 - atom) * np.array([0.25, 0.5, 0.75])
-            xs = quantile_points(law, levels)
-            bulks = law.support()
-            scale = max(abs(e) for b in bulks for e in b)
-            stats, pooled = {}, None
-            for s, d in enumerate((d0, 2 * d0)):
-                ctx.progress(f"{case} {which} block, γ={gamma:g}, C={C}, d={d}, {reps} replicates")
-                seeds = ctx.child(j, s).spawn(reps)
-                cdf, zero, eigs = [], [], []
-                for seed in seeds:
-                    ev = block_spectrum(case, d=d, gamma=gamma, classes=C, which=which, seed=seed)
-                    cdf.append([(ev <= x).mean() for x in xs])
-                    zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean())
-                    eigs.append(ev)
-                stats[d] = (np.asarray(cdf), np.asarray(zero))
-                pooled = np.concatenate(eigs)
-            base = {"case": case, "block": which, "gamma": gamma, "C": C, "d": f"{d0}→{2 * d0}",
-                    "reps": reps}
-            for i, (q, x) in enumerate(zip(levels, xs)):
-                a, sa = mean_se(stats[d0][0][:, i])
-                b, sb = mean_se(stats[2 * d0][0][:, i])
-                out.rows.append(richardson(f"cdf F({x:.4g})", base, small=a, small_se=sa, large=b,
-                                           large_se=sb, limit=float(q), dof=reps - 1))
-            if atom > 0:
-                a, sa = mean_se(stats[d0][1])
-                b, sb = mean_se(stats[2 * d0][1])
-                out.rows.append(richardson("atom at 0", base, small=a, small_se=sa, large=b,
-                                           large_se=sb, limit=atom, dof=reps - 1))
-            lo = min(b[0] for b in bulks)
-            hi = max(b[1] for b in bulks)
-            pad = 0.08 * (hi - lo)
-            x = np.linspace(lo - pad, hi + pad, 800)
-            x = x[np.abs(x) > 1e-12 * scale]
-            title = (f"{'diagonal' if which == 'diag' else 'off-diagonal'} block, linear CE\n"
-                     f"γ = {gamma:g}, C = {C}, d = {2 * d0}")
-            masses = np.asarray(law.bulk_masses(), float)
-            heavy = [b for b, w in zip(bulks, masses) if w >= EDGE_MIN_MASS] or list(bulks)
-            if len(heavy) < len(bulks):
-                out.notes.append(f"{case} {which}, γ = {gamma:g}, C = {C}: the GMP law of the "
-                                 f"discretized weight law has {len(bulks) - len(heavy)} bulk(s) of mass "
-                                 f"< {EDGE_MIN_MASS:g} in the tail (total "
-                                 f"{masses[masses < EDGE_MIN_MASS].sum():.1e}), an artifact of the "
-                                 f"discretization; their edges are not drawn.")
-            panels.append(SpectrumPanel(title, pooled, x, law.pdf(x),
-                                        edges=tuple(e for b in heavy for e in b), atom=atom,
-                                        zero_tol=ZERO_FRACTION * scale))
-        out.figures["figure2"] = panels
-        return out
+        law = get_case(case).block_law("v", which, gamma, C)
+        atom = float(law.atom_at_zero)
+        levels = _quartile_levels(atom)
+        xs = quantile_points(law, levels)
+        bulks = law.support()
+        scale = _scale(bulks)
+        stats, pooled = {}, None
+        for s, d in enumerate((d0, 2 * d0)):
+            ctx.progress(f"{case} {which} block, γ={gamma:g}, C={C}, d={d}, {reps} replicates")
+            seeds = ctx.child(j, s).spawn(reps)
+            cdf, zero, eigs = [], [], []
+            for seed in seeds:
+                ev = block_spectrum(case, d=d, gamma=gamma, classes=C, which=which, seed=seed)
+                cdf.append([(ev <= x).mean() for x in xs])
+                zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean())
+                eigs.append(ev)
+            stats[d] = (np.asarray(cdf), np.asarray(zero))
+            pooled = np.concatenate(eigs)
+        base = {"case": case, "block": which, "gamma": gamma, "C": C, "d": f"{d0}→{2 * d0}",
+                "reps": reps}
+        for i, (q, x) in enumerate(zip(levels, xs)):
+            a, sa = mean_se(stats[d0][0][:, i])
+            b, sb = mean_se(stats[2 * d0][0][:, i])
+            out.rows.append(richardson(f"cdf F({x:.4g})", base, small=a, small_se=sa, large=b,
+                                       large_se=sb, limit=float(q), dof=reps - 1))
+        if atom > 0:
+            a, sa = mean_se(stats[d0][1])
+            b, sb = mean_se(stats[2 * d0][1])
+            out.rows.append(richardson("atom at 0", base, small=a, small_se=sa, large=b,
+                                       large_se=sb, limit=atom, dof=reps - 1))
+        lo = min(b[0] for b in bulks)
+        hi = max(b[1] for b in bulks)
+        pad = 0.08 * (hi - lo)
+        x = np.linspace(lo - pad, hi + pad, _GRID)
+        x = x[np.abs(x) > 1e-12 * scale]
+        title = (f"{'diagonal' if which == 'diag' else 'off-diagonal'} block, linear CE\n"
+                 f"γ = {gamma:g}, C = {C}, d = {2 * d0}")
+        masses = np.asarray(law.bulk_masses(), float)
+        heavy = [b for b, w in zip(bulks, masses) if w >= EDGE_MIN_MASS] or list(bulks)
+        if len(heavy) < len(bulks):
+            out.notes.append(f"{case} {which}, γ = {gamma:g}, C = {C}: the GMP law of the "
+                             f"discretized weight law has {len(bulks) - len(heavy)} bulk(s) of mass "
+                             f"< {EDGE_MIN_MASS:g} in the tail (total "
+                             f"{masses[masses < EDGE_MIN_MASS].sum():.1e}), an artifact of the "
+                             f"discretization; their edges are not drawn.")
+        return SpectrumPanel(title, pooled, x, law.pdf(x), edges=tuple(e for b in heavy for e in b),
+                             atom=atom, zero_tol=ZERO_FRACTION * scale)
+
+    @staticmethod
+    def _hidden_panel(ctx, out, j, case, which, gamma, C, m, *, d0, reps):
+        """Rows and figure panel of an MLP hidden block: each replicate against the law at its own V."""
+        from rmthess.cases import get_case
+        from rmthess.montecarlo.spectra import block_spectrum
+        from rmthess.plotting.spectra import SpectrumPanel
+
+        model = get_case(case)
+        stats, last = {}, None
+        for s, d in enumerate((d0, 2 * d0)):
+            ctx.progress(f"{case} hidden {which} block, γ={gamma:g}, C={C}, m={m}, d={d}, "
+                         f"{reps} replicates, each with its own V and law")
+            seeds = ctx.child(j, s).spawn(reps)
+            cdf, zero, atoms, reps_data = [], [], [], []
+            for r, seed in enumerate(seeds):
+                ev, V = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m, block="hidden",
+                                       which=which, seed=seed, return_second=True)
+                law = model.block_law("hidden", which, gamma, C, m=m, V=V,
+                                      rng=np.random.default_rng(ctx.child(_LAW_KEY, j, s, r)))
+                atom = float(law.atom_at_zero)
+                scale = _scale(law.support())
+                levels = _continuous_quartiles(law, scale)
+                xs = quantile_points(law, levels)
+                cdf.append([(ev <= x).mean() - q for x, q in zip(xs, levels)])
+                zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom)
+                atoms.append(atom)
+                reps_data.append((ev, law, scale))
+            stats[d] = (np.asarray(cdf), np.asarray(zero), np.asarray(atoms))
+            last = reps_data
+        base = {"case": case, "block": f"hidden {which}", "gamma": gamma, "C": C, "m": m,
+                "d": f"{d0}→{2 * d0}", "reps": reps}
+        note = "per-V law; V redrawn in each replicate"
+        for i, level in enumerate(("1/4", "1/2", "3/4")):
+            a, sa = mean_se(stats[d0][0][:, i])
+            b, sb = mean_se(stats[2 * d0][0][:, i])
+            out.rows.append(richardson(f"F̂ − F_V at quartile {level} of F_V", base, small=a,
+                                       small_se=sa, large=b, large_se=sb, limit=0.0,
+                                       dof=reps - 1, note=note))
+        mean_atom = float(np.mean(np.concatenate([stats[d][2] for d in stats])))
+        if mean_atom > 0:
+            a, sa = mean_se(stats[d0][1])
+            b, sb = mean_se(stats[2 * d0][1])
+            out.rows.append(richardson("zero fraction − atom of F_V", base, small=a, small_se=sa,
+                                       large=b, large_se=sb, limit=0.0, dof=reps - 1,
+                                       note=f"{note}; mean atom {mean_atom:.3f}"))
+        # figure: pooled eigenvalues at 2d against the mean of the per-V densities (a mixture)
+        bulks = [b for _, law, _ in last for b in law.support()]
+        lo, hi = min(b[0] for b in bulks), max(b[1] for b in bulks)
+        pad = 0.08 * (hi - lo)
+        scale = float(np.median([sc for _, _, sc in last]))
+        x = np.linspace(lo - pad, hi + pad, _GRID)
+        x = x[np.abs(x) > 1e-12 * scale]
+        density = np.mean([law.pdf(x) for _, law, _ in last], axis=0)
+        kind = "diagonal" if which == "diag" else "off-diagonal"
+        title = (f"hidden {kind} block, 1-hidden-layer {case.split('-')[1].upper()}\n"
+                 f"γ = {gamma:g}, C = {C}, m = {m}, d = {2 * d0}")
+        return SpectrumPanel(title, np.concatenate([ev for ev, _, _ in last]), x, density,
+                             atom=float(np.mean(stats[2 * d0][2])), zero_tol=ZERO_FRACTION * scale,
+                             density_label="mean of per-V GMP densities")
