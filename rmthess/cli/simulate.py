@@ -14,7 +14,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--gamma", type=float, required=True, help="aspect ratio d/N (> 0)")
     parser.add_argument("--classes", type=int, required=True, help="number of classes C (>= 2)")
     parser.add_argument("--m", type=int, default=None, help="hidden width (mlp cases)")
-    parser.add_argument("--reps", type=int, required=True, help="replicates (>= 1)")
+    parser.add_argument("--reps", type=int, required=True, help="replicates (>= 1; z-scores need about 10 or more)")
     parser.add_argument("--design", default="coupled",
                         help="coupled, decoupled, sharp or lindeberg (default coupled)")
     parser.add_argument("--t", type=float, default=None,

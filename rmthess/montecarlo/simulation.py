@@ -86,6 +86,9 @@ class BlockResult:
         return cls(**kw)
 
 
+#: below this many replicates the printed table warns that the standard errors are unreliable
+FEW_REPLICATES = 10
+
 _FLOAT_FIELDS = ("ratio", "stderr", "prediction_stderr", "limit_stderr", "diag", "diag_stderr",
                  "offdiag", "offdiag_stderr")
 
@@ -156,6 +159,10 @@ class SimulationResult:
             lines.append(f"{b:8s} {r.ratio:12.6g} {r.stderr:10.3g} {_fmt(r.prediction):>12s} "
                          f"{_fmt(r.z_prediction, '8.2f'):>8s} {_fmt(r.limit):>12s} "
                          f"{_fmt(r.z_limit, '8.2f'):>8s}")
+        if self.reps < FEW_REPLICATES:
+            lines.append(f"note: the standard errors come from {self.reps} replicates, so they are "
+                         f"themselves uncertain (Student t with {self.reps - 1} degrees of freedom); "
+                         f"use reps >= {FEW_REPLICATES} to read z-scores as standard normal")
         return "\n".join(lines)
 
 

@@ -117,3 +117,10 @@ def test_sequence_seed_is_accepted_and_round_trips():
     back = SimulationResult.from_dict(json.loads(json.dumps(a.to_dict())))
     assert back.seed_entropy == (3, 7)
     assert back.blocks["v"].ratio == a.blocks["v"].ratio
+
+
+def test_table_warns_when_standard_errors_rest_on_few_replicates():
+    few = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=3, seed=1)
+    assert "Student t with 2 degrees of freedom" in str(few)
+    many = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=10, seed=1)
+    assert "Student t" not in str(many)
