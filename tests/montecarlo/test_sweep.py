@@ -156,3 +156,15 @@ def test_explicit_cells_with_seeds(tmp_path):
     other = run_sweep(cells[:1], seeds=[7], workdir=tmp_path / "w", n_workers=1,
                       processes=False, progress=False)
     assert other[0].blocks["v"].ratio != got[0].blocks["v"].ratio
+
+
+def test_shipped_example_configuration_is_valid():
+    """The example sweep in examples/ parses and expands to the grid it documents."""
+    import pathlib
+
+    from rmthess.montecarlo.sweep import expand_grid, load_config
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "sweep_linear_ce.toml"
+    cells = expand_grid(load_config(path))
+    assert len(cells) == 3 * 3 * 2
+    assert {c["case"] for c in cells} == {"linear-ce"}
