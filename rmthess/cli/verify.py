@@ -50,6 +50,10 @@ def run(args) -> int:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.scheduler is not None and args.size != "full":
         raise ValueError("--scheduler only applies to --full")
+    if args.scheduler is not None:
+        from rmthess.montecarlo.sweep import check_scheduler
+
+        check_scheduler(args.scheduler)  # fail fast, before any check runs
     checks = None
     if args.only:
         checks = [c.strip() for c in args.only.split(",") if c.strip()]

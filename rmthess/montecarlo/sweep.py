@@ -45,7 +45,7 @@ import numpy as np
 from rmthess._validate import seed_sequence
 
 __all__ = ["load_config", "expand_grid", "cell_id", "cell_seed", "run_cell", "run_sweep",
-           "SWEEP_COLUMNS", "read_table"]
+           "SWEEP_COLUMNS", "read_table", "connect", "check_scheduler"]
 
 #: columns of the tidy result table, in order
 SWEEP_COLUMNS = (
@@ -239,16 +239,31 @@ def _versions() -> dict:
     return out
 
 
+def connect(scheduler: str):
+    """A ``distributed.Client`` of the scheduler at ``scheduler``; ``ValueError`` if unreachable.
+
+    The connection attempt gives up after ``CONNECT_TIMEOUT`` seconds, so a wrong address fails fast.
+    """
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ValueError(f"could not connect to the Dask scheduler at {scheduler!r} within "
+                         f"{CONNECT_TIMEOUT} s ({type(exc).__name__}: {exc})") from None
+
+
+def check_scheduler(scheduler: str) -> None:
+    """Raise ``ValueError`` unless the Dask scheduler at ``scheduler`` answers (then disconnect)."""
+    connect(scheduler).close()
+
+
 @contextlib.contextmanager
 def _client(scheduler, n_workers, processes):
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ValueError(f"could not connect to the Dask scheduler at {scheduler!r} within "
-                             f"{CONNECT_TIMEOUT} s ({type(exc).__name__}: {exc})") from None
+        client = connect(scheduler)
         try:
             yield client
         finally:

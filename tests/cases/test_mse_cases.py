@@ -65,11 +65,16 @@ def test_mlp_mse_monte_carlo_over_V_and_u():
     for x, g in ((x_ii, lim.g_ii), (x_ij, lim.g_ij)):
         assert abs(x.mean() - g) <= K_SIGMA * x.std(ddof=1) / math.sqrt(x.size)
     s = np.maximum(rng.standard_normal((400_000, m)), 0.0)
-    diag = (s * s).mean(0)
-    cross = (s[:, 0] * s[:, 1]).mean()
-    est = m * (diag.mean() ** 2) + m * (m - 1) * cross ** 2
+    # ‖E s sᵀ‖²_F = m (E s_1²)² + m(m−1)(E s_1 s_2)², estimated from x_t = mean_i s_ti² and
+    # y_t = s_t1 s_t2; delta-method standard error of f(x̄, ȳ) = m x̄² + m(m−1) ȳ²
+    x, y = (s * s).mean(1), s[:, 0] * s[:, 1]
+    est = m * x.mean() ** 2 + m * (m - 1) * y.mean() ** 2
+    grad = np.array([2 * m * x.mean(), 2 * m * (m - 1) * y.mean()])
+    se = math.sqrt(grad @ np.cov(np.stack([x, y])) @ grad / x.size)
     out = get_case("mlp-mse").limits(1.0, C, m=m).blocks["output"].g_ii
-    assert est == pytest.approx(out, rel=0.01)  # 400k draws: relative spread ≈ 2e-3
+    assert abs(est - out) <= K_SIGMA * se
+    # and the ReLU closed form: E s² = 1/2, E s = 1/√(2π), so ‖E s sᵀ‖²_F = m/4 + m(m−1)/(4π²)
+    assert out == pytest.approx(m / 4 + m * (m - 1) / (4 * math.pi**2), rel=RTOL_CLOSED)
 
 
 def test_mlp_mse_fixed_V_block_law():

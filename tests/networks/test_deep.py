@@ -5,9 +5,9 @@ import pytest
 
 from rmthess.networks import DeepNetwork, Network, dense_hessian
 
-# see test_hessian: central differences with h = 1e-5
+# see test_hessian: central differences with h = 1e-5 (measured here ≤ 1.2e-10 relative)
 FD_STEP = 1e-5
-FD_RTOL = 1e-6
+FD_RTOL = 1e-8
 # the same sums in another order
 EXACT_RTOL = 1e-12
 

@@ -18,12 +18,31 @@ def _allowed(sweep, t, rel_bias):
     return Z_MC * sweep.stderr[t] + rel_bias * np.abs(sweep.limit[t])
 
 
-def test_linear_ce_ratio_follows_limit_as_c_grows():
+#: replicates of the linear-CE check; its standard error has LINEAR_REPS − 1 degrees of freedom, so the
+#: threshold is the Student-t quantile with the two-sided tail of Z_MC normal standard errors
+LINEAR_REPS = 8
+
+
+def test_linear_ce_ratio_matches_finite_size_prediction_as_c_grows():
+    """Exact Hessians (this package's networks) against the Gram-matrix engine's finite-size prediction.
+
+    The prediction of ``rmthess.montecarlo.finite_size`` (THEORY §6) shares no code with the exact
+    Hessians; at d = N = 100 it lies about 2% above the d → ∞ limit at C = 10 (some 1.7 standard errors
+    of the exact-Hessian mean here), so the comparison is made with the prediction, not the limit.
+    """
     pytest.importorskip("rmthess.cases")
-    d = 100
-    sw = init_ratio_sweep([3, 10], dim=d, gamma=1.0, loss="ce", reps=2, rng=1)
-    bias = sw.classes / d
-    assert np.all(np.abs(sw.ratio["v"] - sw.limit["v"]) <= _allowed(sw, "v", bias))
+    from scipy import stats
+
+    from rmthess.montecarlo.finite_size import predict_norms
+
+    d, gamma, classes = 100, 1.0, [3, 10]
+    sw = init_ratio_sweep(classes, dim=d, gamma=gamma, loss="ce", reps=LINEAR_REPS, rng=1)
+    k = stats.t.isf(stats.norm.sf(Z_MC), LINEAR_REPS - 1)
+    for i, c in enumerate(classes):
+        pred = predict_norms("linear-ce", "v", d=d, n_samples=sw.n_samples, classes=c, seed=3)
+        pred_se = pred.ratio * np.hypot(pred.offdiag_stderr / pred.offdiag,
+                                        pred.diag_stderr / pred.diag)
+        assert abs(sw.ratio["v"][i] - pred.ratio) <= k * np.hypot(sw.stderr["v"][i], pred_se)
     assert sw.ratio["v"][1] < 0.2 * sw.ratio["v"][0]  # O(1/C²) decay
 
 

@@ -64,3 +64,12 @@ def test_failing_verdict_exits_1(monkeypatch, tmp_path):
 
     _fake.install(monkeypatch)
     assert cli.main(["verify", "--tiny", "--only", "fake-broken", "--out", str(tmp_path)]) == 1
+
+
+def test_unreachable_scheduler_fails_before_any_check(capsys, tmp_path):
+    """``--full --scheduler`` with nobody listening exits 2 at once, without running a check."""
+    assert cli.main(["verify", "--full", "--scheduler", "tcp://127.0.0.1:1",
+                     "--out", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err
+    assert "could not connect to the Dask scheduler" in err
+    assert not (tmp_path / "rep").exists()
