@@ -131,7 +131,7 @@ def plot_ratio_vs_classes(panels, *, title: str | None = None, panel_width: floa
             ax.set_ylabel(panel.ylabel)
             ax.set_title(panel.title)
             if panel.curves or panel.points:
-                ax.legend(loc="upper right")
+                ax.legend(loc="lower left")  # curves fall from upper left: that corner is empty
         if title:
             fig.suptitle(title)
     return fig
