@@ -33,6 +33,7 @@ __all__ = [
     "as_generator",
     "seed_sequence",
     "spawn_seeds",
+    "child_seed",
 ]
 
 
@@ -170,6 +171,22 @@ def seed_sequence(seed=None) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed)
 
 
+def child_seed(seed, *keys: int) -> np.random.SeedSequence:
+    """The child of ``seed`` with spawn key ``seed.spawn_key + keys``.
+
+    Unlike :meth:`numpy.random.SeedSequence.spawn`, this is a pure function: it does not advance the
+    parent's count of spawned children, so the same call always gives the same child, whatever was
+    spawned before (for a fresh parent, ``child_seed(seed, k)`` equals ``seed.spawn(k + 1)[k]``).
+    """
+    root = seed_sequence(seed)
+    return np.random.SeedSequence(root.entropy,
+                                  spawn_key=tuple(root.spawn_key) + tuple(int(k) for k in keys),
+                                  pool_size=root.pool_size)
+
+
 def spawn_seeds(seed, n: int) -> list[np.random.SeedSequence]:
-    """Return ``n`` independent children of ``seed``; child ``k`` depends only on ``seed`` and ``k``."""
-    return seed_sequence(seed).spawn(int(n))
+    """Return ``n`` independent children of ``seed``; child ``k`` depends only on ``seed`` and ``k``.
+
+    Pure (see :func:`child_seed`): calling it twice with the same parent gives the same children.
+    """
+    return [child_seed(seed, k) for k in range(int(n))]

@@ -69,3 +69,14 @@ def test_spawned_seeds_depend_only_on_seed_and_index():
     b = [np.random.default_rng(s).random() for s in v.spawn_seeds(42, 8)[:4]]
     assert a == b
     assert len(set(a)) == 4
+
+
+def test_child_seeds_are_pure_functions_of_the_parent():
+    """Spawning twice from the same parent object gives the same children (numpy's spawn does not)."""
+    parent = np.random.SeedSequence(7)
+    first = [np.random.default_rng(s).random() for s in v.spawn_seeds(parent, 3)]
+    again = [np.random.default_rng(s).random() for s in v.spawn_seeds(parent, 3)]
+    assert first == again
+    fresh = np.random.SeedSequence(7).spawn(3)
+    assert first == [np.random.default_rng(s).random() for s in fresh]
+    assert v.child_seed(parent, 2).spawn_key == (2,)

@@ -58,8 +58,23 @@ __all__ = ["StructuredWeights", "DenseWeights", "block_norm_means", "block_norm_
 DEFAULT_CHUNK = 2048
 
 
+class _WeightsShape:
+    """``n_samples`` and ``n_blocks`` of a weight container, read off its leading ``N×B…`` array."""
+
+    def _lead(self):
+        raise NotImplementedError
+
+    @property
+    def n_blocks(self) -> int:
+        return int(np.shape(self._lead())[1])
+
+    @property
+    def n_samples(self) -> int:
+        return int(np.shape(self._lead())[0])
+
+
 @dataclass(frozen=True)
-class StructuredWeights:
+class StructuredWeights(_WeightsShape):
     r"""Per-sample block weights ``Λ_n = diag(α_n) − β_n β_nᵀ`` (``N×B`` arrays ``alpha``, ``beta``).
 
     ``beta=None`` means ``β = 0`` (every off-diagonal block vanishes).
@@ -68,13 +83,8 @@ class StructuredWeights:
     alpha: np.ndarray
     beta: np.ndarray | None = None
 
-    @property
-    def n_blocks(self) -> int:
-        return int(np.shape(self.alpha)[1])
-
-    @property
-    def n_samples(self) -> int:
-        return int(np.shape(self.alpha)[0])
+    def _lead(self):
+        return self.alpha
 
     def diag_weights(self) -> np.ndarray:
         """``N×B`` array of the weights of the diagonal blocks, ``α − β²``."""
@@ -91,18 +101,13 @@ class StructuredWeights:
 
 
 @dataclass(frozen=True)
-class DenseWeights:
+class DenseWeights(_WeightsShape):
     r"""Per-sample block weights given as an ``N×B×B`` array ``lam`` (symmetric in the last two axes)."""
 
     lam: np.ndarray
 
-    @property
-    def n_blocks(self) -> int:
-        return int(np.shape(self.lam)[1])
-
-    @property
-    def n_samples(self) -> int:
-        return int(np.shape(self.lam)[0])
+    def _lead(self):
+        return self.lam
 
     def diag_weights(self) -> np.ndarray:
         return np.ascontiguousarray(np.diagonal(self.lam, axis1=1, axis2=2))

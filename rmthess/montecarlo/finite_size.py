@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess._validate import seed_sequence
+from rmthess._validate import spawn_seeds
 from rmthess.montecarlo.blocknorms import StructuredWeights
 from rmthess.montecarlo.models import Params, get_model
 
@@ -282,7 +282,7 @@ def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: 
     ex_o = model.exact_moments(block, "offdiag", classes, sigma_v) if exch else None
     st, s1t = math.sqrt(t), math.sqrt(1.0 - t)
     diag, off = [], []
-    for child in seed_sequence(seed).spawn(batches):
+    for child in spawn_seeds(seed, batches):
         rng = np.random.default_rng(child)
         w = rng.standard_normal((per, r))
         y = w if t == 1.0 else st * w + s1t * rng.standard_normal((per, r))

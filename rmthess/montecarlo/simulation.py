@@ -18,18 +18,20 @@ Examples
 >>> res = simulate("linear-ce", d=40, gamma=1.0, classes=3, reps=4, seed=1)
 >>> sorted(res.blocks)
 ['v']
->>> 0.2 < res.blocks["v"].ratio < 0.4          # C = 3: the limit is 0.2835…
+>>> 0.2 < res.blocks["v"].ratio < 0.4
 True
+>>> round(res.blocks["v"].limit, 4)             # the d → ∞ limit at C = 3, γ = 1
+0.2835
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from rmthess._validate import DIM, GAMMA, REPS, seed_sequence
+from rmthess._validate import DIM, GAMMA, REPS, child_seed, seed_sequence
 from rmthess.montecarlo.blocknorms import block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
 from rmthess.montecarlo.finite_size import predict_norms
@@ -108,30 +110,30 @@ class SimulationSpec:
     t: float | None
 
 
-@dataclass(frozen=True)
-class SimulationResult:
-    """Result of :func:`simulate`: the specification, the seed and one :class:`BlockResult` per block."""
+#: scalar keys of :meth:`SimulationResult.to_dict`, in the order of the stored JSON
+_RESULT_KEYS = ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v", "reps", "design", "t",
+                "seed_entropy")
 
-    case: str
-    d: int
-    n_samples: int
-    gamma: float
-    classes: int
-    m: int | None
-    sigma_v: float
+
+@dataclass(frozen=True)
+class SimulationResult(SimulationSpec):
+    """Result of :func:`simulate`: the specification (inherited fields), the number of replicates,
+    the seed and one :class:`BlockResult` per block."""
+
     reps: int
-    design: str
-    t: float | None
     seed_entropy: int | tuple
     seed_spawn_key: tuple
     blocks: dict = field(default_factory=dict)
     replicates: dict = field(default_factory=dict, repr=False)
 
+    @property
+    def spec(self) -> SimulationSpec:
+        """The :class:`SimulationSpec` of this result."""
+        return SimulationSpec(**{f.name: getattr(self, f.name) for f in fields(SimulationSpec)})
+
     def to_dict(self) -> dict:
         """A JSON-ready dict (``replicates`` as lists of ``[diag, offdiag]`` pairs)."""
-        out = {k: _plain(getattr(self, k)) for k in
-               ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v", "reps", "design", "t",
-                "seed_entropy")}
+        out = {k: _plain(getattr(self, k)) for k in _RESULT_KEYS}
         out["seed_spawn_key"] = list(self.seed_spawn_key)
         out["blocks"] = {b: r.to_dict() for b, r in self.blocks.items()}
         out["replicates"] = {b: np.asarray(v).tolist() for b, v in self.replicates.items()}
@@ -140,8 +142,7 @@ class SimulationResult:
     @classmethod
     def from_dict(cls, data: dict) -> "SimulationResult":
         """Inverse of :meth:`to_dict` (as stored by the sweeps)."""
-        kw = {k: data[k] for k in ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v",
-                                    "reps", "design", "t", "seed_entropy")}
+        kw = {k: data[k] for k in _RESULT_KEYS}
         kw["seed_entropy"] = _entropy(kw["seed_entropy"])
         kw["seed_spawn_key"] = tuple(data.get("seed_spawn_key", ()))
         kw["blocks"] = {b: BlockResult.from_dict(v) for b, v in data["blocks"].items()}
@@ -182,9 +183,7 @@ def _plain(v):
 
 def replicate_seed(seed, k: int) -> np.random.SeedSequence:
     """The seed of replicate ``k``: spawn key ``(…, k)`` under ``seed`` (independent of any split)."""
-    root = seed_sequence(seed)
-    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (int(k),),
-                                  pool_size=root.pool_size)
+    return child_seed(seed, k)
 
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=1.0,
@@ -228,7 +227,7 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
     ``pd, po`` are the per-replicate conditional predictions (MLP cases; ``nan`` otherwise or when
     ``predictions`` is false).
     """
-    spec_, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
+    _, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
                                      m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t)
     rows = {b: [] for b in model.block_types}
     pseed = replicate_seed(seed, _PREDICTION_KEY)
@@ -240,7 +239,7 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
             if predictions and model.conditional():
                 p = predict_norms(model, b, d=spec.d, n_samples=spec.n_samples,
                                   classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v, t=t,
-                                  params=params, seed=pseed)
+                                  params=params, seed=replicate_seed(pseed, k))
                 pd, po = p.diag, p.offdiag
             rows[b].append((dg, od, pd, po))
     return {b: np.asarray(v, float).reshape(-1, 4) for b, v in rows.items()}
@@ -305,9 +304,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             n_blocks=(spec.classes if b in ("v", "output") else spec.m),
         )
     return SimulationResult(
-        case=spec.case, d=spec.d, n_samples=spec.n_samples, gamma=spec.gamma,
-        classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v, reps=int(reps), design=spec.design,
-        t=spec.t, seed_entropy=_entropy(root.entropy), seed_spawn_key=tuple(root.spawn_key),
+        **asdict(spec), reps=int(reps), seed_entropy=_entropy(root.entropy), seed_spawn_key=tuple(root.spawn_key),
         blocks=blocks, replicates={b: np.asarray(rows[b])[:, :2] for b in model.block_types},
     )
 

@@ -96,8 +96,9 @@ def _as_list(v):
 
 def expand_grid(config) -> list[dict]:
     """The cells of a sweep: validated parameter dicts, in grid order, without duplicates."""
-    from rmthess.montecarlo.simulation import make_spec
     from rmthess._validate import REPS
+    from rmthess.montecarlo.models import get_model
+    from rmthess.montecarlo.simulation import make_spec
 
     config = load_config(config)
     grid = config["grid"]
@@ -110,7 +111,6 @@ def expand_grid(config) -> list[dict]:
     cells, seen = [], set()
     for values in product(*(lists[k] for k in _GRID_KEYS)):
         raw = dict(zip(_GRID_KEYS, values))
-        from rmthess.montecarlo.models import get_model
         model = get_model(raw["case"])
         m = raw["m"] if model.hidden else None
         t = (0.5 if raw["t"] is None else raw["t"]) if raw["design"] == "lindeberg" else None
@@ -130,8 +130,7 @@ def cell_id(cell: dict, seed=None) -> str:
     """A stable 16-hex-digit identifier of a cell (SHA-256 of its canonical JSON and its seed)."""
     key = {"cell": cell}
     if seed is not None:
-        ss = seed_sequence(seed)
-        key["seed"] = [int(ss.entropy), [int(k) for k in ss.spawn_key]]
+        key["seed"] = _seed_pair(seed)
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -151,7 +150,7 @@ def run_cell(cell: dict, seed) -> dict:
     from rmthess.montecarlo.simulation import simulate
 
     if isinstance(seed, (list, tuple)):
-        seed = np.random.SeedSequence(int(seed[0]), spawn_key=tuple(seed[1]))
+        seed = _from_pair(seed)
     kw = {k: v for k, v in cell.items() if v is not None or k in ("m", "t")}
     case = kw.pop("case")
     res = simulate(case, seed=seed, **kw)
@@ -279,8 +278,13 @@ def _client(scheduler, n_workers, processes):
 
 
 def _seed_pair(seed) -> list:
+    """``[entropy, spawn_key]`` of a seed (JSON-ready; inverse :func:`_from_pair`)."""
     ss = seed_sequence(seed)
     return [int(ss.entropy), [int(k) for k in ss.spawn_key]]
+
+
+def _from_pair(pair) -> np.random.SeedSequence:
+    return np.random.SeedSequence(int(pair[0]), spawn_key=tuple(pair[1]))
 
 
 def _say(progress, line: str) -> None:
@@ -406,7 +410,7 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
         seed = int(cfg.get("seed", 0))
         cells = expand_grid(cfg)
         pairs = [_seed_pair(cell_seed(seed, c)) for c in cells]
-    tasks = [(cell_id(c, np.random.SeedSequence(p[0], spawn_key=tuple(p[1]))), c, p)
+    tasks = [(cell_id(c, _from_pair(p)), c, p)
              for c, p in zip(cells, pairs)]
     recs, rows, address, wall = _execute(tasks, out, scheduler, n_workers, processes, progress,
                                          on_cell)

@@ -57,6 +57,12 @@ def _group_edges(layout) -> tuple:
     return edges, labels, centres
 
 
+def _cross_line(ax, e, **kw):
+    """A white horizontal and vertical line at ``e`` (a block boundary on both axes)."""
+    ax.axhline(e, color="white", **kw)
+    ax.axvline(e, color="white", **kw)
+
+
 def plot_block_map(norm_map, layout=None, *, ax=None, log: bool = True, title: str | None = None,
                    cmap: str = SEQUENTIAL_CMAP):
     r"""Heatmap of a block-norm map ``‖H_lk‖_F`` (``B × B``) with the groups of blocks marked.
@@ -91,8 +97,7 @@ def plot_block_map(norm_map, layout=None, *, ax=None, log: bool = True, title: s
                 raise ValueError(f"layout has {layout.n_blocks} blocks, norm_map {M.shape[0]}")
             edges, labels, centres = _group_edges(layout)
             for e in edges[1:-1]:
-                ax.axhline(e, color="white", lw=1.2)
-                ax.axvline(e, color="white", lw=1.2)
+                _cross_line(ax, e, lw=1.2)
             ax.set_xticks(centres, labels)
             ax.set_yticks(centres, labels)
         else:
@@ -147,8 +152,7 @@ def plot_hessian_heatmap(H, layout, *, ax=None, log: bool = True, max_pixels: in
         lines = off[1:-1] if layout.n_blocks <= _MAX_BLOCK_LINES else group_off[1:-1]
         for e in lines:
             major = e in group_off
-            ax.axhline(e, color="white", lw=1.0 if major else 0.4, alpha=1.0 if major else 0.7)
-            ax.axvline(e, color="white", lw=1.0 if major else 0.4, alpha=1.0 if major else 0.7)
+            _cross_line(ax, e, lw=1.0 if major else 0.4, alpha=1.0 if major else 0.7)
         ax.set_xlabel("parameter index")
         ax.set_ylabel("parameter index")
         fig.colorbar(im, ax=ax, label=fmt.format(r"$|H|$"))

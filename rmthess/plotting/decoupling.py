@@ -109,16 +109,14 @@ def plot_decoupling(exact: DecouplingSeries, literal: DecouplingSeries | None = 
     with figure_style():
         fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.1), squeeze=False, layout="constrained")
         axes = list(axes[0])
-        ax = axes.pop(0)
-        _parts(ax, exact, c, 0, offset=1.02)
-        ax.set_ylabel(r"$d\cdot\delta_N(z)$")
-        ax.set_title("exact coupling" + ztxt)
-        ax.legend(loc="best")
+        panels = [(exact, 0, "exact coupling")]
         if literal is not None:
+            panels.append((literal, 2, "independent copy $\\tilde X$"))
+        for series, k0, name in panels:
             ax = axes.pop(0)
-            _parts(ax, literal, c, 2, offset=1.02)
+            _parts(ax, series, c, k0, offset=1.02)
             ax.set_ylabel(r"$d\cdot\delta_N(z)$")
-            ax.set_title("independent copy $\\tilde X$" + ztxt)
+            ax.set_title(name + ztxt)
             ax.legend(loc="best")
         if lindeberg is not None:
             ax = axes.pop(0)

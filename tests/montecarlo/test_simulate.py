@@ -133,3 +133,14 @@ def test_table_warns_when_standard_errors_rest_on_few_replicates():
     assert "Student t with 2 degrees of freedom" in str(few)
     many = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=10, seed=1)
     assert "Student t" not in str(many)
+
+
+def test_mlp_predictions_do_not_depend_on_which_replicates_run():
+    """Per-replicate conditional predictions of replicate k depend on the seed and k only."""
+    from rmthess.montecarlo.simulation import make_spec, run_replicates
+
+    spec, _, _ = make_spec("mlp-mse", d=20, gamma=1.0, classes=3, m=3)
+    all_rows = run_replicates(spec, 5, [0, 1, 2])
+    last_only = run_replicates(spec, 5, [2])
+    for b in all_rows:
+        np.testing.assert_array_equal(all_rows[b][2], last_only[b][0])

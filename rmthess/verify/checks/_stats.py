@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["mean_se", "complex_mean_se", "quantile_points"]
+__all__ = ["mean_se", "complex_mean_se", "quartile_levels", "quantile_points"]
 
 
 def mean_se(values) -> tuple[float, float]:
@@ -23,6 +23,11 @@ def complex_mean_se(values) -> tuple[complex, complex]:
     re, se_re = mean_se(v.real)
     im, se_im = mean_se(v.imag)
     return complex(re, im), complex(se_re, se_im)
+
+
+def quartile_levels(atom: float) -> np.ndarray:
+    """Levels of the distribution function at the quartiles of the continuous part (atom at 0 below)."""
+    return atom + (1.0 - atom) * np.array([0.25, 0.5, 0.75])
 
 
 def quantile_points(law, levels) -> np.ndarray:

@@ -35,8 +35,9 @@ def spectral_point(law, shift: float = 1.0, height: float = 2.0) -> complex:
     """A point ``z = m₁(shift + i·height)`` on the scale of the block's spectrum (m₁ its mean).
 
     ``height = 2`` keeps z far enough from the spectrum for the replicates of ``d·(s_H − s_H♯)`` to
-    scatter little relative to ``c(z)`` (measured: relative standard error 3× smaller than at
-    ``height = 0.5``), and close enough for ``c(z)`` to be far from its ``O(z⁻²)`` tail.
+    scatter little relative to ``c(z)`` (relative standard error less than half that at
+    ``height = 0.5``: 0.22 against 0.53 for linear CE, γ = 1, C = 10, d = 200, 40 replicates), and
+    close enough for ``c(z)`` to be far from its ``O(z⁻²)`` tail.
     """
     m1 = float(law.moment(1))
     return complex(m1 * shift, abs(m1) * height)

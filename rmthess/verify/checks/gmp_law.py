@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
-from rmthess.verify.checks._stats import mean_se, quantile_points
+from rmthess.verify.checks._stats import mean_se, quantile_points, quartile_levels
 from rmthess.verify.rules import against_limit, richardson
 
 __all__ = ["GMPLawCheck", "gmp_examples"]
@@ -68,7 +68,7 @@ class GMPLawCheck(Check):
         for j, (label, weights, gamma) in enumerate(gmp_examples()):
             law = GeneralizedMarchenkoPastur(weights, gamma)
             atom = float(law.atom_at_zero)
-            levels = atom + (1.0 - atom) * np.array([0.25, 0.5, 0.75])
+            levels = quartile_levels(atom)
             xs = quantile_points(law, levels)
             zero_tol = 1e-8 * max(abs(b) for bulk in law.support() for b in bulk)
             e1, e2 = float(weights.moment(1)), float(weights.moment(2))

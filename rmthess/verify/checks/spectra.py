@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
-from rmthess.verify.checks._stats import mean_se, quantile_points
+from rmthess.verify.checks._stats import mean_se, quantile_points, quartile_levels
 from rmthess.verify.rules import richardson
 
 __all__ = ["BlockSpectraCheck"]
@@ -46,11 +46,6 @@ _LAW_KEY = 7919
 
 #: points of the density grid of a panel
 _GRID = 800
-
-
-def _quartile_levels(atom: float) -> np.ndarray:
-    """The quartiles of the continuous part, as levels of the distribution function."""
-    return atom + (1.0 - atom) * np.array([0.25, 0.5, 0.75])
 
 
 def _continuous_quartiles(law, scale: float) -> np.ndarray:
@@ -79,8 +74,9 @@ class BlockSpectraCheck(Check):
     #: blocks of the 1-hidden-layer network; γ for the MLP panels keeps the effective aspect ratio
     #: γ/P(a ≠ 0) away from 1 (a hard edge at 0 with a fluctuating atom). The hidden panels use more
     #: replicates at ``quick``: the number of active samples, hence the atom and the continuous mass,
-    #: fluctuates by O(d^-1/2) per replicate, and 48 replicates (k = 4.6 instead of 5.4) resolve a
-    #: shift of the distribution function of about 0.02 instead of 0.04, for ~3 s more.
+    #: fluctuates by O(d^-1/2) per replicate, and 48 replicates instead of 24 resolve a shift of the
+    #: distribution function 1.6× smaller: k/√R = z_threshold(47)/√48 = 0.63 against
+    #: z_threshold(23)/√24 = 1.00 (``rmthess.verify.rules.z_threshold``).
     sizes = {
         "tiny": {"d": 40, "reps": 6, "hidden_reps": 6,
                  "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5),
@@ -119,7 +115,7 @@ class BlockSpectraCheck(Check):
 
         law = get_case(case).block_law("v", which, gamma, C)
         atom = float(law.atom_at_zero)
-        levels = _quartile_levels(atom)
+        levels = quartile_levels(atom)
         xs = quantile_points(law, levels)
         bulks = law.support()
         scale = _scale(bulks)
