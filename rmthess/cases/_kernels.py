@@ -22,7 +22,7 @@ from rmthess._jit import parallel_jit, prange
 __all__: list[str] = []
 
 
-def _alloc(V, U):
+def _alloc(V):
     nV, C, m = V.shape
     return (np.zeros((nV, m, m)), np.zeros((nV, m, m)), np.zeros((nV, C, m, m)), np.zeros((nV, C)),
             np.zeros((nV, C, m, m)), np.zeros((nV, C)))
@@ -91,7 +91,7 @@ def sums_numba(V, U):
     """Kernel sums (numba). ``V``: (nV, C, m), ``U``: (nV, nu, m); returns six arrays."""
     V = np.ascontiguousarray(V, dtype=np.float64)
     U = np.ascontiguousarray(U, dtype=np.float64)
-    out = _alloc(V, U)
+    out = _alloc(V)
     _sums_numba(V, U, *out)
     return out
 
@@ -100,7 +100,7 @@ def sums_numpy(V, U):
     """The plain-numpy twin of :func:`sums_numba` (same inputs, same outputs)."""
     V = np.asarray(V, dtype=np.float64)
     U = np.asarray(U, dtype=np.float64)
-    hS, hS2, odS, odS2, ooS, ooS2 = _alloc(V, U)
+    hS, hS2, odS, odS2, ooS, ooS2 = _alloc(V)
     for b in range(V.shape[0]):
         Vb = V[b]
         s = np.maximum(U[b], 0.0)                              # (nu, m)

@@ -91,6 +91,12 @@ class Case(abc.ABC):
         if which not in ("diag", "offdiag"):
             raise ValueError(f"which must be 'diag' or 'offdiag', got {which!r}")
 
+    def _check_law(self, block, which, gamma, classes, m, sigma_v):
+        """Validate the arguments of :meth:`block_law`; return the checked ``(γ, C, m, σ_v)``."""
+        self._check_block(block)
+        self._check_which(which)
+        return self._check(gamma, classes, m, sigma_v)
+
     # ------------------------------------------------------------------ interface
     @abc.abstractmethod
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate, special
 
 from rmthess._validate import GAMMA, SIGMA_V, WIDTH
 
@@ -39,6 +38,8 @@ def _tau(m, sigma_v):
 
 def _I(v, rho):
     """``I_n(v) = ∫_0^∞ uⁿ e^{vu − ρu²/2} du/√(2π)``, n = 0, 1, 2 (CASE-11)."""
+    from scipy import special  # deferred: scipy is not needed to import rmthess.cases
+
     I0 = np.exp(-0.5 * math.log(rho) + v * v / (2 * rho) + special.log_ndtr(v / math.sqrt(rho)))
     I1 = (v * I0 + 1.0 / _SQRT2PI) / rho
     I2 = (v * I1 + I0) / rho
@@ -46,6 +47,8 @@ def _I(v, rho):
 
 
 def _gauss_expect(f, var):
+    from scipy import integrate
+
     sd = math.sqrt(var)
 
     def g(v):

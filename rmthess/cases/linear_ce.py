@@ -71,9 +71,7 @@ class LinearCE(Case):
         from rmthess.gmp import GeneralizedMarchenkoPastur
         from rmthess.laws.softmax import GaussianSoftmaxLaw
 
-        self._check_block(block)
-        self._check_which(which)
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
         return GeneralizedMarchenkoPastur(GaussianSoftmaxLaw(classes, sigma_v, which), gamma)
 
     def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:

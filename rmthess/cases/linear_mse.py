@@ -45,9 +45,7 @@ class LinearMSE(Case):
         from rmthess.gmp import GeneralizedMarchenkoPastur
         from rmthess.laws import PointMass
 
-        self._check_block(block)
-        self._check_which(which)
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
         return GeneralizedMarchenkoPastur(PointMass(1.0 if which == "diag" else 0.0), gamma)
 
     def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:

@@ -17,7 +17,7 @@ from rmthess._validate import as_generator
 from rmthess.cases._kernels import sums_numba
 from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
 from rmthess.cases.constants import hidden_constant, output_constant
-from rmthess.cases.mlp_mse import _indices
+from rmthess.cases.mlp_mse import _hidden_block
 
 __all__ = ["MlpCE", "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS"]
 
@@ -140,19 +140,12 @@ class MlpCE(Case):
         ``samples`` draws of ``u ~ N(0, I_m)`` (``rng``) give an :class:`~rmthess.laws.EmpiricalLaw`
         of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``.
         """
-        from rmthess.cases.mlp_mse import _kappa
         from rmthess.gmp import GeneralizedMarchenkoPastur
         from rmthess.laws import EmpiricalLaw
 
-        self._check_block(block)
-        self._check_which(which)
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        if block != "hidden":
-            raise ValueError("output blocks are m×m and have no d-dimensional spectral law; "
-                             "use block='hidden'")
-        _kappa(V, classes, m)
+        gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
+        _, i, j = _hidden_block(block, V, indices, classes, m)
         V = np.asarray(V, dtype=float)
-        i, j = _indices(indices, m)
         if which == "diag":
             j = i
         u = as_generator(rng).standard_normal((int(samples), m))

@@ -82,14 +82,8 @@ class MlpMSE(Case):
         from rmthess.gmp import GeneralizedMarchenkoPastur
         from rmthess.laws import DiscreteLaw
 
-        self._check_block(block)
-        self._check_which(which)
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        if block != "hidden":
-            raise ValueError("output blocks are m×m and have no d-dimensional spectral law; "
-                             "use block='hidden'")
-        kappa = _kappa(V, classes, m)
-        i, j = _indices(indices, m)
+        gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
+        kappa, i, j = _hidden_block(block, V, indices, classes, m)
         if which == "diag":
             return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5]), gamma)
         return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25]), gamma)
@@ -97,6 +91,19 @@ class MlpMSE(Case):
     def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         return {"hidden": (1 + 4 * gamma) / (4 * (1 + 2 * gamma) * classes), "output": 0.0}
+
+
+def _hidden_block(block, V, indices, classes, m):
+    """Checks shared by the mlp block laws: hidden block, a C×m ``V``, two distinct hidden units.
+
+    Returns ``(κ = VᵀV, i, j)``.
+    """
+    if block != "hidden":
+        raise ValueError("output blocks are m×m and have no d-dimensional spectral law; "
+                         "use block='hidden'")
+    kappa = _kappa(V, classes, m)
+    i, j = _indices(indices, m)
+    return kappa, i, j
 
 
 def _kappa(V, classes, m):

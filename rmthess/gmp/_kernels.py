@@ -86,7 +86,7 @@ def _solve_monotone(lo, hi, increasing, which, tau, w):
 
 @jit
 def edge_roots(tau, w):
-    """All real roots of h(t) = 1, sorted; tau sorted ascending, w > 0. Also returns a validity flag."""
+    """All real roots of h(t) = 1, sorted; tau sorted ascending, w > 0."""
     K = tau.size
     out = np.empty(2 * K, dtype=np.float64)
     n = 0
@@ -211,6 +211,14 @@ def _zfun_local(t, x, te, ze, c1, tau, w, wu):
 
 
 @jit
+def _residual(t, x, tau, w, mean, te, ze, c1, wu, local):
+    """:func:`_zfun_local` around the edge ``te`` if ``local``, else :func:`_zfun`."""
+    if local:
+        return _zfun_local(t, x, te, ze, c1, tau, w, wu)
+    return _zfun(t, x, tau, w, mean)
+
+
+@jit
 def _accept(t, df, strict):
     """Herglotz test of a converged root.
 
@@ -237,10 +245,7 @@ def _newton(t, x, tau, w, mean, te, ze, c1, wu, local, strict):
     """
     prev = np.inf
     for _ in range(_MAX_NEWTON):
-        if local:
-            f, df, size = _zfun_local(t, x, te, ze, c1, tau, w, wu)
-        else:
-            f, df, size = _zfun(t, x, tau, w, mean)
+        f, df, size = _residual(t, x, tau, w, mean, te, ze, c1, wu, local)
         if df == 0.0:
             return t, False
         step = f / df
@@ -254,10 +259,7 @@ def _newton(t, x, tau, w, mean, te, ze, c1, wu, local, strict):
         t = t - step
         if not (math.isfinite(t.real) and math.isfinite(t.imag)):
             return t, False
-    if local:
-        f, df, size = _zfun_local(t, x, te, ze, c1, tau, w, wu)
-    else:
-        f, df, size = _zfun(t, x, tau, w, mean)
+    f, df, size = _residual(t, x, tau, w, mean, te, ze, c1, wu, local)
     return t, _accept(t, df, strict) and abs(f) <= _RESIDUAL_RTOL * size
 
 
@@ -277,7 +279,7 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, w, mean):
     Guesses: the Euler predictor from the previous point, else the better of the square-root
     expansions at both edges; Newton polishes it on the residual written around the nearer edge
     (:func:`_zfun_local`). On failure the step from the
-    previous point is cut into 2, 4, ..., 1024 substeps. ok[j] is False where nothing converged.
+    previous point is cut into 2, 8, 32, 128, 512 substeps. ok[j] is False where nothing converged.
     """
     n = xs.size
     ts = np.empty(n, dtype=np.complex128)

@@ -109,7 +109,7 @@ class GeneralizedMarchenkoPastur:
         r""":math:`\mu((-\infty, x])`, atom at zero included (GMP-10)."""
         x = check_finite_array("x", x, allow_empty=True)
         out = np.where(x >= 0, self.atom_at_zero, 0.0)
-        for bulk, cdf in zip(self._bulks, self._bulk_cdfs):
+        for cdf in self._bulk_cdfs:
             out = out + cdf(x)
         return np.minimum(out, 1.0)
 

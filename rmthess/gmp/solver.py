@@ -37,8 +37,7 @@ def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
             t0[near] = tb + 1j * flat.imag[near] / eq.dz_dt(tb)
     ts, ok = newton_homotopy(flat, t0, eq.tau, eq.w, eq.mean, 4.0 * eq.scale + 1.0)
     if not np.all(ok):
-        bad = np.flatnonzero(~ok)
-        for i in bad:
+        for i in np.flatnonzero(~ok):
             ts[i] = 1.0 / herglotz_root_poly(eq, flat[i])
     return ts.reshape(z.shape)
 
@@ -88,9 +87,11 @@ def herglotz_root_poly(eq: AtomicEquation, z: complex) -> complex:
         f = -t + eq.mean - z - np.sum(eq.w / d)
         df = -1.0 + np.sum(eq.w / d**2)
         t = t - f / df
-    size = abs(t) + abs(eq.mean) + abs(z) + np.sum(np.abs(eq.w / (t - eq.tau)))
-    resid = abs(-t + eq.mean - z - np.sum(eq.w / (t - eq.tau)))
-    df = -1.0 + np.sum(eq.w / (t - eq.tau) ** 2)
+    d = t - eq.tau
+    q = eq.w / d
+    size = abs(t) + abs(eq.mean) + abs(z) + np.sum(np.abs(q))
+    resid = abs(-t + eq.mean - z - np.sum(q))
+    df = -1.0 + np.sum(eq.w / d**2)
     herglotz = t.imag < -_IM_RTOL * abs(t) or (t.imag < 0 and z.imag > 0 and df.real < 0)
     if not herglotz or resid > 1e-9 * size:
         raise RuntimeError(f"no verified Herglotz root at z = {z!r}")

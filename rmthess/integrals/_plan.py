@@ -69,6 +69,14 @@ def _spec(powers, rest_power: int) -> _Spec:
     return _Spec(powers, rest_power, K, tuple(terms))
 
 
+def _moment_specs(classes: int) -> list[_Spec]:
+    """The specs of ``M_1..M_4``, ``Q`` and (for C >= 3) ``T``, in :class:`SoftmaxMoments` order."""
+    specs = [_spec([1], 0), _spec([2], 0), _spec([3], 0), _spec([4], 0), _spec([2, 2], 0)]
+    if classes >= 3:
+        specs.append(_spec([2, 1, 1], 0))
+    return specs
+
+
 def _falling(n: int, ell: int) -> int:
     out = 1
     for i in range(ell):

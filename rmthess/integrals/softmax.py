@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from rmthess._validate import CLASSES, SIGMA_V
-from rmthess.integrals._plan import _check_classes, _falling, _lattice, _spec
+from rmthess.integrals._plan import _check_classes, _falling, _lattice, _moment_specs, _spec
 from rmthess.integrals.moments import SoftmaxMoments
 
 __all__ = ["softmax_moments", "softmax_mixed_moment"]
@@ -113,7 +113,8 @@ def softmax_mixed_moment(powers, rest_power=0, classes=2, sigma_v=1.0) -> float:
     Returns
     -------
     float
-        The moment, relative error about 1e-13 (theory/softmax_moments.md, (SM-6)).
+        The moment (theory/softmax_moments.md, (SM-6)); within a relative 1e-12 of
+        :func:`rmthess.integrals.softmax_mixed_moment_mp` (``tests/integrals/test_softmax.py``).
 
     Notes
     -----
@@ -174,9 +175,7 @@ def softmax_moments(classes, sigma_v=1.0) -> SoftmaxMoments:
     True
     """
     classes, sigma = _validated(classes, sigma_v)
-    specs = [_spec([1], 0), _spec([2], 0), _spec([3], 0), _spec([4], 0), _spec([2, 2], 0)]
-    if classes >= 3:
-        specs.append(_spec([2, 1, 1], 0))
+    specs = _moment_specs(classes)
     vals = _evaluate(specs, classes, sigma)
     T = vals[5] if classes >= 3 else 0.0
     return SoftmaxMoments(classes, sigma, *[float(v) for v in vals[:5]], float(T))

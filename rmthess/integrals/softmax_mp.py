@@ -13,7 +13,7 @@ import math
 import mpmath
 
 from rmthess._validate import CLASSES, DIGITS, SIGMA_V
-from rmthess.integrals._plan import _check_classes, _falling, _lattice, _spec
+from rmthess.integrals._plan import _check_classes, _falling, _lattice, _moment_specs, _spec
 from rmthess.integrals.moments import SoftmaxMoments
 
 __all__ = ["softmax_moments_mp", "softmax_mixed_moment_mp"]
@@ -78,7 +78,7 @@ def _evaluate(specs, classes: int, sigma, digits: int):
                 if ff == 0:
                     continue
                 pre = (mpmath.log(mpmath.mpf(term.coef.numerator) / term.coef.denominator * ff)
-                       + s2f * 0 + sigma * sigma * term.log_tilt_units / 2)
+                       + sigma * sigma * term.log_tilt_units / 2)
                 for i in range(n):
                     lf = pre + spec.K * (u_lo + i * h)
                     for k in term.shifts:
@@ -181,9 +181,7 @@ def softmax_moments_mp(classes, sigma_v=1.0, dps=30) -> SoftmaxMoments:
     '0.5'
     """
     classes, _, dps = _validated(classes, sigma_v, dps)
-    specs = [_spec([1], 0), _spec([2], 0), _spec([3], 0), _spec([4], 0), _spec([2, 2], 0)]
-    if classes >= 3:
-        specs.append(_spec([2, 1, 1], 0))
+    specs = _moment_specs(classes)
     with mpmath.workdps(dps + _GUARD):
         sigma = _sigma_mp(sigma_v)
         vals = _evaluate(specs, classes, sigma, dps + 2)

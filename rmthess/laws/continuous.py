@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate, linalg
 
 from rmthess._validate import as_generator
 from rmthess.laws.base import WeightLaw, _check_scale
@@ -103,6 +102,8 @@ class ContinuousLaw(WeightLaw):
 
     # -- pure math -----------------------------------------------------------------------------
     def _quad(self, g) -> float:
+        from scipy import integrate  # deferred: scipy is not needed to import rmthess.laws
+
         a, b = self.interval
         f = self.pdf_func
         val, _ = integrate.quad(lambda t: float(g(np.asarray(t)) * f(np.asarray(t))), a, b,
@@ -195,5 +196,7 @@ def _gauss_rule(nodes: np.ndarray, weights: np.ndarray, n: int):
             q = v / beta[j]
     if n == 1:
         return alpha.copy(), np.ones(1)
+    from scipy import linalg
+
     x, vecs = linalg.eigh_tridiagonal(alpha, beta)
     return x, vecs[0] ** 2

@@ -99,12 +99,12 @@ def softmax_moment_series(powers: tuple, order: int):
     nmax = 2 * order
     N, mom = _sum_moments(nmax)
     x = X_SYM
+    named = [_expect_named(powers, e) for e in range(nmax + 1)]
     total = sp.Integer(0)
     for n in range(nmax + 1):
-        inner = sum(sp.binomial(n, r) * _expect_named(powers, n - r) * mom[r] for r in range(n + 1))
+        inner = sum(sp.binomial(n, r) * named[n - r] * mom[r] for r in range(n + 1))
         total += sp.binomial(-K, n) * x ** n * inner
-    total = sp.expand(x ** K * total.subs(N, 1 / x - q))
-    return sum(total.coeff(x, j) * x ** j for j in range(K, K + order + 1))
+    return _truncate(x ** K * total.subs(N, 1 / x - q), K, K + order)
 
 
 def _truncate(expr, lo, hi):
