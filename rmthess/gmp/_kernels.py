@@ -1,7 +1,9 @@
 """Compiled kernels of the GMP solver (numba) and their plain-numpy twins.
 
 All kernels work with the reciprocal variable t = 1/s of theory/gmp.md (GMP-3):
-    z(t) = -t + mean - sum_k w_k / (t - tau_k),   Herglotz branch  <=>  Im t < 0.
+    z(t) = -t + mean - sum_k w_k / (t - tau_k),   Herglotz branch  <=>  Im t < 0,
+evaluated in the cancellation-free forms of (GMP-3a) (arrays tau, a = p·lambda, p, w and the
+scalars 1/gamma and c0 = P(lambda != 0)/gamma - 1).
 They receive arrays only and own no state; ``tests/gmp/test_kernels.py`` checks each against its twin.
 """
 
@@ -151,29 +153,49 @@ def edge_roots_numpy(tau, w, iterations: int = 200):
 # Newton on z(t) = x
 # ------------------------------------------------------------------------------------------------
 @jit
-def _zfun(t, x, tau, w, mean):
-    """Residual z(t) - x, its derivative, and the size of the terms (for the residual check)."""
+def _zfun(t, x, tau, a, p, w, ginv, c0):
+    """Residual z(t) - x, its derivative, and a bound on the rounding of the residual.
+
+    z(t) is evaluated in whichever of its two cancellation-free forms has the smaller rounding
+    bound (GMP-3a): the factored form ``t (-1 + sum_k a_k/(t - tau_k))`` (a_k = p_k lambda_k) or the
+    form around the atom ``t (c0 - (t/gamma) sum_k p_k/(t - tau_k))`` (c0 = P(lambda != 0)/gamma - 1),
+    exact at t = 0 where z(0) = 0. ``ginv`` is 1/gamma.
+    """
     tr = t.real
     ti = t.imag
     ti2 = ti * ti
-    xc = complex(x)
-    fr = -tr + mean - xc.real
-    fi = -ti - xc.imag
+    ar = 0.0
+    ai = 0.0
+    sa = 0.0
+    br = 0.0
+    bi = 0.0
+    sb = 0.0
     dr = -1.0
     di = 0.0
-    size = abs(t) + abs(mean) + abs(x)
     for k in range(tau.size):
-        a = tr - tau[k]
-        den = a * a + ti2
-        qr = w[k] * a / den      # w/(t - tau) = w conj(t - tau)/|t - tau|^2
-        qi = -w[k] * ti / den
-        fr -= qr
-        fi -= qi
-        # q * r with r = conj(t - tau)/den
-        dr += (qr * a + qi * ti) / den
-        di += (qi * a - qr * ti) / den
-        size += abs(qr) + abs(qi)
-    return complex(fr, fi), complex(dr, di), size
+        u = tr - tau[k]
+        den = u * u + ti2
+        rr = u / den            # 1/(t - tau) = (u - i ti)/den
+        ri = -ti / den
+        m = abs(rr) + abs(ri)
+        ar += a[k] * rr
+        ai += a[k] * ri
+        sa += abs(a[k]) * m
+        br += p[k] * rr
+        bi += p[k] * ri
+        sb += p[k] * m
+        dr += w[k] * (rr * rr - ri * ri)
+        di += w[k] * 2.0 * rr * ri
+    at = abs(t)
+    size_f = at * (1.0 + sa)
+    size_z = at * (abs(c0) + at * ginv * sb)
+    if size_z < size_f:
+        z = t * (c0 - t * ginv * complex(br, bi))
+        size = size_z
+    else:
+        z = t * (complex(ar, ai) - 1.0)
+        size = size_f
+    return z - x, complex(dr, di), size + abs(x)
 
 
 @jit
@@ -211,11 +233,11 @@ def _zfun_local(t, x, te, ze, c1, tau, w, wu):
 
 
 @jit
-def _residual(t, x, tau, w, mean, te, ze, c1, wu, local):
+def _residual(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local):
     """:func:`_zfun_local` around the edge ``te`` if ``local``, else :func:`_zfun`."""
     if local:
         return _zfun_local(t, x, te, ze, c1, tau, w, wu)
-    return _zfun(t, x, tau, w, mean)
+    return _zfun(t, x, tau, a, p, w, ginv, c0)
 
 
 @jit
@@ -236,7 +258,7 @@ def _accept(t, df, strict):
 
 
 @jit
-def _newton(t, x, tau, w, mean, te, ze, c1, wu, local, strict):
+def _newton(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local, strict):
     """Newton from t; returns (t, ok) with ok = converged, Herglotz (:func:`_accept`), small residual.
 
     Stops when the step is below ``_STEP_RTOL |t|``, or when the residual is at rounding level
@@ -245,21 +267,21 @@ def _newton(t, x, tau, w, mean, te, ze, c1, wu, local, strict):
     """
     prev = np.inf
     for _ in range(_MAX_NEWTON):
-        f, df, size = _residual(t, x, tau, w, mean, te, ze, c1, wu, local)
+        f, df, size = _residual(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local)
         if df == 0.0:
             return t, False
         step = f / df
-        a = abs(step)
-        if a <= _STEP_RTOL * abs(t):
+        astep = abs(step)
+        if astep <= _STEP_RTOL * abs(t):
             t = t - step
             return t, _accept(t, df, strict)
-        if abs(f) <= 4.0 * _EPS * size and a >= 0.25 * prev:
+        if abs(f) <= 4.0 * _EPS * size and astep >= 0.25 * prev:
             return t, _accept(t, df, strict)     # stagnated at rounding level (ill-conditioned)
-        prev = a
+        prev = astep
         t = t - step
         if not (math.isfinite(t.real) and math.isfinite(t.imag)):
             return t, False
-    f, df, size = _residual(t, x, tau, w, mean, te, ze, c1, wu, local)
+    f, df, size = _residual(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local)
     return t, _accept(t, df, strict) and abs(f) <= _RESIDUAL_RTOL * size
 
 
@@ -273,7 +295,7 @@ def _edge_guess(x, xe, te, d2):
 
 
 @jit
-def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, w, mean):
+def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, ginv, c0):
     """Herglotz root t(x) for sorted xs strictly inside one bulk [xl, xr] (GMP-8).
 
     Guesses: the Euler predictor from the previous point, else the better of the square-root
@@ -301,18 +323,18 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, w, mean):
         else:
             te, ze, c1, wu = tr, xr, c1r, wur
         if have_prev:
-            _, dfp, _ = _zfun(t_prev, x_prev, tau, w, mean)
+            _, dfp, _ = _zfun(t_prev, x_prev, tau, a, p, w, ginv, c0)
             g = t_prev + (x - x_prev) / dfp
             if g.imag < 0.0:
-                t, good = _newton(g, x, tau, w, mean, te, ze, c1, wu, True, True)
+                t, good = _newton(g, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, True, True)
         if not good:
             best = _edge_guess(x, xl, tl, d2l)
-            fb, _, _ = _zfun(best, x, tau, w, mean)
+            fb, _, _ = _zfun(best, x, tau, a, p, w, ginv, c0)
             g = _edge_guess(x, xr, tr, d2r)
-            fg, _, _ = _zfun(g, x, tau, w, mean)
+            fg, _, _ = _zfun(g, x, tau, a, p, w, ginv, c0)
             if abs(fg) < abs(fb):
                 best, fb = g, fg
-            t, good = _newton(best, x, tau, w, mean, te, ze, c1, wu, True, True)
+            t, good = _newton(best, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, True, True)
         if not good and have_prev:
             m = 2
             while m <= 1024 and not good:
@@ -320,9 +342,9 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, w, mean):
                 good = True
                 for i in range(1, m + 1):
                     xi = x_prev + (x - x_prev) * i / m
-                    _, dfi, _ = _zfun(tt, xi, tau, w, mean)
+                    _, dfi, _ = _zfun(tt, xi, tau, a, p, w, ginv, c0)
                     guess = tt + (x - x_prev) / m / dfi
-                    tt, good = _newton(guess, xi, tau, w, mean, te, ze, c1, wu, True, True)
+                    tt, good = _newton(guess, xi, tau, a, p, w, ginv, c0, te, ze, c1, wu, True, True)
                     if not good:
                         break
                 t = tt
@@ -353,37 +375,35 @@ def bulk_newton_numpy(xs, tl, xl, d2l, tr, xr, d2r, tau, w, mean, iterations: in
 
 
 @jit
-def newton_homotopy(z, t0, tau, w, mean, height):
+def newton_homotopy(z, t0, tau, a, p, w, ginv, c0, height):
     """Herglotz root t(z) for complex z (Im z > 0), one per entry (GMP-9).
 
     First Newton from t0; if that fails the point is reached along the vertical path
-    z + i u, u from ``height`` down to 0, Newton-corrected with adaptive steps.
+    z + i u, u from ``height + |z|`` down to 0, Newton-corrected with adaptive steps (halved until
+    the corrector is accepted; the path is abandoned, ok = False, when the step falls below
+    1e-15 u). The path starts from the large-|z| expansion ``t = -z + E lambda``.
     """
     n = z.size
     ts = np.empty(n, dtype=np.complex128)
     ok = np.zeros(n, dtype=np.bool_)
-    tmin = np.inf
+    mean = 0.0
     for k in range(tau.size):
-        tmin = min(tmin, abs(tau[k]))
-    wu0 = w / (tau * tau)
-    h0 = 0.0
-    for k in range(tau.size):
-        h0 += wu0[k]
-    c10 = h0 - 1.0
+        mean += a[k]
     for j in range(n):
         zj = z[j]
-        t, good = _newton(t0[j], zj, tau, w, mean, 0.0, 0.0, 0.0, w, False, False)
+        t, good = _newton(t0[j], zj, tau, a, p, w, ginv, c0, 0.0, 0.0, 0.0, w, False, False)
         if not good:
             u = height + abs(zj)
             zu = zj + 1j * u
-            t, good = _newton(-zu + mean, zu, tau, w, mean, 0.0, 0.0, 0.0, w, False, False)
+            t, good = _newton(-zu + mean, zu, tau, a, p, w, ginv, c0, 0.0, 0.0, 0.0, w,
+                              False, False)
             steps = 0
             while good and u > 0.0 and steps < 4000:
                 steps += 1
                 un = 0.0 if u <= zj.imag else 0.5 * u
                 while True:
-                    _, df, _ = _zfun(t, zj + 1j * u, tau, w, mean)
-                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, w, mean,
+                    _, df, _ = _zfun(t, zj + 1j * u, tau, a, p, w, ginv, c0)
+                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, a, p, w, ginv, c0,
                                      0.0, 0.0, 0.0, w, False, False)
                     if g2:
                         t, u = tn, un
@@ -393,11 +413,6 @@ def newton_homotopy(z, t0, tau, w, mean, height):
                         good = False
                         break
             good = good and u == 0.0
-        if good and abs(t) < 0.5 * tmin:
-            # near the atom at 0: polish on the residual written around t = 0, where z(0) = 0
-            tp, gp = _newton(t, zj, tau, w, mean, 0.0, 0.0, c10, wu0, True, False)
-            if gp:
-                t = tp
         ts[j] = t
         ok[j] = good
     return ts, ok

@@ -22,6 +22,9 @@ __all__ = ["Bulk", "find_bulks"]
 
 #: edges closer to 0 than this times the spectral scale are rounding of an exact 0
 _ZERO_EDGE_RTOL = 8 * np.finfo(float).eps
+#: a bulk narrower than this times its distance from 0 is refused: its edges are known to
+#: eps·|edge|, so the density inside would carry a relative error above ~eps/1e-9 ≈ 2e-7 (GMP-11)
+MIN_RELATIVE_WIDTH = 1e-9
 
 
 @dataclass(frozen=True)
@@ -40,25 +43,36 @@ class Bulk:
 
 
 def find_bulks(eq: AtomicEquation) -> list[Bulk]:
-    """Return the bulks of the GMP law of ``eq``, sorted by their left edge (GMP-7)."""
+    """Return the bulks of the GMP law of ``eq``, sorted by their left edge (GMP-7).
+
+    ``ValueError`` if a bulk is too narrow to be resolved in float64 (:data:`MIN_RELATIVE_WIDTH`).
+    """
     if eq.tau.size == 0:
         return []
     roots = edge_roots(eq.tau, eq.w)
     if roots.size % 2:
         raise RuntimeError("internal error: odd number of critical points of z(t)")
+    if eq.c0 == 0.0:
+        # gamma = P(lambda != 0) exactly: t = 0 is a critical point, z(0) = 0 (GMP-5); the root
+        # found there is within rounding of 0
+        at_zero = np.abs(roots) <= _ZERO_EDGE_RTOL * eq.scale
+        roots = np.where(at_zero, 0.0, roots)
     zr = eq.z_of_t(roots)
-    # an edge within rounding of 0 is 0 (gamma = P(lambda != 0): the bulk reaches the origin)
-    tol = _ZERO_EDGE_RTOL * eq.scale
-    at_zero = (np.abs(zr) <= tol) & (np.abs(roots) <= tol)
-    zr[at_zero] = 0.0
-    roots = np.where(at_zero, 0.0, roots)
+    left, right = zr[1::2], zr[0::2]      # bulk i: left edge from r_{2i}, right from r_{2i-1}
+    narrow = right - left <= MIN_RELATIVE_WIDTH * np.maximum(np.abs(left), np.abs(right))
+    if np.any(narrow):
+        i = int(np.flatnonzero(narrow)[0])
+        mid = 0.5 * (left[i] + right[i]) * eq.unit
+        width = max(right[i] - left[i], 0.0) * eq.unit
+        raise ValueError(
+            f"at gamma = {eq.gamma!r} the bulk near {mid:.6g} has width {width:.3g}, below the "
+            f"float64 resolution needed to evaluate it ({MIN_RELATIVE_WIDTH:g} of its position); "
+            f"bulks narrow like sqrt(gamma) for small gamma, like 1/sqrt(gamma) relative to their "
+            f"position for large gamma, and like sqrt(p_k) for atoms of small probability p_k: "
+            f"use a gamma nearer 1 or merge improbable atoms")
     d2 = eq.d2z_dt2(roots)
-    bulks = []
-    for i in range(0, roots.size, 2):
-        a, b = i + 1, i  # left edge from r_{2i}, right edge from r_{2i-1}
-        if zr[a] < zr[b]:
-            bulks.append(Bulk(float(zr[a]), float(zr[b]), float(roots[a]), float(roots[b]),
-                              float(d2[a]), float(d2[b])))
+    bulks = [Bulk(float(left[i]), float(right[i]), float(roots[2 * i + 1]), float(roots[2 * i]),
+                  float(d2[2 * i + 1]), float(d2[2 * i])) for i in range(left.size)]
     bulks.sort(key=lambda bk: bk.left)
     # touching bulks (a cusp up to rounding) are kept apart; overlaps would be a bug
     for u, v in zip(bulks, bulks[1:]):

@@ -16,6 +16,7 @@ points easy to bracket (GMP-7).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,15 @@ from rmthess.laws.base import WeightLaw
 __all__ = ["AtomicEquation"]
 
 
+#: rescaled atoms and weights w_k must stay normal floats (no underflow to subnormals or 0)
+_TINY = np.finfo(float).tiny
+#: range of gamma handled: t-variables scale like sqrt(gamma) and z'' like their cubes (GMP-11);
+#: bulks are refused well inside it already when too narrow to resolve (edges.MIN_RELATIVE_WIDTH)
+GAMMA_MIN, GAMMA_MAX = 1e-100, 1e100
+#: largest |exponent| of the rescaling unit 2^e: beyond it the spectrum leaves the float64 range
+UNIT_EXPONENT_MAX = 1000
+
+
 @dataclass(frozen=True)
 class AtomicEquation:
     r"""Poles :math:`\tau_k`, weights :math:`w_k` and constants of :math:`z(t)` (GMP-3).
@@ -34,13 +44,20 @@ class AtomicEquation:
     ----------
     gamma : float
     atoms, probs : ndarray
-        The non-zero atoms of the weight law and their probabilities.
+        The non-zero atoms of the weight law (divided by ``unit``) and their probabilities.
     tau, w : ndarray
         Poles (sorted ascending) and their weights.
+    a : ndarray
+        :math:`a_k = p_k\lambda_k` (the factored form of (GMP-3a)).
     mean : float
-        :math:`\mathbb{E}\lambda`.
+        :math:`\mathbb{E}\lambda` (of the rescaled atoms).
     prob_nonzero : float
         :math:`P(\lambda\neq0)`.
+    c0 : float
+        :math:`z'(0) = (P(\lambda\neq0) - \gamma)/\gamma`, computed with one rounding (GMP-3a).
+    unit : float
+        The atoms are :math:`\lambda_k/\mathrm{unit}`; ``unit`` is a power of 2, so the law of the
+        rescaled atoms is the GMP law scaled exactly by ``1/unit`` (GMP-11).
     """
 
     gamma: float
@@ -48,21 +65,60 @@ class AtomicEquation:
     probs: np.ndarray
     tau: np.ndarray
     w: np.ndarray
+    a: np.ndarray
     mean: float
     prob_nonzero: float
+    c0: float
+    unit: float = 1.0
 
     @classmethod
-    def from_law(cls, law: WeightLaw, gamma: float) -> "AtomicEquation":
+    def from_law(cls, law: WeightLaw, gamma: float, *, normalize: bool = False) -> "AtomicEquation":
+        r"""The equation of ``law.discretize()``; with ``normalize`` the atoms are divided by the
+        power of 2 nearest to :math:`\max|\lambda_k|\max(1,\gamma)` (GMP-11), so that the
+        spectrum is of order 1 whatever the scale of the weights and of gamma.
+
+        Raises ``ValueError`` when the rescaled problem does not fit float64: the spectrum's scale
+        beyond :math:`2^{\pm1000}`, or an atom so small against the largest one (or so improbable)
+        that :math:`\gamma p_k\lambda_k^2` underflows.
+        """
         gamma = GAMMA.validate(gamma)
+        if not GAMMA_MIN <= gamma <= GAMMA_MAX:
+            raise ValueError(f"gamma must be in [{GAMMA_MIN:g}, {GAMMA_MAX:g}] for the GMP solver "
+                             f"(its internal variables scale like sqrt(gamma)), got {gamma!r}")
         atomic = law.discretize()
         nz = atomic.atoms != 0
         lam, p = atomic.atoms[nz], atomic.probs[nz]
+        prob_nonzero = float(atomic.prob_nonzero)
+        unit = 1.0
+        if normalize and lam.size:
+            e = math.frexp(float(np.max(np.abs(lam))))[1] + (math.frexp(gamma)[1] if gamma > 1
+                                                               else 0)
+            if abs(e) > UNIT_EXPONENT_MAX:
+                raise ValueError(
+                    f"the spectrum's scale max|lambda|·max(1, gamma) = 2^{e} is outside the float64 "
+                    f"range handled (2^-{UNIT_EXPONENT_MAX} to 2^{UNIT_EXPONENT_MAX}); rescale the "
+                    f"weights (the law of c·lambda is the law scaled by c)")
+            lam = np.ldexp(lam, -e)
+            unit = math.ldexp(1.0, e)
         tau = -gamma * lam
         order = np.argsort(tau, kind="stable")
         lam, p, tau = lam[order], p[order], tau[order]
         w = gamma * p * lam * lam
-        return cls(gamma=gamma, atoms=lam, probs=p, tau=tau, w=w,
-                   mean=float(np.sum(p * lam)), prob_nonzero=float(np.sum(p)))
+        bad = ~((np.abs(lam) >= _TINY) & (w >= _TINY) & np.isfinite(w))
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"atom {lam[k] * unit!r} (probability {p[k]!r}) is too small against the largest "
+                f"atom {float(np.max(np.abs(lam))) * unit!r} at gamma = {gamma!r}: gamma·p·lambda^2 "
+                f"leaves the float64 range after rescaling; merge or drop it")
+        return cls(gamma=gamma, atoms=lam, probs=p, tau=tau, w=w, a=p * lam,
+                   mean=math.fsum((p * lam).tolist()), prob_nonzero=prob_nonzero,
+                   c0=(prob_nonzero - gamma) / gamma, unit=unit)
+
+    @property
+    def kernel_args(self) -> tuple:
+        """``(tau, a, p, w, 1/gamma, c0)``: the equation as the compiled kernels take it."""
+        return (self.tau, self.a, self.probs, self.w, 1.0 / self.gamma, self.c0)
 
     @property
     def scale(self) -> float:
@@ -72,9 +128,18 @@ class AtomicEquation:
         return float(np.max(np.abs(self.atoms))) * (1.0 + self.gamma)
 
     def z_of_t(self, t):
-        r""":math:`z(t)` of (GMP-3), vectorised over ``t`` (real or complex)."""
+        r""":math:`z(t)` of (GMP-3), vectorised over ``t`` (real or complex), in whichever of the
+        two cancellation-free forms of (GMP-3a) has the smaller rounding bound:
+        :math:`t(-1+\sum_k a_k/(t-\tau_k))` or :math:`t(c_0 - (t/\gamma)\sum_k p_k/(t-\tau_k))`."""
         t = np.asarray(t)
-        return -t + self.mean - np.sum(self.w / (t[..., None] - self.tau), axis=-1)
+        r = 1.0 / (t[..., None] - self.tau)
+        at = np.abs(t)
+        z_f = t * (np.sum(self.a * r, axis=-1) - 1.0)
+        size_f = at * (1.0 + np.sum(np.abs(self.a * r), axis=-1))
+        b = np.sum(self.probs * r, axis=-1)
+        z_z = t * (self.c0 - t * b / self.gamma)
+        size_z = at * (abs(self.c0) + at * np.sum(self.probs * np.abs(r), axis=-1) / self.gamma)
+        return np.where(size_z < size_f, z_z, z_f)
 
     def dz_dt(self, t):
         r""":math:`z'(t) = -1 + \sum_k w_k/(t-\tau_k)^2`."""

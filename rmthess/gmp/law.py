@@ -3,6 +3,7 @@ r"""The generalized Marchenko–Pastur law of ``(1/N) X Λ Xᵀ`` as a law objec
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -70,8 +71,29 @@ class GeneralizedMarchenkoPastur:
             raise ValueError(f"weights must be a WeightLaw, got {type(weights).__name__}")
         self.gamma = GAMMA.validate(gamma)
         self.weights = weights
-        self._eq = AtomicEquation.from_law(weights, self.gamma)
+        self._eq = AtomicEquation.from_law(weights, self.gamma, normalize=True)
+        self._e = math.frexp(self._eq.unit)[1] - 1      # unit = 2**e (GMP-11)
         self._bulks = find_bulks(self._eq)
+
+    # -- exact rescaling by unit = 2**e (GMP-11) -----------------------------------------------------
+    def _down(self, z):
+        """``z / unit`` exactly (real or complex arrays)."""
+        if np.iscomplexobj(z):
+            return np.ldexp(z.real, -self._e) + 1j * np.ldexp(z.imag, -self._e)
+        return np.ldexp(z, -self._e)
+
+    def _up(self, v, power: int, what: str):
+        """``v · unit**power`` exactly; ``ValueError`` if the result leaves the float64 range."""
+        v = np.asarray(v)
+        if np.iscomplexobj(v):
+            out = np.ldexp(v.real, power * self._e) + 1j * np.ldexp(v.imag, power * self._e)
+        else:
+            out = np.ldexp(v, power * self._e)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"{what} overflows float64 for this law (weights of scale "
+                             f"2^{self._e}); rescale the weights (the law of c·lambda is the law "
+                             f"scaled by c)")
+        return out
 
     def __repr__(self) -> str:
         return f"GeneralizedMarchenkoPastur({self.weights!r}, gamma={self.gamma!r})"
@@ -80,20 +102,21 @@ class GeneralizedMarchenkoPastur:
     def stieltjes(self, z) -> np.ndarray:
         r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1, GMP-9)."""
         z = check_upper_half_plane(z)
-        return 1.0 / solve_t_complex(self._eq, z, self._bulks)
+        return self._up(1.0 / solve_t_complex(self._eq, self._down(z), self._bulks), -1,
+                        "the Stieltjes transform")
 
     def stieltjes_derivative(self, z) -> np.ndarray:
         r""":math:`s'(z) = -t^{-2}/z'(t)`, :math:`t = 1/s(z)` (GMP-3)."""
         z = check_upper_half_plane(z)
-        t = solve_t_complex(self._eq, z, self._bulks)
-        return -1.0 / (t * t * self._eq.dz_dt(t))
+        s = 1.0 / solve_t_complex(self._eq, self._down(z), self._bulks)
+        return self._up(-(s * s) / self._eq.dz_dt(1.0 / s), -2, "the derivative s'(z)")
 
     def inverse(self, s) -> np.ndarray:
         r"""Inverse map :math:`z(s) = -1/s + \mathbb{E}[\lambda/(1+\gamma\lambda s)]` (GMP-2)."""
         s = check_finite_array("s", s, dtype=np.complex128, allow_empty=True)
         if np.any(s == 0):
             raise ValueError("s must be non-zero")
-        out = self._eq.inverse(s)
+        out = self._up(self._eq.inverse(self._up(s, 1, "unit·s")), 1, "z(s)")
         return out.real if np.isrealobj(np.asarray(s)) or np.all(s.imag == 0) else out
 
     # -- distribution -----------------------------------------------------------------------------
@@ -103,14 +126,15 @@ class GeneralizedMarchenkoPastur:
         Exactly 0 outside :meth:`support`; the atom at zero is :attr:`atom_at_zero`.
         """
         x = check_finite_array("x", x, allow_empty=True)
-        return density(self._eq, self._bulks, x)
+        return self._up(density(self._eq, self._bulks, self._down(x)), -1, "the density")
 
     def cdf(self, x) -> np.ndarray:
         r""":math:`\mu((-\infty, x])`, atom at zero included (GMP-10)."""
         x = check_finite_array("x", x, allow_empty=True)
         out = np.where(x >= 0, self.atom_at_zero, 0.0)
+        xu = self._down(x)
         for cdf in self._bulk_cdfs:
-            out = out + cdf(x)
+            out = out + cdf(xu)
         return np.minimum(out, 1.0)
 
     @functools.cached_property
@@ -123,7 +147,8 @@ class GeneralizedMarchenkoPastur:
 
     def support(self) -> list[tuple[float, float]]:
         """Bulks ``(left, right)`` of the absolutely continuous part, sorted (GMP-7)."""
-        return [(b.left, b.right) for b in self._bulks]
+        return [(float(self._up(b.left, 1, "an edge")), float(self._up(b.right, 1, "an edge")))
+                for b in self._bulks]
 
     @property
     def atom_at_zero(self) -> float:

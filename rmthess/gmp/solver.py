@@ -35,7 +35,7 @@ def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
         if near.size:
             tb = solve_t_bulk(eq, bulk, flat.real[near])
             t0[near] = tb + 1j * flat.imag[near] / eq.dz_dt(tb)
-    ts, ok = newton_homotopy(flat, t0, eq.tau, eq.w, eq.mean, 4.0 * eq.scale + 1.0)
+    ts, ok = newton_homotopy(flat, t0, *eq.kernel_args, 4.0 * eq.scale + 1.0)
     if not np.all(ok):
         for i in np.flatnonzero(~ok):
             ts[i] = 1.0 / herglotz_root_poly(eq, flat[i])
@@ -48,7 +48,7 @@ def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
     order = np.argsort(x, kind="stable")
     xs = np.ascontiguousarray(x[order])
     ts, ok = bulk_continuation(xs, bulk.t_left, bulk.left, bulk.d2_left, bulk.t_right,
-                               bulk.right, bulk.d2_right, eq.tau, eq.w, eq.mean)
+                               bulk.right, bulk.d2_right, *eq.kernel_args)
     if not np.all(ok):
         for i in np.flatnonzero(~ok):
             ts[i] = _bulk_fallback(eq, bulk, xs[i])
@@ -76,22 +76,24 @@ def _bulk_fallback(eq: AtomicEquation, bulk: Bulk, x: float) -> complex:
 
 
 def herglotz_root_poly(eq: AtomicEquation, z: complex) -> complex:
-    """Root of the polynomial (GMP-3) with the largest Im s, Newton-polished and verified."""
+    """Root of the polynomial (GMP-3) with the largest Im s, Newton-polished and verified.
+
+    Of the K'+1 roots at most one has Im s > 0 for Im z > 0 (GMP-1) and exactly one conjugate pair
+    is non-real inside a bulk (GMP-8), so the largest Im s is the only candidate. It is polished by
+    four Newton steps on (GMP-3a) and accepted only on the Herglotz test of the kernels; otherwise
+    ``RuntimeError``.
+    """
     roots = np.roots(eq.polynomial(z))
     if roots.size == 0:
         return -1.0 / z
     s = roots[np.argmax(roots.imag)]
     t = 1.0 / s
     for _ in range(4):
-        d = t - eq.tau
-        f = -t + eq.mean - z - np.sum(eq.w / d)
-        df = -1.0 + np.sum(eq.w / d**2)
-        t = t - f / df
-    d = t - eq.tau
-    q = eq.w / d
-    size = abs(t) + abs(eq.mean) + abs(z) + np.sum(np.abs(q))
-    resid = abs(-t + eq.mean - z - np.sum(q))
-    df = -1.0 + np.sum(eq.w / d**2)
+        t = t - (eq.z_of_t(t) - z) / eq.dz_dt(t)
+    q = eq.a / (t - eq.tau)
+    size = abs(t) * (1.0 + np.sum(np.abs(q))) + abs(z)
+    resid = abs(eq.z_of_t(t) - z)
+    df = eq.dz_dt(t)
     herglotz = t.imag < -_IM_RTOL * abs(t) or (t.imag < 0 and z.imag > 0 and df.real < 0)
     if not herglotz or resid > 1e-9 * size:
         raise RuntimeError(f"no verified Herglotz root at z = {z!r}")

@@ -126,14 +126,22 @@ def oracle():
 
 @pytest.fixture
 def mp_closed_form():
-    """Marchenko–Pastur density and edges in closed form (lambda = 1)."""
+    """Marchenko–Pastur density and edges in closed form (lambda = 1).
+
+    The density is evaluated in mpmath (30 digits) at the float x with the exact edges
+    (1 ± sqrt(gamma))², so that points within a few ulps of an edge get the true value, not the
+    float64 rounding of the closed form.
+    """
     def density(x, gamma):
-        a, b = (1 - np.sqrt(gamma)) ** 2, (1 + np.sqrt(gamma)) ** 2
         x = np.asarray(x, float)
-        inside = (x > a) & (x < b)
-        out = np.zeros_like(x)
-        xi = x[inside]
-        out[inside] = np.sqrt((xi - a) * (b - xi)) / (2 * np.pi * gamma * xi)
+        out = np.zeros(x.shape)
+        with mpmath.workdps(ORACLE_DPS):
+            g = mpmath.mpf(gamma)
+            a, b = (1 - mpmath.sqrt(g)) ** 2, (1 + mpmath.sqrt(g)) ** 2
+            for i, xi in np.ndenumerate(x):
+                xm = mpmath.mpf(xi)
+                if a < xm < b:
+                    out[i] = float(mpmath.sqrt((xm - a) * (b - xm)) / (2 * mpmath.pi * g * xm))
         return out
 
     def edges(gamma):

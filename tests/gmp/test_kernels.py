@@ -35,10 +35,10 @@ def test_bulk_continuation_twin(law, gamma):
     eq = AtomicEquation.from_law(law, gamma)
     for b in find_bulks(eq):
         x = np.linspace(b.left, b.right, 41)[1:-1]
-        args = (b.t_left, b.left, b.d2_left, b.t_right, b.right, b.d2_right, eq.tau, eq.w, eq.mean)
-        t, ok = K.bulk_continuation(x, *args)
+        edges = (b.t_left, b.left, b.d2_left, b.t_right, b.right, b.d2_right)
+        t, ok = K.bulk_continuation(x, *edges, *eq.kernel_args)
         assert ok.all()
-        t2 = K.bulk_newton_numpy(x, *args)
+        t2 = K.bulk_newton_numpy(x, *edges, eq.tau, eq.w, eq.mean)
         good = np.abs(eq.z_of_t(t2) - x) < 1e-12 * (1 + np.abs(x))
         good &= t2.imag < 0        # the twin has no safeguards; compare where it converged
         assert good.mean() > 0.5
@@ -51,7 +51,7 @@ def test_newton_homotopy_twin(law, gamma):
     rng = np.random.default_rng(1)
     z = rng.uniform(-5, 10, 50) + 1j * rng.uniform(2, 10, 50)
     t0 = -z + eq.mean
-    t, ok = K.newton_homotopy(z, t0, eq.tau, eq.w, eq.mean, 4 * eq.scale + 1)
+    t, ok = K.newton_homotopy(z, t0, *eq.kernel_args, 4 * eq.scale + 1)
     assert ok.all()
     t2 = K.newton_homotopy_numpy(z, t0, eq.tau, eq.w, eq.mean)
     np.testing.assert_allclose(t, t2, rtol=NEWTON_RTOL)

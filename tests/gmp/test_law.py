@@ -61,10 +61,10 @@ def test_herglotz_and_residual(weights, gamma):
     z = rng.uniform(-2 * spread, 2 * spread, 40) + 1j * np.logspace(-10, 1, 40) * spread
     s = law.stieltjes(z)
     assert np.all(s.imag > 0)
-    eq = law._eq
-    resid = np.abs(eq.inverse(s) - z)
+    resid = np.abs(law.inverse(s) - z)
+    lam, p = weights.atoms, weights.probs
     size = np.abs(z) + np.abs(1 / s) + np.sum(
-        np.abs(eq.probs * eq.atoms / (1 + gamma * eq.atoms * s[:, None])), axis=1)
+        np.abs(p * lam / (1 + gamma * lam * s[:, None])), axis=1)
     assert np.all(resid <= 1e-12 * size)
 
 
