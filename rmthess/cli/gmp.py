@@ -4,6 +4,9 @@ from __future__ import annotations
 
 __all__ = ["HELP", "add_arguments", "run"]
 
+#: cost guard: density points evaluated and printed without --force
+MAX_GRID = 1_000_000
+
 HELP = "generalized Marchenko-Pastur law of (1/N) X diag(lambda) X^T for an atomic weight law"
 
 
@@ -37,6 +40,9 @@ def add_arguments(parser) -> None:
     where.add_argument("--x", type=str, default=None, help="evaluate the density at x1,x2,...")
     parser.add_argument("--moments", type=int, default=4, help="number of moments m_1..m_K (4)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--force", action="store_true",
+                        help=f"lift the cost guards (--grid above {MAX_GRID:,} points, --moments "
+                             f"above the order limit of rmthess.gmp.moments.MAX_ORDER)")
 
 
 def run(args) -> int:
@@ -45,6 +51,7 @@ def run(args) -> int:
     import numpy as np
 
     from rmthess.gmp import GeneralizedMarchenkoPastur
+    from rmthess.gmp.moments import MAX_ORDER
     from rmthess.laws import DiscreteLaw
 
     try:
@@ -57,19 +64,25 @@ def run(args) -> int:
         raise ValueError(f"--probs has {len(probs)} entries but --atoms has {len(atoms)}")
     if args.moments < 0:
         raise ValueError(f"--moments must be >= 0, got {args.moments}")
+    if args.moments > MAX_ORDER and not args.force:
+        raise ValueError(f"--moments {args.moments} costs ~{args.moments ** 2 / 2:.3g} vector "
+                         f"operations; at most {MAX_ORDER} without --force")
+    k = 11 if args.grid is None else args.grid
+    if k < 2:
+        raise ValueError(f"--grid must be >= 2, got {k}")
+    if k > MAX_GRID and not args.force:
+        raise ValueError(f"--grid {k} evaluates and prints {k:.3g} densities (~{24 * k / 2**20:.3g} "
+                         f"MiB); at most {MAX_GRID:,} without --force")
     law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms, probs), gamma)
     bulks = law.support()
     if args.x is not None:
         x = np.array(_floats("x")(args.x))
     else:
-        k = 11 if args.grid is None else args.grid
-        if k < 2:
-            raise ValueError(f"--grid must be >= 2, got {k}")
         lo = min([b[0] for b in bulks] + [0.0]) if bulks else -1.0
         hi = max([b[1] for b in bulks] + [0.0]) if bulks else 1.0
         x = np.linspace(lo, hi, k)
     density = law.pdf(x)
-    moments = law.moments(args.moments)
+    moments = law.moments(args.moments, max_order=max(args.moments, MAX_ORDER))
     if args.json:
         out = {
             "gamma": law.gamma,

@@ -2,8 +2,8 @@
 
 All kernels work with the reciprocal variable t = 1/s of theory/gmp.md (GMP-3):
     z(t) = -t + mean - sum_k w_k / (t - tau_k),   Herglotz branch  <=>  Im t < 0,
-evaluated in the cancellation-free forms of (GMP-3a) (arrays tau, a = p·lambda, p, w and the
-scalars 1/gamma and c0 = P(lambda != 0)/gamma - 1).
+evaluated in the best of the three equal forms of (GMP-3a) (arrays tau, a = p·lambda, p, w and the
+scalars E lambda, 1/gamma and c0 = P(lambda != 0)/gamma - 1).
 They receive arrays only and own no state; ``tests/gmp/test_kernels.py`` checks each against its twin.
 """
 
@@ -153,13 +153,15 @@ def edge_roots_numpy(tau, w, iterations: int = 200):
 # Newton on z(t) = x
 # ------------------------------------------------------------------------------------------------
 @jit
-def _zfun(t, x, tau, a, p, w, ginv, c0):
+def _zfun(t, x, tau, a, p, w, mean, ginv, c0):
     """Residual z(t) - x, its derivative, and a bound on the rounding of the residual.
 
-    z(t) is evaluated in whichever of its two cancellation-free forms has the smaller rounding
-    bound (GMP-3a): the factored form ``t (-1 + sum_k a_k/(t - tau_k))`` (a_k = p_k lambda_k) or the
-    form around the atom ``t (c0 - (t/gamma) sum_k p_k/(t - tau_k))`` (c0 = P(lambda != 0)/gamma - 1),
-    exact at t = 0 where z(0) = 0. ``ginv`` is 1/gamma.
+    z(t) is evaluated in whichever of its three equal forms has the smallest rounding bound
+    (GMP-3a): the sum ``-t + mean - sum_k w_k/(t - tau_k)`` (exact for |t| >> |tau| when the mean
+    is small), the factored form ``t (-1 + sum_k a_k/(t - tau_k))`` (a_k = p_k lambda_k; no
+    cancellation against a large mean) and the form around the atom
+    ``t (c0 - (t/gamma) sum_k p_k/(t - tau_k))`` (c0 = P(lambda != 0)/gamma - 1, exact at t = 0
+    where z(0) = 0). ``ginv`` is 1/gamma.
     """
     tr = t.real
     ti = t.imag
@@ -170,6 +172,9 @@ def _zfun(t, x, tau, a, p, w, ginv, c0):
     br = 0.0
     bi = 0.0
     sb = 0.0
+    qr = 0.0
+    qi = 0.0
+    sq = 0.0
     dr = -1.0
     di = 0.0
     for k in range(tau.size):
@@ -184,12 +189,19 @@ def _zfun(t, x, tau, a, p, w, ginv, c0):
         br += p[k] * rr
         bi += p[k] * ri
         sb += p[k] * m
+        qr += w[k] * rr
+        qi += w[k] * ri
+        sq += w[k] * m
         dr += w[k] * (rr * rr - ri * ri)
         di += w[k] * 2.0 * rr * ri
     at = abs(t)
     size_f = at * (1.0 + sa)
     size_z = at * (abs(c0) + at * ginv * sb)
-    if size_z < size_f:
+    size_o = at + abs(mean) + sq
+    if size_o <= size_f and size_o <= size_z:
+        z = -t + mean - complex(qr, qi)
+        size = size_o
+    elif size_z < size_f:
         z = t * (c0 - t * ginv * complex(br, bi))
         size = size_z
     else:
@@ -233,11 +245,11 @@ def _zfun_local(t, x, te, ze, c1, tau, w, wu):
 
 
 @jit
-def _residual(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local):
+def _residual(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local):
     """:func:`_zfun_local` around the edge ``te`` if ``local``, else :func:`_zfun`."""
     if local:
         return _zfun_local(t, x, te, ze, c1, tau, w, wu)
-    return _zfun(t, x, tau, a, p, w, ginv, c0)
+    return _zfun(t, x, tau, a, p, w, mean, ginv, c0)
 
 
 @jit
@@ -258,7 +270,7 @@ def _accept(t, df, strict):
 
 
 @jit
-def _newton(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local, strict):
+def _newton(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local, strict):
     """Newton from t; returns (t, ok) with ok = converged, Herglotz (:func:`_accept`), small residual.
 
     Stops when the step is below ``_STEP_RTOL |t|``, or when the residual is at rounding level
@@ -267,7 +279,7 @@ def _newton(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local, strict):
     """
     prev = np.inf
     for _ in range(_MAX_NEWTON):
-        f, df, size = _residual(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local)
+        f, df, size = _residual(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local)
         if df == 0.0:
             return t, False
         step = f / df
@@ -281,7 +293,7 @@ def _newton(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local, strict):
         t = t - step
         if not (math.isfinite(t.real) and math.isfinite(t.imag)):
             return t, False
-    f, df, size = _residual(t, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, local)
+    f, df, size = _residual(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local)
     return t, _accept(t, df, strict) and abs(f) <= _RESIDUAL_RTOL * size
 
 
@@ -295,7 +307,7 @@ def _edge_guess(x, xe, te, d2):
 
 
 @jit
-def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, ginv, c0):
+def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, mean, ginv, c0):
     """Herglotz root t(x) for sorted xs strictly inside one bulk [xl, xr] (GMP-8).
 
     Guesses: the Euler predictor from the previous point, else the better of the square-root
@@ -323,18 +335,18 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, ginv, c0):
         else:
             te, ze, c1, wu = tr, xr, c1r, wur
         if have_prev:
-            _, dfp, _ = _zfun(t_prev, x_prev, tau, a, p, w, ginv, c0)
+            _, dfp, _ = _zfun(t_prev, x_prev, tau, a, p, w, mean, ginv, c0)
             g = t_prev + (x - x_prev) / dfp
             if g.imag < 0.0:
-                t, good = _newton(g, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, True, True)
+                t, good = _newton(g, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, True, True)
         if not good:
             best = _edge_guess(x, xl, tl, d2l)
-            fb, _, _ = _zfun(best, x, tau, a, p, w, ginv, c0)
+            fb, _, _ = _zfun(best, x, tau, a, p, w, mean, ginv, c0)
             g = _edge_guess(x, xr, tr, d2r)
-            fg, _, _ = _zfun(g, x, tau, a, p, w, ginv, c0)
+            fg, _, _ = _zfun(g, x, tau, a, p, w, mean, ginv, c0)
             if abs(fg) < abs(fb):
                 best, fb = g, fg
-            t, good = _newton(best, x, tau, a, p, w, ginv, c0, te, ze, c1, wu, True, True)
+            t, good = _newton(best, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, True, True)
         if not good and have_prev:
             m = 2
             while m <= 1024 and not good:
@@ -342,9 +354,9 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, ginv, c0):
                 good = True
                 for i in range(1, m + 1):
                     xi = x_prev + (x - x_prev) * i / m
-                    _, dfi, _ = _zfun(tt, xi, tau, a, p, w, ginv, c0)
+                    _, dfi, _ = _zfun(tt, xi, tau, a, p, w, mean, ginv, c0)
                     guess = tt + (x - x_prev) / m / dfi
-                    tt, good = _newton(guess, xi, tau, a, p, w, ginv, c0, te, ze, c1, wu, True, True)
+                    tt, good = _newton(guess, xi, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, True, True)
                     if not good:
                         break
                 t = tt
@@ -375,7 +387,7 @@ def bulk_newton_numpy(xs, tl, xl, d2l, tr, xr, d2r, tau, w, mean, iterations: in
 
 
 @jit
-def newton_homotopy(z, t0, tau, a, p, w, ginv, c0, height):
+def newton_homotopy(z, t0, tau, a, p, w, mean, ginv, c0, height):
     """Herglotz root t(z) for complex z (Im z > 0), one per entry (GMP-9).
 
     First Newton from t0; if that fails the point is reached along the vertical path
@@ -386,24 +398,21 @@ def newton_homotopy(z, t0, tau, a, p, w, ginv, c0, height):
     n = z.size
     ts = np.empty(n, dtype=np.complex128)
     ok = np.zeros(n, dtype=np.bool_)
-    mean = 0.0
-    for k in range(tau.size):
-        mean += a[k]
     for j in range(n):
         zj = z[j]
-        t, good = _newton(t0[j], zj, tau, a, p, w, ginv, c0, 0.0, 0.0, 0.0, w, False, False)
+        t, good = _newton(t0[j], zj, tau, a, p, w, mean, ginv, c0, 0.0, 0.0, 0.0, w, False, False)
         if not good:
             u = height + abs(zj)
             zu = zj + 1j * u
-            t, good = _newton(-zu + mean, zu, tau, a, p, w, ginv, c0, 0.0, 0.0, 0.0, w,
+            t, good = _newton(-zu + mean, zu, tau, a, p, w, mean, ginv, c0, 0.0, 0.0, 0.0, w,
                               False, False)
             steps = 0
             while good and u > 0.0 and steps < 4000:
                 steps += 1
                 un = 0.0 if u <= zj.imag else 0.5 * u
                 while True:
-                    _, df, _ = _zfun(t, zj + 1j * u, tau, a, p, w, ginv, c0)
-                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, a, p, w, ginv, c0,
+                    _, df, _ = _zfun(t, zj + 1j * u, tau, a, p, w, mean, ginv, c0)
+                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, a, p, w, mean, ginv, c0,
                                      0.0, 0.0, 0.0, w, False, False)
                     if g2:
                         t, u = tn, un

@@ -117,8 +117,8 @@ class AtomicEquation:
 
     @property
     def kernel_args(self) -> tuple:
-        """``(tau, a, p, w, 1/gamma, c0)``: the equation as the compiled kernels take it."""
-        return (self.tau, self.a, self.probs, self.w, 1.0 / self.gamma, self.c0)
+        """``(tau, a, p, w, mean, 1/gamma, c0)``: the equation as the compiled kernels take it."""
+        return (self.tau, self.a, self.probs, self.w, self.mean, 1.0 / self.gamma, self.c0)
 
     @property
     def scale(self) -> float:
@@ -128,28 +128,35 @@ class AtomicEquation:
         return float(np.max(np.abs(self.atoms))) * (1.0 + self.gamma)
 
     def z_of_t(self, t):
-        r""":math:`z(t)` of (GMP-3), vectorised over ``t`` (real or complex), in whichever of the
-        two cancellation-free forms of (GMP-3a) has the smaller rounding bound:
-        :math:`t(-1+\sum_k a_k/(t-\tau_k))` or :math:`t(c_0 - (t/\gamma)\sum_k p_k/(t-\tau_k))`."""
+        r""":math:`z(t)` of (GMP-3), vectorised over ``t`` (real or complex), in whichever of its
+        three equal forms (GMP-3a) has the smallest rounding bound: the sum
+        :math:`-t+\mathbb{E}\lambda-\sum_k w_k/(t-\tau_k)`, the factored form
+        :math:`t(-1+\sum_k a_k/(t-\tau_k))` and the form around the atom
+        :math:`t(c_0 - (t/\gamma)\sum_k p_k/(t-\tau_k))`."""
         t = np.asarray(t)
         r = 1.0 / (t[..., None] - self.tau)
+        ar = np.abs(r)
         at = np.abs(t)
-        z_f = t * (np.sum(self.a * r, axis=-1) - 1.0)
-        size_f = at * (1.0 + np.sum(np.abs(self.a * r), axis=-1))
-        b = np.sum(self.probs * r, axis=-1)
-        z_z = t * (self.c0 - t * b / self.gamma)
-        size_z = at * (abs(self.c0) + at * np.sum(self.probs * np.abs(r), axis=-1) / self.gamma)
-        return np.where(size_z < size_f, z_z, z_f)
+        forms = [
+            (-t + self.mean - np.sum(self.w * r, axis=-1),
+             at + abs(self.mean) + np.sum(self.w * ar, axis=-1)),
+            (t * (np.sum(self.a * r, axis=-1) - 1.0),
+             at * (1.0 + np.sum(np.abs(self.a) * ar, axis=-1))),
+            (t * (self.c0 - t * np.sum(self.probs * r, axis=-1) / self.gamma),
+             at * (abs(self.c0) + at * np.sum(self.probs * ar, axis=-1) / self.gamma)),
+        ]
+        best = np.argmin(np.stack([size for _, size in forms]), axis=0)
+        return np.choose(best, [z for z, _ in forms])
 
     def dz_dt(self, t):
         r""":math:`z'(t) = -1 + \sum_k w_k/(t-\tau_k)^2`."""
-        t = np.asarray(t)
-        return -1.0 + np.sum(self.w / (t[..., None] - self.tau) ** 2, axis=-1)
+        r = 1.0 / (np.asarray(t)[..., None] - self.tau)
+        return -1.0 + np.sum(self.w * r * r, axis=-1)
 
     def d2z_dt2(self, t):
         r""":math:`z''(t) = -2\sum_k w_k/(t-\tau_k)^3`."""
-        t = np.asarray(t)
-        return -2.0 * np.sum(self.w / (t[..., None] - self.tau) ** 3, axis=-1)
+        r = 1.0 / (np.asarray(t)[..., None] - self.tau)
+        return -2.0 * np.sum(self.w * r * r * r, axis=-1)
 
     def inverse(self, s):
         r""":math:`z(s) = -1/s + \mathbb{E}[\lambda/(1+\gamma\lambda s)]` (GMP-2), vectorised."""

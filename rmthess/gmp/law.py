@@ -11,9 +11,10 @@ from rmthess._validate import GAMMA, DIM, as_generator, check_finite_array, chec
 from rmthess.gmp.density import BulkCdf, density
 from rmthess.gmp.edges import find_bulks
 from rmthess.gmp.equation import AtomicEquation
-from rmthess.gmp.moments import gmp_moments
+from rmthess.gmp.moments import MAX_ORDER, gmp_moments
 from rmthess.gmp.solver import solve_t_complex
 from rmthess.laws.base import WeightLaw, _check_order
+from rmthess.laws.discrete import SAMPLE_MAX_GIB, check_real_array
 
 __all__ = ["GeneralizedMarchenkoPastur"]
 
@@ -125,12 +126,12 @@ class GeneralizedMarchenkoPastur:
 
         Exactly 0 outside :meth:`support`; the atom at zero is :attr:`atom_at_zero`.
         """
-        x = check_finite_array("x", x, allow_empty=True)
+        x = check_real_array("x", x, allow_empty=True)
         return self._up(density(self._eq, self._bulks, self._down(x)), -1, "the density")
 
     def cdf(self, x) -> np.ndarray:
         r""":math:`\mu((-\infty, x])`, atom at zero included (GMP-10)."""
-        x = check_finite_array("x", x, allow_empty=True)
+        x = check_real_array("x", x, allow_empty=True)
         out = np.where(x >= 0, self.atom_at_zero, 0.0)
         xu = self._down(x)
         for cdf in self._bulk_cdfs:
@@ -156,31 +157,44 @@ class GeneralizedMarchenkoPastur:
         return max(0.0, 1.0 - self.weights.prob_nonzero / self.gamma)
 
     # -- moments ------------------------------------------------------------------------------------
-    def moment(self, k: int) -> float:
-        r""":math:`m_k = \int x^k d\mu`, exact from the free cumulants (GMP-6)."""
-        k = _check_order(k)
-        return 1.0 if k == 0 else float(self.moments(k)[-1])
+    def moment(self, k: int, *, max_order: int = MAX_ORDER) -> float:
+        r""":math:`m_k = \int x^k d\mu`, exact from the free cumulants (GMP-6).
 
-    def moments(self, kmax: int) -> np.ndarray:
-        r"""``[m_1, ..., m_kmax]`` (GMP-6)."""
+        ``ValueError`` if :math:`m_k` overflows float64, or if ``k > max_order`` (cost guard).
+        """
+        k = _check_order(k)
+        return 1.0 if k == 0 else float(self.moments(k, max_order=max_order)[-1])
+
+    def moments(self, kmax: int, *, max_order: int = MAX_ORDER) -> np.ndarray:
+        r"""``[m_1, ..., m_kmax]`` (GMP-6), computed on the rescaled law (GMP-11).
+
+        ``ValueError`` if a moment overflows float64, or if ``kmax > max_order`` (cost guard: the
+        recursion costs ~kmax²/2 vector operations).
+        """
         kmax = _check_order(kmax)
-        return gmp_moments(self.weights, self.gamma, kmax)
+        return gmp_moments(self.weights, self.gamma, kmax, exponent=self._e, max_order=max_order)
 
     def mean(self) -> float:
         r""":math:`m_1 = \mathbb{E}\lambda`."""
         return self.moment(1)
 
     # -- simulation ---------------------------------------------------------------------------------
-    def sample(self, d: int, *, rng=None) -> np.ndarray:
+    def sample(self, d: int, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
         r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`, :math:`N=\mathrm{round}(d/\gamma)`.
 
         X has iid N(0, 1) entries, :math:`\lambda_n` are iid draws of the weight law. When
         :math:`N < d` the :math:`N` non-zero eigenvalues come from the :math:`N\times N` matrix
         :math:`L^\top\Lambda L/N` with :math:`X^\top X = LL^\top`, plus :math:`d-N` zeros.
+        Cost guard: ``ValueError`` before any allocation when the matrices need more than
+        ``max_gib`` GiB (about ``8 (2 d N + 2 min(d, N)²)`` bytes).
         """
         d = DIM.validate(d)
-        rng = as_generator(rng)
         n = max(1, int(round(d / self.gamma)))
+        gib = 8.0 * (2.0 * d * n + 2.0 * min(d, n) ** 2) / 2**30
+        if gib > max_gib:
+            raise ValueError(f"sample(d={d}) with N = {n} needs about {gib:.3g} GiB, more than "
+                             f"max_gib = {max_gib:g} (pass a larger max_gib to allow it)")
+        rng = as_generator(rng)
         lam = np.asarray(self.weights.sample(n, rng=rng), dtype=float)
         X = rng.standard_normal((d, n))
         if d <= n:

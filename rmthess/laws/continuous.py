@@ -13,7 +13,7 @@ import numpy as np
 
 from rmthess._validate import as_generator
 from rmthess.laws.base import WeightLaw, _check_scale
-from rmthess.laws.discrete import DiscreteLaw
+from rmthess.laws.discrete import SAMPLE_MAX_GIB, DiscreteLaw, check_sample_shape
 
 __all__ = ["ContinuousLaw"]
 
@@ -143,7 +143,9 @@ class ContinuousLaw(WeightLaw):
     def prob_nonzero(self) -> float:
         return 0.0 if self._scale == 0 else 1.0
 
-    def sample(self, shape, *, rng=None) -> np.ndarray:
+    def sample(self, shape, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
+        """Independent draws; ``ValueError`` beyond ``max_gib`` GiB (cost guard)."""
+        shape = check_sample_shape(shape, max_gib)
         rng = as_generator(rng)
         if self.dist is not None:
             return self._scale * np.asarray(self.dist.rvs(size=shape, random_state=rng))

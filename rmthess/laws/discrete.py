@@ -9,10 +9,40 @@ import numpy as np
 from rmthess._validate import as_generator, check_finite_array
 from rmthess.laws.base import WeightLaw, _check_scale
 
-__all__ = ["DiscreteLaw", "PointMass"]
+__all__ = ["DiscreteLaw", "PointMass", "check_sample_shape", "check_real_array", "SAMPLE_MAX_GIB"]
+
+#: default cost guard of ``sample``: refuse draws needing more memory than this (GiB)
+SAMPLE_MAX_GIB = 4.0
 
 #: relative tolerance (per atom) on ``sum(probs) == 1``; rounding of K decimal inputs stays below it
 PROB_SUM_RTOL = 1e-12
+
+
+def check_sample_shape(shape, max_gib: float = SAMPLE_MAX_GIB) -> tuple:
+    """Return ``shape`` as a tuple of non-negative ints; ``ValueError`` if it is not one, or if
+    the float64 draws would need more than ``max_gib`` GiB (the cost guard of ``sample``)."""
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        dims = tuple(dims)
+    except TypeError:
+        raise ValueError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n >= 0
+               for n in dims):
+        raise ValueError(f"shape must be an int or a tuple of non-negative ints, got {shape!r}")
+    gib = 8.0 * math.prod(int(n) for n in dims) / 2**30
+    if gib > max_gib:
+        raise ValueError(f"sampling shape {shape!r} needs {gib:.3g} GiB of float64 draws, more "
+                         f"than max_gib = {max_gib:g} (pass a larger max_gib to allow it)")
+    return tuple(int(n) for n in dims)
+
+
+def check_real_array(name: str, values, **kwargs) -> np.ndarray:
+    """:func:`~rmthess._validate.check_finite_array` that also refuses complex arrays and scalars,
+    which numpy would otherwise convert by dropping the imaginary part (complex lists already fail
+    the conversion)."""
+    if np.iscomplexobj(values):
+        raise ValueError(f"{name} must be real, got complex values")
+    return check_finite_array(name, values, **kwargs)
 
 
 class DiscreteLaw(WeightLaw):
@@ -49,7 +79,9 @@ class DiscreteLaw(WeightLaw):
     """
 
     def __init__(self, atoms, probs):
-        atoms = check_finite_array("atoms", atoms, ndim=1)
+        atoms = check_real_array("atoms", atoms, ndim=1)
+        if np.iscomplexobj(probs):
+            raise ValueError("probs must be real, got complex values")
         try:
             probs = np.asarray(probs, dtype=float)
         except (TypeError, ValueError) as exc:
@@ -98,7 +130,9 @@ class DiscreteLaw(WeightLaw):
     def _moment(self, k: int) -> float:
         return math.fsum((self.probs * self.atoms**k).tolist())
 
-    def sample(self, shape, *, rng=None) -> np.ndarray:
+    def sample(self, shape, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
+        """Independent draws; ``ValueError`` beyond ``max_gib`` GiB (cost guard)."""
+        shape = check_sample_shape(shape, max_gib)
         rng = as_generator(rng)
         return rng.choice(self.atoms, size=shape, p=self.probs)
 

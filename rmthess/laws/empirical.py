@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
-from rmthess._validate import as_generator, check_finite_array
+from rmthess._validate import as_generator
 from rmthess.laws.base import WeightLaw, _check_scale
-from rmthess.laws.discrete import DiscreteLaw
+from rmthess.laws.discrete import (SAMPLE_MAX_GIB, DiscreteLaw, check_real_array,
+                                   check_sample_shape)
 
 __all__ = ["EmpiricalLaw", "compress"]
 
@@ -53,7 +54,7 @@ class EmpiricalLaw(WeightLaw):
     """
 
     def __init__(self, samples, *, max_atoms: int = DEFAULT_MAX_ATOMS):
-        samples = check_finite_array("samples", samples).ravel()
+        samples = check_real_array("samples", samples).ravel()
         if isinstance(max_atoms, bool) or not isinstance(max_atoms, (int, np.integer)) \
                 or max_atoms < 5:
             raise ValueError(f"max_atoms must be an integer >= 5 (an atom at 0 and one two-point "
@@ -73,7 +74,9 @@ class EmpiricalLaw(WeightLaw):
     def _moment(self, k: int) -> float:
         return math.fsum((self.samples**k).tolist()) / self.samples.size
 
-    def sample(self, shape, *, rng=None) -> np.ndarray:
+    def sample(self, shape, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
+        """Draws with replacement; ``ValueError`` beyond ``max_gib`` GiB (cost guard)."""
+        shape = check_sample_shape(shape, max_gib)
         return as_generator(rng).choice(self.samples, size=shape, replace=True)
 
     def expect(self, f) -> float:
@@ -121,7 +124,7 @@ def compress(samples, max_atoms: int) -> DiscreteLaw:
     :math:`y_\pm = (c_3/v \pm \sqrt{(c_3/v)^2 + 4v})/2` and weights :math:`y_\mp/(y_\mp - y_\pm)`,
     which lie inside the bin's range and reproduce its mass and moments up to order 3.
     """
-    x = np.sort(check_finite_array("samples", samples).ravel())
+    x = np.sort(check_real_array("samples", samples).ravel())
     n = x.size
     vals, counts = np.unique(x, return_counts=True)
     if vals.size <= max_atoms:
