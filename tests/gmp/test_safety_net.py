@@ -162,3 +162,19 @@ def test_near_critical_gamma(delta, oracle):
     want = np.array([oracle.density(atoms, probs, gamma, xi) for xi in x])
     top = max(want.max(), oracle.density(atoms, probs, gamma, 0.37 * span))
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * top)
+
+
+def test_bulk_fallback_edge_expansion():
+    """Within 1e-12 of the width from an edge the bulk fallback returns the square-root expansion
+    t_e - i sqrt(2|x - x_e|/|z''(t_e)|) (GMP-8); it must agree with the continuation kernel (a
+    different method on the same computed edge) to the expansion's relative error."""
+    eq = _physical_eq(DiscreteLaw([-1.0, 2.0, 5.0], [0.3, 0.3, 0.4]), 2.0)
+    from rmthess.gmp.edges import find_bulks
+    for bulk in find_bulks(eq):
+        w = bulk.right - bulk.left
+        for x in (bulk.left + 1e-13 * w, bulk.right - 1e-13 * w):
+            got = solver._bulk_fallback(eq, bulk, x)
+            ref = solver.solve_t_bulk(eq, bulk, np.array([x]))[0]
+            # the correction to the expansion is O(|t - t_e|) relative: |t - t_e| ~ 1e-6 here
+            assert got.imag == pytest.approx(ref.imag, rel=1e-4)
+            assert got.real == pytest.approx(ref.real, rel=1e-6, abs=1e-6 * abs(ref))
