@@ -24,6 +24,7 @@ __all__ = [
     "CLASSES",
     "WIDTH",
     "SIGMA_V",
+    "SOFTMAX_SIGMA_V",
     "DIM",
     "SAMPLES",
     "REPS",
@@ -121,6 +122,11 @@ CLASSES = Domain("classes", True, 2, typical=(2, 10**6), log=True, meaning="numb
 WIDTH = Domain("m", True, 1, typical=(1, 64), meaning="hidden width m")
 SIGMA_V = Domain("sigma_v", False, 0.0, low_open=True, typical=(0.1, 3.0),
                  meaning="standard deviation of the output weights times sqrt(fan-in)")
+#: σ_v where the float64 Gaussian-softmax moments hold their stated accuracy (rmthess.integrals.softmax):
+#: above 15 the Gaussian weight of the tilted factors φ(e^{u + 2σ²}t) leaves the float64 range; below
+#: 1e-3 the lattice (step ∝ σ_v) needs more than 10^5 points per table.
+SOFTMAX_SIGMA_V = Domain("sigma_v", False, 1e-3, 15.0, high_open=False, typical=(0.1, 3.0),
+                         meaning="logit standard deviation of the float64 Gaussian-softmax moments")
 DIM = Domain("d", True, 2, typical=(2, 4000), log=True, meaning="input dimension d")
 SAMPLES = Domain("N", True, 1, typical=(1, 4000), log=True, meaning="number of samples N")
 REPS = Domain("reps", True, 1, typical=(1, 1000), meaning="number of Monte Carlo replicates")

@@ -10,9 +10,14 @@ d×d block and the leading C → ∞ behaviour of the ratio. A new case is a new
 from __future__ import annotations
 
 import abc
+import functools
+import math
 from dataclasses import dataclass, field
 
-from rmthess._validate import CLASSES, GAMMA, SIGMA_V, WIDTH
+import mpmath
+import numpy as np
+
+from rmthess._validate import CLASSES, DIGITS, GAMMA, SIGMA_V, WIDTH
 
 __all__ = ["BlockLimit", "CaseLimits", "Case", "CASES", "register", "get_case"]
 
@@ -82,6 +87,11 @@ class Case(abc.ABC):
             raise ValueError(f"case {self.name!r} has no hidden width; leave m unset (got m={m!r})")
         return gamma, classes, m, sigma_v
 
+    def _check_mp(self, gamma, classes, m, sigma_v, dps):
+        """:meth:`_check` plus the number of digits of :meth:`limits_mp`."""
+        DIGITS.validate(dps)
+        return self._check(gamma, classes, m, sigma_v)
+
     def _check_block(self, block):
         if block not in self.block_types:
             raise ValueError(f"case {self.name!r} has block types {self.block_types}, got {block!r}")
@@ -119,10 +129,72 @@ class Case(abc.ABC):
         return f"{type(self).__name__}()"
 
 
+def _non_finite(value, where=""):
+    """The path of the first NaN or infinite number inside a result (``None`` if all are finite)."""
+    if isinstance(value, CaseLimits):
+        for name, blk in value.blocks.items():
+            bad = _non_finite(blk, name)
+            if bad:
+                return bad
+        return None
+    if isinstance(value, BlockLimit):
+        for key in ("g_ii", "g_ij", "ratio", "stderr_ratio", "stderr_g_ii", "stderr_g_ij"):
+            bad = _non_finite(getattr(value, key), f"{where}.{key}")
+            if bad:
+                return bad
+        return None
+    if isinstance(value, dict):
+        for key, v in value.items():
+            bad = _non_finite(v, f"{where}{key}")
+            if bad:
+                return bad
+        return None
+    if value is None:
+        return None
+    if isinstance(value, mpmath.mpf):
+        return None if mpmath.isfinite(value) else where
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return where
+    return None if math.isfinite(x) else where
+
+
+def _finite_or_refused(method):
+    """Wrap a result method of a case: a NaN, an infinity or a float overflow becomes a ValueError.
+
+    The message names the parameters, so every accepted input either gets finite numbers or is
+    refused with the reason (the float64 range is exceeded).
+    """
+    @functools.wraps(method)
+    def wrapped(self, gamma, classes, *args, **kwargs):
+        what = (f"{self.name} {method.__name__} at gamma={gamma!r}, classes={classes!r}, "
+                + ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k in ("m", "sigma_v")))
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                out = method(self, gamma, classes, *args, **kwargs)
+        except (OverflowError, ZeroDivisionError) as exc:
+            raise ValueError(f"{what}: the result is outside the float64 range ({exc}); "
+                             "use smaller parameters") from None
+        bad = _non_finite(out)
+        if bad is not None:
+            raise ValueError(f"{what}: {bad or 'the result'} is not finite in float64 "
+                             "(the parameters are too extreme); use smaller parameters")
+        return out
+    return wrapped
+
+
 def register(cls):
-    """Class decorator: add a :class:`Case` subclass to :data:`CASES` under ``cls.name``."""
+    """Class decorator: add a :class:`Case` subclass to :data:`CASES` under ``cls.name``.
+
+    Its ``limits``, ``limits_mp`` and ``asymptote`` are wrapped so that a non-finite number is never
+    returned: it becomes a ``ValueError`` that names the parameters.
+    """
     if not cls.name or cls.name in CASES:
         raise ValueError(f"case name {cls.name!r} is empty or already registered")
+    for name in ("limits", "limits_mp", "asymptote"):
+        if name in cls.__dict__:
+            setattr(cls, name, _finite_or_refused(cls.__dict__[name]))
     CASES[cls.name] = cls
     return cls
 

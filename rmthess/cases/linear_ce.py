@@ -6,6 +6,7 @@ import math
 
 import mpmath
 
+from rmthess._validate import GAMMA, SIGMA_V
 from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
 from rmthess.integrals import softmax_moments, softmax_moments_mp
 
@@ -13,9 +14,20 @@ __all__ = ["LinearCE", "linear_ce_r0"]
 
 
 def linear_ce_r0(gamma, sigma_v=1.0) -> float:
-    r"""``lim_C C² g_ij/g_ii = (1 + γ e^{2σ²})/(1 + γ e^{σ²})`` (theory/cases.md, (CASE-5))."""
-    e = math.exp(sigma_v * sigma_v)
-    return (1.0 + gamma * e * e) / (1.0 + gamma * e)
+    r"""``lim_C C² g_ij/g_ii = (1 + γ e^{2σ²})/(1 + γ e^{σ²})`` (theory/cases.md, (CASE-5)).
+
+    Written as ``e^{σ²}(1 + e^{−2σ²}/γ)/(1 + e^{−σ²}/γ)`` when ``γe^{σ²} > 1`` so that no intermediate
+    overflows; a ``ValueError`` says so when the value itself exceeds the float64 range.
+    """
+    gamma, sigma_v = GAMMA.validate(gamma), SIGMA_V.validate(sigma_v)
+    s2 = sigma_v * sigma_v
+    if math.log(gamma) + s2 <= 0.0:
+        e = math.exp(s2)
+        return (1.0 + gamma * e * e) / (1.0 + gamma * e)
+    if s2 > 709.0:
+        raise ValueError(f"linear_ce_r0 overflows float64 at sigma_v={sigma_v!r} (e^(sigma_v^2) "
+                         "> 1.8e308); valid: sigma_v^2 <= 709")
+    return math.exp(s2) * (1.0 + math.exp(-2.0 * s2) / gamma) / (1.0 + math.exp(-s2) / gamma)
 
 
 @register
@@ -55,7 +67,7 @@ class LinearCE(Case):
         return CaseLimits(self.name, gamma, classes, m, sigma_v, {"v": blk})
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         mom = softmax_moments_mp(classes, sigma_v, dps=dps + 5)
         with mpmath.workdps(dps + 5):
             g_ = mpmath.mpf(gamma)

@@ -34,7 +34,7 @@ class LinearMSE(Case):
                           {"v": BlockLimit(1.0 + gamma, 0.0, 0.0)})
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         with mpmath.workdps(dps):
             g = 1 + mpmath.mpf(gamma)
             z = mpmath.mpf(0)

@@ -18,7 +18,8 @@ def _hidden(gamma, classes, m, sigma_v, mp=None):
     s4 = (one * sigma_v) ** 4
     g_ii = s4 * classes * (classes + 2) / m ** 2 * (one / 4 + one * gamma / 2)
     g_ij = s4 * classes / m ** 2 * (one / 16 + one * gamma / 4)
-    ratio = (1 + 4 * one * gamma) / (4 * (1 + 2 * one * gamma) * (classes + 2))
+    inv = one / gamma  # (1 + 4γ)/(1 + 2γ) as (1/γ + 4)/(1/γ + 2): no overflow at large γ
+    ratio = (inv + 4) / (4 * (inv + 2) * (classes + 2))
     return g_ii, g_ij, ratio
 
 
@@ -64,7 +65,7 @@ class MlpMSE(Case):
                           {"hidden": BlockLimit(*gh), "output": BlockLimit(_output(m), 0.0, 0.0)})
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         with mpmath.workdps(dps):
             gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath)
             go = _output(m, mpmath)
@@ -90,7 +91,7 @@ class MlpMSE(Case):
 
     def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {"hidden": (1 + 4 * gamma) / (4 * (1 + 2 * gamma) * classes), "output": 0.0}
+        return {"hidden": (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), "output": 0.0}
 
 
 def _hidden_block(block, V, indices, classes, m):

@@ -70,11 +70,24 @@ def _spec(powers, rest_power: int) -> _Spec:
 
 
 def _moment_specs(classes: int) -> list[_Spec]:
-    """The specs of ``M_1..M_4``, ``Q`` and (for C >= 3) ``T``, in :class:`SoftmaxMoments` order."""
-    specs = [_spec([1], 0), _spec([2], 0), _spec([3], 0), _spec([4], 0), _spec([2, 2], 0)]
+    """The specs of ``M_1``, ``M_2``, ``Q``, ``A1``, ``A2``, ``P12`` and (for C >= 3) ``T``.
+
+    No spec tilts by more than ``2σ²`` (the Gaussian weight of the tilted factors stays in float64
+    range up to the σ_v limit of :data:`rmthess._validate.SOFTMAX_SIGMA_V`); :func:`_moment_fields`
+    puts the values in :class:`SoftmaxMoments` order.
+    """
+    specs = [_spec([1], 0), _spec([2], 0), _spec([2, 2], 0),
+             _spec([1], 1), _spec([2], 2), _spec([1, 1], 0)]
     if classes >= 3:
         specs.append(_spec([2, 1, 1], 0))
     return specs
+
+
+def _moment_fields(values, zero):
+    """``(M1, M2, Q, T, A1, A2, P12)`` from the values of :func:`_moment_specs`."""
+    M1, M2, Q, A1, A2, P12 = values[:6]
+    T = values[6] if len(values) > 6 else zero
+    return M1, M2, Q, T, A1, A2, P12
 
 
 def _falling(n: int, ell: int) -> int:

@@ -14,14 +14,19 @@ import math
 
 import numpy as np
 
-from rmthess._validate import CLASSES, SIGMA_V
-from rmthess.integrals._plan import _check_classes, _falling, _lattice, _moment_specs, _spec
+from rmthess._validate import CLASSES, SIGMA_V, SOFTMAX_SIGMA_V
+from rmthess.integrals._plan import (_check_classes, _falling, _lattice, _moment_fields,
+                                     _moment_specs, _spec)
 from rmthess.integrals.moments import SoftmaxMoments
 
 __all__ = ["softmax_moments", "softmax_mixed_moment"]
 
 _DIGITS = 15.5          # target relative error ~3e-16 per integral before rounding
 _MAX_EXTEND = 12
+#: largest tilt k·σ_v of a factor φ(e^{u + kσ²}): its Gaussian weight e^{-(kσ + L)²/2} must stay
+#: inside float64 (measured: the k = 2 moments agree with the mpmath oracle to 1e-12 up to kσ = 34
+#: and break down at kσ = 36; theory/softmax_moments.md, (SM-7))
+_MAX_TILT = 30.0
 
 
 def _phi_tables(h, J, J_hi, sigma, u_lo, n, ks):
@@ -92,8 +97,19 @@ def _evaluate(specs, classes: int, sigma: float, digits: float = _DIGITS):
     raise RuntimeError("softmax moment quadrature did not localise its integrand")  # pragma: no cover
 
 
-def _validated(classes, sigma_v):
-    return CLASSES.validate(classes), SIGMA_V.validate(sigma_v)
+def _validated(classes, sigma_v, specs=()):
+    classes, sigma = CLASSES.validate(classes), SIGMA_V.validate(sigma_v)
+    try:
+        SOFTMAX_SIGMA_V.validate(sigma)
+    except ValueError:
+        raise ValueError(f"sigma_v={sigma_v!r} is outside [{SOFTMAX_SIGMA_V.low:g}, "
+                         f"{SOFTMAX_SIGMA_V.high:g}], where the float64 softmax moments are accurate "
+                         "to 1e-12; the mpmath evaluation (softmax_moments_mp, or --digits on the command line) has no such limit") from None
+    kmax = max((k for s in specs for t in s.terms for k in t.shifts), default=0)
+    if kmax * sigma > _MAX_TILT:
+        raise ValueError(f"a moment with power {kmax} needs {kmax}·sigma_v <= {_MAX_TILT:g} in float64 "
+                         f"(got sigma_v={sigma_v!r}); use softmax_mixed_moment_mp")
+    return classes, sigma
 
 
 def softmax_mixed_moment(powers, rest_power=0, classes=2, sigma_v=1.0) -> float:
@@ -108,7 +124,8 @@ def softmax_mixed_moment(powers, rest_power=0, classes=2, sigma_v=1.0) -> float:
     classes : int
         Number of classes ``C >= 2``.
     sigma_v : float
-        Logit standard deviation ``σ > 0``.
+        Logit standard deviation, in ``[1e-3, 15]`` and with ``max(k_i, b)·σ_v <= 30`` (the range
+        where float64 holds the stated accuracy; :func:`softmax_mixed_moment_mp` has no limit).
 
     Returns
     -------
@@ -133,33 +150,35 @@ def softmax_mixed_moment(powers, rest_power=0, classes=2, sigma_v=1.0) -> float:
     >>> round(softmax_mixed_moment([1], classes=7), 12)   # E p_1 = 1/C
     0.142857142857
     """
-    classes, sigma = _validated(classes, sigma_v)
     spec = _spec(powers, rest_power)
+    classes, sigma = _validated(classes, sigma_v, [spec])
     _check_classes(classes, [spec])
     return float(_evaluate([spec], classes, sigma)[0])
 
 
 def softmax_moments(classes, sigma_v=1.0) -> SoftmaxMoments:
-    r"""``E p_1^k`` (k = 1..4), ``Q = E p_1²p_2²`` and ``T = E p_1²p_2p_3`` in float64.
+    r"""``E p_1^k`` (k = 1, 2), ``E a``, ``E a²``, ``E p_1p_2``, ``Q = E p_1²p_2²``, ``T = E p_1²p_2p_3``.
 
     Parameters
     ----------
     classes : int
         Number of classes ``C >= 2`` (any size: the cost does not depend on C).
     sigma_v : float, optional
-        Logit standard deviation ``σ_v > 0`` (LeCun initialisation: 1).
+        Logit standard deviation ``σ_v`` in ``[1e-3, 15]`` (LeCun initialisation: 1); outside, a
+        ``ValueError`` points to :func:`rmthess.integrals.softmax_moments_mp`.
 
     Returns
     -------
     SoftmaxMoments
-        Relative error ≤ 1e-12 for C in [2, 10^6] and σ_v in [0.1, 3] (tested against the mpmath
+        Relative error ≤ 1e-12 for C in [2, 10^6] and σ_v in [1e-3, 15] (tested against the mpmath
         oracle :func:`rmthess.integrals.softmax_moments_mp`).
 
     Notes
     -----
     theory/softmax_moments.md, (SM-2): ``M_k = e^{k²σ²/2}/Γ(k) ∫ t^{k−1} φ(e^{kσ²}t) φ(t)^{C−1} dt``,
     ``Q = e^{4σ²}/6 ∫ t³ φ(e^{2σ²}t)² φ(t)^{C−2} dt``,
-    ``T = e^{3σ²}/6 ∫ t³ φ(e^{2σ²}t) φ(e^{σ²}t)² φ(t)^{C−3} dt``.
+    ``T = e^{3σ²}/6 ∫ t³ φ(e^{2σ²}t) φ(e^{σ²}t)² φ(t)^{C−3} dt``; ``E a``, ``E a²`` and ``E p_1p_2``
+    are integrated directly by (SM-4), without the cancelling differences of (SM-7).
 
     References
     ----------
@@ -174,8 +193,8 @@ def softmax_moments(classes, sigma_v=1.0) -> SoftmaxMoments:
     >>> abs(m.mean_a2 - m.Q) < 1e-14               # C = 2: p_1(1 - p_1) = p_1 p_2
     True
     """
-    classes, sigma = _validated(classes, sigma_v)
+    specs = _moment_specs(2)
+    classes, sigma = _validated(classes, sigma_v, specs)
     specs = _moment_specs(classes)
     vals = _evaluate(specs, classes, sigma)
-    T = vals[5] if classes >= 3 else 0.0
-    return SoftmaxMoments(classes, sigma, *[float(v) for v in vals[:5]], float(T))
+    return SoftmaxMoments(classes, sigma, *[float(v) for v in _moment_fields(vals, 0.0)])

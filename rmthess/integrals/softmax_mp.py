@@ -13,7 +13,8 @@ import math
 import mpmath
 
 from rmthess._validate import CLASSES, DIGITS, SIGMA_V
-from rmthess.integrals._plan import _check_classes, _falling, _lattice, _moment_specs, _spec
+from rmthess.integrals._plan import (_check_classes, _falling, _lattice, _moment_fields,
+                                     _moment_specs, _spec)
 from rmthess.integrals.moments import SoftmaxMoments
 
 __all__ = ["softmax_moments_mp", "softmax_mixed_moment_mp"]
@@ -186,6 +187,5 @@ def softmax_moments_mp(classes, sigma_v=1.0, dps=30) -> SoftmaxMoments:
         sigma = _sigma_mp(sigma_v)
         vals = _evaluate(specs, classes, sigma, dps + 2)
     with mpmath.workdps(dps):
-        vals = [+v for v in vals]
-        T = vals[5] if classes >= 3 else mpmath.mpf(0)
-    return SoftmaxMoments(classes, float(sigma), *vals[:5], T)
+        fields = [+v for v in _moment_fields(vals, mpmath.mpf(0))]
+    return SoftmaxMoments(classes, float(sigma), *fields)
