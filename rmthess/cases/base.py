@@ -50,7 +50,11 @@ class BlockLimit:
 
 @dataclass(frozen=True)
 class CaseLimits:
-    """The limits of every block type of a case at ``(gamma, classes, m, sigma_v)``."""
+    """The limits of every block type of a case at ``(gamma, classes, m, sigma_v)``.
+
+    ``seed`` is the integer seed of an estimate (None for exact values): passing it back as ``rng``
+    reproduces the estimate.
+    """
 
     case: str
     gamma: float
@@ -58,11 +62,15 @@ class CaseLimits:
     m: int | None
     sigma_v: float
     blocks: dict = field(default_factory=dict)
+    seed: int | None = None
 
     def as_dict(self) -> dict:
-        return {"case": self.case, "gamma": self.gamma, "classes": self.classes, "m": self.m,
-                "sigma_v": self.sigma_v,
-                **{name: blk.as_dict() for name, blk in self.blocks.items()}}
+        out = {"case": self.case, "gamma": self.gamma, "classes": self.classes, "m": self.m,
+               "sigma_v": self.sigma_v,
+               **{name: blk.as_dict() for name, blk in self.blocks.items()}}
+        if self.seed is not None:
+            out["seed"] = self.seed
+        return out
 
 
 class Case(abc.ABC):

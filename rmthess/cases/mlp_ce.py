@@ -1,35 +1,51 @@
-"""Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md, (CASE-9)–(CASE-12)).
+"""Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md, (CASE-9)–(CASE-18)).
 
-At finite C the limits are m-dimensional Gaussian integrals plus an expectation over the output
-weights V; they are estimated by Monte Carlo (numba kernel :mod:`rmthess.cases._kernels`) with
-standard errors, and flagged ``estimate=True``. As C → ∞ the ratios follow the constants of
-:mod:`rmthess.cases.constants`.
+At finite C the limits are expectations over the output weights V and the hidden pre-activations u.
+For Gaussian V they are estimated by randomized quasi-Monte Carlo over pairs ``(u, u')`` after the
+parts of V orthogonal to ``span(s, s')`` are integrated out exactly (Rao–Blackwellization,
+(CASE-15)–(CASE-17)), with control variates and replicate error bars, until a requested relative
+standard error is met (CASE-18). For any other law of the entries of V, nested Monte Carlo over
+independent V draws (CASE-9) with the same stopping rule. All values are flagged ``estimate=True``.
+As C → ∞ the ratios follow the constants of :mod:`rmthess.cases.constants`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
-from rmthess._validate import as_generator
-from rmthess.cases._kernels import sums_numba
-from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+from rmthess._validate import as_generator, child_seed
+from rmthess.cases._estimate import check_rtol, check_time, resolve_seed, run_to_rtol
+from rmthess.cases._kernels import ndtri_numba, pair_terms_numba, sums_numba
+from rmthess.cases.base import Case, CaseLimits, register
 from rmthess.cases.constants import hidden_constant, output_constant
 from rmthess.cases.mlp_mse import _hidden_block
 
-__all__ = ["MlpCE", "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS"]
+__all__ = ["MlpCE", "DEFAULT_RTOL", "DEFAULT_LAW_RTOL", "DEFAULT_MAX_TIME", "REPLICATES",
+           "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS"]
 
-#: default Monte Carlo budget: total inner draws u, split over DEFAULT_V_DRAWS output matrices V
+#: default target relative standard error of every g and ratio (Gaussian V; RQMC route)
+DEFAULT_RTOL = 1e-3
+#: default target for a non-Gaussian law of V (nested Monte Carlo over V draws, much slower)
+DEFAULT_LAW_RTOL = 1e-2
+#: default time budget in seconds
+DEFAULT_MAX_TIME = 60.0
+#: independent scrambles of the Sobol' rule (their spread gives the standard errors)
+REPLICATES = 32
+#: legacy fixed budget ``samples``: total inner draws u, split over DEFAULT_V_DRAWS matrices V
 DEFAULT_SAMPLES = 1 << 17
 DEFAULT_V_DRAWS = 64
-_CHUNK = 16  # V draws processed per kernel call (bounds memory)
+_CHUNK = 16          # V draws per kernel call (nested route)
+_LAW_U_DRAWS = DEFAULT_SAMPLES // DEFAULT_V_DRAWS
+_PILOT = 1 << 14     # plain Monte Carlo draws that fix the control-variate coefficients
+_QMC_MAX_DIM = 512   # above this many dimensions, ζ is drawn pseudo-randomly (u, u' stay Sobol')
+_BLOCK_ROWS = 1 << 22  # bound on n·C per kernel call (memory)
 
 
 def _split(samples):
-    if samples is None:
-        samples = DEFAULT_SAMPLES
     if isinstance(samples, tuple):
         if len(samples) != 2:
             raise ValueError(f"samples must be an int or a pair (v_draws, u_draws), got {samples!r}")
@@ -56,50 +72,154 @@ def _per_v_statistics(sums, n):
     ms = hS2 / n                               # unbiased E_u a_ij²
     eye = np.eye(m, dtype=bool)
     off = ~eye
-    h_diag_sq = sq[:, eye].mean(1)
-    h_diag_2 = ms[:, eye].mean(1)
-    h_off_sq = sq[:, off].mean(1) if m > 1 else np.full(hS.shape[0], np.nan)
-    h_off_2 = ms[:, off].mean(1) if m > 1 else np.full(hS.shape[0], np.nan)
     o_diag = ((odS ** 2).sum((2, 3)) - odS2).mean(1) / nn
     o_off = ((ooS ** 2).sum((2, 3)) - ooS2).mean(1) / nn
-    return h_diag_sq, h_diag_2, h_off_sq, h_off_2, o_diag, o_off
+    return np.column_stack([sq[:, eye].mean(1), sq[:, off].mean(1), ms[:, eye].mean(1),
+                            ms[:, off].mean(1), o_diag, o_off])
 
 
-def _ratio_with_error(num, den):
-    """Ratio of means over V draws and its delta-method standard error."""
-    k = num.size
-    mn, md = num.mean(), den.mean()
-    r = mn / md
-    cov = np.cov(np.vstack([num, den]), ddof=1)
-    var = (cov[0, 0] / md ** 2 - 2 * r * cov[0, 1] / md ** 2 + r * r * cov[1, 1] / md ** 2) / k
-    return r, math.sqrt(max(var, 0.0)), math.sqrt(cov[0, 0] / k), math.sqrt(cov[1, 1] / k)
+def _law_draws(v_law, rng, shape):
+    """``v_law.sample(rng, shape)`` checked: the right shape, finite."""
+    x = np.asarray(v_law.sample(rng, shape), dtype=float)
+    if x.shape != shape:
+        raise ValueError(f"v_law.sample(rng, {shape}) returned shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("v_law.sample returned non-finite values")
+    return x
 
 
-def mlp_ce_statistics(classes, m, sigma_v, rng, n_v, n_u, kernel=sums_numba):
-    """Per-V statistics of :func:`_per_v_statistics` for ``n_v`` fresh V and ``n_u`` draws of u each."""
+def nested_rows(classes, m, sigma_v, rng, n_v, n_u, v_law=None, kernel=sums_numba):
+    """Per-V rows ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)`` of (CASE-9) for ``n_v`` fresh V
+    (entries ``σ_v/√m`` times draws of ``v_law``, standard normal when None) and ``n_u`` draws of u."""
     rng = as_generator(rng)
     parts = []
     scale = sigma_v / math.sqrt(m)
     for start in range(0, n_v, _CHUNK):
         k = min(_CHUNK, n_v - start)
-        V = scale * rng.standard_normal((k, classes, m))
+        shape = (k, classes, m)
+        V = scale * (rng.standard_normal(shape) if v_law is None else _law_draws(v_law, rng, shape))
         U = rng.standard_normal((k, n_u, m))
         parts.append(_per_v_statistics(kernel(V, U), n_u))
-    return [np.concatenate([p[i] for p in parts]) for i in range(6)]
+    return np.concatenate(parts)
+
+
+#: control variates of each target column of the pair kernel (CASE-18)
+_CONTROLS = ((6,), (7,), (8,), (9,), (10, 11, 12, 13), (10, 11, 12, 13))
+
+
+def _control_means(classes, m, tau):
+    """Known means of the pair-kernel columns 6..13 (CASE-18)."""
+    C = classes
+    off = tau * tau * (C - 1.0) / (C * C)            # E (aᵀQ0 b)², a, b independent columns of V
+    diag = tau * tau * (C * C - 1.0) / (C * C)       # E (aᵀQ0 a)²
+    ss = m / 4.0 + m * (m - 1.0) / (4.0 * math.pi ** 2)   # E (s·s')² (CASE-8)
+    mu = np.zeros(14)
+    mu[6:11] = diag / 4.0, off / 16.0, diag / 2.0, off / 4.0, ss
+    return mu
+
+
+class _PairSampler:
+    """Scrambled Sobol' replicates of the Rao–Blackwellized pair terms with control variates."""
+
+    def __init__(self, classes, m, sigma_v, seed, replicates=REPLICATES):
+        from scipy.stats import qmc
+
+        self.C, self.m, self.tau = classes, m, sigma_v * sigma_v / m
+        self.R = replicates
+        dim = 2 * m + 2 * classes
+        self.full = dim <= _QMC_MAX_DIM
+        qdim = dim if self.full else 2 * m
+        self.engines = [qmc.Sobol(qdim, scramble=True, seed=np.random.default_rng(child_seed(seed, 1, r)))
+                        for r in range(self.R)]
+        self.rngs = [np.random.default_rng(child_seed(seed, 2, r)) for r in range(self.R)]
+        self.sums = np.zeros((self.R, 6))
+        self.count = 0
+        self.mu = _control_means(classes, m, self.tau)
+        n_pilot = max(64, min(_PILOT, (1 << 24) // (2 * classes + m * m)))
+        pilot = self._terms(np.random.default_rng(child_seed(seed, 0)), n_pilot)
+        self.beta = self._coefficients(pilot)
+
+    # -- draws
+    def _terms_from(self, g, zeta):
+        m = self.m
+        return pair_terms_numba(g[:, :m], g[:, m:2 * m], zeta, self.tau)
+
+    def _terms(self, rng, n):
+        g = rng.standard_normal((n, 2 * self.m))
+        return self._terms_from(g, rng.standard_normal((n, self.C, 2)))
+
+    def _sobol_terms(self, r, n):
+        with warnings.catch_warnings():
+            # draws continue one sequence in blocks; the totals reached are powers of two
+            warnings.filterwarnings("ignore", message="The balance properties")
+            x = self.engines[r].random(n)
+        g = ndtri_numba(np.clip(x, 2.0 ** -60, 1.0 - 2.0 ** -53))
+        if self.full:
+            zeta = g[:, 2 * self.m:].reshape(n, self.C, 2)
+        else:
+            zeta = self.rngs[r].standard_normal((n, self.C, 2))
+        return self._terms_from(g, zeta)
+
+    # -- control variates
+    @staticmethod
+    def _coefficients(t):
+        """Least-squares control-variate coefficients of every target from the pilot draws."""
+        beta = []
+        for k, cols in enumerate(_CONTROLS):
+            x = t[:, cols] - t[:, cols].mean(0)
+            y = t[:, k] - t[:, k].mean()
+            beta.append(np.linalg.lstsq(x, y, rcond=None)[0] if np.any(x) else np.zeros(len(cols)))
+        return beta
+
+    def _adjusted(self, t):
+        out = np.empty((t.shape[0], 6))
+        for k, cols in enumerate(_CONTROLS):
+            out[:, k] = t[:, k] - (t[:, cols] - self.mu[list(cols)]) @ self.beta[k]
+        return out
+
+    def __call__(self, n):
+        """Add ``n`` points to every replicate; return the replicate means, shape (R, 6)."""
+        rows = max(1, min(n, _BLOCK_ROWS // max(self.C, 1)))
+        for r in range(self.R):
+            done = 0
+            while done < n:
+                k = min(rows, n - done)
+                self.sums[r] += self._adjusted(self._sobol_terms(r, k)).sum(0)
+                done += k
+        self.count += n
+        return self.sums / self.count
+
+
+def _first_points(classes, m):
+    """Sobol' points per replicate in the first round: ~2²² kernel operations, a power of two."""
+    work = REPLICATES * (2 * classes + m * m)
+    k = int(math.log2(max(1.0, (1 << 22) / work)))
+    return 1 << min(10, max(4, k))
 
 
 @register
 class MlpCE(Case):
-    r"""One-hidden-layer ReLU network ``f = V relu(W x)`` with the CE loss (Monte Carlo at finite C).
+    r"""One-hidden-layer ReLU network ``f = V relu(W x)`` with the CE loss (estimates at finite C).
 
     Notes
     -----
     (CASE-9): at fixed V, ``(1/d)‖H_{w_i w_j}‖²_F → (E_u a_ij)² + γ E_u a_ij²`` with
     ``a_ij = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ(u) = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``,
-    ``u ~ N(0, I_m)``; output blocks ``‖H_{v_c v_c'}‖²_F → ‖E_u[(δ_cc' p_c − p_c p_c') s sᵀ]‖²_F``.
-    ``g`` are averages over ``V_ci ~ N(0, σ_v²/m)``; the squared inner means are estimated without
-    bias by U-statistics, averaged over all hidden pairs, all classes c and the pairs (c, c+1), and the
-    standard errors come from the spread over independent V draws (ratio: delta method).
+    ``u ~ N(0, I_m)``; output blocks ``‖H_{v_c v_c'}‖²_F → ‖E_u[(δ_cc' p_c − p_c p_c') s sᵀ]‖²_F``;
+    ``g`` averages these over V (hidden: over all pairs; output: over c and the pairs c ≠ c').
+
+    Gaussian V (``v_law=None``, ``V_ci ~ N(0, σ_v²/m)``): ``E_V(E_u a)² = E_{u,u'} E_V[a(u) a(u')]``
+    over independent ``u, u'``; given ``(u, u')`` and the coordinates of the rows of V on
+    ``span(s, s')``, the orthogonal parts are Gaussian and are integrated out exactly (CASE-15; the
+    ``γ`` term conditions on ``s`` alone, CASE-16; output blocks CASE-17). The remaining
+    ``2m + 2C``-dimensional expectation is a scrambled Sobol' rule with :data:`REPLICATES`
+    independent scrambles, control variates with known means (the same formulas at uniform ``p``,
+    and ``(s·s')²`` of the MSE case), doubling until every relative standard error is ≤ ``rtol``
+    (CASE-18).
+
+    Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and a
+    ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
+    entries, U-statistics for the squared inner means, doubling the number of V draws until ``rtol``.
 
     References
     ----------
@@ -108,8 +228,10 @@ class MlpCE(Case):
     Examples
     --------
     >>> from rmthess.cases import get_case
-    >>> lim = get_case("mlp-ce").limits(1.0, 4, m=3, rng=0, samples=4096)
-    >>> lim.blocks["hidden"].estimate
+    >>> lim = get_case("mlp-ce").limits(1.0, 4, m=3, rng=0, rtol=1e-2)
+    >>> lim.blocks["hidden"].estimate, lim.seed
+    (True, 0)
+    >>> lim.blocks["hidden"].stderr_ratio <= 1e-2 * lim.blocks["hidden"].ratio
     True
     """
 
@@ -117,21 +239,57 @@ class MlpCE(Case):
     block_types = ("hidden", "output")
     uses_width = True
 
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
-        """Monte Carlo estimates; ``samples`` is the total number of u draws (int) or a pair
-        ``(v_draws, u_draws)``; ``rng`` anything :func:`numpy.random.default_rng` accepts."""
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None, rtol=None,
+               max_time=DEFAULT_MAX_TIME, v_law=None) -> CaseLimits:
+        """Estimates of ``g_ii``, ``g_ij`` and the ratio of both block types, with standard errors.
+
+        Parameters
+        ----------
+        gamma, classes, m, sigma_v
+            ``γ = d/N > 0``, ``C >= 2``, hidden width ``m >= 2``, ``V_ci`` of variance ``σ_v²/m``.
+        rng : None, int, Generator or SeedSequence
+            Source of the seed; the integer seed used is ``result.seed`` (pass it back to
+            reproduce the result).
+        samples : int or (int, int), optional
+            A fixed budget instead of ``rtol`` (kept for compatibility): the total number of draws,
+            or ``(v_draws, u_draws)``. Gaussian V: that many pairs ``(u, u')`` in all.
+        rtol : float, optional
+            Target relative standard error of every ``g`` and ratio (default :data:`DEFAULT_RTOL`,
+            :data:`DEFAULT_LAW_RTOL` with ``v_law``).
+        max_time : float
+            Time budget in seconds; ``ValueError`` as soon as ``rtol`` is out of its reach.
+        v_law : object, optional
+            Law of the entries of V (``.sample(rng, shape)``, unit variance); None: Gaussian.
+        """
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         if m < 2:
             raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
-        n_v, n_u = _split(samples)
-        hd2, hd, ho2, ho, od, oo = mlp_ce_statistics(classes, m, sigma_v, rng, n_v, n_u)
-        r, se_r, se_o, se_d = _ratio_with_error(ho2 + gamma * ho, hd2 + gamma * hd)
-        hidden = BlockLimit(float(np.mean(hd2 + gamma * hd)), float(np.mean(ho2 + gamma * ho)), r,
-                            se_r, True, se_d, se_o)
-        r, se_r, se_o, se_d = _ratio_with_error(oo, od)
-        output = BlockLimit(float(od.mean()), float(oo.mean()), r, se_r, True, se_d, se_o)
-        return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {"hidden": hidden, "output": output})
+        if samples is not None and rtol is not None:
+            raise ValueError("give either samples (a fixed budget) or rtol (a target), not both")
+        fixed = None if samples is None else _split(samples)
+        if rtol is None:
+            rtol = DEFAULT_RTOL if v_law is None else DEFAULT_LAW_RTOL
+        rtol, max_time = check_rtol(rtol), check_time(max_time)
+        if v_law is not None and not callable(getattr(v_law, "sample", None)):
+            raise ValueError(f"v_law must have a method sample(rng, shape), got {v_law!r}")
+        seed = resolve_seed(rng)
+        root = np.random.SeedSequence(seed)
+        if v_law is None:
+            step = _PairSampler(classes, m, sigma_v, root)
+            total = None if fixed is None else max(2, -(-fixed[0] * fixed[1] // REPLICATES))
+            blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _first_points(classes, m), total)
+        else:
+            n_u = _LAW_U_DRAWS if fixed is None else fixed[1]
+            rows = []
+
+            def step(n):
+                rows.append(nested_rows(classes, m, sigma_v, child_seed(root, len(rows)), n, n_u,
+                                        v_law))
+                return np.concatenate(rows)
+
+            blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _CHUNK,
+                                    None if fixed is None else fixed[0])
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, blocks, seed)
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
                   indices=(0, 1), rng=None, samples=1 << 16, **kwargs):

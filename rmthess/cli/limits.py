@@ -16,9 +16,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sigma-v", default="1.0", help="output weight scale σ_v > 0 (default 1)")
     parser.add_argument("--digits", default=None,
                         help="evaluate with the mpmath oracle and print D significant digits")
+    parser.add_argument("--rtol", default=None,
+                        help="mlp-ce: target relative standard error of every g and ratio "
+                             "(default 1e-3); the estimate stops when it is met")
+    parser.add_argument("--max-time", default=None,
+                        help="mlp-ce: time budget in seconds (default 60); an rtol out of its reach "
+                             "is an error")
     parser.add_argument("--samples", default=None,
-                        help="Monte Carlo draws of u for mlp-ce (default 131072)")
-    parser.add_argument("--seed", default=None, help="Monte Carlo seed for mlp-ce")
+                        help="mlp-ce: a fixed number of draws instead of --rtol")
+    parser.add_argument("--seed", default=None,
+                        help="mlp-ce: integer seed (default: fresh; the seed used is printed)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -32,6 +39,20 @@ def _number(name, text, integer=False):
     if integer and x.is_integer():
         return int(x)
     return x
+
+
+def _digits(x, se):
+    """``x`` with the digits its standard error supports (the error to 2 significant digits)."""
+    import math
+
+    if se is None or not se > 0 or not math.isfinite(x) or x == 0:
+        return float(x)
+    sig = max(1, int(math.floor(math.log10(abs(x)))) - int(math.floor(math.log10(se))) + 2)
+    return float(f"{x:.{sig}g}")
+
+
+def _two(se):
+    return None if se is None else float(f"{se:.2g}")
 
 
 def run(args) -> int:
@@ -49,7 +70,16 @@ def run(args) -> int:
     m = _number("m", args.m, integer=True)
     sigma_v = _number("sigma-v", args.sigma_v)
     seed = _number("seed", args.seed, integer=True)
+    if seed is not None and (not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer, got {args.seed!r}")
     samples = _number("samples", args.samples, integer=True)
+    extra = {}
+    if args.rtol is not None:
+        extra["rtol"] = _number("rtol", args.rtol)
+    if args.max_time is not None:
+        extra["max_time"] = _number("max-time", args.max_time)
+    if (extra or seed is not None or samples is not None) and case.name != "mlp-ce":
+        raise ValueError("--rtol, --max-time, --samples and --seed apply to mlp-ce only")
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
         lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits)
@@ -59,10 +89,14 @@ def run(args) -> int:
                 return mpmath.nstr(mpmath.mpf(x), digits, strip_zeros=False)
     else:
         digits = None
-        lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, rng=seed, samples=samples)
+        if case.name == "mlp-ce":
+            extra.update(rng=seed, samples=samples)
+        lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra)
 
-        def fmt(x):
-            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+        def fmt(x, se=None):
+            if x is None or (isinstance(x, float) and math.isnan(x)):
+                return None
+            return _digits(float(x), se)
 
     try:
         asym = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v)
@@ -70,12 +104,17 @@ def run(args) -> int:
         asym = {}
     out = {"case": lim.case, "gamma": lim.gamma, "classes": lim.classes, "m": lim.m,
            "sigma_v": lim.sigma_v, "digits": digits}
+    if lim.seed is not None:
+        out["seed"] = lim.seed
     for name, blk in lim.blocks.items():
-        entry = {"g_ii": fmt(blk.g_ii), "g_ij": fmt(blk.g_ij), "ratio": fmt(blk.ratio),
-                 "estimate": blk.estimate}
         if blk.estimate:
-            entry["stderr"] = {"g_ii": fmt(blk.stderr_g_ii), "g_ij": fmt(blk.stderr_g_ij),
-                               "ratio": fmt(blk.stderr_ratio)}
+            entry = {"g_ii": fmt(blk.g_ii, blk.stderr_g_ii), "g_ij": fmt(blk.g_ij, blk.stderr_g_ij),
+                     "ratio": fmt(blk.ratio, blk.stderr_ratio), "estimate": True,
+                     "stderr": {"g_ii": _two(blk.stderr_g_ii), "g_ij": _two(blk.stderr_g_ij),
+                                "ratio": _two(blk.stderr_ratio)}}
+        else:
+            entry = {"g_ii": fmt(blk.g_ii), "g_ij": fmt(blk.g_ij), "ratio": fmt(blk.ratio),
+                     "estimate": False}
         if name in asym:
             entry["asymptote"] = float(asym[name])
         out[name] = entry
@@ -85,12 +124,18 @@ def run(args) -> int:
     head = f"case {lim.case}: gamma={lim.gamma:g} classes={lim.classes}"
     if lim.m is not None:
         head += f" m={lim.m}"
-    print(head + f" sigma_v={lim.sigma_v:g}")
+    head += f" sigma_v={lim.sigma_v:g}"
+    if lim.seed is not None:
+        head += f" seed={lim.seed}"
+    print(head)
     for name in lim.blocks:
         e = out[name]
-        line = f"  {name:7s} g_ii={e['g_ii']}  g_ij={e['g_ij']}  ratio={e['ratio']}"
         if "stderr" in e:
-            line += f"  (Monte Carlo, ratio stderr {e['stderr']['ratio']})"
+            se = e["stderr"]
+            line = (f"  {name:7s} g_ii={e['g_ii']} ± {se['g_ii']}  g_ij={e['g_ij']} ± {se['g_ij']}"
+                    f"  ratio={e['ratio']} ± {se['ratio']}  (estimate ± standard error)")
+        else:
+            line = f"  {name:7s} g_ii={e['g_ii']}  g_ij={e['g_ij']}  ratio={e['ratio']}"
         if "asymptote" in e:
             line += f"  C→∞ leading term {e['asymptote']:.6g}"
         print(line)

@@ -1,4 +1,4 @@
-"""mlp-ce Monte Carlo: kernel twins, reproducibility, exact C = 2 structure, independent estimate."""
+"""mlp-ce estimates: kernel twins, reproducibility, exact C = 2 structure, independent estimates."""
 
 import math
 
@@ -89,7 +89,7 @@ def test_per_v_statistics_unbiased_square():
     hS2 = np.full((1, m, m), 4.0 * n)
     zeros = np.zeros((1, C, m, m)), np.zeros((1, C))
     stats = _per_v_statistics((hS, hS2, *zeros, *zeros), n)
-    assert stats[0][0] == pytest.approx(4.0) and stats[1][0] == pytest.approx(4.0)
+    assert stats[0, 0] == pytest.approx(4.0) and stats[0, 2] == pytest.approx(4.0)
 
 
 def test_fixed_V_block_law():

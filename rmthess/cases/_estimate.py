@@ -1,0 +1,116 @@
+r"""Sequential estimation to a requested relative standard error (theory/cases.md, (CASE-18)).
+
+An estimator supplies independent replicates of a vector of means, one row per replicate (scrambles of
+a randomized quasi-Monte Carlo rule, or independent draws of V). From the rows, :func:`summarize` forms
+the block limits ``g_ii``, ``g_ij`` and ``ratio`` with standard errors (ratio: delta method with the
+replicate covariance); :func:`run_to_rtol` enlarges the estimate until every relative standard error
+meets ``rtol``, or raises ``ValueError`` as soon as the time budget cannot reach it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+
+import numpy as np
+
+from rmthess.cases.base import BlockLimit
+
+__all__: list[str] = []
+
+#: slowest rate at which a standard error can fall with the work spent (plain Monte Carlo: −1/2) and
+#: the fastest one allowed when predicting whether a budget can reach a target (RQMC on integrands with
+#: kinks and jumps does not beat 1/N)
+_FASTEST_RATE = 1.0
+
+
+def resolve_seed(rng) -> int:
+    """The integer seed an estimate uses: ``rng`` itself if it is an int, fresh entropy for None, and an
+    integer drawn from ``rng`` for a :class:`numpy.random.Generator` or ``SeedSequence``."""
+    if rng is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng seed must be a non-negative integer, got {rng!r}")
+        return int(rng)
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, 2 ** 63))
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0])
+    raise ValueError(f"rng must be None, a non-negative integer, a numpy Generator or a SeedSequence, "
+                     f"got {rng!r}")
+
+
+def check_rtol(rtol) -> float:
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not math.isfinite(rtol) \
+            or not rtol > 0:
+        raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
+    return float(rtol)
+
+
+def check_time(max_time) -> float:
+    if isinstance(max_time, bool) or not isinstance(max_time, numbers.Real) \
+            or not math.isfinite(max_time) or not max_time > 0:
+        raise ValueError(f"max_time must be a finite number of seconds > 0, got {max_time!r}")
+    return float(max_time)
+
+
+def _block(num, den):
+    """BlockLimit from replicate rows of a numerator (g_ij) and denominator (g_ii)."""
+    k = num.size
+    mn, md = float(num.mean()), float(den.mean())
+    cov = np.cov(np.vstack([num, den]), ddof=1)
+    r = mn / md
+    var = (cov[0, 0] - 2.0 * r * cov[0, 1] + r * r * cov[1, 1]) / (md * md * k)
+    return BlockLimit(md, mn, r, math.sqrt(max(var, 0.0)), True, math.sqrt(cov[1, 1] / k),
+                      math.sqrt(cov[0, 0] / k))
+
+
+def summarize(rows, gamma):
+    """``{"hidden", "output"}`` block limits from replicate rows
+    ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)``: ``g = T1 + γ T2`` (CASE-9), output ``g = O``."""
+    rows = np.asarray(rows, dtype=float)
+    hidden = _block(rows[:, 1] + gamma * rows[:, 3], rows[:, 0] + gamma * rows[:, 2])
+    output = _block(rows[:, 5], rows[:, 4])
+    return {"hidden": hidden, "output": output}
+
+
+def worst_rse(blocks) -> float:
+    """The largest relative standard error among ``g_ii``, ``g_ij`` and ``ratio`` of every block."""
+    worst = 0.0
+    for b in blocks.values():
+        for val, se in ((b.g_ii, b.stderr_g_ii), (b.g_ij, b.stderr_g_ij), (b.ratio, b.stderr_ratio)):
+            worst = max(worst, abs(se / val) if val != 0 else math.inf)
+    return worst
+
+
+def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None):
+    """Call ``step(n) -> rows`` (cumulative replicate rows after ``n`` more units per replicate) with
+    doubling ``n`` until :func:`worst_rse` ≤ ``rtol``; with ``fixed`` units, one call of that size.
+
+    Raises ``ValueError`` when the next doubling would overrun ``max_time`` seconds or when even the
+    fastest admissible error decay (1/work) could not reach ``rtol`` within the budget. Returns
+    ``(blocks, units)``.
+    """
+    t0 = time.perf_counter()
+    if fixed is not None:
+        rows = step(fixed)
+        return summarize(rows, gamma), fixed
+    done, n = 0, first
+    while True:
+        rows = step(n)
+        done += n
+        blocks = summarize(rows, gamma)
+        err = worst_rse(blocks)
+        if err <= rtol:
+            return blocks, done
+        elapsed = time.perf_counter() - t0
+        fastest = elapsed * (err / rtol) ** (1.0 / _FASTEST_RATE)
+        if 2.0 * elapsed > max_time or fastest > max_time:
+            slowest = elapsed * (err / rtol) ** 2
+            raise ValueError(
+                f"rtol={rtol:g} cannot be reached within max_time={max_time:g} s: the relative standard "
+                f"error is {err:.2g} after {elapsed:.1f} s, and reaching {rtol:g} needs about "
+                f"{fastest:.3g}–{slowest:.3g} s; raise max_time or rtol")
+        n = done
