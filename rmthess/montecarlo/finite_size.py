@@ -19,14 +19,25 @@ and the Gaussian fluctuation ``M Mᵀ = σ²(I + E/√d)`` adds, to ``O(d^{−2}
 
 (the heat-equation expansion of ``E_{N(0,I+Δ)} F`` with Wishart ``Δ``; ``h`` is the Hermite weight of
 the bi-Laplacian). The m×m output blocks of the MLP use the exact finite-N expression
-``E‖B‖²_F = E λ²|s|⁴/N + (1 − 1/N)‖E λ s sᵀ‖²_F`` at ``W Wᵀ = I`` (its ``O(1/d)`` fluctuation correction
-is not included).
+``E‖B‖²_F = E λ²|s|⁴/N + (1 − 1/N)‖E λ s sᵀ‖²_F`` at ``W Wᵀ = I``, ``s = relu(y)``, plus the
+``O(1/d)`` term from the fluctuations of ``W Wᵀ`` (MC-17): with ``a = w``, ``b = w̃``,
 
-All moments are Monte Carlo averages over ``w, w̃ ~ N(0, I_r)`` in independent batches; squared means
-use the product of the means of two independent halves (unbiased), and the batch spread gives the
-prediction's own standard error. When the weight law is exchangeable in the block index (linear
-models) the r×r matrices are averaged over the orbits of the coordinate permutations that fix the
-block, and ``E λ``, ``E λ²`` are taken exact from :mod:`rmthess.integrals` where available.
+.. math::
+
+   ‖T‖_F^2 → ‖T‖_F^2 + \frac1d\Big[\tfrac12 \sum_e T_e\,E[F_e h_2] + \tfrac14 E_E‖E[F\,φ_E]‖_F^2\Big],
+   \quad h_2 = h(a) + h(b) + 2\big((a·b)^2 − |a|^2 − |b|^2 + r\big),\quad
+   φ_E = aᵀEa + bᵀEb − 2\,\mathrm{tr}\,E
+
+(``F_e = λ s_k s_l`` the entries of ``T = E λ s sᵀ``, ``E`` a GOE matrix; the b-terms vanish at t = 1).
+
+All moments are averages over randomized quasi-Monte Carlo batches: independent randomized Sobol'
+rules (randomly digitally shifted Sobol' nets) for ``(w, w̃) ~ N(0, I_{2r})`` (MC-18). Squared means use the product of the means of two halves
+of a batch (unbiased), and the batch spread gives the prediction's own standard error. When the
+weight law is exchangeable in the block index (linear models) the r×r matrices are averaged over the
+orbits of the coordinate permutations that fix the block, and ``E λ``, ``E λ²`` are taken exact from
+:mod:`rmthess.integrals` where available. Weighted second moments of the MLP blocks are accumulated
+by a numba kernel (:mod:`rmthess.montecarlo._prediction_kernels`), and the weights of all block types
+are evaluated once per batch (:func:`predict_all_norms`).
 
 References
 ----------
@@ -42,16 +53,18 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from rmthess._validate import spawn_seeds
+from rmthess.montecarlo._prediction_kernels import weighted_second_moments
 from rmthess.montecarlo.blocknorms import StructuredWeights
 from rmthess.montecarlo.models import Params, get_model
 
-__all__ = ["NormPrediction", "predict_norms", "hermite_h"]
+__all__ = ["NormPrediction", "predict_norms", "predict_all_norms", "hermite_h", "gaussian_points"]
 
 
 @dataclass(frozen=True)
@@ -154,10 +167,13 @@ def _matrix_norms(L, sets, w, y, e1x):
                  for o, size in _orbit_sums(w[sl], sets)]
             parts.append((T, G))
         else:
-            ys, ws = y[sl], w[sl]
-            Y2 = (ys[:, :, None] * ys[:, None, :]).reshape(n, r * r)
-            W2 = (ws[:, :, None] * ws[:, None, :]).reshape(n, r * r)
-            parts.append((L[sl].T @ Y2 / n, Lc[sl].T @ W2 / n))
+            # Σ λ (wwᵀ) − λ̄ Σ wwᵀ = Σ (λ − λ̄) wwᵀ, with the sparse λ (ReLU indicators) in the kernel
+            Lw = np.concatenate([L[sl], np.ones((n, 1))], axis=1)
+            Mw = weighted_second_moments(np.ascontiguousarray(Lw), np.ascontiguousarray(w[sl]))
+            G = (Mw[:-1] - L.mean(0)[:, None, None] * Mw[-1]) / n
+            T = Mw[:-1] / n if y is w else \
+                weighted_second_moments(np.ascontiguousarray(L[sl]), np.ascontiguousarray(y[sl])) / n
+            parts.append((T.reshape(T.shape[0], -1), G.reshape(G.shape[0], -1)))
     if sets is not None:
         Tn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][0], parts[1][0]))
         Gn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][1], parts[1][1]))
@@ -199,45 +215,131 @@ def _square_prediction(L, sets, w, y, d, N, exact):
     return float(np.mean(pred))
 
 
-def _output_prediction(weights: StructuredWeights, s, N):
-    """Per-batch (diag, offdiag) prediction for the m×m output blocks (exact finite N at W Wᵀ = I)."""
+def _output_terms(a, b):
+    r"""Per-sample ``h_2`` and ``φ_E`` of (MC-17) and the GOE matrix ``E`` is drawn by the caller.
+
+    ``h_2 = h(a) + h(b) + 2((a·b)² − |a|² − |b|² + r)``; without b (t = 1) only ``h(a)``.
+    """
+    h2 = hermite_h(a)
+    if b is not None:
+        r = a.shape[1]
+        aa = np.einsum("ij,ij->i", a, a)
+        bb = np.einsum("ij,ij->i", b, b)
+        ab = np.einsum("ij,ij->i", a, b)
+        h2 = h2 + hermite_h(b) + 2.0 * (ab * ab - aa - bb + r)
+    return h2
+
+
+def _goe_weights(a, b, E):
+    """``φ_E = aᵀEa − tr E`` (+ ``bᵀEb − tr E`` with b) per sample, one column per matrix of the
+    stack ``E`` (MC-17)."""
+    tr = np.trace(E, axis1=1, axis2=2)
+    phi = np.einsum("ni,qij,nj->nq", a, E, a) - tr
+    if b is not None:
+        phi = phi + np.einsum("ni,qij,nj->nq", b, E, b) - tr
+    return phi
+
+
+def _output_prediction(weights: StructuredWeights, s, a, b, E, d, N):
+    r"""Per-batch (diag, offdiag) prediction for the m×m output blocks (MC-9, MC-17).
+
+    ``E‖B‖²_F = Q/N + (1 − 1/N)‖T‖²`` at ``W Wᵀ = I`` (``Q = E λ²|s|⁴``, ``T = E λ s sᵀ``) averaged over
+    W to first order in 1/d: ``Q → Q + E[λ²|s|⁴ h_2]/(4d)`` and
+    ``‖T‖² → ‖T‖² + (½ Σ_e T_e E[F_e h_2] + ¼ mean_q ‖E[F φ_{E_q}]‖²)/d`` over the GOE stack ``E``.
+    Every product of two means uses the two halves of the batch.
+    """
     M, m = s.shape
     half = M // 2
     s4 = np.einsum("ij,ij->i", s, s) ** 2
-    S2 = (s[:, :, None] * s[:, None, :]).reshape(M, m * m)
+    h2 = _output_terms(a, b)
+    phi = _goe_weights(a, b, E)
+    nE = phi.shape[1]
     A = weights.diag_weights()
     C = A.shape[1]
-    q_d = ((A * A) * s4[:, None]).mean(0)
-    Ta = A[:half].T @ S2[:half] / half
-    Tb = A[half:].T @ S2[half:] / (M - half)
-    diag = np.mean(q_d / N + (1 - 1 / N) * np.sum(Ta * Tb, axis=1))
+    sc = np.ascontiguousarray(s)
+
+    def corrected(T1, T2, axes):
+        """‖T‖² + (½ Σ T·T^h + ¼ mean_q ‖T^{E_q}‖²)/d from the halves' stacks (plain, h_2, φ…)."""
+        main = np.sum(T1[0] * T2[0], axis=axes)
+        hterm = 0.5 * np.sum(T1[0] * T2[1] + T2[0] * T1[1], axis=axes)
+        vterm = np.mean([np.sum(T1[2 + q] * T2[2 + q], axis=axes) for q in range(nE)], axis=0)
+        return main + (0.5 * hterm + 0.25 * vterm) / d
+
+    stacks = []
+    for sl in (slice(0, half), slice(half, M)):
+        n = sl.stop - sl.start
+        cols = np.concatenate([np.ones((n, 1)), h2[sl, None], phi[sl]], axis=1)
+        L = (A[sl][:, None, :] * cols[:, :, None]).reshape(n, -1)
+        stacks.append(weighted_second_moments(L, sc[sl]).reshape(2 + nE, C, m, m) / n)
+    q_d = ((A * A) * (s4 * (1.0 + h2 / (4.0 * d)))[:, None]).mean(0)
+    diag = np.mean(q_d / N + (1 - 1 / N) * corrected(stacks[0], stacks[1], (1, 2)))
     if weights.beta is None:
         return float(diag), 0.0
     beta = weights.beta
     b2 = beta * beta
-    q_o = (b2.T @ (b2 * s4[:, None])) / M
-    Ts = []
+    q_o = weighted_second_moments(np.ascontiguousarray((s4 * (1.0 + h2 / (4.0 * d)))[:, None]),
+                                  np.ascontiguousarray(b2))[0] / M
+    stacks = []
     for sl in (slice(0, half), slice(half, M)):
         n = sl.stop - sl.start
         Psi = (beta[sl][:, :, None] * s[sl][:, None, :]).reshape(n, C * m)
-        Ts.append((Psi.T @ Psi / n).reshape(C, m, C, m))
-    norms = np.einsum("ckdl,ckdl->cd", Ts[0], Ts[1])
+        L = np.concatenate([np.ones((n, 1)), h2[sl, None], phi[sl]], axis=1)
+        stacks.append(weighted_second_moments(L, Psi).reshape(2 + nE, C, m, C, m) / n)
+    norms = corrected(stacks[0], stacks[1], (1, 3))
     off_mask = ~np.eye(C, dtype=bool)
     off = np.mean((q_o / N + (1 - 1 / N) * norms)[off_mask])
     return float(diag), float(off)
 
 
+@functools.lru_cache(maxsize=16)
+def _sobol_net(n_log2: int, dim: int, bits: int) -> np.ndarray:
+    """The first ``2**n_log2`` points of the (unscrambled) Sobol' sequence as ``bits``-bit integers."""
+    from scipy.stats import qmc
+
+    u = qmc.Sobol(dim, scramble=False, bits=bits).random_base2(n_log2)
+    out = np.rint(u * 2.0**bits).astype(np.uint64)
+    out.setflags(write=False)
+    return out
+
+
+def gaussian_points(rng, n_log2: int, dim: int, *, bits: int = 30) -> np.ndarray:
+    r"""``2**n_log2`` points of a randomly digitally shifted Sobol' net mapped to ``N(0, I_dim)`` (MC-18).
+
+    Each coordinate of the net (as a ``bits``-bit integer) is XOR-ed with an independent uniform
+    integer, which makes every point uniform on the cells while keeping the net's stratification
+    (one randomized QMC rule: unbiased, and independent rules give an honest standard error). The
+    points are the midpoints of their ``2^{−bits}`` cells, so no coordinate is 0 or 1 before the
+    inverse normal CDF.
+    """
+    from scipy.special import ndtri
+
+    net = _sobol_net(int(n_log2), int(dim), int(bits))
+    shift = rng.integers(0, 2**bits, size=dim, dtype=np.uint64)
+    return ndtri(((net ^ shift).astype(float) + 0.5) * 2.0 ** (-bits))
+
+
 def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: int | None = None,
                   sigma_v: float = 1.0, t: float = 1.0, params: Params | None = None,
                   samples: int | None = None, batches: int = 8, seed=0) -> NormPrediction:
-    r"""Finite-size prediction of the mean diagonal and off-diagonal squared block norms.
+    r"""Finite-size prediction of the mean diagonal and off-diagonal squared block norms of one block.
+
+    The prediction of :func:`predict_all_norms` restricted to ``block`` (same parameters).
+    """
+    return predict_all_norms(case, d=d, n_samples=n_samples, classes=classes, m=m,
+                             sigma_v=sigma_v, t=t, params=params, samples=samples,
+                             batches=batches, seed=seed, blocks=(block,))[block]
+
+
+def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | None = None,
+                      sigma_v: float = 1.0, t: float = 1.0, params: Params | None = None,
+                      samples: int | None = None, batches: int = 8, seed=0,
+                      blocks=None, goe_draws: int = 2) -> dict:
+    r"""Finite-size predictions of the mean diagonal and off-diagonal squared norms of every block type.
 
     Parameters
     ----------
     case : str or Model
         Model case (``"linear-ce"``, …).
-    block : str
-        Block type (``"v"``, ``"hidden"``, ``"output"``).
     d, n_samples : int
         Dimension and number of samples N.
     classes, m, sigma_v
@@ -249,57 +351,83 @@ def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: 
         For MLP cases, the parameters whose output weights V the prediction is conditional on
         (required there).
     samples : int, optional
-        Monte Carlo samples of ``w`` (default ``min(2**18, max(2**15, 2**24 // r))`` for linear cases,
-        ``2**15`` for MLP cases).
+        Points in all (default ``min(2**18, max(2**15, 2**24 // r))`` for linear cases, ``2**13``
+        for MLP cases); each batch gets the largest power of two ``≤ samples/batches`` (at least 16).
     batches : int
-        Independent batches (the prediction's standard error comes from their spread).
+        Independent randomized Sobol' rules (the prediction's standard error comes from their spread).
     seed
-        Seed of the prediction's own Monte Carlo.
+        Seed of the digital shifts (and of the GOE matrices of MC-17).
+    blocks : sequence of str, optional
+        Block types to predict (default all of the case).
+    goe_draws : int
+        GOE matrices per batch for the W Wᵀ-variance term of the output blocks (MC-17): an unbiased
+        randomized trace whose noise is part of the batch spread.
 
     Returns
     -------
-    NormPrediction
+    dict
+        Block type → :class:`NormPrediction`.
 
     Notes
     -----
-    (MC-6), (MC-8), (MC-9) of theory/montecarlo.md.
+    (MC-6), (MC-8), (MC-9), (MC-17), (MC-18) of theory/montecarlo.md.
     """
     model = get_model(case) if isinstance(case, str) else case
-    if block not in model.block_types:
-        raise ValueError(f"case {model.name!r} has block types {model.block_types}, not {block!r}")
+    blocks = tuple(model.block_types if blocks is None else blocks)
+    for block in blocks:
+        if block not in model.block_types:
+            raise ValueError(f"case {model.name!r} has block types {model.block_types}, "
+                             f"not {block!r}")
     r = model.rank(classes, m)
     if d <= r:
         raise ValueError(f"d = {d} must exceed the rank {r} of the first layer")
     if model.conditional() and params is None:
         raise ValueError(f"case {model.name!r}: the prediction is conditional on V; pass params")
+    goe_draws = int(goe_draws)
+    if goe_draws < 1:
+        raise ValueError(f"goe_draws must be an integer >= 1, got {goe_draws!r}")
+    batches = int(batches)
+    if batches < 2:
+        raise ValueError(f"batches must be an integer >= 2 (for a standard error), got {batches!r}")
     if params is None:
         params = Params(first=np.zeros((r, 1)))
-    samples = int(samples or (min(2**18, max(2**15, 2**24 // r)) if not model.hidden else 2**15))
-    per = max(2 * (samples // (2 * batches)), 16)
+    samples = int(samples or (min(2**18, max(2**15, 2**24 // r)) if not model.hidden else 2**13))
+    n_log2 = max(4, int(math.floor(math.log2(max(samples // batches, 1)))))
     sig = model.first_sigma(sigma_v)
-    exch = model.exchangeable(block)
-    ex_d = model.exact_moments(block, "diag", classes, sigma_v) if exch else None
-    ex_o = model.exact_moments(block, "offdiag", classes, sigma_v) if exch else None
     st, s1t = math.sqrt(t), math.sqrt(1.0 - t)
-    diag, off = [], []
+    exact = {}
+    for block in blocks:
+        if model.exchangeable(block):
+            exact[block] = (model.exact_moments(block, "diag", classes, sigma_v),
+                            model.exact_moments(block, "offdiag", classes, sigma_v))
+    rows = {block: [] for block in blocks}
     for child in spawn_seeds(seed, batches):
         rng = np.random.default_rng(child)
-        w = rng.standard_normal((per, r))
-        y = w if t == 1.0 else st * w + s1t * rng.standard_normal((per, r))
-        weights = model.weights(params, sig * w)[block]
-        if model.square(block):
-            Ld, Sd = _columns(weights, "diag", exch)
-            Lo, So = _columns(weights, "offdiag", exch)
-            diag.append(_square_prediction(Ld, Sd, w, y, d, n_samples, ex_d))
-            off.append(_square_prediction(Lo, So, w, y, d, n_samples, ex_o))
-        else:
-            a, b = _output_prediction(weights, np.maximum(sig * y, 0.0), n_samples)
-            diag.append(a)
-            off.append(b)
-    k = len(diag)
-    return NormPrediction(
-        block=block,
-        diag=float(np.mean(diag)), offdiag=float(np.mean(off)),
-        diag_stderr=float(np.std(diag, ddof=1) / math.sqrt(k)),
-        offdiag_stderr=float(np.std(off, ddof=1) / math.sqrt(k)),
-    )
+        pts = gaussian_points(rng, n_log2, r if t == 1.0 else 2 * r)
+        w = pts[:, :r]
+        wt = None if t == 1.0 else pts[:, r:]
+        y = w if wt is None else st * w + s1t * wt
+        all_weights = model.weights(params, sig * w)
+        for block in blocks:
+            weights = all_weights[block]
+            if model.square(block):
+                exch = block in exact
+                ex_d, ex_o = exact.get(block, (None, None))
+                Ld, Sd = _columns(weights, "diag", exch)
+                Lo, So = _columns(weights, "offdiag", exch)
+                rows[block].append((_square_prediction(Ld, Sd, w, y, d, n_samples, ex_d),
+                                    _square_prediction(Lo, So, w, y, d, n_samples, ex_o)))
+            else:
+                Z = rng.standard_normal((goe_draws, r, r))
+                E = (Z + Z.transpose(0, 2, 1)) / math.sqrt(2.0)   # GOE: Var E_kk = 2, E_kl = 1
+
+                rows[block].append(_output_prediction(weights, np.maximum(sig * y, 0.0), w, wt, E,
+                                                      d, n_samples))
+    out = {}
+    for block, vals in rows.items():
+        v = np.asarray(vals)
+        se = v.std(axis=0, ddof=1) / math.sqrt(v.shape[0])
+        out[block] = NormPrediction(block=block, diag=float(v[:, 0].mean()),
+                                    offdiag=float(v[:, 1].mean()), diag_stderr=float(se[0]),
+                                    offdiag_stderr=float(se[1]))
+    return out

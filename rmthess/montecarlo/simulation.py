@@ -34,7 +34,7 @@ import numpy as np
 from rmthess._validate import DIM, GAMMA, REPS, child_seed, seed_sequence
 from rmthess.montecarlo.blocknorms import block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
-from rmthess.montecarlo.finite_size import predict_norms
+from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
 from rmthess.montecarlo.models import Model, get_model
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
 
@@ -234,13 +234,13 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
     t = design.t
     for k in indices:
         vals, params = _one_replicate(spec, model, design, replicate_seed(seed, k))
+        preds = predict_all_norms(model, d=spec.d, n_samples=spec.n_samples, classes=spec.classes,
+                                  m=spec.m, sigma_v=spec.sigma_v, t=t, params=params,
+                                  seed=replicate_seed(pseed, k)) \
+            if predictions and model.conditional() else {}
         for b, (dg, od) in vals.items():
-            pd = po = math.nan
-            if predictions and model.conditional():
-                p = predict_norms(model, b, d=spec.d, n_samples=spec.n_samples,
-                                  classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v, t=t,
-                                  params=params, seed=replicate_seed(pseed, k))
-                pd, po = p.diag, p.offdiag
+            p = preds.get(b)
+            pd, po = (p.diag, p.offdiag) if p is not None else (math.nan, math.nan)
             rows[b].append((dg, od, pd, po))
     return {b: np.asarray(v, float).reshape(-1, 4) for b, v in rows.items()}
 

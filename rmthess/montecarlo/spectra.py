@@ -10,7 +10,8 @@ r"""Block spectra, empirical Stieltjes transforms, the exact coupling and the Li
   estimator with an independent copy X̃ is computed beside it, and the ratio of the two spreads.
 * :func:`coupling_constant` — the limit ``c(z) = −∂_z log det S(z) − r s'(z)/s(z)`` of ``d·δ_N(z)``,
   ``S(z) = −zI_r + E_y[λ(y) y yᵀ/(1 + γλ(y)s(z))]`` (MC-13), with s the GMP Stieltjes transform of the
-  block's weight law (:class:`rmthess.gmp.GeneralizedMarchenkoPastur`).
+  block's weight law; by quadrature where a deterministic rule exists
+  (:mod:`rmthess.montecarlo.coupling_limit`, MC-14 … MC-16).
 * :func:`lindeberg_path` — ``E s_{H(t)}(z)`` along ``X(t) = √t X + √(1−t) X̃`` (common X, X̃ for all t).
 
 For MLP cases the output weights V are drawn once from the seed and held fixed over the replicates
@@ -40,6 +41,7 @@ import numpy as np
 from rmthess._validate import REPS, check_upper_half_plane, seed_sequence
 from rmthess.montecarlo import _kernels
 from rmthess.montecarlo.blocknorms import block_matrix
+from rmthess.montecarlo.coupling_limit import _block_index, _square_block, coupling_constant
 from rmthess.montecarlo.designs import Decoupled, Lindeberg, Sharp
 from rmthess.montecarlo.simulation import make_spec, replicate_seed
 from rmthess.montecarlo.stats import mean_stderr
@@ -60,23 +62,6 @@ def empirical_stieltjes(eigenvalues, z) -> np.ndarray:
     if e.ndim == 1:
         return out[0].reshape(np.shape(z))
     return out
-
-
-def _block_index(which: str):
-    if which == "diag":
-        return 0, 0
-    if which == "offdiag":
-        return 0, 1
-    raise ValueError(f"which must be 'diag' or 'offdiag', got {which!r}")
-
-
-def _square_block(model, block):
-    if block is None:
-        block = model.block_types[0]
-    if block not in model.block_types or not model.square(block):
-        raise ValueError(f"block must be a d×d block type of {model.name!r} "
-                         f"({[b for b in model.block_types if model.square(b)]}), got {block!r}")
-    return block
 
 
 def _draw(model, spec, rng, fixed_second):
@@ -121,6 +106,8 @@ class CouplingResult:
 
     Complex standard errors hold the error of the real part in ``.real`` and of the imaginary part in
     ``.imag``. ``spread`` is the per-replicate standard deviation ``sqrt(Var Re + Var Im)``.
+    ``prediction_error`` is the error estimate of ``c(z)`` (zero for the exact rules, MC-14…MC-16);
+    ``z_real``/``z_imag`` divide by the simulation's standard error and it in quadrature.
     """
 
     case: str
@@ -143,6 +130,7 @@ class CouplingResult:
     spread_ratio: np.ndarray | None
     rank_bound_ratio: float
     prediction: np.ndarray | None
+    prediction_error: np.ndarray | None
     z_real: np.ndarray | None
     z_imag: np.ndarray | None
 
@@ -160,7 +148,7 @@ def _spread(x):
 
 
 def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="diag", seed=None,
-             sigma_v=1.0, literal=True, prediction=True, samples=2**15) -> CouplingResult:
+             sigma_v=1.0, literal=True, prediction=True, samples=2**13) -> CouplingResult:
     r"""Estimate ``d·δ_N(z) = d(E s_H(z) − E s_H̃(z))`` with the exact coupling (common random numbers).
 
     Parameters
@@ -180,11 +168,12 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
     prediction : bool
         Attach ``c(z)`` (:func:`coupling_constant`) and z-scores of the real and imaginary parts.
     samples : int
-        Monte Carlo samples of the weight law for ``c(z)``.
+        Points per scrambled Sobol' rule of ``c(z)`` where no deterministic rule applies (a power
+        of two; :func:`rmthess.montecarlo.coupling_limit.coupling_constant`).
 
     Notes
     -----
-    (MC-12), (MC-13) of theory/montecarlo.md.
+    (MC-12) … (MC-16) of theory/montecarlo.md.
     """
     spec, model, _ = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
     block = _square_block(model, block)
@@ -222,55 +211,18 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
         lmean, lse = _complex_mean_se(lits)
         lspread = _spread(lits)
         ratio = lspread / spread
-    pred = zr = zi = None
+    pred = perr = zr = zi = None
     if prediction:
-        pred = coupling_constant(model.name, zz, gamma=spec.gamma, classes=spec.classes, m=spec.m,
-                                 block=block, which=which, sigma_v=spec.sigma_v, V=second,
-                                 samples=samples, seed=replicate_seed(root, _C_KEY))
+        pred, perr = coupling_constant(model.name, zz, gamma=spec.gamma, classes=spec.classes,
+                                       m=spec.m, block=block, which=which, sigma_v=spec.sigma_v,
+                                       V=second, samples=samples, seed=replicate_seed(root, _C_KEY),
+                                       return_error=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            zr = (mean.real - pred.real) / se.real
-            zi = (mean.imag - pred.imag) / se.imag
+            zr = (mean.real - pred.real) / np.hypot(se.real, perr.real)
+            zi = (mean.imag - pred.imag) / np.hypot(se.imag, perr.imag)
     return CouplingResult(model.name, block, which, spec.d, spec.n_samples, spec.gamma,
                           spec.classes, spec.m, reps, 2 * r, zz, mean, se, spread, lmean, lse,
-                          lspread, ratio, bound, pred, zr, zi)
-
-
-def coupling_constant(case, z, *, gamma, classes, m=None, block=None, which="diag", sigma_v=1.0,
-                      V=None, samples=2**15, seed=0) -> np.ndarray:
-    r"""``c(z) = −∂_z log det S(z) − r s'(z)/s(z)``, the limit of ``d·δ_N(z)`` (MC-13).
-
-    ``S(z) = −z I_r + E_y[λ(y) y yᵀ/(1 + γλ(y) s(z))]``, ``y ~ N(0, I_r)`` and
-    ``∂_z S = −I_r − γ s'(z) E[λ² y yᵀ/(1 + γλ s)²]``; ``s`` is the GMP Stieltjes transform of the law
-    of ``λ(y)`` (an :class:`rmthess.laws.EmpiricalLaw` of ``samples`` draws). For MLP cases pass the
-    output weights ``V`` (the constant is conditional on them).
-    """
-    from rmthess.gmp import GeneralizedMarchenkoPastur
-    from rmthess.laws import EmpiricalLaw
-
-    spec, model, _ = make_spec(case, d=10**6, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
-    block = _square_block(model, block)
-    i, j = _block_index(which)
-    zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
-    r = model.rank(spec.classes, spec.m)
-    rng = np.random.default_rng(seed)
-    if model.hidden and V is None:
-        raise ValueError("MLP cases: pass the output weights V")
-    from rmthess.montecarlo.models import Params
-    params = Params(first=np.zeros((r, 1)), second=V)
-    y = rng.standard_normal((int(samples), r))
-    lam = model.weights(params, model.first_sigma(spec.sigma_v) * y)[block].block(i, j)
-    law = GeneralizedMarchenkoPastur(EmpiricalLaw(lam), spec.gamma)
-    s = np.atleast_1d(law.stieltjes(zz))
-    sp = np.atleast_1d(law.stieltjes_derivative(zz))
-    g = spec.gamma
-    out = np.empty(zz.shape, complex)
-    eye = np.eye(r)
-    for k, (zk, sk, spk) in enumerate(zip(zz, s, sp)):
-        den = 1.0 + g * lam * sk
-        S = -zk * eye + (y * (lam / den)[:, None]).T @ y / y.shape[0]
-        dS = -eye - g * spk * (y * (lam**2 / den**2)[:, None]).T @ y / y.shape[0]
-        out[k] = -np.trace(np.linalg.solve(S, dS)) - r * spk / sk
-    return out.reshape(np.shape(z))
+                          lspread, ratio, bound, pred, perr, zr, zi)
 
 
 @dataclass(frozen=True)

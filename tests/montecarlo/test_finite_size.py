@@ -97,6 +97,8 @@ def test_mlp_mse_hidden_limit():
     want_d = np.mean(np.diag(kappa) ** 2) * (0.25 + gamma / 2)
     off = ~np.eye(4, dtype=bool)
     want_o = np.mean(kappa[off] ** 2) * (1 / 16 + gamma / 4)
-    assert abs(p.diag - want_d) < K_SIGMA * p.diag_stderr + 1e-9
-    assert abs(p.offdiag - want_o) < K_SIGMA * p.offdiag_stderr + 1e-9
+    # the prediction is at finite d: its O(1/d) terms (MC-6, MC-8) have O(1) relative constants, so
+    # at d = 10⁶ we allow 10/d relative beside the (quasi-)Monte Carlo error
+    assert abs(p.diag - want_d) < K_SIGMA * p.diag_stderr + 10 / d * want_d
+    assert abs(p.offdiag - want_o) < K_SIGMA * p.offdiag_stderr + 10 / d * want_o
     assert math.isfinite(p.ratio)
