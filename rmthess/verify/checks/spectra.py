@@ -14,8 +14,8 @@ V, so their limiting law is a GMP law at fixed V (``block_law("hidden", …, V=V
 Bernoulli(1/2) on the diagonal, ``κ_ij`` times Bernoulli(1/4) off it, ``κ = VᵀV``; CE: the empirical law
 of ``a_ij(u)``, ``u ~ N(0, I_m)``). V is redrawn in every replicate
 (``block_spectrum(..., return_second=True)`` returns it), so each replicate is compared with its own law:
-the statistic is ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the continuous part of that law,
-and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are extrapolated
+the statistics are ``(1/d) Σ λ² − m₂(F_V)``, ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the
+continuous part of that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are extrapolated
 and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte Carlo sample of u in
 each replicate, so its sampling error is part of the replicate spread and hence of the standard error.
 theory/verification.md, (VER-8).
@@ -27,6 +27,7 @@ import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
 from rmthess.verify.checks._stats import mean_se, quantile_points, quartile_levels
+from rmthess.verify.power import target
 from rmthess.verify.rules import richardson
 
 __all__ = ["BlockSpectraCheck"]
@@ -123,16 +124,22 @@ class BlockSpectraCheck(Check):
         for s, d in enumerate((d0, 2 * d0)):
             ctx.progress(f"{case} {which} block, γ={gamma:g}, C={C}, d={d}, {reps} replicates")
             seeds = ctx.child(j, s).spawn(reps)
-            cdf, zero, eigs = [], [], []
+            cdf, zero, eigs, m2 = [], [], [], []
             for seed in seeds:
                 ev = block_spectrum(case, d=d, gamma=gamma, classes=C, which=which, seed=seed)
                 cdf.append([(ev <= x).mean() for x in xs])
                 zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean())
+                m2.append(np.mean(ev**2))
                 eigs.append(ev)
-            stats[d] = (np.asarray(cdf), np.asarray(zero))
+            stats[d] = (np.asarray(cdf), np.asarray(zero), np.asarray(m2))
             pooled = np.concatenate(eigs)
         base = {"case": case, "block": which, "gamma": gamma, "C": C, "d": f"{d0}→{2 * d0}",
                 "reps": reps}
+        a, sa = mean_se(stats[d0][2])
+        b, sb = mean_se(stats[2 * d0][2])
+        out.rows.append(richardson("second moment (1/d) Σ λ²", base, small=a, small_se=sa, large=b,
+                                   large_se=sb, limit=float(law.moment(2)), dof=reps - 1,
+                                   target=target("block-moment", ctx.size)))
         for i, (q, x) in enumerate(zip(levels, xs)):
             a, sa = mean_se(stats[d0][0][:, i])
             b, sb = mean_se(stats[2 * d0][0][:, i])
@@ -174,7 +181,7 @@ class BlockSpectraCheck(Check):
             ctx.progress(f"{case} hidden {which} block, γ={gamma:g}, C={C}, m={m}, d={d}, "
                          f"{reps} replicates, each with its own V and law")
             seeds = ctx.child(j, s).spawn(reps)
-            cdf, zero, atoms, reps_data = [], [], [], []
+            cdf, zero, atoms, reps_data, m2, m2_law, lev = [], [], [], [], [], [], []
             for r, seed in enumerate(seeds):
                 ev, V = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m, block="hidden",
                                        which=which, seed=seed, return_second=True)
@@ -186,26 +193,43 @@ class BlockSpectraCheck(Check):
                 xs = quantile_points(law, levels)
                 cdf.append([(ev <= x).mean() - q for x, q in zip(xs, levels)])
                 zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom)
+                mom = float(law.moment(2))
+                m2.append(np.mean(ev**2) - mom)
+                m2_law.append(mom)
+                lev.append(levels)
                 atoms.append(atom)
                 reps_data.append((ev, law, scale))
-            stats[d] = (np.asarray(cdf), np.asarray(zero), np.asarray(atoms))
+            stats[d] = (np.asarray(cdf), np.asarray(zero), np.asarray(atoms), np.asarray(m2),
+                        np.asarray(m2_law), np.asarray(lev))
             last = reps_data
         base = {"case": case, "block": f"hidden {which}", "gamma": gamma, "C": C, "m": m,
                 "d": f"{d0}→{2 * d0}", "reps": reps}
         note = "per-V law; V redrawn in each replicate"
+        a, sa = mean_se(stats[d0][3])
+        b, sb = mean_se(stats[2 * d0][3])
+        mean_m2 = float(np.mean(np.concatenate([stats[d][4] for d in stats])))
+        out.rows.append(richardson("(1/d) Σ λ² − m₂(F_V)", base, small=a, small_se=sa, large=b,
+                                   large_se=sb, limit=0.0, dof=reps - 1, scale=mean_m2,
+                                   target=target("block-moment", ctx.size),
+                                   note=f"{note}; MDE relative to the mean m₂(F_V) = {mean_m2:.4g}"))
         for i, level in enumerate(("1/4", "1/2", "3/4")):
             a, sa = mean_se(stats[d0][0][:, i])
             b, sb = mean_se(stats[2 * d0][0][:, i])
+            mean_level = float(np.mean(np.concatenate([stats[d][5][:, i] for d in stats])))
             out.rows.append(richardson(f"F̂ − F_V at quartile {level} of F_V", base, small=a,
                                        small_se=sa, large=b, large_se=sb, limit=0.0,
-                                       dof=reps - 1, note=note))
+                                       dof=reps - 1, scale=mean_level,
+                                       note=f"{note}; MDE relative to the mean level "
+                                            f"{mean_level:.3f}"))
         mean_atom = float(np.mean(np.concatenate([stats[d][2] for d in stats])))
         if mean_atom > 0:
             a, sa = mean_se(stats[d0][1])
             b, sb = mean_se(stats[2 * d0][1])
             out.rows.append(richardson("zero fraction − atom of F_V", base, small=a, small_se=sa,
                                        large=b, large_se=sb, limit=0.0, dof=reps - 1,
-                                       note=f"{note}; mean atom {mean_atom:.3f}"))
+                                       scale=mean_atom,
+                                       note=f"{note}; MDE relative to the mean atom "
+                                            f"{mean_atom:.3f}"))
         # figure: pooled eigenvalues at 2d against the mean of the per-V densities (a mixture)
         bulks = [b for _, law, _ in last for b in law.support()]
         lo, hi = min(b[0] for b in bulks), max(b[1] for b in bulks)
