@@ -95,8 +95,8 @@ def power_multiplier(k: float, dof: float | None, power: float = POWER) -> float
         raise ValueError(f"power must lie in (0.5, 1), got {power!r}")
     if dof is not None and dof < 1:
         raise ValueError(f"degrees of freedom must be >= 1, got {dof}")
-    dof = None if dof is None or dof >= 1e6 else float(round(dof, 6))
-    return _multiplier(float(k), dof, float(power))
+    dof = None if dof is None or dof >= 1e6 else float(dof)
+    return _multiplier(round(float(k), 6), dof, float(power))
 
 
 def effective_dof(parts) -> float | None:

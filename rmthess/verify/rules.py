@@ -17,8 +17,8 @@ theory value ``T`` it tests (an exact finite-size prediction or a d → ∞ limi
 * ``"bound"`` (VER-4) — an inequality that holds on every realization: pass iff ``x ≤ B + slack``.
 
 The threshold ``k`` is 4 for a standard error with many degrees of freedom; with ``ν`` (Welch–
-Satterthwaite over the simulation's and the theory's errors) it is the Student-t quantile with the same
-two-sided tail probability ``P(|Z| > 4) ≈ 6.3·10⁻⁵``. A row's verdict is ``PASS`` if it is consistent
+Satterthwaite over the simulation's and the theory's errors, rounded down) it is the Student-t
+quantile with the same two-sided tail probability ``P(|Z| > 4) ≈ 6.3·10⁻⁵``. A row's verdict is ``PASS`` if it is consistent
 and its MDE is within its target, ``LOW POWER`` if it is consistent but cannot detect a deviation of
 the size of its target, ``FAIL`` if it is inconsistent.
 
@@ -252,6 +252,8 @@ def _statistical(quantity, parameters, rule, *, x, ref, se, se_ref, dof, dof_ref
         raise ValueError(f"remainder must be a finite number >= 0, got {remainder!r}")
     s = math.hypot(se, se_ref)
     nu = effective_dof([(se, dof), (se_ref, dof_ref)])
+    if nu is not None:
+        nu = float(max(1, math.floor(nu + 1e-9)))  # rounded down: a conservative k
     k = z_threshold(nu)
     exact = EXACT_RTOL * max(1.0, abs(ref)) if s == 0 else 0.0
     band = k * s + remainder + exact

@@ -123,9 +123,9 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
 """
     sizes = {
         "tiny": {"d": 40, "reps": {1.0: 6}, "gammas": (1.0,), "classes": (3, 10), "C_diag": 10},
-        "quick": {"d": 200, "reps": {0.25: 40, 1.0: 96, 4.0: 384}, "gammas": (0.25, 1.0, 4.0),
+        "quick": {"d": 200, "reps": {0.25: 56, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
                   "classes": (3, 10, 30), "C_diag": 10},
-        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 128, 4.0: 512}, "gammas": (0.25, 1.0, 4.0),
+        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
                  "classes": (3, 10, 30, 100, 300), "C_diag": 10},
     }
 
