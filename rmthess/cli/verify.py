@@ -4,7 +4,8 @@ r"""``rmthess verify``: every theorem quantity against simulation — table, fig
 
 Prints progress (stderr) and one table (stdout), writes ``DIR/table.csv``, ``DIR/record.json``,
 ``DIR/figures/*.{png,pdf}``, ``DIR/report.md`` and a self-contained ``DIR/report.html``, and exits
-with status 1 if any verdict fails (2 for bad arguments). ``--quick`` (the default) takes about three
+with status 1 if any verdict fails or any row is LOW POWER (its minimum detectable deviation above
+its target; 2 for bad arguments). ``--quick`` (the default) takes about three
 minutes on two cores; ``--full`` runs the larger sizes, on the Dask cluster at ``--scheduler`` if
 given, and keeps its completed cells under ``DIR/sweep`` so that an interrupted run resumes.
 """
@@ -69,7 +70,12 @@ def run(args) -> int:
     print(format_table(result.rows))
     progress("writing figures and report")
     written = write_outputs(result, out)
-    status = "PASS" if result.passed else f"FAIL ({result.n_failed} of {len(result.rows)} rows)"
+    if result.passed:
+        status = "PASS"
+    else:
+        low = result.n_low_power
+        status = (f"FAIL ({result.n_failed - low} inconsistent and {low} LOW POWER of "
+                  f"{len(result.rows)} rows)")
     print(f"\n{len(result.rows)} rows, verdict: {status}; report: {written['html']} "
           f"(also {written['markdown'].name}, table.csv, record.json, figures/); "
           f"{time.perf_counter() - t0:.0f} s")

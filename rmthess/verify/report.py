@@ -27,17 +27,23 @@ __all__ = ["RULES_TEXT", "rst_to_markdown", "record", "write_csv", "write_json",
 
 #: how to read a verdict (theory/verification.md)
 RULES_TEXT = {
-    "z": "Monte Carlo against the exact finite-size prediction p: pass iff |x − p| ≤ k·se (VER-1).",
-    "z+bias": "as `z`, and the d → ∞ limit L is reached within the known finite-size bias: "
-              "|x − L| ≤ k·se + |p − L| (VER-2).",
+    "z": "Monte Carlo against the exact finite-size prediction p: pass iff |x − p| ≤ k·√(se² + se_p²) "
+         "+ R, with se_p the prediction's own error and R the bound on its O(d⁻²) remainder "
+         "(VER-1, VER-2). The limit column is shown, not tested: a `tol` row tests it.",
     "richardson": "no finite-size formula: estimates at d and 2d, the extrapolation 2x₂d − x_d "
-                  "(O(1/d) bias removed) against the limit, pass iff |z| ≤ k (VER-3).",
+                  "(O(1/d) bias removed) against the limit, pass iff |x − L| ≤ k·se + R, R the "
+                  "bound on the remaining O(d⁻²) term (VER-3).",
     "tol": "deterministic: two independent routes to the same number agree within the stated "
            "tolerance (VER-4).",
     "bound": "an inequality that holds on every realization: pass iff x ≤ the bound shown as limit "
              "(VER-4).",
     "error": "the check raised an exception: a failure.",
 }
+
+_POWER_TEXT = ("MDE: the smallest relative error of the theory value (relative to its magnitude, or to "
+               "the scale stated in theory/verification.md where it is 0) that the row's rule rejects "
+               "with probability 0.9 (VER-12). A consistent row whose MDE exceeds its target (in "
+               "parentheses) is LOW POWER and fails the run: its PASS would rule out too little.")
 
 _K_TEXT = ("k = 4 for standard errors with many degrees of freedom; with ν degrees of freedom the "
            "Student-t quantile with the same tail probability P(|Z| > 4) ≈ 6.3e-5, so that a table of "
@@ -83,6 +89,7 @@ def record(result) -> dict:
         "passed": result.passed,
         "n_rows": len(result.rows),
         "n_failed": result.n_failed,
+        "n_low_power": result.n_low_power,
         "checks": result.checks,
         "parameters": {name: CHECKS[name].sizes[result.size] for name in result.checks},
         "seeds": result.seeds,
@@ -110,9 +117,20 @@ def write_json(result, path) -> Path:
 
 
 def _summary(result) -> str:
-    verdict = "all verdicts pass" if result.passed else f"{result.n_failed} verdict(s) FAIL"
+    if result.passed:
+        verdict = "all verdicts pass, every row within its MDE target"
+    else:
+        low = result.n_low_power
+        verdict = (f"{result.n_failed - low} verdict(s) FAIL, {low} row(s) LOW POWER "
+                   f"(MDE above target)")
     return (f"{len(result.rows)} rows from {len(result.checks)} checks, {verdict}; size `{result.size}`, "
             f"seed {result.seed}, {result.wall_seconds:.0f} s.")
+
+
+def _counts(rows) -> str:
+    bad = sum(not r.consistent for r in rows)
+    low = sum(r.consistent and not r.power_ok for r in rows)
+    return f"{len(rows)} rows, {bad} failed, {low} low power"
 
 
 def write_markdown(result, path, figure_paths) -> Path:
@@ -125,7 +143,7 @@ def write_markdown(result, path, figure_paths) -> Path:
            "## How to read a verdict", ""]
     for rule, text in RULES_TEXT.items():
         out.append(f"* `{rule}` — {text}")
-    out += ["", _K_TEXT, "", "## Figures", ""]
+    out += ["", _K_TEXT, "", _POWER_TEXT, "", "## Figures", ""]
     for key, paths in figure_paths.items():
         stem, caption = FIGURES[key]
         png = next(p for p in paths if p.suffix == ".png")
@@ -137,9 +155,8 @@ def write_markdown(result, path, figure_paths) -> Path:
     for name in result.checks:
         cls = CHECKS[name]
         rows = [r for r in result.rows if r.check == name]
-        bad = sum(not r.passed for r in rows)
         out += [f"### {cls.title} (`{name}`)", "", rst_to_markdown(cls.description.strip()), "",
-                f"{len(rows)} rows, {bad} failed, {result.timings.get(name, 0.0):.1f} s.", ""]
+                f"{_counts(rows)}, {result.timings.get(name, 0.0):.1f} s.", ""]
         for note in result.notes.get(name, []):
             out.append(f"* {note}")
         if name in result.errors:
@@ -159,7 +176,7 @@ def _html_table(rows) -> str:
     body = []
     for r in rows:
         cells = row_cells(r)
-        cls = "pass" if r.passed else "fail"
+        cls = {"PASS": "pass", "FAIL": "fail", "LOW POWER": "low"}[r.verdict]
         tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells[:-1])
         body.append(f'<tr class="{cls}" title="{html.escape(r.note)}">{tds}'
                     f'<td class="v">{cells[-1]}</td></tr>')
@@ -170,7 +187,8 @@ _CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto
 color:#222;line-height:1.45}table{border-collapse:collapse;font-size:0.85em;margin:1em 0}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#eee}
 tr.fail td{background:#fde0d6}tr.pass td.v{color:#006d4f;font-weight:bold}
-tr.fail td.v{color:#b13b00;font-weight:bold}figure{margin:1.5em 0}img{max-width:100%}
+tr.fail td.v{color:#b13b00;font-weight:bold}tr.low td{background:#fff3c4}
+tr.low td.v{color:#8a5a00;font-weight:bold}figure{margin:1.5em 0}img{max-width:100%}
 code{background:#f3f3f3;padding:0 3px}.ok{color:#006d4f}.bad{color:#b13b00}"""
 
 
@@ -188,7 +206,7 @@ def write_html(result, path, figure_paths) -> Path:
              "rmthess with a simulation of the same quantity at finite size.</p>",
              "<h2>How to read a verdict</h2><ul>"]
     parts += [f"<li><code>{e(k)}</code> — {e(v)}</li>" for k, v in RULES_TEXT.items()]
-    parts += [f"</ul><p>{e(_K_TEXT)}</p><h2>Figures</h2>"]
+    parts += [f"</ul><p>{e(_K_TEXT)}</p><p>{e(_POWER_TEXT)}</p><h2>Figures</h2>"]
     for key, paths in figure_paths.items():
         png = next(p for p in paths if p.suffix == ".png")
         data = base64.b64encode(png.read_bytes()).decode("ascii")
@@ -199,12 +217,11 @@ def write_html(result, path, figure_paths) -> Path:
     for name in result.checks:
         cls = CHECKS[name]
         rows = [r for r in result.rows if r.check == name]
-        bad = sum(not r.passed for r in rows)
         parts.append(f"<h3>{e(cls.title)} (<code>{e(name)}</code>)</h3>")
         desc = rst_to_markdown(" ".join(cls.description.split()))
         desc = re.sub(r"`([^`]+)`", lambda m: f"<code>{m.group(1)}</code>", e(desc))
         parts.append(f"<p>{desc}</p>")
-        parts.append(f"<p>{len(rows)} rows, {bad} failed, {result.timings.get(name, 0.0):.1f} s.</p>")
+        parts.append(f"<p>{e(_counts(rows))}, {result.timings.get(name, 0.0):.1f} s.</p>")
         notes = result.notes.get(name, []) + ([f"error: {result.errors[name]}"]
                                                if name in result.errors else [])
         if notes:

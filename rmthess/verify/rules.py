@@ -1,32 +1,35 @@
-r"""Rows of the verification table and the verdict rules that fill them.
+r"""Rows of the verification table, the verdict rules that fill them, and each row's power.
 
-Every check of ``rmthess verify`` reduces to rows of one kind: a quantity at given parameters, its
-theory (the limit and, where the package knows it, the exact finite-size prediction), the simulated
-value with its standard error, a z-score and a verdict. The rules are stated in
-theory/verification.md, (VER-1)–(VER-4):
+Every check of ``rmthess verify`` reduces to rows of one kind: a quantity at given parameters, the
+theory value ``T`` it tests (an exact finite-size prediction or a d → ∞ limit), the simulated value
+``x`` with its standard error, a z-score, the row's minimum detectable relative deviation (MDE,
+:mod:`rmthess.verify.power`) and a verdict. The rules are stated in theory/verification.md,
+(VER-1)–(VER-4) and (VER-12):
 
-* ``"z"`` (VER-1) — against an exact finite-size prediction ``p``: pass iff ``|x − p| ≤ k·se``.
-* ``"z+bias"`` (VER-2) — against the limit ``L`` when a finite-size prediction exists: pass iff
-  ``|x − p| ≤ k·se`` *and* ``|x − L| ≤ k·se + |p − L|`` (the limit is reached within the known
-  finite-size bias ``p − L``).
-* ``"richardson"`` (VER-3) — against the limit when no finite-size prediction exists: two sizes
-  ``d`` and ``2d`` give ``x_d``, ``x_2d`` and the extrapolation ``2x_2d − x_d`` removes the
-  ``O(1/d)`` bias; pass iff ``|2x_2d − x_d − L| ≤ k·se`` with ``se² = 4se_2d² + se_d²``.
-* ``"tol"`` (VER-4) — deterministic theory against theory (two routes to the same number, or an
-  exact identity): pass iff ``|x − L| ≤ tol`` for a tolerance stated with the row.
-* ``"bound"`` (VER-4) — an inequality that holds on every realization: pass iff ``x ≤ B``.
+* ``"z"`` (VER-1) — against an exact finite-size prediction ``p``: pass iff
+  ``|x − p| ≤ k·√(se² + se_p²) + R``, with ``se_p`` the prediction's own standard error and ``R`` the
+  allowance for the ``O(d⁻²)`` remainder of the prediction (VER-2).
+* ``"richardson"`` (VER-3) — against the limit when no finite-size prediction exists: two sizes ``d``
+  and ``2d`` give the extrapolation ``2x_2d − x_d``; pass iff ``|2x_2d − x_d − L| ≤ k·se + R`` with
+  ``se² = 4se_2d² + se_d² + se_L²`` and ``R = 2(x_d − x_2d)²/scale`` bounding the remaining
+  ``O(d⁻²)`` term.
+* ``"tol"`` (VER-4) — deterministic theory against theory: pass iff ``|x − T| ≤ tol``.
+* ``"bound"`` (VER-4) — an inequality that holds on every realization: pass iff ``x ≤ B + slack``.
 
-The threshold ``k`` is 4 for a standard error estimated from many degrees of freedom; with ``ν``
-degrees of freedom it is the Student-t quantile with the same two-sided tail probability
-``P(|Z| > 4) ≈ 6.3·10⁻⁵``, so that a table of ~100 correct rows raises a false alarm with probability
-below 1%.
+The threshold ``k`` is 4 for a standard error with many degrees of freedom; with ``ν`` (Welch–
+Satterthwaite over the simulation's and the theory's errors, rounded down) it is the Student-t
+quantile with the same two-sided tail probability ``P(|Z| > 4) ≈ 6.3·10⁻⁵``. A row's verdict is ``PASS`` if it is consistent
+and its MDE is within its target, ``LOW POWER`` if it is consistent but cannot detect a deviation of
+the size of its target, ``FAIL`` if it is inconsistent.
 
 Examples
 --------
 >>> from rmthess.verify.rules import against_prediction, z_threshold
->>> row = against_prediction("ratio", {"C": 10}, simulation=1.02, stderr=0.01, prediction=1.0, limit=0.98)
->>> row.passed, round(row.z, 6)
-(True, 2.0)
+>>> row = against_prediction("ratio", {"C": 10}, simulation=1.002, stderr=0.001, prediction=1.0)
+>>> row.passed, round(row.z, 6), round(row.mde, 4)
+(True, 2.0, 0.0053)
+>>> row.perturbed(0.01).consistent       # a 1 % error of the prediction is rejected
+False
 >>> z_threshold(None)
 4.0
 """
@@ -34,7 +37,9 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+
+from rmthess.verify.power import effective_dof, power_multiplier
 
 __all__ = [
     "Z_MAX",
@@ -42,16 +47,18 @@ __all__ = [
     "CheckRow",
     "z_threshold",
     "against_prediction",
-    "against_limit",
     "richardson",
     "within_tolerance",
     "at_most",
+    "geometric_remainder",
 ]
 
 #: the verdict threshold on |z| for a standard error with many degrees of freedom (VER-1)
 Z_MAX = 4.0
 #: two-sided Gaussian tail probability of ``|Z| > Z_MAX``
 TAIL_PROBABILITY = math.erfc(Z_MAX / math.sqrt(2.0))
+#: relative round-off allowed when a simulated value has zero spread (it is then deterministic)
+EXACT_RTOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -60,26 +67,45 @@ class CheckRow:
 
     Attributes
     ----------
-    check : str
-        Name of the check that produced the row (filled by the runner).
     quantity : str
         What is compared, e.g. ``"ratio g_ij/g_ii (v)"``.
     parameters : dict
         The parameters of the comparison (case, γ, C, d, reps, …).
     limit, prediction : float or None
-        The d → ∞ limit and the exact finite-size prediction (None where not known).
+        The d → ∞ limit and the exact finite-size prediction (None where not known); ``reference``
+        says which of them the verdict tests.
     simulation, stderr : float or None
         Simulated value and its standard error.
     z : float or None
-        z-score against the prediction (rules ``z``, ``z+bias``) or the limit (``richardson``).
+        ``(x − T)/√(se² + se_T²)`` (rules ``z``, ``richardson``).
     threshold : float
-        The |z| threshold used (or the tolerance for rule ``tol``).
-    passed : bool
-        The verdict.
+        The |z| threshold ``k`` used (the tolerance for rules ``tol`` and ``bound``).
+    consistent : bool
+        The statistical verdict: ``|x − T| ≤ band`` (``x ≤ T + band`` for rule ``bound``).
     rule : str
-        One of ``"z"``, ``"z+bias"``, ``"richardson"``, ``"tol"``.
+        One of ``"z"``, ``"richardson"``, ``"tol"``, ``"bound"`` (``"error"`` for a check that raised).
     note : str
         Anything a reader needs to interpret the row.
+    check : str
+        Name of the check that produced the row (filled by the runner).
+    extra : dict
+        Rule-specific numbers (the two sizes of a Richardson row, …).
+    reference : float or None
+        The theory value ``T`` the verdict tests.
+    band : float
+        Half-width of the acceptance interval around ``T``: ``k·√(se² + se_T²) + R`` or the tolerance.
+    scale : float or None
+        What the MDE is relative to: ``|T|``, or a stated scale where ``T = 0``.
+    mde : float or None
+        Minimum detectable relative deviation of ``T`` (rejected with probability 0.9, VER-12).
+    target : float or None
+        The largest MDE the row may have (None: the row's power is reported, not judged).
+    dof : float or None
+        Degrees of freedom of the combined standard error (None: many).
+    remainder : float
+        The allowance ``R`` for the unmodelled finite-size remainder (part of ``band``).
+    theory_se : float
+        Standard error of the theory value itself (a Monte Carlo integral), 0 when exact.
     """
 
     quantity: str
@@ -90,27 +116,69 @@ class CheckRow:
     stderr: float | None
     z: float | None
     threshold: float
-    passed: bool
+    consistent: bool
     rule: str
     note: str = ""
     check: str = ""
     extra: dict = field(default_factory=dict)
+    reference: float | None = None
+    band: float = 0.0
+    scale: float | None = None
+    mde: float | None = None
+    target: float | None = None
+    dof: float | None = None
+    remainder: float = 0.0
+    theory_se: float = 0.0
+
+    @property
+    def power_ok(self) -> bool:
+        """True iff the row has no target or its MDE is within it."""
+        return self.target is None or (self.mde is not None and self.mde <= self.target)
+
+    @property
+    def passed(self) -> bool:
+        """Consistent and powerful enough."""
+        return self.consistent and self.power_ok
 
     @property
     def verdict(self) -> str:
-        """``"PASS"`` or ``"FAIL"``."""
-        return "PASS" if self.passed else "FAIL"
+        """``"PASS"``, ``"LOW POWER"`` (consistent, MDE above target) or ``"FAIL"``."""
+        if not self.consistent:
+            return "FAIL"
+        return "PASS" if self.power_ok else "LOW POWER"
 
     def with_check(self, name: str) -> "CheckRow":
         """Return a copy with ``check`` set to ``name``."""
-        d = asdict(self)
-        d["check"] = name
-        return CheckRow(**d)
+        return replace(self, check=name)
+
+    def with_target(self, target: float | None) -> "CheckRow":
+        """Return a copy with MDE target ``target``."""
+        return replace(self, target=None if target is None else float(target))
+
+    def perturbed(self, epsilon: float) -> "CheckRow":
+        """The row re-judged against the theory value ``T + ε·scale`` (same simulation, same band).
+
+        This is what the row would say had the theory been wrong by the relative amount ``ε``; the
+        power self-test of theory/verification.md (VER-12) uses it on frozen simulation results.
+        """
+        if self.reference is None or self.scale is None or self.simulation is None:
+            raise ValueError(f"row {self.quantity!r} (rule {self.rule}) has no theory value to perturb")
+        ref = self.reference + epsilon * self.scale
+        if self.rule == "bound":
+            ok = self.simulation <= ref + self.band
+        else:
+            ok = abs(self.simulation - ref) <= self.band
+        z = self.z
+        if self.rule in ("z", "richardson"):
+            z = _z(self.simulation, ref, math.hypot(self.stderr or 0.0, self.theory_se))
+        return replace(self, reference=ref, consistent=bool(ok), z=z)
 
     def as_dict(self) -> dict:
         """A JSON-ready dict (floats, strings, bools; parameters flattened to a string too)."""
         d = asdict(self)
         d["verdict"] = self.verdict
+        d["passed"] = self.passed
+        d["power_ok"] = self.power_ok
         d["parameters_text"] = format_parameters(self.parameters)
         return d
 
@@ -142,15 +210,23 @@ def z_threshold(dof: float | None) -> float:
     return float(stats.t.isf(TAIL_PROBABILITY / 2.0, dof))
 
 
-def _check_inputs(simulation, stderr):
+def geometric_remainder(correction: float, scale: float) -> float:
+    r"""Allowance for the ``O(d⁻²)`` term after an ``O(1/d)`` correction ``c`` has been accounted for.
+
+    Under the geometric model of theory/verification.md (VER-2) — each order of the ``1/d`` expansion
+    is at most the previous one times ``|c|/scale`` — the remainder is at most ``c²/scale``.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got {scale!r}")
+    return float(correction * correction / scale)
+
+
+def _check_inputs(simulation, stderr, what="simulation"):
     if simulation is None or not math.isfinite(simulation):
-        raise ValueError(f"simulation must be a finite number, got {simulation!r}")
+        raise ValueError(f"{what} must be a finite number, got {simulation!r}")
     if stderr is None or not math.isfinite(stderr) or stderr < 0:
-        raise ValueError(f"stderr must be a finite number >= 0, got {stderr!r}")
-
-
-#: relative round-off allowed when a simulated value has zero spread (it is then deterministic)
-EXACT_RTOL = 1e-12
+        raise ValueError(f"the standard error of the {what} must be a finite number >= 0, "
+                         f"got {stderr!r}")
 
 
 def _z(x, ref, se):
@@ -161,68 +237,81 @@ def _z(x, ref, se):
     return math.copysign(math.inf, x - ref)
 
 
+def _scale(scale, reference):
+    s = abs(reference) if scale is None else float(scale)
+    if not (s > 0 and math.isfinite(s)):
+        raise ValueError(f"the MDE needs a scale > 0 (the theory value is {reference!r}); "
+                         f"pass scale=")
+    return s
+
+
+def _statistical(quantity, parameters, rule, *, x, ref, se, se_ref, dof, dof_ref, remainder, scale,
+                 target, limit, prediction, note, extra):
+    """A ``z`` or ``richardson`` row: band ``k·s + R``, MDE ``(2R + λ s)/scale`` (VER-12)."""
+    if remainder is None or not math.isfinite(remainder) or remainder < 0:
+        raise ValueError(f"remainder must be a finite number >= 0, got {remainder!r}")
+    s = math.hypot(se, se_ref)
+    nu = effective_dof([(se, dof), (se_ref, dof_ref)])
+    if nu is not None:
+        nu = float(max(1, math.floor(nu + 1e-9)))  # rounded down: a conservative k
+    k = z_threshold(nu)
+    exact = EXACT_RTOL * max(1.0, abs(ref)) if s == 0 else 0.0
+    band = k * s + remainder + exact
+    sc = _scale(scale, ref)
+    mde = (2.0 * remainder + power_multiplier(k, nu) * s + exact) / sc
+    return CheckRow(quantity, dict(parameters), _f(limit), _f(prediction), float(x), float(se),
+                    _z(x, ref, s), k, bool(abs(x - ref) <= band), rule, note, extra=extra,
+                    reference=float(ref), band=float(band), scale=sc, mde=float(mde),
+                    target=_f(target), dof=nu, remainder=float(remainder), theory_se=float(se_ref))
+
+
 def against_prediction(quantity, parameters, *, simulation, stderr, prediction, limit=None,
-                       dof=None, note="", prediction_se=0.0) -> CheckRow:
-    """Rule ``z`` (VER-1): pass iff ``|simulation − prediction| ≤ k(dof)·√(se² + se_p²)``.
+                       dof=None, prediction_se=0.0, prediction_dof=None, remainder=0.0, scale=None,
+                       target=None, note="") -> CheckRow:
+    """Rule ``z`` (VER-1): pass iff ``|x − p| ≤ k(ν)·√(se² + se_p²) + R``.
 
-    ``prediction_se`` is the standard error of the prediction itself (when it is a Monte Carlo
-    integral); it is independent of the simulation's.
+    ``prediction_se`` is the standard error of the prediction itself (a Monte Carlo integral with
+    ``prediction_dof`` degrees of freedom, None for many); ``remainder`` bounds the prediction's own
+    unmodelled ``O(d⁻²)`` term (:func:`geometric_remainder`). ``limit`` is shown, not tested.
     """
     _check_inputs(simulation, stderr)
-    _check_inputs(prediction, prediction_se)
-    se = math.hypot(stderr, prediction_se)
-    k = z_threshold(dof)
-    z = _z(simulation, prediction, se)
-    return CheckRow(quantity, dict(parameters), _f(limit), float(prediction), float(simulation),
-                    float(stderr), z, k, bool(abs(z) <= k), "z", note)
-
-
-def against_limit(quantity, parameters, *, simulation, stderr, prediction, limit, dof=None,
-                  note="", prediction_se=0.0, limit_se=0.0) -> CheckRow:
-    """Rule ``z+bias`` (VER-2): the prediction within ``k·se`` and the limit within ``k·se + |p − L|``.
-
-    Standard errors of the prediction and of the limit (Monte Carlo integrals) add in quadrature to
-    the simulation's.
-    """
-    _check_inputs(simulation, stderr)
-    _check_inputs(prediction, prediction_se)
-    _check_inputs(limit, limit_se)
-    k = z_threshold(dof)
-    se_p = math.hypot(stderr, prediction_se)
-    se_l = math.hypot(stderr, limit_se)
-    z = _z(simulation, prediction, se_p)
-    bias = abs(prediction - limit)
-    ok = abs(z) <= k and abs(simulation - limit) <= k * se_l + bias
-    return CheckRow(quantity, dict(parameters), float(limit), float(prediction), float(simulation),
-                    float(stderr), z, k, bool(ok), "z+bias", note,
-                    extra={"bias": float(prediction - limit), "z_limit": _z(simulation, limit, se_l)})
+    _check_inputs(prediction, prediction_se, "prediction")
+    return _statistical(quantity, parameters, "z", x=simulation, ref=prediction, se=stderr,
+                        se_ref=prediction_se, dof=dof, dof_ref=prediction_dof, remainder=remainder,
+                        scale=scale, target=target, limit=limit, prediction=prediction, note=note,
+                        extra={})
 
 
 def richardson(quantity, parameters, *, small, small_se, large, large_se, limit, dof=None,
-               note="", limit_se=0.0) -> CheckRow:
-    """Rule ``richardson`` (VER-3): ``2x_2d − x_d`` against the limit at ``k·se``.
+               limit_se=0.0, limit_dof=None, scale=None, target=None, note="") -> CheckRow:
+    """Rule ``richardson`` (VER-3): ``2x_2d − x_d`` against the limit.
 
-    ``small`` is the estimate at size d, ``large`` at size 2d (independent replicates);
-    ``limit_se`` is the standard error of the limit when it is itself a Monte Carlo estimate.
+    ``small`` is the estimate at size d, ``large`` at size 2d (independent replicates, ``dof`` degrees
+    of freedom each); ``limit_se`` is the standard error of the limit when it is itself a Monte Carlo
+    estimate (``limit_dof`` degrees of freedom). The band includes ``R = 2(x_d − x_2d)²/scale``, the
+    geometric bound on the remaining ``O(d⁻²)`` term (VER-3).
     """
     _check_inputs(small, small_se)
     _check_inputs(large, large_se)
-    _check_inputs(limit, limit_se)
+    _check_inputs(limit, limit_se, "limit")
     x = 2.0 * large - small
-    se = math.sqrt(4.0 * large_se**2 + small_se**2 + limit_se**2)
-    k = z_threshold(dof)
-    z = _z(x, limit, se)
-    return CheckRow(quantity, dict(parameters), float(limit), None, float(x), float(se), z, k,
-                    bool(abs(z) <= k), "richardson", note,
-                    extra={"small": float(small), "large": float(large)})
+    se = math.sqrt(4.0 * large_se**2 + small_se**2)
+    nu = effective_dof([(2.0 * large_se, dof), (small_se, dof)]) if dof is not None else None
+    sc = _scale(scale, limit)
+    rem = 2.0 * (small - large) ** 2 / sc
+    return _statistical(quantity, parameters, "richardson", x=x, ref=limit, se=se, se_ref=limit_se,
+                        dof=nu, dof_ref=limit_dof, remainder=rem, scale=sc, target=target,
+                        limit=limit, prediction=None, note=note,
+                        extra={"small": float(small), "large": float(large)})
 
 
 def within_tolerance(quantity, parameters, *, value, reference, tol, note="",
-                     relative=False, column="limit") -> CheckRow:
+                     relative=False, column="limit", scale=None, target=None) -> CheckRow:
     """Rule ``tol`` (VER-4): ``|value − reference| ≤ tol`` (times ``|reference|`` if relative).
 
     ``column`` says where the reference is shown: ``"limit"`` (a d → ∞ or C → ∞ value) or
-    ``"prediction"`` (a finite-size value, e.g. a second implementation on the same matrix).
+    ``"prediction"`` (a finite-size value, e.g. a second implementation on the same matrix). The MDE
+    is ``(tol + |value − reference|)/scale``: a deterministic comparison rejects every larger error.
     """
     if value is None or not math.isfinite(value):
         raise ValueError(f"value must be a finite number, got {value!r}")
@@ -231,21 +320,29 @@ def within_tolerance(quantity, parameters, *, value, reference, tol, note="",
     bound = tol * abs(reference) if relative else tol
     ok = abs(value - reference) <= bound
     limit, pred = (float(reference), None) if column == "limit" else (None, float(reference))
+    sc = _scale(scale, reference)
     return CheckRow(quantity, dict(parameters), limit, pred, float(value), None, None,
-                    float(bound), bool(ok), "tol", note, extra={"reference": float(reference)})
+                    float(bound), bool(ok), "tol", note, extra={},
+                    reference=float(reference), band=float(bound), scale=sc,
+                    mde=float((bound + abs(value - reference)) / sc), target=_f(target))
 
 
-def _f(x):
-    return None if x is None else float(x)
-
-
-def at_most(quantity, parameters, *, value, bound, slack=0.0, note="") -> CheckRow:
+def at_most(quantity, parameters, *, value, bound, slack=0.0, note="", scale=None,
+            target=None) -> CheckRow:
     """Rule ``bound`` (VER-4): an inequality that must hold exactly, ``value ≤ bound + slack``.
 
-    ``slack`` covers round-off only and is stated with the row.
+    ``slack`` covers round-off only and is stated with the row. The MDE is the relative amount by
+    which the bound could be lowered before the realization violates it, ``(B + slack − x)/scale``.
     """
     if value is None or not math.isfinite(value):
         raise ValueError(f"value must be a finite number, got {value!r}")
     ok = value <= bound + slack
+    sc = _scale(scale, bound)
     return CheckRow(quantity, dict(parameters), float(bound), None, float(value), None, None,
-                    float(slack), bool(ok), "bound", note)
+                    float(slack), bool(ok), "bound", note, reference=float(bound),
+                    band=float(slack), scale=sc, mde=float(max(bound + slack - value, 0.0) / sc),
+                    target=_f(target))
+
+
+def _f(x):
+    return None if x is None else float(x)

@@ -56,8 +56,13 @@ class VerificationResult:
 
     @property
     def n_failed(self) -> int:
-        """Number of failing rows."""
+        """Number of rows that do not pass (inconsistent or LOW POWER)."""
         return sum(not r.passed for r in self.rows)
+
+    @property
+    def n_low_power(self) -> int:
+        """Number of consistent rows whose MDE exceeds their target."""
+        return sum(r.consistent and not r.power_ok for r in self.rows)
 
 
 def package_versions() -> dict:
@@ -179,8 +184,9 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
             result.rows.extend(r.with_check(name) for r in out.rows)
             _merge(result.figures, out.figures)
             result.notes[name] = list(out.notes)
-            bad = sum(not r.passed for r in out.rows)
-            tell(f"{len(out.rows)} rows, {bad} failed, {dt:.1f} s "
+            bad = sum(not r.consistent for r in out.rows)
+            low = sum(r.consistent and not r.power_ok for r in out.rows)
+            tell(f"{len(out.rows)} rows, {bad} failed, {low} low power, {dt:.1f} s "
                  f"({result.cpu_timings[name]:.1f} s CPU)")
     result.wall_seconds = time.perf_counter() - t_all
     return result

@@ -6,7 +6,7 @@ Examples
 >>> from rmthess.verify.table import format_table
 >>> row = against_prediction("ratio", {"C": 10}, simulation=1.02, stderr=0.01, prediction=1.0)
 >>> print(format_table([row]).splitlines()[0].split())
-['check', 'quantity', 'parameters', 'limit', 'prediction', 'simulation', '±', 'se', 'z', 'rule', 'verdict']
+['check', 'quantity', 'parameters', 'limit', 'prediction', 'simulation', '±', 'se', 'z', 'rule', 'MDE', '(target)', 'verdict']
 """
 
 from __future__ import annotations
@@ -17,10 +17,27 @@ import math
 
 from rmthess.verify.rules import format_parameters
 
-__all__ = ["COLUMNS", "fmt_number", "row_cells", "format_table", "table_csv", "table_markdown"]
+__all__ = ["COLUMNS", "fmt_number", "fmt_mde", "row_cells", "format_table", "table_csv", "table_markdown"]
 
 COLUMNS = ("check", "quantity", "parameters", "limit", "prediction", "simulation ± se", "z", "rule",
-           "verdict")
+           "MDE (target)", "verdict")
+
+
+def fmt_mde(row) -> str:
+    """``"0.53% (≤ 1%)"``: the row's minimum detectable relative deviation and its target."""
+    if row.mde is None:
+        return "—"
+    text = _percent(row.mde)
+    if row.target is not None:
+        text += f" (≤ {_percent(row.target)})"
+    return text
+
+
+def _percent(x) -> str:
+    x = 100.0 * float(x)
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.2g}%" if x < 10 else f"{x:.0f}%"
 
 
 def fmt_number(x, digits: int = 4) -> str:
@@ -50,7 +67,7 @@ def row_cells(row) -> list[str]:
     else:
         z = "—" if row.z is None else f"{row.z:+.2f}"
     return [row.check, row.quantity, format_parameters(row.parameters), fmt_number(row.limit),
-            fmt_number(row.prediction), sim, z, row.rule, row.verdict]
+            fmt_number(row.prediction), sim, z, row.rule, fmt_mde(row), row.verdict]
 
 
 def format_table(rows) -> str:
@@ -70,11 +87,14 @@ def table_csv(rows) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["check", "quantity", "parameters", "limit", "prediction", "simulation", "stderr", "z",
-                "threshold", "rule", "verdict", "note"])
+                "threshold", "rule", "reference", "theory_se", "dof", "remainder", "band", "scale",
+                "mde", "target", "verdict", "note"])
     for r in rows:
         w.writerow([r.check, r.quantity, format_parameters(r.parameters),
                     _num(r.limit), _num(r.prediction), _num(r.simulation), _num(r.stderr), _num(r.z),
-                    _num(r.threshold), r.rule, r.verdict, r.note])
+                    _num(r.threshold), r.rule, _num(r.reference), _num(r.theory_se), _num(r.dof),
+                    _num(r.remainder), _num(r.band), _num(r.scale), _num(r.mde), _num(r.target),
+                    r.verdict, r.note])
     return buf.getvalue()
 
 
@@ -86,7 +106,7 @@ def table_markdown(rows) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for r in rows:
         c = row_cells(r)
-        c[-1] = "✅ PASS" if r.passed else "❌ **FAIL**"
+        c[-1] = {"PASS": "✅ PASS", "FAIL": "❌ **FAIL**", "LOW POWER": "⚠️ **LOW POWER**"}[r.verdict]
         lines.append("| " + " | ".join(esc(s) for s in c) + " |")
     return "\n".join(lines)
 

@@ -25,7 +25,7 @@ class FakeGaussianMean(Check):
         m, se = mean_se(x)
         out = CheckOutput(notes=["a note"])
         out.rows.append(against_prediction("mean", {"n": n}, simulation=m, stderr=se, prediction=0.0,
-                                           limit=0.0, dof=n - 1))
+                                           limit=0.0, dof=n - 1, scale=1.0))
         C = np.array([3.0, 10.0, 30.0])
         out.figures["figure1"] = [RatioPanel("fake", (RatioCurve("γ = 1", C, 1 / C**2),),
                                              (RatioPoints("MC", C, 1 / C**2, 0.1 / C**2,

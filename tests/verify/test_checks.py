@@ -38,9 +38,12 @@ def test_other_seed_other_numbers(two_runs):
 
 def test_rows_are_complete(two_runs):
     a, _, _ = two_runs
-    assert a.passed and not a.errors
+    assert not a.errors
     for r in a.rows:
-        assert r.rule in {"z", "z+bias", "richardson", "tol", "bound"}
+        assert r.rule in {"z", "richardson", "tol", "bound"}
         assert r.simulation is not None and math.isfinite(r.simulation)
         assert r.limit is not None or r.prediction is not None
+        assert r.reference is not None and r.mde is not None and r.mde >= 0
+    # tiny sizes carry the quick targets: the decoupling rows cannot meet 25 % of |c(z)| there
+    assert any(r.verdict == "LOW POWER" for r in a.rows) and not a.passed
     assert {"exact", "literal", "c", "z", "lindeberg"} <= set(a.figures["figure3"])

@@ -5,7 +5,7 @@ import math
 import pytest
 from scipy import integrate, stats
 
-from rmthess.verify.rules import (TAIL_PROBABILITY, Z_MAX, against_limit, against_prediction,
+from rmthess.verify.rules import (TAIL_PROBABILITY, Z_MAX, against_prediction, geometric_remainder,
                                   richardson, within_tolerance, z_threshold)
 
 #: quadrature of the Student-t density is good to ~1e-10; thresholds are compared in tail probability
@@ -52,12 +52,16 @@ def test_zero_stderr_is_exact_comparison():
     assert not row.passed and math.isinf(row.z)
 
 
-def test_against_limit_allows_the_known_bias_only():
-    # prediction 1.10, limit 1.00: simulation near the prediction passes (bias 0.1 allowed)
-    row = against_limit("q", {}, simulation=1.11, stderr=0.01, prediction=1.10, limit=1.0)
-    assert row.passed and row.extra["bias"] == pytest.approx(0.1)
-    # far from the prediction: fails although within bias of the limit
-    assert not against_limit("q", {}, simulation=1.0, stderr=0.01, prediction=1.10, limit=1.0).passed
+def test_prediction_rule_includes_the_remainder_and_the_predictions_error():
+    # prediction 1.10, limit 1.00: the O(1/d) correction 0.1 gives R = 0.1²/1 = 0.01 (VER-2)
+    row = against_prediction("q", {}, simulation=1.14, stderr=0.0, prediction=1.10, limit=1.0,
+                             prediction_se=0.01, remainder=geometric_remainder(0.1, 1.0))
+    assert row.remainder == pytest.approx(0.01)
+    assert row.band == pytest.approx(4 * 0.01 + 0.01)
+    assert row.passed and row.reference == 1.10
+    # the limit is shown, not tested: a simulation at the limit is far from the prediction
+    assert not against_prediction("q", {}, simulation=1.0, stderr=0.01, prediction=1.10,
+                                  limit=1.0).consistent
 
 
 def test_richardson_removes_a_one_over_d_bias():
@@ -66,6 +70,8 @@ def test_richardson_removes_a_one_over_d_bias():
     row = richardson("q", {}, small=small, small_se=0.001, large=large, large_se=0.001, limit=limit)
     assert row.simulation == pytest.approx(limit, abs=1e-12)
     assert row.stderr == pytest.approx(math.sqrt(5) * 0.001)
+    # geometric bound on the O(d⁻²) term: 2 (x_d − x_2d)² / |L|
+    assert row.remainder == pytest.approx(2 * (small - large) ** 2 / limit)
     assert row.passed
     assert not richardson("q", {}, small=small, small_se=1e-4, large=large + 0.01, large_se=1e-4,
                           limit=limit).passed
@@ -87,10 +93,9 @@ def test_row_dict_and_check_name():
 def test_reference_standard_errors_add_in_quadrature():
     row = against_prediction("q", {}, simulation=1.05, stderr=0.03, prediction=1.0, prediction_se=0.04)
     assert row.z == pytest.approx(1.0)
-    row = against_limit("q", {}, simulation=1.0, stderr=0.03, prediction=1.0, limit=1.2, limit_se=0.04)
-    assert row.extra["z_limit"] == pytest.approx(-4.0)
-    row = richardson("q", {}, small=1.0, small_se=0.0, large=1.0, large_se=0.0, limit=1.0, limit_se=0.5)
-    assert row.stderr == pytest.approx(0.5)
+    row = richardson("q", {}, small=1.0, small_se=0.0, large=1.5, large_se=0.0, limit=1.0,
+                     limit_se=0.5)
+    assert row.stderr == 0.0 and row.theory_se == 0.5 and row.z == pytest.approx(2.0)
 
 
 def test_at_most_is_an_exact_inequality():

@@ -38,6 +38,16 @@ def test_csv_round_trips_numbers_exactly():
     assert parsed[1]["stderr"] == "" and parsed[1]["verdict"] == "FAIL"
 
 
+def test_mde_column_and_low_power_verdict():
+    row = against_prediction("r", {}, simulation=1.0, stderr=0.01, prediction=1.0, target=0.01)
+    assert row.consistent and row.verdict == "LOW POWER" and not row.passed
+    cells = format_table([row.with_check("a")]).splitlines()[2]
+    assert "LOW POWER" in cells and f"{100 * row.mde:.2g}% (≤ 1%)" in cells
+    assert "⚠️ **LOW POWER**" in table_markdown([row])
+    parsed = list(csv.DictReader(io.StringIO(table_csv([row]))))[0]
+    assert float(parsed["mde"]) == row.mde and float(parsed["target"]) == 0.01
+
+
 def test_markdown_table_shape():
     md = table_markdown(_rows()).splitlines()
     assert md[0].count("|") == len(COLUMNS) + 1

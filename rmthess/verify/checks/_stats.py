@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["mean_se", "complex_mean_se", "quartile_levels", "quantile_points"]
+__all__ = ["mean_se", "controlled_mean_se", "complex_mean_se", "quartile_levels", "quantile_points"]
 
 
 def mean_se(values) -> tuple[float, float]:
@@ -15,6 +15,28 @@ def mean_se(values) -> tuple[float, float]:
     if v.size < 2:
         raise ValueError("at least two replicates are needed for a standard error")
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+
+
+def controlled_mean_se(values, controls) -> tuple[float, float, int]:
+    r"""Mean of ``values`` with regression control variates; returns ``(mean, se, dof)``.
+
+    ``controls`` (R×p) are per-replicate statistics whose expectation is 0 (up to the same order in
+    1/d as the bias of ``values``). With ``β`` the least-squares coefficients of ``values`` on
+    ``[1, controls]``, the estimate is the fitted intercept ``ȳ − β·c̄`` and its standard error comes
+    from the residuals with ``R − 1 − p`` degrees of freedom (theory/verification.md, VER-8). The
+    estimated ``β`` biases the mean by ``O(1/R)`` of a standard deviation only.
+    """
+    y = np.asarray(values, dtype=float).reshape(-1)
+    c = np.asarray(controls, dtype=float).reshape(y.size, -1)
+    dof = y.size - 1 - c.shape[1]
+    if dof < 1:
+        raise ValueError(f"{y.size} replicates are too few for {c.shape[1]} control variates")
+    X = np.column_stack([np.ones(y.size), c])
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ coef
+    sigma2 = float(resid @ resid) / dof
+    cov = sigma2 * np.linalg.pinv(X.T @ X)
+    return float(coef[0]), float(math.sqrt(cov[0, 0])), dof
 
 
 def complex_mean_se(values) -> tuple[complex, complex]:

@@ -8,13 +8,26 @@ theory/verification.md, (VER-6) and (VER-7).
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
 from rmthess.verify.checks._simulation import simulate_cells
-from rmthess.verify.rules import against_limit, richardson, within_tolerance
+from rmthess.verify.power import target
+from rmthess.verify.rules import against_prediction, geometric_remainder, richardson, within_tolerance
 
-__all__ = ["LinearRatiosCheck", "MlpRatiosCheck", "CONSTANT_RTOL"]
+__all__ = ["LinearRatiosCheck", "MlpRatiosCheck", "CONSTANT_RTOL", "LIMIT_RTOL", "LIMIT_D"]
+
+#: the finite-size prediction evaluated at this d (N = d/γ) is the limit up to its O(1/d) terms
+LIMIT_D = 10**8
+#: those terms are at most ~C/d = 3e-7 relative for C ≤ 30 (measured: ≤ 6e-8), and the prediction's
+#: Monte Carlo error enters only through them
+LIMIT_RTOL = 1e-6
+#: a theorem-2 limit is requested to this fraction of the row's MDE target (where ``rtol=`` exists)
+LIMIT_RTOL_FRACTION = 10
+#: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof)
+PREDICTION_BATCHES = 8
 
 #: C^p·ratio at C, 2C and 4C, extrapolated to second order in 1/C, leaves r₃/(8C³)-size residuals
 #: (measured 1.6e-11 relative at C = 1e5 for linear CE, where the 1/C² coefficient r₂ ≈ 2·10³ is large);
@@ -24,11 +37,31 @@ CONSTANT_RTOL = 1e-9
 CONSTANT_C = 100_000
 
 
-def _limit(case, block, gamma, classes, m, seed):
+def _case_limits(case, gamma, classes, *, m=None, seed=None, rtol=None):
+    """``get_case(case).limits``; with ``rtol=`` where the case accepts it (a precise limit)."""
     from rmthess.cases import get_case
 
-    kwargs = {} if m is None else {"m": m, "rng": np.random.default_rng(seed)}
-    return get_case(case).limits(gamma, classes, **kwargs).blocks[block]
+    c = get_case(case)
+    kwargs = {} if m is None else {"m": m}
+    if seed is not None:
+        kwargs["rng"] = np.random.default_rng(seed)
+    if rtol is not None and "rtol" in inspect.signature(c.limits).parameters:
+        kwargs["rtol"] = rtol
+    return c.limits(gamma, int(classes), **kwargs)
+
+
+def _limit_row(case, gamma, classes, limits, quantity, attr):
+    """Theory vs theory: the limit against the finite-size prediction at d = LIMIT_D (VER-6)."""
+    from rmthess.montecarlo.finite_size import predict_norms
+
+    p = predict_norms(case, "v", d=LIMIT_D, n_samples=int(round(LIMIT_D / gamma)), classes=classes,
+                      samples=2**14, batches=4, seed=0)
+    value = {"ratio": limits.ratio, "diag": limits.g_ii}[attr]
+    ref = {"ratio": p.ratio, "diag": p.diag}[attr]
+    return within_tolerance(quantity, {"case": case, "gamma": gamma, "C": classes},
+                            value=float(value), reference=float(ref), tol=LIMIT_RTOL, relative=True,
+                            column="prediction",
+                            note=f"limit of rmthess.cases vs the finite-size prediction at d = {LIMIT_D:.0e}")
 
 
 def _constant_row(case, block, gamma, power, m=None):
@@ -48,16 +81,25 @@ def _constant_row(case, block, gamma, power, m=None):
                             note=f"exact ratio at C = {C1}, {2 * C1}, {4 * C1}, extrapolated in 1/C")
 
 
-def _ratio_row(res, block, limit, reps, quantity=None):
+def _prediction_row(quantity, params, *, simulation, stderr, prediction, limit, reps, family, size,
+                    prediction_se=0.0):
+    """Rule ``z`` against the finite-size prediction, its O(d⁻²) remainder bounded (VER-2)."""
+    return against_prediction(quantity, params, simulation=simulation, stderr=stderr,
+                              prediction=prediction, prediction_se=prediction_se,
+                              prediction_dof=PREDICTION_BATCHES - 1 if prediction_se else None,
+                              limit=limit, dof=reps - 1,
+                              remainder=geometric_remainder(prediction - limit, abs(limit)),
+                              target=target(family, size))
+
+
+def _ratio_row(res, block, limit, reps, family, size):
     b = res.blocks[block]
     params = {"case": res.case, "gamma": res.gamma, "C": res.classes, "d": res.d, "reps": reps}
     if res.m is not None:
         params["m"] = res.m
-    se_lim = limit.stderr_ratio or 0.0
-    return against_limit(quantity or f"ratio g_ij/g_ii ({block})", params, simulation=b.ratio,
-                         stderr=b.stderr, prediction=b.prediction,
-                         prediction_se=b.prediction_stderr, limit=float(limit.ratio),
-                         limit_se=se_lim, dof=reps - 1)
+    return _prediction_row(f"ratio g_ij/g_ii ({block})", params, simulation=b.ratio,
+                           stderr=b.stderr, prediction=b.prediction, limit=float(limit.ratio),
+                           prediction_se=b.prediction_stderr, reps=reps, family=family, size=size)
 
 
 def _grid(cmin, cmax, n=25):
@@ -71,18 +113,20 @@ class LinearRatiosCheck(Check):
     description = r"""
 Linear model `z = Vx`, CE and MSE losses. For several aspect ratios γ and numbers of classes C, the
 Monte Carlo ratio of means of the off-diagonal over the diagonal squared block norms of the true
-Hessian is compared with the exact finite-size prediction (rule `z+bias`: the prediction within the
-statistical error, the limit `g_ij/g_ii` of `rmthess.cases` within the computed finite-size bias). For
-MSE the off-diagonal blocks vanish identically; the diagonal norm `(1/d)‖H_ii‖²_F` is compared with
-`1 + (d + 1)/N` and its limit `1 + γ`. The theorem's constant `lim C² g_ij/g_ii = (1 + γe²)/(1 + γe)`
-is checked against the exact ratio at C = 10⁵, 2·10⁵ and 4·10⁵ extrapolated in 1/C (rule `tol`).
+Hessian is compared with the exact finite-size prediction (rule `z`, its O(d⁻²) remainder bounded),
+and the limit `g_ij/g_ii` of `rmthess.cases` with the same prediction evaluated at d = 10⁸ (rule
+`tol`), so that the limit is tested on its own. For MSE the off-diagonal blocks vanish identically;
+the diagonal norm `(1/d)‖H_ii‖²_F` is compared with `1 + (d + 1)/N` and its limit `1 + γ`. The
+theorem's constant `lim C² g_ij/g_ii = (1 + γe²)/(1 + γe)` is checked against the exact ratio at
+C = 10⁵, 2·10⁵ and 4·10⁵ extrapolated in 1/C (rule `tol`). Replicates per γ are set so that every
+Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 samples and needs the most).
 """
     sizes = {
-        "tiny": {"d": 40, "reps": 6, "gammas": (1.0,), "classes": (3, 10), "C_diag": 10},
-        "quick": {"d": 200, "reps": 24, "gammas": (0.25, 1.0, 4.0), "classes": (3, 10, 30),
-                  "C_diag": 10},
-        "full": {"d": 1000, "reps": 64, "gammas": (0.25, 1.0, 4.0), "classes": (3, 10, 30, 100, 300),
-                 "C_diag": 10},
+        "tiny": {"d": 40, "reps": {1.0: 6}, "gammas": (1.0,), "classes": (3, 10), "C_diag": 10},
+        "quick": {"d": 200, "reps": {0.25: 56, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
+                  "classes": (3, 10, 30), "C_diag": 10},
+        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
+                 "classes": (3, 10, 30, 100, 300), "C_diag": 10},
     }
 
     def run(self, ctx):
@@ -91,9 +135,10 @@ is checked against the exact ratio at C = 10⁵, 2·10⁵ and 4·10⁵ extrapola
 
         p = self.params(ctx.size)
         d, reps = p["d"], p["reps"]
-        cells = [{"case": "linear-ce", "d": d, "gamma": g, "classes": C, "reps": reps}
+        fam = ("theorem-1", ctx.size)
+        cells = [{"case": "linear-ce", "d": d, "gamma": g, "classes": C, "reps": reps[g]}
                  for g in p["gammas"] for C in p["classes"]]
-        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"], "reps": reps}
+        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"], "reps": reps[g]}
                   for g in p["gammas"]]
         results = simulate_cells(ctx, cells)
         out = CheckOutput()
@@ -104,16 +149,20 @@ is checked against the exact ratio at C = 10⁵, 2·10⁵ and 4·10⁵ extrapola
             sims = [r for r in results if r.case == "linear-ce" and r.gamma == g]
             for res in sims:
                 lim = ce.limits(g, res.classes).blocks["v"]
-                out.rows.append(_ratio_row(res, "v", lim, reps))
+                out.rows.append(_ratio_row(res, "v", lim, reps[g], *fam))
+                out.rows.append(_limit_row("linear-ce", g, res.classes, lim,
+                                           "limit g_ij/g_ii (v) vs prediction at d → ∞", "ratio"))
                 if res.classes == p["C_diag"]:
                     b = res.blocks["v"]
-                    params = {"case": "linear-ce", "gamma": g, "C": res.classes, "d": d, "reps": reps}
+                    params = {"case": "linear-ce", "gamma": g, "C": res.classes, "d": d,
+                              "reps": reps[g]}
                     for name, sim, se, pred, limv in (
                             ("(1/d)‖H_ii‖²_F", b.diag, b.diag_stderr, b.diag_prediction, lim.g_ii),
                             ("(1/d)‖H_ij‖²_F", b.offdiag, b.offdiag_stderr, b.offdiag_prediction,
                              lim.g_ij)):
-                        out.rows.append(against_limit(name, params, simulation=sim, stderr=se,
-                                                      prediction=pred, limit=limv, dof=reps - 1))
+                        out.rows.append(_prediction_row(name, params, simulation=sim, stderr=se,
+                                                        prediction=pred, limit=limv, reps=reps[g],
+                                                        family=fam[0], size=fam[1]))
             out.rows.append(_constant_row("linear-ce", "v", g, 2))
             grid = _grid(2, 10_000)
             curves.append(RatioCurve(group, grid, [ce.limits(g, int(C)).blocks["v"].ratio
@@ -128,13 +177,18 @@ is checked against the exact ratio at C = 10⁵, 2·10⁵ and 4·10⁵ extrapola
         for res in (r for r in results if r.case == "linear-mse"):
             b = res.blocks["v"]
             lim = mse.limits(res.gamma, res.classes).blocks["v"]
-            params = {"case": "linear-mse", "gamma": res.gamma, "C": res.classes, "d": d, "reps": reps}
-            out.rows.append(against_limit("(1/d)‖H_ii‖²_F", params, simulation=b.diag,
-                                          stderr=b.diag_stderr, prediction=b.diag_prediction,
-                                          limit=lim.g_ii, dof=reps - 1))
+            params = {"case": "linear-mse", "gamma": res.gamma, "C": res.classes, "d": d,
+                      "reps": reps[res.gamma]}
+            out.rows.append(_prediction_row("(1/d)‖H_ii‖²_F", params, simulation=b.diag,
+                                            stderr=b.diag_stderr, prediction=b.diag_prediction,
+                                            limit=lim.g_ii, reps=reps[res.gamma], family=fam[0],
+                                            size=fam[1]))
+            out.rows.append(_limit_row("linear-mse", res.gamma, res.classes, lim,
+                                       "limit (1/d)‖H_ii‖²_F vs prediction at d → ∞", "diag"))
             out.rows.append(within_tolerance("off-diagonal blocks ‖H_ij‖²_F", params,
                                              value=b.offdiag, reference=0.0, tol=0.0,
-                                             note="H_ij ≡ 0 for MSE"))
+                                             scale=b.diag, note="H_ij ≡ 0 for MSE; MDE relative "
+                                                                "to the diagonal norm"))
         out.figures["figure1"] = [RatioPanel("linear model, CE: $H_{v_i v_j}$", tuple(curves),
                                              tuple(points))]
         return out
@@ -150,8 +204,9 @@ and output blocks `H_{v_c v_c'}` (m×m), output weights V redrawn in every repli
 ratio of means at d and 2d is extrapolated in 1/d and compared with the limit of `rmthess.cases`
 (rule `richardson`): for MSE the closed form `(1 + 4γ)/(4(1 + 2γ)(C + 2))` (hidden; the off-diagonal
 output blocks vanish identically), for CE Monte Carlo integrals whose own standard error enters the
-comparison. At size `full` the MSE hidden ratio is also compared with the finite-size prediction
-conditional on the drawn V (rule `z+bias`). The C → ∞ constant of the MSE hidden ratio,
+comparison; where `limits` accepts `rtol=`, the limit is requested to a relative error of a tenth of
+the row's MDE target, so that its error does not cost power. At size `full` the MSE hidden ratio is
+also compared with the finite-size prediction conditional on the drawn V (rule `z`). The C → ∞ constant of the MSE hidden ratio,
 `(1 + 4γ)/(4(1 + 2γ))`, is checked against the exact ratio at C = 10⁵, 2·10⁵, 4·10⁵ (rule `tol`).
 """
     sizes = {
@@ -179,16 +234,17 @@ conditional on the drawn V (rule `z+bias`). The C → ∞ constant of the MSE hi
             pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m, "reps": reps}
                           for g in p["gammas"] for C in p["classes"]]
             for res in simulate_cells(ctx, pred_cells, key=0):
-                lim = _limit("mlp-mse", "hidden", res.gamma, res.classes, m, None)
-                out.rows.append(_ratio_row(res, "hidden", lim, reps))
+                lim = _case_limits("mlp-mse", res.gamma, res.classes, m=m).blocks["hidden"]
+                out.rows.append(_ratio_row(res, "hidden", lim, reps, "theorem-2", ctx.size))
         mse, ce = get_case("mlp-mse"), get_case("mlp-ce")
         panels = {"hidden": ([], []), "output": ([], [])}
         for gi, g in enumerate(p["gammas"]):
             group = f"γ = {g:g}"
             ctx.progress(f"mlp-ce limits (Monte Carlo integrals), γ = {g:g}")
             lim_seed = ctx.child(2, gi)
-            lims = {"mlp-ce": {C: ce.limits(g, int(C), m=m,
-                                            rng=np.random.default_rng(_cseed(lim_seed, C)))
+            goal = target("theorem-2", ctx.size)
+            lims = {"mlp-ce": {C: _case_limits("mlp-ce", g, C, m=m, seed=_cseed(lim_seed, C),
+                                               rtol=goal / LIMIT_RTOL_FRACTION)
                                for C in sorted(set(p["curve_classes"]) | set(p["classes"]))},
                     "mlp-mse": {C: mse.limits(g, int(C), m=m) for C in p["classes"]}}
             pts = {"hidden": [], "output": []}
@@ -204,12 +260,14 @@ conditional on the drawn V (rule `z+bias`). The C → ∞ constant of the MSE hi
                         if case == "mlp-mse" and block == "output":
                             out.rows.append(within_tolerance(
                                 "off-diagonal output blocks", params, value=b.offdiag,
-                                reference=0.0, tol=0.0, note="H_(v_c v_c') ≡ 0 for c ≠ c' (MSE)"))
+                                reference=0.0, tol=0.0, scale=b.diag,
+                                note="H_(v_c v_c') ≡ 0 for c ≠ c' (MSE); MDE relative to the "
+                                     "diagonal norm"))
                             continue
                         out.rows.append(richardson(
                             f"ratio ({block})", params, small=a.ratio, small_se=a.stderr,
                             large=b.ratio, large_se=b.stderr, limit=float(L.ratio),
-                            limit_se=float(L.stderr_ratio or 0.0), dof=reps - 1,
+                            limit_se=float(L.stderr_ratio or 0.0), dof=reps - 1, target=goal,
                             note="limit is a Monte Carlo integral" if L.estimate else ""))
                         if case == "mlp-ce":
                             pts[block].append((C, b.ratio, b.stderr))

@@ -14,8 +14,10 @@ V, so their limiting law is a GMP law at fixed V (``block_law("hidden", …, V=V
 Bernoulli(1/2) on the diagonal, ``κ_ij`` times Bernoulli(1/4) off it, ``κ = VᵀV``; CE: the empirical law
 of ``a_ij(u)``, ``u ~ N(0, I_m)``). V is redrawn in every replicate
 (``block_spectrum(..., return_second=True)`` returns it), so each replicate is compared with its own law:
-the statistic is ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the continuous part of that law,
-and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are extrapolated
+the statistics are ``m̂₂/m₂(F_V) − 1`` (its mean estimated with the control variates
+``(m̂₁ − m₁(F_V))/√m₂(F_V)`` and the zero fraction minus the atom, which remove the fluctuation of the
+number of active samples), ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the
+continuous part of that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are extrapolated
 and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte Carlo sample of u in
 each replicate, so its sampling error is part of the replicate spread and hence of the standard error.
 theory/verification.md, (VER-8).
@@ -26,7 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
-from rmthess.verify.checks._stats import mean_se, quantile_points, quartile_levels
+from rmthess.verify.checks._stats import (controlled_mean_se, mean_se, quantile_points,
+                                          quartile_levels)
+from rmthess.verify.power import target
 from rmthess.verify.rules import richardson
 
 __all__ = ["BlockSpectraCheck"]
@@ -43,6 +47,10 @@ ZERO_FRACTION = 1e-9
 #: seeds of the per-replicate Monte Carlo samples that build the CE hidden-block laws: a key outside
 #: the range of the panel indices, so they never coincide with the seeds of the simulated blocks
 _LAW_KEY = 7919
+
+#: the estimator of the second-moment rows (theory/verification.md, VER-8)
+_M2_NOTE = ("ratio to m̂₁²: the sample mean of the weights, which moves both moments, cancels "
+            "(5× smaller spread than m̂₂)")
 
 #: points of the density grid of a panel
 _GRID = 800
@@ -78,15 +86,15 @@ class BlockSpectraCheck(Check):
     #: distribution function 1.6× smaller: k/√R = z_threshold(47)/√48 = 0.63 against
     #: z_threshold(23)/√24 = 1.00 (``rmthess.verify.rules.z_threshold``).
     sizes = {
-        "tiny": {"d": 40, "reps": 6, "hidden_reps": 6,
+        "tiny": {"d": 40, "reps": {"diag": 6, "offdiag": 6}, "hidden_reps": 6,
                  "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5),
                             ("mlp-mse", "diag", 1.0, 5, 4))},
-        "quick": {"d": 120, "reps": 24, "hidden_reps": 48,
+        "quick": {"d": 120, "reps": {"diag": 96, "offdiag": 192}, "hidden_reps": 64,
                   "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
                              ("linear-ce", "diag", 2.0, 10),
                              ("mlp-mse", "diag", 1.0, 10, 4), ("mlp-mse", "offdiag", 1.0, 10, 4),
                              ("mlp-ce", "diag", 0.2, 10, 4), ("mlp-ce", "offdiag", 0.2, 10, 4))},
-        "full": {"d": 600, "reps": 64, "hidden_reps": 64,
+        "full": {"d": 600, "reps": {"diag": 96, "offdiag": 192}, "hidden_reps": 64,
                  "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
                             ("linear-ce", "diag", 2.0, 10), ("linear-ce", "offdiag", 2.0, 100),
                             ("mlp-mse", "diag", 1.0, 10, 8), ("mlp-mse", "offdiag", 1.0, 10, 8),
@@ -99,7 +107,8 @@ class BlockSpectraCheck(Check):
         panels = []
         for j, spec in enumerate(p["panels"]):
             if len(spec) == 4:
-                panels.append(self._linear_panel(ctx, out, j, *spec, d0=p["d"], reps=p["reps"]))
+                panels.append(self._linear_panel(ctx, out, j, *spec, d0=p["d"],
+                                                 reps=p["reps"][spec[1]]))
             else:
                 panels.append(self._hidden_panel(ctx, out, j, *spec, d0=p["d"],
                                                  reps=p["hidden_reps"]))
@@ -123,16 +132,24 @@ class BlockSpectraCheck(Check):
         for s, d in enumerate((d0, 2 * d0)):
             ctx.progress(f"{case} {which} block, γ={gamma:g}, C={C}, d={d}, {reps} replicates")
             seeds = ctx.child(j, s).spawn(reps)
-            cdf, zero, eigs = [], [], []
+            cdf, zero, eigs, m2 = [], [], [], []
             for seed in seeds:
                 ev = block_spectrum(case, d=d, gamma=gamma, classes=C, which=which, seed=seed)
                 cdf.append([(ev <= x).mean() for x in xs])
                 zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean())
+                m2.append(np.mean(ev**2) / np.mean(ev) ** 2)
                 eigs.append(ev)
-            stats[d] = (np.asarray(cdf), np.asarray(zero))
+            stats[d] = (np.asarray(cdf), np.asarray(zero), np.asarray(m2))
             pooled = np.concatenate(eigs)
         base = {"case": case, "block": which, "gamma": gamma, "C": C, "d": f"{d0}→{2 * d0}",
                 "reps": reps}
+        a, sa = mean_se(stats[d0][2])
+        b, sb = mean_se(stats[2 * d0][2])
+        m1, m2 = float(law.moment(1)), float(law.moment(2))
+        out.rows.append(richardson("normalized second moment m₂/m₁²", base, small=a, small_se=sa,
+                                   large=b, large_se=sb, limit=m2 / m1**2, dof=reps - 1,
+                                   target=target("block-moment", ctx.size),
+                                   note=_M2_NOTE))
         for i, (q, x) in enumerate(zip(levels, xs)):
             a, sa = mean_se(stats[d0][0][:, i])
             b, sb = mean_se(stats[2 * d0][0][:, i])
@@ -174,7 +191,7 @@ class BlockSpectraCheck(Check):
             ctx.progress(f"{case} hidden {which} block, γ={gamma:g}, C={C}, m={m}, d={d}, "
                          f"{reps} replicates, each with its own V and law")
             seeds = ctx.child(j, s).spawn(reps)
-            cdf, zero, atoms, reps_data = [], [], [], []
+            cdf, zero, atoms, reps_data, m2, lev = [], [], [], [], [], []
             for r, seed in enumerate(seeds):
                 ev, V = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m, block="hidden",
                                        which=which, seed=seed, return_second=True)
@@ -186,26 +203,46 @@ class BlockSpectraCheck(Check):
                 xs = quantile_points(law, levels)
                 cdf.append([(ev <= x).mean() - q for x, q in zip(xs, levels)])
                 zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom)
+                mom1, mom2 = float(law.moment(1)), float(law.moment(2))
+                m2.append((np.mean(ev**2) / mom2 - 1.0,
+                           (np.mean(ev) - mom1) / np.sqrt(mom2),
+                           (np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom))
+                lev.append(levels)
                 atoms.append(atom)
                 reps_data.append((ev, law, scale))
-            stats[d] = (np.asarray(cdf), np.asarray(zero), np.asarray(atoms))
+            stats[d] = (np.asarray(cdf), np.asarray(zero), np.asarray(atoms), np.asarray(m2),
+                        np.asarray(lev))
             last = reps_data
         base = {"case": case, "block": f"hidden {which}", "gamma": gamma, "C": C, "m": m,
                 "d": f"{d0}→{2 * d0}", "reps": reps}
         note = "per-V law; V redrawn in each replicate"
+        has_atom = float(np.mean(np.concatenate([stats[d][2] for d in stats]))) > 0
+        (a, sa, dof), (b, sb, _) = (
+            controlled_mean_se(stats[d][3][:, 0], stats[d][3][:, 1:3 if has_atom else 2])
+            for d in (d0, 2 * d0))
+        out.rows.append(richardson("m̂₂/m₂(F_V) − 1", base, small=a, small_se=sa, large=b,
+                                   large_se=sb, limit=0.0, dof=dof, scale=1.0,
+                                   target=target("block-moment", ctx.size),
+                                   note=f"{note}; control variates m̂₁ − m₁(F_V) and zero fraction − "
+                                        f"atom; relative to m₂(F_V)"))
         for i, level in enumerate(("1/4", "1/2", "3/4")):
             a, sa = mean_se(stats[d0][0][:, i])
             b, sb = mean_se(stats[2 * d0][0][:, i])
+            mean_level = float(np.mean(np.concatenate([stats[d][4][:, i] for d in stats])))
             out.rows.append(richardson(f"F̂ − F_V at quartile {level} of F_V", base, small=a,
                                        small_se=sa, large=b, large_se=sb, limit=0.0,
-                                       dof=reps - 1, note=note))
+                                       dof=reps - 1, scale=mean_level,
+                                       note=f"{note}; MDE relative to the mean level "
+                                            f"{mean_level:.3f}"))
         mean_atom = float(np.mean(np.concatenate([stats[d][2] for d in stats])))
         if mean_atom > 0:
             a, sa = mean_se(stats[d0][1])
             b, sb = mean_se(stats[2 * d0][1])
             out.rows.append(richardson("zero fraction − atom of F_V", base, small=a, small_se=sa,
                                        large=b, large_se=sb, limit=0.0, dof=reps - 1,
-                                       note=f"{note}; mean atom {mean_atom:.3f}"))
+                                       scale=mean_atom,
+                                       note=f"{note}; MDE relative to the mean atom "
+                                            f"{mean_atom:.3f}"))
         # figure: pooled eigenvalues at 2d against the mean of the per-V densities (a mixture)
         bulks = [b for _, law, _ in last for b in law.support()]
         lo, hi = min(b[0] for b in bulks), max(b[1] for b in bulks)
