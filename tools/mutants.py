@@ -1,0 +1,176 @@
+"""The declared mutants of tools/mutation.py: deliberate bugs the default test suite must catch.
+
+Each entry names a file, an exact snippet that must occur there once, its wrong replacement, why the
+bug matters, and the tests that are expected to catch it (the mutated module's doctests are always
+added). ``equivalent`` is set only for a mutant that cannot change any result the package promises,
+with the reason; such a mutant may survive. When the code changes and a snippet no longer matches,
+the tool reports the mutant as ``stale``: update or remove the entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Mutant", "MUTANTS"]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    original: str
+    mutated: str
+    reason: str
+    tests: tuple[str, ...]
+    equivalent: str = ""
+
+
+GMP_TESTS = ("tests/gmp", "tests/symbolic/test_gmp.py")
+SOFTMAX_TESTS = ("tests/integrals", "tests/laws/test_softmax.py", "tests/cases/test_linear_ce.py")
+LAW_TESTS = ("tests/laws", "tests/cases/test_linear_ce.py")
+CONST_TESTS = ("tests/cases", "tests/symbolic/test_large_c.py")
+FINITE_TESTS = ("tests/montecarlo/test_finite_size.py", "tests/montecarlo/test_simulate.py")
+NORM_TESTS = ("tests/montecarlo/test_blocknorms.py", "tests/montecarlo/test_kernels.py",
+              "tests/montecarlo/test_simulate.py")
+HESS_TESTS = ("tests/networks/test_hessian.py", "tests/networks/test_products.py",
+              "tests/networks/test_blocks.py")
+
+_G = "rmthess/gmp/_kernels.py"
+_S = "rmthess/integrals/softmax.py"
+_L = "rmthess/laws/softmax.py"
+_K = "rmthess/cases/constants.py"
+_F = "rmthess/montecarlo/finite_size.py"
+
+MUTANTS: list[Mutant] = [
+    # ---------------------------------------------------------------- GMP kernels and solver
+    Mutant("gmp-accept-sign", _G,
+           "return t.imag < -_IM_RTOL * abs(t) or df.real < 0.0",
+           "return t.imag < -_IM_RTOL * abs(t) or df.real > 0.0",
+           "near-real root acceptance: accepts the wrong real root next to the axis in a gap",
+           GMP_TESTS),
+    Mutant("gmp-edge-gap-test", _G, "        if hm < 1.0:\n", "        if hm > 1.0:\n",
+           "gaps between poles detected the wrong way round: wrong support", GMP_TESTS),
+    Mutant("gmp-h-function", _G, "        acc += w[k] * r2\n", "        acc += w[k] * r\n",
+           "h(t) = sum w/(t - tau)^2 replaced by the first power: wrong edges", GMP_TESTS),
+    Mutant("gmp-zfun-mean-sign", _G, "fr = -tr + mean - xc.real", "fr = -tr - mean - xc.real",
+           "sign of E lambda in the inverse map z(t)", GMP_TESTS),
+    Mutant("gmp-local-residual", _G, "f = (ze - x) + d * c1 - d2 * complex(sr, si)",
+           "f = (ze - x) + d * c1 + d2 * complex(sr, si)",
+           "edge-local form of z(t) - x (GMP-8): wrong sign of the quadratic remainder", GMP_TESTS),
+    Mutant("gmp-root-poly-argmax", "rmthess/gmp/solver.py",
+           "s = roots[np.argmax(roots.imag)]", "s = roots[np.argmin(roots.imag)]",
+           "companion-matrix fallback picks the anti-Herglotz root", GMP_TESTS),
+    Mutant("gmp-edges-order", "rmthess/gmp/edges.py", "a, b = i + 1, i", "a, b = i, i + 1",
+           "bulk edges taken from the wrong critical points", GMP_TESTS),
+    Mutant("gmp-density-pi", "rmthess/gmp/density.py",
+           "out[inside] = -t.imag / (np.pi * (t.real**2 + t.imag**2))",
+           "out[inside] = -t.imag / (2 * np.pi * (t.real**2 + t.imag**2))",
+           "density Im s/pi off by a factor 2", GMP_TESTS),
+    Mutant("gmp-free-cumulant-power", "rmthess/gmp/moments.py", "gamma ** (k - 1) * mk",
+           "gamma ** k * mk", "free cumulants kappa_k = gamma^(k-1) E lambda^k (GMP-6)", GMP_TESTS),
+    Mutant("gmp-pole-weight", "rmthess/gmp/equation.py", "w = gamma * p * lam * lam",
+           "w = p * lam * lam", "pole weights w_k = gamma p_k lambda_k^2 (GMP-3)", GMP_TESTS),
+    # ---------------------------------------------------------------- softmax integrals
+    Mutant("sm-kernel-normalisation", _S,
+           "np.exp(-0.5 * zj * zj) / math.sqrt(2.0 * math.pi)",
+           "np.exp(-0.5 * zj * zj) / math.sqrt(math.pi)",
+           "Gaussian convolution kernel of phi (SM-5) not normalised", SOFTMAX_TESTS),
+    Mutant("sm-tilt", _S, "logf = spec.K * u + 0.5 * s2 * term.log_tilt_units",
+           "logf = spec.K * u + 0.25 * s2 * term.log_tilt_units",
+           "exponential tilt e^{k^2 sigma^2/2} of psi_k (SM-4)", SOFTMAX_TESTS),
+    Mutant("sm-digits", _S, "_DIGITS = 15.5 ", "_DIGITS = 7.0 ",
+           "quadrature accuracy target lowered to 1e-7: the promised 1e-12 is lost", SOFTMAX_TESTS),
+    Mutant("sm-upper-tail", _S, "if f[-1] > tol * total * 1e-3:", "if f[-1] > tol * total * 1e9:",
+           "upper end of the integration range never extended: truncated integrals",
+           SOFTMAX_TESTS),
+    Mutant("sm-third-moment", _S, "T = vals[5] if classes >= 3 else 0.0",
+           "T = vals[4] if classes >= 3 else 0.0", "T = E p1^2 p2 p3 replaced by Q", SOFTMAX_TESTS),
+    Mutant("sm-mean-a2", "rmthess/integrals/moments.py", "return self.M2 - 2 * self.M3 + self.M4",
+           "return self.M2 - self.M3 + self.M4", "E a^2 = M2 - 2 M3 + M4 (CASE-2)", SOFTMAX_TESTS),
+    Mutant("sm-mean-b", "rmthess/integrals/moments.py",
+           "return -(self._inv_c() - self.M2) / (self.classes - 1)",
+           "return -(self._inv_c() - self.M2) / self.classes",
+           "E b = -(1/C - M2)/(C - 1)", SOFTMAX_TESTS),
+    # ---------------------------------------------------------------- softmax weight law
+    Mutant("law-fw-variance", _L, "var = rest * math.exp(s * s) * math.expm1(s * s)",
+           "var = rest * math.expm1(s * s)",
+           "Fenton-Wilkinson variance of a sum of lognormals: block-law edges wrong for C > 513",
+           LAW_TESTS),
+    Mutant("law-fw-mean", _L, "mean = rest * math.exp(s * s / 2)", "mean = rest * math.exp(s * s)",
+           "Fenton-Wilkinson mean of a sum of lognormals", LAW_TESTS),
+    Mutant("law-fw-diag-weight", _L, "return 1.0 / (2.0 + np.exp(d) + np.exp(-d))",
+           "return 1.0 / (1.0 + np.exp(d) + np.exp(-d))",
+           "a = X1 R/(X1 + R)^2 in the lognormal draw of the diagonal weight", LAW_TESTS),
+    Mutant("law-affine-match", _L, "cand = m1 + (a - mu) * math.sqrt(var) / sd_hat",
+           "cand = m1 + (a - mu)",
+           "discretization no longer matches the exact variance (SML-1)", LAW_TESTS),
+    Mutant("law-offdiag-sign", _L, "v = (-1) ** k * softmax_mixed_moment([k, k], 0",
+           "v = softmax_mixed_moment([k, k], 0",
+           "odd moments of b = -p1 p2 must be negative", LAW_TESTS),
+    # ---------------------------------------------------------------- case constants and limits
+    Mutant("kh-gamma-half", _K, "return num / (tau * tau * (0.25 + 0.5 * gamma))",
+           "return num / (tau * tau * (0.25 + 0.25 * gamma))",
+           "K_h normalisation 1/4 + gamma/2 (CASE-10)", CONST_TESTS),
+    Mutant("kh-alpha", _K, "alpha = 0.5 + 0.5 / math.sqrt(beta)",
+           "alpha = 0.5 + 0.5 * math.sqrt(beta)", "alpha = 1/2 + (1 - 2 tau)^(-1/2)/2 (CASE-10)",
+           CONST_TESTS),
+    Mutant("kh-T", _K, "T = 0.5 * (tau / math.sqrt(beta) + tau * tau / beta ** 1.5)",
+           "T = 0.5 * (tau / math.sqrt(beta) + tau * tau / beta ** 0.5)",
+           "T of the hidden constant (CASE-10)", CONST_TESTS),
+    Mutant("kh-I1", _K, "I1 = (v * I0 + 1.0 / _SQRT2PI) / rho", "I1 = (v * I0 - 1.0 / _SQRT2PI) / rho",
+           "recursion I_1 = (v I_0 + 1/sqrt(2 pi))/rho (CASE-11)", CONST_TESTS),
+    Mutant("ko-B-variance", _K, "(1.0 + 2.0 * tau, 2.0 * tau)", "(1.0 + 2.0 * tau, tau)",
+           "K_o: w ~ N(0, 2 tau) in E||B||^2 (CASE-12)", CONST_TESTS),
+    Mutant("linear-ce-r0", "rmthess/cases/linear_ce.py",
+           "return (1.0 + gamma * e * e) / (1.0 + gamma * e)",
+           "return (1.0 + gamma * e) / (1.0 + gamma * e * e)",
+           "C -> infinity constant r0 of the linear CE ratio (CASE-5)", CONST_TESTS),
+    Mutant("linear-ce-asymptote", "rmthess/cases/linear_ce.py",
+           'return {"v": linear_ce_r0(gamma, sigma_v) / classes ** 2}',
+           'return {"v": linear_ce_r0(gamma, sigma_v) / classes}',
+           "linear CE ratio decays like 1/C^2, not 1/C", CONST_TESTS),
+    Mutant("mlp-mse-gij", "rmthess/cases/mlp_mse.py", "(one / 16 + one * gamma / 4)",
+           "(one / 16 + one * gamma / 8)", "g_ij of the mlp-mse hidden blocks (CASE-7)",
+           CONST_TESTS),
+    Mutant("mlp-mse-output", "rmthess/cases/mlp_mse.py", "m * (m - 1) / (4 * pi ** 2)",
+           "m * (m - 1) / (2 * pi ** 2)", "||E s s^T||^2 of the output blocks (CASE-8)",
+           CONST_TESTS),
+    Mutant("mlp-ce-ustat", "rmthess/cases/mlp_ce.py", "sq = (hS * hS - hS2) / nn",
+           "sq = hS * hS / (n * n)",
+           "biased estimate of (E_u a_ij)^2 instead of the U-statistic (CASE-9)", CONST_TESTS),
+    # ---------------------------------------------------------------- finite-size predictions
+    Mutant("fs-wishart-matrix-term", _F, "e1sq_eff = e1sq + (0.5 * e1 * eh + 0.5 * Gn) / d",
+           "e1sq_eff = e1sq + (0.5 * e1 * eh + 1.0 * Gn) / d",
+           "||E lambda (w w^T - I)||^2 term of (MC-8) doubled", FINITE_TESTS),
+    Mutant("fs-bilaplacian", _F, "e2_eff = e2 + e2h / (4.0 * d)", "e2_eff = e2 + e2h / (2.0 * d)",
+           "E lambda^2 h/(4d) correction of (MC-8)", FINITE_TESTS),
+    Mutant("fs-hermite", _F, "return q * q - 4.0 * q - 2.0 * r", "return q * q - 4.0 * q - r",
+           "Hermite weight h of the bi-Laplacian (MC-8)", FINITE_TESTS),
+    Mutant("fs-square-dims", _F, "e2_eff * (dr * dr + 2 * dr)", "e2_eff * (dr * dr + dr)",
+           "Gaussian fourth-moment count (d - r)^2 + 2(d - r) of (MC-6)", FINITE_TESTS),
+    # ---------------------------------------------------------------- block-norm kernels
+    Mutant("bn-chunk-symmetry", "rmthess/montecarlo/blocknorms.py",
+           "factor = 1.0 if c == a else 2.0", "factor = 1.0",
+           "off-diagonal Gram chunks counted once instead of twice (MC-3)", NORM_TESTS),
+    Mutant("bn-offdiag-normalisation", "rmthess/montecarlo/blocknorms.py",
+           "off = so / (n * n * B * (B - 1)) if B > 1 else 0.0",
+           "off = so / (n * n * B * B) if B > 1 else 0.0",
+           "mean over the B(B - 1) off-diagonal blocks", NORM_TESTS),
+    Mutant("bn-struct-kernel", "rmthess/montecarlo/_kernels.py",
+           "            ro += k * (b * b - qq[i, j])\n", "            ro += k * (b * b + qq[i, j])\n",
+           "structured off-diagonal sum (MC-4): the diagonal terms must be removed", NORM_TESTS),
+    Mutant("bn-diag-weights", "rmthess/montecarlo/blocknorms.py",
+           "return a if self.beta is None else a - self.beta * self.beta",
+           "return a if self.beta is None else a - self.beta",
+           "diagonal weights alpha - beta^2 of Lambda = diag(alpha) - beta beta^T", NORM_TESTS),
+    # ---------------------------------------------------------------- Hessians
+    Mutant("hess-ce-centering", "rmthess/networks/hessian.py",
+           "A -= mu[:, :, None] * mu[:, None, :]", "A += mu[:, :, None] * mu[:, None, :]",
+           "hidden weights V^T (diag p - p p^T) V", HESS_TESTS),
+    Mutant("hess-residual-sign", "rmthess/networks/hessian.py", "M[:, :, i] += net.R[sl]",
+           "M[:, :, i] -= net.R[sl]", "residual part of the hidden-output blocks (NET-3)",
+           HESS_TESTS),
+    Mutant("hess-softmax-diag", "rmthess/networks/hessian.py",
+           "                    w = w + P[:, c]\n", "                    w = w - P[:, c]\n",
+           "diag(p) part of the CE output blocks (few-feature branch)", HESS_TESTS),
+]
