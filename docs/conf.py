@@ -1,13 +1,14 @@
-"""Sphinx configuration of the rmthess documentation (build: ``sphinx-build -W --keep-going docs docs/_build/html``)."""
+"""Sphinx configuration of the rmthess documentation.
+
+Build from the repository root, with the package installed (``python -m pip install -e ".[docs]"``;
+the notebooks' kernels import it too)::
+
+    sphinx-build -W --keep-going docs docs/_build/html
+"""
 
 import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import rmthess  # noqa: E402
+import rmthess
 
 # The notebooks run at their small sizes; the executing kernel inherits this environment.
 os.environ.setdefault("RMTHESS_NOTEBOOK_SIZE", "small")
