@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -27,16 +28,26 @@
 
 # %%
 import os
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.laws import DiscreteLaw, PointMass
-from rmthess.plotting import SpectrumPanel, plot_block_spectra
+from rmthess.plotting import SpectrumPanel, plot_block_spectra, save_figure
 
 SMALL = os.environ.get("RMTHESS_NOTEBOOK_SIZE", "full") == "small"
 d, reps = (60, 4) if SMALL else (400, 20)
 rng = np.random.default_rng(2024)
+FIGURES = Path(os.environ.get("RMTHESS_NOTEBOOK_FIGURES", "figures"))
+
+
+def keep(fig, name):
+    """Save ``fig`` as ``FIGURES/<name>.png``; return it so that Jupyter shows it (once)."""
+    save_figure(fig, FIGURES / name, formats=("png",))
+    plt.close(fig)  # else pyplot would show it a second time
+    return fig
 
 # %% [markdown]
 # ## Marchenko–Pastur: $\lambda \equiv 1$
@@ -82,6 +93,7 @@ fig = plot_block_spectra([
     SpectrumPanel("Marchenko–Pastur, γ = 2", mp_eigs, x_mp, mp.pdf(x_mp),
                   edges=[e for b in mp.support() for e in b], atom=mp.atom_at_zero, zero_tol=1e-8),
 ])
+keep(fig, "01_gmp_spectra")
 
 # %% [markdown]
 # The histograms follow the densities, the edges bound the simulated eigenvalues up to the usual

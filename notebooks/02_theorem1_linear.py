@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -27,18 +28,28 @@
 
 # %%
 import os
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from rmthess.cases import get_case
 from rmthess.montecarlo import simulate
-from rmthess.plotting import RatioCurve, RatioPanel, RatioPoints, plot_ratio_vs_classes
+from rmthess.plotting import RatioCurve, RatioPanel, RatioPoints, plot_ratio_vs_classes, save_figure
 
 SMALL = os.environ.get("RMTHESS_NOTEBOOK_SIZE", "full") == "small"
 d, reps = (40, 4) if SMALL else (400, 24)
 gammas = (1.0,) if SMALL else (0.25, 1.0, 4.0)
 mc_classes = (3, 10) if SMALL else (3, 10, 30, 100)
 ce = get_case("linear-ce")
+FIGURES = Path(os.environ.get("RMTHESS_NOTEBOOK_FIGURES", "figures"))
+
+
+def keep(fig, name):
+    """Save ``fig`` as ``FIGURES/<name>.png``; return it so that Jupyter shows it (once)."""
+    save_figure(fig, FIGURES / name, formats=("png",))
+    plt.close(fig)  # else pyplot would show it a second time
+    return fig
 
 # %% [markdown]
 # ## The exact ratio and its limit
@@ -79,6 +90,7 @@ for k, gamma in enumerate(gammas):
     points.append(RatioPoints(f"Monte Carlo, {group}", mc_classes, [s.blocks["v"].ratio for s in sims],
                               [s.blocks["v"].stderr for s in sims], group=group))
 fig = plot_ratio_vs_classes([RatioPanel("linear model, CE", tuple(curves), tuple(points))])
+keep(fig, "02_ratio_vs_classes")
 
 # %% [markdown]
 # The Monte Carlo points sit on the finite-size predictions, which approach the limit like 1/d.

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -28,17 +29,27 @@
 
 # %%
 import os
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from rmthess.cases import get_case
 from rmthess.montecarlo import simulate
-from rmthess.plotting import RatioCurve, RatioPanel, RatioPoints, plot_ratio_vs_classes
+from rmthess.plotting import RatioCurve, RatioPanel, RatioPoints, plot_ratio_vs_classes, save_figure
 
 SMALL = os.environ.get("RMTHESS_NOTEBOOK_SIZE", "full") == "small"
 d, reps, m, gamma = (40, 4, 4, 1.0) if SMALL else (300, 24, 8, 1.0)
 classes = (3, 10) if SMALL else (3, 10, 30, 100)
 mse, ce = get_case("mlp-mse"), get_case("mlp-ce")
+FIGURES = Path(os.environ.get("RMTHESS_NOTEBOOK_FIGURES", "figures"))
+
+
+def keep(fig, name):
+    """Save ``fig`` as ``FIGURES/<name>.png``; return it so that Jupyter shows it (once)."""
+    save_figure(fig, FIGURES / name, formats=("png",))
+    plt.close(fig)  # else pyplot would show it a second time
+    return fig
 
 # %% [markdown]
 # ## MSE: the closed form against simulation
@@ -77,6 +88,7 @@ for block, power in (("hidden", 1), ("output", 2)):
         print(f"{block:6s} C = {C:3d}: MC {sims[C].blocks[block].ratio:.4g} ± "
               f"{sims[C].blocks[block].stderr:.2g}, limit {L.ratio:.4g} ± {L.stderr_ratio:.2g}")
 fig = plot_ratio_vs_classes(panels)
+keep(fig, "03_ratio_vs_classes")
 
 # %% [markdown]
 # The hidden blocks lose a factor C and the output blocks a factor C²: the static force acts more
@@ -113,6 +125,7 @@ for case, which, g in (("mlp-mse", "offdiag", 1.0), ("mlp-ce", "diag", 0.2)):
     spec_panels.append(SpectrumPanel(f"{case} hidden {which}, one V, d = {d_spec}", ev, x, law.pdf(x),
                                      atom=float(law.atom_at_zero), zero_tol=1e-9 * scale))
 fig = plot_block_spectra(spec_panels)
+keep(fig, "03_block_spectra")
 
 # %% [markdown]
 # One V, one matrix: the histogram already follows the law of that V. Redrawing V moves the law

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -27,12 +28,14 @@
 
 # %%
 import os
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from rmthess.cases import get_case
 from rmthess.montecarlo.spectra import coupling, coupling_constant, lindeberg_path
-from rmthess.plotting import DecouplingSeries, LindebergSeries, plot_decoupling
+from rmthess.plotting import DecouplingSeries, LindebergSeries, plot_decoupling, save_figure
 
 SMALL = os.environ.get("RMTHESS_NOTEBOOK_SIZE", "full") == "small"
 ds, reps = ((30, 60), 4) if SMALL else ((100, 200, 400, 800), 32)
@@ -41,6 +44,14 @@ law = get_case("linear-ce").block_law("v", "diag", gamma, C)
 z = complex(law.moment(1), 2.0 * law.moment(1))   # a point on the scale of the spectrum
 c = complex(coupling_constant("linear-ce", [z], gamma=gamma, classes=C, seed=1)[0])
 print(f"z = {z:.4f}, c(z) = {c:.4f}")
+FIGURES = Path(os.environ.get("RMTHESS_NOTEBOOK_FIGURES", "figures"))
+
+
+def keep(fig, name):
+    """Save ``fig`` as ``FIGURES/<name>.png``; return it so that Jupyter shows it (once)."""
+    save_figure(fig, FIGURES / name, formats=("png",))
+    plt.close(fig)  # else pyplot would show it a second time
+    return fig
 
 # %% [markdown]
 # ## The exact coupling against the literal construction
@@ -75,6 +86,7 @@ print("GMP s(z) =", np.round(s, 4), "; path:", np.round(path.mean[:, 0], 4))
 fig = plot_decoupling(exact, literal, c=c, z=z,
                       lindeberg=LindebergSeries(f"d = {ds[-1]}", path.t, path.mean[:, 0],
                                                 path.stderr[:, 0], limit=s))
+keep(fig, "04_decoupling")
 
 # %% [markdown]
 # The decoupling error is of order 1/d — faster than the $1/\sqrt N$ of a generic Lindeberg estimate —

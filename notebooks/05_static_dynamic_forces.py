@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -28,16 +29,27 @@
 
 # %%
 import os
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from rmthess import networks
-from rmthess.plotting import HessianMap, plot_hessian_maps, plot_init_ratio_sweep, plot_training_blocks
+from rmthess.plotting import (HessianMap, plot_hessian_maps, plot_init_ratio_sweep, plot_training_blocks,
+                              save_figure)
 
 SMALL = os.environ.get("RMTHESS_NOTEBOOK_SIZE", "full") == "small"
 d, n, m = (12, 24, 3) if SMALL else (32, 64, 4)
 classes = (3, 10, 30) if SMALL else (10, 100, 1000)
 seeds = np.random.SeedSequence(5).spawn(len(classes) + 2)
+FIGURES = Path(os.environ.get("RMTHESS_NOTEBOOK_FIGURES", "figures"))
+
+
+def keep(fig, name):
+    """Save ``fig`` as ``FIGURES/<name>.png``; return it so that Jupyter shows it (once)."""
+    save_figure(fig, FIGURES / name, formats=("png",))
+    plt.close(fig)  # else pyplot would show it a second time
+    return fig
 
 # %% [markdown]
 # ## The static force at initialization
@@ -57,6 +69,7 @@ for C, seed in zip(classes, seeds):
     print(f"C = {C:5d}: hidden ratio {ratios['hidden'].ratio:.3e}, output ratio {ratios['output'].ratio:.3e}")
     maps.append(HessianMap(f"initialization, C = {C}", H, layout))
 fig = plot_hessian_maps(init=maps)
+keep(fig, "05_hessians_init")
 
 # %% [markdown]
 # ## The paper's Gaussian setting
@@ -76,6 +89,7 @@ print(f"P = {net.n_params}, blocks = {net.layout.n_blocks}, "
       f"block-diagonality index = {networks.block_diagonality(norm_map):.3f}")
 del H
 fig = plot_block_map(norm_map, net.layout, title="block norms at initialization")
+keep(fig, "05_block_map")
 
 # %% [markdown]
 # The hidden-block ratio, averaged over a few independent draws, against the limit of the theory
@@ -87,6 +101,7 @@ fig = plot_block_map(norm_map, net.layout, title="block norms at initialization"
 sweep = networks.init_ratio_sweep(classes, dim=d, gamma=d / n, width=m, loss="mse", reps=3,
                                   rng=seeds[-2])
 fig = plot_init_ratio_sweep(sweep, title="MSE: exact Hessians and the limit")
+keep(fig, "05_init_ratio_sweep")
 
 # %% [markdown]
 # ## The dynamic force along training
@@ -106,10 +121,12 @@ for s in result.snapshots:
     print(f"step {s.step:4d}: accuracy {s.accuracy:.2f}, mean ‖H_(w,v)‖² {s.cross:.3e}, "
           f"block-diagonality {s.diagonality:.3f}")
 fig = plot_training_blocks(result)
+keep(fig, "05_training_blocks")
 
 # %%
 fig = plot_hessian_maps(training=[HessianMap(f"step {s.step}", s.hessian, result.layout)
                                   for s in result.snapshots])
+keep(fig, "05_hessians_training")
 
 # %% [markdown]
 # The static force is a property of the random initialization and depends on C; the dynamic force

@@ -1,6 +1,7 @@
 """Every notebook runs end to end at small size (jupytext percent files are plain Python scripts)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,12 @@ def test_notebook_runs_at_small_size(path, tmp_path):
     proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", str(path)], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=NOTEBOOK_TIMEOUT)
     assert proc.returncode == 0, f"{path.name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    # run as a script, a notebook keeps every figure it draws: one PNG per keep(...) call
+    names = re.findall(r'^keep\(fig, "(\w+)"\)$', path.read_text(encoding="utf-8"), re.M)
+    assert names and len(set(names)) == len(names)
+    saved = sorted((tmp_path / "figures").glob("*.png"))
+    assert [p.stem for p in saved] == sorted(names)
+    assert all(p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 10_000 for p in saved)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
