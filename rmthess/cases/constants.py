@@ -57,8 +57,8 @@ def _gaussian(law) -> bool:
 class _Quad:
     r"""u-quadrature on ``[0, 4a + U_MARGIN]`` and the cumulant function of ``v = √τ ε`` (CASE-22).
 
-    ``ψ_v(t) = ψ(√τ t)``, ``ψ_v' = √τ ψ'(√τ t)``, ``ψ_v'' = τ ψ''(√τ t)``; the weights ``w`` include
-    the standard normal density ``φ(u)``.
+    ``ψ_v(t) = ψ(√τ t)``, ``ψ_v' = √τ ψ'(√τ t)``, ``ψ_v'' = τ ψ''(√τ t)``; the weights ``w = gl·φ(u)``
+    include the standard normal density, which exponentials take in as ``log φ`` (no overflow).
     """
 
     def __init__(self, law, tau):
@@ -71,7 +71,9 @@ class _Quad:
         x, w = np.polynomial.legendre.leggauss(U_NODES)
         left = np.arange(panels, dtype=float)[:, None]
         self.u = (left + (x + 1) / 2).ravel()
-        self.w = np.tile(w / 2, panels) * np.exp(-self.u ** 2 / 2) / _SQRT2PI
+        self.gl = np.tile(w / 2, panels)
+        self.logphi = -self.u ** 2 / 2 - math.log(_SQRT2PI)
+        self.w = self.gl * np.exp(self.logphi)
         self.psi, self.d1, self.d2 = self.cgf(self.u)
 
     def cgf(self, t):
@@ -80,7 +82,7 @@ class _Quad:
 
     def inner(self, v, k):
         r"""``(J_0, J_1, J_2, K)`` at each v: ``J_n = ∫_0^∞ φ uⁿ e^{vu − kψ_v(u)}``, ``K`` with ``ψ_v'``."""
-        E = np.exp(np.multiply.outer(v, self.u) - k * self.psi) * self.w
+        E = np.exp(np.multiply.outer(v, self.u) - k * self.psi + self.logphi) * self.gl
         return E.sum(-1), E @ self.u, E @ (self.u * self.u), E @ self.d1
 
     def expect(self, f, n=None):
@@ -106,7 +108,7 @@ def _general_hidden_terms(tau, law):
 
     e0, e1 = q.expect(h)
     psi2, d12, d22 = q.cgf(2 * q.u)
-    tilt = q.w * np.exp(psi2 - 2 * q.psi)
+    tilt = q.gl * np.exp(psi2 - 2 * q.psi + q.logphi)
     alpha = 0.5 + tilt.sum()
     T = tilt @ (d22 + (d12 - q.d1) ** 2)
     return float(e0), float(e1), float(alpha), float(T)
