@@ -117,6 +117,12 @@ class EntryLaw(abc.ABC):
     def __hash__(self) -> int:
         return hash(self._key())
 
+    def __copy__(self):
+        return self  # immutable
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 class GaussianEntries(EntryLaw):
     r"""``ε ~ N(0, 1)``: ``E ε⁴ = 3``, ``ψ(t) = t²/2``."""
@@ -295,9 +301,6 @@ class ScipyEntries(EntryLaw):
         args = ", ".join([f"{a:g}" for a in dist.args]
                          + [f"{k}={v:g}" for k, v in sorted(dist.kwds.items())])
         self.name = f"{dist.dist.name}({args})"
-
-    def _key(self):
-        return (type(self).__name__, id(self.dist))
 
     def _sample(self, gen, shape):
         return np.asarray(self.dist.rvs(size=shape, random_state=gen), float) / self.scale
