@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from rmthess._validate import CLASSES, DIM, WIDTH, Domain
 from rmthess.laws.entry import GAUSSIAN, UNIFORM, EntryLaw, entry_law
 
-__all__ = ["INITS", "SIGMA_W", "LayerInit", "NetworkInit", "layer_init", "network_init"]
+__all__ = ["INITS", "SIGMA_W", "LayerInit", "NetworkInit", "layer_init", "network_init",
+           "resolve_init"]
 
 SIGMA_W = Domain("sigma_w", False, 0.0, low_open=True, typical=(0.1, 3.0),
                  meaning="standard deviation of the hidden weights times sqrt(fan-in)")
@@ -126,13 +127,17 @@ class NetworkInit:
     def theory(self) -> dict:
         r"""Keyword arguments of ``Case.limits`` and the C → ∞ constants (CASE-24).
 
-        Returns ``{"sigma_v": σ_w σ_v, "v_law": law of V}`` for the ReLU network: the block ratios of
-        the network equal those of the unit-hidden-scale theory at these values (CASE-20). For the
-        linear model ``{"sigma_v": σ_v}``: its logits ``V x`` are Gaussian as d → ∞ whatever the law.
+        Returns ``{"sigma_v": σ_w σ_v, "v_law": law of V}`` for the ReLU network (``v_law`` only when
+        it is not Gaussian, the default of every case): the block ratios of the network equal those
+        of the unit-hidden-scale theory at these values (CASE-20). For the linear model
+        ``{"sigma_v": σ_v}``: its logits ``V x`` are Gaussian as d → ∞ whatever the law.
         """
         if self.hidden is None:
             return {"sigma_v": self.sigma_v}
-        return {"sigma_v": self.sigma_w * self.sigma_v, "v_law": self.v_law}
+        out = {"sigma_v": self.sigma_w * self.sigma_v}
+        if self.v_law != GAUSSIAN:
+            out["v_law"] = self.v_law
+        return out
 
     def norm_factors(self) -> dict:
         r"""Factors turning the theory's ``g`` at :meth:`theory` into this network's (CASE-20).
@@ -170,3 +175,34 @@ def network_init(name: str, *, classes: int, width: int | None = None,
         return NetworkInit(name, layer_init(name, d, C))
     m = WIDTH.validate(width)
     return NetworkInit(name, layer_init(name, m, C), layer_init(name, d, m))
+
+
+def resolve_init(init=None, *, classes: int, width: int | None = None, dim: int | None = None,
+                 sigma_v=None, v_law=None, sigma_w=None, w_law=None) -> NetworkInit:
+    r"""One :class:`NetworkInit` from a preset name or from laws and scales (not both).
+
+    ``init`` (a name of :data:`INITS`, or a :class:`NetworkInit`) sets everything; otherwise the
+    scales default to 1 and the laws to Gaussian (the paper's LeCun setting). ``ValueError`` when a
+    preset is combined with explicit laws or scales, or a value is invalid. A linear model
+    (``width=None``) takes no ``sigma_w`` or ``w_law`` other than the defaults (1, Gaussian).
+
+    Examples
+    --------
+    >>> resolve_init("torch-default", classes=10, width=8).theory()["v_law"].name
+    'uniform'
+    >>> resolve_init(classes=10, width=8, sigma_v=2.0).theory()
+    {'sigma_v': 2.0}
+    """
+    if init is not None:
+        if any(x is not None for x in (sigma_v, v_law, sigma_w, w_law)):
+            raise ValueError("init sets sigma_v, v_law, sigma_w and w_law; do not pass them with it")
+        if isinstance(init, NetworkInit):
+            return init
+        return network_init(init, classes=classes, width=width, dim=dim)
+    output = LayerInit(v_law, 1.0 if sigma_v is None else sigma_v)
+    if width is None:
+        if sigma_w not in (None, 1.0) or entry_law(w_law) != GAUSSIAN:
+            raise ValueError("the linear model has no hidden layer; leave sigma_w and w_law unset")
+        return NetworkInit("custom", output)
+    return NetworkInit("custom", output,
+                       LayerInit(w_law, 1.0 if sigma_w is None else SIGMA_W.validate(sigma_w)))

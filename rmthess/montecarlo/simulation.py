@@ -33,6 +33,7 @@ import numpy as np
 
 from rmthess._validate import DIM, GAMMA, REPS, child_seed, seed_sequence
 from rmthess.laws.entry import GAUSSIAN, EntryLaw, entry_law
+from rmthess.laws.init import resolve_init
 from rmthess.montecarlo.blocknorms import block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
 from rmthess.montecarlo.finite_size import predict_norms
@@ -218,16 +219,11 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     model = get_model(case)
     d = DIM.validate(d)
     gamma = GAMMA.validate(gamma)
-    if init is not None:
-        from rmthess.laws.init import network_init
-
-        if any(x is not None for x in (sigma_v, v_law, w_law, sigma_w)):
-            raise ValueError("init sets sigma_v, v_law, sigma_w and w_law; do not pass them with it")
-        model.check(classes, m, 1.0)
-        ini = network_init(init, classes=classes, width=m, dim=d)
-        sigma_v, v_law, sigma_w, w_law = ini.sigma_v, ini.v_law, ini.sigma_w, ini.w_law
-    model = model.with_init(v_law=v_law, w_law=w_law, sigma_w=1.0 if sigma_w is None else sigma_w)
-    classes, m, sigma_v = model.check(classes, m, 1.0 if sigma_v is None else sigma_v)
+    classes, m, _ = model.check(classes, m, 1.0)
+    ini = resolve_init(init, classes=classes, width=m, dim=d, sigma_v=sigma_v, v_law=v_law,
+                       sigma_w=sigma_w, w_law=w_law)
+    model = model.with_init(v_law=ini.v_law, w_law=ini.w_law, sigma_w=ini.sigma_w)
+    sigma_v = ini.sigma_v
     des = get_design(design, t=t)
     r = model.rank(classes, m)
     if d <= r:
@@ -236,7 +232,8 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None, v_law=model.v_law,
-                          w_law=model.w_law, sigma_w=model.sigma_w, init=init)
+                          w_law=model.w_law, sigma_w=model.sigma_w,
+                          init=init if isinstance(init, str) else None)
     return spec, model, des
 
 

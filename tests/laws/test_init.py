@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from rmthess.laws.entry import GAUSSIAN, UNIFORM
-from rmthess.laws.init import INITS, LayerInit, NetworkInit, layer_init, network_init
+from rmthess.laws.init import (INITS, LayerInit, NetworkInit, layer_init, network_init,
+                               resolve_init)
 
 #: closed form vs code
 RTOL = 1e-14
@@ -69,8 +70,8 @@ def test_network_mapping_to_the_theory():
     assert ini.norm_factors()["hidden"] == pytest.approx(9.0, rel=RTOL)
     assert ini.norm_factors()["output"] == pytest.approx(1 / 9, rel=RTOL)
     # LeCun normal is the paper's setting: σ_v = 1, Gaussian
-    assert network_init("lecun-normal", classes=10, width=8).theory() == {"sigma_v": 1.0,
-                                                                          "v_law": GAUSSIAN}
+    assert network_init("lecun-normal", classes=10, width=8).theory() == {"sigma_v": 1.0}
+    assert network_init("lecun-normal", classes=10, width=8).v_law is GAUSSIAN
     # Xavier: σ_w² = 2d/(d + m) → 2 as d → ∞; σ_v² = 2m/(m + C) depends on C
     xa = network_init("xavier-uniform", classes=10, width=8)
     assert xa.sigma_w ** 2 == pytest.approx(2.0, rel=RTOL)
@@ -91,3 +92,10 @@ def test_custom_init_and_validation():
         LayerInit("uniform", -1.0)
     with pytest.raises(ValueError, match="fan"):
         layer_init("torch-default", 0, 3)
+    with pytest.raises(ValueError, match="init sets"):
+        resolve_init("torch-default", classes=3, width=2, v_law="uniform")
+    with pytest.raises(ValueError, match="no hidden layer"):
+        resolve_init(classes=3, sigma_w=2.0)
+    with pytest.raises(ValueError, match="sigma_w"):
+        resolve_init(classes=3, width=2, sigma_w=float("nan"))
+    assert resolve_init(ini, classes=3) is ini
