@@ -99,3 +99,15 @@ def test_custom_init_and_validation():
     with pytest.raises(ValueError, match="sigma_w"):
         resolve_init(classes=3, width=2, sigma_w=float("nan"))
     assert resolve_init(ini, classes=3) is ini
+
+
+def test_readme_initializations_section_runs():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Initializations\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README initializations", "exec"), namespace)
+    assert namespace["th"]["v_law"] is UNIFORM
+    assert namespace["W"].shape == (8, 50)
