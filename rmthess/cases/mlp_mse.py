@@ -1,4 +1,4 @@
-"""Case 3: one-hidden-layer ReLU network with the MSE loss, exact (theory/cases.md, (CASE-6)–(CASE-8))."""
+"""Case 3: one-hidden-layer ReLU network with the MSE loss, exact (theory/cases.md, (CASE-6)–(CASE-8), (CASE-21))."""
 
 from __future__ import annotations
 
@@ -8,19 +8,27 @@ import mpmath
 
 from rmthess._validate import check_finite_array
 from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+from rmthess.laws.entry import GaussianEntries, entry_law
 
 __all__ = ["MlpMSE"]
 
 
-def _hidden(gamma, classes, m, sigma_v, mp=None):
-    """Averaged over V (CASE-7): ``E κ_ii² = σ⁴C(C+2)/m²``, ``E κ_ij² = σ⁴C/m²``."""
+def _hidden(gamma, classes, m, sigma_v, kurtosis, mp=None):
+    """Averaged over V (CASE-7, CASE-21): ``E κ_ii² = σ⁴C(C − 1 + μ₄)/m²``, ``E κ_ij² = σ⁴C/m²``."""
     one = mp.mpf(1) if mp else 1.0
     s4 = (one * sigma_v) ** 4
-    g_ii = s4 * classes * (classes + 2) / m ** 2 * (one / 4 + one * gamma / 2)
+    k = classes - 1 + kurtosis * one
+    g_ii = s4 * classes * k / m ** 2 * (one / 4 + one * gamma / 2)
     g_ij = s4 * classes / m ** 2 * (one / 16 + one * gamma / 4)
     inv = one / gamma  # (1 + 4γ)/(1 + 2γ) as (1/γ + 4)/(1/γ + 2): no overflow at large γ
-    ratio = (inv + 4) / (4 * (inv + 2) * (classes + 2))
+    ratio = (inv + 4) / (4 * (inv + 2) * k)
     return g_ii, g_ij, ratio
+
+
+def _kurtosis(v_law):
+    """``μ₄ = E ε⁴`` of the entry law of V; exactly 3 for the Gaussian law."""
+    law = entry_law(v_law)
+    return 3 if isinstance(law, GaussianEntries) else law.kurtosis
 
 
 def _output(m, mp=None):
@@ -38,7 +46,9 @@ class MlpMSE(Case):
     -----
     (CASE-6): at fixed V, ``(1/d)‖H_{w_i w_j}‖²_F → κ_ij²(1/16 + γ/4)`` (i ≠ j) and
     ``κ_ii²(1/4 + γ/2)``, ``κ = VᵀV``. (CASE-7): averaged over ``V_ci ~ N(0, σ_v²/m)`` the ratio is
-    ``(1 + 4γ)/(4(1 + 2γ)(C + 2))``, independent of m and σ_v. (CASE-8): output blocks
+    ``(1 + 4γ)/(4(1 + 2γ)(C + 2))``, independent of m and σ_v. (CASE-21): for ``V_ci = σ_v ε/√m``
+    with any entry law (``v_law``) of Pearson kurtosis ``μ₄ = E ε⁴`` it is
+    ``(1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄))`` (μ₄ = 3 Gaussian, 9/5 uniform, 1 Rademacher). (CASE-8): output blocks
     ``‖H_{v_c v_c}‖²_F → m/4 + m(m − 1)/(4π²)`` and ``H_{v_c v_c'} ≡ 0``. The hidden ``g`` are
     ``E_V`` of the fixed-V limits; the output ``g`` are limits of ``‖H‖²_F`` (m×m blocks).
 
@@ -58,16 +68,20 @@ class MlpMSE(Case):
     block_types = ("hidden", "output")
     uses_width = True
 
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None,
+               v_law=None) -> CaseLimits:
+        """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`)."""
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        gh = _hidden(gamma, classes, m, sigma_v)
+        gh = _hidden(gamma, classes, m, sigma_v, _kurtosis(v_law))
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
                           {"hidden": BlockLimit(*gh), "output": BlockLimit(_output(m), 0.0, 0.0)})
 
-    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30, v_law=None) -> CaseLimits:
+        """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis)."""
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
+        kurt = _kurtosis(v_law)
         with mpmath.workdps(dps):
-            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath)
+            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath.mpf(kurt), mpmath)
             go = _output(m, mpmath)
             z = mpmath.mpf(0)
         return CaseLimits(self.name, gamma, classes, m, sigma_v,

@@ -19,7 +19,16 @@ def add_arguments(parser) -> None:
                         help="coupled, decoupled, sharp or lindeberg (default coupled)")
     parser.add_argument("--t", type=float, default=None,
                         help="interpolation parameter of the lindeberg design (default 0.5)")
-    parser.add_argument("--sigma-v", type=float, default=1.0, help="output-weight scale (default 1)")
+    parser.add_argument("--sigma-v", type=float, default=None, help="output-weight scale (default 1)")
+    parser.add_argument("--init", default=None,
+                        help="named initialization: lecun-normal, torch-default, kaiming-normal or "
+                             "xavier-uniform (sets the laws and scales of V and W)")
+    parser.add_argument("--v-law", default=None,
+                        help="entry law of V: gaussian (default), uniform or rademacher")
+    parser.add_argument("--w-law", default=None,
+                        help="entry law of W (mlp cases): gaussian (default), uniform or rademacher")
+    parser.add_argument("--sigma-w", type=float, default=None,
+                        help="hidden-weight scale of the mlp cases, W = sigma_w eps/sqrt(d) (default 1)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object: per block type ratio, stderr, prediction, limit")
@@ -32,7 +41,8 @@ def run(args) -> int:
 
     res = simulate(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
                    reps=args.reps, design=args.design, seed=args.seed, sigma_v=args.sigma_v,
-                   t=args.t)
+                   t=args.t, init=args.init, v_law=args.v_law, w_law=args.w_law,
+                   sigma_w=args.sigma_w)
     if args.json:
         out = res.to_dict()
         out.pop("replicates", None)

@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from rmthess._validate import DIM, GAMMA, REPS, child_seed, seed_sequence
+from rmthess.laws.entry import GAUSSIAN, EntryLaw, entry_law
+from rmthess.laws.init import resolve_init
 from rmthess.montecarlo.blocknorms import block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
 from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
@@ -108,11 +110,18 @@ class SimulationSpec:
     sigma_v: float
     design: str
     t: float | None
+    #: the initialization (theory/cases.md, CASE-20): entry laws of V and W, hidden scale, preset name
+    v_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
+    w_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
+    sigma_w: float = field(default=1.0, kw_only=True)
+    init: str | None = field(default=None, kw_only=True)
 
 
 #: scalar keys of :meth:`SimulationResult.to_dict`, in the order of the stored JSON
 _RESULT_KEYS = ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v", "reps", "design", "t",
                 "seed_entropy")
+#: keys of the initialization, absent from results stored before it was a parameter
+_INIT_KEYS = {"v_law": "gaussian", "w_law": "gaussian", "sigma_w": 1.0, "init": None}
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ class SimulationResult(SimulationSpec):
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (``replicates`` as lists of ``[diag, offdiag]`` pairs)."""
-        out = {k: _plain(getattr(self, k)) for k in _RESULT_KEYS}
+        out = {k: _plain(getattr(self, k)) for k in _RESULT_KEYS + tuple(_INIT_KEYS)}
         out["seed_spawn_key"] = list(self.seed_spawn_key)
         out["blocks"] = {b: r.to_dict() for b, r in self.blocks.items()}
         out["replicates"] = {b: np.asarray(v).tolist() for b, v in self.replicates.items()}
@@ -144,6 +153,8 @@ class SimulationResult(SimulationSpec):
         """Inverse of :meth:`to_dict` (as stored by the sweeps)."""
         kw = {k: data[k] for k in _RESULT_KEYS}
         kw["seed_entropy"] = _entropy(kw["seed_entropy"])
+        kw.update({k: data.get(k, v) for k, v in _INIT_KEYS.items()})
+        kw["v_law"], kw["w_law"] = entry_law(kw["v_law"]), entry_law(kw["w_law"])
         kw["seed_spawn_key"] = tuple(data.get("seed_spawn_key", ()))
         kw["blocks"] = {b: BlockResult.from_dict(v) for b, v in data["blocks"].items()}
         kw["replicates"] = {b: np.asarray(v, float) for b, v in data.get("replicates", {}).items()}
@@ -153,7 +164,7 @@ class SimulationResult(SimulationSpec):
         head = (f"{self.case}  d={self.d} N={self.n_samples} gamma={self.gamma:g} C={self.classes}"
                 + (f" m={self.m}" if self.m is not None else "")
                 + f"  design={self.design}" + (f"(t={self.t:g})" if self.t is not None else "")
-                + f"  reps={self.reps}")
+                + f"  reps={self.reps}" + self._init_text())
         lines = [head, f"{'block':8s} {'ratio':>12s} {'stderr':>10s} {'prediction':>12s} "
                        f"{'z(pred)':>8s} {'limit':>12s} {'z(limit)':>8s}"]
         for b, r in self.blocks.items():
@@ -167,6 +178,16 @@ class SimulationResult(SimulationSpec):
         return "\n".join(lines)
 
 
+    def _init_text(self) -> str:
+        if self.init is None and self.v_law == GAUSSIAN and self.w_law == GAUSSIAN \
+                and self.sigma_w == 1.0 and self.sigma_v == 1.0:
+            return ""
+        text = f"\ninit={self.init or 'custom'}: V entries {self.v_law.name} sigma_v={self.sigma_v:.6g}"
+        if self.m is not None:
+            text += f", W entries {self.w_law.name} sigma_w={self.sigma_w:.6g}"
+        return text
+
+
 def _fmt(x, spec="12.6g"):
     return "n/a" if x is None else format(x, spec)
 
@@ -178,6 +199,8 @@ def _plain(v):
         return None if math.isnan(v) else v
     if isinstance(v, tuple):
         return list(v)
+    if isinstance(v, EntryLaw):
+        return v.name
     return v
 
 
@@ -186,13 +209,21 @@ def replicate_seed(seed, k: int) -> np.random.SeedSequence:
     return child_seed(seed, k)
 
 
-def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=1.0,
-              t=None) -> tuple[SimulationSpec, Model, Design]:
-    """Validate the parameters; return the spec, the model strategy and the design strategy."""
+def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
+              v_law=None, w_law=None, sigma_w=None, init=None) -> tuple[SimulationSpec, Model, Design]:
+    """Validate the parameters; return the spec, the model strategy and the design strategy.
+
+    ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``, ``sigma_w``
+    and ``w_law`` (which must then be left unset); otherwise they default to 1 and Gaussian.
+    """
     model = get_model(case)
     d = DIM.validate(d)
     gamma = GAMMA.validate(gamma)
-    classes, m, sigma_v = model.check(classes, m, sigma_v)
+    classes, m, _ = model.check(classes, m, 1.0)
+    ini = resolve_init(init, classes=classes, width=m, dim=d, sigma_v=sigma_v, v_law=v_law,
+                       sigma_w=sigma_w, w_law=w_law)
+    model = model.with_init(v_law=ini.v_law, w_law=ini.w_law, sigma_w=ini.sigma_w)
+    sigma_v = ini.sigma_v
     des = get_design(design, t=t)
     r = model.rank(classes, m)
     if d <= r:
@@ -200,7 +231,9 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=1.0,
                          f"({'C' if not model.hidden else 'm'})")
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
-                          des.t if des.name == "lindeberg" else None)
+                          des.t if des.name == "lindeberg" else None, v_law=model.v_law,
+                          w_law=model.w_law, sigma_w=model.sigma_w,
+                          init=init if isinstance(init, str) else None)
     return spec, model, des
 
 
@@ -228,7 +261,8 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
     ``predictions`` is false).
     """
     _, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
-                                     m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t)
+                                 m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t,
+                                 v_law=spec.v_law, w_law=spec.w_law, sigma_w=spec.sigma_w)
     rows = {b: [] for b in model.block_types}
     pseed = replicate_seed(seed, _PREDICTION_KEY)
     t = design.t
@@ -245,14 +279,27 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
     return {b: np.asarray(v, float).reshape(-1, 4) for b, v in rows.items()}
 
 
-def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 1.0, seed=None):
-    """Per block ``(ratio, stderr)`` of the d → ∞ limit from :mod:`rmthess.cases` (None if absent)."""
+def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 1.0, seed=None, *,
+                v_law=None, sigma_w: float = 1.0):
+    """Per block ``(ratio, stderr)`` of the d → ∞ limit from :mod:`rmthess.cases` (None if absent).
+
+    With hidden scale ``σ_w`` the ratios are those of the theory at ``σ_v → σ_w σ_v`` (CASE-20); a
+    non-Gaussian ``v_law`` of an mlp case needs a case whose ``limits`` takes ``v_law`` (else None).
+    The linear cases' limits do not depend on the law (their logits are Gaussian as d → ∞).
+    """
     try:
         from rmthess.cases import get_case
     except ImportError:
         return None
+    import inspect
+
     c = get_case(case)
-    kwargs = {"m": m, "sigma_v": sigma_v}
+    kwargs = {"m": m, "sigma_v": sigma_w * sigma_v}
+    law = entry_law(v_law)
+    if m is not None and law != GAUSSIAN:
+        if "v_law" not in inspect.signature(c.limits).parameters:
+            return None
+        kwargs["v_law"] = law
     if m is not None:
         kwargs["rng"] = np.random.default_rng(replicate_seed(seed, _LIMIT_KEY))
     lim = c.limits(gamma, classes, **kwargs)
@@ -310,8 +357,10 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
 
 
 def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = None, reps: int,
-             design: str = "coupled", seed=None, sigma_v: float = 1.0, t: float | None = None,
-             predictions: bool = True, limits: bool = True) -> SimulationResult:
+             design: str = "coupled", seed=None, sigma_v: float | None = None,
+             t: float | None = None, predictions: bool = True, limits: bool = True,
+             init: str | None = None, v_law=None, w_law=None,
+             sigma_w: float | None = None) -> SimulationResult:
     r"""Simulate the off-diagonal/diagonal block-norm ratio of a model case.
 
     Parameters
@@ -332,12 +381,19 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
         Monte Carlo design (:mod:`rmthess.montecarlo.designs`).
     seed : int or SeedSequence, optional
         The only source of randomness.
-    sigma_v : float
-        Output-weight scale (``V ~ N(0, σ_v²/fan-in)``).
+    sigma_v : float, optional
+        Output-weight scale (``V = σ_v ε/√fan-in``; default 1).
     t : float, optional
         Interpolation parameter of the lindeberg design (default 0.5).
     predictions, limits : bool
         Attach the finite-size prediction / the limit of :mod:`rmthess.cases`.
+    init : str, optional
+        A named initialization of :mod:`rmthess.laws.init` (``"torch-default"``, …); it sets
+        ``sigma_v``, ``v_law``, ``sigma_w``, ``w_law``, which must then be left unset.
+    v_law, w_law : str or EntryLaw, optional
+        Entry laws of V and (mlp cases) W (:func:`rmthess.laws.entry.entry_law`; default Gaussian).
+    sigma_w : float, optional
+        Hidden-weight scale of the mlp cases (``W = σ_w ε/√d``; default 1).
 
     Returns
     -------
@@ -346,7 +402,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     Notes
     -----
     Ratio of means (MC-10), finite-size prediction (MC-6, MC-8; MC-9 for MLP cases conditional on V)
-    of theory/montecarlo.md.
+    of theory/montecarlo.md. The limit of an initialization is the theory's at ``σ_w σ_v`` and the
+    law of V (theory/cases.md, CASE-20, CASE-24).
 
     References
     ----------
@@ -354,12 +411,13 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     arXiv:2505.02809 (2025).
     """
     spec, model, design_ = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
-                                     sigma_v=sigma_v, t=t)
+                                     sigma_v=sigma_v, t=t, v_law=v_law, w_law=w_law,
+                                     sigma_w=sigma_w, init=init)
     reps = REPS.validate(reps)
     root = seed_sequence(seed)
     rows = run_replicates(spec, root, range(reps), predictions=predictions)
-    lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root) \
-        if limits else None
+    lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root,
+                      v_law=spec.v_law, sigma_w=spec.sigma_w) if limits else None
     return summarize(spec, rows, root, limits=lim, predictions=predictions)
 
 

@@ -1,6 +1,7 @@
 r"""Block ratios of exact Hessians at random initialization, swept over the number of classes.
 
-For Gaussian data (``N = round(d/γ)`` samples) and LeCun weights, :func:`init_ratio_sweep` forms the
+For Gaussian data (``N = round(d/γ)`` samples) and LeCun weights (or any named initialization of
+:mod:`rmthess.laws.init`), :func:`init_ratio_sweep` forms the
 exact Hessian for every ``C`` in a list, ``reps`` times, and records the block ratios (NET-8) with
 their standard errors across replicates, next to the limits of :mod:`rmthess.cases`
 (``get_case(name).limits(gamma, classes, m=m).blocks[type].ratio``): the comparison of the theorems
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rmthess._validate import CLASSES, DIM, GAMMA, REPS, WIDTH, spawn_seeds
+from rmthess.laws.init import resolve_init
 from rmthess.networks.blocks import block_ratios
 from rmthess.networks.hessian import dense_hessian
 from rmthess.networks.model import LOSSES, Network
@@ -63,9 +65,9 @@ class InitRatioSweep:
 
 
 def init_ratio_sweep(classes, *, dim: int, gamma: float, width: int | None = None,
-                     loss: str = "ce", reps: int = 1, sigma_v: float = 1.0, rng=None,
-                     with_limits: bool = True) -> InitRatioSweep:
-    r"""Block ratios of exact Hessians at LeCun initialization for each number of classes.
+                     loss: str = "ce", reps: int = 1, sigma_v: float | None = None, rng=None,
+                     with_limits: bool = True, init: str | None = None) -> InitRatioSweep:
+    r"""Block ratios of exact Hessians at initialization for each number of classes.
 
     Parameters
     ----------
@@ -81,11 +83,15 @@ def init_ratio_sweep(classes, *, dim: int, gamma: float, width: int | None = Non
     reps : int
         Independent draws of data, labels and weights per C (replicate k of every C uses seed
         child k).
-    sigma_v : float
-        Output-weight scale of the LeCun initialization.
+    sigma_v : float, optional
+        Output-weight scale of the LeCun initialization (default 1).
     rng : seed
     with_limits : bool
-        Also evaluate the limits of :mod:`rmthess.cases` (Monte Carlo limits there use ``rng``).
+        Also evaluate the limits of :mod:`rmthess.cases` (Monte Carlo limits there use ``rng``), at
+        the theory's parameters of the initialization (``σ_w σ_v`` and the law of V, CASE-24).
+    init : str, optional
+        A named initialization (:data:`rmthess.laws.init.INITS`) instead of LeCun's; its scales
+        are those of the network at this ``dim`` (and, for ``xavier-uniform``, at each C).
 
     Returns
     -------
@@ -112,7 +118,7 @@ def init_ratio_sweep(classes, *, dim: int, gamma: float, width: int | None = Non
         for r in range(R):
             data_seed, weight_seed = _child(seeds[r], ci)
             X, y = gaussian_data(n, d, int(C), rng=data_seed)
-            V, W = init_weights(d, int(C), m, sigma_v=sigma_v, rng=weight_seed)
+            V, W = init_weights(d, int(C), m, sigma_v=sigma_v, init=init, rng=weight_seed)
             net = Network(X, y, V, W, loss)
             rat = block_ratios(dense_hessian(net), net.layout)
             for t in types:
@@ -127,7 +133,8 @@ def init_ratio_sweep(classes, *, dim: int, gamma: float, width: int | None = Non
         case = get_case(name)
         limit = {t: np.empty(cs.size) for t in types}
         for ci, C in enumerate(cs):
-            lim = case.limits(g, int(C), m=m, sigma_v=sigma_v, rng=seeds[R])
+            ini = resolve_init(init, classes=int(C), width=m, dim=d, sigma_v=sigma_v)
+            lim = case.limits(g, int(C), m=m, rng=seeds[R], **ini.theory())
             for t in types:
                 limit[t][ci] = lim.blocks[t].ratio
     return InitRatioSweep(name, d, n, m, g, cs, ratio, stderr, limit, R)

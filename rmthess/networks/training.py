@@ -3,7 +3,8 @@ r"""Training in numpy (full-batch GD, Adam) on Gaussian data with random labels,
 The paper's Gaussian setting (arXiv:2505.02809) is the preset ``"gaussian"``: ``N = 5000`` samples
 ``x_n ~ N(0, I_d)``, ``d = 500``, ``C = 500`` random labels, ``m = 8`` hidden ReLU units, CE loss,
 LeCun initialization ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/m)``. The preset ``"small"`` has the same
-shape at a size that trains in a fraction of a second.
+shape at a size that trains in a fraction of a second. Any preset can start from another named
+initialization (``init="torch-default"``, …; :mod:`rmthess.laws.init`).
 
 Along training, :func:`train` takes *snapshots*: the exact Hessian at the requested steps, reduced
 to its squared block-norm map, its block ratios (NET-8) and the mean squared norm of the
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rmthess._validate import CLASSES, DIM, SAMPLES, SIGMA_V, WIDTH, as_generator, spawn_seeds
+from rmthess.laws.init import resolve_init
 from rmthess.networks.blocks import (block_diagonality, block_norm_map, block_ratios,
                                      cross_block_norm)
 from rmthess.networks.hessian import dense_hessian
@@ -46,6 +48,8 @@ class TrainingConfig:
     steps: int = 500
     snapshot_steps: tuple = (0, 500)
     sigma_v: float = 1.0
+    #: a named initialization of :mod:`rmthess.laws.init` (None: LeCun with scale ``sigma_v``)
+    init: str | None = None
 
     def __post_init__(self):
         SAMPLES.validate(self.n_samples)
@@ -54,6 +58,9 @@ class TrainingConfig:
         if self.width is not None:
             WIDTH.validate(self.width)
         SIGMA_V.validate(self.sigma_v)
+        if self.init is not None:
+            resolve_init(self.init, classes=self.classes, width=self.width, dim=self.dim,
+                         sigma_v=None if self.sigma_v == 1.0 else self.sigma_v)
         _check_training_args(self.loss, self.optimizer, self.lr, self.steps, self.snapshot_steps)
 
 
@@ -94,26 +101,36 @@ def gaussian_data(n_samples: int, dim: int, classes: int, *, rng=None):
     return gen.standard_normal((n, d)), gen.integers(0, C, n)
 
 
-def init_weights(dim: int, classes: int, width: int | None = None, *, sigma_v: float = 1.0,
-                 rng=None):
-    r"""LeCun initialization ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/fan_in)``; returns ``(V, W)``.
+def init_weights(dim: int, classes: int, width: int | None = None, *, sigma_v=None, rng=None,
+                 init=None, v_law=None, sigma_w=None, w_law=None):
+    r"""Initial weights ``(V, W)``: ``W = σ_w ε/√d``, ``V = σ_v ε'/√fan_in`` with iid entries.
 
-    ``fan_in`` is ``m`` for the ReLU network and ``d`` for the linear model (``width=None``,
-    ``W=None``).
+    By default LeCun: ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/fan_in)`` (σ_v = 1). ``init`` names a preset
+    of :mod:`rmthess.laws.init` (``"torch-default"``: ``nn.Linear`` without bias, …) that sets the
+    laws and scales; otherwise ``v_law``, ``w_law`` (:func:`rmthess.laws.entry.entry_law`) and
+    ``sigma_v``, ``sigma_w`` do. ``fan_in`` is ``m`` for the ReLU network and ``d`` for the linear
+    model (``width=None``, ``W=None``). See theory/cases.md (CASE-20, CASE-24) for what the theory
+    takes from them.
 
     Examples
     --------
     >>> V, W = init_weights(6, 3, 2, rng=0)
     >>> V.shape, W.shape
     ((3, 2), (2, 6))
+    >>> V, W = init_weights(100, 3, 2, rng=0, init="torch-default")
+    >>> bool(abs(W).max() <= 0.1 and abs(V).max() <= 2 ** -0.5)    # U(±1/√fan_in)
+    True
     """
-    d, C, sv = DIM.validate(dim), CLASSES.validate(classes), SIGMA_V.validate(sigma_v)
+    d, C = DIM.validate(dim), CLASSES.validate(classes)
+    m = None if width is None else WIDTH.validate(width)
+    ini = resolve_init(init, classes=C, width=m, dim=d, sigma_v=sigma_v, v_law=v_law,
+                       sigma_w=sigma_w, w_law=w_law)
     gen = as_generator(rng)
-    if width is None:
-        return sv * gen.standard_normal((C, d)) / np.sqrt(d), None
-    m = WIDTH.validate(width)
-    W = gen.standard_normal((m, d)) / np.sqrt(d)
-    V = sv * gen.standard_normal((C, m)) / np.sqrt(m)
+    sv = ini.sigma_v
+    if m is None:
+        return sv * ini.v_law.sample(gen, (C, d)) / np.sqrt(d), None
+    W = ini.sigma_w * ini.w_law.sample(gen, (m, d)) / np.sqrt(d)
+    V = sv * ini.v_law.sample(gen, (C, m)) / np.sqrt(m)
     return V, W
 
 
@@ -255,7 +272,7 @@ def train_preset(name: str = "small", *, rng=None, **overrides) -> TrainingResul
     rng : seed or Generator
         Data and weights are drawn from two independent children of this seed.
     **overrides
-        Fields of :class:`TrainingConfig` to change (e.g. ``steps=50``).
+        Fields of :class:`TrainingConfig` to change (e.g. ``steps=50``, ``init="torch-default"``).
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; valid: {sorted(PRESETS)}")
@@ -272,12 +289,17 @@ def train_preset(name: str = "small", *, rng=None, **overrides) -> TrainingResul
 def _draw(cfg: TrainingConfig, rng) -> Network:
     seeds = spawn_seeds(rng, 2)
     X, y = gaussian_data(cfg.n_samples, cfg.dim, cfg.classes, rng=seeds[0])
-    V, W = init_weights(cfg.dim, cfg.classes, cfg.width, sigma_v=cfg.sigma_v, rng=seeds[1])
+    if cfg.init is None:
+        V, W = init_weights(cfg.dim, cfg.classes, cfg.width, sigma_v=cfg.sigma_v, rng=seeds[1])
+    else:
+        V, W = init_weights(cfg.dim, cfg.classes, cfg.width, init=cfg.init, rng=seeds[1])
     return Network(X, y, V, W, cfg.loss)
 
 
-def preset_network(name: str = "gaussian", *, rng=None) -> Network:
+def preset_network(name: str = "gaussian", *, rng=None, init: str | None = None) -> Network:
     r"""The :class:`Network` at initialization of a preset (where :func:`train_preset` starts).
+
+    ``init`` replaces the preset's LeCun initialization by a named one (:mod:`rmthess.laws.init`).
 
     Examples
     --------
@@ -287,5 +309,6 @@ def preset_network(name: str = "gaussian", *, rng=None) -> Network:
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; valid: {sorted(PRESETS)}")
-    return _draw(PRESETS[name], rng)
+    cfg = PRESETS[name] if init is None else replace(PRESETS[name], init=init)
+    return _draw(cfg, rng)
 

@@ -15,6 +15,7 @@ __all__ = [
     "relu_gaussian_moments",
     "linear_mse_limits",
     "mlp_mse_hidden_limits",
+    "mlp_mse_hidden_limits_by_kurtosis",
     "mlp_mse_output_norm",
 ]
 
@@ -88,6 +89,36 @@ def mlp_mse_hidden_limits():
     g_off = _g(p_pos ** 2, p_pos ** 2, gamma)
     g_ii = sp.factor(e_kii2 * g_diag)
     g_ij = sp.factor(e_kij2 * g_off)
+    return g_ii, g_ij, sp.factor(sp.simplify(g_ij / g_ii))
+
+
+@functools.lru_cache(maxsize=None)
+def mlp_mse_hidden_limits_by_kurtosis():
+    r"""``(g_ii, g_ij, ratio)`` of (CASE-21): ``V_ci = σ ε_ci/√m``, ``ε`` iid symmetric, ``E ε² = 1``.
+
+    ``κ_ii = (σ²/m) Σ_c x_c`` with ``x_c = ε_ci²`` iid, ``E x = 1``, ``E x² = μ₄``, so
+    ``E κ_ii² = (σ²/m)² [C E x² + C(C − 1)(E x)²]``; ``κ_ij = (σ²/m) Σ_c ε_ci ε_cj`` has uncorrelated
+    terms of second moment ``E ε_i² E ε_j² = 1``, so ``E κ_ij² = (σ²/m)² C``.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        In the symbols ``gamma``, ``C``, ``m``, ``sigma`` and ``mu4`` (the Pearson kurtosis ``E ε⁴``).
+
+    Examples
+    --------
+    >>> from rmthess.symbolic.mse import mlp_mse_hidden_limits_by_kurtosis
+    >>> mlp_mse_hidden_limits_by_kurtosis()[2]
+    (4*gamma + 1)/(4*(2*gamma + 1)*(C + mu4 - 1))
+    """
+    gamma, C, m, sigma, mu4 = sp.symbols("gamma C m sigma mu4", positive=True)
+    p_pos, _, _ = relu_gaussian_moments()
+    s2 = sigma ** 2 / m
+    e_x, e_x2 = sp.Integer(1), mu4
+    e_kii2 = s2 ** 2 * (C * e_x2 + C * (C - 1) * e_x ** 2)
+    e_kij2 = s2 ** 2 * C * e_x * e_x
+    g_ii = sp.factor(e_kii2 * _g(p_pos, p_pos, gamma))
+    g_ij = sp.factor(e_kij2 * _g(p_pos ** 2, p_pos ** 2, gamma))
     return g_ii, g_ij, sp.factor(sp.simplify(g_ij / g_ii))
 
 

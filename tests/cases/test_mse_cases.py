@@ -93,3 +93,34 @@ def test_mlp_mse_fixed_V_block_law():
         case.block_law("hidden", "diag", 0.5, 5, m=4, V=V.T)
     with pytest.raises(ValueError, match="m×m"):
         case.block_law("output", "diag", 0.5, 5, m=4, V=V)
+
+
+@pytest.mark.parametrize("law", ["uniform", "rademacher", "gaussian"])
+@pytest.mark.parametrize("gamma, C, m, sigma", [(0.25, 2, 3, 1.0), (4.0, 100, 5, 0.7)])
+def test_mlp_mse_any_entry_law_matches_sympy(law, gamma, C, m, sigma):
+    """(CASE-21): the sympy form in the kurtosis μ₄, at the law's μ₄ (9/5, 1, 3: closed forms)."""
+    from rmthess.symbolic.mse import mlp_mse_hidden_limits_by_kurtosis
+    mu4 = {"uniform": 9 / 5, "rademacher": 1.0, "gaussian": 3.0}[law]
+    subs = {"gamma": gamma, "C": C, "m": m, "sigma": sigma, "mu4": mu4}
+    ref = [_num(e, **subs) for e in mlp_mse_hidden_limits_by_kurtosis()]
+    h = get_case("mlp-mse").limits(gamma, C, m=m, sigma_v=sigma, v_law=law).blocks["hidden"]
+    np.testing.assert_allclose([h.g_ii, h.g_ij, h.ratio], ref, rtol=RTOL_CLOSED)
+    hm = get_case("mlp-mse").limits_mp(gamma, C, m=m, sigma_v=sigma, v_law=law).blocks["hidden"]
+    assert float(hm.ratio) == pytest.approx(h.ratio, rel=RTOL_CLOSED)
+
+
+def test_mlp_mse_uniform_V_by_monte_carlo():
+    """E κ_ii², E κ_ij² over uniform V (the torch default law) by sampling, K_SIGMA standard errors."""
+    rng = np.random.default_rng(17)
+    C, m, sigma = 6, 4, 1 / 3
+    a = sigma * math.sqrt(3 / m)                       # U(−a, a) has variance σ²/m
+    V = rng.uniform(-a, a, (200_000, C, m))
+    kap = np.einsum("rci,rcj->rij", V, V)
+    lim = get_case("mlp-mse").limits(1.0, C, m=m, sigma_v=sigma, v_law="uniform").blocks["hidden"]
+    x_ii = kap[:, 0, 0] ** 2 * (0.25 + 0.5)
+    x_ij = kap[:, 0, 1] ** 2 * (1 / 16 + 0.25)
+    for x, g in ((x_ii, lim.g_ii), (x_ij, lim.g_ij)):
+        assert abs(x.mean() - g) <= K_SIGMA * x.std(ddof=1) / math.sqrt(x.size)
+    # and the Gaussian-V theory is off by more than the error bar: C + 2 = 8 vs C − 1 + 9/5 = 6.8
+    gauss = get_case("mlp-mse").limits(1.0, C, m=m, sigma_v=sigma).blocks["hidden"]
+    assert abs(x_ii.mean() - gauss.g_ii) > 10 * x_ii.std(ddof=1) / math.sqrt(x_ii.size)

@@ -40,3 +40,26 @@ def test_errors(capsys, args, match):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "error" in err and match.split()[0] in err
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--init", "he-normal"], "unknown initialization"),
+    (["--init", "torch-default", "--sigma-v", "2"], "init sets"),
+    (["--v-law", "cauchy"], "unknown entry law"),
+    (["--sigma-w", "-1"], "sigma_w must be"),
+])
+def test_initialization_errors_are_one_line(capsys, args, match):
+    argv = ["simulate", "--case", "mlp-ce", "--d", "20", "--gamma", "1", "--classes", "3",
+            "--m", "3", "--reps", "2"] + args
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err
+
+
+def test_init_preset_json(capsys):
+    rc = main(["simulate", "--case", "mlp-mse", "--d", "20", "--gamma", "1", "--classes", "3",
+               "--m", "3", "--reps", "2", "--seed", "1", "--init", "torch-default", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["init"], out["v_law"], out["w_law"]) == ("torch-default", "uniform", "uniform")
+    assert out["sigma_v"] == pytest.approx(3 ** -0.5) and out["sigma_w"] == pytest.approx(3 ** -0.5)

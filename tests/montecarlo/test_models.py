@@ -85,3 +85,17 @@ def test_registry_and_validation():
         get_model("linear-ce").check(3, 4, 1.0)
     with pytest.raises(ValueError, match="classes"):
         get_model("linear-ce").check(1, None, 1.0)
+
+
+def test_draws_follow_the_entry_laws():
+    """with_init: V = σ_v ε/√m with Rademacher ε takes the values ±σ_v/√m; W = σ_w ε/√d uniform."""
+    model = get_model("mlp-ce").with_init(v_law="rademacher", w_law="uniform", sigma_w=0.5)
+    d, C, m, sv = 50, 4, 3, 0.8
+    p = model.draw(np.random.default_rng(0), d, C, m, sv)
+    np.testing.assert_allclose(np.abs(p.second), sv / np.sqrt(m), rtol=1e-15)
+    assert np.abs(p.first).max() <= 0.5 * np.sqrt(3) / np.sqrt(d)
+    assert model.first_sigma(sv) == 0.5 and get_model("mlp-ce").first_sigma(sv) == 1.0
+    # the default draws are the Gaussian stream, unchanged
+    g = get_model("mlp-ce").draw(np.random.default_rng(1), d, C, m, sv)
+    r = np.random.default_rng(1)
+    np.testing.assert_array_equal(g.first, r.standard_normal((m, d)) / np.sqrt(d))

@@ -200,3 +200,63 @@ def test_mlp_predictions_do_not_depend_on_which_replicates_run():
     last_only = run_replicates(spec, 5, [2])
     for b in all_rows:
         np.testing.assert_array_equal(all_rows[b][2], last_only[b][0])
+
+
+# ------------------------------------------------------------------ initializations (CASE-20, CASE-24)
+#: two-sided normal false-alarm rate of |z| > K_INIT: 5e-6 per check
+K_INIT = 4.5
+
+
+def test_hidden_scale_folds_into_the_output_scale():
+    """ReLU homogeneity (CASE-20), exactly at finite size: (σ_w, σ_v) = (2, 1/2) with the same draws
+    as (1, 1) has hidden norms × σ_w⁻⁴, output norms × σ_w⁴, the same ratios and predictions."""
+    kw = dict(d=30, gamma=1.0, classes=4, m=3, reps=2, seed=4, limits=False)
+    a = simulate("mlp-ce", sigma_w=2.0, sigma_v=0.5, **kw)
+    b = simulate("mlp-ce", **kw)
+    for blk, factor in (("hidden", 2.0 ** -4), ("output", 2.0 ** 4)):
+        x, y = a.blocks[blk], b.blocks[blk]
+        assert x.diag == pytest.approx(factor * y.diag, rel=1e-12)
+        assert x.offdiag == pytest.approx(factor * y.offdiag, rel=1e-12)
+        assert x.ratio == pytest.approx(y.ratio, rel=1e-12)
+        assert x.prediction == pytest.approx(y.prediction, rel=1e-12)
+
+
+def test_uniform_V_matches_the_uniform_theory_not_the_gaussian_one():
+    """mlp-mse with uniform V (the law of nn.Linear): hidden ratio (1+4γ)/(4(1+2γ)(C − 1 + 9/5))
+    (CASE-21); at C = 2 the Gaussian-V value (C + 2 in the denominator) is 30 % lower."""
+    res = simulate("mlp-mse", d=40, gamma=1.0, classes=2, m=3, reps=1000, seed=3, v_law="uniform",
+                   predictions=False)
+    h = res.blocks["hidden"]
+    assert h.limit == pytest.approx(5 / (4 * 3 * 2.8), rel=1e-14)
+    assert abs(h.z_limit) <= K_INIT
+    assert abs(h.ratio - 5 / (4 * 3 * 4)) > K_INIT * h.stderr      # the Gaussian-V limit is rejected
+
+
+def test_init_presets_in_simulate():
+    res = simulate("mlp-mse", d=30, gamma=1.0, classes=3, m=4, reps=2, seed=1,
+                   init="torch-default", predictions=False)
+    assert (res.v_law.name, res.w_law.name, res.init) == ("uniform", "uniform", "torch-default")
+    assert res.sigma_v ** 2 == pytest.approx(1 / 3) and res.sigma_w ** 2 == pytest.approx(1 / 3)
+    assert "init=torch-default" in str(res)
+    # the limit is the theory's at σ_w σ_v = 1/3 with uniform V (the mlp-mse ratio is scale-free)
+    assert res.blocks["hidden"].limit == pytest.approx(5 / (4 * 3 * (3 - 1 + 1.8)), rel=1e-14)
+    back = type(res).from_dict(res.to_dict())
+    assert back.v_law == res.v_law and back.sigma_w == res.sigma_w and back.init == res.init
+    lin = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=1, init="kaiming-normal",
+                   predictions=False)
+    assert lin.sigma_v == pytest.approx(math.sqrt(2)) and lin.m is None
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(init="he-uniform"), "unknown initialization"),
+    (dict(init="torch-default", sigma_v=1.0), "init sets"),
+    (dict(v_law="cauchy"), "unknown entry law"),
+    (dict(sigma_w=0.0), "sigma_w must be"),
+    (dict(case="linear-ce", m=None, sigma_w=2.0), "no hidden layer"),
+])
+def test_bad_initializations(kwargs, match):
+    base = dict(case="mlp-ce", d=20, gamma=1.0, classes=3, m=3, reps=2, seed=0)
+    base.update(kwargs)
+    case = base.pop("case")
+    with pytest.raises(ValueError, match=match):
+        simulate(case, **base)

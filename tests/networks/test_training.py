@@ -79,3 +79,39 @@ def test_bad_preset_and_config():
     with pytest.raises(ValueError):
         TrainingConfig(10, 3, 1, 2)
     assert PRESETS["gaussian"].n_samples == 5000 and PRESETS["gaussian"].width == 8
+
+
+def test_init_weights_follow_the_named_initializations():
+    """Entries vs the torch.nn.init definitions: nn.Linear U(±1/√fan_in); kaiming N(0, 2/fan_in)."""
+    import math
+
+    from rmthess.networks.training import init_weights
+    d, C, m = 400, 50, 40
+    V, W = init_weights(d, C, m, init="torch-default", rng=0)
+    assert np.abs(W).max() <= 1 / math.sqrt(d) and np.abs(V).max() <= 1 / math.sqrt(m)
+    V, W = init_weights(d, C, m, init="kaiming-normal", rng=0)
+    for A, fan in ((W, d), (V, m)):
+        y = A.ravel() ** 2 * fan / 2                      # unit mean under N(0, 2/fan_in)
+        assert abs(y.mean() - 1) <= 4.5 * y.std(ddof=1) / math.sqrt(y.size)   # false alarm 7e-6
+    # the default is LeCun, drawing the Gaussian stream as before
+    V, W = init_weights(6, 3, 2, rng=5)
+    g = np.random.default_rng(5)
+    np.testing.assert_array_equal(W, g.standard_normal((2, 6)) / np.sqrt(6))
+    np.testing.assert_array_equal(V, 1.0 * g.standard_normal((3, 2)) / np.sqrt(2))
+    with pytest.raises(ValueError, match="init sets"):
+        init_weights(6, 3, 2, init="torch-default", sigma_v=2.0)
+    with pytest.raises(ValueError, match="unknown initialization"):
+        init_weights(6, 3, 2, init="glorot")
+
+
+def test_training_presets_take_an_initialization():
+    import math
+
+    from rmthess.networks.training import TrainingConfig, preset_network
+    net = preset_network("small", rng=0, init="torch-default")
+    assert np.abs(net.W).max() <= 1 / math.sqrt(net.W.shape[1])
+    assert np.abs(net.V).max() <= 1 / math.sqrt(net.V.shape[1])
+    with pytest.raises(ValueError, match="unknown initialization"):
+        TrainingConfig(20, 4, 3, 2, init="he")
+    with pytest.raises(ValueError, match="init sets"):
+        TrainingConfig(20, 4, 3, 2, init="torch-default", sigma_v=2.0)

@@ -37,3 +37,13 @@ def test_forms_of_the_spec():
     out = mlp_mse_output_norm()
     m = next(iter(out.free_symbols))
     assert sp.simplify(out - (m / 4 + m * (m - 1) / (4 * sp.pi ** 2))) == 0
+
+
+def test_kurtosis_form_reduces_to_isserlis_at_the_gaussian_kurtosis():
+    """(CASE-21) at μ₄ = 3 is the Gaussian (Isserlis) derivation of (CASE-7), term by term."""
+    import sympy as sp
+    from rmthess.symbolic.mse import mlp_mse_hidden_limits_by_kurtosis
+    gen = mlp_mse_hidden_limits_by_kurtosis()
+    mu4 = next(s for s in gen[0].free_symbols if s.name == "mu4")
+    for a, b in zip(gen, mlp_mse_hidden_limits()):
+        assert sp.simplify(a.subs(mu4, 3) - b) == 0

@@ -9,12 +9,15 @@ data feed the weights and which feed the matrices; the model never needs to know
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
 
 from rmthess._validate import CLASSES, SIGMA_V, WIDTH
+from rmthess.laws.entry import GAUSSIAN, EntryLaw, entry_law
+from rmthess.laws.init import SIGMA_W
 
 __all__ = ["Params", "Model"]
 
@@ -38,6 +41,21 @@ class Model(ABC):
     loss: str = ""
     #: whether the model has a hidden layer (needs ``m``)
     hidden: bool = False
+    #: entry law of the output weights V (theory/cases.md, CASE-20); set by :meth:`with_init`
+    v_law: EntryLaw = GAUSSIAN
+    #: entry law and scale of the hidden weights ``W = σ_w ε/√d`` (mlp models)
+    w_law: EntryLaw = GAUSSIAN
+    sigma_w: float = 1.0
+
+    def with_init(self, *, v_law=None, w_law=None, sigma_w=1.0) -> "Model":
+        """A copy of this model drawing V with entries of ``v_law`` and W as ``σ_w ε/√d``, ``ε`` of
+        ``w_law`` (laws as :func:`rmthess.laws.entry.entry_law` accepts; default Gaussian)."""
+        v_law, w_law, sigma_w = entry_law(v_law), entry_law(w_law), SIGMA_W.validate(sigma_w)
+        if not self.hidden and (sigma_w != 1.0 or w_law != GAUSSIAN):
+            raise ValueError(f"case {self.name!r} has no hidden layer; leave sigma_w and w_law unset")
+        new = copy.copy(self)
+        new.v_law, new.w_law, new.sigma_w = v_law, w_law, sigma_w
+        return new
 
     def check(self, classes, m, sigma_v):
         """Validate ``(classes, m, sigma_v)``; return them converted."""

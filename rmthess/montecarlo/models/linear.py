@@ -1,6 +1,7 @@
 r"""Cases 1 and 2: the linear model ``z_n = V x_n`` with MSE or CE loss.
 
-Blocks are indexed by the rows ``v_i`` of ``V ∈ R^{C×d}``, ``V_ci ~ N(0, σ_v²/d)``; every block is
+Blocks are indexed by the rows ``v_i`` of ``V ∈ R^{C×d}``, ``V_ci = σ_v ε_ci/√d`` with ``ε`` of the
+model's entry law (Gaussian by default: ``V_ci ~ N(0, σ_v²/d)``); every block is
 ``H_{v_i v_j} = (1/N) Σ_n λ_n^{ij} x_n x_nᵀ`` with ``Λ_n = I`` (MSE) or ``Λ_n = diag(p_n) − p_n p_nᵀ``
 (CE, ``p_n = softmax(V x_n)``): structured weights with ``α = β = p`` (theory/montecarlo.md, MC-1).
 """
@@ -27,7 +28,7 @@ class _Linear(Model):
         return float(sigma_v)
 
     def draw(self, rng, d, classes, m, sigma_v):
-        V = rng.standard_normal((classes, d)) * (sigma_v / np.sqrt(d))
+        V = self.v_law.sample(rng, (classes, d)) * (sigma_v / np.sqrt(d))
         return Params(first=V)
 
     def exchangeable(self, block):

@@ -1,6 +1,8 @@
 r"""Cases 3 and 4: the 1-hidden-layer ReLU network ``f(x) = V relu(W x)`` with MSE or CE loss.
 
-``W ∈ R^{m×d}``, ``W ~ N(0, 1/d)``; ``V ∈ R^{C×m}``, ``V ~ N(0, σ_v²/m)``. With ``u_n = W x_n``,
+``W ∈ R^{m×d}``, ``W = σ_w ε/√d``; ``V ∈ R^{C×m}``, ``V = σ_v ε'/√m``, with ``ε, ε'`` iid of the
+model's entry laws (by default Gaussian and σ_w = 1: ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/m)``;
+:meth:`~rmthess.montecarlo.models.Model.with_init`, theory/cases.md CASE-20). With ``u_n = W x_n``,
 ``s_n = relu(u_n)``, ``p_n = softmax(V s_n)``:
 
 * hidden blocks ``H_{w_i w_j} = (1/N) Σ_n a_ij(n) x_n x_nᵀ``, ``a_ij(n) = κ_ij(n) 1(u_ni>0) 1(u_nj>0)``,
@@ -31,11 +33,11 @@ class _Mlp(Model):
         return int(m)
 
     def first_sigma(self, sigma_v):
-        return 1.0
+        return self.sigma_w
 
     def draw(self, rng, d, classes, m, sigma_v):
-        W = rng.standard_normal((m, d)) / np.sqrt(d)
-        V = rng.standard_normal((classes, m)) * (sigma_v / np.sqrt(m))
+        W = self.sigma_w * self.w_law.sample(rng, (m, d)) / np.sqrt(d)
+        V = self.v_law.sample(rng, (classes, m)) * (sigma_v / np.sqrt(m))
         return Params(first=W, second=V)
 
     def features(self, block, X, U):
