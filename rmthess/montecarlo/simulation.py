@@ -177,7 +177,6 @@ class SimulationResult(SimulationSpec):
                          f"use reps >= {FEW_REPLICATES} to read z-scores as standard normal")
         return "\n".join(lines)
 
-
     def _init_text(self) -> str:
         if self.init is None and self.v_law == GAUSSIAN and self.w_law == GAUSSIAN \
                 and self.sigma_w == 1.0 and self.sigma_v == 1.0:
@@ -233,7 +232,7 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None, v_law=model.v_law,
                           w_law=model.w_law, sigma_w=model.sigma_w,
-                          init=init if isinstance(init, str) else None)
+                          init=None if init is None else ini.name)
     return spec, model, des
 
 
