@@ -73,8 +73,8 @@ __all__ = ["NormPrediction", "predict_norms", "predict_all_norms", "hermite_h", 
 class NormPrediction:
     """Predicted mean squared norms of the diagonal and off-diagonal blocks of one block type.
 
-    ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are Monte Carlo errors of the
-    prediction itself.
+    ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are the standard errors of
+    the prediction's own (randomized quasi-) Monte Carlo, from the spread of its batches.
     """
 
     block: str
@@ -173,8 +173,11 @@ def _matrix_norms(L, sets, w, y, e1x):
             Lw = np.concatenate([L[sl], np.ones((n, 1))], axis=1)
             Mw = weighted_second_moments(np.ascontiguousarray(Lw), np.ascontiguousarray(w[sl]))
             G = (Mw[:-1] - L.mean(0)[:, None, None] * Mw[-1]) / n
-            T = Mw[:-1] / n if y is w else \
-                weighted_second_moments(np.ascontiguousarray(L[sl]), np.ascontiguousarray(y[sl])) / n
+            if y is w:
+                T = Mw[:-1] / n
+            else:
+                T = weighted_second_moments(np.ascontiguousarray(L[sl]),
+                                            np.ascontiguousarray(y[sl])) / n
             parts.append((T.reshape(T.shape[0], -1), G.reshape(G.shape[0], -1)))
     if sets is not None:
         Tn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][0], parts[1][0]))
