@@ -242,3 +242,18 @@ def test_predict_all_norms_rejects_bad_input():
         predict_all_norms("linear-ce", d=30, n_samples=20, classes=3, goe_draws=0)
     with pytest.raises(ValueError, match="batches"):
         predict_all_norms("linear-ce", d=30, n_samples=20, classes=3, batches=1)
+
+
+def test_simulate_reports_the_conditional_prediction_error():
+    # MLP cases: the predicted ratio ρ_p = ΣÔ_r/ΣD̂_r carries the replicates' own prediction errors,
+    # sqrt(Σ se(Ô_r)² + ρ_p² se(D̂_r)²)/ΣD̂_r, recomputed here from the per-replicate rows.
+    from rmthess.montecarlo.simulation import make_spec, run_replicates, summarize
+
+    spec, _, _ = make_spec("mlp-ce", d=30, gamma=1.0, classes=3, m=3)
+    rows = run_replicates(spec, 4, range(3))
+    res = summarize(spec, rows, 4)
+    for b, arr in rows.items():
+        rho = arr[:, 3].sum() / arr[:, 2].sum()
+        want = math.sqrt(np.sum(arr[:, 5] ** 2 + rho**2 * arr[:, 4] ** 2)) / arr[:, 2].sum()
+        assert res.blocks[b].prediction_stderr == pytest.approx(want, rel=1e-12)
+        assert 0 < res.blocks[b].prediction_stderr < 0.05 * res.blocks[b].prediction
