@@ -5,15 +5,16 @@ prediction at ``d = 200, γ = 0.5, C = 10, m = 8`` (the per-replicate prediction
 ``rmthess simulate --case mlp-ce --d 200 --gamma 0.5 --classes 10 --m 8`` attaches to every replicate),
 printed side by side, JIT warm-up and imports excluded:
 
-1. seconds per replicate of the former implementation (pseudo-random batches of 2^15 points, one
+1. seconds (wall clock) per replicate of the former implementation (pseudo-random batches of 2^15 points, one
    call per block type, numpy/BLAS products; kept in ``tests/montecarlo/finite_size_oracle.py``) and of
    :func:`rmthess.montecarlo.finite_size.predict_all_norms` (scrambled Sobol' batches of 2^13 points
    in all, weights evaluated once, numba accumulation), with the process's default BLAS threads and
    with BLAS limited to one thread; the ratio old/new;
 2. accuracy beside speed: the relative standard error of each prediction (diag, off-diagonal, both
-   block types) for both, and ``|new − old|`` in units of the combined standard error (the output
-   blocks differ by the O(1/d) term of MC-17, which the former implementation omits; its size is
-   printed as well).
+   block types) for both, ``|new − old|`` in units of the combined standard error (the output
+   blocks differ by the O(1/d) term of MC-17, which the former implementation omits), and the
+   work-normalized ratio ``(t_old·se_old²)/(t_new·se_new²)`` — the speed-up at equal accuracy, since
+   the cost of a Monte Carlo prediction grows like 1/se² (single-threaded times).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def main(argv=None):
     run_new(params_list[0], 0)
     print(f"mlp-ce d={d} N={N} C={C} m={m}: seconds per replicate (both block types)")
     print(f"{'BLAS threads':14s} {'old':>10s} {'new':>10s} {'old/new':>8s}")
-    results = {}
+    results, times = {}, {}
     for label, limit in (("default", None), ("1", 1)):
         if limit is None:
             t_old, r_old = _run(run_old, params_list)
@@ -82,10 +83,13 @@ def main(argv=None):
                 t_old, r_old = _run(run_old, params_list)
                 t_new, r_new = _run(run_new, params_list)
         results[label] = (r_old, r_new)
+        times[label] = t_old / t_new
         print(f"{label:14s} {t_old:10.4f} {t_new:10.4f} {t_old / t_new:8.1f}")
     r_old, r_new = results["1"]
-    print("\naccuracy (mean over replicates): relative standard error, and |new − old| / combined se")
-    print(f"{'block':8s} {'part':8s} {'old rse':>10s} {'new rse':>10s} {'|z|':>6s}")
+    t_ratio = times["1"]
+    print("\naccuracy (mean over replicates): relative standard error, |new − old| / combined se, "
+          "and the speed-up at equal accuracy (BLAS 1 thread)")
+    print(f"{'block':8s} {'part':8s} {'old rse':>10s} {'new rse':>10s} {'|z|':>6s} {'work':>8s}")
     for b in model.block_types:
         for part in ("diag", "offdiag"):
             o = np.array([getattr(r[b], part) for r in r_old])
@@ -93,10 +97,11 @@ def main(argv=None):
             so = np.array([getattr(r[b], part + "_stderr") for r in r_old])
             sn = np.array([getattr(r[b], part + "_stderr") for r in r_new])
             z = np.abs(n - o) / np.hypot(so, sn)
+            work = t_ratio * (np.mean(so / o) / np.mean(sn / n)) ** 2
             print(f"{b:8s} {part:8s} {np.mean(so / o):10.2e} {np.mean(sn / n):10.2e} "
-                  f"{np.mean(z):6.2f}")
-    print("\n(output blocks: the new prediction includes the O(1/d) W Wᵀ term, MC-17; "
-          "its relative size at this d is printed by tests/montecarlo/test_finite_size.py)")
+                  f"{np.mean(z):6.2f} {work:8.1f}")
+    print("\n(output blocks: the new prediction includes the O(1/d) W Wᵀ term, MC-17, "
+          "which the former implementation omits)")
     return 0
 
 

@@ -229,9 +229,10 @@ def coupling_constant(case, z, *, gamma, classes, m=None, block=None, which="dia
             and r - 1 <= MAX_GRID_DIM:
         val, err = _lattice_value(model, params, block, ij, sigma, r, zz, g, rtol)
     else:
-        vals = np.array([_evaluate(_sobol_rule(model, params, block, ij, sigma, r,
-                                               _log2_points(samples), child), zz, g)
-                         for child in spawn_seeds(seed_sequence(seed), _check_replicates(replicates))])
+        n_log2 = _log2_points(samples)
+        children = spawn_seeds(seed_sequence(seed), _check_replicates(replicates))
+        vals = np.array([_evaluate(_sobol_rule(model, params, block, ij, sigma, r, n_log2, child),
+                                   zz, g) for child in children])
         val = vals.mean(0)
         k = vals.shape[0]
         err = (vals.real.std(0, ddof=1) + 1j * vals.imag.std(0, ddof=1)) / math.sqrt(k)
@@ -255,9 +256,10 @@ def _lattice_value(model, params, block, ij, sigma, C, zz, gamma, rtol):
         if np.all(np.abs(diff) <= rtol * np.abs(cur)):
             return cur, err
         if _lattice_nodes(C - 1, h / math.sqrt(2.0)) > MAX_GRID_NODES:
+            reached = float(np.max(np.abs(diff) / np.abs(cur)))
             raise ValueError(f"the lattice quadrature of c(z) cannot reach rtol = {rtol:g} within "
-                             f"{MAX_GRID_NODES} nodes (reached {float(np.max(np.abs(diff) / np.abs(cur))):.2g}); "
-                             f"use a larger rtol or a point farther from the real axis")
+                             f"{MAX_GRID_NODES} nodes (reached {reached:.2g}); use a larger rtol "
+                             f"or a point farther from the real axis")
         prev = cur
 
 
@@ -271,7 +273,8 @@ def _log2_points(samples) -> int:
 def _check_replicates(replicates) -> int:
     k = int(replicates)
     if k < 2 or k != replicates:
-        raise ValueError(f"replicates must be an integer >= 2 (for a standard error), got {replicates!r}")
+        raise ValueError(f"replicates must be an integer >= 2 (for a standard error), "
+                         f"got {replicates!r}")
     return k
 
 

@@ -21,6 +21,7 @@ and the Gaussian fluctuation ``M Mᵀ = σ²(I + E/√d)`` adds, to ``O(d^{−2}
 the bi-Laplacian). The m×m output blocks of the MLP use the exact finite-N expression
 ``E‖B‖²_F = E λ²|s|⁴/N + (1 − 1/N)‖E λ s sᵀ‖²_F`` at ``W Wᵀ = I``, ``s = relu(y)``, plus the
 ``O(1/d)`` term from the fluctuations of ``W Wᵀ`` (MC-17): with ``a = w``, ``b = w̃``,
+``E λ²|s|⁴ → E λ²|s|⁴(1 + h_2/(4d))`` and
 
 .. math::
 
@@ -30,9 +31,10 @@ the bi-Laplacian). The m×m output blocks of the MLP use the exact finite-N expr
 
 (``F_e = λ s_k s_l`` the entries of ``T = E λ s sᵀ``, ``E`` a GOE matrix; the b-terms vanish at t = 1).
 
-All moments are averages over randomized quasi-Monte Carlo batches: independent randomized Sobol'
-rules (randomly digitally shifted Sobol' nets) for ``(w, w̃) ~ N(0, I_{2r})`` (MC-18). Squared means use the product of the means of two halves
-of a batch (unbiased), and the batch spread gives the prediction's own standard error. When the
+All moments are averages over randomized quasi-Monte Carlo batches: independent randomly digitally
+shifted Sobol' nets for ``(w, w̃) ~ N(0, I_{2r})`` (MC-18). Squared means use the product of the
+means of two halves of a batch (unbiased), and the batch spread gives the prediction's own
+standard error. When the
 weight law is exchangeable in the block index (linear models) the r×r matrices are averaged over the
 orbits of the coordinate permutations that fix the block, and ``E λ``, ``E λ²`` are taken exact from
 :mod:`rmthess.integrals` where available. Weighted second moments of the MLP blocks are accumulated
@@ -71,8 +73,8 @@ __all__ = ["NormPrediction", "predict_norms", "predict_all_norms", "hermite_h", 
 class NormPrediction:
     """Predicted mean squared norms of the diagonal and off-diagonal blocks of one block type.
 
-    ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are Monte Carlo errors of the
-    prediction itself.
+    ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are the standard errors of
+    the prediction's own (randomized quasi-) Monte Carlo, from the spread of its batches.
     """
 
     block: str
@@ -171,8 +173,11 @@ def _matrix_norms(L, sets, w, y, e1x):
             Lw = np.concatenate([L[sl], np.ones((n, 1))], axis=1)
             Mw = weighted_second_moments(np.ascontiguousarray(Lw), np.ascontiguousarray(w[sl]))
             G = (Mw[:-1] - L.mean(0)[:, None, None] * Mw[-1]) / n
-            T = Mw[:-1] / n if y is w else \
-                weighted_second_moments(np.ascontiguousarray(L[sl]), np.ascontiguousarray(y[sl])) / n
+            if y is w:
+                T = Mw[:-1] / n
+            else:
+                T = weighted_second_moments(np.ascontiguousarray(L[sl]),
+                                            np.ascontiguousarray(y[sl])) / n
             parts.append((T.reshape(T.shape[0], -1), G.reshape(G.shape[0], -1)))
     if sets is not None:
         Tn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][0], parts[1][0]))
@@ -215,10 +220,10 @@ def _square_prediction(L, sets, w, y, d, N, exact):
     return float(np.mean(pred))
 
 
-def _output_terms(a, b):
-    r"""Per-sample ``h_2`` and ``φ_E`` of (MC-17) and the GOE matrix ``E`` is drawn by the caller.
+def _hermite_pair(a, b):
+    r"""Per-sample ``h_2 = h(a) + h(b) + 2((a·b)² − |a|² − |b|² + r)`` of (MC-17).
 
-    ``h_2 = h(a) + h(b) + 2((a·b)² − |a|² − |b|² + r)``; without b (t = 1) only ``h(a)``.
+    Without b (t = 1) only ``h(a)``: the b-terms average to zero when nothing depends on b.
     """
     h2 = hermite_h(a)
     if b is not None:
@@ -251,7 +256,7 @@ def _output_prediction(weights: StructuredWeights, s, a, b, E, d, N):
     M, m = s.shape
     half = M // 2
     s4 = np.einsum("ij,ij->i", s, s) ** 2
-    h2 = _output_terms(a, b)
+    h2 = _hermite_pair(a, b)
     phi = _goe_weights(a, b, E)
     nE = phi.shape[1]
     A = weights.diag_weights()

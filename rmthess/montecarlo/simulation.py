@@ -254,10 +254,11 @@ def _one_replicate(spec: SimulationSpec, model: Model, design: Design, seed) -> 
 
 
 def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True) -> dict:
-    """Run replicates ``indices``; return per block an array of rows ``[diag, offdiag, pd, po]``.
+    """Run replicates ``indices``; return per block an array of rows
+    ``[diag, offdiag, pd, po, pd_se, po_se]``.
 
-    ``pd, po`` are the per-replicate conditional predictions (MLP cases; ``nan`` otherwise or when
-    ``predictions`` is false).
+    ``pd, po`` are the per-replicate conditional predictions and ``pd_se, po_se`` their own standard
+    errors (MLP cases; ``nan`` otherwise or when ``predictions`` is false).
     """
     _, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
                                  m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t,
@@ -273,9 +274,10 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
             if predictions and model.conditional() else {}
         for b, (dg, od) in vals.items():
             p = preds.get(b)
-            pd, po = (p.diag, p.offdiag) if p is not None else (math.nan, math.nan)
-            rows[b].append((dg, od, pd, po))
-    return {b: np.asarray(v, float).reshape(-1, 4) for b, v in rows.items()}
+            pred = (p.diag, p.offdiag, p.diag_stderr, p.offdiag_stderr) if p is not None \
+                else (math.nan,) * 4
+            rows[b].append((dg, od) + pred)
+    return {b: np.asarray(v, float).reshape(-1, 6) for b, v in rows.items()}
 
 
 def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 1.0, seed=None, *,
@@ -327,7 +329,10 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             if model.conditional():
                 pdg, pod = float(np.mean(arr[:, 2])), float(np.mean(arr[:, 3]))
                 pred = pod / pdg
-                pse = 0.0
+                # independent per-replicate errors (their correlation within a replicate ignored);
+                # they are also inside the residual spread of conditional_z (MC-18)
+                pse = float(math.sqrt(np.sum(arr[:, 5] ** 2 + pred**2 * arr[:, 4] ** 2))
+                            / abs(np.sum(arr[:, 2])))
                 zp = conditional_z(arr[:, 1], arr[:, 0], arr[:, 3], arr[:, 2]) if reps > 1 \
                     else math.nan
             else:

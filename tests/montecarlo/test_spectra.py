@@ -246,3 +246,14 @@ def test_c_rejects_bad_input():
         coupling_constant("linear-ce", [1j], gamma=1.0, classes=10, samples=1000)
     with pytest.raises(ValueError, match="upper half plane"):
         coupling_constant("linear-ce", [1.0 - 1j], gamma=1.0, classes=3)
+
+
+def test_c_lattice_error_estimate_is_conservative():
+    # The returned error of a loose rtol bounds the distance to a much finer evaluation (MC-16), at a
+    # point near the spectrum (Im z = 0.1) where the lattice needs the most refinement.
+    for z in (0.2 + 0.1j, 0.3 + 0.5j):
+        loose, err = coupling_constant("linear-ce", [z], gamma=1.0, classes=3, rtol=1e-4,
+                                       return_error=True)
+        fine = coupling_constant("linear-ce", [z], gamma=1.0, classes=3, rtol=1e-12)
+        assert abs(loose[0].real - fine[0].real) <= err[0].real + 1e-15
+        assert abs(loose[0].imag - fine[0].imag) <= err[0].imag + 1e-15
