@@ -71,8 +71,8 @@ def run(args) -> int:
     if k < 2:
         raise ValueError(f"--grid must be >= 2, got {k}")
     if k > MAX_GRID and not args.force:
-        raise ValueError(f"--grid {k} evaluates and prints {k:.3g} densities (~{24 * k / 2**20:.3g} "
-                         f"MiB); at most {MAX_GRID:,} without --force")
+        raise ValueError(f"--grid {k} evaluates and prints {k:.3g} densities "
+                         f"(~{24 * k / 2**20:.3g} MiB); at most {MAX_GRID:,} without --force")
     law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms, probs), gamma)
     bulks = law.support()
     if args.x is not None:

@@ -298,6 +298,26 @@ def _newton(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local, strict):
 
 
 @jit
+def _h_minus_1(t, tau, p, w, ginv, c0):
+    """h(t) - 1 for real t, in whichever of two equal forms has the smaller rounding bound:
+    ``sum_k w_k/(t - tau_k)^2 - 1`` or, around t = 0 where h(0) - 1 = c0 exactly (GMP-3a),
+    ``c0 + (t/gamma) sum_k p_k (2 tau_k - t)/(t - tau_k)^2``."""
+    hd = 0.0
+    sz = 0.0
+    bz = 0.0
+    for k in range(tau.size):
+        r = 1.0 / (t - tau[k])
+        r2 = r * r
+        hd += w[k] * r2
+        q = p[k] * (2.0 * tau[k] - t) * r2
+        sz += q
+        bz += abs(q)
+    if abs(c0) + abs(t) * ginv * bz < hd:
+        return c0 + t * ginv * sz
+    return hd - 1.0
+
+
+@jit
 def _edge_guess(x, xe, te, d2):
     """Square-root expansion at an edge: z(te + d) ~ xe + d2 d²/2, branch Im t < 0."""
     q = 2.0 * (x - xe) / d2
@@ -318,10 +338,8 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, mean, ginv, c0
     n = xs.size
     ts = np.empty(n, dtype=np.complex128)
     ok = np.zeros(n, dtype=np.bool_)
-    hl, _ = _h(tl, tau, w)
-    hr, _ = _h(tr, tau, w)
-    c1l = hl - 1.0
-    c1r = hr - 1.0
+    c1l = _h_minus_1(tl, tau, p, w, ginv, c0)
+    c1r = _h_minus_1(tr, tau, p, w, ginv, c0)
     wul = w / (tl - tau) ** 2
     wur = w / (tr - tau) ** 2
     have_prev = False
@@ -356,7 +374,8 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, mean, ginv, c0
                     xi = x_prev + (x - x_prev) * i / m
                     _, dfi, _ = _zfun(tt, xi, tau, a, p, w, mean, ginv, c0)
                     guess = tt + (x - x_prev) / m / dfi
-                    tt, good = _newton(guess, xi, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, True, True)
+                    tt, good = _newton(guess, xi, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu,
+                                       True, True)
                     if not good:
                         break
                 t = tt
@@ -412,8 +431,8 @@ def newton_homotopy(z, t0, tau, a, p, w, mean, ginv, c0, height):
                 un = 0.0 if u <= zj.imag else 0.5 * u
                 while True:
                     _, df, _ = _zfun(t, zj + 1j * u, tau, a, p, w, mean, ginv, c0)
-                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, a, p, w, mean, ginv, c0,
-                                     0.0, 0.0, 0.0, w, False, False)
+                    tn, g2 = _newton(t + 1j * (un - u) / df, zj + 1j * un, tau, a, p, w, mean,
+                                     ginv, c0, 0.0, 0.0, 0.0, w, False, False)
                     if g2:
                         t, u = tn, un
                         break

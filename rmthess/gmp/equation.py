@@ -54,7 +54,8 @@ class AtomicEquation:
     prob_nonzero : float
         :math:`P(\lambda\neq0)`.
     c0 : float
-        :math:`z'(0) = (P(\lambda\neq0) - \gamma)/\gamma`, computed with one rounding (GMP-3a).
+        :math:`z'(0) = (P(\lambda\neq0) - \gamma)/\gamma`, with :math:`\sum_k p_k - \gamma` summed
+        exactly (``math.fsum``) and one rounding in the division (GMP-3a).
     unit : float
         The atoms are :math:`\lambda_k/\mathrm{unit}`; ``unit`` is a power of 2, so the law of the
         rescaled atoms is the GMP law scaled exactly by ``1/unit`` (GMP-11).
@@ -90,30 +91,31 @@ class AtomicEquation:
         lam, p = atomic.atoms[nz], atomic.probs[nz]
         prob_nonzero = float(atomic.prob_nonzero)
         unit = 1.0
+        given = lam
         if normalize and lam.size:
             e = math.frexp(float(np.max(np.abs(lam))))[1] + (math.frexp(gamma)[1] if gamma > 1
                                                                else 0)
             if abs(e) > UNIT_EXPONENT_MAX:
                 raise ValueError(
-                    f"the spectrum's scale max|lambda|·max(1, gamma) = 2^{e} is outside the float64 "
-                    f"range handled (2^-{UNIT_EXPONENT_MAX} to 2^{UNIT_EXPONENT_MAX}); rescale the "
+                    f"the spectrum's scale max|lambda|·max(1, gamma) = 2^{e} is outside the "
+                    f"float64 range handled (2^-{UNIT_EXPONENT_MAX} to 2^{UNIT_EXPONENT_MAX}); rescale the "
                     f"weights (the law of c·lambda is the law scaled by c)")
             lam = np.ldexp(lam, -e)
             unit = math.ldexp(1.0, e)
         tau = -gamma * lam
         order = np.argsort(tau, kind="stable")
-        lam, p, tau = lam[order], p[order], tau[order]
+        lam, p, tau, given = lam[order], p[order], tau[order], given[order]
         w = gamma * p * lam * lam
         bad = ~((np.abs(lam) >= _TINY) & (w >= _TINY) & np.isfinite(w))
         if np.any(bad):
             k = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"atom {lam[k] * unit!r} (probability {p[k]!r}) is too small against the largest "
-                f"atom {float(np.max(np.abs(lam))) * unit!r} at gamma = {gamma!r}: gamma·p·lambda^2 "
-                f"leaves the float64 range after rescaling; merge or drop it")
+                f"atom {float(given[k])!r} (probability {float(p[k])!r}) is too small against the "
+                f"largest atom {float(np.max(np.abs(given)))!r} at gamma = {gamma!r}: "
+                f"gamma·p·lambda^2 leaves the float64 range after rescaling; merge or drop it")
         return cls(gamma=gamma, atoms=lam, probs=p, tau=tau, w=w, a=p * lam,
                    mean=math.fsum((p * lam).tolist()), prob_nonzero=prob_nonzero,
-                   c0=(prob_nonzero - gamma) / gamma, unit=unit)
+                   c0=math.fsum([*p.tolist(), -gamma]) / gamma, unit=unit)
 
     @property
     def kernel_args(self) -> tuple:

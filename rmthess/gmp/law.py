@@ -79,7 +79,7 @@ class GeneralizedMarchenkoPastur:
         self._e = math.frexp(self._eq.unit)[1] - 1      # unit = 2**e (GMP-11)
         self._bulks = find_bulks(self._eq)
 
-    # -- exact rescaling by unit = 2**e (GMP-11) -----------------------------------------------------
+    # -- exact rescaling by unit = 2**e (GMP-11) ---------------------------------------------
     def _down(self, z):
         """``z / unit`` exactly (real or complex arrays)."""
         if np.iscomplexobj(z):

@@ -83,7 +83,7 @@ def _report(n, worst, wrong, case):
 
 
 def test_fuzz_fast(oracle):
-    n, worst, wrong, case = run_fuzz(oracle, 600, seed=2024)
+    n, worst, wrong, case = run_fuzz(oracle, 300, seed=2024)
     _report(n, worst, wrong, case)
     assert wrong == 0
     assert worst <= FUZZ_RTOL, case
