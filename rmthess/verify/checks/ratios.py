@@ -9,11 +9,14 @@ theory/verification.md, (VER-6) and (VER-7).
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
+from rmthess.verify.checks._mlp import mlp_replicates
 from rmthess.verify.checks._simulation import simulate_cells
+from rmthess.verify.checks._stats import controlled_ratio
 from rmthess.verify.power import target
 from rmthess.verify.rules import against_prediction, geometric_remainder, richardson, within_tolerance
 
@@ -201,7 +204,9 @@ class MlpRatiosCheck(Check):
     description = r"""
 1-hidden-layer ReLU network with m hidden units, CE and MSE losses. Hidden blocks `H_{w_i w_j}` (d×d)
 and output blocks `H_{v_c v_c'}` (m×m), output weights V redrawn in every replicate. The Monte Carlo
-ratio of means at d and 2d is extrapolated in 1/d and compared with the limit of `rmthess.cases`
+ratio of means, with control variates for the between-V spread (statistics of `VᵀV` and, for MSE, of
+the weights, whose expectations are closed-form Gaussian and Bernoulli moments), at d and 2d is
+extrapolated in 1/d and compared with the limit of `rmthess.cases`
 (rule `richardson`): for MSE the closed form `(1 + 4γ)/(4(1 + 2γ)(C + 2))` (hidden; the off-diagonal
 output blocks vanish identically), for CE Monte Carlo integrals whose own standard error enters the
 comparison; where `limits` accepts `rtol=`, the limit is requested to a relative error of a tenth of
@@ -210,7 +215,7 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
 `(1 + 4γ)/(4(1 + 2γ))`, is checked against the exact ratio at C = 10⁵, 2·10⁵, 4·10⁵ (rule `tol`).
 """
     sizes = {
-        "tiny": {"d": 40, "reps": 6, "m": 4, "gammas": (1.0,), "classes": (3, 10),
+        "tiny": {"d": 40, "reps": 8, "m": 4, "gammas": (1.0,), "classes": (3, 10),
                  "curve_classes": (3, 10), "predictions": False},
         "quick": {"d": 160, "reps": 24, "m": 8, "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
@@ -225,11 +230,13 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
         p = self.params(ctx.size)
         d, reps, m = p["d"], p["reps"], p["m"]
         out = CheckOutput()
-        cells = [{"case": case, "d": dd, "gamma": g, "classes": C, "m": m, "reps": reps,
-                  "predictions": False, "limits": False}
-                 for case in ("mlp-mse", "mlp-ce") for g in p["gammas"] for C in p["classes"]
-                 for dd in (d, 2 * d)]
-        results = simulate_cells(ctx, cells, key=1)
+        results = {}
+        for k, (case, g, C, dd) in enumerate((case, g, C, dd) for case in ("mlp-mse", "mlp-ce")
+                                             for g in p["gammas"] for C in p["classes"]
+                                             for dd in (d, 2 * d)):
+            ctx.progress(f"{case}, d={dd}, γ={g:g}, C={C}, m={m}, {reps} replicates")
+            results[case, g, C, dd] = _controlled(mlp_replicates(
+                case, d=dd, gamma=g, classes=C, m=m, reps=reps, seed=ctx.child(1, k)))
         if p["predictions"]:
             pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m, "reps": reps}
                           for g in p["gammas"] for C in p["classes"]]
@@ -250,8 +257,7 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
             pts = {"hidden": [], "output": []}
             for case in ("mlp-mse", "mlp-ce"):
                 for C in p["classes"]:
-                    small, large = [r for r in results
-                                    if r.case == case and r.gamma == g and r.classes == C]
+                    small, large = results[case, g, C, d], results[case, g, C, 2 * d]
                     params = {"case": case, "gamma": g, "C": C, "d": f"{d}→{2 * d}", "m": m,
                               "reps": reps}
                     for block in ("hidden", "output"):
@@ -264,11 +270,14 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
                                 note="H_(v_c v_c') ≡ 0 for c ≠ c' (MSE); MDE relative to the "
                                      "diagonal norm"))
                             continue
+                        note = f"{a.n_controls} control variates (VER-7)"
+                        if L.estimate:
+                            note += "; limit is a Monte Carlo integral"
                         out.rows.append(richardson(
                             f"ratio ({block})", params, small=a.ratio, small_se=a.stderr,
                             large=b.ratio, large_se=b.stderr, limit=float(L.ratio),
-                            limit_se=float(L.stderr_ratio or 0.0), dof=reps - 1, target=goal,
-                            note="limit is a Monte Carlo integral" if L.estimate else ""))
+                            limit_se=float(L.stderr_ratio or 0.0), dof=min(a.dof, b.dof),
+                            target=goal, note=note))
                         if case == "mlp-ce":
                             pts[block].append((C, b.ratio, b.stderr))
             out.rows.append(_constant_row("mlp-mse", "hidden", g, 1, m=m))
@@ -291,6 +300,39 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
                        *map(tuple, panels["output"]),
                        ylabel=r"ratio $\|H_{v_iv_j}\|_F^2/\|H_{v_iv_i}\|_F^2$")]
         return out
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Mean block norms of one cell and its controlled ratio of means (VER-7)."""
+
+    diag: float
+    offdiag: float
+    ratio: float
+    stderr: float
+    dof: int
+    n_controls: int
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """The blocks of one Monte Carlo cell: ``block -> _Block``."""
+
+    blocks: dict
+
+
+def _controlled(rep) -> _Cell:
+    """The :class:`_Cell` of an :class:`~rmthess.verify.checks._mlp.MlpReplicates`."""
+    out = {}
+    for block, arr in rep.norms.items():
+        diag, off = float(arr[:, 0].mean()), float(arr[:, 1].mean())
+        ctrl = rep.controls[block]
+        if off == 0.0 and not arr[:, 1].any():
+            out[block] = _Block(diag, off, 0.0, 0.0, arr.shape[0] - 1, 0)
+            continue
+        ratio, se, dof = controlled_ratio(arr[:, 1], arr[:, 0], ctrl)
+        out[block] = _Block(diag, off, ratio, se, dof, ctrl.shape[1])
+    return _Cell(out)
 
 
 def _cseed(seed, C):
