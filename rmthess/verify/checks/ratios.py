@@ -9,6 +9,7 @@ theory/verification.md, (VER-6) and (VER-7).
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +30,10 @@ LIMIT_D = 10**8
 LIMIT_RTOL = 1e-6
 #: a theorem-2 limit is requested to this fraction of the row's MDE target (where ``rtol=`` exists)
 LIMIT_RTOL_FRACTION = 10
-#: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof)
-PREDICTION_BATCHES = 8
+#: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof); 32 instead
+#: of the default 8 at the same number of samples: fewer than ~30 dof on the prediction's error, which
+#: rivals the simulation's at γ = 4, C = 30, would raise k through Welch–Satterthwaite
+PREDICTION_BATCHES = 32
 
 #: C^p·ratio at C, 2C and 4C, extrapolated to second order in 1/C, leaves r₃/(8C³)-size residuals
 #: (measured 1.6e-11 relative at C = 1e5 for linear CE, where the 1/C² coefficient r₂ ≈ 2·10³ is large);
@@ -95,14 +98,34 @@ def _prediction_row(quantity, params, *, simulation, stderr, prediction, limit, 
                               target=target(family, size))
 
 
-def _ratio_row(res, block, limit, reps, family, size):
+def _ratio_row(res, block, limit, reps, family, size, prediction=None):
+    """Rule ``z`` for a ratio of means; ``prediction`` a NormPrediction (default: the result's own)."""
     b = res.blocks[block]
     params = {"case": res.case, "gamma": res.gamma, "C": res.classes, "d": res.d, "reps": reps}
     if res.m is not None:
         params["m"] = res.m
+    if prediction is None:
+        pred, pse = b.prediction, b.prediction_stderr
+    else:
+        pred, pse = prediction.ratio, _ratio_se(prediction)
     return _prediction_row(f"ratio g_ij/g_ii ({block})", params, simulation=b.ratio,
-                           stderr=b.stderr, prediction=b.prediction, limit=float(limit.ratio),
-                           prediction_se=b.prediction_stderr, reps=reps, family=family, size=size)
+                           stderr=b.stderr, prediction=pred, limit=float(limit.ratio),
+                           prediction_se=pse, reps=reps, family=family, size=size)
+
+
+def _ratio_se(p) -> float:
+    """Standard error of ``offdiag/diag`` of a NormPrediction (batch errors in quadrature)."""
+    rel_off = p.offdiag_stderr / abs(p.offdiag) if p.offdiag else 0.0
+    return float(abs(p.ratio) * math.hypot(rel_off, p.diag_stderr / abs(p.diag)))
+
+
+def _predict(ctx, res, k):
+    """The finite-size prediction of a linear cell (MC-6, MC-8) with PREDICTION_BATCHES batches."""
+    from rmthess.montecarlo.finite_size import predict_norms
+
+    ctx.progress(f"finite-size prediction, {res.case}, γ={res.gamma:g}, C={res.classes}")
+    return predict_norms(res.case, "v", d=res.d, n_samples=res.n_samples, classes=res.classes,
+                         batches=PREDICTION_BATCHES, seed=ctx.child(3, k))
 
 
 def _grid(cmin, cmax, n=25):
@@ -126,9 +149,9 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
 """
     sizes = {
         "tiny": {"d": 40, "reps": {1.0: 6}, "gammas": (1.0,), "classes": (3, 10), "C_diag": 10},
-        "quick": {"d": 200, "reps": {0.25: 56, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
+        "quick": {"d": 200, "reps": {0.25: 64, 1.0: 300, 4.0: 2000}, "gammas": (0.25, 1.0, 4.0),
                   "classes": (3, 10, 30), "C_diag": 10},
-        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
+        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 300, 4.0: 2000}, "gammas": (0.25, 1.0, 4.0),
                  "classes": (3, 10, 30, 100, 300), "C_diag": 10},
     }
 
@@ -139,11 +162,14 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
         p = self.params(ctx.size)
         d, reps = p["d"], p["reps"]
         fam = ("theorem-1", ctx.size)
-        cells = [{"case": "linear-ce", "d": d, "gamma": g, "classes": C, "reps": reps[g]}
+        cells = [{"case": "linear-ce", "d": d, "gamma": g, "classes": C, "reps": reps[g],
+                  "predictions": False, "limits": False}
                  for g in p["gammas"] for C in p["classes"]]
-        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"], "reps": reps[g]}
+        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"], "reps": reps[g],
+                   "predictions": False, "limits": False}
                   for g in p["gammas"]]
         results = simulate_cells(ctx, cells)
+        preds = {id(res): _predict(ctx, res, k) for k, res in enumerate(results)}
         out = CheckOutput()
         ce = get_case("linear-ce")
         curves, points = [], []
@@ -152,20 +178,23 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
             sims = [r for r in results if r.case == "linear-ce" and r.gamma == g]
             for res in sims:
                 lim = ce.limits(g, res.classes).blocks["v"]
-                out.rows.append(_ratio_row(res, "v", lim, reps[g], *fam))
+                pr = preds[id(res)]
+                out.rows.append(_ratio_row(res, "v", lim, reps[g], *fam, prediction=pr))
                 out.rows.append(_limit_row("linear-ce", g, res.classes, lim,
                                            "limit g_ij/g_ii (v) vs prediction at d → ∞", "ratio"))
                 if res.classes == p["C_diag"]:
                     b = res.blocks["v"]
                     params = {"case": "linear-ce", "gamma": g, "C": res.classes, "d": d,
                               "reps": reps[g]}
-                    for name, sim, se, pred, limv in (
-                            ("(1/d)‖H_ii‖²_F", b.diag, b.diag_stderr, b.diag_prediction, lim.g_ii),
-                            ("(1/d)‖H_ij‖²_F", b.offdiag, b.offdiag_stderr, b.offdiag_prediction,
-                             lim.g_ij)):
+                    for name, sim, se, pred, pse, limv in (
+                            ("(1/d)‖H_ii‖²_F", b.diag, b.diag_stderr, pr.diag, pr.diag_stderr,
+                             lim.g_ii),
+                            ("(1/d)‖H_ij‖²_F", b.offdiag, b.offdiag_stderr, pr.offdiag,
+                             pr.offdiag_stderr, lim.g_ij)):
                         out.rows.append(_prediction_row(name, params, simulation=sim, stderr=se,
-                                                        prediction=pred, limit=limv, reps=reps[g],
-                                                        family=fam[0], size=fam[1]))
+                                                        prediction=pred, prediction_se=pse,
+                                                        limit=limv, reps=reps[g], family=fam[0],
+                                                        size=fam[1]))
             out.rows.append(_constant_row("linear-ce", "v", g, 2))
             grid = _grid(2, 10_000)
             curves.append(RatioCurve(group, grid, [ce.limits(g, int(C)).blocks["v"].ratio
@@ -182,10 +211,11 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
             lim = mse.limits(res.gamma, res.classes).blocks["v"]
             params = {"case": "linear-mse", "gamma": res.gamma, "C": res.classes, "d": d,
                       "reps": reps[res.gamma]}
+            pr = preds[id(res)]
             out.rows.append(_prediction_row("(1/d)‖H_ii‖²_F", params, simulation=b.diag,
-                                            stderr=b.diag_stderr, prediction=b.diag_prediction,
-                                            limit=lim.g_ii, reps=reps[res.gamma], family=fam[0],
-                                            size=fam[1]))
+                                            stderr=b.diag_stderr, prediction=pr.diag,
+                                            prediction_se=pr.diag_stderr, limit=lim.g_ii,
+                                            reps=reps[res.gamma], family=fam[0], size=fam[1]))
             out.rows.append(_limit_row("linear-mse", res.gamma, res.classes, lim,
                                        "limit (1/d)‖H_ii‖²_F vs prediction at d → ∞", "diag"))
             out.rows.append(within_tolerance("off-diagonal blocks ‖H_ij‖²_F", params,
