@@ -24,7 +24,7 @@ HELP = "check every theorem quantity against simulation; write table, figures an
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="size", action="store_const", const="quick",
-                      help="default: moderate sizes, about one minute on 2 cores")
+                      help="default: moderate sizes, within three minutes on 2 cores")
     size.add_argument("--full", dest="size", action="store_const", const="full",
                       help="larger sizes through the resumable Monte Carlo sweep (Dask)")
     size.add_argument("--tiny", dest="size", action="store_const", const="tiny",

@@ -44,9 +44,8 @@ TARGETS = {
     "theorem-1": {"tiny": 0.01, "quick": 0.01, "full": 0.01},
     # Theorem 2: hidden and output block ratios of the 1-hidden-layer network
     "theorem-2": {"tiny": 0.05, "quick": 0.05, "full": 0.01},
-    # block spectra: second moment of the eigenvalues, and the support edges
+    # block spectra: second moment of the eigenvalues
     "block-moment": {"tiny": 0.05, "quick": 0.05, "full": 0.05},
-    "block-edge": {"tiny": 0.02, "quick": 0.02, "full": 0.02},
     # decoupling: d·δ_N(z) against c(z), relative to |c(z)|
     "decoupling": {"tiny": 0.25, "quick": 0.25, "full": 0.25},
 }

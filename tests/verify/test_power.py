@@ -89,7 +89,7 @@ def test_richardson_rows_at_one_mde():
 def test_targets_are_those_of_the_specification():
     assert target("theorem-1", "quick") == 0.01
     assert target("theorem-2", "quick") == 0.05 and target("theorem-2", "full") == 0.01
-    assert target("block-moment", "quick") == 0.05 and target("block-edge", "quick") == 0.02
+    assert target("block-moment", "quick") == 0.05
     assert target("decoupling", "quick") == 0.25
     assert set(TARGETS) >= {"theorem-1", "theorem-2", "block-moment", "decoupling"}
     with pytest.raises(ValueError, match="families"):

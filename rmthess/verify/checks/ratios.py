@@ -9,11 +9,15 @@ theory/verification.md, (VER-6) and (VER-7).
 from __future__ import annotations
 
 import inspect
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
+from rmthess.verify.checks._mlp import mlp_replicates
 from rmthess.verify.checks._simulation import simulate_cells
+from rmthess.verify.checks._stats import controlled_ratio
 from rmthess.verify.power import target
 from rmthess.verify.rules import against_prediction, geometric_remainder, richardson, within_tolerance
 
@@ -26,8 +30,10 @@ LIMIT_D = 10**8
 LIMIT_RTOL = 1e-6
 #: a theorem-2 limit is requested to this fraction of the row's MDE target (where ``rtol=`` exists)
 LIMIT_RTOL_FRACTION = 10
-#: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof)
-PREDICTION_BATCHES = 8
+#: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof); 32 instead
+#: of the default 8 at the same number of samples: fewer than ~30 dof on the prediction's error, which
+#: rivals the simulation's at γ = 4, C = 30, would raise k through Welch–Satterthwaite
+PREDICTION_BATCHES = 32
 
 #: C^p·ratio at C, 2C and 4C, extrapolated to second order in 1/C, leaves r₃/(8C³)-size residuals
 #: (measured 1.6e-11 relative at C = 1e5 for linear CE, where the 1/C² coefficient r₂ ≈ 2·10³ is large);
@@ -92,14 +98,34 @@ def _prediction_row(quantity, params, *, simulation, stderr, prediction, limit, 
                               target=target(family, size))
 
 
-def _ratio_row(res, block, limit, reps, family, size):
+def _ratio_row(res, block, limit, reps, family, size, prediction=None):
+    """Rule ``z`` for a ratio of means; ``prediction`` a NormPrediction (default: the result's own)."""
     b = res.blocks[block]
     params = {"case": res.case, "gamma": res.gamma, "C": res.classes, "d": res.d, "reps": reps}
     if res.m is not None:
         params["m"] = res.m
+    if prediction is None:
+        pred, pse = b.prediction, b.prediction_stderr
+    else:
+        pred, pse = prediction.ratio, _ratio_se(prediction)
     return _prediction_row(f"ratio g_ij/g_ii ({block})", params, simulation=b.ratio,
-                           stderr=b.stderr, prediction=b.prediction, limit=float(limit.ratio),
-                           prediction_se=b.prediction_stderr, reps=reps, family=family, size=size)
+                           stderr=b.stderr, prediction=pred, limit=float(limit.ratio),
+                           prediction_se=pse, reps=reps, family=family, size=size)
+
+
+def _ratio_se(p) -> float:
+    """Standard error of ``offdiag/diag`` of a NormPrediction (batch errors in quadrature)."""
+    rel_off = p.offdiag_stderr / abs(p.offdiag) if p.offdiag else 0.0
+    return float(abs(p.ratio) * math.hypot(rel_off, p.diag_stderr / abs(p.diag)))
+
+
+def _predict(ctx, res, k):
+    """The finite-size prediction of a linear cell (MC-6, MC-8) with PREDICTION_BATCHES batches."""
+    from rmthess.montecarlo.finite_size import predict_norms
+
+    ctx.progress(f"finite-size prediction, {res.case}, γ={res.gamma:g}, C={res.classes}")
+    return predict_norms(res.case, "v", d=res.d, n_samples=res.n_samples, classes=res.classes,
+                         batches=PREDICTION_BATCHES, seed=ctx.child(3, k))
 
 
 def _grid(cmin, cmax, n=25):
@@ -123,9 +149,9 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
 """
     sizes = {
         "tiny": {"d": 40, "reps": {1.0: 6}, "gammas": (1.0,), "classes": (3, 10), "C_diag": 10},
-        "quick": {"d": 200, "reps": {0.25: 56, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
+        "quick": {"d": 200, "reps": {0.25: 64, 1.0: 300, 4.0: 2000}, "gammas": (0.25, 1.0, 4.0),
                   "classes": (3, 10, 30), "C_diag": 10},
-        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 200, 4.0: 1400}, "gammas": (0.25, 1.0, 4.0),
+        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 300, 4.0: 2000}, "gammas": (0.25, 1.0, 4.0),
                  "classes": (3, 10, 30, 100, 300), "C_diag": 10},
     }
 
@@ -136,11 +162,14 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
         p = self.params(ctx.size)
         d, reps = p["d"], p["reps"]
         fam = ("theorem-1", ctx.size)
-        cells = [{"case": "linear-ce", "d": d, "gamma": g, "classes": C, "reps": reps[g]}
+        cells = [{"case": "linear-ce", "d": d, "gamma": g, "classes": C, "reps": reps[g],
+                  "predictions": False, "limits": False}
                  for g in p["gammas"] for C in p["classes"]]
-        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"], "reps": reps[g]}
+        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"], "reps": reps[g],
+                   "predictions": False, "limits": False}
                   for g in p["gammas"]]
         results = simulate_cells(ctx, cells)
+        preds = {id(res): _predict(ctx, res, k) for k, res in enumerate(results)}
         out = CheckOutput()
         ce = get_case("linear-ce")
         curves, points = [], []
@@ -149,20 +178,23 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
             sims = [r for r in results if r.case == "linear-ce" and r.gamma == g]
             for res in sims:
                 lim = ce.limits(g, res.classes).blocks["v"]
-                out.rows.append(_ratio_row(res, "v", lim, reps[g], *fam))
+                pr = preds[id(res)]
+                out.rows.append(_ratio_row(res, "v", lim, reps[g], *fam, prediction=pr))
                 out.rows.append(_limit_row("linear-ce", g, res.classes, lim,
                                            "limit g_ij/g_ii (v) vs prediction at d → ∞", "ratio"))
                 if res.classes == p["C_diag"]:
                     b = res.blocks["v"]
                     params = {"case": "linear-ce", "gamma": g, "C": res.classes, "d": d,
                               "reps": reps[g]}
-                    for name, sim, se, pred, limv in (
-                            ("(1/d)‖H_ii‖²_F", b.diag, b.diag_stderr, b.diag_prediction, lim.g_ii),
-                            ("(1/d)‖H_ij‖²_F", b.offdiag, b.offdiag_stderr, b.offdiag_prediction,
-                             lim.g_ij)):
+                    for name, sim, se, pred, pse, limv in (
+                            ("(1/d)‖H_ii‖²_F", b.diag, b.diag_stderr, pr.diag, pr.diag_stderr,
+                             lim.g_ii),
+                            ("(1/d)‖H_ij‖²_F", b.offdiag, b.offdiag_stderr, pr.offdiag,
+                             pr.offdiag_stderr, lim.g_ij)):
                         out.rows.append(_prediction_row(name, params, simulation=sim, stderr=se,
-                                                        prediction=pred, limit=limv, reps=reps[g],
-                                                        family=fam[0], size=fam[1]))
+                                                        prediction=pred, prediction_se=pse,
+                                                        limit=limv, reps=reps[g], family=fam[0],
+                                                        size=fam[1]))
             out.rows.append(_constant_row("linear-ce", "v", g, 2))
             grid = _grid(2, 10_000)
             curves.append(RatioCurve(group, grid, [ce.limits(g, int(C)).blocks["v"].ratio
@@ -179,10 +211,11 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
             lim = mse.limits(res.gamma, res.classes).blocks["v"]
             params = {"case": "linear-mse", "gamma": res.gamma, "C": res.classes, "d": d,
                       "reps": reps[res.gamma]}
+            pr = preds[id(res)]
             out.rows.append(_prediction_row("(1/d)‖H_ii‖²_F", params, simulation=b.diag,
-                                            stderr=b.diag_stderr, prediction=b.diag_prediction,
-                                            limit=lim.g_ii, reps=reps[res.gamma], family=fam[0],
-                                            size=fam[1]))
+                                            stderr=b.diag_stderr, prediction=pr.diag,
+                                            prediction_se=pr.diag_stderr, limit=lim.g_ii,
+                                            reps=reps[res.gamma], family=fam[0], size=fam[1]))
             out.rows.append(_limit_row("linear-mse", res.gamma, res.classes, lim,
                                        "limit (1/d)‖H_ii‖²_F vs prediction at d → ∞", "diag"))
             out.rows.append(within_tolerance("off-diagonal blocks ‖H_ij‖²_F", params,
@@ -201,7 +234,9 @@ class MlpRatiosCheck(Check):
     description = r"""
 1-hidden-layer ReLU network with m hidden units, CE and MSE losses. Hidden blocks `H_{w_i w_j}` (d×d)
 and output blocks `H_{v_c v_c'}` (m×m), output weights V redrawn in every replicate. The Monte Carlo
-ratio of means at d and 2d is extrapolated in 1/d and compared with the limit of `rmthess.cases`
+ratio of means, with control variates for the between-V spread (statistics of `VᵀV` and, for MSE, of
+the weights, whose expectations are closed-form Gaussian and Bernoulli moments), at d and 2d is
+extrapolated in 1/d and compared with the limit of `rmthess.cases`
 (rule `richardson`): for MSE the closed form `(1 + 4γ)/(4(1 + 2γ)(C + 2))` (hidden; the off-diagonal
 output blocks vanish identically), for CE Monte Carlo integrals whose own standard error enters the
 comparison; where `limits` accepts `rtol=`, the limit is requested to a relative error of a tenth of
@@ -210,7 +245,7 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
 `(1 + 4γ)/(4(1 + 2γ))`, is checked against the exact ratio at C = 10⁵, 2·10⁵, 4·10⁵ (rule `tol`).
 """
     sizes = {
-        "tiny": {"d": 40, "reps": 6, "m": 4, "gammas": (1.0,), "classes": (3, 10),
+        "tiny": {"d": 40, "reps": 8, "m": 4, "gammas": (1.0,), "classes": (3, 10),
                  "curve_classes": (3, 10), "predictions": False},
         "quick": {"d": 160, "reps": 24, "m": 8, "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
@@ -225,11 +260,13 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
         p = self.params(ctx.size)
         d, reps, m = p["d"], p["reps"], p["m"]
         out = CheckOutput()
-        cells = [{"case": case, "d": dd, "gamma": g, "classes": C, "m": m, "reps": reps,
-                  "predictions": False, "limits": False}
-                 for case in ("mlp-mse", "mlp-ce") for g in p["gammas"] for C in p["classes"]
-                 for dd in (d, 2 * d)]
-        results = simulate_cells(ctx, cells, key=1)
+        results = {}
+        for k, (case, g, C, dd) in enumerate((case, g, C, dd) for case in ("mlp-mse", "mlp-ce")
+                                             for g in p["gammas"] for C in p["classes"]
+                                             for dd in (d, 2 * d)):
+            ctx.progress(f"{case}, d={dd}, γ={g:g}, C={C}, m={m}, {reps} replicates")
+            results[case, g, C, dd] = _controlled(mlp_replicates(
+                case, d=dd, gamma=g, classes=C, m=m, reps=reps, seed=ctx.child(1, k)))
         if p["predictions"]:
             pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m, "reps": reps}
                           for g in p["gammas"] for C in p["classes"]]
@@ -250,8 +287,7 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
             pts = {"hidden": [], "output": []}
             for case in ("mlp-mse", "mlp-ce"):
                 for C in p["classes"]:
-                    small, large = [r for r in results
-                                    if r.case == case and r.gamma == g and r.classes == C]
+                    small, large = results[case, g, C, d], results[case, g, C, 2 * d]
                     params = {"case": case, "gamma": g, "C": C, "d": f"{d}→{2 * d}", "m": m,
                               "reps": reps}
                     for block in ("hidden", "output"):
@@ -264,11 +300,14 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
                                 note="H_(v_c v_c') ≡ 0 for c ≠ c' (MSE); MDE relative to the "
                                      "diagonal norm"))
                             continue
+                        note = f"{a.n_controls} control variates (VER-7)"
+                        if L.estimate:
+                            note += "; limit is a Monte Carlo integral"
                         out.rows.append(richardson(
                             f"ratio ({block})", params, small=a.ratio, small_se=a.stderr,
                             large=b.ratio, large_se=b.stderr, limit=float(L.ratio),
-                            limit_se=float(L.stderr_ratio or 0.0), dof=reps - 1, target=goal,
-                            note="limit is a Monte Carlo integral" if L.estimate else ""))
+                            limit_se=float(L.stderr_ratio or 0.0), dof=min(a.dof, b.dof),
+                            target=goal, note=note))
                         if case == "mlp-ce":
                             pts[block].append((C, b.ratio, b.stderr))
             out.rows.append(_constant_row("mlp-mse", "hidden", g, 1, m=m))
@@ -291,6 +330,39 @@ also compared with the finite-size prediction conditional on the drawn V (rule `
                        *map(tuple, panels["output"]),
                        ylabel=r"ratio $\|H_{v_iv_j}\|_F^2/\|H_{v_iv_i}\|_F^2$")]
         return out
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Mean block norms of one cell and its controlled ratio of means (VER-7)."""
+
+    diag: float
+    offdiag: float
+    ratio: float
+    stderr: float
+    dof: int
+    n_controls: int
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """The blocks of one Monte Carlo cell: ``block -> _Block``."""
+
+    blocks: dict
+
+
+def _controlled(rep) -> _Cell:
+    """The :class:`_Cell` of an :class:`~rmthess.verify.checks._mlp.MlpReplicates`."""
+    out = {}
+    for block, arr in rep.norms.items():
+        diag, off = float(arr[:, 0].mean()), float(arr[:, 1].mean())
+        ctrl = rep.controls[block]
+        if off == 0.0 and not arr[:, 1].any():
+            out[block] = _Block(diag, off, 0.0, 0.0, arr.shape[0] - 1, 0)
+            continue
+        ratio, se, dof = controlled_ratio(arr[:, 1], arr[:, 0], ctrl)
+        out[block] = _Block(diag, off, ratio, se, dof, ctrl.shape[1])
+    return _Cell(out)
 
 
 def _cseed(seed, C):
