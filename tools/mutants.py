@@ -99,8 +99,9 @@ MUTANTS: list[Mutant] = [
            equivalent="not detectable where the lognormal model holds: at sigma_v <= 1 it moves the "
                       "variance of log R from 1.7e-3 to 0.6e-3 (C = 1e3) next to sigma_v^2 = 1 for "
                       "log X_1, below the 1/96 resolution of the atomic law; at sigma_v >= 2, where "
-                      "it would matter, the lognormal model itself is off by a Kolmogorov distance "
-                      "of 0.3-0.8 from direct draws"),
+                      "it would matter, the atomic law is off by a Kolmogorov distance of 0.09-0.75 "
+                      "from direct draws even without it (the exact-variance matching distorts the "
+                      "body at sigma_v = 2, the lognormal model fails at sigma_v = 3)"),
     Mutant("law-fw-log-variance", _L, "s_r2 = math.log1p(var / mean ** 2)",
            "s_r2 = math.log1p(var / mean)",
            "lognormal parameter from the unnormalised variance: atomic law and block-law edges wrong",
