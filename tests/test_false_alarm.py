@@ -14,11 +14,22 @@ from tests._mc import REGISTRY, max_failures
 
 #: the test modules that register Monte Carlo checks (importing them fills the registry)
 MODULES = (
+    "tests.cases.test_constants",
     "tests.cases.test_hidden_constant_scale",
     "tests.cases.test_mlp_ce_unbiased",
+    "tests.cases.test_mse_cases",
+    "tests.gmp.test_law",
+    "tests.gmp.test_moments",
+    "tests.integrals.test_softmax",
+    "tests.laws.test_continuous",
+    "tests.laws.test_discrete",
+    "tests.laws.test_softmax",
     "tests.laws.test_softmax_lognormal",
     "tests.montecarlo.test_finite_size_small_d",
     "tests.montecarlo.test_simulate",
+    "tests.networks.test_hutchinson",
+    "tests.networks.test_initialization",
+    "tests.networks.test_powerlaw",
 )
 for _name in MODULES:
     importlib.import_module(_name)

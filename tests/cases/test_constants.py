@@ -16,10 +16,14 @@ import pytest
 from rmthess.cases import get_case, hidden_constant, output_constant
 from rmthess.cases.constants import _I, hidden_terms, output_terms
 
+from tests._mc import monte_carlo, z_threshold
+
 #: I_n by the closed form + recursion vs mpmath quadrature (a few ulps)
 RTOL_I = 1e-13
-#: Monte Carlo: K_SIGMA standard errors
-K_SIGMA = 4.5
+#: stated false-alarm rate of each Monte Carlo check (two comparisons each; ≥ 3·10⁵ draws, or a
+#: ratio of 64 V draws in the slow test, where the normal quantile is used as before)
+ALPHA = 1e-4
+K_SIGMA = z_threshold(ALPHA, comparisons=2)
 
 
 @pytest.mark.parametrize("v", [-6.0, -1.0, 0.0, 0.3, 2.0, 5.0])
@@ -35,10 +39,11 @@ def test_gaussian_integrals(v, rho):
             assert abs(got[n] / float(ref) - 1) <= tol, n
 
 
-def test_hidden_pieces_by_unfactorised_monte_carlo():
+@monte_carlo(alpha=ALPHA, seed=2024)
+def check_hidden_pieces(seed):
     m, n = 8, 400_000
     tau = 1 / m
-    rng = np.random.default_rng(2024)
+    rng = np.random.default_rng(seed)
     e0, e1, alpha, T = hidden_terms(m)
     v = math.sqrt(tau) * rng.standard_normal((n, m))
     u, u2 = rng.standard_normal((n, m)), rng.standard_normal((n, m))
@@ -52,10 +57,15 @@ def test_hidden_pieces_by_unfactorised_monte_carlo():
         assert abs(x.mean() - ref) <= K_SIGMA * x.std(ddof=1) / math.sqrt(n)
 
 
-def test_output_norms_by_monte_carlo_over_v():
+def test_hidden_pieces_by_unfactorised_monte_carlo():
+    check_hidden_pieces(2024)
+
+
+@monte_carlo(alpha=ALPHA, seed=11)
+def check_output_norms(seed):
     m, n = 6, 300_000
     tau = 1 / m
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(seed)
     for (rho, var), ref in zip(((1 + tau, tau), (1 + 2 * tau, 2 * tau)), output_terms(m)):
         v = math.sqrt(var) * rng.standard_normal((n, m))
         I0, I1, I2 = _I(v, rho)
@@ -69,6 +79,10 @@ def test_output_norms_by_monte_carlo_over_v():
                     rest = np.prod(np.delete(g0, [k, l], axis=1) ** 2, axis=1)
                     M2 += rest * I1[:, k] ** 2 * I1[:, l] ** 2
         assert abs(M2.mean() - ref) <= K_SIGMA * M2.std(ddof=1) / math.sqrt(n)
+
+
+def test_output_norms_by_monte_carlo_over_v():
+    check_output_norms(11)
 
 
 @pytest.mark.parametrize("m", [1, 2])

@@ -1,4 +1,4 @@
-"""The mlp-ce hidden-block limits are unbiased with only two inner draws per output matrix V.
+"""The mlp-ce hidden blocks by direct sampling: unbiased limits at two inner draws, the fixed-V law.
 
 ``g = E_V[(E_u a)² + γ E_u a²]`` (CASE-9); the package estimates ``(E_u a)²`` per V by a U-statistic,
 which is unbiased for any number of inner draws, whereas the square of the inner mean is biased upward
@@ -61,3 +61,33 @@ def check_hidden_limits_unbiased(seed):
 
 def test_hidden_limits_are_unbiased_with_two_inner_draws():
     check_hidden_limits_unbiased(12)
+
+
+#: the fixed-V block law: its weights are the empirical law of ``BLOCK_SAMPLES`` draws of a_01(u)
+BLOCK_SAMPLES, ORACLE_DRAWS = 4096, 1 << 16
+
+
+@monte_carlo(alpha=ALPHA, seed=0)
+def check_fixed_v_block_law(seed):
+    """Mean and second moment of the block law's weights vs a_01(u) drawn here from its definition;
+    the GMP second moment (Eλ)² + γ Eλ² (GMP-6) of the block law on top."""
+    V = np.random.default_rng(8).standard_normal((5, 4)) / 2
+    law = get_case("mlp-ce").block_law("hidden", "offdiag", 1.0, 5, m=4, V=V, rng=seed,
+                                       samples=BLOCK_SAMPLES)
+    u = np.random.default_rng([seed, 1]).standard_normal((ORACLE_DRAWS, 4))
+    z = np.maximum(u, 0.0) @ V.T
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    D = V[None] - (p @ V)[:, None, :]
+    a = np.einsum("tc,tc,tc->t", p, D[:, :, 0], D[:, :, 1]) * (u[:, 0] > 0) * (u[:, 1] > 0)
+    k = z_threshold(ALPHA, comparisons=2)           # 4096 and 65536 draws: normal quantiles
+    for order in (1, 2):
+        x = a ** order
+        se = x.std(ddof=1) * math.hypot(1 / math.sqrt(BLOCK_SAMPLES), 1 / math.sqrt(x.size))
+        assert abs(law.weights.moment(order) - x.mean()) <= k * se
+    m1, m2 = law.weights.moment(1), law.weights.moment(2)
+    assert law.moment(2) == pytest.approx(m1 * m1 + 1.0 * m2, rel=1e-12)
+
+
+def test_fixed_v_block_law_against_direct_draws():
+    check_fixed_v_block_law(0)

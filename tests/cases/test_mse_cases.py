@@ -8,10 +8,14 @@ import pytest
 from rmthess.cases import get_case
 from rmthess.symbolic.mse import linear_mse_limits, mlp_mse_hidden_limits, mlp_mse_output_norm
 
+from tests._mc import monte_carlo, z_threshold
+
 #: closed form vs sympy evaluated in float64
 RTOL_CLOSED = 1e-13
-#: Monte Carlo: K_SIGMA standard errors
-K_SIGMA = 5.0
+#: stated false-alarm rate of the Monte Carlo check (three comparisons; ≥ 2·10⁵ draws: normal
+#: quantile; the delta-method error of the output norm is normal to O(1/n))
+ALPHA = 1e-4
+K_SIGMA = z_threshold(ALPHA, comparisons=3)
 
 
 def _num(expr, **values):
@@ -51,9 +55,10 @@ def test_mlp_mse_matches_sympy(gamma, C, m, sigma):
     assert o.g_ij == 0.0 and o.ratio == 0.0
 
 
-def test_mlp_mse_monte_carlo_over_V_and_u():
+@monte_carlo(alpha=ALPHA, seed=7)
+def check_mlp_mse_monte_carlo(seed):
     """E κ_ij², E κ_ii² over V and ‖E s sᵀ‖²_F by sampling, within K_SIGMA standard errors."""
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     C, m, sigma = 6, 4, 0.9
     V = sigma / math.sqrt(m) * rng.standard_normal((200_000, C, m))
     kap = np.einsum("rci,rcj->rij", V, V)
@@ -75,6 +80,10 @@ def test_mlp_mse_monte_carlo_over_V_and_u():
     assert abs(est - out) <= K_SIGMA * se
     # and the ReLU closed form: E s² = 1/2, E s = 1/√(2π), so ‖E s sᵀ‖²_F = m/4 + m(m−1)/(4π²)
     assert out == pytest.approx(m / 4 + m * (m - 1) / (4 * math.pi**2), rel=RTOL_CLOSED)
+
+
+def test_mlp_mse_monte_carlo_over_V_and_u():
+    check_mlp_mse_monte_carlo(7)
 
 
 def test_mlp_mse_fixed_V_block_law():

@@ -1,5 +1,6 @@
 """numba kernels against their plain-numpy twins (same equations, different algorithms)."""
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -30,6 +31,10 @@ def test_edge_roots_twin(law, gamma):
     np.testing.assert_allclose(a, b, rtol=0, atol=ROOT_RTOL * scale)
 
 
+#: boundary value at an interior point (≥ 1/40 of the bulk width from an edge) vs the mpmath root
+ORACLE_RTOL = 1e-10
+
+
 @pytest.mark.parametrize("law,gamma", LAWS)
 def test_bulk_continuation_twin(law, gamma, oracle):
     eq = AtomicEquation.from_law(law, gamma)
@@ -47,6 +52,10 @@ def test_bulk_continuation_twin(law, gamma, oracle):
         good = np.abs(eq.z_of_t(t2) - x) < 1e-12 * (1 + np.abs(x))
         good &= t2.imag < 0        # the twin has no safeguards; compare where it converged
         np.testing.assert_allclose(t[good], t2[good], rtol=NEWTON_RTOL)
+        # where the twin did not converge, the mpmath root of the polynomial in s is the reference
+        for xi, ti in zip(x[~good], t[~good]):
+            want = oracle.stieltjes(law.atoms, law.probs, gamma, mpmath.mpf(xi))
+            assert 1 / ti == pytest.approx(want, rel=ORACLE_RTOL)
 
 
 @pytest.mark.parametrize("law,gamma", LAWS)

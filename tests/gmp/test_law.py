@@ -10,6 +10,8 @@ from rmthess._validate import GAMMA
 from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.laws import DiscreteLaw, PointMass, EmpiricalLaw
 
+from tests._mc import monte_carlo, z_threshold
+
 #: root of a well-conditioned polynomial: float64 solver vs 30-digit oracle, relative
 STIELTJES_RTOL = 1e-11
 #: tanh-sinh quadrature of the density: accuracy floor besides its own error estimate
@@ -202,17 +204,24 @@ def test_bad_weights_and_points():
 #: probability 1%; eigenvalues are far more rigid (fluctuations O(log d / d)), and the finite-size
 #: bias of the spectral cdf is O(1/d), so this bound is conservative.
 KS_COEF = 1.63
+#: stated false-alarm rate of the eigenvalue check: ≤ 1 % (KS bound, conservative as above) plus the
+#: two-sided normal tail of the trace comparison
+ALPHA_EIG = 0.01
+ALPHA_TRACE_EIG = 1e-4
+
+EIG_LAWS = {
+    "two-atoms": (DiscreteLaw([1.0, 5.0], [0.6, 0.4]), 0.5),
+    "signed": (DiscreteLaw([-1.0, 0.0, 2.0], [0.3, 0.2, 0.5]), 2.0),
+    "empirical": (EmpiricalLaw(np.random.default_rng(3).normal(1.0, 1.0, 10_000)), 0.25),
+}
 
 
-@pytest.mark.parametrize("weights,gamma", [
-    (DiscreteLaw([1.0, 5.0], [0.6, 0.4]), 0.5),
-    (DiscreteLaw([-1.0, 0.0, 2.0], [0.3, 0.2, 0.5]), 2.0),
-    (EmpiricalLaw(np.random.default_rng(3).normal(1.0, 1.0, 10_000)), 0.25),
-])
-def test_monte_carlo_eigenvalues(weights, gamma):
+@monte_carlo(alpha=ALPHA_EIG + ALPHA_TRACE_EIG, seed=11,
+             params={k: dict(weights=w, gamma=g) for k, (w, g) in EIG_LAWS.items()})
+def check_monte_carlo_eigenvalues(seed, weights, gamma):
     law = GeneralizedMarchenkoPastur(weights, gamma)
     d = 300
-    ev = law.sample(d, rng=np.random.default_rng(11))
+    ev = law.sample(d, rng=np.random.default_rng(seed))
     assert ev.shape == (d,)
     # Kolmogorov distance at every sample point, with left limits (ties at the atom at zero)
     v = np.unique(ev)
@@ -226,7 +235,13 @@ def test_monte_carlo_eigenvalues(weights, gamma):
     n = round(d / gamma)
     var = weights.moment(2) - weights.moment(1) ** 2
     sd = math.sqrt(var / n + 2 * weights.moment(2) / (n * d))
-    assert np.mean(ev) == pytest.approx(law.moment(1), abs=4 * sd)
+    assert np.mean(ev) == pytest.approx(law.moment(1), abs=z_threshold(ALPHA_TRACE_EIG) * sd)
+
+
+@pytest.mark.parametrize("key", EIG_LAWS)
+def test_monte_carlo_eigenvalues(key):
+    weights, gamma = EIG_LAWS[key]
+    check_monte_carlo_eigenvalues(11, weights, gamma)
 
 
 def test_sample_reproducible_and_wide():

@@ -10,6 +10,8 @@ from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.gmp.moments import free_cumulants, moments_from_cumulants
 from rmthess.laws import DiscreteLaw, PointMass
 
+from tests._mc import monte_carlo, z_threshold
+
 #: exact rational evaluation, rounded once: a few ulps
 MOMENT_RTOL = 4e-16
 #: exact Fractions vs the float64 recursion (GMP-6) to order 20: positive cumulants, so no
@@ -59,10 +61,20 @@ def test_high_order_exact_and_float_paths_agree():
     assert law.moment(0) == 1.0 and law.moment(20) == exact[-1]
 
 
-def test_moments_equal_sample_traces():
-    """E (1/d) tr B = E lambda exactly at finite size (THEORY §2); checked loosely by Monte Carlo."""
+#: stated false-alarm rate of the trace check (20 replicates: Student t with 19 degrees of freedom)
+ALPHA_TRACE = 1e-4
+
+
+@monte_carlo(alpha=ALPHA_TRACE, seed=2)
+def check_sample_traces(seed):
     law = GeneralizedMarchenkoPastur(DiscreteLaw([1.0, 3.0], [0.5, 0.5]), 0.5)
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     tr = [law.sample(100, rng=rng).mean() for _ in range(20)]
     sd = np.std(tr, ddof=1) / np.sqrt(len(tr))
-    assert np.mean(tr) == pytest.approx(law.moment(1), abs=5 * sd)
+    k = z_threshold(ALPHA_TRACE, dof=len(tr) - 1)
+    assert np.mean(tr) == pytest.approx(law.moment(1), abs=k * sd)
+
+
+def test_moments_equal_sample_traces():
+    """E (1/d) tr B = E lambda exactly at finite size (THEORY §2), by Monte Carlo."""
+    check_sample_traces(2)

@@ -23,6 +23,8 @@ from rmthess.integrals import (
     softmax_moments_mp,
 )
 
+from tests._mc import monte_carlo, z_threshold
+
 #: float64 vs mpmath, the issue's requirement (measured: ≤ 4e-15)
 RTOL_FLOAT = 1e-12
 #: Gauss–Hermite product rule with 80 nodes per axis: converged to rounding (measured ≤ 1e-15)
@@ -147,10 +149,14 @@ def test_large_C_against_laplace_quadrature(C, sigma):
         assert _rel(getattr(m, f), _laplace_mixed_moment(powers, C, sigma)) <= RTOL_LAPLACE, f
 
 
-def test_monte_carlo_with_error_bars():
-    """C = 5: brute-force sample means within K_SIGMA standard errors."""
-    K_SIGMA = 5.0
-    rng = np.random.default_rng(12345)
+#: stated false-alarm rate of the brute-force check (five moments; 4·10⁵ draws: normal quantile)
+ALPHA_MC = 1e-4
+
+
+@monte_carlo(alpha=ALPHA_MC, seed=12345)
+def check_monte_carlo_moments(seed):
+    K_SIGMA = z_threshold(ALPHA_MC, comparisons=5)
+    rng = np.random.default_rng(seed)
     z = rng.standard_normal((400_000, 5))
     p = np.exp(z - z.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
@@ -161,6 +167,11 @@ def test_monte_carlo_with_error_bars():
     for f, x in samples.items():
         se = x.std(ddof=1) / math.sqrt(x.size)
         assert abs(x.mean() - getattr(m, f)) <= K_SIGMA * se, f
+
+
+def test_monte_carlo_with_error_bars():
+    """C = 5: brute-force sample means within the standard errors of ALPHA_MC."""
+    check_monte_carlo_moments(12345)
 
 
 @pytest.mark.parametrize("C", [3, 4, 17, 1000, 10**6])

@@ -7,6 +7,8 @@ from scipy import integrate, stats
 from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.laws import ContinuousLaw
 
+from tests._mc import monte_carlo, z_threshold
+
 #: Gauss rule of n nodes is exact for degree <= 2n-1 on the 3072-node smooth base rule
 GAUSS_MOMENT_RTOL = 1e-11
 #: adaptive quadrature of a smooth density, relative
@@ -28,12 +30,23 @@ def test_uniform_moments_and_gauss_rule():
     assert law.discretize().size == 128
 
 
+#: stated false-alarm rate of the sampling check (50000 draws: normal quantile)
+ALPHA = 1e-4
+
+
+@monte_carlo(alpha=ALPHA, seed=0)
+def check_pdf_sampling(seed):
+    law = ContinuousLaw(pdf=lambda x: 2 * x, interval=(0.0, 1.0), n_atoms=16)
+    x = law.sample(50_000, rng=np.random.default_rng(seed))
+    # density 2x on [0, 1]: mean 2/3, variance 1/18
+    assert x.mean() == pytest.approx(2 / 3, abs=z_threshold(ALPHA) * np.sqrt(1 / 18 / x.size))
+
+
 def test_pdf_on_interval():
     law = ContinuousLaw(pdf=lambda x: 2 * x, interval=(0.0, 1.0), n_atoms=16)
     assert law.moment(1) == pytest.approx(2 / 3, rel=QUAD_RTOL)
     assert law.discretize().moment(5) == pytest.approx(2 / 7, rel=GAUSS_MOMENT_RTOL)
-    x = law.sample(50_000, rng=np.random.default_rng(0))
-    assert x.mean() == pytest.approx(2 / 3, abs=5 * np.sqrt(1 / 18 / x.size))
+    check_pdf_sampling(0)
 
 
 def test_normal_signed_weights():

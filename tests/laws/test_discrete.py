@@ -8,6 +8,8 @@ import pytest
 
 from rmthess.laws import DiscreteLaw, PointMass
 
+from tests._mc import monte_carlo, z_threshold
+
 
 def test_merge_sort_and_drop_zero_probabilities():
     law = DiscreteLaw([2.0, -1.0, 2.0, 7.0], [0.25, 0.5, 0.25, 0.0])
@@ -59,12 +61,21 @@ def test_bad_moment_order_and_scale():
         law.scaled(math.nan)
 
 
-def test_sampling_frequencies():
+#: stated false-alarm rate of the frequency check (binomial count of 20000 draws: normal quantile)
+ALPHA = 1e-4
+
+
+@monte_carlo(alpha=ALPHA, seed=4)
+def check_sampling_frequencies(seed):
     law = DiscreteLaw([-1.0, 3.0], [0.3, 0.7])
-    x = law.sample(20_000, rng=np.random.default_rng(4))
+    x = law.sample(20_000, rng=np.random.default_rng(seed))
     p = np.mean(x == -1.0)
-    # binomial standard error; 5 sigma
-    assert abs(p - 0.3) <= 5 * math.sqrt(0.3 * 0.7 / x.size)
+    assert abs(p - 0.3) <= z_threshold(ALPHA) * math.sqrt(0.3 * 0.7 / x.size)
+
+
+def test_sampling_frequencies():
+    check_sampling_frequencies(4)
+    law = DiscreteLaw([-1.0, 3.0], [0.3, 0.7])
     np.testing.assert_array_equal(law.sample((2, 3), rng=1), law.sample((2, 3), rng=1))
 
 

@@ -8,11 +8,14 @@ import pytest
 from rmthess.integrals import softmax_moments
 from rmthess.laws.softmax import GaussianSoftmaxLaw
 
+from tests._mc import monte_carlo, z_threshold
+
 #: exact moments of the law vs the SoftmaxMoments formulas (two integral routes)
 RTOL_EXACT = 1e-12
 #: discretization: mean and second moment matched up to rounding
 RTOL_DISCRETE = 1e-12
-K_SIGMA = 5.0
+#: stated false-alarm rate of the sampling check (three moments compared)
+ALPHA = 1e-4
 
 
 @pytest.mark.parametrize("C", [2, 7, 1000])
@@ -25,13 +28,20 @@ def test_moments_match_softmax_moments(C):
     assert o.moment(2) == pytest.approx(m.mean_b2, rel=RTOL_EXACT)
 
 
-@pytest.mark.parametrize("which", ["diag", "offdiag"])
-def test_moments_against_samples(which):
+@monte_carlo(alpha=ALPHA, seed=17, params={"diag": dict(which="diag"),
+                                           "offdiag": dict(which="offdiag")})
+def check_moments_against_samples(seed, which):
     law = GaussianSoftmaxLaw(6, 0.8, which)
-    x = law.sample(300_000, rng=17)
+    x = law.sample(300_000, rng=seed)
+    k_sigma = z_threshold(ALPHA, comparisons=3)          # 3·10⁵ draws: normal quantile
     for k in (1, 2, 3):
         xs = x ** k
-        assert abs(xs.mean() - law.moment(k)) <= K_SIGMA * xs.std(ddof=1) / math.sqrt(xs.size)
+        assert abs(xs.mean() - law.moment(k)) <= k_sigma * xs.std(ddof=1) / math.sqrt(xs.size)
+
+
+@pytest.mark.parametrize("which", ["diag", "offdiag"])
+def test_moments_against_samples(which):
+    check_moments_against_samples(17, which)
 
 
 @pytest.mark.parametrize("C", [2, 10, 10**5])

@@ -108,6 +108,25 @@ def test_mlp_mse_output_blocks(make_net):
                                atol=CLOSED_RTOL * np.abs(SS).max())
 
 
+def _residual_block(net):
+    """The hidden-output residual block from its definition, with numpy (independent of the code)."""
+    X, V, W = net.X, net.V, net.W
+    n, d, m, C = X.shape[0], X.shape[1], W.shape[0], V.shape[0]
+    U = X @ W.T
+    f = np.maximum(U, 0.0) @ V.T
+    Y = np.eye(C)[net.labels]
+    if net.loss == "ce":
+        e = np.exp(f - f.max(1, keepdims=True))
+        R = e / e.sum(1, keepdims=True) - Y
+    else:
+        R = f - Y
+    out = np.zeros((m * d, C * m))
+    for i in range(m):
+        for c in range(C):
+            out[i * d:(i + 1) * d, c * m + i] = (X * (R[:, c] * (U[:, i] > 0))[:, None]).sum(0) / n
+    return out
+
+
 @pytest.mark.parametrize("kind,loss", MODELS)
 def test_exact_identities(make_net, kind, loss):
     net = make_net(kind, loss, seed=7)
@@ -122,9 +141,11 @@ def test_exact_identities(make_net, kind, loss):
     if kind == "linear":
         assert not np.any(E)
     else:
-        # the hidden-output residual d²f_c/dw_i dv_c = relu'(u_i) x is not 0
+        # the hidden-output residual (NET-3): d²f_c/dw_i dv_ci = relu'(u_i) x, so
+        # E[w_i, v_c] = (1/N) Σ_n r_nc 1(u_ni > 0) x_n e_iᵀ with r = p − onehot (CE) or f − onehot (MSE)
         md = net.width * net.dim
-        assert np.abs(E[:md, md:]).max() > 0
+        np.testing.assert_allclose(E[:md, md:], _residual_block(net), rtol=0,
+                                   atol=CLOSED_RTOL * np.abs(H).max())
         assert not np.any(E[:md, :md]) and not np.any(E[md:, md:])
     np.testing.assert_allclose(gauss_newton(net.X, net.labels, net.V, net.W, loss), G)
 

@@ -6,8 +6,13 @@ import pytest
 from rmthess.networks import (block_frobenius, block_norm_map, block_trace_variance, block_traces,
                               critical_probe_count, dense_hessian, hvp, minibatch_hessians, probes)
 
-# Monte Carlo agreement: |estimate − truth| ≤ Z_MC standard errors (false alarm ≈ 6e-5 per check)
-Z_MC = 4.0
+from tests._mc import monte_carlo, z_threshold
+from tests.networks.conftest import _make
+
+#: false-alarm rate per compared number (normal quantile: ≥ 300 probes); a check comparing k numbers
+#: (one per block) states k·ALPHA
+ALPHA = 6e-5
+Z_MC = z_threshold(ALPHA)
 #: the same probes through hvp, a dense matrix or a callable: H z summed in another order, a few
 #: hundred ulps of the block trace
 SAME_PROBES_RTOL = 1e-10
@@ -21,18 +26,27 @@ def _mc_check(samples, truth):
     assert np.all(np.abs(var - truth) <= Z_MC * se), (var, truth, se)
 
 
-@pytest.mark.parametrize("probe", ["rademacher", "gaussian"])
-def test_variance_formula_matches_monte_carlo(make_net, probe):
-    net = make_net("mlp", "ce", n=30, d=6, m=3, C=4, seed=1)
+PROBES = {"rademacher": dict(probe="rademacher"), "gaussian": dict(probe="gaussian")}
+
+
+#: 7 blocks, two comparisons each
+@monte_carlo(alpha=14 * ALPHA, seed=42, params=PROBES)
+def check_variance_formula(seed, probe):
+    net = _make("mlp", "ce", n=30, d=6, m=3, C=4, seed=1)
     H = dense_hessian(net)
     off = net.layout.offsets
     R = 20000
-    Z = probes((R, net.n_params), probe, rng=42)
+    Z = probes((R, net.n_params), probe, rng=seed)
     samples = np.add.reduceat(Z * (Z @ H), off[:-1], axis=1)  # one-probe estimates T̂_l
     _mc_check(samples, block_trace_variance(H, net.layout, probe=probe))
     # unbiased: mean within Z_MC standard errors of the exact block traces
     tr = np.add.reduceat(np.diag(H), off[:-1])
     assert np.all(np.abs(samples.mean(axis=0) - tr) <= Z_MC * samples.std(axis=0) / np.sqrt(R))
+
+
+@pytest.mark.parametrize("probe", PROBES)
+def test_variance_formula_matches_monte_carlo(probe):
+    check_variance_formula(42, probe)
 
 
 def test_rademacher_beats_gaussian_by_the_diagonal_term(make_net):
@@ -44,13 +58,22 @@ def test_rademacher_beats_gaussian_by_the_diagonal_term(make_net):
     np.testing.assert_allclose(diff, expected, rtol=1e-12)
 
 
+#: 7 blocks
+@monte_carlo(alpha=7 * ALPHA, seed=7)
+def check_block_traces(seed):
+    net = _make("mlp", "mse", n=30, d=5, m=3, C=4, seed=3)
+    H = dense_hessian(net)
+    est = block_traces(net, net.layout, 400, rng=seed)
+    tr = np.add.reduceat(np.diag(H), net.layout.offsets[:-1])
+    assert np.all(np.abs(est.estimate - tr) <= Z_MC * est.stderr + 1e-14)
+
+
 def test_block_traces_from_hvps(make_net):
     net = make_net("mlp", "mse", n=30, d=5, m=3, C=4, seed=3)
     H = dense_hessian(net)
     K = 400
+    check_block_traces(7)
     est = block_traces(net, net.layout, K, rng=7)
-    tr = np.add.reduceat(np.diag(H), net.layout.offsets[:-1])
-    assert np.all(np.abs(est.estimate - tr) <= Z_MC * est.stderr + 1e-14)
     # the same probes through the dense matrix give the same numbers
     np.testing.assert_allclose(block_traces(H, net.layout, K, rng=7).estimate, est.estimate,
                                rtol=SAME_PROBES_RTOL, atol=1e-14)
@@ -58,12 +81,18 @@ def test_block_traces_from_hvps(make_net):
                                est.estimate, rtol=SAME_PROBES_RTOL, atol=1e-14)
 
 
-@pytest.mark.parametrize("probe", ["rademacher", "gaussian"])
-def test_block_frobenius_estimates_block_norms(make_net, probe):
-    net = make_net("mlp", "ce", n=30, d=4, m=2, C=3, seed=5)
+#: 5 × 5 block norms
+@monte_carlo(alpha=25 * ALPHA, seed=11, params=PROBES)
+def check_block_frobenius(seed, probe):
+    net = _make("mlp", "ce", n=30, d=4, m=2, C=3, seed=5)
     exact = block_norm_map(dense_hessian(net), net.layout, squared=True)
-    est = block_frobenius(net, net.layout, 300, probe=probe, rng=11)
+    est = block_frobenius(net, net.layout, 300, probe=probe, rng=seed)
     assert np.all(np.abs(est.estimate - exact) <= Z_MC * est.stderr + 1e-14)
+
+
+@pytest.mark.parametrize("probe", PROBES)
+def test_block_frobenius_estimates_block_norms(probe):
+    check_block_frobenius(11, probe)
 
 
 def test_minibatch_variance_decomposition(make_net):

@@ -2,8 +2,11 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from rmthess.networks import case_name, init_ratio_sweep
+
+from tests._mc import monte_carlo
 
 # Monte Carlo over replicates: Z_MC standard errors
 Z_MC = 4.0
@@ -23,6 +26,26 @@ def _allowed(sweep, t, rel_bias):
 LINEAR_REPS = 8
 
 
+#: stated false-alarm rate: two classes compared, each at the two-sided tail of Z_MC normal errors
+ALPHA_LINEAR = 2 * 2 * stats.norm.sf(Z_MC)
+
+
+@monte_carlo(alpha=ALPHA_LINEAR, seed=1)
+def check_linear_ce_ratio(seed):
+    """The core comparison of the test below at one seed (exact Hessians and prediction)."""
+    from rmthess.montecarlo.finite_size import predict_norms
+
+    d, gamma, classes = 100, 1.0, [3, 10]
+    sw = init_ratio_sweep(classes, dim=d, gamma=gamma, loss="ce", reps=LINEAR_REPS, rng=seed)
+    k = stats.t.isf(stats.norm.sf(Z_MC), LINEAR_REPS - 1)
+    for i, c in enumerate(classes):
+        pred = predict_norms("linear-ce", "v", d=d, n_samples=sw.n_samples, classes=c, seed=3)
+        pred_se = pred.ratio * np.hypot(pred.offdiag_stderr / pred.offdiag,
+                                        pred.diag_stderr / pred.diag)
+        assert abs(sw.ratio["v"][i] - pred.ratio) <= k * np.hypot(sw.stderr["v"][i], pred_se)
+    return sw
+
+
 def test_linear_ce_ratio_matches_finite_size_prediction_as_c_grows():
     """Exact Hessians (this package's networks) against the Gram-matrix engine's finite-size prediction.
 
@@ -30,19 +53,7 @@ def test_linear_ce_ratio_matches_finite_size_prediction_as_c_grows():
     Hessians; at d = N = 100 it lies about 2% above the d → ∞ limit at C = 10 (some 1.7 standard errors
     of the exact-Hessian mean here), so the comparison is made with the prediction, not the limit.
     """
-    pytest.importorskip("rmthess.cases")
-    from scipy import stats
-
-    from rmthess.montecarlo.finite_size import predict_norms
-
-    d, gamma, classes = 100, 1.0, [3, 10]
-    sw = init_ratio_sweep(classes, dim=d, gamma=gamma, loss="ce", reps=LINEAR_REPS, rng=1)
-    k = stats.t.isf(stats.norm.sf(Z_MC), LINEAR_REPS - 1)
-    for i, c in enumerate(classes):
-        pred = predict_norms("linear-ce", "v", d=d, n_samples=sw.n_samples, classes=c, seed=3)
-        pred_se = pred.ratio * np.hypot(pred.offdiag_stderr / pred.offdiag,
-                                        pred.diag_stderr / pred.diag)
-        assert abs(sw.ratio["v"][i] - pred.ratio) <= k * np.hypot(sw.stderr["v"][i], pred_se)
+    sw = check_linear_ce_ratio(1)
     assert sw.ratio["v"][1] < 0.2 * sw.ratio["v"][0]  # O(1/C²) decay
 
 
