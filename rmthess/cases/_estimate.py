@@ -23,6 +23,8 @@ __all__: list[str] = []
 #: the fastest one allowed when predicting whether a budget can reach a target (RQMC on integrands with
 #: kinks and jumps does not beat 1/N)
 _FASTEST_RATE = 1.0
+#: doublings before the projected time may end the estimate early
+_SETTLE = 3
 
 
 def resolve_seed(rng) -> int:
@@ -97,7 +99,7 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None):
     if fixed is not None:
         rows = step(fixed)
         return summarize(rows, gamma), fixed
-    done, n = 0, first
+    done, n, rounds = 0, first, 0
     while True:
         rows = step(n)
         done += n
@@ -105,9 +107,11 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None):
         err = worst_rse(blocks)
         if err <= rtol:
             return blocks, done
+        rounds += 1
         elapsed = time.perf_counter() - t0
         fastest = elapsed * (err / rtol) ** (1.0 / _FASTEST_RATE)
-        if 2.0 * elapsed > max_time or fastest > max_time:
+        # the projection needs a few rounds of settled error estimates before it may decide
+        if 2.0 * elapsed > max_time or (rounds >= _SETTLE and fastest > max_time):
             slowest = elapsed * (err / rtol) ** 2
             raise ValueError(
                 f"rtol={rtol:g} cannot be reached within max_time={max_time:g} s: the relative standard "

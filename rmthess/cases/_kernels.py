@@ -187,20 +187,19 @@ def ndtri_numba(x):
 
 
 # --------------------------------------------------------------------------------------------------
-# Rao–Blackwellized pair terms (theory/cases.md, (CASE-15)–(CASE-18))
+# Rao–Blackwellized pair terms (theory/cases.md, (CASE-15), (CASE-17), (CASE-18))
 #
 # Inputs: standard normal draws U, U2 (n, m) for u, u' and ZETA (n, C, 2) for the coordinates of the
 # rows v_c/√τ on the orthonormal basis (e1, e2) of span(s, s'); τ = σ_v²/m.  Output row t:
 #   0 T1 diag, 1 T1 off-diag   E_w[a_ij(u) a_ij(u')]          (pair conditioning, CASE-15)
-#   2 T2 diag, 3 T2 off-diag   E_w[a_ij(u)²]                  (conditioning on ζ_1 only, CASE-16)
-#   4 output diag, 5 output off-diag                          (CASE-17)
-#   6..9 the control variates of 0..3 (the same formulas with p = p' = 1/C), 10 (s·s')², and
-#   11..13 (s·s')² τ times |s|² A, b1² A + 2 b1 b2 D + b2² B and |s|(b1 A + b2 D), where
+#   2 output diag, 3 output off-diag                          (CASE-17)
+#   4, 5 the control variates of 0, 1 (the same formulas with p = p' = 1/C), 6 (s·s')², and
+#   7..9 (s·s')² τ times |s|² A, b1² A + 2 b1 b2 D + b2² B and |s|(b1 A + b2 D), where
 #   A = Σ_c (ζ_c1 − ζ̄_1)² − (C − 1), B likewise with ζ_2, D = Σ_c (ζ_c1 − ζ̄_1)(ζ_c2 − ζ̄_2) have
 #   mean zero given (u, u'), s'= b1 e1 + b2 e2  (CASE-18)
 # Diagonal terms are averaged over i, off-diagonal terms over the ordered pairs i ≠ j, with the
-# indicators 1(u_i > 0) etc. included.
-PAIR_COLUMNS = 14
+# indicators 1(u_i > 0) etc. included.  (The γ-term is computed by quadrature, CASE-19.)
+PAIR_COLUMNS = 10
 
 
 @jit
@@ -235,23 +234,18 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
         e2 = np.empty(m)
         p = np.empty(C)
         pp = np.empty(C)
-        pos = np.empty(m, dtype=np.int64)
         both = np.empty(m, dtype=np.int64)
         ns = 0.0
         n2 = 0.0
-        npos = 0
         nboth = 0
         for k in range(m):
             s[k] = U[t, k] if U[t, k] > 0.0 else 0.0
             s2[k] = U2[t, k] if U2[t, k] > 0.0 else 0.0
             ns += s[k] * s[k]
             n2 += s2[k] * s2[k]
-            if s[k] > 0.0:
-                pos[npos] = k
-                npos += 1
-                if s2[k] > 0.0:
-                    both[nboth] = k
-                    nboth += 1
+            if s[k] > 0.0 and s2[k] > 0.0:
+                both[nboth] = k
+                nboth += 1
         ns = math.sqrt(ns)
         b1 = 0.0
         for k in range(m):
@@ -281,7 +275,6 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
             pp[c] = math.exp(pp[c] - zpmax)
             Sp += pp[c]
         sp2 = 0.0
-        sp3 = 0.0
         spp = 0.0
         sp_pp2 = 0.0
         sp2_pp = 0.0
@@ -298,7 +291,6 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
             p[c] /= S
             pp[c] /= Sp
             sp2 += p[c] * p[c]
-            sp3 += p[c] * p[c] * p[c]
             spp += p[c] * pp[c]
             sp_pp2 += p[c] * pp[c] * pp[c]
             sp2_pp += p[c] * p[c] * pp[c]
@@ -316,7 +308,6 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
         N11 = N12 = N22 = P11 = P12 = P22 = 0.0
         M11 = M12 = M21 = M22 = 0.0
         Z11 = Z12 = Z22 = 0.0
-        qq = 0.0
         for c in range(C):
             q1 = p[c] * (Z[t, c, 0] - m1)
             q2 = p[c] * (Z[t, c, 1] - m2)
@@ -332,7 +323,6 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
             M12 += q1 * r2
             M21 += q2 * r1
             M22 += q2 * r2
-            qq += q1 * q1
             d1 = Z[t, c, 0] - mz1
             d2 = Z[t, c, 1] - mz2
             Z11 += d1 * d1
@@ -347,8 +337,7 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
         trQ = 1.0 - sp2
         trQp = 1.0 - spq2
         trQQ = spp - sp_pp2 - sp2_pp + spp * spp
-        trQ2 = sp2 - 2.0 * sp3 + sp2 * sp2
-        t1d = t1o = t2d = t2o = c1d = c1o = c2d = c2o = 0.0
+        t1d = t1o = c1d = c1o = 0.0
         for a in range(nboth):                       # pair conditioning on (ζ_1, ζ_2)
             i = both[a]
             for b in range(nboth):
@@ -363,37 +352,19 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
                 else:
                     t1o += e
                     c1o += e0
-        for a in range(npos):                        # u alone: conditioning on ζ_1 only
-            i = pos[a]
-            for b in range(npos):
-                j = pos[b]
-                e = _pair_value(e1[i], 0.0, e1[j], 0.0, i == j, N11, 0.0, 0.0, N11, 0.0, 0.0,
-                                qq, 0.0, 0.0, 0.0, trQ, trQ, trQ2, tau)
-                e0 = _pair_value(e1[i], 0.0, e1[j], 0.0, i == j, Z11, 0.0, 0.0, Z11, 0.0, 0.0,
-                                 Z11 / C, 0.0, 0.0, 0.0, c0, c0, t0, tau)
-                if i == j:
-                    t2d += e
-                    c2d += e0
-                else:
-                    t2o += e
-                    c2o += e0
         ss2 = (ns * b1) ** 2
         npairs = m * (m - 1.0)
         out[t, 0] = t1d / m
         out[t, 1] = t1o / npairs
-        out[t, 2] = t2d / m
-        out[t, 3] = t2o / npairs
-        out[t, 4] = ss2 * od / C
-        out[t, 5] = ss2 * (spp * spp - spp2) / (C * (C - 1.0))
-        out[t, 6] = c1d / m
-        out[t, 7] = c1o / npairs
-        out[t, 8] = c2d / m
-        out[t, 9] = c2o / npairs
-        out[t, 10] = ss2
+        out[t, 2] = ss2 * od / C
+        out[t, 3] = ss2 * (spp * spp - spp2) / (C * (C - 1.0))
+        out[t, 4] = c1d / m
+        out[t, 5] = c1o / npairs
+        out[t, 6] = ss2
         h = ss2 * tau
-        out[t, 11] = h * ns * ns * cvA
-        out[t, 12] = h * (b1 * b1 * cvA + 2.0 * b1 * b2 * cvD + b2 * b2 * cvB)
-        out[t, 13] = h * ns * (b1 * cvA + b2 * cvD)
+        out[t, 7] = h * ns * ns * cvA
+        out[t, 8] = h * (b1 * b1 * cvA + 2.0 * b1 * b2 * cvD + b2 * b2 * cvB)
+        out[t, 9] = h * ns * (b1 * cvA + b2 * cvD)
 
 
 def pair_terms_numba(U, U2, Z, tau):
@@ -450,7 +421,6 @@ def pair_terms_numpy(U, U2, Z, tau):
     Q = p[:, :, None] * eye - p[:, :, None] * p[:, None, :]
     Qp = pp[:, :, None] * eye - pp[:, :, None] * pp[:, None, :]
     Q0 = np.broadcast_to((eye - 1.0 / C) / C, Q.shape)
-    Z1 = Z[:, :, :1]
 
     def mats(A, B, W):
         return (np.einsum("tca,tcd,tdb->tab", W, A, W), np.einsum("tca,tcd,tdb->tab", W, B, W),
@@ -458,10 +428,8 @@ def pair_terms_numpy(U, U2, Z, tau):
                 np.trace(A, axis1=1, axis2=2), np.trace(B, axis1=1, axis2=2))
 
     full, full0 = mats(Q, Qp, Z), mats(Q0, Q0, Z)
-    one, one0 = mats(Q, Q, Z1), mats(Q0, Q0, Z1)
     E = np.stack([e1, e2], axis=2)                               # (n, m, 2)
-    E1 = np.concatenate([e1[:, :, None], np.zeros((n, m, 1))], axis=2)
-    pos, pos2 = s > 0, (s > 0) & (s2 > 0)
+    pos2 = (s > 0) & (s2 > 0)
     cols = np.zeros((n, PAIR_COLUMNS))
     for i in range(m):
         for j in range(m):
@@ -471,32 +439,24 @@ def pair_terms_numpy(U, U2, Z, tau):
             cols[:, d] += pos2[:, i] * pos2[:, j] * _pair_value_numpy(
                 E[:, i], E[:, j], same, N, P, M, trQ, trQp, trQQ, tau)
             N, P, M, trQQ, trQ, trQp = full0
-            cols[:, 6 + d] += pos2[:, i] * pos2[:, j] * _pair_value_numpy(
+            cols[:, 4 + d] += pos2[:, i] * pos2[:, j] * _pair_value_numpy(
                 E[:, i], E[:, j], same, N, P, M, trQ, trQp, trQQ, tau)
-            for src, col in ((one, 2), (one0, 8)):
-                N, P, M, trQQ, trQ, trQp = src
-                pad = np.zeros((n, 2, 2))
-                pad[:, :1, :1] = N
-                padM = np.zeros((n, 2, 2))
-                padM[:, :1, :1] = M
-                cols[:, col + d] += pos[:, i] * pos[:, j] * _pair_value_numpy(
-                    E1[:, i], E1[:, j], same, pad, pad, padM, trQ, trQp, trQQ, tau)
-    for col in (0, 2, 6, 8):
+    for col in (0, 4):
         cols[:, col] /= m
-    for col in (1, 3, 7, 9):
+    for col in (1, 5):
         cols[:, col] /= m * (m - 1.0)
     ss2 = (ns * b1) ** 2
     w, wp = p * (1 - p), pp * (1 - pp)
-    cols[:, 4] = ss2 * (w * wp).mean(1)
+    cols[:, 2] = ss2 * (w * wp).mean(1)
     x = (p * pp).sum(1)
-    cols[:, 5] = ss2 * (x * x - ((p * pp) ** 2).sum(1)) / (C * (C - 1.0))
-    cols[:, 10] = ss2
+    cols[:, 3] = ss2 * (x * x - ((p * pp) ** 2).sum(1)) / (C * (C - 1.0))
+    cols[:, 6] = ss2
     zc = Z - Z.mean(1, keepdims=True)
     A = (zc[:, :, 0] ** 2).sum(1) - (C - 1.0)
     B = (zc[:, :, 1] ** 2).sum(1) - (C - 1.0)
     D = (zc[:, :, 0] * zc[:, :, 1]).sum(1)
     h = ss2 * tau
-    cols[:, 11] = h * ns * ns * A
-    cols[:, 12] = h * (b1 * b1 * A + 2.0 * b1 * b2 * D + b2 * b2 * B)
-    cols[:, 13] = h * ns * (b1 * A + b2 * D)
+    cols[:, 7] = h * ns * ns * A
+    cols[:, 8] = h * (b1 * b1 * A + 2.0 * b1 * b2 * D + b2 * b2 * B)
+    cols[:, 9] = h * ns * (b1 * A + b2 * D)
     return cols

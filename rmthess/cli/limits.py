@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:
                         help="evaluate with the mpmath oracle and print D significant digits")
     parser.add_argument("--rtol", default=None,
                         help="mlp-ce: target relative standard error of every g and ratio "
-                             "(default 1e-3); the estimate stops when it is met")
+                             "(default 1e-2); the estimate stops when it is met")
     parser.add_argument("--max-time", default=None,
                         help="mlp-ce: time budget in seconds (default 60); an rtol out of its reach "
                              "is an error")

@@ -54,8 +54,8 @@ def _kappa(V, s):
 
 @pytest.mark.parametrize("C, m", [(3, 3), (6, 4)])
 def test_isserlis_formula_against_sampled_orthogonal_parts(C, m):
-    """(CASE-15), (CASE-16): the conditional expectations over the parts of V orthogonal to span(s, s')
-    (resp. s) against an average over sampled orthogonal parts, at fixed (u, u', ζ)."""
+    """(CASE-15): the conditional expectation over the parts of V orthogonal to span(s, s') against an
+    average over sampled orthogonal parts, at fixed (u, u', ζ)."""
     rng = np.random.default_rng(11 + C)
     tau = 0.4
     u, u2 = np.abs(rng.standard_normal(m)), np.abs(rng.standard_normal(m))
@@ -68,47 +68,45 @@ def test_isserlis_formula_against_sampled_orthogonal_parts(C, m):
     e2 = r / np.linalg.norm(r)
     B = np.stack([e1, e2], 1)                       # m × 2
     P2 = np.eye(m) - B @ B.T
-    P1 = np.eye(m) - np.outer(e1, e1)
     n = 8000
     W = math.sqrt(tau) * rng.standard_normal((n, C, m))
     base2 = math.sqrt(tau) * zeta @ B.T             # rows' parts in span(s, s')
-    base1 = math.sqrt(tau) * np.outer(zeta[:, 0], e1)
     off = ~np.eye(m, dtype=bool)
-    pos, pos2 = s > 0, (s > 0) & (s2 > 0)
-    t1d, t1o, t2d, t2o = (np.empty(n) for _ in range(4))
+    pos2 = (s > 0) & (s2 > 0)
+    t1d, t1o = np.empty(n), np.empty(n)
     for k in range(n):
         V2 = base2 + W[k] @ P2
         a, b = _kappa(V2, s), _kappa(V2, s2)
         prod = a * b * np.outer(pos2, pos2)
         t1d[k], t1o[k] = np.diag(prod).mean(), prod[off].mean()
-        V1 = base1 + W[k] @ P1
-        a = _kappa(V1, s) ** 2 * np.outer(pos, pos)
-        t2d[k], t2o[k] = np.diag(a).mean(), a[off].mean()
-    for col, x in zip(range(4), (t1d, t1o, t2d, t2o)):
+    for col, x in zip(range(2), (t1d, t1o)):
         assert abs(x.mean() - row[col]) <= K_SIGMA * x.std(ddof=1) / math.sqrt(n), col
 
 
 @pytest.mark.parametrize("C, m, sigma_v", [(3, 3, 1.0), (10, 8, 1.0), (5, 4, 0.6)])
 def test_control_variate_means(C, m, sigma_v):
-    """Columns 6..13 of the kernel average to the means the estimator subtracts (CASE-18)."""
+    """Columns 4..9 of the kernel average to the means the estimator subtracts (CASE-18)."""
     tau = sigma_v ** 2 / m
     n = 1 << 16
     out = pair_terms_numba(*_draws(np.random.default_rng(C + m), n, C, m), tau)
     mu = _control_means(C, m, tau)
-    for col in range(6, 14):
+    for col in range(4, 10):
         x = out[:, col]
         assert abs(x.mean() - mu[col]) <= K_SIGMA * x.std(ddof=1) / math.sqrt(n), col
 
 
 @pytest.mark.parametrize("gamma, C, m, sigma_v", [(0.5, 4, 3, 1.0), (2.0, 10, 8, 0.7)])
 def test_control_means_are_the_mse_closed_forms(gamma, C, m, sigma_v):
-    """At uniform p, κ⁰ = Vᵀ(I − 11ᵀ/C)V/C, and Vᵀ(I − 11ᵀ/C)V has the law of VᵀV with C − 1 rows:
-    (T1 + γ T2)(κ⁰) = g^{mlp-mse}(C − 1)/C² (CASE-7); E(s·s')² = ‖E s sᵀ‖²_F (CASE-8)."""
+    """At uniform p, κ⁰ = Vᵀ(I − 11ᵀ/C)V/C, and Vᵀ(I − 11ᵀ/C)V has the law of VᵀV with C − 1 rows;
+    the mlp-mse limits are E κ_ii²(1/4 + γ/2), E κ_ij²(1/16 + γ/4) (CASE-7), so the pair-term
+    control means are g^{mlp-mse}(C − 1)/C² divided by (1 + 2γ), (1 + 4γ); E(s·s')² = ‖E s sᵀ‖²_F
+    (CASE-8)."""
     mu = _control_means(C, m, sigma_v ** 2 / m)
     mse = get_case("mlp-mse").limits(gamma, C - 1, m=m, sigma_v=sigma_v)
-    assert mu[6] + gamma * mu[8] == pytest.approx(mse.blocks["hidden"].g_ii / C ** 2, rel=1e-13)
-    assert mu[7] + gamma * mu[9] == pytest.approx(mse.blocks["hidden"].g_ij / C ** 2, rel=1e-13)
-    assert mu[10] == pytest.approx(mse.blocks["output"].g_ii, rel=1e-13)
+    h = mse.blocks["hidden"]
+    assert mu[4] == pytest.approx(h.g_ii / (C ** 2 * (1 + 2 * gamma)), rel=1e-13)
+    assert mu[5] == pytest.approx(h.g_ij / (C ** 2 * (1 + 4 * gamma)), rel=1e-13)
+    assert mu[6] == pytest.approx(mse.blocks["output"].g_ii, rel=1e-13)
 
 
 def test_rtol_is_met_and_seed_reproduces():
@@ -157,7 +155,7 @@ def test_against_the_nested_estimator():
     rows = nested_rows(C, m, 1.0, 17, 2048, 256)
     nest = rows.mean(0)
     se_nest = rows.std(0, ddof=1) / math.sqrt(rows.shape[0])
-    lim = case.limits(gamma, C, m=m, rng=4, rtol=2e-3)
+    lim = case.limits(gamma, C, m=m, rng=4, rtol=5e-3)
     pairs = [("hidden", "g_ii", nest[0] + gamma * nest[2], math.hypot(se_nest[0], gamma * se_nest[2])),
              ("hidden", "g_ij", nest[1] + gamma * nest[3], math.hypot(se_nest[1], gamma * se_nest[3])),
              ("output", "g_ii", nest[4], se_nest[4]), ("output", "g_ij", nest[5], se_nest[5])]

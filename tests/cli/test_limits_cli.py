@@ -41,6 +41,32 @@ def test_mlp_cases(capsys):
         assert out[blk]["estimate"] is True and out[blk]["stderr"]["ratio"] > 0
 
 
+def test_mlp_ce_rtol_seed_and_digits(capsys):
+    from rmthess.cli.limits import _digits
+
+    out = _json(capsys, ["--case", "mlp-ce", "--gamma", "1", "--classes", "4", "--m", "3",
+                         "--rtol", "2e-2", "--seed", "5"])
+    assert out["seed"] == 5
+    ref = get_case("mlp-ce").limits(1.0, 4, m=3, rng=5, rtol=2e-2)
+    for blk in ("hidden", "output"):
+        b, e = ref.blocks[blk], out[blk]
+        assert e["stderr"]["ratio"] == pytest.approx(b.stderr_ratio, rel=0.05)
+        assert e["ratio"] == _digits(b.ratio, b.stderr_ratio)
+        assert abs(e["ratio"] - b.ratio) <= b.stderr_ratio / 10      # rounded below the error
+    assert main(["limits", "--case", "mlp-ce", "--gamma", "1", "--classes", "4", "--m", "3",
+                 "--rtol", "2e-2", "--seed", "5"]) == 0
+    text = capsys.readouterr().out
+    assert "seed=5" in text and "±" in text
+
+
+def test_digits_follow_the_error():
+    from rmthess.cli.limits import _digits
+
+    assert _digits(0.0495922127790262, 8.1e-6) == 0.0495922      # error to 2 significant digits
+    assert _digits(123.456789, 0.5) == 123.46
+    assert _digits(0.1234567890123, None) == 0.1234567890123      # exact: full precision
+
+
 def test_text_output(capsys):
     assert main(["limits", "--case", "linear-mse", "--gamma", "2", "--classes", "3"]) == 0
     assert "g_ii=3.0" in capsys.readouterr().out
@@ -53,7 +79,16 @@ def test_text_output(capsys):
     (["--case", "linear-ce", "--gamma", "nan", "--classes", "3"], "gamma"),
     (["--case", "mlp-mse", "--gamma", "1", "--classes", "3", "--m", "0"], "m"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--digits", "20"], "digits"),
+    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "1"], "m >= 2"),
+    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "0"], "rtol"),
+    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "nan"], "rtol"),
+    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "-1"], "rtol"),
+    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--seed", "-1"], "seed"),
+    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "1e-9",
+      "--max-time", "1"], "cannot be reached"),
+    (["--case", "linear-ce", "--gamma", "1", "--classes", "3", "--rtol", "1e-3"], "mlp-ce only"),
 ])
 def test_errors_exit_2(capsys, argv, msg):
     assert main(["limits", *argv]) == 2
-    assert msg in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert msg in err and err.count("\n") == 1

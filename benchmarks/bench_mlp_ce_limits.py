@@ -1,0 +1,98 @@
+"""Benchmark: precision against time of the mlp-ce finite-C limits, old estimator and new side by side.
+
+In one run, at (γ, C, m) = (1, 10, 8) by default:
+
+* **old** — the nested Monte Carlo of theory/cases.md (CASE-9) with Gaussian V: independent V draws,
+  2048 draws of u each, U-statistics (the route the package keeps for non-Gaussian V-entry laws);
+  the number of V draws doubles from 64;
+* **new** — the Rao–Blackwellized pair estimator (CASE-15)–(CASE-18): scrambled Sobol' replicates
+  with control variates; the points per replicate double.
+
+Each route records (elapsed time, worst relative standard error over g_ii, g_ij and the ratio of
+both blocks) after every doubling, until the error is below the smallest target or the budget is
+spent. Printed: the time to reach each target (1e-2, 1e-3, 1e-4); past the budget the time is
+extrapolated from the last point with the Monte Carlo rate (error ∝ time^{-1/2}) and marked ``~``.
+Numba compilation is excluded (warm-up call first).
+
+Run ``python benchmarks/bench_mlp_ce_limits.py`` (``--budget 60`` seconds per route by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from rmthess.cases._estimate import summarize, worst_rse
+from rmthess.cases.mlp_ce import _first_points, _PairSampler, nested_rows
+from rmthess.cases.mlp_ce_gamma import gamma_term
+
+TARGETS = (1e-2, 1e-3, 1e-4)
+OLD_U_DRAWS = 2048
+OLD_FIRST_V = 64
+
+
+def _curve(step, first, gamma, budget, target):
+    """``[(seconds, worst rse, units)]`` after each doubling of ``step``."""
+    t0 = time.perf_counter()
+    out, done, n = [], 0, first
+    while True:
+        rows = step(n)
+        done += n
+        err = worst_rse(summarize(rows, gamma))
+        el = time.perf_counter() - t0
+        out.append((el, err, done))
+        if err <= target or 2.0 * el > budget:
+            return out
+
+
+def _time_to(curve, target):
+    for el, err, _ in curve:
+        if err <= target:
+            return f"{el:9.2f}"
+    el, err, _ = curve[-1]
+    return f"~{el * (err / target) ** 2:8.3g}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gamma", type=float, default=1.0)
+    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--m", type=int, default=8)
+    ap.add_argument("--budget", type=float, default=60.0, help="seconds per route")
+    args = ap.parse_args(argv)
+    g, C, m = args.gamma, args.classes, args.m
+
+    # warm-up: numba compilation of both kernels
+    nested_rows(C, m, 1.0, 0, 2, 8)
+    exact = gamma_term(C, m, 1.0)[:2]
+    _PairSampler(C, m, 1.0, np.random.SeedSequence(0), exact)(16)
+
+    rows = []
+
+    def old_step(n):
+        rows.append(nested_rows(C, m, 1.0, np.random.SeedSequence([1, len(rows)]), n, OLD_U_DRAWS))
+        return np.concatenate(rows)
+
+    t = time.perf_counter()
+    gamma_term.cache_clear()
+    new_sampler = _PairSampler(C, m, 1.0, np.random.SeedSequence(2), gamma_term(C, m, 1.0)[:2])
+    pilot = time.perf_counter() - t          # the γ-term quadrature and the control-variate pilot
+    new = _curve(new_sampler, _first_points(C, m), g, args.budget, min(TARGETS))
+    new = [(el + pilot, err, n) for el, err, n in new]
+    old = _curve(old_step, OLD_FIRST_V, g, args.budget, min(TARGETS))
+
+    print(f"mlp-ce limits, gamma={g:g} C={C} m={m}: seconds to reach a worst relative standard error "
+          f"(g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
+    print(f"{'target':>8s} {'old (nested MC)':>16s} {'new (RB + RQMC)':>16s} {'old/new':>8s}")
+    for tgt in TARGETS:
+        a, b = _time_to(old, tgt), _time_to(new, tgt)
+        ratio = float(a.lstrip("~")) / float(b.lstrip("~"))
+        print(f"{tgt:8.0e} {a:>16s} {b:>16s} {ratio:8.3g}")
+    print("last points: old", f"{old[-1][0]:.1f} s, error {old[-1][1]:.2g}, {old[-1][2]} V draws;",
+          "new", f"{new[-1][0]:.1f} s, error {new[-1][1]:.2g}, {new[-1][2]} points per replicate")
+
+
+if __name__ == "__main__":
+    main()
