@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 
+from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._validate import as_generator
 from rmthess.cases._kernels import sums_numba
 from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
@@ -75,6 +76,16 @@ def _ratio_with_error(num, den):
     return r, math.sqrt(max(var, 0.0)), math.sqrt(cov[0, 0] / k), math.sqrt(cov[1, 1] / k)
 
 
+def _check_statistics_cost(classes, m, n_v, n_u):
+    """Refuse (:func:`rmthess._cost.check_cost`) before allocating: per chunk of V draws the kernel
+    holds ``V``, ``U`` and two ``C×m×m`` sums; each of the ``n_v n_u`` draws costs ``~C(m² + m)``."""
+    k = min(_CHUNK, n_v)
+    nbytes = 8.0 * k * (classes * m + n_u * m + 2 * classes * m * m + 2 * m * m)
+    seconds = n_v * n_u * classes * (m * m + m) / FLOP_RATE
+    check_cost(f"mlp-ce limits (classes={classes}, m={m}, {n_v}x{n_u} draws)", nbytes=nbytes,
+               seconds=seconds, hint="reduce classes, m or samples")
+
+
 def mlp_ce_statistics(classes, m, sigma_v, rng, n_v, n_u, kernel=sums_numba):
     """Per-V statistics of :func:`_per_v_statistics` for ``n_v`` fresh V and ``n_u`` draws of u each."""
     rng = as_generator(rng)
@@ -124,6 +135,7 @@ class MlpCE(Case):
         if m < 2:
             raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
         n_v, n_u = _split(samples)
+        _check_statistics_cost(classes, m, n_v, n_u)
         hd2, hd, ho2, ho, od, oo = mlp_ce_statistics(classes, m, sigma_v, rng, n_v, n_u)
         r, se_r, se_o, se_d = _ratio_with_error(ho2 + gamma * ho, hd2 + gamma * hd)
         hidden = BlockLimit(float(np.mean(hd2 + gamma * hd)), float(np.mean(ho2 + gamma * ho)), r,

@@ -19,6 +19,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--samples", default=None,
                         help="Monte Carlo draws of u for mlp-ce (default 131072)")
     parser.add_argument("--seed", default=None, help="Monte Carlo seed for mlp-ce")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the estimated memory or time exceeds the guard")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -49,6 +51,8 @@ def run(args) -> int:
     m = _number("m", args.m, integer=True)
     sigma_v = _number("sigma-v", args.sigma_v)
     seed = _number("seed", args.seed, integer=True)
+    if seed is not None and (not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed!r}")
     samples = _number("samples", args.samples, integer=True)
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))

@@ -21,6 +21,8 @@ def add_arguments(parser) -> None:
                         help="interpolation parameter of the lindeberg design (default 0.5)")
     parser.add_argument("--sigma-v", type=float, default=1.0, help="output-weight scale (default 1)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the estimated memory or time exceeds the guard")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object: per block type ratio, stderr, prediction, limit")
 
@@ -32,7 +34,7 @@ def run(args) -> int:
 
     res = simulate(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
                    reps=args.reps, design=args.design, seed=args.seed, sigma_v=args.sigma_v,
-                   t=args.t)
+                   t=args.t, force=args.force)
     if args.json:
         out = res.to_dict()
         out.pop("replicates", None)
