@@ -46,7 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None):
+    return f"rmthess: warning: {message}\n"
+
+
 def main(argv=None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_module", None) is None:
@@ -62,6 +69,9 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"rmthess {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except ConnectionError as exc:
+        print(f"rmthess {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"rmthess {args.command}: interrupted", file=sys.stderr)
         return 130
