@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib
 
+from rmthess._cost import allow_cost
+
 __version__ = "0.1.0"
 
 _SUBMODULES = (
@@ -30,7 +32,7 @@ _SUBMODULES = (
     "verify",
 )
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", "allow_cost", *_SUBMODULES]
 
 
 def __getattr__(name: str):

@@ -120,7 +120,8 @@ GAMMA = Domain("gamma", False, 0.0, low_open=True, typical=(1e-3, 1e3), log=True
                meaning="aspect ratio d/N")
 CLASSES = Domain("classes", True, 2, typical=(2, 10**6), log=True, meaning="number of classes C")
 WIDTH = Domain("m", True, 1, typical=(1, 64), meaning="hidden width m")
-SIGMA_V = Domain("sigma_v", False, 0.0, low_open=True, typical=(0.1, 3.0),
+#: σ_v enters the block norms through σ_v⁴ (and softmax(σ_v z)); beyond 1e±50 its powers leave float64
+SIGMA_V = Domain("sigma_v", False, 1e-50, 1e50, high_open=False, typical=(0.1, 3.0),
                  meaning="standard deviation of the output weights times sqrt(fan-in)")
 #: σ_v where the float64 Gaussian-softmax moments hold their stated accuracy (rmthess.integrals.softmax):
 #: above 15 the Gaussian weight of the tilted factors φ(e^{u + 2σ²}t) leaves the float64 range; below
@@ -163,8 +164,32 @@ def check_upper_half_plane(z, *, name: str = "z", closed: bool = False) -> np.nd
     return arr
 
 
+_SEED_KINDS = ("None, a non-negative integer, a sequence of non-negative integers, "
+               "a numpy SeedSequence or Generator")
+
+
+def _check_seed(seed, name: str = "seed"):
+    """Raise ``ValueError`` unless ``seed`` is None, a non-negative integer or a sequence of them
+    (a bool, a float — even an integral one —, NaN or a string is refused)."""
+    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator,
+                                         np.random.BitGenerator)):
+        return
+    items = seed if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
+    if isinstance(seed, np.ndarray) and seed.ndim > 1:
+        items = [seed.dtype.type(0.5)]  # refused below
+    for x in items:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or x < 0:
+            raise ValueError(f"{name} must be {_SEED_KINDS}; got {seed!r}")
+    if len(items) == 0:
+        raise ValueError(f"{name} must be {_SEED_KINDS}; got an empty sequence")
+
+
 def as_generator(rng=None) -> np.random.Generator:
-    """Return a :class:`numpy.random.Generator` from anything :func:`numpy.random.default_rng` accepts."""
+    """Return a :class:`numpy.random.Generator` from anything :func:`numpy.random.default_rng` accepts.
+
+    ``ValueError`` for anything else (a float, a bool, a negative integer, a string).
+    """
+    _check_seed(rng, "rng")
     return np.random.default_rng(rng)
 
 
@@ -174,6 +199,7 @@ def seed_sequence(seed=None) -> np.random.SeedSequence:
         return seed
     if isinstance(seed, np.random.Generator):
         return seed.bit_generator.seed_seq  # type: ignore[return-value]
+    _check_seed(seed)
     return np.random.SeedSequence(seed)
 
 

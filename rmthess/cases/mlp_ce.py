@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._validate import as_generator, child_seed
 from rmthess.cases._estimate import check_rtol, check_time, resolve_seed, run_to_rtol
 from rmthess.cases._kernels import ndtri_numba, pair_terms_numba, sums_numba
@@ -88,6 +89,16 @@ def _law_draws(v_law, rng, shape):
     if not np.all(np.isfinite(x)):
         raise ValueError("v_law.sample returned non-finite values")
     return x
+
+
+def _check_statistics_cost(classes, m, n_v, n_u):
+    """Refuse (:func:`rmthess._cost.check_cost`) before allocating: per chunk of V draws the kernel
+    holds ``V``, ``U`` and two ``C×m×m`` sums; each of the ``n_v n_u`` draws costs ``~C(m² + m)``."""
+    k = min(_CHUNK, n_v)
+    nbytes = 8.0 * k * (classes * m + n_u * m + 2 * classes * m * m + 2 * m * m)
+    seconds = n_v * n_u * classes * (m * m + m) / FLOP_RATE
+    check_cost(f"mlp-ce limits (classes={classes}, m={m}, {n_v}x{n_u} draws)", nbytes=nbytes,
+               seconds=seconds, hint="reduce classes, m or samples")
 
 
 def nested_rows(classes, m, sigma_v, rng, n_v, n_u, v_law=None, kernel=sums_numba):
@@ -275,6 +286,8 @@ class MlpCE(Case):
         if samples is not None and rtol is not None:
             raise ValueError("give either samples (a fixed budget) or rtol (a target), not both")
         fixed = None if samples is None else _split(samples)
+        if fixed is not None:
+            _check_statistics_cost(classes, m, *fixed)
         if rtol is None:
             rtol = DEFAULT_RTOL if v_law is None else DEFAULT_LAW_RTOL
         rtol, max_time = check_rtol(rtol), check_time(max_time)

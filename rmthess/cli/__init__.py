@@ -46,17 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None):
+    return f"rmthess: warning: {message}\n"
+
+
 def main(argv=None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_module", None) is None:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "force", False):
+            from rmthess._cost import allow_cost
+
+            with allow_cost():
+                return int(args._module.run(args) or 0)
         return int(args._module.run(args) or 0)
     except ValueError as exc:
         print(f"rmthess {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except ConnectionError as exc:
+        print(f"rmthess {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"rmthess {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -26,6 +26,8 @@ def add_arguments(parser) -> None:
                         help="mlp-ce: a fixed number of draws instead of --rtol")
     parser.add_argument("--seed", default=None,
                         help="mlp-ce: integer seed (default: fresh; the seed used is printed)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the estimated memory or time exceeds the guard")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -71,7 +73,7 @@ def run(args) -> int:
     sigma_v = _number("sigma-v", args.sigma_v)
     seed = _number("seed", args.seed, integer=True)
     if seed is not None and (not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer, got {args.seed!r}")
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed!r}")
     samples = _number("samples", args.samples, integer=True)
     extra = {}
     if args.rtol is not None:

@@ -30,6 +30,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sigma-w", type=float, default=None,
                         help="hidden-weight scale of the mlp cases, W = sigma_w eps/sqrt(d) (default 1)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the estimated memory or time exceeds the guard")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object: per block type ratio, stderr, prediction, limit")
 
@@ -42,7 +44,8 @@ def run(args) -> int:
     res = simulate(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
                    reps=args.reps, design=args.design, seed=args.seed, sigma_v=args.sigma_v,
                    t=args.t, init=args.init, v_law=args.v_law, w_law=args.w_law,
-                   sigma_w=args.sigma_w)
+                   sigma_w=args.sigma_w,
+                   force=args.force)
     if args.json:
         out = res.to_dict()
         out.pop("replicates", None)

@@ -41,24 +41,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
+    from rmthess.montecarlo.sweep import check_scheduler, prepare_out
     from rmthess.verify.report import write_outputs
     from rmthess.verify.runner import run_verification
     from rmthess.verify.table import format_table
 
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    checks = None
+    if args.only is not None:
+        checks = [c.strip() for c in args.only.split(",") if c.strip()]
+        if not checks:
+            raise ValueError(f"--only must list at least one check name, got {args.only!r}")
     if args.scheduler is not None and args.size != "full":
         raise ValueError("--scheduler only applies to --full")
+    out = prepare_out(args.out)
     if args.scheduler is not None:
-        from rmthess.montecarlo.sweep import check_scheduler
-
         check_scheduler(args.scheduler)  # fail fast, before any check runs
-    checks = None
-    if args.only:
-        checks = [c.strip() for c in args.only.split(",") if c.strip()]
-    out = Path(args.out)
     t0 = time.perf_counter()
 
     def progress(msg):

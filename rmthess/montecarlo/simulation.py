@@ -31,16 +31,17 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._validate import DIM, GAMMA, REPS, child_seed, seed_sequence
 from rmthess.laws.entry import GAUSSIAN, EntryLaw, entry_law
 from rmthess.laws.init import resolve_init
-from rmthess.montecarlo.blocknorms import block_norm_means
+from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
 from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
 from rmthess.montecarlo.models import Model, get_model
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
 
-__all__ = ["BlockResult", "SimulationResult", "SimulationSpec", "simulate", "make_spec",
+__all__ = ["BlockResult", "SimulationResult", "SimulationSpec", "simulate", "make_spec", "simulation_cost",
            "run_replicates", "summarize", "replicate_seed", "case_limits"]
 
 #: spawn-key index of the prediction's own Monte Carlo (replicates use 0, 1, 2, …)
@@ -228,12 +229,36 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     if d <= r:
         raise ValueError(f"d = {d} must exceed the rank {r} of the first layer "
                          f"({'C' if not model.hidden else 'm'})")
+    if d / gamma < 0.5:
+        raise ValueError(f"gamma = {gamma!r} leaves no samples at d = {d}: N = round(d/gamma) must be "
+                         f">= 1, so gamma <= {2 * d} here")
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None, v_law=model.v_law,
                           w_law=model.w_law, sigma_w=model.sigma_w,
                           init=None if init is None else ini.name)
     return spec, model, des
+
+
+#: dense matrix products run at about this multiple of FLOP_RATE (BLAS)
+_BLAS_SPEEDUP = 10.0
+
+
+def simulation_cost(spec: SimulationSpec, reps: int) -> tuple[float, float]:
+    """Estimated peak memory (bytes) and run time (seconds) of :func:`simulate` for ``spec``.
+
+    Memory: the data ``X`` (N×d) and, except for the coupled design, a second copy; the first-layer
+    outputs and weights
+    (N×max(C, m) each, a few of them) and one Gram chunk; time: per replicate ``2Ndr`` for ``X Wᵀ``
+    and ``N²d`` for the Gram matrices at BLAS speed, plus ``N²B`` for the block sums.
+    """
+    n, d = spec.n_samples, spec.d
+    r = max(spec.classes, spec.m or 0)
+    copies = 1 if spec.design == "coupled" else 2
+    nbytes = 8.0 * (copies * n * d + 6 * n * r + n * min(n, DEFAULT_CHUNK))
+    blas = 2.0 * n * d * r + n * n * (d + (spec.m or 0))
+    flops = blas / _BLAS_SPEEDUP + n * n * r
+    return nbytes, reps * flops / FLOP_RATE
 
 
 def _one_replicate(spec: SimulationSpec, model: Model, design: Design, seed) -> tuple[dict, object]:
@@ -364,7 +389,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
              design: str = "coupled", seed=None, sigma_v: float | None = None,
              t: float | None = None, predictions: bool = True, limits: bool = True,
              init: str | None = None, v_law=None, w_law=None,
-             sigma_w: float | None = None) -> SimulationResult:
+             sigma_w: float | None = None,
+             force: bool = False) -> SimulationResult:
     r"""Simulate the off-diagonal/diagonal block-norm ratio of a model case.
 
     Parameters
@@ -398,6 +424,9 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
         Entry laws of V and (mlp cases) W (:func:`rmthess.laws.entry.entry_law`; default Gaussian).
     sigma_w : float, optional
         Hidden-weight scale of the mlp cases (``W = σ_w ε/√d``; default 1).
+    force : bool
+        Run even when the estimated memory or time (:func:`simulation_cost`) exceeds the guard of
+        :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).
 
     Returns
     -------
@@ -419,9 +448,13 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
                                      sigma_w=sigma_w, init=init)
     reps = REPS.validate(reps)
     root = seed_sequence(seed)
-    rows = run_replicates(spec, root, range(reps), predictions=predictions)
+    nbytes, seconds = simulation_cost(spec, reps)
+    check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={reps})",
+               nbytes=nbytes, seconds=seconds, force=force, hint="reduce d, reps or raise gamma")
+    # the limit first: a parameter it refuses is refused before the replicates run
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root,
                       v_law=spec.v_law, sigma_w=spec.sigma_w) if limits else None
+    rows = run_replicates(spec, root, range(reps), predictions=predictions)
     return summarize(spec, rows, root, limits=lim, predictions=predictions)
 
 

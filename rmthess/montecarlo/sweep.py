@@ -15,6 +15,12 @@ A sweep is a TOML file::
     sigma_v = [1.0]          # optional
     t = [0.5]                # used by the lindeberg design only
 
+Only the keys shown are accepted (an unknown key anywhere is an error, so a typo never passes
+silently), and every list must be non-empty. ``reps`` is given once: at the top level (every cell) or
+as a list in ``[grid]`` (one more grid axis) — both at once is an error rather than a silent
+precedence. Keys left out take the defaults in the comments; ``m`` and ``t`` apply only to the cases
+and designs that use them.
+
 Each cell is identified by its parameters; its seed is the ``SeedSequence`` with the sweep's
 ``seed`` as entropy and a spawn key taken from a SHA-256 hash of the cell's identity, so a cell's numbers
 depend on the sweep seed and the cell alone — not on the grid around it, the order of execution or the
@@ -24,11 +30,20 @@ temporary file and ``os.replace`` (never a half-written file), so an interrupted
 killed worker or client) loses no completed cell, and running it again skips them. The results are a
 tidy table ``results.csv`` (and ``results.parquet`` when pyarrow is installed) with one row per cell
 and block type, and ``sweep.json``, the record of parameters, cells, seeds and package versions.
+
+Each cell file carries the SHA-256 checksum of its content: a cell that cannot be read or whose
+checksum does not match (a corrupt or edited file) is recomputed, with a warning that names the file.
+A sweep holds an exclusive lock on ``<out>/.lock`` while it runs: a second sweep into the same folder
+is refused at once (instead of duplicating work and racing on the files), and temporary files are
+only ever cleaned up by the run that holds the lock.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import math
@@ -37,6 +52,7 @@ import platform
 import sys
 import time
 import tomllib
+import warnings
 from itertools import product
 from pathlib import Path
 
@@ -45,7 +61,7 @@ import numpy as np
 from rmthess._validate import seed_sequence
 
 __all__ = ["load_config", "expand_grid", "cell_id", "cell_seed", "run_cell", "run_sweep",
-           "SWEEP_COLUMNS", "read_table", "connect", "check_scheduler"]
+           "SWEEP_COLUMNS", "read_table", "connect", "check_scheduler", "prepare_out"]
 
 #: columns of the tidy result table, in order
 SWEEP_COLUMNS = (
@@ -55,6 +71,8 @@ SWEEP_COLUMNS = (
     "diag_prediction", "offdiag_prediction",
 )
 _GRID_KEYS = ("case", "d", "gamma", "classes", "m", "sigma_v", "design", "t", "reps")
+#: keys of the top level of a configuration
+_TOP_KEYS = ("seed", "reps", "grid")
 #: seconds to wait for an existing scheduler before giving up
 CONNECT_TIMEOUT = 3
 
@@ -72,6 +90,11 @@ def load_config(config) -> dict:
             raise ValueError(f"sweep configuration {str(path)!r} is not valid TOML: {exc}") from None
     if not isinstance(config, dict):
         raise ValueError("a sweep configuration must be a TOML table")
+    unknown = set(config) - set(_TOP_KEYS)
+    if unknown:
+        raise ValueError(f"unknown top-level keys {sorted(unknown)} in the sweep configuration; "
+                         f"valid: {list(_TOP_KEYS)} (workers and the output folder are command-line "
+                         "options)")
     grid = config.get("grid")
     if not isinstance(grid, dict) or "case" not in grid:
         raise ValueError("a sweep configuration needs a [grid] table with at least case, d, gamma, "
@@ -84,6 +107,14 @@ def load_config(config) -> dict:
             raise ValueError(f"[grid] needs {key!r}")
     if "reps" not in grid and "reps" not in config:
         raise ValueError("the sweep needs reps (top level or in [grid])")
+    if "reps" in grid and "reps" in config:
+        raise ValueError("reps is given both at the top level and in [grid]; give it once "
+                         "(top level: every cell; [grid]: a list of values)")
+    for key, value in grid.items():
+        if isinstance(value, (list, tuple)) and len(value) == 0:
+            raise ValueError(f"[grid] {key} is an empty list: the sweep would have no cells")
+        if isinstance(value, dict):
+            raise ValueError(f"[grid] {key} must be a value or a list of values, got a table")
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -98,7 +129,8 @@ def expand_grid(config) -> list[dict]:
     """The cells of a sweep: validated parameter dicts, in grid order, without duplicates."""
     from rmthess._validate import REPS
     from rmthess.montecarlo.models import get_model
-    from rmthess.montecarlo.simulation import make_spec
+    from rmthess._cost import check_cost
+    from rmthess.montecarlo.simulation import make_spec, simulation_cost
 
     config = load_config(config)
     grid = config["grid"]
@@ -116,6 +148,9 @@ def expand_grid(config) -> list[dict]:
         t = (0.5 if raw["t"] is None else raw["t"]) if raw["design"] == "lindeberg" else None
         spec, _, _ = make_spec(raw["case"], d=raw["d"], gamma=raw["gamma"], classes=raw["classes"],
                                m=m, design=raw["design"], sigma_v=raw["sigma_v"], t=t)
+        nbytes, seconds = simulation_cost(spec, REPS.validate(raw["reps"]))
+        check_cost(f"the sweep cell {spec.case} d={spec.d} N={spec.n_samples}", nbytes=nbytes,
+                   seconds=seconds, hint="shrink the grid")
         cell = {"case": spec.case, "d": spec.d, "gamma": spec.gamma, "classes": spec.classes,
                 "m": spec.m, "sigma_v": spec.sigma_v, "design": spec.design, "t": spec.t,
                 "reps": REPS.validate(raw["reps"])}
@@ -168,17 +203,34 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _checksum(rec: dict) -> str:
+    """SHA-256 of a cell record's canonical JSON, without its own ``sha256`` field."""
+    body = {k: v for k, v in rec.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _cell_text(rec: dict) -> str:
+    return json.dumps({**rec, "sha256": _checksum(rec)})
+
+
 def _load_done(cells_dir: Path, tasks: list) -> dict:
+    """The saved cells that are intact; a damaged one is left to be recomputed, with a warning."""
     done = {}
     for cid, cell, seed in tasks:
         p = cells_dir / f"{cid}.json"
-        if p.is_file():
-            try:
-                rec = json.loads(p.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                continue
-            if rec.get("cell") == cell and rec.get("cell_id") == cid:
-                done[cid] = rec
+        if not p.is_file():
+            continue
+        try:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+            intact = isinstance(rec, dict) and rec.get("sha256") == _checksum(rec)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            intact = False
+        if not intact:
+            warnings.warn(f"sweep cell file {p} is corrupt or was edited (checksum mismatch); "
+                          "recomputing it", RuntimeWarning, stacklevel=3)
+            continue
+        if rec.get("cell") == cell and rec.get("cell_id") == cid:
+            done[cid] = rec
     return done
 
 
@@ -238,13 +290,59 @@ def _versions() -> dict:
     return out
 
 
+def _probe(scheduler: str) -> None:
+    """Check within ``CONNECT_TIMEOUT`` seconds that a TCP address speaks the Dask protocol.
+
+    A Dask server sends its handshake (a msgpack map naming ``compression`` and ``python``) as soon
+    as a connection opens; a silent server, an HTTP or SSH server, or nothing listening is refused
+    here with one line, instead of a hang or a huge allocation inside the Dask client. Addresses of
+    other schemes (tls://, ucx://, …) are left to the client.
+    """
+    import socket
+
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise ValueError(f"--scheduler must be an address such as tcp://host:8786, got {scheduler!r}")
+    scheme, _, rest = scheduler.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--scheduler {scheduler!r} is not an address of the form tcp://host:port")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT) as sock:
+            sock.settimeout(CONNECT_TIMEOUT)
+            data = b""
+            deadline = time.monotonic() + CONNECT_TIMEOUT
+            while b"python" not in data and len(data) < 4096 and time.monotonic() < deadline:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except socket.timeout:
+        raise ValueError(f"the server at {scheduler!r} sent nothing within {CONNECT_TIMEOUT} s: it is "
+                         "not a Dask scheduler") from None
+    except OSError as exc:
+        raise ValueError(f"could not connect to the Dask scheduler at {scheduler!r} "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    if not (b"compression" in data and b"python" in data):
+        raise ValueError(f"the server at {scheduler!r} is not a Dask scheduler (it answered "
+                         f"{data[:24]!r})")
+
+
 def connect(scheduler: str):
     """A ``distributed.Client`` of the scheduler at ``scheduler``; ``ValueError`` if unreachable.
 
-    The connection attempt gives up after ``CONNECT_TIMEOUT`` seconds, so a wrong address fails fast.
+    The address is probed first (:func:`_probe`), and the connection attempt gives up after
+    ``CONNECT_TIMEOUT`` seconds, so a wrong address fails fast with one line.
     """
-    from distributed import Client
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError("the sweeps need dask.distributed: pip install 'rmthess[distributed]'") \
+            from None
 
+    _probe(scheduler)
     try:
         return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
     except (OSError, TimeoutError, ValueError) as exc:
@@ -259,7 +357,11 @@ def check_scheduler(scheduler: str) -> None:
 
 @contextlib.contextmanager
 def _client(scheduler, n_workers, processes):
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("the sweeps need dask.distributed: pip install 'rmthess[distributed]'") \
+            from None
 
     if scheduler is not None:
         client = connect(scheduler)
@@ -275,6 +377,50 @@ def _client(scheduler, n_workers, processes):
                          "MKL_NUM_THREADS": "1"}
     with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
         yield client
+
+
+def prepare_out(out, option: str = "--out") -> Path:
+    """Create the output folder ``out`` if needed and check that files can be written in it.
+
+    ``ValueError`` naming ``option`` when ``out`` is empty, is a file, cannot be created (permissions,
+    a name too long, a read-only file system) or is not writable — before any computation starts.
+    """
+    if out is None or str(out).strip() == "":
+        raise ValueError(f"{option} must name a folder, got an empty string")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option} {str(path)!r} is an existing file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{option} {str(path)!r} is not a writable folder "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    return path
+
+
+@contextlib.contextmanager
+def _locked(out: Path):
+    """Hold an exclusive lock on ``out/.lock``; ``ValueError`` if another sweep holds it."""
+    fh = open(out / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise ValueError(f"another sweep is running into {str(out)!r} (it holds "
+                                 f"{str(out / '.lock')!r}); wait for it to finish or use another "
+                                 "--out") from None
+            raise
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        yield
+    finally:
+        fh.close()  # releases the lock
 
 
 def _seed_pair(seed) -> list:
@@ -307,18 +453,24 @@ def _execute(tasks, out: Path, scheduler, n_workers, processes, progress, on_cel
     _say(progress, f"sweep: {n_total} cells, {len(done)} already done, {len(todo)} to run")
     address = None
     if todo:
-        from distributed import as_completed
-
         with _client(scheduler, n_workers, processes) as client:
+            from distributed import as_completed
+
             address = client.scheduler.address
             futures = {client.submit(run_cell, cell, seed, key=f"rmthess-cell-{cid}", pure=False):
                        cid for cid, cell, seed in todo}
             try:
                 for fut in as_completed(futures):
-                    rec = fut.result()
+                    try:
+                        rec = fut.result()
+                    except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
+                        raise ConnectionError(
+                            f"lost the Dask cluster ({type(exc).__name__}: {exc}); the {len(done)} "
+                            f"completed cells are saved under {str(cells_dir)!r}: run the sweep "
+                            "again to resume") from None
                     cid = futures[fut]
                     rec["cell_id"] = cid
-                    _atomic_write(cells_dir / f"{cid}.json", json.dumps(rec))
+                    _atomic_write(cells_dir / f"{cid}.json", _cell_text(rec))
                     done[cid] = rec
                     _say(progress, f"[{len(done)}/{n_total}] {cid} {rec['case']} d={rec['d']} "
                                    f"gamma={rec['gamma']:g} C={rec['classes']} "
@@ -387,7 +539,7 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
         out_dir = workdir
     if out_dir is None:
         raise ValueError("run_sweep needs an output folder (out_dir)")
-    out = Path(out_dir)
+    out = prepare_out(out_dir)
     if n_workers is not None and (isinstance(n_workers, bool) or int(n_workers) < 1):
         raise ValueError(f"n_workers must be >= 1, got {n_workers!r}")
     explicit = isinstance(config, (list, tuple))
@@ -396,6 +548,8 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
         for c in cells:
             if "case" not in c:
                 raise ValueError(f"every cell needs a case: {c!r}")
+        if not cells:
+            raise ValueError("run_sweep got an empty list of cells")
         if seeds is None:
             seeds = [cell_seed(0, c) for c in cells]
         if len(seeds) != len(cells):
@@ -412,8 +566,17 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
         pairs = [_seed_pair(cell_seed(seed, c)) for c in cells]
     tasks = [(cell_id(c, _from_pair(p)), c, p)
              for c, p in zip(cells, pairs)]
-    recs, rows, address, wall = _execute(tasks, out, scheduler, n_workers, processes, progress,
-                                         on_cell)
+    with _locked(out):
+        recs, rows, address, wall = _execute(tasks, out, scheduler, n_workers, processes, progress,
+                                             on_cell)
+        _write_record(out, cfg, seed, tasks, scheduler, n_workers, address, wall)
+    if explicit:
+        from rmthess.montecarlo.simulation import SimulationResult
+        return [SimulationResult.from_dict(r) for r in recs]
+    return rows
+
+
+def _write_record(out, cfg, seed, tasks, scheduler, n_workers, address, wall) -> None:
     record = {
         "config": cfg, "seed": seed, "n_cells": len(tasks),
         "cells": [{"cell_id": cid, **c, "seed_entropy": p[0], "seed_spawn_key": p[1]}
@@ -423,7 +586,3 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "wall_s": wall,
     }
     _atomic_write(out / "sweep.json", json.dumps(record, indent=2, default=str))
-    if explicit:
-        from rmthess.montecarlo.simulation import SimulationResult
-        return [SimulationResult.from_dict(r) for r in recs]
-    return rows

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rmthess._cost import check_cost
 from rmthess.networks.model import Network
 
 __all__ = ["hessian", "gauss_newton", "dense_hessian"]
@@ -178,7 +179,14 @@ def dense_hessian(net: Network, part: str = "full") -> np.ndarray:
     """
     if part not in ("full", "gn", "residual"):
         raise ValueError(f"part must be 'full', 'gn' or 'residual', got {part!r}")
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by _finite
+        return _finite(_dense_hessian(net, part))
+
+
+def _dense_hessian(net: Network, part: str) -> np.ndarray:
     p = net.n_params
+    check_cost(f"a dense {p}x{p} Hessian", nbytes=8.0 * p * p * (2 if part == "full" else 1),
+               hint="use the block norms or Hessian-vector products (rmthess.networks.products)")
     budget = max(_MIN_CHUNK_FLOATS, min(_CHUNK_FLOATS, p * p // 8))
     H = np.zeros((p, p)) if part == "residual" else np.empty((p, p))
     gn = part in ("full", "gn")
@@ -200,6 +208,14 @@ def dense_hessian(net: Network, part: str = "full") -> np.ndarray:
     cross = H[:md, md:]
     _fill_cross(net, cross, gn=gn, residual=residual, budget=budget)
     H[md:, :md] = cross.T
+    return H
+
+
+def _finite(H: np.ndarray) -> np.ndarray:
+    """``H``, or a ``ValueError`` when an entry overflowed float64 (inputs scaled too far)."""
+    if not np.all(np.isfinite(H)):
+        raise ValueError("the Hessian overflows float64 (its entries scale like |x|²|V|²|W|²); "
+                         "rescale X, V or W")
     return H
 
 
