@@ -45,7 +45,8 @@ _POWER_TEXT = ("MDE: the smallest relative error of the theory value (relative t
                "with probability 0.9 (VER-12). A consistent row whose MDE exceeds its target (in "
                "parentheses) is LOW POWER and fails the run: its PASS would rule out too little.")
 
-_K_TEXT = ("k = 4 for standard errors with many degrees of freedom; with ν degrees of freedom the "
+_K_TEXT = ("k = 4 for standard errors with many degrees of freedom; with ν degrees of freedom (Welch–"
+           "Satterthwaite, rounded down, when the theory value has its own error) the "
            "Student-t quantile with the same tail probability P(|Z| > 4) ≈ 6.3e-5, so that a table of "
            "a hundred correct rows shows a false alarm with probability below 1%.")
 

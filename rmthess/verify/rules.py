@@ -18,9 +18,9 @@ theory value ``T`` it tests (an exact finite-size prediction or a d → ∞ limi
 
 The threshold ``k`` is 4 for a standard error with many degrees of freedom; with ``ν`` (Welch–
 Satterthwaite over the simulation's and the theory's errors, rounded down) it is the Student-t
-quantile with the same two-sided tail probability ``P(|Z| > 4) ≈ 6.3·10⁻⁵``. A row's verdict is ``PASS`` if it is consistent
-and its MDE is within its target, ``LOW POWER`` if it is consistent but cannot detect a deviation of
-the size of its target, ``FAIL`` if it is inconsistent.
+quantile with the same two-sided tail probability ``P(|Z| > 4) ≈ 6.3·10⁻⁵``. A row's verdict is
+``PASS`` if it is consistent and its MDE is within its target, ``LOW POWER`` if it is consistent but
+cannot detect a deviation of the size of its target, ``FAIL`` if it is inconsistent.
 
 Examples
 --------

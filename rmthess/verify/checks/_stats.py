@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-__all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "complex_mean_se", "quartile_levels", "quantile_points"]
+__all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "complex_mean_se", "quartile_levels",
+           "quantile_points"]
 
 
 def mean_se(values) -> tuple[float, float]:

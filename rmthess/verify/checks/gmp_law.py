@@ -6,7 +6,8 @@ two-point law with a negative atom, a law with an atom of weights at 0) the chec
 
 * the first two spectral moments ``(1/d) tr B`` and ``(1/d) tr B²`` with their exact finite-size
   expectations ``Eλ`` and ``(Eλ)²(1 − 1/N) + Eλ²(d + 2)/N`` (rule ``z``), and the limits ``m_1, m_2``
-  of :meth:`~GeneralizedMarchenkoPastur.moment` (computed by the law from its free cumulants) with the d → ∞ limits ``Eλ`` and ``(Eλ)² + γEλ²`` of those expectations (rule ``tol``);
+  of :meth:`~GeneralizedMarchenkoPastur.moment` (computed by the law from its free cumulants) with
+  the d → ∞ limits ``Eλ`` and ``(Eλ)² + γEλ²`` of those expectations (rule ``tol``);
 * the empirical distribution function at the quartiles of the continuous part with
   :meth:`~GeneralizedMarchenkoPastur.cdf`, Richardson-extrapolated from d and 2d (rule ``richardson``);
 * the fraction of zero eigenvalues with :attr:`~GeneralizedMarchenkoPastur.atom_at_zero`.

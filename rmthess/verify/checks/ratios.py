@@ -241,7 +241,8 @@ extrapolated in 1/d and compared with the limit of `rmthess.cases`
 output blocks vanish identically), for CE Monte Carlo integrals whose own standard error enters the
 comparison; where `limits` accepts `rtol=`, the limit is requested to a relative error of a tenth of
 the row's MDE target, so that its error does not cost power. At size `full` the MSE hidden ratio is
-also compared with the finite-size prediction conditional on the drawn V (rule `z`). The C → ∞ constant of the MSE hidden ratio,
+also compared with the finite-size prediction conditional on the drawn V (rule `z`). The C → ∞
+constant of the MSE hidden ratio,
 `(1 + 4γ)/(4(1 + 2γ))`, is checked against the exact ratio at C = 10⁵, 2·10⁵, 4·10⁵ (rule `tol`).
 """
     sizes = {

@@ -16,9 +16,9 @@ of ``a_ij(u)``, ``u ~ N(0, I_m)``). V is redrawn in every replicate
 (``block_spectrum(..., return_second=True)`` returns it), so each replicate is compared with its own law:
 the statistics are ``m̂₂/m₂(F_V) − 1`` (its mean estimated with the control variates
 ``(m̂₁ − m₁(F_V))/√m₂(F_V)`` and the zero fraction minus the atom, which remove the fluctuation of the
-number of active samples), ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the
-continuous part of that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are extrapolated
-and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte Carlo sample of u in
+number of active samples), ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the continuous part of
+that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are
+extrapolated and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte Carlo sample of u in
 each replicate, so its sampling error is part of the replicate spread and hence of the standard error.
 theory/verification.md, (VER-8).
 """
