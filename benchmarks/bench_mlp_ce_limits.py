@@ -9,7 +9,7 @@ In one run, at (γ, C, m) = (1, 10, 8) by default:
   with control variates; the points per replicate double.
 
 Each route records (elapsed time, worst relative standard error over g_ii, g_ij and the ratio of
-both blocks) after every doubling, until the error is below the smallest target or the budget is
+both blocks, and of each block alone) after every doubling, until the error is below the smallest target or the budget is
 spent. Printed: the time to reach each target (1e-2, 1e-3, 1e-4); past the budget the time is
 extrapolated from the last point with the Monte Carlo rate (error ∝ time^{-1/2}) and marked ``~``.
 Numba compilation is excluded (warm-up call first).
@@ -34,25 +34,26 @@ OLD_FIRST_V = 64
 
 
 def _curve(step, first, gamma, budget, target):
-    """``[(seconds, worst rse, units)]`` after each doubling of ``step``."""
+    """``[(seconds, {"all", "hidden", "output"}: worst rse, units)]`` after each doubling."""
     t0 = time.perf_counter()
     out, done, n = [], 0, first
     while True:
         rows = step(n)
         done += n
-        err = worst_rse(summarize(rows, gamma))
+        blocks = summarize(rows, gamma)
+        err = {"all": worst_rse(blocks)} | {b: worst_rse({b: blocks[b]}) for b in blocks}
         el = time.perf_counter() - t0
         out.append((el, err, done))
-        if err <= target or 2.0 * el > budget:
+        if err["all"] <= target or 2.0 * el > budget:
             return out
 
 
-def _time_to(curve, target):
+def _time_to(curve, target, which="all"):
     for el, err, _ in curve:
-        if err <= target:
+        if err[which] <= target:
             return f"{el:9.2f}"
     el, err, _ = curve[-1]
-    return f"~{el * (err / target) ** 2:8.3g}"
+    return f"~{el * (err[which] / target) ** 2:8.3g}"
 
 
 def main(argv=None):
@@ -85,13 +86,16 @@ def main(argv=None):
 
     print(f"mlp-ce limits, gamma={g:g} C={C} m={m}: seconds to reach a worst relative standard error "
           f"(g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
-    print(f"{'target':>8s} {'old (nested MC)':>16s} {'new (RB + RQMC)':>16s} {'old/new':>8s}")
-    for tgt in TARGETS:
-        a, b = _time_to(old, tgt), _time_to(new, tgt)
-        ratio = float(a.lstrip("~")) / float(b.lstrip("~"))
-        print(f"{tgt:8.0e} {a:>16s} {b:>16s} {ratio:8.3g}")
-    print("last points: old", f"{old[-1][0]:.1f} s, error {old[-1][1]:.2g}, {old[-1][2]} V draws;",
-          "new", f"{new[-1][0]:.1f} s, error {new[-1][1]:.2g}, {new[-1][2]} points per replicate")
+    for which in ("all", "hidden", "output"):
+        print(f"[{which} blocks]")
+        print(f"{'target':>8s} {'old (nested MC)':>16s} {'new (RB + RQMC)':>16s} {'old/new':>8s}")
+        for tgt in TARGETS:
+            a, b = _time_to(old, tgt, which), _time_to(new, tgt, which)
+            ratio = float(a.lstrip("~")) / float(b.lstrip("~"))
+            print(f"{tgt:8.0e} {a:>16s} {b:>16s} {ratio:8.3g}")
+    print("last points: old", f"{old[-1][0]:.1f} s, error {old[-1][1]['all']:.2g}, "
+          f"{old[-1][2]} V draws; new {new[-1][0]:.1f} s, error {new[-1][1]['all']:.2g}, "
+          f"{new[-1][2]} points per replicate")
 
 
 if __name__ == "__main__":
