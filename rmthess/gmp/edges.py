@@ -25,6 +25,9 @@ _ZERO_EDGE_RTOL = 8 * np.finfo(float).eps
 #: a bulk narrower than this times its distance from 0 is refused: its edges are known to
 #: eps·|edge|, so the density inside would carry a relative error above ~eps/1e-9 ≈ 2e-7 (GMP-11)
 MIN_RELATIVE_WIDTH = 1e-9
+#: such narrow bulks are dropped, not refused, while their total mass stays below this (e.g. the
+#: bulks of the extreme nodes of a Gauss rule, of probability ~1e-40): the cdf stays exact to it
+NEGLIGIBLE_MASS = 1e-12
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class Bulk:
 def find_bulks(eq: AtomicEquation) -> list[Bulk]:
     """Return the bulks of the GMP law of ``eq``, sorted by their left edge (GMP-7).
 
-    ``ValueError`` if a bulk is too narrow to be resolved in float64 (:data:`MIN_RELATIVE_WIDTH`).
+    ``ValueError`` if a bulk is too narrow to be resolved in float64 (:data:`MIN_RELATIVE_WIDTH`),
+    unless such bulks carry a total mass below :data:`NEGLIGIBLE_MASS`; those are dropped.
     """
     if eq.tau.size == 0:
         return []
@@ -60,8 +64,17 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
     zr = eq.z_of_t(roots)
     left, right = zr[1::2], zr[0::2]      # bulk i: left edge from r_{2i}, right from r_{2i-1}
     narrow = right - left <= MIN_RELATIVE_WIDTH * np.maximum(np.abs(left), np.abs(right))
-    if np.any(narrow):
-        i = int(np.flatnonzero(narrow)[0])
+    # mass of each bulk (GMP-10): (1/gamma) sum of p_k over the poles inside its component of
+    # {h >= 1}, plus 1 - P/gamma when t = 0 lies in it, i.e. then 1 - (1/gamma) sum over the others
+    lo, hi = roots[0::2], roots[1::2]
+    inside = (eq.tau[None, :] > lo[:, None]) & (eq.tau[None, :] < hi[:, None])
+    p_in = (inside * eq.probs).sum(axis=1) / eq.gamma
+    p_out = (~inside * eq.probs).sum(axis=1) / eq.gamma
+    mass = np.where((lo < 0) & (hi > 0), 1.0 - p_out, p_in)
+    drop = narrow & (np.cumsum(np.where(narrow, np.abs(mass), 0.0)) <= NEGLIGIBLE_MASS)
+    refuse = narrow & ~drop
+    if np.any(refuse):
+        i = int(np.flatnonzero(refuse)[0])
         mid = 0.5 * (left[i] + right[i]) * eq.unit
         width = max(right[i] - left[i], 0.0) * eq.unit
         raise ValueError(
@@ -70,9 +83,10 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
             f"bulks narrow like sqrt(gamma) for small gamma, like 1/sqrt(gamma) relative to their "
             f"position for large gamma, and like sqrt(p_k) for atoms of small probability p_k: "
             f"use a gamma nearer 1 or merge improbable atoms")
+    keep = np.flatnonzero(~drop)
     d2 = eq.d2z_dt2(roots)
     bulks = [Bulk(float(left[i]), float(right[i]), float(roots[2 * i + 1]), float(roots[2 * i]),
-                  float(d2[2 * i + 1]), float(d2[2 * i])) for i in range(left.size)]
+                  float(d2[2 * i + 1]), float(d2[2 * i])) for i in keep]
     bulks.sort(key=lambda bk: bk.left)
     # touching bulks (a cusp up to rounding) are kept apart; overlaps would be a bug
     for u, v in zip(bulks, bulks[1:]):

@@ -41,8 +41,9 @@ class GeneralizedMarchenkoPastur:
     the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight law itself
     (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2 of the
     spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled exactly
-    (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position, a spectrum
-    or a result outside the float64 range — raises ``ValueError`` saying why.
+    (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position (unless
+    such bulks weigh less than 1e-12 in total: they are dropped), a spectrum or a result outside
+    the float64 range — raises ``ValueError`` saying why.
 
     References
     ----------
