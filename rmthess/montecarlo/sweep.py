@@ -309,10 +309,10 @@ def _probe(scheduler: str) -> None:
     host = host.strip("[]")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"--scheduler {scheduler!r} is not an address of the form tcp://host:port")
+    data = b""
     try:
         with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT) as sock:
             sock.settimeout(CONNECT_TIMEOUT)
-            data = b""
             deadline = time.monotonic() + CONNECT_TIMEOUT
             while b"python" not in data and len(data) < 4096 and time.monotonic() < deadline:
                 chunk = sock.recv(4096)
@@ -320,8 +320,9 @@ def _probe(scheduler: str) -> None:
                     break
                 data += chunk
     except socket.timeout:
-        raise ValueError(f"the server at {scheduler!r} sent nothing within {CONNECT_TIMEOUT} s: it is "
-                         "not a Dask scheduler") from None
+        if not data:
+            raise ValueError(f"the server at {scheduler!r} sent nothing within {CONNECT_TIMEOUT} s: "
+                             "it is not a Dask scheduler") from None
     except OSError as exc:
         raise ValueError(f"could not connect to the Dask scheduler at {scheduler!r} "
                          f"({exc.strerror or type(exc).__name__})") from None
@@ -388,9 +389,9 @@ def prepare_out(out, option: str = "--out") -> Path:
     if out is None or str(out).strip() == "":
         raise ValueError(f"{option} must name a folder, got an empty string")
     path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{option} {str(path)!r} is an existing file, not a folder")
     try:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{option} {str(path)!r} is an existing file, not a folder")
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".write-test.{os.getpid()}"
         probe.write_bytes(b"")

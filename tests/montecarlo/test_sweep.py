@@ -168,3 +168,141 @@ def test_shipped_example_configuration_is_valid():
     cells = expand_grid(load_config(path))
     assert len(cells) == 3 * 3 * 2
     assert {c["case"] for c in cells} == {"linear-ce"}
+
+
+SMALL = {"seed": 5, "reps": 2,
+         "grid": {"case": ["linear-ce"], "d": [12], "gamma": [1.0, 2.0], "classes": [3]}}
+_BASE = {"case": ["linear-ce"], "d": [10], "gamma": [1.0], "classes": [3]}
+
+
+@pytest.mark.parametrize("cfg, match", [
+    ({"reps": 2, "seeed": 5, "grid": _BASE}, "unknown top-level keys"),
+    ({"reps": 2, "workers": 4, "grid": _BASE}, "unknown top-level keys"),
+    ({"reps": 2, "output": "x", "grid": _BASE}, "unknown top-level keys"),
+    ({"reps": 2, "grid": dict(_BASE, reps=[3])}, "both at the top level and in"),
+    ({"reps": 2, "grid": dict(_BASE, d=[])}, "empty list"),
+    ({"reps": 2, "grid": dict(_BASE, classes=[])}, "empty list"),
+    ({"reps": 2, "grid": dict(_BASE, m={"a": 1})}, "table"),
+])
+def test_unknown_keys_and_empty_grids_refused(cfg, match):
+    with pytest.raises(ValueError, match=match):
+        expand_grid(cfg)
+
+
+def test_empty_explicit_cells_refused(tmp_path):
+    with pytest.raises(ValueError, match="empty list of cells"):
+        run_sweep([], workdir=tmp_path / "e", progress=False)
+
+
+@pytest.mark.parametrize("damage", ["non-utf8", "edited", "truncated"])
+def test_damaged_cell_is_recomputed_with_a_warning(tmp_path, damage):
+    out = tmp_path / "s"
+    ref = run_sweep(SMALL, out, n_workers=1, processes=False, progress=False)
+    victim = sorted((out / "cells").glob("*.json"))[0]
+    text = victim.read_text()
+    if damage == "non-utf8":
+        victim.write_bytes(b"\xff\xfe" + text.encode()[2:])
+    elif damage == "edited":
+        rec = json.loads(text)
+        rec["blocks"]["v"]["ratio"] = 0.5
+        victim.write_text(json.dumps(rec))
+    else:
+        victim.write_text(text[: len(text) // 2])
+    ran = []
+    with pytest.warns(RuntimeWarning, match=victim.name):
+        rows = run_sweep(SMALL, out, n_workers=1, processes=False, progress=False,
+                         on_cell=lambda rec: ran.append(rec["cell_id"]))
+    assert ran == [victim.stem] and rows == ref
+    assert victim.read_text() == text  # recomputed bit for bit
+
+
+def test_second_sweep_into_the_same_folder_is_refused(tmp_path):
+    from rmthess.montecarlo.sweep import _locked, prepare_out
+
+    out = prepare_out(tmp_path / "locked")
+    (out / "cells").mkdir()
+    other = out / "cells" / ".abc.json.99999.tmp"   # a temporary file of the run holding the lock
+    other.write_text("{}")
+    with _locked(out):
+        with pytest.raises(ValueError, match="another sweep is running"):
+            run_sweep(SMALL, out, n_workers=1, processes=False, progress=False)
+        assert other.exists()
+    run_sweep(SMALL, out, n_workers=1, processes=False, progress=False)  # free again
+
+
+@pytest.mark.parametrize("kind", ["file", "empty", "unwritable", "too-long"])
+def test_bad_output_folder_refused_before_any_work(tmp_path, kind):
+    import os
+
+    from rmthess.montecarlo.sweep import prepare_out
+
+    if kind == "file":
+        target = tmp_path / "f"
+        target.write_text("x")
+    elif kind == "empty":
+        target = ""
+    elif kind == "unwritable":
+        if os.geteuid() == 0:
+            target = "/proc/rmthess-out"      # not even root can create a folder there
+        else:
+            ro = tmp_path / "ro"
+            ro.mkdir()
+            ro.chmod(0o500)
+            target = ro / "sub"
+    else:
+        target = tmp_path / ("x" * 300)
+    with pytest.raises(ValueError, match="--out"):
+        prepare_out(target)
+
+
+def _loopback_server(reply):
+    """A TCP server on 127.0.0.1 that sends ``reply`` (or nothing) to every connection."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    conns = []
+
+    def loop():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            conns.append(c)
+            if reply:
+                c.sendall(reply)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return srv, conns
+
+
+@pytest.mark.parametrize("reply, match", [
+    (b"", "sent nothing"),
+    (b"SSH-2.0-OpenSSH_9.6\r\n", "not a Dask scheduler"),
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "not a Dask scheduler"),
+])
+def test_non_dask_server_fails_fast(monkeypatch, reply, match):
+    from rmthess.montecarlo import sweep
+
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 0.5)
+    srv, conns = _loopback_server(reply)
+    try:
+        t0 = time.time()
+        with pytest.raises(ValueError, match=match):
+            sweep.check_scheduler(f"tcp://127.0.0.1:{srv.getsockname()[1]}")
+        assert time.time() - t0 < 5
+    finally:
+        srv.close()
+        for c in conns:
+            c.close()
+
+
+@pytest.mark.parametrize("address", ["", "tcp://", "tcp://host", "tcp://host:99999", "host:port"])
+def test_malformed_scheduler_address(address):
+    from rmthess.montecarlo.sweep import check_scheduler
+
+    with pytest.raises(ValueError, match="scheduler"):
+        check_scheduler(address)
