@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mutants import MUTANTS, Mutant  # noqa: E402
 
-#: outcome of one mutant
-KILLED, SURVIVED, TIMEOUT, STALE = "killed", "survived", "timeout", "stale"
+#: outcome of one mutant; ERROR: pytest could not run the tests (usage error, nothing collected)
+KILLED, SURVIVED, TIMEOUT, STALE, ERROR = "killed", "survived", "timeout", "stale", "error"
 
 
 @dataclass
@@ -106,6 +106,8 @@ def run_tests(tree: Path, tests, cache_dir: Path, timeout: float, extra=()) -> t
     last = lines[-1] if lines else proc.stderr.strip().splitlines()[-1:]
     if proc.returncode == 0:
         return SURVIVED, dt, str(last)
+    if proc.returncode not in (1, 2):   # 1: tests failed; 2: collection failed under the mutant
+        return ERROR, dt, f"pytest exit status {proc.returncode}: {last}"[:160]
     failed = [ln for ln in lines if ln.startswith(("FAILED", "ERROR"))]
     return KILLED, dt, (failed[0] if failed else str(last))[:160]
 
@@ -175,8 +177,8 @@ def run(mutants, *, timeout: float, full: bool, keep: bool, log=print) -> list[O
 
 
 def kill_ratio(outcomes) -> tuple[int, int]:
-    """(killed, applicable): timeouts count as killed, stale mutants are left out."""
-    applicable = [o for o in outcomes if o.status != STALE]
+    """(killed, applicable): timeouts count as killed, stale mutants and errors are left out."""
+    applicable = [o for o in outcomes if o.status not in (STALE, ERROR)]
     return sum(o.status in (KILLED, TIMEOUT) for o in applicable), len(applicable)
 
 
@@ -189,6 +191,9 @@ def table(outcomes) -> str:
     rows.append(f"kill ratio: {killed}/{n} = {killed / n:.1%}" if n else "kill ratio: no mutant applies")
     if stale:
         rows.append(f"stale (original snippet not found, excluded): {stale}")
+    errors = sum(o.status == ERROR for o in outcomes)
+    if errors:
+        rows.append(f"errors (tests could not run, excluded): {errors}")
     for o in outcomes:
         if o.status == SURVIVED:
             rows.append(f"survivor {o.name}: " + (f"equivalent: {o.equivalent}" if o.equivalent
