@@ -10,7 +10,7 @@ ROOT=$PWD
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 PASSED=0
-step() { echo; echo "== $*"; }
+step() { echo; echo "== [${SECONDS}s] $*"; }
 ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
 
 step "docs: install the docs and notebooks extras"
@@ -27,6 +27,7 @@ done
 ok "docs built without warnings"
 
 step "notebooks: jupytext --to ipynb --execute"
+mkdir -p "$WORK/nb"
 RMTHESS_NOTEBOOK_SIZE=small "$WORK/docs/bin/jupytext" --to ipynb --execute notebooks/01_gmp_law.py \
     -o "$WORK/nb/01_gmp_law.ipynb"
 "$WORK/docs/bin/python" - "$WORK/nb/01_gmp_law.ipynb" <<'PY'
@@ -60,4 +61,5 @@ ok "rmthess verify --quick from the installed wheel"
 cd "$ROOT"
 
 echo
+echo "docs and release checks took ${SECONDS}s"
 echo "docs and release: $PASSED passed, 0 failed"
