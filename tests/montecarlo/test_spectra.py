@@ -258,3 +258,16 @@ def test_c_lattice_error_estimate_is_conservative():
         fine = coupling_constant("linear-ce", [z], gamma=1.0, classes=3, rtol=1e-12)
         assert abs(loose[0].real - fine[0].real) <= err[0].real + 1e-15
         assert abs(loose[0].imag - fine[0].imag) <= err[0].imag + 1e-15
+
+
+def test_coupling_z_scores_include_the_constants_error():
+    # MLP-CE has no deterministic rule: c(z) comes with a standard error, and the z-scores divide by
+    # the simulation's and the constant's errors in quadrature (MC-16).
+    res = coupling("mlp-ce", d=40, gamma=1.0, classes=3, m=3, z=Z[:1], reps=4, seed=3,
+                   literal=False)
+    se, pe = res.stderr[0], res.prediction_error[0]
+    assert pe.real > 0 and pe.imag > 0
+    want = (res.scaled_difference[0].real - res.prediction[0].real) / np.hypot(se.real, pe.real)
+    assert res.z_real[0] == pytest.approx(want, rel=1e-12)
+    lin = coupling("linear-ce", d=40, gamma=1.0, classes=3, z=Z[:1], reps=2, seed=3, literal=False)
+    assert abs(lin.prediction_error[0]) < 1e-9 * abs(lin.prediction[0])
