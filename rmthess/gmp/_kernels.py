@@ -16,7 +16,7 @@ import numpy as np
 from rmthess._jit import jit
 
 __all__ = [
-    "edge_roots", "edge_roots_numpy",
+    "edge_roots", "edge_roots_numpy", "edge_values",
     "bulk_continuation", "bulk_newton_numpy",
     "newton_homotopy", "newton_homotopy_numpy",
 ]
@@ -113,6 +113,24 @@ def edge_roots(tau, w):
     out[n] = _solve_monotone(tau[K - 1], tau[K - 1] + 1.0001 * sq + 1e-300, False, 0, tau, w)
     n += 1
     return out[:n]
+
+
+@jit
+def edge_values(roots, tau, a, p, w, mean, ginv, c0):
+    """z and z'' at the real critical points ``roots`` (GMP-7), z by the forms of (GMP-3a)."""
+    n = roots.size
+    zr = np.empty(n, dtype=np.float64)
+    d2 = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        t = roots[i]
+        f, _, _ = _zfun(complex(t), 0.0, tau, a, p, w, mean, ginv, c0)
+        zr[i] = f.real
+        acc = 0.0
+        for k in range(tau.size):
+            r = 1.0 / (t - tau[k])
+            acc += w[k] * r * r * r
+        d2[i] = -2.0 * acc
+    return zr, d2
 
 
 def edge_roots_numpy(tau, w, iterations: int = 200):

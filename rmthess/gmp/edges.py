@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess.gmp._kernels import edge_roots
+from rmthess.gmp._kernels import edge_roots, edge_values
 from rmthess.gmp.equation import AtomicEquation
 
 __all__ = ["Bulk", "find_bulks"]
@@ -61,9 +61,25 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
         # found there is within rounding of 0
         at_zero = np.abs(roots) <= _ZERO_EDGE_RTOL * eq.scale
         roots = np.where(at_zero, 0.0, roots)
-    zr = eq.z_of_t(roots)
+    zr, d2 = edge_values(roots, *eq.kernel_args)
     left, right = zr[1::2], zr[0::2]      # bulk i: left edge from r_{2i}, right from r_{2i-1}
     narrow = right - left <= MIN_RELATIVE_WIDTH * np.maximum(np.abs(left), np.abs(right))
+    keep = range(left.size)
+    if narrow.any():
+        keep = np.flatnonzero(~_negligible(eq, roots, narrow, left, right))
+    bulks = [Bulk(float(left[i]), float(right[i]), float(roots[2 * i + 1]), float(roots[2 * i]),
+                  float(d2[2 * i + 1]), float(d2[2 * i])) for i in keep]
+    bulks.sort(key=lambda bk: bk.left)
+    # touching bulks (a cusp up to rounding) are kept apart; overlaps would be a bug
+    for u, v in zip(bulks, bulks[1:]):
+        if v.left < u.right - 1e-9 * max(abs(u.right), 1e-300):
+            raise RuntimeError("internal error: overlapping bulks")
+    return bulks
+
+
+def _negligible(eq: AtomicEquation, roots, narrow, left, right) -> np.ndarray:
+    """Which ``narrow`` bulks to drop: all of them if their total mass is below
+    :data:`NEGLIGIBLE_MASS`; otherwise ``ValueError`` naming the first one (GMP-11)."""
     # mass of each bulk (GMP-10): (1/gamma) sum of p_k over the poles inside its component of
     # {h >= 1}, plus 1 - P/gamma when t = 0 lies in it, i.e. then 1 - (1/gamma) sum over the others
     lo, hi = roots[0::2], roots[1::2]
@@ -83,13 +99,4 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
             f"bulks narrow like sqrt(gamma) for small gamma, like 1/sqrt(gamma) relative to their "
             f"position for large gamma, and like sqrt(p_k) for atoms of small probability p_k: "
             f"use a gamma nearer 1 or merge improbable atoms")
-    keep = np.flatnonzero(~drop)
-    d2 = eq.d2z_dt2(roots)
-    bulks = [Bulk(float(left[i]), float(right[i]), float(roots[2 * i + 1]), float(roots[2 * i]),
-                  float(d2[2 * i + 1]), float(d2[2 * i])) for i in keep]
-    bulks.sort(key=lambda bk: bk.left)
-    # touching bulks (a cusp up to rounding) are kept apart; overlaps would be a bug
-    for u, v in zip(bulks, bulks[1:]):
-        if v.left < u.right - 1e-9 * max(abs(u.right), 1e-300):
-            raise RuntimeError("internal error: overlapping bulks")
-    return bulks
+    return drop

@@ -93,28 +93,30 @@ class AtomicEquation:
         unit = 1.0
         given = lam
         if normalize and lam.size:
-            e = math.frexp(float(np.max(np.abs(lam))))[1] + (math.frexp(gamma)[1] if gamma > 1
-                                                               else 0)
+            e = math.frexp(float(np.abs(lam).max()))[1] + (math.frexp(gamma)[1] if gamma > 1
+                                                             else 0)
             if abs(e) > UNIT_EXPONENT_MAX:
                 raise ValueError(
                     f"the spectrum's scale max|lambda|·max(1, gamma) = 2^{e} is outside the "
-                    f"float64 range handled (2^-{UNIT_EXPONENT_MAX} to 2^{UNIT_EXPONENT_MAX}); rescale the "
-                    f"weights (the law of c·lambda is the law scaled by c)")
+                    f"float64 range handled (2^-{UNIT_EXPONENT_MAX} to 2^{UNIT_EXPONENT_MAX}); "
+                    f"rescale the weights (the law of c·lambda is the law scaled by c)")
             lam = np.ldexp(lam, -e)
             unit = math.ldexp(1.0, e)
         tau = -gamma * lam
         order = np.argsort(tau, kind="stable")
-        lam, p, tau, given = lam[order], p[order], tau[order], given[order]
+        lam, p, tau = lam[order], p[order], tau[order]
         w = gamma * p * lam * lam
-        bad = ~((np.abs(lam) >= _TINY) & (w >= _TINY) & np.isfinite(w))
-        if np.any(bad):
-            k = int(np.flatnonzero(bad)[0])
+        if lam.size and not (np.abs(lam).min() >= _TINY and w.min() >= _TINY
+                             and math.isfinite(w.max())):
+            k = int(np.flatnonzero(~((np.abs(lam) >= _TINY) & (w >= _TINY)
+                                     & np.isfinite(w)))[0])
             raise ValueError(
-                f"atom {float(given[k])!r} (probability {float(p[k])!r}) is too small against the "
-                f"largest atom {float(np.max(np.abs(given)))!r} at gamma = {gamma!r}: "
+                f"atom {float(given[order][k])!r} (probability {float(p[k])!r}) is too small "
+                f"against the largest atom {float(np.abs(given).max())!r} at gamma = {gamma!r}: "
                 f"gamma·p·lambda^2 leaves the float64 range after rescaling; merge or drop it")
-        return cls(gamma=gamma, atoms=lam, probs=p, tau=tau, w=w, a=p * lam,
-                   mean=math.fsum((p * lam).tolist()), prob_nonzero=prob_nonzero,
+        a = p * lam
+        return cls(gamma=gamma, atoms=lam, probs=p, tau=tau, w=w, a=a,
+                   mean=math.fsum(a.tolist()), prob_nonzero=prob_nonzero,
                    c0=math.fsum([*p.tolist(), -gamma]) / gamma, unit=unit)
 
     @property

@@ -152,8 +152,13 @@ class GeneralizedMarchenkoPastur:
 
     def support(self) -> list[tuple[float, float]]:
         """Bulks ``(left, right)`` of the absolutely continuous part, sorted (GMP-7)."""
-        return [(float(self._up(b.left, 1, "an edge")), float(self._up(b.right, 1, "an edge")))
-                for b in self._bulks]
+        e = self._e
+        try:
+            return [(math.ldexp(b.left, e), math.ldexp(b.right, e)) for b in self._bulks]
+        except OverflowError:
+            raise ValueError(f"an edge overflows float64 for this law (weights of scale 2^{e}); "
+                             f"rescale the weights (the law of c·lambda is the law scaled by c)")\
+                from None
 
     @property
     def atom_at_zero(self) -> float:
