@@ -52,6 +52,11 @@ def run(args) -> int:
         checks = [c.strip() for c in args.only.split(",") if c.strip()]
         if not checks:
             raise ValueError(f"--only must list at least one check name, got {args.only!r}")
+        import rmthess.verify.checks  # noqa: F401  (registers the checks)
+        from rmthess.verify.base import get_check
+
+        for name in checks:
+            get_check(name)  # ValueError naming the valid checks, before any output
     if args.scheduler is not None and args.size != "full":
         raise ValueError("--scheduler only applies to --full")
     out = prepare_out(args.out)
