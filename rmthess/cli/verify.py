@@ -56,7 +56,10 @@ def run(args) -> int:
         from rmthess.verify.base import get_check
 
         for name in checks:
-            get_check(name)  # ValueError naming the valid checks, before any output
+            try:
+                get_check(name)  # before any output
+            except ValueError as exc:
+                raise ValueError(f"--only: {exc}") from None
     if args.scheduler is not None and args.size != "full":
         raise ValueError("--scheduler only applies to --full")
     out = prepare_out(args.out)
