@@ -208,7 +208,7 @@ def verify_runs():
         for v in bad:
             yield ("verify", option, v), ["verify", "--tiny", "--out", out, _as_arg(option, v)], True
     for v in ("", "/proc/x", "/dev/null"):
-        yield ("verify", "--out", v), ["verify", "--tiny", "--only", "nope", _as_arg("--out", v)], True
+        yield ("verify", "--out", v), ["verify", "--tiny", "--only", "gmp-law", _as_arg("--out", v)], True
 
 
 def campaign():
