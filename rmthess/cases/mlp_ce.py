@@ -54,7 +54,7 @@ def _split(samples):
             raise ValueError(f"samples must be an int or a pair (v_draws, u_draws), got {samples!r}")
         n_v, n_u = samples
     else:
-        if isinstance(samples, bool) or not isinstance(samples, numbers.Integral):
+        if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 256:
             raise ValueError(f"samples must be an integer >= 256, got {samples!r}")
         n_v = min(DEFAULT_V_DRAWS, max(4, int(samples) // 64))
         n_u = int(samples) // n_v

@@ -24,10 +24,17 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (exit status 2), like every other error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rmthess import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rmthess",
         description="Random-matrix-theory numerics for the Hessians of neural networks.",
     )

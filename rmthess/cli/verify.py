@@ -53,6 +53,14 @@ def run(args) -> int:
         checks = [c.strip() for c in args.only.split(",") if c.strip()]
         if not checks:
             raise ValueError(f"--only must list at least one check name, got {args.only!r}")
+        import rmthess.verify.checks  # noqa: F401  (registers the checks)
+        from rmthess.verify.base import get_check
+
+        for name in checks:
+            try:
+                get_check(name)  # before any output
+            except ValueError as exc:
+                raise ValueError(f"--only: {exc}") from None
     if args.scheduler is not None and args.size != "full":
         raise ValueError("--scheduler only applies to --full")
     out = prepare_out(args.out)

@@ -7,7 +7,9 @@ identity E a² = (C−1)Q + (C−1)(C−2)T, mpmath self-convergence across prec
 mpmath oracle shares the package's quadrature plan, so it checks rounding, not the discretization).
 """
 
+import json
 import math
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -251,3 +253,51 @@ def test_bad_mixed_moment_arguments():
         softmax_mixed_moment([1, 1, 1], 0, 2)
     with pytest.raises(ValueError, match="digits"):
         softmax_moments_mp(3, dps=0)
+
+
+#: the mpmath oracle at the ends of the float64 domain, kept by make_softmax_reference.py
+#: (minutes per point at σ_v ≥ 10); measured agreement ≤ 1e-13
+_REFERENCE = json.loads((Path(__file__).with_name("softmax_reference.json")).read_text())
+
+
+@pytest.mark.parametrize("point", _REFERENCE["points"],
+                         ids=lambda p: f"sigma{p['sigma_v']}-C{p['classes']}")
+def test_float64_matches_mpmath_at_domain_ends(point):
+    m = softmax_moments(point["classes"], point["sigma_v"])
+    for f in FIELDS:
+        ref = mpmath.mpf(point[f])
+        if ref == 0:
+            assert getattr(m, f) == 0.0
+        else:
+            assert _rel(getattr(m, f), ref) <= RTOL_FLOAT, f
+
+
+def test_large_sigma_block_norm_against_laplace_quadrature():
+    """σ_v = 10, C = 3, γ = 1: the difference M2 − 2M3 + M4 gave g_ii = −0.228; the direct integrals
+    agree with E a = (C−1) E p1p2 and E a² = (C−1)Q + (C−1)(C−2)T by the independent Laplace route."""
+    C, sigma, gamma = 3, 10.0, 1.0
+    P12 = _laplace_mixed_moment([1, 1], C, sigma)
+    Q = _laplace_mixed_moment([2, 2], C, sigma)
+    T = _laplace_mixed_moment([2, 1, 1], C, sigma)
+    ea, ea2 = (C - 1) * P12, (C - 1) * Q + (C - 1) * (C - 2) * T
+    m = softmax_moments(C, sigma)
+    assert _rel(m.g_diag(gamma), ea * ea + gamma * ea2) <= RTOL_LAPLACE
+    assert _rel(m.g_offdiag(gamma), P12 ** 2 + gamma * Q) <= RTOL_LAPLACE
+
+
+@pytest.mark.parametrize("sigma", [15.01, 20.0, 1e-4, 9.99e-4])
+def test_float64_domain_refused_outside(sigma):
+    with pytest.raises(ValueError, match=r"sigma_v=.*outside \[0.001, 15\]"):
+        softmax_moments(3, sigma)
+
+
+def test_float64_mixed_moment_refuses_large_tilt():
+    """max(k)·σ_v > 30 leaves float64 (the Gaussian weight of the tilt underflows): refused."""
+    assert softmax_mixed_moment([3], 0, 3, 10.0) > 0
+    with pytest.raises(ValueError, match="power 4"):
+        softmax_mixed_moment([4], 0, 3, 8.0)
+
+
+def test_mpmath_cost_guard():
+    with pytest.raises(ValueError, match="digits.*(memory|take about)"):
+        softmax_moments_mp(3, 1.0, dps=5000)
