@@ -46,6 +46,7 @@ def _curve(step, first, gamma, budget, target):
         out.append((el, err, done))
         if err["all"] <= target or 2.0 * el > budget:
             return out
+        n = done                      # doubling, as in the package's stopping rule
 
 
 def _time_to(curve, target, which="all"):

@@ -25,10 +25,13 @@ import numpy as np
 
 from rmthess.integrals.powersums import powersum_expectations
 
-__all__ = ["gamma_term", "GAMMA_TERM_NODES"]
+__all__ = ["gamma_term", "GAMMA_TERM_NODES", "GAMMA_TERM_RTOL"]
 
-#: Gauss–Legendre nodes in |s| of the coarse rule (the fine rule has 3/2 as many)
+#: Gauss–Legendre nodes in |s| of the first rule (each refinement has 3/2 as many)
 GAMMA_TERM_NODES = 24
+#: required agreement of two successive rules
+GAMMA_TERM_RTOL = 1e-8
+_MAX_REFINE = 4
 
 _ONE, _X1, _X2, _X2M1 = (1.0,), (0.0, 1.0), (0.0, 0.0, 1.0), (-1.0, 0.0, 1.0)
 _N = [(1.0, ((1, _X2),)), (-1.0, ((1, _X1), (1, _X1)))]
@@ -70,7 +73,7 @@ def _rule(classes, m, tau, nodes):
 
 
 @lru_cache(maxsize=256)
-def gamma_term(classes, m, sigma_v, nodes=GAMMA_TERM_NODES):
+def gamma_term(classes, m, sigma_v, nodes=GAMMA_TERM_NODES, rtol=GAMMA_TERM_RTOL):
     r"""``(E a_ii², E a_ij², error)``: the γ-terms of the hidden diagonal and off-diagonal blocks.
 
     Parameters
@@ -78,16 +81,25 @@ def gamma_term(classes, m, sigma_v, nodes=GAMMA_TERM_NODES):
     classes, m, sigma_v
         ``C >= 2``, ``m >= 2``, ``V_ci ~ N(0, σ_v²/m)``.
     nodes : int
-        Gauss–Legendre nodes in ``|s|`` of the coarse rule.
+        Gauss–Legendre nodes in ``|s|`` of the first rule; each next rule has 3/2 as many.
+    rtol : float
+        Required relative agreement of two successive rules.
 
     Returns
     -------
     tuple of float
-        The fine-rule values and the largest relative difference between the rules with ``nodes``
-        and ``3·nodes/2`` nodes (theory/cases.md, (CASE-19)). Results are cached per arguments.
+        The values of the finer of the first two successive rules that agree to ``rtol``, and their
+        relative difference (theory/cases.md, (CASE-19)); ``ValueError`` if no two agree within
+        :data:`_MAX_REFINE` refinements. Results are cached per arguments.
     """
     tau = sigma_v * sigma_v / m
-    coarse = _rule(classes, m, tau, nodes)
-    fine = _rule(classes, m, tau, (3 * nodes) // 2)
-    err = max(abs(f - c) / abs(f) for f, c in zip(fine, coarse))
-    return float(fine[0]), float(fine[1]), float(err)
+    prev = _rule(classes, m, tau, nodes)
+    for _ in range(_MAX_REFINE):
+        nodes = (3 * nodes) // 2
+        cur = _rule(classes, m, tau, nodes)
+        err = max(abs(f - c) / abs(f) for f, c in zip(cur, prev))
+        if err <= rtol:
+            return float(cur[0]), float(cur[1]), float(err)
+        prev = cur
+    raise ValueError(f"the γ-term quadrature did not converge at C={classes}, m={m}, "
+                     f"sigma_v={sigma_v} (successive rules differ by {err:.2g})")

@@ -15,8 +15,10 @@ theory/softmax_moments.md, (SM-4), with polynomial weights). Every block integra
 weights are, and keeping the weight of a block as one polynomial (``x² − 1`` rather than ``x²`` and
 ``−1``) avoids cancellation between partitions. C enters only through ``(C)_q`` and the exponent.
 
-Quadrature: the trapezoid rule in ``u = log t`` (step and range as in (SM-6)) and in x (step
-``≤ 0.3/σ``: the integrand ``exp(−t e^{σx})`` is analytic in ``|Im x| < π/(2σ)``, so the error is
+Quadrature: the tilt ``ψ_{k,f}(t) = e^{k²σ²/2} E[f(y + kσ) exp(−t e^{kσ²} e^{σy})]`` keeps every
+factor in logarithms (no overflow at large σ); the trapezoid rule in ``u = log t`` (step as in (SM-6),
+range down to ``−k_max σ²`` where the last tilted factor switches off, tails checked) and in y (step
+``≤ 0.35/σ``: the integrand ``exp(−t e^{σy})`` is analytic in ``|Im y| < π/(2σ)``, so the error is
 ``~ e^{−π²/(σh)}``); ``1 − φ`` is summed directly and ``φ^n = exp(n log1p(−(1 − φ)))``.
 """
 
@@ -29,7 +31,7 @@ import numpy as np
 
 __all__ = ["powersum_expectations"]
 
-_DIGITS = 14.0
+_DIGITS = 12.0
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 
 
@@ -109,37 +111,68 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
     if not sigma > 0.0:
         raise ValueError(f"sigma must be > 0, got {sigma!r}")
     A = math.log(10.0) * digits + 4.0
+    tol = math.exp(-A)
     kmax = max([k for expr in terms for _, _, _, bl in expr for k, _ in bl] + [1])
     Ks = [K for expr in terms for _, _, K, _ in expr if K > 0]
     Kmax, Kmin = max(Ks + [1]), min(Ks + [1])
-    hu = math.pi ** 2 / (A + 2.0 + 0.5 * Kmax)
-    uc = -math.log(C) - 0.5 * sigma * sigma
-    u_lo = min(uc, 0.0) - A / Kmin - 2.0
-    u_hi = max(uc, 0.0) + math.sqrt(2.0 * A) * sigma + 6.0
-    u = np.arange(u_lo, u_hi + hu, hu)
+    s2 = sigma * sigma
     L = math.sqrt(2.0 * A) + 1.0
-    hx = min(0.25, 0.3 / sigma)
-    x = np.arange(-L - sigma, kmax * sigma + L + hx, hx)
-    ex = np.exp(np.minimum(u[:, None] + sigma * x[None, :], 700.0))
-    E = np.exp(-ex)
-    Ec = -np.expm1(-ex)
-    logg = math.log(hx / _SQRT2PI) - 0.5 * x * x
-    gauss = np.exp(logg)
-    omp = Ec @ gauss                                         # 1 − φ(e^u)
+    hu = math.pi ** 2 / (A + 2.0 + 0.5 * Kmax)
+    if s2 >= hu:        # σ² a multiple of the step: every tilted factor lies on one lattice
+        hu = s2 / math.ceil(s2 / hu - 1e-12)
+    uc = -math.log(C) - 0.5 * s2
+    # the tilted factors ψ_k(e^u) switch off near u = −kσ², the last one at u ≈ −k_max σ²
+    u_lo = min(uc, 0.0) - kmax * s2 - sigma * L - A / Kmin - 2.0
+    u_hi = max(uc, 0.0) + sigma * L + 6.0
+    n_u = int(math.ceil((u_hi - u_lo) / hu)) + 1
+    u = u_lo + hu * np.arange(n_u)
+    hy = min(0.25, 0.35 / sigma)
+    # the tilt e^{k²σ²/2} lifts the far lower tail of y (where e^{σy} ≪ 1), and 1 − φ draws its
+    # mass from y ≈ σ: the range is [−L − (k_max + 1)σ, L + σ]
+    y = np.arange(-L - (kmax + 1) * sigma, L + sigma + hy, hy)
+    gauss = hy * np.exp(-0.5 * y * y) / _SQRT2PI
+    lattice = s2 >= hu
+    step_k = int(round(s2 / hu)) if lattice else 0    # rows per unit of k
+    rows = n_u + kmax * step_k
+    E_all = np.exp(-np.exp(np.minimum((u_lo + hu * np.arange(rows))[:, None] + sigma * y[None, :],
+                                      700.0)))
+    ex0 = np.exp(np.minimum(u[:, None] + sigma * y[None, :], 700.0))
+    omp = -np.expm1(-ex0) @ gauss                            # 1 − φ(e^u), summed directly
     with np.errstate(divide="ignore"):
-        logphi = np.where(omp < 0.5, np.log1p(-np.minimum(omp, 0.5)), np.log(E @ gauss))
-    cache: dict = {}
+        logphi = np.where(omp < 0.5, np.log1p(-np.minimum(omp, 0.5)), np.log(E_all[:n_u] @ gauss))
+    shifted: dict = {}
 
-    def psi(k, f):
-        key = (k, f)
-        if key not in cache:
-            w = np.exp(logg + k * sigma * x) * np.polynomial.polynomial.polyval(x, f)
-            cache[key] = E @ w
-        return cache[key]
+    def matrix(k):
+        """``exp(−e^{u + kσ² + σy})`` on the u-lattice (rows of one table when σ² is on it)."""
+        if lattice:
+            return E_all[k * step_k:k * step_k + n_u]
+        if k not in shifted:
+            shifted[k] = np.exp(-np.exp(np.minimum(u[:, None] + k * s2 + sigma * y[None, :], 700.0)))
+        return shifted[k]
+
+    # every ψ_{k,f} needed, one matrix product per shift k
+    needed: dict = {}
+    for expr in terms:
+        for _, _, _, blocks in expr:
+            for k, f in blocks:
+                needed.setdefault(k, set()).add(f)
+    cache: dict = {}
+    for k, fs in needed.items():
+        fs = sorted(fs)
+        W = np.stack([gauss * np.polynomial.polynomial.polyval(y + k * sigma, f) for f in fs], 1)
+        vals = matrix(k) @ W
+        with np.errstate(divide="ignore"):
+            logs = 0.5 * k * k * s2 + np.log(np.abs(vals))
+        for i, f in enumerate(fs):
+            cache[(k, f)] = (logs[:, i], np.sign(vals[:, i]))
+
+    def log_psi(k, f):
+        """``(log|ψ_{k,f}(e^u)|, sign)``: ψ = e^{k²σ²/2} E[f(y + kσ) exp(−e^{u + kσ² + σy})]."""
+        return cache[(k, f)]
 
     out = []
     for expr in terms:
-        total = 0.0
+        total, tails = 0.0, 0.0
         for c, q, K, blocks in expr:
             ff = _falling(C, q)
             if ff == 0.0:
@@ -147,10 +180,18 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
             if K == 0:              # the empty product
                 total += c
                 continue
-            g = np.exp(K * u + (C - q) * logphi - math.lgamma(K))
+            logg = K * u + (C - q) * logphi - math.lgamma(K)
+            sign = np.ones_like(u)
             for k, f in blocks:
-                g = g * psi(k, f)
+                lp, sg = log_psi(k, f)
+                logg = logg + lp
+                sign = sign * sg
+            g = sign * np.exp(logg)
             total += c * ff * hu * g.sum()
+            tails += abs(c) * ff * (abs(g[0]) / K + abs(g[-1]))
+        if not (math.isfinite(total) and tails <= tol * max(abs(total), 1e-300) * 1e3):
+            raise ValueError(f"power-sum quadrature failed at C={C}, sigma={sigma:g} "
+                             f"(value {total!r}, tails {tails:.2g})")
         out.append(total)
     return np.array(out)
 
