@@ -3,9 +3,9 @@
 ``K_h/C`` is the limit of ``g_ij/g_ii``; its denominator is ``lim_C g_ii = (E a_ii)² + γ E a_ii²``
 with ``a_ii = κ_ii(u) 1(u_i > 0)``, ``κ_ii = Σ_c p_c (V_ci − μ_i)²``. Oracle: that g_ii, sampled here
 with numpy at C = 1000 from its definition (no code of the package), times ``K_h`` must give the
-numerator ``(E h0²)^{m−2}(E h1²)² + γ α^{m−2} T²`` of (CASE-10), whose pieces are checked against an
-unfactorised Monte Carlo in ``test_constants.py``. Two values of γ pin the γ-dependence of the
-normalisation.
+numerator ``(E h0²)^{m−2}(E h1²)² + γ α^{m−2} T²`` of (CASE-10), whose pieces are checked by
+quadrature of their definitions in ``test_hidden_terms_quadrature.py``. Two values of γ pin the
+γ-dependence of the normalisation.
 
 False alarm: ``ALPHA`` per check (two comparisons; Student t over the V draws, whose spread carries
 the error), plus the known O(1/C) bias of the finite-C softmax variance, bounded by

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rmthess.gmp import GeneralizedMarchenkoPastur
+from rmthess.gmp import _kernels as K
 from rmthess.gmp.equation import AtomicEquation
 from rmthess.gmp.solver import herglotz_root_poly
 from rmthess.laws import DiscreteLaw
@@ -33,6 +34,19 @@ def test_stieltjes_next_to_the_axis_off_the_support(oracle, eps):
     got = law.stieltjes(z)
     want = np.array([oracle.stieltjes(ATOMS, PROBS, GAMMA, mpmath.mpc(v.real, v.imag)) for v in z])
     np.testing.assert_allclose(got, want, rtol=ROOT_RTOL)
+
+
+@pytest.mark.parametrize("eps", [1e-14, 1e-8])
+def test_kernel_alone_verifies_the_root_next_to_the_axis(oracle, eps):
+    """The compiled Newton/homotopy kernel accepts the right root itself (no polynomial fallback)."""
+    law = GeneralizedMarchenkoPastur(DiscreteLaw(ATOMS, PROBS), GAMMA)
+    (a1, b1), (a2, b2) = law.support()
+    eq = AtomicEquation.from_law(DiscreteLaw(ATOMS, PROBS), GAMMA)
+    z = np.array([0.5 * (b1 + a2), a1 - 0.5, b2 + 10.0, -3.0]) + 1j * eps
+    t, ok = K.newton_homotopy(z, -z + eq.mean, eq.tau, eq.w, eq.mean, 4.0 * eq.scale + 1.0)
+    assert ok.all()
+    want = np.array([oracle.stieltjes(ATOMS, PROBS, GAMMA, mpmath.mpc(v.real, v.imag)) for v in z])
+    np.testing.assert_allclose(1 / t, want, rtol=ROOT_RTOL)
 
 
 @pytest.mark.parametrize("z", [0.5 + 0.5j, 3.0 + 1e-3j, 20.0 + 1e-8j, 60.0 + 2.0j, -1.0 + 0.1j])
