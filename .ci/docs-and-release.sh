@@ -47,9 +47,9 @@ python3 -m venv "$WORK/build"
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' rmthess/__init__.py)
 test -n "$VERSION"
 ls "$WORK/dist/rmthess-$VERSION-py3-none-any.whl" "$WORK/dist/rmthess-$VERSION.tar.gz"
-tar xzf "$WORK/dist/rmthess-$VERSION.tar.gz" -O "rmthess-$VERSION/PKG-INFO" | grep -qx "Version: $VERSION"
-"$WORK/build/bin/python" -m zipfile -l "$WORK/dist/rmthess-$VERSION-py3-none-any.whl" | grep -q "rmthess-$VERSION.dist-info/METADATA"
-tar tzf "$WORK/dist/rmthess-$VERSION.tar.gz" | grep -qx "rmthess-$VERSION/CHANGELOG.md"
+tar xzf "$WORK/dist/rmthess-$VERSION.tar.gz" -O "rmthess-$VERSION/PKG-INFO" | grep -x "Version: $VERSION" > /dev/null
+"$WORK/build/bin/python" -m zipfile -l "$WORK/dist/rmthess-$VERSION-py3-none-any.whl" | grep "rmthess-$VERSION.dist-info/METADATA" > /dev/null
+tar tzf "$WORK/dist/rmthess-$VERSION.tar.gz" | grep -x "rmthess-$VERSION/CHANGELOG.md" > /dev/null
 grep -q "$VERSION" CHANGELOG.md  # the changelog speaks of the version being built
 ok "wheel and sdist of rmthess $VERSION pass twine check"
 
