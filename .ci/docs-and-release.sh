@@ -47,6 +47,10 @@ python3 -m venv "$WORK/build"
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' rmthess/__init__.py)
 test -n "$VERSION"
 ls "$WORK/dist/rmthess-$VERSION-py3-none-any.whl" "$WORK/dist/rmthess-$VERSION.tar.gz"
+tar xzf "$WORK/dist/rmthess-$VERSION.tar.gz" -O "rmthess-$VERSION/PKG-INFO" | grep -x "Version: $VERSION" > /dev/null
+"$WORK/build/bin/python" -m zipfile -l "$WORK/dist/rmthess-$VERSION-py3-none-any.whl" | grep "rmthess-$VERSION.dist-info/METADATA" > /dev/null
+tar tzf "$WORK/dist/rmthess-$VERSION.tar.gz" | grep -x "rmthess-$VERSION/CHANGELOG.md" > /dev/null
+grep -q "$VERSION" CHANGELOG.md  # the changelog speaks of the version being built
 ok "wheel and sdist of rmthess $VERSION pass twine check"
 
 step "release: install the wheel in a fresh environment and run the main command"

@@ -66,3 +66,6 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"rmthess {release}"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["rmthess.css"]
+html_sidebars = {"getting-started": [], "changelog": []}  # single pages: no section navigation
