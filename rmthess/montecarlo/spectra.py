@@ -79,12 +79,14 @@ def _fixed_second(model, spec, seed):
 
 
 def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag", design="coupled",
-                   seed=None, sigma_v=1.0, t=None, return_second=False):
+                   seed=None, sigma_v=1.0, t=None, return_second=False, return_weights=False):
     """Eigenvalues (ascending) of the block ``(0, 0)`` (``which="diag"``) or ``(0, 1)`` of one realization.
 
     With ``return_second=True`` return ``(eigenvalues, V)``, where ``V`` is the second-layer weight
     matrix of the realization (``None`` for the linear cases), so that hidden-block spectra can be
-    compared with the per-V law ``get_case(case).block_law(..., V=V)``.
+    compared with the per-V law ``get_case(case).block_law(..., V=V)``. With ``return_weights=True``
+    return ``(eigenvalues, V, weights, W)`` instead: also the per-sample weights of the block (length
+    N) and the first-layer matrix W (``u_n = W x_n``; for the linear cases the first layer is V).
     """
     spec, model, des = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
                                  sigma_v=sigma_v, t=t)
@@ -97,6 +99,8 @@ def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag",
     Xm, Xw = des.matrices(X, params.first, rng)
     w = model.weights(params, Xw @ params.first.T)[block]
     eigenvalues = np.linalg.eigvalsh(block_matrix(Xm, w, i, j))
+    if return_weights:
+        return eigenvalues, params.second, np.array(w.block(i, j)), params.first
     return (eigenvalues, params.second) if return_second else eigenvalues
 
 

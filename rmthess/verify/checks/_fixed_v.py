@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["per_v_moments", "MOMENTS"]
+__all__ = ["per_v_moments", "pair_moments", "moments_over_v", "hidden_weights", "MOMENTS"]
 
 #: columns of :func:`per_v_moments`: hidden (E a)² and E a² averaged over the diagonal and the
 #: off-diagonal pairs, output ‖E b s sᵀ‖² and E b²|s|⁴ averaged over c and over the pairs c ≠ c'
@@ -56,10 +56,7 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        mu = p @ V
-        kappa = p @ VV - (mu[:, :, None] * mu[:, None, :]).reshape(k, m * m)
-        on = (u > 0).astype(float)
-        a = kappa * (on[:, :, None] * on[:, None, :]).reshape(k, m * m)
+        a = _weights(V, VV, u, p)
         a1 += a.sum(axis=0)
         a2 += (a * a).sum(axis=0)
         if start < n_out:
@@ -74,6 +71,45 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
     else:
         out += [0.0, 0.0, 0.0, 0.0]
     return np.asarray(out, dtype=float)
+
+
+def _weights(V, VV, u, p):
+    """``a_ij(u)`` for every pair, shape ``(n, m²)``, given the softmax probabilities ``p``."""
+    k, m = u.shape
+    mu = p @ V
+    kappa = p @ VV - (mu[:, :, None] * mu[:, None, :]).reshape(k, m * m)
+    on = (u > 0).astype(float)
+    return kappa * (on[:, :, None] * on[:, None, :]).reshape(k, m * m)
+
+
+def hidden_weights(V, u) -> np.ndarray:
+    """``a_ij(u_n)`` for rows ``u_n``: shape ``(n, m, m)``."""
+    V = np.asarray(V, dtype=float)
+    u = np.atleast_2d(np.asarray(u, dtype=float))
+    C, m = V.shape
+    z = np.maximum(u, 0.0) @ V.T
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    VV = (V[:, :, None] * V[:, None, :]).reshape(C, m * m)
+    return _weights(V, VV, u, p).reshape(-1, m, m)
+
+
+def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
+    """``((E a_ij)², E a_ij²)`` of one pair from ``n_u`` draws ``u = L g`` (unbiased U-statistic)."""
+    n_u = int(n_u)
+    if n_u < 2:
+        raise ValueError(f"n_u must be >= 2, got {n_u}")
+    m = np.shape(V)[1]
+    s1 = s2 = 0.0
+    for start in range(0, n_u, _CHUNK):
+        u = rng.standard_normal((min(_CHUNK, n_u - start), m))
+        if factor is not None:
+            u = u @ np.asarray(factor, dtype=float).T
+        a = hidden_weights(V, u)[:, i, j]
+        s1 += float(a.sum())
+        s2 += float(a @ a)
+    return (s1 * s1 - s2) / (n_u * (n_u - 1.0)), s2 / n_u
 
 
 def _output_moments(s, p):
