@@ -42,7 +42,7 @@ from rmthess._validate import REPS, check_upper_half_plane, seed_sequence
 from rmthess.montecarlo import _kernels
 from rmthess.montecarlo.blocknorms import block_matrix
 from rmthess.montecarlo.coupling_limit import _block_index, _square_block, coupling_constant
-from rmthess.montecarlo.designs import Decoupled, Lindeberg, Sharp
+from rmthess.montecarlo.designs import Decoupled, Lindeberg, Sharp, _row_space_basis
 from rmthess.montecarlo.simulation import make_spec, replicate_seed
 from rmthess.montecarlo.stats import mean_stderr
 
@@ -79,12 +79,14 @@ def _fixed_second(model, spec, seed):
 
 
 def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag", design="coupled",
-                   seed=None, sigma_v=1.0, t=None, return_second=False):
+                   seed=None, sigma_v=1.0, t=None, return_second=False, return_weights=False):
     """Eigenvalues (ascending) of the block ``(0, 0)`` (``which="diag"``) or ``(0, 1)`` of one realization.
 
     With ``return_second=True`` return ``(eigenvalues, V)``, where ``V`` is the second-layer weight
     matrix of the realization (``None`` for the linear cases), so that hidden-block spectra can be
-    compared with the per-V law ``get_case(case).block_law(..., V=V)``.
+    compared with the per-V law ``get_case(case).block_law(..., V=V)``. With ``return_weights=True``
+    return ``(eigenvalues, V, weights, W)`` instead: also the per-sample weights of the block (length
+    N) and the first-layer matrix W (``u_n = W x_n``; for the linear cases the first layer is V).
     """
     spec, model, des = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
                                  sigma_v=sigma_v, t=t)
@@ -97,6 +99,8 @@ def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag",
     Xm, Xw = des.matrices(X, params.first, rng)
     w = model.weights(params, Xw @ params.first.T)[block]
     eigenvalues = np.linalg.eigvalsh(block_matrix(Xm, w, i, j))
+    if return_weights:
+        return eigenvalues, params.second, np.array(w.block(i, j)), params.first
     return (eigenvalues, params.second) if return_second else eigenvalues
 
 
@@ -108,6 +112,9 @@ class CouplingResult:
     ``.imag``. ``spread`` is the per-replicate standard deviation ``sqrt(Var Re + Var Im)``.
     ``prediction_error`` is the error estimate of ``c(z)`` (zero for the exact rules, MC-14…MC-16);
     ``z_real``/``z_imag`` divide by the simulation's standard error and it in quadrature.
+    ``replicates`` (``R × len(z)``) holds the per-replicate values of ``d·(s_H − s_H♯)`` (means over
+    the redraws) and ``controls`` the exchangeable control of each replicate (``control_weight``),
+    whose expectation is exactly 0; both None unless asked for.
     """
 
     case: str
@@ -133,6 +140,8 @@ class CouplingResult:
     prediction_error: np.ndarray | None
     z_real: np.ndarray | None
     z_imag: np.ndarray | None
+    replicates: np.ndarray | None = None
+    controls: np.ndarray | None = None
 
 
 def _complex_mean_se(x):
@@ -148,7 +157,8 @@ def _spread(x):
 
 
 def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="diag", seed=None,
-             sigma_v=1.0, literal=True, prediction=True, samples=2**13) -> CouplingResult:
+             sigma_v=1.0, literal=True, prediction=True, samples=2**13, redraws=1,
+             control_weight=None) -> CouplingResult:
     r"""Estimate ``d·δ_N(z) = d(E s_H(z) − E s_H̃(z))`` with the exact coupling (common random numbers).
 
     Parameters
@@ -170,6 +180,15 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
     samples : int
         Points per scrambled Sobol' rule of ``c(z)`` where no deterministic rule applies (a power
         of two; :func:`rmthess.montecarlo.coupling_limit.coupling_constant`).
+    redraws : int
+        Independent redraws of the projection per replicate; the replicate's value is their mean.
+        Beyond one, every redraw costs ``O(d²r)`` instead of an eigendecomposition: with
+        ``H♯ − H = U M Uᵀ`` of rank ≤ 2r, ``d(s_H − s_H♯) = tr[(M⁻¹ + UᵀGU)⁻¹ UᵀG²U]``,
+        ``G = (H − z)⁻¹`` from one eigendecomposition of H (:func:`_woodbury`).
+    control_weight : float, optional
+        Also return, per replicate, the same estimator for the block with every weight replaced by
+        this constant, on the same X and the same redraws. Its weights do not see the data, so X and
+        X♯ are exchangeable and its expectation is exactly 0: a control variate.
 
     Notes
     -----
@@ -183,20 +202,46 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
     root = seed_sequence(seed)
     second = _fixed_second(model, spec, root)
     r = model.rank(spec.classes, spec.m)
+    redraws = REPS.validate(redraws)
+    if control_weight is not None and not (math.isfinite(control_weight) and control_weight != 0):
+        raise ValueError(f"control_weight must be a finite nonzero number, got {control_weight!r}")
+    fast = redraws > 1 or control_weight is not None
     sharp, dec = Sharp(), Decoupled()
-    diffs, lits, bound = [], [], 0.0
+    diffs, lits, ctrls, bound = [], [], [], 0.0
     for k in range(reps):
         rng = np.random.default_rng(replicate_seed(root, k))
         params = _draw(model, spec, rng, second)
         X = rng.standard_normal((spec.n_samples, spec.d))
         w = model.weights(params, X @ params.first.T)[block]
-        e_h = np.linalg.eigvalsh(block_matrix(X, w, i, j))
-        Xs, _ = sharp.matrices(X, params.first, rng)
-        e_s = np.linalg.eigvalsh(block_matrix(Xs, w, i, j))
-        s = _kernels.stieltjes_rows(np.stack([e_h, e_s]), zz)
-        diff = s[0] - s[1]
-        bound = max(bound, float(np.max(np.abs(diff) * spec.d * zz.imag / (2 * r))))
-        diffs.append(spec.d * diff)
+        if fast:
+            lam = np.asarray(w.block(i, j), float)
+            e_h, E = np.linalg.eigh(block_matrix(X, w, i, j))
+            if control_weight is not None:
+                e_c, E_c = np.linalg.eigh((X.T @ X) * (control_weight / X.shape[0]))
+                lam_c = np.full(X.shape[0], float(control_weight))
+            Q = _row_space_basis(params.first)
+            Y = X @ Q
+            vals, cvals = [], []
+            for _ in range(redraws):
+                delta = rng.standard_normal(Y.shape) - Y
+                vals.append(_woodbury(e_h, E, X, Q, lam, delta, zz))
+                if control_weight is not None:
+                    cvals.append(_woodbury(e_c, E_c, X, Q, lam_c, delta, zz))
+            vals = np.asarray(vals)
+            bound = max(bound, float(np.max(np.abs(vals) * zz.imag / (2 * r))))
+            diffs.append(vals.mean(axis=0))
+            if control_weight is not None:
+                ctrls.append(np.mean(cvals, axis=0))
+            if literal:
+                s = _kernels.stieltjes_rows(e_h[None, :], zz)
+        else:
+            e_h = np.linalg.eigvalsh(block_matrix(X, w, i, j))
+            Xs, _ = sharp.matrices(X, params.first, rng)
+            e_s = np.linalg.eigvalsh(block_matrix(Xs, w, i, j))
+            s = _kernels.stieltjes_rows(np.stack([e_h, e_s]), zz)
+            diff = s[0] - s[1]
+            bound = max(bound, float(np.max(np.abs(diff) * spec.d * zz.imag / (2 * r))))
+            diffs.append(spec.d * diff)
         if literal:
             _, Xt = dec.matrices(X, params.first, rng)
             wt = model.weights(params, Xt @ params.first.T)[block]
@@ -222,7 +267,30 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
             zi = (mean.imag - pred.imag) / np.hypot(se.imag, perr.imag)
     return CouplingResult(model.name, block, which, spec.d, spec.n_samples, spec.gamma,
                           spec.classes, spec.m, reps, 2 * r, zz, mean, se, spread, lmean, lse,
-                          lspread, ratio, bound, pred, perr, zr, zi)
+                          lspread, ratio, bound, pred, perr, zr, zi,
+                          diffs if fast else None,
+                          np.asarray(ctrls) if control_weight is not None else None)
+
+
+def _woodbury(e, E, X, Q, lam, delta, z) -> np.ndarray:
+    r"""``tr(H − z)⁻¹ − tr(H♯ − z)⁻¹`` for ``H = EΛEᵀ = (1/N) Xᵀ diag(λ) X`` and ``H♯`` the same with
+    ``x_n + Q δ_n`` (a redraw of the coordinates ``Qᵀx_n``: ``δ_n = g_n − Qᵀx_n``).
+
+    ``H♯ − H = AQᵀ + QAᵀ + QBQᵀ = U M Uᵀ`` with ``A = (1/N) Σ λ_n x_n δ_nᵀ``, ``B = (1/N) Σ λ_n δ_n δ_nᵀ``,
+    ``U = [A, Q]``, ``M = [[0, I], [I, B]]`` (``M⁻¹ = [[−B, I], [I, 0]]``); by the Woodbury identity
+    ``tr G − tr G♯ = tr[(M⁻¹ + UᵀGU)⁻¹ UᵀG²U]`` (MC-12).
+    """
+    n, r = delta.shape
+    A = (X.T * lam) @ delta / n
+    B = (delta.T * lam) @ delta / n
+    W = E.T @ np.hstack([A, Q])
+    minv = np.block([[-B, np.eye(r)], [np.eye(r), np.zeros((r, r))]])
+    out = np.empty(z.size, complex)
+    for k, zk in enumerate(z):
+        g = 1.0 / (e - zk)
+        WG = W.T * g
+        out[k] = np.trace(np.linalg.solve(minv + WG @ W, WG * g @ W))
+    return out
 
 
 @dataclass(frozen=True)

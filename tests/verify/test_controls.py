@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rmthess.verify.checks._mlp import _conditional_controls, _wishart_controls, mlp_replicates
+from rmthess.verify.checks._mlp import _conditional_controls, mlp_replicates, wishart_controls
 from rmthess.verify.checks._stats import controlled_mean_se, controlled_ratio
 
 #: |mean| ≤ 4.5 standard errors: false-alarm rate ≈ 7e-6 per assertion (Gaussian means of ≥ 6000 draws)
@@ -17,7 +17,7 @@ def test_wishart_controls_have_mean_zero(loss, C):
     # oracle: Monte Carlo over V ~ N(0, σ²/m), against the Wishart moments used by the controls
     rng = np.random.default_rng(C + (loss == "ce"))
     m, sigma = 5, 1.3
-    vals = np.array([_wishart_controls(rng.standard_normal((C, m)) * sigma / math.sqrt(m), loss,
+    vals = np.array([wishart_controls(rng.standard_normal((C, m)) * sigma / math.sqrt(m), loss,
                                        sigma) for _ in range(8000)])
     mean, se = vals.mean(axis=0), vals.std(axis=0, ddof=1) / math.sqrt(len(vals))
     assert np.all(np.abs(mean) <= Z * se), (mean, se)

@@ -17,13 +17,20 @@ regression control variates (theory/verification.md, VER-7):
   ``c_ij = ((d + 1) Σ_n a_ij(n)² + (Σ_n a_ij(n))²)/N²``, whose expectation is
   ``E κ_ij² ((d + 2) q/N + (1 − 1/N) q²)`` up to the ``O(1/d)`` effect of ``W Wᵀ ≠ I`` (removed with the
   rest of the ``O(1/d)`` bias by the extrapolation in d).
+
+For CE the replicates also carry the fixed-V theory of their own V (theory/verification.md, VER-13):
+the u-moments of :func:`~rmthess.verify.checks._fixed_v.per_v_moments` under the law of the
+replicate's ``u_n = W x_n``, ``N(0, WWᵀ)`` — hidden ``G_ij = (E a_ij)² + γ E a_ij²`` (``γ = d/N``) and
+the exact output expectation ``(1 − 1/N)‖E b s sᵀ‖² + E b²|s|⁴/N`` — and, for the hidden blocks, the
+sample moments of the replicate's own weights minus their expectations (mean 0 exactly: the
+``u_n`` are iid ``N(0, WWᵀ)`` given W).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MlpReplicates", "mlp_replicates"]
+__all__ = ["MlpReplicates", "mlp_replicates", "wishart_controls"]
 
 
 class MlpReplicates:
@@ -35,14 +42,44 @@ class MlpReplicates:
         ``block -> (R×2 array)`` of ``(diag, offdiag)`` mean squared block norms (d×d blocks / d).
     controls : dict
         ``block -> (R×p array)`` of control variates with expectation 0 (up to ``O(1/d)``).
+    theory : dict or None
+        CE only: ``block -> (R×2 array)`` of the fixed-V theory ``(diag, offdiag)`` of each replicate.
+    theory_controls : dict or None
+        CE only: ``block -> (R×p array)`` of weight-moment controls with expectation 0 given V, W.
     """
 
-    def __init__(self, norms: dict, controls: dict):
+    def __init__(self, norms: dict, controls: dict, theory=None, theory_controls=None):
         self.norms = norms
         self.controls = controls
+        self.theory = theory
+        self.theory_controls = theory_controls
 
 
-def _wishart_controls(V, loss, sigma_v):
+#: draws of u per replicate for its fixed-V theory (hidden columns)
+FIXED_V_DRAWS = 2048
+#: of which the output columns use the first (their pair sums cost O(n²C))
+FIXED_V_OUTPUT_DRAWS = 1024
+
+
+def _fixed_v(params, lam, d, n, rng):
+    """Fixed-V theory of one CE replicate and its hidden weight-moment controls (VER-13)."""
+    from rmthess.verify.checks._fixed_v import per_v_moments
+
+    L = np.linalg.cholesky(params.first @ params.first.T)
+    t = per_v_moments(params.second, rng, FIXED_V_DRAWS, factor=L,
+                      output_draws=FIXED_V_OUTPUT_DRAWS)
+    g = d / n
+    theory = {"hidden": (t[0] + g * t[2], t[1] + g * t[3]),
+              "output": ((1 - 1 / n) * t[4] + t[6] / n, (1 - 1 / n) * t[5] + t[7] / n)}
+    s1, s2 = lam.sum(axis=0), (lam * lam).sum(axis=0)
+    u1, m2 = (s1 * s1 - s2) / (n * (n - 1.0)), s2 / n
+    eye = np.eye(lam.shape[1], dtype=bool)
+    ctrl = [u1[~eye].mean() - t[1], m2[~eye].mean() - t[3], u1[eye].mean() - t[0],
+            m2[eye].mean() - t[2]]
+    return theory, ctrl
+
+
+def wishart_controls(V, loss, sigma_v):
     C, m = V.shape
     P = np.eye(C) - 1.0 / C if loss == "ce" else np.eye(C)
     r = C - 1 if loss == "ce" else C
@@ -82,8 +119,12 @@ def mlp_replicates(case: str, *, d: int, gamma: float, classes: int, m: int, rep
         raise ValueError(f"case {case!r} has no hidden layer")
     n = max(1, int(round(d / gamma)))
     loss = case.split("-")[1]
+    if n < 2:
+        raise ValueError(f"d/gamma gives N = {n} samples; need >= 2")
     norms = {b: [] for b in model.block_types}
     controls = {b: [] for b in model.block_types}
+    theory = {b: [] for b in model.block_types} if loss == "ce" else None
+    tctrl = {b: [] for b in model.block_types} if loss == "ce" else None
     for child in np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key).spawn(reps):
         rng = np.random.default_rng(child)
         params = model.draw(rng, d, classes, m, sigma_v)
@@ -91,7 +132,7 @@ def mlp_replicates(case: str, *, d: int, gamma: float, classes: int, m: int, rep
         U = X @ params.first.T
         weights = model.weights(params, U)
         V = params.second
-        wish = _wishart_controls(V, loss, sigma_v)
+        wish = wishart_controls(V, loss, sigma_v)
         for block in model.block_types:
             dg, od = block_norm_means(model.features(block, X, U), weights[block])
             scale = d if model.square(block) else 1.0
@@ -100,5 +141,16 @@ def mlp_replicates(case: str, *, d: int, gamma: float, classes: int, m: int, rep
             if loss == "mse" and block == "hidden":
                 extra = _conditional_controls(weights[block].lam, V, d, n, sigma_v)
             controls[block].append(wish + extra)
-    return MlpReplicates({b: np.asarray(v, float) for b, v in norms.items()},
-                         {b: np.asarray(v, float) for b, v in controls.items()})
+        if theory is not None:
+            th, ctrl = _fixed_v(params, weights["hidden"].lam, d, n, rng)
+            for block in model.block_types:
+                theory[block].append(th[block])
+                tctrl[block].append(ctrl if block == "hidden" else [])
+    return MlpReplicates(_arrays(norms, reps), _arrays(controls, reps), _arrays(theory, reps),
+                         _arrays(tctrl, reps))
+
+
+def _arrays(per_block, reps):
+    if per_block is None:
+        return None
+    return {b: np.asarray(v, float).reshape(reps, -1) for b, v in per_block.items()}

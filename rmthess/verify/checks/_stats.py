@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 __all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "complex_mean_se", "quartile_levels",
-           "quantile_points"]
+           "quantile_points", "ratio_difference"]
 
 
 def mean_se(values) -> tuple[float, float]:
@@ -85,3 +85,23 @@ def controlled_ratio(num, den, controls) -> tuple[float, float, int]:
     rho = float(num.mean()) / dbar
     a, se, dof = controlled_mean_se(num - rho * den, controls)
     return rho + a / dbar, se / abs(dbar), dof
+
+
+def ratio_difference(num, den, tnum, tden, controls=None) -> tuple[float, float, int]:
+    r"""``Σ O_r/Σ D_r − Σ T^O_r/Σ T^D_r``: a simulated ratio of means minus the same ratio of the
+    replicates' own theory values; ``(difference, se, dof)``.
+
+    Per replicate the delta-method influence ``(O_r − ρ̂ D_r)/D̄ − (T^O_r − ρ̂_T T^D_r)/T̄^D`` (MC-10
+    for both ratios) carries the spread the two share (the between-replicate spread of the theory
+    value) only once, through its difference; it is averaged with regression ``controls`` of mean 0
+    (:func:`controlled_mean_se`, VER-13).
+    """
+    num, den, tnum, tden = (np.asarray(x, dtype=float).reshape(-1) for x in (num, den, tnum, tden))
+    dbar, tbar = float(den.mean()), float(tden.mean())
+    if dbar == 0.0 or tbar == 0.0:
+        raise ValueError("the denominators average to 0: no ratio")
+    rho, rho_t = float(num.mean()) / dbar, float(tnum.mean()) / tbar
+    e = (num - rho * den) / dbar - (tnum - rho_t * tden) / tbar
+    c = np.zeros((e.size, 0)) if controls is None else np.asarray(controls, float).reshape(e.size, -1)
+    a, se, dof = controlled_mean_se(e, c)
+    return rho - rho_t + a, se, dof

@@ -6,7 +6,8 @@ projection of every sample onto the row space of V redrawn). Rows: the rank boun
 ``|s_H(z) − s_{H♯}(z)| ≤ 2C/(d Im z)`` on every realization (rule ``bound``); ``d·δ_N(z)`` extrapolated from
 d and 2d against its limit ``c(z)`` of :func:`~rmthess.montecarlo.spectra.coupling_constant`, real and
 imaginary parts (rule ``richardson``; the Monte Carlo error of ``c(z)`` is measured from independent
-evaluations and enters the standard error); the literal estimator with an independent copy X̃ against
+evaluations and enters the standard error), each replicate the mean of many redraws of the projection
+(Woodbury identity, one eigendecomposition) with an exchangeable constant-weight control of mean 0; the literal estimator with an independent copy X̃ against
 the same ``c(z)`` (rule ``z``, with its much larger error).
 
 ``lindeberg`` — :func:`~rmthess.montecarlo.spectra.lindeberg_path` gives ``E s_{H(t)}(z)`` along
@@ -48,15 +49,32 @@ def _parts(value, se):
     return ((value.real, se.real, "Re"), (value.imag, se.imag, "Im"))
 
 
+def _controlled(res):
+    """``(mean, se, dof, part)`` of the real and imaginary parts of the exact coupling's replicates,
+    with the real and imaginary parts of the exchangeable control as regression controls (VER-9)."""
+    from rmthess.verify.checks._stats import controlled_mean_se
+
+    y, c = res.replicates[:, 0], res.controls[:, 0]
+    ctrl = np.column_stack([c.real, c.imag])
+    return [controlled_mean_se(f(y), ctrl) + (part,) for f, part in ((np.real, "Re"),
+                                                                      (np.imag, "Im"))]
+
+
 @register
 class DecouplingCheck(Check):
     name = "decoupling"
     title = "Decoupling: exact coupling, d·δ_N(z) and its limit c(z)"
     description = __doc__.split("\n\n", 1)[1].split("``lindeberg``", 1)[0]
+    #: ``reps`` replicates of the literal contrast and the figure at every d of ``ds``; ``exact_reps``
+    #: of the exact coupling (``redraws`` projections each, with the exchangeable control) at the two
+    #: sizes ``exact_ds`` (the per-replicate spread falls only as d^-1/2 while the cost grows as d³)
     sizes = {
-        "tiny": {"ds": (40, 80), "reps": 6, "gamma": 1.0, "C": 5, "c_evals": 3},
-        "quick": {"ds": (100, 200, 400), "reps": 40, "gamma": 1.0, "C": 10, "c_evals": 8},
-        "full": {"ds": (100, 200, 400, 800, 1600), "reps": 64, "gamma": 1.0, "C": 10, "c_evals": 16},
+        "tiny": {"ds": (40, 80), "reps": 6, "exact_ds": (40, 80), "exact_reps": 12, "redraws": 4,
+                 "gamma": 1.0, "C": 5, "c_evals": 3},
+        "quick": {"ds": (50, 100, 200), "reps": 40, "exact_ds": (100, 200), "exact_reps": 1400,
+                  "redraws": 16, "gamma": 1.0, "C": 10, "c_evals": 8},
+        "full": {"ds": (100, 200, 400, 800, 1600), "reps": 64, "exact_ds": (200, 400),
+                 "exact_reps": 4000, "redraws": 16, "gamma": 1.0, "C": 10, "c_evals": 16},
     }
 
     def run(self, ctx):
@@ -67,7 +85,8 @@ class DecouplingCheck(Check):
         p = self.params(ctx.size)
         g, C, reps, ds = p["gamma"], p["C"], p["reps"], p["ds"]
         case = "linear-ce"
-        z = spectral_point(get_case(case).block_law("v", "diag", g, C))
+        law = get_case(case).block_law("v", "diag", g, C)
+        z = spectral_point(law)
         ctx.progress(f"c(z) at z = {z:.3g} from {p['c_evals']} independent evaluations")
         cs = np.array([complex(coupling_constant(case, [z], gamma=g, classes=C,
                                                  seed=ctx.child(9, k))[0])
@@ -81,29 +100,38 @@ class DecouplingCheck(Check):
             ctx.progress(f"coupling, d = {d}, {reps} replicates (exact and literal)")
             results.append(coupling(case, d=d, gamma=g, classes=C, z=[z], reps=reps,
                                     seed=ctx.child(0, k), literal=True, prediction=False))
+        exact = []
+        for k, d in enumerate(p["exact_ds"]):
+            ctx.progress(f"exact coupling, d = {d}, {p['exact_reps']} replicates × "
+                         f"{p['redraws']} redraws, with the exchangeable control")
+            exact.append(coupling(case, d=d, gamma=g, classes=C, z=[z], reps=p["exact_reps"],
+                                  seed=ctx.child(5, k), literal=False, prediction=False,
+                                  redraws=p["redraws"], control_weight=float(law.moment(1))))
         out = CheckOutput()
         base = {"case": case, "block": "diag", "gamma": g, "C": C, "z": z}
-        worst = max(r.rank_bound_ratio for r in results)
+        worst = max(r.rank_bound_ratio for r in results + exact)
         out.rows.append(at_most("rank bound: max d·|s_H − s_H♯|·Im z/(2C)",
                                 base | {"d": f"{ds[0]}…{ds[-1]}", "reps": reps},
                                 value=worst, bound=1.0, slack=RANK_BOUND_SLACK,
                                 note="|s_H − s_H♯| ≤ 2C/(d Im z) on every realization"))
         scale = abs(c)
-        small, large = results[-2], results[-1]
-        for (a, sa, part), (b, sb, _), (cv, cse, _) in zip(
-                _parts(small.scaled_difference[0], small.stderr[0]),
-                _parts(large.scaled_difference[0], large.stderr[0]), _parts(c, c_se)):
+        small, large = (_controlled(r) for r in exact)
+        for (a, sa, dof, part), (b, sb, _, _), (cv, cse, _) in zip(small, large, _parts(c, c_se)):
             out.rows.append(richardson(f"{part} d·δ_N(z), exact coupling",
-                                       base | {"d": f"{small.d}→{large.d}", "reps": reps},
-                                       small=float(a), small_se=float(sa), large=float(b),
-                                       large_se=float(sb), limit=float(cv), limit_se=float(cse),
-                                       limit_dof=c_dof, dof=reps - 1, scale=scale,
+                                       base | {"d": f"{exact[0].d}→{exact[1].d}",
+                                               "reps": p["exact_reps"]},
+                                       small=a, small_se=sa, large=b, large_se=sb,
+                                       limit=float(cv), limit_se=float(cse), limit_dof=c_dof,
+                                       dof=dof, scale=scale,
                                        target=target("decoupling", ctx.size),
-                                       note=f"{c_note}; MDE relative to |c(z)|"))
+                                       note=f"{c_note}; mean of {p['redraws']} redraws per "
+                                            f"replicate (Woodbury), exchangeable constant-weight "
+                                            f"control (mean 0); MDE relative to |c(z)|"))
+        last = results[-1]
         for (v, se, part), (cv, cse, _) in zip(
-                _parts(large.literal_difference[0], large.literal_stderr[0]), _parts(c, c_se)):
+                _parts(last.literal_difference[0], last.literal_stderr[0]), _parts(c, c_se)):
             out.rows.append(against_prediction(f"{part} d·δ_N(z), literal estimator (independent X̃)",
-                                               base | {"d": large.d, "reps": reps},
+                                               base | {"d": last.d, "reps": reps},
                                                simulation=float(v), stderr=float(se),
                                                prediction=float(cv), prediction_se=float(cse),
                                                prediction_dof=c_dof, limit=float(cv),

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
+from rmthess.verify.checks._fixed_v import moments_over_v
 from rmthess.verify.checks._mlp import mlp_replicates
 from rmthess.verify.checks._simulation import simulate_cells
-from rmthess.verify.checks._stats import controlled_ratio
+from rmthess.verify.checks._stats import controlled_ratio, ratio_difference
 from rmthess.verify.power import target
 from rmthess.verify.rules import against_prediction, geometric_remainder, richardson, within_tolerance
 
@@ -238,19 +239,25 @@ ratio of means, with control variates for the between-V spread (statistics of `V
 the weights, whose expectations are closed-form Gaussian and Bernoulli moments), at d and 2d is
 extrapolated in 1/d and compared with the limit of `rmthess.cases`
 (rule `richardson`): for MSE the closed form `(1 + 4γ)/(4(1 + 2γ)(C + 2))` (hidden; the off-diagonal
-output blocks vanish identically), for CE Monte Carlo integrals whose own standard error enters the
-comparison; where `limits` accepts `rtol=`, the limit is requested to a relative error of a tenth of
-the row's MDE target, so that its error does not cost power. At size `full` the MSE hidden ratio is
+output blocks vanish identically). For CE the theorem is checked as the composition it is: at fixed
+V, the simulated ratio minus the ratio of the replicates' own fixed-V theory (hidden:
+`(E a)² + γ E a²` under `u ~ N(0, WWᵀ)`, extrapolated in 1/d with four weight-moment controls of mean
+0; output: the exact finite-N expectation, rule `z`), and over V, the mean of the fixed-V limits over
+4000 Gaussian V (plain nested Monte Carlo) against the limit of `rmthess.cases` (rule `z`; the
+limit is requested to a relative error of a tenth of the row's MDE target, and its own standard
+error enters). At size `full` the MSE hidden ratio is
 also compared with the finite-size prediction conditional on the drawn V (rule `z`). The C → ∞
 constant of the MSE hidden ratio,
 `(1 + 4γ)/(4(1 + 2γ))`, is checked against the exact ratio at C = 10⁵, 2·10⁵, 4·10⁵ (rule `tol`).
 """
     sizes = {
-        "tiny": {"d": 40, "reps": 8, "m": 4, "gammas": (1.0,), "classes": (3, 10),
-                 "curve_classes": (3, 10), "predictions": False},
-        "quick": {"d": 160, "reps": 24, "m": 8, "gammas": (0.5, 2.0), "classes": (3, 10, 30),
+        "tiny": {"d": 40, "reps": 8, "ce_reps": 8, "v_draws": 64, "m": 4, "gammas": (1.0,),
+                 "classes": (3, 10), "curve_classes": (3, 10), "predictions": False},
+        "quick": {"d": 160, "reps": 24, "ce_reps": 48, "v_draws": 4000, "m": 8,
+                  "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
-        "full": {"d": 800, "reps": 64, "m": 8, "gammas": (0.5, 2.0), "classes": (3, 10, 30, 100),
+        "full": {"d": 800, "reps": 64, "ce_reps": 256, "v_draws": 100_000, "m": 8,
+                 "gammas": (0.5, 2.0), "classes": (3, 10, 30, 100),
                  "curve_classes": (3, 10, 30, 100, 300, 1000), "predictions": True},
     }
 
@@ -261,13 +268,19 @@ constant of the MSE hidden ratio,
         p = self.params(ctx.size)
         d, reps, m = p["d"], p["reps"], p["m"]
         out = CheckOutput()
-        results = {}
+        results, raw = {}, {}
         for k, (case, g, C, dd) in enumerate((case, g, C, dd) for case in ("mlp-mse", "mlp-ce")
                                              for g in p["gammas"] for C in p["classes"]
                                              for dd in (d, 2 * d)):
-            ctx.progress(f"{case}, d={dd}, γ={g:g}, C={C}, m={m}, {reps} replicates")
-            results[case, g, C, dd] = _controlled(mlp_replicates(
-                case, d=dd, gamma=g, classes=C, m=m, reps=reps, seed=ctx.child(1, k)))
+            r = p["ce_reps"] if case == "mlp-ce" else reps
+            ctx.progress(f"{case}, d={dd}, γ={g:g}, C={C}, m={m}, {r} replicates")
+            raw[case, g, C, dd] = mlp_replicates(case, d=dd, gamma=g, classes=C, m=m, reps=r,
+                                                 seed=ctx.child(1, k))
+            results[case, g, C, dd] = _controlled(raw[case, g, C, dd])
+        over_v = {}
+        for C in p["classes"]:
+            ctx.progress(f"mlp-ce fixed-V limits of {p['v_draws']} draws of V, C = {C}")
+            over_v[C] = moments_over_v(C, m, p["v_draws"], V_AVERAGE_U_DRAWS, ctx.child(4, C))
         if p["predictions"]:
             pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m, "reps": reps}
                           for g in p["gammas"] for C in p["classes"]]
@@ -294,6 +307,14 @@ constant of the MSE hidden ratio,
                     for block in ("hidden", "output"):
                         a, b = small.blocks[block], large.blocks[block]
                         L = lims[case][C].blocks[block]
+                        if case == "mlp-ce":
+                            out.rows.extend(_fixed_v_rows(
+                                block, params | {"reps": p["ce_reps"]},
+                                raw[case, g, C, d], raw[case, g, C, 2 * d], L, goal))
+                            if block == "hidden" or gi == 0:
+                                out.rows.append(_over_v_row(block, g, C, m, over_v[C], L, goal))
+                            pts[block].append((C, b.ratio, b.stderr))
+                            continue
                         if case == "mlp-mse" and block == "output":
                             out.rows.append(within_tolerance(
                                 "off-diagonal output blocks", params, value=b.offdiag,
@@ -309,8 +330,6 @@ constant of the MSE hidden ratio,
                             large=b.ratio, large_se=b.stderr, limit=float(L.ratio),
                             limit_se=float(L.stderr_ratio or 0.0), dof=min(a.dof, b.dof),
                             target=goal, note=note))
-                        if case == "mlp-ce":
-                            pts[block].append((C, b.ratio, b.stderr))
             out.rows.append(_constant_row("mlp-mse", "hidden", g, 1, m=m))
             for block in ("hidden", "output"):
                 if block == "output" and gi > 0:
@@ -331,6 +350,59 @@ constant of the MSE hidden ratio,
                        *map(tuple, panels["output"]),
                        ylabel=r"ratio $\|H_{v_iv_j}\|_F^2/\|H_{v_iv_i}\|_F^2$")]
         return out
+
+
+#: draws of u per V in the average over V of the fixed-V limits (their U-statistics are unbiased at
+#: any number of draws; the spread over V dominates the error)
+V_AVERAGE_U_DRAWS = 128
+
+
+#: degrees of freedom of the standard error of an mlp-ce limit (its independent Sobol' scrambles − 1)
+LIMIT_DOF = 31
+
+
+def _fixed_v_rows(block, params, small, large, limit, goal):
+    """Theorem 2 at fixed V (VER-13): simulated ratio minus the replicates' own fixed-V theory."""
+    diffs = []
+    for rep in (small, large):
+        arr, th = rep.norms[block], rep.theory[block]
+        diffs.append(ratio_difference(arr[:, 1], arr[:, 0], th[:, 1], th[:, 0],
+                                      rep.theory_controls[block]))
+    (xs, ss, ns), (xl, sl, nl) = diffs
+    scale = abs(float(limit.ratio))
+    if block == "hidden":
+        return [richardson("ratio (hidden) − fixed-V limit G(V)", params, small=xs, small_se=ss,
+                           large=xl, large_se=sl, limit=0.0, dof=min(ns, nl), scale=scale,
+                           target=goal,
+                           note="per replicate G(V) = (E a)² + γ E a² under u ~ N(0, WWᵀ); "
+                                "4 weight-moment controls; MDE relative to the limit")]
+    x, se = 0.5 * (xs + xl), 0.5 * math.hypot(ss, sl)
+    return [against_prediction("ratio (output) − fixed-V expectation", params, simulation=x,
+                               stderr=se, prediction=0.0, dof=min(ns, nl), scale=scale,
+                               target=goal,
+                               note="exact finite-N expectation given V, W; mean of the cells at "
+                                    "d and 2d; MDE relative to the limit")]
+
+
+def _over_v_row(block, gamma, classes, m, over_v, limit, goal):
+    """The limit of rmthess.cases against the average over V of the fixed-V limits (VER-13)."""
+    from rmthess.verify.checks._mlp import wishart_controls
+
+    t, Vs = over_v
+    if block == "hidden":
+        num, den = t[:, 1] + gamma * t[:, 3], t[:, 0] + gamma * t[:, 2]
+    else:
+        num, den = t[:, 5], t[:, 4]
+    ctrl = np.array([wishart_controls(V, "ce", 1.0) for V in Vs])
+    ratio, se, dof = controlled_ratio(num, den, ctrl)
+    params = {"case": "mlp-ce", "gamma": gamma if block == "hidden" else "any", "C": classes,
+              "m": m, "V draws": len(Vs)}
+    return against_prediction(f"E_V of the fixed-V limit, ratio ({block})", params,
+                              simulation=ratio, stderr=se, dof=dof, prediction=float(limit.ratio),
+                              prediction_se=float(limit.stderr_ratio or 0.0),
+                              prediction_dof=LIMIT_DOF, limit=float(limit.ratio), target=goal,
+                              note=f"{V_AVERAGE_U_DRAWS} draws of u per V (numpy route), 2 Wishart "
+                                   f"controls; against the RQMC limit of rmthess.cases")
 
 
 @dataclass(frozen=True)

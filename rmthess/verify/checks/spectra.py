@@ -48,6 +48,30 @@ ZERO_FRACTION = 1e-9
 #: the range of the panel indices, so they never coincide with the seeds of the simulated blocks
 _LAW_KEY = 7919
 
+#: seeds of the per-replicate u-integrals of the weight-moment controls (CE hidden blocks)
+_MOMENT_KEY = 7927
+#: draws of u per replicate for those integrals
+MOMENT_U_DRAWS = 4096
+
+
+def _weight_controls(case, which, V, lam, W, mom2, seed) -> tuple:
+    r"""CE hidden blocks: the sample moments of the replicate's weights minus their expectations.
+
+    ``((Σa)² − Σa²)/(N(N − 1)) − (E a)²`` and ``Σa²/N − E a²`` over ``u ~ N(0, WWᵀ)``, the law of the
+    replicate's ``u_n = W x_n`` given W (mean exactly 0), divided by ``m₂(F_V)`` (VER-8, VER-13).
+    """
+    if case != "mlp-ce":
+        return ()
+    from rmthess.verify.checks._fixed_v import pair_moments
+
+    j = 0 if which == "diag" else 1
+    t1, t2 = pair_moments(V, np.random.default_rng(seed), MOMENT_U_DRAWS, 0, j,
+                          factor=np.linalg.cholesky(W @ W.T))
+    n = lam.size
+    s1, s2 = float(lam.sum()), float(lam @ lam)
+    return (((s1 * s1 - s2) / (n * (n - 1.0)) - t1) / mom2, (s2 / n - t2) / mom2)
+
+
 #: the estimator of the second-moment rows (theory/verification.md, VER-8)
 _M2_NOTE = ("ratio to m̂₁²: the sample mean of the weights, which moves both moments, cancels "
             "(5× smaller spread than m̂₂)")
@@ -193,8 +217,9 @@ class BlockSpectraCheck(Check):
             seeds = ctx.child(j, s).spawn(reps)
             cdf, zero, atoms, reps_data, m2, lev = [], [], [], [], [], []
             for r, seed in enumerate(seeds):
-                ev, V = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m, block="hidden",
-                                       which=which, seed=seed, return_second=True)
+                ev, V, lam, W = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m,
+                                               block="hidden", which=which, seed=seed,
+                                               return_weights=True)
                 law = model.block_law("hidden", which, gamma, C, m=m, V=V,
                                       rng=np.random.default_rng(ctx.child(_LAW_KEY, j, s, r)))
                 atom = float(law.atom_at_zero)
@@ -206,7 +231,9 @@ class BlockSpectraCheck(Check):
                 mom1, mom2 = float(law.moment(1)), float(law.moment(2))
                 m2.append((np.mean(ev**2) / mom2 - 1.0,
                            (np.mean(ev) - mom1) / np.sqrt(mom2),
-                           (np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom))
+                           (np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom)
+                          + _weight_controls(case, which, V, lam, W, mom2,
+                                             ctx.child(_MOMENT_KEY, j, s, r)))
                 lev.append(levels)
                 atoms.append(atom)
                 reps_data.append((ev, law, scale))
@@ -217,14 +244,16 @@ class BlockSpectraCheck(Check):
                 "d": f"{d0}→{2 * d0}", "reps": reps}
         note = "per-V law; V redrawn in each replicate"
         has_atom = float(np.mean(np.concatenate([stats[d][2] for d in stats]))) > 0
-        (a, sa, dof), (b, sb, _) = (
-            controlled_mean_se(stats[d][3][:, 0], stats[d][3][:, 1:3 if has_atom else 2])
-            for d in (d0, 2 * d0))
+        cols = [1, 2] if has_atom else [1]
+        cols += list(range(3, stats[d0][3].shape[1]))
+        (a, sa, dof), (b, sb, _) = (controlled_mean_se(stats[d][3][:, 0], stats[d][3][:, cols])
+                                    for d in (d0, 2 * d0))
+        ctrl_note = "control variates m̂₁ − m₁(F_V), zero fraction − atom" + (
+            ", weight moments − their per-V expectations" if len(cols) > 2 else "")
         out.rows.append(richardson("m̂₂/m₂(F_V) − 1", base, small=a, small_se=sa, large=b,
                                    large_se=sb, limit=0.0, dof=dof, scale=1.0,
                                    target=target("block-moment", ctx.size),
-                                   note=f"{note}; control variates m̂₁ − m₁(F_V) and zero fraction − "
-                                        f"atom; relative to m₂(F_V)"))
+                                   note=f"{note}; {ctrl_note}; relative to m₂(F_V)"))
         for i, level in enumerate(("1/4", "1/2", "3/4")):
             a, sa = mean_se(stats[d0][0][:, i])
             b, sb = mean_se(stats[2 * d0][0][:, i])
