@@ -27,6 +27,23 @@ def add_arguments(parser) -> None:
                         help="print one JSON object: per block type ratio, stderr, prediction, limit")
 
 
+#: estimated run time (seconds) above which progress lines are printed to stderr
+PROGRESS_AFTER = 10.0
+
+
+def _progress():
+    import sys
+    import time
+
+    t0 = time.monotonic()
+
+    def show(done, total, estimate):
+        if estimate >= PROGRESS_AFTER:
+            print(f"[{time.monotonic() - t0:7.1f} s] replicate {done}/{total} "
+                  f"(estimated {estimate:.0f} s in all)", file=sys.stderr, flush=True)
+    return show
+
+
 def run(args) -> int:
     import json
 
@@ -34,7 +51,7 @@ def run(args) -> int:
 
     res = simulate(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
                    reps=args.reps, design=args.design, seed=args.seed, sigma_v=args.sigma_v,
-                   t=args.t, force=args.force)
+                   t=args.t, force=args.force, progress=_progress())
     if args.json:
         out = res.to_dict()
         out.pop("replicates", None)

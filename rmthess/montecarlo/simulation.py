@@ -246,11 +246,13 @@ def _one_replicate(spec: SimulationSpec, model: Model, design: Design, seed) -> 
     return out, params
 
 
-def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True) -> dict:
+def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True,
+                   progress=None) -> dict:
     """Run replicates ``indices``; return per block an array of rows ``[diag, offdiag, pd, po]``.
 
     ``pd, po`` are the per-replicate conditional predictions (MLP cases; ``nan`` otherwise or when
-    ``predictions`` is false).
+    ``predictions`` is false). ``progress``, if given, is called with ``(done, total)`` after each
+    replicate.
     """
     _, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
                                      m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t)
@@ -267,6 +269,8 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
                                   params=params, seed=replicate_seed(pseed, k))
                 pd, po = p.diag, p.offdiag
             rows[b].append((dg, od, pd, po))
+        if progress is not None:
+            progress(len(rows[model.block_types[0]]), len(indices))
     return {b: np.asarray(v, float).reshape(-1, 4) for b, v in rows.items()}
 
 
@@ -336,7 +340,8 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
 
 def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = None, reps: int,
              design: str = "coupled", seed=None, sigma_v: float = 1.0, t: float | None = None,
-             predictions: bool = True, limits: bool = True, force: bool = False) -> SimulationResult:
+             predictions: bool = True, limits: bool = True, force: bool = False,
+             progress=None) -> SimulationResult:
     r"""Simulate the off-diagonal/diagonal block-norm ratio of a model case.
 
     Parameters
@@ -366,6 +371,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     force : bool
         Run even when the estimated memory or time (:func:`simulation_cost`) exceeds the guard of
         :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).
+    progress : callable, optional
+        Called as ``progress(done, total, estimated_seconds)`` after each replicate.
 
     Returns
     -------
@@ -391,7 +398,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     # the limit first: a parameter it refuses is refused before the replicates run
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root) \
         if limits else None
-    rows = run_replicates(spec, root, range(reps), predictions=predictions)
+    report = None if progress is None else (lambda k, n: progress(k, n, seconds))
+    rows = run_replicates(spec, root, range(reps), predictions=predictions, progress=report)
     return summarize(spec, rows, root, limits=lim, predictions=predictions)
 
 
