@@ -202,6 +202,9 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=1.0,
     if d / gamma < 0.5:
         raise ValueError(f"gamma = {gamma!r} leaves no samples at d = {d}: N = round(d/gamma) must be "
                          f">= 1, so gamma <= {2 * d} here")
+    if not d / gamma <= 2.0 ** 53:
+        raise ValueError(f"gamma = {gamma!r} asks for N = d/gamma = {d / gamma:.3g} samples at d = {d}, "
+                         "more than can be counted; use gamma >= d/2^53")
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None)
@@ -220,8 +223,8 @@ def simulation_cost(spec: SimulationSpec, reps: int) -> tuple[float, float]:
     (N×max(C, m) each, a few of them) and one Gram chunk; time: per replicate ``2Ndr`` for ``X Wᵀ``
     and ``N²d`` for the Gram matrices at BLAS speed, plus ``N²B`` for the block sums.
     """
-    n, d = spec.n_samples, spec.d
-    r = max(spec.classes, spec.m or 0)
+    n, d = float(spec.n_samples), float(spec.d)
+    r = float(max(spec.classes, spec.m or 0))
     copies = 1 if spec.design == "coupled" else 2
     nbytes = 8.0 * (copies * n * d + 6 * n * r + n * min(n, DEFAULT_CHUNK))
     blas = 2.0 * n * d * r + n * n * (d + (spec.m or 0))
