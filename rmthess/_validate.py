@@ -118,7 +118,10 @@ class Domain:
 
 GAMMA = Domain("gamma", False, 0.0, low_open=True, typical=(1e-3, 1e3), log=True,
                meaning="aspect ratio d/N")
-CLASSES = Domain("classes", True, 2, typical=(2, 10**6), log=True, meaning="number of classes C")
+#: C up to 10^15: the softmax moments keep E p_1 = 1/C and E a = (C − 1) E p_1p_2 to 1e-14 there
+#: (and to 10^18), far beyond any model; larger C only overflows the powers of C in the block norms
+CLASSES = Domain("classes", True, 2, 1e15, high_open=False, typical=(2, 10**6), log=True,
+                 meaning="number of classes C")
 WIDTH = Domain("m", True, 1, typical=(1, 64), meaning="hidden width m")
 #: σ_v enters the block norms through σ_v⁴ (and softmax(σ_v z)); beyond 1e±50 its powers leave float64
 SIGMA_V = Domain("sigma_v", False, 1e-50, 1e50, high_open=False, typical=(0.1, 3.0),

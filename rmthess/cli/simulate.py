@@ -36,6 +36,23 @@ def add_arguments(parser) -> None:
                         help="print one JSON object: per block type ratio, stderr, prediction, limit")
 
 
+#: estimated run time (seconds) above which progress lines are printed to stderr
+PROGRESS_AFTER = 10.0
+
+
+def _progress():
+    import sys
+    import time
+
+    t0 = time.monotonic()
+
+    def show(done, total, estimate):
+        if estimate >= PROGRESS_AFTER:
+            print(f"[{time.monotonic() - t0:7.1f} s] replicate {done}/{total} "
+                  f"(estimated {estimate:.0f} s in all)", file=sys.stderr, flush=True)
+    return show
+
+
 def run(args) -> int:
     import json
 
@@ -45,7 +62,7 @@ def run(args) -> int:
                    reps=args.reps, design=args.design, seed=args.seed, sigma_v=args.sigma_v,
                    t=args.t, init=args.init, v_law=args.v_law, w_law=args.w_law,
                    sigma_w=args.sigma_w,
-                   force=args.force)
+                   force=args.force, progress=_progress())
     if args.json:
         out = res.to_dict()
         out.pop("replicates", None)

@@ -232,6 +232,9 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     if d / gamma < 0.5:
         raise ValueError(f"gamma = {gamma!r} leaves no samples at d = {d}: N = round(d/gamma) must be "
                          f">= 1, so gamma <= {2 * d} here")
+    if not d / gamma <= 2.0 ** 53:
+        raise ValueError(f"gamma = {gamma!r} asks for N = d/gamma = {d / gamma:.3g} samples at d = {d}, "
+                         "more than can be counted; use gamma >= d/2^53")
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None, v_law=model.v_law,
@@ -252,8 +255,8 @@ def simulation_cost(spec: SimulationSpec, reps: int) -> tuple[float, float]:
     (N×max(C, m) each, a few of them) and one Gram chunk; time: per replicate ``2Ndr`` for ``X Wᵀ``
     and ``N²d`` for the Gram matrices at BLAS speed, plus ``N²B`` for the block sums.
     """
-    n, d = spec.n_samples, spec.d
-    r = max(spec.classes, spec.m or 0)
+    n, d = float(spec.n_samples), float(spec.d)
+    r = float(max(spec.classes, spec.m or 0))
     copies = 1 if spec.design == "coupled" else 2
     nbytes = 8.0 * (copies * n * d + 6 * n * r + n * min(n, DEFAULT_CHUNK))
     blas = 2.0 * n * d * r + n * n * (d + (spec.m or 0))
@@ -278,12 +281,14 @@ def _one_replicate(spec: SimulationSpec, model: Model, design: Design, seed) -> 
     return out, params
 
 
-def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True) -> dict:
+def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True,
+                   progress=None) -> dict:
     """Run replicates ``indices``; return per block an array of rows
     ``[diag, offdiag, pd, po, pd_se, po_se]``.
 
     ``pd, po`` are the per-replicate conditional predictions and ``pd_se, po_se`` their own standard
-    errors (MLP cases; ``nan`` otherwise or when ``predictions`` is false).
+    errors (MLP cases; ``nan`` otherwise or when ``predictions`` is false). ``progress``, if
+    given, is called with ``(done, total)`` after each replicate.
     """
     _, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
                                  m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t,
@@ -302,6 +307,8 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
             pred = (p.diag, p.offdiag, p.diag_stderr, p.offdiag_stderr) if p is not None \
                 else (math.nan,) * 4
             rows[b].append((dg, od) + pred)
+        if progress is not None:
+            progress(len(rows[model.block_types[0]]), len(indices))
     return {b: np.asarray(v, float).reshape(-1, 6) for b, v in rows.items()}
 
 
@@ -390,7 +397,7 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
              t: float | None = None, predictions: bool = True, limits: bool = True,
              init: str | None = None, v_law=None, w_law=None,
              sigma_w: float | None = None,
-             force: bool = False) -> SimulationResult:
+             force: bool = False, progress=None) -> SimulationResult:
     r"""Simulate the off-diagonal/diagonal block-norm ratio of a model case.
 
     Parameters
@@ -427,6 +434,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     force : bool
         Run even when the estimated memory or time (:func:`simulation_cost`) exceeds the guard of
         :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).
+    progress : callable, optional
+        Called as ``progress(done, total, estimated_seconds)`` after each replicate.
 
     Returns
     -------
@@ -454,7 +463,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     # the limit first: a parameter it refuses is refused before the replicates run
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root,
                       v_law=spec.v_law, sigma_w=spec.sigma_w) if limits else None
-    rows = run_replicates(spec, root, range(reps), predictions=predictions)
+    report = None if progress is None else (lambda k, n: progress(k, n, seconds))
+    rows = run_replicates(spec, root, range(reps), predictions=predictions, progress=report)
     return summarize(spec, rows, root, limits=lim, predictions=predictions)
 
 

@@ -46,9 +46,11 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import math
 import os
 import platform
+import signal
 import sys
 import time
 import tomllib
@@ -357,6 +359,22 @@ def check_scheduler(scheduler: str) -> None:
 
 
 @contextlib.contextmanager
+def _children_ignore_sigint():
+    """Start worker processes with SIGINT ignored (the disposition survives exec), so that a Ctrl-C
+    interrupts this process alone — which then shuts the cluster down — and the workers print no
+    tracebacks of their own. Outside the main thread nothing is changed."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextlib.contextmanager
 def _client(scheduler, n_workers, processes):
     try:
         from distributed import Client, LocalCluster
@@ -372,12 +390,21 @@ def _client(scheduler, n_workers, processes):
             client.close()
         return
     n = int(n_workers or os.cpu_count() or 1)
-    kwargs = dict(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None)
+    # the cluster's own shutdown chatter (cancelled tasks, workers killed after a Ctrl-C) is not
+    # the user's business: only errors are logged
+    kwargs = dict(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+                  silence_logs=logging.ERROR)
     if processes:
         kwargs["env"] = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                          "MKL_NUM_THREADS": "1"}
-    with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
-        yield client
+    try:
+        with _children_ignore_sigint():
+            cluster = LocalCluster(**kwargs)
+        with cluster, Client(cluster) as client:
+            yield client
+    except KeyboardInterrupt:
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        raise
 
 
 def prepare_out(out, option: str = "--out") -> Path:

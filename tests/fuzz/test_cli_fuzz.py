@@ -101,3 +101,28 @@ def test_mlp_mse_overflow_refused():
     rc, out, err, exc = campaign.run(["limits", "--case", "mlp-mse", "--gamma", "1e300",
                                       "--classes", "1e6", "--m", "4"])
     assert rc == 2 and not exc and "not finite in float64" in err
+
+
+def test_long_simulation_shows_progress(monkeypatch):
+    """Above PROGRESS_AFTER estimated seconds a line per replicate goes to stderr (0 here)."""
+    from rmthess.cli import simulate as cli_simulate
+
+    monkeypatch.setattr(cli_simulate, "PROGRESS_AFTER", 0.0)
+    rc, out, err, exc = campaign.run(["simulate", "--case", "linear-ce", "--d", "12", "--gamma", "1",
+                                      "--classes", "3", "--reps", "2", "--seed", "1"])
+    assert rc == 0 and not exc
+    assert [ln.split("] ")[1].split(" (")[0] for ln in err.strip().splitlines()] == \
+        ["replicate 1/2", "replicate 2/2"]
+
+
+def test_force_lifts_the_cost_guard(monkeypatch):
+    """--force runs what the guard would refuse (the guard's time limit lowered to 0 here)."""
+    import rmthess._cost as cost
+
+    monkeypatch.setattr(cost, "MAX_SECONDS", 0.0)
+    argv = ["simulate", "--case", "linear-ce", "--d", "12", "--gamma", "1", "--classes", "3",
+            "--reps", "2", "--seed", "1"]
+    rc, _, err, _ = campaign.run(argv)
+    assert rc == 2 and "--force" in err
+    rc, out, _, exc = campaign.run(argv + ["--force"])
+    assert rc == 0 and not exc and "linear-ce" in out

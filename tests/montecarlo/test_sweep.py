@@ -306,3 +306,54 @@ def test_malformed_scheduler_address(address):
 
     with pytest.raises(ValueError, match="scheduler"):
         check_scheduler(address)
+
+
+def test_missing_distributed_is_one_clear_error(tmp_path, monkeypatch):
+    """Without the ``distributed`` extra the sweep says how to install it (no ImportError)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)   # import distributed -> ImportError
+    with pytest.raises(ValueError, match=r"pip install 'rmthess\[distributed\]'"):
+        run_sweep(SMALL, tmp_path / "nodask", n_workers=1, processes=False, progress=False)
+    with pytest.raises(ValueError, match="distributed"):
+        from rmthess.montecarlo.sweep import check_scheduler
+        check_scheduler("tcp://127.0.0.1:9")
+
+
+@pytest.mark.slow
+def test_dead_scheduler_is_one_line_and_resumable(tmp_path):
+    """The scheduler process dies after the first cell: ConnectionError (the CLI's one line, exit 1)
+    naming the saved cells; a rerun on a local cluster completes the table identically."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                              "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker",
+                               f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--nworkers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        address = f"tcp://127.0.0.1:{port}"
+        for _ in range(60):
+            try:
+                from rmthess.montecarlo.sweep import check_scheduler
+                check_scheduler(address)
+                break
+            except ValueError:
+                time.sleep(0.5)
+        cfg = dict(CONFIG, reps=10)
+        ref = run_sweep(cfg, tmp_path / "ref", n_workers=1, processes=False, progress=False)
+        with pytest.raises(ConnectionError, match="run the sweep again"):
+            run_sweep(cfg, tmp_path / "dead", scheduler=address, progress=False,
+                      on_cell=lambda rec: sched.kill())
+        assert run_sweep(cfg, tmp_path / "dead", n_workers=1, processes=False,
+                         progress=False) == ref
+    finally:
+        for p in (worker, sched):
+            p.kill()
+            p.wait()
