@@ -340,8 +340,9 @@ class MlpCE(Case):
         a = kij * (u[:, i] > 0) * (u[:, j] > 0)
         return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
-        """``{"hidden": K_h/C, "output": K_o/C²}`` (CASE-10, CASE-12); ``ValueError`` for m < 3."""
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None) -> dict:
+        """``{"hidden": K_h/C, "output": K_o/C²}`` (CASE-10, CASE-12; CASE-22, CASE-23 for a
+        non-Gaussian entry law ``v_law`` of V); ``ValueError`` where the constants do not exist."""
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {"hidden": hidden_constant(gamma, m, sigma_v) / classes,
-                "output": output_constant(m, sigma_v) / classes ** 2}
+        return {"hidden": hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
+                "output": output_constant(m, sigma_v, v_law=v_law) / classes ** 2}

@@ -103,7 +103,10 @@ class MlpMSE(Case):
             return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5]), gamma)
         return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25]), gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None) -> dict:
+        """Leading large-C terms; the entry law of V enters the exact ratio (CASE-21) only through
+        ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the same)."""
+        _kurtosis(v_law)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         return {"hidden": (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), "output": 0.0}
 

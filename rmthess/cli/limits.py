@@ -13,7 +13,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--gamma", required=True, help="aspect ratio d/N > 0")
     parser.add_argument("--classes", required=True, help="number of classes C >= 2 (1e6 accepted)")
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
-    parser.add_argument("--sigma-v", default="1.0", help="output weight scale σ_v > 0 (default 1)")
+    parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
+    parser.add_argument("--init", default=None,
+                        help="named initialization of the network: lecun-normal, torch-default, "
+                             "kaiming-normal or xavier-uniform (sets the laws and scales of V and W)")
+    parser.add_argument("--v-law", default=None,
+                        help="mlp cases: entry law of V: gaussian (default), uniform or rademacher")
+    parser.add_argument("--sigma-w", default=None,
+                        help="mlp cases: hidden-weight scale, W = sigma_w eps/sqrt(d) (default 1)")
     parser.add_argument("--digits", default=None,
                         help="evaluate with the mpmath oracle and print D significant digits")
     parser.add_argument("--rtol", default=None,
@@ -58,6 +65,7 @@ def _two(se):
 
 
 def run(args) -> int:
+    import dataclasses
     import json
     import math
 
@@ -70,7 +78,20 @@ def run(args) -> int:
     gamma = _number("gamma", args.gamma)
     classes = _number("classes", args.classes, integer=True)
     m = _number("m", args.m, integer=True)
+    from rmthess.laws.init import resolve_init
+
     sigma_v = _number("sigma-v", args.sigma_v)
+    sigma_w = _number("sigma-w", args.sigma_w)
+    if not case.uses_width and (args.v_law is not None or sigma_w is not None):
+        raise ValueError(f"--v-law and --sigma-w apply to the mlp cases only; the limits of "
+                         f"{case.name} do not depend on the entry law of V")
+    if args.init is not None and not (isinstance(classes, int) and classes >= 2):
+        raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
+    ini = resolve_init(args.init, classes=classes, width=m if case.uses_width else None,
+                       sigma_v=sigma_v, v_law=args.v_law, sigma_w=sigma_w)
+    theory = ini.theory()                       # (CASE-20, CASE-24): σ_v → σ_w σ_v, the law of V
+    sigma_v = theory.pop("sigma_v")
+    factors = ini.norm_factors()                # network's g = factor × the theory's g
     seed = _number("seed", args.seed, integer=True)
     if seed is not None and (not isinstance(seed, int) or seed < 0):
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed!r}")
@@ -84,7 +105,7 @@ def run(args) -> int:
         raise ValueError("--rtol, --max-time, --samples and --seed apply to mlp-ce only")
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
-        lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits)
+        lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits, **theory)
 
         def fmt(x):
             with mpmath.workdps(digits + 5):
@@ -93,7 +114,7 @@ def run(args) -> int:
         digits = None
         if case.name == "mlp-ce":
             extra.update(rng=seed, samples=samples)
-        lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra)
+        lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
 
         def fmt(x, se=None):
             if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -101,14 +122,24 @@ def run(args) -> int:
             return _digits(float(x), se)
 
     try:
-        asym = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v)
+        asym = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v, **theory)
     except ValueError:
         asym = {}
     out = {"case": lim.case, "gamma": lim.gamma, "classes": lim.classes, "m": lim.m,
            "sigma_v": lim.sigma_v, "digits": digits}
+    if ini.name != "custom" or "v_law" in theory or ini.hidden is not None and ini.sigma_w != 1.0:
+        out["init"] = {"name": ini.name, "v_law": ini.v_law.name, "sigma_v": ini.sigma_v}
+        if ini.hidden is not None:
+            out["init"].update(w_law=ini.w_law.name, sigma_w=ini.sigma_w)
     if lim.seed is not None:
         out["seed"] = lim.seed
     for name, blk in lim.blocks.items():
+        f = factors.get(name, 1.0)
+        if f != 1.0:                            # the network's own scale of g (CASE-20)
+            blk = dataclasses.replace(
+                blk, g_ii=blk.g_ii * f, g_ij=blk.g_ij * f,
+                stderr_g_ii=None if blk.stderr_g_ii is None else blk.stderr_g_ii * f,
+                stderr_g_ij=None if blk.stderr_g_ij is None else blk.stderr_g_ij * f)
         if blk.estimate:
             entry = {"g_ii": fmt(blk.g_ii, blk.stderr_g_ii), "g_ij": fmt(blk.g_ij, blk.stderr_g_ij),
                      "ratio": fmt(blk.ratio, blk.stderr_ratio), "estimate": True,
@@ -130,6 +161,13 @@ def run(args) -> int:
     if lim.seed is not None:
         head += f" seed={lim.seed}"
     print(head)
+    if "init" in out:
+        i = out["init"]
+        line = f"  init={i['name']}: V entries {i['v_law']} sigma_v={i['sigma_v']:.5g}"
+        if "w_law" in i:
+            line += (f", W entries {i['w_law']} sigma_w={i['sigma_w']:.5g}; the theory at "
+                     f"sigma_v={lim.sigma_v:.5g} (CASE-20), g on the network's scale")
+        print(line)
     for name in lim.blocks:
         e = out[name]
         if "stderr" in e:

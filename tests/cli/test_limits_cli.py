@@ -92,3 +92,38 @@ def test_errors_exit_2(capsys, argv, msg):
     assert main(["limits", *argv]) == 2
     err = capsys.readouterr().err
     assert msg in err and err.count("\n") == 1
+
+
+def test_entry_law_and_hidden_scale(capsys):
+    """``--v-law``/``--sigma-w``/``--init`` against closed forms written out here (CASE-20, CASE-21).
+
+    mlp-mse hidden ratio (1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄)) with μ₄ = 9/5 for uniform entries; the hidden
+    blocks of the MSE loss do not see the scale of W (κ = VᵀV, ReLU indicators are scale-free), while
+    the output blocks ‖E s sᵀ‖² grow like σ_w⁴ (s = relu(W x)).
+    """
+    out = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8",
+                         "--v-law", "uniform"])
+    assert out["hidden"]["ratio"] == pytest.approx(5 / (12 * (9 + 9 / 5)), rel=1e-14)
+    assert out["init"]["v_law"] == "uniform"
+    base = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8"])
+    scaled = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8",
+                            "--sigma-w", "2"])
+    assert scaled["hidden"]["g_ii"] == pytest.approx(base["hidden"]["g_ii"], rel=1e-14)
+    assert scaled["hidden"]["g_ij"] == pytest.approx(base["hidden"]["g_ij"], rel=1e-14)
+    assert scaled["output"]["g_ii"] == pytest.approx(16 * base["output"]["g_ii"], rel=1e-14)
+    torch = _json(capsys, ["--case", "mlp-mse", "--gamma", "0.5", "--classes", "10", "--m", "8",
+                           "--init", "torch-default"])
+    assert torch["hidden"]["ratio"] == pytest.approx(3 / (8 * (9 + 9 / 5)), rel=1e-14)
+    assert torch["init"]["name"] == "torch-default" and torch["init"]["w_law"] == "uniform"
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--case", "linear-ce", "--v-law", "uniform"], "--v-law"),
+    (["--case", "mlp-ce", "--m", "8", "--init", "torch-default", "--sigma-v", "2"], "init"),
+    (["--case", "mlp-ce", "--m", "8", "--v-law", "cauchy"], "entry law"),
+    (["--case", "mlp-ce", "--m", "8", "--init", "he-normal"], "he-normal"),
+])
+def test_entry_law_errors(capsys, argv, option):
+    assert main(["limits", "--gamma", "1", "--classes", "10", *argv]) == 2
+    err = capsys.readouterr().err
+    assert option in err and len(err.strip().splitlines()) == 1
