@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess._validate import REPS, check_upper_half_plane, seed_sequence
+from rmthess._validate import REPS, check_finite_array, check_upper_half_plane, seed_sequence
 from rmthess.montecarlo import _kernels
 from rmthess.montecarlo.blocknorms import block_matrix
 from rmthess.montecarlo.coupling_limit import _block_index, _square_block, coupling_constant
@@ -55,7 +55,12 @@ _C_KEY = 2**31 - 4
 
 def empirical_stieltjes(eigenvalues, z) -> np.ndarray:
     r"""``(1/d) Σ_k 1/(e_k − z)`` for 1-D eigenvalues (shape of z) or rows of them (``R × len(z)``)."""
-    e = np.asarray(eigenvalues, float)
+    e = np.asarray(eigenvalues)
+    if np.iscomplexobj(e):
+        raise ValueError("eigenvalues must be real (of a symmetric block)")
+    e = check_finite_array("eigenvalues", e)
+    if e.ndim not in (1, 2):
+        raise ValueError(f"eigenvalues must be 1-D or rows of them (2-D), got shape {e.shape}")
     zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
     rows = np.ascontiguousarray(np.atleast_2d(e))
     out = _kernels.stieltjes_rows(rows, zz)

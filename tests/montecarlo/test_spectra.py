@@ -271,3 +271,21 @@ def test_coupling_z_scores_include_the_constants_error():
     assert res.z_real[0] == pytest.approx(want, rel=1e-12)
     lin = coupling("linear-ce", d=40, gamma=1.0, classes=3, z=Z[:1], reps=2, seed=3, literal=False)
     assert abs(lin.prediction_error[0]) < 1e-9 * abs(lin.prediction[0])
+
+
+@pytest.mark.parametrize("bad", [[np.nan, 2.0], [1.0, np.inf], [1 + 1j, 2.0], [], [[[1.0]]]])
+def test_empirical_stieltjes_refuses_bad_eigenvalues(bad):
+    """Non-finite, complex, empty or 3-D eigenvalues are refused instead of giving NaN."""
+    from rmthess.montecarlo.spectra import empirical_stieltjes
+
+    with pytest.raises(ValueError, match="eigenvalues"):
+        empirical_stieltjes(bad, 1j)
+
+
+def test_empirical_stieltjes_closed_form():
+    """Two eigenvalues: (1/2)(1/(1 − z) + 1/(3 − z)) exactly."""
+    from rmthess.montecarlo.spectra import empirical_stieltjes
+
+    z = 2.0 + 0.5j
+    assert empirical_stieltjes([1.0, 3.0], z) == pytest.approx(0.5 * (1 / (1 - z) + 1 / (3 - z)),
+                                                               rel=1e-15)
