@@ -63,9 +63,10 @@ def run(args) -> int:
                 raise ValueError(f"--only: {exc}") from None
     if args.scheduler is not None and args.size != "full":
         raise ValueError("--scheduler only applies to --full")
-    out = prepare_out(args.out)
+    prepare_out(args.out, create=False)  # the checks that create nothing come first
     if args.scheduler is not None:
         check_scheduler(args.scheduler)  # fail fast, before any check runs
+    out = prepare_out(args.out)
     t0 = time.perf_counter()
 
     def progress(msg):

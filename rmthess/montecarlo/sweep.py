@@ -407,15 +407,34 @@ def _client(scheduler, n_workers, processes):
         raise
 
 
-def prepare_out(out, option: str = "--out") -> Path:
+def prepare_out(out, option: str = "--out", *, create: bool = True) -> Path:
     """Create the output folder ``out`` if needed and check that files can be written in it.
 
     ``ValueError`` naming ``option`` when ``out`` is empty, is a file, cannot be created (permissions,
     a name too long, a read-only file system) or is not writable — before any computation starts.
+    With ``create=False`` nothing is created: only the checks that need no writing are made (a name
+    too long, an existing file, the nearest existing folder not writable).
     """
     if out is None or str(out).strip() == "":
         raise ValueError(f"{option} must name a folder, got an empty string")
     path = Path(out)
+    if not create:
+        try:
+            for part in path.absolute().parts:
+                if len(os.fsencode(part)) > 255:
+                    raise OSError(errno.ENAMETOOLONG, "File name too long")
+            anchor = path.absolute()
+            while not anchor.exists():
+                anchor = anchor.parent
+        except OSError as exc:
+            raise ValueError(f"{option} {str(path)!r} is not a usable folder name "
+                             f"({exc.strerror or type(exc).__name__})") from None
+        if anchor == path.absolute() and not anchor.is_dir():
+            raise ValueError(f"{option} {str(path)!r} is an existing file, not a folder")
+        if not anchor.is_dir() or not os.access(anchor, os.W_OK | os.X_OK):
+            raise ValueError(f"{option} {str(path)!r} is not a writable folder ({str(anchor)!r} "
+                             "cannot be written)")
+        return path
     try:
         if path.exists() and not path.is_dir():
             raise ValueError(f"{option} {str(path)!r} is an existing file, not a folder")
