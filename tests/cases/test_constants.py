@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rmthess.cases import get_case, hidden_constant, output_constant
-from rmthess.cases.constants import _I, output_terms
+from rmthess.cases.constants import _I, hidden_terms, output_terms
 
 from tests._mc import monte_carlo, z_threshold
 

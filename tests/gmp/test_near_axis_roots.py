@@ -43,7 +43,7 @@ def test_kernel_alone_verifies_the_root_next_to_the_axis(oracle, eps):
     (a1, b1), (a2, b2) = law.support()
     eq = AtomicEquation.from_law(DiscreteLaw(ATOMS, PROBS), GAMMA)
     z = np.array([0.5 * (b1 + a2), a1 - 0.5, b2 + 10.0, -3.0]) + 1j * eps
-    t, ok = K.newton_homotopy(z, -z + eq.mean, eq.tau, eq.w, eq.mean, 4.0 * eq.scale + 1.0)
+    t, ok = K.newton_homotopy(z, -z + eq.mean, *eq.kernel_args, 4.0 * eq.scale + 1.0)
     assert ok.all()
     want = np.array([oracle.stieltjes(ATOMS, PROBS, GAMMA, mpmath.mpc(v.real, v.imag)) for v in z])
     np.testing.assert_allclose(1 / t, want, rtol=ROOT_RTOL)
