@@ -30,7 +30,7 @@ SOFTMAX_TESTS = ("tests/integrals", "tests/laws/test_softmax.py", "tests/cases/t
 LAW_TESTS = ("tests/laws", "tests/cases/test_linear_ce.py")
 CONST_TESTS = ("tests/cases", "tests/symbolic/test_large_c.py")
 FINITE_TESTS = ("tests/montecarlo/test_finite_size.py", "tests/montecarlo/test_finite_size_small_d.py",
-                "tests/montecarlo/test_simulate.py")
+                "tests/montecarlo/test_finite_size_output_fourth.py", "tests/montecarlo/test_simulate.py")
 NORM_TESTS = ("tests/montecarlo/test_blocknorms.py", "tests/montecarlo/test_kernels.py",
               "tests/montecarlo/test_simulate.py")
 HESS_TESTS = ("tests/networks/test_hessian.py", "tests/networks/test_products.py",
