@@ -16,6 +16,7 @@ from tests._mc import REGISTRY, max_failures
 MODULES = (
     "tests.cases.test_constants",
     "tests.cases.test_hidden_constant_scale",
+    "tests.cases.test_mlp_ce_law_unbiased",
     "tests.cases.test_mlp_ce_unbiased",
     "tests.cases.test_mse_cases",
     "tests.gmp.test_law",
@@ -25,6 +26,7 @@ MODULES = (
     "tests.laws.test_discrete",
     "tests.laws.test_softmax",
     "tests.laws.test_softmax_lognormal",
+    "tests.montecarlo.test_finite_size_output_fourth",
     "tests.montecarlo.test_finite_size_small_d",
     "tests.montecarlo.test_simulate",
     "tests.networks.test_hutchinson",

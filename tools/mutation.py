@@ -147,7 +147,10 @@ def run(mutants, *, timeout: float, full: bool, keep: bool, log=print) -> list[O
         tree = work / "tree"
         copy_tree(ROOT, tree)
         base_cache = work / "cache-baseline"
-        union = sorted({t for m in applicable for t in mutant_tests(m, full)})
+        # the tests before the modules' doctests, as in each mutant's run: collecting a module of a
+        # package first (importlib import mode) can import it twice
+        union = sorted({t for m in applicable for t in mutant_tests(m, full)},
+                       key=lambda p: (p.startswith("rmthess/"), p))
         status, dt, detail = run_tests(tree, union, base_cache, timeout * max(2, len(applicable)))
         log(f"  {'(baseline)':<28} {'passed' if status == SURVIVED else 'FAILED':<9} {dt:6.1f} s  "
             f"{detail}")
