@@ -30,7 +30,8 @@ SOFTMAX_TESTS = ("tests/integrals", "tests/laws/test_softmax.py", "tests/cases/t
 LAW_TESTS = ("tests/laws", "tests/cases/test_linear_ce.py")
 CONST_TESTS = ("tests/cases", "tests/symbolic/test_large_c.py")
 FINITE_TESTS = ("tests/montecarlo/test_finite_size.py", "tests/montecarlo/test_finite_size_small_d.py",
-                "tests/montecarlo/test_finite_size_output_fourth.py", "tests/montecarlo/test_simulate.py")
+                "tests/montecarlo/test_finite_size_output_fourth.py",
+                "tests/montecarlo/test_simulate.py")
 NORM_TESTS = ("tests/montecarlo/test_blocknorms.py", "tests/montecarlo/test_kernels.py",
               "tests/montecarlo/test_simulate.py")
 HESS_TESTS = ("tests/networks/test_hessian.py", "tests/networks/test_products.py",
@@ -41,7 +42,8 @@ MLPCE_TESTS = ("tests/cases/test_mlp_ce.py", "tests/cases/test_mlp_ce_gamma.py",
 POWERSUM_TESTS = ("tests/integrals/test_powersums.py", "tests/cases/test_mlp_ce_gamma.py")
 GENERAL_TESTS = ("tests/cases/test_constants.py", "tests/cases/test_hidden_terms_quadrature.py",
                  "tests/cases/test_hidden_constant_scale.py", "tests/laws/test_entry.py")
-MSE_LAW_TESTS = ("tests/cases/test_mse_cases.py", "tests/symbolic/test_mse.py", "tests/laws/test_entry.py")
+MSE_LAW_TESTS = ("tests/cases/test_mse_cases.py", "tests/symbolic/test_mse.py",
+                 "tests/laws/test_entry.py")
 COUPLING_TESTS = ("tests/montecarlo/test_spectra.py",)
 
 _G = "rmthess/gmp/_kernels.py"
@@ -72,7 +74,8 @@ MUTANTS: list[Mutant] = [
            GMP_TESTS),
     Mutant("gmp-zfun-atom-sign", _G, "z = t * (c0 - t * ginv * complex(br, bi))",
            "z = t * (c0 + t * ginv * complex(br, bi))",
-           "sign of the pole sum (which carries E lambda) in the form of z(t) around the atom (GMP-3a)",
+           "sign of the pole sum (which carries E lambda) in the form of z(t) around the atom "
+           "(GMP-3a)",
            GMP_TESTS),
     Mutant("gmp-local-residual", _G, "f = (ze - x) + d * c1 - d2 * complex(sr, si)",
            "f = (ze - x) + d * c1 + d2 * complex(sr, si)",
@@ -215,19 +218,22 @@ MUTANTS: list[Mutant] = [
            MLPCE_TESTS),
     Mutant("ce-gamma-offdiag-trq2", "rmthess/cases/mlp_ce_gamma.py",
            "(1.0 - 2.0 * a2 + 2.0 * a2b2) * F3", "(1.0 - 2.0 * a2 + a2b2) * F3",
-           "coefficient 1 - a^2 - b^2 + 2a^2b^2 of tr Q^2 in E_w kappa_ij^2 (CASE-19)", MLPCE_TESTS),
+           "coefficient 1 - a^2 - b^2 + 2a^2b^2 of tr Q^2 in E_w kappa_ij^2 (CASE-19)",
+           MLPCE_TESTS),
     Mutant("ce-gamma-trq2-term", "rmthess/cases/mlp_ce_gamma.py",
            "_TRQ2 = [(1.0, ((2, _ONE),)), (-2.0, ((3, _ONE),)), (1.0, ((2, _ONE), (2, _ONE)))]",
            "_TRQ2 = [(1.0, ((2, _ONE),)), (-2.0, ((3, _ONE),))]",
            "tr Q^2 = sum p^2 - 2 sum p^3 + (sum p^2)^2 with the last term dropped (CASE-19)",
            MLPCE_TESTS),
     Mutant("ce-gamma-binomial", "rmthess/cases/mlp_ce_gamma.py",
-           "wo = math.comb(m - 2, k - 2) / 2.0 ** m", "wo = math.comb(m - 2, k - 2) / 2.0 ** (m - 1)",
+           "wo = math.comb(m - 2, k - 2) / 2.0 ** m",
+           "wo = math.comb(m - 2, k - 2) / 2.0 ** (m - 1)",
            "probability that i, j and k - 2 others of the m units are on (CASE-19)", MLPCE_TESTS),
     Mutant("ps-other-classes", "rmthess/integrals/powersums.py",
            "logg = K * u + (C - q) * logphi - math.lgamma(K)",
            "logg = K * u + (C - 1) * logphi - math.lgamma(K)",
-           "phi^(C - q): the classes outside the q blocks of a partition (CASE-19)", POWERSUM_TESTS),
+           "phi^(C - q): the classes outside the q blocks of a partition (CASE-19)",
+           POWERSUM_TESTS),
     Mutant("ps-tilt", "rmthess/integrals/powersums.py",
            "logs = 0.5 * k * k * s2 + np.log(np.abs(vals))",
            "logs = 0.5 * k * s2 + np.log(np.abs(vals))",
@@ -266,11 +272,13 @@ MUTANTS: list[Mutant] = [
     Mutant("fs-goe-scale", _F, "E = (Z + Z.transpose(0, 2, 1)) / math.sqrt(2.0)",
            "E = (Z + Z.transpose(0, 2, 1)) / 2.0",
            "GOE normalisation Var E_kl = 1 of (MC-17) halved", FINITE_TESTS),
-    Mutant("fs-output-hermite", _F, "q_d = ((A * A) * (s4 * (1.0 + h2 / (4.0 * d)))[:, None]).mean(0)",
+    Mutant("fs-output-hermite", _F,
+           "q_d = ((A * A) * (s4 * (1.0 + h2 / (4.0 * d)))[:, None]).mean(0)",
            "q_d = ((A * A) * (s4 * (1.0 + h2 / (2.0 * d)))[:, None]).mean(0)",
            "E lambda^2 |s|^4 h_2/(4d) correction of the output blocks (MC-17)", FINITE_TESTS),
     Mutant("fs-kernel-diagonal", "rmthess/montecarlo/_prediction_kernels.py",
-           "                for b in range(a, nz):\n", "                for b in range(a + 1, nz):\n",
+           "                for b in range(a, nz):\n",
+           "                for b in range(a + 1, nz):\n",
            "weighted second moments lose their diagonal Y_i^2 terms", FINITE_TESTS),
     # ---------------------------------------------------------------- block-norm kernels
     Mutant("bn-chunk-symmetry", "rmthess/montecarlo/blocknorms.py",

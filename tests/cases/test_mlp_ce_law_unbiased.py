@@ -1,9 +1,9 @@
 """The nested route of mlp-ce (any entry law of V) is unbiased at two inner draws (CASE-9).
 
 For a law of the entries of V other than the Gaussian, ``g = E_V[(E_u a)² + γ E_u a²]`` is estimated
-per V draw with a U-statistic for ``(E_u a)²``, which is unbiased for any number ``n_u`` of inner draws;
-the square of the inner mean would be biased upward by ``Var_u(a)/n_u`` (half of ``E a²`` at
-``n_u = 2``). Oracle: ``a_ij(u)`` computed here from its definition with numpy for independent draws
+per V draw with a U-statistic for ``(E_u a)²``, which is unbiased for any number ``n_u`` of inner
+draws; the square of the inner mean would be biased upward by ``Var_u(a)/n_u`` (half the inner variance
+at ``n_u = 2``). Oracle: ``a_ij(u)`` computed here from its definition with numpy for independent draws
 of V with uniform entries, and ``(E_u a)²`` estimated by the product of the means of two independent
 halves of the inner draws (unbiased by independence). Both sides are averages over V draws with
 standard errors from their spread.
