@@ -19,7 +19,7 @@ from rmthess.verify.checks._fixed_v import moments_over_v
 from rmthess.verify.checks._mlp import mlp_replicates
 from rmthess.verify.checks._simulation import simulate_cells
 from rmthess.verify.checks._stats import controlled_ratio, ratio_difference
-from rmthess.verify.power import target
+from rmthess.verify.power import effective_dof, target
 from rmthess.verify.rules import against_prediction, geometric_remainder, richardson, within_tolerance
 
 __all__ = ["LinearRatiosCheck", "MlpRatiosCheck", "CONSTANT_RTOL", "LIMIT_RTOL", "LIMIT_D"]
@@ -376,12 +376,17 @@ def _fixed_v_rows(block, params, small, large, limit, goal):
                            target=goal,
                            note="per replicate G(V) = (E a)² + γ E a² under u ~ N(0, WWᵀ); "
                                 "4 weight-moment controls; MDE relative to the limit")]
-    x, se = 0.5 * (xs + xl), 0.5 * math.hypot(ss, sl)
+    # both cells estimate 0 exactly: inverse-variance weights (the 2d cell has twice the samples)
+    total = ss * ss + sl * sl
+    ws, wl = (sl * sl / total, ss * ss / total) if total > 0 else (0.5, 0.5)
+    x, se = ws * xs + wl * xl, math.hypot(ws * ss, wl * sl)
+    nu = effective_dof([(ws * ss, ns), (wl * sl, nl)])
     return [against_prediction("ratio (output) − fixed-V expectation", params, simulation=x,
-                               stderr=se, prediction=0.0, dof=min(ns, nl), scale=scale,
+                               stderr=se, prediction=0.0, dof=nu, scale=scale,
                                target=goal,
-                               note="exact finite-N expectation given V, W; mean of the cells at "
-                                    "d and 2d; MDE relative to the limit")]
+                               note="exact finite-N expectation given V, W; the cells at d and "
+                                    "2d weighted by their inverse variances; MDE relative to the "
+                                    "limit")]
 
 
 def _over_v_row(block, gamma, classes, m, over_v, limit, goal):
