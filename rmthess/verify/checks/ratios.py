@@ -253,10 +253,10 @@ constant of the MSE hidden ratio,
     sizes = {
         "tiny": {"d": 40, "reps": 8, "ce_reps": 8, "v_draws": 64, "m": 4, "gammas": (1.0,),
                  "classes": (3, 10), "curve_classes": (3, 10), "predictions": False},
-        "quick": {"d": 160, "reps": 24, "ce_reps": 48, "v_draws": 4000, "m": 8,
+        "quick": {"d": 160, "reps": 192, "ce_reps": 48, "v_draws": 4000, "m": 8,
                   "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
-        "full": {"d": 800, "reps": 64, "ce_reps": 256, "v_draws": 100_000, "m": 8,
+        "full": {"d": 800, "reps": 512, "pred_reps": 64, "ce_reps": 256, "v_draws": 100_000, "m": 8,
                  "gammas": (0.5, 2.0), "classes": (3, 10, 30, 100),
                  "curve_classes": (3, 10, 30, 100, 300, 1000), "predictions": True},
     }
@@ -282,7 +282,8 @@ constant of the MSE hidden ratio,
             ctx.progress(f"mlp-ce fixed-V limits of {p['v_draws']} draws of V, C = {C}")
             over_v[C] = moments_over_v(C, m, p["v_draws"], V_AVERAGE_U_DRAWS, ctx.child(4, C))
         if p["predictions"]:
-            pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m, "reps": reps}
+            pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m,
+                           "reps": p.get("pred_reps", reps)}
                           for g in p["gammas"] for C in p["classes"]]
             for res in simulate_cells(ctx, pred_cells, key=0):
                 lim = _case_limits("mlp-mse", res.gamma, res.classes, m=m).blocks["hidden"]
