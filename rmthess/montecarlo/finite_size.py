@@ -76,9 +76,9 @@ class NormPrediction:
 
     ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are the standard errors of
     the prediction's own (randomized quasi-) Monte Carlo, from the spread of its batches.
-    ``ratio_stderr`` is that of ``ratio``: the delta method (MC-10) over the batches, which carries the
-    covariance of the two means' errors (they share every batch); ``None`` when the prediction was
-    not built from batches.
+    ``ratio_stderr`` is that of ``ratio``: the delta method (MC-10) over the batches, which carries
+    the covariance of the two means' errors (they share every batch, MC-19); ``None`` when the
+    prediction was not built from batches.
     """
 
     block: str

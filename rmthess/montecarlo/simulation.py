@@ -443,8 +443,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     Notes
     -----
     Ratio of means (MC-10), finite-size prediction (MC-6, MC-8; MC-9 for MLP cases conditional on V)
-    and its error (MC-19) of theory/montecarlo.md. The limit of an initialization is the theory's at ``σ_w σ_v`` and the
-    law of V (theory/cases.md, CASE-20, CASE-24).
+    and its error (MC-19) of theory/montecarlo.md. The limit of an initialization is the theory's at
+    ``σ_w σ_v`` and the law of V (theory/cases.md, CASE-20, CASE-24).
 
     References
     ----------
