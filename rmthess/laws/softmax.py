@@ -28,6 +28,8 @@ WHICH = ("diag", "offdiag")
 #: discretization: seeded sample size, number of atoms (SML-1)
 DISCRETIZE_SAMPLES = 1 << 16
 DISCRETIZE_ATOMS = 96
+#: atoms of each rare region of the off-diagonal law's joint-tail construction (SML-3)
+JOINT_TAIL_ATOMS = 16
 DISCRETIZE_SEED = 20250502
 #: the sum of the other classes' exponentials is drawn term by term while ``samples × terms`` stays
 #: within this many cells; above, its largest terms are drawn exactly and the rest (the bulk) from a
@@ -62,7 +64,8 @@ class GaussianSoftmaxLaw(WeightLaw):
     ``E b^k = (−1)^k E[p_1^k p_2^k]``, each a positive sum of one-dimensional integrals, within a
     relative 1e-12 of the mpmath evaluation (checked in ``tests/integrals/test_softmax.py``). The
     GMP law of the block then has exact moments; :meth:`discretize` (SML-1) is used only for its
-    density and support.
+    density and support, and refuses (``ValueError``) where its atoms cannot be shown accurate
+    (SML-2, SML-3).
 
     References
     ----------
@@ -131,25 +134,46 @@ class GaussianSoftmaxLaw(WeightLaw):
         """``E f(λ)`` under the atomic approximation :meth:`discretize` (SML-1)."""
         return self.discretize().expect(f)
 
-    def _stratified_draws(self, n: int, rng) -> np.ndarray:
+    def _stratified_draws(self, n: int, rng, tail1=(0.0, 1.0), tail2=(0.0, 1.0)) -> np.ndarray:
         """Draws of the unscaled weight for :meth:`discretize` (SML-2).
 
-        The own logits (``z_1``; and ``z_2`` for "offdiag") are stratified, ``σ_v Φ⁻¹((i + U_i)/n)``
-        (independent permutations: a Latin hypercube); ``log W``, ``W`` the sum of the other
-        classes' exponentials, comes from :func:`_log_rest_sum`.
+        The own logits (``z_1``; and ``z_2`` for "offdiag") are stratified,
+        ``z = −σ_v Φ⁻¹(s)``, ``s = s_lo + (s_hi − s_lo)(i + U_i)/n`` over the upper-tail
+        probabilities ``tail1 = (s_lo, s_hi)`` (``tail2`` for ``z_2``, on an independent permutation:
+        a Latin hypercube), so the draws follow the law given ``P(Z > z) ∈ tail``; ``log W``, ``W``
+        the sum of the other classes' exponentials, comes from :func:`_log_rest_sum`.
         """
         s = self.sigma_v
         q = 1 if self.which == "diag" else 2
         logw = _log_rest_sum(self.classes - q, s, n, rng, self.classes)
-        x1 = s * ndtri((np.arange(n) + rng.random(n)) / n)
+        x1 = -s * ndtri(tail1[0] + (tail1[1] - tail1[0]) * (np.arange(n) + rng.random(n)) / n)
         if q == 1:  # a = X1 W / (X1 + W)^2 = 1/(2 + e^{d} + e^{-d}), d = log X1 - log W
             d = np.abs(x1 - logw)
             e = np.exp(-d)
             return e / (1.0 + e) ** 2
-        x2 = s * ndtri((rng.permutation(n) + rng.random(n)) / n)
+        x2 = -s * ndtri(tail2[0] + (tail2[1] - tail2[0]) * (rng.permutation(n) + rng.random(n)) / n)
         top = np.maximum(np.maximum(x1, x2), logw)
         den = np.exp(x1 - top) + np.exp(x2 - top) + np.exp(logw - top)
         return -np.exp(x1 - top) * np.exp(x2 - top) / den ** 2
+
+    def _joint_tail_law(self, rng) -> DiscreteLaw:
+        """Atoms of ``b`` from the three regions of ``(z_1, z_2)`` split at ``P(Z > t) = 1/(C − 1)`` (SML-3).
+
+        Both below ``t`` (mass ``(1 − q)²``; 3/4 of the draws, ``DISCRETIZE_ATOMS`` atoms), one above
+        (mass ``2q(1 − q)``, by the symmetry of ``b`` in ``z_1, z_2``) and both above (mass ``q²``),
+        1/8 of the draws and ``JOINT_TAIL_ATOMS`` atoms each; each region's draws are compressed alone.
+        """
+        q = 1.0 / (self.classes - 1)
+        n = DISCRETIZE_SAMPLES
+        parts = [((1 - q) ** 2, 3 * n // 4, DISCRETIZE_ATOMS, (q, 1.0), (q, 1.0)),
+                 (2 * q * (1 - q), n // 8, JOINT_TAIL_ATOMS, (0.0, q), (q, 1.0)),
+                 (q * q, n // 8, JOINT_TAIL_ATOMS, (0.0, q), (0.0, q))]
+        atoms, probs = [], []
+        for mass, m, k, t1, t2 in parts:
+            law = compress(self._stratified_draws(m, rng, t1, t2), k)
+            atoms.append(law.atoms)
+            probs.append(mass * law.probs)
+        return DiscreteLaw(np.concatenate(atoms), np.concatenate(probs))
 
     def discretize(self) -> DiscreteLaw:
         r"""Atomic approximation with the exact mean and second moment (SML-1); cached.
@@ -157,23 +181,28 @@ class GaussianSoftmaxLaw(WeightLaw):
         ``DISCRETIZE_SAMPLES`` seeded draws with stratified own logits (SML-2) are compressed to
         ``DISCRETIZE_ATOMS`` atoms that keep the bin moments up to order 3
         (:func:`rmthess.laws.empirical.compress`); the atoms' probabilities are then tilted,
-        ``p_i ∝ p_i e^{θ_1 λ_i + θ_2 λ_i²}``, onto the exact mean and second moment (SML-3).
-        The atoms are within a Kolmogorov distance of about 0.03 of the exact law (measured for
-        C ≤ 10⁵, σ_v ≤ 3 and beyond; theory/softmax_moments.md, SML-4).
+        ``p_i ∝ p_i e^{θ_1 λ_i + θ_2 λ_i²}``, onto the exact mean and second moment (SML-3). For
+        "offdiag", when no tilt reaches them (the second moment sits in the joint upper tail of
+        ``z_1, z_2``), the draws are redone by regions of ``(z_1, z_2)`` (:meth:`_joint_tail_law`).
+        The atoms are within a Kolmogorov distance of about 0.03 of the exact law (measured over
+        C ≤ 10⁵, σ_v ≤ 3, and σ_v ≤ 6 at C ≤ 10³; theory/softmax_moments.md, SML-4).
 
         Raises
         ------
         ValueError
             Where the construction cannot guarantee that accuracy: the normal law of the bulk of the
-            other classes' sum is off by more than ``BULK_KS_TOL`` (large σ_v at more than about
-            10³ classes, SML-2), or the tilt onto the exact moments moves the distribution function
-            by more than ``TILT_KS_TOL`` (SML-3).
+            other classes' sum is off by more than ``BULK_KS_TOL`` (measured: C = 10⁴ at
+            σ_v ≥ 5; SML-2), no tilt reaches the exact moments, or the tilt moves the
+            distribution function by more than ``TILT_KS_TOL`` (SML-3).
         """
         if self._discrete is None:
             rng = np.random.default_rng(DISCRETIZE_SEED)
             law = compress(self._stratified_draws(DISCRETIZE_SAMPLES, rng), DISCRETIZE_ATOMS)
             m1, m2 = self._raw_moment(1), self._raw_moment(2)
             probs = _tilt(law.atoms, law.probs, m1, m2)
+            if probs is None and self.which == "offdiag" and self.classes > 2:
+                law = self._joint_tail_law(rng)
+                probs = _tilt(law.atoms, law.probs, m1, m2)
             if probs is None:
                 raise ValueError(
                     f"GaussianSoftmaxLaw.discretize: at C = {self.classes}, sigma_v = "
