@@ -35,8 +35,8 @@ DISCRETIZE_SEED = 20250502
 #: within this many cells; above, its largest terms are drawn exactly and the rest (the bulk) from a
 #: normal law (SML-2)
 EXACT_REST_CELLS = 1 << 26
-#: candidate expected numbers of exactly drawn largest terms, and the accepted estimate of the bulk's
-#: Kolmogorov error (leading Edgeworth terms, SML-2)
+#: candidate expected numbers of exactly drawn largest terms, and the accepted estimate of the
+#: bulk's Kolmogorov error (leading Edgeworth terms, SML-2)
 TAIL_TERMS = (64, 128, 256, 512, 1024)
 BULK_KS_TOL = 3e-3
 #: the largest Kolmogorov shift accepted from the exponential tilt onto the exact moments (SML-3)
@@ -139,8 +139,8 @@ class GaussianSoftmaxLaw(WeightLaw):
 
         The own logits (``z_1``; and ``z_2`` for "offdiag") are stratified,
         ``z = −σ_v Φ⁻¹(s)``, ``s = s_lo + (s_hi − s_lo)(i + U_i)/n`` over the upper-tail
-        probabilities ``tail1 = (s_lo, s_hi)`` (``tail2`` for ``z_2``, on an independent permutation:
-        a Latin hypercube), so the draws follow the law given ``P(Z > z) ∈ tail``; ``log W``, ``W``
+        probabilities ``tail1 = (s_lo, s_hi)`` (``tail2`` for ``z_2``, on an independent
+        permutation: a Latin hypercube), so the draws follow the law given ``P(Z > z) ∈ tail``; ``log W``, ``W``
         the sum of the other classes' exponentials, comes from :func:`_log_rest_sum`.
         """
         s = self.sigma_v
@@ -157,11 +157,12 @@ class GaussianSoftmaxLaw(WeightLaw):
         return -np.exp(x1 - top) * np.exp(x2 - top) / den ** 2
 
     def _joint_tail_law(self, rng) -> DiscreteLaw:
-        """Atoms of ``b`` from the three regions of ``(z_1, z_2)`` split at ``P(Z > t) = 1/(C − 1)`` (SML-3).
+        """Atoms of ``b`` from three regions of ``(z_1, z_2)``, split at ``P(Z > t) = q = 1/(C − 1)``.
 
-        Both below ``t`` (mass ``(1 − q)²``; 3/4 of the draws, ``DISCRETIZE_ATOMS`` atoms), one above
-        (mass ``2q(1 − q)``, by the symmetry of ``b`` in ``z_1, z_2``) and both above (mass ``q²``),
-        1/8 of the draws and ``JOINT_TAIL_ATOMS`` atoms each; each region's draws are compressed alone.
+        Both below ``t`` (mass ``(1 − q)²``; 3/4 of the draws, ``DISCRETIZE_ATOMS`` atoms), one
+        above (mass ``2q(1 − q)``, by the symmetry of ``b`` in ``z_1, z_2``) and both above (mass
+        ``q²``), 1/8 of the draws and ``JOINT_TAIL_ATOMS`` atoms each; each region's draws are
+        compressed alone (SML-3).
         """
         q = 1.0 / (self.classes - 1)
         n = DISCRETIZE_SAMPLES
@@ -206,8 +207,8 @@ class GaussianSoftmaxLaw(WeightLaw):
             if probs is None:
                 raise ValueError(
                     f"GaussianSoftmaxLaw.discretize: at C = {self.classes}, sigma_v = "
-                    f"{self.sigma_v} no tilt of the sampled atoms reaches the exact mean and second "
-                    f"moment: they are carried by events rarer than 1/{DISCRETIZE_SAMPLES} "
+                    f"{self.sigma_v} no tilt of the sampled atoms reaches the exact mean and "
+                    f"second moment: they are carried by events rarer than 1/{DISCRETIZE_SAMPLES} "
                     f"(theory/softmax_moments.md, SML-3); no accurate atomic law")
             order = np.argsort(law.atoms)
             shift = float(np.max(np.abs(np.cumsum(probs[order] - law.probs[order]))))
@@ -229,10 +230,10 @@ class GaussianSoftmaxLaw(WeightLaw):
 
 
 def _tilt(atoms, probs, m1, m2):
-    r"""Probabilities ``p_i e^{θ·f_i}/Z``, ``f_i = (λ_i, λ_i²)/scale``, with mean ``m1`` and second moment ``m2``.
+    r"""Probabilities ``p_i e^{θ·f_i}/Z``, ``f_i = (λ_i, λ_i²)``, with moments ``m1``, ``m2``.
 
-    The minimum-relative-entropy change of ``probs`` onto the two moments (SML-3): ``θ`` minimizes the
-    convex ``log Σ p_i e^{θ·(f_i − f*)}`` (damped Newton). ``None`` when the moments are not reached
+    The minimum-relative-entropy change of ``probs`` onto the two moments (SML-3): ``θ`` minimizes
+    the convex ``log Σ p_i e^{θ·(f_i − f*)}`` (damped Newton). ``None`` when the moments are not reached
     to a relative 1e-13 (the targets are outside what the atoms can reach).
     """
     scale = float(np.max(np.abs(atoms)))
@@ -266,7 +267,7 @@ def _tilt(atoms, probs, m1, m2):
 
 
 def _bulk_terms(rest: int, s: float, k: int):
-    """Threshold ``τ`` (``rest·P(Z > τ) = k``), the bulk term's mean and sd, and its Edgeworth error.
+    """Threshold ``τ`` (``rest·P(Z > τ) = k``), a bulk term's mean and sd, the Edgeworth error.
 
     A bulk term is ``e^{sZ}`` given ``Z ≤ τ``: ``E e^{jsZ}·1{Z ≤ τ} = e^{j²s²/2} Φ(τ − js)``. The
     error estimate (SML-2) is the maximum over ``x`` of the first two Edgeworth corrections to the

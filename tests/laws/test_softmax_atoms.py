@@ -23,8 +23,8 @@ from tests._mc import monte_carlo
 
 #: stated false-alarm rate of each check
 ALPHA = 1e-3
-#: claimed Kolmogorov accuracy of the atomic law (SML-4): largest atom mass ≤ 0.025, tilt shift ≤ 0.005
-#: (measured), normal bulk ≤ 2·0.003
+#: claimed Kolmogorov accuracy of the atomic law (SML-4): largest atom mass ≤ 0.025, tilt shift
+#: ≤ 0.005 (measured), normal bulk ≤ 2·0.003
 ATOM_KS = 0.03
 
 
@@ -87,9 +87,10 @@ def test_refusal_names_the_domain():
         GaussianSoftmaxLaw(10_000, 8.0).discretize()
 
 
-#: the linear-CE v-block law at γ = 1, C = 10³, σ_v = 2 vs replicated block spectra: replicates, size
+#: the linear-CE v-block law at γ = 1, C = 10³, σ_v = 2 vs block spectra: replicates, size
 BLOCK_REPLICATES, BLOCK_DIM = 16, 400
-#: allowance for the finite-d bias of the spectral distribution function (O(1/d)) and the atoms' effect
+#: allowance for the finite-d bias of the spectral distribution function (O(1/d)) and the
+#: atoms' own error
 BLOCK_BIAS = 5e-3
 
 
@@ -97,8 +98,8 @@ BLOCK_BIAS = 5e-3
 def check_block_law_distribution(seed):
     """GMP distribution function of the linear-CE v-block at σ_v = 2 vs simulated spectra.
 
-    Oracle: eigenvalues of ``X diag(a) Xᵀ/N`` with ``a`` drawn exactly (``GaussianSoftmaxLaw.sample``,
-    a full softmax per weight), d = 400, N = 400. At 9 points the replicate mean of the empirical
+    Oracle: eigenvalues of ``X diag(a) Xᵀ/N`` with ``a`` drawn exactly
+    (``GaussianSoftmaxLaw.sample``, a full softmax per weight), d = 400, N = 400. At 9 points the replicate mean of the empirical
     distribution function is compared with the law's ``cdf`` by a Student-t test (15 degrees of
     freedom, Bonferroni over 9) plus ``BLOCK_BIAS``. The former lognormal atoms were off by 0.03 at
     the lower points (z ≈ 20).
