@@ -326,3 +326,17 @@ def test_prediction_ratio_stderr_matches_the_spread_over_seeds():
                          SPREAD_RUNS * (batches - 1))
     stat = np.var(ratio, ddof=1) / np.mean(se**2)
     assert lo <= stat <= hi, (stat, lo, hi)
+
+
+def test_prediction_domain_refused_before_the_replicates(monkeypatch):
+    """linear-ce at σ_v outside the float64 softmax domain: refused before any replicate runs, even
+    without the limit (the prediction needs the same moments)."""
+    import rmthess.montecarlo.simulation as sim
+
+    def no_replicates(*args, **kwargs):
+        raise AssertionError("a replicate ran")
+
+    monkeypatch.setattr(sim, "run_replicates", no_replicates)
+    with pytest.raises(ValueError, match="sigma_v=20"):
+        sim.simulate("linear-ce", d=50, gamma=1.0, classes=3, reps=4, sigma_v=20.0, limits=False,
+                     seed=1)
