@@ -119,7 +119,7 @@ class BlockSpectraCheck(Check):
         "tiny": {"d": 40, "reps": {"diag": 6, "offdiag": 6}, "hidden_reps": 6,
                  "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5),
                             ("mlp-mse", "diag", 1.0, 5, 4))},
-        "quick": {"d": 120, "reps": {"diag": 96, "offdiag": 192}, "hidden_reps": 64,
+        "quick": {"d": 120, "reps": {"diag": 128, "offdiag": 256}, "hidden_reps": 96,
                   "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
                              ("linear-ce", "diag", 2.0, 10),
                              ("mlp-mse", "diag", 1.0, 10, 4), ("mlp-mse", "offdiag", 1.0, 10, 4),
