@@ -25,7 +25,7 @@ MODULES = (
     "tests.laws.test_continuous",
     "tests.laws.test_discrete",
     "tests.laws.test_softmax",
-    "tests.laws.test_softmax_lognormal",
+    "tests.laws.test_softmax_atoms",
     "tests.montecarlo.test_finite_size_output_fourth",
     "tests.montecarlo.test_finite_size_small_d",
     "tests.montecarlo.test_simulate",

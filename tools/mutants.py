@@ -121,23 +121,13 @@ MUTANTS: list[Mutant] = [
            "return -self.P12 * (self.classes - 1) / self.classes",
            "E b = -E p1 p2 = -(1/C - M2)/(C - 1), here with C in place of C - 1", SOFTMAX_TESTS),
     # ---------------------------------------------------------------- softmax weight law
-    Mutant("law-fw-variance", _L, "var = rest * math.exp(s * s) * math.expm1(s * s)",
-           "var = rest * math.expm1(s * s)",
-           "Fenton-Wilkinson variance of the sum of the other classes' exponentials (C > 513)",
-           LAW_TESTS,
-           equivalent="not detectable where the lognormal model holds: at sigma_v <= 1 it moves the "
-                      "variance of log R from 1.7e-3 to 0.6e-3 (C = 1e3) next to sigma_v^2 = 1 for "
-                      "log X_1, below the 1/96 resolution of the atomic law; at sigma_v >= 2, where "
-                      "it would matter, the atomic law is off by a Kolmogorov distance of 0.09-0.75 "
-                      "from direct draws even without it (the exact-variance matching distorts the "
-                      "body at sigma_v = 2, the lognormal model fails at sigma_v = 3)"),
-    Mutant("law-fw-log-variance", _L, "s_r2 = math.log1p(var / mean ** 2)",
-           "s_r2 = math.log1p(var / mean)",
-           "lognormal parameter from the unnormalised variance: atomic law and block-law edges wrong",
+    Mutant("law-tail-terms", _L, "weights=np.exp(-s * ndtri(u * (k / rest)))",
+           "weights=np.exp(-s * ndtri(u))",
+           "largest terms of the other classes' sum drawn from the whole normal law, not its "
+           "upper tail (SML-2)", LAW_TESTS),
+    Mutant("law-joint-tail-mass", _L, "(q * q, n // 8, JOINT_TAIL_ATOMS",
+           "(q, n // 8, JOINT_TAIL_ATOMS", "mass of the joint upper tail of (z_1, z_2) (SML-3)",
            LAW_TESTS),
-    Mutant("law-affine-match", _L, "cand = m1 + (a - mu) * math.sqrt(var) / sd_hat",
-           "cand = m1 + (a - mu)",
-           "discretization no longer matches the exact variance (SML-1)", LAW_TESTS),
     Mutant("law-offdiag-sign", _L, "v = (-1) ** k * softmax_mixed_moment([k, k], 0",
            "v = softmax_mixed_moment([k, k], 0",
            "odd moments of b = -p1 p2 must be negative", LAW_TESTS),

@@ -8,19 +8,15 @@ __all__ = ["HELP", "add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
+    from rmthess.cli._options import add_init_arguments
+
     parser.add_argument("--case", required=True,
                         help="model case: linear-mse, linear-ce, mlp-mse or mlp-ce")
     parser.add_argument("--gamma", required=True, help="aspect ratio d/N > 0")
     parser.add_argument("--classes", required=True, help="number of classes C >= 2 (1e6 accepted)")
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
     parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
-    parser.add_argument("--init", default=None,
-                        help="named initialization of the network: lecun-normal, torch-default, "
-                             "kaiming-normal or xavier-uniform (sets the laws and scales of V and W)")
-    parser.add_argument("--v-law", default=None,
-                        help="mlp cases: entry law of V: gaussian (default), uniform or rademacher")
-    parser.add_argument("--sigma-w", default=None,
-                        help="mlp cases: hidden-weight scale, W = sigma_w eps/sqrt(d) (default 1)")
+    add_init_arguments(parser)
     parser.add_argument("--digits", default=None,
                         help="evaluate with the mpmath oracle and print D significant digits")
     parser.add_argument("--rtol", default=None,

@@ -8,6 +8,8 @@ HELP = "simulate Hessian blocks of a model case and compare their off/diag ratio
 
 
 def add_arguments(parser) -> None:
+    from rmthess.cli._options import add_init_arguments
+
     parser.add_argument("--case", required=True,
                         help="model case: linear-mse, linear-ce, mlp-mse, mlp-ce")
     parser.add_argument("--d", type=int, required=True, help="input dimension d (>= 2, > C or m)")
@@ -20,15 +22,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--t", type=float, default=None,
                         help="interpolation parameter of the lindeberg design (default 0.5)")
     parser.add_argument("--sigma-v", type=float, default=None, help="output-weight scale (default 1)")
-    parser.add_argument("--init", default=None,
-                        help="named initialization: lecun-normal, torch-default, kaiming-normal or "
-                             "xavier-uniform (sets the laws and scales of V and W)")
-    parser.add_argument("--v-law", default=None,
-                        help="entry law of V: gaussian (default), uniform or rademacher")
-    parser.add_argument("--w-law", default=None,
-                        help="entry law of W (mlp cases): gaussian (default), uniform or rademacher")
-    parser.add_argument("--sigma-w", type=float, default=None,
-                        help="hidden-weight scale of the mlp cases, W = sigma_w eps/sqrt(d) (default 1)")
+    add_init_arguments(parser, number=float, w_law=True)
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     parser.add_argument("--force", action="store_true",
                         help="run even when the estimated memory or time exceeds the guard")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from rmthess._validate import CLASSES, SIGMA_V, as_generator
 from rmthess.integrals import softmax_mixed_moment
@@ -24,12 +25,22 @@ __all__ = ["GaussianSoftmaxLaw", "WHICH"]
 #: the two weight laws: "diag" is a = p_1(1 - p_1), "offdiag" is b = -p_1 p_2
 WHICH = ("diag", "offdiag")
 
-#: discretization: seeded sample size, number of atoms, and the class count above which the sum of
-#: the other classes' exponentials is drawn from a moment-matched lognormal (SML-1)
+#: discretization: seeded sample size, number of atoms (SML-1)
 DISCRETIZE_SAMPLES = 1 << 16
 DISCRETIZE_ATOMS = 96
+#: atoms of each rare region of the off-diagonal law's joint-tail construction (SML-3)
+JOINT_TAIL_ATOMS = 16
 DISCRETIZE_SEED = 20250502
-EXACT_REST_LIMIT = 512
+#: the sum of the other classes' exponentials is drawn term by term while ``samples × terms`` stays
+#: within this many cells; above, its largest terms are drawn exactly and the rest (the bulk) from a
+#: normal law (SML-2)
+EXACT_REST_CELLS = 1 << 26
+#: candidate expected numbers of exactly drawn largest terms, and the accepted estimate of the
+#: bulk's Kolmogorov error (leading Edgeworth terms, SML-2)
+TAIL_TERMS = (64, 128, 256, 512, 1024)
+BULK_KS_TOL = 3e-3
+#: the largest Kolmogorov shift accepted from the exponential tilt onto the exact moments (SML-3)
+TILT_KS_TOL = 1e-2
 _CHUNK_CELLS = 1 << 22
 
 
@@ -53,7 +64,8 @@ class GaussianSoftmaxLaw(WeightLaw):
     ``E b^k = (−1)^k E[p_1^k p_2^k]``, each a positive sum of one-dimensional integrals, within a
     relative 1e-12 of the mpmath evaluation (checked in ``tests/integrals/test_softmax.py``). The
     GMP law of the block then has exact moments; :meth:`discretize` (SML-1) is used only for its
-    density and support.
+    density and support, and refuses (``ValueError``) where its atoms cannot be shown accurate
+    (SML-2, SML-3).
 
     References
     ----------
@@ -97,70 +109,116 @@ class GaussianSoftmaxLaw(WeightLaw):
     def _moment(self, k: int) -> float:
         return self.scale ** k * self._raw_moment(k)
 
-    def _draw(self, n: int, rng, exact: bool) -> np.ndarray:
+    def _draw(self, n: int, rng) -> np.ndarray:
+        """Exact draws of the unscaled weight: one C-dimensional softmax per draw."""
         C, s = self.classes, self.sigma_v
-        q = 1 if self.which == "diag" else 2
-        rest = C - q
         out = np.empty(n)
-        if exact or rest <= EXACT_REST_LIMIT:
-            per = max(1, _CHUNK_CELLS // C)
-            for start in range(0, n, per):
-                m = min(per, n - start)
-                z = s * rng.standard_normal((m, C))
-                z -= z.max(axis=1, keepdims=True)
-                e = np.exp(z)
-                tot = e.sum(axis=1)
-                p1 = e[:, 0] / tot
-                out[start:start + m] = p1 * (1 - p1) if q == 1 else -p1 * e[:, 1] / tot
-            return out
-        # Fenton–Wilkinson: the sum of `rest` lognormals e^{σZ} as one lognormal with its mean, variance
-        mean = rest * math.exp(s * s / 2)
-        var = rest * math.exp(s * s) * math.expm1(s * s)
-        s_r2 = math.log1p(var / mean ** 2)
-        logr = math.log(mean) - s_r2 / 2 + math.sqrt(s_r2) * rng.standard_normal(n)
-        x1 = s * rng.standard_normal(n)
-        if q == 1:  # a = X1 R / (X1 + R)^2 = 1/(2 + e^{d} + e^{-d}), d = log X1 - log R
-            d = x1 - logr
-            return 1.0 / (2.0 + np.exp(d) + np.exp(-d))
-        x2 = s * rng.standard_normal(n)
-        top = np.maximum(np.maximum(x1, x2), logr)
-        den = np.exp(x1 - top) + np.exp(x2 - top) + np.exp(logr - top)
-        return -np.exp(x1 - top) * np.exp(x2 - top) / den ** 2
+        per = max(1, _CHUNK_CELLS // C)
+        for start in range(0, n, per):
+            m = min(per, n - start)
+            z = s * rng.standard_normal((m, C))
+            z -= z.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            tot = e.sum(axis=1)
+            p1 = e[:, 0] / tot
+            out[start:start + m] = p1 * (1 - p1) if self.which == "diag" else -p1 * e[:, 1] / tot
+        return out
 
     def sample(self, shape, *, rng=None) -> np.ndarray:
         """Exact draws (a C-dimensional softmax per draw; cost proportional to C)."""
         rng = as_generator(rng)
         n = int(np.prod(shape, dtype=np.int64))
-        return self.scale * self._draw(n, rng, exact=True).reshape(shape)
+        return self.scale * self._draw(n, rng).reshape(shape)
 
     def expect(self, f) -> float:
         """``E f(λ)`` under the atomic approximation :meth:`discretize` (SML-1)."""
         return self.discretize().expect(f)
 
+    def _stratified_draws(self, n: int, rng, tail1=(0.0, 1.0), tail2=(0.0, 1.0)) -> np.ndarray:
+        """Draws of the unscaled weight for :meth:`discretize` (SML-2).
+
+        The own logits (``z_1``; and ``z_2`` for "offdiag") are stratified,
+        ``z = −σ_v Φ⁻¹(s)``, ``s = s_lo + (s_hi − s_lo)(i + U_i)/n`` over the upper-tail
+        probabilities ``tail1 = (s_lo, s_hi)`` (``tail2`` for ``z_2``, on an independent
+        permutation: a Latin hypercube), so the draws follow the law given ``P(Z > z) ∈ tail``; ``log W``, ``W``
+        the sum of the other classes' exponentials, comes from :func:`_log_rest_sum`.
+        """
+        s = self.sigma_v
+        q = 1 if self.which == "diag" else 2
+        logw = _log_rest_sum(self.classes - q, s, n, rng, self.classes)
+        x1 = -s * ndtri(tail1[0] + (tail1[1] - tail1[0]) * (np.arange(n) + rng.random(n)) / n)
+        if q == 1:  # a = X1 W / (X1 + W)^2 = 1/(2 + e^{d} + e^{-d}), d = log X1 - log W
+            d = np.abs(x1 - logw)
+            e = np.exp(-d)
+            return e / (1.0 + e) ** 2
+        x2 = -s * ndtri(tail2[0] + (tail2[1] - tail2[0]) * (rng.permutation(n) + rng.random(n)) / n)
+        top = np.maximum(np.maximum(x1, x2), logw)
+        den = np.exp(x1 - top) + np.exp(x2 - top) + np.exp(logw - top)
+        return -np.exp(x1 - top) * np.exp(x2 - top) / den ** 2
+
+    def _joint_tail_law(self, rng) -> DiscreteLaw:
+        """Atoms of ``b`` from three regions of ``(z_1, z_2)``, split at ``P(Z > t) = q = 1/(C − 1)``.
+
+        Both below ``t`` (mass ``(1 − q)²``; 3/4 of the draws, ``DISCRETIZE_ATOMS`` atoms), one
+        above (mass ``2q(1 − q)``, by the symmetry of ``b`` in ``z_1, z_2``) and both above (mass
+        ``q²``), 1/8 of the draws and ``JOINT_TAIL_ATOMS`` atoms each; each region's draws are
+        compressed alone (SML-3).
+        """
+        q = 1.0 / (self.classes - 1)
+        n = DISCRETIZE_SAMPLES
+        parts = [((1 - q) ** 2, 3 * n // 4, DISCRETIZE_ATOMS, (q, 1.0), (q, 1.0)),
+                 (2 * q * (1 - q), n // 8, JOINT_TAIL_ATOMS, (0.0, q), (q, 1.0)),
+                 (q * q, n // 8, JOINT_TAIL_ATOMS, (0.0, q), (0.0, q))]
+        atoms, probs = [], []
+        for mass, m, k, t1, t2 in parts:
+            law = compress(self._stratified_draws(m, rng, t1, t2), k)
+            atoms.append(law.atoms)
+            probs.append(mass * law.probs)
+        return DiscreteLaw(np.concatenate(atoms), np.concatenate(probs))
+
     def discretize(self) -> DiscreteLaw:
         r"""Atomic approximation with the exact mean and second moment (SML-1); cached.
 
-        ``DISCRETIZE_SAMPLES`` seeded draws (the sum of the other classes drawn exactly up to
-        ``EXACT_REST_LIMIT`` terms, otherwise from the moment-matched lognormal) are compressed to
+        ``DISCRETIZE_SAMPLES`` seeded draws with stratified own logits (SML-2) are compressed to
         ``DISCRETIZE_ATOMS`` atoms that keep the bin moments up to order 3
-        (:func:`rmthess.laws.empirical.compress`); the atoms are then mapped affinely,
-        ``λ ↦ E λ + (λ − λ̄) sd/ŝd``, to the exact mean and variance, unless that would move an atom
-        across 0; then the sign-preserving power map ``λ ↦ c·sign(λ)|λ|^α`` matches both.
+        (:func:`rmthess.laws.empirical.compress`); the atoms' probabilities are then tilted,
+        ``p_i ∝ p_i e^{θ_1 λ_i + θ_2 λ_i²}``, onto the exact mean and second moment (SML-3). For
+        "offdiag", when no tilt reaches them (the second moment sits in the joint upper tail of
+        ``z_1, z_2``), the draws are redone by regions of ``(z_1, z_2)`` (:meth:`_joint_tail_law`).
+        The atoms are within a Kolmogorov distance of about 0.03 of the exact law (measured over
+        C ≤ 10⁵, σ_v ≤ 3, and σ_v ≤ 6 at C ≤ 10³; theory/softmax_moments.md, SML-4).
+
+        Raises
+        ------
+        ValueError
+            Where the construction cannot guarantee that accuracy: the normal law of the bulk of the
+            other classes' sum is off by more than ``BULK_KS_TOL`` (measured: C = 10⁴ at
+            σ_v ≥ 5; SML-2), no tilt reaches the exact moments, or the tilt moves the
+            distribution function by more than ``TILT_KS_TOL`` (SML-3).
         """
         if self._discrete is None:
             rng = np.random.default_rng(DISCRETIZE_SEED)
-            x = self._draw(DISCRETIZE_SAMPLES, rng, exact=False)
-            law = compress(x, DISCRETIZE_ATOMS)
+            law = compress(self._stratified_draws(DISCRETIZE_SAMPLES, rng), DISCRETIZE_ATOMS)
             m1, m2 = self._raw_moment(1), self._raw_moment(2)
-            a, p = law.atoms, law.probs
-            mu = float(np.dot(p, a))
-            sd_hat = math.sqrt(max(float(np.dot(p, (a - mu) ** 2)), 0.0))
-            var = m2 - m1 * m1
-            new = a * (m1 / mu)
-            if sd_hat > 0 and var > 0:
-                cand = m1 + (a - mu) * math.sqrt(var) / sd_hat
-                new = cand if np.all(np.sign(cand) == np.sign(a)) else _power_match(a, p, m1, m2)
-            self._discrete = DiscreteLaw(new, p)
+            probs = _tilt(law.atoms, law.probs, m1, m2)
+            if probs is None and self.which == "offdiag" and self.classes > 2:
+                law = self._joint_tail_law(rng)
+                probs = _tilt(law.atoms, law.probs, m1, m2)
+            if probs is None:
+                raise ValueError(
+                    f"GaussianSoftmaxLaw.discretize: at C = {self.classes}, sigma_v = "
+                    f"{self.sigma_v} no tilt of the sampled atoms reaches the exact mean and "
+                    f"second moment: they are carried by events rarer than 1/{DISCRETIZE_SAMPLES} "
+                    f"(theory/softmax_moments.md, SML-3); no accurate atomic law")
+            order = np.argsort(law.atoms)
+            shift = float(np.max(np.abs(np.cumsum(probs[order] - law.probs[order]))))
+            if not shift <= TILT_KS_TOL:
+                raise ValueError(
+                    f"GaussianSoftmaxLaw.discretize: at C = {self.classes}, sigma_v = "
+                    f"{self.sigma_v} the sampled atoms miss the exact mean and second moment by so "
+                    f"much that matching them moves the distribution function by {shift:.3g} > "
+                    f"{TILT_KS_TOL} (theory/softmax_moments.md, SML-3); no accurate atomic law")
+            self._discrete = DiscreteLaw(law.atoms, probs)
         return self._discrete.scaled(self.scale) if self.scale != 1.0 else self._discrete
 
     def scaled(self, c: float) -> "GaussianSoftmaxLaw":
@@ -171,22 +229,111 @@ class GaussianSoftmaxLaw(WeightLaw):
         return out
 
 
-def _power_match(a, p, m1, m2):
-    """Atoms ``c·sign(a)|a|^α`` whose mean and second moment are ``m1`` and ``m2`` (all one sign)."""
-    from scipy.optimize import brentq
+def _tilt(atoms, probs, m1, m2):
+    r"""Probabilities ``p_i e^{θ·f_i}/Z``, ``f_i = (λ_i, λ_i²)``, with moments ``m1``, ``m2``.
 
-    x = np.abs(a) / np.max(np.abs(a))
-    target = m2 / (m1 * m1)
+    The minimum-relative-entropy change of ``probs`` onto the two moments (SML-3): ``θ`` minimizes
+    the convex ``log Σ p_i e^{θ·(f_i − f*)}`` (damped Newton). ``None`` when the moments are not reached
+    to a relative 1e-13 (the targets are outside what the atoms can reach).
+    """
+    scale = float(np.max(np.abs(atoms)))
+    f = np.stack([atoms / scale, (atoms / scale) ** 2], axis=1) - np.array([m1 / scale,
+                                                                          m2 / scale ** 2])
+    target = np.array([m1 / scale, m2 / scale ** 2])
 
-    def excess(alpha):
-        xa = x ** alpha
-        return float(np.dot(p, xa * xa) / np.dot(p, xa) ** 2) - target
+    def tilted(th):
+        e = f @ th
+        w = probs * np.exp(e - e.max())
+        w /= w.sum()
+        return w, w @ f
 
-    lo, hi = 0.25, 1.0
-    while excess(hi) < 0 and hi < 64:
-        hi *= 2
-    while excess(lo) > 0 and lo > 1e-3:
-        lo /= 2
-    alpha = brentq(excess, lo, hi, xtol=1e-14)
-    xa = x ** alpha
-    return np.sign(a) * xa * (abs(m1) / float(np.dot(p, xa)))
+    theta = np.zeros(2)
+    w, g = tilted(theta)
+    for _ in range(200):
+        if np.all(np.abs(g) <= 1e-13 * np.abs(target)):
+            return w
+        hess = (f * w[:, None]).T @ f - np.outer(g, g)
+        step = np.linalg.lstsq(hess, -g, rcond=None)[0]
+        t = 1.0
+        while t > 1e-6:  # damped Newton on the gradient norm
+            new_w, new_g = tilted(theta + t * step)
+            if np.max(np.abs(new_g)) < np.max(np.abs(g)):
+                break
+            t /= 2
+        else:
+            break
+        theta, w, g = theta + t * step, new_w, new_g
+    return None
+
+
+def _bulk_terms(rest: int, s: float, k: int):
+    """Threshold ``τ`` (``rest·P(Z > τ) = k``), a bulk term's mean and sd, the Edgeworth error.
+
+    A bulk term is ``e^{sZ}`` given ``Z ≤ τ``: ``E e^{jsZ}·1{Z ≤ τ} = e^{j²s²/2} Φ(τ − js)``. The
+    error estimate (SML-2) is the maximum over ``x`` of the first two Edgeworth corrections to the
+    distribution function of the standardized sum of ``m = rest − 2k`` such terms,
+    ``|γ φ(x)(x² − 1)|/(6√m) + |φ(x)(κ He_3(x)/24 + γ² He_5(x)/72)|/m``.
+    """
+    tau = -float(ndtri(k / rest))
+    p_in = float(ndtr(tau))
+    mom = [math.exp(j * j * s * s / 2) * float(ndtr(tau - j * s)) / p_in for j in range(5)]
+    mu = mom[1]
+    var = mom[2] - mu * mu
+    k3 = mom[3] - 3 * mu * mom[2] + 2 * mu ** 3
+    c4 = mom[4] - 4 * mu * mom[3] + 6 * mu * mu * mom[2] - 3 * mu ** 4
+    gamma, kurt = k3 / var ** 1.5, c4 / var ** 2 - 3
+    m = rest - 2 * k
+    x = np.linspace(-8.0, 8.0, 3201)
+    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    err = (np.max(np.abs(gamma * phi * (x * x - 1))) / (6 * math.sqrt(m))
+           + np.max(np.abs(phi * (kurt * (x ** 3 - 3 * x) / 24
+                                  + gamma ** 2 * (x ** 5 - 10 * x ** 3 + 15 * x) / 72))) / m)
+    return tau, mu, math.sqrt(var), float(err)
+
+
+def _log_rest_sum(rest: int, s: float, n: int, rng, classes: int) -> np.ndarray:
+    r"""``n`` draws of ``log W``, ``W = Σ_{c=1}^{rest} e^{s Z_c}`` (SML-2).
+
+    Term by term while ``n·rest ≤ EXACT_REST_CELLS``. Above, for the smallest ``k`` in
+    ``TAIL_TERMS`` whose bulk error estimate is at most ``BULK_KS_TOL``: the number ``N`` of terms
+    above the threshold ``τ`` is Binomial(rest, k/rest), those terms are drawn exactly (``Z = Φ⁻¹``
+    of a uniform on the upper tail), and the sum of the ``rest − N`` terms below ``τ`` is drawn from
+    the normal law with its exact mean and variance. ``ValueError`` when no ``k`` qualifies.
+    """
+    if rest == 0:  # C = 2, "offdiag": no other class
+        return np.full(n, -np.inf)
+    if n * rest <= EXACT_REST_CELLS:
+        out = np.empty(n)
+        per = max(1, _CHUNK_CELLS // rest)
+        for start in range(0, n, per):
+            z = s * rng.standard_normal((min(per, n - start), rest))
+            top = z.max(axis=1)
+            out[start:start + z.shape[0]] = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+        return out
+    best = None
+    for k in TAIL_TERMS:
+        if rest >= 8 * k:
+            cand = _bulk_terms(rest, s, k)
+            if best is None or cand[3] < best[1][3]:
+                best = (k, cand)
+            if cand[3] <= BULK_KS_TOL:
+                break
+    if best is None or best[1][3] > BULK_KS_TOL:
+        err = "n/a" if best is None else f"{best[1][3]:.2g}"
+        raise ValueError(
+            f"GaussianSoftmaxLaw.discretize: at C = {classes}, sigma_v = {s} the sum of the other "
+            f"classes' exponentials has no accurate representation within the cost bound (normal "
+            f"bulk error {err} > {BULK_KS_TOL}; theory/softmax_moments.md, SML-2)")
+    k, (tau, mu, sd, _) = best
+    out = np.empty(n)
+    per = max(1, _CHUNK_CELLS // (2 * k))
+    for start in range(0, n, per):
+        m = min(per, n - start)
+        count = rng.binomial(rest, k / rest, size=m)
+        u = 1.0 - rng.random(int(count.sum()))  # in (0, 1]
+        tail = np.bincount(np.repeat(np.arange(m), count),
+                           weights=np.exp(-s * ndtri(u * (k / rest))), minlength=m)
+        inner = rest - count
+        bulk = inner * mu + np.sqrt(inner) * sd * rng.standard_normal(m)
+        out[start:start + m] = np.log(tail + np.maximum(bulk, 0.0) + np.finfo(float).tiny)
+    return out

@@ -65,6 +65,7 @@ from rmthess._validate import spawn_seeds
 from rmthess.montecarlo._prediction_kernels import weighted_second_moments
 from rmthess.montecarlo.blocknorms import StructuredWeights
 from rmthess.montecarlo.models import Params, get_model
+from rmthess.montecarlo.stats import ratio_of_means
 
 __all__ = ["NormPrediction", "predict_norms", "predict_all_norms", "hermite_h", "gaussian_points"]
 
@@ -75,6 +76,9 @@ class NormPrediction:
 
     ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are the standard errors of
     the prediction's own (randomized quasi-) Monte Carlo, from the spread of its batches.
+    ``ratio_stderr`` is that of ``ratio``: the delta method (MC-10) over the batches, which carries
+    the covariance of the two means' errors (they share every batch, MC-19); ``None`` when the
+    prediction was not built from batches.
     """
 
     block: str
@@ -82,6 +86,7 @@ class NormPrediction:
     offdiag: float
     diag_stderr: float
     offdiag_stderr: float
+    ratio_stderr: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -434,5 +439,6 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
         se = v.std(axis=0, ddof=1) / math.sqrt(v.shape[0])
         out[block] = NormPrediction(block=block, diag=float(v[:, 0].mean()),
                                     offdiag=float(v[:, 1].mean()), diag_stderr=float(se[0]),
-                                    offdiag_stderr=float(se[1]))
+                                    offdiag_stderr=float(se[1]),
+                                    ratio_stderr=ratio_of_means(v[:, 1], v[:, 0]).stderr)
     return out

@@ -372,8 +372,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
                                   classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v,
                                   t=get_design(spec.design, t=spec.t).t, seed=pseed)
                 pdg, pod, pred = p.diag, p.offdiag, p.ratio
-                pse = float(abs(pred) * math.hypot(p.offdiag_stderr / p.offdiag if p.offdiag else 0.0,
-                                                   p.diag_stderr / p.diag))
+                pse = p.ratio_stderr
                 zp = z_score(est.ratio, pred, est.stderr, pse)
         lim = limits.get(b) if limits else None
         lim_v, lim_se = (lim if lim is not None else (None, 0.0))
@@ -444,8 +443,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     Notes
     -----
     Ratio of means (MC-10), finite-size prediction (MC-6, MC-8; MC-9 for MLP cases conditional on V)
-    of theory/montecarlo.md. The limit of an initialization is the theory's at ``σ_w σ_v`` and the
-    law of V (theory/cases.md, CASE-20, CASE-24).
+    and its error (MC-19) of theory/montecarlo.md. The limit of an initialization is the theory's at
+    ``σ_w σ_v`` and the law of V (theory/cases.md, CASE-20, CASE-24).
 
     References
     ----------
@@ -461,6 +460,10 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={reps})",
                nbytes=nbytes, seconds=seconds, force=force, hint="reduce d, reps or raise gamma")
     # the limit first: a parameter it refuses is refused before the replicates run
+    if predictions and spec.case == "linear-ce":
+        from rmthess.integrals.softmax import softmax_moments
+
+        softmax_moments(spec.classes, spec.sigma_v)  # the prediction's moments: their domain, now
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root,
                       v_law=spec.v_law, sigma_w=spec.sigma_w) if limits else None
     report = None if progress is None else (lambda k, n: progress(k, n, seconds))

@@ -127,3 +127,18 @@ def test_entry_law_errors(capsys, argv, option):
     assert main(["limits", "--gamma", "1", "--classes", "10", *argv]) == 2
     err = capsys.readouterr().err
     assert option in err and len(err.strip().splitlines()) == 1
+
+
+def test_init_option_help_names_every_registered_value():
+    """The shared help text of --init/--v-law lists exactly the registered presets and entry laws."""
+    from rmthess.cli import build_parser
+    from rmthess.laws.entry import ENTRY_LAWS
+    from rmthess.laws.init import INITS
+
+    sub = build_parser()._subparsers._group_actions[0].choices
+    for command in ("limits", "simulate"):
+        helps = {a.dest: a.help for a in sub[command]._actions}
+        for name in INITS:
+            assert name in helps["init"], (command, name)
+        for name in ENTRY_LAWS:
+            assert name in helps["v_law"], (command, name)

@@ -24,16 +24,18 @@ def test_wishart_controls_have_mean_zero(loss, C):
 
 
 def test_conditional_controls_of_mse_hidden_blocks_have_mean_zero():
-    # oracle: Monte Carlo over V and independent activations b ~ Bernoulli(1/2) per unit, with the
-    # weights a_ij(n) = κ_ij b_i(n) b_j(n) of the MSE hidden blocks
+    # oracle: Monte Carlo over V, W and the data, with the weights a_ij(n) = κ_ij 1(u_ni>0) 1(u_nj>0)
+    # of the MSE hidden blocks, u_n = W x_n correlated through WWᵀ (d small, so the correlations are
+    # large and an unconditional q = 1/4 would be visibly biased)
     rng = np.random.default_rng(3)
-    C, m, d, n, sigma = 4, 5, 30, 45, 1.0
+    C, m, d, n, sigma = 4, 5, 6, 45, 1.0
     vals = []
     for _ in range(6000):
         V = rng.standard_normal((C, m)) * sigma / math.sqrt(m)
-        on = (rng.standard_normal((n, m)) > 0).astype(float)
+        W = rng.standard_normal((m, d)) / math.sqrt(d)
+        on = (rng.standard_normal((n, d)) @ W.T > 0).astype(float)
         lam = (V.T @ V)[None] * on[:, :, None] * on[:, None, :]
-        vals.append(_conditional_controls(lam, V, d, n, sigma))
+        vals.append(_conditional_controls(lam, V, W, d, n))
     vals = np.asarray(vals)
     mean, se = vals.mean(axis=0), vals.std(axis=0, ddof=1) / math.sqrt(len(vals))
     assert np.all(np.abs(mean) <= Z * se), (mean, se)
@@ -55,7 +57,7 @@ def test_controlled_ratio_is_the_ratio_of_means_when_the_controls_are_noise():
     den = 1.0 + 0.1 * rng.standard_normal(200)
     num = 0.5 * den + 0.01 * rng.standard_normal(200)
     ratio, se, dof = controlled_ratio(num, den, rng.standard_normal((200, 1)))
-    assert abs(ratio - 0.5) <= Z * se and dof == 198
+    assert abs(ratio - 0.5) <= Z * se and dof == 47   # 48 jackknife groups
 
 
 def test_mlp_replicates_are_reproducible_and_shaped():

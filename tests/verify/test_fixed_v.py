@@ -120,3 +120,23 @@ def test_average_over_v_matches_the_limits_of_the_case():
 
         r, se, _ = controlled_ratio(num, den, np.zeros((len(num), 0)))
         assert abs(r - lim[block].ratio) <= Z * math.hypot(se, lim[block].stderr_ratio), block
+
+
+@pytest.mark.parametrize("which", ["diag", "offdiag"])
+def test_weight_controls_of_the_block_spectra_have_mean_zero(monkeypatch, which):
+    # the first two controls of the CE hidden m₂ rows have mean exactly 0 given V and W at any d,
+    # whatever the number of draws of their integrals (fewer here, for speed)
+    from rmthess.montecarlo.spectra import block_spectrum
+    from rmthess.verify.checks import spectra
+
+    monkeypatch.setattr(spectra, "LAW_SAMPLES", 256)
+    vals = []
+    for r in range(300):
+        _, V, lam, W = block_spectrum("mlp-ce", d=12, gamma=1.0, classes=3, m=3, which=which,
+                                      seed=r, return_weights=True)
+        vals.append(spectra._weight_controls("mlp-ce", which, 1.0, V, lam, W, 1.0,
+                                             np.random.SeedSequence(10_000 + r))[:2])
+    vals = np.asarray(vals)
+    mean, se = vals.mean(axis=0), vals.std(axis=0, ddof=1) / math.sqrt(len(vals))
+    assert np.all(np.abs(mean) <= Z * se), (mean, se)
+    assert spectra._weight_controls("mlp-mse", which, 1.0, V, lam, W, 1.0, 0) == ()

@@ -106,7 +106,12 @@ def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
         u = rng.standard_normal((min(_CHUNK, n_u - start), m))
         if factor is not None:
             u = u @ np.asarray(factor, dtype=float).T
-        a = hidden_weights(V, u)[:, i, j]
+        z = np.maximum(u, 0.0) @ V.T
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        kappa = p @ (V[:, i] * V[:, j]) - (p @ V[:, i]) * (p @ V[:, j])
+        a = kappa * (u[:, i] > 0) * (u[:, j] > 0)
         s1 += float(a.sum())
         s2 += float(a @ a)
     return (s1 * s1 - s2) / (n_u * (n_u - 1.0)), s2 / n_u

@@ -90,19 +90,28 @@ def wishart_controls(V, loss, sigma_v):
     return [off - r * unit, float(np.mean(diag * diag)) - (r * r + 2 * r) * unit]
 
 
-def _conditional_controls(lam, V, d, n, sigma_v):
-    """MSE hidden blocks: E[(1/d)‖H‖² | weights] minus its closed-form expectation, off and diag."""
-    C, m = V.shape
+def _conditional_controls(lam, V, W, d, n):
+    """MSE hidden blocks: ``c − E[c | V, W]`` for the mean over i ≠ j and over i of
+    ``c_ij = ((d + 1) Σ_n a_ij(n)² + (Σ_n a_ij(n))²)/N²``, ``a_ij(n) = κ_ij b_n`` (VER-7).
+
+    Given the weights ``(V, W)`` the ``b_n = 1(u_ni > 0) 1(u_nj > 0)``, ``u_n = W x_n ~ N(0, WWᵀ)``, are
+    iid Bernoulli(q_ij) with the orthant probability ``q_ij = 1/4 + arcsin(ρ_ij)/(2π)`` (``ρ`` the
+    correlation of ``WWᵀ``; ``q_ii = 1/2``), so ``E[c_ij | V, W] = κ_ij²((d + 2) q_ij/N + (1 − 1/N) q_ij²)``
+    exactly: the control has mean 0 at every d, and removes the spread of the data given the weights.
+    """
+    m = V.shape[1]
     s1 = lam.sum(axis=0)
     s2 = (lam * lam).sum(axis=0)
     c = ((d + 1.0) * s2 + s1 * s1) / n**2
+    G = W @ W.T
+    sd = np.sqrt(np.diag(G))
+    rho = np.clip(G / np.outer(sd, sd), -1.0, 1.0)
+    q = 0.25 + np.arcsin(rho) / (2.0 * np.pi)
+    np.fill_diagonal(q, 0.5)
+    K = V.T @ V
+    expect = K * K * ((d + 2.0) * q / n + (1.0 - 1.0 / n) * q * q)
     mask = ~np.eye(m, dtype=bool)
-    unit = sigma_v**4 / m**2
-    out = []
-    for sel, q, ek2 in ((mask, 0.25, C * unit), (np.eye(m, dtype=bool), 0.5, (C * C + 2 * C) * unit)):
-        expect = ek2 * ((d + 2.0) * q / n + (1.0 - 1.0 / n) * q * q)
-        out.append(float(c[sel].mean()) - expect)
-    return out
+    return [float((c - expect)[sel].mean()) for sel in (mask, ~mask)]
 
 
 def mlp_replicates(case: str, *, d: int, gamma: float, classes: int, m: int, reps: int, seed,
@@ -139,7 +148,7 @@ def mlp_replicates(case: str, *, d: int, gamma: float, classes: int, m: int, rep
             norms[block].append((dg / scale, od / scale))
             extra = []
             if loss == "mse" and block == "hidden":
-                extra = _conditional_controls(weights[block].lam, V, d, n, sigma_v)
+                extra = _conditional_controls(weights[block].lam, V, params.first, d, n)
             controls[block].append(wish + extra)
         if theory is not None:
             th, ctrl = _fixed_v(params, weights["hidden"].lam, d, n, rng)

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-__all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "complex_mean_se", "quartile_levels",
-           "quantile_points", "ratio_difference"]
+__all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "JACKKNIFE_GROUPS", "complex_mean_se",
+           "quartile_levels", "quantile_points", "ratio_difference"]
 
 
 def mean_se(values) -> tuple[float, float]:
@@ -70,21 +70,48 @@ def quantile_points(law, levels) -> np.ndarray:
     return np.asarray(out)
 
 
+#: delete-a-group jackknife of :func:`controlled_ratio`: at most this many groups of replicates
+JACKKNIFE_GROUPS = 48
+
+
+def _cv_ratio(num, den, X):
+    """``Ō_cv/D̄_cv``: the intercepts of the least-squares fits of O and D on ``X = [1, controls]``."""
+    coef, *_ = np.linalg.lstsq(X, np.column_stack([num, den]), rcond=None)
+    if coef[0, 1] == 0.0:
+        raise ValueError("the denominators average to 0: no ratio")
+    return float(coef[0, 0] / coef[0, 1])
+
+
 def controlled_ratio(num, den, controls) -> tuple[float, float, int]:
     r"""Ratio of means ``Σ O_r / Σ D_r`` with regression control variates; ``(ratio, se, dof)``.
 
-    The delta-method residuals ``z_r = O_r − ρ̂ D_r`` (MC-10) are regressed on the centred controls;
-    the intercept ``â`` corrects the ratio, ``ρ̂ + â/D̄``, and its standard error is ``se(â)/|D̄|``
-    (:func:`controlled_mean_se`).
+    Numerator and denominator means are each corrected by the controls (the intercepts of their
+    least-squares fits on ``[1, controls]``) and divided. The standard error is a delete-a-group
+    jackknife of the whole estimator (at most :data:`JACKKNIFE_GROUPS` groups), so the spread of the
+    estimated coefficients and the nonlinearity of the ratio are in it; the first-order delta method
+    with fitted coefficients was measured to understate the spread 1.4–3× at 24 replicates with
+    heavy-tailed controls (VER-7). ``dof`` is the number of groups − 1.
     """
     num = np.asarray(num, dtype=float).reshape(-1)
     den = np.asarray(den, dtype=float).reshape(-1)
-    dbar = float(den.mean())
-    if dbar == 0.0:
+    c = np.asarray(controls, dtype=float).reshape(num.size, -1)
+    n = num.size
+    if n - 1 - c.shape[1] < 1:
+        raise ValueError(f"{n} replicates are too few for {c.shape[1]} control variates")
+    if float(den.mean()) == 0.0:
         raise ValueError("the denominators average to 0: no ratio")
-    rho = float(num.mean()) / dbar
-    a, se, dof = controlled_mean_se(num - rho * den, controls)
-    return rho + a / dbar, se / abs(dbar), dof
+    X = np.column_stack([np.ones(n), c])
+    ratio = _cv_ratio(num, den, X)
+    g = min(n, JACKKNIFE_GROUPS)
+    groups = np.array_split(np.arange(n), g)
+    keep = np.ones(n, dtype=bool)
+    th = np.empty(g)
+    for k, idx in enumerate(groups):
+        keep[:] = True
+        keep[idx] = False
+        th[k] = _cv_ratio(num[keep], den[keep], X[keep])
+    se = math.sqrt((g - 1) / g * float(np.sum((th - th.mean()) ** 2)))
+    return ratio, se, g - 1
 
 
 def ratio_difference(num, den, tnum, tden, controls=None) -> tuple[float, float, int]:

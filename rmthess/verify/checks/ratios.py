@@ -19,7 +19,7 @@ from rmthess.verify.checks._fixed_v import moments_over_v
 from rmthess.verify.checks._mlp import mlp_replicates
 from rmthess.verify.checks._simulation import simulate_cells
 from rmthess.verify.checks._stats import controlled_ratio, ratio_difference
-from rmthess.verify.power import target
+from rmthess.verify.power import effective_dof, target
 from rmthess.verify.rules import against_prediction, geometric_remainder, richardson, within_tolerance
 
 __all__ = ["LinearRatiosCheck", "MlpRatiosCheck", "CONSTANT_RTOL", "LIMIT_RTOL", "LIMIT_D"]
@@ -253,10 +253,10 @@ constant of the MSE hidden ratio,
     sizes = {
         "tiny": {"d": 40, "reps": 8, "ce_reps": 8, "v_draws": 64, "m": 4, "gammas": (1.0,),
                  "classes": (3, 10), "curve_classes": (3, 10), "predictions": False},
-        "quick": {"d": 160, "reps": 24, "ce_reps": 48, "v_draws": 4000, "m": 8,
+        "quick": {"d": 160, "reps": 192, "ce_reps": 48, "v_draws": 4000, "m": 8,
                   "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
-        "full": {"d": 800, "reps": 64, "ce_reps": 256, "v_draws": 100_000, "m": 8,
+        "full": {"d": 800, "reps": 512, "pred_reps": 64, "ce_reps": 256, "v_draws": 100_000, "m": 8,
                  "gammas": (0.5, 2.0), "classes": (3, 10, 30, 100),
                  "curve_classes": (3, 10, 30, 100, 300, 1000), "predictions": True},
     }
@@ -282,7 +282,8 @@ constant of the MSE hidden ratio,
             ctx.progress(f"mlp-ce fixed-V limits of {p['v_draws']} draws of V, C = {C}")
             over_v[C] = moments_over_v(C, m, p["v_draws"], V_AVERAGE_U_DRAWS, ctx.child(4, C))
         if p["predictions"]:
-            pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m, "reps": reps}
+            pred_cells = [{"case": "mlp-mse", "d": d, "gamma": g, "classes": C, "m": m,
+                           "reps": p.get("pred_reps", reps)}
                           for g in p["gammas"] for C in p["classes"]]
             for res in simulate_cells(ctx, pred_cells, key=0):
                 lim = _case_limits("mlp-mse", res.gamma, res.classes, m=m).blocks["hidden"]
@@ -376,12 +377,17 @@ def _fixed_v_rows(block, params, small, large, limit, goal):
                            target=goal,
                            note="per replicate G(V) = (E a)² + γ E a² under u ~ N(0, WWᵀ); "
                                 "4 weight-moment controls; MDE relative to the limit")]
-    x, se = 0.5 * (xs + xl), 0.5 * math.hypot(ss, sl)
+    # both cells estimate 0 exactly: inverse-variance weights (the 2d cell has twice the samples)
+    total = ss * ss + sl * sl
+    ws, wl = (sl * sl / total, ss * ss / total) if total > 0 else (0.5, 0.5)
+    x, se = ws * xs + wl * xl, math.hypot(ws * ss, wl * sl)
+    nu = effective_dof([(ws * ss, ns), (wl * sl, nl)])
     return [against_prediction("ratio (output) − fixed-V expectation", params, simulation=x,
-                               stderr=se, prediction=0.0, dof=min(ns, nl), scale=scale,
+                               stderr=se, prediction=0.0, dof=nu, scale=scale,
                                target=goal,
-                               note="exact finite-N expectation given V, W; mean of the cells at "
-                                    "d and 2d; MDE relative to the limit")]
+                               note="exact finite-N expectation given V, W; the cells at d and "
+                                    "2d weighted by their inverse variances; MDE relative to the "
+                                    "limit")]
 
 
 def _over_v_row(block, gamma, classes, m, over_v, limit, goal):

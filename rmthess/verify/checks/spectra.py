@@ -48,28 +48,34 @@ ZERO_FRACTION = 1e-9
 #: the range of the panel indices, so they never coincide with the seeds of the simulated blocks
 _LAW_KEY = 7919
 
-#: seeds of the per-replicate u-integrals of the weight-moment controls (CE hidden blocks)
-_MOMENT_KEY = 7927
-#: draws of u per replicate for those integrals
-MOMENT_U_DRAWS = 4096
+#: draws of u of the per-V CE laws (``block_law(samples=...)``), and of the u-integrals of the
+#: weight-moment controls, which reuse them
+LAW_SAMPLES = 1 << 16
 
 
-def _weight_controls(case, which, V, lam, W, mom2, seed) -> tuple:
-    r"""CE hidden blocks: the sample moments of the replicate's weights minus their expectations.
+def _weight_controls(case, which, gamma, V, lam, W, mom2, law_seed) -> tuple:
+    r"""CE hidden blocks: the sample moments of the replicate's weights minus their expectations, and
+    the effect of ``WWᵀ ≠ I`` (and of the law's own sample) on the fixed-V limit.
 
-    ``((Σa)² − Σa²)/(N(N − 1)) − (E a)²`` and ``Σa²/N − E a²`` over ``u ~ N(0, WWᵀ)``, the law of the
-    replicate's ``u_n = W x_n`` given W (mean exactly 0), divided by ``m₂(F_V)`` (VER-8, VER-13).
+    With ``g`` the :data:`LAW_SAMPLES` standard normal draws from which the replicate's law ``F_V`` is
+    built (``law_seed``): ``((Σa)² − Σa²)/(N(N − 1)) − (E a)²`` and ``Σa²/N − E a²``, the expectations
+    over ``u = Lg`` (``LLᵀ = WWᵀ``, the law of the replicate's ``u_n = W x_n`` given W; mean exactly
+    0), and ``G(V, W) − G(V)``, ``G = (E a)² + γ E a²`` over ``u = Lg`` and ``u = g`` (mean ``O(1/d)``,
+    removed with the rest of the ``O(1/d)`` bias by the extrapolation; on the law's own draws, so
+    that it also carries the law's sampling error); all divided by ``m₂(F_V)`` (VER-8).
     """
     if case != "mlp-ce":
         return ()
     from rmthess.verify.checks._fixed_v import pair_moments
 
     j = 0 if which == "diag" else 1
-    t1, t2 = pair_moments(V, np.random.default_rng(seed), MOMENT_U_DRAWS, 0, j,
-                          factor=np.linalg.cholesky(W @ W.T))
+    L = np.linalg.cholesky(W @ W.T)
+    t1, t2 = pair_moments(V, np.random.default_rng(law_seed), LAW_SAMPLES, 0, j, factor=L)
+    i1, i2 = pair_moments(V, np.random.default_rng(law_seed), LAW_SAMPLES, 0, j)
     n = lam.size
     s1, s2 = float(lam.sum()), float(lam @ lam)
-    return (((s1 * s1 - s2) / (n * (n - 1.0)) - t1) / mom2, (s2 / n - t2) / mom2)
+    return (((s1 * s1 - s2) / (n * (n - 1.0)) - t1) / mom2, (s2 / n - t2) / mom2,
+            (t1 + gamma * t2 - i1 - gamma * i2) / mom2)
 
 
 #: the estimator of the second-moment rows (theory/verification.md, VER-8)
@@ -113,7 +119,7 @@ class BlockSpectraCheck(Check):
         "tiny": {"d": 40, "reps": {"diag": 6, "offdiag": 6}, "hidden_reps": 6,
                  "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5),
                             ("mlp-mse", "diag", 1.0, 5, 4))},
-        "quick": {"d": 120, "reps": {"diag": 96, "offdiag": 192}, "hidden_reps": 64,
+        "quick": {"d": 120, "reps": {"diag": 128, "offdiag": 256}, "hidden_reps": 96,
                   "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
                              ("linear-ce", "diag", 2.0, 10),
                              ("mlp-mse", "diag", 1.0, 10, 4), ("mlp-mse", "offdiag", 1.0, 10, 4),
@@ -220,8 +226,10 @@ class BlockSpectraCheck(Check):
                 ev, V, lam, W = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m,
                                                block="hidden", which=which, seed=seed,
                                                return_weights=True)
+                law_seed = ctx.child(_LAW_KEY, j, s, r)
                 law = model.block_law("hidden", which, gamma, C, m=m, V=V,
-                                      rng=np.random.default_rng(ctx.child(_LAW_KEY, j, s, r)))
+                                      rng=np.random.default_rng(law_seed),
+                                      **({"samples": LAW_SAMPLES} if case == "mlp-ce" else {}))
                 atom = float(law.atom_at_zero)
                 scale = _scale(law.support())
                 levels = _continuous_quartiles(law, scale)
@@ -232,8 +240,7 @@ class BlockSpectraCheck(Check):
                 m2.append((np.mean(ev**2) / mom2 - 1.0,
                            (np.mean(ev) - mom1) / np.sqrt(mom2),
                            (np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom)
-                          + _weight_controls(case, which, V, lam, W, mom2,
-                                             ctx.child(_MOMENT_KEY, j, s, r)))
+                          + _weight_controls(case, which, gamma, V, lam, W, mom2, law_seed))
                 lev.append(levels)
                 atoms.append(atom)
                 reps_data.append((ev, law, scale))
