@@ -16,7 +16,6 @@ from tests._mc import REGISTRY, max_failures
 MODULES = (
     "tests.cases.test_constants",
     "tests.cases.test_hidden_constant_scale",
-    "tests.cases.test_mlp_ce_law_unbiased",
     "tests.cases.test_mlp_ce_unbiased",
     "tests.cases.test_mse_cases",
     "tests.gmp.test_law",

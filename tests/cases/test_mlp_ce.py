@@ -51,6 +51,20 @@ def test_estimate_flags_and_errors():
         case.limits(0.5, 6, m=4, samples=2.5)
 
 
+def hidden_weights(V, u):
+    """``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``,
+    from the definition (CASE-9), one row of u per draw; also returns ``diag p − ppᵀ`` and ``s = relu(u)``."""
+    C = V.shape[0]
+    s = np.maximum(u, 0)
+    z = s @ V.T
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    Q = np.einsum("tc,cd->tcd", p, np.eye(C)) - p[:, :, None] * p[:, None, :]
+    kap = np.einsum("ci,tcd,dj->tij", V, Q, V)
+    ind = (u > 0).astype(float)
+    return kap * ind[:, :, None] * ind[:, None, :], Q, s
+
+
 def test_against_an_independent_brute_force_estimate():
     """Fresh V draws, κ from Vᵀ(diag p − ppᵀ)V, plain inner means (bias ≪ error at 4096 draws)."""
     C, m, gamma, n_v, n_u = 4, 3, 1.0, 48, 4096
@@ -59,14 +73,7 @@ def test_against_an_independent_brute_force_estimate():
     for _ in range(n_v):
         V = rng.standard_normal((C, m)) / math.sqrt(m)
         u = rng.standard_normal((n_u, m))
-        s = np.maximum(u, 0)
-        z = s @ V.T
-        p = np.exp(z - z.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        Q = np.einsum("tc,cd->tcd", p, np.eye(C)) - p[:, :, None] * p[:, None, :]
-        kap = np.einsum("ci,tcd,dj->tij", V, Q, V)
-        ind = (u > 0).astype(float)
-        a = kap * ind[:, :, None] * ind[:, None, :]
+        a, Q, s = hidden_weights(V, u)
         G = a.mean(0) ** 2 + gamma * (a * a).mean(0)
         gd.append(np.mean(np.diag(G)))
         go.append(G[~np.eye(m, dtype=bool)].mean())

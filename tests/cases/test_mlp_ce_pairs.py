@@ -14,6 +14,8 @@ from rmthess.cases import get_case, hidden_constant, output_constant
 from rmthess.cases._kernels import ndtri_numba, pair_terms_numba, pair_terms_numpy
 from rmthess.cases.mlp_ce import _control_means, nested_rows
 
+from tests.cases.test_mlp_ce import hidden_weights
+
 K_SIGMA = 4.5
 #: numba vs numpy: the same formulas in a different order of summation
 RTOL_TWIN = 1e-12
@@ -198,14 +200,7 @@ def test_v_law_route_uniform_against_brute_force():
     for _ in range(n_v):
         V = rng.uniform(-math.sqrt(3), math.sqrt(3), (C, m)) / math.sqrt(m)
         u = rng.standard_normal((n_u, m))
-        s = np.maximum(u, 0)
-        z = s @ V.T
-        p = np.exp(z - z.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        Q = np.einsum("tc,cd->tcd", p, np.eye(C)) - p[:, :, None] * p[:, None, :]
-        kap = np.einsum("ci,tcd,dj->tij", V, Q, V)
-        ind = (u > 0).astype(float)
-        a = kap * ind[:, :, None] * ind[:, None, :]
+        a, _, _ = hidden_weights(V, u)
         S, S2 = a.sum(0), (a * a).sum(0)
         G = (S * S - S2) / (n_u * (n_u - 1)) + gamma * S2 / n_u     # unbiased (E a)² + γ E a²
         gd.append(np.diag(G).mean())

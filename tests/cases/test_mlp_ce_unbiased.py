@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from rmthess.cases import get_case
+from rmthess.laws import entry_law
 
 from tests._mc import monte_carlo, z_threshold
 
@@ -26,9 +27,13 @@ PACKAGE_SAMPLES = (1024, 2)
 ORACLE_V, ORACLE_U = 1024, 64
 
 
-def _oracle(rng):
-    """Per V draw: ``(E_u a_ii)² + γ E_u a_ii²`` and the same for a_ij, averaged over the pairs."""
-    V = SIGMA / math.sqrt(M) * rng.standard_normal((ORACLE_V, C, M))
+def _oracle(rng, entries=None):
+    """Per V draw: ``(E_u a_ii)² + γ E_u a_ii²`` and the same for a_ij, averaged over the pairs.
+
+    ``entries(rng, shape)`` draws unit-variance entries of V (default standard normal).
+    """
+    eps = rng.standard_normal if entries is None else (lambda shape: entries(rng, shape))
+    V = SIGMA / math.sqrt(M) * eps((ORACLE_V, C, M))
     u = rng.standard_normal((ORACLE_V, 2, ORACLE_U, M))
     s = np.maximum(u, 0.0)
     z = np.einsum("vcm,vhtm->vhtc", V, s)
@@ -61,6 +66,29 @@ def check_hidden_limits_unbiased(seed):
 
 def test_hidden_limits_are_unbiased_with_two_inner_draws():
     check_hidden_limits_unbiased(12)
+
+
+def _uniform_entries(rng, shape):
+    """Unit-variance uniform entries, drawn here independently of the package's entry laws."""
+    return rng.uniform(-math.sqrt(3.0), math.sqrt(3.0), shape)
+
+
+@monte_carlo(alpha=ALPHA, seed=3)
+def check_law_route_unbiased(seed):
+    """The nested route of a non-Gaussian entry law of V (uniform) is unbiased at two inner draws
+    too: its U-statistic against the same oracle with uniform entries."""
+    rng = np.random.default_rng(seed)
+    blk = get_case("mlp-ce").limits(GAMMA, C, m=M, sigma_v=SIGMA, rng=rng, samples=PACKAGE_SAMPLES,
+                                    v_law=entry_law("uniform")).blocks["hidden"]
+    gd, go = _oracle(rng, _uniform_entries)
+    k = z_threshold(ALPHA, comparisons=2)     # >= 1024 V draws on both sides: normal quantiles
+    for got, se, ref in ((blk.g_ii, blk.stderr_g_ii, gd), (blk.g_ij, blk.stderr_g_ij, go)):
+        ref_se = ref.std(ddof=1) / math.sqrt(ref.size)
+        assert abs(got - ref.mean()) <= k * math.hypot(se, ref_se), (got, ref.mean(), se, ref_se)
+
+
+def test_law_route_is_unbiased_with_two_inner_draws():
+    check_law_route_unbiased(3)
 
 
 #: the fixed-V block law: its weights are the empirical law of ``BLOCK_SAMPLES`` draws of a_01(u)
