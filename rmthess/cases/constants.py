@@ -216,7 +216,7 @@ def hidden_constant(gamma, m, sigma_v=1.0, *, v_law=None) -> float:
     Traceback (most recent call last):
     ...
     ValueError: the C → ∞ constants exist only for σ_v²/m < 1/2 (for σ_v = 1: m >= 3); got m=2, sigma_v=1.0
-    >>> round(hidden_constant(1.0, 8), 3)   # met by the finite-C limits extrapolated in 1/C (CASE-18)
+    >>> round(hidden_constant(1.0, 8), 3)   # vs finite C: tests/cases/test_mlp_ce_pairs.py (slow)
     1.08
     """
     gamma = GAMMA.validate(gamma)
@@ -263,7 +263,7 @@ def output_constant(m, sigma_v=1.0, *, v_law=None) -> float:
     Examples
     --------
     >>> from rmthess.cases import output_constant
-    >>> round(output_constant(8), 2)        # met by the finite-C limits extrapolated in 1/C (CASE-18)
+    >>> round(output_constant(8), 2)        # vs finite C: tests/cases/test_mlp_ce_pairs.py (slow)
     1.83
     """
     A, B = output_terms(m, sigma_v, v_law)
