@@ -107,8 +107,9 @@ def _worker(args) -> dict:
         out["peak_mb"] = mem.growth_mb
         del H
         return out
-    import torch
     import warnings
+
+    import torch
 
     warnings.simplefilter("ignore")
     torch.set_default_dtype(torch.float64)

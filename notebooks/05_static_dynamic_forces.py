@@ -35,8 +35,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rmthess import networks
-from rmthess.plotting import (HessianMap, plot_hessian_maps, plot_init_ratio_sweep, plot_training_blocks,
-                              save_figure)
+from rmthess.plotting import (
+    HessianMap,
+    plot_hessian_maps,
+    plot_init_ratio_sweep,
+    plot_training_blocks,
+    save_figure,
+)
 
 SMALL = os.environ.get("RMTHESS_NOTEBOOK_SIZE", "full") == "small"
 d, n, m = (12, 24, 3) if SMALL else (32, 64, 4)

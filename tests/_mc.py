@@ -16,8 +16,8 @@ upper ``1e-3`` quantile of the binomial law of the failure count.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 __all__ = ["MonteCarloCheck", "REGISTRY", "monte_carlo", "z_threshold", "max_failures"]
 

@@ -3,6 +3,7 @@ r"""Real-axis density and distribution function of the GMP law (GMP-8, GMP-10)."
 from __future__ import annotations
 
 import numpy as np
+
 from rmthess.gmp.edges import Bulk
 from rmthess.gmp.equation import AtomicEquation
 from rmthess.gmp.solver import solve_t_bulk

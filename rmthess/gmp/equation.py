@@ -73,7 +73,7 @@ class AtomicEquation:
     unit: float = 1.0
 
     @classmethod
-    def from_law(cls, law: WeightLaw, gamma: float, *, normalize: bool = False) -> "AtomicEquation":
+    def from_law(cls, law: WeightLaw, gamma: float, *, normalize: bool = False) -> AtomicEquation:
         r"""The equation of ``law.discretize()``; with ``normalize`` the atoms are divided by the
         power of 2 nearest to :math:`\max|\lambda_k|\max(1,\gamma)` (GMP-11), so that the
         spectrum is of order 1 whatever the scale of the weights and of gamma.

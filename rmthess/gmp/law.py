@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from rmthess._validate import GAMMA, DIM, as_generator, check_finite_array, check_upper_half_plane
+from rmthess._validate import DIM, GAMMA, as_generator, check_finite_array, check_upper_half_plane
 from rmthess.gmp.density import BulkCdf, density
 from rmthess.gmp.edges import find_bulks
 from rmthess.gmp.equation import AtomicEquation

@@ -25,7 +25,7 @@ range down to ``−k_max σ²`` where the last tilted factor switches off, tails
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -35,7 +35,7 @@ _DIGITS = 12.0
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _set_partitions(n: int):
     """All set partitions of ``range(n)`` as tuples of tuples."""
     if n == 0:
@@ -59,7 +59,7 @@ def _poly_mul(a, b):
     return tuple(np.polynomial.polynomial.polymul(a, b).tolist())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _blocks(factors):
     """``[(q, K, ((k_B, f_B), …))]`` over the set partitions of one product of power sums."""
     out = []

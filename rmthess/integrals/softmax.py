@@ -15,8 +15,14 @@ import math
 import numpy as np
 
 from rmthess._validate import CLASSES, SIGMA_V, SOFTMAX_SIGMA_V
-from rmthess.integrals._plan import (_check_classes, _falling, _lattice, _moment_fields,
-                                     _moment_specs, _spec)
+from rmthess.integrals._plan import (
+    _check_classes,
+    _falling,
+    _lattice,
+    _moment_fields,
+    _moment_specs,
+    _spec,
+)
 from rmthess.integrals.moments import SoftmaxMoments
 
 __all__ = ["softmax_moments", "softmax_mixed_moment"]

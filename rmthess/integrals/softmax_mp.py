@@ -14,8 +14,14 @@ import mpmath
 
 from rmthess._cost import check_cost
 from rmthess._validate import CLASSES, DIGITS, SIGMA_V
-from rmthess.integrals._plan import (_check_classes, _falling, _lattice, _moment_fields,
-                                     _moment_specs, _spec)
+from rmthess.integrals._plan import (
+    _check_classes,
+    _falling,
+    _lattice,
+    _moment_fields,
+    _moment_specs,
+    _spec,
+)
 from rmthess.integrals.moments import SoftmaxMoments
 
 __all__ = ["softmax_moments_mp", "softmax_mixed_moment_mp"]

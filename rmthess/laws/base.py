@@ -67,7 +67,7 @@ class WeightLaw(abc.ABC):
         """Return the atomic law (a :class:`~rmthess.laws.DiscreteLaw`) the GMP solver uses."""
 
     @abc.abstractmethod
-    def scaled(self, c: float) -> "WeightLaw":
+    def scaled(self, c: float) -> WeightLaw:
         r"""Return the law of :math:`c\lambda` (``c`` any finite real)."""
 
 

@@ -140,11 +140,11 @@ class DiscreteLaw(WeightLaw):
         vals = np.asarray(f(self.atoms), dtype=float)
         return math.fsum((self.probs * vals).tolist())
 
-    def discretize(self) -> "DiscreteLaw":
+    def discretize(self) -> DiscreteLaw:
         """Return ``self`` (an atomic law is its own discretization, exactly)."""
         return self
 
-    def scaled(self, c: float) -> "DiscreteLaw":
+    def scaled(self, c: float) -> DiscreteLaw:
         c = _check_scale(c)
         return DiscreteLaw(c * self.atoms, self.probs)
 

@@ -8,8 +8,7 @@ import numpy as np
 
 from rmthess._validate import as_generator
 from rmthess.laws.base import WeightLaw, _check_scale
-from rmthess.laws.discrete import (SAMPLE_MAX_GIB, DiscreteLaw, check_real_array,
-                                   check_sample_shape)
+from rmthess.laws.discrete import SAMPLE_MAX_GIB, DiscreteLaw, check_real_array, check_sample_shape
 
 __all__ = ["EmpiricalLaw", "compress"]
 
@@ -94,7 +93,7 @@ class EmpiricalLaw(WeightLaw):
             self._discrete = compress(self.samples, self.max_atoms)
         return self._discrete
 
-    def scaled(self, c: float) -> "EmpiricalLaw":
+    def scaled(self, c: float) -> EmpiricalLaw:
         c = _check_scale(c)
         return EmpiricalLaw(c * self.samples, max_atoms=self.max_atoms)
 

@@ -221,7 +221,7 @@ class GaussianSoftmaxLaw(WeightLaw):
             self._discrete = DiscreteLaw(law.atoms, probs)
         return self._discrete.scaled(self.scale) if self.scale != 1.0 else self._discrete
 
-    def scaled(self, c: float) -> "GaussianSoftmaxLaw":
+    def scaled(self, c: float) -> GaussianSoftmaxLaw:
         c = _check_scale(c)
         out = GaussianSoftmaxLaw(self.classes, self.sigma_v, self.which, self.scale * c)
         out._cache = self._cache

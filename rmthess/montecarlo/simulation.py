@@ -82,7 +82,7 @@ class BlockResult:
         return {k: _plain(v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "BlockResult":
+    def from_dict(cls, data: dict) -> BlockResult:
         """Inverse of :meth:`to_dict` (JSON ``null`` of a float field is ``nan``)."""
         kw = {k: data.get(k) for k in cls.__dataclass_fields__}
         for k in _FLOAT_FIELDS:
@@ -150,7 +150,7 @@ class SimulationResult(SimulationSpec):
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SimulationResult":
+    def from_dict(cls, data: dict) -> SimulationResult:
         """Inverse of :meth:`to_dict` (as stored by the sweeps)."""
         kw = {k: data[k] for k in _RESULT_KEYS}
         kw["seed_entropy"] = _entropy(kw["seed_entropy"])

@@ -129,9 +129,9 @@ def _as_list(v):
 
 def expand_grid(config) -> list[dict]:
     """The cells of a sweep: validated parameter dicts, in grid order, without duplicates."""
+    from rmthess._cost import check_cost
     from rmthess._validate import REPS
     from rmthess.montecarlo.models import get_model
-    from rmthess._cost import check_cost
     from rmthess.montecarlo.simulation import make_spec, simulation_cost
 
     config = load_config(config)
@@ -321,7 +321,7 @@ def _probe(scheduler: str) -> None:
                 if not chunk:
                     break
                 data += chunk
-    except socket.timeout:
+    except TimeoutError:
         if not data:
             raise ValueError(f"the server at {scheduler!r} sent nothing within {CONNECT_TIMEOUT} s: "
                              "it is not a Dask scheduler") from None

@@ -19,22 +19,50 @@ Examples
 ['hidden', 'output']
 """
 
-from rmthess.networks.model import LOSSES, BlockLayout, Network, block_layout
-from rmthess.networks.hessian import dense_hessian, gauss_newton, hessian
+from rmthess.networks.blocks import (
+                                     BlockRatio,
+                                     block_diagonality,
+                                     block_norm_map,
+                                     block_ratio,
+                                     block_ratios,
+                                     cross_block_norm,
+)
 from rmthess.networks.deep import DeepNetwork
-from rmthess.networks.products import gnvp, hvp
-from rmthess.networks.blocks import (BlockRatio, block_diagonality, block_norm_map, block_ratio,
-                                     block_ratios, cross_block_norm)
-from rmthess.networks.training import (PRESETS, HessianSnapshot, TrainingConfig, TrainingResult,
-                                       gaussian_data, init_weights, preset_network, train,
-                                       train_preset)
+from rmthess.networks.hessian import dense_hessian, gauss_newton, hessian
+from rmthess.networks.hutchinson import (
+                                     PROBES,
+                                     BlockEstimate,
+                                     CriticalProbes,
+                                     block_frobenius,
+                                     block_trace_variance,
+                                     block_traces,
+                                     critical_probe_count,
+                                     minibatch_hessians,
+                                     probes,
+)
 from rmthess.networks.initialization import InitRatioSweep, case_name, init_ratio_sweep
-from rmthess.networks.spectra import (NetworkSpectra, OutlierCount, block_spectra, count_outliers,
-                                      gauss_newton_dual, network_spectra)
+from rmthess.networks.model import LOSSES, BlockLayout, Network, block_layout
 from rmthess.networks.powerlaw import PowerLawFit, ks_critical_value, power_law_fit, zipf_slope_bias
-from rmthess.networks.hutchinson import (PROBES, BlockEstimate, CriticalProbes, block_frobenius,
-                                         block_trace_variance, block_traces, critical_probe_count,
-                                         minibatch_hessians, probes)
+from rmthess.networks.products import gnvp, hvp
+from rmthess.networks.spectra import (
+                                     NetworkSpectra,
+                                     OutlierCount,
+                                     block_spectra,
+                                     count_outliers,
+                                     gauss_newton_dual,
+                                     network_spectra,
+)
+from rmthess.networks.training import (
+                                     PRESETS,
+                                     HessianSnapshot,
+                                     TrainingConfig,
+                                     TrainingResult,
+                                     gaussian_data,
+                                     init_weights,
+                                     preset_network,
+                                     train,
+                                     train_preset,
+)
 
 __all__ = [
     "LOSSES", "BlockLayout", "Network", "block_layout",

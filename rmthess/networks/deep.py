@@ -116,7 +116,7 @@ class DeepNetwork:
         """Flat parameter vector, layer by layer, rows within a layer."""
         return np.concatenate([w.ravel() for w in self.weights])
 
-    def with_params(self, theta) -> "DeepNetwork":
+    def with_params(self, theta) -> DeepNetwork:
         """Same data and loss, parameters ``theta``."""
         theta = check_finite_array("theta", theta, ndim=1)
         if theta.size != self.n_params:

@@ -234,7 +234,7 @@ class Network:
         """Number of parameters P."""
         return self.layout.n_params
 
-    def with_params(self, theta) -> "Network":
+    def with_params(self, theta) -> Network:
         """A new :class:`Network` with the same data and loss and parameters ``theta`` (flat)."""
         V, W = self.unflatten(theta)
         return Network(self.X, self.labels, V, W, self.loss)

@@ -23,8 +23,12 @@ import numpy as np
 
 from rmthess._validate import CLASSES, DIM, SAMPLES, SIGMA_V, WIDTH, as_generator, spawn_seeds
 from rmthess.laws.init import resolve_init
-from rmthess.networks.blocks import (block_diagonality, block_norm_map, block_ratios,
-                                     cross_block_norm)
+from rmthess.networks.blocks import (
+    block_diagonality,
+    block_norm_map,
+    block_ratios,
+    cross_block_norm,
+)
 from rmthess.networks.hessian import dense_hessian
 from rmthess.networks.model import LOSSES, Network
 

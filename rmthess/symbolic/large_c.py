@@ -36,7 +36,7 @@ def _ymoment(j: int):
     return Q_SYM ** sp.Rational(j * (j - 1), 2)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _centred_cumulants(rmax: int):
     """Cumulants κ_1..κ_rmax of ``Y − 1`` (κ_1 = 0) from the moments ``E Y^j``."""
     rmax = max(rmax, 1)
@@ -48,7 +48,7 @@ def _centred_cumulants(rmax: int):
     return kap
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sum_moments(rmax: int):
     """``E W^r`` (r ≤ rmax) for W a sum of ``N`` iid copies of ``Y − 1``, as polynomials in N."""
     N = sp.Symbol("N")
@@ -71,7 +71,7 @@ def _expect_named(powers, extra):
     return sp.expand(total)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def softmax_moment_series(powers: tuple, order: int):
     r"""``E[p_1^{k_1} ⋯ p_q^{k_q}]`` as a polynomial in ``x = 1/C`` up to ``x^{K + order}`` (CASE-13).
 
@@ -112,7 +112,7 @@ def _truncate(expr, lo, hi):
     return sum(expr.coeff(X_SYM, j) * X_SYM ** j for j in range(lo, hi + 1))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def linear_ce_norm_series(order: int = 2):
     r"""``(C² g_ii, C⁴ g_ij)`` as polynomials in ``x = 1/C`` to ``x^order`` (CASE-13).
 
@@ -137,7 +137,7 @@ def linear_ce_norm_series(order: int = 2):
     return (sp.expand(gii / x ** 2), sp.expand(gij / x ** 4))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def linear_ce_ratio_series(order: int = 2):
     r"""Coefficients ``[r_0, …, r_order]`` of ``C² g_ij/g_ii = Σ r_j C^{−j}`` (CASE-14).
 
@@ -165,7 +165,7 @@ def linear_ce_ratio_series(order: int = 2):
     return [sp.factor(c) for c in r]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _numeric(order: int):
     return [sp.lambdify((GAMMA_SYM, Q_SYM), r, "math") for r in linear_ce_ratio_series(order)]
 

@@ -13,7 +13,15 @@ True
 """
 
 from rmthess.verify import checks as _checks  # noqa: F401  (registers the checks)
-from rmthess.verify.base import CHECKS, Check, CheckContext, CheckOutput, check_seed, get_check, register
+from rmthess.verify.base import (
+           CHECKS,
+           Check,
+           CheckContext,
+           CheckOutput,
+           check_seed,
+           get_check,
+           register,
+)
 from rmthess.verify.report import write_outputs
 from rmthess.verify.rules import CheckRow
 from rmthess.verify.runner import VerificationResult, run_verification

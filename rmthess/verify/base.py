@@ -22,8 +22,8 @@ True
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -50,7 +50,7 @@ def register(cls):
     return cls
 
 
-def get_check(name: str) -> "Check":
+def get_check(name: str) -> Check:
     """Return an instance of the registered check ``name`` (``ValueError`` listing valid names)."""
     try:
         return CHECKS[name]()

@@ -147,15 +147,15 @@ class CheckRow:
             return "FAIL"
         return "PASS" if self.power_ok else "LOW POWER"
 
-    def with_check(self, name: str) -> "CheckRow":
+    def with_check(self, name: str) -> CheckRow:
         """Return a copy with ``check`` set to ``name``."""
         return replace(self, check=name)
 
-    def with_target(self, target: float | None) -> "CheckRow":
+    def with_target(self, target: float | None) -> CheckRow:
         """Return a copy with MDE target ``target``."""
         return replace(self, target=None if target is None else float(target))
 
-    def perturbed(self, epsilon: float) -> "CheckRow":
+    def perturbed(self, epsilon: float) -> CheckRow:
         """The row re-judged against the theory value ``T + ε·scale`` (same simulation, same band).
 
         This is what the row would say had the theory been wrong by the relative amount ``ε``; the

@@ -15,7 +15,6 @@ import pytest
 
 from rmthess.cases import get_case, hidden_constant, output_constant
 from rmthess.cases.constants import _I, hidden_terms, output_terms
-
 from tests._mc import monte_carlo, z_threshold
 
 #: I_n by the closed form + recursion vs mpmath quadrature (a few ulps)

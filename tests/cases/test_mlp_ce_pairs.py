@@ -13,7 +13,6 @@ from scipy.special import ndtri
 from rmthess.cases import get_case, hidden_constant, output_constant
 from rmthess.cases._kernels import ndtri_numba, pair_terms_numba, pair_terms_numpy
 from rmthess.cases.mlp_ce import _control_means, nested_rows
-
 from tests.cases.test_mlp_ce import hidden_weights
 
 K_SIGMA = 4.5

@@ -15,7 +15,6 @@ import pytest
 
 from rmthess.cases import get_case
 from rmthess.laws import entry_law
-
 from tests._mc import monte_carlo, z_threshold
 
 #: stated false-alarm rate of the check (two comparisons: diagonal and off-diagonal blocks)

@@ -7,7 +7,6 @@ import pytest
 
 from rmthess.cases import get_case
 from rmthess.symbolic.mse import linear_mse_limits, mlp_mse_hidden_limits, mlp_mse_output_norm
-
 from tests._mc import monte_carlo, z_threshold
 
 #: closed form vs sympy evaluated in float64

@@ -1,6 +1,7 @@
 """``rmthess gmp`` end to end: text and JSON output, and user errors (exit status 2)."""
 
 import json
+
 import numpy as np
 import pytest
 

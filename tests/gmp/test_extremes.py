@@ -6,7 +6,6 @@ mpmath, the closed-form bulk masses p_k/gamma, tanh-sinh quadrature of the densi
 moments.
 """
 
-import math
 from fractions import Fraction
 
 import mpmath
@@ -17,7 +16,6 @@ from rmthess.cli import main
 from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.gmp.moments import free_cumulants, moments_from_cumulants
 from rmthess.laws import DiscreteLaw, EmpiricalLaw, PointMass
-
 from tests.gmp.test_law import tanh_sinh
 
 #: tanh-sinh quadrature of a square-root-edged density: converged to ~1e-12 of the mass
@@ -176,6 +174,7 @@ def test_negligible_narrow_bulks_dropped():
     np.testing.assert_allclose(law.support(), base.support(), rtol=1e-14)
     assert law.bulk_masses().sum() + law.atom_at_zero == pytest.approx(1.0, abs=1e-12)
     from scipy import stats
+
     from rmthess.laws import ContinuousLaw
     gauss = GeneralizedMarchenkoPastur(ContinuousLaw(dist=stats.norm(3.0, 1.0)), 100.0)
     assert gauss.bulk_masses().sum() + gauss.atom_at_zero == pytest.approx(1.0, abs=1e-12)

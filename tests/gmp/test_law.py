@@ -4,12 +4,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rmthess._validate import GAMMA
 from rmthess.gmp import GeneralizedMarchenkoPastur
-from rmthess.laws import DiscreteLaw, PointMass, EmpiricalLaw
-
+from rmthess.laws import DiscreteLaw, EmpiricalLaw, PointMass
 from tests._mc import monte_carlo, z_threshold
 
 #: root of a well-conditioned polynomial: float64 solver vs 30-digit oracle, relative

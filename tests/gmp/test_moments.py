@@ -9,7 +9,6 @@ import sympy as sp
 from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.gmp.moments import free_cumulants, moments_from_cumulants
 from rmthess.laws import DiscreteLaw, PointMass
-
 from tests._mc import monte_carlo, z_threshold
 
 #: exact rational evaluation, rounded once: a few ulps

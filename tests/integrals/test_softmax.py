@@ -24,7 +24,6 @@ from rmthess.integrals import (
     softmax_moments,
     softmax_moments_mp,
 )
-
 from tests._mc import monte_carlo, z_threshold
 
 #: float64 vs mpmath, the issue's requirement (measured: ≤ 4e-15)

@@ -6,7 +6,6 @@ from scipy import integrate, stats
 
 from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.laws import ContinuousLaw
-
 from tests._mc import monte_carlo, z_threshold
 
 #: Gauss rule of n nodes is exact for degree <= 2n-1 on the 3072-node smooth base rule

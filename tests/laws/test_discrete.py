@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from rmthess.laws import DiscreteLaw, PointMass
-
 from tests._mc import monte_carlo, z_threshold
 
 

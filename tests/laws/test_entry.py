@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rmthess.laws.entry import (GAUSSIAN, RADEMACHER, UNIFORM, DiscreteEntries, ScipyEntries,
-                                entry_law)
+from rmthess.laws.entry import (
+    GAUSSIAN,
+    RADEMACHER,
+    UNIFORM,
+    DiscreteEntries,
+    ScipyEntries,
+    entry_law,
+)
 
 #: closed-form moments vs the code (a few ulps)
 RTOL_CLOSED = 1e-14

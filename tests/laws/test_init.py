@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 
 from rmthess.laws.entry import GAUSSIAN, UNIFORM
-from rmthess.laws.init import (INITS, LayerInit, NetworkInit, layer_init, network_init,
-                               resolve_init)
+from rmthess.laws.init import INITS, LayerInit, NetworkInit, layer_init, network_init, resolve_init
 
 #: closed form vs code
 RTOL = 1e-14

@@ -7,7 +7,6 @@ import pytest
 
 from rmthess.integrals import softmax_moments
 from rmthess.laws.softmax import GaussianSoftmaxLaw
-
 from tests._mc import monte_carlo, z_threshold
 
 #: exact moments of the law vs the SoftmaxMoments formulas (two integral routes)

@@ -18,7 +18,6 @@ import pytest
 
 from benchmarks.bench_softmax_atoms import direct_draws, kolmogorov
 from rmthess.laws.softmax import GaussianSoftmaxLaw, _tilt
-
 from tests._mc import monte_carlo
 
 #: stated false-alarm rate of each check

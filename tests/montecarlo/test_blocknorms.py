@@ -3,8 +3,13 @@
 import numpy as np
 import pytest
 
-from rmthess.montecarlo.blocknorms import (DenseWeights, StructuredWeights, block_matrix,
-                                           block_norm_means, block_norm_table)
+from rmthess.montecarlo.blocknorms import (
+    DenseWeights,
+    StructuredWeights,
+    block_matrix,
+    block_norm_means,
+    block_norm_table,
+)
 
 #: different summation orders of the same O(N² B) terms: a few hundred ulps at most
 RTOL = 1e-10

@@ -123,8 +123,10 @@ def _oracle():
 
 
 def test_weighted_second_moments_matches_numpy_twin():
-    from rmthess.montecarlo._prediction_kernels import (weighted_second_moments,
-                                                        weighted_second_moments_numpy)
+    from rmthess.montecarlo._prediction_kernels import (
+        weighted_second_moments,
+        weighted_second_moments_numpy,
+    )
 
     rng = np.random.default_rng(0)
     L = np.where(rng.random((300, 5)) < 0.4, rng.standard_normal((300, 5)), 0.0)

@@ -15,7 +15,6 @@ import numpy as np
 
 from rmthess.montecarlo.finite_size import predict_all_norms
 from rmthess.montecarlo.models import Params, get_model
-
 from tests._mc import monte_carlo, z_threshold
 from tests.montecarlo.test_finite_size import _output_norms_by_simulation
 

@@ -15,7 +15,6 @@ import numpy as np
 
 from rmthess.montecarlo.finite_size import predict_norms
 from rmthess.montecarlo.models import get_model
-
 from tests._mc import monte_carlo, z_threshold
 
 #: stated false-alarm rate (two comparisons: diagonal and off-diagonal blocks)

@@ -8,9 +8,7 @@ import pytest
 from rmthess.montecarlo import simulate
 from rmthess.montecarlo.designs import get_design
 from rmthess.montecarlo.finite_size import predict_norms
-from rmthess.montecarlo.simulation import (_PREDICTION_KEY, make_spec, replicate_seed,
-                                          run_replicates)
-
+from rmthess.montecarlo.simulation import _PREDICTION_KEY, make_spec, replicate_seed, run_replicates
 from tests._mc import monte_carlo, z_threshold
 
 #: Monte Carlo agreement: |z| below 3 standard errors (deterministic checks of exact identities)

@@ -3,8 +3,13 @@
 import numpy as np
 import pytest
 
-from rmthess.montecarlo.spectra import (block_spectrum, coupling, coupling_constant,
-                                        empirical_stieltjes, lindeberg_path)
+from rmthess.montecarlo.spectra import (
+    block_spectrum,
+    coupling,
+    coupling_constant,
+    empirical_stieltjes,
+    lindeberg_path,
+)
 
 #: agreement of a Monte Carlo mean with c(z): false alarm P(|t_59| > 3.5) ≈ 9e-4 per compared number
 #: (60 replicates), ≈ 5e-3 for the six numbers (Re, Im at three z) of one check

@@ -5,8 +5,14 @@ import time
 
 import pytest
 
-from rmthess.montecarlo.sweep import (cell_id, cell_seed, expand_grid, load_config, read_table,
-                                      run_sweep)
+from rmthess.montecarlo.sweep import (
+    cell_id,
+    cell_seed,
+    expand_grid,
+    load_config,
+    read_table,
+    run_sweep,
+)
 
 CONFIG = {
     "seed": 17,

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from rmthess.networks import (block_diagonality, block_layout, block_norm_map, block_ratios,
-                              cross_block_norm, dense_hessian)
+from rmthess.networks import (
+    block_diagonality,
+    block_layout,
+    block_norm_map,
+    block_ratios,
+    cross_block_norm,
+    dense_hessian,
+)
 
 # sums of squares formed in another order
 NORM_RTOL = 1e-12

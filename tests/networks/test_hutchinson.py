@@ -3,9 +3,17 @@
 import numpy as np
 import pytest
 
-from rmthess.networks import (block_frobenius, block_norm_map, block_trace_variance, block_traces,
-                              critical_probe_count, dense_hessian, hvp, minibatch_hessians, probes)
-
+from rmthess.networks import (
+    block_frobenius,
+    block_norm_map,
+    block_trace_variance,
+    block_traces,
+    critical_probe_count,
+    dense_hessian,
+    hvp,
+    minibatch_hessians,
+    probes,
+)
 from tests._mc import monte_carlo, z_threshold
 from tests.networks.conftest import _make
 

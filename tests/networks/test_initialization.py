@@ -5,7 +5,6 @@ import pytest
 from scipy import stats
 
 from rmthess.networks import case_name, init_ratio_sweep
-
 from tests._mc import monte_carlo
 
 # Monte Carlo over replicates: Z_MC standard errors

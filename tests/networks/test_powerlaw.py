@@ -7,7 +7,6 @@ import pytest
 from scipy import integrate, stats
 
 from rmthess.networks import ks_critical_value, power_law_fit, zipf_slope_bias
-
 from tests._mc import monte_carlo, z_threshold
 
 # closed forms evaluated in float64

@@ -6,8 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rmthess._validate import CLASSES, DIM, SAMPLES, WIDTH
-from rmthess.networks import Network, dense_hessian, gnvp, hvp
-from rmthess.networks import products
+from rmthess.networks import Network, dense_hessian, gnvp, hvp, products
 
 # a product and a dense matrix-vector product sum the same terms in another order
 PRODUCT_RTOL = 1e-12

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from rmthess.networks import (Network, block_spectra, count_outliers, dense_hessian,
-                              gauss_newton_dual, network_spectra)
+from rmthess.networks import (
+    Network,
+    block_spectra,
+    count_outliers,
+    dense_hessian,
+    gauss_newton_dual,
+    network_spectra,
+)
 
 # eigenvalues from two different symmetric eigenproblems: a few ulps times the norm
 EIG_ATOL_REL = 1e-11

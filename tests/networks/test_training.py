@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
-from rmthess.networks import (Network, PRESETS, TrainingConfig, gaussian_data, init_weights,
-                              preset_network, train, train_preset)
+from rmthess.networks import (
+    PRESETS,
+    Network,
+    TrainingConfig,
+    gaussian_data,
+    init_weights,
+    preset_network,
+    train,
+    train_preset,
+)
 
 # the optimizer updates are elementwise closed forms
 STEP_RTOL = 1e-12

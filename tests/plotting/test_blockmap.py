@@ -5,8 +5,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from rmthess.networks import block_norm_map, dense_hessian, init_ratio_sweep, train_preset
-from rmthess.plotting.blockmap import (plot_block_map, plot_hessian_heatmap, plot_init_ratio_sweep,
-                                       plot_training_blocks)
+from rmthess.plotting.blockmap import (
+    plot_block_map,
+    plot_hessian_heatmap,
+    plot_init_ratio_sweep,
+    plot_training_blocks,
+)
 
 
 @pytest.fixture

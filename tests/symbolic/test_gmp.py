@@ -8,7 +8,9 @@ from rmthess.gmp import GeneralizedMarchenkoPastur
 from rmthess.gmp.moments import free_cumulants, moments_from_cumulants
 from rmthess.laws import DiscreteLaw
 from rmthess.symbolic.gmp import (
-    gmp_moment_polynomials, stieltjes_polynomial, weight_moment_symbols,
+    gmp_moment_polynomials,
+    stieltjes_polynomial,
+    weight_moment_symbols,
 )
 
 #: a float root of a well-conditioned polynomial vs the package solver

@@ -42,6 +42,7 @@ def test_forms_of_the_spec():
 def test_kurtosis_form_reduces_to_isserlis_at_the_gaussian_kurtosis():
     """(CASE-21) at μ₄ = 3 is the Gaussian (Isserlis) derivation of (CASE-7), term by term."""
     import sympy as sp
+
     from rmthess.symbolic.mse import mlp_mse_hidden_limits_by_kurtosis
     gen = mlp_mse_hidden_limits_by_kurtosis()
     mu4 = next(s for s in gen[0].free_symbols if s.name == "mu4")

@@ -9,8 +9,12 @@ from rmthess.cases._kernels import sums_numba
 from rmthess.cases.mlp_ce import _per_v_statistics
 from rmthess.montecarlo.models import get_model
 from rmthess.verify.checks import _mlp
-from rmthess.verify.checks._fixed_v import (hidden_weights, moments_over_v, pair_moments,
-                                            per_v_moments)
+from rmthess.verify.checks._fixed_v import (
+    hidden_weights,
+    moments_over_v,
+    pair_moments,
+    per_v_moments,
+)
 from rmthess.verify.checks._stats import ratio_difference
 
 #: |mean| ≤ 4.5 standard errors: false-alarm rate ≈ 7e-6 per assertion (means of ≥ 300 draws)

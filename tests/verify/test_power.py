@@ -16,8 +16,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rmthess.verify.power import (effective_dof, power_multiplier, rejection_probability, target,
-                                  TARGETS)
+from rmthess.verify.power import (
+    TARGETS,
+    effective_dof,
+    power_multiplier,
+    rejection_probability,
+    target,
+)
 from rmthess.verify.rules import against_prediction, richardson, z_threshold
 from rmthess.verify.runner import run_verification
 

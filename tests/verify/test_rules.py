@@ -5,8 +5,15 @@ import math
 import pytest
 from scipy import integrate, stats
 
-from rmthess.verify.rules import (TAIL_PROBABILITY, Z_MAX, against_prediction, geometric_remainder,
-                                  richardson, within_tolerance, z_threshold)
+from rmthess.verify.rules import (
+    TAIL_PROBABILITY,
+    Z_MAX,
+    against_prediction,
+    geometric_remainder,
+    richardson,
+    within_tolerance,
+    z_threshold,
+)
 
 #: quadrature of the Student-t density is good to ~1e-10; thresholds are compared in tail probability
 TAIL_RTOL = 1e-6

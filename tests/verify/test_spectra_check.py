@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from rmthess.verify.checks.spectra import _continuous_quartiles, _scale
 from rmthess.verify.checks._stats import quantile_points
+from rmthess.verify.checks.spectra import _continuous_quartiles, _scale
 from rmthess.verify.runner import run_verification
 
 #: the levels are arithmetic on the law's atom and F(0⁻): exact up to the cdf's own round-off

@@ -47,7 +47,7 @@ class Model(ABC):
     w_law: EntryLaw = GAUSSIAN
     sigma_w: float = 1.0
 
-    def with_init(self, *, v_law=None, w_law=None, sigma_w=1.0) -> "Model":
+    def with_init(self, *, v_law=None, w_law=None, sigma_w=1.0) -> Model:
         """A copy of this model drawing V with entries of ``v_law`` and W as ``σ_w ε/√d``, ``ε`` of
         ``w_law`` (laws as :func:`rmthess.laws.entry.entry_law` accepts; default Gaussian)."""
         v_law, w_law, sigma_w = entry_law(v_law), entry_law(w_law), SIGMA_W.validate(sigma_w)

@@ -20,7 +20,12 @@ from rmthess.verify.checks._mlp import mlp_replicates
 from rmthess.verify.checks._simulation import simulate_cells
 from rmthess.verify.checks._stats import controlled_ratio, ratio_difference
 from rmthess.verify.power import effective_dof, target
-from rmthess.verify.rules import against_prediction, geometric_remainder, richardson, within_tolerance
+from rmthess.verify.rules import (
+    against_prediction,
+    geometric_remainder,
+    richardson,
+    within_tolerance,
+)
 
 __all__ = ["LinearRatiosCheck", "MlpRatiosCheck", "CONSTANT_RTOL", "LIMIT_RTOL", "LIMIT_D"]
 

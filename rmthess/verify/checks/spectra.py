@@ -28,8 +28,12 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
-from rmthess.verify.checks._stats import (controlled_mean_se, mean_se, quantile_points,
-                                          quartile_levels)
+from rmthess.verify.checks._stats import (
+    controlled_mean_se,
+    mean_se,
+    quantile_points,
+    quartile_levels,
+)
 from rmthess.verify.power import target
 from rmthess.verify.rules import richardson
 
