@@ -11,6 +11,7 @@ from rmthess._validate import DIM, GAMMA, as_generator, check_finite_array, chec
 from rmthess.gmp.density import BulkCdf, density
 from rmthess.gmp.edges import find_bulks
 from rmthess.gmp.equation import AtomicEquation
+from rmthess.gmp.marchenko_pastur import mp_density, mp_stieltjes
 from rmthess.gmp.moments import MAX_ORDER, gmp_moments
 from rmthess.gmp.solver import solve_t_complex
 from rmthess.laws.base import WeightLaw, _check_order
@@ -20,7 +21,8 @@ __all__ = ["GeneralizedMarchenkoPastur"]
 
 
 class GeneralizedMarchenkoPastur:
-    r"""Limiting spectral law :math:`\mu` of :math:`B = \frac1N X\Lambda X^\top`, :math:`d/N\to\gamma`.
+    r"""Limiting spectral law :math:`\mu` of :math:`B = \frac1N X\Lambda X^\top`,
+    :math:`d/N\to\gamma`.
 
     Parameters
     ----------
@@ -35,10 +37,10 @@ class GeneralizedMarchenkoPastur:
     :math:`\mathrm{Im}\,s>0` for :math:`\mathrm{Im}\,z>0` of
     :math:`s = 1/(-z + \mathbb{E}[\lambda/(1+\gamma\lambda s)])` (GMP-1). All numerics work on the
     atomic law ``weights.discretize()`` (exact for discrete laws; see the weight law for the cost
-    otherwise), in the variable :math:`t = 1/s` (GMP-3): the density uses exact root selection on the
-    real axis, without smoothing (GMP-8); edges come from the critical points of the inverse map
-    (GMP-7); the atom at zero is :math:`\max(0, 1-P(\lambda\neq0)/\gamma)` (GMP-5); moments come from
-    the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight law itself
+    otherwise), in the variable :math:`t = 1/s` (GMP-3): the density uses exact root selection on
+    the real axis, without smoothing (GMP-8); edges come from the critical points of the inverse map
+    (GMP-7); the atom at zero is :math:`\max(0, 1-P(\lambda\neq0)/\gamma)` (GMP-5); moments come
+    from the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight law itself
     (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2 of the
     spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled exactly
     (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position (unless
@@ -79,6 +81,8 @@ class GeneralizedMarchenkoPastur:
         self._eq = AtomicEquation.from_law(weights, self.gamma, normalize=True)
         self._e = math.frexp(self._eq.unit)[1] - 1      # unit = 2**e (GMP-11)
         self._bulks = find_bulks(self._eq)
+        # one non-zero atom: Marchenko–Pastur closed forms (GMP-4a, GMP-4b) instead of the solver
+        self._one_atom = self._eq.atoms.size == 1
 
     # -- exact rescaling by unit = 2**e (GMP-11) ---------------------------------------------
     def _down(self, z):
@@ -105,10 +109,16 @@ class GeneralizedMarchenkoPastur:
 
     # -- transforms -------------------------------------------------------------------------------
     def stieltjes(self, z) -> np.ndarray:
-        r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1, GMP-9)."""
+        r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1, GMP-9).
+
+        For a weight law with one non-zero atom the root of the quadratic (GMP-4a) is used.
+        """
         z = check_upper_half_plane(z)
-        return self._up(1.0 / solve_t_complex(self._eq, self._down(z), self._bulks), -1,
-                        "the Stieltjes transform")
+        if self._one_atom:
+            s = mp_stieltjes(self._down(z), self._eq.atoms[0], self._eq.probs[0], self.gamma)
+        else:
+            s = 1.0 / solve_t_complex(self._eq, self._down(z), self._bulks)
+        return self._up(s, -1, "the Stieltjes transform")
 
     def stieltjes_derivative(self, z) -> np.ndarray:
         r""":math:`s'(z) = -t^{-2}/z'(t)`, :math:`t = 1/s(z)` (GMP-3)."""
@@ -128,10 +138,16 @@ class GeneralizedMarchenkoPastur:
     def pdf(self, x) -> np.ndarray:
         r"""Density of the absolutely continuous part, :math:`\mathrm{Im}\,s(x+i0)/\pi` (GMP-8).
 
-        Exactly 0 outside :meth:`support`; the atom at zero is :attr:`atom_at_zero`.
+        Exactly 0 outside :meth:`support`; the atom at zero is :attr:`atom_at_zero`. For a weight
+        law with one non-zero atom the closed form (GMP-4b) is used.
         """
         x = check_real_array("x", x, allow_empty=True)
-        return self._up(density(self._eq, self._bulks, self._down(x)), -1, "the density")
+        if self._one_atom and len(self._bulks) == 1:
+            b = self._bulks[0]
+            rho = mp_density(self._down(x), self._eq.atoms[0], self.gamma, b.left, b.right)
+        else:
+            rho = density(self._eq, self._bulks, self._down(x))
+        return self._up(rho, -1, "the density")
 
     def cdf(self, x) -> np.ndarray:
         r""":math:`\mu((-\infty, x])`, atom at zero included (GMP-10)."""
@@ -165,7 +181,7 @@ class GeneralizedMarchenkoPastur:
         r""":math:`\mu(\{0\}) = \max(0, 1 - P(\lambda\neq0)/\gamma)` (GMP-5)."""
         return max(0.0, 1.0 - self.weights.prob_nonzero / self.gamma)
 
-    # -- moments ------------------------------------------------------------------------------------
+    # -- moments ---------------------------------------------------------------------------------
     def moment(self, k: int, *, max_order: int = MAX_ORDER) -> float:
         r""":math:`m_k = \int x^k d\mu`, exact from the free cumulants (GMP-6).
 
@@ -187,9 +203,10 @@ class GeneralizedMarchenkoPastur:
         r""":math:`m_1 = \mathbb{E}\lambda`."""
         return self.moment(1)
 
-    # -- simulation ---------------------------------------------------------------------------------
+    # -- simulation ------------------------------------------------------------------------------
     def sample(self, d: int, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
-        r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`, :math:`N=\mathrm{round}(d/\gamma)`.
+        r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`,
+        :math:`N=\mathrm{round}(d/\gamma)`.
 
         X has iid N(0, 1) entries, :math:`\lambda_n` are iid draws of the weight law. When
         :math:`N < d` the :math:`N` non-zero eigenvalues come from the :math:`N\times N` matrix
