@@ -53,10 +53,7 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
         if factor is not None:
             u = u @ np.asarray(factor, dtype=float).T
         s = np.maximum(u, 0.0)
-        z = s @ V.T
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
+        p = _softmax(s @ V.T)
         a = _weights(V, VV, u, p)
         a1 += a.sum(axis=0)
         a2 += (a * a).sum(axis=0)
@@ -74,6 +71,21 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
+def _softmax(z):
+    """Row-wise softmax of ``z`` (overwritten), shifted by the row maximum.
+
+    The maximum is taken column by column (``C`` passes over contiguous-in-rows data beat numpy's
+    reduction along short rows several times; a maximum is exact in any order).
+    """
+    top = z[:, 0].copy()
+    for c in range(1, z.shape[1]):
+        np.maximum(top, z[:, c], out=top)
+    z -= top[:, None]
+    p = np.exp(z, out=z)
+    p /= p.sum(axis=1, keepdims=True)
+    return p
+
+
 def _weights(V, VV, u, p):
     """``a_ij(u)`` for every pair, shape ``(n, m²)``, given the softmax probabilities ``p``."""
     k, m = u.shape
@@ -88,10 +100,7 @@ def hidden_weights(V, u) -> np.ndarray:
     V = np.asarray(V, dtype=float)
     u = np.atleast_2d(np.asarray(u, dtype=float))
     C, m = V.shape
-    z = np.maximum(u, 0.0) @ V.T
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
+    p = _softmax(np.maximum(u, 0.0) @ V.T)
     VV = (V[:, :, None] * V[:, None, :]).reshape(C, m * m)
     return _weights(V, VV, u, p).reshape(-1, m, m)
 
@@ -108,10 +117,7 @@ def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
         u = rng.standard_normal((min(_CHUNK, n_u - start), m))
         if factor is not None:
             u = u @ np.asarray(factor, dtype=float).T
-        z = np.maximum(u, 0.0) @ V.T
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
+        p = _softmax(np.maximum(u, 0.0) @ V.T)
         kappa = p @ (V[:, i] * V[:, j]) - (p @ V[:, i]) * (p @ V[:, j])
         a = kappa * (u[:, i] > 0) * (u[:, j] > 0)
         s1 += float(a.sum())
