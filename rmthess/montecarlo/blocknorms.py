@@ -60,9 +60,11 @@ from rmthess.montecarlo import _kernels
 __all__ = ["StructuredWeights", "DenseWeights", "block_norm_means", "block_norm_sums",
            "block_norm_table", "block_matrix"]
 
-#: rows per chunk of the Gram matrix: a chunk pair's four work arrays (8 MB) stay near the cache,
-#: and BLAS still runs at its full rate on 512-row panels (benchmarks/ratio_blocknorms.py)
-DEFAULT_CHUNK = 512
+#: rows per chunk of the Gram matrix: up to N = 2048 the whole matrix is one tile (one SYRK per
+#: product); the four work arrays of a tile take at most 134 MB
+DEFAULT_CHUNK = 2048
+#: work arrays up to this many rows (4 × 8 MB) are kept per thread between calls
+KEEP_ROWS = 1024
 
 
 class _WeightsShape:
@@ -137,8 +139,8 @@ class _Buffers:
 
     Fresh arrays of a few MB are new pages from the system on every call: their page faults and
     unmapping cost as much as the small products written into them (measured at N = 500: 1 ms per
-    2 MB array against 0.3 ms for the product), so the arrays of the last call are reused. At most
-    ``count · DEFAULT_CHUNK²`` doubles (8 MB) stay allocated per thread.
+    2 MB array against 0.3 ms for the product), so the arrays of the last call are reused when
+    ``size ≤`` :data:`KEEP_ROWS` (at most 32 MB stay allocated per thread).
     """
 
     _local = threading.local()
@@ -147,7 +149,7 @@ class _Buffers:
         flat = getattr(self._local, "flat", [])
         flat = [a for a in flat if a.size >= size * size][:count]
         flat += [np.empty(size * size) for _ in range(count - len(flat))]
-        if size <= DEFAULT_CHUNK:
+        if size <= KEEP_ROWS:
             self._local.flat = flat
         self._flat = flat
 
