@@ -2,8 +2,9 @@ r"""Finite-size predictions of the mean squared block norms (theory/montecarlo.m
 
 For a d×d block ``B = (1/N) Σ_n λ_n x^m_n x^mᵀ_n`` whose weights ``λ_n = F(M x^w_n)`` depend on the
 data through the rank-r first layer M (rows orthonormal up to the Gaussian fluctuation of
-``M Mᵀ``), with ``w = U x^w`` and ``y = U x^m = √t w + √(1−t) w̃`` standard normal in ``R^r`` (t = 1 coupled, 0
-decoupled/sharp, t on the Lindeberg path), the exact expectation at orthonormal rows is
+``M Mᵀ``), with ``w = U x^w`` and ``y = U x^m = √t w + √(1−t) w̃`` standard normal in ``R^r``
+(t = 1 coupled, 0 decoupled/sharp, t on the Lindeberg path), the exact expectation at orthonormal
+rows is
 
 .. math::
 
