@@ -4,7 +4,8 @@ Registered with ``benchmarks/run_all.py`` (``run(quick, machine)``); also runs a
 ``python benchmarks/ratio_blocknorms.py [--quick]``.
 
 For features ``X`` (N×d, N = d) and CE weights ``p`` (N×C softmax rows) the rows time, interleaved
-round by round on one BLAS thread (medians):
+round by round on one BLAS thread, by the process's CPU time (medians; other processes on a shared
+machine do not inflate it, while the wall clock under such load varied 3× between rounds):
 
 * the Gram product ``X Xᵀ`` (numpy: one SYRK) — the denominator of every ratio;
 * :func:`~rmthess.montecarlo.blocknorms.block_norm_means` (mean squared norm of the C diagonal
@@ -68,12 +69,12 @@ def straw_man_time(X, p, blocks):
     n, C = p.shape
     rng = np.random.default_rng(1)
     pairs = rng.integers(0, C, size=(blocks, 2))
-    t = time.perf_counter()
+    t = time.process_time()
     for i, j in pairs:
         lam = p[:, i] * ((i == j) - p[:, j])
         B = (X.T * lam) @ X / n
         float(np.sum(B * B))
-    return time.perf_counter() - t, C * C / blocks
+    return time.process_time() - t, C * C / blocks
 
 
 def _floor(X, p):
@@ -97,9 +98,9 @@ def time_case(d, C, rounds):
             f()
         for _ in range(rounds):                 # interleaved: every path sees the same load
             for k, f in fns.items():
-                t = time.perf_counter()
+                t = time.process_time()
                 f()
-                times[k].append(time.perf_counter() - t)
+                times[k].append(time.process_time() - t)
         straw, factor = straw_man_time(X, p, blocks=2 if d >= 2000 else 4)
     med = {k: float(np.median(v)) for k, v in times.items()}
     med.update({k + "_best": float(np.min(v)) for k, v in times.items()})
