@@ -4,7 +4,8 @@ Registered with ``benchmarks/run_all.py`` (``run(quick, machine)``); also runs a
 ``python benchmarks/ratio_verify.py``.
 
 One run of ``python -m rmthess verify --quick --seed 0`` in a child process (its own CPU time, user
-+ system, from ``wait4``; numba's cache warmed by a first ``--only gmp-law`` run), and the CPU
++ system, from ``wait4``; after a ``--only gmp-law`` run, so that imports are warm: kernels that
+numba has not cached yet for this checkout still compile inside the measured run), and the CPU
 seconds of every check from the run's ``record.json`` in the detail, so that the table shows where
 the rest of the time goes. The power targets are the checks' own: the row also states the number of
 LOW POWER rows (must be 0).
