@@ -1,4 +1,4 @@
-"""Cold start: modules that do not use numba, scipy or sympy do not import them.
+"""Cold start: modules that do not use numba, scipy, sympy or mpmath do not import them.
 
 Each check runs a fresh interpreter (the test process has them loaded already) and lists the heavy
 modules present in ``sys.modules`` after the import; the oracle is the module's own import list.
@@ -15,7 +15,7 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-HEAVY = ("numba", "scipy", "sympy", "matplotlib")
+HEAVY = ("numba", "scipy", "sympy", "matplotlib", "mpmath")
 
 
 def _loaded_after(statement):
