@@ -2,7 +2,7 @@
 
 Each kernel has a plain-numpy twin (``*_numpy``) and a test that they agree. Kernels run single
 threaded and call no BLAS: the predictions are many small reductions, for which a threaded BLAS on a
-busy machine mostly waits (see :mod:`rmthess.verify._threads`).
+busy machine mostly waits (see :mod:`rmthess._threads`).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess._cost import check_cost
+from rmthess._threads import blas_threads
 from rmthess.networks.model import Network
 
 __all__ = ["hessian", "gauss_newton", "dense_hessian"]
@@ -179,8 +180,9 @@ def dense_hessian(net: Network, part: str = "full") -> np.ndarray:
     """
     if part not in ("full", "gn", "residual"):
         raise ValueError(f"part must be 'full', 'gn' or 'residual', got {part!r}")
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by _finite
-        return _finite(_dense_hessian(net, part))
+    flops = 2.0 * net.n_samples * net.n_params**2  # the products below, about N P² multiply-adds
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(flops=flops):
+        return _finite(_dense_hessian(net, part))  # an overflow is reported by _finite
 
 
 def _dense_hessian(net: Network, part: str) -> np.ndarray:

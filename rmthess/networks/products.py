@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rmthess._threads import blas_threads
 from rmthess._validate import check_finite_array
 from rmthess.networks.model import Network
 
@@ -110,14 +111,23 @@ def _products(net: Network, vectors, *, gn: bool, residual: bool) -> np.ndarray:
         raise ValueError(f"vectors must have shape (P,) or (K, P) with P = {net.n_params}, "
                          f"got {np.shape(vectors)}")
     out = np.empty_like(vec)
-    for start in range(0, vec.shape[0], _MAX_PROBES):
-        blk = vec[start:start + _MAX_PROBES]
-        if net.is_linear:  # H = G: no residual term
-            res = _linear_batch(net, blk)
-        else:
-            res = _mlp_batch(net, blk, gn=gn, residual=residual)
-        np.divide(res, net.n_samples, out=out[start:start + blk.shape[0]])
+    with blas_threads(flops=vec.shape[0] * _flops(net)):
+        for start in range(0, vec.shape[0], _MAX_PROBES):
+            blk = vec[start:start + _MAX_PROBES]
+            if net.is_linear:  # H = G: no residual term
+                res = _linear_batch(net, blk)
+            else:
+                res = _mlp_batch(net, blk, gn=gn, residual=residual)
+            np.divide(res, net.n_samples, out=out[start:start + blk.shape[0]])
     return out[0] if single else out
+
+
+def _flops(net: Network) -> float:
+    """Operations of one product: ``4 N d C`` (linear), ``4 N d m + 12 N C m`` (ReLU network)."""
+    n, d, C = net.n_samples, net.dim, net.classes
+    if net.is_linear:
+        return 4.0 * n * d * C
+    return 4.0 * n * net.width * (d + 3 * C)
 
 
 def hvp(net: Network, vectors) -> np.ndarray:
