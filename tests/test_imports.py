@@ -34,6 +34,7 @@ def _loaded_after(statement):
     "from rmthess.laws import DiscreteLaw, PointMass",
     "from rmthess.integrals import softmax_moments",
     "from rmthess.cli import build_parser; build_parser()",
+    "import rmthess._threads",
 ])
 def test_light_imports(statement):
     assert _loaded_after(statement) == []
