@@ -53,12 +53,13 @@ def result(name, value, target, unit="×", sense="max", **detail):
     }
 
 
-def median_time(fn, repeat=5, warmup=1, clock=time.perf_counter):
-    """Median over ``repeat`` calls of ``fn()`` (seconds of ``clock``), after ``warmup`` calls."""
+def median_time(fn, repeat=5, warmup=1, clock=time.perf_counter, min_seconds=0.0):
+    """Median over calls of ``fn()`` (seconds of ``clock``), after ``warmup`` calls: ``repeat``
+    calls, or more while their total is under ``min_seconds`` (short calls on a noisy machine)."""
     for _ in range(warmup):
         fn()
     times = []
-    for _ in range(repeat):
+    while len(times) < repeat or (sum(times) < min_seconds and len(times) < 1000):
         t0 = clock()
         fn()
         times.append(clock() - t0)
