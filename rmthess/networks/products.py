@@ -41,12 +41,13 @@ _MIN_ROWS = 64
 _MIN_ROWS_LINEAR = 1024
 
 
-def _q_inplace(net: Network, G: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """``Q_n g = p ⊙ (g − pᵀg)`` (CE) or ``g`` (MSE) on ``G`` of shape (rows, K, C), in place."""
+def _q_inplace(net: Network, G: np.ndarray, P: np.ndarray, axes: str) -> np.ndarray:
+    """``Q_n g = p ⊙ (g − pᵀg)`` (CE) or ``g`` (MSE) on ``G`` in place; ``axes`` names the
+    axes of ``G`` (``"rkc"``: rows, probes, classes; ``"krc"``: probes first)."""
     if net.loss == "mse":
         return G
-    G -= np.einsum("rkc,rc->rk", G, P)[:, :, None]
-    G *= P[:, None, :]
+    G -= np.einsum(f"{axes},rc->{axes[:2]}", G, P)[:, :, None]
+    G *= P[:, None, :] if axes == "rkc" else P[None, :, :]
     return G
 
 
@@ -65,7 +66,7 @@ def _linear_batch(net: Network, blk: np.ndarray) -> np.ndarray:
     for sl in _rows(net, k, _MIN_ROWS_LINEAR):
         Xb = net.X[sl]
         G = (Xb @ dVt).reshape(-1, k, C)  # one pass over the block of X for all probes
-        _q_inplace(net, G, None if net.P is None else net.P[sl])
+        _q_inplace(net, G, None if net.P is None else net.P[sl], "rkc")
         acc += G.reshape(-1, k * C).T @ Xb
     return acc.reshape(k, C * d)
 
@@ -75,30 +76,29 @@ def _mlp_batch(net: Network, blk: np.ndarray, *, gn: bool, residual: bool) -> np
     k, C, m, d = blk.shape[0], net.classes, net.width, net.dim
     dV, dW = net.split(blk)  # (k, C, m), (k, m, d)
     dWt = dW.reshape(k * m, d).T  # (d, km): column (probe, unit)
-    dV_cm = dV.transpose(2, 0, 1).reshape(m, k * C)  # S V̇ᵀ for all probes: (m, kC)
+    # ḟ = [Ṡ, S] [Vᵀ; V̇ᵀ]: one product per probe with inner dimension 2m
+    rhs = np.concatenate([np.broadcast_to(net.V.T, (k, m, C)), dV.transpose(0, 2, 1)], axis=1)
     dV_ck = dV.transpose(1, 0, 2).reshape(C, k * m)  # R V̇ for all probes: (C, km)
     oW = np.zeros((k * m, d))
-    oV_gn = np.zeros((k * C, m))  # Gᵀ S, row (probe, class)
+    oV = np.zeros((k, C, m))
     oV_res = np.zeros((C, k * m))  # Rᵀ (D ⊙ U̇), column (probe, unit)
     for sl in _rows(net, k, _MIN_ROWS):
-        Xb, Db = net.X[sl], net.D[sl]
+        Xb, Db, Sb = net.X[sl], net.D[sl], net.S[sl]
         r = Xb.shape[0]
         ds = (Xb @ dWt).reshape(r, k, m)  # U̇ = X Ẇᵀ, one pass over the block of X
         ds *= Db[:, None, :]  # Ṡ = D ⊙ U̇
-        back = np.zeros((r, k, m))
+        back = np.zeros((k, r, m))
         if gn:
-            # ḟ = Ṡ Vᵀ + S V̇ᵀ, then G = Q ḟ
-            G = (ds.reshape(r * k, m) @ net.V.T).reshape(r, k, C)
-            G += (net.S[sl] @ dV_cm).reshape(r, k, C)
-            _q_inplace(net, G, None if net.P is None else net.P[sl])
-            back += (G.reshape(r * k, C) @ net.V).reshape(r, k, m)
-            oV_gn += G.reshape(r, k * C).T @ net.S[sl]
+            lhs = np.concatenate([ds.transpose(1, 0, 2), np.broadcast_to(Sb, (k, r, m))], axis=2)
+            G = _q_inplace(net, np.matmul(lhs, rhs), None if net.P is None else net.P[sl], "krc")
+            back += (G.reshape(k * r, C) @ net.V).reshape(k, r, m)
+            oV += np.matmul(G.transpose(0, 2, 1), Sb)
         if residual:
-            back += (net.R[sl] @ dV_ck).reshape(r, k, m)
+            back += (net.R[sl] @ dV_ck).reshape(r, k, m).transpose(1, 0, 2)
             oV_res += net.R[sl].T @ ds.reshape(r, k * m)
-        back *= Db[:, None, :]
-        oW += back.reshape(r, k * m).T @ Xb  # the second pass over the block, still in cache
-    oV = oV_gn.reshape(k, C, m)
+        back *= Db[None, :, :]
+        # the second pass over the block of X, still in cache
+        oW += back.transpose(0, 2, 1).reshape(k * m, r) @ Xb
     oV += oV_res.reshape(C, k, m).transpose(1, 0, 2)
     return np.concatenate([oW.reshape(k, m * d), oV.reshape(k, C * m)], axis=1)
 
