@@ -83,7 +83,8 @@ def _product_into(out: np.ndarray, left: np.ndarray, right, n: int, width: int,
 
 
 def _weighted_gram(F: np.ndarray, w: np.ndarray, out: np.ndarray, budget: int) -> None:
-    r"""``out = Fᵀ diag(w) F``, exactly symmetric, in half the operations of a general product.
+    r"""``out = Fᵀ diag(w) F``, exactly symmetric, in half the operations of a general product
+    (NET-15 of ``theory/networks.md``).
 
     With ``Y_± = √|w| ⊙ F`` over the rows where ``w`` is positive (negative),
     ``Fᵀ diag(w) F = Y_+ᵀ Y_+ − Y_−ᵀ Y_−``: each term is a symmetric product (BLAS ``syrk``, which

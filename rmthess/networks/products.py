@@ -12,7 +12,7 @@ which is how block structure is measured for models too large to hold.
 
 Batches of up to ``_MAX_PROBES`` directions are done together, one block of samples at a time: each
 product above is one matrix product over all the directions of the batch (their tangents side by
-side as columns), and a block's tangents (``rows × probes × C``, ``_BLOCK_FLOATS`` floats) stay in
+side as columns), and a block's tangents (``probes × rows × C``, ``_BLOCK_FLOATS`` floats) stay in
 cache from the forward product ``X_b Ẇᵀ`` to the backward one ``(…)ᵀ X_b``. The data ``X``, ``P``
 and ``R`` are then read from memory once per batch instead of several times per direction, so a
 batched product costs less per direction than a single one. The sums over samples are accumulated
@@ -31,7 +31,7 @@ __all__ = ["hvp", "gnvp"]
 
 #: probes per batch: every product of a batch is one matrix product over the batch's columns
 _MAX_PROBES = 8
-#: floats of the tangents of one block of samples (rows × probes × C, about 2 MB): small enough
+#: floats of the tangents of one block of samples (probes × rows × C, about 1 MB): small enough
 #: to stay in cache between the forward and backward products of the block
 _BLOCK_FLOATS = 1 << 17
 #: fewest samples per block (below, the per-block overhead of the products dominates)
@@ -52,7 +52,7 @@ def _q_inplace(net: Network, G: np.ndarray, P: np.ndarray, axes: str) -> np.ndar
 
 
 def _rows(net: Network, k: int, least: int):
-    """Slices of the samples: blocks whose (rows, k, C) tangent holds ``_BLOCK_FLOATS`` floats."""
+    """Slices of the samples: blocks whose (k, rows, C) tangent holds ``_BLOCK_FLOATS`` floats."""
     n = net.n_samples
     step = max(least, _BLOCK_FLOATS // max(1, k * max(net.classes, net.width or 0)))
     return [slice(s, min(n, s + step)) for s in range(0, n, step)]
