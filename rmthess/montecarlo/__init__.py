@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from rmthess.montecarlo.designs import DESIGNS, get_design
 from rmthess.montecarlo.models import MODELS, get_model
-from rmthess.montecarlo.simulation import BlockResult, SimulationResult, simulate
+from rmthess.montecarlo.result import BlockResult, SimulationResult
+from rmthess.montecarlo.simulation import simulate
 
 __all__ = ["simulate", "SimulationResult", "BlockResult", "DESIGNS", "MODELS", "get_design",
            "get_model"]

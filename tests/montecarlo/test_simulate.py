@@ -8,7 +8,8 @@ import pytest
 from rmthess.montecarlo import simulate
 from rmthess.montecarlo.designs import get_design
 from rmthess.montecarlo.finite_size import predict_norms
-from rmthess.montecarlo.simulation import _PREDICTION_KEY, make_spec, replicate_seed, run_replicates
+from rmthess.montecarlo.seeds import PREDICTION_KEY, replicate_seed
+from rmthess.montecarlo.simulation import make_spec, run_replicates
 from tests._mc import monte_carlo, z_threshold
 
 #: Monte Carlo agreement: |z| below 3 standard errors (deterministic checks of exact identities)
@@ -94,7 +95,7 @@ def check_linear_ce_prediction(seed, gamma, classes, d, reps):
     spec, _, _ = make_spec("linear-ce", d=d, gamma=gamma, classes=classes)
     p = predict_norms("linear-ce", "v", d=d, n_samples=spec.n_samples, classes=classes,
                       t=get_design(spec.design, t=spec.t).t,
-                      seed=replicate_seed(seed, _PREDICTION_KEY))
+                      seed=replicate_seed(seed, PREDICTION_KEY))
     assert (p.diag, p.offdiag) == (b.diag_prediction, b.offdiag_prediction)
     k = z_threshold(ALPHA, dof=reps - 1, comparisons=3)
     for got, se, want, pse in ((b.diag, b.diag_stderr, p.diag, p.diag_stderr),
@@ -184,7 +185,7 @@ def test_sequence_seed_is_accepted_and_round_trips():
     """A seed given as a sequence of ints (as SeedSequence accepts) is reproducible and serializable."""
     import json
 
-    from rmthess.montecarlo.simulation import SimulationResult
+    from rmthess.montecarlo.result import SimulationResult
 
     a = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=[3, 7])
     b = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=[3, 7])

@@ -9,7 +9,8 @@ import pytest
 from rmthess.montecarlo.blocknorms import block_matrix
 from rmthess.montecarlo.designs import _row_space_basis
 from rmthess.montecarlo.models import get_model
-from rmthess.montecarlo.spectra import _woodbury, block_spectrum, coupling
+from rmthess.montecarlo.spectra import block_spectrum, coupling
+from rmthess.montecarlo.spectra.exact_coupling import _woodbury
 
 #: |mean| ≤ 4.5 standard errors: false-alarm rate ≈ 7e-6 per assertion (means of ≥ 200 replicates)
 Z = 4.5

@@ -1,30 +1,15 @@
-r"""Block spectra, empirical Stieltjes transforms, the exact coupling and the Lindeberg path.
+r"""The decoupling error ``d·δ_N(z)`` by the exact coupling (common random numbers).
 
-* :func:`block_spectrum` — eigenvalues of one d×d block (diagonal ``(0, 0)`` or off-diagonal
-  ``(0, 1)``) of a realization under any design.
-* :func:`empirical_stieltjes` — ``s(z) = (1/d) Σ_k 1/(e_k − z)``.
-* :func:`coupling` — the decoupling error with common random numbers: per replicate the true block H
-  and its exact coupling H♯ (same X, V, weights; only the projection of each x_n onto the row space of
-  the first layer redrawn) give ``d·(s_H(z) − s_{H♯}(z))``, whose mean estimates ``d·δ_N(z)``. Because
-  ``rank(H − H♯) ≤ 2r``, ``|s_H(z) − s_{H♯}(z)| ≤ 2r/(d Im z)`` on every realization (MC-12). The literal
-  estimator with an independent copy X̃ is computed beside it, and the ratio of the two spreads.
-* :func:`coupling_constant` — the limit ``c(z) = −∂_z log det S(z) − r s'(z)/s(z)`` of ``d·δ_N(z)``,
-  ``S(z) = −zI_r + E_y[λ(y) y yᵀ/(1 + γλ(y)s(z))]`` (MC-13), with s the GMP Stieltjes transform of the
-  block's weight law; by quadrature where a deterministic rule exists
-  (:mod:`rmthess.montecarlo.coupling_limit`, MC-14 … MC-16).
-* :func:`lindeberg_path` — ``E s_{H(t)}(z)`` along ``X(t) = √t X + √(1−t) X̃`` (common X, X̃ for all t).
-
-For MLP cases the output weights V are drawn once from the seed and held fixed over the replicates
-(the coupling is a statement at fixed V); the first layer W is redrawn per replicate.
-
-References
-----------
-Dong, Zhang, Yao, Sun, arXiv:2505.02809 (2025).
+Per replicate the true block H and its exact coupling H♯ (same X, V, weights; only the projection
+of each x_n onto the row space of the first layer redrawn) give ``d·(s_H(z) − s_{H♯}(z))``, whose
+mean estimates ``d·δ_N(z)``. Because ``rank(H − H♯) ≤ 2r``, ``|s_H(z) − s_{H♯}(z)| ≤ 2r/(d Im z)`` on
+every realization (MC-12). The literal estimator with an independent copy X̃ is computed beside it,
+and the ratio of the two spreads; the limit ``c(z)`` comes from
+:func:`rmthess.montecarlo.coupling_limit.coupling_constant` (MC-13 … MC-16).
 
 Examples
 --------
->>> import numpy as np
->>> from rmthess.montecarlo.spectra import coupling
+>>> from rmthess.montecarlo.spectra.exact_coupling import coupling
 >>> res = coupling("linear-ce", d=40, gamma=1.0, classes=3, z=[0.5 + 1.0j], reps=3, seed=0,
 ...                prediction=False)
 >>> bool(res.rank_bound_ratio <= 1.0)
@@ -38,75 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess._validate import REPS, check_finite_array, check_upper_half_plane, seed_sequence
+from rmthess._validate import REPS, check_upper_half_plane, seed_sequence
 from rmthess.montecarlo import _kernels
 from rmthess.montecarlo.blocknorms import block_matrix
 from rmthess.montecarlo.coupling_limit import _block_index, _square_block, coupling_constant
-from rmthess.montecarlo.designs import Decoupled, Lindeberg, Sharp, _row_space_basis
-from rmthess.montecarlo.simulation import make_spec, replicate_seed
-from rmthess.montecarlo.stats import mean_stderr
+from rmthess.montecarlo.designs import Decoupled, Sharp, _row_space_basis
+from rmthess.montecarlo.seeds import COUPLING_LIMIT_KEY, replicate_seed
+from rmthess.montecarlo.simulation import make_spec
+from rmthess.montecarlo.spectra._realization import complex_mean_se, draw_params, fixed_second
 
-__all__ = ["block_spectrum", "empirical_stieltjes", "coupling", "coupling_constant",
-           "lindeberg_path", "CouplingResult", "PathResult"]
-
-_V_KEY = 2**31 - 3
-_C_KEY = 2**31 - 4
-
-
-def empirical_stieltjes(eigenvalues, z) -> np.ndarray:
-    r"""``(1/d) Σ_k 1/(e_k − z)`` for 1-D eigenvalues (shape of z) or rows of them (``R × len(z)``)."""
-    e = np.asarray(eigenvalues)
-    if np.iscomplexobj(e):
-        raise ValueError("eigenvalues must be real (of a symmetric block)")
-    e = check_finite_array("eigenvalues", e)
-    if e.ndim not in (1, 2):
-        raise ValueError(f"eigenvalues must be 1-D or rows of them (2-D), got shape {e.shape}")
-    zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
-    rows = np.ascontiguousarray(np.atleast_2d(e))
-    out = _kernels.stieltjes_rows(rows, zz)
-    if e.ndim == 1:
-        return out[0].reshape(np.shape(z))
-    return out
-
-
-def _draw(model, spec, rng, fixed_second):
-    params = model.draw(rng, spec.d, spec.classes, spec.m, spec.sigma_v)
-    if fixed_second is not None:
-        params = type(params)(first=params.first, second=fixed_second)
-    return params
-
-
-def _fixed_second(model, spec, seed):
-    if not model.hidden:
-        return None
-    rng = np.random.default_rng(replicate_seed(seed, _V_KEY))
-    return model.draw(rng, 2 * spec.m + 2, spec.classes, spec.m, spec.sigma_v).second
-
-
-def block_spectrum(case, *, d, gamma, classes, m=None, block=None, which="diag", design="coupled",
-                   seed=None, sigma_v=1.0, t=None, return_second=False, return_weights=False):
-    """Eigenvalues (ascending) of the block ``(0, 0)`` (``which="diag"``) or ``(0, 1)`` of one realization.
-
-    With ``return_second=True`` return ``(eigenvalues, V)``, where ``V`` is the second-layer weight
-    matrix of the realization (``None`` for the linear cases), so that hidden-block spectra can be
-    compared with the per-V law ``get_case(case).block_law(..., V=V)``. With ``return_weights=True``
-    return ``(eigenvalues, V, weights, W)`` instead: also the per-sample weights of the block (length
-    N) and the first-layer matrix W (``u_n = W x_n``; for the linear cases the first layer is V).
-    """
-    spec, model, des = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
-                                 sigma_v=sigma_v, t=t)
-    block = _square_block(model, block)
-    i, j = _block_index(which)
-    root = seed_sequence(seed)
-    rng = np.random.default_rng(replicate_seed(root, 0))
-    params = _draw(model, spec, rng, _fixed_second(model, spec, root))
-    X = rng.standard_normal((spec.n_samples, spec.d))
-    Xm, Xw = des.matrices(X, params.first, rng)
-    w = model.weights(params, Xw @ params.first.T)[block]
-    eigenvalues = np.linalg.eigvalsh(block_matrix(Xm, w, i, j))
-    if return_weights:
-        return eigenvalues, params.second, np.array(w.block(i, j)), params.first
-    return (eigenvalues, params.second) if return_second else eigenvalues
+__all__ = ["coupling", "CouplingResult"]
 
 
 @dataclass(frozen=True)
@@ -147,12 +73,6 @@ class CouplingResult:
     z_imag: np.ndarray | None
     replicates: np.ndarray | None = None
     controls: np.ndarray | None = None
-
-
-def _complex_mean_se(x):
-    re_m, re_s = zip(*(mean_stderr(c) for c in x.real.T))
-    im_m, im_s = zip(*(mean_stderr(c) for c in x.imag.T))
-    return np.array(re_m) + 1j * np.array(im_m), np.array(re_s) + 1j * np.array(im_s)
 
 
 def _spread(x):
@@ -205,7 +125,7 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
     zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
     i, j = _block_index(which)
     root = seed_sequence(seed)
-    second = _fixed_second(model, spec, root)
+    second = fixed_second(model, spec, root)
     r = model.rank(spec.classes, spec.m)
     redraws = REPS.validate(redraws)
     if control_weight is not None and not (math.isfinite(control_weight) and control_weight != 0):
@@ -215,7 +135,7 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
     diffs, lits, ctrls, bound = [], [], [], 0.0
     for k in range(reps):
         rng = np.random.default_rng(replicate_seed(root, k))
-        params = _draw(model, spec, rng, second)
+        params = draw_params(model, spec, rng, second)
         X = rng.standard_normal((spec.n_samples, spec.d))
         w = model.weights(params, X @ params.first.T)[block]
         if fast:
@@ -253,19 +173,19 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
             e_t = np.linalg.eigvalsh(block_matrix(X, wt, i, j))
             lits.append(spec.d * (s[0] - _kernels.stieltjes_rows(e_t[None, :], zz)[0]))
     diffs = np.asarray(diffs)
-    mean, se = _complex_mean_se(diffs)
+    mean, se = complex_mean_se(diffs)
     spread = _spread(diffs)
     lmean = lse = lspread = ratio = None
     if literal:
         lits = np.asarray(lits)
-        lmean, lse = _complex_mean_se(lits)
+        lmean, lse = complex_mean_se(lits)
         lspread = _spread(lits)
         ratio = lspread / spread
     pred = perr = zr = zi = None
     if prediction:
         pred, perr = coupling_constant(model.name, zz, gamma=spec.gamma, classes=spec.classes,
                                        m=spec.m, block=block, which=which, sigma_v=spec.sigma_v,
-                                       V=second, samples=samples, seed=replicate_seed(root, _C_KEY),
+                                       V=second, samples=samples, seed=replicate_seed(root, COUPLING_LIMIT_KEY),
                                        return_error=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             zr = (mean.real - pred.real) / np.hypot(se.real, perr.real)
@@ -296,53 +216,3 @@ def _woodbury(e, E, X, Q, lam, delta, z) -> np.ndarray:
         WG = W.T * g
         out[k] = np.trace(np.linalg.solve(minv + WG @ W, WG * g @ W))
     return out
-
-
-@dataclass(frozen=True)
-class PathResult:
-    """``E s_{H(t)}(z)`` on a grid of t: ``mean`` and complex ``stderr`` of shape ``(len(t), len(z))``."""
-
-    case: str
-    block: str
-    which: str
-    d: int
-    n_samples: int
-    reps: int
-    t: np.ndarray
-    z: np.ndarray
-    mean: np.ndarray
-    stderr: np.ndarray
-
-
-def lindeberg_path(case, *, d, gamma, classes, z, t=(0.0, 0.25, 0.5, 0.75, 1.0), reps, m=None,
-                   block=None, which="diag", seed=None, sigma_v=1.0) -> PathResult:
-    r"""``E s_{H(t)}(z)`` along ``X(t) = √t X + √(1−t) X̃`` (weights from X; t = 1 is H, t = 0 has H̃'s law).
-
-    Every t uses the same X, X̃ and parameters (common random numbers), so differences along the path
-    are estimated much more precisely than the values.
-    """
-    spec, model, _ = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
-    block = _square_block(model, block)
-    reps = REPS.validate(reps)
-    tt = np.atleast_1d(np.asarray(t, float))
-    for tv in tt:
-        Lindeberg(tv)  # validates
-    zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
-    i, j = _block_index(which)
-    root = seed_sequence(seed)
-    second = _fixed_second(model, spec, root)
-    vals = np.empty((reps, tt.size, zz.size), complex)
-    for k in range(reps):
-        rng = np.random.default_rng(replicate_seed(root, k))
-        params = _draw(model, spec, rng, second)
-        X = rng.standard_normal((spec.n_samples, spec.d))
-        Xt = rng.standard_normal(X.shape)
-        w = model.weights(params, X @ params.first.T)[block]
-        eigs = np.stack([np.linalg.eigvalsh(block_matrix(math.sqrt(tv) * X
-                                                         + math.sqrt(1 - tv) * Xt, w, i, j))
-                         for tv in tt])
-        vals[k] = _kernels.stieltjes_rows(eigs, zz)
-    mean, se = _complex_mean_se(vals.reshape(reps, -1))
-    shape = (tt.size, zz.size)
-    return PathResult(model.name, block, which, spec.d, spec.n_samples, reps, tt, zz,
-                      mean.reshape(shape), se.reshape(shape))
