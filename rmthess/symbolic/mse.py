@@ -27,7 +27,7 @@ def _gauss(expr):
     return sp.simplify(sp.integrate(expr * _phi, (_u, -sp.oo, sp.oo)))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def relu_gaussian_moments():
     r"""``(P(u > 0), E relu(u), E relu(u)²)`` for ``u ~ N(0, 1)``, by sympy integration.
 
@@ -59,7 +59,7 @@ def linear_mse_limits(gamma=None):
     return _g(sp.Integer(1), sp.Integer(1), gamma), _g(sp.Integer(0), sp.Integer(0), gamma)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def mlp_mse_hidden_limits():
     r"""``(g_ii, g_ij, ratio)`` of the mlp MSE hidden blocks averaged over V (CASE-6, CASE-7).
 
@@ -92,7 +92,7 @@ def mlp_mse_hidden_limits():
     return g_ii, g_ij, sp.factor(sp.simplify(g_ij / g_ii))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def mlp_mse_hidden_limits_by_kurtosis():
     r"""``(g_ii, g_ij, ratio)`` of (CASE-21): ``V_ci = σ ε_ci/√m``, ``ε`` iid symmetric, ``E ε² = 1``.
 
@@ -122,7 +122,7 @@ def mlp_mse_hidden_limits_by_kurtosis():
     return g_ii, g_ij, sp.factor(sp.simplify(g_ij / g_ii))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def mlp_mse_output_norm():
     r"""``‖E s sᵀ‖²_F`` for ``s = relu(u)``, ``u ~ N(0, I_m)`` (CASE-8), in the symbol ``m``.
 

@@ -75,3 +75,17 @@ def test_slow_convergence_to_r0():
     for C, gap in ((100, 0.08), (1000, 0.01)):
         ratio = get_case("linear-ce").limits(1.0, C).blocks["v"].ratio * C ** 2
         assert 0.5 * gap < 1 - ratio / r0 < 1.5 * gap
+
+
+def test_caches_are_bounded_and_hold_immutable_values():
+    """Every cache of derived expressions has a bound, and what it holds cannot be changed by a
+    caller (tuples of sympy expressions, which are immutable)."""
+    from rmthess.symbolic import large_c
+
+    for f in (large_c._centred_cumulants, large_c._sum_moments, softmax_moment_series,
+              linear_ce_norm_series, linear_ce_ratio_series, large_c._numeric):
+        assert f.cache_info().maxsize is not None, f.__name__
+    r = linear_ce_ratio_series(1)
+    assert isinstance(r, tuple) and isinstance(large_c._sum_moments(2)[1], tuple)
+    linear_ce_ratio_series.cache_clear()
+    assert linear_ce_ratio_series(1) == r      # recomputed, not served from a changed entry

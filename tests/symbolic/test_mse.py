@@ -48,3 +48,8 @@ def test_kurtosis_form_reduces_to_isserlis_at_the_gaussian_kurtosis():
     mu4 = next(s for s in gen[0].free_symbols if s.name == "mu4")
     for a, b in zip(gen, mlp_mse_hidden_limits()):
         assert sp.simplify(a.subs(mu4, 3) - b) == 0
+
+
+def test_caches_are_bounded():
+    for f in (relu_gaussian_moments, mlp_mse_hidden_limits, mlp_mse_output_norm):
+        assert f.cache_info().maxsize == 1, f.__name__
