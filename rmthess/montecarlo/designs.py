@@ -48,9 +48,6 @@ class Design:
         """Return ``(X^m, X^w)`` for data ``X`` (``N×d``), first layer ``M`` (``r×d``)."""
         raise NotImplementedError
 
-    def label(self) -> str:
-        return self.name
-
 
 class Coupled(Design):
     """The true blocks: weights and matrices from the same data."""
@@ -104,9 +101,6 @@ class Lindeberg(Design):
     def matrices(self, X, M, rng):
         Xt = rng.standard_normal(X.shape)
         return math.sqrt(self.t) * X + math.sqrt(1.0 - self.t) * Xt, X
-
-    def label(self) -> str:
-        return f"lindeberg(t={self.t:g})"
 
 
 #: design name -> design class

@@ -71,7 +71,6 @@ def test_two_classes_and_mse_exact():
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", ["ce", "mse"])
 def test_mlp_ratios_follow_limits(loss):
-    pytest.importorskip("rmthess.cases")
     d = 200
     sw = init_ratio_sweep([5, 20], dim=d, gamma=0.5, width=4, loss=loss, reps=16, rng=2)
     for t in ("hidden", "output"):
@@ -80,7 +79,6 @@ def test_mlp_ratios_follow_limits(loss):
 
 def test_sweep_limits_at_a_named_initialization():
     """torch-default V is uniform: the mlp-mse limit is (1+4γ)/(4(1+2γ)(C − 1 + 9/5)) (CASE-21)."""
-    pytest.importorskip("rmthess.cases")
     sw = init_ratio_sweep([2, 5], dim=12, gamma=1.0, width=3, loss="mse", rng=0,
                           init="torch-default")
     np.testing.assert_allclose(sw.limit["hidden"], [5 / (12 * (C - 1 + 1.8)) for C in (2, 5)],
