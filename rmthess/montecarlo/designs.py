@@ -8,7 +8,7 @@ design         matrix data ``X^m``                     ``X^w``    law
 =============  ======================================  =========  ============================
 coupled        ``X``                                   ``X``      the true Hessian blocks H
 decoupled      ``X``                                   ``X̃``      H̃ (weights independent)
-sharp          ``X♯ = X P⊥ + Z Qᵀ``, ``Z ~ N(0, I_r)``  ``X``      H♯ — law of H̃, ``rank(H − H♯) ≤ 2r``
+sharp          ``X♯ = X P⊥ + Z Qᵀ``, ``Z ~ N(0, I_r)``  ``X``      H♯, law of H̃; rank(H − H♯) ≤ 2r
 lindeberg(t)   ``√t X + √(1−t) X̃``                     ``X``      interpolates H̃ (t=0) and H (t=1)
 =============  ======================================  =========  ============================
 

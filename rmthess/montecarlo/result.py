@@ -1,4 +1,5 @@
-r"""The result schema of :func:`rmthess.montecarlo.simulate`: frozen dataclasses and their JSON form.
+r"""The result schema of :func:`rmthess.montecarlo.simulate`: frozen dataclasses and their JSON
+form.
 
 :class:`SimulationSpec` holds the validated parameters of a simulation (the identity of a sweep
 cell); :class:`SimulationResult` adds the replicate count, the seed and one :class:`BlockResult` per
@@ -32,11 +33,11 @@ __all__ = ["BlockResult", "SimulationSpec", "SimulationResult", "FEW_REPLICATES"
 class BlockResult:
     r"""Simulated off/diag ratio of one block type, with prediction, limit and z-scores.
 
-    ``diag``/``offdiag`` are the mean squared Frobenius norms over all diagonal / off-diagonal blocks
-    (divided by d for d×d blocks), averaged over replicates. ``stderr`` is the delta-method standard
-    error of ``ratio`` (``nan`` with a single replicate). ``z_prediction`` compares with the
-    finite-size prediction (for MLP cases conditional on each replicate's V, MC-11); ``z_limit`` with
-    the d → ∞ limit (including the limit's own Monte Carlo error when it is an estimate).
+    ``diag``/``offdiag`` are the mean squared Frobenius norms over all diagonal / off-diagonal
+    blocks (divided by d for d×d blocks), averaged over replicates. ``stderr`` is the delta-method
+    standard error of ``ratio`` (``nan`` with a single replicate). ``z_prediction`` compares with
+    the finite-size prediction (for MLP cases conditional on each replicate's V, MC-11); ``z_limit``
+    with the d → ∞ limit (including the limit's own Monte Carlo error when it is an estimate).
     """
 
     block: str
@@ -89,7 +90,8 @@ class SimulationSpec:
     sigma_v: float
     design: str
     t: float | None
-    #: the initialization (theory/cases.md, CASE-20): entry laws of V and W, hidden scale, preset name
+    #: the initialization (theory/cases.md, CASE-20): entry laws of V and W, hidden scale, preset
+    #: name
     v_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
     w_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
     sigma_w: float = field(default=1.0, kw_only=True)
@@ -105,8 +107,8 @@ _INIT_KEYS = {"v_law": "gaussian", "w_law": "gaussian", "sigma_w": 1.0, "init": 
 
 @dataclass(frozen=True)
 class SimulationResult(SimulationSpec):
-    """Result of :func:`rmthess.montecarlo.simulate`: the specification (inherited fields), the number of replicates,
-    the seed and one :class:`BlockResult` per block."""
+    """Result of :func:`rmthess.montecarlo.simulate`: the specification (inherited fields), the
+    number of replicates, the seed and one :class:`BlockResult` per block."""
 
     reps: int
     seed_entropy: int | tuple
@@ -152,7 +154,8 @@ class SimulationResult(SimulationSpec):
                          f"{_fmt(r.z_limit, '8.2f'):>8s}")
         if self.reps < FEW_REPLICATES:
             lines.append(f"note: the standard errors come from {self.reps} replicates, so they are "
-                         f"themselves uncertain (Student t with {self.reps - 1} degrees of freedom); "
+                         f"themselves uncertain (Student t with {self.reps - 1} degrees of "
+                         "freedom); "
                          f"use reps >= {FEW_REPLICATES} to read z-scores as standard normal")
         return "\n".join(lines)
 
@@ -160,7 +163,8 @@ class SimulationResult(SimulationSpec):
         if self.init is None and self.v_law == GAUSSIAN and self.w_law == GAUSSIAN \
                 and self.sigma_w == 1.0 and self.sigma_v == 1.0:
             return ""
-        text = f"\ninit={self.init or 'custom'}: V entries {self.v_law.name} sigma_v={self.sigma_v:.6g}"
+        text = (f"\ninit={self.init or 'custom'}: V entries {self.v_law.name} "
+                f"sigma_v={self.sigma_v:.6g}")
         if self.m is not None:
             text += f", W entries {self.w_law.name} sigma_w={self.sigma_w:.6g}"
         return text

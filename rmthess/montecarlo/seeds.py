@@ -2,11 +2,12 @@ r"""Seeds of a simulation: the replicates' children and the spawn keys reserved 
 
 Replicate ``k`` of a simulation with seed ``S`` uses the child ``(…, k)`` of ``S``
 (:func:`replicate_seed`), ``k = 0, 1, 2, …``. The draws that are not replicates — the finite-size
-prediction's own Monte Carlo, the Monte Carlo estimate of a limit, the output weights held fixed over
-the replicates of a spectral experiment, the quadrature of the coupling limit — take their children
-from the top of the 31-bit range, where no replicate index reaches (a replicate count near 2³¹ is
-refused long before by the cost guard of :mod:`rmthess._cost`). The values are part of the seeding
-scheme: changing one changes the numbers of every result that uses it (theory/montecarlo.md, MC-20).
+prediction's own Monte Carlo, the Monte Carlo estimate of a limit, the output weights held fixed
+over the replicates of a spectral experiment, the quadrature of the coupling limit — take their
+children from the top of the 31-bit range, where no replicate index reaches (a replicate count near
+2³¹ is refused long before by the cost guard of :mod:`rmthess._cost`). The values are part of the
+seeding scheme: changing one changes the numbers of every result that uses it (theory/montecarlo.md,
+MC-20).
 
 Examples
 --------

@@ -48,11 +48,13 @@ __all__ = ["simulate", "make_spec", "simulation_cost", "run_replicates", "summar
 
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
-              v_law=None, w_law=None, sigma_w=None, init=None) -> tuple[SimulationSpec, Model, Design]:
+              v_law=None, w_law=None, sigma_w=None,
+              init=None) -> tuple[SimulationSpec, Model, Design]:
     """Validate the parameters; return the spec, the model strategy and the design strategy.
 
-    ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``, ``sigma_w``
-    and ``w_law`` (which must then be left unset); otherwise they default to 1 and Gaussian.
+    ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``,
+    ``sigma_w`` and ``w_law`` (which must then be left unset); otherwise they default to 1 and
+    Gaussian.
     """
     model = get_model(case)
     d = DIM.validate(d)
@@ -68,11 +70,11 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
         raise ValueError(f"d = {d} must exceed the rank {r} of the first layer "
                          f"({'C' if not model.hidden else 'm'})")
     if d / gamma < 0.5:
-        raise ValueError(f"gamma = {gamma!r} leaves no samples at d = {d}: N = round(d/gamma) must be "
-                         f">= 1, so gamma <= {2 * d} here")
+        raise ValueError(f"gamma = {gamma!r} leaves no samples at d = {d}: N = round(d/gamma) "
+                         f"must be >= 1, so gamma <= {2 * d} here")
     if not d / gamma <= 2.0 ** 53:
-        raise ValueError(f"gamma = {gamma!r} asks for N = d/gamma = {d / gamma:.3g} samples at d = {d}, "
-                         "more than can be counted; use gamma >= d/2^53")
+        raise ValueError(f"gamma = {gamma!r} asks for N = d/gamma = {d / gamma:.3g} samples at "
+                         f"d = {d}, more than can be counted; use gamma >= d/2^53")
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None, v_law=model.v_law,

@@ -136,7 +136,8 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
     workdir : path, optional
         Folder for resumable state. At size ``full`` every completed check is stored there
         (atomically) and a later run with the same size and seed, by the same code (the hash of the
-        package's source, :mod:`rmthess._codehash`), reuses it, so an interrupted ``--full`` resumes; the Monte Carlo sweeps keep their own completed cells there.
+        package's source, :mod:`rmthess._codehash`), reuses it, so an interrupted ``--full``
+        resumes; the Monte Carlo sweeps keep their own completed cells there.
     """
     import rmthess.verify.checks  # noqa: F401  (registers the checks)
 
@@ -162,7 +163,8 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
             progress(f"[{_k}/{len(names)}] {_name}: {msg}")
 
         tell("start")
-        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler, workdir=workdir)
+        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler,
+                           workdir=workdir)
         t0, c0 = time.perf_counter(), time.process_time()
         cache = _cache_path(workdir, name, size, seed) if (workdir and size == "full") else None
         try:

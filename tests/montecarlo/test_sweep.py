@@ -1,4 +1,5 @@
-"""Sweeps on Dask: worker-count invariance, resume after interruption, atomic files, clear errors."""
+"""Sweeps on Dask: worker-count invariance, resume after interruption, atomic files, clear
+errors."""
 
 import json
 import time
@@ -149,7 +150,7 @@ def test_explicit_cells_with_seeds(tmp_path):
              dict(case="mlp-mse", d=20, gamma=1.0, classes=3, m=3, reps=2, limits=False)]
     seeds = [np.random.SeedSequence(5, spawn_key=(1, k)) for k in range(2)]
     got = run_cells(cells, seeds, tmp_path / "w", n_workers=1, processes=False, progress=False)
-    for res, cell, seed in zip(got, cells, seeds):
+    for res, cell, seed in zip(got, cells, seeds, strict=True):
         kw = dict(cell)
         want = simulate(kw.pop("case"), seed=seed, **kw)
         assert res.to_dict() == want.to_dict()

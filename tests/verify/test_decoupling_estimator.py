@@ -1,5 +1,5 @@
-"""The Rao–Blackwellized exact coupling of the ``decoupling`` check (VER-9): Woodbury redraws and the
-exchangeable control."""
+"""The Rao–Blackwellized exact coupling of the ``decoupling`` check (VER-9): Woodbury redraws and
+the exchangeable control."""
 
 import math
 
@@ -17,8 +17,8 @@ Z = 4.5
 POINTS = np.array([0.3 + 0.4j, -0.1 + 1.5j])
 
 
-@pytest.mark.parametrize("case, m, which", [("linear-ce", None, (0, 0)), ("linear-ce", None, (0, 1)),
-                                            ("mlp-ce", 3, (0, 1))])
+@pytest.mark.parametrize("case, m, which", [("linear-ce", None, (0, 0)),
+                                            ("linear-ce", None, (0, 1)), ("mlp-ce", 3, (0, 1))])
 def test_woodbury_is_the_difference_of_the_two_resolvent_traces(case, m, which):
     # oracle: eigenvalues of H and of H♯ formed explicitly
     model = get_model(case)

@@ -34,6 +34,6 @@ def fixed_second(model, spec, seed):
 def complex_mean_se(x):
     """Column means of complex rows and their standard errors (real part in ``.real``, imaginary
     part in ``.imag``)."""
-    re_m, re_s = zip(*(mean_stderr(c) for c in x.real.T))
-    im_m, im_s = zip(*(mean_stderr(c) for c in x.imag.T))
+    re_m, re_s = zip(*(mean_stderr(c) for c in x.real.T), strict=True)
+    im_m, im_s = zip(*(mean_stderr(c) for c in x.imag.T), strict=True)
     return np.array(re_m) + 1j * np.array(im_m), np.array(re_s) + 1j * np.array(im_s)

@@ -2,9 +2,9 @@ r"""The decoupling error ``d·δ_N(z)`` by the exact coupling (common random num
 
 Per replicate the true block H and its exact coupling H♯ (same X, V, weights; only the projection
 of each x_n onto the row space of the first layer redrawn) give ``d·(s_H(z) − s_{H♯}(z))``, whose
-mean estimates ``d·δ_N(z)``. Because ``rank(H − H♯) ≤ 2r``, ``|s_H(z) − s_{H♯}(z)| ≤ 2r/(d Im z)`` on
-every realization (MC-12). The literal estimator with an independent copy X̃ is computed beside it,
-and the ratio of the two spreads; the limit ``c(z)`` comes from
+mean estimates ``d·δ_N(z)``. Because ``rank(H − H♯) ≤ 2r``, ``|s_H(z) − s_{H♯}(z)| ≤ 2r/(d Im z)``
+on every realization (MC-12). The literal estimator with an independent copy X̃ is computed beside
+it, and the ratio of the two spreads; the limit ``c(z)`` comes from
 :func:`rmthess.montecarlo.coupling_limit.coupling_constant` (MC-13 … MC-16).
 
 Examples
@@ -39,8 +39,8 @@ __all__ = ["coupling", "CouplingResult"]
 class CouplingResult:
     r"""The decoupling error ``d·δ_N(z)`` estimated two ways, with the rank bound and ``c(z)``.
 
-    Complex standard errors hold the error of the real part in ``.real`` and of the imaginary part in
-    ``.imag``. ``spread`` is the per-replicate standard deviation ``sqrt(Var Re + Var Im)``.
+    Complex standard errors hold the error of the real part in ``.real`` and of the imaginary part
+    in ``.imag``. ``spread`` is the per-replicate standard deviation ``sqrt(Var Re + Var Im)``.
     ``prediction_error`` is the error estimate of ``c(z)`` (zero for the exact rules, MC-14…MC-16);
     ``z_real``/``z_imag`` divide by the simulation's standard error and it in quadrature.
     ``replicates`` (``R × len(z)``) holds the per-replicate values of ``d·(s_H − s_H♯)`` (means over
@@ -84,7 +84,8 @@ def _spread(x):
 def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="diag", seed=None,
              sigma_v=1.0, literal=True, prediction=True, samples=2**13, redraws=1,
              control_weight=None) -> CouplingResult:
-    r"""Estimate ``d·δ_N(z) = d(E s_H(z) − E s_H̃(z))`` with the exact coupling (common random numbers).
+    r"""Estimate ``d·δ_N(z) = d(E s_H(z) − E s_H̃(z))`` with the exact coupling (common random
+    numbers).
 
     Parameters
     ----------
@@ -185,7 +186,8 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
     if prediction:
         pred, perr = coupling_constant(model.name, zz, gamma=spec.gamma, classes=spec.classes,
                                        m=spec.m, block=block, which=which, sigma_v=spec.sigma_v,
-                                       V=second, samples=samples, seed=replicate_seed(root, COUPLING_LIMIT_KEY),
+                                       V=second, samples=samples,
+                                       seed=replicate_seed(root, COUPLING_LIMIT_KEY),
                                        return_error=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             zr = (mean.real - pred.real) / np.hypot(se.real, perr.real)
@@ -198,12 +200,12 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
 
 
 def _woodbury(e, E, X, Q, lam, delta, z) -> np.ndarray:
-    r"""``tr(H − z)⁻¹ − tr(H♯ − z)⁻¹`` for ``H = EΛEᵀ = (1/N) Xᵀ diag(λ) X`` and ``H♯`` the same with
-    ``x_n + Q δ_n`` (a redraw of the coordinates ``Qᵀx_n``: ``δ_n = g_n − Qᵀx_n``).
+    r"""``tr(H − z)⁻¹ − tr(H♯ − z)⁻¹`` for ``H = EΛEᵀ = (1/N) Xᵀ diag(λ) X`` and ``H♯`` the same
+    with ``x_n + Q δ_n`` (a redraw of the coordinates ``Qᵀx_n``: ``δ_n = g_n − Qᵀx_n``).
 
-    ``H♯ − H = AQᵀ + QAᵀ + QBQᵀ = U M Uᵀ`` with ``A = (1/N) Σ λ_n x_n δ_nᵀ``, ``B = (1/N) Σ λ_n δ_n δ_nᵀ``,
-    ``U = [A, Q]``, ``M = [[0, I], [I, B]]`` (``M⁻¹ = [[−B, I], [I, 0]]``); by the Woodbury identity
-    ``tr G − tr G♯ = tr[(M⁻¹ + UᵀGU)⁻¹ UᵀG²U]`` (MC-12).
+    ``H♯ − H = AQᵀ + QAᵀ + QBQᵀ = U M Uᵀ`` with ``A = (1/N) Σ λ_n x_n δ_nᵀ``, ``B = (1/N) Σ λ_n δ_n
+    δ_nᵀ``, ``U = [A, Q]``, ``M = [[0, I], [I, B]]`` (``M⁻¹ = [[−B, I], [I, 0]]``); by the Woodbury
+    identity ``tr G − tr G♯ = tr[(M⁻¹ + UᵀGU)⁻¹ UᵀG²U]`` (MC-12).
     """
     n, r = delta.shape
     A = (X.T * lam) @ delta / n

@@ -33,7 +33,8 @@ __all__ = ["lindeberg_path", "PathResult"]
 
 @dataclass(frozen=True)
 class PathResult:
-    """``E s_{H(t)}(z)`` on a grid of t: ``mean`` and complex ``stderr`` of shape ``(len(t), len(z))``."""
+    """``E s_{H(t)}(z)`` on a grid of t: ``mean`` and complex ``stderr`` of shape ``(len(t),
+    len(z))``."""
 
     case: str
     block: str
@@ -49,7 +50,8 @@ class PathResult:
 
 def lindeberg_path(case, *, d, gamma, classes, z, t=(0.0, 0.25, 0.5, 0.75, 1.0), reps, m=None,
                    block=None, which="diag", seed=None, sigma_v=1.0) -> PathResult:
-    r"""``E s_{H(t)}(z)`` along ``X(t) = √t X + √(1−t) X̃`` (weights from X; t = 1 is H, t = 0 has H̃'s law).
+    r"""``E s_{H(t)}(z)`` along ``X(t) = √t X + √(1−t) X̃`` (weights from X; t = 1 is H, t = 0 has
+    H̃'s law).
 
     Every t uses the same X, X̃ and parameters (common random numbers), so differences along the path
     are estimated much more precisely than the values.

@@ -19,7 +19,8 @@ __all__ = ["empirical_stieltjes"]
 
 
 def empirical_stieltjes(eigenvalues, z) -> np.ndarray:
-    r"""``(1/d) Σ_k 1/(e_k − z)`` for 1-D eigenvalues (shape of z) or rows of them (``R × len(z)``)."""
+    r"""``(1/d) Σ_k 1/(e_k − z)`` for 1-D eigenvalues (result: the shape of z) or rows of them
+    (result: ``R × len(z)``)."""
     e = np.asarray(eigenvalues)
     if np.iscomplexobj(e):
         raise ValueError("eigenvalues must be real (of a symmetric block)")

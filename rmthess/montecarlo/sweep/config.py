@@ -16,8 +16,8 @@ A sweep is a TOML file::
     t = [0.5]                # used by the lindeberg design only
 
 Only the keys shown are accepted (an unknown key anywhere is an error, so a typo never passes
-silently), and every list must be non-empty. ``reps`` is given once: at the top level (every cell) or
-as a list in ``[grid]`` (one more grid axis) — both at once is an error rather than a silent
+silently), and every list must be non-empty. ``reps`` is given once: at the top level (every cell)
+or as a list in ``[grid]`` (one more grid axis) — both at once is an error rather than a silent
 precedence. Keys left out take the defaults in the comments; ``m`` and ``t`` apply only to the cases
 and designs that use them. The parameter values themselves are validated when the grid is expanded
 (:mod:`rmthess.montecarlo.sweep.grid`).
@@ -47,7 +47,8 @@ def load_config(config) -> dict:
             with open(path, "rb") as fh:
                 config = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"sweep configuration {str(path)!r} is not valid TOML: {exc}") from None
+            raise ValueError(f"sweep configuration {str(path)!r} is not valid TOML: "
+                             f"{exc}") from None
     if not isinstance(config, dict):
         raise ValueError("a sweep configuration must be a TOML table")
     unknown = set(config) - set(TOP_KEYS)

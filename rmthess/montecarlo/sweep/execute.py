@@ -53,7 +53,8 @@ def _probe(scheduler: str) -> None:
     import socket
 
     if not isinstance(scheduler, str) or not scheduler.strip():
-        raise ValueError(f"--scheduler must be an address such as tcp://host:8786, got {scheduler!r}")
+        raise ValueError("--scheduler must be an address such as tcp://host:8786, got "
+                         f"{scheduler!r}")
     scheme, _, rest = scheduler.rpartition("://")
     if scheme not in ("", "tcp"):
         return
@@ -73,8 +74,8 @@ def _probe(scheduler: str) -> None:
                 data += chunk
     except TimeoutError:
         if not data:
-            raise ValueError(f"the server at {scheduler!r} sent nothing within {CONNECT_TIMEOUT} s: "
-                             "it is not a Dask scheduler") from None
+            raise ValueError(f"the server at {scheduler!r} sent nothing within "
+                             f"{CONNECT_TIMEOUT} s: it is not a Dask scheduler") from None
     except OSError as exc:
         raise ValueError(f"could not connect to the Dask scheduler at {scheduler!r} "
                          f"({exc.strerror or type(exc).__name__})") from None
@@ -321,8 +322,9 @@ def run_cells(cells, seeds, out_dir, *, scheduler=None, n_workers=None, processe
     from rmthess.montecarlo.result import SimulationResult
 
     if not isinstance(cells, (list, tuple)):
-        raise ValueError(f"cells must be a list of simulate() keyword dicts, got {type(cells).__name__}"
-                         "; a sweep configuration goes to run_sweep(config, out_dir)")
+        raise ValueError("cells must be a list of simulate() keyword dicts, got "
+                         f"{type(cells).__name__}; a sweep configuration goes to "
+                         "run_sweep(config, out_dir)")
     out = _prepare(out_dir, n_workers)
     cells = [dict(c) for c in cells]
     for c in cells:

@@ -2,11 +2,12 @@ r"""The cells of a sweep and their seeds.
 
 The grid of a configuration (:mod:`rmthess.montecarlo.sweep.config`) expands to its cells: validated
 parameter dicts, in grid order, without duplicates, each checked against the cost guard of
-:mod:`rmthess._cost`. Each cell is identified by its parameters; its seed is the ``SeedSequence`` with
-the sweep's ``seed`` as entropy and a spawn key taken from a SHA-256 hash of the cell's identity
-(:func:`cell_seed`), so a cell's numbers depend on the sweep seed and the cell alone — not on the grid
-around it, the order of execution or the number of workers. Seeds travel to workers and into the
-stored records as JSON-ready ``[entropy, spawn_key]`` pairs (:func:`seed_pair`, :func:`from_pair`).
+:mod:`rmthess._cost`. Each cell is identified by its parameters; its seed is the ``SeedSequence``
+with the sweep's ``seed`` as entropy and a spawn key taken from a SHA-256 hash of the cell's
+identity (:func:`cell_seed`), so a cell's numbers depend on the sweep seed and the cell alone — not
+on the grid around it, the order of execution or the number of workers. Seeds travel to workers and
+into the stored records as JSON-ready ``[entropy, spawn_key]`` pairs (:func:`seed_pair`,
+:func:`from_pair`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def expand_grid(config) -> list[dict]:
     lists["t"] = lists["t"] or [None]
     cells, seen = [], set()
     for values in product(*(lists[k] for k in GRID_KEYS)):
-        raw = dict(zip(GRID_KEYS, values))
+        raw = dict(zip(GRID_KEYS, values, strict=True))
         model = get_model(raw["case"])
         m = raw["m"] if model.hidden else None
         t = (0.5 if raw["t"] is None else raw["t"]) if raw["design"] == "lindeberg" else None

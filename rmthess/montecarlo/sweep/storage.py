@@ -1,8 +1,8 @@
 r"""What a sweep stores: one file per cell, the tidy table, the record, and the folder's lock.
 
 Each completed cell is written at once to ``cells/<id>.json`` through a temporary file and
-``os.replace`` (never a half-written file), so an interrupted sweep loses no completed cell. Each cell
-file carries the SHA-256 checksum of its content and the hash of the code that computed it
+``os.replace`` (never a half-written file), so an interrupted sweep loses no completed cell. Each
+cell file carries the SHA-256 checksum of its content and the hash of the code that computed it
 (:func:`rmthess._codehash.code_hash`): a cell that cannot be read, whose checksum does not match (a
 corrupt or edited file; a warning names it) or that another version of the code computed is
 recomputed, never reused. The results are a tidy table ``results.csv`` (and ``results.parquet`` when
@@ -75,7 +75,7 @@ def load_done(cells_dir: Path, tasks: list) -> tuple[dict, int]:
     written before it was recorded) is recomputed too, and counted in ``n_stale``.
     """
     done, stale, code = {}, 0, code_hash()
-    for cid, cell, seed in tasks:
+    for cid, cell, _seed in tasks:
         p = cells_dir / f"{cid}.json"
         if not p.is_file():
             continue
@@ -173,10 +173,10 @@ def _versions() -> dict:
 def prepare_out(out, option: str = "--out", *, create: bool = True) -> Path:
     """Create the output folder ``out`` if needed and check that files can be written in it.
 
-    ``ValueError`` naming ``option`` when ``out`` is empty, is a file, cannot be created (permissions,
-    a name too long, a read-only file system) or is not writable — before any computation starts.
-    With ``create=False`` nothing is created: only the checks that need no writing are made (a name
-    too long, an existing file, the nearest existing folder not writable).
+    ``ValueError`` naming ``option`` when ``out`` is empty, is a file, cannot be created
+    (permissions, a name too long, a read-only file system) or is not writable — before any
+    computation starts. With ``create=False`` nothing is created: only the checks that need no
+    writing are made (a name too long, an existing file, the nearest existing folder not writable).
     """
     if out is None or str(out).strip() == "":
         raise ValueError(f"{option} must name a folder, got an empty string")
@@ -239,7 +239,8 @@ def write_record(out, cfg, seed, tasks, scheduler, n_workers, address, wall) -> 
         "config": cfg, "seed": seed, "n_cells": len(tasks),
         "cells": [{"cell_id": cid, **c, "seed_entropy": p[0], "seed_spawn_key": p[1]}
                   for cid, c, p in tasks],
-        "versions": _versions(), CODE_FIELD: code_hash(), "scheduler": scheduler, "n_workers": n_workers,
+        "versions": _versions(), CODE_FIELD: code_hash(), "scheduler": scheduler,
+        "n_workers": n_workers,
         "scheduler_address_used": address,
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "wall_s": wall,
     }
