@@ -4,7 +4,8 @@ A stored result (a sweep cell, a check of ``rmthess verify --full``) is reused o
 computed by the same code: its key holds :func:`code_hash`, the SHA-256 of every ``.py`` file of
 the installed ``rmthess`` package (relative path and content, in sorted order). Any edit — a fix of
 a formula as much as a reworded comment — gives another hash, so nothing computed before it is
-served after it. The hash is computed once per process (a few milliseconds).
+served after it (theory/montecarlo.md, MC-21). The hash is computed once per process (a few
+milliseconds).
 
 Examples
 --------
