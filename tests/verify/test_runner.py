@@ -102,3 +102,13 @@ def test_full_size_does_not_reuse_a_check_stored_by_other_code(monkeypatch, tmp_
     msgs = []
     run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path, progress=msgs.append)
     assert len(calls) == 2 and not any("reused" in m for m in msgs)
+
+
+def test_report_order_is_the_order_of_the_theory():
+    """The rows follow the flow of the theory (law → ratios → spectra → decoupling → networks): the
+    order in which rmthess.verify.checks imports its modules, which must not be re-sorted."""
+    import rmthess.verify.checks  # noqa: F401  (registers the checks)
+
+    assert [n for n in CHECKS if not n.startswith("fake")] == [
+        "gmp-law", "linear-ratios", "mlp-ratios", "block-spectra", "decoupling", "lindeberg",
+        "hessian-maps"]
