@@ -18,8 +18,8 @@ __all__ = ["weighted_second_moments", "weighted_second_moments_numpy"]
 def weighted_second_moments(L, Y):
     """``out[k, i, j] = Σ_n L[n, k] Y[n, i] Y[n, j]`` (numba; skips zero weights and zero entries).
 
-    The weights of the MLP blocks vanish whenever a ReLU is off, and ``Y`` is often a ReLU output, so
-    most products are skipped.
+    The weights of the MLP blocks vanish whenever a ReLU is off, and ``Y`` is often a ReLU output,
+    so most products are skipped.
     """
     n, K = L.shape
     p = Y.shape[1]
