@@ -18,12 +18,12 @@ The policy, applied by :func:`blas_threads` around the package's BLAS-heavy work
 2. otherwise, for work of fewer than :data:`PARALLEL_FLOPS` operations — a few Hessian-vector
    products, the checks of ``rmthess verify``, small Monte Carlo sizes — one thread: such work never
    gains enough from threads to pay for one wait;
-3. for larger work (a dense Hessian of P ≳ 1000 parameters, a batch of products of a large model),
-   as many threads as there are idle cores: the usable cores (``os.sched_getaffinity``) less the
-   load of the other processes (the 1-minute load average less this process's own running thread),
-   at least one. Idle BLAS threads spin for a while after each call, taking CPU from the process's
-   own single-threaded work, so on a machine without idle cores one thread is faster even for the
-   largest products (the dense Hessian above).
+3. for larger work (a dense Hessian with 2 N P² ≥ 10¹⁰, e.g. N = 2000 and P = 1600; a batch of
+   products of a large model), as many threads as there are idle cores: the usable cores
+   (``os.sched_getaffinity``) less the load of the other processes (the 1-minute load average less
+   this process's own running thread), at least one. Idle BLAS threads spin for a while after
+   each call, taking CPU from the process's own single-threaded work, so on a machine without idle
+   cores one thread is faster even for the largest products (the dense Hessian above).
 
 The thread count changes the order of floating-point sums only: results agree to round-off.
 The limits are set through ``threadpoolctl`` (every BLAS loaded in the process: numpy's and scipy's
