@@ -1,7 +1,8 @@
 r"""Run the registered checks and collect one :class:`VerificationResult`.
 
-The runner times each check, runs it with single-threaded BLAS (many small eigenproblems: see
-:mod:`rmthess.verify._threads`), prints progress, gives each check its own seed
+The runner times each check, runs it with the package's BLAS thread policy (many small
+eigenproblems, one thread unless the user chose otherwise: see :mod:`rmthess._threads`), prints
+progress, gives each check its own seed
 (:func:`rmthess.verify.base.check_seed`) and turns an exception inside a check into a failing row
 (so that a broken part of the package shows up in the table instead of hiding the rest).
 
@@ -24,7 +25,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rmthess.verify._threads import single_threaded_blas
+from rmthess._threads import blas_threads
 from rmthess.verify.base import CHECKS, CheckContext, check_seed, get_check
 from rmthess.verify.rules import CheckRow
 
@@ -90,9 +91,12 @@ def _merge(into: dict, figures: dict) -> None:
 
 
 def _cache_path(workdir, name: str, size: str, seed) -> Path:
+    """Where a completed check is stored: keyed on the check, its size and root seed, and the code
+    that computes it (:func:`rmthess._codehash.code_hash`), so no other code's result is reused."""
     import rmthess
+    from rmthess._codehash import code_hash
 
-    key = f"{name}|{size}|{seed}|{rmthess.__version__}"
+    key = f"{name}|{size}|{seed}|{rmthess.__version__}|{code_hash()}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(workdir) / "checks" / f"{name}-{digest}.pkl"
 
@@ -132,9 +136,12 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
         Dask scheduler address for ``--full``.
     workdir : path, optional
         Folder for resumable state. At size ``full`` every completed check is stored there
-        (atomically) and a later run with the same size, seed and package version reuses it, so an
-        interrupted ``--full`` resumes; the Monte Carlo sweeps keep their own completed cells there.
+        (atomically) and a later run with the same size and seed, by the same code (the hash of the
+        package's source, :mod:`rmthess._codehash`), reuses it, so an interrupted ``--full``
+        resumes; the Monte Carlo sweeps keep their own completed cells there.
     """
+    import scipy.linalg  # noqa: F401  (scipy's BLAS loaded before the thread limits are set)
+
     import rmthess.verify.checks  # noqa: F401  (registers the checks)
 
     progress = progress or (lambda _m: None)
@@ -159,7 +166,8 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
             progress(f"[{_k}/{len(names)}] {_name}: {msg}")
 
         tell("start")
-        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler, workdir=workdir)
+        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler,
+                           workdir=workdir)
         t0, c0 = time.perf_counter(), time.process_time()
         cache = _cache_path(workdir, name, size, seed) if (workdir and size == "full") else None
         try:
@@ -167,7 +175,7 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
             if out is not None:
                 tell("completed in an earlier run: reused")
             else:
-                with single_threaded_blas():
+                with blas_threads():  # many small eigenproblems: one thread (rmthess._threads)
                     out = check.run(ctx)
                 if cache is not None:
                     _save_cached(cache, out)
