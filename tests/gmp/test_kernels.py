@@ -72,8 +72,8 @@ def test_newton_homotopy_twin(law, gamma):
 
 #: many atoms: almost every interval between poles is skipped by its lower bound of h (GMP-7)
 LARGE_LAWS = [
-    (DiscreteLaw(np.random.default_rng(1).standard_normal(400), np.full(400, 1 / 400)), 0.5),
-    (DiscreteLaw(np.random.default_rng(2).exponential(size=300), np.full(300, 1 / 300)), 0.05),
+    (DiscreteLaw(np.random.default_rng(1).standard_normal(250), np.full(250, 1 / 250)), 0.5),
+    (DiscreteLaw(np.random.default_rng(2).exponential(size=200), np.full(200, 1 / 200)), 0.05),
 ]
 
 
