@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "rng_argument",
     "Domain",
     "GAMMA",
     "CLASSES",
@@ -197,13 +198,44 @@ def as_generator(rng=None) -> np.random.Generator:
 
 
 def seed_sequence(seed=None) -> np.random.SeedSequence:
-    """Return a :class:`numpy.random.SeedSequence` for ``seed`` (an int, a SeedSequence or None)."""
+    """Return a :class:`numpy.random.SeedSequence` for ``seed``: anything
+    :func:`numpy.random.default_rng` accepts.
+
+    An int, a sequence of ints, a SeedSequence or None give the same SeedSequence on every call.
+    A Generator (or a BitGenerator) is a stream: each call draws fresh entropy from it, so the
+    generator advances and two calls give independent seeds (Scientific Python SPEC 7).
+
+    >>> g = np.random.default_rng(1)
+    >>> seed_sequence(g).entropy != seed_sequence(g).entropy
+    True
+    >>> seed_sequence([1, 2]).entropy
+    [1, 2]
+    """
     if isinstance(seed, np.random.SeedSequence):
         return seed
+    if isinstance(seed, np.random.BitGenerator):
+        seed = np.random.Generator(seed)
     if isinstance(seed, np.random.Generator):
-        return seed.bit_generator.seed_seq  # type: ignore[return-value]
+        return np.random.SeedSequence(seed.integers(0, 2**32, size=4, dtype=np.uint64).tolist())
     _check_seed(seed)
     return np.random.SeedSequence(seed)
+
+
+def rng_argument(rng, seed, where: str):
+    """The random source of a function taking ``rng`` with ``seed`` as its deprecated alias.
+
+    Returns ``seed`` (after a ``DeprecationWarning``) when only it is given, else ``rng``.
+    """
+    if seed is None:
+        return rng
+    if rng is not None:
+        raise ValueError(f"{where}: give rng only (seed is its deprecated alias), not both")
+    import warnings
+
+    warnings.warn(f"{where}(seed=...) is deprecated; pass rng=... (an int, a SeedSequence or a "
+                  f"Generator, as numpy.random.default_rng accepts)", DeprecationWarning,
+                  stacklevel=3)
+    return seed
 
 
 def child_seed(seed, *keys: int) -> np.random.SeedSequence:

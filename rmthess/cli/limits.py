@@ -68,6 +68,7 @@ def run(args) -> int:
     import mpmath
 
     from rmthess._validate import DIGITS
+    from rmthess._schema import envelope, values
     from rmthess.cases import get_case
 
     case = get_case(args.case)
@@ -118,17 +119,18 @@ def run(args) -> int:
             return _digits(float(x), se)
 
     try:
-        asym = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v, **theory)
-    except ValueError:
-        asym = {}
+        asym, asym_note = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v,
+                                         **theory), None
+    except ValueError as exc:                  # stated in the output, never dropped silently
+        asym, asym_note = {}, str(exc)
     out = {"case": lim.case, "gamma": lim.gamma, "classes": lim.classes, "m": lim.m,
            "sigma_v": lim.sigma_v, "digits": digits}
     if ini.name != "custom" or "v_law" in theory or ini.hidden is not None and ini.sigma_w != 1.0:
         out["init"] = {"name": ini.name, "v_law": ini.v_law.name, "sigma_v": ini.sigma_v}
         if ini.hidden is not None:
             out["init"].update(w_law=ini.w_law.name, sigma_w=ini.sigma_w)
-    if lim.seed is not None:
-        out["seed"] = lim.seed
+    out["seed"] = lim.seed
+    out["blocks"] = {}
     for name, blk in lim.blocks.items():
         f = factors.get(name, 1.0)
         if f != 1.0:                            # the network's own scale of g (CASE-20)
@@ -137,18 +139,19 @@ def run(args) -> int:
                 stderr_g_ii=None if blk.stderr_g_ii is None else blk.stderr_g_ii * f,
                 stderr_g_ij=None if blk.stderr_g_ij is None else blk.stderr_g_ij * f)
         if blk.estimate:
-            entry = {"g_ii": fmt(blk.g_ii, blk.stderr_g_ii), "g_ij": fmt(blk.g_ij, blk.stderr_g_ij),
-                     "ratio": fmt(blk.ratio, blk.stderr_ratio), "estimate": True,
-                     "stderr": {"g_ii": _two(blk.stderr_g_ii), "g_ij": _two(blk.stderr_g_ij),
-                                "ratio": _two(blk.stderr_ratio)}}
+            entry = values(fmt(blk.ratio, blk.stderr_ratio),
+                           fmt(blk.g_ii, blk.stderr_g_ii), fmt(blk.g_ij, blk.stderr_g_ij),
+                           stderr=(_two(blk.stderr_ratio), _two(blk.stderr_g_ii),
+                                   _two(blk.stderr_g_ij)))
         else:
-            entry = {"g_ii": fmt(blk.g_ii), "g_ij": fmt(blk.g_ij), "ratio": fmt(blk.ratio),
-                     "estimate": False}
-        if name in asym:
-            entry["asymptote"] = float(asym[name])
-        out[name] = entry
+            entry = values(fmt(blk.ratio), fmt(blk.g_ii), fmt(blk.g_ij))
+        entry["estimate"] = bool(blk.estimate)
+        entry["asymptote"] = float(asym[name]) if name in asym else None
+        if name not in asym:
+            entry["asymptote_note"] = asym_note or f"no C → ∞ leading term for the {name} block"
+        out["blocks"][name] = entry
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(envelope("limits", out)))
         return 0
     head = f"case {lim.case}: gamma={lim.gamma:g} classes={lim.classes}"
     if lim.m is not None:
@@ -164,15 +167,20 @@ def run(args) -> int:
             line += (f", W entries {i['w_law']} sigma_w={i['sigma_w']:.5g}; the theory at "
                      f"sigma_v={lim.sigma_v:.5g} (CASE-20), g on the network's scale")
         print(line)
+    notes = set()
     for name in lim.blocks:
-        e = out[name]
-        if "stderr" in e:
+        e = out["blocks"][name]
+        if e["stderr"] is not None:
             se = e["stderr"]
             line = (f"  {name:7s} g_ii={e['g_ii']} ± {se['g_ii']}  g_ij={e['g_ij']} ± {se['g_ij']}"
                     f"  ratio={e['ratio']} ± {se['ratio']}  (estimate ± standard error)")
         else:
             line = f"  {name:7s} g_ii={e['g_ii']}  g_ij={e['g_ij']}  ratio={e['ratio']}"
-        if "asymptote" in e:
+        if e["asymptote"] is not None:
             line += f"  C→∞ leading term {e['asymptote']:.6g}"
+        else:
+            notes.add(e["asymptote_note"])
         print(line)
+    for note in sorted(notes):
+        print(f"  no C→∞ leading term: {note}")
     return 0

@@ -171,11 +171,14 @@ def cell_id(cell: dict, seed=None) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def cell_seed(seed: int, cell: dict) -> np.random.SeedSequence:
-    """The cell's seed: entropy ``seed``, spawn key from the hash of the cell's identity."""
+def cell_seed(seed, cell: dict) -> np.random.SeedSequence:
+    """The cell's seed: the root ``seed`` (an int, as in a configuration, or any seed of
+    :func:`seed_sequence`) with the hash of the cell's identity appended to its spawn key."""
     h = hashlib.sha256(json.dumps(cell, sort_keys=True).encode()).digest()
     key = tuple(int.from_bytes(h[4 * i:4 * i + 4], "little") for i in range(4))
-    return np.random.SeedSequence(int(seed), spawn_key=key)
+    root = seed_sequence(seed)
+    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + key,
+                                  pool_size=root.pool_size)
 
 
 def run_cell(cell: dict, seed) -> dict:
@@ -190,7 +193,7 @@ def run_cell(cell: dict, seed) -> dict:
         seed = _from_pair(seed)
     kw = {k: v for k, v in cell.items() if v is not None or k in ("m", "t")}
     case = kw.pop("case")
-    res = simulate(case, seed=seed, **kw)
+    res = simulate(case, rng=seed, **kw)
     out = res.to_dict()
     out["cell"] = cell
     return out
@@ -470,14 +473,32 @@ def _locked(out: Path):
         fh.close()  # releases the lock
 
 
+#: the command that installs the optional Dask dependency of the sweeps
+INSTALL_DISTRIBUTED = "pip install 'rmthess[distributed]'"
+
+
+def require_distributed() -> None:
+    """Raise ``ModuleNotFoundError`` naming the install command unless Dask's distributed
+    scheduler can be imported."""
+    import importlib.util
+
+    for name in ("dask", "distributed"):
+        if importlib.util.find_spec(name) is None:
+            raise ModuleNotFoundError(f"the sweeps run on Dask, which is not installed; install it "
+                                      f"with: {INSTALL_DISTRIBUTED}", name=name)
+
+
 def _seed_pair(seed) -> list:
     """``[entropy, spawn_key]`` of a seed (JSON-ready; inverse :func:`_from_pair`)."""
     ss = seed_sequence(seed)
-    return [int(ss.entropy), [int(k) for k in ss.spawn_key]]
+    entropy = ss.entropy                        # an int, or a list of ints (list entropy)
+    entropy = int(entropy) if isinstance(entropy, int) else [int(e) for e in entropy]
+    return [entropy, [int(k) for k in ss.spawn_key]]
 
 
 def _from_pair(pair) -> np.random.SeedSequence:
-    return np.random.SeedSequence(int(pair[0]), spawn_key=tuple(pair[1]))
+    entropy = pair[0] if isinstance(pair[0], int) else [int(e) for e in pair[0]]
+    return np.random.SeedSequence(entropy, spawn_key=tuple(pair[1]))
 
 
 def _say(progress, line: str) -> None:
@@ -544,7 +565,7 @@ def _execute(tasks, out: Path, scheduler, n_workers, processes, progress, on_cel
 
 
 def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=None, workdir=None,
-              processes: bool = True, progress=True, on_cell=None):
+              processes: bool = True, progress=True, on_cell=None, rng=None):
     r"""Run (or resume) a sweep on Dask.
 
     Two forms:
@@ -569,6 +590,9 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
     seeds : list, optional
         Explicit cells only: one seed (int or ``SeedSequence``) per cell (default: derived from
         each cell's identity under seed 0).
+    rng : int, sequence of int, SeedSequence or Generator, optional
+        A configuration's root seed, in place of its ``seed`` key (anything
+        :func:`numpy.random.default_rng` accepts; a Generator advances).
     processes : bool
         Local cluster of processes (default) or of threads in this process.
     progress : bool or callable
@@ -586,6 +610,7 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
         out_dir = workdir
     if out_dir is None:
         raise ValueError("run_sweep needs an output folder (out_dir)")
+    require_distributed()                       # before anything is written
     out = prepare_out(out_dir)
     if n_workers is not None and (isinstance(n_workers, bool) or int(n_workers) < 1):
         raise ValueError(f"n_workers must be >= 1, got {n_workers!r}")
@@ -608,7 +633,7 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
         if seeds is not None:
             raise ValueError("seeds applies to explicit cells only; a configuration has a seed")
         cfg = load_config(config)
-        seed = int(cfg.get("seed", 0))
+        seed = int(cfg.get("seed", 0)) if rng is None else seed_sequence(rng)
         cells = expand_grid(cfg)
         pairs = [_seed_pair(cell_seed(seed, c)) for c in cells]
     tasks = [(cell_id(c, _from_pair(p)), c, p)
@@ -624,12 +649,15 @@ def run_sweep(config, out_dir=None, scheduler=None, n_workers=None, *, seeds=Non
 
 
 def _write_record(out, cfg, seed, tasks, scheduler, n_workers, address, wall) -> None:
-    record = {
-        "config": cfg, "seed": seed, "n_cells": len(tasks),
+    from rmthess._schema import envelope
+
+    record = envelope("sweep", {
+        "config": cfg, "seed": seed if seed is None or isinstance(seed, int) else _seed_pair(seed),
+        "n_cells": len(tasks),
         "cells": [{"cell_id": cid, **c, "seed_entropy": p[0], "seed_spawn_key": p[1]}
                   for cid, c, p in tasks],
         "versions": _versions(), "scheduler": scheduler, "n_workers": n_workers,
         "scheduler_address_used": address,
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "wall_s": wall,
-    }
+    })
     _atomic_write(out / "sweep.json", json.dumps(record, indent=2, default=str))

@@ -1,7 +1,7 @@
 r"""Compose the figures of the verification report from the data the checks returned.
 
 The checks compute; the functions of :mod:`rmthess.plotting` draw; this module only routes the data
-(``result.figures``) to the right drawing function and saves PNG and PDF files.
+(``result.figures``) to the right drawing function and saves PNG files (and PDF on request).
 
 Figure keys: ``figure1`` (list of :class:`~rmthess.plotting.ratios.RatioPanel`), ``figure2`` (list of
 :class:`~rmthess.plotting.spectra.SpectrumPanel`), ``figure3`` (dict with ``exact``, ``literal``, ``c``,
@@ -73,8 +73,9 @@ def draw_figures(result) -> dict:
     return out
 
 
-def save_figures(result, outdir) -> dict:
-    """Draw and save every figure as PNG and PDF under ``outdir/figures``; return ``{key: [paths]}``."""
+def save_figures(result, outdir, *, formats=("png",)) -> dict:
+    """Draw every figure once and save it in each of ``formats`` (``"png"``, ``"pdf"``) under
+    ``outdir/figures``; return ``{key: [paths]}`` in the order of ``formats``."""
     import matplotlib.pyplot as plt
 
     from rmthess.plotting.style import save_figure
@@ -82,6 +83,6 @@ def save_figures(result, outdir) -> dict:
     outdir = Path(outdir) / "figures"
     paths = {}
     for key, fig in draw_figures(result).items():
-        paths[key] = save_figure(fig, outdir / FIGURES[key][0])
+        paths[key] = save_figure(fig, outdir / FIGURES[key][0], formats=formats)
         plt.close(fig)
     return paths

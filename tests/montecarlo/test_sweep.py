@@ -151,7 +151,7 @@ def test_explicit_cells_with_seeds(tmp_path):
                     progress=False)
     for res, cell, seed in zip(got, cells, seeds):
         kw = dict(cell)
-        want = simulate(kw.pop("case"), seed=seed, **kw)
+        want = simulate(kw.pop("case"), rng=seed, **kw)
         assert res.to_dict() == want.to_dict()
     lines = []
     again = run_sweep(cells, seeds=seeds, workdir=tmp_path / "w", n_workers=1, processes=False,

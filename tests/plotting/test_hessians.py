@@ -15,7 +15,7 @@ from rmthess.plotting.hessians import HessianMap, plot_hessian_maps  # noqa: E40
 def _map(C, seed):
     X, y = networks.gaussian_data(20, 6, C, rng=seed)
     V, W = networks.init_weights(6, C, 3, rng=seed + 1)
-    return HessianMap(f"C = {C}", networks.hessian(X, y, V, W), networks.block_layout(6, C, 3))
+    return HessianMap(f"C = {C}", networks.hessian(X, y, W, V), networks.block_layout(6, C, 3))
 
 
 def test_figure4_init_and_training_rows():
