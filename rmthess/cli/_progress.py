@@ -28,12 +28,15 @@ def _interactive(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-def announce(command: str, seconds: float, what: str, *, quiet: bool = False) -> None:
-    """Print ``rmthess COMMAND: WHAT, estimated N s`` on stderr when ``seconds`` is long."""
+def announce(command: str, seconds: float, what: str, *, quiet: bool = False,
+             at_most: bool = False) -> None:
+    """Print ``rmthess COMMAND: WHAT, estimated N s`` (``at most N s`` for a time budget) on
+    stderr when ``seconds`` is long."""
     from rmthess._cost import format_seconds
 
     if not quiet and seconds >= LONG_RUN:
-        print(f"rmthess {command}: {what}, estimated {format_seconds(seconds)} "
+        how = "at most" if at_most else "estimated"
+        print(f"rmthess {command}: {what}, {how} {format_seconds(seconds)} "
               f"(interrupt with Ctrl-C)", file=sys.stderr, flush=True)
 
 

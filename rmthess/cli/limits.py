@@ -8,7 +8,8 @@ __all__ = ["HELP", "add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
-    from rmthess.cli._options import add_init_arguments
+    from rmthess.cli._options import add_init_arguments, add_seed_argument
+    from rmthess.cli._progress import add_quiet_argument
 
     parser.add_argument("--case", required=True,
                         help="model case: linear-mse, linear-ce, mlp-mse or mlp-ce")
@@ -27,11 +28,13 @@ def add_arguments(parser) -> None:
                              "is an error")
     parser.add_argument("--samples", default=None,
                         help="mlp-ce: a fixed number of draws instead of --rtol")
-    parser.add_argument("--seed", default=None,
-                        help="mlp-ce: integer seed (default: fresh; the seed used is printed)")
+    add_seed_argument(parser, default=None,
+                      help="mlp-ce: integer seed (default: fresh; the seed used is printed)")
     parser.add_argument("--force", action="store_true",
                         help="run even when the estimated memory or time exceeds the guard")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (docs/json-schema.md)")
+    add_quiet_argument(parser)
 
 
 def _number(name, text, integer=False):
@@ -68,6 +71,7 @@ def run(args) -> int:
     import mpmath
 
     from rmthess._validate import DIGITS
+    from rmthess.cli._progress import announce, budget_bar
     from rmthess._schema import envelope, values
     from rmthess.cases import get_case
 
@@ -89,9 +93,7 @@ def run(args) -> int:
     theory = ini.theory()                       # (CASE-20, CASE-24): σ_v → σ_w σ_v, the law of V
     sigma_v = theory.pop("sigma_v")
     factors = ini.norm_factors()                # network's g = factor × the theory's g
-    seed = _number("seed", args.seed, integer=True)
-    if seed is not None and (not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"--seed must be a non-negative integer, got {args.seed!r}")
+    seed = args.seed                            # validated by its argparse type
     samples = _number("samples", args.samples, integer=True)
     extra = {}
     if args.rtol is not None:
@@ -111,7 +113,15 @@ def run(args) -> int:
         digits = None
         if case.name == "mlp-ce":
             extra.update(rng=seed, samples=samples)
-        lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+            from rmthess.cases.mlp_ce import DEFAULT_MAX_TIME
+
+            budget = extra.get("max_time") or DEFAULT_MAX_TIME
+            announce("limits", budget, "mlp-ce Monte Carlo integrals until --rtol is met",
+                     quiet=args.quiet, at_most=True)
+            with budget_bar(budget, "mlp-ce integrals", quiet=args.quiet):
+                lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+        else:
+            lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
 
         def fmt(x, se=None):
             if x is None or (isinstance(x, float) and math.isnan(x)):

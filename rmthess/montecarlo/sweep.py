@@ -395,8 +395,10 @@ def _client(scheduler, n_workers, processes):
     n = int(n_workers or os.cpu_count() or 1)
     # the cluster's own shutdown chatter (cancelled tasks, workers killed after a Ctrl-C) is not
     # the user's business: only errors are logged
+    # no dashboard; the scheduler's HTTP server (health, metrics) on a free port instead of 8787,
+    # which another program or cluster may hold
     kwargs = dict(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                  silence_logs=logging.ERROR)
+                  scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR)
     if processes:
         kwargs["env"] = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                          "MKL_NUM_THREADS": "1"}

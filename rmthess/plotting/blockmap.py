@@ -228,5 +228,5 @@ def plot_training_blocks(result, *, ax=None, title: str | None = None):
         ax.set_xlabel("training step")
         ax.set_ylabel("squared block norm ratio")
         ax.set_title(title or "block structure along training")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))   # beside the axes, off the data
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3)  # below: off the data
     return fig

@@ -176,13 +176,13 @@ def report_markdown(result, figure_paths, base) -> str:
            f"**{verdict_text(result)}**", "",
            f"Size `{result.size}`, seed {result.seed}, {elapsed_text(result)}. "
            f"Reproduce every number: `{cmd}`.", "",
-           "| check | what it tests | rows | failed | low power | time |",
-           "|---|---|---|---|---|---|"]
+           "| check | what it tests | rows | failed | low power | time | verdict |",
+           "|---|---|---|---|---|---|---|"]
     for name in result.checks:
         n, bad, low = _counts([r for r in result.rows if r.check == name])
-        mark = "✅" if not (bad or low or name in result.errors) else "❌"
-        out.append(f"| {mark} `{name}` | {CHECKS[name].title} | {n} | {bad} | {low} | "
-                   f"{result.timings.get(name, 0.0):.1f} s |")
+        verdict = "FAIL" if bad or name in result.errors else "LOW POWER" if low else "PASS"
+        out.append(f"| `{name}` | {CHECKS[name].title} | {n} | {bad} | {low} | "
+                   f"{result.timings.get(name, 0.0):.1f} s | {VERDICT_MARKDOWN[verdict]} |")
     out += ["", _INTRO, "", "## How to read a verdict", ""]
     out += [f"* `{rule}` — {text}" for rule, text in RULES_TEXT.items()]
     out += ["", _K_TEXT, "", _POWER_TEXT, ""]

@@ -171,7 +171,7 @@ def table_csv(rows) -> str:
 
 
 #: the verdict cell of the Markdown table (the HTML renderer colours the row by it)
-VERDICT_MARKDOWN = {"PASS": "✅ PASS", "FAIL": "❌ **FAIL**", "LOW POWER": "⚠️ **LOW POWER**"}
+VERDICT_MARKDOWN = {"PASS": "PASS", "FAIL": "**FAIL**", "LOW POWER": "**LOW POWER**"}
 
 
 def table_markdown(rows) -> str:

@@ -85,7 +85,6 @@ def test_text_output(capsys):
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "0"], "rtol"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "nan"], "rtol"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "-1"], "rtol"),
-    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--seed", "-1"], "seed"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "1e-9",
       "--max-time", "1"], "cannot be reached"),
     (["--case", "linear-ce", "--gamma", "1", "--classes", "3", "--rtol", "1e-3"], "mlp-ce only"),

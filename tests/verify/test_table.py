@@ -58,7 +58,7 @@ def test_mde_column_and_low_power_verdict():
     assert row.consistent and row.verdict == "LOW POWER" and not row.passed
     cells = format_table([row.with_check("a")]).splitlines()[3]
     assert "LOW POWER" in cells and f"{100 * row.mde:.2g}% (≤ 1%)" in cells
-    assert "⚠️ **LOW POWER**" in table_markdown([row])
+    assert "**LOW POWER**" in table_markdown([row])
     parsed = list(csv.DictReader(io.StringIO(table_csv([row]))))[0]
     assert float(parsed["mde"]) == row.mde and float(parsed["target"]) == 0.01
 
