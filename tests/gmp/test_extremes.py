@@ -130,7 +130,7 @@ def test_high_moments_float_path_and_overflow():
 def test_cost_guards_before_allocation():
     law = GeneralizedMarchenkoPastur(DiscreteLaw([1.0, 5.0], [0.5, 0.5]), 0.5)
     with pytest.raises(ValueError, match="GiB.*max_gib"):
-        law.sample(10**6)
+        law.sample_eigenvalues(10**6)
     for weights in (DiscreteLaw([1.0, 2.0], [0.5, 0.5]), EmpiricalLaw([1.0, 2.0, 3.0])):
         with pytest.raises(ValueError, match="GiB.*max_gib"):
             weights.sample(10**12)
