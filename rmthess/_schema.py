@@ -1,5 +1,6 @@
-r"""The one JSON schema of ``rmthess limits``, ``simulate``, ``sweep`` and ``verify`` (``--json`` and
-the stored records), versioned by :data:`SCHEMA_VERSION` and documented in docs/json-schema.md.
+r"""The one JSON schema of ``rmthess limits``, ``simulate``, ``sweep`` and ``verify`` (``--json``
+and the stored records), versioned by :data:`SCHEMA_VERSION` and documented in
+docs/json-schema.md.
 
 Every object starts with the same envelope::
 
@@ -9,8 +10,9 @@ Every object starts with the same envelope::
 Block results (``limits``, ``simulate``, every cell of ``sweep``) sit under ``"blocks"``, one object
 per block type with the same keys everywhere: ``ratio``, ``g_ii``, ``g_ij`` and ``stderr``, the
 mapping of those names to their standard errors (``null`` when the values are exact). Nested
-theory values (a simulation's ``prediction`` and ``limit``) are objects of the same shape. A value that
-cannot be given is ``null`` with a ``"<name>_note"`` string saying why, never left out.
+theory values (a simulation's ``prediction`` and ``limit``) are objects of the same shape. A value
+that cannot be given is ``null`` (with a ``"<name>_note"`` string saying why where the reason is not
+evident), never left out.
 
 Examples
 --------

@@ -6,8 +6,8 @@ __all__ = ["add_init_arguments", "add_seed_argument", "seed_value", "require_dis
 
 
 def add_init_arguments(parser, *, number=None, w_law: bool = False) -> None:
-    """``--init``, ``--v-law``, ``--sigma-w`` (and ``--w-law`` if ``w_law``): the initialization of the
-    network (:func:`rmthess.laws.init.resolve_init`, theory/cases.md CASE-20–CASE-24).
+    """``--init``, ``--v-law``, ``--sigma-w`` (and ``--w-law`` if ``w_law``): the initialization of
+    the network (:func:`rmthess.laws.init.resolve_init`, theory/cases.md CASE-20–CASE-24).
 
     ``number`` is the argparse ``type`` of ``--sigma-w`` (None keeps the text for the command's own
     parsing). The values are checked when the command runs (:data:`rmthess.laws.init.INITS`,
@@ -24,7 +24,8 @@ def add_init_arguments(parser, *, number=None, w_law: bool = False) -> None:
         parser.add_argument("--w-law", default=None,
                             help=f"entry law of W (mlp cases): {laws} (default gaussian)")
     parser.add_argument("--sigma-w", type=number, default=None,
-                        help="hidden-weight scale of the mlp cases, W = sigma_w eps/sqrt(d) (default 1)")
+                        help="hidden-weight scale of the mlp cases, W = sigma_w eps/sqrt(d) "
+                             "(default 1)")
 
 
 def seed_value(text: str) -> int:
@@ -52,7 +53,8 @@ def add_seed_argument(parser, *, default, help: str) -> None:
 def require_distributed(option: str) -> None:
     """``ValueError`` (exit 2) naming ``option`` and the install command unless Dask's distributed
     scheduler can be imported — checked before anything is written."""
-    from rmthess.montecarlo.sweep import INSTALL_DISTRIBUTED, require_distributed as require
+    from rmthess.montecarlo.sweep import INSTALL_DISTRIBUTED
+    from rmthess.montecarlo.sweep import require_distributed as require
 
     try:
         require()

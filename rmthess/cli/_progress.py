@@ -1,8 +1,8 @@
 """Progress of the long-running commands: tqdm bars on stderr, an estimate before long runs.
 
 A bar is drawn only when stderr is a terminal and ``--quiet`` is not given, so logs and pipes stay
-clean; the estimate line (:func:`announce`) is printed whenever the run is expected to take more than
-:data:`LONG_RUN` seconds, terminal or not, unless ``--quiet``.
+clean; the estimate line (:func:`announce`) is printed whenever the run is expected to take more
+than :data:`LONG_RUN` seconds, terminal or not, unless ``--quiet``.
 """
 
 from __future__ import annotations

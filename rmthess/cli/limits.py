@@ -24,8 +24,8 @@ def add_arguments(parser) -> None:
                         help="mlp-ce: target relative standard error of every g and ratio "
                              "(default 1e-2); the estimate stops when it is met")
     parser.add_argument("--max-time", default=None,
-                        help="mlp-ce: time budget in seconds (default 60); an rtol out of its reach "
-                             "is an error")
+                        help="mlp-ce: time budget in seconds (default 60); an rtol out of its "
+                             "reach is an error")
     parser.add_argument("--samples", default=None,
                         help="mlp-ce: a fixed number of draws instead of --rtol")
     add_seed_argument(parser, default=None,
@@ -70,10 +70,10 @@ def run(args) -> int:
 
     import mpmath
 
-    from rmthess._validate import DIGITS
-    from rmthess.cli._progress import announce, budget_bar
     from rmthess._schema import envelope, values
+    from rmthess._validate import DIGITS
     from rmthess.cases import get_case
+    from rmthess.cli._progress import announce, budget_bar
 
     case = get_case(args.case)
     gamma = _number("gamma", args.gamma)

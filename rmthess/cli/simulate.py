@@ -18,12 +18,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--classes", type=int, required=True, help="number of classes C (>= 2)")
     parser.add_argument("--m", type=int, default=None, help="hidden width (mlp cases)")
     parser.add_argument("--reps", type=int, required=True,
-                        help="replicates (>= 2 for a standard error; z-scores need about 10 or more)")
+                        help="replicates (>= 2 for a standard error; z-scores need about 10 or "
+                             "more)")
     parser.add_argument("--design", default="coupled",
                         help="coupled, decoupled, sharp or lindeberg (default coupled)")
     parser.add_argument("--t", type=float, default=None,
                         help="interpolation parameter of the lindeberg design (default 0.5)")
-    parser.add_argument("--sigma-v", type=float, default=None, help="output-weight scale (default 1)")
+    parser.add_argument("--sigma-v", type=float, default=None,
+                        help="output-weight scale (default 1)")
     add_init_arguments(parser, number=float, w_law=True)
     add_seed_argument(parser, default=None, help="random seed (default: fresh; printed)")
     parser.add_argument("--force", action="store_true",
@@ -75,8 +77,8 @@ def format_result(res) -> str:
 def run(args) -> int:
     import json
 
-    from rmthess.cli._progress import announce, bar
     from rmthess._schema import envelope, simulation_body
+    from rmthess.cli._progress import announce, bar
     from rmthess.montecarlo import simulate
 
     if args.reps < 2:

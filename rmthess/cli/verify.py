@@ -8,9 +8,9 @@ Shows progress on stderr (a bar on a terminal, one line per step otherwise, noth
 ``DIR/record.json``, ``DIR/figures/*.png`` (and ``*.pdf`` with ``--pdf``), ``DIR/report.md`` and a
 self-contained ``DIR/report.html``, and exits with status 1 if any verdict fails or any row is LOW
 POWER (its minimum detectable deviation above its target; 2 for bad arguments). ``--quick`` (the
-default) takes about three minutes on two cores; ``--full`` runs the larger sizes, on the Dask cluster
-at ``--scheduler`` if given, and keeps its completed cells under ``DIR/sweep`` so that an interrupted
-run resumes.
+default) takes about three minutes on two cores; ``--full`` runs the larger sizes, on the Dask
+cluster at ``--scheduler`` if given, and keeps its completed cells under ``DIR/sweep`` so that an
+interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -80,14 +80,13 @@ class _Progress:
 
 
 def run(args) -> int:
+    import rmthess.verify.checks  # noqa: F401  (registers the checks)
     from rmthess.cli._options import require_distributed
     from rmthess.montecarlo.sweep import check_scheduler, prepare_out
+    from rmthess.verify.base import CHECKS, get_check
     from rmthess.verify.report import elapsed_text, write_outputs
     from rmthess.verify.runner import run_verification
     from rmthess.verify.table import format_table
-
-    import rmthess.verify.checks  # noqa: F401  (registers the checks)
-    from rmthess.verify.base import CHECKS, get_check
 
     checks = None
     if args.only is not None:

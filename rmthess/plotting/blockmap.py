@@ -201,9 +201,9 @@ def plot_training_blocks(result, *, ax=None, title: str | None = None):
     r"""Hidden–output block norms and block ratios along training (snapshots of a TrainingResult).
 
     Plots, against the training step, the mean squared Frobenius norm of the hidden–output blocks
-    ``H_{w_i v_c}`` divided by the geometric mean of the mean squared norms of the diagonal hidden and
-    output blocks (the legend writes it out), and the hidden / output block ratios (mean squared
-    off-diagonal over mean squared diagonal norm).
+    ``H_{w_i v_c}`` divided by the geometric mean of the mean squared norms of the diagonal hidden
+    and output blocks (the legend writes it out), and the hidden / output block ratios (mean
+    squared off-diagonal over mean squared diagonal norm).
 
     Returns
     -------

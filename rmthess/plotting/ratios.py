@@ -6,8 +6,8 @@ panel, for every aspect ratio γ: the exact finite-C theory curve (solid), its C
 all multiplied by ``C^p`` so that the asymptote is the constant K and the approach to it is visible.
 This is the package's version of the "effect of C" figure of arXiv:2505.02809.
 
-The ratio plotted is ``g_ij/g_ii`` for d×d blocks and ``‖H_{v_i v_j}‖²_F/‖H_{v_i v_i}‖²_F`` for the m×m
-output blocks (theory/cases.md, (CASE-1)–(CASE-4)).
+The ratio plotted is ``g_ij/g_ii`` for d×d blocks and ``‖H_{v_c v_c'}‖²_F/‖H_{v_c v_c}‖²_F`` for the
+m×m output blocks (theory/cases.md, (CASE-1)–(CASE-4)).
 
 Examples
 --------
@@ -136,7 +136,7 @@ def plot_ratio_vs_classes(panels, *, title: str | None = None, panel_width: floa
         for ax, panel in zip(axes[0], panels, strict=True):
             groups: dict[str, str] = {}
 
-            def col(obj):
+            def col(obj, groups=groups):
                 return groups.setdefault(_group(obj), color(len(groups)))
 
             p = decay_power(panel)

@@ -1,12 +1,13 @@
-r"""Figure 2: eigenvalue histograms of Hessian blocks against their generalized Marchenko–Pastur densities.
+r"""Figure 2: eigenvalue histograms of Hessian blocks against their generalized Marchenko–Pastur
+densities.
 
 Each panel shows the eigenvalues of simulated d×d blocks (pooled over replicates) as a histogram
-normalised by the *total* number of eigenvalues, so that it estimates the absolutely continuous part of
-the spectral law, and the GMP density ``pdf(x)`` of the limiting law on top (theory/gmp.md). Support
-edges are dotted vertical lines; an atom at 0 of mass ``a`` is drawn as a stem of height proportional
-to ``a`` with its mass written beside it (simulated fraction of zero eigenvalues in brackets). A panel
-whose law depends on a quantity redrawn per replicate carries the mean of the per-replicate densities
-and says so in its legend (``density_label``).
+normalised by the *total* number of eigenvalues, so that it estimates the absolutely continuous part
+of the spectral law, and the GMP density ``pdf(x)`` of the limiting law on top (theory/gmp.md).
+Support edges are dotted vertical lines; an atom at 0 is drawn as a stem (height not to scale), its
+mass and the simulated fraction of zero eigenvalues written in the panel title. A panel whose law
+depends on a quantity redrawn per replicate carries the mean of the per-replicate densities and says
+so in the legend (``density_label``).
 
 Examples
 --------
@@ -50,9 +51,10 @@ class SpectrumPanel:
     zero_tol : float
         Eigenvalues with ``|λ| <= zero_tol`` count as the atom.
     density_label : str
-        Legend entry of the density curve. Where the limiting law depends on a quantity redrawn in
-        every replicate (the output weights V of a 1-hidden-layer network), the pooled histogram
-        estimates the mixture of the per-replicate laws and the curve is the mean of their densities.
+        Legend entry of the density curve. Where the limiting law depends on a quantity redrawn
+        in every replicate (the output weights V of a 1-hidden-layer network), the pooled
+        histogram estimates the mixture of the per-replicate laws and the curve is the mean of
+        their densities.
     """
 
     title: str
@@ -79,7 +81,8 @@ class SpectrumPanel:
 _SPIKE = 20.0
 
 
-def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None, title: str | None = None):
+def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None,
+                       title: str | None = None):
     """Draw figure 2 and return the :class:`~matplotlib.figure.Figure`.
 
     Every panel has the same encoding — histogram (one colour), density (black), support edges
@@ -111,7 +114,7 @@ def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None, titl
     with figure_style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.8 * nrows + 0.2),
                                  squeeze=False, layout="constrained")
-        for ax, p in zip(axes.flat, panels):
+        for ax, p in zip(axes.flat, panels, strict=False):      # spare slots hold the legend
             ev = p.eigenvalues
             zero = np.abs(ev) <= p.zero_tol
             nz = ev[~zero]

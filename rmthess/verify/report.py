@@ -33,36 +33,43 @@ __all__ = ["RULES_TEXT", "rst_to_markdown", "record", "reproduce_command", "repo
            "render_html", "write_csv", "write_json", "write_markdown", "write_html",
            "write_outputs"]
 
+
+def _text(paragraph: str) -> str:
+    """One line of prose from a paragraph written over several source lines."""
+    return " ".join(paragraph.split())
+
+
 #: how to read a verdict (theory/verification.md)
 RULES_TEXT = {
-    "z": "Monte Carlo x against the exact finite-size prediction p: pass iff |x − p| ≤ "
-         "k·√(se² + se_p²) + R, with se_p the prediction's own standard error (shown as "
-         "`p ± se_p` where it is not 0) and R the bound on its O(d⁻²) remainder (VER-1, VER-2); "
-         "z = (x − p)/√(se² + se_p²). The limit column is shown, not tested: a `tol` row tests it.",
-    "richardson": "no finite-size formula: estimates at d and 2d, the extrapolation 2x₂d − x_d "
-                  "(O(1/d) bias removed) against the limit L, pass iff |x − L| ≤ k·se + R, R the "
-                  "bound on the remaining O(d⁻²) term (VER-3).",
-    "tol": "deterministic: two independent routes to the same number agree within the tolerance "
-           "shown in column k as |Δ| ≤ tol (VER-4).",
-    "bound": "an inequality that holds on every realization: pass iff x ≤ the bound shown as limit, "
-             "plus the round-off slack shown in column k (VER-4).",
+    "z": _text("""Monte Carlo x against the exact finite-size prediction p: pass iff |x − p| ≤
+         k·√(se² + se_p²) + R, with se_p the prediction's own standard error (shown as `p ± se_p`
+         where it is not 0) and R the bound on its O(d⁻²) remainder (VER-1, VER-2); z = (x −
+         p)/√(se² + se_p²). The limit column is shown, not tested: a `tol` row tests it."""),
+    "richardson": _text("""no finite-size formula: estimates at d and 2d, the extrapolation 2x₂d −
+                  x_d (O(1/d) bias removed) against the limit L, pass iff |x − L| ≤ k·se + R, R
+                  the bound on the remaining O(d⁻²) term (VER-3)."""),
+    "tol": _text("""deterministic: two independent routes to the same number agree within the
+           tolerance shown in column k as |Δ| ≤ tol (VER-4)."""),
+    "bound": _text("""an inequality that holds on every realization: pass iff x ≤ the bound shown
+             as limit, plus the round-off slack shown in column k (VER-4)."""),
     "error": "the check raised an exception: a failure.",
 }
 
-_K_TEXT = ("Column k is the threshold on |z|: 4 for a standard error with many degrees of freedom; "
-           "where the standard error has ν degrees of freedom (Welch–Satterthwaite, rounded down, "
-           "when the theory value has its own error) the Student-t quantile with the same tail "
-           "probability P(|Z| > 4) ≈ 6.3e-5, shown as `k (ν=…)`. A table of a hundred correct rows "
-           "thus shows a false alarm with probability below 1%.")
+_K_TEXT = (_text("""Column k is the threshold on |z|: 4 for a standard error with many degrees of
+           freedom; where the standard error has ν degrees of freedom (Welch–Satterthwaite,
+           rounded down, when the theory value has its own error) the Student-t quantile with the
+           same tail probability P(|Z| > 4) ≈ 6.3e-5, shown as `k (ν=…)`. A table of a hundred
+           correct rows thus shows a false alarm with probability below 1%."""))
 
-_POWER_TEXT = ("Column MDE: the smallest relative error of the theory value (relative to its magnitude, "
-               "or to the scale stated in theory/verification.md where it is 0) that the row's rule "
-               "rejects with probability 0.9 (VER-12). A consistent row whose MDE exceeds its target "
-               "(in parentheses) is LOW POWER and fails the run: its PASS would rule out too little.")
+_POWER_TEXT = (_text("""Column MDE: the smallest relative error of the theory value (relative to
+               its magnitude, or to the scale stated in theory/verification.md where it is 0) that
+               the row's rule rejects with probability 0.9 (VER-12). A consistent row whose MDE
+               exceeds its target (in parentheses) is LOW POWER and fails the run: its PASS would
+               rule out too little."""))
 
-_INTRO = ("Every row compares a quantity of arXiv:2505.02809 (block Hessian norms and spectra of "
-          "linear and 1-hidden-layer networks at initialization) computed by the theory side of "
-          "rmthess with a simulation of the same quantity at finite size.")
+_INTRO = (_text("""Every row compares a quantity of arXiv:2505.02809 (block Hessian norms and
+          spectra of linear and 1-hidden-layer networks at initialization) computed by the theory
+          side of rmthess with a simulation of the same quantity at finite size."""))
 
 
 def _role(match) -> str:
@@ -71,7 +78,8 @@ def _role(match) -> str:
 
 
 def rst_to_markdown(text: str) -> str:
-    """Docstring reST → Markdown: roles like ``:func:`~a.b``` become `` `b` ``, double backquotes single."""
+    """Docstring reST → Markdown: roles like ``:func:`~a.b``` become `` `b` ``, double backquotes
+    single."""
     text = re.sub(r":[a-z]+:`(~?)([^`]+)`", _role, text)
     return text.replace("``", "`")
 
@@ -125,8 +133,16 @@ def record(result) -> dict:
         "versions": result.versions,
         "errors": result.errors,
         "notes": result.notes,
-        "rows": [r.as_dict() for r in result.rows],
+        "rows": [_row_record(r) for r in result.rows],
     }))
+
+
+def _row_record(row) -> dict:
+    """A row of ``record.json``: ``stderr`` maps the row's values to their standard errors, as
+    everywhere in the schema (``simulation``; ``reference``, the theory value the verdict tests)."""
+    d = row.as_dict()
+    d["stderr"] = {"simulation": d["stderr"], "reference": d.pop("theory_se")}
+    return d
 
 
 def write_csv(result, path) -> Path:
@@ -258,10 +274,12 @@ def _markdown_it():
 
 
 def render_html(text: str, base, *, title: str = "rmthess verify") -> str:
-    """Render the Markdown ``text`` to a self-contained HTML page (images under ``base`` embedded)."""
+    """Render the Markdown ``text`` to a self-contained HTML page (images under ``base``
+    embedded)."""
     body = _markdown_it().render(text, {"base": str(base)})
-    return (f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n{body}</body></html>\n")
+    return (f"<!doctype html>\n<html><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n{body}"
+            f"</body></html>\n")
 
 
 def write_markdown(result, path, figure_paths) -> Path:

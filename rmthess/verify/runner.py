@@ -163,7 +163,8 @@ def run_verification(size: str = "quick", rng=0, *, checks=None, progress=None,
             progress(f"[{_k}/{len(names)}] {_name}: {msg}")
 
         tell("start")
-        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler, workdir=workdir)
+        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler,
+                           workdir=workdir)
         t0, c0 = time.perf_counter(), time.process_time()
         cache = _cache_path(workdir, name, size, root) if (workdir and size == "full") else None
         try:

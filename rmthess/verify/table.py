@@ -1,10 +1,10 @@
 r"""Plain-text, CSV and Markdown renderings of the verification table.
 
-The display columns (:data:`COLUMNS`) carry everything a verdict is computed from: the theory value
-with its own standard error where it has one (``prediction ± se_p``), the simulation with its standard
-error, ``z = (x − T)/√(se² + se_T²)``, the threshold ``k`` it is judged against (with the degrees of
-freedom ν where the Student-t quantile replaces 4, VER-1), the rule, and the power (MDE and target,
-VER-12). The CSV has every number of the row unrounded.
+The display columns (:data:`COLUMNS`) carry everything a verdict is computed from: the theory
+value with its own standard error where it has one (``prediction ± se_p``), the simulation with its
+standard error, ``z = (x − T)/√(se² + se_T²)``, the threshold ``k`` it is judged against (with the
+degrees of freedom ν where the Student-t quantile replaces 4, VER-1), the rule, and the power (MDE
+and target, VER-12). The CSV has every number of the row unrounded.
 
 Examples
 --------
@@ -70,7 +70,8 @@ def fmt_number(x, digits: int = 4) -> str:
 
 def fmt_threshold(row) -> str:
     """The verdict's threshold: ``k`` for rules ``z``/``richardson`` (``"4.41 (ν=23)"`` when the
-    Student-t quantile replaces 4), the tolerance of rule ``tol``, the round-off slack of ``bound``."""
+    Student-t quantile replaces 4), the tolerance of rule ``tol``, the round-off slack of
+    ``bound``."""
     if row.rule in ("z", "richardson"):
         k = f"{row.threshold:.3g}"
         return k if row.dof is None else f"{k} (ν={row.dof:.0f})"
@@ -91,7 +92,8 @@ def _with_se(value, row, column) -> str:
 
 
 def row_cells(row) -> list[str]:
-    """The display cells of one :class:`~rmthess.verify.rules.CheckRow`, in :data:`COLUMNS` order."""
+    """The display cells of one :class:`~rmthess.verify.rules.CheckRow`, in :data:`COLUMNS`
+    order."""
     if row.simulation is None:
         sim = "—"
     elif row.stderr is None:
@@ -158,12 +160,13 @@ def table_csv(rows) -> str:
     """CSV text with one line per row and machine-readable numeric columns."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["check", "quantity", "parameters", "limit", "prediction", "simulation", "stderr", "z",
-                "threshold", "rule", "reference", "theory_se", "dof", "remainder", "band", "scale",
-                "mde", "target", "verdict", "note"])
+    w.writerow(["check", "quantity", "parameters", "limit", "prediction", "simulation", "stderr",
+                "z", "threshold", "rule", "reference", "theory_se", "dof", "remainder", "band",
+                "scale", "mde", "target", "verdict", "note"])
     for r in rows:
         w.writerow([r.check, r.quantity, format_parameters(r.parameters),
-                    _num(r.limit), _num(r.prediction), _num(r.simulation), _num(r.stderr), _num(r.z),
+                    _num(r.limit), _num(r.prediction), _num(r.simulation), _num(r.stderr),
+                    _num(r.z),
                     _num(r.threshold), r.rule, _num(r.reference), _num(r.theory_se), _num(r.dof),
                     _num(r.remainder), _num(r.band), _num(r.scale), _num(r.mde), _num(r.target),
                     r.verdict, r.note])

@@ -17,7 +17,8 @@ def _panel(title, power):
     curves = (RatioCurve("γ = 1", C, 2 / C**power), RatioCurve("γ = 1", C, 2.2 / C**power,
                                                                  kind="asymptote"),
               RatioCurve("γ = 4", C, 3 / C**power))
-    points = (RatioPoints("MC γ = 1", C[:3], 2 / C[:3] ** power, 0.05 / C[:3] ** power, group="γ = 1"),)
+    points = (RatioPoints("MC γ = 1", C[:3], 2 / C[:3] ** power, 0.05 / C[:3] ** power,
+                          group="γ = 1"),)
     return RatioPanel(title, curves, points)
 
 

@@ -25,6 +25,8 @@ def test_outputs_written_and_consistent(monkeypatch, tmp_path):
     assert rec["parameters"]["fake-mean"] == {"n": 50}
     assert set(rec["seeds"]) == {"fake-mean", "fake-broken"}
     assert rec["rows"][0]["simulation"] == res.rows[0].simulation
+    assert rec["rows"][0]["stderr"] == {"simulation": res.rows[0].stderr,
+                                        "reference": res.rows[0].theory_se}
     assert "numpy" in rec["versions"]
     for key in ("figure1", "figure2", "figure3"):
         assert {p.suffix for p in written["figures"][key]} == {".png", ".pdf"}
