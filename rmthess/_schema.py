@@ -10,9 +10,9 @@ Every object starts with the same envelope::
 Block results (``limits``, ``simulate``, every cell of ``sweep``) sit under ``"blocks"``, one object
 per block type with the same keys everywhere: ``ratio``, ``g_ii``, ``g_ij`` and ``stderr``, the
 mapping of those names to their standard errors (``null`` when the values are exact). Nested
-theory values (a simulation's ``prediction`` and ``limit``) are objects of the same shape. A value
-that cannot be given is ``null`` (with a ``"<name>_note"`` string saying why where the reason is not
-evident), never left out.
+theory values (a simulation's ``prediction`` and ``limit``) are objects of the same shape restricted
+to the values the theory gives (a simulation's limit is that of the ratio). A top-level value that
+cannot be given is ``null`` with a ``"<name>_note"`` string saying why, never left out.
 
 Examples
 --------
@@ -63,6 +63,14 @@ def values(ratio, g_ii=None, g_ij=None, *, stderr=None) -> dict:
     return out
 
 
+def _given(obj: dict) -> dict:
+    """``obj`` without the values the theory does not give (a nested theory value)."""
+    out = {k: v for k, v in obj.items() if v is not None}
+    if isinstance(out.get("stderr"), dict):
+        out["stderr"] = _given(out["stderr"])
+    return out
+
+
 def simulation_blocks(res) -> dict:
     """The ``blocks`` of a :class:`~rmthess.montecarlo.simulation.SimulationResult`: the simulated
     ``g_ii``, ``g_ij`` (mean squared Frobenius norms of the diagonal and off-diagonal blocks, per d
@@ -72,12 +80,12 @@ def simulation_blocks(res) -> dict:
     for name, b in res.blocks.items():
         entry = values(b.ratio, b.diag, b.offdiag,
                        stderr=(b.stderr, b.diag_stderr, b.offdiag_stderr))
-        entry["prediction"] = None if b.prediction is None else values(
+        entry["prediction"] = None if b.prediction is None else _given(values(
             b.prediction, b.diag_prediction, b.offdiag_prediction,
-            stderr=(b.prediction_stderr, None, None) if b.prediction_stderr else None)
-        entry["limit"] = None if b.limit is None else values(
-            b.limit, stderr=(b.limit_stderr, None, None) if b.limit_stderr else None)
-        entry["z"] = {"prediction": _num(b.z_prediction), "limit": _num(b.z_limit)}
+            stderr=(b.prediction_stderr, None, None) if b.prediction_stderr else None))
+        entry["limit"] = None if b.limit is None else _given(values(
+            b.limit, stderr=(b.limit_stderr, None, None) if b.limit_stderr else None))
+        entry["z"] = _given({"prediction": _num(b.z_prediction), "limit": _num(b.z_limit)})
         entry["n_blocks"] = int(b.n_blocks)
         out[name] = entry
     return out

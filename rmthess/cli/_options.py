@@ -58,6 +58,6 @@ def require_distributed(option: str) -> None:
 
     try:
         require()
-    except ModuleNotFoundError:
+    except ValueError:
         raise ValueError(f"{option} runs on Dask, which is not installed; install it with: "
                          f"{INSTALL_DISTRIBUTED}") from None

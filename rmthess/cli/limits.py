@@ -73,7 +73,7 @@ def run(args) -> int:
     from rmthess._schema import envelope, values
     from rmthess._validate import DIGITS
     from rmthess.cases import get_case
-    from rmthess.cli._progress import announce, budget_bar
+    from rmthess.cli._progress import budget_bar
 
     case = get_case(args.case)
     gamma = _number("gamma", args.gamma)
@@ -116,9 +116,9 @@ def run(args) -> int:
             from rmthess.cases.mlp_ce import DEFAULT_MAX_TIME
 
             budget = extra.get("max_time") or DEFAULT_MAX_TIME
-            announce("limits", budget, "mlp-ce Monte Carlo integrals until --rtol is met",
-                     quiet=args.quiet, at_most=True)
-            with budget_bar(budget, "mlp-ce integrals", quiet=args.quiet):
+            # on a terminal only: the inputs are checked inside, and an error stays one line
+            with budget_bar(budget, f"mlp-ce integrals (at most {budget:.0f} s, until --rtol)",
+                            quiet=args.quiet):
                 lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
         else:
             lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)

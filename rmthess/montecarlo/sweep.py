@@ -480,14 +480,14 @@ INSTALL_DISTRIBUTED = "pip install 'rmthess[distributed]'"
 
 
 def require_distributed() -> None:
-    """Raise ``ModuleNotFoundError`` naming the install command unless Dask's distributed
-    scheduler can be imported."""
+    """``ValueError`` naming the install command unless Dask's distributed scheduler can be
+    imported (checked before a sweep writes anything)."""
     import importlib.util
 
     for name in ("dask", "distributed"):
         if importlib.util.find_spec(name) is None:
-            raise ModuleNotFoundError(f"the sweeps run on Dask, which is not installed; install it "
-                                      f"with: {INSTALL_DISTRIBUTED}", name=name)
+            raise ValueError(f"the sweeps need dask.distributed, which is not installed: "
+                             f"{INSTALL_DISTRIBUTED}")
 
 
 def _seed_pair(seed) -> list:

@@ -67,7 +67,7 @@ def test_verify_full_without_dask(no_dask, no_checks, tmp_path, capsys):
 def test_run_sweep_without_dask_writes_nothing(no_dask, tmp_path):
     from rmthess.montecarlo.sweep import run_sweep
 
-    with pytest.raises(ModuleNotFoundError, match="rmthess\\[distributed\\]"):
+    with pytest.raises(ValueError, match="rmthess\\[distributed\\]"):
         run_sweep([{"case": "linear-ce", "d": 12, "gamma": 1.0, "classes": 3, "reps": 2}],
                   workdir=tmp_path / "w")
     assert not (tmp_path / "w").exists()

@@ -337,4 +337,4 @@ def test_prediction_domain_refused_before_the_replicates(monkeypatch):
     monkeypatch.setattr(sim, "run_replicates", no_replicates)
     with pytest.raises(ValueError, match="sigma_v=20"):
         sim.simulate("linear-ce", d=50, gamma=1.0, classes=3, reps=4, sigma_v=20.0, limits=False,
-                     seed=1)
+                     rng=1)

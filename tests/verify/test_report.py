@@ -62,3 +62,21 @@ def test_rst_roles_become_markdown():
 
     text = "see :meth:`~a.B.sample` and :func:`m.f` with ``x + y``"
     assert rst_to_markdown(text) == "see `sample` and `m.f` with `x + y`"
+
+
+def test_every_check_is_described_once():
+    """No orphan fragment (a description starting with punctuation) and no paragraph shared by two
+    checks: each check's text appears once, in its own section."""
+    import re
+
+    import rmthess.verify.checks  # noqa: F401  (registers the checks)
+    from rmthess.verify.base import CHECKS
+
+    from rmthess.verify.report import rst_to_markdown
+
+    paragraphs = []
+    for cls in CHECKS.values():
+        text = rst_to_markdown(cls.description.strip())     # as the report prints it
+        assert text and not re.match(r"[:;,.—]", text), (cls.name, text[:40])
+        paragraphs += [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    assert len(paragraphs) == len(set(paragraphs))
