@@ -116,7 +116,7 @@ def test_long_simulation_shows_progress(monkeypatch):
     assert len(err.strip().splitlines()) == 1
     assert err.startswith("rmthess simulate: 2 replicates, estimated ")
     rc, out, err, exc = campaign.run(argv + ["--quiet"])
-    assert rc == 0 and err == "" 
+    assert rc == 0 and err == ""
 
 
 def test_force_lifts_the_cost_guard(monkeypatch):
