@@ -103,8 +103,7 @@ def test_entry_law_and_hidden_scale(capsys):
 
     mlp-mse hidden ratio (1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄)) with μ₄ = 9/5 for uniform entries; the
     hidden blocks of the MSE loss do not see the scale of W (κ = VᵀV, ReLU indicators are
-    scale-free), while
-    the output blocks ‖E s sᵀ‖² grow like σ_w⁴ (s = relu(W x)).
+    scale-free), while the output blocks ‖E s sᵀ‖² grow like σ_w⁴ (s = relu(W x)).
     """
     out = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8",
                          "--v-law", "uniform"])
