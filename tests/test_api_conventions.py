@@ -63,7 +63,9 @@ def test_run_verification_takes_rng(monkeypatch):
 
 
 def test_sweep_seeds_with_list_entropy_round_trip():
-    from rmthess.montecarlo.sweep import _from_pair, _seed_pair, cell_seed
+    from rmthess.montecarlo.sweep.grid import cell_seed
+    from rmthess.montecarlo.sweep.grid import from_pair as _from_pair
+    from rmthess.montecarlo.sweep.grid import seed_pair as _seed_pair
 
     cell = {"case": "linear-ce", "d": 12, "gamma": 1.0, "classes": 3}
     root = np.random.SeedSequence([3, 7])

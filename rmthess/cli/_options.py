@@ -53,8 +53,8 @@ def add_seed_argument(parser, *, default, help: str) -> None:
 def require_distributed(option: str) -> None:
     """``ValueError`` (exit 2) naming ``option`` and the install command unless Dask's distributed
     scheduler can be imported — checked before anything is written."""
-    from rmthess.montecarlo.sweep import INSTALL_DISTRIBUTED
-    from rmthess.montecarlo.sweep import require_distributed as require
+    from rmthess.montecarlo.sweep.execute import INSTALL_DISTRIBUTED
+    from rmthess.montecarlo.sweep.execute import require_distributed as require
 
     try:
         require()

@@ -49,7 +49,7 @@ def _fmt(x, se=None):
 
 def format_result(res) -> str:
     """The text table of a simulation: every number z is computed from, on one line per block."""
-    from rmthess.montecarlo.simulation import FEW_REPLICATES
+    from rmthess.montecarlo.result import FEW_REPLICATES
 
     head = (f"{res.case}  d={res.d} N={res.n_samples} gamma={res.gamma:g} C={res.classes}"
             + (f" m={res.m}" if res.m is not None else "")

@@ -66,7 +66,7 @@ def run(args) -> int:
     out = Path(args.out)
     if args.json:
         from rmthess._schema import envelope, simulation_body
-        from rmthess.montecarlo.simulation import SimulationResult
+        from rmthess.montecarlo.result import SimulationResult
 
         ids = [c["cell_id"] for c in json.loads((out / "sweep.json").read_text(
             encoding="utf-8"))["cells"]]                 # this sweep's cells, in grid order

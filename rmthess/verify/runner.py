@@ -92,9 +92,13 @@ def _merge(into: dict, figures: dict) -> None:
 
 
 def _cache_path(workdir, name: str, size: str, seed) -> Path:
+    """Where a completed check is stored: keyed on the check, its size and root seed, and the code
+    that computes it (:func:`rmthess._codehash.code_hash`), so no other code's result is reused."""
     import rmthess
+    from rmthess._codehash import code_hash
 
-    key = f"{name}|{size}|{seed.entropy}|{tuple(seed.spawn_key)}|{rmthess.__version__}"
+    key = (f"{name}|{size}|{seed.entropy}|{tuple(seed.spawn_key)}|{rmthess.__version__}|"
+           f"{code_hash()}")
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(workdir) / "checks" / f"{name}-{digest}.pkl"
 
@@ -135,8 +139,9 @@ def run_verification(size: str = "quick", rng=0, *, checks=None, progress=None,
         Dask scheduler address for ``--full``.
     workdir : path, optional
         Folder for resumable state. At size ``full`` every completed check is stored there
-        (atomically) and a later run with the same size, seed and package version reuses it, so an
-        interrupted ``--full`` resumes; the Monte Carlo sweeps keep their own completed cells there.
+        (atomically) and a later run with the same size and seed, by the same code (the hash of the
+        package's source, :mod:`rmthess._codehash`), reuses it, so an interrupted ``--full``
+        resumes; the Monte Carlo sweeps keep their own completed cells there.
     seed : optional
         Deprecated alias of ``rng``.
     """

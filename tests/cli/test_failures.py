@@ -65,11 +65,11 @@ def test_verify_full_without_dask(no_dask, no_checks, tmp_path, capsys):
 
 
 def test_run_sweep_without_dask_writes_nothing(no_dask, tmp_path):
-    from rmthess.montecarlo.sweep import run_sweep
+    from rmthess.montecarlo.sweep import run_cells
 
     with pytest.raises(ValueError, match="rmthess\\[distributed\\]"):
-        run_sweep([{"case": "linear-ce", "d": 12, "gamma": 1.0, "classes": 3, "reps": 2}],
-                  workdir=tmp_path / "w")
+        run_cells([{"case": "linear-ce", "d": 12, "gamma": 1.0, "classes": 3, "reps": 2}], [1],
+                  tmp_path / "w")
     assert not (tmp_path / "w").exists()
 
 
