@@ -77,18 +77,29 @@ def format_result(res) -> str:
 def run(args) -> int:
     import json
 
+    from rmthess._cost import check_cost
     from rmthess._schema import envelope, simulation_body
     from rmthess.cli._progress import announce, bar
     from rmthess.montecarlo import simulate
+    from rmthess.montecarlo.simulation import make_spec, simulation_cost
 
     if args.reps < 2:
         raise ValueError(f"--reps must be >= 2: the standard error of a ratio needs at least two "
                          f"replicates, got {args.reps}")
+    # the estimate before any work (a typo in --d can mean hours): parameters and the cost guard
+    # are checked as simulate() checks them, so a refusal stays one line
+    spec, _, _ = make_spec(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
+                           design=args.design, sigma_v=args.sigma_v, t=args.t, v_law=args.v_law,
+                           w_law=args.w_law, sigma_w=args.sigma_w, init=args.init)
+    nbytes, seconds = simulation_cost(spec, args.reps)
+    check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={args.reps})",
+               nbytes=nbytes, seconds=seconds, force=args.force,
+               hint="reduce d, reps or raise gamma")
+    announce("simulate", seconds, f"{args.reps} replicates", quiet=args.quiet)
     state = {}
 
-    def progress(done, total, estimate):
+    def progress(done, total, _estimate):
         if "bar" not in state:
-            announce("simulate", estimate, f"{total} replicates", quiet=args.quiet)
             state["bar"] = bar(total, "replicates", quiet=args.quiet)
         state["bar"].update(done - state["bar"].n)
 
