@@ -71,7 +71,6 @@ def test_every_check_is_described_once():
 
     import rmthess.verify.checks  # noqa: F401  (registers the checks)
     from rmthess.verify.base import CHECKS
-
     from rmthess.verify.report import rst_to_markdown
 
     paragraphs = []
