@@ -40,11 +40,11 @@ class GeneralizedMarchenkoPastur:
     the real axis, without smoothing (GMP-8); edges come from the critical points of the inverse
     map (GMP-7); the atom at zero is :math:`\max(0, 1-P(\lambda\neq0)/\gamma)` (GMP-5); moments
     come from the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight
-    law itself (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2 of the
-    spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled exactly
-    (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position (unless
-    such bulks weigh less than 1e-12 in total: they are dropped), a spectrum or a result outside
-    the float64 range — raises ``ValueError`` saying why.
+    law itself (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2
+    of the spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled
+    exactly (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position
+    (unless such bulks weigh less than 1e-12 in total: they are dropped), a spectrum or a result
+    outside the float64 range — raises ``ValueError`` saying why.
 
     References
     ----------
