@@ -71,7 +71,7 @@ class _Progress:
         if self.bar.disable:
             print(f"[{time.perf_counter() - self.t0:6.1f} s] {msg}", file=sys.stderr, flush=True)
             return
-        self.bar.set_postfix_str(msg[:70], refresh=True)
+        self.bar.set_postfix_str(msg[:48], refresh=True)
         if " rows, " in msg or "ERROR" in msg or "reused" in msg:   # a check has finished
             self.bar.update(1)
 

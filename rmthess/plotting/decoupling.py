@@ -94,8 +94,9 @@ def _parts(ax, series: DecouplingSeries, c, *, offset: float = 1.0):
     ax.set_xlabel("dimension $d$")
 
 
-def plot_decoupling(exact: DecouplingSeries, literal: DecouplingSeries | None = None, *, c=None,
-                    z=None, lindeberg: LindebergSeries | None = None, title: str | None = None):
+def plot_decoupling(exact: DecouplingSeries | None, literal: DecouplingSeries | None = None, *,
+                    c=None, z=None, lindeberg: LindebergSeries | None = None,
+                    title: str | None = None):
     r"""Draw figure 3 and return the :class:`~matplotlib.figure.Figure`.
 
     Real parts are orange circles, imaginary parts blue squares, in every panel; dashed lines are
@@ -105,8 +106,9 @@ def plot_decoupling(exact: DecouplingSeries, literal: DecouplingSeries | None = 
 
     Parameters
     ----------
-    exact : DecouplingSeries
-        Common-random-number estimates of ``d·δ_N(z)`` (exact coupling H♯).
+    exact : DecouplingSeries or None
+        Common-random-number estimates of ``d·δ_N(z)`` (exact coupling H♯); None draws the other
+        panels only (at least one panel is needed).
     literal : DecouplingSeries, optional
         Estimates from the literal construction with an independent copy X̃.
     c : complex, optional
@@ -122,7 +124,9 @@ def plot_decoupling(exact: DecouplingSeries, literal: DecouplingSeries | None = 
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    n = 1 + (literal is not None) + (lindeberg is not None)
+    n = (exact is not None) + (literal is not None) + (lindeberg is not None)
+    if n == 0:
+        raise ValueError("nothing to draw: give exact, literal and/or lindeberg")
     ztxt = "" if z is None else f"\nat $z = {complex(z).real:.3g}{complex(z).imag:+.3g}i$"
     with figure_style():
         fig, axes = plt.subplots(1, n, figsize=(3.5 * n, 3.3), squeeze=False, layout="constrained")

@@ -76,7 +76,7 @@ def _draw(key: str, data):
         return plotting.spectra.plot_block_spectra(data)
     if key == "figure3":
         data = dict(data)
-        exact = data.pop("exact")
+        exact = data.pop("exact", None)        # absent when only the lindeberg check ran
         return plotting.decoupling.plot_decoupling(exact, **data)
     if key == "figure4":
         return plotting.hessians.plot_hessian_maps(**data)

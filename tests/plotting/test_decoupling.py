@@ -39,6 +39,12 @@ def test_single_panel_and_bad_input():
     fig = plot_decoupling(DecouplingSeries("exact", [1, 2], [0j, 0j], [0j, 0j]))
     assert len(fig.axes) == 1
     plt.close(fig)
+    lin = LindebergSeries("d = 10", [0, 1], [1j, 1j], [0.1j, 0.1j], limit=1j)
+    fig = plot_decoupling(None, lindeberg=lin)              # the lindeberg check run alone
+    assert len(fig.axes) == 1 and "Lindeberg" in fig.axes[0].get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="nothing to draw"):
+        plot_decoupling(None)
     with pytest.raises(ValueError):
         DecouplingSeries("x", [1, 2], [0j], [0j])
     with pytest.raises(ValueError):
