@@ -109,12 +109,12 @@ def init_weights(dim: int, classes: int, width: int | None = None, *, sigma_v=No
                  init=None, v_law=None, sigma_w=None, w_law=None):
     r"""Initial weights ``(V, W)``: ``W = σ_w ε/√d``, ``V = σ_v ε'/√fan_in`` with iid entries.
 
-    By default LeCun: ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/fan_in)`` (σ_v = 1). ``init`` names a preset
-    of :mod:`rmthess.laws.init` (``"torch-default"``: ``nn.Linear`` without bias, …) that sets the
-    laws and scales; otherwise ``v_law``, ``w_law`` (:func:`rmthess.laws.entry.entry_law`) and
-    ``sigma_v``, ``sigma_w`` do. ``fan_in`` is ``m`` for the ReLU network and ``d`` for the linear
-    model (``width=None``, ``W=None``). See theory/cases.md (CASE-20, CASE-24) for what the theory
-    takes from them.
+    By default LeCun: ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/fan_in)`` (σ_v = 1). ``init`` names a
+    preset of :mod:`rmthess.laws.init` (``"torch-default"``: ``nn.Linear`` without bias, …) that
+    sets the laws and scales; otherwise ``v_law``, ``w_law`` (:func:`rmthess.laws.entry.entry_law`)
+    and ``sigma_v``, ``sigma_w`` do. ``fan_in`` is ``m`` for the ReLU network and ``d`` for the
+    linear model (``width=None``, ``W=None``). See theory/cases.md (CASE-20, CASE-24) for what the
+    theory takes from them.
 
     Examples
     --------
