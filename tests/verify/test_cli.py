@@ -95,3 +95,15 @@ def test_unreachable_scheduler_fails_before_any_check(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "could not connect to the Dask scheduler" in err
     assert not (tmp_path / "rep").exists()
+
+
+def test_pdf_on_request(monkeypatch, tmp_path, capsys):
+    from . import _fake
+
+    _fake.install(monkeypatch)
+    assert cli.main(["verify", "--tiny", "--only", "fake-mean", "--pdf", "--quiet",
+                     "--out", str(tmp_path)]) in (0, 1)
+    assert capsys.readouterr().err == ""                      # --quiet: no progress at all
+    for stem in ("figure1_ratio_vs_classes", "figure2_block_spectra", "figure3_decoupling"):
+        assert (tmp_path / "figures" / f"{stem}.pdf").stat().st_size > 1000
+        assert (tmp_path / "figures" / f"{stem}.png").stat().st_size > 1000
