@@ -18,7 +18,8 @@ ANY = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=1e-320, max_value=1e-250), st.floats(min_value=1e250, max_value=1e308),
     st.integers(min_value=-10**30, max_value=10**30), st.booleans(), st.none(),
-    st.text(max_size=4), st.complex_numbers(allow_nan=False, allow_infinity=False, max_magnitude=10),
+    st.text(max_size=4),
+    st.complex_numbers(allow_nan=False, allow_infinity=False, max_magnitude=10),
 )
 POSITIVE = st.one_of(st.floats(min_value=1e-300, max_value=1e300), ANY)
 
@@ -123,7 +124,7 @@ def test_simulate_refuses_before_work(d, gamma, reps):
         check_cost("x", nbytes=nbytes, seconds=seconds / 100)
     except ValueError:
         with pytest.raises(ValueError):
-            simulate("linear-ce", d=d, gamma=gamma, classes=3, reps=reps, seed=0)
+            simulate("linear-ce", d=d, gamma=gamma, classes=3, reps=reps, rng=0)
         return
     assert DIM.validate(d) and GAMMA.validate(gamma)
 

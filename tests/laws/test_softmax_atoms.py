@@ -97,10 +97,10 @@ def check_block_law_distribution(seed):
     """GMP distribution function of the linear-CE v-block at σ_v = 2 vs simulated spectra.
 
     Oracle: eigenvalues of ``X diag(a) Xᵀ/N`` with ``a`` drawn exactly
-    (``GaussianSoftmaxLaw.sample``, a full softmax per weight), d = 400, N = 400. At 9 points the replicate mean of the empirical
-    distribution function is compared with the law's ``cdf`` by a Student-t test (15 degrees of
-    freedom, Bonferroni over 9) plus ``BLOCK_BIAS``. The former lognormal atoms were off by 0.03 at
-    the lower points (z ≈ 20).
+    (``GaussianSoftmaxLaw.sample``, a full softmax per weight), d = 400, N = 400. At 9 points the
+    replicate mean of the empirical distribution function is compared with the law's ``cdf`` by a
+    Student-t test (15 degrees of freedom, Bonferroni over 9) plus ``BLOCK_BIAS``. The former
+    lognormal atoms were off by 0.03 at the lower points (z ≈ 20).
     """
     from scipy import stats
 
@@ -110,8 +110,8 @@ def check_block_law_distribution(seed):
     xs = np.geomspace(1e-6, 2e-3, 9)
     target = law.cdf(xs)
     rng = np.random.default_rng(seed)
-    esd = np.array([np.searchsorted(law.sample(BLOCK_DIM, rng=rng), xs, side="right") / BLOCK_DIM
-                    for _ in range(BLOCK_REPLICATES)])
+    esd = np.array([np.searchsorted(law.sample_eigenvalues(BLOCK_DIM, rng=rng), xs, side="right")
+                    / BLOCK_DIM for _ in range(BLOCK_REPLICATES)])
     se = esd.std(axis=0, ddof=1) / math.sqrt(BLOCK_REPLICATES)
     t = stats.t.isf(ALPHA / (2 * xs.size), BLOCK_REPLICATES - 1)
     err = np.abs(esd.mean(axis=0) - target)
