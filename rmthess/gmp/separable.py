@@ -19,8 +19,10 @@ from rmthess.laws.discrete import SAMPLE_MAX_GIB, check_real_array
 
 __all__ = ["SeparableMarchenkoPastur"]
 
-#: Gauss–Legendre nodes (in the angle of x = l + (r − l)(1 − cos θ)/2) of :meth:`bulk_masses`
-MASS_NODES = 256
+#: Gauss–Legendre node counts (in the angle of x = l + (r − l)(1 − cos θ)/2) tried in turn by
+#: :meth:`bulk_masses` until two successive masses agree to MASS_RTOL
+MASS_NODES = (256, 512, 1024, 2048, 4096, 8192)
+MASS_RTOL = 1e-13
 
 
 class SeparableMarchenkoPastur:
@@ -141,19 +143,26 @@ class SeparableMarchenkoPastur:
 
     @functools.cached_property
     def _masses(self) -> np.ndarray:
-        theta, wts = np.polynomial.legendre.leggauss(MASS_NODES)
-        theta = 0.5 * np.pi * (theta + 1.0)
         out = []
         for left, right in self.support():
-            x = left + (right - left) * 0.5 * (1.0 - np.cos(theta))
-            jac = 0.5 * (right - left) * np.sin(theta) * 0.5 * np.pi
-            out.append(float(np.sum(wts * jac * self.pdf(x))))
+            prev = None
+            for n in MASS_NODES:
+                theta, wts = np.polynomial.legendre.leggauss(n)
+                theta = 0.5 * np.pi * (theta + 1.0)
+                x = left + (right - left) * 0.5 * (1.0 - np.cos(theta))
+                jac = 0.5 * (right - left) * np.sin(theta) * 0.5 * np.pi
+                mass = math.fsum((wts * jac * self.pdf(x)).tolist())
+                if prev is not None and abs(mass - prev) <= MASS_RTOL:
+                    break
+                prev = mass
+            out.append(mass)
         return np.array(out)
 
     def bulk_masses(self) -> np.ndarray:
         r"""Mass of each bulk, in the order of :meth:`support`; for a non-scalar covariance by
         Gauss–Legendre quadrature in the angle of :math:`x = \ell + (r-\ell)(1-\cos\theta)/2`
-        (smooth at square-root edges)."""
+        (smooth at square-root edges), doubling the nodes until two successive values agree to
+        ``MASS_RTOL`` (a sharp peak inside a bulk needs more nodes)."""
         if self._gmp is not None:
             return self._gmp.bulk_masses()
         return self._masses.copy()

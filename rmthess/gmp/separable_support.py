@@ -48,19 +48,20 @@ def branch_points(eq: SeparableEquation, t: np.ndarray):
     """
     t = np.asarray(t, dtype=float).ravel()
     g = eq.g(t)
-    P = np.sort(eq.sig * g[:, None], axis=1)
+    P = eq.sig * g[:, None]              # poles, ordered like sigma (reversed where g < 0)
     n, K = P.shape
     e = 1.0 / t
     lo = np.empty((n, K))
     hi = np.empty((n, K))
-    lo[:, :-1], hi[:, :-1] = P[:, :-1], P[:, 1:]
-    pmin, pmax = P[:, 0], P[:, -1]
+    # inner branch j lies between sigma_j g and sigma_{j+1} g: continuous through g = 0
+    lo[:, :-1], hi[:, :-1] = np.minimum(P[:, :-1], P[:, 1:]), np.maximum(P[:, :-1], P[:, 1:])
+    pmin, pmax = P.min(axis=1), P.max(axis=1)
     st = eq.s1 * np.abs(t)
     pos = t > 0
     lo[:, -1] = np.where(pos, pmin - st, np.maximum(pmax, pmin + st))
     hi[:, -1] = np.where(pos, np.minimum(pmin, pmax - st), pmax + st)
     x = 0.5 * (lo + hi)
-    sg = (eq.sig * g[:, None])[:, None, :]
+    sg = P[:, None, :]
     qs = eq.q * eq.sig
     active = np.ones((n, K), dtype=bool)
     for _ in range(200):
@@ -79,8 +80,8 @@ def branch_points(eq: SeparableEquation, t: np.ndarray):
             xn = xa - F / dF
         inside = (xn > l_) & (xn < h_) & np.isfinite(xn)
         xn = np.where(inside, xn, 0.5 * (l_ + h_))
-        conv = (np.abs(xn - xa) <= 2 * _EPS * np.abs(xa)) | (h_ - l_ <= 2 * _EPS * np.abs(xn)) \
-            | (F == 0)
+        xn = np.where(F == 0, xa, xn)
+        conv = (np.abs(xn - xa) <= 2 * _EPS * np.abs(xa)) | (h_ - l_ <= 2 * _EPS * np.abs(xn))
         x[idx], lo[idx], hi[idx] = xn, l_, h_
         active[idx[0][conv], idx[1][conv]] = False
     D = sg[:, 0, :][:, None, :] - x[:, :, None]
