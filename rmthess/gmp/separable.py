@@ -19,10 +19,19 @@ from rmthess.laws.discrete import SAMPLE_MAX_GIB, check_real_array
 
 __all__ = ["SeparableMarchenkoPastur"]
 
-#: Gauss–Legendre node counts (in the angle of x = l + (r − l)(1 − cos θ)/2) tried in turn by
-#: :meth:`bulk_masses` until two successive masses agree to MASS_RTOL
-MASS_NODES = (256, 512, 1024, 2048, 4096, 8192)
+#: panel counts of the composite 32-point Gauss–Legendre rule (in the angle of
+#: x = l + (r − l)(1 − cos θ)/2) tried in turn by :meth:`bulk_masses` until two successive masses
+#: agree to MASS_RTOL
+MASS_PANELS = (8, 16, 32, 64, 128, 256, 512, 1024)
 MASS_RTOL = 1e-13
+
+
+def _composite_rule(panels: int):
+    """Composite 32-point Gauss–Legendre nodes and weights on (0, π), ``panels`` equal panels."""
+    x, w = np.polynomial.legendre.leggauss(32)
+    edges = np.linspace(0.0, np.pi, panels + 1)
+    half = 0.5 * np.diff(edges)[:, None]
+    return ((edges[:-1, None] + half) + half * x).ravel(), (half * w).ravel()
 
 
 class SeparableMarchenkoPastur:
@@ -146,11 +155,10 @@ class SeparableMarchenkoPastur:
         out = []
         for left, right in self.support():
             prev = None
-            for n in MASS_NODES:
-                theta, wts = np.polynomial.legendre.leggauss(n)
-                theta = 0.5 * np.pi * (theta + 1.0)
+            for panels in MASS_PANELS:
+                theta, wts = _composite_rule(panels)
                 x = left + (right - left) * 0.5 * (1.0 - np.cos(theta))
-                jac = 0.5 * (right - left) * np.sin(theta) * 0.5 * np.pi
+                jac = 0.5 * (right - left) * np.sin(theta)
                 mass = math.fsum((wts * jac * self.pdf(x)).tolist())
                 if prev is not None and abs(mass - prev) <= MASS_RTOL:
                     break
@@ -160,9 +168,10 @@ class SeparableMarchenkoPastur:
 
     def bulk_masses(self) -> np.ndarray:
         r"""Mass of each bulk, in the order of :meth:`support`; for a non-scalar covariance by
-        Gauss–Legendre quadrature in the angle of :math:`x = \ell + (r-\ell)(1-\cos\theta)/2`
-        (smooth at square-root edges), doubling the nodes until two successive values agree to
-        ``MASS_RTOL`` (a sharp peak inside a bulk needs more nodes)."""
+        composite Gauss–Legendre quadrature in the angle of
+        :math:`x = \ell + (r-\ell)(1-\cos\theta)/2` (smooth at square-root edges), doubling the
+        panels until two successive values agree to ``MASS_RTOL`` (a sharp peak inside a bulk
+        needs more of them)."""
         if self._gmp is not None:
             return self._gmp.bulk_masses()
         return self._masses.copy()

@@ -73,6 +73,9 @@ def solve_separable_complex(eq: SeparableEquation, z: np.ndarray, bulks=()) -> n
             tb = solve_separable_bulk(eq, bulk, flat.real[near])
             t0[near] = tb + 1j * flat.imag[near] * _dt_dz(eq, tb, flat.real[near] + 0j)
     ts, ok = eq.newton(t0, flat, strict=False)
+    if not np.all(ok):
+        bad = np.flatnonzero(~ok)
+        ts[bad], ok[bad] = _descend(eq, flat.real[bad], flat.imag[bad])
     for i in np.flatnonzero(~ok):
         t = _homotopy(eq, complex(flat[i]))
         if t is None:
@@ -95,8 +98,8 @@ def solve_separable_bulk(eq: SeparableEquation, bulk: SeparableBulk, x: np.ndarr
     r"""Verified :math:`t(x+i0)` for real ``x`` strictly inside ``bulk`` (SEP-5).
 
     Newton from the square-root expansion at the nearer edge; points where it fails are reached
-    from a converged neighbour in 2, 8, 32, 128 sub-steps, then from the root at
-    :math:`x+i\eta` with :math:`\eta` decreasing from 1e-2 to 1e-14 of the bulk width.
+    down the vertical line above them (:func:`_descend`), then from a converged neighbour in 2, 8,
+    32, 128 sub-steps.
     """
     x = np.asarray(x, dtype=float).ravel()
     order = np.argsort(x, kind="stable")
@@ -105,7 +108,9 @@ def solve_separable_bulk(eq: SeparableEquation, bulk: SeparableBulk, x: np.ndarr
     guess = np.where(near_left, _edge_guess(eq, xs, bulk.left, bulk.t_left),
                      _edge_guess(eq, xs, bulk.right, bulk.t_right))
     ts, ok = eq.newton(guess, xs + 0j, strict=True)
-    width = bulk.right - bulk.left
+    if not np.all(ok):
+        bad = np.flatnonzero(~ok)
+        ts[bad], ok[bad] = _descend(eq, xs[bad], np.zeros(bad.size))
     for i in np.flatnonzero(~ok):
         good = np.flatnonzero(ok)
         t = None
@@ -125,8 +130,6 @@ def solve_separable_bulk(eq: SeparableEquation, bulk: SeparableBulk, x: np.ndarr
                     t = complex(tt[0])
                     break
         if t is None:
-            t = _descend(eq, xs[i], width)
-        if t is None:
             raise RuntimeError(f"no verified root of the separable equation at x = {xs[i]!r} "
                                f"inside the bulk [{bulk.left!r}, {bulk.right!r}]")
         ts[i], ok[i] = t, True
@@ -135,13 +138,21 @@ def solve_separable_bulk(eq: SeparableEquation, bulk: SeparableBulk, x: np.ndarr
     return out
 
 
-def _descend(eq: SeparableEquation, x: float, width: float) -> complex | None:
-    """Root at x + iη for η = 1e-2..1e-14 of the width (each from the previous), then at η = 0."""
-    t = solve_separable_complex(eq, np.array([x + 1e-2j * width]))
-    for k in range(3, 15):
-        z = np.array([x + 1j * width * 10.0 ** -k])
-        t, ok = eq.newton(t, z, strict=False)
-        if not ok[0]:
-            return None
-    t, ok = eq.newton(t, np.array([x + 0j]), strict=True)
-    return complex(t[0]) if ok[0] else None
+def _descend(eq: SeparableEquation, x: np.ndarray, eta: np.ndarray):
+    r"""Roots at :math:`x + i\eta` (vectorised): from :math:`x + i(4\,\mathrm{scale}+|x|)`, where
+    Newton from the large-z expansion converges, down the vertical line by factors of 10 to
+    :math:`\eta` (0 on the real axis: strict Herglotz test there). Returns ``(t, ok)``."""
+    x = np.asarray(x, dtype=float)
+    eta = np.asarray(eta, dtype=float)
+    u = 4.0 * eq.scale + np.abs(x) + 1.0
+    z = x + 1j * np.maximum(u, eta)
+    t, ok = eq.newton(_start(eq, z), z, strict=False)
+    floor = 1e-9 * eq.scale
+    while np.any(u > np.maximum(eta, floor)):
+        u = np.where(u > np.maximum(eta, floor), 0.1 * u, u)
+        z = x + 1j * np.maximum(u, eta)
+        t, fine = eq.newton(t, z, strict=False)
+        ok &= fine
+    z = x + 1j * eta
+    t, fine = eq.newton(t, z, strict=bool(np.all(eta == 0)))
+    return t, ok & fine

@@ -61,15 +61,21 @@ def branch_points(eq: SeparableEquation, t: np.ndarray):
     lo[:, -1] = np.where(pos, pmin - st, np.maximum(pmax, pmin + st))
     hi[:, -1] = np.where(pos, np.minimum(pmin, pmax - st), pmax + st)
     x = 0.5 * (lo + hi)
-    sg = P[:, None, :]
     qs = eq.q * eq.sig
     active = np.ones((n, K), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a zero-width bracket (g = 0: the inner poles merge at 0) gives x = 0 and Delta = -inf
+        return _solve_branches(eq, t, x, lo, hi, active, P, qs, e)
+
+
+def _solve_branches(eq, t, x, lo, hi, active, P, qs, e):
+    """Safeguarded Newton on the increasing f(x) - 1/t in each bracket [lo, hi] (in place)."""
     for _ in range(200):
         idx = np.nonzero(active)
         if idx[0].size == 0:
             break
         xa = x[idx]
-        D = sg[idx[0], 0, :] - xa[:, None]
+        D = P[idx[0]] - xa[:, None]
         F = np.sum(qs / D, axis=1) - e[idx[0]]
         dF = np.sum(qs / (D * D), axis=1)
         up = F > 0
@@ -84,10 +90,10 @@ def branch_points(eq: SeparableEquation, t: np.ndarray):
         conv = (np.abs(xn - xa) <= 2 * _EPS * np.abs(xa)) | (h_ - l_ <= 2 * _EPS * np.abs(xn))
         x[idx], lo[idx], hi[idx] = xn, l_, h_
         active[idx[0][conv], idx[1][conv]] = False
-    D = sg[:, 0, :][:, None, :] - x[:, :, None]
+    D = P[:, None, :] - x[:, :, None]
     U = np.sum(eq.q * eq.sig**2 / (D * D), axis=2)
     delta = 1.0 - (eq.h(t) * t * t)[:, None] * U
-    return x, delta
+    return x, np.where(np.isnan(delta), -np.inf, delta)
 
 
 def _samples(a: float, b: float, n: int) -> np.ndarray:
