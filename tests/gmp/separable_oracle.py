@@ -87,7 +87,7 @@ class SeparableOracle:
         atoms, probs, sig, q, gamma = self.args
         with mpmath.workdps(ORACLE_DPS):
             poly, N, P = _poly_e(atoms, probs, sig, q, gamma, z)
-            roots = mpmath.polyroots(poly[::-1], maxsteps=400, extraprec=200)
+            roots = mpmath.polyroots(poly[::-1], maxsteps=400, extraprec=100)
             e = max(roots, key=lambda r: mpmath.im(r))
             g = _polyval(N, e) / _polyval(P, e)
             m = sum(mpmath.mpf(qj) / (mpmath.mpf(s) * g - mpmath.mpc(z))
@@ -109,7 +109,7 @@ class SeparableOracle:
             e, _ = self.herglotz_e(mpmath.mpf(x))
             return bool(mpmath.im(e) > mpmath.mpf(10) ** (-ORACLE_DPS + 8) * abs(e))
 
-    def edge(self, inner: float, outer: float, rtol: float = 1e-14) -> float:
+    def edge(self, inner: float, outer: float, rtol: float = 1e-13) -> float:
         """Bisection between a point inside the support and one outside it."""
         with mpmath.workdps(ORACLE_DPS):
             a, b = mpmath.mpf(inner), mpmath.mpf(outer)
