@@ -35,7 +35,8 @@ def _composite_rule(panels: int):
 
 
 class SeparableMarchenkoPastur:
-    r"""Limiting spectral law :math:`\mu` of :math:`B=\frac1N\Sigma^{1/2}Y\Lambda Y^\top\Sigma^{1/2}`.
+    r"""Limiting spectral law :math:`\mu` of
+    :math:`B=\frac1N\Sigma^{1/2}Y\Lambda Y^\top\Sigma^{1/2}`, :math:`d/N\to\gamma`.
 
     Parameters
     ----------
@@ -120,7 +121,7 @@ class SeparableMarchenkoPastur:
 
     # -- transforms -------------------------------------------------------------------------------
     def stieltjes(self, z) -> np.ndarray:
-        r"""Stieltjes transform :math:`m(z)`, ``Im z > 0``; Herglotz branch (SEP-1, SEP-2, SEP-8)."""
+        r"""Stieltjes transform :math:`m(z)`, ``Im z > 0``; Herglotz branch (SEP-1, 2, 8)."""
         if self._gmp is not None:
             return self._gmp.stieltjes(z)
         z = check_upper_half_plane(z)
@@ -181,7 +182,7 @@ class SeparableMarchenkoPastur:
         r""":math:`\mu(\{0\}) = \max(0, 1 - P(\lambda\neq0)/\gamma)` (SEP-0: Σ is invertible)."""
         return max(0.0, 1.0 - self.weights.prob_nonzero / self.gamma)
 
-    # -- moments ------------------------------------------------------------------------------------
+    # -- moments --------------------------------------------------------------------------------
     def moments(self, kmax: int, *, max_order: int = MAX_ORDER) -> np.ndarray:
         r"""``[m_1..m_kmax]`` from the free multiplicative convolution (SEP-6), exact rational
         arithmetic up to order 40. ``ValueError`` beyond ``max_order`` or on overflow."""
@@ -203,7 +204,7 @@ class SeparableMarchenkoPastur:
         r""":math:`m_1 = \mathbb{E}_H\sigma\,\mathbb{E}\lambda`."""
         return self.moment(1)
 
-    # -- simulation ---------------------------------------------------------------------------------
+    # -- simulation -----------------------------------------------------------------------------
     def sample(self, d: int, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
         r"""Sorted eigenvalues of one :math:`\frac1N\Sigma^{1/2}Y\Lambda Y^\top\Sigma^{1/2}`,
         :math:`N = \mathrm{round}(d/\gamma)`, Y iid N(0, 1), :math:`\lambda_n\sim\nu` and the d

@@ -12,11 +12,11 @@ For :math:`B = \frac1N\Sigma^{1/2}Y\Lambda Y^\top\Sigma^{1/2}`, with the weight 
     R(t;z) = t - \Big(\sum_j\frac{q_j\sigma_j}{\sigma_j g(t) - z}\Big)^{-1} = 0,
 
 :math:`\tau_k = -\gamma\lambda_k`, :math:`w_k = \gamma p_k\lambda_k^2` as in (GMP-3). The Stieltjes
-transform is :math:`m = \sum_j q_j/(\sigma_j g - z)`, the Herglotz branch is :math:`\mathrm{Im}\,t<0`
-(unique, SEP-2), and :math:`\partial_t R = \Delta = 1 - h(t)\,U/T^2` with
-:math:`h = \sum_k w_k/(t-\tau_k)^2`, :math:`T = \sum_j q_j\sigma_j/D_j`,
-:math:`U = \sum_j q_j\sigma_j^2/D_j^2`, :math:`D_j = \sigma_j g - z` (SEP-4). With :math:`H=\delta_1`,
-:math:`R(t;z) = -(z(t) - z)` of (GMP-3).
+transform is :math:`m = \sum_j q_j/(\sigma_j g - z)`, the Herglotz branch is
+:math:`\mathrm{Im}\,t<0` (unique, SEP-2), and :math:`\partial_t R = \Delta = 1 - h(t)\,U/T^2`
+with :math:`h = \sum_k w_k/(t-\tau_k)^2`, :math:`T = \sum_j q_j\sigma_j/D_j`,
+:math:`U = \sum_j q_j\sigma_j^2/D_j^2`, :math:`D_j = \sigma_j g - z` (SEP-4). With
+:math:`H=\delta_1`, :math:`R(t;z) = -(z(t) - z)` of (GMP-3).
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ class SeparableEquation:
 
     # -- the weight side ---------------------------------------------------------------------
     def g(self, t):
-        r""":math:`g(t)`, in the better of the sum form :math:`\mathbb{E}\lambda-\sum w_k/(t-\tau_k)`
-        and the factored form :math:`t\sum_k a_k/(t-\tau_k)` (GMP-3a)."""
+        r""":math:`g(t)`, in the better of the sum form
+        :math:`\mathbb{E}\lambda-\sum w_k/(t-\tau_k)` and the factored form
+        :math:`t\sum_k a_k/(t-\tau_k)` (GMP-3a)."""
         nu = self.nu
         t = np.asarray(t)
         r = 1.0 / (t[..., None] - nu.tau)

@@ -21,7 +21,7 @@ NEAR_AXIS_RTOL = 1e-2
 
 
 def _dt_dz(eq: SeparableEquation, t, z):
-    r""":math:`dt/dz = -(V/T^2)/\Delta`, :math:`V = \sum_j q_j\sigma_j/D_j^2` (implicit function)."""
+    r""":math:`dt/dz = -(V/T^2)/\Delta`, :math:`V = \sum_j q_j\sigma_j/D_j^2` (SEP-4)."""
     g = eq.g(t)
     D = eq.sig * g[..., None] - z[..., None]
     T = np.sum(eq.q * eq.sig / D, axis=-1)

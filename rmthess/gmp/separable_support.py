@@ -124,7 +124,7 @@ def find_separable_bulks(eq: SeparableEquation) -> list[SeparableBulk]:
 
     gaps = []          # (x_low, x_high, t at x_low, t at x_high)
     wrap = None
-    for a, b in zip(ends[:-1], ends[1:]):
+    for a, b in zip(ends[:-1], ends[1:], strict=True):
         phi = _samples(a, b, SAMPLES_PER_INTERVAL)
         phi = phi[(phi > a) & (phi < b)]
         t = np.tan(phi)
@@ -155,7 +155,7 @@ def find_separable_bulks(eq: SeparableEquation) -> list[SeparableBulk]:
         edges += [(lo, tlo), (hi, thi)]
     edges.append((wrap[1], wrap[3]))
     xs = [v for v, _ in edges]
-    if any(b <= a for a, b in zip(xs[:-1], xs[1:])):
+    if any(b <= a for a, b in zip(xs[:-1], xs[1:], strict=True)):
         raise RuntimeError("internal error: the components of the complement overlap")
     return [SeparableBulk(edges[2 * i][0], edges[2 * i + 1][0], edges[2 * i][1],
                           edges[2 * i + 1][1]) for i in range(len(edges) // 2)]

@@ -16,7 +16,7 @@ __all__ = ["separable_moment_polynomials", "covariance_moment_symbols"]
 
 
 def covariance_moment_symbols(kmax: int):
-    r"""Symbols :math:`s_1, \dots, s_{k_{max}}` for the covariance moments :math:`\mathbb{E}_H\sigma^j`."""
+    r"""Symbols :math:`s_1, \dots, s_{k_{max}}` for the moments :math:`\mathbb{E}_H\sigma^j`."""
     return sp.symbols(f"s1:{kmax + 1}", positive=True)
 
 

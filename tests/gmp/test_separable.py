@@ -1,4 +1,4 @@
-"""The separable law (theory/separable.md) against the GMP law, the 40-digit oracle and Monte Carlo."""
+"""The separable law (theory/separable.md) against the GMP law, a 40-digit oracle, Monte Carlo."""
 
 import numpy as np
 import pytest
