@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmthess.gmp._separable_kernels import branch_points_kernel
 from rmthess.gmp.separable_equation import SeparableEquation
 
-__all__ = ["SeparableBulk", "branch_points", "find_separable_bulks", "SAMPLES_PER_INTERVAL"]
+__all__ = ["SeparableBulk", "branch_points", "branch_points_numpy", "find_separable_bulks",
+           "SAMPLES_PER_INTERVAL"]
 
 _EPS = np.finfo(float).eps
 #: samples of the angle per interval between two poles (Chebyshev-like, plus geometric ones
@@ -44,8 +46,18 @@ class SeparableBulk:
 
 def branch_points(eq: SeparableEquation, t: np.ndarray):
     r"""``(x, delta)``, each of shape ``(t.size, K_H)``: the real solutions x of
-    :math:`R(t;x) = 0` on every branch (column ``K_H − 1`` the outer one) and :math:`\Delta` there.
-    """
+    :math:`R(t;x) = 0` on every branch (column ``K_H − 1`` the outer one) and :math:`\Delta` there
+    (compiled kernel)."""
+    t = np.ascontiguousarray(np.asarray(t, dtype=float).ravel())
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        g = eq.g(t)
+        ht2 = eq.h(t) * t * t
+    return branch_points_kernel(t, np.ascontiguousarray(g), np.ascontiguousarray(ht2),
+                                eq.sig, eq.q, eq.s1)
+
+
+def branch_points_numpy(eq: SeparableEquation, t: np.ndarray):
+    """Twin of :func:`branch_points`: all brackets at once with numpy."""
     t = np.asarray(t, dtype=float).ravel()
     g = eq.g(t)
     P = eq.sig * g[:, None]              # poles, ordered like sigma (reversed where g < 0)
