@@ -87,7 +87,9 @@ class SeparableOracle:
         atoms, probs, sig, q, gamma = self.args
         with mpmath.workdps(ORACLE_DPS):
             poly, N, P = _poly_e(atoms, probs, sig, q, gamma, z)
-            roots = mpmath.polyroots(poly[::-1], maxsteps=400, extraprec=100)
+            deg = len(poly) - 1
+            roots = mpmath.polyroots(poly[::-1], maxsteps=max(400, 60 * deg),
+                                     extraprec=max(100, 12 * deg))
             e = max(roots, key=lambda r: mpmath.im(r))
             g = _polyval(N, e) / _polyval(P, e)
             m = sum(mpmath.mpf(qj) / (mpmath.mpf(s) * g - mpmath.mpc(z))
