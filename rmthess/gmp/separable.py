@@ -19,19 +19,41 @@ from rmthess.laws.discrete import SAMPLE_MAX_GIB, check_real_array
 
 __all__ = ["SeparableMarchenkoPastur"]
 
-#: panel counts of the composite 32-point Gauss–Legendre rule (in the angle of
-#: x = l + (r − l)(1 − cos θ)/2) tried in turn by :meth:`bulk_masses` until two successive masses
-#: agree to MASS_RTOL
-MASS_PANELS = (8, 16, 32, 64, 128, 256, 512, 1024)
-MASS_RTOL = 1e-13
+#: a panel of the adaptive quadrature of :meth:`bulk_masses` is accepted when its 16- and
+#: 32-point Gauss–Legendre values differ by less than this (absolute, for a probability mass)
+MASS_PANEL_ATOL = 1e-15
+#: cost guard of the adaptive quadrature: density evaluations per bulk
+MASS_MAX_EVALS = 2_000_000
 
 
-def _composite_rule(panels: int):
-    """Composite 32-point Gauss–Legendre nodes and weights on (0, π), ``panels`` equal panels."""
-    x, w = np.polynomial.legendre.leggauss(32)
-    edges = np.linspace(0.0, np.pi, panels + 1)
-    half = 0.5 * np.diff(edges)[:, None]
-    return ((edges[:-1, None] + half) + half * x).ravel(), (half * w).ravel()
+def _adaptive_mass(pdf, left: float, right: float) -> float:
+    r"""Mass of the bulk ``[left, right]``: adaptive Gauss–Legendre quadrature in the angle of
+    :math:`x = \ell + (r-\ell)(1-\cos\theta)/2` (smooth at square-root edges); a panel is split
+    until its 16- and 32-point values agree to ``MASS_PANEL_ATOL`` (near-cusps inside a bulk need
+    deep refinement). ``RuntimeError`` beyond ``MASS_MAX_EVALS`` density evaluations."""
+    x32, w32 = np.polynomial.legendre.leggauss(32)
+    x16, w16 = np.polynomial.legendre.leggauss(16)
+    edges = np.linspace(0.0, np.pi, 17)
+    lo, hi = edges[:-1], edges[1:]
+    total, evals = [], 0
+    while lo.size:
+        mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+        th = np.concatenate([(mid[:, None] + half[:, None] * x32).ravel(),
+                             (mid[:, None] + half[:, None] * x16).ravel()])
+        x = left + (right - left) * 0.5 * (1.0 - np.cos(th))
+        f = pdf(x) * 0.5 * (right - left) * np.sin(th)
+        evals += th.size
+        n32 = lo.size * 32
+        i32 = half * (f[:n32].reshape(-1, 32) @ w32)
+        i16 = half * (f[n32:].reshape(-1, 16) @ w16)
+        done = np.abs(i32 - i16) <= MASS_PANEL_ATOL
+        total.extend(i32[done].tolist())
+        if evals > MASS_MAX_EVALS:
+            raise RuntimeError(f"the mass of the bulk [{left!r}, {right!r}] did not converge in "
+                               f"{MASS_MAX_EVALS} density evaluations")
+        lo, hi, mid = lo[~done], hi[~done], mid[~done]
+        lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
+    return math.fsum(total)
 
 
 class SeparableMarchenkoPastur:
@@ -153,26 +175,11 @@ class SeparableMarchenkoPastur:
 
     @functools.cached_property
     def _masses(self) -> np.ndarray:
-        out = []
-        for left, right in self.support():
-            prev = None
-            for panels in MASS_PANELS:
-                theta, wts = _composite_rule(panels)
-                x = left + (right - left) * 0.5 * (1.0 - np.cos(theta))
-                jac = 0.5 * (right - left) * np.sin(theta)
-                mass = math.fsum((wts * jac * self.pdf(x)).tolist())
-                if prev is not None and abs(mass - prev) <= MASS_RTOL:
-                    break
-                prev = mass
-            out.append(mass)
-        return np.array(out)
+        return np.array([_adaptive_mass(self.pdf, left, right) for left, right in self.support()])
 
     def bulk_masses(self) -> np.ndarray:
         r"""Mass of each bulk, in the order of :meth:`support`; for a non-scalar covariance by
-        composite Gauss–Legendre quadrature in the angle of
-        :math:`x = \ell + (r-\ell)(1-\cos\theta)/2` (smooth at square-root edges), doubling the
-        panels until two successive values agree to ``MASS_RTOL`` (a sharp peak inside a bulk
-        needs more of them)."""
+        adaptive quadrature of the verified density (:func:`_adaptive_mass`)."""
         if self._gmp is not None:
             return self._gmp.bulk_masses()
         return self._masses.copy()

@@ -9,7 +9,7 @@ from rmthess.gmp.separable_solver import solve_separable_bulk, solve_separable_c
 from rmthess.gmp.separable_support import branch_points, branch_points_numpy, find_separable_bulks
 from rmthess.laws import ContinuousLaw, DiscreteLaw, EmpiricalLaw, PointMass
 from tests._mc import monte_carlo, z_threshold
-from tests.gmp.separable_oracle import SeparableOracle
+from tests.gmp.separable_oracle import SeparableOracle, composite_rule
 
 #: Σ = I through the general separable path against the GMP law: both solve the same equation
 #: (R = −(z(t) − z), SEP-3) in float64 by Newton from different starts, so they agree to the
@@ -22,7 +22,7 @@ ORACLE_RTOL = 1e-12
 #: edges are stationary points of x on the real branch (SEP-7): rounding of x only (measured
 #: ≤ 5e−15 relative); the oracle bisects to 1e−13
 EDGE_RTOL = 1e-12
-#: the masses come from composite Gauss–Legendre quadrature converged to 1e−13 (SEP-7)
+#: the masses come from adaptive Gauss–Legendre quadrature, panels accepted at 1e−15
 MASS_ATOL = 1e-10
 
 LAWS = {
@@ -118,8 +118,7 @@ def test_continuous_and_empirical_covariance():
     for h in (cov, emp):
         law = SeparableMarchenkoPastur(nu, h, 0.3)
         assert abs(law.bulk_masses().sum() + law.atom_at_zero - 1.0) <= MASS_ATOL
-        from rmthess.gmp.separable import _composite_rule
-        th, w = _composite_rule(64)
+        th, w = composite_rule(64)
         got = []
         for left, right in law.support():
             x = left + (right - left) * 0.5 * (1 - np.cos(th))
@@ -221,8 +220,7 @@ def test_density_against_monte_carlo_d2000():
     samples = [law.sample(d, rng=rng) for _ in range(reps)]
     lo, hi = law.support()[0][0], law.support()[-1][1]
     cuts = np.linspace(lo, hi, 25)
-    from rmthess.gmp.separable import _composite_rule
-    th, w = _composite_rule(16)
+    th, w = composite_rule(16)
     want = []
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         x = a + (b - a) * 0.5 * (1 - np.cos(th))

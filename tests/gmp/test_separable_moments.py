@@ -18,6 +18,7 @@ from rmthess.gmp.separable_moments import separable_moments
 from rmthess.laws import DiscreteLaw
 from rmthess.symbolic.gmp import gmp_moment_polynomials, weight_moment_symbols
 from rmthess.symbolic.separable import covariance_moment_symbols, separable_moment_polynomials
+from tests.gmp.separable_oracle import composite_rule
 
 #: exact rational evaluation, rounded once
 MOMENT_RTOL = 4e-16
@@ -91,11 +92,9 @@ def test_exact_rationals_equal_the_s_transform_route_to_order_8(seed):
 def test_moments_equal_the_density_moments():
     """m_1..m_4 from (SEP-6) against the moments of the verified density (composite quadrature,
     converged to ~1e−13) plus the atom: two independent computations of the same law."""
-    from rmthess.gmp.separable import _composite_rule
-
     law = SeparableMarchenkoPastur(DiscreteLaw([-2.0, 0.0, 1.0], [0.3, 0.2, 0.5]),
                                    DiscreteLaw([1.0, 10.0], [0.8, 0.2]), 1.5)
-    th, w = _composite_rule(128)
+    th, w = composite_rule(128)
     got = np.zeros(4)
     for left, right in law.support():
         x = left + (right - left) * 0.5 * (1 - np.cos(th))
