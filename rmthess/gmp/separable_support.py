@@ -32,6 +32,10 @@ _EPS = np.finfo(float).eps
 SAMPLES_PER_INTERVAL = 160
 #: cost guard: samples × branches × covariance atoms per scan
 MAX_SCAN_COST = 5e7
+#: a bulk narrower than this times its distance from 0 is refused (ValueError): the Newton
+#: continuation of (SEP-5) in float64 is not reliable inside it (measured: a failure at 7e-9; the
+#: density raises RuntimeError rather than return a wrong value where it fails above the limit)
+MIN_RELATIVE_WIDTH = 1e-8
 
 
 @dataclass(frozen=True)
@@ -144,8 +148,13 @@ def find_separable_bulks(eq: SeparableEquation) -> list[SeparableBulk]:
         for j in range(K_H):
             pos = delta[:, j] > 0
             if pos[0] or pos[-1]:
-                raise RuntimeError("internal error: Delta > 0 next to a pole of the separable "
-                                   "equation")
+                # Delta -> -inf at the pole, so a root of Delta lies within 1e-14 of the
+                # interval from it: an edge closer to a pole than float64 resolves in the angle
+                raise ValueError(
+                    f"a bulk of the separable law next to the weight atom "
+                    f"{-float(np.tan(a if pos[0] else b)) / eq.nu.gamma * eq.nu.unit:.6g} is too "
+                    f"narrow to resolve in float64 (an atom of very small probability); merge or "
+                    f"drop improbable atoms")
             up = np.flatnonzero(~pos[:-1] & pos[1:])
             down = np.flatnonzero(pos[:-1] & ~pos[1:])
             for ia, ib in zip(up, down, strict=True):
@@ -169,5 +178,13 @@ def find_separable_bulks(eq: SeparableEquation) -> list[SeparableBulk]:
     xs = [v for v, _ in edges]
     if any(b <= a for a, b in zip(xs[:-1], xs[1:], strict=True)):
         raise RuntimeError("internal error: the components of the complement overlap")
+    for left, right in zip(xs[0::2], xs[1::2], strict=True):
+        if right - left <= MIN_RELATIVE_WIDTH * max(abs(left), abs(right)):
+            raise ValueError(
+                f"the separable law has a bulk near {0.5 * (left + right) * eq.unit:.6g} of width "
+                f"{(right - left) * eq.unit:.3g}, below the float64 resolution needed to evaluate "
+                f"it ({MIN_RELATIVE_WIDTH:g} of its position); bulks narrow like the square root "
+                f"of an atom's probability: merge or drop improbable atoms (a continuous law: "
+                f"fewer n_atoms), or use a gamma nearer 1")
     return [SeparableBulk(edges[2 * i][0], edges[2 * i + 1][0], edges[2 * i][1],
                           edges[2 * i + 1][1]) for i in range(len(edges) // 2)]

@@ -155,6 +155,13 @@ def test_bad_covariance_is_refused(cov, match):
         SeparableMarchenkoPastur(PointMass(1.0), cov, 0.5)
 
 
+def test_unresolvable_bulk_is_refused():
+    """An atom of probability 1e−20 makes a bulk of relative width ~4e−10 (SEP-9): refused."""
+    with pytest.raises(ValueError, match="float64 resolution"):
+        SeparableMarchenkoPastur(DiscreteLaw([1.0, 5.0], [1 - 1e-20, 1e-20]),
+                                 DiscreteLaw([0.5, 2.0], [0.5, 0.5]), 0.5)
+
+
 def test_bad_gamma_and_points_are_refused():
     law = SeparableMarchenkoPastur(PointMass(1.0), DiscreteLaw([1.0, 2.0], [0.5, 0.5]), 0.5)
     with pytest.raises(ValueError):
