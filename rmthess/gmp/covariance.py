@@ -47,8 +47,11 @@ def powerlaw_spectrum(alpha: float, kappa: float, n_atoms: int = DEFAULT_ATOMS) 
     norm = -math.expm1(-b * math.log(kappa)) / b                 # ∫_1^k u^{-1-b} du
     first = math.log(kappa) if b == 1 else math.expm1((1 - b) * math.log(kappa)) / (1 - b)
     smin = norm / first                                          # 1 / E[u], u = σ/σ_min
-    return ContinuousLaw(pdf=lambda s: s ** (-1.0 - b), interval=(smin, kappa * smin),
-                         n_atoms=int(n_atoms))
+    from scipy import stats  # deferred: scipy is not needed to import rmthess.gmp
+
+    # scipy's truncated Pareto law: density ∝ σ^{-1-b} on [smin, kappa·smin]; as a frozen
+    # distribution its Gauss rule is built on panels of equal probability (accurate over decades)
+    return ContinuousLaw(dist=stats.truncpareto(b, kappa, scale=smin), n_atoms=int(n_atoms))
 
 
 def _powerlaw(params: dict) -> ContinuousLaw:
