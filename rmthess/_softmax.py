@@ -18,7 +18,7 @@ digits, tests/test_softmax.py). ``p`` alone determines ``κ`` accurately: the re
 ``argmax p`` and only the small ``p_c`` (c ≠ k) enter ``μ − v_k``.
 
 Each function is written once, in plain Python that numba compiles (:func:`rmthess._jit.jit`); the
-compiled function's ``py_func`` is its interpreted twin. The row functions (``*_row``) are the
+compiled function's interpreted twin is :func:`rmthess._jit.interpreted` of it. The row functions (``*_row``) are the
 building blocks of the kernels of the model cases; the array functions apply them to every row.
 
 Examples
@@ -38,11 +38,11 @@ import numpy as np
 from rmthess._jit import jit
 
 __all__ = ["softmax_row", "centre_row", "kappa_entry", "softmax", "softmax_complement",
-           "softmax_jacobian", "kappa"]
+           "softmax_logsumexp", "softmax_jacobian", "kappa"]
 
 
 @jit
-def softmax_row(z, p, q):  # pragma: no cover - compiled (twin: softmax_row.py_func)
+def softmax_row(z, p, q):
     """Fill ``p = softmax(z)`` and ``q = 1 − p`` (stable, see the module notes) for one row of
     logits; return ``log Σ_c e^{z_c}``."""
     C = z.shape[0]
@@ -66,7 +66,7 @@ def softmax_row(z, p, q):  # pragma: no cover - compiled (twin: softmax_row.py_f
 
 
 @jit
-def centre_row(V, p, D):  # pragma: no cover - compiled (twin: centre_row.py_func)
+def centre_row(V, p, D):
     """Fill ``D[c] = v_c − μ``, ``μ = Σ_c p_c v_c`` (rows ``v_c`` of the C×m matrix ``V``), from the
     differences to the row of the most probable class (no cancellation as ``p_k → 1``)."""
     C, m = V.shape
@@ -84,7 +84,7 @@ def centre_row(V, p, D):  # pragma: no cover - compiled (twin: centre_row.py_fun
 
 
 @jit
-def kappa_entry(p, D, i, j):  # pragma: no cover - compiled (twin: kappa_entry.py_func)
+def kappa_entry(p, D, i, j):
     """``κ_ij = Σ_c p_c D_ci D_cj`` from the centred rows of :func:`centre_row`."""
     acc = 0.0
     for c in range(p.shape[0]):
@@ -93,13 +93,13 @@ def kappa_entry(p, D, i, j):  # pragma: no cover - compiled (twin: kappa_entry.p
 
 
 @jit
-def _softmax_rows(z, p, q):  # pragma: no cover - compiled (twin: _softmax_rows.py_func)
+def _softmax_rows(z, p, q, lse):
     for t in range(z.shape[0]):
-        softmax_row(z[t], p[t], q[t])
+        lse[t] = softmax_row(z[t], p[t], q[t])
 
 
 @jit
-def _kappa_rows(V, p, out):  # pragma: no cover - compiled (twin: _kappa_rows.py_func)
+def _kappa_rows(V, p, out):
     C, m = V.shape
     D = np.empty((C, m))
     for t in range(p.shape[0]):
@@ -121,14 +121,25 @@ def _logits(z):
     return np.ascontiguousarray(np.atleast_2d(z)), z.ndim == 1
 
 
-def softmax_complement(z):
-    """``(p, 1 − p)`` of every row of logits ``z`` (shape ``(C,)`` or ``(n, C)``), both accurate to
-    a few units in the last place at any saturation."""
+def _rows(z):
     z2, flat = _logits(z)
     p = np.empty_like(z2)
     q = np.empty_like(z2)
-    _softmax_rows(z2, p, q)
-    return (p[0], q[0]) if flat else (p, q)
+    lse = np.empty(z2.shape[0])
+    _softmax_rows(z2, p, q, lse)
+    return (p[0], q[0], lse[0]) if flat else (p, q, lse)
+
+
+def softmax_complement(z):
+    """``(p, 1 − p)`` of every row of logits ``z`` (shape ``(C,)`` or ``(n, C)``), both accurate to
+    a few units in the last place at any saturation."""
+    return _rows(z)[:2]
+
+
+def softmax_logsumexp(z):
+    """``(p, log Σ_c e^{z_c})`` of every row of logits ``z`` (the loss of the CE networks)."""
+    p, _, lse = _rows(z)
+    return p, lse
 
 
 def softmax(z):

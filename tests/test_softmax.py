@@ -11,6 +11,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from rmthess._jit import interpreted
 from rmthess._softmax import (
     _kappa_rows,
     _softmax_rows,
@@ -18,6 +19,7 @@ from rmthess._softmax import (
     softmax,
     softmax_complement,
     softmax_jacobian,
+    softmax_logsumexp,
 )
 
 #: the accuracy the module promises: 1e-13 relative. The float64 error is a few ulp of the result
@@ -94,6 +96,16 @@ def test_the_direct_formulas_fail_where_these_hold():
     assert _rel(softmax_complement(z)[1], q_ref) <= RTOL
 
 
+def test_large_logits_against_scipy():
+    """A second implementation (scipy.special.softmax) on rows of large logits (no overflow)."""
+    from scipy.special import softmax as scipy_softmax
+
+    z = np.random.default_rng(1234).standard_normal((50, 7)) * 30.0
+    p = softmax(z)
+    np.testing.assert_allclose(p, scipy_softmax(z, axis=1), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-14)
+
+
 def test_rows_and_shapes():
     rng = np.random.default_rng(3)
     z = rng.standard_normal((5, 4)) * 3
@@ -107,21 +119,25 @@ def test_rows_and_shapes():
     np.testing.assert_allclose(softmax(np.array([1e300, 0.0])), [1.0, 0.0])
     p1, q1 = softmax_complement(np.array([[2.0]]))
     assert p1[0, 0] == 1.0 and q1[0, 0] == 0.0
+    # the log-sum-exp beside p: against numpy's logaddexp on rows of large logits
+    p2, lse = softmax_logsumexp(z)
+    np.testing.assert_array_equal(p2, p)
+    np.testing.assert_allclose(lse, np.logaddexp.reduce(z, axis=1), rtol=1e-14)
 
 
 def test_compiled_and_interpreted_forms_agree():
-    """One definition, two forms: the numba function and its ``py_func`` (1 ulp: libm/LLVM exp)."""
+    """One definition, two forms: the numba function and its interpreted twin (1 ulp: exp)."""
     rng = np.random.default_rng(5)
     z = np.ascontiguousarray(rng.standard_normal((50, 6)) * 4)
-    out = [(np.empty_like(z), np.empty_like(z)) for _ in range(2)]
+    out = [(np.empty_like(z), np.empty_like(z), np.empty(50)) for _ in range(2)]
     _softmax_rows(z, *out[0])
-    _softmax_rows.py_func(z, *out[1])
+    interpreted(_softmax_rows)(z, *out[1])
     for a, b in zip(out[0], out[1], strict=True):
         np.testing.assert_allclose(a, b, rtol=4e-16, atol=0)
     V = rng.standard_normal((6, 3))
     k = [np.empty((50, 3, 3)) for _ in range(2)]
     _kappa_rows(V, out[0][0], k[0])
-    _kappa_rows.py_func(V, out[0][0], k[1])
+    interpreted(_kappa_rows)(V, out[0][0], k[1])
     np.testing.assert_allclose(k[0], k[1], rtol=1e-15, atol=1e-16)
 
 

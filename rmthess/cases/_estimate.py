@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from rmthess.cases.base import BlockLimit
+from rmthess.cases._base import BlockLimit
+from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 
 __all__: list[str] = []
 
@@ -75,7 +76,7 @@ def summarize(rows, gamma):
     rows = np.asarray(rows, dtype=float)
     hidden = _block(rows[:, 1] + gamma * rows[:, 3], rows[:, 0] + gamma * rows[:, 2])
     output = _block(rows[:, 5], rows[:, 4])
-    return {"hidden": hidden, "output": output}
+    return {BLOCK_HIDDEN: hidden, BLOCK_OUTPUT: output}
 
 
 def worst_rse(blocks) -> float:

@@ -6,7 +6,7 @@ parts of V orthogonal to ``span(s, s')`` are integrated out exactly (Rao–Black
 (CASE-15)–(CASE-17)), with control variates and replicate error bars, until a requested relative
 standard error is met (CASE-18). For any other law of the entries of V, nested Monte Carlo over
 independent V draws (CASE-9) with the same stopping rule. All values are flagged ``estimate=True``.
-As C → ∞ the ratios follow the constants of :mod:`rmthess.cases.constants`.
+As C → ∞ the ratios follow the constants of :mod:`rmthess.cases._mlp_ce_constants`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ import warnings
 import numpy as np
 
 from rmthess._cost import FLOP_RATE, check_cost
+from rmthess._softmax import kappa, softmax
 from rmthess._validate import as_generator, child_seed
+from rmthess.cases._architectures import HiddenArchitecture
+from rmthess.cases._base import CaseLimits
+from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 from rmthess.cases._estimate import check_rtol, check_time, resolve_seed, run_to_rtol
-from rmthess.cases._kernels import ndtri_numba, pair_terms_numba, sums_numba
-from rmthess.cases.base import Case, CaseLimits, register
-from rmthess.cases.constants import hidden_constant, output_constant
-from rmthess.cases.mlp_ce_gamma import gamma_term
-from rmthess.cases.mlp_mse import _hidden_block
+from rmthess.cases._mlp_ce_constants import hidden_constant, output_constant
+from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases._mlp_ce_kernels import hidden_weights, ndtri_numba, pair_terms_numba, sums_numba
+from rmthess.cases._registry import register
 
 __all__ = ["MlpCE", "DEFAULT_RTOL", "DEFAULT_LAW_RTOL", "DEFAULT_MAX_TIME", "REPLICATES",
            "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS"]
@@ -214,7 +217,7 @@ def _first_points(classes, m):
 
 
 @register
-class MlpCE(Case):
+class MlpCE(HiddenArchitecture):
     r"""One-hidden-layer ReLU network ``f = V relu(W x)`` with the CE loss (estimates at finite C).
 
     Notes
@@ -254,8 +257,7 @@ class MlpCE(Case):
     """
 
     name = "mlp-ce"
-    block_types = ("hidden", "output")
-    uses_width = True
+    loss = "ce"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None, rtol=None,
                max_time=DEFAULT_MAX_TIME, v_law=None) -> CaseLimits:
@@ -323,20 +325,12 @@ class MlpCE(Case):
         from rmthess.laws import EmpiricalLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
-        _, i, j = _hidden_block(block, V, indices, classes, m)
-        V = np.asarray(V, dtype=float)
+        V, i, j = self.hidden_block(block, V, indices, classes, m)
         if which == "diag":
             j = i
         u = as_generator(rng).standard_normal((int(samples), m))
-        s = np.maximum(u, 0.0)
-        z = s @ V.T
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        mu = p @ V
-        di = V[None, :, i] - mu[:, i:i + 1]
-        dj = V[None, :, j] - mu[:, j:j + 1]
-        kij = np.einsum("tc,tc->t", p, di * dj)
+        pair = V[:, [i, j]]
+        kij = kappa(pair, softmax(np.maximum(u, 0.0) @ V.T))[:, 0, 1]
         a = kij * (u[:, i] > 0) * (u[:, j] > 0)
         return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
 
@@ -344,5 +338,16 @@ class MlpCE(Case):
         """``{"hidden": K_h/C, "output": K_o/C²}`` (CASE-10, CASE-12; CASE-22, CASE-23 for a
         non-Gaussian entry law ``v_law`` of V); ``ValueError`` where the constants do not exist."""
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {"hidden": hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
-                "output": output_constant(m, sigma_v, v_law=v_law) / classes ** 2}
+        return {BLOCK_HIDDEN: hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
+                BLOCK_OUTPUT: output_constant(m, sigma_v, v_law=v_law) / classes ** 2}
+
+    def weights(self, params, U):
+        """Hidden: dense ``κ_ij(n) 1(u_ni>0) 1(u_nj>0)``, ``κ(n) = Vᵀ(diag p_n − p_n p_nᵀ)V``;
+        output: ``Λ_n = diag(p_n) − p_n p_nᵀ`` (structured, ``α = β = p_n``), ``p_n = softmax(V s_n)``."""
+        from rmthess.montecarlo.blocknorms import DenseWeights, StructuredWeights
+
+        V = np.ascontiguousarray(params.second, dtype=float)
+        U = np.ascontiguousarray(U, dtype=float)
+        p = softmax(np.maximum(U, 0.0) @ V.T)
+        return {BLOCK_HIDDEN: DenseWeights(hidden_weights(U, V, p)),
+                BLOCK_OUTPUT: StructuredWeights(p, p)}

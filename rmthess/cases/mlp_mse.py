@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 
 import mpmath
+import numpy as np
 
-from rmthess._validate import check_finite_array
-from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+from rmthess.cases._architectures import HiddenArchitecture
+from rmthess.cases._base import BlockLimit, CaseLimits
+from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
+from rmthess.cases._registry import register
 from rmthess.laws.entry import GaussianEntries, entry_law
 
 __all__ = ["MlpMSE"]
@@ -39,7 +42,7 @@ def _output(m, mp=None):
 
 
 @register
-class MlpMSE(Case):
+class MlpMSE(HiddenArchitecture):
     r"""One-hidden-layer ReLU network ``f = V relu(W x)`` with the MSE loss.
 
     Notes
@@ -51,6 +54,8 @@ class MlpMSE(Case):
     ``(1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄))`` (μ₄ = 3 Gaussian, 9/5 uniform, 1 Rademacher). (CASE-8): output blocks
     ``‖H_{v_c v_c}‖²_F → m/4 + m(m − 1)/(4π²)`` and ``H_{v_c v_c'} ≡ 0``. The hidden ``g`` are
     ``E_V`` of the fixed-V limits; the output ``g`` are limits of ``‖H‖²_F`` (m×m blocks).
+    Monte Carlo weights: ``a_ij(n) = κ_ij 1(u_ni>0) 1(u_nj>0)`` on the hidden blocks, ``Λ_n = I``
+    on the output blocks (theory/montecarlo.md, MC-1).
 
     References
     ----------
@@ -65,8 +70,7 @@ class MlpMSE(Case):
     """
 
     name = "mlp-mse"
-    block_types = ("hidden", "output")
-    uses_width = True
+    loss = "mse"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None,
                v_law=None) -> CaseLimits:
@@ -74,7 +78,7 @@ class MlpMSE(Case):
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         gh = _hidden(gamma, classes, m, sigma_v, _kurtosis(v_law))
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {"hidden": BlockLimit(*gh), "output": BlockLimit(_output(m), 0.0, 0.0)})
+                          {BLOCK_HIDDEN: BlockLimit(*gh), BLOCK_OUTPUT: BlockLimit(_output(m), 0.0, 0.0)})
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30, v_law=None) -> CaseLimits:
         """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis)."""
@@ -85,7 +89,7 @@ class MlpMSE(Case):
             go = _output(m, mpmath)
             z = mpmath.mpf(0)
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {"hidden": BlockLimit(*gh), "output": BlockLimit(go, z, z)})
+                          {BLOCK_HIDDEN: BlockLimit(*gh), BLOCK_OUTPUT: BlockLimit(go, z, z)})
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
                   indices=(0, 1), **kwargs):
@@ -98,7 +102,8 @@ class MlpMSE(Case):
         from rmthess.laws import DiscreteLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
-        kappa, i, j = _hidden_block(block, V, indices, classes, m)
+        V, i, j = self.hidden_block(block, V, indices, classes, m)
+        kappa = V.T @ V
         if which == "diag":
             return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5]), gamma)
         return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25]), gamma)
@@ -108,37 +113,16 @@ class MlpMSE(Case):
         ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the same)."""
         _kurtosis(v_law)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {"hidden": (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), "output": 0.0}
+        return {BLOCK_HIDDEN: (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), BLOCK_OUTPUT: 0.0}
 
+    def weights(self, params, U):
+        """Hidden: dense ``κ 1(u_i>0) 1(u_j>0)``, ``κ = VᵀV``; output: ``Λ_n = I``."""
+        from rmthess.montecarlo.blocknorms import DenseWeights, StructuredWeights
 
-def _hidden_block(block, V, indices, classes, m):
-    """Checks shared by the mlp block laws: hidden block, a C×m ``V``, two distinct hidden units.
+        V = params.second
+        kappa = V.T @ V
+        on = (U > 0).astype(float)
+        lam = kappa[None, :, :] * on[:, :, None] * on[:, None, :]
+        return {BLOCK_HIDDEN: DenseWeights(lam),
+                BLOCK_OUTPUT: StructuredWeights(np.ones((U.shape[0], V.shape[0])), None)}
 
-    Returns ``(κ = VᵀV, i, j)``.
-    """
-    if block != "hidden":
-        raise ValueError("output blocks are m×m and have no d-dimensional spectral law; "
-                         "use block='hidden'")
-    kappa = _kappa(V, classes, m)
-    i, j = _indices(indices, m)
-    return kappa, i, j
-
-
-def _kappa(V, classes, m):
-    if V is None:
-        raise ValueError("the block law of an mlp case is taken at a fixed output matrix: pass V "
-                         f"(shape ({classes}, {m}))")
-    V = check_finite_array("V", V, ndim=2)
-    if V.shape != (classes, m):
-        raise ValueError(f"V must have shape (classes, m) = ({classes}, {m}), got {V.shape}")
-    return V.T @ V
-
-
-def _indices(indices, m):
-    try:
-        i, j = (int(t) for t in indices)
-    except (TypeError, ValueError):
-        raise ValueError(f"indices must be a pair of hidden units, got {indices!r}") from None
-    if not (0 <= i < m and 0 <= j < m) or i == j:
-        raise ValueError(f"indices must be two distinct integers in [0, {m}), got {indices!r}")
-    return i, j

@@ -10,8 +10,6 @@ experiments; ``rmthess.montecarlo.sweep`` runs grids on Dask. See theory/monteca
 from __future__ import annotations
 
 from rmthess.montecarlo.designs import DESIGNS, get_design
-from rmthess.montecarlo.models import MODELS, get_model
 from rmthess.montecarlo.simulation import BlockResult, SimulationResult, simulate
 
-__all__ = ["simulate", "SimulationResult", "BlockResult", "DESIGNS", "MODELS", "get_design",
-           "get_model"]
+__all__ = ["simulate", "SimulationResult", "BlockResult", "DESIGNS", "get_design"]

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess._validate import check_upper_half_plane, seed_sequence, spawn_seeds
+from rmthess._validate import GAMMA, check_upper_half_plane, seed_sequence, spawn_seeds
+from rmthess.cases import Params, get_case
 
 __all__ = ["coupling_constant", "MAX_GRID_DIM", "MAX_GRID_NODES"]
 
@@ -201,22 +202,20 @@ def coupling_constant(case, z, *, gamma, classes, m=None, block=None, which="dia
     -----
     (MC-13) … (MC-16) of theory/montecarlo.md. ``S`` and ``s`` are evaluated on the same rule.
     """
-    from rmthess.montecarlo.models import Params
-    from rmthess.montecarlo.simulation import make_spec
-
-    spec, model, _ = make_spec(case, d=10**6, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
+    model = get_case(case)
+    g = GAMMA.validate(gamma)
+    classes, m, sigma_v = model.check(classes, m, sigma_v)
     block = _square_block(model, block)
     ij = _block_index(which)
     zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
     rtol = float(rtol)
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a positive finite number, got {rtol!r}")
-    r = model.rank(spec.classes, spec.m)
+    r = model.rank(classes, m)
     if model.hidden and V is None:
         raise ValueError("MLP cases: pass the output weights V")
     params = Params(first=np.zeros((r, 1)), second=None if V is None else np.asarray(V, float))
-    sigma = model.first_sigma(spec.sigma_v)
-    g = spec.gamma
+    sigma = model.first_sigma(sigma_v)
     err = np.zeros(zz.shape, complex)
     if model.name == "linear-mse":
         lam = 1.0 if ij[0] == ij[1] else 0.0

@@ -2,7 +2,7 @@ r"""``simulate``: Monte Carlo block-norm ratios of one model case, with predicti
 
 One replicate draws the network parameters and the data, lets the design choose the matrix-side and
 weight-side data (:mod:`rmthess.montecarlo.designs`), computes the weights of every block type
-(:mod:`rmthess.montecarlo.models`) and the mean squared Frobenius norm over all diagonal and all
+(:meth:`rmthess.cases.Case.weights`) and the mean squared Frobenius norm over all diagonal and all
 off-diagonal blocks from the Gram matrix (:mod:`rmthess.montecarlo.blocknorms`). Over replicates the
 ratio of means ``Σ_r O_r / Σ_r D_r`` and its delta-method standard error are reported
 (:mod:`rmthess.montecarlo.stats`), beside the finite-size prediction
@@ -33,12 +33,12 @@ import numpy as np
 
 from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._validate import DIM, GAMMA, REPS, child_seed, seed_sequence
+from rmthess.cases import Case, block_type, get_case
 from rmthess.laws.entry import GAUSSIAN, EntryLaw, entry_law
 from rmthess.laws.init import resolve_init
 from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
 from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
-from rmthess.montecarlo.models import Model, get_model
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
 
 __all__ = ["BlockResult", "SimulationResult", "SimulationSpec", "simulate", "make_spec", "simulation_cost",
@@ -210,13 +210,13 @@ def replicate_seed(seed, k: int) -> np.random.SeedSequence:
 
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
-              v_law=None, w_law=None, sigma_w=None, init=None) -> tuple[SimulationSpec, Model, Design]:
-    """Validate the parameters; return the spec, the model strategy and the design strategy.
+              v_law=None, w_law=None, sigma_w=None, init=None) -> tuple[SimulationSpec, Case, Design]:
+    """Validate the parameters; return the spec, the model case and the design strategy.
 
     ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``, ``sigma_w``
     and ``w_law`` (which must then be left unset); otherwise they default to 1 and Gaussian.
     """
-    model = get_model(case)
+    model = get_case(case)
     d = DIM.validate(d)
     gamma = GAMMA.validate(gamma)
     classes, m, _ = model.check(classes, m, 1.0)
@@ -264,7 +264,7 @@ def simulation_cost(spec: SimulationSpec, reps: int) -> tuple[float, float]:
     return nbytes, reps * flops / FLOP_RATE
 
 
-def _one_replicate(spec: SimulationSpec, model: Model, design: Design, seed) -> tuple[dict, object]:
+def _one_replicate(spec: SimulationSpec, model: Case, design: Design, seed) -> tuple[dict, object]:
     rng = np.random.default_rng(seed)
     params = model.draw(rng, spec.d, spec.classes, spec.m, spec.sigma_v)
     X = rng.standard_normal((spec.n_samples, spec.d))
@@ -320,10 +320,6 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
     non-Gaussian ``v_law`` of an mlp case needs a case whose ``limits`` takes ``v_law`` (else None).
     The linear cases' limits do not depend on the law (their logits are Gaussian as d → ∞).
     """
-    try:
-        from rmthess.cases import get_case
-    except ImportError:
-        return None
     import inspect
 
     c = get_case(case)
@@ -346,7 +342,7 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
 def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
               predictions: bool = True) -> SimulationResult:
     """Turn per-replicate rows (:func:`run_replicates`) into a :class:`SimulationResult`."""
-    model = get_model(spec.case)
+    model = get_case(spec.case)
     root = seed_sequence(seed)
     blocks = {}
     reps = None
@@ -383,7 +379,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             limit=lim_v, limit_stderr=lim_se, z_prediction=zp, z_limit=zl,
             diag=est.den, diag_stderr=est.den_stderr, offdiag=est.num,
             offdiag_stderr=est.num_stderr, diag_prediction=pdg, offdiag_prediction=pod,
-            n_blocks=(spec.classes if b in ("v", "output") else spec.m),
+            n_blocks=block_type(b).count(spec.classes, spec.m),
         )
     return SimulationResult(
         **asdict(spec), reps=int(reps), seed_entropy=_entropy(root.entropy), seed_spawn_key=tuple(root.spawn_key),

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rmthess.cases import get_case, hidden_constant, output_constant
-from rmthess.cases.constants import _I, hidden_terms, output_terms
+from rmthess.cases._mlp_ce_constants import _I, hidden_terms, output_terms
 from tests._mc import monte_carlo, z_threshold
 
 #: I_n by the closed form + recursion vs mpmath quadrature (a few ulps)
@@ -97,7 +97,7 @@ def test_constants_against_finite_C_monte_carlo():
 
 
 # --------------------------------------------------------------------- general entry laws (CASE-22/23)
-from rmthess.cases import constants as _const  # noqa: E402
+from rmthess.cases import _mlp_ce_constants as _const  # noqa: E402
 from rmthess.laws.entry import GAUSSIAN, RADEMACHER, UNIFORM, ScipyEntries  # noqa: E402
 
 #: the general-law route (u by composite Gauss–Legendre, v by the law's Gauss rule) applied to the

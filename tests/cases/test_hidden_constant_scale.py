@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from rmthess.cases import hidden_constant
-from rmthess.cases.constants import hidden_terms
+from rmthess.cases._mlp_ce_constants import hidden_terms
 from tests._mc import monte_carlo, z_threshold
 
 ALPHA = 1e-3

@@ -15,7 +15,7 @@ import math
 import pytest
 from scipy import integrate
 
-from rmthess.cases.constants import hidden_terms
+from rmthess.cases._mlp_ce_constants import hidden_terms
 
 #: 2-D adaptive quadrature at epsrel 1e-11 of smooth Gaussian integrands: measured agreement ≤ 3e-14
 QUAD_RTOL = 1e-11

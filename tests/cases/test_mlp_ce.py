@@ -5,9 +5,12 @@ import math
 import numpy as np
 import pytest
 
+from rmthess._jit import interpreted
 from rmthess.cases import get_case
-from rmthess.cases._kernels import sums_numba, sums_numpy
+from rmthess.cases._mlp_ce_kernels import hidden_weights as kernel_weights
+from rmthess.cases._mlp_ce_kernels import sums_numba
 from rmthess.cases.mlp_ce import _per_v_statistics
+from tests.cases.kernel_oracles import hidden_weights_numpy, sums_numpy
 
 #: numba vs numpy: same arithmetic in a different order
 RTOL_TWIN = 1e-12
@@ -19,12 +22,34 @@ case = get_case("mlp-ce")
 
 
 @pytest.mark.parametrize("C, m", [(2, 2), (5, 3), (12, 6)])
-def test_kernel_matches_numpy_twin(C, m):
+def test_kernel_matches_dense_numpy_form(C, m):
+    """The kernel, compiled and interpreted, against the dense-matrix numpy oracle."""
     rng = np.random.default_rng(C * m)
     V = rng.standard_normal((3, C, m)) / math.sqrt(m)
     U = rng.standard_normal((3, 500, m))
-    for a, b in zip(sums_numba(V, U), sums_numpy(V, U)):
-        np.testing.assert_allclose(a, b, rtol=RTOL_TWIN, atol=RTOL_TWIN * np.abs(b).max())
+    ref = sums_numpy(V, U)
+    for compiled, n in ((True, 500), (False, 60)):
+        got = sums_numba(V, U[:, :n], compiled=compiled)
+        want = sums_numpy(V, U[:, :n]) if n < 500 else ref
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=RTOL_TWIN, atol=RTOL_TWIN * np.abs(b).max())
+
+
+def test_hidden_weights_against_the_definition():
+    """Monte Carlo weights of the hidden blocks: kernel, its interpreted twin, the dense numpy form
+    and the definition ``Vᵀ(diag p − ppᵀ)V · 1(u_i>0)1(u_j>0)`` one sample at a time."""
+    rng = np.random.default_rng(1234)
+    n, m, c = 40, 5, 4
+    u = rng.standard_normal((n, m))
+    v = rng.standard_normal((c, m))
+    p = rng.dirichlet(np.ones(c), size=n)
+    a = kernel_weights(u, v, p)
+    np.testing.assert_allclose(interpreted(kernel_weights)(u, v, p), a, rtol=RTOL_TWIN, atol=1e-15)
+    np.testing.assert_allclose(hidden_weights_numpy(u, v, p), a, rtol=RTOL_TWIN, atol=1e-15)
+    for t in (0, 7, 19):
+        kappa = v.T @ (np.diag(p[t]) - np.outer(p[t], p[t])) @ v
+        on = (u[t] > 0).astype(float)
+        np.testing.assert_allclose(a[t], kappa * np.outer(on, on), rtol=1e-12, atol=1e-15)
 
 
 def test_reproducible_and_seed_dependent():

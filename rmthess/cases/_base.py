@@ -1,15 +1,16 @@
-"""The model-case interface, its result containers and the registry of cases.
+"""The model-case interface and its result containers (theory/cases.md).
 
-A case is a small class: the loss and architecture fix the weights λ of every Hessian block
-``B = (1/N) X Λ Xᵀ`` (theory/cases.md, (CASE-1)), and from them the case gives the limiting squared
-Frobenius norms ``g_ii``, ``g_ij`` per block type, their ratio, the limiting spectral law of each
-d×d block and the leading C → ∞ behaviour of the ratio. A new case is a new module that subclasses
-:class:`Case` and registers itself with :func:`register`.
+A case is one class that owns everything the package knows about one loss and architecture: its
+parameters and their validation (:meth:`Case.check`), its d → ∞ block limits in float64 and mpmath,
+the spectral laws of its blocks, its C → ∞ constants, and for the Monte Carlo how it draws its
+parameters and turns data into the per-sample weights ``Λ_n`` of every block ``B = (1/N) X Λ Xᵀ``
+(CASE-1; theory/montecarlo.md §1), with the hooks of the finite-size predictions.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 import functools
 import math
 from dataclasses import dataclass, field
@@ -18,11 +19,20 @@ import mpmath
 import numpy as np
 
 from rmthess._validate import CLASSES, DIGITS, GAMMA, SIGMA_V, WIDTH
+from rmthess.cases._blocks import block_type
+from rmthess.laws.entry import GAUSSIAN, EntryLaw, entry_law
+from rmthess.laws.init import SIGMA_W
 
-__all__ = ["BlockLimit", "CaseLimits", "Case", "CASES", "register", "get_case"]
+__all__ = ["BlockLimit", "CaseLimits", "Params", "Case", "finite_or_refused"]
 
-#: registry: case name -> case class (filled by the case modules on import)
-CASES: dict[str, type] = {}
+
+@dataclass(frozen=True)
+class Params:
+    """Network parameters of one Monte Carlo replicate: ``first`` (``r×d``) and ``second`` (``C×m``
+    output weights of the hidden network, or None)."""
+
+    first: np.ndarray
+    second: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -74,33 +84,56 @@ class CaseLimits:
 
 
 class Case(abc.ABC):
-    """A model case: loss + architecture → limits of its Hessian blocks (theory/cases.md)."""
+    """A model case: loss + architecture → limits of its Hessian blocks and their Monte Carlo weights.
 
+    Subclasses set ``name``, ``block_types`` (registered names of :mod:`rmthess.cases._blocks`),
+    ``loss`` and ``hidden``, and implement :meth:`limits`, :meth:`block_law`, :meth:`asymptote`,
+    :meth:`rank`, :meth:`first_sigma`, :meth:`draw` and :meth:`weights`.
+    """
+
+    #: registry key, e.g. ``"linear-ce"`` (the case module is ``rmthess/cases/linear_ce.py``)
     name: str = ""
+    #: block types, ``("v",)`` or ``("hidden", "output")``
     block_types: tuple[str, ...] = ()
-    #: whether the case has a hidden width m
-    uses_width: bool = False
+    #: loss, ``"ce"`` or ``"mse"``
+    loss: str = ""
+    #: whether the case has a hidden layer (and so a hidden width m)
+    hidden: bool = False
+    #: entry law of the output weights V (theory/cases.md, CASE-20); set by :meth:`with_init`
+    v_law: EntryLaw = GAUSSIAN
+    #: entry law and scale of the hidden weights ``W = σ_w ε/√d`` (hidden cases)
+    w_law: EntryLaw = GAUSSIAN
+    sigma_w: float = 1.0
 
-    # ------------------------------------------------------------------ validation helpers
-    def _check(self, gamma, classes, m, sigma_v):
-        gamma = GAMMA.validate(gamma)
+    # ------------------------------------------------------------------ parameters
+    def check(self, classes, m, sigma_v):
+        """Validate ``(classes, m, sigma_v)`` of this case; return them converted.
+
+        ``m`` is required by the cases with a hidden layer and refused by the others.
+        """
         classes = CLASSES.validate(classes)
         sigma_v = SIGMA_V.validate(sigma_v)
-        if self.uses_width:
+        if self.hidden:
             if m is None:
                 raise ValueError(f"case {self.name!r} needs the hidden width m: "
                                  f"{WIDTH.name} must be {WIDTH.describe()}")
             m = WIDTH.validate(m)
         elif m is not None:
             raise ValueError(f"case {self.name!r} has no hidden width; leave m unset (got m={m!r})")
-        return gamma, classes, m, sigma_v
+        return classes, m, sigma_v
+
+    def _check(self, gamma, classes, m, sigma_v):
+        """:meth:`check` plus the aspect ratio γ; return ``(γ, C, m, σ_v)``."""
+        gamma = GAMMA.validate(gamma)
+        return (gamma, *self.check(classes, m, sigma_v))
 
     def _check_mp(self, gamma, classes, m, sigma_v, dps):
         """:meth:`_check` plus the number of digits of :meth:`limits_mp`."""
         DIGITS.validate(dps)
         return self._check(gamma, classes, m, sigma_v)
 
-    def _check_block(self, block):
+    def check_block(self, block):
+        """Raise ``ValueError`` unless ``block`` is one of this case's block types."""
         if block not in self.block_types:
             raise ValueError(f"case {self.name!r} has block types {self.block_types}, got {block!r}")
 
@@ -111,11 +144,22 @@ class Case(abc.ABC):
 
     def _check_law(self, block, which, gamma, classes, m, sigma_v):
         """Validate the arguments of :meth:`block_law`; return the checked ``(γ, C, m, σ_v)``."""
-        self._check_block(block)
+        self.check_block(block)
         self._check_which(which)
         return self._check(gamma, classes, m, sigma_v)
 
-    # ------------------------------------------------------------------ interface
+    def with_init(self, *, v_law=None, w_law=None, sigma_w=1.0) -> Case:
+        """A copy of this case whose Monte Carlo draws V with entries of ``v_law`` and W as
+        ``σ_w ε/√d``, ``ε`` of ``w_law`` (laws as :func:`rmthess.laws.entry.entry_law` accepts;
+        default Gaussian)."""
+        v_law, w_law, sigma_w = entry_law(v_law), entry_law(w_law), SIGMA_W.validate(sigma_w)
+        if not self.hidden and (sigma_w != 1.0 or w_law != GAUSSIAN):
+            raise ValueError(f"case {self.name!r} has no hidden layer; leave sigma_w and w_law unset")
+        new = copy.copy(self)
+        new.v_law, new.w_law, new.sigma_w = v_law, w_law, sigma_w
+        return new
+
+    # ------------------------------------------------------------------ limits
     @abc.abstractmethod
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
         """``g_ii``, ``g_ij`` and their ratio for every block type."""
@@ -132,6 +176,45 @@ class Case(abc.ABC):
         """The limits as mpmath numbers to ``dps`` digits, where the case has an exact evaluation."""
         raise ValueError(f"case {self.name!r} has no high-precision evaluation (its finite-C limits "
                          "are Monte Carlo estimates); drop --digits")
+
+    # ------------------------------------------------------------------ Monte Carlo
+    @abc.abstractmethod
+    def rank(self, classes: int, m: int | None) -> int:
+        """Rank ``r`` of the first-layer matrix (the projection the weights depend on)."""
+
+    @abc.abstractmethod
+    def first_sigma(self, sigma_v: float) -> float:
+        """Standard deviation times ``√d`` of the first-layer entries."""
+
+    @abc.abstractmethod
+    def draw(self, rng: np.random.Generator, d: int, classes: int, m: int | None,
+             sigma_v: float) -> Params:
+        """Draw the network parameters of one replicate."""
+
+    @abc.abstractmethod
+    def weights(self, params: Params, U: np.ndarray) -> dict:
+        """Per-sample block weights of every block type, from ``U = X_w Mᵀ`` (``N×r``)."""
+
+    def features(self, block: str, X: np.ndarray, U: np.ndarray) -> np.ndarray:
+        """Rows the blocks of ``block`` are built from: the data ``X`` (``N×d``) by default."""
+        return X
+
+    @staticmethod
+    def square(block: str) -> bool:
+        """Whether ``block`` is a d×d block (normalized by d) rather than an m×m output block."""
+        return block_type(block).square
+
+    def exchangeable(self, block: str) -> bool:
+        """Whether the weights of ``block`` are exchangeable in the block index (linear models)."""
+        return False
+
+    def conditional(self) -> bool:
+        """Whether the finite-size prediction is conditional on ``params.second`` (per-V)."""
+        return self.hidden
+
+    def exact_moments(self, block: str, which: str, classes: int, sigma_v: float):
+        """``(E λ, E λ²)`` of a diagonal/off-diagonal block weight when known exactly, else None."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -168,7 +251,7 @@ def _non_finite(value, where=""):
     return None if math.isfinite(x) else where
 
 
-def _finite_or_refused(method):
+def finite_or_refused(method):
     """Wrap a result method of a case: a NaN, an infinity or a float overflow becomes a ValueError.
 
     The message names the parameters, so every accepted input either gets finite numbers or is
@@ -190,25 +273,3 @@ def _finite_or_refused(method):
                              "(the parameters are too extreme); use smaller parameters")
         return out
     return wrapped
-
-
-def register(cls):
-    """Class decorator: add a :class:`Case` subclass to :data:`CASES` under ``cls.name``.
-
-    Its ``limits``, ``limits_mp`` and ``asymptote`` are wrapped so that a non-finite number is never
-    returned: it becomes a ``ValueError`` that names the parameters.
-    """
-    if not cls.name or cls.name in CASES:
-        raise ValueError(f"case name {cls.name!r} is empty or already registered")
-    for name in ("limits", "limits_mp", "asymptote"):
-        if name in cls.__dict__:
-            setattr(cls, name, _finite_or_refused(cls.__dict__[name]))
-    CASES[cls.name] = cls
-    return cls
-
-
-def get_case(name) -> Case:
-    """Return an instance of the case called ``name``; ``ValueError`` lists the valid names."""
-    if not isinstance(name, str) or name not in CASES:
-        raise ValueError(f"unknown case {name!r}; valid cases: {', '.join(sorted(CASES))}")
-    return CASES[name]()

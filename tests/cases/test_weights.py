@@ -1,10 +1,11 @@
-"""Model weights against the Hessian of the loss itself, by second differences (independent oracle)."""
+"""Monte Carlo block weights of every case against the Hessian of the loss itself, by second
+differences (independent oracle), and the parameter draws of :meth:`Case.with_init`."""
 
 import numpy as np
 import pytest
 
+from rmthess.cases import CASES, get_case
 from rmthess.montecarlo.blocknorms import block_matrix
-from rmthess.montecarlo.models import MODELS, get_model
 
 #: central second differences with step 1e-4: truncation ~1e-8, round-off ~1e-16/1e-8 (|f| = O(1));
 #: measured ≤ 2.3e-8 absolute over all cases, so 10× margin
@@ -38,10 +39,10 @@ def _fd_hessian(f, theta):
     return H
 
 
-@pytest.mark.parametrize("case", sorted(MODELS))
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_blocks_equal_loss_hessian(case):
     rng = np.random.default_rng(3)
-    model = get_model(case)
+    model = get_case(case)
     d, n, C, m = 4, 6, 3, 3
     params = model.draw(rng, d, C, m if model.hidden else None, 1.0)
     X = rng.standard_normal((n, d))
@@ -76,26 +77,15 @@ def test_blocks_equal_loss_hessian(case):
     assert np.allclose(model.features("output", X, X @ W.T), S)
 
 
-def test_registry_and_validation():
-    with pytest.raises(ValueError, match="valid cases"):
-        get_model("linear-hinge")
-    with pytest.raises(ValueError, match="needs the hidden width"):
-        get_model("mlp-ce").check(3, None, 1.0)
-    with pytest.raises(ValueError, match="no hidden layer"):
-        get_model("linear-ce").check(3, 4, 1.0)
-    with pytest.raises(ValueError, match="classes"):
-        get_model("linear-ce").check(1, None, 1.0)
-
-
 def test_draws_follow_the_entry_laws():
     """with_init: V = σ_v ε/√m with Rademacher ε takes the values ±σ_v/√m; W = σ_w ε/√d uniform."""
-    model = get_model("mlp-ce").with_init(v_law="rademacher", w_law="uniform", sigma_w=0.5)
+    model = get_case("mlp-ce").with_init(v_law="rademacher", w_law="uniform", sigma_w=0.5)
     d, C, m, sv = 50, 4, 3, 0.8
     p = model.draw(np.random.default_rng(0), d, C, m, sv)
     np.testing.assert_allclose(np.abs(p.second), sv / np.sqrt(m), rtol=1e-15)
     assert np.abs(p.first).max() <= 0.5 * np.sqrt(3) / np.sqrt(d)
-    assert model.first_sigma(sv) == 0.5 and get_model("mlp-ce").first_sigma(sv) == 1.0
+    assert model.first_sigma(sv) == 0.5 and get_case("mlp-ce").first_sigma(sv) == 1.0
     # the default draws are the Gaussian stream, unchanged
-    g = get_model("mlp-ce").draw(np.random.default_rng(1), d, C, m, sv)
+    g = get_case("mlp-ce").draw(np.random.default_rng(1), d, C, m, sv)
     r = np.random.default_rng(1)
     np.testing.assert_array_equal(g.first, r.standard_normal((m, d)) / np.sqrt(d))
