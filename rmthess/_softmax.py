@@ -17,9 +17,13 @@ few units relative to ``√(κ_ii κ_jj)``, however saturated the logits (tested
 digits, tests/test_softmax.py). ``p`` alone determines ``κ`` accurately: the reference class is
 ``argmax p`` and only the small ``p_c`` (c ≠ k) enter ``μ − v_k``.
 
-Each function is written once, in plain Python that numba compiles (:func:`rmthess._jit.jit`); the
-compiled function's interpreted twin is :func:`rmthess._jit.interpreted` of it. The row functions (``*_row``) are the
-building blocks of the kernels of the model cases; the array functions apply them to every row.
+Two forms of the one definition: the row functions (``softmax_row``, ``centre_row``,
+``kappa_entry``) are written in plain Python that numba compiles (:func:`rmthess._jit.jit`; their
+interpreted twins by :func:`rmthess._jit.interpreted`) and are the building blocks of the kernels of
+the model cases; the array functions (:func:`softmax`, :func:`softmax_complement`,
+:func:`softmax_logsumexp`, :func:`softmax_jacobian`, :func:`kappa`) are their vectorised numpy form
+over rows (:func:`kappa` runs the compiled row functions). tests/test_softmax.py holds both forms to
+the same mpmath oracle and to each other.
 
 Examples
 --------
@@ -93,12 +97,6 @@ def kappa_entry(p, D, i, j):
 
 
 @jit
-def _softmax_rows(z, p, q, lse):
-    for t in range(z.shape[0]):
-        lse[t] = softmax_row(z[t], p[t], q[t])
-
-
-@jit
 def _kappa_rows(V, p, out):
     C, m = V.shape
     D = np.empty((C, m))
@@ -122,11 +120,17 @@ def _logits(z):
 
 
 def _rows(z):
+    """``(p, q, log-sum-exp)`` of every row: the vectorised form of :func:`softmax_row`."""
     z2, flat = _logits(z)
-    p = np.empty_like(z2)
-    q = np.empty_like(z2)
-    lse = np.empty(z2.shape[0])
-    _softmax_rows(z2, p, q, lse)
+    top = z2.max(axis=-1, keepdims=True)
+    e = np.exp(z2 - top)
+    tot = e.sum(axis=-1, keepdims=True)
+    p = e / tot
+    rows, k = np.arange(z2.shape[0]), np.argmax(z2, axis=-1)
+    e[rows, k] = 0.0
+    q = 1.0 - p
+    q[rows, k] = e.sum(axis=-1) / tot[:, 0]
+    lse = (top + np.log(tot))[:, 0]
     return (p[0], q[0], lse[0]) if flat else (p, q, lse)
 
 

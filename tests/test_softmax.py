@@ -14,12 +14,12 @@ import pytest
 from rmthess._jit import interpreted
 from rmthess._softmax import (
     _kappa_rows,
-    _softmax_rows,
     kappa,
     softmax,
     softmax_complement,
     softmax_jacobian,
     softmax_logsumexp,
+    softmax_row,
 )
 
 #: the accuracy the module promises: 1e-13 relative. The float64 error is a few ulp of the result
@@ -76,6 +76,9 @@ def test_against_mpmath(z):
     p_ref, q_ref, Q_ref, K_ref = _oracle(z, V)
     p, q = softmax_complement(z)
     assert _rel(p, p_ref) <= RTOL and _rel(q, q_ref) <= RTOL
+    pr, qr = np.empty_like(z), np.empty_like(z)           # the row form of the kernels
+    softmax_row(z, pr, qr)
+    assert _rel(pr, p_ref) <= RTOL and _rel(qr, q_ref) <= RTOL
     assert _rel(softmax_jacobian(z), Q_ref) <= RTOL
     # κ entrywise relative to √(κ_ii κ_jj) (off-diagonal entries may cancel to any size)
     K = kappa(V, p)
@@ -125,20 +128,25 @@ def test_rows_and_shapes():
     np.testing.assert_allclose(lse, np.logaddexp.reduce(z, axis=1), rtol=1e-14)
 
 
-def test_compiled_and_interpreted_forms_agree():
-    """One definition, two forms: the numba function and its interpreted twin (1 ulp: exp)."""
+def test_row_array_compiled_and_interpreted_forms_agree():
+    """The row form (compiled, and its interpreted twin) and the vectorised array form: a few ulp
+    (sums in different orders; exp of libm and of LLVM may differ by 1 ulp)."""
     rng = np.random.default_rng(5)
-    z = np.ascontiguousarray(rng.standard_normal((50, 6)) * 4)
-    out = [(np.empty_like(z), np.empty_like(z), np.empty(50)) for _ in range(2)]
-    _softmax_rows(z, *out[0])
-    interpreted(_softmax_rows)(z, *out[1])
-    for a, b in zip(out[0], out[1], strict=True):
-        np.testing.assert_allclose(a, b, rtol=4e-16, atol=0)
+    z = rng.standard_normal((50, 6)) * 4
+    p, q, lse = (np.empty_like(z), np.empty_like(z), np.empty(50))
+    pi, qi = np.empty_like(z), np.empty_like(z)
+    for t in range(50):
+        lse[t] = softmax_row(z[t], p[t], q[t])
+        interpreted(softmax_row)(z[t], pi[t], qi[t])
+    pa, qa = softmax_complement(z)
+    for a, b in ((p, pa), (q, qa), (pi, pa), (qi, qa), (lse, softmax_logsumexp(z)[1])):
+        np.testing.assert_allclose(a, b, rtol=1e-15, atol=0)
     V = rng.standard_normal((6, 3))
     k = [np.empty((50, 3, 3)) for _ in range(2)]
-    _kappa_rows(V, out[0][0], k[0])
-    interpreted(_kappa_rows)(V, out[0][0], k[1])
+    _kappa_rows(V, pa, k[0])
+    interpreted(_kappa_rows)(V, pa, k[1])
     np.testing.assert_allclose(k[0], k[1], rtol=1e-15, atol=1e-16)
+    np.testing.assert_array_equal(kappa(V, pa), k[0])
 
 
 @pytest.mark.parametrize("bad", [np.array([0.0, np.nan]), np.array([np.inf, 0.0]),
