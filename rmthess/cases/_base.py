@@ -84,7 +84,8 @@ class CaseLimits:
 
 
 class Case(abc.ABC):
-    """A model case: loss + architecture → limits of its Hessian blocks and their Monte Carlo weights.
+    """A model case: loss + architecture → limits of its Hessian blocks and their Monte Carlo
+    weights.
 
     Subclasses set ``name``, ``block_types`` (registered names of :mod:`rmthess.cases._blocks`),
     ``loss`` and ``hidden``, and implement :meth:`limits`, :meth:`block_law`, :meth:`asymptote`,
@@ -135,7 +136,8 @@ class Case(abc.ABC):
     def check_block(self, block):
         """Raise ``ValueError`` unless ``block`` is one of this case's block types."""
         if block not in self.block_types:
-            raise ValueError(f"case {self.name!r} has block types {self.block_types}, got {block!r}")
+            raise ValueError(f"case {self.name!r} has block types {self.block_types}, "
+                             f"got {block!r}")
 
     @staticmethod
     def _check_which(which):
@@ -154,7 +156,8 @@ class Case(abc.ABC):
         default Gaussian)."""
         v_law, w_law, sigma_w = entry_law(v_law), entry_law(w_law), SIGMA_W.validate(sigma_w)
         if not self.hidden and (sigma_w != 1.0 or w_law != GAUSSIAN):
-            raise ValueError(f"case {self.name!r} has no hidden layer; leave sigma_w and w_law unset")
+            raise ValueError(f"case {self.name!r} has no hidden layer; "
+                             "leave sigma_w and w_law unset")
         new = copy.copy(self)
         new.v_law, new.w_law, new.sigma_w = v_law, w_law, sigma_w
         return new
@@ -173,8 +176,10 @@ class Case(abc.ABC):
         """The leading term of each block ratio as C → ∞, evaluated at ``classes``."""
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
-        """The limits as mpmath numbers to ``dps`` digits, where the case has an exact evaluation."""
-        raise ValueError(f"case {self.name!r} has no high-precision evaluation (its finite-C limits "
+        """The limits as mpmath numbers to ``dps`` digits, where the case has an exact
+        evaluation."""
+        raise ValueError(f"case {self.name!r} has no high-precision evaluation (its finite-C "
+                         "limits "
                          "are Monte Carlo estimates); drop --digits")
 
     # ------------------------------------------------------------------ Monte Carlo

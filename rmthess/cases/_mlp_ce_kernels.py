@@ -99,14 +99,15 @@ def _sums(V, U, hS, hS2, odS, odS2, ooS, ooS2):  # twin: interpreted(_sums)
                 odS2[b, c] += wd * wd * s4
                 ooS2[b, c] += wo * wo * s4
                 for k in range(m):
-                    for l in range(m):
-                        r = s[k] * s[l]
-                        odS[b, c, k, l] += wd * r
-                        ooS[b, c, k, l] += wo * r
+                    for k2 in range(m):
+                        r = s[k] * s[k2]
+                        odS[b, c, k, k2] += wd * r
+                        ooS[b, c, k, k2] += wo * r
 
 
 def sums_numba(V, U, *, compiled=True):
-    """Kernel sums. ``V``: (nV, C, m), ``U``: (nV, nu, m); returns six arrays ``(Σa, Σa², Σ w_d s sᵀ,
+    """Kernel sums. ``V``: (nV, C, m), ``U``: (nV, nu, m); returns six arrays ``(Σa, Σa², Σ w_d s
+    sᵀ,
     Σ w_d²|s|⁴, Σ w_o s sᵀ, Σ w_o²|s|⁴)``. ``compiled=False`` runs the interpreted twin."""
     V = np.ascontiguousarray(V, dtype=np.float64)
     U = np.ascontiguousarray(U, dtype=np.float64)
@@ -140,7 +141,8 @@ _AS241_F = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.4875361
 
 @jit
 def _horner(c, x):
-    return c[0] + x * (c[1] + x * (c[2] + x * (c[3] + x * (c[4] + x * (c[5] + x * (c[6] + x * c[7]))))))
+    return c[0] + x * (c[1] + x * (c[2] + x * (c[3] + x * (c[4] + x * (c[5] + x * (
+        c[6] + x * c[7]))))))
 
 
 @jit

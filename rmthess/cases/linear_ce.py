@@ -19,8 +19,9 @@ __all__ = ["LinearCE", "linear_ce_r0"]
 def linear_ce_r0(gamma, sigma_v=1.0) -> float:
     r"""``lim_C C² g_ij/g_ii = (1 + γ e^{2σ²})/(1 + γ e^{σ²})`` (theory/cases.md, (CASE-5)).
 
-    Written as ``e^{σ²}(1 + e^{−2σ²}/γ)/(1 + e^{−σ²}/γ)`` when ``γe^{σ²} > 1`` so that no intermediate
-    overflows; a ``ValueError`` says so when the value itself exceeds the float64 range.
+    Written as ``e^{σ²}(1 + e^{−2σ²}/γ)/(1 + e^{−σ²}/γ)`` when ``γe^{σ²} > 1`` so that no
+    intermediate overflows; a ``ValueError`` says so when the value itself exceeds the float64
+    range.
     """
     gamma, sigma_v = GAMMA.validate(gamma), SIGMA_V.validate(sigma_v)
     s2 = sigma_v * sigma_v
@@ -39,9 +40,10 @@ class LinearCE(LinearArchitecture):
 
     Notes
     -----
-    (CASE-2): ``g_ii = (E a)² + γ E a²``, ``g_ij = (E b)² + γ E b²`` with the Gaussian-softmax moments of
-    (SM-1), ``p = softmax(z)``, ``z ~ N(0, σ_v² I_C)``. At C = 2, ``b = −a`` and the ratio is exactly 1.
-    As C → ∞, ``C² g_ij/g_ii → r0 = (1 + γe^{2σ²})/(1 + γe^{σ²})`` (CASE-5), with the corrections of
+    (CASE-2): ``g_ii = (E a)² + γ E a²``, ``g_ij = (E b)² + γ E b²`` with the Gaussian-softmax
+    moments of (SM-1), ``p = softmax(z)``, ``z ~ N(0, σ_v² I_C)``. At C = 2, ``b = −a`` and the
+    ratio is exactly 1. As C → ∞, ``C² g_ij/g_ii → r0 = (1 + γe^{2σ²})/(1 + γe^{σ²})`` (CASE-5),
+    with the corrections of
     :func:`rmthess.symbolic.large_c.linear_ce_ratio_series`. Monte Carlo weights:
     ``Λ_n = diag(p_n) − p_n p_nᵀ``, ``p_n = softmax(V x_n)`` (theory/montecarlo.md, MC-1).
 
@@ -95,7 +97,8 @@ class LinearCE(LinearArchitecture):
         return {BLOCK_V: linear_ce_r0(gamma, sigma_v) / classes ** 2}
 
     def weights(self, params, U):
-        """``Λ_n = diag(p_n) − p_n p_nᵀ``: structured weights ``α = β = p_n``, ``p_n = softmax(u_n)``."""
+        """``Λ_n = diag(p_n) − p_n p_nᵀ``: structured weights ``α = β = p_n``,
+        ``p_n = softmax(u_n)``."""
         from rmthess._softmax import softmax
         from rmthess.montecarlo.blocknorms import StructuredWeights
 
@@ -103,7 +106,8 @@ class LinearCE(LinearArchitecture):
         return {BLOCK_V: StructuredWeights(p, p)}
 
     def exact_moments(self, block, which, classes, sigma_v):
-        """Exact ``(E a, E a²)`` / ``(E b, E b²)`` from :func:`rmthess.integrals.softmax_moments`."""
+        """Exact ``(E a, E a²)`` / ``(E b, E b²)`` from
+        :func:`rmthess.integrals.softmax_moments`."""
         mom = softmax_moments(classes, sigma_v)
         if which == "diag":
             return float(mom.mean_a), float(mom.mean_a2)

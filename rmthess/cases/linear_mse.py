@@ -19,8 +19,8 @@ class LinearMSE(LinearArchitecture):
 
     Notes
     -----
-    (CASE-3): ``g_ii = 1 + γ`` (the second moment of the Marchenko–Pastur law), ``g_ij = 0``, ratio 0;
-    independent of C and σ_v (labels never enter; ``H`` is its Gauss–Newton part). Monte Carlo
+    (CASE-3): ``g_ii = 1 + γ`` (the second moment of the Marchenko–Pastur law), ``g_ij = 0``, ratio
+    0; independent of C and σ_v (labels never enter; ``H`` is its Gauss–Newton part). Monte Carlo
     weights: ``Λ_n = I`` (theory/montecarlo.md, MC-1).
 
     Examples
@@ -46,7 +46,8 @@ class LinearMSE(LinearArchitecture):
         return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: BlockLimit(g, z, z)})
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
-        """Marchenko–Pastur law (weights ≡ 1) for ``"diag"``, the point mass at 0 for ``"offdiag"``."""
+        """Marchenko–Pastur law (weights ≡ 1) for ``"diag"``, the point mass at 0 for
+        ``"offdiag"``."""
         from rmthess.gmp import GeneralizedMarchenkoPastur
         from rmthess.laws import PointMass
 

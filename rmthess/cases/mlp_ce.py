@@ -1,4 +1,5 @@
-"""Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md, (CASE-9)–(CASE-18)).
+"""Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md,
+(CASE-9)–(CASE-18)).
 
 At finite C the limits are expectations over the output weights V and the hidden pre-activations u.
 For Gaussian V they are estimated by randomized quasi-Monte Carlo over pairs ``(u, u')`` after the
@@ -53,7 +54,8 @@ _BLOCK_ROWS = 1 << 21  # bound on n·C per kernel call (memory)
 def _split(samples):
     if isinstance(samples, tuple):
         if len(samples) != 2:
-            raise ValueError(f"samples must be an int or a pair (v_draws, u_draws), got {samples!r}")
+            raise ValueError("samples must be an int or a pair (v_draws, u_draws), "
+                             f"got {samples!r}")
         n_v, n_u = samples
     else:
         if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 256:
@@ -95,7 +97,8 @@ def _law_draws(v_law, rng, shape):
 
 def _check_statistics_cost(classes, m, n_v, n_u):
     """Refuse (:func:`rmthess._cost.check_cost`) before allocating: per chunk of V draws the kernel
-    holds ``V``, ``U`` and two ``C×m×m`` sums; each of the ``n_v n_u`` draws costs ``~C(m² + m)``."""
+    holds ``V``, ``U`` and two ``C×m×m`` sums; each of the ``n_v n_u`` draws costs
+    ``~C(m² + m)``."""
     k = min(_CHUNK, n_v)
     nbytes = 8.0 * k * (classes * m + n_u * m + 2 * classes * m * m + 2 * m * m)
     seconds = n_v * n_u * classes * (m * m + m) / FLOP_RATE
@@ -105,7 +108,8 @@ def _check_statistics_cost(classes, m, n_v, n_u):
 
 def nested_rows(classes, m, sigma_v, rng, n_v, n_u, v_law=None, kernel=sums_numba):
     """Per-V rows ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)`` of (CASE-9) for ``n_v`` fresh V
-    (entries ``σ_v/√m`` times draws of ``v_law``, standard normal when None) and ``n_u`` draws of u."""
+    (entries ``σ_v/√m`` times draws of ``v_law``, standard normal when None) and ``n_u`` draws of
+    u."""
     rng = as_generator(rng)
     parts = []
     scale = sigma_v / math.sqrt(m)
@@ -144,7 +148,8 @@ class _PairSampler:
         dim = 2 * m + 2 * classes
         self.full = dim <= _QMC_MAX_DIM
         qdim = dim if self.full else 2 * m
-        self.engines = [qmc.Sobol(qdim, scramble=True, seed=np.random.default_rng(child_seed(seed, 1, r)))
+        self.engines = [qmc.Sobol(qdim, scramble=True,
+                                  seed=np.random.default_rng(child_seed(seed, 1, r)))
                         for r in range(self.R)]
         self.rngs = [np.random.default_rng(child_seed(seed, 2, r)) for r in range(self.R)]
         self.sums = np.zeros((self.R, 4))
@@ -194,7 +199,8 @@ class _PairSampler:
         return out
 
     def __call__(self, n):
-        """Add ``n`` points to every replicate; return rows ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)``
+        """Add ``n`` points to every replicate; return rows ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii,
+        O_ij)``
         of replicate means, with the exact γ-terms T2, shape (R, 6)."""
         rows = max(1, min(n, _BLOCK_ROWS // max(self.C, 1)))
         for r in range(self.R):
@@ -238,9 +244,10 @@ class MlpCE(HiddenArchitecture):
     and ``(s·s')²`` of the MSE case), doubling until every relative standard error is ≤ ``rtol``
     (CASE-18).
 
-    Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and a
-    ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
-    entries, U-statistics for the squared inner means, doubling the number of V draws until ``rtol``.
+    Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and
+    a ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
+    entries, U-statistics for the squared inner means, doubling the number of V draws until
+    ``rtol``.
 
     References
     ----------
@@ -316,7 +323,8 @@ class MlpCE(HiddenArchitecture):
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
                   indices=(0, 1), rng=None, samples=1 << 16, **kwargs):
-        r"""GMP law of a hidden block at a fixed V, with the empirical law of ``a_ij(u)`` as weights.
+        r"""GMP law of a hidden block at a fixed V, with the empirical law of ``a_ij(u)`` as
+        weights.
 
         ``samples`` draws of ``u ~ N(0, I_m)`` (``rng``) give an :class:`~rmthess.laws.EmpiricalLaw`
         of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``.
@@ -343,7 +351,8 @@ class MlpCE(HiddenArchitecture):
 
     def weights(self, params, U):
         """Hidden: dense ``κ_ij(n) 1(u_ni>0) 1(u_nj>0)``, ``κ(n) = Vᵀ(diag p_n − p_n p_nᵀ)V``;
-        output: ``Λ_n = diag(p_n) − p_n p_nᵀ`` (structured, ``α = β = p_n``), ``p_n = softmax(V s_n)``."""
+        output: ``Λ_n = diag(p_n) − p_n p_nᵀ`` (structured, ``α = β = p_n``),
+        ``p_n = softmax(V s_n)``."""
         from rmthess.montecarlo.blocknorms import DenseWeights, StructuredWeights
 
         V = np.ascontiguousarray(params.second, dtype=float)

@@ -1,4 +1,7 @@
-"""Case 3: one-hidden-layer ReLU network with the MSE loss, exact (theory/cases.md, (CASE-6)–(CASE-8), (CASE-21))."""
+"""Case 3: one-hidden-layer ReLU network with the MSE loss, exact.
+
+theory/cases.md, (CASE-6)–(CASE-8) and (CASE-21).
+"""
 
 from __future__ import annotations
 
@@ -51,9 +54,9 @@ class MlpMSE(HiddenArchitecture):
     ``κ_ii²(1/4 + γ/2)``, ``κ = VᵀV``. (CASE-7): averaged over ``V_ci ~ N(0, σ_v²/m)`` the ratio is
     ``(1 + 4γ)/(4(1 + 2γ)(C + 2))``, independent of m and σ_v. (CASE-21): for ``V_ci = σ_v ε/√m``
     with any entry law (``v_law``) of Pearson kurtosis ``μ₄ = E ε⁴`` it is
-    ``(1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄))`` (μ₄ = 3 Gaussian, 9/5 uniform, 1 Rademacher). (CASE-8): output blocks
-    ``‖H_{v_c v_c}‖²_F → m/4 + m(m − 1)/(4π²)`` and ``H_{v_c v_c'} ≡ 0``. The hidden ``g`` are
-    ``E_V`` of the fixed-V limits; the output ``g`` are limits of ``‖H‖²_F`` (m×m blocks).
+    ``(1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄))`` (μ₄ = 3 Gaussian, 9/5 uniform, 1 Rademacher). (CASE-8):
+    output blocks ``‖H_{v_c v_c}‖²_F → m/4 + m(m − 1)/(4π²)`` and ``H_{v_c v_c'} ≡ 0``. The hidden
+    ``g`` are ``E_V`` of the fixed-V limits; the output ``g`` are limits of ``‖H‖²_F`` (m×m blocks).
     Monte Carlo weights: ``a_ij(n) = κ_ij 1(u_ni>0) 1(u_nj>0)`` on the hidden blocks, ``Λ_n = I``
     on the output blocks (theory/montecarlo.md, MC-1).
 
@@ -65,7 +68,8 @@ class MlpMSE(HiddenArchitecture):
     --------
     >>> from rmthess.cases import get_case
     >>> lim = get_case("mlp-mse").limits(1.0, 8, m=4)
-    >>> round(lim.blocks["hidden"].ratio * 4 * 3 * 10 / 5, 12)     # (1+4γ)/(4(1+2γ)(C+2)) at γ=1, C=8
+    >>> # (1+4γ)/(4(1+2γ)(C+2)) at γ=1, C=8
+    >>> round(lim.blocks["hidden"].ratio * 4 * 3 * 10 / 5, 12)
     1.0
     """
 
@@ -78,14 +82,16 @@ class MlpMSE(HiddenArchitecture):
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         gh = _hidden(gamma, classes, m, sigma_v, _kurtosis(v_law))
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {BLOCK_HIDDEN: BlockLimit(*gh), BLOCK_OUTPUT: BlockLimit(_output(m), 0.0, 0.0)})
+                          {BLOCK_HIDDEN: BlockLimit(*gh),
+                           BLOCK_OUTPUT: BlockLimit(_output(m), 0.0, 0.0)})
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30, v_law=None) -> CaseLimits:
         """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis)."""
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         kurt = _kurtosis(v_law)
         with mpmath.workdps(dps):
-            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath.mpf(kurt), mpmath)
+            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath.mpf(kurt),
+                         mpmath)
             go = _output(m, mpmath)
             z = mpmath.mpf(0)
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
@@ -110,7 +116,8 @@ class MlpMSE(HiddenArchitecture):
 
     def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None) -> dict:
         """Leading large-C terms; the entry law of V enters the exact ratio (CASE-21) only through
-        ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the same)."""
+        ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the
+        same)."""
         _kurtosis(v_law)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         return {BLOCK_HIDDEN: (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), BLOCK_OUTPUT: 0.0}
