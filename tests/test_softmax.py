@@ -159,3 +159,25 @@ def test_bad_logits_are_refused(bad):
 def test_bad_kappa_shapes_are_refused():
     with pytest.raises(ValueError, match="C×m"):
         kappa(np.ones((3, 2)), np.ones((4, 4)) / 4)
+
+
+def test_row_functions_interpreted():
+    """The row functions behind κ, run uncompiled (their twins) against the compiled ones."""
+    from rmthess._softmax import centre_row, kappa_entry
+
+    rng = np.random.default_rng(9)
+    V = rng.standard_normal((5, 3))
+    p = softmax(rng.standard_normal(5) * 20)
+    D1, D2 = np.empty((5, 3)), np.empty((5, 3))
+    centre_row(V, p, D1)
+    interpreted(centre_row)(V, p, D2)
+    np.testing.assert_allclose(D1, D2, rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(D1, V - p @ V, rtol=1e-12, atol=1e-13)
+    for i, j in ((0, 0), (0, 2), (1, 2)):
+        assert interpreted(kappa_entry)(p, D1, i, j) == pytest.approx(kappa_entry(p, D1, i, j),
+                                                                      rel=1e-15, abs=1e-300)
+
+
+def test_non_finite_kappa_inputs_are_refused():
+    with pytest.raises(ValueError, match="finite"):
+        kappa(np.full((2, 2), np.nan), np.array([0.5, 0.5]))

@@ -257,3 +257,18 @@ def test_large_C_approaches_the_constants():
         e1, s1 = extrap(500)
         e0, _ = extrap(250)
         assert abs(e1 - K) <= K_SIGMA * s1 + abs(e1 - e0), (blk, e1, e0, K)
+
+
+def test_interpreted_twins_of_the_scalar_kernels():
+    """AS 241 and the pair value of (CASE-15), run uncompiled, against scipy and the compiled form."""
+    from rmthess._jit import interpreted
+    from rmthess.cases._mlp_ce_kernels import _ndtri_inplace, _pair_value
+
+    x = np.array([1e-300, 1e-20, 0.01, 0.3, 0.5, 0.77, 0.999, 1 - 1e-12])
+    y = x.copy()
+    interpreted(_ndtri_inplace)(y)
+    np.testing.assert_allclose(y, ndtri(x), rtol=RTOL_NDTRI, atol=1e-300)
+    args = np.random.default_rng(4).standard_normal(17)
+    for same in (True, False):
+        full = (*args[:4], same, *args[4:], 0.3)
+        assert interpreted(_pair_value)(*full) == pytest.approx(_pair_value(*full), rel=1e-14)

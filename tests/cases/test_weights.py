@@ -89,3 +89,57 @@ def test_draws_follow_the_entry_laws():
     g = get_case("mlp-ce").draw(np.random.default_rng(1), d, C, m, sv)
     r = np.random.default_rng(1)
     np.testing.assert_array_equal(g.first, r.standard_normal((m, d)) / np.sqrt(d))
+
+
+#: Monte Carlo of the weight moments: 5 standard errors over 4 comparisons, false alarm ≈ 2.3e-6
+K_SIGMA = 5.0
+
+
+@pytest.mark.parametrize("case", ["linear-mse", "linear-ce"])
+def test_exact_moments_against_monte_carlo(case):
+    """The prediction hooks of the linear cases: ``exact_moments`` (the Gaussian-softmax integrals)
+    against sample means of the case's own weights on ``u ~ N(0, σ_v² I_C)``, the law of the
+    projected data at orthonormal rows (rank C, scale ``first_sigma``)."""
+    from rmthess.cases import Params
+
+    model = get_case(case)
+    C, sv, n = 4, 1.3, 200_000
+    assert model.rank(C, None) == C and model.first_sigma(sv) == sv
+    assert model.exchangeable("v") and not model.conditional()
+    U = model.first_sigma(sv) * np.random.default_rng(7).standard_normal((n, C))
+    w = model.weights(Params(first=np.zeros((C, 1))), U)["v"]
+    for which, lam in (("diag", w.block(0, 0)), ("offdiag", w.block(0, 1))):
+        m1, m2 = model.exact_moments("v", which, C, sv)
+        for sample, exact in ((lam, m1), (lam * lam, m2)):
+            se = sample.std(ddof=1) / np.sqrt(n)
+            assert abs(sample.mean() - exact) <= K_SIGMA * se + 1e-15, (which, exact)
+
+
+@pytest.mark.parametrize("case", ["mlp-mse", "mlp-ce"])
+def test_hidden_cases_prediction_hooks(case):
+    model = get_case(case)
+    assert model.rank(5, 3) == 3 and model.conditional() and model.hidden
+    assert not model.exchangeable("hidden") and model.exact_moments("hidden", "diag", 5, 1.0) is None
+    assert model.square("hidden") and not model.square("output")
+
+
+@pytest.mark.parametrize("case", ["mlp-mse", "mlp-ce"])
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(block="output"), "no d-dimensional"),
+    (dict(V=None), "pass V"),
+    (dict(V=np.ones((3, 2))), "shape"),
+    (dict(indices=(0,)), "pair of hidden units"),
+    (dict(indices=(1, 1)), "two distinct"),
+    (dict(indices=(0, 4)), "two distinct"),
+])
+def test_fixed_v_block_law_arguments(case, kwargs, match):
+    args = dict(block="hidden", V=np.ones((3, 4)), indices=(0, 1))
+    args.update(kwargs)
+    block = args.pop("block")
+    with pytest.raises(ValueError, match=match):
+        get_case(case).block_law(block, "diag", 1.0, 3, m=4, **args)
+
+
+def test_with_init_refuses_hidden_options_for_linear_cases():
+    with pytest.raises(ValueError, match="no hidden layer"):
+        get_case("linear-ce").with_init(sigma_w=2.0)
