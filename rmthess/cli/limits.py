@@ -23,8 +23,8 @@ def add_arguments(parser) -> None:
                         help="mlp-ce: target relative standard error of every g and ratio "
                              "(default 1e-2); the estimate stops when it is met")
     parser.add_argument("--max-time", default=None,
-                        help="mlp-ce: time budget in seconds (default 60); an rtol out of its reach "
-                             "is an error")
+                        help="mlp-ce: time budget in seconds (default 60); an rtol out of its "
+                             "reach is an error")
     parser.add_argument("--samples", default=None,
                         help="mlp-ce: a fixed number of draws instead of --rtol")
     parser.add_argument("--seed", default=None,

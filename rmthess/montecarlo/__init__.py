@@ -1,8 +1,9 @@
 r"""Monte Carlo engine: true, decoupled, exactly coupled and interpolated Hessian blocks.
 
 ``simulate`` builds the Hessian blocks of a model case at finite (d, N, C, m) under a design
-(``coupled``, ``decoupled``, ``sharp``, ``lindeberg``), measures all block norms from the Gram matrix,
-and reports ratios of means with delta-method errors beside the finite-size prediction and the limit.
+(``coupled``, ``decoupled``, ``sharp``, ``lindeberg``), measures all block norms from the Gram
+matrix, and reports ratios of means with delta-method errors beside the finite-size prediction and
+the limit.
 ``rmthess.montecarlo.spectra`` holds block spectra, Stieltjes transforms and the coupling
 experiments; ``rmthess.montecarlo.sweep`` runs grids on Dask. See theory/montecarlo.md.
 """

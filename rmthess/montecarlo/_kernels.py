@@ -6,8 +6,8 @@ checks that each pair agrees.
 
 Kernels
 -------
-``sq_weighted_sum``       ``Σ_{n,n'} G_{nn'}² W_{nn'}``            (one Hadamard-weighted reduction)
-``sq_weighted_struct``    ``(Σ G²∘AA, Σ G²∘(BB∘BB − QQ))``         (diagonal and off-diagonal sums, MC-4)
+``sq_weighted_sum``       ``Σ_{n,n'} G_{nn'}² W_{nn'}``     (one Hadamard-weighted reduction)
+``sq_weighted_struct``    ``(Σ G²∘AA, Σ G²∘(BB∘BB − QQ))``  (diagonal and off-diagonal sums, MC-4)
 ``stieltjes_rows``        ``(1/d) Σ_k 1/(e_rk − z)`` for every row of eigenvalues and every z
 """
 
@@ -50,8 +50,8 @@ def sq_weighted_sum_numpy(g, w):
 def sq_weighted_struct(g, aa, bb, qq):
     """``(Σ g²·aa, Σ g²·(bb² − qq))`` in one pass over the arrays (numba).
 
-    With ``aa = A Aᵀ`` (diagonal weights), ``bb = β βᵀ`` and ``qq = (β∘β)(β∘β)ᵀ`` these are the sums of
-    the squared Frobenius norms of all diagonal and all off-diagonal blocks of
+    With ``aa = A Aᵀ`` (diagonal weights), ``bb = β βᵀ`` and ``qq = (β∘β)(β∘β)ᵀ`` these are the
+    sums of the squared Frobenius norms of all diagonal and all off-diagonal blocks of
     ``Λ_n = diag(α_n) − β_n β_nᵀ`` (theory/montecarlo.md, MC-4), times ``N²``.
     """
     n1, n2 = g.shape

@@ -157,7 +157,8 @@ class Network:
     >>> net.n_params, net.layout.sizes
     (14, (4, 4, 2, 2, 2))
     >>> W0 = rng.standard_normal((2, 4))
-    >>> bool(np.isclose(Network(X, y, V=np.zeros((3, 2)), W=W0).loss_value(), np.log(3)))  # CE of zero logits: log C
+    >>> net = Network(X, y, V=np.zeros((3, 2)), W=W0)      # CE of zero logits: log C
+    >>> bool(np.isclose(net.loss_value(), np.log(3)))
     True
     """
 

@@ -4,8 +4,8 @@ At fixed output weights V (C×m) the hidden blocks of the 1-hidden-layer CE netw
 
 .. math:: (1/d)\|H_{w_iw_j}\|_F^2 → G_{ij}(V) = (E_u a_{ij})^2 + γ\,E_u a_{ij}^2,
 
-``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ(u) = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``, and
-the output blocks ``H_{v_c v_c'} = (1/N) Σ_n b_cc'(u_n) s_n s_nᵀ`` (``b_cc = p_c − p_c²``,
+``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ(u) = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``,
+and the output blocks ``H_{v_c v_c'} = (1/N) Σ_n b_cc'(u_n) s_n s_nᵀ`` (``b_cc = p_c − p_c²``,
 ``b_cc' = −p_c p_c'``, ``s = relu(u)``) have, for N iid draws ``u_n``, the exact expectation
 
 .. math:: E\|H_{v_cv_{c'}}\|_F^2 = (1 − 1/N)\,\|E_u[b_{cc'} s sᵀ]\|_F^2 + E_u[b_{cc'}^2 |s|^4]/N.
@@ -65,7 +65,7 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
     ms = a2 / n_u
     out = [sq[eye].mean(), sq[~eye].mean(), ms[eye].mean(), ms[~eye].mean()]
     if n_out:
-        out += _output_moments(*(np.concatenate(x) for x in zip(*G)))
+        out += _output_moments(*(np.concatenate(x) for x in zip(*G, strict=True)))
     else:
         out += [0.0, 0.0, 0.0, 0.0]
     return np.asarray(out, dtype=float)
@@ -87,7 +87,8 @@ def hidden_weights(V, u) -> np.ndarray:
 
 
 def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
-    """``((E a_ij)², E a_ij²)`` of one pair from ``n_u`` draws ``u = L g`` (unbiased U-statistic)."""
+    """``((E a_ij)², E a_ij²)`` of one pair from ``n_u`` draws ``u = L g`` (unbiased
+    U-statistic)."""
     n_u = int(n_u)
     if n_u < 2:
         raise ValueError(f"n_u must be >= 2, got {n_u}")
@@ -105,9 +106,10 @@ def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
 
 
 def _output_moments(s, p, q):
-    r"""Output columns from the pair sums over ``u ≠ u'``: with ``K = (SSᵀ)²`` (entries ``(s·s')²``),
-    ``Σ_c ‖Σ_u b_cc s sᵀ‖² = Σ_{u,u'} K (b_u·b_u')`` and ``Σ_{c≠c'} ‖Σ_u p_c p_c' s sᵀ‖² =
-    Σ_{u,u'} K ((p_u·p_u')² − p_u²·p_u'²)``; dropping ``u = u'`` gives the U-statistics."""
+    r"""Output columns from the pair sums over ``u ≠ u'``: with ``K = (SSᵀ)²`` (entries
+    ``(s·s')²``), ``Σ_c ‖Σ_u b_cc s sᵀ‖² = Σ_{u,u'} K (b_u·b_u')`` and
+    ``Σ_{c≠c'} ‖Σ_u p_c p_c' s sᵀ‖² = Σ_{u,u'} K ((p_u·p_u')² − p_u²·p_u'²)``; dropping ``u = u'``
+    gives the U-statistics; ``b_cc = p_c (1 − p_c)`` with the complement ``q`` (SMX-1)."""
     n, C = p.shape
     K = s @ s.T
     K *= K
