@@ -14,7 +14,8 @@ from tests.cases.kernel_oracles import hidden_weights_numpy, sums_numpy
 
 #: numba vs numpy: same arithmetic in a different order
 RTOL_TWIN = 1e-12
-#: Monte Carlo agreement in standard errors from 48 and 64 V draws: false alarm ≈ 4 × P(|t_47| > 4.5)
+#: Monte Carlo agreement in standard errors from 48 and 64 V draws:
+#: false alarm ≈ 4 × P(|t_47| > 4.5)
 #: ≈ 2e-4 for the four comparisons
 K_SIGMA = 4.5
 
@@ -77,8 +78,9 @@ def test_estimate_flags_and_errors():
 
 
 def hidden_weights(V, u):
-    """``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``,
-    from the definition (CASE-9), one row of u per draw; also returns ``diag p − ppᵀ`` and ``s = relu(u)``."""
+    """``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ = Vᵀ(diag p − ppᵀ)V``,
+    ``p = softmax(V relu(u))``, from the definition (CASE-9), one row of u per draw; also returns
+    ``diag p − ppᵀ`` and ``s = relu(u)``."""
     C = V.shape[0]
     s = np.maximum(u, 0)
     z = s @ V.T
@@ -127,8 +129,15 @@ def test_per_v_statistics_unbiased_square():
 
 
 def test_fixed_V_block_law():
+    """The law's mean is ``E_u a_01(u)`` (GMP: the first moment is the mean weight): against the
+    definition sampled here with numpy (fresh draws), K_SIGMA standard errors of both means."""
     rng = np.random.default_rng(8)
     V = rng.standard_normal((5, 4)) / 2
-    law = case.block_law("hidden", "offdiag", 1.0, 5, m=4, V=V, rng=0, samples=4096)
+    n = 4096
+    law = case.block_law("hidden", "offdiag", 1.0, 5, m=4, V=V, rng=0, samples=n)
+    a, _, _ = hidden_weights(V, rng.standard_normal((50_000, 4)))
+    a01 = a[:, 0, 1]
+    se = a01.std() * math.sqrt(1 / n + 1 / a01.size)
+    assert abs(law.moment(1) - a01.mean()) <= K_SIGMA * se
     with pytest.raises(ValueError, match="m×m"):
         case.block_law("output", "diag", 1.0, 5, m=4, V=V)

@@ -1,4 +1,5 @@
-"""mlp-ce, Gaussian V: the Rao–Blackwellized pair terms (CASE-15)–(CASE-18) against independent routes.
+"""mlp-ce, Gaussian V: the Rao–Blackwellized pair terms (CASE-15)–(CASE-18) against independent
+routes.
 
 Monte Carlo comparisons use K_SIGMA = 4.5 standard errors (two-sided false-alarm rate ≈ 7e-6 per
 comparison for a Gaussian error; the standard errors themselves come from ≥ 32 replicates).
@@ -61,8 +62,8 @@ def _kappa(V, s):
 
 @pytest.mark.parametrize("C, m", [(3, 3), (6, 4)])
 def test_isserlis_formula_against_sampled_orthogonal_parts(C, m):
-    """(CASE-15): the conditional expectation over the parts of V orthogonal to span(s, s') against an
-    average over sampled orthogonal parts, at fixed (u, u', ζ)."""
+    """(CASE-15): the conditional expectation over the parts of V orthogonal to span(s, s')
+    against an average over sampled orthogonal parts, at fixed (u, u', ζ)."""
     rng = np.random.default_rng(11 + C)
     tau = 0.4
     u, u2 = np.abs(rng.standard_normal(m)), np.abs(rng.standard_normal(m))
@@ -86,7 +87,7 @@ def test_isserlis_formula_against_sampled_orthogonal_parts(C, m):
         a, b = _kappa(V2, s), _kappa(V2, s2)
         prod = a * b * np.outer(pos2, pos2)
         t1d[k], t1o[k] = np.diag(prod).mean(), prod[off].mean()
-    for col, x in zip(range(2), (t1d, t1o)):
+    for col, x in zip(range(2), (t1d, t1o), strict=True):
         assert abs(x.mean() - row[col]) <= K_SIGMA * x.std(ddof=1) / math.sqrt(n), col
 
 
@@ -121,7 +122,8 @@ def test_rtol_is_met_and_seed_reproduces():
     assert isinstance(lim.seed, int) and lim.as_dict()["seed"] == lim.seed
     for b in lim.blocks.values():
         assert b.estimate
-        for val, se in ((b.g_ii, b.stderr_g_ii), (b.g_ij, b.stderr_g_ij), (b.ratio, b.stderr_ratio)):
+        for val, se in ((b.g_ii, b.stderr_g_ii), (b.g_ij, b.stderr_g_ij),
+                        (b.ratio, b.stderr_ratio)):
             assert 0 < se <= 1e-2 * val
     assert case.limits(1.0, 5, m=4, rng=lim.seed, rtol=1e-2) == lim
     fresh = case.limits(1.0, 5, m=4, rtol=5e-2)
@@ -163,8 +165,10 @@ def test_against_the_nested_estimator():
     nest = rows.mean(0)
     se_nest = rows.std(0, ddof=1) / math.sqrt(rows.shape[0])
     lim = case.limits(gamma, C, m=m, rng=4, rtol=5e-3)
-    pairs = [("hidden", "g_ii", nest[0] + gamma * nest[2], math.hypot(se_nest[0], gamma * se_nest[2])),
-             ("hidden", "g_ij", nest[1] + gamma * nest[3], math.hypot(se_nest[1], gamma * se_nest[3])),
+    pairs = [("hidden", "g_ii", nest[0] + gamma * nest[2],
+              math.hypot(se_nest[0], gamma * se_nest[2])),
+             ("hidden", "g_ij", nest[1] + gamma * nest[3],
+              math.hypot(se_nest[1], gamma * se_nest[3])),
              ("output", "g_ii", nest[4], se_nest[4]), ("output", "g_ij", nest[5], se_nest[5])]
     for blk, field, ref, se in pairs:
         b = lim.blocks[blk]
@@ -240,17 +244,18 @@ def test_against_a_brute_force_estimate_with_many_V():
 @pytest.mark.slow
 def test_large_C_approaches_the_constants():
     """C·ratio (hidden) and C²·ratio (output) at C, 2C, 4C, extrapolated to second order in 1/C
-    (weights (1, −6, 8)/3), against K_h, K_o (CASE-10, CASE-12). Allowance: K_SIGMA standard errors of
-    the extrapolation plus the change of the extrapolation from C = 250 to C = 500 (which bounds the
-    O(1/C³) remainder at C = 500 by eight times itself)."""
+    (weights (1, −6, 8)/3), against K_h, K_o (CASE-10, CASE-12). Allowance: K_SIGMA standard
+    errors of the extrapolation plus the change of the extrapolation from C = 250 to C = 500 (which
+    bounds the O(1/C³) remainder at C = 500 by eight times itself)."""
     gamma, m = 1.0, 8
     Cs = (250, 500, 1000, 2000)
     lims = {C: case.limits(gamma, C, m=m, rng=C, rtol=1e-2, max_time=600) for C in Cs}
-    for blk, power, K in (("hidden", 1, hidden_constant(gamma, m)), ("output", 2, output_constant(m))):
+    for blk, power, K in (("hidden", 1, hidden_constant(gamma, m)),
+                          ("output", 2, output_constant(m))):
         f = {C: C ** power * lims[C].blocks[blk].ratio for C in Cs}
         se = {C: C ** power * lims[C].blocks[blk].stderr_ratio for C in Cs}
 
-        def extrap(c):
+        def extrap(c, f=f, se=se):
             val = (f[c] - 6.0 * f[2 * c] + 8.0 * f[4 * c]) / 3.0
             return val, math.sqrt(se[c] ** 2 + 36.0 * se[2 * c] ** 2 + 64.0 * se[4 * c] ** 2) / 3.0
 
@@ -260,7 +265,8 @@ def test_large_C_approaches_the_constants():
 
 
 def test_interpreted_twins_of_the_scalar_kernels():
-    """AS 241 and the pair value of (CASE-15), run uncompiled, against scipy and the compiled form."""
+    """AS 241 and the pair value of (CASE-15), run uncompiled, against scipy and the compiled
+    form."""
     from rmthess._jit import interpreted
     from rmthess.cases._mlp_ce_kernels import _ndtri_inplace, _pair_value
 

@@ -118,7 +118,8 @@ def test_mlp_mse_any_entry_law_matches_sympy(law, gamma, C, m, sigma):
 
 
 def test_mlp_mse_uniform_V_by_monte_carlo():
-    """E κ_ii², E κ_ij² over uniform V (the torch default law) by sampling, K_SIGMA standard errors."""
+    """E κ_ii², E κ_ij² over uniform V (the torch default law) by sampling, K_SIGMA standard
+    errors."""
     rng = np.random.default_rng(17)
     C, m, sigma = 6, 4, 1 / 3
     a = sigma * math.sqrt(3 / m)                       # U(−a, a) has variance σ²/m

@@ -89,7 +89,8 @@ def test_registry_is_lazy():
 
 @pytest.mark.parametrize("name", ALL)
 def test_one_validator_for_limits_and_monte_carlo(name):
-    """The limits and the Monte Carlo (``simulate``) refuse the same mistake with the same message."""
+    """The limits and the Monte Carlo (``simulate``) refuse the same mistake with the same
+    message."""
     from rmthess.montecarlo import simulate
 
     case = get_case(name)

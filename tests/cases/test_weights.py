@@ -30,7 +30,7 @@ def _fd_hessian(f, theta):
     H = np.empty((k, k))
     for a in range(k):
         for b in range(a, k):
-            def at(sa, sb):
+            def at(sa, sb, a=a, b=b):
                 t = theta.copy()
                 t[a] += sa * EPS
                 t[b] += sb * EPS
@@ -119,7 +119,8 @@ def test_exact_moments_against_monte_carlo(case):
 def test_hidden_cases_prediction_hooks(case):
     model = get_case(case)
     assert model.rank(5, 3) == 3 and model.conditional() and model.hidden
-    assert not model.exchangeable("hidden") and model.exact_moments("hidden", "diag", 5, 1.0) is None
+    assert not model.exchangeable("hidden")
+    assert model.exact_moments("hidden", "diag", 5, 1.0) is None
     assert model.square("hidden") and not model.square("output")
 
 
