@@ -240,7 +240,7 @@ MUTANTS: list[Mutant] = [
     Mutant("cz-mean-part", _CZ, "            out = out + np.sum(gw) / self.r\n",
            "            out = out + np.sum(gw) / self.r ** 2\n",
            "the E[f] 11^T/C part of E[f y y^T] on the lattice of 1-perp (MC-16)", COUPLING_TESTS),
-    Mutant("cz-orthant", _CZ, "on[i, j] = on[j, i] = 1.0 / (2.0 * math.pi)",
+    Mutant("cz-orthant", "rmthess/cases/mlp_mse.py", "on[i, j] = on[j, i] = 1.0 / (2.0 * math.pi)",
            "on[i, j] = on[j, i] = 1.0 / (4.0 * math.pi)",
            "orthant moment E[1(y_i>0, y_j>0) y_i y_j] = 1/(2 pi) (MC-15)", COUPLING_TESTS),
     Mutant("cz-log-derivative", _CZ, "out[k] = -np.trace(np.linalg.solve(S, dS)) - r * sp / s",

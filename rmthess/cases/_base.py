@@ -100,6 +100,9 @@ class Case(abc.ABC):
     loss: str = ""
     #: whether the case has a hidden layer (and so a hidden width m)
     hidden: bool = False
+    #: whether the weights are invariant under a common shift ``u → u + c·1`` of the projections
+    #: (the softmax of the linear CE case): the quadrature of c(z) then loses a dimension (MC-16)
+    shift_invariant: bool = False
     #: entry law of the output weights V (theory/cases.md, CASE-20); set by :meth:`with_init`
     v_law: EntryLaw = GAUSSIAN
     #: entry law and scale of the hidden weights ``W = σ_w ε/√d`` (hidden cases)
@@ -219,6 +222,13 @@ class Case(abc.ABC):
 
     def exact_moments(self, block: str, which: str, classes: int, sigma_v: float):
         """``(E λ, E λ²)`` of a diagonal/off-diagonal block weight when known exactly, else None."""
+        return None
+
+    def exact_weight_rule(self, block: str, ij, params: Params, r: int):
+        """The weight ``λ`` of block ``ij`` as a function of ``y ~ N(0, I_r)`` in closed form, for
+        the limit c(z) of the decoupling error (theory/montecarlo.md, MC-14, MC-15):
+        ``(values, probabilities, moments)`` with ``moments[k] = E[1(λ = values[k]) y yᵀ]``
+        (``r×r``), or None where the case has none."""
         return None
 
     def __repr__(self) -> str:

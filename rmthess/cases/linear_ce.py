@@ -60,6 +60,7 @@ class LinearCE(LinearArchitecture):
 
     name = "linear-ce"
     loss = "ce"
+    shift_invariant = True
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)

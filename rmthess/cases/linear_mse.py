@@ -66,3 +66,8 @@ class LinearMSE(LinearArchitecture):
 
     def exact_moments(self, block, which, classes, sigma_v):
         return (1.0, 1.0) if which == "diag" else (0.0, 0.0)
+
+    def exact_weight_rule(self, block, ij, params, r):
+        """λ ≡ 1 (diagonal block) or 0 (off-diagonal): one node with ``E y yᵀ = I``."""
+        lam = 1.0 if ij[0] == ij[1] else 0.0
+        return np.array([lam]), np.array([1.0]), np.eye(r)[None]

@@ -122,6 +122,20 @@ class MlpMSE(HiddenArchitecture):
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         return {BLOCK_HIDDEN: (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), BLOCK_OUTPUT: 0.0}
 
+    def exact_weight_rule(self, block, ij, params, r):
+        r"""λ = κ_ij on ``{y_i > 0, y_j > 0}`` (``{y_i > 0}`` if i = j), else 0, with the orthant
+        moments ``E[1_on y yᵀ] = P I + 1(i≠j)(e_i e_jᵀ + e_j e_iᵀ)/(2π)``, ``P = 1/2`` or ``1/4``
+        (theory/montecarlo.md, MC-15)."""
+        i, j = ij
+        V = params.second
+        kappa_ij = float((V.T @ V)[i, j])
+        p_on = 0.5 if i == j else 0.25
+        on = p_on * np.eye(r)
+        if i != j:
+            on[i, j] = on[j, i] = 1.0 / (2.0 * math.pi)
+        mom = np.stack([on, np.eye(r) - on])
+        return np.array([kappa_ij, 0.0]), np.array([p_on, 1.0 - p_on]), mom
+
     def weights(self, params, U):
         """Hidden: dense ``κ 1(u_i>0) 1(u_j>0)``, ``κ = VᵀV``; output: ``Λ_n = I``."""
         from rmthess.montecarlo.blocknorms import DenseWeights, StructuredWeights

@@ -1,6 +1,8 @@
 """Monte Carlo block weights of every case against the Hessian of the loss itself, by second
 differences (independent oracle), and the parameter draws of :meth:`Case.with_init`."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,30 @@ def test_fixed_v_block_law_arguments(case, kwargs, match):
 def test_with_init_refuses_hidden_options_for_linear_cases():
     with pytest.raises(ValueError, match="no hidden layer"):
         get_case("linear-ce").with_init(sigma_w=2.0)
+
+
+@pytest.mark.parametrize("case, ij", [("mlp-mse", (0, 1)), ("mlp-mse", (2, 2)),
+                                      ("linear-mse", (0, 0)), ("linear-mse", (0, 1))])
+def test_exact_weight_rule_against_the_weights(case, ij):
+    """The closed-form rule of c(z) (MC-15): each value's probability and ``E[1(λ = v) y yᵀ]``
+    against the case's own weights on sampled ``y ~ N(0, I_r)``; K_SIGMA standard errors per entry
+    (at most 2 + 2·9 comparisons per case: false alarm < 1e-5)."""
+    from rmthess.cases import Params
+
+    model = get_case(case)
+    C, m, n = 3, 3, 200_000
+    rng = np.random.default_rng(12)
+    r = model.rank(C, m if model.hidden else None)
+    params = model.draw(rng, 10, C, m if model.hidden else None, 1.0)
+    params = Params(first=np.zeros((r, 1)), second=params.second)
+    block = model.block_types[0]
+    values, probs, moms = model.exact_weight_rule(block, ij, params, r)
+    y = rng.standard_normal((n, r))
+    lam = model.weights(params, y)[block].block(*ij)
+    assert np.isclose(probs.sum(), 1.0) and np.allclose(moms.sum(0), np.eye(r))
+    for v, p, mom in zip(values, probs, moms, strict=True):
+        hit = (lam == v).astype(float)
+        assert abs(hit.mean() - p) <= K_SIGMA * math.sqrt(p * (1 - p) / n) + 1e-15
+        yy = hit[:, None, None] * y[:, :, None] * y[:, None, :]
+        se = yy.std(0) / math.sqrt(n)
+        assert np.all(np.abs(yy.mean(0) - mom) <= K_SIGMA * se + 1e-12)
