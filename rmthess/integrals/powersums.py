@@ -1,5 +1,5 @@
-r"""Expectations of products of Gaussian-softmax power sums with polynomial weights (theory/cases.md,
-(CASE-19)).
+r"""Expectations of products of Gaussian-softmax power sums with polynomial weights
+(theory/cases.md, (CASE-19)).
 
 For ``x ~ N(0, I_C)``, ``X_c = e^{σ x_c}``, ``S = Σ X_c``, ``p = X/S``, a *power sum* is
 ``P(k, f) = Σ_c p_c^k f(x_c)`` with an integer ``k >= 1`` and a polynomial ``f``. The expectation of
@@ -11,21 +11,22 @@ block share a class, distinct blocks have distinct classes, so with ``q = |π|``
                       = Σ_π (C)_q Γ(K)^{−1} ∫_0^∞ t^{K−1} Π_B ψ_{k_B, f_B}(t) φ(t)^{C−q} dt,
 
 ``ψ_{k,f}(t) = E[e^{kσx} f(x) e^{−t e^{σx}}]``, ``φ = ψ_{0,1}`` (the representation of
-theory/softmax_moments.md, (SM-4), with polynomial weights). Every block integral is positive when its
-weights are, and keeping the weight of a block as one polynomial (``x² − 1`` rather than ``x²`` and
-``−1``) avoids cancellation between partitions. C enters only through ``(C)_q`` and the exponent.
+theory/softmax_moments.md, (SM-4), with polynomial weights). Every block integral is positive when
+its weights are, and keeping the weight of a block as one polynomial (``x² − 1`` rather than ``x²``
+and ``−1``) avoids cancellation between partitions. C enters only through ``(C)_q`` and the
+exponent.
 
 Quadrature: the tilt ``ψ_{k,f}(t) = e^{k²σ²/2} E[f(y + kσ) exp(−t e^{kσ²} e^{σy})]`` keeps every
-factor in logarithms (no overflow at large σ); the trapezoid rule in ``u = log t`` (step as in (SM-6),
-range down to ``−k_max σ²`` where the last tilted factor switches off, tails checked) and in y (step
-``≤ 0.35/σ``: the integrand ``exp(−t e^{σy})`` is analytic in ``|Im y| < π/(2σ)``, so the error is
-``~ e^{−π²/(σh)}``); ``1 − φ`` is summed directly and ``φ^n = exp(n log1p(−(1 − φ)))``.
+factor in logarithms (no overflow at large σ); the trapezoid rule in ``u = log t`` (step as in
+(SM-6), range down to ``−k_max σ²`` where the last tilted factor switches off, tails checked) and in
+y (step ``≤ 0.35/σ``: the integrand ``exp(−t e^{σy})`` is analytic in ``|Im y| < π/(2σ)``, so the
+error is ``~ e^{−π²/(σh)}``); ``1 − φ`` is summed directly and ``φ^n = exp(n log1p(−(1 − φ)))``.
 """
 
 from __future__ import annotations
 
 import math
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,9 +34,15 @@ __all__ = ["powersum_expectations"]
 
 _DIGITS = 12.0
 _SQRT2PI = math.sqrt(2.0 * math.pi)
+#: cache bounds: set partitions of up to this many factors (Bell(8) = 4140 partitions for 8 power
+#: sums, more than any expression uses) ...
+_PARTITION_CACHE = 16
+#: ... and the partition terms of this many distinct products of power sums (the mlp-ce γ-term and
+#: its tests use 25)
+_BLOCKS_CACHE = 256
 
 
-@cache
+@lru_cache(maxsize=_PARTITION_CACHE)
 def _set_partitions(n: int):
     """All set partitions of ``range(n)`` as tuples of tuples."""
     if n == 0:
@@ -59,7 +66,7 @@ def _poly_mul(a, b):
     return tuple(np.polynomial.polynomial.polymul(a, b).tolist())
 
 
-@cache
+@lru_cache(maxsize=_BLOCKS_CACHE)
 def _blocks(factors):
     """``[(q, K, ((k_B, f_B), …))]`` over the set partitions of one product of power sums."""
     out = []
@@ -91,8 +98,8 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
     ----------
     expressions : sequence
         Each expression is a list of terms ``(coef, ((k_1, f_1), (k_2, f_2), …))``: the coefficient
-        times the product of power sums ``P(k_a, f_a) = Σ_c p_c^{k_a} f_a(x_c)``; ``f_a`` are polynomial
-        coefficient tuples, lowest degree first. An empty product is the constant 1.
+        times the product of power sums ``P(k_a, f_a) = Σ_c p_c^{k_a} f_a(x_c)``; ``f_a`` are
+        polynomial coefficient tuples, lowest degree first. An empty product is the constant 1.
     classes : int
         ``C >= 2``.
     sigma : float
@@ -147,7 +154,8 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
         if lattice:
             return E_all[k * step_k:k * step_k + n_u]
         if k not in shifted:
-            shifted[k] = np.exp(-np.exp(np.minimum(u[:, None] + k * s2 + sigma * y[None, :], 700.0)))
+            arg = np.minimum(u[:, None] + k * s2 + sigma * y[None, :], 700.0)
+            shifted[k] = np.exp(-np.exp(arg))
         return shifted[k]
 
     # every ψ_{k,f} needed, one matrix product per shift k
