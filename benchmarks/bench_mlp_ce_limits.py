@@ -25,8 +25,8 @@ import time
 import numpy as np
 
 from rmthess.cases._estimate import summarize, worst_rse
-from rmthess.cases.mlp_ce import _first_points, _PairSampler, nested_rows
 from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases.mlp_ce import _first_points, _PairSampler, nested_rows
 
 TARGETS = (1e-2, 1e-3, 1e-4)
 OLD_U_DRAWS = 2048
