@@ -297,10 +297,10 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={reps})",
                nbytes=nbytes, seconds=seconds, force=force, hint="reduce d, reps or raise gamma")
     # the limit first: a parameter it refuses is refused before the replicates run
-    if predictions and spec.case == "linear-ce":
-        from rmthess.integrals.softmax import softmax_moments
-
-        softmax_moments(spec.classes, spec.sigma_v)  # the prediction's moments: their domain, now
+    if predictions:  # the prediction's exact moments: their domain, now
+        for b in model.block_types:
+            if model.exchangeable(b):
+                model.exact_moments(b, "diag", spec.classes, spec.sigma_v)
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root,
                       v_law=spec.v_law, sigma_w=spec.sigma_w) if limits else None
     report = None if progress is None else (lambda k, n: progress(k, n, seconds))
