@@ -24,6 +24,25 @@ from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT, BLOCK_V
 __all__: list[str] = []
 
 
+def covariance_moments(covariance) -> tuple[float, float]:
+    r"""``(s_1, s_2) = (E_H σ, E_H σ²)`` of a data-covariance spectrum law H (theory/anisotropic.md,
+    ANI-2); ``(1.0, 1.0)`` for ``None`` (Σ = I).
+
+    ``covariance`` is a :class:`~rmthess.laws.base.WeightLaw` of the eigenvalues of Σ, as
+    :mod:`rmthess.gmp.covariance` builds them; ``ValueError`` unless its atoms are finite and > 0.
+    """
+    if covariance is None:
+        return 1.0, 1.0
+    from rmthess.gmp.separable_equation import covariance_atoms
+
+    covariance_atoms(covariance)                    # positive definite, finite (ValueError)
+    s1, s2 = float(covariance.moment(1)), float(covariance.moment(2))
+    if not (np.isfinite(s1) and np.isfinite(s2) and s1 > 0 and s2 > 0):
+        raise ValueError(f"covariance spectrum moments must be finite and > 0, got s1={s1!r}, "
+                         f"s2={s2!r}")
+    return s1, s2
+
+
 class LinearArchitecture(Case):
     """``z = V x``: one block type ``"v"`` of C d×d blocks, exchangeable in the class index."""
 

@@ -73,6 +73,8 @@ class CaseLimits:
     sigma_v: float
     blocks: dict = field(default_factory=dict)
     seed: int | None = None
+    #: ``(s_1, s_2)`` of the data-covariance spectrum (theory/anisotropic.md), None for Σ = I
+    covariance: tuple | None = None
 
     def as_dict(self) -> dict:
         out = {"case": self.case, "gamma": self.gamma, "classes": self.classes, "m": self.m,
@@ -80,6 +82,8 @@ class CaseLimits:
                **{name: blk.as_dict() for name, blk in self.blocks.items()}}
         if self.seed is not None:
             out["seed"] = self.seed
+        if self.covariance is not None:
+            out["covariance"] = {"s1": self.covariance[0], "s2": self.covariance[1]}
         return out
 
 

@@ -7,7 +7,7 @@ import math
 import mpmath
 
 from rmthess._validate import GAMMA, SIGMA_V
-from rmthess.cases._architectures import LinearArchitecture
+from rmthess.cases._architectures import LinearArchitecture, covariance_moments
 from rmthess.cases._base import BlockLimit, CaseLimits
 from rmthess.cases._blocks import BLOCK_V
 from rmthess.cases._registry import register
@@ -47,6 +47,11 @@ class LinearCE(LinearArchitecture):
     :func:`rmthess.symbolic.large_c.linear_ce_ratio_series`. Monte Carlo weights:
     ``Λ_n = diag(p_n) − p_n p_nᵀ``, ``p_n = softmax(V x_n)`` (theory/montecarlo.md, MC-1).
 
+    ``covariance`` (a spectrum law H of a data covariance Σ, :mod:`rmthess.gmp.covariance`; None
+    for Σ = I): the logits are ``N(0, σ_v² s_1 I)`` and ``g = s_2 (Eλ)² + γ s_1² Eλ²``
+    (theory/anisotropic.md, ANI-1–ANI-3), ``s_k = E_H σᵏ``: the isotropic values at
+    ``γ s_1²/s_2``, ``σ_v √s_1``, times ``s_2``.
+
     References
     ----------
     Dong et al., arXiv:2505.02809, theorem 1.
@@ -62,40 +67,58 @@ class LinearCE(LinearArchitecture):
     loss = "ce"
     shift_invariant = True
 
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+               samples=None) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        mom = softmax_moments(classes, sigma_v)
+        s1, s2 = covariance_moments(covariance)
+        mom = softmax_moments(classes, sigma_v * math.sqrt(s1))      # (ANI-1)
+        geff = gamma * (s1 * s1 / s2)                                 # (ANI-3)
         if classes == 2:  # p_2 = 1 - p_1, so H_12 = -H_11 exactly
-            g = mom.g_diag(gamma)
+            g = s2 * mom.g_diag(geff)
             blk = BlockLimit(g, g, 1.0)
         else:
-            gd, go = mom.g_diag(gamma), mom.g_offdiag(gamma)
+            gd, go = s2 * mom.g_diag(geff), s2 * mom.g_offdiag(geff)
             blk = BlockLimit(gd, go, go / gd)
-        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk})
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk},
+                          covariance=None if covariance is None else (s1, s2))
 
-    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  dps=30) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
-        mom = softmax_moments_mp(classes, sigma_v, dps=dps + 5)
+        s1, s2 = covariance_moments(covariance)
         with mpmath.workdps(dps + 5):
-            g_ = mpmath.mpf(gamma)
-            gd = mom.g_diag(g_)
-            go = gd if classes == 2 else mom.g_offdiag(g_)
+            s1_, s2_ = mpmath.mpf(s1), mpmath.mpf(s2)
+            sig = mpmath.mpf(sigma_v) * mpmath.sqrt(s1_)             # (ANI-1)
+        mom = softmax_moments_mp(classes, sig, dps=dps + 5)
+        with mpmath.workdps(dps + 5):
+            g_ = mpmath.mpf(gamma) * s1_ ** 2 / s2_                   # (ANI-3)
+            gd = s2_ * mom.g_diag(g_)
+            go = gd if classes == 2 else s2_ * mom.g_offdiag(g_)
             r = go / gd
         with mpmath.workdps(dps):
             blk = BlockLimit(+gd, +go, +r)
-        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk})
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk},
+                          covariance=None if covariance is None else (s1, s2))
 
-    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
-        """GMP law with the Gaussian-softmax weight law of ``a`` or ``b`` (SML-1)."""
-        from rmthess.gmp import GeneralizedMarchenkoPastur
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  **kwargs):
+        """GMP law with the Gaussian-softmax weight law of ``a`` or ``b`` (SML-1); with a
+        ``covariance`` H the separable law of that weight law at ``σ_v √s_1`` and H (ANI-4)."""
+        from rmthess.gmp import GeneralizedMarchenkoPastur, SeparableMarchenkoPastur
         from rmthess.laws.softmax import GaussianSoftmaxLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
-        return GeneralizedMarchenkoPastur(GaussianSoftmaxLaw(classes, sigma_v, which), gamma)
+        s1, _ = covariance_moments(covariance)
+        if covariance is None:
+            return GeneralizedMarchenkoPastur(GaussianSoftmaxLaw(classes, sigma_v, which), gamma)
+        nu = GaussianSoftmaxLaw(classes, sigma_v * math.sqrt(s1), which)
+        return SeparableMarchenkoPastur(nu, covariance, gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None) -> dict:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {BLOCK_V: linear_ce_r0(gamma, sigma_v) / classes ** 2}
+        s1, s2 = covariance_moments(covariance)                      # (ANI-3)
+        return {BLOCK_V: linear_ce_r0(gamma * (s1 * s1 / s2), sigma_v * math.sqrt(s1))
+                / classes ** 2}
 
     def weights(self, params, U):
         """``Λ_n = diag(p_n) − p_n p_nᵀ``: structured weights ``α = β = p_n``,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from rmthess.cases._architectures import LinearArchitecture
+from rmthess.cases._architectures import LinearArchitecture, covariance_moments
 from rmthess.cases._base import BlockLimit, CaseLimits
 from rmthess.cases._blocks import BLOCK_V
 from rmthess.cases._registry import register
@@ -23,6 +23,9 @@ class LinearMSE(LinearArchitecture):
     0; independent of C and σ_v (labels never enter; ``H`` is its Gauss–Newton part). Monte Carlo
     weights: ``Λ_n = I`` (theory/montecarlo.md, MC-1).
 
+    With a data covariance of spectrum law H (``covariance``, :mod:`rmthess.gmp.covariance`):
+    ``g_ii = s_2 + γ s_1²``, ``s_k = E_H σᵏ`` (theory/anisotropic.md, ANI-2), ratio 0.
+
     Examples
     --------
     >>> from rmthess.cases import get_case
@@ -33,29 +36,41 @@ class LinearMSE(LinearArchitecture):
     name = "linear-mse"
     loss = "mse"
 
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+               samples=None) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        s1, s2 = covariance_moments(covariance)
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {BLOCK_V: BlockLimit(1.0 + gamma, 0.0, 0.0)})
+                          {BLOCK_V: BlockLimit(s2 + gamma * (s1 * s1), 0.0, 0.0)},
+                          covariance=None if covariance is None else (s1, s2))
 
-    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  dps=30) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
+        s1, s2 = covariance_moments(covariance)
         with mpmath.workdps(dps):
-            g = 1 + mpmath.mpf(gamma)
+            g = mpmath.mpf(s2) + mpmath.mpf(gamma) * mpmath.mpf(s1) ** 2
             z = mpmath.mpf(0)
-        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: BlockLimit(g, z, z)})
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: BlockLimit(g, z, z)},
+                          covariance=None if covariance is None else (s1, s2))
 
-    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
-        """Marchenko–Pastur law (weights ≡ 1) for ``"diag"``, the point mass at 0 for
-        ``"offdiag"``."""
-        from rmthess.gmp import GeneralizedMarchenkoPastur
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  **kwargs):
+        """Marchenko–Pastur law (weights ≡ 1) for ``"diag"`` — with a ``covariance`` H the
+        Marchenko–Pastur law with population spectrum H (separable law, ANI-4) — and the point
+        mass at 0 for ``"offdiag"``."""
+        from rmthess.gmp import GeneralizedMarchenkoPastur, SeparableMarchenkoPastur
         from rmthess.laws import PointMass
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
+        covariance_moments(covariance)
+        if covariance is not None and which == "diag":
+            return SeparableMarchenkoPastur(PointMass(1.0), covariance, gamma)
         return GeneralizedMarchenkoPastur(PointMass(1.0 if which == "diag" else 0.0), gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None) -> dict:
         self._check(gamma, classes, m, sigma_v)
+        covariance_moments(covariance)
         return {BLOCK_V: 0.0}
 
     def weights(self, params, U):
