@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["add_init_arguments", "add_seed_argument", "seed_value", "require_distributed"]
+__all__ = ["add_init_arguments", "add_seed_argument", "seed_value", "require_distributed",
+           "float_list", "add_covariance_arguments", "covariance_from_args"]
 
 
 def add_init_arguments(parser, *, number=None, w_law: bool = False) -> None:
@@ -61,3 +62,68 @@ def require_distributed(option: str) -> None:
     except ValueError:
         raise ValueError(f"{option} runs on Dask, which is not installed; install it with: "
                          f"{INSTALL_DISTRIBUTED}") from None
+
+
+def float_list(name):
+    """Parser of ``--NAME a,b,...``: a non-empty list of finite floats; ``ValueError`` naming the
+    option otherwise."""
+    def parse(text):
+        import math
+
+        parts = [p for p in text.replace(" ", "").split(",") if p != ""]
+        if not parts:
+            raise ValueError(f"--{name} must be a comma-separated list of numbers, got {text!r}")
+        try:
+            vals = [float(p) for p in parts]
+        except ValueError:
+            raise ValueError(f"--{name} must be a comma-separated list of numbers, got {text!r}") \
+                from None
+        if not all(math.isfinite(v) for v in vals):
+            raise ValueError(f"--{name} must contain finite numbers, got {text!r}")
+        return vals
+    return parse
+
+
+def add_covariance_arguments(parser, *, law: str) -> None:
+    """``--covariance-atoms``/``--covariance-probs`` or ``--covariance NAME:PARAMS|FILE``: the
+    spectrum of a data covariance Σ (:mod:`rmthess.gmp.covariance`); ``law`` says what it enters."""
+    cov = parser.add_mutually_exclusive_group()
+    cov.add_argument("--covariance-atoms", type=str, default=None,
+                     help="eigenvalues of the population covariance Sigma (> 0), e.g. 0.5,2: "
+                          + law)
+    cov.add_argument("--covariance", type=str, default=None,
+                     help="covariance spectrum: a named family, powerlaw:alpha=A,kappa=K[,atoms=N] "
+                          "(density ~ s^(-1-1/A) on [s_min, K s_min], mean 1), or a file of "
+                          "eigenvalues (text or .npy)")
+    parser.add_argument("--covariance-probs", type=str, default=None,
+                        help="probabilities of --covariance-atoms (default: uniform)")
+
+
+def covariance_from_args(args):
+    """The covariance spectrum law of the options of :func:`add_covariance_arguments`, or None;
+    ``ValueError`` naming the option."""
+    from rmthess.gmp.covariance import covariance_from_atoms, parse_covariance
+
+    if args.covariance_probs is not None and args.covariance_atoms is None:
+        raise ValueError("--covariance-probs needs --covariance-atoms")
+    if args.covariance is not None:
+        try:
+            return parse_covariance(args.covariance)
+        except ValueError as exc:
+            raise ValueError(f"--covariance: {exc}") from None
+    if args.covariance_atoms is None:
+        return None
+    atoms = float_list("covariance-atoms")(args.covariance_atoms)
+    if any(a <= 0 for a in atoms):
+        raise ValueError(f"--covariance-atoms must be > 0 (a positive definite covariance), got "
+                         f"{args.covariance_atoms!r}")
+    probs = None
+    if args.covariance_probs is not None:
+        probs = float_list("covariance-probs")(args.covariance_probs)
+        if len(probs) != len(atoms):
+            raise ValueError(f"--covariance-probs has {len(probs)} entries but --covariance-atoms "
+                             f"has {len(atoms)}")
+    try:
+        return covariance_from_atoms(atoms, probs)
+    except ValueError as exc:
+        raise ValueError(f"--covariance-probs: {exc}") from None

@@ -11,25 +11,9 @@ MAX_GRID = 1_000_000
 HELP = "generalized Marchenko-Pastur law of (1/N) X diag(lambda) X^T for an atomic weight law"
 
 
-def _floats(name):
-    def parse(text):
-        import math
-
-        parts = [p for p in text.replace(" ", "").split(",") if p != ""]
-        if not parts:
-            raise ValueError(f"--{name} must be a comma-separated list of numbers, got {text!r}")
-        try:
-            vals = [float(p) for p in parts]
-        except ValueError:
-            raise ValueError(f"--{name} must be a comma-separated list of numbers, got {text!r}") \
-                from None
-        if not all(math.isfinite(v) for v in vals):
-            raise ValueError(f"--{name} must contain finite numbers, got {text!r}")
-        return vals
-    return parse
-
-
 def add_arguments(parser) -> None:
+    from rmthess.cli._options import add_covariance_arguments
+
     parser.add_argument("--gamma", type=str, required=True, help="aspect ratio d/N > 0")
     parser.add_argument("--atoms", type=str, required=True,
                         help="weights lambda_k, e.g. 1,5 (write --atoms=-1,2 if the first is < 0)")
@@ -39,16 +23,8 @@ def add_arguments(parser) -> None:
     where.add_argument("--grid", type=int, default=None,
                        help="evaluate the density on K points spanning the support (default 11)")
     where.add_argument("--x", type=str, default=None, help="evaluate the density at x1,x2,...")
-    cov = parser.add_mutually_exclusive_group()
-    cov.add_argument("--covariance-atoms", type=str, default=None,
-                     help="eigenvalues of the population covariance Sigma (> 0), e.g. 0.5,2: the "
-                          "law of (1/N) Sigma^1/2 X diag(lambda) X^T Sigma^1/2")
-    cov.add_argument("--covariance", type=str, default=None,
-                     help="covariance spectrum: a named family, powerlaw:alpha=A,kappa=K[,atoms=N] "
-                          "(density ~ s^(-1-1/A) on [s_min, K s_min], mean 1), or a file of "
-                          "eigenvalues (text or .npy)")
-    parser.add_argument("--covariance-probs", type=str, default=None,
-                        help="probabilities of --covariance-atoms (default: uniform)")
+    add_covariance_arguments(parser, law="the law of (1/N) Sigma^1/2 X diag(lambda) X^T "
+                                              "Sigma^1/2")
     parser.add_argument("--moments", type=int, default=4, help="number of moments m_1..m_K (4)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--force", action="store_true",
@@ -61,6 +37,7 @@ def run(args) -> int:
 
     import numpy as np
 
+    from rmthess.cli._options import covariance_from_args, float_list
     from rmthess.gmp import GeneralizedMarchenkoPastur
     from rmthess.gmp.moments import MAX_ORDER
     from rmthess.laws import DiscreteLaw
@@ -69,8 +46,8 @@ def run(args) -> int:
         gamma = float(args.gamma)
     except ValueError:
         raise ValueError(f"--gamma must be a positive number, got {args.gamma!r}") from None
-    atoms = _floats("atoms")(args.atoms)
-    probs = (_floats("probs")(args.probs) if args.probs is not None
+    atoms = float_list("atoms")(args.atoms)
+    probs = (float_list("probs")(args.probs) if args.probs is not None
              else [1 / len(atoms)] * len(atoms))
     if len(probs) != len(atoms):
         raise ValueError(f"--probs has {len(probs)} entries but --atoms has {len(atoms)}")
@@ -85,7 +62,7 @@ def run(args) -> int:
     if k > MAX_GRID and not args.force:
         raise ValueError(f"--grid {k} evaluates and prints {k:.3g} densities "
                          f"(~{24 * k / 2**20:.3g} MiB); at most {MAX_GRID:,} without --force")
-    covariance = _covariance(args)
+    covariance = covariance_from_args(args)
     if covariance is None:
         law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms, probs), gamma)
     else:
@@ -94,7 +71,7 @@ def run(args) -> int:
         law = SeparableMarchenkoPastur(DiscreteLaw(atoms, probs), covariance, gamma)
     bulks = law.support()
     if args.x is not None:
-        x = np.array(_floats("x")(args.x))
+        x = np.array(float_list("x")(args.x))
     else:
         lo = min([b[0] for b in bulks] + [0.0]) if bulks else -1.0
         hi = max([b[1] for b in bulks] + [0.0]) if bulks else 1.0
@@ -130,32 +107,3 @@ def run(args) -> int:
     for xi, di in zip(x, density, strict=True):
         print(f"{xi:24.15g} {di:24.15g}")
     return 0
-
-
-def _covariance(args):
-    """The covariance spectrum law of the options, or None; ``ValueError`` naming the option."""
-    from rmthess.gmp.covariance import covariance_from_atoms, parse_covariance
-
-    if args.covariance_probs is not None and args.covariance_atoms is None:
-        raise ValueError("--covariance-probs needs --covariance-atoms")
-    if args.covariance is not None:
-        try:
-            return parse_covariance(args.covariance)
-        except ValueError as exc:
-            raise ValueError(f"--covariance: {exc}") from None
-    if args.covariance_atoms is None:
-        return None
-    atoms = _floats("covariance-atoms")(args.covariance_atoms)
-    if any(a <= 0 for a in atoms):
-        raise ValueError(f"--covariance-atoms must be > 0 (a positive definite covariance), got "
-                         f"{args.covariance_atoms!r}")
-    probs = None
-    if args.covariance_probs is not None:
-        probs = _floats("covariance-probs")(args.covariance_probs)
-        if len(probs) != len(atoms):
-            raise ValueError(f"--covariance-probs has {len(probs)} entries but --covariance-atoms "
-                             f"has {len(atoms)}")
-    try:
-        return covariance_from_atoms(atoms, probs)
-    except ValueError as exc:
-        raise ValueError(f"--covariance-probs: {exc}") from None

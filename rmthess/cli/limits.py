@@ -8,7 +8,7 @@ __all__ = ["HELP", "add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
-    from rmthess.cli._options import add_init_arguments, add_seed_argument
+    from rmthess.cli._options import add_covariance_arguments, add_init_arguments, add_seed_argument
     from rmthess.cli._progress import add_quiet_argument
 
     parser.add_argument("--case", required=True,
@@ -18,6 +18,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
     parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
     add_init_arguments(parser)
+    add_covariance_arguments(parser, law="the data covariance of the linear cases "
+                                         "(theory/anisotropic.md)")
     parser.add_argument("--digits", default=None,
                         help="evaluate with the mpmath oracle and print D significant digits")
     parser.add_argument("--rtol", default=None,
@@ -73,6 +75,7 @@ def run(args) -> int:
     from rmthess._schema import envelope, values
     from rmthess._validate import DIGITS
     from rmthess.cases import get_case
+    from rmthess.cli._options import covariance_from_args
     from rmthess.cli._progress import budget_bar
 
     case = get_case(args.case)
@@ -86,6 +89,14 @@ def run(args) -> int:
     if not case.hidden and (args.v_law is not None or sigma_w is not None):
         raise ValueError(f"--v-law and --sigma-w apply to the mlp cases only; the limits of "
                          f"{case.name} do not depend on the entry law of V")
+    covariance = covariance_from_args(args)
+    if covariance is not None:
+        if case.hidden:
+            raise ValueError(f"--covariance and --covariance-atoms apply to the linear cases "
+                             f"(linear-mse, linear-ce) only, not to {case.name}")
+        theory_cov = {"covariance": covariance}
+    else:
+        theory_cov = {}
     if args.init is not None and not (isinstance(classes, int) and classes >= 2):
         raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
     ini = resolve_init(args.init, classes=classes, width=m if case.hidden else None,
@@ -104,7 +115,8 @@ def run(args) -> int:
         raise ValueError("--rtol, --max-time, --samples and --seed apply to mlp-ce only")
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
-        lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits, **theory)
+        lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits, **theory,
+                             **theory_cov)
 
         def fmt(x):
             with mpmath.workdps(digits + 5):
@@ -121,7 +133,8 @@ def run(args) -> int:
                             quiet=args.quiet):
                 lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
         else:
-            lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+            lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory,
+                              **theory_cov)
 
         def fmt(x, se=None):
             if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -130,7 +143,7 @@ def run(args) -> int:
 
     try:
         asym, asym_note = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v,
-                                         **theory), None
+                                         **theory, **theory_cov), None
     except ValueError as exc:                  # stated in the output, never dropped silently
         asym, asym_note = {}, str(exc)
     out = {"case": lim.case, "gamma": lim.gamma, "classes": lim.classes, "m": lim.m,
@@ -139,6 +152,9 @@ def run(args) -> int:
         out["init"] = {"name": ini.name, "v_law": ini.v_law.name, "sigma_v": ini.sigma_v}
         if ini.hidden is not None:
             out["init"].update(w_law=ini.w_law.name, sigma_w=ini.sigma_w)
+    if lim.covariance is not None:
+        out["covariance"] = {"law": repr(covariance), "s1": lim.covariance[0],
+                             "s2": lim.covariance[1]}
     out["seed"] = lim.seed
     out["blocks"] = {}
     for name, blk in lim.blocks.items():
@@ -169,6 +185,10 @@ def run(args) -> int:
     head += f" sigma_v={lim.sigma_v:g}"
     if lim.seed is not None:
         head += f" seed={lim.seed}"
+    if lim.covariance is not None:
+        head += (f" covariance s1={lim.covariance[0]:.6g} s2={lim.covariance[1]:.6g} "
+                 f"(effective gamma={lim.gamma * lim.covariance[0] ** 2 / lim.covariance[1]:.6g}, "
+                 f"sigma_v={lim.sigma_v * lim.covariance[0] ** 0.5:.6g})")
     print(head)
     if "init" in out:
         i = out["init"]

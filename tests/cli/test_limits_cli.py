@@ -163,3 +163,37 @@ def test_mlp_ce_without_asymptote_says_why(capsys):
     assert "no C→∞ leading term: " in capsys.readouterr().out
     assert _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "5", "--m", "2"]
                  )["blocks"]["hidden"]["asymptote"] > 0
+
+
+def test_covariance_atoms(capsys, tmp_path):
+    # the CLI passes the spectrum to the case (theory/anisotropic.md); a file of eigenvalues with
+    # the same empirical law gives the same numbers
+    from rmthess.gmp.covariance import covariance_from_atoms
+
+    out = _json(capsys, ["--case", "linear-ce", "--gamma", "1", "--classes", "3",
+                         "--covariance-atoms", "0.5,3", "--covariance-probs", "0.25,0.75"])
+    H = covariance_from_atoms([0.5, 3.0], [0.25, 0.75])
+    ref = get_case("linear-ce").limits(1.0, 3, covariance=H).blocks["v"]
+    v = out["blocks"]["v"]
+    assert (v["g_ii"], v["g_ij"], v["ratio"]) == (ref.g_ii, ref.g_ij, ref.ratio)
+    assert out["covariance"]["s1"] == 0.25 * 0.5 + 0.75 * 3.0
+    f = tmp_path / "eig.txt"
+    f.write_text("0.5 3 3 3\n")
+    out2 = _json(capsys, ["--case", "linear-ce", "--gamma", "1", "--classes", "3",
+                          "--covariance", str(f)])
+    assert out2["blocks"]["v"]["ratio"] == pytest.approx(ref.ratio, rel=1e-14)
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["--case", "linear-ce", "--covariance-atoms=-1,3"], "--covariance-atoms"),
+    (["--case", "linear-ce", "--covariance-atoms", "1,nan"], "--covariance-atoms"),
+    (["--case", "linear-ce", "--covariance-probs", "0.5,0.5"], "--covariance-probs"),
+    (["--case", "linear-mse", "--covariance-atoms", "1,3", "--covariance-probs", "0.2,0.2"],
+     "--covariance-probs"),
+    (["--case", "linear-ce", "--covariance", "powerlaw:alpha=0"], "--covariance"),
+    (["--case", "mlp-mse", "--m", "4", "--covariance-atoms", "1,3"], "--covariance"),
+])
+def test_covariance_errors(capsys, argv, option):
+    assert main(["limits", "--gamma", "1", "--classes", "3", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and option in err
