@@ -71,7 +71,13 @@ class LinearCE(LinearArchitecture):
                samples=None) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         s1, s2 = covariance_moments(covariance)
-        mom = softmax_moments(classes, sigma_v * math.sqrt(s1))      # (ANI-1)
+        try:
+            mom = softmax_moments(classes, sigma_v * math.sqrt(s1))  # (ANI-1)
+        except ValueError as exc:
+            if covariance is None:
+                raise
+            raise ValueError(f"the logits have the effective scale sigma_v*sqrt(s1) with "
+                             f"s1 = tr(Sigma)/d = {s1!r}: {exc}") from None
         geff = gamma * (s1 * s1 / s2)                                 # (ANI-3)
         if classes == 2:  # p_2 = 1 - p_1, so H_12 = -H_11 exactly
             g = s2 * mom.g_diag(geff)

@@ -164,3 +164,32 @@ def test_bad_covariance(name):
         case.limits(1.0, 3, covariance=[1.0, 2.0])
     with pytest.raises(ValueError, match="positive"):
         case.asymptote(1.0, 3, covariance=PointMass(0.0))
+
+
+@pytest.mark.parametrize("which,ij", [("diag", (0, 0)), ("offdiag", (0, 1))])
+def test_block_law_moments_monte_carlo(which, ij):
+    # (ANI-4): the block's spectral law is the separable law of the softmax weight law at
+    # σ_v √s1 and H. Its first three moments (SEP-6) against (1/d) tr Bᵏ of simulated blocks
+    # (x = Σ^{1/2} y, d = N = 200, 12 replicates) within 4 standard errors each (6 comparisons,
+    # false alarm < 4e-4; the finite-d bias, O(C/d) relative, measured below 1.5 standard errors
+    # at d = 300). Power: the third moment of the isotropic law is rejected.
+    from rmthess.montecarlo.blocknorms import block_matrix
+
+    case = get_case("linear-ce")
+    d, reps, classes = 200, 12, 3
+    law = case.block_law("v", which, 1.0, classes, covariance=TWO_ATOMS)
+    want = law.moments(3)
+    iso = case.block_law("v", which, 1.0, classes).moments(3)
+    rng = np.random.default_rng(21)
+    root = np.sqrt(np.repeat([0.5, 3.0], d // 2))
+    vals = []
+    for _ in range(reps):
+        params = case.draw(rng, d, classes, None, 1.0)
+        X = rng.standard_normal((d, d)) * root
+        w = case.weights(params, X @ params.first.T)["v"]
+        ev = np.linalg.eigvalsh(block_matrix(X, w, *ij))
+        vals.append([ev.mean(), (ev ** 2).mean(), (ev ** 3).mean()])
+    vals = np.array(vals)
+    mean, se = vals.mean(0), vals.std(0, ddof=1) / math.sqrt(reps)
+    assert np.all(np.abs(mean - want) < 4 * se), (mean, se, want)
+    assert abs(mean[2] - iso[2]) > 8 * se[2]
