@@ -80,7 +80,8 @@ class Domain:
         return f"{kind} in {left}{low}, {high}{right}"
 
     def validate(self, value):
-        """Return ``value`` converted to ``int`` or ``float``; raise ``ValueError`` if outside the domain."""
+        """Return ``value`` converted to ``int`` or ``float``; raise ``ValueError`` if outside the
+        domain."""
         if isinstance(value, (bool, np.bool_)):
             raise ValueError(f"{self.name} must be {self.describe()}, got a boolean {value!r}")
         if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -123,12 +124,14 @@ GAMMA = Domain("gamma", False, 0.0, low_open=True, typical=(1e-3, 1e3), log=True
 CLASSES = Domain("classes", True, 2, 1e15, high_open=False, typical=(2, 10**6), log=True,
                  meaning="number of classes C")
 WIDTH = Domain("m", True, 1, typical=(1, 64), meaning="hidden width m")
-#: σ_v enters the block norms through σ_v⁴ (and softmax(σ_v z)); beyond 1e±50 its powers leave float64
+#: σ_v enters the block norms through σ_v⁴ (and softmax(σ_v z)); beyond 1e±50 its powers leave
+#: float64
 SIGMA_V = Domain("sigma_v", False, 1e-50, 1e50, high_open=False, typical=(0.1, 3.0),
                  meaning="standard deviation of the output weights times sqrt(fan-in)")
-#: σ_v where the float64 Gaussian-softmax moments hold their stated accuracy (rmthess.integrals.softmax):
-#: above 15 the Gaussian weight of the tilted factors φ(e^{u + 2σ²}t) leaves the float64 range; below
-#: 1e-3 the lattice (step ∝ σ_v) needs more than 10^5 points per table.
+#: σ_v where the float64 Gaussian-softmax moments hold their stated accuracy
+#: (rmthess.integrals.softmax): above 15 the Gaussian weight of the tilted factors φ(e^{u + 2σ²}t)
+#: leaves the float64 range; below 1e-3 the lattice (step ∝ σ_v) needs more than 10^5 points per
+#: table.
 SOFTMAX_SIGMA_V = Domain("sigma_v", False, 1e-3, 15.0, high_open=False, typical=(0.1, 3.0),
                          meaning="logit standard deviation of the float64 Gaussian-softmax moments")
 DIM = Domain("d", True, 2, typical=(2, 4000), log=True, meaning="input dimension d")
@@ -140,11 +143,13 @@ DIGITS = Domain("digits", True, 1, high=10000, high_open=False, typical=(5, 60),
 
 def check_finite_array(name: str, values, *, dtype=float, ndim: int | None = None,
                        allow_empty: bool = False) -> np.ndarray:
-    """Return ``values`` as an array; raise ``ValueError`` if empty, of the wrong rank or not finite."""
+    """Return ``values`` as an array; raise ``ValueError`` if empty, of the wrong rank or not
+    finite."""
     try:
         arr = np.asarray(values, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of {np.dtype(dtype).name} values: {exc}") from None
+        raise ValueError(f"{name} must be an array of {np.dtype(dtype).name} values: "
+                         f"{exc}") from None
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
@@ -155,7 +160,8 @@ def check_finite_array(name: str, values, *, dtype=float, ndim: int | None = Non
 
 
 def check_upper_half_plane(z, *, name: str = "z", closed: bool = False) -> np.ndarray:
-    """Return ``z`` as complex128; raise ``ValueError`` unless every ``Im z > 0`` (``>= 0`` if closed)."""
+    """Return ``z`` as complex128; raise ``ValueError`` unless every ``Im z > 0`` (``>= 0`` if
+    closed)."""
     arr = np.asarray(z, dtype=np.complex128)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (found NaN or inf)")
@@ -163,7 +169,8 @@ def check_upper_half_plane(z, *, name: str = "z", closed: bool = False) -> np.nd
     if np.any(bad):
         where = "Im z >= 0" if closed else "Im z > 0"
         raise ValueError(f"{name} must lie in the upper half plane ({where}); "
-                         f"got {arr[bad].ravel()[0]!r}. Use the conjugate symmetry s(conj z) = conj s(z).")
+                         f"got {arr[bad].ravel()[0]!r}. Use the conjugate symmetry "
+                         "s(conj z) = conj s(z).")
     return arr
 
 
@@ -188,7 +195,8 @@ def _check_seed(seed, name: str = "seed"):
 
 
 def as_generator(rng=None) -> np.random.Generator:
-    """Return a :class:`numpy.random.Generator` from anything :func:`numpy.random.default_rng` accepts.
+    """Return a :class:`numpy.random.Generator` from anything :func:`numpy.random.default_rng`
+    accepts.
 
     ``ValueError`` for anything else (a float, a bool, a negative integer, a string).
     """
@@ -220,7 +228,8 @@ def child_seed(seed, *keys: int) -> np.random.SeedSequence:
 
 
 def spawn_seeds(seed, n: int) -> list[np.random.SeedSequence]:
-    """Return ``n`` independent children of ``seed``; child ``k`` depends only on ``seed`` and ``k``.
+    """Return ``n`` independent children of ``seed``; child ``k`` depends only on ``seed`` and
+    ``k``.
 
     Pure (see :func:`child_seed`): calling it twice with the same parent gives the same children.
     """

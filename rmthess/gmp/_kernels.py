@@ -4,7 +4,8 @@ All kernels work with the reciprocal variable t = 1/s of theory/gmp.md (GMP-3):
     z(t) = -t + mean - sum_k w_k / (t - tau_k),   Herglotz branch  <=>  Im t < 0,
 evaluated in the best of the three equal forms of (GMP-3a) (arrays tau, a = p·lambda, p, w and the
 scalars E lambda, 1/gamma and c0 = P(lambda != 0)/gamma - 1).
-They receive arrays only and own no state; ``tests/gmp/test_kernels.py`` checks each against its twin.
+They receive arrays only and own no state; ``tests/gmp/test_kernels.py`` checks each against its
+twin.
 """
 
 from __future__ import annotations
@@ -289,7 +290,8 @@ def _accept(t, df, strict):
 
 @jit
 def _newton(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local, strict):
-    """Newton from t; returns (t, ok) with ok = converged, Herglotz (:func:`_accept`), small residual.
+    """Newton from t; returns (t, ok) with ok = converged, Herglotz (:func:`_accept`), small
+    residual.
 
     Stops when the step is below ``_STEP_RTOL |t|``, or when the residual is at rounding level
     (``4 eps`` times the size of the terms) and the steps stopped shrinking: near an edge the root

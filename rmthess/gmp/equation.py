@@ -1,4 +1,5 @@
-r"""The GMP functional equation for an atomic weight law, in the reciprocal variable :math:`t = 1/s`.
+r"""The GMP functional equation for an atomic weight law, in the reciprocal variable
+:math:`t = 1/s`.
 
 For :math:`\nu = \sum_k p_k\delta_{\lambda_k}` and ratio :math:`\gamma`, the inverse map
 :math:`z(s) = -1/s + \mathbb{E}[\lambda/(1+\gamma\lambda s)]` (GMP-2) reads, with :math:`t = 1/s`,

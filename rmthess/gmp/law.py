@@ -20,7 +20,8 @@ __all__ = ["GeneralizedMarchenkoPastur"]
 
 
 class GeneralizedMarchenkoPastur:
-    r"""Limiting spectral law :math:`\mu` of :math:`B = \frac1N X\Lambda X^\top`, :math:`d/N\to\gamma`.
+    r"""Limiting spectral law :math:`\mu` of :math:`B = \frac1N X\Lambda X^\top`,
+    :math:`d/N\to\gamma`.
 
     Parameters
     ----------
@@ -35,12 +36,12 @@ class GeneralizedMarchenkoPastur:
     :math:`\mathrm{Im}\,s>0` for :math:`\mathrm{Im}\,z>0` of
     :math:`s = 1/(-z + \mathbb{E}[\lambda/(1+\gamma\lambda s)])` (GMP-1). All numerics work on the
     atomic law ``weights.discretize()`` (exact for discrete laws; see the weight law for the cost
-    otherwise), in the variable :math:`t = 1/s` (GMP-3): the density uses exact root selection on the
-    real axis, without smoothing (GMP-8); edges come from the critical points of the inverse map
-    (GMP-7); the atom at zero is :math:`\max(0, 1-P(\lambda\neq0)/\gamma)` (GMP-5); moments come from
-    the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight law itself
-    (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2 of the
-    spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled exactly
+    otherwise), in the variable :math:`t = 1/s` (GMP-3): the density uses exact root selection on
+    the real axis, without smoothing (GMP-8); edges come from the critical points of the inverse map
+    (GMP-7); the atom at zero is :math:`\max(0, 1-P(\lambda\neq0)/\gamma)` (GMP-5); moments come
+    from the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight law
+    itself (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2 of
+    the spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled exactly
     (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position (unless
     such bulks weigh less than 1e-12 in total: they are dropped), a spectrum or a result outside
     the float64 range — raises ``ValueError`` saying why.
@@ -105,7 +106,8 @@ class GeneralizedMarchenkoPastur:
 
     # -- transforms -------------------------------------------------------------------------------
     def stieltjes(self, z) -> np.ndarray:
-        r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1, GMP-9)."""
+        r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1,
+        GMP-9)."""
         z = check_upper_half_plane(z)
         return self._up(1.0 / solve_t_complex(self._eq, self._down(z), self._bulks), -1,
                         "the Stieltjes transform")
@@ -165,7 +167,7 @@ class GeneralizedMarchenkoPastur:
         r""":math:`\mu(\{0\}) = \max(0, 1 - P(\lambda\neq0)/\gamma)` (GMP-5)."""
         return max(0.0, 1.0 - self.weights.prob_nonzero / self.gamma)
 
-    # -- moments ------------------------------------------------------------------------------------
+    # -- moments -----------------------------------------------------------------------------------
     def moment(self, k: int, *, max_order: int = MAX_ORDER) -> float:
         r""":math:`m_k = \int x^k d\mu`, exact from the free cumulants (GMP-6).
 
@@ -187,9 +189,10 @@ class GeneralizedMarchenkoPastur:
         r""":math:`m_1 = \mathbb{E}\lambda`."""
         return self.moment(1)
 
-    # -- simulation ---------------------------------------------------------------------------------
+    # -- simulation --------------------------------------------------------------------------------
     def sample(self, d: int, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
-        r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`, :math:`N=\mathrm{round}(d/\gamma)`.
+        r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`,
+        :math:`N=\mathrm{round}(d/\gamma)`.
 
         X has iid N(0, 1) entries, :math:`\lambda_n` are iid draws of the weight law. When
         :math:`N < d` the :math:`N` non-zero eigenvalues come from the :math:`N\times N` matrix

@@ -1,4 +1,5 @@
-"""Gaussian-softmax moments: float64 quadrature and the mpmath oracle (theory/softmax_moments.md)."""
+"""Gaussian-softmax moments: float64 quadrature and the mpmath oracle
+(theory/softmax_moments.md)."""
 
 from rmthess.integrals.moments import SoftmaxMoments
 from rmthess.integrals.softmax import softmax_mixed_moment, softmax_moments

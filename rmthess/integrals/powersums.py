@@ -1,5 +1,5 @@
-r"""Expectations of products of Gaussian-softmax power sums with polynomial weights (theory/cases.md,
-(CASE-19)).
+r"""Expectations of products of Gaussian-softmax power sums with polynomial weights
+(theory/cases.md, (CASE-19)).
 
 For ``x ~ N(0, I_C)``, ``X_c = e^{σ x_c}``, ``S = Σ X_c``, ``p = X/S``, a *power sum* is
 ``P(k, f) = Σ_c p_c^k f(x_c)`` with an integer ``k >= 1`` and a polynomial ``f``. The expectation of
@@ -11,15 +11,16 @@ block share a class, distinct blocks have distinct classes, so with ``q = |π|``
                       = Σ_π (C)_q Γ(K)^{−1} ∫_0^∞ t^{K−1} Π_B ψ_{k_B, f_B}(t) φ(t)^{C−q} dt,
 
 ``ψ_{k,f}(t) = E[e^{kσx} f(x) e^{−t e^{σx}}]``, ``φ = ψ_{0,1}`` (the representation of
-theory/softmax_moments.md, (SM-4), with polynomial weights). Every block integral is positive when its
-weights are, and keeping the weight of a block as one polynomial (``x² − 1`` rather than ``x²`` and
-``−1``) avoids cancellation between partitions. C enters only through ``(C)_q`` and the exponent.
+theory/softmax_moments.md, (SM-4), with polynomial weights). Every block integral is positive when
+its weights are, and keeping the weight of a block as one polynomial (``x² − 1`` rather than ``x²``
+and ``−1``) avoids cancellation between partitions. C enters only through ``(C)_q`` and the
+exponent.
 
 Quadrature: the tilt ``ψ_{k,f}(t) = e^{k²σ²/2} E[f(y + kσ) exp(−t e^{kσ²} e^{σy})]`` keeps every
-factor in logarithms (no overflow at large σ); the trapezoid rule in ``u = log t`` (step as in (SM-6),
-range down to ``−k_max σ²`` where the last tilted factor switches off, tails checked) and in y (step
-``≤ 0.35/σ``: the integrand ``exp(−t e^{σy})`` is analytic in ``|Im y| < π/(2σ)``, so the error is
-``~ e^{−π²/(σh)}``); ``1 − φ`` is summed directly and ``φ^n = exp(n log1p(−(1 − φ)))``.
+factor in logarithms (no overflow at large σ); the trapezoid rule in ``u = log t`` (step as in
+(SM-6), range down to ``−k_max σ²`` where the last tilted factor switches off, tails checked) and in
+y (step ``≤ 0.35/σ``: the integrand ``exp(−t e^{σy})`` is analytic in ``|Im y| < π/(2σ)``, so the
+error is ``~ e^{−π²/(σh)}``); ``1 − φ`` is summed directly and ``φ^n = exp(n log1p(−(1 − φ)))``.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
     ----------
     expressions : sequence
         Each expression is a list of terms ``(coef, ((k_1, f_1), (k_2, f_2), …))``: the coefficient
-        times the product of power sums ``P(k_a, f_a) = Σ_c p_c^{k_a} f_a(x_c)``; ``f_a`` are polynomial
-        coefficient tuples, lowest degree first. An empty product is the constant 1.
+        times the product of power sums ``P(k_a, f_a) = Σ_c p_c^{k_a} f_a(x_c)``; ``f_a`` are
+        polynomial coefficient tuples, lowest degree first. An empty product is the constant 1.
     classes : int
         ``C >= 2``.
     sigma : float
@@ -147,7 +148,8 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
         if lattice:
             return E_all[k * step_k:k * step_k + n_u]
         if k not in shifted:
-            shifted[k] = np.exp(-np.exp(np.minimum(u[:, None] + k * s2 + sigma * y[None, :], 700.0)))
+            exponent = np.minimum(u[:, None] + k * s2 + sigma * y[None, :], 700.0)
+            shifted[k] = np.exp(-np.exp(exponent))
         return shifted[k]
 
     # every ψ_{k,f} needed, one matrix product per shift k

@@ -1,9 +1,10 @@
-r"""The abstract weight law :math:`\nu` of the diagonal weights :math:`\lambda_n` in ``(1/N) X Λ Xᵀ``.
+r"""The abstract weight law :math:`\nu` of the diagonal weights :math:`\lambda_n` in
+``(1/N) X Λ Xᵀ``.
 
 A weight law is anything that can give its moments :math:`\mathbb{E}\lambda^k`, expectations
-:math:`\mathbb{E} f(\lambda)`, random draws, and an atomic approximation (:meth:`WeightLaw.discretize`)
-on which the generalized Marchenko–Pastur solver works. Weights may have any sign and may vanish
-(off-diagonal Hessian blocks have :math:`\lambda \le 0`).
+:math:`\mathbb{E} f(\lambda)`, random draws, and an atomic approximation
+(:meth:`WeightLaw.discretize`) on which the generalized Marchenko–Pastur solver works. Weights may
+have any sign and may vanish (off-diagonal Hessian blocks have :math:`\lambda \le 0`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class WeightLaw(abc.ABC):
 
     @abc.abstractmethod
     def sample(self, shape, *, rng=None) -> np.ndarray:
-        """Independent draws of λ with the given shape (``rng``: anything ``default_rng`` accepts)."""
+        """Independent draws of λ with the given shape (``rng``: anything ``default_rng``
+        accepts)."""
 
     @abc.abstractmethod
     def expect(self, f) -> float:

@@ -2,6 +2,7 @@ r"""The empirical law of a sample array, and its compression to a bounded number
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -175,7 +176,7 @@ def _split(part: np.ndarray, bins: int) -> list:
     inner = np.linspace(t, n - t, inner_bins + 1).round().astype(int).tolist()
     right = (n - np.cumsum(tail)).tolist()
     edges = sorted(set([0] + cuts + inner + right + [n]))
-    return [part[a:b] for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return [part[a:b] for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _two_point_gauss(chunk: np.ndarray):

@@ -3,8 +3,8 @@ r"""Gaussian-softmax weight laws: the weights of the linear cross-entropy Hessia
 With ``p = softmax(z)``, ``z ~ N(0, σ_v² I_C)``, the diagonal block ``H_{v_i v_i}`` has weights
 ``a = p_1(1 − p_1)`` and the off-diagonal block ``H_{v_i v_j}`` has weights ``b = −p_1 p_2``
 (theory/cases.md, (CASE-2)). Their moments are exact (the one-dimensional integrals of
-:mod:`rmthess.integrals`, (SM-4)); their densities have no closed form, and :meth:`discretize` returns
-a documented atomic approximation (SML-1) with the exact mean and second moment.
+:mod:`rmthess.integrals`, (SM-4)); their densities have no closed form, and :meth:`discretize`
+returns a documented atomic approximation (SML-1) with the exact mean and second moment.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class GaussianSoftmaxLaw(WeightLaw):
     sigma_v : float, optional
         Logit standard deviation ``σ_v > 0``.
     which : {"diag", "offdiag"}
-        ``"diag"`` for ``a`` (weights of ``H_{v_i v_i}``), ``"offdiag"`` for ``b`` (``H_{v_i v_j}``).
+        ``"diag"`` for ``a`` (weights of ``H_{v_i v_i}``), ``"offdiag"`` for ``b``
+        (``H_{v_i v_j}``).
     scale : float, optional
         The factor ``c`` (see :meth:`scaled`).
 
@@ -140,8 +141,9 @@ class GaussianSoftmaxLaw(WeightLaw):
         The own logits (``z_1``; and ``z_2`` for "offdiag") are stratified,
         ``z = −σ_v Φ⁻¹(s)``, ``s = s_lo + (s_hi − s_lo)(i + U_i)/n`` over the upper-tail
         probabilities ``tail1 = (s_lo, s_hi)`` (``tail2`` for ``z_2``, on an independent
-        permutation: a Latin hypercube), so the draws follow the law given ``P(Z > z) ∈ tail``; ``log W``, ``W``
-        the sum of the other classes' exponentials, comes from :func:`_log_rest_sum`.
+        permutation: a Latin hypercube), so the draws follow the law given ``P(Z > z) ∈ tail``;
+        ``log W``, ``W`` the sum of the other classes' exponentials, comes from
+        :func:`_log_rest_sum`.
         """
         s = self.sigma_v
         q = 1 if self.which == "diag" else 2
@@ -157,7 +159,8 @@ class GaussianSoftmaxLaw(WeightLaw):
         return -np.exp(x1 - top) * np.exp(x2 - top) / den ** 2
 
     def _joint_tail_law(self, rng) -> DiscreteLaw:
-        """Atoms of ``b`` from three regions of ``(z_1, z_2)``, split at ``P(Z > t) = q = 1/(C − 1)``.
+        """Atoms of ``b`` from three regions of ``(z_1, z_2)``, split at
+        ``P(Z > t) = q = 1/(C − 1)``.
 
         Both below ``t`` (mass ``(1 − q)²``; 3/4 of the draws, ``DISCRETIZE_ATOMS`` atoms), one
         above (mass ``2q(1 − q)``, by the symmetry of ``b`` in ``z_1, z_2``) and both above (mass
@@ -233,8 +236,8 @@ def _tilt(atoms, probs, m1, m2):
     r"""Probabilities ``p_i e^{θ·f_i}/Z``, ``f_i = (λ_i, λ_i²)``, with moments ``m1``, ``m2``.
 
     The minimum-relative-entropy change of ``probs`` onto the two moments (SML-3): ``θ`` minimizes
-    the convex ``log Σ p_i e^{θ·(f_i − f*)}`` (damped Newton). ``None`` when the moments are not reached
-    to a relative 1e-13 (the targets are outside what the atoms can reach).
+    the convex ``log Σ p_i e^{θ·(f_i − f*)}`` (damped Newton). ``None`` when the moments are not
+    reached to a relative 1e-13 (the targets are outside what the atoms can reach).
     """
     scale = float(np.max(np.abs(atoms)))
     f = np.stack([atoms / scale, (atoms / scale) ** 2], axis=1) - np.array([m1 / scale,

@@ -1,11 +1,12 @@
 r"""Large-C expansion of the linear cross-entropy block norms and ratio, derived with sympy.
 
-With ``Y_i = e^{σ z_i}/e^{σ²/2}`` (``E Y^j = q^{j(j−1)/2}``, ``q = e^{σ²}``) and ``S = Σ_j Y_j = C(1 + ε)``,
-every Gaussian-softmax moment ``E[Π Y_i^{k_i} S^{−K}]`` is expanded as
+With ``Y_i = e^{σ z_i}/e^{σ²/2}`` (``E Y^j = q^{j(j−1)/2}``, ``q = e^{σ²}``) and
+``S = Σ_j Y_j = C(1 + ε)``, every Gaussian-softmax moment ``E[Π Y_i^{k_i} S^{−K}]`` is expanded as
 ``C^{−K} Σ_n binom(−K, n) E[Π Y_i^{k_i} ε^n]``; ``E[… ε^n]`` splits into the q named classes and the
 sum ``W`` of the other ``C − q`` centred terms, whose moments follow from its cumulants
 ``(C − q) κ_j(Y)`` (theory/cases.md, (CASE-13)). Keeping ``n ≤ 2J`` gives every moment to relative
-order ``C^{−J}``. The series is asymptotic (not convergent): lognormal moments grow like ``q^{j²/2}``.
+order ``C^{−J}``. The series is asymptotic (not convergent): lognormal moments grow like
+``q^{j²/2}``.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ def _sum_moments(rmax: int):
 def _expect_named(powers, extra):
     """``E[Π Y_i^{k_i} (Σ_i (Y_i − 1))^extra]`` for independent named classes."""
     ys = sp.symbols(f"y0:{len(powers)}")
-    poly = sp.Poly(sp.Mul(*[y ** k for y, k in zip(ys, powers)]) * sum(y - 1 for y in ys) ** extra,
-                   *ys)
+    named = sp.Mul(*[y ** k for y, k in zip(ys, powers, strict=True)])
+    poly = sp.Poly(named * sum(y - 1 for y in ys) ** extra, *ys)
     total = sp.Integer(0)
     for exps, coef in poly.terms():
         total += coef * sp.Mul(*[_ymoment(e) for e in exps])
@@ -73,7 +74,8 @@ def _expect_named(powers, extra):
 
 @functools.cache
 def softmax_moment_series(powers: tuple, order: int):
-    r"""``E[p_1^{k_1} ⋯ p_q^{k_q}]`` as a polynomial in ``x = 1/C`` up to ``x^{K + order}`` (CASE-13).
+    r"""``E[p_1^{k_1} ⋯ p_q^{k_q}]`` as a polynomial in ``x = 1/C`` up to ``x^{K + order}``
+    (CASE-13).
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-r"""Closed forms of the MSE cases, derived with sympy from Gaussian integrals (theory/cases.md, (CASE-3), (CASE-6)–(CASE-8)).
+r"""Closed forms of the MSE cases, derived with sympy from Gaussian integrals (theory/cases.md,
+(CASE-3), (CASE-6)–(CASE-8)).
 
 Nothing here is typed in as a result: the ReLU moments are sympy integrals against the Gaussian
 density, the moments of ``κ = VᵀV`` come from Isserlis' theorem, and the GMP second moment
@@ -94,16 +95,18 @@ def mlp_mse_hidden_limits():
 
 @functools.cache
 def mlp_mse_hidden_limits_by_kurtosis():
-    r"""``(g_ii, g_ij, ratio)`` of (CASE-21): ``V_ci = σ ε_ci/√m``, ``ε`` iid symmetric, ``E ε² = 1``.
+    r"""``(g_ii, g_ij, ratio)`` of (CASE-21): ``V_ci = σ ε_ci/√m``, ``ε`` iid symmetric,
+    ``E ε² = 1``.
 
     ``κ_ii = (σ²/m) Σ_c x_c`` with ``x_c = ε_ci²`` iid, ``E x = 1``, ``E x² = μ₄``, so
-    ``E κ_ii² = (σ²/m)² [C E x² + C(C − 1)(E x)²]``; ``κ_ij = (σ²/m) Σ_c ε_ci ε_cj`` has uncorrelated
-    terms of second moment ``E ε_i² E ε_j² = 1``, so ``E κ_ij² = (σ²/m)² C``.
+    ``E κ_ii² = (σ²/m)² [C E x² + C(C − 1)(E x)²]``; ``κ_ij = (σ²/m) Σ_c ε_ci ε_cj`` has
+    uncorrelated terms of second moment ``E ε_i² E ε_j² = 1``, so ``E κ_ij² = (σ²/m)² C``.
 
     Returns
     -------
     tuple of sympy.Expr
-        In the symbols ``gamma``, ``C``, ``m``, ``sigma`` and ``mu4`` (the Pearson kurtosis ``E ε⁴``).
+        In the symbols ``gamma``, ``C``, ``m``, ``sigma`` and ``mu4`` (the Pearson kurtosis
+        ``E ε⁴``).
 
     Examples
     --------
