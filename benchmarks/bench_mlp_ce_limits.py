@@ -1,4 +1,5 @@
-"""Benchmark: precision against time of the mlp-ce finite-C limits, old estimator and new side by side.
+"""Benchmark: precision against time of the mlp-ce finite-C limits, old estimator and new side by
+side.
 
 In one run, at (γ, C, m) = (1, 10, 8) by default:
 
@@ -9,10 +10,10 @@ In one run, at (γ, C, m) = (1, 10, 8) by default:
   with control variates; the points per replicate double.
 
 Each route records (elapsed time, worst relative standard error over g_ii, g_ij and the ratio of
-both blocks, and of each block alone) after every doubling, until the error is below the smallest target or the budget is
-spent. Printed: the time to reach each target (1e-2, 1e-3, 1e-4); past the budget the time is
-extrapolated from the last point with the Monte Carlo rate (error ∝ time^{-1/2}) and marked ``~``.
-Numba compilation is excluded (warm-up call first).
+both blocks, and of each block alone) after every doubling, until the error is below the smallest
+target or the budget is spent. Printed: the time to reach each target (1e-2, 1e-3, 1e-4); past the
+budget the time is extrapolated from the last point with the Monte Carlo rate (error ∝ time^{-1/2})
+and marked ``~``. Numba compilation is excluded (warm-up call first).
 
 Run ``python benchmarks/bench_mlp_ce_limits.py`` (``--budget 60`` seconds per route by default).
 """
@@ -85,8 +86,8 @@ def main(argv=None):
     new = [(el + pilot, err, n) for el, err, n in new]
     old = _curve(old_step, OLD_FIRST_V, g, args.budget, min(TARGETS))
 
-    print(f"mlp-ce limits, gamma={g:g} C={C} m={m}: seconds to reach a worst relative standard error "
-          f"(g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
+    print(f"mlp-ce limits, gamma={g:g} C={C} m={m}: seconds to reach a worst relative standard "
+          "error (g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
     for which in ("all", "hidden", "output"):
         print(f"[{which} blocks]")
         print(f"{'target':>8s} {'old (nested MC)':>16s} {'new (RB + RQMC)':>16s} {'old/new':>8s}")

@@ -29,7 +29,8 @@ GMP_TESTS = ("tests/gmp", "tests/symbolic/test_gmp.py")
 SOFTMAX_TESTS = ("tests/integrals", "tests/laws/test_softmax.py", "tests/cases/test_linear_ce.py")
 LAW_TESTS = ("tests/laws", "tests/cases/test_linear_ce.py")
 CONST_TESTS = ("tests/cases", "tests/symbolic/test_large_c.py")
-FINITE_TESTS = ("tests/montecarlo/test_finite_size.py", "tests/montecarlo/test_finite_size_small_d.py",
+FINITE_TESTS = ("tests/montecarlo/test_finite_size.py",
+                "tests/montecarlo/test_finite_size_small_d.py",
                 "tests/montecarlo/test_finite_size_output_fourth.py",
                 "tests/montecarlo/test_simulate.py")
 NORM_TESTS = ("tests/montecarlo/test_blocknorms.py", "tests/montecarlo/test_kernels.py",
@@ -141,7 +142,8 @@ MUTANTS: list[Mutant] = [
     Mutant("kh-T", _K, "T = 0.5 * (tau / math.sqrt(beta) + tau * tau / beta ** 1.5)",
            "T = 0.5 * (tau / math.sqrt(beta) + tau * tau / beta ** 0.5)",
            "T of the hidden constant (CASE-10)", CONST_TESTS),
-    Mutant("kh-I1", _K, "I1 = (v * I0 + 1.0 / _SQRT2PI) / rho", "I1 = (v * I0 - 1.0 / _SQRT2PI) / rho",
+    Mutant("kh-I1", _K, "I1 = (v * I0 + 1.0 / _SQRT2PI) / rho",
+           "I1 = (v * I0 - 1.0 / _SQRT2PI) / rho",
            "recursion I_1 = (v I_0 + 1/sqrt(2 pi))/rho (CASE-11)", CONST_TESTS),
     Mutant("ko-B-variance", _K, "(1.0 + 2.0 * tau, 2.0 * tau)", "(1.0 + 2.0 * tau, tau)",
            "K_o: w ~ N(0, 2 tau) in E||B||^2 (CASE-12)", CONST_TESTS),
@@ -279,7 +281,8 @@ MUTANTS: list[Mutant] = [
            "off = so / (n * n * B * B) if B > 1 else 0.0",
            "mean over the B(B - 1) off-diagonal blocks", NORM_TESTS),
     Mutant("bn-struct-kernel", "rmthess/montecarlo/_kernels.py",
-           "            ro += k * (b * b - qq[i, j])\n", "            ro += k * (b * b + qq[i, j])\n",
+           "            ro += k * (b * b - qq[i, j])\n",
+           "            ro += k * (b * b + qq[i, j])\n",
            "structured off-diagonal sum (MC-4): the diagonal terms must be removed", NORM_TESTS),
     Mutant("bn-diag-weights", "rmthess/montecarlo/blocknorms.py",
            "return a if self.beta is None else a - self.beta * self.beta",

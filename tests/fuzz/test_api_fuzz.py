@@ -18,7 +18,8 @@ ANY = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=1e-320, max_value=1e-250), st.floats(min_value=1e250, max_value=1e308),
     st.integers(min_value=-10**30, max_value=10**30), st.booleans(), st.none(),
-    st.text(max_size=4), st.complex_numbers(allow_nan=False, allow_infinity=False, max_magnitude=10),
+    st.text(max_size=4),
+    st.complex_numbers(allow_nan=False, allow_infinity=False, max_magnitude=10),
 )
 POSITIVE = st.one_of(st.floats(min_value=1e-300, max_value=1e300), ANY)
 

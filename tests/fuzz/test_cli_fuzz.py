@@ -108,8 +108,9 @@ def test_long_simulation_shows_progress(monkeypatch):
     from rmthess.cli import simulate as cli_simulate
 
     monkeypatch.setattr(cli_simulate, "PROGRESS_AFTER", 0.0)
-    rc, out, err, exc = campaign.run(["simulate", "--case", "linear-ce", "--d", "12", "--gamma", "1",
-                                      "--classes", "3", "--reps", "2", "--seed", "1"])
+    rc, out, err, exc = campaign.run(["simulate", "--case", "linear-ce", "--d", "12",
+                                      "--gamma", "1", "--classes", "3", "--reps", "2",
+                                      "--seed", "1"])
     assert rc == 0 and not exc
     assert [ln.split("] ")[1].split(" (")[0] for ln in err.strip().splitlines()] == \
         ["replicate 1/2", "replicate 2/2"]

@@ -53,7 +53,7 @@ def test_bulk_continuation_twin(law, gamma, oracle):
         good &= t2.imag < 0        # the twin has no safeguards; compare where it converged
         np.testing.assert_allclose(t[good], t2[good], rtol=NEWTON_RTOL)
         # where the twin did not converge, the mpmath root of the polynomial in s is the reference
-        for xi, ti in zip(x[~good], t[~good]):
+        for xi, ti in zip(x[~good], t[~good], strict=True):
             want = oracle.stieltjes(law.atoms, law.probs, gamma, mpmath.mpf(xi))
             assert 1 / ti == pytest.approx(want, rel=ORACLE_RTOL)
 

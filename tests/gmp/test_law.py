@@ -1,4 +1,5 @@
-"""The law object: Stieltjes transform, properties over random atomic laws, bad input, Monte Carlo."""
+"""The law object: Stieltjes transform, properties over random atomic laws, bad input, Monte
+Carlo."""
 
 import math
 
@@ -99,7 +100,7 @@ def test_density_mass_moments_support(weights, gamma):
     q = np.zeros((3, 2))
     for a, b in bulks:
         for k in range(3):
-            q[k] += tanh_sinh(lambda t: t**k * law.pdf(t), a, b)
+            q[k] += tanh_sinh(lambda t, k=k: t**k * law.pdf(t), a, b)
     assert law.bulk_masses().sum() + law.atom_at_zero == pytest.approx(1.0, abs=CDF_ATOL)
     scale = max(abs(lo), abs(hi))
     want = [1.0 - law.atom_at_zero, *law.moments(2)]

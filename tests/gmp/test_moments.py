@@ -24,7 +24,7 @@ def test_catalan_and_narayana():
     g = sp.Symbol("g")
     m = moments_from_cumulants([g ** (k - 1) for k in range(1, 5)])
     narayana = [1, 1 + g, 1 + 3 * g + g**2, 1 + 6 * g + 6 * g**2 + g**3]
-    assert all(sp.expand(a - b) == 0 for a, b in zip(m, narayana))
+    assert all(sp.expand(a - b) == 0 for a, b in zip(m, narayana, strict=True))
 
 
 @pytest.mark.parametrize("atoms,probs,gamma", [

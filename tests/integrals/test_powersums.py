@@ -9,8 +9,8 @@ import pytest
 
 from rmthess.integrals.powersums import powersum_expectations
 
-#: the Gauss–Hermite product rule with 40 (C = 2) / 32 (C = 3) points per axis converges to ~1e-12 at
-#: σ ≤ 0.8 (measured: the next order changes it by < 1e-13); the quadrature targets 1e-14
+#: the Gauss–Hermite product rule with 40 (C = 2) / 32 (C = 3) points per axis converges to ~1e-12
+#: at σ ≤ 0.8 (measured: the next order changes it by < 1e-13); the quadrature targets 1e-14
 RTOL_BRUTE = 1e-10
 
 ONE, X1, X2, X2M1 = (1.0,), (0.0, 1.0), (0.0, 0.0, 1.0), (-1.0, 0.0, 1.0)
@@ -82,5 +82,5 @@ def test_large_sigma_against_monte_carlo(C, sigma):
     samples = (nn * nn, (nn - trq) ** 2, mm, (p ** 3).sum(1))
     got = powersum_expectations([_mul(N, N), _mul(N_MINUS_TRQ, N_MINUS_TRQ), MM,
                                  [(1.0, ((3, ONE),))]], C, sigma)
-    for v, g in zip(samples, got):
+    for v, g in zip(samples, got, strict=True):
         assert abs(v.mean() - g) <= 4.5 * v.std(ddof=1) / math.sqrt(n)

@@ -97,10 +97,10 @@ def check_block_law_distribution(seed):
     """GMP distribution function of the linear-CE v-block at σ_v = 2 vs simulated spectra.
 
     Oracle: eigenvalues of ``X diag(a) Xᵀ/N`` with ``a`` drawn exactly
-    (``GaussianSoftmaxLaw.sample``, a full softmax per weight), d = 400, N = 400. At 9 points the replicate mean of the empirical
-    distribution function is compared with the law's ``cdf`` by a Student-t test (15 degrees of
-    freedom, Bonferroni over 9) plus ``BLOCK_BIAS``. The former lognormal atoms were off by 0.03 at
-    the lower points (z ≈ 20).
+    (``GaussianSoftmaxLaw.sample``, a full softmax per weight), d = 400, N = 400. At 9 points the
+    replicate mean of the empirical distribution function is compared with the law's ``cdf`` by a
+    Student-t test (15 degrees of freedom, Bonferroni over 9) plus ``BLOCK_BIAS``. The former
+    lognormal atoms were off by 0.03 at the lower points (z ≈ 20).
     """
     from scipy import stats
 

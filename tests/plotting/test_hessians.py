@@ -1,4 +1,5 @@
-"""Figure 4 renders: heatmaps with colour bars, shared colour range along training, training panel."""
+"""Figure 4 renders: heatmaps with colour bars, shared colour range along training, training
+panel."""
 
 import matplotlib
 

@@ -17,7 +17,8 @@ def _panel(title, power):
     curves = (RatioCurve("γ = 1", C, 2 / C**power), RatioCurve("γ = 1", C, 2.2 / C**power,
                                                                  kind="asymptote"),
               RatioCurve("γ = 4", C, 3 / C**power))
-    points = (RatioPoints("MC γ = 1", C[:3], 2 / C[:3] ** power, 0.05 / C[:3] ** power, group="γ = 1"),)
+    points = (RatioPoints("MC γ = 1", C[:3], 2 / C[:3] ** power, 0.05 / C[:3] ** power,
+                          group="γ = 1"),)
     return RatioPanel(title, curves, points)
 
 
@@ -25,7 +26,7 @@ def test_figure1_has_log_axes_labels_and_legends(tmp_path):
     fig = plot_ratio_vs_classes([_panel("linear CE", 2), _panel("hidden", 1), _panel("output", 2)],
                                 title="fig 1")
     assert len(fig.axes) == 3
-    for ax, t in zip(fig.axes, ["linear CE", "hidden", "output"]):
+    for ax, t in zip(fig.axes, ["linear CE", "hidden", "output"], strict=True):
         assert ax.get_xscale() == ax.get_yscale() == "log"
         assert ax.get_title() == t
         assert "C" in ax.get_xlabel() and ax.get_ylabel()

@@ -19,7 +19,8 @@ from rmthess.symbolic.large_c import (
 g, e = GAMMA_SYM, Q_SYM
 #: float64 ratio from the exact integrals: relative error ≤ 1e-12 (tests/integrals)
 RTOL_EXACT = 1e-12
-#: the next term bounds the truncation error; allow twice |r_{J+1}|/C^{J+1} (the series is asymptotic)
+#: the next term bounds the truncation error; allow twice |r_{J+1}|/C^{J+1} (the series is
+#: asymptotic)
 NEXT_TERM_FACTOR = 2.0
 
 
@@ -42,7 +43,8 @@ def test_norm_series_match_the_spec():
     gii, gij = linear_ce_norm_series(1)
     assert sp.expand(gii - ((1 + g * e) - e * (2 + g * (1 - 3 * e + 4 * e ** 2)) * X_SYM)) == 0
     assert sp.expand(gij - ((1 + g * e ** 2)
-                            + (2 - 2 * e + g * (10 * e ** 3 - 8 * e ** 4 - 2 * e ** 2)) * X_SYM)) == 0
+                            + (2 - 2 * e + g * (10 * e ** 3 - 8 * e ** 4 - 2 * e ** 2)) * X_SYM)
+                     ) == 0
 
 
 def test_moment_series_leading_terms():
@@ -63,7 +65,8 @@ def test_series_against_exact_integrals(series3, sigma, gamma, C):
     three_terms = two_terms + r[2] / C ** 2
     noise = RTOL_EXACT * exact
     # the rate: the remainder after r0 + r1/C is r2/C² up to the next term
-    assert abs(exact - two_terms) <= abs(r[2]) / C ** 2 + NEXT_TERM_FACTOR * abs(r[3]) / C ** 3 + noise
+    assert abs(exact - two_terms) <= (abs(r[2]) / C ** 2 + NEXT_TERM_FACTOR * abs(r[3]) / C ** 3
+                                      + noise)
     assert abs(exact - three_terms) <= NEXT_TERM_FACTOR * abs(r[3]) / C ** 3 + noise
     assert linear_ce_ratio_asymptotic(gamma, C, sigma, order=2) == pytest.approx(three_terms,
                                                                                  rel=1e-14)
