@@ -1,9 +1,9 @@
 """The one local numba decorator used by every kernel module.
 
-Kernels are compiled with ``cache=True`` (the compiled code is stored next to the module, so only the
-first call on a machine pays the compile time) and ``error_model="numpy"`` (division by zero gives
-inf/nan as in numpy instead of raising, so no hidden branch costs time in hot loops). Kernels never
-own a random generator: they receive random draws as arrays.
+Kernels are compiled with ``cache=True`` (the compiled code is stored next to the module, so only
+the first call on a machine pays the compile time) and ``error_model="numpy"`` (division by zero
+gives inf/nan as in numpy instead of raising, so no hidden branch costs time in hot loops). Kernels
+never own a random generator: they receive random draws as arrays.
 """
 
 from __future__ import annotations

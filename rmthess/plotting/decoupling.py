@@ -1,13 +1,13 @@
 r"""Figure 3: the decoupling error ``d·δ_N(z)`` against d, and the Lindeberg path.
 
 ``δ_N(z) = E s_H(z) − E s_H̃(z)`` is the difference between the expected Stieltjes transforms of the
-true block H (weights computed from the same data) and of the decoupled block H̃ (theory/montecarlo.md).
-The exact coupling H♯ has the law of H̃ and differs from H by a matrix of rank ≤ 2C, so
-``d·δ_N(z)`` stays bounded and tends to ``c(z)``. The left panels show the common-random-number
-estimator of ``d·δ_N(z)`` (real and imaginary parts, ±1 standard error) with ``c(z)`` as horizontal
-lines; the right panel shows the literal estimator with an independent copy X̃, whose error bars grow
-like ``√d``. An optional extra panel shows ``E s_{H(t)}(z)`` along the Lindeberg path
-``X(t) = √t X + √(1−t) X̃``.
+true block H (weights computed from the same data) and of the decoupled block H̃
+(theory/montecarlo.md). The exact coupling H♯ has the law of H̃ and differs from H by a matrix of
+rank ≤ 2C, so ``d·δ_N(z)`` stays bounded and tends to ``c(z)``. The left panels show the
+common-random-number estimator of ``d·δ_N(z)`` (real and imaginary parts, ±1 standard error) with
+``c(z)`` as horizontal lines; the right panel shows the literal estimator with an independent copy
+X̃, whose error bars grow like ``√d``. An optional extra panel shows ``E s_{H(t)}(z)`` along the
+Lindeberg path ``X(t) = √t X + √(1−t) X̃``.
 
 Examples
 --------

@@ -1,9 +1,9 @@
 r"""Figure 4: heatmaps of the full Hessian of a 1-hidden-layer network — static and dynamic forces.
 
 Top row: ``|H|`` at initialization for several numbers of classes C (the *static force*: the
-off-diagonal blocks shrink relative to the diagonal ones as C grows). Bottom row: ``|H|`` at snapshots
-along training, and the block norms against the training step (the *dynamic force*: the hidden–output
-blocks shrink as the softmax saturates). Each heatmap is drawn by
+off-diagonal blocks shrink relative to the diagonal ones as C grows). Bottom row: ``|H|`` at
+snapshots along training, and the block norms against the training step (the *dynamic force*: the
+hidden–output blocks shrink as the softmax saturates). Each heatmap is drawn by
 :func:`rmthess.plotting.blockmap.plot_hessian_heatmap` (log colour scale, block boundaries).
 
 Examples
@@ -89,7 +89,7 @@ def plot_hessian_maps(init=(), training=(), *, training_result=None, title: str 
         axes = fig.subplots(nrows, ncols, squeeze=False)
         row = 0
         if init:
-            for ax, hm in zip(axes[row], init):
+            for ax, hm in zip(axes[row][:len(init)], init, strict=True):
                 plot_hessian_heatmap(hm.hessian, hm.layout, ax=ax, title=hm.title,
                                      max_pixels=max_pixels)
                 _clip_decades([ax], decades)
@@ -97,7 +97,7 @@ def plot_hessian_maps(init=(), training=(), *, training_result=None, title: str 
                 ax.set_visible(False)
             row += 1
         if training or extra:
-            for ax, hm in zip(axes[row], training):
+            for ax, hm in zip(axes[row][:len(training)], training, strict=True):
                 plot_hessian_heatmap(hm.hessian, hm.layout, ax=ax, title=hm.title,
                                      max_pixels=max_pixels)
             _clip_decades(axes[row][:len(training)], decades)

@@ -5,8 +5,8 @@ panel, for every aspect ratio γ: the exact finite-C theory curve (solid), its C
 ``K·C^{-p}`` (dashed, same colour) and the Monte Carlo ratios with ±1 standard-error bars (markers).
 This is the package's version of the "effect of C" figure of arXiv:2505.02809.
 
-The ratio plotted is ``g_ij/g_ii`` for d×d blocks and ``‖H_{v_i v_j}‖²_F/‖H_{v_i v_i}‖²_F`` for the m×m
-output blocks (theory/cases.md, (CASE-1)–(CASE-4)).
+The ratio plotted is ``g_ij/g_ii`` for d×d blocks and ``‖H_{v_i v_j}‖²_F/‖H_{v_i v_i}‖²_F`` for the
+m×m output blocks (theory/cases.md, (CASE-1)–(CASE-4)).
 
 Examples
 --------
@@ -109,10 +109,10 @@ def plot_ratio_vs_classes(panels, *, title: str | None = None, panel_width: floa
     with figure_style():
         fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), 3.2),
                                  squeeze=False, layout="constrained")
-        for ax, panel in zip(axes[0], panels):
+        for ax, panel in zip(axes[0], panels, strict=True):
             groups: dict[str, str] = {}
 
-            def col(obj):
+            def col(obj, groups=groups):
                 return groups.setdefault(_group(obj), color(len(groups)))
 
             for curve in panel.curves:

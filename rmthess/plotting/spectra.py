@@ -1,12 +1,13 @@
-r"""Figure 2: eigenvalue histograms of Hessian blocks against their generalized Marchenko–Pastur densities.
+r"""Figure 2: eigenvalue histograms of Hessian blocks against their generalized Marchenko–Pastur
+densities.
 
 Each panel shows the eigenvalues of simulated d×d blocks (pooled over replicates) as a histogram
-normalised by the *total* number of eigenvalues, so that it estimates the absolutely continuous part of
-the spectral law, and the GMP density ``pdf(x)`` of the limiting law on top (theory/gmp.md). Support
-edges are dotted vertical lines; an atom at 0 of mass ``a`` is drawn as a stem of height proportional
-to ``a`` with its mass written beside it (simulated fraction of zero eigenvalues in brackets). A panel
-whose law depends on a quantity redrawn per replicate carries the mean of the per-replicate densities
-and says so in its legend (``density_label``).
+normalised by the *total* number of eigenvalues, so that it estimates the absolutely continuous part
+of the spectral law, and the GMP density ``pdf(x)`` of the limiting law on top (theory/gmp.md).
+Support edges are dotted vertical lines; an atom at 0 of mass ``a`` is drawn as a stem of height
+proportional to ``a`` with its mass written beside it (simulated fraction of zero eigenvalues in
+brackets). A panel whose law depends on a quantity redrawn per replicate carries the mean of the
+per-replicate densities and says so in its legend (``density_label``).
 
 Examples
 --------
@@ -52,7 +53,8 @@ class SpectrumPanel:
     density_label : str
         Legend entry of the density curve. Where the limiting law depends on a quantity redrawn in
         every replicate (the output weights V of a 1-hidden-layer network), the pooled histogram
-        estimates the mixture of the per-replicate laws and the curve is the mean of their densities.
+        estimates the mixture of the per-replicate laws and the curve is the mean of their
+        densities.
     """
 
     title: str
@@ -75,7 +77,8 @@ class SpectrumPanel:
             raise ValueError("eigenvalues must not be empty")
 
 
-def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None, title: str | None = None):
+def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None,
+                       title: str | None = None):
     """Draw figure 2 and return the :class:`~matplotlib.figure.Figure`.
 
     Parameters
@@ -98,7 +101,7 @@ def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None, titl
     with figure_style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.7 * nrows), squeeze=False,
                                  layout="constrained")
-        for k, (ax, p) in enumerate(zip(axes.flat, panels)):
+        for k, (ax, p) in enumerate(zip(axes.flat[:len(panels)], panels, strict=True)):
             ev = p.eigenvalues
             zero = np.abs(ev) <= p.zero_tol
             nz = ev[~zero]
@@ -112,7 +115,8 @@ def plot_block_spectra(panels, *, bins: int = 60, ncols: int | None = None, titl
                    alpha=0.45, edgecolor="none", label=f"simulation ({ev.size} eigenvalues)")
             ax.plot(p.x, p.density, color=OKABE_ITO[0], lw=1.3, label=p.density_label)
             for j, e in enumerate(p.edges):
-                ax.axvline(e, color=OKABE_ITO[6], ls=":", lw=1.0, label="support edges" if j == 0 else None)
+                ax.axvline(e, color=OKABE_ITO[6], ls=":", lw=1.0,
+                           label="support edges" if j == 0 else None)
             if p.atom > 0:
                 top = ax.get_ylim()[1]
                 ax.vlines(0.0, 0.0, 0.8 * top, color=OKABE_ITO[5], lw=2.5,

@@ -1,11 +1,12 @@
 r"""Shared look of rmthess figures: the Okabe–Ito palette, one rc context, PNG + PDF output.
 
 Every figure of the package is drawn inside :func:`figure_style` so that fonts, line widths and the
-colour cycle are the same everywhere, and saved with :func:`save_figure`, which writes the same figure
-as a PNG (for the HTML/Markdown report) and as a PDF (vector, for papers).
+colour cycle are the same everywhere, and saved with :func:`save_figure`, which writes the same
+figure as a PNG (for the HTML/Markdown report) and as a PDF (vector, for papers).
 
-The palette is the eight-colour set of Okabe & Ito (2008), designed to stay distinguishable under the
-common forms of colour-vision deficiency; it is the default colour cycle inside :func:`figure_style`.
+The palette is the eight-colour set of Okabe & Ito (2008), designed to stay distinguishable under
+the common forms of colour-vision deficiency; it is the default colour cycle inside
+:func:`figure_style`.
 
 Examples
 --------
@@ -23,7 +24,8 @@ from pathlib import Path
 
 __all__ = ["OKABE_ITO", "color", "figure_style", "save_figure", "SEQUENTIAL_CMAP", "DIVERGING_CMAP"]
 
-#: Okabe–Ito colours: black, orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple.
+#: Okabe–Ito colours: black, orange, sky blue, bluish green, yellow, blue, vermillion, reddish
+#: purple.
 OKABE_ITO = (
     "#000000",
     "#E69F00",
@@ -83,7 +85,8 @@ def figure_style():
 
 
 def save_figure(fig, stem, *, formats=("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.pdf`` (creating the folder); return the paths written.
+    """Save ``fig`` as ``stem.png`` and ``stem.pdf`` (creating the folder); return the paths
+    written.
 
     Parameters
     ----------

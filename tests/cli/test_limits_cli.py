@@ -23,7 +23,8 @@ def test_linear_ce_json(capsys):
 
 
 def test_digits_uses_the_oracle(capsys):
-    out = _json(capsys, ["--case", "linear-ce", "--gamma", "1", "--classes", "10", "--digits", "22"])
+    out = _json(capsys, ["--case", "linear-ce", "--gamma", "1", "--classes", "10",
+                         "--digits", "22"])
     val = out["v"]["ratio"]
     assert isinstance(val, str) and len(val.replace("0.", "", 1).lstrip("0")) == 22
     ref = get_case("linear-ce").limits_mp(1.0, 10, dps=22).blocks["v"].ratio
@@ -78,7 +79,8 @@ def test_text_output(capsys):
     (["--case", "linear-ce", "--gamma", "1", "--classes", "1"], "classes"),
     (["--case", "linear-ce", "--gamma", "nan", "--classes", "3"], "gamma"),
     (["--case", "mlp-mse", "--gamma", "1", "--classes", "3", "--m", "0"], "m"),
-    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--digits", "20"], "digits"),
+    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--digits", "20"],
+     "digits"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "1"], "m >= 2"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "0"], "rtol"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "nan"], "rtol"),
@@ -95,11 +97,12 @@ def test_errors_exit_2(capsys, argv, msg):
 
 
 def test_entry_law_and_hidden_scale(capsys):
-    """``--v-law``/``--sigma-w``/``--init`` against closed forms written out here (CASE-20, CASE-21).
+    """``--v-law``/``--sigma-w``/``--init`` against closed forms written out here (CASE-20,
+    CASE-21).
 
-    mlp-mse hidden ratio (1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄)) with μ₄ = 9/5 for uniform entries; the hidden
-    blocks of the MSE loss do not see the scale of W (κ = VᵀV, ReLU indicators are scale-free), while
-    the output blocks ‖E s sᵀ‖² grow like σ_w⁴ (s = relu(W x)).
+    mlp-mse hidden ratio (1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄)) with μ₄ = 9/5 for uniform entries; the
+    hidden blocks of the MSE loss do not see the scale of W (κ = VᵀV, ReLU indicators are
+    scale-free), while the output blocks ‖E s sᵀ‖² grow like σ_w⁴ (s = relu(W x)).
     """
     out = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8",
                          "--v-law", "uniform"])
@@ -130,7 +133,8 @@ def test_entry_law_errors(capsys, argv, option):
 
 
 def test_init_option_help_names_every_registered_value():
-    """The shared help text of --init/--v-law lists exactly the registered presets and entry laws."""
+    """The shared help text of --init/--v-law lists exactly the registered presets and entry
+    laws."""
     from rmthess.cli import build_parser
     from rmthess.laws.entry import ENTRY_LAWS
     from rmthess.laws.init import INITS

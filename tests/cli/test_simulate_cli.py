@@ -34,7 +34,7 @@ def test_table_output(capsys):
 ])
 def test_errors(capsys, args, match):
     base = {"--case": "linear-ce", "--d": "20", "--gamma": "1", "--classes": "3", "--reps": "2"}
-    for k, v in zip(args[::2], args[1::2]):
+    for k, v in zip(args[::2], args[1::2], strict=True):
         base[k] = v
     argv = ["simulate"] + [x for kv in base.items() for x in kv]
     assert main(argv) == 2
