@@ -26,7 +26,7 @@ error is ``~ e^{−π²/(σh)}``); ``1 − φ`` is summed directly and ``φ^n = 
 from __future__ import annotations
 
 import math
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,9 +34,15 @@ __all__ = ["powersum_expectations"]
 
 _DIGITS = 12.0
 _SQRT2PI = math.sqrt(2.0 * math.pi)
+#: cache bounds: set partitions of up to this many factors (Bell(8) = 4140 partitions for 8 power
+#: sums, more than any expression uses) ...
+_PARTITION_CACHE = 16
+#: ... and the partition terms of this many distinct products of power sums (the mlp-ce γ-term and
+#: its tests use 25)
+_BLOCKS_CACHE = 256
 
 
-@cache
+@lru_cache(maxsize=_PARTITION_CACHE)
 def _set_partitions(n: int):
     """All set partitions of ``range(n)`` as tuples of tuples."""
     if n == 0:
@@ -60,7 +66,7 @@ def _poly_mul(a, b):
     return tuple(np.polynomial.polynomial.polymul(a, b).tolist())
 
 
-@cache
+@lru_cache(maxsize=_BLOCKS_CACHE)
 def _blocks(factors):
     """``[(q, K, ((k_B, f_B), …))]`` over the set partitions of one product of power sums."""
     out = []
@@ -148,8 +154,8 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
         if lattice:
             return E_all[k * step_k:k * step_k + n_u]
         if k not in shifted:
-            exponent = np.minimum(u[:, None] + k * s2 + sigma * y[None, :], 700.0)
-            shifted[k] = np.exp(-np.exp(exponent))
+            arg = np.minimum(u[:, None] + k * s2 + sigma * y[None, :], 700.0)
+            shifted[k] = np.exp(-np.exp(arg))
         return shifted[k]
 
     # every ψ_{k,f} needed, one matrix product per shift k

@@ -225,9 +225,15 @@ class GaussianSoftmaxLaw(WeightLaw):
         return self._discrete.scaled(self.scale) if self.scale != 1.0 else self._discrete
 
     def scaled(self, c: float) -> GaussianSoftmaxLaw:
+        """The law of ``c·λ``: a new law with its own caches.
+
+        The moments and the atomic law computed so far do not depend on the scale; the copy starts
+        from a snapshot of them (a dict of its own; the atomic law is immutable), so no mutable
+        state is shared between the two laws.
+        """
         c = _check_scale(c)
         out = GaussianSoftmaxLaw(self.classes, self.sigma_v, self.which, self.scale * c)
-        out._cache = self._cache
+        out._cache = dict(self._cache)
         out._discrete = self._discrete  # the unscaled atomic law does not depend on the scale
         return out
 

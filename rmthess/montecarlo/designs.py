@@ -8,7 +8,7 @@ design         matrix data ``X^m``                     ``X^w``    law
 =============  ======================================  =========  ============================
 coupled        ``X``                                   ``X``      the true Hessian blocks H
 decoupled      ``X``                                   ``X̃``      H̃ (weights independent)
-sharp          ``X♯ = X P⊥ + Z Qᵀ``, ``Z ~ N(0, I_r)``  ``X``      H♯ — law of H̃, ``rank(H − H♯) ≤ 2r``
+sharp          ``X♯ = X P⊥ + Z Qᵀ``, ``Z ~ N(0, I_r)``  ``X``      H♯, law of H̃; rank(H − H♯) ≤ 2r
 lindeberg(t)   ``√t X + √(1−t) X̃``                     ``X``      interpolates H̃ (t=0) and H (t=1)
 =============  ======================================  =========  ============================
 
@@ -47,9 +47,6 @@ class Design:
     def matrices(self, X: np.ndarray, M: np.ndarray, rng: np.random.Generator):
         """Return ``(X^m, X^w)`` for data ``X`` (``N×d``), first layer ``M`` (``r×d``)."""
         raise NotImplementedError
-
-    def label(self) -> str:
-        return self.name
 
 
 class Coupled(Design):
@@ -104,9 +101,6 @@ class Lindeberg(Design):
     def matrices(self, X, M, rng):
         Xt = rng.standard_normal(X.shape)
         return math.sqrt(self.t) * X + math.sqrt(1.0 - self.t) * Xt, X
-
-    def label(self) -> str:
-        return f"lindeberg(t={self.t:g})"
 
 
 #: design name -> design class

@@ -27,194 +27,34 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict
 
 import numpy as np
 
 from rmthess._cost import FLOP_RATE, check_cost
-from rmthess._validate import DIM, GAMMA, REPS, child_seed, seed_sequence
-from rmthess.laws.entry import GAUSSIAN, EntryLaw, entry_law
+from rmthess._validate import DIM, GAMMA, REPS, seed_sequence
+from rmthess.laws.entry import GAUSSIAN, entry_law
 from rmthess.laws.init import resolve_init
 from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
 from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
 from rmthess.montecarlo.models import Model, get_model
+from rmthess.montecarlo.result import BlockResult, SimulationResult, SimulationSpec, entropy_of
+from rmthess.montecarlo.seeds import LIMIT_KEY, PREDICTION_KEY, replicate_seed
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
 
-__all__ = ["BlockResult", "SimulationResult", "SimulationSpec", "simulate", "make_spec", "simulation_cost",
-           "run_replicates", "summarize", "replicate_seed", "case_limits"]
-
-#: spawn-key index of the prediction's own Monte Carlo (replicates use 0, 1, 2, …)
-_PREDICTION_KEY = 2**31 - 1
-#: spawn-key index of the limit's Monte Carlo (MLP-CE limits are estimates)
-_LIMIT_KEY = 2**31 - 2
-
-
-@dataclass(frozen=True)
-class BlockResult:
-    r"""Simulated off/diag ratio of one block type, with prediction, limit and z-scores.
-
-    ``diag``/``offdiag`` are the mean squared Frobenius norms over all diagonal / off-diagonal blocks
-    (divided by d for d×d blocks), averaged over replicates. ``stderr`` is the delta-method standard
-    error of ``ratio`` (``nan`` with a single replicate). ``z_prediction`` compares with the
-    finite-size prediction (for MLP cases conditional on each replicate's V, MC-11); ``z_limit`` with
-    the d → ∞ limit (including the limit's own Monte Carlo error when it is an estimate).
-    """
-
-    block: str
-    ratio: float
-    stderr: float
-    prediction: float | None
-    prediction_stderr: float
-    limit: float | None
-    limit_stderr: float
-    z_prediction: float | None
-    z_limit: float | None
-    diag: float
-    diag_stderr: float
-    offdiag: float
-    offdiag_stderr: float
-    diag_prediction: float | None
-    offdiag_prediction: float | None
-    n_blocks: int
-
-    def to_dict(self) -> dict:
-        return {k: _plain(v) for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> BlockResult:
-        """Inverse of :meth:`to_dict` (JSON ``null`` of a float field is ``nan``)."""
-        kw = {k: data.get(k) for k in cls.__dataclass_fields__}
-        for k in _FLOAT_FIELDS:
-            if kw[k] is None:
-                kw[k] = math.nan
-        return cls(**kw)
-
-
-#: below this many replicates the printed table warns that the standard errors are unreliable
-FEW_REPLICATES = 10
-
-_FLOAT_FIELDS = ("ratio", "stderr", "prediction_stderr", "limit_stderr", "diag", "diag_stderr",
-                 "offdiag", "offdiag_stderr")
-
-
-@dataclass(frozen=True)
-class SimulationSpec:
-    """Validated parameters of a simulation (the identity of a sweep cell)."""
-
-    case: str
-    d: int
-    n_samples: int
-    gamma: float
-    classes: int
-    m: int | None
-    sigma_v: float
-    design: str
-    t: float | None
-    #: the initialization (theory/cases.md, CASE-20): entry laws of V and W, hidden scale, preset name
-    v_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
-    w_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
-    sigma_w: float = field(default=1.0, kw_only=True)
-    init: str | None = field(default=None, kw_only=True)
-
-
-#: scalar keys of :meth:`SimulationResult.to_dict`, in the order of the stored JSON
-_RESULT_KEYS = ("case", "d", "n_samples", "gamma", "classes", "m", "sigma_v", "reps", "design", "t",
-                "seed_entropy")
-#: keys of the initialization, absent from results stored before it was a parameter
-_INIT_KEYS = {"v_law": "gaussian", "w_law": "gaussian", "sigma_w": 1.0, "init": None}
-
-
-@dataclass(frozen=True)
-class SimulationResult(SimulationSpec):
-    """Result of :func:`simulate`: the specification (inherited fields), the number of replicates,
-    the seed and one :class:`BlockResult` per block."""
-
-    reps: int
-    seed_entropy: int | tuple
-    seed_spawn_key: tuple
-    blocks: dict = field(default_factory=dict)
-    replicates: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def spec(self) -> SimulationSpec:
-        """The :class:`SimulationSpec` of this result."""
-        return SimulationSpec(**{f.name: getattr(self, f.name) for f in fields(SimulationSpec)})
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict (``replicates`` as lists of ``[diag, offdiag]`` pairs)."""
-        out = {k: _plain(getattr(self, k)) for k in _RESULT_KEYS + tuple(_INIT_KEYS)}
-        out["seed_spawn_key"] = list(self.seed_spawn_key)
-        out["blocks"] = {b: r.to_dict() for b, r in self.blocks.items()}
-        out["replicates"] = {b: np.asarray(v).tolist() for b, v in self.replicates.items()}
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict) -> SimulationResult:
-        """Inverse of :meth:`to_dict` (as stored by the sweeps)."""
-        kw = {k: data[k] for k in _RESULT_KEYS}
-        kw["seed_entropy"] = _entropy(kw["seed_entropy"])
-        kw.update({k: data.get(k, v) for k, v in _INIT_KEYS.items()})
-        kw["v_law"], kw["w_law"] = entry_law(kw["v_law"]), entry_law(kw["w_law"])
-        kw["seed_spawn_key"] = tuple(data.get("seed_spawn_key", ()))
-        kw["blocks"] = {b: BlockResult.from_dict(v) for b, v in data["blocks"].items()}
-        kw["replicates"] = {b: np.asarray(v, float) for b, v in data.get("replicates", {}).items()}
-        return cls(**kw)
-
-    def __str__(self) -> str:
-        head = (f"{self.case}  d={self.d} N={self.n_samples} gamma={self.gamma:g} C={self.classes}"
-                + (f" m={self.m}" if self.m is not None else "")
-                + f"  design={self.design}" + (f"(t={self.t:g})" if self.t is not None else "")
-                + f"  reps={self.reps}" + self._init_text())
-        lines = [head, f"{'block':8s} {'ratio':>12s} {'stderr':>10s} {'prediction':>12s} "
-                       f"{'z(pred)':>8s} {'limit':>12s} {'z(limit)':>8s}"]
-        for b, r in self.blocks.items():
-            lines.append(f"{b:8s} {r.ratio:12.6g} {r.stderr:10.3g} {_fmt(r.prediction):>12s} "
-                         f"{_fmt(r.z_prediction, '8.2f'):>8s} {_fmt(r.limit):>12s} "
-                         f"{_fmt(r.z_limit, '8.2f'):>8s}")
-        if self.reps < FEW_REPLICATES:
-            lines.append(f"note: the standard errors come from {self.reps} replicates, so they are "
-                         f"themselves uncertain (Student t with {self.reps - 1} degrees of freedom); "
-                         f"use reps >= {FEW_REPLICATES} to read z-scores as standard normal")
-        return "\n".join(lines)
-
-    def _init_text(self) -> str:
-        if self.init is None and self.v_law == GAUSSIAN and self.w_law == GAUSSIAN \
-                and self.sigma_w == 1.0 and self.sigma_v == 1.0:
-            return ""
-        text = f"\ninit={self.init or 'custom'}: V entries {self.v_law.name} sigma_v={self.sigma_v:.6g}"
-        if self.m is not None:
-            text += f", W entries {self.w_law.name} sigma_w={self.sigma_w:.6g}"
-        return text
-
-
-def _fmt(x, spec="12.6g"):
-    return "n/a" if x is None else format(x, spec)
-
-
-def _plain(v):
-    if isinstance(v, (np.floating, np.integer)):
-        return v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None if math.isnan(v) else v
-    if isinstance(v, tuple):
-        return list(v)
-    if isinstance(v, EntryLaw):
-        return v.name
-    return v
-
-
-def replicate_seed(seed, k: int) -> np.random.SeedSequence:
-    """The seed of replicate ``k``: spawn key ``(…, k)`` under ``seed`` (independent of any split)."""
-    return child_seed(seed, k)
+__all__ = ["simulate", "make_spec", "simulation_cost", "run_replicates", "summarize",
+           "case_limits"]
 
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
-              v_law=None, w_law=None, sigma_w=None, init=None) -> tuple[SimulationSpec, Model, Design]:
+              v_law=None, w_law=None, sigma_w=None,
+              init=None) -> tuple[SimulationSpec, Model, Design]:
     """Validate the parameters; return the spec, the model strategy and the design strategy.
 
-    ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``, ``sigma_w``
-    and ``w_law`` (which must then be left unset); otherwise they default to 1 and Gaussian.
+    ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``,
+    ``sigma_w`` and ``w_law`` (which must then be left unset); otherwise they default to 1 and
+    Gaussian.
     """
     model = get_model(case)
     d = DIM.validate(d)
@@ -230,11 +70,11 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
         raise ValueError(f"d = {d} must exceed the rank {r} of the first layer "
                          f"({'C' if not model.hidden else 'm'})")
     if d / gamma < 0.5:
-        raise ValueError(f"gamma = {gamma!r} leaves no samples at d = {d}: N = round(d/gamma) must be "
-                         f">= 1, so gamma <= {2 * d} here")
+        raise ValueError(f"gamma = {gamma!r} leaves no samples at d = {d}: N = round(d/gamma) "
+                         f"must be >= 1, so gamma <= {2 * d} here")
     if not d / gamma <= 2.0 ** 53:
-        raise ValueError(f"gamma = {gamma!r} asks for N = d/gamma = {d / gamma:.3g} samples at d = {d}, "
-                         "more than can be counted; use gamma >= d/2^53")
+        raise ValueError(f"gamma = {gamma!r} asks for N = d/gamma = {d / gamma:.3g} samples at "
+                         f"d = {d}, more than can be counted; use gamma >= d/2^53")
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None, v_law=model.v_law,
@@ -294,7 +134,7 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
                                  m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t,
                                  v_law=spec.v_law, w_law=spec.w_law, sigma_w=spec.sigma_w)
     rows = {b: [] for b in model.block_types}
-    pseed = replicate_seed(seed, _PREDICTION_KEY)
+    pseed = replicate_seed(seed, PREDICTION_KEY)
     t = design.t
     for k in indices:
         vals, params = _one_replicate(spec, model, design, replicate_seed(seed, k))
@@ -320,11 +160,9 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
     non-Gaussian ``v_law`` of an mlp case needs a case whose ``limits`` takes ``v_law`` (else None).
     The linear cases' limits do not depend on the law (their logits are Gaussian as d → ∞).
     """
-    try:
-        from rmthess.cases import get_case
-    except ImportError:
-        return None
     import inspect
+
+    from rmthess.cases import get_case
 
     c = get_case(case)
     kwargs = {"m": m, "sigma_v": sigma_w * sigma_v}
@@ -334,7 +172,7 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
             return None
         kwargs["v_law"] = law
     if m is not None:
-        kwargs["rng"] = np.random.default_rng(replicate_seed(seed, _LIMIT_KEY))
+        kwargs["rng"] = np.random.default_rng(replicate_seed(seed, LIMIT_KEY))
     lim = c.limits(gamma, classes, **kwargs)
     out = {}
     for b, bl in lim.blocks.items():
@@ -350,7 +188,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
     root = seed_sequence(seed)
     blocks = {}
     reps = None
-    pseed = replicate_seed(seed, _PREDICTION_KEY)
+    pseed = replicate_seed(seed, PREDICTION_KEY)
     for b in model.block_types:
         arr = np.asarray(rows[b], float)
         reps = arr.shape[0]
@@ -386,7 +224,8 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             n_blocks=(spec.classes if b in ("v", "output") else spec.m),
         )
     return SimulationResult(
-        **asdict(spec), reps=int(reps), seed_entropy=_entropy(root.entropy), seed_spawn_key=tuple(root.spawn_key),
+        **asdict(spec), reps=int(reps), seed_entropy=entropy_of(root.entropy),
+        seed_spawn_key=tuple(root.spawn_key),
         blocks=blocks, replicates={b: np.asarray(rows[b])[:, :2] for b in model.block_types},
     )
 
@@ -469,10 +308,3 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     report = None if progress is None else (lambda k, n: progress(k, n, seconds))
     rows = run_replicates(spec, root, range(reps), predictions=predictions, progress=report)
     return summarize(spec, rows, root, limits=lim, predictions=predictions)
-
-
-def _entropy(entropy):
-    """A seed's entropy as an int, or a tuple of ints when it was given as a sequence."""
-    if isinstance(entropy, (list, tuple, np.ndarray)):
-        return tuple(int(e) for e in entropy)
-    return int(entropy)

@@ -3,10 +3,9 @@ r"""Large-C expansion of the linear cross-entropy block norms and ratio, derived
 With ``Y_i = e^{σ z_i}/e^{σ²/2}`` (``E Y^j = q^{j(j−1)/2}``, ``q = e^{σ²}``) and
 ``S = Σ_j Y_j = C(1 + ε)``, every Gaussian-softmax moment ``E[Π Y_i^{k_i} S^{−K}]`` is expanded as
 ``C^{−K} Σ_n binom(−K, n) E[Π Y_i^{k_i} ε^n]``; ``E[… ε^n]`` splits into the q named classes and the
-sum ``W`` of the other ``C − q`` centred terms, whose moments follow from its cumulants
-``(C − q) κ_j(Y)`` (theory/cases.md, (CASE-13)). Keeping ``n ≤ 2J`` gives every moment to relative
-order ``C^{−J}``. The series is asymptotic (not convergent): lognormal moments grow like
-``q^{j²/2}``.
+sum ``W`` of the other ``C − q`` centred terms, whose moments follow from its cumulants ``(C − q)
+κ_j(Y)`` (theory/cases.md, (CASE-13)). Keeping ``n ≤ 2J`` gives every moment to relative order
+``C^{−J}``. The series is asymptotic (not convergent): lognormal moments grow like ``q^{j²/2}``.
 """
 
 from __future__ import annotations
@@ -26,6 +25,10 @@ __all__ = [
     "linear_ce_ratio_asymptotic",
 ]
 
+#: bound of each cache of derived expressions: one entry per series order (or tuple of powers and
+#: order) in use; the package and its tests use a handful of orders and four power tuples
+_CACHE_SIZE = 32
+
 GAMMA_SYM = sp.Symbol("gamma", positive=True)
 #: ``q = e^{σ_v²}``
 Q_SYM = sp.Symbol("q", positive=True)
@@ -37,7 +40,7 @@ def _ymoment(j: int):
     return Q_SYM ** sp.Rational(j * (j - 1), 2)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _centred_cumulants(rmax: int):
     """Cumulants κ_1..κ_rmax of ``Y − 1`` (κ_1 = 0) from the moments ``E Y^j``."""
     rmax = max(rmax, 1)
@@ -46,10 +49,10 @@ def _centred_cumulants(rmax: int):
     logm = sp.series(sp.log(mgf), t, 0, rmax + 1).removeO()
     kap = [sp.expand(logm.coeff(t, j) * sp.factorial(j)) for j in range(rmax + 1)]
     kap[1] = sp.Integer(0)
-    return kap
+    return tuple(kap)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _sum_moments(rmax: int):
     """``E W^r`` (r ≤ rmax) for W a sum of ``N`` iid copies of ``Y − 1``, as polynomials in N."""
     N = sp.Symbol("N")
@@ -58,7 +61,7 @@ def _sum_moments(rmax: int):
     for r in range(1, rmax + 1):
         mom.append(sp.expand(sum(sp.binomial(r - 1, j - 1) * N * kap[j] * mom[r - j]
                                  for j in range(1, r + 1))))
-    return N, mom
+    return N, tuple(mom)
 
 
 def _expect_named(powers, extra):
@@ -72,7 +75,7 @@ def _expect_named(powers, extra):
     return sp.expand(total)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def softmax_moment_series(powers: tuple, order: int):
     r"""``E[p_1^{k_1} ⋯ p_q^{k_q}]`` as a polynomial in ``x = 1/C`` up to ``x^{K + order}``
     (CASE-13).
@@ -114,7 +117,7 @@ def _truncate(expr, lo, hi):
     return sum(expr.coeff(X_SYM, j) * X_SYM ** j for j in range(lo, hi + 1))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def linear_ce_norm_series(order: int = 2):
     r"""``(C² g_ii, C⁴ g_ij)`` as polynomials in ``x = 1/C`` to ``x^order`` (CASE-13).
 
@@ -139,13 +142,13 @@ def linear_ce_norm_series(order: int = 2):
     return (sp.expand(gii / x ** 2), sp.expand(gij / x ** 4))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def linear_ce_ratio_series(order: int = 2):
-    r"""Coefficients ``[r_0, …, r_order]`` of ``C² g_ij/g_ii = Σ r_j C^{−j}`` (CASE-14).
+    r"""Coefficients ``(r_0, …, r_order)`` of ``C² g_ij/g_ii = Σ r_j C^{−j}`` (CASE-14).
 
     Returns
     -------
-    list of sympy.Expr
+    tuple of sympy.Expr
         Rational functions of :data:`GAMMA_SYM` and :data:`Q_SYM` (``q = e^{σ_v²}``).
 
     Notes
@@ -164,12 +167,12 @@ def linear_ce_ratio_series(order: int = 2):
     r = []
     for j in range(order + 1):  # power-series division B/A
         r.append(sp.cancel((B[j] - sum(A[i] * r[j - i] for i in range(1, j + 1))) / A[0]))
-    return [sp.factor(c) for c in r]
+    return tuple(sp.factor(c) for c in r)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _numeric(order: int):
-    return [sp.lambdify((GAMMA_SYM, Q_SYM), r, "math") for r in linear_ce_ratio_series(order)]
+    return tuple(sp.lambdify((GAMMA_SYM, Q_SYM), r, "math") for r in linear_ce_ratio_series(order))
 
 
 def linear_ce_ratio_asymptotic(gamma, classes, sigma_v=1.0, order: int = 2) -> float:

@@ -28,7 +28,7 @@ def _gauss(expr):
     return sp.simplify(sp.integrate(expr * _phi, (_u, -sp.oo, sp.oo)))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def relu_gaussian_moments():
     r"""``(P(u > 0), E relu(u), E relu(u)²)`` for ``u ~ N(0, 1)``, by sympy integration.
 
@@ -60,7 +60,7 @@ def linear_mse_limits(gamma=None):
     return _g(sp.Integer(1), sp.Integer(1), gamma), _g(sp.Integer(0), sp.Integer(0), gamma)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def mlp_mse_hidden_limits():
     r"""``(g_ii, g_ij, ratio)`` of the mlp MSE hidden blocks averaged over V (CASE-6, CASE-7).
 
@@ -93,7 +93,7 @@ def mlp_mse_hidden_limits():
     return g_ii, g_ij, sp.factor(sp.simplify(g_ij / g_ii))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def mlp_mse_hidden_limits_by_kurtosis():
     r"""``(g_ii, g_ij, ratio)`` of (CASE-21): ``V_ci = σ ε_ci/√m``, ``ε`` iid symmetric,
     ``E ε² = 1``.
@@ -105,8 +105,8 @@ def mlp_mse_hidden_limits_by_kurtosis():
     Returns
     -------
     tuple of sympy.Expr
-        In the symbols ``gamma``, ``C``, ``m``, ``sigma`` and ``mu4`` (the Pearson kurtosis
-        ``E ε⁴``).
+        In the symbols ``gamma``, ``C``, ``m``, ``sigma`` and ``mu4`` (the Pearson
+        kurtosis ``E ε⁴``).
 
     Examples
     --------
@@ -125,7 +125,7 @@ def mlp_mse_hidden_limits_by_kurtosis():
     return g_ii, g_ij, sp.factor(sp.simplify(g_ij / g_ii))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def mlp_mse_output_norm():
     r"""``‖E s sᵀ‖²_F`` for ``s = relu(u)``, ``u ~ N(0, I_m)`` (CASE-8), in the symbol ``m``.
 

@@ -90,9 +90,12 @@ def _merge(into: dict, figures: dict) -> None:
 
 
 def _cache_path(workdir, name: str, size: str, seed) -> Path:
+    """Where a completed check is stored: keyed on the check, its size and root seed, and the code
+    that computes it (:func:`rmthess._codehash.code_hash`), so no other code's result is reused."""
     import rmthess
+    from rmthess._codehash import code_hash
 
-    key = f"{name}|{size}|{seed}|{rmthess.__version__}"
+    key = f"{name}|{size}|{seed}|{rmthess.__version__}|{code_hash()}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(workdir) / "checks" / f"{name}-{digest}.pkl"
 
@@ -132,8 +135,9 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
         Dask scheduler address for ``--full``.
     workdir : path, optional
         Folder for resumable state. At size ``full`` every completed check is stored there
-        (atomically) and a later run with the same size, seed and package version reuses it, so an
-        interrupted ``--full`` resumes; the Monte Carlo sweeps keep their own completed cells there.
+        (atomically) and a later run with the same size and seed, by the same code (the hash of the
+        package's source, :mod:`rmthess._codehash`), reuses it, so an interrupted ``--full``
+        resumes; the Monte Carlo sweeps keep their own completed cells there.
     """
     import rmthess.verify.checks  # noqa: F401  (registers the checks)
 
@@ -159,7 +163,8 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
             progress(f"[{_k}/{len(names)}] {_name}: {msg}")
 
         tell("start")
-        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler, workdir=workdir)
+        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler,
+                           workdir=workdir)
         t0, c0 = time.perf_counter(), time.process_time()
         cache = _cache_path(workdir, name, size, seed) if (workdir and size == "full") else None
         try:

@@ -84,3 +84,15 @@ def test_large_sigma_against_monte_carlo(C, sigma):
                                  [(1.0, ((3, ONE),))]], C, sigma)
     for v, g in zip(samples, got, strict=True):
         assert abs(v.mean() - g) <= 4.5 * v.std(ddof=1) / math.sqrt(n)
+
+
+def test_caches_are_bounded_and_clearing_them_changes_nothing():
+    """The partition caches have a bound; a value computed after clearing them is the same."""
+    from rmthess.integrals import powersums
+
+    assert powersums._set_partitions.cache_info().maxsize is not None
+    assert powersums._blocks.cache_info().maxsize is not None
+    before = powersum_expectations([MM], 3, 0.5)
+    powersums._blocks.cache_clear()
+    powersums._set_partitions.cache_clear()
+    assert np.array_equal(powersum_expectations([MM], 3, 0.5), before)

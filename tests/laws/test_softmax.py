@@ -65,6 +65,22 @@ def test_scaled_and_two_class_symmetry():
     assert np.array_equal(d.sample(5, rng=1), d.sample(5, rng=1))
 
 
+def test_scaled_copy_shares_no_cache_with_the_original():
+    """A scaled copy starts from a snapshot of the original's moments and keeps its own cache: what
+    either computes (or a corrupted entry in one) never reaches the other."""
+    law = GaussianSoftmaxLaw(3, which="diag")
+    law.moment(2)
+    s = law.scaled(3.0)
+    assert s._cache is not law._cache and 2 in s._cache
+    law.moment(4)
+    assert 4 not in s._cache
+    s._cache[5] = float("nan")           # a bad entry in the copy ...
+    assert math.isfinite(law.moment(5))  # ... is not seen by the original
+    # the copy's moments are those of a fresh law (its own computation) times 3^k
+    fresh = GaussianSoftmaxLaw(3, which="diag")
+    assert s.moment(4) == pytest.approx(3.0**4 * fresh.moment(4), rel=1e-15)
+
+
 def test_validation():
     with pytest.raises(ValueError, match="which"):
         GaussianSoftmaxLaw(3, which="upper")

@@ -8,7 +8,8 @@ import pytest
 from rmthess.montecarlo import simulate
 from rmthess.montecarlo.designs import get_design
 from rmthess.montecarlo.finite_size import predict_norms
-from rmthess.montecarlo.simulation import _PREDICTION_KEY, make_spec, replicate_seed, run_replicates
+from rmthess.montecarlo.seeds import PREDICTION_KEY, replicate_seed
+from rmthess.montecarlo.simulation import make_spec, run_replicates
 from tests._mc import monte_carlo, z_threshold
 
 #: Monte Carlo agreement: |z| below 3 standard errors (deterministic checks of exact identities)
@@ -17,11 +18,11 @@ Z_MAX = 3.0
 ALPHA = 1e-3
 #: (MC-8) leaves a relative O(d⁻²) remainder, bounded by REMAINDER_C·C/d² (theory/montecarlo.md,
 #: "Error bars against the prediction"): measured (ratio − prediction)/prediction·d²/C over 40–140
-#: fresh seeds of each linear-CE configuration below from −0.12 to −0.36 (± 0.1), of the diagonal and
-#: off-diagonal means from −0.33 to +0.88 (± 0.2–0.4); in standard errors the bound exceeds the bias
-#: everywhere (ratio: bias ≤ 0.58, bound ≥ 1.09; means: bias 0.38, bound 0.43 at worst). The stated
-#: standard errors need no widening: the spread of z about its mean is 0.97–1.06 (± 0.06 at 140
-#: seeds) in every configuration.
+#: fresh seeds of each linear-CE configuration below from −0.12 to −0.36 (± 0.1), of the diagonal
+#: and off-diagonal means from −0.33 to +0.88 (± 0.2–0.4); in standard errors the bound exceeds the
+#: bias everywhere (ratio: bias ≤ 0.58, bound ≥ 1.09; means: bias 0.38, bound 0.43 at worst). The
+#: stated standard errors need no widening: the spread of z about its mean is 0.97–1.06 (± 0.06 at
+#: 140 seeds) in every configuration.
 REMAINDER_C = 1.0
 #: the d → ∞ limit counts as rejected outside this many standard errors
 LIMIT_Z = 2.0
@@ -94,7 +95,7 @@ def check_linear_ce_prediction(seed, gamma, classes, d, reps):
     spec, _, _ = make_spec("linear-ce", d=d, gamma=gamma, classes=classes)
     p = predict_norms("linear-ce", "v", d=d, n_samples=spec.n_samples, classes=classes,
                       t=get_design(spec.design, t=spec.t).t,
-                      seed=replicate_seed(seed, _PREDICTION_KEY))
+                      seed=replicate_seed(seed, PREDICTION_KEY))
     assert (p.diag, p.offdiag) == (b.diag_prediction, b.offdiag_prediction)
     k = z_threshold(ALPHA, dof=reps - 1, comparisons=3)
     for got, se, want, pse in ((b.diag, b.diag_stderr, p.diag, p.diag_stderr),
@@ -108,8 +109,8 @@ def test_linear_ce_matches_finite_size_prediction(key):
     check_linear_ce_prediction(101, **LINEAR[key])
 
 
-#: replicates of the small-d check: z_limit measured 4.45 ± 0.17 (sd 0.93, 30 seeds) at 400 replicates,
-#: so ≈ 6.3 at 800
+#: replicates of the small-d check: z_limit measured 4.45 ± 0.17 (sd 0.93, 30 seeds) at 400
+#: replicates, so ≈ 6.3 at 800
 LIMIT_REPS = 800
 
 
@@ -181,10 +182,11 @@ def test_result_serialization_and_str():
 
 
 def test_sequence_seed_is_accepted_and_round_trips():
-    """A seed given as a sequence of ints (as SeedSequence accepts) is reproducible and serializable."""
+    """A seed given as a sequence of ints (as SeedSequence accepts) is reproducible and
+    serializable."""
     import json
 
-    from rmthess.montecarlo.simulation import SimulationResult
+    from rmthess.montecarlo.result import SimulationResult
 
     a = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=[3, 7])
     b = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=[3, 7])
@@ -212,7 +214,7 @@ def test_mlp_predictions_do_not_depend_on_which_replicates_run():
         np.testing.assert_array_equal(all_rows[b][2], last_only[b][0])
 
 
-# ------------------------------------------------------------------ initializations (CASE-20, CASE-24)
+# -------------------------------------------------------------- initializations (CASE-20, CASE-24)
 #: two-sided normal false-alarm rate of |z| > K_INIT: 5e-6 per check
 K_INIT = 4.5
 
@@ -239,7 +241,8 @@ def test_uniform_V_matches_the_uniform_theory_not_the_gaussian_one():
     h = res.blocks["hidden"]
     assert h.limit == pytest.approx(5 / (4 * 3 * 2.8), rel=1e-14)
     assert abs(h.z_limit) <= K_INIT
-    assert abs(h.ratio - 5 / (4 * 3 * 4)) > K_INIT * h.stderr      # the Gaussian-V limit is rejected
+    # the Gaussian-V limit is rejected
+    assert abs(h.ratio - 5 / (4 * 3 * 4)) > K_INIT * h.stderr
 
 
 def test_init_presets_in_simulate():
@@ -272,9 +275,10 @@ def test_bad_initializations(kwargs, match):
         simulate(case, **base)
 
 
-# ------------------------------------------------------------------ the stated standard error (MC-10)
+# -------------------------------------------------------------- the stated standard error (MC-10)
 #: independent simulate() runs per configuration of the slow check below: at 150 runs the check
-#: rejects a spread 1.2× the stated standard error with probability ≈ 0.45 (0.89 at 1.3×, 0.55 at 0.8×)
+#: rejects a spread 1.2× the stated standard error with probability ≈ 0.45 (0.89 at 1.3×, 0.55 at
+#: 0.8×)
 SPREAD_RUNS = 150
 #: false-alarm rate of each configuration of the slow check below
 SPREAD_ALPHA = 1e-3

@@ -1,4 +1,5 @@
-"""Sweeps on Dask: worker-count invariance, resume after interruption, atomic files, clear errors."""
+"""Sweeps on Dask: worker-count invariance, resume after interruption, atomic files, clear
+errors."""
 
 import json
 import time
@@ -11,6 +12,7 @@ from rmthess.montecarlo.sweep import (
     expand_grid,
     load_config,
     read_table,
+    run_cells,
     run_sweep,
 )
 
@@ -147,20 +149,19 @@ def test_explicit_cells_with_seeds(tmp_path):
     cells = [dict(case="linear-ce", d=20, gamma=1.0, classes=3, reps=3),
              dict(case="mlp-mse", d=20, gamma=1.0, classes=3, m=3, reps=2, limits=False)]
     seeds = [np.random.SeedSequence(5, spawn_key=(1, k)) for k in range(2)]
-    got = run_sweep(cells, seeds=seeds, workdir=tmp_path / "w", n_workers=1, processes=False,
-                    progress=False)
-    for res, cell, seed in zip(got, cells, seeds):
+    got = run_cells(cells, seeds, tmp_path / "w", n_workers=1, processes=False, progress=False)
+    for res, cell, seed in zip(got, cells, seeds, strict=True):
         kw = dict(cell)
         want = simulate(kw.pop("case"), seed=seed, **kw)
         assert res.to_dict() == want.to_dict()
     lines = []
-    again = run_sweep(cells, seeds=seeds, workdir=tmp_path / "w", n_workers=1, processes=False,
+    again = run_cells(cells, seeds, tmp_path / "w", n_workers=1, processes=False,
                       progress=lines.append)
     assert "2 already done" in lines[0] and len(lines) == 1
     assert [r.to_dict() for r in again] == [r.to_dict() for r in got]
     # a different seed is a different cell
-    other = run_sweep(cells[:1], seeds=[7], workdir=tmp_path / "w", n_workers=1,
-                      processes=False, progress=False)
+    other = run_cells(cells[:1], [7], tmp_path / "w", n_workers=1, processes=False,
+                      progress=False)
     assert other[0].blocks["v"].ratio != got[0].blocks["v"].ratio
 
 
@@ -197,7 +198,7 @@ def test_unknown_keys_and_empty_grids_refused(cfg, match):
 
 def test_empty_explicit_cells_refused(tmp_path):
     with pytest.raises(ValueError, match="empty list of cells"):
-        run_sweep([], workdir=tmp_path / "e", progress=False)
+        run_cells([], [], tmp_path / "e", progress=False)
 
 
 @pytest.mark.parametrize("damage", ["non-utf8", "edited", "truncated"])
@@ -223,13 +224,13 @@ def test_damaged_cell_is_recomputed_with_a_warning(tmp_path, damage):
 
 
 def test_second_sweep_into_the_same_folder_is_refused(tmp_path):
-    from rmthess.montecarlo.sweep import _locked, prepare_out
+    from rmthess.montecarlo.sweep.storage import locked, prepare_out
 
     out = prepare_out(tmp_path / "locked")
     (out / "cells").mkdir()
     other = out / "cells" / ".abc.json.99999.tmp"   # a temporary file of the run holding the lock
     other.write_text("{}")
-    with _locked(out):
+    with locked(out):
         with pytest.raises(ValueError, match="another sweep is running"):
             run_sweep(SMALL, out, n_workers=1, processes=False, progress=False)
         assert other.exists()
@@ -292,8 +293,9 @@ def _loopback_server(reply):
 ])
 def test_non_dask_server_fails_fast(monkeypatch, reply, match):
     from rmthess.montecarlo import sweep
+    from rmthess.montecarlo.sweep import execute
 
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr(execute, "CONNECT_TIMEOUT", 0.5)
     srv, conns = _loopback_server(reply)
     try:
         t0 = time.time()
@@ -363,3 +365,34 @@ def test_dead_scheduler_is_one_line_and_resumable(tmp_path):
         for p in (worker, sched):
             p.kill()
             p.wait()
+
+
+def test_cell_of_another_code_version_is_recomputed(tmp_path, monkeypatch):
+    """A cell file written by other code (another code hash) is not reused: it is recomputed, and
+    gives the same numbers when only the hash differs."""
+    from rmthess.montecarlo.sweep import storage
+
+    out = tmp_path / "s"
+    ref = run_sweep(SMALL, out, n_workers=1, processes=False, progress=False)
+    files = sorted((out / "cells").glob("*.json"))
+    assert {json.loads(f.read_text())[storage.CODE_FIELD] for f in files} == {storage.code_hash()}
+    again = []
+    run_sweep(SMALL, out, n_workers=1, processes=False, progress=False,
+              on_cell=lambda rec: again.append(rec["cell_id"]))
+    assert again == []                                   # same code: every cell reused
+    monkeypatch.setattr(storage, "code_hash", lambda: "0" * 64)    # the code has changed
+    lines, ran = [], []
+    rows = run_sweep(SMALL, out, n_workers=1, processes=False, progress=lines.append,
+                     on_cell=lambda rec: ran.append(rec["cell_id"]))
+    assert "0 already done" in lines[0] and "2 saved by another version of the code" in lines[0]
+    assert sorted(ran) == sorted(f.stem for f in files) and rows == ref
+
+
+def test_old_call_forms_name_the_new_one(tmp_path):
+    cells = [dict(case="linear-ce", d=20, gamma=1.0, classes=3, reps=2)]
+    with pytest.raises(ValueError, match=r"run_cells\(cells, seeds, out_dir\)"):
+        run_sweep(cells, tmp_path / "a")
+    with pytest.raises(ValueError, match=r"run_sweep\(config, out_dir\)"):
+        run_cells(SMALL, [0], tmp_path / "b")
+    with pytest.raises(ValueError, match="1 seeds for 2 cells"):
+        run_cells(cells * 2, [0], tmp_path / "c")

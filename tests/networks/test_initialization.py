@@ -20,8 +20,8 @@ def _allowed(sweep, t, rel_bias):
     return Z_MC * sweep.stderr[t] + rel_bias * np.abs(sweep.limit[t])
 
 
-#: replicates of the linear-CE check; its standard error has LINEAR_REPS − 1 degrees of freedom, so the
-#: threshold is the Student-t quantile with the two-sided tail of Z_MC normal standard errors
+#: replicates of the linear-CE check; its standard error has LINEAR_REPS − 1 degrees of freedom, so
+#: the threshold is the Student-t quantile with the two-sided tail of Z_MC normal standard errors
 LINEAR_REPS = 8
 
 
@@ -46,11 +46,13 @@ def check_linear_ce_ratio(seed):
 
 
 def test_linear_ce_ratio_matches_finite_size_prediction_as_c_grows():
-    """Exact Hessians (this package's networks) against the Gram-matrix engine's finite-size prediction.
+    """Exact Hessians (this package's networks) against the Gram-matrix engine's finite-size
+    prediction.
 
     The prediction of ``rmthess.montecarlo.finite_size`` (THEORY §6) shares no code with the exact
-    Hessians; at d = N = 100 it lies about 2% above the d → ∞ limit at C = 10 (some 1.7 standard errors
-    of the exact-Hessian mean here), so the comparison is made with the prediction, not the limit.
+    Hessians; at d = N = 100 it lies about 2% above the d → ∞ limit at C = 10 (some 1.7 standard
+    errors of the exact-Hessian mean here), so the comparison is made with the prediction, not the
+    limit.
     """
     sw = check_linear_ce_ratio(1)
     assert sw.ratio["v"][1] < 0.2 * sw.ratio["v"][0]  # O(1/C²) decay
@@ -71,7 +73,6 @@ def test_two_classes_and_mse_exact():
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", ["ce", "mse"])
 def test_mlp_ratios_follow_limits(loss):
-    pytest.importorskip("rmthess.cases")
     d = 200
     sw = init_ratio_sweep([5, 20], dim=d, gamma=0.5, width=4, loss=loss, reps=16, rng=2)
     for t in ("hidden", "output"):
@@ -80,7 +81,6 @@ def test_mlp_ratios_follow_limits(loss):
 
 def test_sweep_limits_at_a_named_initialization():
     """torch-default V is uniform: the mlp-mse limit is (1+4γ)/(4(1+2γ)(C − 1 + 9/5)) (CASE-21)."""
-    pytest.importorskip("rmthess.cases")
     sw = init_ratio_sweep([2, 5], dim=12, gamma=1.0, width=3, loss="mse", rng=0,
                           init="torch-default")
     np.testing.assert_allclose(sw.limit["hidden"], [5 / (12 * (C - 1 + 1.8)) for C in (2, 5)],

@@ -42,9 +42,8 @@ def test_r1_matches_the_spec(series3):
 def test_norm_series_match_the_spec():
     gii, gij = linear_ce_norm_series(1)
     assert sp.expand(gii - ((1 + g * e) - e * (2 + g * (1 - 3 * e + 4 * e ** 2)) * X_SYM)) == 0
-    assert sp.expand(gij - ((1 + g * e ** 2)
-                            + (2 - 2 * e + g * (10 * e ** 3 - 8 * e ** 4 - 2 * e ** 2)) * X_SYM)
-                     ) == 0
+    first = 2 - 2 * e + g * (10 * e ** 3 - 8 * e ** 4 - 2 * e ** 2)
+    assert sp.expand(gij - ((1 + g * e ** 2) + first * X_SYM)) == 0
 
 
 def test_moment_series_leading_terms():
@@ -65,8 +64,8 @@ def test_series_against_exact_integrals(series3, sigma, gamma, C):
     three_terms = two_terms + r[2] / C ** 2
     noise = RTOL_EXACT * exact
     # the rate: the remainder after r0 + r1/C is r2/C² up to the next term
-    assert abs(exact - two_terms) <= (abs(r[2]) / C ** 2 + NEXT_TERM_FACTOR * abs(r[3]) / C ** 3
-                                      + noise)
+    next_term = NEXT_TERM_FACTOR * abs(r[3]) / C ** 3
+    assert abs(exact - two_terms) <= abs(r[2]) / C ** 2 + next_term + noise
     assert abs(exact - three_terms) <= NEXT_TERM_FACTOR * abs(r[3]) / C ** 3 + noise
     assert linear_ce_ratio_asymptotic(gamma, C, sigma, order=2) == pytest.approx(three_terms,
                                                                                  rel=1e-14)
@@ -78,3 +77,17 @@ def test_slow_convergence_to_r0():
     for C, gap in ((100, 0.08), (1000, 0.01)):
         ratio = get_case("linear-ce").limits(1.0, C).blocks["v"].ratio * C ** 2
         assert 0.5 * gap < 1 - ratio / r0 < 1.5 * gap
+
+
+def test_caches_are_bounded_and_hold_immutable_values():
+    """Every cache of derived expressions has a bound, and what it holds cannot be changed by a
+    caller (tuples of sympy expressions, which are immutable)."""
+    from rmthess.symbolic import large_c
+
+    for f in (large_c._centred_cumulants, large_c._sum_moments, softmax_moment_series,
+              linear_ce_norm_series, linear_ce_ratio_series, large_c._numeric):
+        assert f.cache_info().maxsize is not None, f.__name__
+    r = linear_ce_ratio_series(1)
+    assert isinstance(r, tuple) and isinstance(large_c._sum_moments(2)[1], tuple)
+    linear_ce_ratio_series.cache_clear()
+    assert linear_ce_ratio_series(1) == r      # recomputed, not served from a changed entry

@@ -20,8 +20,7 @@ def test_relu_moments_by_quadrature():
     pdf = lambda u: math.exp(-u * u / 2) / math.sqrt(2 * math.pi)  # noqa: E731
     p, e1, e2 = (float(x) for x in relu_gaussian_moments())
     assert p == 0.5
-    assert e1 == pytest.approx(integrate.quad(lambda u: u * pdf(u), 0, math.inf)[0],
-                               rel=RTOL_QUAD)
+    assert e1 == pytest.approx(integrate.quad(lambda u: u * pdf(u), 0, math.inf)[0], rel=RTOL_QUAD)
     assert e2 == pytest.approx(integrate.quad(lambda u: u * u * pdf(u), 0, math.inf)[0],
                                rel=RTOL_QUAD)
 
@@ -50,3 +49,8 @@ def test_kurtosis_form_reduces_to_isserlis_at_the_gaussian_kurtosis():
     mu4 = next(s for s in gen[0].free_symbols if s.name == "mu4")
     for a, b in zip(gen, mlp_mse_hidden_limits(), strict=True):
         assert sp.simplify(a.subs(mu4, 3) - b) == 0
+
+
+def test_caches_are_bounded():
+    for f in (relu_gaussian_moments, mlp_mse_hidden_limits, mlp_mse_output_norm):
+        assert f.cache_info().maxsize == 1, f.__name__

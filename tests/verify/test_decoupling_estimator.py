@@ -1,5 +1,5 @@
-"""The Rao–Blackwellized exact coupling of the ``decoupling`` check (VER-9): Woodbury redraws and the
-exchangeable control."""
+"""The Rao–Blackwellized exact coupling of the ``decoupling`` check (VER-9): Woodbury redraws and
+the exchangeable control."""
 
 import math
 
@@ -9,15 +9,16 @@ import pytest
 from rmthess.montecarlo.blocknorms import block_matrix
 from rmthess.montecarlo.designs import _row_space_basis
 from rmthess.montecarlo.models import get_model
-from rmthess.montecarlo.spectra import _woodbury, block_spectrum, coupling
+from rmthess.montecarlo.spectra import block_spectrum, coupling
+from rmthess.montecarlo.spectra.exact_coupling import _woodbury
 
 #: |mean| ≤ 4.5 standard errors: false-alarm rate ≈ 7e-6 per assertion (means of ≥ 200 replicates)
 Z = 4.5
 POINTS = np.array([0.3 + 0.4j, -0.1 + 1.5j])
 
 
-@pytest.mark.parametrize("case, m, which", [("linear-ce", None, (0, 0)), ("linear-ce", None, (0, 1)),
-                                            ("mlp-ce", 3, (0, 1))])
+@pytest.mark.parametrize("case, m, which", [("linear-ce", None, (0, 0)),
+                                            ("linear-ce", None, (0, 1)), ("mlp-ce", 3, (0, 1))])
 def test_woodbury_is_the_difference_of_the_two_resolvent_traces(case, m, which):
     # oracle: eigenvalues of H and of H♯ formed explicitly
     model = get_model(case)

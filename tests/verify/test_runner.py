@@ -79,3 +79,36 @@ def test_full_size_resumes_completed_checks(monkeypatch, tmp_path):
     assert not list(tmp_path.rglob("*.tmp*"))
     run_verification("full", 3, checks=["fake-mean"], workdir=tmp_path)
     assert len(calls) == 2  # another seed is another computation
+
+
+def test_full_size_does_not_reuse_a_check_stored_by_other_code(monkeypatch, tmp_path):
+    """A stored check is keyed on the hash of the package's code: after a change of the code it is
+    recomputed, not reused."""
+    import rmthess._codehash as codehash
+
+    _fake.install(monkeypatch)
+    calls = []
+    orig = _fake.FakeGaussianMean.run
+
+    def counting(self, ctx):
+        calls.append(1)
+        return orig(self, ctx)
+
+    monkeypatch.setattr(_fake.FakeGaussianMean, "run", counting)
+    run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path)
+    run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path)
+    assert len(calls) == 1                                   # same code: reused
+    monkeypatch.setattr(codehash, "code_hash", lambda: "f" * 64)   # the code has changed
+    msgs = []
+    run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path, progress=msgs.append)
+    assert len(calls) == 2 and not any("reused" in m for m in msgs)
+
+
+def test_report_order_is_the_order_of_the_theory():
+    """The rows follow the flow of the theory (law → ratios → spectra → decoupling → networks): the
+    order in which rmthess.verify.checks imports its modules, which must not be re-sorted."""
+    import rmthess.verify.checks  # noqa: F401  (registers the checks)
+
+    assert [n for n in CHECKS if not n.startswith("fake")] == [
+        "gmp-law", "linear-ratios", "mlp-ratios", "block-spectra", "decoupling", "lindeberg",
+        "hessian-maps"]

@@ -24,16 +24,16 @@ def test_full_cells_go_through_the_sweep(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake_run_sweep(cells, **kwargs):
-        seen.update(kwargs, cells=cells)
+    def fake_run_cells(cells, seeds, out_dir, **kwargs):
+        seen.update(kwargs, cells=cells, seeds=seeds, out_dir=out_dir)
         return ["sentinel"] * len(cells)
 
-    monkeypatch.setattr(sweep, "run_sweep", fake_run_sweep)
+    monkeypatch.setattr(sweep, "run_cells", fake_run_cells)
     ctx = CheckContext(size="full", seed=np.random.SeedSequence(4), workdir=tmp_path,
                        scheduler="tcp://127.0.0.1:1")
     assert simulate_cells(ctx, CELLS, key=2) == ["sentinel", "sentinel"]
     assert seen["scheduler"] == "tcp://127.0.0.1:1"
-    assert seen["workdir"] == tmp_path / "cells-2"
+    assert seen["out_dir"] == tmp_path / "cells-2"
     assert [s.spawn_key for s in seen["seeds"]] == [ctx.child(2, k).spawn_key for k in range(2)]
 
 
