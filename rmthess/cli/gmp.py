@@ -1,4 +1,5 @@
-"""``rmthess gmp``: bulks, atom at zero, moments and density of a GMP law with an atomic weight law."""
+"""``rmthess gmp``: bulks, atom at zero, moments and density of a GMP law with an atomic weight
+law."""
 
 from __future__ import annotations
 
@@ -59,7 +60,10 @@ def run(args) -> int:
     except ValueError:
         raise ValueError(f"--gamma must be a positive number, got {args.gamma!r}") from None
     atoms = _floats("atoms")(args.atoms)
-    probs = _floats("probs")(args.probs) if args.probs is not None else [1 / len(atoms)] * len(atoms)
+    if args.probs is not None:
+        probs = _floats("probs")(args.probs)
+    else:
+        probs = [1 / len(atoms)] * len(atoms)
     if len(probs) != len(atoms):
         raise ValueError(f"--probs has {len(probs)} entries but --atoms has {len(atoms)}")
     if args.moments < 0:
@@ -104,6 +108,6 @@ def run(args) -> int:
     for k, m in enumerate(moments, start=1):
         print(f"m_{k} = {m:.15g}")
     print(f"{'x':>24} {'density':>24}")
-    for xi, di in zip(x, density):
+    for xi, di in zip(x, density, strict=True):
         print(f"{xi:24.15g} {di:24.15g}")
     return 0
