@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 
 from rmthess._cost import allow_cost
+from rmthess._threads import set_blas_threads
 
 __version__ = "0.1.0"
 
@@ -32,7 +33,7 @@ _SUBMODULES = (
     "verify",
 )
 
-__all__ = ["__version__", "allow_cost", *_SUBMODULES]
+__all__ = ["__version__", "allow_cost", "set_blas_threads", *_SUBMODULES]
 
 
 def __getattr__(name: str):

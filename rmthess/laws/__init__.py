@@ -8,15 +8,38 @@ Hessian weights ``p_1(1 − p_1)`` and ``−p_1 p_2`` of a softmax of Gaussian l
 
 Separately, :class:`EntryLaw` (:mod:`rmthess.laws.entry`) is the law of a network's iid weight
 *entries*, and :mod:`rmthess.laws.init` the named initializations built from them.
+
+The public names are loaded on first use (PEP 562), so that importing one module of the package —
+the entry laws, say — loads neither scipy nor the softmax integrals.
 """
 
-from rmthess.laws.base import WeightLaw
-from rmthess.laws.continuous import ContinuousLaw
-from rmthess.laws.discrete import DiscreteLaw, PointMass
-from rmthess.laws.empirical import EmpiricalLaw
-from rmthess.laws.entry import EntryLaw, entry_law
-from rmthess.laws.init import INITS, NetworkInit, resolve_init
-from rmthess.laws.softmax import GaussianSoftmaxLaw
+import importlib
 
-__all__ = ["WeightLaw", "DiscreteLaw", "PointMass", "EmpiricalLaw", "ContinuousLaw",
-           "GaussianSoftmaxLaw", "EntryLaw", "entry_law", "INITS", "NetworkInit", "resolve_init"]
+#: public name -> module defining it
+_WHERE = {
+    "WeightLaw": "base",
+    "DiscreteLaw": "discrete",
+    "PointMass": "discrete",
+    "EmpiricalLaw": "empirical",
+    "ContinuousLaw": "continuous",
+    "GaussianSoftmaxLaw": "softmax",
+    "EntryLaw": "entry",
+    "entry_law": "entry",
+    "INITS": "init",
+    "NetworkInit": "init",
+    "resolve_init": "init",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"rmthess.laws.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rmthess.laws' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from rmthess._validate import CLASSES, SIGMA_V, as_generator
 from rmthess.integrals import softmax_mixed_moment
@@ -145,6 +144,7 @@ class GaussianSoftmaxLaw(WeightLaw):
         ``log W``, ``W`` the sum of the other classes' exponentials, comes from
         :func:`_log_rest_sum`.
         """
+        from scipy.special import ndtri  # deferred: scipy loads only when a law is discretized
         s = self.sigma_v
         q = 1 if self.which == "diag" else 2
         logw = _log_rest_sum(self.classes - q, s, n, rng, self.classes)
@@ -283,6 +283,7 @@ def _bulk_terms(rest: int, s: float, k: int):
     distribution function of the standardized sum of ``m = rest − 2k`` such terms,
     ``|γ φ(x)(x² − 1)|/(6√m) + |φ(x)(κ He_3(x)/24 + γ² He_5(x)/72)|/m``.
     """
+    from scipy.special import ndtr, ndtri
     tau = -float(ndtri(k / rest))
     p_in = float(ndtr(tau))
     mom = [math.exp(j * j * s * s / 2) * float(ndtr(tau - j * s)) / p_in for j in range(5)]
@@ -309,6 +310,7 @@ def _log_rest_sum(rest: int, s: float, n: int, rng, classes: int) -> np.ndarray:
     of a uniform on the upper tail), and the sum of the ``rest − N`` terms below ``τ`` is drawn from
     the normal law with its exact mean and variance. ``ValueError`` when no ``k`` qualifies.
     """
+    from scipy.special import ndtri
     if rest == 0:  # C = 2, "offdiag": no other class
         return np.full(n, -np.inf)
     if n * rest <= EXACT_REST_CELLS:

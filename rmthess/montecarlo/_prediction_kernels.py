@@ -2,7 +2,7 @@
 
 Each kernel has a plain-numpy twin (``*_numpy``) and a test that they agree. Kernels run single
 threaded and call no BLAS: the predictions are many small reductions, for which a threaded BLAS on a
-busy machine mostly waits (see :mod:`rmthess.verify._threads`).
+busy machine mostly waits (see :mod:`rmthess._threads`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ __all__ = ["weighted_second_moments", "weighted_second_moments_numpy"]
 def weighted_second_moments(L, Y):
     """``out[k, i, j] = Σ_n L[n, k] Y[n, i] Y[n, j]`` (numba; skips zero weights and zero entries).
 
-    The weights of the MLP blocks vanish whenever a ReLU is off, and ``Y`` is often a ReLU output, so
-    most products are skipped.
+    The weights of the MLP blocks vanish whenever a ReLU is off, and ``Y`` is often a ReLU output,
+    so most products are skipped.
     """
     n, K = L.shape
     p = Y.shape[1]

@@ -13,11 +13,14 @@ The Hessian of the average loss splits as ``H = G + E`` (eq. NET-3 of ``theory/n
   V, so only the hidden–output blocks survive, ``E_{w_i v_c} = (1/N) Σ_n r_nc D_ni x_n e_iᵀ``
   (column i). It vanishes for the linear model.
 
-Every block is a sum of ``N`` Kronecker-structured terms. Each strip of blocks that shares one
-small index (a hidden unit, or a feature coordinate of the output blocks) is formed with one matrix
-product, chunked over samples, and written straight into the output array. No Jacobian and no
-``N × C × C`` tensor is ever stored. The extra memory is bounded by ``_CHUNK_FLOATS`` plus one
-strip, so the peak stays close to the Hessian itself (about 1.35× for the paper's Gaussian preset).
+Every block is a sum of ``N`` Kronecker-structured terms, formed by matrix products written
+straight into the output array (no accumulation when the temporaries fit ``_CHUNK_FLOATS``).
+The diagonal groups are symmetric weighted Gram matrices ``Fᵀ diag(w) F``: each is two symmetric
+products (BLAS ``syrk``) over the samples where ``w`` is positive and negative, half the operations
+of a general product, and samples where ``w = 0`` — a ReLU unit inactive — are skipped; the
+hidden–output rectangle is one product per hidden unit over the samples where it is active. No
+Jacobian and no ``N × C × C`` tensor is ever stored. The extra memory is bounded by
+``_CHUNK_FLOATS`` plus one block, so the peak stays close to the Hessian itself.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess._cost import check_cost
+from rmthess._threads import blas_threads
 from rmthess.networks.model import Network
 
 __all__ = ["hessian", "gauss_newton", "dense_hessian"]
@@ -46,18 +50,13 @@ def _explicit_kron(A: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) -
     n, k, _ = A.shape
     q = F.shape[1]
     if k <= q:
-        # one product per hidden unit i: Fᵀ [A_{:,i,i} F, A_{:,i,i+1} F, …] (a q × (k−i)q strip)
+        # one symmetric product per block (i, j ≥ i): Fᵀ diag(A_{:,i,j}/N) F, written in place
         for i in range(k):
-            strip = np.zeros((q, (k - i) * q))
-            for rows in _row_chunks(n, (k - i) * q, budget):
-                Fw = (F[rows, None, :] * A[rows, i, i:, None]).reshape(-1, (k - i) * q)
-                strip += F[rows].T @ Fw
-            strip /= n
-            diag = strip[:, :q]
-            strip[:, :q] = 0.5 * (diag + diag.T)  # exact symmetry despite the order of summation
-            out[i * q:(i + 1) * q, i * q:] = strip
-            for j in range(i + 1, k):
-                out[j * q:(j + 1) * q, i * q:(i + 1) * q] = strip[:, (j - i) * q:(j - i + 1) * q].T
+            for j in range(i, k):
+                blk = out[i * q:(i + 1) * q, j * q:(j + 1) * q]
+                _weighted_gram(F, A[:, i, j] / n, blk, budget)
+                if j != i:
+                    out[j * q:(j + 1) * q, i * q:(i + 1) * q] = blk.T
     else:
         for a in range(q):
             for b in range(a, q):
@@ -69,27 +68,52 @@ def _explicit_kron(A: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) -
                     out[b::q, a::q] = blk.T
 
 
+def _product_into(out: np.ndarray, left: np.ndarray, right, n: int, width: int,
+                  budget: int) -> None:
+    """``out = left @ right(range(n))`` with ``right(rows)`` formed in row chunks of at most
+    ``budget`` floats (``width`` columns); one chunk — the usual case — is one product written
+    straight into ``out``, with no temporary and no accumulation."""
+    chunks = _row_chunks(n, width, budget)
+    if not chunks:  # no sample contributes
+        out[...] = 0.0
+        return
+    np.matmul(left[:, chunks[0]], right(chunks[0]), out=out)
+    for rows in chunks[1:]:
+        out += left[:, rows] @ right(rows)
+
+
+def _weighted_gram(F: np.ndarray, w: np.ndarray, out: np.ndarray, budget: int) -> None:
+    r"""``out = Fᵀ diag(w) F``, exactly symmetric, in half the operations of a general product
+    (NET-15 of ``theory/networks.md``).
+
+    With ``Y_± = √|w| ⊙ F`` over the rows where ``w`` is positive (negative),
+    ``Fᵀ diag(w) F = Y_+ᵀ Y_+ − Y_−ᵀ Y_−``: each term is a symmetric product (BLAS ``syrk``, which
+    numpy calls for ``Yᵀ @ Y``) of ``n_± q²`` multiply-adds, ``n q²`` in all against ``2 n q²``.
+    """
+    q = F.shape[1]
+    out[...] = 0.0
+    for rows in _row_chunks(F.shape[0], q, budget):
+        wr = w[rows]
+        for sign in (1.0, -1.0):
+            take = np.flatnonzero(sign * wr > 0)
+            if take.size:
+                Y = F[rows][take] * np.sqrt(sign * wr[take])[:, None]
+                out += sign * (Y.T @ Y)
+
+
 def _softmax_kron(P: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) -> None:
     """``out = (1/N) Σ_n (diag p_n − p_n p_nᵀ) ⊗ f_n f_nᵀ`` (index ``(c, a) ↦ c·q + a``)."""
     n, k = P.shape
     q = F.shape[1]
-    if q <= k:  # one product per feature a: [P ⊙ w_aa, P ⊙ w_a,a+1, …]ᵀ P, w_ab = F_a F_b
+    if q <= k:  # one symmetric product per pair of features a ≤ b: Pᵀ diag(w_ab) P, w = F_a F_b
         for a in range(q):
-            nb = q - a
-            strip = np.zeros((nb * k, k))
-            dsum = np.zeros((nb, k))
-            for rows in _row_chunks(n, nb * k, budget):
-                w = F[rows, a, None] * F[rows, a:]  # (rows, nb)
-                Pw = (w[:, :, None] * P[rows, None, :]).reshape(-1, nb * k)
-                strip -= Pw.T @ P[rows]
-                dsum += w.T @ P[rows]
-            for t in range(nb):
-                b = a + t
-                blk = strip[t * k:(t + 1) * k]
-                blk[np.diag_indices(k)] += dsum[t]
+            for b in range(a, q):
+                w = F[:, a] * F[:, b]
+                blk = np.empty((k, k))
+                _weighted_gram(P, w, blk, budget)
+                blk *= -1.0
+                blk[np.diag_indices(k)] += w @ P
                 blk /= n
-                if b == a:
-                    blk = 0.5 * (blk + blk.T)
                 out[a::q, b::q] = blk
                 if b != a:
                     out[b::q, a::q] = blk.T
@@ -137,20 +161,31 @@ def _fill_cross(net: Network, out: np.ndarray, *, gn: bool, residual: bool,
     n, d, m, C = net.n_samples, net.dim, net.width, net.classes
     out[...] = 0.0
     mu = net.P @ V if net.loss == "ce" else None
+    # classes per product: an N × (classes·m) right-hand side within the budget
+    group = max(1, min(C, budget // max(1, n * m)))
     for i in range(m):
         rows = slice(i * d, (i + 1) * d)
         if gn:
             if net.loss == "ce":
-                # one product per hidden unit: (D_i ⊙ X)ᵀ M with M[n, (c, b)] = (Q_n V)_ci s_nb
-                # (+ r_nc δ_bi, the residual column), a d × Cm strip
-                strip = np.zeros((d, C * m))
-                for sl in _row_chunks(n, C * m, budget):
-                    E = net.P[sl] * (V[None, :, i] - mu[sl, i, None])  # (Q_n V)_{c i}
-                    M = E[:, :, None] * S[sl, None, :]
-                    if residual:
-                        M[:, :, i] += net.R[sl]
-                    strip += (X[sl] * D[sl, i, None]).T @ M.reshape(-1, C * m)
-                out[rows] = strip / n
+                # one product per hidden unit and group of classes, over the samples where the
+                # unit is active (D_ni = 1; the others contribute nothing): (X_act / N)ᵀ M with
+                # M[n, (c, b)] = (Q_n V)_ci s_nb (+ r_nc δ_bi, the residual column), written in
+                # place into the d × (group·m) rectangle
+                act = np.flatnonzero(D[:, i])
+                XD = X[act] / n
+                for c0 in range(0, C, group):
+                    cs = slice(c0, min(C, c0 + group))
+
+                    def right(sl, cs=cs, act=act, i=i):
+                        idx = act[sl]
+                        E = net.P[idx, cs] * (V[None, cs, i] - mu[idx, i, None])  # (Q_n V)_ci
+                        M = E[:, :, None] * S[idx, None, :]
+                        if residual:
+                            M[:, :, i] += net.R[idx, cs]
+                        return M.reshape(M.shape[0], -1)
+
+                    _product_into(out[rows, cs.start * m:cs.stop * m], XD.T, right, act.size,
+                                  (cs.stop - cs.start) * m, budget)
                 continue
             else:
                 # Q = I: rank one in (x, c): (1/N) Σ_n D_ni s_nb x_n ⊗ V_{:, i}
@@ -179,8 +214,9 @@ def dense_hessian(net: Network, part: str = "full") -> np.ndarray:
     """
     if part not in ("full", "gn", "residual"):
         raise ValueError(f"part must be 'full', 'gn' or 'residual', got {part!r}")
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by _finite
-        return _finite(_dense_hessian(net, part))
+    flops = 2.0 * net.n_samples * net.n_params**2  # the products below, about N P² multiply-adds
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(flops=flops):
+        return _finite(_dense_hessian(net, part))  # an overflow is reported by _finite
 
 
 def _dense_hessian(net: Network, part: str) -> np.ndarray:

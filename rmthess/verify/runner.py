@@ -1,7 +1,8 @@
 r"""Run the registered checks and collect one :class:`VerificationResult`.
 
-The runner times each check, runs it with single-threaded BLAS (many small eigenproblems: see
-:mod:`rmthess.verify._threads`), prints progress, gives each check its own seed
+The runner times each check, runs it with the package's BLAS thread policy (many small
+eigenproblems, one thread unless the user chose otherwise: see :mod:`rmthess._threads`), prints
+progress, gives each check its own seed
 (:func:`rmthess.verify.base.check_seed`) and turns an exception inside a check into a failing row
 (so that a broken part of the package shows up in the table instead of hiding the rest).
 
@@ -24,7 +25,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rmthess.verify._threads import single_threaded_blas
+from rmthess._threads import blas_threads
 from rmthess.verify.base import CHECKS, CheckContext, check_seed, get_check
 from rmthess.verify.rules import CheckRow
 
@@ -139,6 +140,8 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
         package's source, :mod:`rmthess._codehash`), reuses it, so an interrupted ``--full``
         resumes; the Monte Carlo sweeps keep their own completed cells there.
     """
+    import scipy.linalg  # noqa: F401  (scipy's BLAS loaded before the thread limits are set)
+
     import rmthess.verify.checks  # noqa: F401  (registers the checks)
 
     progress = progress or (lambda _m: None)
@@ -172,7 +175,7 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
             if out is not None:
                 tell("completed in an earlier run: reused")
             else:
-                with single_threaded_blas():
+                with blas_threads():  # many small eigenproblems: one thread (rmthess._threads)
                     out = check.run(ctx)
                 if cache is not None:
                     _save_cached(cache, out)

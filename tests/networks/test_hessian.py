@@ -109,7 +109,8 @@ def test_mlp_mse_output_blocks(make_net):
 
 
 def _residual_block(net):
-    """The hidden-output residual block from its definition, with numpy (independent of the code)."""
+    """The hidden-output residual block from its definition, with numpy (independent of the
+    code)."""
     X, V, W = net.X, net.V, net.W
     n, d, m, C = X.shape[0], X.shape[1], W.shape[0], V.shape[0]
     U = X @ W.T
@@ -136,13 +137,14 @@ def test_exact_identities(make_net, kind, loss):
     np.testing.assert_array_equal(H, H.T)
     np.testing.assert_allclose(G + E, H, rtol=0, atol=CLOSED_RTOL * np.abs(H).max())
     off = net.layout.offsets
-    for l in range(net.layout.n_blocks):  # ReLU: the residual part has zero diagonal blocks
-        assert not np.any(E[off[l]:off[l + 1], off[l]:off[l + 1]])
+    for b in range(net.layout.n_blocks):  # ReLU: the residual part has zero diagonal blocks
+        assert not np.any(E[off[b]:off[b + 1], off[b]:off[b + 1]])
     if kind == "linear":
         assert not np.any(E)
     else:
         # the hidden-output residual (NET-3): d²f_c/dw_i dv_ci = relu'(u_i) x, so
-        # E[w_i, v_c] = (1/N) Σ_n r_nc 1(u_ni > 0) x_n e_iᵀ with r = p − onehot (CE) or f − onehot (MSE)
+        # E[w_i, v_c] = (1/N) Σ_n r_nc 1(u_ni > 0) x_n e_iᵀ with r = p − onehot (CE) or
+        # f − onehot (MSE)
         md = net.width * net.dim
         np.testing.assert_allclose(E[:md, md:], _residual_block(net), rtol=0,
                                    atol=CLOSED_RTOL * np.abs(H).max())
@@ -217,3 +219,32 @@ def test_chunked_construction_agrees(make_net, monkeypatch, kind, loss):
     monkeypatch.setattr(hessian_module, "_CHUNK_FLOATS", 7)  # a few samples per chunk
     monkeypatch.setattr(hessian_module, "_MIN_CHUNK_FLOATS", 7)
     np.testing.assert_allclose(dense_hessian(net), H, rtol=0, atol=CLOSED_RTOL * np.abs(H).max())
+
+
+@pytest.mark.parametrize("loss", ["ce", "mse"])
+@pytest.mark.parametrize("budget", [None, 7])
+def test_dead_and_always_active_units(monkeypatch, loss, budget):
+    """A unit active on no sample (zero row of W) and one active on every sample (the samples
+    are made positive along it): the dense Hessian against the Hessian-vector products of the
+    identity (a second construction), in one chunk and in chunks of a few samples."""
+    import importlib
+
+    from rmthess.networks import hvp
+
+    hessian_module = importlib.import_module("rmthess.networks.hessian")
+    rng = np.random.default_rng(5)
+    n, d, m, C = 40, 4, 3, 5
+    X = rng.standard_normal((n, d))
+    X[:, 0] = np.abs(X[:, 0]) + 0.1
+    W = rng.standard_normal((m, d))
+    W[0] = 0.0                      # dead: u = 0, relu'(0) = 0
+    W[1] = [1.0, 0.0, 0.0, 0.0]     # active on every sample
+    net = Network(X, rng.integers(0, C, n), rng.standard_normal((C, m)), W, loss)
+    if budget is not None:
+        monkeypatch.setattr(hessian_module, "_CHUNK_FLOATS", budget)
+        monkeypatch.setattr(hessian_module, "_MIN_CHUNK_FLOATS", budget)
+    H = dense_hessian(net)
+    ref = hvp(net, np.eye(net.n_params))
+    assert np.array_equal(H, H.T)
+    assert np.all(H[:d, :] == 0.0)  # the dead unit's rows
+    np.testing.assert_allclose(H, ref, rtol=0, atol=CLOSED_RTOL * np.abs(ref).max())

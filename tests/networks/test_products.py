@@ -25,12 +25,22 @@ def test_products_match_dense(make_net, kind, loss):
     np.testing.assert_allclose(hvp(net, Z[0]), hvp(net, Z)[0], rtol=PRODUCT_RTOL, atol=0)
 
 
-def test_chunked_products_agree(make_net, monkeypatch):
-    net = make_net("mlp", "ce", n=30, d=5, m=3, C=4)
+@pytest.mark.parametrize("kind,loss", MODELS)
+def test_blocked_products_agree(make_net, monkeypatch, kind, loss):
+    """Batches of 2 probes and blocks of 7 samples (a last partial batch and block) against the
+    dense Hessian and against one batch, one block."""
+    net = make_net(kind, loss, n=30, d=5, m=3, C=4)
     Z = np.random.default_rng(1).standard_normal((9, net.n_params))
+    ref = Z @ dense_hessian(net)
     full = hvp(net, Z)
-    monkeypatch.setattr(products, "_MAX_TANGENT", 1)  # one probe per chunk
-    np.testing.assert_allclose(hvp(net, Z), full, rtol=PRODUCT_RTOL, atol=1e-15)
+    for name, value in (("_MAX_PROBES", 2), ("_BLOCK_FLOATS", 1), ("_MIN_ROWS", 7),
+                        ("_MIN_ROWS_LINEAR", 7)):
+        monkeypatch.setattr(products, name, value)
+    assert products._rows(net, 2, products._MIN_ROWS)[-1] == slice(28, 30)
+    blocked = hvp(net, Z)
+    assert np.abs(blocked - ref).max() <= PRODUCT_RTOL * np.abs(ref).max()
+    np.testing.assert_allclose(blocked, full, rtol=PRODUCT_RTOL,
+                               atol=PRODUCT_RTOL * np.abs(ref).max())
 
 
 def test_bad_vectors(make_net):
