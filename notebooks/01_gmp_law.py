@@ -77,7 +77,7 @@ for gamma in (0.25, 2.0):
 # %%
 weights = DiscreteLaw([-1.0, 2.0], [0.4, 0.6])
 law = GeneralizedMarchenkoPastur(weights, 0.25)
-eigs = np.concatenate([law.sample(d, rng=rng) for _ in range(reps)])
+eigs = np.concatenate([law.sample_eigenvalues(d, rng=rng) for _ in range(reps)])
 print("bulks:", [(round(a, 4), round(b, 4)) for a, b in law.support()])
 print("moments, theory    :", np.round(law.moments(4), 4))
 print("moments, simulation:", np.round([np.mean(eigs**k) for k in range(1, 5)], 4),
@@ -86,7 +86,7 @@ print("moments, simulation:", np.round([np.mean(eigs**k) for k in range(1, 5)], 
 # %%
 x = np.linspace(min(a for a, _ in law.support()) - 0.2, max(b for _, b in law.support()) + 0.2, 600)
 mp = GeneralizedMarchenkoPastur(PointMass(1.0), 2.0)
-mp_eigs = np.concatenate([mp.sample(d, rng=rng) for _ in range(reps)])
+mp_eigs = np.concatenate([mp.sample_eigenvalues(d, rng=rng) for _ in range(reps)])
 x_mp = np.linspace(1e-3, (1 + 2**0.5) ** 2 + 0.3, 600)
 fig = plot_block_spectra([
     SpectrumPanel("two-point weights, γ = 0.25", eigs, x, law.pdf(x),

@@ -84,7 +84,7 @@ for k, gamma in enumerate(gammas):
     curves.append(RatioCurve(group, grid[grid >= 10],
                              [ce.asymptote(gamma, int(C))["v"] for C in grid[grid >= 10]],
                              kind="asymptote"))
-    sims = [simulate("linear-ce", d=d, gamma=gamma, classes=C, reps=reps, seed=1000 * k + C)
+    sims = [simulate("linear-ce", d=d, gamma=gamma, classes=C, reps=reps, rng=1000 * k + C)
             for C in mc_classes]
     for s in sims:
         b = s.blocks["v"]
@@ -106,7 +106,7 @@ keep(fig, "02_ratio_vs_classes")
 
 # %%
 for gamma in gammas:
-    s = simulate("linear-mse", d=d, gamma=gamma, classes=3, reps=reps, seed=7)
+    s = simulate("linear-mse", d=d, gamma=gamma, classes=3, reps=reps, rng=7)
     b = s.blocks["v"]
     limit = get_case("linear-mse").limits(gamma, 3).blocks["v"].g_ii
     print(f"γ = {gamma:g}: (1/d)‖H_ii‖² = {b.diag:.4f} ± {b.diag_stderr:.2g}, "

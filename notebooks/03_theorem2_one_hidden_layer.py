@@ -66,7 +66,7 @@ def keep(fig, name):
 
 # %%
 for C in classes:
-    s = simulate("mlp-mse", d=d, gamma=gamma, classes=C, m=m, reps=reps, seed=C, predictions=False)
+    s = simulate("mlp-mse", d=d, gamma=gamma, classes=C, m=m, reps=reps, rng=C, predictions=False)
     b = s.blocks["hidden"]
     print(f"C = {C:3d}: hidden ratio MC {b.ratio:.4f} ± {b.stderr:.2g}, "
           f"limit {mse.limits(gamma, C, m=m).blocks['hidden'].ratio:.4f}; "
@@ -83,7 +83,7 @@ print(f"K_h(γ={gamma:g}, m={m}) = {100 * asym['hidden']:.4f}, "
       f"K_o(m={m}) = {100**2 * asym['output']:.4f}")
 rng = np.random.default_rng(3)
 lims = {C: ce.limits(gamma, C, m=m, rng=rng) for C in classes}
-sims = {C: simulate("mlp-ce", d=d, gamma=gamma, classes=C, m=m, reps=reps, seed=100 + C,
+sims = {C: simulate("mlp-ce", d=d, gamma=gamma, classes=C, m=m, reps=reps, rng=100 + C,
                     predictions=False, limits=False) for C in classes}
 panels = []
 for block in ("hidden", "output"):

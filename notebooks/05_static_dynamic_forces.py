@@ -72,7 +72,7 @@ for C, seed in zip(classes, seeds[:len(classes)], strict=True):
     data_seed, weight_seed = seed.spawn(2)
     X, y = networks.gaussian_data(n, d, C, rng=data_seed)
     V, W = networks.init_weights(d, C, m, rng=weight_seed)
-    H = networks.hessian(X, y, V, W, loss="ce")
+    H = networks.hessian(X, y, W, V, loss="ce")
     layout = networks.block_layout(d, C, m)
     ratios = networks.block_ratios(H, layout)
     print(f"C = {C:5d}: hidden ratio {ratios['hidden'].ratio:.3e}, "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "rng_argument",
     "Domain",
     "GAMMA",
     "CLASSES",
@@ -148,8 +149,8 @@ def check_finite_array(name: str, values, *, dtype=float, ndim: int | None = Non
     try:
         arr = np.asarray(values, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of {np.dtype(dtype).name} values: "
-                         f"{exc}") from None
+        raise ValueError(f"{name} must be an array of {np.dtype(dtype).name} values: {exc}") \
+            from None
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
@@ -170,7 +171,7 @@ def check_upper_half_plane(z, *, name: str = "z", closed: bool = False) -> np.nd
         where = "Im z >= 0" if closed else "Im z > 0"
         raise ValueError(f"{name} must lie in the upper half plane ({where}); "
                          f"got {arr[bad].ravel()[0]!r}. Use the conjugate symmetry "
-                         "s(conj z) = conj s(z).")
+                         f"s(conj z) = conj s(z).")
     return arr
 
 
@@ -205,13 +206,44 @@ def as_generator(rng=None) -> np.random.Generator:
 
 
 def seed_sequence(seed=None) -> np.random.SeedSequence:
-    """Return a :class:`numpy.random.SeedSequence` for ``seed`` (an int, a SeedSequence or None)."""
+    """Return a :class:`numpy.random.SeedSequence` for ``seed``: anything
+    :func:`numpy.random.default_rng` accepts.
+
+    An int, a sequence of ints, a SeedSequence or None give the same SeedSequence on every call.
+    A Generator (or a BitGenerator) is a stream: each call draws fresh entropy from it, so the
+    generator advances and two calls give independent seeds (Scientific Python SPEC 7).
+
+    >>> g = np.random.default_rng(1)
+    >>> seed_sequence(g).entropy != seed_sequence(g).entropy
+    True
+    >>> seed_sequence([1, 2]).entropy
+    [1, 2]
+    """
     if isinstance(seed, np.random.SeedSequence):
         return seed
+    if isinstance(seed, np.random.BitGenerator):
+        seed = np.random.Generator(seed)
     if isinstance(seed, np.random.Generator):
-        return seed.bit_generator.seed_seq  # type: ignore[return-value]
+        return np.random.SeedSequence(seed.integers(0, 2**32, size=4, dtype=np.uint64).tolist())
     _check_seed(seed)
     return np.random.SeedSequence(seed)
+
+
+def rng_argument(rng, seed, where: str):
+    """The random source of a function taking ``rng`` with ``seed`` as its deprecated alias.
+
+    Returns ``seed`` (after a ``DeprecationWarning``) when only it is given, else ``rng``.
+    """
+    if seed is None:
+        return rng
+    if rng is not None:
+        raise ValueError(f"{where}: give rng only (seed is its deprecated alias), not both")
+    import warnings
+
+    warnings.warn(f"{where}(seed=...) is deprecated; pass rng=... (an int, a SeedSequence or a "
+                  f"Generator, as numpy.random.default_rng accepts)", DeprecationWarning,
+                  stacklevel=3)
+    return seed
 
 
 def child_seed(seed, *keys: int) -> np.random.SeedSequence:

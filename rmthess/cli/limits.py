@@ -8,7 +8,8 @@ __all__ = ["HELP", "add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
-    from rmthess.cli._options import add_init_arguments
+    from rmthess.cli._options import add_init_arguments, add_seed_argument
+    from rmthess.cli._progress import add_quiet_argument
 
     parser.add_argument("--case", required=True,
                         help="model case: linear-mse, linear-ce, mlp-mse or mlp-ce")
@@ -23,15 +24,17 @@ def add_arguments(parser) -> None:
                         help="mlp-ce: target relative standard error of every g and ratio "
                              "(default 1e-2); the estimate stops when it is met")
     parser.add_argument("--max-time", default=None,
-                        help="mlp-ce: time budget in seconds (default 60); an rtol out of its reach "
-                             "is an error")
+                        help="mlp-ce: time budget in seconds (default 60); an rtol out of its "
+                             "reach is an error")
     parser.add_argument("--samples", default=None,
                         help="mlp-ce: a fixed number of draws instead of --rtol")
-    parser.add_argument("--seed", default=None,
-                        help="mlp-ce: integer seed (default: fresh; the seed used is printed)")
+    add_seed_argument(parser, default=None,
+                      help="mlp-ce: integer seed (default: fresh; the seed used is printed)")
     parser.add_argument("--force", action="store_true",
                         help="run even when the estimated memory or time exceeds the guard")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (docs/json-schema.md)")
+    add_quiet_argument(parser)
 
 
 def _number(name, text, integer=False):
@@ -67,8 +70,10 @@ def run(args) -> int:
 
     import mpmath
 
+    from rmthess._schema import envelope, values
     from rmthess._validate import DIGITS
     from rmthess.cases import get_case
+    from rmthess.cli._progress import budget_bar
 
     case = get_case(args.case)
     gamma = _number("gamma", args.gamma)
@@ -88,9 +93,7 @@ def run(args) -> int:
     theory = ini.theory()                       # (CASE-20, CASE-24): σ_v → σ_w σ_v, the law of V
     sigma_v = theory.pop("sigma_v")
     factors = ini.norm_factors()                # network's g = factor × the theory's g
-    seed = _number("seed", args.seed, integer=True)
-    if seed is not None and (not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"--seed must be a non-negative integer, got {args.seed!r}")
+    seed = args.seed                            # validated by its argparse type
     samples = _number("samples", args.samples, integer=True)
     extra = {}
     if args.rtol is not None:
@@ -110,7 +113,15 @@ def run(args) -> int:
         digits = None
         if case.name == "mlp-ce":
             extra.update(rng=seed, samples=samples)
-        lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+            from rmthess.cases.mlp_ce import DEFAULT_MAX_TIME
+
+            budget = extra.get("max_time") or DEFAULT_MAX_TIME
+            # on a terminal only: the inputs are checked inside, and an error stays one line
+            with budget_bar(budget, f"mlp-ce integrals (at most {budget:.0f} s, until --rtol)",
+                            quiet=args.quiet):
+                lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+        else:
+            lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
 
         def fmt(x, se=None):
             if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -118,17 +129,18 @@ def run(args) -> int:
             return _digits(float(x), se)
 
     try:
-        asym = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v, **theory)
-    except ValueError:
-        asym = {}
+        asym, asym_note = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v,
+                                         **theory), None
+    except ValueError as exc:                  # stated in the output, never dropped silently
+        asym, asym_note = {}, str(exc)
     out = {"case": lim.case, "gamma": lim.gamma, "classes": lim.classes, "m": lim.m,
            "sigma_v": lim.sigma_v, "digits": digits}
     if ini.name != "custom" or "v_law" in theory or ini.hidden is not None and ini.sigma_w != 1.0:
         out["init"] = {"name": ini.name, "v_law": ini.v_law.name, "sigma_v": ini.sigma_v}
         if ini.hidden is not None:
             out["init"].update(w_law=ini.w_law.name, sigma_w=ini.sigma_w)
-    if lim.seed is not None:
-        out["seed"] = lim.seed
+    out["seed"] = lim.seed
+    out["blocks"] = {}
     for name, blk in lim.blocks.items():
         f = factors.get(name, 1.0)
         if f != 1.0:                            # the network's own scale of g (CASE-20)
@@ -137,18 +149,19 @@ def run(args) -> int:
                 stderr_g_ii=None if blk.stderr_g_ii is None else blk.stderr_g_ii * f,
                 stderr_g_ij=None if blk.stderr_g_ij is None else blk.stderr_g_ij * f)
         if blk.estimate:
-            entry = {"g_ii": fmt(blk.g_ii, blk.stderr_g_ii), "g_ij": fmt(blk.g_ij, blk.stderr_g_ij),
-                     "ratio": fmt(blk.ratio, blk.stderr_ratio), "estimate": True,
-                     "stderr": {"g_ii": _two(blk.stderr_g_ii), "g_ij": _two(blk.stderr_g_ij),
-                                "ratio": _two(blk.stderr_ratio)}}
+            entry = values(fmt(blk.ratio, blk.stderr_ratio),
+                           fmt(blk.g_ii, blk.stderr_g_ii), fmt(blk.g_ij, blk.stderr_g_ij),
+                           stderr=(_two(blk.stderr_ratio), _two(blk.stderr_g_ii),
+                                   _two(blk.stderr_g_ij)))
         else:
-            entry = {"g_ii": fmt(blk.g_ii), "g_ij": fmt(blk.g_ij), "ratio": fmt(blk.ratio),
-                     "estimate": False}
-        if name in asym:
-            entry["asymptote"] = float(asym[name])
-        out[name] = entry
+            entry = values(fmt(blk.ratio), fmt(blk.g_ii), fmt(blk.g_ij))
+        entry["estimate"] = bool(blk.estimate)
+        entry["asymptote"] = float(asym[name]) if name in asym else None
+        if name not in asym:
+            entry["asymptote_note"] = asym_note or f"no C → ∞ leading term for the {name} block"
+        out["blocks"][name] = entry
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(envelope("limits", out)))
         return 0
     head = f"case {lim.case}: gamma={lim.gamma:g} classes={lim.classes}"
     if lim.m is not None:
@@ -164,15 +177,20 @@ def run(args) -> int:
             line += (f", W entries {i['w_law']} sigma_w={i['sigma_w']:.5g}; the theory at "
                      f"sigma_v={lim.sigma_v:.5g} (CASE-20), g on the network's scale")
         print(line)
+    notes = set()
     for name in lim.blocks:
-        e = out[name]
-        if "stderr" in e:
+        e = out["blocks"][name]
+        if e["stderr"] is not None:
             se = e["stderr"]
             line = (f"  {name:7s} g_ii={e['g_ii']} ± {se['g_ii']}  g_ij={e['g_ij']} ± {se['g_ij']}"
                     f"  ratio={e['ratio']} ± {se['ratio']}  (estimate ± standard error)")
         else:
             line = f"  {name:7s} g_ii={e['g_ii']}  g_ij={e['g_ij']}  ratio={e['ratio']}"
-        if "asymptote" in e:
+        if e["asymptote"] is not None:
             line += f"  C→∞ leading term {e['asymptote']:.6g}"
+        else:
+            notes.add(e["asymptote_note"])
         print(line)
+    for note in sorted(notes):
+        print(f"  no C→∞ leading term: {note}")
     return 0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["HELP", "add_arguments", "run"]
+__all__ = ["HELP", "add_arguments", "run", "format_result"]
 
 HELP = "simulate Hessian blocks of a model case and compare their off/diag ratio with theory"
 
 
 def add_arguments(parser) -> None:
-    from rmthess.cli._options import add_init_arguments
+    from rmthess.cli._options import add_init_arguments, add_seed_argument
+    from rmthess.cli._progress import add_quiet_argument
 
     parser.add_argument("--case", required=True,
                         help="model case: linear-mse, linear-ce, mlp-mse, mlp-ce")
@@ -16,51 +17,102 @@ def add_arguments(parser) -> None:
     parser.add_argument("--gamma", type=float, required=True, help="aspect ratio d/N (> 0)")
     parser.add_argument("--classes", type=int, required=True, help="number of classes C (>= 2)")
     parser.add_argument("--m", type=int, default=None, help="hidden width (mlp cases)")
-    parser.add_argument("--reps", type=int, required=True, help="replicates (>= 1; z-scores need about 10 or more)")
+    parser.add_argument("--reps", type=int, required=True,
+                        help="replicates (>= 2 for a standard error; z-scores need about 10 or "
+                             "more)")
     parser.add_argument("--design", default="coupled",
                         help="coupled, decoupled, sharp or lindeberg (default coupled)")
     parser.add_argument("--t", type=float, default=None,
                         help="interpolation parameter of the lindeberg design (default 0.5)")
-    parser.add_argument("--sigma-v", type=float, default=None, help="output-weight scale (default 1)")
+    parser.add_argument("--sigma-v", type=float, default=None,
+                        help="output-weight scale (default 1)")
     add_init_arguments(parser, number=float, w_law=True)
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    add_seed_argument(parser, default=None, help="random seed (default: fresh; printed)")
     parser.add_argument("--force", action="store_true",
                         help="run even when the estimated memory or time exceeds the guard")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object: per block type ratio, stderr, prediction, limit")
+                        help="print one JSON object (docs/json-schema.md): per block type the "
+                             "simulated ratio, g_ii, g_ij with standard errors, prediction, limit")
+    add_quiet_argument(parser)
 
 
-#: estimated run time (seconds) above which progress lines are printed to stderr
-PROGRESS_AFTER = 10.0
+def _fmt(x, se=None):
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    text = f"{x:.6g}"
+    if se is not None and se > 0 and math.isfinite(se):
+        text += f" ± {se:.2g}"
+    return text
 
 
-def _progress():
-    import sys
-    import time
+def format_result(res) -> str:
+    """The text table of a simulation: every number z is computed from, on one line per block."""
+    from rmthess.montecarlo.result import FEW_REPLICATES
 
-    t0 = time.monotonic()
-
-    def show(done, total, estimate):
-        if estimate >= PROGRESS_AFTER:
-            print(f"[{time.monotonic() - t0:7.1f} s] replicate {done}/{total} "
-                  f"(estimated {estimate:.0f} s in all)", file=sys.stderr, flush=True)
-    return show
+    head = (f"{res.case}  d={res.d} N={res.n_samples} gamma={res.gamma:g} C={res.classes}"
+            + (f" m={res.m}" if res.m is not None else "")
+            + f"  design={res.design}" + (f"(t={res.t:g})" if res.t is not None else "")
+            + f"  reps={res.reps}  seed={res.seed_entropy}")
+    rows = [("block", "ratio ± se", "prediction ± se_p", "z(pred)", "limit ± se_L", "z(limit)")]
+    for b, r in res.blocks.items():
+        rows.append((b, _fmt(r.ratio, r.stderr), _fmt(r.prediction, r.prediction_stderr),
+                     "n/a" if r.z_prediction is None else f"{r.z_prediction:+.2f}",
+                     _fmt(r.limit, r.limit_stderr),
+                     "n/a" if r.z_limit is None else f"{r.z_limit:+.2f}"))
+    widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
+    lines = [head] + ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                      for row in rows]
+    lines.append("z = (ratio − T)/√(se² + se_T²), T the prediction or the limit"
+                 + ("; for the mlp cases z(pred) is conditional on each replicate's V (MC-11)"
+                    if res.m is not None else ""))
+    if res.reps < FEW_REPLICATES:
+        lines.append(f"note: the standard errors come from {res.reps} replicates, so they are "
+                     f"themselves uncertain (Student t with {res.reps - 1} degrees of freedom); "
+                     f"use reps >= {FEW_REPLICATES} to read z-scores as standard normal")
+    return "\n".join(lines)
 
 
 def run(args) -> int:
     import json
 
+    from rmthess._cost import check_cost
+    from rmthess._schema import envelope, simulation_body
+    from rmthess.cli._progress import announce, bar
     from rmthess.montecarlo import simulate
+    from rmthess.montecarlo.simulation import make_spec, simulation_cost
 
-    res = simulate(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
-                   reps=args.reps, design=args.design, seed=args.seed, sigma_v=args.sigma_v,
-                   t=args.t, init=args.init, v_law=args.v_law, w_law=args.w_law,
-                   sigma_w=args.sigma_w,
-                   force=args.force, progress=_progress())
+    if args.reps < 2:
+        raise ValueError(f"--reps must be >= 2: the standard error of a ratio needs at least two "
+                         f"replicates, got {args.reps}")
+    # the estimate before any work (a typo in --d can mean hours): parameters and the cost guard
+    # are checked as simulate() checks them, so a refusal stays one line
+    spec, _, _ = make_spec(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
+                           design=args.design, sigma_v=args.sigma_v, t=args.t, v_law=args.v_law,
+                           w_law=args.w_law, sigma_w=args.sigma_w, init=args.init)
+    nbytes, seconds = simulation_cost(spec, args.reps)
+    check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={args.reps})",
+               nbytes=nbytes, seconds=seconds, force=args.force,
+               hint="reduce d, reps or raise gamma")
+    announce("simulate", seconds, f"{args.reps} replicates", quiet=args.quiet)
+    state = {}
+
+    def progress(done, total, _estimate):
+        if "bar" not in state:
+            state["bar"] = bar(total, "replicates", quiet=args.quiet)
+        state["bar"].update(done - state["bar"].n)
+
+    try:
+        res = simulate(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
+                       reps=args.reps, design=args.design, rng=args.seed, sigma_v=args.sigma_v,
+                       t=args.t, init=args.init, v_law=args.v_law, w_law=args.w_law,
+                       sigma_w=args.sigma_w, force=args.force, progress=progress)
+    finally:
+        if "bar" in state:
+            state["bar"].close()
     if args.json:
-        out = res.to_dict()
-        out.pop("replicates", None)
-        print(json.dumps(out, indent=2, allow_nan=False))
+        print(json.dumps(envelope("simulate", simulation_body(res)), indent=2, allow_nan=False))
     else:
-        print(res)
+        print(format_result(res))
     return 0

@@ -87,6 +87,38 @@ def _solve_monotone(lo, hi, increasing, which, tau, w):
     return t
 
 
+#: poles on each side whose terms enter the lower bound of h on an interval between poles
+_BOUND_WINDOW = 8
+#: an interval is skipped when the lower bound of h exceeds 1 by this (relative) margin, far above
+#: the rounding of the bound and of the K-term sum h(t_min) (K eps < 1e-9 for K < 10^6), so that
+#: every skipped interval is one where the full search also finds h(t_min) >= 1 and no root
+_SKIP_MARGIN = 1e-9
+
+
+@jit
+def _interval_lower_bound(i, tau, w):
+    """Lower bound of h on (tau[i], tau[i+1]) from the poles within :data:`_BOUND_WINDOW` (GMP-7).
+
+    The two poles bounding the interval give min_t [w_i/(t - tau_i)^2 + w_{i+1}/(tau_{i+1} - t)^2]
+    = (w_i^{1/3} + w_{i+1}^{1/3})^3 / g^2 (g the gap; the minimum is at
+    t - tau_i = g / (1 + (w_{i+1}/w_i)^{1/3})); every other pole j adds at least its term at the
+    far end of the interval. All terms of h are positive, so the bound holds. O(window) per call.
+    """
+    K = tau.size
+    a = tau[i]
+    b = tau[i + 1]
+    g = b - a
+    c = w[i] ** (1.0 / 3.0) + w[i + 1] ** (1.0 / 3.0)
+    lb = c * c * c / (g * g)
+    for j in range(max(0, i - _BOUND_WINDOW), i):
+        r = b - tau[j]
+        lb += w[j] / (r * r)
+    for j in range(i + 2, min(K, i + 2 + _BOUND_WINDOW)):
+        r = tau[j] - a
+        lb += w[j] / (r * r)
+    return lb
+
+
 @jit
 def edge_roots(tau, w):
     """All real roots of h(t) = 1, sorted; tau sorted ascending, w > 0."""
@@ -105,6 +137,8 @@ def edge_roots(tau, w):
     for i in range(K - 1):
         a = tau[i]
         b = tau[i + 1]
+        if _interval_lower_bound(i, tau, w) > 1.0 + _SKIP_MARGIN:
+            continue                                 # h > 1 on (a, b): no root there
         tm = _solve_monotone(a, b, True, 1, tau, w)  # h' increases through 0 (h convex)
         hm, _ = _h(tm, tau, w)
         if hm < 1.0:
@@ -290,8 +324,7 @@ def _accept(t, df, strict):
 
 @jit
 def _newton(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local, strict):
-    """Newton from t; returns (t, ok) with ok = converged, Herglotz (:func:`_accept`), small
-    residual.
+    """Newton from t; returns (t, ok), ok = converged, Herglotz (:func:`_accept`), small residual.
 
     Stops when the step is below ``_STEP_RTOL |t|``, or when the residual is at rounding level
     (``4 eps`` times the size of the terms) and the steps stopped shrinking: near an edge the root

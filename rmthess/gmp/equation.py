@@ -75,9 +75,10 @@ class AtomicEquation:
 
     @classmethod
     def from_law(cls, law: WeightLaw, gamma: float, *, normalize: bool = False) -> AtomicEquation:
-        r"""The equation of ``law.discretize()``; with ``normalize`` the atoms are divided by the
-        power of 2 nearest to :math:`\max|\lambda_k|\max(1,\gamma)` (GMP-11), so that the
-        spectrum is of order 1 whatever the scale of the weights and of gamma.
+        r"""The equation of ``law.discretize_for(gamma)`` (or ``discretize()``); with
+        ``normalize`` the atoms are divided by the power of 2 nearest to
+        :math:`\max|\lambda_k|\max(1,\gamma)` (GMP-11), so that the spectrum is of order 1
+        whatever the scale of the weights and of gamma.
 
         Raises ``ValueError`` when the rescaled problem does not fit float64: the spectrum's scale
         beyond :math:`2^{\pm1000}`, or an atom so small against the largest one (or so improbable)
@@ -87,7 +88,8 @@ class AtomicEquation:
         if not GAMMA_MIN <= gamma <= GAMMA_MAX:
             raise ValueError(f"gamma must be in [{GAMMA_MIN:g}, {GAMMA_MAX:g}] for the GMP solver "
                              f"(its internal variables scale like sqrt(gamma)), got {gamma!r}")
-        atomic = law.discretize()
+        by_gamma = getattr(law, "discretize_for", None)
+        atomic = law.discretize() if by_gamma is None else by_gamma(gamma)
         nz = atomic.atoms != 0
         lam, p = atomic.atoms[nz], atomic.probs[nz]
         prob_nonzero = float(atomic.prob_nonzero)

@@ -11,6 +11,7 @@ from rmthess._validate import DIM, GAMMA, as_generator, check_finite_array, chec
 from rmthess.gmp.density import BulkCdf, density
 from rmthess.gmp.edges import find_bulks
 from rmthess.gmp.equation import AtomicEquation
+from rmthess.gmp.marchenko_pastur import mp_density, mp_stieltjes
 from rmthess.gmp.moments import MAX_ORDER, gmp_moments
 from rmthess.gmp.solver import solve_t_complex
 from rmthess.laws.base import WeightLaw, _check_order
@@ -37,14 +38,14 @@ class GeneralizedMarchenkoPastur:
     :math:`s = 1/(-z + \mathbb{E}[\lambda/(1+\gamma\lambda s)])` (GMP-1). All numerics work on the
     atomic law ``weights.discretize()`` (exact for discrete laws; see the weight law for the cost
     otherwise), in the variable :math:`t = 1/s` (GMP-3): the density uses exact root selection on
-    the real axis, without smoothing (GMP-8); edges come from the critical points of the inverse map
-    (GMP-7); the atom at zero is :math:`\max(0, 1-P(\lambda\neq0)/\gamma)` (GMP-5); moments come
-    from the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight law
-    itself (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2 of
-    the spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled exactly
-    (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position (unless
-    such bulks weigh less than 1e-12 in total: they are dropped), a spectrum or a result outside
-    the float64 range — raises ``ValueError`` saying why.
+    the real axis, without smoothing (GMP-8); edges come from the critical points of the inverse
+    map (GMP-7); the atom at zero is :math:`\max(0, 1-P(\lambda\neq0)/\gamma)` (GMP-5); moments
+    come from the free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` of the weight
+    law itself (GMP-6), not of its discretization. Internally the atoms are divided by a power of 2
+    of the spectrum's scale, so that any weight scale and gamma in [1e-100, 1e100] are handled
+    exactly (GMP-11); what float64 cannot represent — a bulk narrower than 1e-9 of its position
+    (unless such bulks weigh less than 1e-12 in total: they are dropped), a spectrum or a result
+    outside the float64 range — raises ``ValueError`` saying why.
 
     References
     ----------
@@ -80,6 +81,8 @@ class GeneralizedMarchenkoPastur:
         self._eq = AtomicEquation.from_law(weights, self.gamma, normalize=True)
         self._e = math.frexp(self._eq.unit)[1] - 1      # unit = 2**e (GMP-11)
         self._bulks = find_bulks(self._eq)
+        # one non-zero atom: Marchenko–Pastur closed forms (GMP-4a, GMP-4b) instead of the solver
+        self._one_atom = self._eq.atoms.size == 1
 
     # -- exact rescaling by unit = 2**e (GMP-11) ---------------------------------------------
     def _down(self, z):
@@ -106,11 +109,16 @@ class GeneralizedMarchenkoPastur:
 
     # -- transforms -------------------------------------------------------------------------------
     def stieltjes(self, z) -> np.ndarray:
-        r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1,
-        GMP-9)."""
+        r"""Stieltjes transform :math:`s(z)`, ``Im z > 0`` required; Herglotz branch (GMP-1, GMP-9).
+
+        For a weight law with one non-zero atom the root of the quadratic (GMP-4a) is used.
+        """
         z = check_upper_half_plane(z)
-        return self._up(1.0 / solve_t_complex(self._eq, self._down(z), self._bulks), -1,
-                        "the Stieltjes transform")
+        if self._one_atom:
+            s = mp_stieltjes(self._down(z), self._eq.atoms[0], self._eq.probs[0], self.gamma)
+        else:
+            s = 1.0 / solve_t_complex(self._eq, self._down(z), self._bulks)
+        return self._up(s, -1, "the Stieltjes transform")
 
     def stieltjes_derivative(self, z) -> np.ndarray:
         r""":math:`s'(z) = -t^{-2}/z'(t)`, :math:`t = 1/s(z)` (GMP-3)."""
@@ -127,22 +135,34 @@ class GeneralizedMarchenkoPastur:
         return out.real if np.isrealobj(np.asarray(s)) or np.all(s.imag == 0) else out
 
     # -- distribution -----------------------------------------------------------------------------
-    def pdf(self, x) -> np.ndarray:
+    def pdf(self, x):
         r"""Density of the absolutely continuous part, :math:`\mathrm{Im}\,s(x+i0)/\pi` (GMP-8).
 
-        Exactly 0 outside :meth:`support`; the atom at zero is :attr:`atom_at_zero`.
+        Exactly 0 outside :meth:`support`; the atom at zero is :attr:`atom_at_zero`. For a weight
+        law with one non-zero atom the closed form (GMP-4b) is used.
+        A scalar ``x`` gives a float, an array an array of its shape.
         """
+        scalar = np.ndim(x) == 0
         x = check_real_array("x", x, allow_empty=True)
-        return self._up(density(self._eq, self._bulks, self._down(x)), -1, "the density")
+        if self._one_atom and len(self._bulks) == 1:
+            b = self._bulks[0]
+            rho = mp_density(self._down(x), self._eq.atoms[0], self.gamma, b.left, b.right)
+        else:
+            rho = density(self._eq, self._bulks, self._down(x))
+        out = self._up(rho, -1, "the density")
+        return float(out) if scalar else out
 
-    def cdf(self, x) -> np.ndarray:
-        r""":math:`\mu((-\infty, x])`, atom at zero included (GMP-10)."""
+    def cdf(self, x):
+        r""":math:`\mu((-\infty, x])`, atom at zero included (GMP-10). A scalar ``x`` gives a
+        float, an array an array of its shape."""
+        scalar = np.ndim(x) == 0
         x = check_real_array("x", x, allow_empty=True)
         out = np.where(x >= 0, self.atom_at_zero, 0.0)
         xu = self._down(x)
         for cdf in self._bulk_cdfs:
             out = out + cdf(xu)
-        return np.minimum(out, 1.0)
+        out = np.minimum(out, 1.0)
+        return float(out) if scalar else out
 
     @functools.cached_property
     def _bulk_cdfs(self):
@@ -167,7 +187,7 @@ class GeneralizedMarchenkoPastur:
         r""":math:`\mu(\{0\}) = \max(0, 1 - P(\lambda\neq0)/\gamma)` (GMP-5)."""
         return max(0.0, 1.0 - self.weights.prob_nonzero / self.gamma)
 
-    # -- moments -----------------------------------------------------------------------------------
+    # -- moments ---------------------------------------------------------------------------------
     def moment(self, k: int, *, max_order: int = MAX_ORDER) -> float:
         r""":math:`m_k = \int x^k d\mu`, exact from the free cumulants (GMP-6).
 
@@ -185,12 +205,24 @@ class GeneralizedMarchenkoPastur:
         kmax = _check_order(kmax)
         return gmp_moments(self.weights, self.gamma, kmax, exponent=self._e, max_order=max_order)
 
+    @property
     def mean(self) -> float:
-        r""":math:`m_1 = \mathbb{E}\lambda`."""
+        r""":math:`m_1 = \mathbb{E}\lambda`, a property as :attr:`WeightLaw.mean
+        <rmthess.laws.base.WeightLaw.mean>` is."""
         return self.moment(1)
 
-    # -- simulation --------------------------------------------------------------------------------
+    # -- simulation ------------------------------------------------------------------------------
     def sample(self, d: int, *, rng=None, max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
+        """Deprecated name of :meth:`sample_eigenvalues` (``sample`` of a weight law draws iid
+        values; this one draws a matrix and returns its eigenvalues)."""
+        import warnings
+
+        warnings.warn("GeneralizedMarchenkoPastur.sample is deprecated: use sample_eigenvalues "
+                      "(the eigenvalues of one random matrix)", DeprecationWarning, stacklevel=2)
+        return self.sample_eigenvalues(d, rng=rng, max_gib=max_gib)
+
+    def sample_eigenvalues(self, d: int, *, rng=None,
+                           max_gib: float = SAMPLE_MAX_GIB) -> np.ndarray:
         r"""Sorted eigenvalues of one :math:`\frac1N X\Lambda X^\top`,
         :math:`N=\mathrm{round}(d/\gamma)`.
 
@@ -204,8 +236,9 @@ class GeneralizedMarchenkoPastur:
         n = max(1, int(round(d / self.gamma)))
         gib = 8.0 * (2.0 * d * n + 2.0 * min(d, n) ** 2) / 2**30
         if gib > max_gib:
-            raise ValueError(f"sample(d={d}) with N = {n} needs about {gib:.3g} GiB, more than "
-                             f"max_gib = {max_gib:g} (pass a larger max_gib to allow it)")
+            raise ValueError(f"sample_eigenvalues(d={d}) with N = {n} needs about {gib:.3g} GiB, "
+                             f"more than max_gib = {max_gib:g} (pass a larger max_gib to allow "
+                             f"it)")
         rng = as_generator(rng)
         lam = np.asarray(self.weights.sample(n, rng=rng), dtype=float)
         X = rng.standard_normal((d, n))

@@ -68,6 +68,11 @@ class WeightLaw(abc.ABC):
     def discretize(self):
         """Return the atomic law (a :class:`~rmthess.laws.DiscreteLaw`) the GMP solver uses."""
 
+    def discretize_for(self, gamma: float):
+        """The atomic law the GMP law at ratio ``gamma`` uses: :meth:`discretize` unless a law
+        chooses its atoms by the accuracy they give at ``gamma`` (:class:`EmpiricalLaw` ``tol``)."""
+        return self.discretize()
+
     @abc.abstractmethod
     def scaled(self, c: float) -> WeightLaw:
         r"""Return the law of :math:`c\lambda` (``c`` any finite real)."""

@@ -12,16 +12,21 @@ shapes:
 * :class:`StructuredWeights`: ``Λ_n = diag(α_n) − β_n β_nᵀ`` (linear models and output blocks; CE
   ``α = β = p``, MSE ``α = 1, β = 0``). The sums over all diagonal and all off-diagonal blocks are
 
-  .. math:: S_{diag} = Σ K∘(A Aᵀ),\quad S_{off} = Σ K∘\big((ββᵀ)^{∘2} − (β^{∘2})(β^{∘2})ᵀ\big),\quad A = α − β^{∘2}   (MC-4)
+  .. math::
+
+     S_{diag} = Σ K∘(A Aᵀ),\quad S_{off} = Σ K∘\big((ββᵀ)^{∘2} − (β^{∘2})(β^{∘2})ᵀ\big),\quad
+     A = α − β^{∘2}                                                                      (MC-4)
 
   three N×N products with inner dimension C, against the Gram product's inner dimension d;
 * :class:`DenseWeights`: ``Λ_n`` given as an array (hidden blocks of the MLP, ``B = m`` small):
   ``S_all = Σ K∘(L Lᵀ)`` with ``L`` the ``N×B²`` flattening, ``S_off = S_all − S_diag``.
 
-The N×N matrices are processed in row chunks over the upper block triangle (``G_IJ = F_I F_Jᵀ`` for
-``J ≥ I``), so the work is one symmetric Gram product plus the small products and the memory is
-``O(chunk·N + dN)``. The full table of all ``B²`` block norms costs one dense product
-``K @ [β_i∘β_j]_{ij}`` (``N² B²`` flops), done row by row (:func:`block_norm_table`).
+The N×N matrices are processed in chunk×chunk tiles over the upper block triangle
+(``G_IJ = F_I F_Jᵀ`` for ``J ≥ I``), so the work is one symmetric Gram product plus the three
+symmetric weight products (inner dimension C: about ``1 + 3C/d`` Gram products in all, the floor of
+(MC-4)) and the memory is ``O(chunk² + N(d + B))`` (:func:`block_norm_sums`). The full table of
+all ``B²`` block norms costs one dense product ``K @ [β_i∘β_j]_{ij}`` (``N² B²`` flops), done row by
+row (:func:`block_norm_table`).
 
 References
 ----------
@@ -45,17 +50,21 @@ True
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from rmthess.montecarlo import _kernels
 
-__all__ = ["StructuredWeights", "DenseWeights", "block_norm_means", "block_norm_table",
-           "block_matrix"]
+__all__ = ["StructuredWeights", "DenseWeights", "block_norm_means", "block_norm_sums",
+           "block_norm_table", "block_matrix"]
 
-#: rows per chunk of the Gram matrix (a chunk pair holds a few chunk×N arrays)
+#: rows per chunk of the Gram matrix: up to N = 2048 the whole matrix is one tile (one SYRK per
+#: product); the four work arrays of a tile take at most 134 MB
 DEFAULT_CHUNK = 2048
+#: work arrays up to this many rows (4 × 8 MB) are kept per thread between calls
+KEEP_ROWS = 1024
 
 
 class _WeightsShape:
@@ -75,7 +84,8 @@ class _WeightsShape:
 
 @dataclass(frozen=True)
 class StructuredWeights(_WeightsShape):
-    r"""Per-sample block weights ``Λ_n = diag(α_n) − β_n β_nᵀ`` (``N×B`` arrays ``alpha``, ``beta``).
+    r"""Per-sample block weights ``Λ_n = diag(α_n) − β_n β_nᵀ`` (``N×B`` arrays ``alpha``,
+    ``beta``).
 
     ``beta=None`` means ``β = 0`` (every off-diagonal block vanishes).
     """
@@ -102,7 +112,8 @@ class StructuredWeights(_WeightsShape):
 
 @dataclass(frozen=True)
 class DenseWeights(_WeightsShape):
-    r"""Per-sample block weights given as an ``N×B×B`` array ``lam`` (symmetric in the last two axes)."""
+    r"""Per-sample block weights given as an ``N×B×B`` array ``lam`` (symmetric in the last two
+    axes)."""
 
     lam: np.ndarray
 
@@ -117,42 +128,85 @@ class DenseWeights(_WeightsShape):
 
 
 def _chunks(n: int, chunk: int):
-    return [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+    """Row ranges of at most ``chunk`` rows, as equal as possible (no thin last panel)."""
+    count = -(-n // chunk)
+    edges = [i * n // count for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def _block_sums(features, weights, chunk: int, kernel=True) -> tuple[float, float]:
+class _Buffers:
+    """``count`` reusable ``size×size`` work arrays, kept per thread between calls.
+
+    Fresh arrays of a few MB are new pages from the system on every call: their page faults and
+    unmapping cost as much as the small products written into them (measured at N = 500: 1 ms per
+    2 MB array against 0.3 ms for the product), so the arrays of the last call are reused when
+    ``size ≤`` :data:`KEEP_ROWS` (at most 32 MB stay allocated per thread).
+    """
+
+    _local = threading.local()
+
+    def __init__(self, count: int, size: int):
+        flat = getattr(self._local, "flat", [])
+        flat = [a for a in flat if a.size >= size * size][:count]
+        flat += [np.empty(size * size) for _ in range(count - len(flat))]
+        if size <= KEEP_ROWS:
+            self._local.flat = flat
+        self._flat = flat
+
+    def product(self, k: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``x @ y.T`` written into work array ``k`` (C-contiguous, shape ``(len(x), len(y))``)."""
+        out = self._flat[k][:x.shape[0] * y.shape[0]].reshape(x.shape[0], y.shape[0])
+        return np.matmul(x, y.T, out=out)
+
+
+def block_norm_sums(features, weights, *, chunk: int = DEFAULT_CHUNK,
+                    kernel: bool = True) -> tuple[float, float]:
+    r"""``(S_diag, S_off)``: the sums of ``N² ‖B_ij‖²_F`` over the diagonal and over the
+    off-diagonal blocks (MC-3, MC-4), before the division of :func:`block_norm_means`.
+
+    The ``N×N`` matrices ``G = F Fᵀ`` and the weight products are formed ``chunk×chunk`` at a time
+    over the upper block triangle (pairs ``J > I`` counted twice), in reused work arrays, and each
+    chunk pair is reduced at once (``kernel``: numba, else the numpy twins): memory
+    ``O(chunk² + N(p + B))`` on top of the inputs.
+    """
     F = np.ascontiguousarray(features, dtype=float)
     n = F.shape[0]
     if weights.n_samples != n:
         raise ValueError(f"weights have {weights.n_samples} samples, features {n}")
+    chunk = int(chunk)
+    if chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     A = np.ascontiguousarray(weights.diag_weights(), dtype=float)
     struct = isinstance(weights, StructuredWeights)
+    beta = None
     if struct:
-        beta = None if weights.beta is None else np.ascontiguousarray(weights.beta, dtype=float)
-        beta2 = None if beta is None else beta * beta
+        if weights.beta is not None:
+            beta = np.ascontiguousarray(weights.beta, dtype=float)
+            beta2 = beta * beta
     else:
         L = np.ascontiguousarray(weights.lam, dtype=float).reshape(n, -1)
     sq_sum = _kernels.sq_weighted_sum if kernel else _kernels.sq_weighted_sum_numpy
     sq_struct = _kernels.sq_weighted_struct if kernel else _kernels.sq_weighted_struct_numpy
+    parts = _chunks(n, chunk)
+    buf = _Buffers(4 if beta is not None else 2, max((b - a for a, b in parts), default=0))
     s_diag = 0.0
     s_off = 0.0
-    parts = _chunks(n, chunk)
     for ii, (a, b) in enumerate(parts):
         for (c, e) in parts[ii:]:
             factor = 1.0 if c == a else 2.0
-            G = F[a:b] @ F[a:b].T if c == a else F[a:b] @ F[c:e].T
-            AA = A[a:b] @ A[c:e].T
+            G = buf.product(0, F[a:b], F[c:e])
+            AA = buf.product(1, A[a:b], A[c:e])
             if struct:
                 if beta is None:
                     sd = sq_sum(G, AA)
                     so = 0.0
                 else:
-                    BB = beta[a:b] @ beta[c:e].T
-                    QQ = beta2[a:b] @ beta2[c:e].T
+                    BB = buf.product(2, beta[a:b], beta[c:e])
+                    QQ = buf.product(3, beta2[a:b], beta2[c:e])
                     sd, so = sq_struct(G, AA, BB, QQ)
             else:
                 sd = sq_sum(G, AA)
-                so = sq_sum(G, L[a:b] @ L[c:e].T) - sd
+                so = sq_sum(G, buf.product(1, L[a:b], L[c:e])) - sd
             s_diag += factor * sd
             s_off += factor * so
     return s_diag, s_off
@@ -169,7 +223,7 @@ def block_norm_means(features, weights, *, chunk: int = DEFAULT_CHUNK,
     weights : StructuredWeights or DenseWeights
         Per-sample block weights for ``B`` blocks per side.
     chunk : int
-        Rows per chunk of the Gram matrix (memory ``O(chunk·N)``).
+        Rows per chunk of the Gram matrix (work memory ``O(chunk²)``).
     kernel : bool
         Use the numba reductions (``False``: their numpy twins).
 
@@ -185,7 +239,7 @@ def block_norm_means(features, weights, *, chunk: int = DEFAULT_CHUNK,
     """
     n = np.shape(features)[0]
     B = weights.n_blocks
-    sd, so = _block_sums(features, weights, int(chunk), kernel)
+    sd, so = block_norm_sums(features, weights, chunk=chunk, kernel=kernel)
     diag = sd / (n * n * B)
     off = so / (n * n * B * (B - 1)) if B > 1 else 0.0
     return float(diag), float(off)
@@ -223,7 +277,8 @@ def block_norm_table(features, weights, *, chunk: int = DEFAULT_CHUNK) -> np.nda
 
 
 def block_matrix(features, weights, i: int, j: int) -> np.ndarray:
-    """Form block ``(i, j)``, ``(1/N) Σ_n λ_n^{ij} f_n f_nᵀ``, explicitly (for spectra and checks)."""
+    """Form block ``(i, j)``, ``(1/N) Σ_n λ_n^{ij} f_n f_nᵀ``, explicitly (for spectra and
+    checks)."""
     F = np.asarray(features, float)
     lam = weights.block(i, j)
     return (F.T * lam) @ F / F.shape[0]

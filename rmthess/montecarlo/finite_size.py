@@ -1,9 +1,10 @@
 r"""Finite-size predictions of the mean squared block norms (theory/montecarlo.md §3).
 
-For a d×d block ``B = (1/N) Σ_n λ_n x^m_n x^mᵀ_n`` whose weights ``λ_n = F(M x^w_n)`` depend on the data
-through the rank-r first layer M (rows orthonormal up to the Gaussian fluctuation of ``M Mᵀ``), with
-``w = U x^w`` and ``y = U x^m = √t w + √(1−t) w̃`` standard normal in ``R^r`` (t = 1 coupled, 0
-decoupled/sharp, t on the Lindeberg path), the exact expectation at orthonormal rows is
+For a d×d block ``B = (1/N) Σ_n λ_n x^m_n x^mᵀ_n`` whose weights ``λ_n = F(M x^w_n)`` depend on the
+data through the rank-r first layer M (rows orthonormal up to the Gaussian fluctuation of
+``M Mᵀ``), with ``w = U x^w`` and ``y = U x^m = √t w + √(1−t) w̃`` standard normal in ``R^r``
+(t = 1 coupled, 0 decoupled/sharp, t on the Lindeberg path), the exact expectation at orthonormal
+rows is
 
 .. math::
 
@@ -17,29 +18,31 @@ and the Gaussian fluctuation ``M Mᵀ = σ²(I + E/√d)`` adds, to ``O(d^{−2}
    (Eλ)^2 → (Eλ)^2 + \frac1d\big[\tfrac12 Eλ\,E λh + \tfrac12‖E λ(wwᵀ − I)‖_F^2\big],\qquad
    Eλ^2 → Eλ^2 + \frac{E λ^2 h}{4d},\qquad h = (|w|^2 − r)^2 − 4(|w|^2 − r) − 2r          (MC-8)
 
-(the heat-equation expansion of ``E_{N(0,I+Δ)} F`` with Wishart ``Δ``; ``h`` is the Hermite weight of
-the bi-Laplacian). The m×m output blocks of the MLP use the exact finite-N expression
+(the heat-equation expansion of ``E_{N(0,I+Δ)} F`` with Wishart ``Δ``; ``h`` is the Hermite weight
+of the bi-Laplacian). The m×m output blocks of the MLP use the exact finite-N expression
 ``E‖B‖²_F = E λ²|s|⁴/N + (1 − 1/N)‖E λ s sᵀ‖²_F`` at ``W Wᵀ = I``, ``s = relu(y)``, plus the
 ``O(1/d)`` term from the fluctuations of ``W Wᵀ`` (MC-17): with ``a = w``, ``b = w̃``,
 ``E λ²|s|⁴ → E λ²|s|⁴(1 + h_2/(4d))`` and
 
 .. math::
 
-   ‖T‖_F^2 → ‖T‖_F^2 + \frac1d\Big[\tfrac12 \sum_e T_e\,E[F_e h_2] + \tfrac14 E_E‖E[F\,φ_E]‖_F^2\Big],
+   ‖T‖_F^2 → ‖T‖_F^2
+   + \frac1d\Big[\tfrac12 \sum_e T_e\,E[F_e h_2] + \tfrac14 E_E‖E[F\,φ_E]‖_F^2\Big],
    \quad h_2 = h(a) + h(b) + 2\big((a·b)^2 − |a|^2 − |b|^2 + r\big),\quad
    φ_E = aᵀEa + bᵀEb − 2\,\mathrm{tr}\,E
 
-(``F_e = λ s_k s_l`` the entries of ``T = E λ s sᵀ``, ``E`` a GOE matrix; the b-terms vanish at t = 1).
+(``F_e = λ s_k s_l`` the entries of ``T = E λ s sᵀ``, ``E`` a GOE matrix; the b-terms vanish at
+t = 1).
 
 All moments are averages over randomized quasi-Monte Carlo batches: independent randomly digitally
 shifted Sobol' nets for ``(w, w̃) ~ N(0, I_{2r})`` (MC-18). Squared means use the product of the
 means of two halves of a batch (unbiased), and the batch spread gives the prediction's own
 standard error. When the
 weight law is exchangeable in the block index (linear models) the r×r matrices are averaged over the
-orbits of the coordinate permutations that fix the block, and ``E λ``, ``E λ²`` are taken exact from
-:mod:`rmthess.integrals` where available. Weighted second moments of the MLP blocks are accumulated
-by a numba kernel (:mod:`rmthess.montecarlo._prediction_kernels`), and the weights of all block types
-are evaluated once per batch (:func:`predict_all_norms`).
+orbits of the coordinate permutations that fix the block, and ``E λ``, ``E λ²`` are taken exact
+from :mod:`rmthess.integrals` where available. Weighted second moments of the MLP blocks are
+accumulated by a numba kernel (:mod:`rmthess.montecarlo._prediction_kernels`), and the weights of
+all block types are evaluated once per batch (:func:`predict_all_norms`).
 
 References
 ----------
@@ -94,7 +97,8 @@ class NormPrediction:
 
 
 def hermite_h(w: np.ndarray) -> np.ndarray:
-    r"""``h(w) = (|w|² − r)² − 4(|w|² − r) − 2r`` row-wise, so that ``E[Δ²F(w)] = E[F(w) h(w)]`` (MC-8)."""
+    r"""``h(w) = (|w|² − r)² − 4(|w|² − r) − 2r`` row-wise, so that ``E[Δ²F(w)] = E[F(w) h(w)]``
+    (MC-8)."""
     r = w.shape[1]
     q = np.einsum("ij,ij->i", w, w) - r
     return q * q - 4.0 * q - 2.0 * r
@@ -103,15 +107,17 @@ def hermite_h(w: np.ndarray) -> np.ndarray:
 def _orbit_sums(Y, sets):
     """Per column, the sums of ``y_k y_l`` over the five orbits of the permutations fixing ``S``.
 
-    ``sets`` is ``(first, second)``: column ``c`` has ``S = {first[c]}`` or ``{first[c], second[c]}``.
+    ``sets`` is ``(first, second)``: column ``c`` has ``S = {first[c]}`` or
+    ``{first[c], second[c]}``.
     Returns a list of ``(M×B array, orbit size)``: in-in diagonal, in-in off-diagonal, in-out (both
     orders), out-out diagonal, out-out off-diagonal.
     """
     first, second = sets
     r = Y.shape[1]
     Y2 = Y * Y
-    a = Y[:, first]
-    a2 = Y2[:, first]
+    whole = second is None and np.array_equal(first, np.arange(r))
+    a = Y if whole else Y[:, first]           # S = {c} for every column c: no copy needed
+    a2 = Y2 if whole else Y2[:, first]
     s = 1
     if second is not None:
         a = a + Y[:, second]
@@ -120,8 +126,11 @@ def _orbit_sums(Y, sets):
     tot = Y.sum(1)[:, None]
     tot2 = Y2.sum(1)[:, None]
     rest = tot - a
-    return [(a2, s), (a * a - a2, s * (s - 1)), (2.0 * a * rest, 2 * s * (r - s)),
-            (tot2 - a2, r - s), (rest * rest - (tot2 - a2), (r - s) * (r - s - 1))]
+    out2 = tot2 - a2
+    # an orbit of size 0 (in-in off-diagonal when |S| = 1, out-out when r - s < 2) is never read
+    return [(a2, s), (a * a - a2 if s > 1 else None, s * (s - 1)),
+            (2.0 * a * rest, 2 * s * (r - s)), (out2, r - s),
+            (rest * rest - out2 if r - s > 1 else None, (r - s) * (r - s - 1))]
 
 
 def _columns(weights, which: str, exch: bool):
@@ -185,8 +194,8 @@ def _matrix_norms(L, sets, w, y, e1x):
                                             np.ascontiguousarray(y[sl])) / n
             parts.append((T.reshape(T.shape[0], -1), G.reshape(G.shape[0], -1)))
     if sets is not None:
-        Tn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][0], parts[1][0]))
-        Gn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][1], parts[1][1]))
+        Tn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][0], parts[1][0], strict=True))
+        Gn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][1], parts[1][1], strict=True))
         return np.full(L.shape[1], Tn), np.full(L.shape[1], Gn)
     return (np.sum(parts[0][0] * parts[1][0], axis=1), np.sum(parts[0][1] * parts[1][1], axis=1))
 
@@ -253,8 +262,8 @@ def _goe_weights(a, b, E):
 def _output_prediction(weights: StructuredWeights, s, a, b, E, d, N):
     r"""Per-batch (diag, offdiag) prediction for the m×m output blocks (MC-9, MC-17).
 
-    ``E‖B‖²_F = Q/N + (1 − 1/N)‖T‖²`` at ``W Wᵀ = I`` (``Q = E λ²|s|⁴``, ``T = E λ s sᵀ``) averaged over
-    W to first order in 1/d: ``Q → Q + E[λ²|s|⁴ h_2]/(4d)`` and
+    ``E‖B‖²_F = Q/N + (1 − 1/N)‖T‖²`` at ``W Wᵀ = I`` (``Q = E λ²|s|⁴``, ``T = E λ s sᵀ``) averaged
+    over W to first order in 1/d: ``Q → Q + E[λ²|s|⁴ h_2]/(4d)`` and
     ``‖T‖² → ‖T‖² + (½ Σ_e T_e E[F_e h_2] + ¼ mean_q ‖E[F φ_{E_q}]‖²)/d`` over the GOE stack ``E``.
     Every product of two means uses the two halves of the batch.
     """
@@ -303,7 +312,8 @@ def _output_prediction(weights: StructuredWeights, s, a, b, E, d, N):
 
 @functools.lru_cache(maxsize=16)
 def _sobol_net(n_log2: int, dim: int, bits: int) -> np.ndarray:
-    """The first ``2**n_log2`` points of the (unscrambled) Sobol' sequence as ``bits``-bit integers."""
+    """The first ``2**n_log2`` points of the (unscrambled) Sobol' sequence as ``bits``-bit
+    integers."""
     from scipy.stats import qmc
 
     u = qmc.Sobol(dim, scramble=False, bits=bits).random_base2(n_log2)
@@ -313,7 +323,8 @@ def _sobol_net(n_log2: int, dim: int, bits: int) -> np.ndarray:
 
 
 def gaussian_points(rng, n_log2: int, dim: int, *, bits: int = 30) -> np.ndarray:
-    r"""``2**n_log2`` points of a randomly digitally shifted Sobol' net mapped to ``N(0, I_dim)`` (MC-18).
+    r"""``2**n_log2`` points of a randomly digitally shifted Sobol' net mapped to ``N(0, I_dim)``
+    (MC-18).
 
     Each coordinate of the net (as a ``bits``-bit integer) is XOR-ed with an independent uniform
     integer, which makes every point uniform on the cells while keeping the net's stratification
@@ -331,7 +342,8 @@ def gaussian_points(rng, n_log2: int, dim: int, *, bits: int = 30) -> np.ndarray
 def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: int | None = None,
                   sigma_v: float = 1.0, t: float = 1.0, params: Params | None = None,
                   samples: int | None = None, batches: int = 8, seed=0) -> NormPrediction:
-    r"""Finite-size prediction of the mean diagonal and off-diagonal squared block norms of one block.
+    r"""Finite-size prediction of the mean diagonal and off-diagonal squared block norms of one
+    block.
 
     The prediction of :func:`predict_all_norms` restricted to ``block`` (same parameters).
     """
@@ -344,7 +356,8 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
                       sigma_v: float = 1.0, t: float = 1.0, params: Params | None = None,
                       samples: int | None = None, batches: int = 8, seed=0,
                       blocks=None, goe_draws: int = 2) -> dict:
-    r"""Finite-size predictions of the mean diagonal and off-diagonal squared norms of every block type.
+    r"""Finite-size predictions of the mean diagonal and off-diagonal squared norms of every block
+    type.
 
     Parameters
     ----------
@@ -362,9 +375,11 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
         (required there).
     samples : int, optional
         Points in all (default ``min(2**18, max(2**15, 2**24 // r))`` for linear cases, ``2**13``
-        for MLP cases); each batch gets the largest power of two ``≤ samples/batches`` (at least 16).
+        for MLP cases); each batch gets the largest power of two ``≤ samples/batches`` (at least
+        16).
     batches : int
-        Independent randomized Sobol' rules (the prediction's standard error comes from their spread).
+        Independent randomized Sobol' rules (the prediction's standard error comes from their
+        spread).
     seed
         Seed of the digital shifts (and of the GOE matrices of MC-17).
     blocks : sequence of str, optional

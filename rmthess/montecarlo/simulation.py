@@ -15,7 +15,7 @@ numbers.
 Examples
 --------
 >>> from rmthess.montecarlo import simulate
->>> res = simulate("linear-ce", d=40, gamma=1.0, classes=3, reps=4, seed=1)
+>>> res = simulate("linear-ce", d=40, gamma=1.0, classes=3, reps=4, rng=1)
 >>> sorted(res.blocks)
 ['v']
 >>> 0.2 < res.blocks["v"].ratio < 0.4
@@ -32,7 +32,7 @@ from dataclasses import asdict
 import numpy as np
 
 from rmthess._cost import FLOP_RATE, check_cost
-from rmthess._validate import DIM, GAMMA, REPS, seed_sequence
+from rmthess._validate import DIM, GAMMA, REPS, rng_argument, seed_sequence
 from rmthess.laws.entry import GAUSSIAN, entry_law
 from rmthess.laws.init import resolve_init
 from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means
@@ -231,11 +231,11 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
 
 
 def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = None, reps: int,
-             design: str = "coupled", seed=None, sigma_v: float | None = None,
+             design: str = "coupled", rng=None, sigma_v: float | None = None,
              t: float | None = None, predictions: bool = True, limits: bool = True,
              init: str | None = None, v_law=None, w_law=None,
              sigma_w: float | None = None,
-             force: bool = False, progress=None) -> SimulationResult:
+             force: bool = False, progress=None, seed=None) -> SimulationResult:
     r"""Simulate the off-diagonal/diagonal block-norm ratio of a model case.
 
     Parameters
@@ -254,8 +254,9 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
         Replicates (``≥ 1``; standard errors need ``≥ 2``).
     design : {"coupled", "decoupled", "sharp", "lindeberg"}
         Monte Carlo design (:mod:`rmthess.montecarlo.designs`).
-    seed : int or SeedSequence, optional
-        The only source of randomness.
+    rng : int, sequence of int, SeedSequence or Generator, optional
+        The only source of randomness (anything :func:`numpy.random.default_rng` accepts). The same
+        int gives the same result; a Generator advances, so two calls with it differ.
     sigma_v : float, optional
         Output-weight scale (``V = σ_v ε/√fan-in``; default 1).
     t : float, optional
@@ -274,6 +275,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
         :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).
     progress : callable, optional
         Called as ``progress(done, total, estimated_seconds)`` after each replicate.
+    seed : optional
+        Deprecated alias of ``rng``.
 
     Returns
     -------
@@ -294,7 +297,7 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
                                      sigma_v=sigma_v, t=t, v_law=v_law, w_law=w_law,
                                      sigma_w=sigma_w, init=init)
     reps = REPS.validate(reps)
-    root = seed_sequence(seed)
+    root = seed_sequence(rng_argument(rng, seed, "simulate"))
     nbytes, seconds = simulation_cost(spec, reps)
     check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={reps})",
                nbytes=nbytes, seconds=seconds, force=force, hint="reduce d, reps or raise gamma")

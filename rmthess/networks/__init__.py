@@ -12,7 +12,7 @@ Examples
 >>> from rmthess import networks
 >>> X, y = networks.gaussian_data(50, 6, 4, rng=0)
 >>> V, W = networks.init_weights(6, 4, 3, rng=1)
->>> H = networks.hessian(X, y, V, W, loss="ce")
+>>> H = networks.hessian(X, y, W, V, loss="ce")
 >>> H.shape
 (30, 30)
 >>> sorted(networks.block_ratios(H, networks.block_layout(6, 4, 3)))

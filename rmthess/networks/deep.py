@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess._validate import check_finite_array
-from rmthess.networks.model import LOSSES, BlockLayout, _check_labels, _softmax
+from rmthess.networks.model import BlockLayout, _check_labels, _softmax, loss_name
 
 __all__ = ["DeepNetwork"]
 
@@ -55,8 +55,7 @@ class DeepNetwork:
     """
 
     def __init__(self, X, y, weights, loss: str = "ce"):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        loss = loss_name(loss)
         X = check_finite_array("X", X, ndim=2)
         if len(weights) < 1:
             raise ValueError("weights must hold at least one layer")

@@ -255,7 +255,35 @@ def _finite(H: np.ndarray) -> np.ndarray:
     return H
 
 
-def hessian(X, y, V, W=None, loss: str = "ce") -> np.ndarray:
+def _network(X, y, layers, V, W, loss, where: str) -> Network:
+    """The :class:`Network` of ``where(X, y, *layers)`` with the layers in forward order (input
+    layer first), or given as ``V=``/``W=`` keywords; the former order (output layer first) is
+    recognised by the shapes and refused with the call to write instead."""
+    if any(isinstance(a, str) for a in layers):
+        raise ValueError(f"{where}: pass the loss as loss=..., after the layers")
+    if layers and (V is not None or W is not None):
+        raise ValueError(f"{where}: give the layers either in order or as V=/W= keywords, "
+                         f"not both")
+    if len(layers) > 2:
+        raise ValueError(f"{where} takes one layer (linear model: V) or two (network: W, V), "
+                         f"got {len(layers)}")
+    if len(layers) == 1:
+        V = layers[0]
+    elif len(layers) == 2:
+        first, second = (np.asarray(a) for a in layers)
+        d = np.asarray(X).shape[-1]
+        if first.ndim == second.ndim == 2 and first.shape[-1] != d and second.shape[-1] == d:
+            raise ValueError(f"{where}: the layers go in forward order, input layer first: "
+                             f"{where}(X, y, W, V) with W of shape (m, d) and V of shape (C, m); "
+                             f"got shapes {first.shape}, {second.shape} (output layer first, the "
+                             f"former order)")
+        W, V = layers
+    if V is None:
+        raise ValueError(f"{where} needs the output layer V")
+    return Network(X, y, V, W, loss)
+
+
+def hessian(X, y, *layers, V=None, W=None, loss: str = "ce") -> np.ndarray:
     r"""Dense Hessian of the average loss of the linear model or the 1-hidden-layer ReLU network.
 
     Parameters
@@ -264,12 +292,12 @@ def hessian(X, y, V, W=None, loss: str = "ce") -> np.ndarray:
         Samples as rows.
     y : array_like of int, shape (N,)
         Labels in ``[0, C)``.
-    V : array_like, shape (C, m) or (C, d)
-        Output weights (``C × d`` gives the linear model, with ``W=None``).
-    W : array_like, shape (m, d), optional
-        Hidden weights of the ReLU network (no bias).
+    *layers : array_like
+        The weights in forward order, input layer first: ``V`` of shape (C, d) for the linear model,
+        ``W, V`` of shapes (m, d), (C, m) for the ReLU network (no bias). Or pass them as the
+        keywords ``V=``, ``W=``. The former order ``(V, W)`` is refused with a ``ValueError``.
     loss : {"ce", "mse"}
-        Cross-entropy, or ``½‖f − e_y‖²`` against the one-hot target.
+        Cross-entropy, or ``½‖f − e_y‖²`` against the one-hot target (any letter case).
 
     Returns
     -------
@@ -306,11 +334,12 @@ def hessian(X, y, V, W=None, loss: str = "ce") -> np.ndarray:
     >>> bool(np.allclose(H[:3, :3], X.T @ X / 20) and np.allclose(H[:3, 3:], 0))
     True
     """
-    return dense_hessian(Network(X, y, V, W, loss), "full")
+    return dense_hessian(_network(X, y, layers, V, W, loss, "hessian"), "full")
 
 
-def gauss_newton(X, y, V, W=None, loss: str = "ce") -> np.ndarray:
-    r"""Dense Gauss–Newton matrix ``(1/N) Σ_n J_nᵀ Q_n J_n`` (same arguments as :func:`hessian`).
+def gauss_newton(X, y, *layers, V=None, W=None, loss: str = "ce") -> np.ndarray:
+    r"""Dense Gauss–Newton matrix ``(1/N) Σ_n J_nᵀ Q_n J_n`` (same arguments as :func:`hessian`:
+    layers in forward order).
 
     Notes
     -----
@@ -321,8 +350,8 @@ def gauss_newton(X, y, V, W=None, loss: str = "ce") -> np.ndarray:
     >>> rng = np.random.default_rng(1)
     >>> X = rng.standard_normal((10, 4)); y = rng.integers(0, 3, 10)
     >>> V, W = rng.standard_normal((3, 2)), rng.standard_normal((2, 4))
-    >>> G, H = gauss_newton(X, y, V, W), hessian(X, y, V, W)
+    >>> G, H = gauss_newton(X, y, W, V), hessian(X, y, W, V)
     >>> bool(np.allclose(G[:8, :8], H[:8, :8]) and np.allclose(G[8:, 8:], H[8:, 8:]))
     True
     """
-    return dense_hessian(Network(X, y, V, W, loss), "gn")
+    return dense_hessian(_network(X, y, layers, V, W, loss, "gauss_newton"), "gn")

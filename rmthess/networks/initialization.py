@@ -18,7 +18,7 @@ from rmthess._validate import CLASSES, DIM, GAMMA, REPS, WIDTH, spawn_seeds
 from rmthess.laws.init import resolve_init
 from rmthess.networks.blocks import block_ratios
 from rmthess.networks.hessian import dense_hessian
-from rmthess.networks.model import LOSSES, Network
+from rmthess.networks.model import Network, loss_name
 from rmthess.networks.training import gaussian_data, init_weights
 
 __all__ = ["InitRatioSweep", "case_name", "init_ratio_sweep"]
@@ -26,8 +26,7 @@ __all__ = ["InitRatioSweep", "case_name", "init_ratio_sweep"]
 
 def case_name(loss: str, width: int | None) -> str:
     """Name of the :mod:`rmthess.cases` case: ``"linear-ce"``, ``"mlp-mse"``, …"""
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    loss = loss_name(loss)
     return f"{'linear' if width is None else 'mlp'}-{loss}"
 
 

@@ -25,10 +25,22 @@ import numpy as np
 
 from rmthess._validate import check_finite_array
 
-__all__ = ["LOSSES", "BlockLayout", "Network", "block_layout"]
+__all__ = ["LOSSES", "BlockLayout", "Network", "block_layout", "loss_name"]
 
 #: the supported losses
 LOSSES = ("ce", "mse")
+
+
+def loss_name(loss) -> str:
+    """The canonical name of ``loss`` (letter case ignored: ``"CE"`` is ``"ce"``).
+
+    >>> loss_name("MSE")
+    'mse'
+    """
+    name = loss.lower() if isinstance(loss, str) else loss
+    if name not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES} (any letter case), got {loss!r}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -166,8 +178,7 @@ class Network:
     """
 
     def __init__(self, X, y, V, W=None, loss: str = "ce"):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        loss = loss_name(loss)
         X = check_finite_array("X", X, ndim=2)
         V = check_finite_array("V", V, ndim=2)
         n, d = X.shape

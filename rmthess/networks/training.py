@@ -30,7 +30,7 @@ from rmthess.networks.blocks import (
     cross_block_norm,
 )
 from rmthess.networks.hessian import dense_hessian
-from rmthess.networks.model import LOSSES, Network
+from rmthess.networks.model import Network, loss_name
 
 __all__ = ["TrainingConfig", "PRESETS", "HessianSnapshot", "TrainingResult", "gaussian_data",
            "init_weights", "preset_network", "train", "train_preset"]
@@ -65,12 +65,12 @@ class TrainingConfig:
         if self.init is not None:
             resolve_init(self.init, classes=self.classes, width=self.width, dim=self.dim,
                          sigma_v=None if self.sigma_v == 1.0 else self.sigma_v)
+        object.__setattr__(self, "loss", loss_name(self.loss))
         _check_training_args(self.loss, self.optimizer, self.lr, self.steps, self.snapshot_steps)
 
 
 def _check_training_args(loss, optimizer, lr, steps, snapshot_steps):
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    loss_name(loss)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if not (np.isfinite(lr) and lr > 0):
@@ -109,12 +109,12 @@ def init_weights(dim: int, classes: int, width: int | None = None, *, sigma_v=No
                  init=None, v_law=None, sigma_w=None, w_law=None):
     r"""Initial weights ``(V, W)``: ``W = σ_w ε/√d``, ``V = σ_v ε'/√fan_in`` with iid entries.
 
-    By default LeCun: ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/fan_in)`` (σ_v = 1). ``init`` names a preset
-    of :mod:`rmthess.laws.init` (``"torch-default"``: ``nn.Linear`` without bias, …) that sets the
-    laws and scales; otherwise ``v_law``, ``w_law`` (:func:`rmthess.laws.entry.entry_law`) and
-    ``sigma_v``, ``sigma_w`` do. ``fan_in`` is ``m`` for the ReLU network and ``d`` for the linear
-    model (``width=None``, ``W=None``). See theory/cases.md (CASE-20, CASE-24) for what the theory
-    takes from them.
+    By default LeCun: ``W ~ N(0, 1/d)``, ``V ~ N(0, σ_v²/fan_in)`` (σ_v = 1). ``init`` names a
+    preset of :mod:`rmthess.laws.init` (``"torch-default"``: ``nn.Linear`` without bias, …) that
+    sets the laws and scales; otherwise ``v_law``, ``w_law`` (:func:`rmthess.laws.entry.entry_law`)
+    and ``sigma_v``, ``sigma_w`` do. ``fan_in`` is ``m`` for the ReLU network and ``d`` for the
+    linear model (``width=None``, ``W=None``). See theory/cases.md (CASE-20, CASE-24) for what the
+    theory takes from them.
 
     Examples
     --------
@@ -234,6 +234,7 @@ def train(X, y, V, W=None, *, loss: str = "ce", optimizer: str = "adam", lr: flo
     >>> sorted(res.snapshot(0).ratios)
     ['hidden', 'output']
     """
+    loss = loss_name(loss)
     net = Network(X, y, V, W, loss)
     _check_training_args(loss, optimizer, lr, steps, snapshot_steps)
     steps = int(steps)

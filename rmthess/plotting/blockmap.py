@@ -121,8 +121,12 @@ def _pool_max(A: np.ndarray, max_pixels: int) -> tuple:
 
 
 def plot_hessian_heatmap(H, layout, *, ax=None, log: bool = True, max_pixels: int = 800,
-                         title: str | None = None, cmap: str = SEQUENTIAL_CMAP):
+                         title: str | None = None, cmap: str = SEQUENTIAL_CMAP,
+                         colorbar: bool = True, clim=None):
     r"""Heatmap of ``|H|`` with block boundaries (max-pooled to at most ``max_pixels`` per side).
+
+    ``colorbar=False`` leaves the colour bar to the caller (one bar shared by several maps);
+    ``clim`` fixes the colour range (of ``log10 |H|`` when ``log``).
 
     Every block boundary is drawn when there are at most 64 blocks; otherwise only the boundaries
     between groups (hidden | output), as in the paper's figures.
@@ -141,7 +145,7 @@ def plot_hessian_heatmap(H, layout, *, ax=None, log: bool = True, max_pixels: in
     with figure_style():
         fig, ax = _new_axes(ax, size=(4.6, 3.9))
         im = ax.imshow(img, cmap=cmap, interpolation="nearest",
-                       extent=(0, pooled.shape[1] * f, pooled.shape[0] * f, 0))
+                       extent=(0, pooled.shape[1] * f, pooled.shape[0] * f, 0), clim=clim)
         ax.set_xlim(0, n)
         ax.set_ylim(n, 0)
         ax.grid(False)
@@ -155,7 +159,8 @@ def plot_hessian_heatmap(H, layout, *, ax=None, log: bool = True, max_pixels: in
             _cross_line(ax, e, lw=1.0 if major else 0.4, alpha=1.0 if major else 0.7)
         ax.set_xlabel("parameter index")
         ax.set_ylabel("parameter index")
-        fig.colorbar(im, ax=ax, label=fmt.format(r"$|H|$"))
+        if colorbar:
+            fig.colorbar(im, ax=ax, label=fmt.format(r"$|H|$"))
         if title:
             ax.set_title(title)
     return fig
@@ -195,8 +200,10 @@ def plot_init_ratio_sweep(sweep, *, ax=None, title: str | None = None):
 def plot_training_blocks(result, *, ax=None, title: str | None = None):
     r"""Hidden–output block norms and block ratios along training (snapshots of a TrainingResult).
 
-    Plots, against the training step, the mean ``‖H_{w_i v_c}‖²_F`` normalised by the geometric mean
-    of the mean diagonal hidden and output blocks, and the hidden / output block ratios.
+    Plots, against the training step, the mean squared Frobenius norm of the hidden–output blocks
+    ``H_{w_i v_c}`` divided by the geometric mean of the mean squared norms of the diagonal hidden
+    and output blocks (the legend writes it out), and the hidden / output block ratios (mean
+    squared off-diagonal over mean squared diagonal norm).
 
     Returns
     -------
@@ -211,13 +218,15 @@ def plot_training_blocks(result, *, ax=None, title: str | None = None):
         if "hidden" in snaps[0].ratios:
             rel = [s.cross / np.sqrt(s.ratios["hidden"].diag_mean * s.ratios["output"].diag_mean)
                    for s in snaps]
-            ax.plot(steps, rel, "o-", color=color(0), label="hidden–output (normalised)")
+            ax.plot(steps, rel, "o-", color=color(0),
+                    label=r"hidden–output $\overline{\|H_{wv}\|^2}/\sqrt{\overline{\|H_{ww}\|^2}"
+                          r"\,\overline{\|H_{vv}\|^2}}$")
         for k, t in enumerate(snaps[0].ratios, start=1):
             ax.plot(steps, [s.ratios[t].ratio for s in snaps], "s--", color=color(k),
-                    label=f"{t} ratio")
+                    label=f"{t} ratio " + r"$\overline{\|H_{ij}\|^2}/\overline{\|H_{ii}\|^2}$")
         ax.set_yscale("log")
         ax.set_xlabel("training step")
         ax.set_ylabel("squared block norm ratio")
         ax.set_title(title or "block structure along training")
-        ax.legend()
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3)  # below: off the data
     return fig

@@ -1,13 +1,13 @@
 r"""Figure 3: the decoupling error ``d·δ_N(z)`` against d, and the Lindeberg path.
 
-``δ_N(z) = E s_H(z) − E s_H̃(z)`` is the difference between the expected Stieltjes transforms of the
-true block H (weights computed from the same data) and of the decoupled block H̃
+``δ_N(z) = E s_H(z) − E s_H̃(z)`` is the difference between the expected Stieltjes transforms of
+the true block H (weights computed from the same data) and of the decoupled block H̃
 (theory/montecarlo.md). The exact coupling H♯ has the law of H̃ and differs from H by a matrix of
-rank ≤ 2C, so ``d·δ_N(z)`` stays bounded and tends to ``c(z)``. The left panels show the
+rank ≤ 2C, so ``d·δ_N(z)`` stays bounded and tends to ``c(z)``. The first panel shows the
 common-random-number estimator of ``d·δ_N(z)`` (real and imaginary parts, ±1 standard error) with
-``c(z)`` as horizontal lines; the right panel shows the literal estimator with an independent copy
-X̃, whose error bars grow like ``√d``. An optional extra panel shows ``E s_{H(t)}(z)`` along the
-Lindeberg path ``X(t) = √t X + √(1−t) X̃``.
+``c(z)`` as horizontal lines; the second the literal estimator with an independent copy X̃, whose
+error bars grow like ``√d``. An optional third panel shows ``E s_{H(t)}(z)`` along the Lindeberg
+path ``X(t) = √t X + √(1−t) X̃``, as the residual from the GMP value ``s(z)``.
 
 Examples
 --------
@@ -71,26 +71,44 @@ class LindebergSeries:
             raise ValueError("t, value and stderr must have the same length")
 
 
-def _parts(ax, series: DecouplingSeries, c, k0: int, *, offset: float = 1.0):
+#: one colour and marker per part, the same in every panel
+_PART = {"Re": (1, "o"), "Im": (0, "s")}
+
+
+def _style(name):
+    k, marker = _PART[name]
+    return color(k), marker
+
+
+def _parts(ax, series: DecouplingSeries, c, *, offset: float = 1.0):
     for j, (part, name) in enumerate(((np.real, "Re"), (np.imag, "Im"))):
-        col = color(k0 + j)
+        col, marker = _style(name)
         ax.errorbar(series.d * offset ** (2 * j - 1), part(series.value), yerr=part(series.stderr),
-                    fmt="o-" if j == 0 else "s-", color=col, label=f"{name} {series.label}")
+                    fmt=marker + "-", color=col)
         if c is not None:
-            ax.axhline(part(c), color=col, ls="--", lw=1.0, label=f"{name} $c(z)$")
+            ax.axhline(part(c), color=col, ls="--", lw=1.0)
     ax.axhline(0.0, color=OKABE_ITO[0], lw=0.5)
     ax.set_xscale("log")
+    ax.set_xticks(series.d, [f"{d:g}" for d in series.d])
+    ax.minorticks_off()
     ax.set_xlabel("dimension $d$")
 
 
-def plot_decoupling(exact: DecouplingSeries, literal: DecouplingSeries | None = None, *, c=None,
-                    z=None, lindeberg: LindebergSeries | None = None, title: str | None = None):
-    """Draw figure 3 and return the :class:`~matplotlib.figure.Figure`.
+def plot_decoupling(exact: DecouplingSeries | None, literal: DecouplingSeries | None = None, *,
+                    c=None, z=None, lindeberg: LindebergSeries | None = None,
+                    title: str | None = None):
+    r"""Draw figure 3 and return the :class:`~matplotlib.figure.Figure`.
+
+    Real parts are orange circles, imaginary parts blue squares, in every panel; dashed lines are
+    the theory values; one legend below the panels explains both. The Lindeberg panel shows the
+    residual ``E s_{H(t)}(z) − s(z)`` (with its ±1 standard error and the zero line), so that a
+    discrepancy is visible on the scale of the Monte Carlo error rather than of ``s(z)`` itself.
 
     Parameters
     ----------
-    exact : DecouplingSeries
-        Common-random-number estimates of ``d·δ_N(z)`` (exact coupling H♯).
+    exact : DecouplingSeries or None
+        Common-random-number estimates of ``d·δ_N(z)`` (exact coupling H♯); None draws the other
+        panels only (at least one panel is needed).
     literal : DecouplingSeries, optional
         Estimates from the literal construction with an independent copy X̃.
     c : complex, optional
@@ -98,39 +116,50 @@ def plot_decoupling(exact: DecouplingSeries, literal: DecouplingSeries | None = 
     z : complex, optional
         The spectral argument, for the titles.
     lindeberg : LindebergSeries, optional
-        Adds a panel with ``E s_{H(t)}(z)`` against t.
+        Adds a panel with ``E s_{H(t)}(z) − s(z)`` against t (``s(z)`` its ``limit``; without a
+        limit the values themselves).
     title : str, optional
         Figure title.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    n = 1 + (literal is not None) + (lindeberg is not None)
-    ztxt = "" if z is None else f" at $z = {complex(z).real:.3g}{complex(z).imag:+.3g}i$"
+    n = (exact is not None) + (literal is not None) + (lindeberg is not None)
+    if n == 0:
+        raise ValueError("nothing to draw: give exact, literal and/or lindeberg")
+    ztxt = "" if z is None else f"\nat $z = {complex(z).real:.3g}{complex(z).imag:+.3g}i$"
     with figure_style():
-        fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.1), squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(1, n, figsize=(3.5 * n, 3.3), squeeze=False, layout="constrained")
         axes = list(axes[0])
-        panels = [(exact, 0, "exact coupling")]
-        if literal is not None:
-            panels.append((literal, 2, "independent copy $\\tilde X$"))
-        for series, k0, name in panels:
+        for series in (exact, literal):
+            if series is None:
+                continue
+            name = series.label
             ax = axes.pop(0)
-            _parts(ax, series, c, k0, offset=1.02)
+            _parts(ax, series, c, offset=1.03)
             ax.set_ylabel(r"$d\cdot\delta_N(z)$")
             ax.set_title(name + ztxt)
-            ax.legend(loc="best")
         if lindeberg is not None:
             ax = axes.pop(0)
+            ref = 0.0 if lindeberg.limit is None else complex(lindeberg.limit)
             for j, (part, name) in enumerate(((np.real, "Re"), (np.imag, "Im"))):
-                col = color(4 + j)
-                ax.errorbar(lindeberg.t, part(lindeberg.value), yerr=part(lindeberg.stderr),
-                            fmt="o-", color=col, label=f"{name} {lindeberg.label}")
-                if lindeberg.limit is not None:
-                    ax.axhline(part(lindeberg.limit), color=col, ls="--", lw=1.0,
-                               label=f"{name} $s(z)$ (GMP)")
+                col, marker = _style(name)
+                ax.errorbar(lindeberg.t + 0.01 * (2 * j - 1), part(lindeberg.value - ref),
+                            yerr=part(lindeberg.stderr), fmt=marker + "-", color=col)
+            ax.axhline(0.0, color=OKABE_ITO[0], ls="--", lw=1.0)
             ax.set_xlabel("interpolation time $t$")
-            ax.set_ylabel(r"$E\, s_{H(t)}(z)$")
-            ax.set_title("Lindeberg path" + ztxt)
-            ax.legend(loc="best")
+            if lindeberg.limit is None:
+                ax.set_ylabel(r"$E\, s_{H(t)}(z)$")
+            else:
+                ax.set_ylabel(r"$E\, s_{H(t)}(z) - s(z)$")
+            ax.set_title(f"Lindeberg path, {lindeberg.label}" + ztxt)
+        black = OKABE_ITO[0]
+        handles = [Line2D([], [], color=_style("Re")[0], marker="o", label="real part ± 1 s.e."),
+                   Line2D([], [], color=_style("Im")[0], marker="s",
+                          label="imaginary part ± 1 s.e."),
+                   Line2D([], [], color=black, ls="--", lw=1.0,
+                          label="theory: $c(z)$; residual 0 on the Lindeberg path")]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
         if title:
             fig.suptitle(title)
     return fig

@@ -1,11 +1,12 @@
-r"""Figure 1: the off-/diagonal block ratio against the number of classes C (log–log).
+r"""Figure 1: the off-/diagonal block ratio against the number of classes C, scaled by ``C^p``.
 
 One panel per block type (linear CE v-blocks, 1-hidden-layer hidden blocks, output blocks). In each
 panel, for every aspect ratio γ: the exact finite-C theory curve (solid), its C → ∞ asymptote
-``K·C^{-p}`` (dashed, same colour) and the Monte Carlo ratios with ±1 standard-error bars (markers).
+``K·C^{-p}`` (dashed, same colour) and the Monte Carlo ratios with ±1 standard-error bars (markers),
+all multiplied by ``C^p`` so that the asymptote is the constant K and the approach to it is visible.
 This is the package's version of the "effect of C" figure of arXiv:2505.02809.
 
-The ratio plotted is ``g_ij/g_ii`` for d×d blocks and ``‖H_{v_i v_j}‖²_F/‖H_{v_i v_i}‖²_F`` for the
+The ratio plotted is ``g_ij/g_ii`` for d×d blocks and ``‖H_{v_c v_c'}‖²_F/‖H_{v_c v_c}‖²_F`` for the
 m×m output blocks (theory/cases.md, (CASE-1)–(CASE-4)).
 
 Examples
@@ -13,11 +14,12 @@ Examples
 >>> import numpy as np
 >>> from rmthess.plotting.ratios import RatioCurve, RatioPanel, RatioPoints, plot_ratio_vs_classes
 >>> C = np.array([3.0, 10.0, 100.0])
->>> panel = RatioPanel("linear CE", curves=(RatioCurve("γ = 1", C, 2.0 / C**2),),
+>>> panel = RatioPanel("linear CE", curves=(RatioCurve("γ = 1", C, 2.0 / C**2),
+...                                               RatioCurve("γ = 1", C, 2.0 / C**2, "asymptote")),
 ...                    points=(RatioPoints("γ = 1", C, 2.1 / C**2, 0.1 / C**2),))
 >>> fig = plot_ratio_vs_classes([panel])
->>> fig.axes[0].get_xscale()
-'log'
+>>> fig.axes[0].get_xscale(), fig.axes[0].get_ylabel()
+('log', '$C^{2}$ × ratio $g_{ij}/g_{ii}$')
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 
 from rmthess.plotting.style import OKABE_ITO, color, figure_style
 
-__all__ = ["RatioCurve", "RatioPoints", "RatioPanel", "plot_ratio_vs_classes"]
+__all__ = ["RatioCurve", "RatioPoints", "RatioPanel", "decay_power", "plot_ratio_vs_classes"]
 
 
 def _arr(x) -> np.ndarray:
@@ -89,8 +91,29 @@ def _group(obj) -> str:
     return obj.group if obj.group is not None else obj.label
 
 
+def decay_power(panel) -> int:
+    """The power p of the panel's ``C^{-p}`` decay, read off its asymptote curves (0 if none).
+
+    The asymptotes are ``K·C^{-p}`` with integer p (theory/cases.md): the log–log slope between the
+    curve's end points, rounded.
+    """
+    slopes = []
+    for c in panel.curves:
+        ok = (c.ratio > 0) & np.isfinite(c.ratio)
+        if c.kind == "asymptote" and ok.sum() >= 2:
+            x, y = np.log(c.classes[ok]), np.log(c.ratio[ok])
+            slopes.append(-(y[-1] - y[0]) / (x[-1] - x[0]))
+    return int(round(float(np.median(slopes)))) if slopes else 0
+
+
 def plot_ratio_vs_classes(panels, *, title: str | None = None, panel_width: float = 3.4):
-    """Draw figure 1 and return the :class:`~matplotlib.figure.Figure`.
+    r"""Draw figure 1 and return the :class:`~matplotlib.figure.Figure`.
+
+    Each panel shows ``C^p × ratio`` against C (log C axis, linear y axis), p the decay power of
+    its asymptotes (:func:`decay_power`): the ``C → ∞`` asymptote ``K·C^{-p}`` becomes the
+    horizontal line K, and the exact curves and the Monte Carlo points (±1 standard error, scaled
+    alike) approach it, so agreement and error bars are visible at every C. Colours mark the
+    groups (γ or m); line styles and markers are explained once in a legend below the panels.
 
     Parameters
     ----------
@@ -102,12 +125,13 @@ def plot_ratio_vs_classes(panels, *, title: str | None = None, panel_width: floa
         Width of one panel in inches.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     panels = list(panels)
     if not panels:
         raise ValueError("at least one panel is needed")
     with figure_style():
-        fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), 3.2),
+        fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), 3.6),
                                  squeeze=False, layout="constrained")
         for ax, panel in zip(axes[0], panels, strict=True):
             groups: dict[str, str] = {}
@@ -115,23 +139,34 @@ def plot_ratio_vs_classes(panels, *, title: str | None = None, panel_width: floa
             def col(obj, groups=groups):
                 return groups.setdefault(_group(obj), color(len(groups)))
 
+            p = decay_power(panel)
             for curve in panel.curves:
                 ok = (curve.ratio > 0) & np.isfinite(curve.ratio)
-                style = "-" if curve.kind == "exact" else "--"
-                label = curve.label if curve.kind == "exact" else f"{curve.label} (C → ∞)"
-                ax.plot(curve.classes[ok], curve.ratio[ok], style, color=col(curve), label=label,
-                        lw=1.4 if curve.kind == "exact" else 1.0)
+                exact = curve.kind == "exact"
+                ax.plot(curve.classes[ok], curve.classes[ok] ** p * curve.ratio[ok],
+                        "-" if exact else "--", color=col(curve), lw=1.5 if exact else 1.1)
             for pts in panel.points:
-                ok = (pts.ratio > 0) & np.isfinite(pts.ratio)
-                ax.errorbar(pts.classes[ok], pts.ratio[ok], yerr=pts.stderr[ok], fmt="o",
-                            color=col(pts), mec=OKABE_ITO[0], mew=0.5, label=pts.label, zorder=3)
+                ok = np.isfinite(pts.ratio)
+                f = pts.classes[ok] ** p
+                ax.errorbar(pts.classes[ok], f * pts.ratio[ok], yerr=f * pts.stderr[ok], fmt="o",
+                            color=col(pts), mec=OKABE_ITO[0], mew=0.5, zorder=3)
             ax.set_xscale("log")
-            ax.set_yscale("log")
+            ax.set_ylim(bottom=0)
             ax.set_xlabel("number of classes $C$")
-            ax.set_ylabel(panel.ylabel)
+            factor = {0: "", 1: "$C$ × "}.get(p, f"$C^{{{p}}}$ × ")
+            ax.set_ylabel(factor + panel.ylabel)
             ax.set_title(panel.title)
-            if panel.curves or panel.points:
-                ax.legend(loc="lower left")  # curves fall from upper left: that corner is empty
+            handles = [Line2D([], [], color=c, lw=1.5, label=g) for g, c in groups.items()]
+            if handles:     # below the axes: never over the data
+                ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                          ncols=min(3, len(handles)))
+        black = OKABE_ITO[0]
+        fig.legend(handles=[Line2D([], [], color=black, lw=1.5, label="exact finite-C theory"),
+                            Line2D([], [], color=black, lw=1.1, ls="--",
+                                   label="C → ∞ asymptote"),
+                            Line2D([], [], color=black, marker="o", ls="none",
+                                   label="Monte Carlo ± 1 s.e.")],
+                   loc="outside lower center", ncols=3)
         if title:
             fig.suptitle(title)
     return fig

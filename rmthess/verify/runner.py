@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rmthess._threads import blas_threads
+from rmthess._validate import rng_argument, seed_sequence
 from rmthess.verify.base import CHECKS, CheckContext, check_seed, get_check
 from rmthess.verify.rules import CheckRow
 
@@ -37,7 +38,7 @@ class VerificationResult:
     """Everything ``rmthess verify`` computed: rows, figure data, timings, seeds and versions."""
 
     size: str
-    seed: int | None
+    seed: int | list | dict | None
     rows: list = field(default_factory=list)
     figures: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
@@ -49,6 +50,7 @@ class VerificationResult:
     errors: dict = field(default_factory=dict)
     started: str = ""
     wall_seconds: float = 0.0
+    figure_seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -96,7 +98,8 @@ def _cache_path(workdir, name: str, size: str, seed) -> Path:
     import rmthess
     from rmthess._codehash import code_hash
 
-    key = f"{name}|{size}|{seed}|{rmthess.__version__}|{code_hash()}"
+    key = (f"{name}|{size}|{seed.entropy}|{tuple(seed.spawn_key)}|{rmthess.__version__}|"
+           f"{code_hash()}")
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(workdir) / "checks" / f"{name}-{digest}.pkl"
 
@@ -118,16 +121,17 @@ def _save_cached(path: Path, out) -> None:
     os.replace(tmp, path)
 
 
-def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, progress=None,
-                     scheduler: str | None = None, workdir=None) -> VerificationResult:
+def run_verification(size: str = "quick", rng=0, *, checks=None, progress=None,
+                     scheduler: str | None = None, workdir=None, seed=None) -> VerificationResult:
     """Run the checks (all registered ones by default) at size level ``size``.
 
     Parameters
     ----------
     size : {"tiny", "quick", "full"}
         Problem sizes.
-    seed : int
-        Root seed; the same seed reproduces every number.
+    rng : int, sequence of int, SeedSequence or Generator
+        Root of every check's seed (anything :func:`numpy.random.default_rng` accepts); the same
+        int reproduces every number, a Generator advances.
     checks : sequence of str, optional
         Names of the checks to run (registry order is kept).
     progress : callable, optional
@@ -139,16 +143,17 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
         (atomically) and a later run with the same size and seed, by the same code (the hash of the
         package's source, :mod:`rmthess._codehash`), reuses it, so an interrupted ``--full``
         resumes; the Monte Carlo sweeps keep their own completed cells there.
+    seed : optional
+        Deprecated alias of ``rng``.
     """
     import scipy.linalg  # noqa: F401  (scipy's BLAS loaded before the thread limits are set)
 
     import rmthess.verify.checks  # noqa: F401  (registers the checks)
 
     progress = progress or (lambda _m: None)
-    if seed is not None:
-        seed = int(seed)
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    root = seed_sequence(rng_argument(rng, seed, "run_verification"))
+    seed = root.entropy if not root.spawn_key else {"entropy": root.entropy,
+                                                     "spawn_key": list(root.spawn_key)}
     names = list(CHECKS) if checks is None else [n for n in CHECKS if n in set(checks)]
     if checks is not None:
         unknown = set(checks) - set(CHECKS)
@@ -159,7 +164,7 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
     t_all = time.perf_counter()
     for k, name in enumerate(names, 1):
         check = get_check(name)
-        sseq = check_seed(seed, name)
+        sseq = check_seed(root, name)
         result.seeds[name] = {"entropy": str(sseq.entropy), "spawn_key": list(sseq.spawn_key)}
 
         def tell(msg, _name=name, _k=k):
@@ -169,7 +174,7 @@ def run_verification(size: str = "quick", seed: int | None = 0, *, checks=None, 
         ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler,
                            workdir=workdir)
         t0, c0 = time.perf_counter(), time.process_time()
-        cache = _cache_path(workdir, name, size, seed) if (workdir and size == "full") else None
+        cache = _cache_path(workdir, name, size, root) if (workdir and size == "full") else None
         try:
             out = _load_cached(cache) if cache is not None and cache.exists() else None
             if out is not None:

@@ -17,15 +17,17 @@ def _json(capsys, argv):
 def test_linear_ce_json(capsys):
     out = _json(capsys, ["--case", "linear-ce", "--gamma", "0.5", "--classes", "1e3"])
     assert out["case"] == "linear-ce" and out["gamma"] == 0.5 and out["classes"] == 1000
+    assert (out["schema"], out["schema_version"], out["command"]) == ("rmthess", 1, "limits")
     ref = get_case("linear-ce").limits(0.5, 1000).blocks["v"]
-    assert out["v"]["g_ii"] == ref.g_ii and out["v"]["g_ij"] == ref.g_ij
-    assert out["v"]["ratio"] == ref.ratio and "stderr" not in out["v"]
+    v = out["blocks"]["v"]
+    assert v["g_ii"] == ref.g_ii and v["g_ij"] == ref.g_ij
+    assert v["ratio"] == ref.ratio and v["stderr"] is None
 
 
 def test_digits_uses_the_oracle(capsys):
     out = _json(capsys, ["--case", "linear-ce", "--gamma", "1", "--classes", "10",
                          "--digits", "22"])
-    val = out["v"]["ratio"]
+    val = out["blocks"]["v"]["ratio"]
     assert isinstance(val, str) and len(val.replace("0.", "", 1).lstrip("0")) == 22
     ref = get_case("linear-ce").limits_mp(1.0, 10, dps=22).blocks["v"].ratio
     with mpmath.workdps(22):
@@ -34,12 +36,12 @@ def test_digits_uses_the_oracle(capsys):
 
 def test_mlp_cases(capsys):
     out = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "8", "--m", "4"])
-    assert set(out) >= {"hidden", "output"}
-    assert out["hidden"]["ratio"] == pytest.approx(5 / (4 * 3 * 10), rel=1e-15)
+    assert set(out["blocks"]) == {"hidden", "output"}
+    assert out["blocks"]["hidden"]["ratio"] == pytest.approx(5 / (4 * 3 * 10), rel=1e-15)
     out = _json(capsys, ["--case", "mlp-ce", "--gamma", "1", "--classes", "5", "--m", "3",
                          "--samples", "4096", "--seed", "1"])
     for blk in ("hidden", "output"):
-        assert out[blk]["estimate"] is True and out[blk]["stderr"]["ratio"] > 0
+        assert out["blocks"][blk]["estimate"] is True and out["blocks"][blk]["stderr"]["ratio"] > 0
 
 
 def test_mlp_ce_rtol_seed_and_digits(capsys):
@@ -50,7 +52,7 @@ def test_mlp_ce_rtol_seed_and_digits(capsys):
     assert out["seed"] == 5
     ref = get_case("mlp-ce").limits(1.0, 4, m=3, rng=5, rtol=2e-2)
     for blk in ("hidden", "output"):
-        b, e = ref.blocks[blk], out[blk]
+        b, e = ref.blocks[blk], out["blocks"][blk]
         assert e["stderr"]["ratio"] == pytest.approx(b.stderr_ratio, rel=0.05)
         assert e["ratio"] == _digits(b.ratio, b.stderr_ratio)
         assert abs(e["ratio"] - b.ratio) <= b.stderr_ratio / 10      # rounded below the error
@@ -85,7 +87,6 @@ def test_text_output(capsys):
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "0"], "rtol"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "nan"], "rtol"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "-1"], "rtol"),
-    (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--seed", "-1"], "seed"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "1e-9",
       "--max-time", "1"], "cannot be reached"),
     (["--case", "linear-ce", "--gamma", "1", "--classes", "3", "--rtol", "1e-3"], "mlp-ce only"),
@@ -106,17 +107,18 @@ def test_entry_law_and_hidden_scale(capsys):
     """
     out = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8",
                          "--v-law", "uniform"])
-    assert out["hidden"]["ratio"] == pytest.approx(5 / (12 * (9 + 9 / 5)), rel=1e-14)
+    assert out["blocks"]["hidden"]["ratio"] == pytest.approx(5 / (12 * (9 + 9 / 5)), rel=1e-14)
     assert out["init"]["v_law"] == "uniform"
     base = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8"])
     scaled = _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "10", "--m", "8",
                             "--sigma-w", "2"])
-    assert scaled["hidden"]["g_ii"] == pytest.approx(base["hidden"]["g_ii"], rel=1e-14)
-    assert scaled["hidden"]["g_ij"] == pytest.approx(base["hidden"]["g_ij"], rel=1e-14)
-    assert scaled["output"]["g_ii"] == pytest.approx(16 * base["output"]["g_ii"], rel=1e-14)
+    s, b = scaled["blocks"], base["blocks"]
+    assert s["hidden"]["g_ii"] == pytest.approx(b["hidden"]["g_ii"], rel=1e-14)
+    assert s["hidden"]["g_ij"] == pytest.approx(b["hidden"]["g_ij"], rel=1e-14)
+    assert s["output"]["g_ii"] == pytest.approx(16 * b["output"]["g_ii"], rel=1e-14)
     torch = _json(capsys, ["--case", "mlp-mse", "--gamma", "0.5", "--classes", "10", "--m", "8",
                            "--init", "torch-default"])
-    assert torch["hidden"]["ratio"] == pytest.approx(3 / (8 * (9 + 9 / 5)), rel=1e-14)
+    assert torch["blocks"]["hidden"]["ratio"] == pytest.approx(3 / (8 * (9 + 9 / 5)), rel=1e-14)
     assert torch["init"]["name"] == "torch-default" and torch["init"]["w_law"] == "uniform"
 
 
@@ -146,3 +148,18 @@ def test_init_option_help_names_every_registered_value():
             assert name in helps["init"], (command, name)
         for name in ENTRY_LAWS:
             assert name in helps["v_law"], (command, name)
+
+
+def test_mlp_ce_without_asymptote_says_why(capsys):
+    """m = 2 with σ_v = 1 has no C → ∞ constants (σ_v²/m ≥ 1/2): the JSON keeps the key, null, with
+    the reason, and the text says it too."""
+    argv = ["--case", "mlp-ce", "--gamma", "1", "--classes", "5", "--m", "2", "--samples", "512",
+            "--seed", "1"]
+    out = _json(capsys, argv)
+    for blk in ("hidden", "output"):
+        e = out["blocks"][blk]
+        assert e["asymptote"] is None and "m >= 3" in e["asymptote_note"]
+    assert main(["limits", *argv]) == 0
+    assert "no C→∞ leading term: " in capsys.readouterr().out
+    assert _json(capsys, ["--case", "mlp-mse", "--gamma", "1", "--classes", "5", "--m", "2"]
+                 )["blocks"]["hidden"]["asymptote"] > 0

@@ -13,9 +13,12 @@ def test_json_output(capsys):
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out["blocks"]) == {"hidden", "output"}
+    assert (out["schema_version"], out["command"]) == (1, "simulate")
     for b in out["blocks"].values():
-        assert {"ratio", "stderr", "prediction", "limit"} <= set(b)
-        assert isinstance(b["ratio"], float)
+        assert {"ratio", "g_ii", "g_ij", "stderr", "prediction", "limit", "z"} <= set(b)
+        assert isinstance(b["ratio"], float) and set(b["stderr"]) == {"ratio", "g_ii", "g_ij"}
+        assert b["ratio"] == b["g_ij"] / b["g_ii"]          # the ratio of the printed means (MC-10)
+        assert {"ratio", "g_ii", "g_ij"} <= set(b["prediction"]) and "ratio" in b["limit"]
 
 
 def test_table_output(capsys):

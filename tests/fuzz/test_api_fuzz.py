@@ -124,7 +124,7 @@ def test_simulate_refuses_before_work(d, gamma, reps):
         check_cost("x", nbytes=nbytes, seconds=seconds / 100)
     except ValueError:
         with pytest.raises(ValueError):
-            simulate("linear-ce", d=d, gamma=gamma, classes=3, reps=reps, seed=0)
+            simulate("linear-ce", d=d, gamma=gamma, classes=3, reps=reps, rng=0)
         return
     assert DIM.validate(d) and GAMMA.validate(gamma)
 

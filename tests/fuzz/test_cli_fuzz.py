@@ -51,7 +51,7 @@ def _json(argv):
 def test_linear_mse_extremes_against_closed_form(gamma):
     """g_ii = 1 + γ, g_ij = 0 (CASE-3), to the last bit."""
     out = _json(["limits", "--case", "linear-mse", "--gamma", repr(gamma), "--classes", "3"])
-    assert out["v"]["g_ii"] == 1.0 + gamma and out["v"]["g_ij"] == 0.0
+    assert out["blocks"]["v"]["g_ii"] == 1.0 + gamma and out["blocks"]["v"]["g_ij"] == 0.0
 
 
 @pytest.mark.parametrize("gamma, classes", [(1e-300, 2), (1e-300, 10**6), (1e300, 2),
@@ -63,7 +63,7 @@ def test_mlp_mse_extremes_against_closed_form(gamma, classes):
     out = _json(["limits", "--case", "mlp-mse", "--gamma", repr(gamma), "--classes", str(classes),
                  "--m", "4"])
     ref = (1 / (4 * (classes + 2))) if gamma < 1 else (1 / (2 * (classes + 2)))
-    assert out["hidden"]["ratio"] == pytest.approx(ref, rel=1e-15)
+    assert out["blocks"]["hidden"]["ratio"] == pytest.approx(ref, rel=1e-15)
 
 
 def test_linear_ce_small_sigma_against_expansion():
@@ -71,8 +71,8 @@ def test_linear_ce_small_sigma_against_expansion():
     out = _json(["limits", "--case", "linear-ce", "--gamma", "1", "--classes", "5",
                  "--sigma-v", "1e-3"])
     ea = 0.2 * 0.8
-    assert out["v"]["g_ii"] == pytest.approx(ea * ea + ea * ea, rel=1e-5)
-    assert out["v"]["ratio"] == pytest.approx((ea / 4) ** 2 * 2 / (2 * ea * ea), rel=1e-5)
+    assert out["blocks"]["v"]["g_ii"] == pytest.approx(ea * ea + ea * ea, rel=1e-5)
+    assert out["blocks"]["v"]["ratio"] == pytest.approx((ea / 4) ** 2 * 2 / (2 * ea * ea), rel=1e-5)
 
 
 def test_linear_ce_large_sigma_issue_example():
@@ -80,8 +80,8 @@ def test_linear_ce_large_sigma_issue_example():
     by tests/integrals/test_softmax.py::test_large_sigma_block_norm_against_laplace_quadrature)."""
     out = _json(["limits", "--case", "linear-ce", "--gamma", "1", "--classes", "3",
                  "--sigma-v", "10"])
-    assert out["v"]["g_ii"] == pytest.approx(0.0054679, abs=5e-8)
-    assert out["v"]["ratio"] == pytest.approx(0.43666, abs=5e-6)
+    assert out["blocks"]["v"]["g_ii"] == pytest.approx(0.0054679, abs=5e-8)
+    assert out["blocks"]["v"]["ratio"] == pytest.approx(0.43666, abs=5e-6)
 
 
 def test_subprocess_errors_are_one_line():
@@ -104,16 +104,19 @@ def test_mlp_mse_overflow_refused():
 
 
 def test_long_simulation_shows_progress(monkeypatch):
-    """Above PROGRESS_AFTER estimated seconds a line per replicate goes to stderr (0 here)."""
-    from rmthess.cli import simulate as cli_simulate
+    """Above LONG_RUN estimated seconds (0 here) the estimate goes to stderr once, after the input
+    was accepted; no bar is drawn when stderr is not a terminal, nothing with --quiet."""
+    from rmthess.cli import _progress
 
-    monkeypatch.setattr(cli_simulate, "PROGRESS_AFTER", 0.0)
-    rc, out, err, exc = campaign.run(["simulate", "--case", "linear-ce", "--d", "12",
-                                      "--gamma", "1", "--classes", "3", "--reps", "2",
-                                      "--seed", "1"])
+    monkeypatch.setattr(_progress, "LONG_RUN", 0.0)
+    argv = ["simulate", "--case", "linear-ce", "--d", "12", "--gamma", "1", "--classes", "3",
+            "--reps", "2", "--seed", "1"]
+    rc, out, err, exc = campaign.run(argv)
     assert rc == 0 and not exc
-    assert [ln.split("] ")[1].split(" (")[0] for ln in err.strip().splitlines()] == \
-        ["replicate 1/2", "replicate 2/2"]
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("rmthess simulate: 2 replicates, estimated ")
+    rc, out, err, exc = campaign.run(argv + ["--quiet"])
+    assert rc == 0 and err == ""
 
 
 def test_force_lifts_the_cost_guard(monkeypatch):

@@ -34,7 +34,7 @@ def test_atoms_across_24_decades():
     assert len(bulks) == 25
     np.testing.assert_allclose(law.bulk_masses(), 0.004, rtol=1e-12)
     assert law.atom_at_zero == pytest.approx(0.9, abs=1e-15)
-    for (a, b), mass in zip(bulks[:12], law.bulk_masses()[:12], strict=True):
+    for (a, b), mass in zip(bulks[:12], law.bulk_masses(), strict=False):  # the first 12
         q, err = tanh_sinh(law.pdf, a, b)
         assert q == pytest.approx(mass, abs=QUAD_ATOL * 0.004 + 10 * err)
 
@@ -130,7 +130,7 @@ def test_high_moments_float_path_and_overflow():
 def test_cost_guards_before_allocation():
     law = GeneralizedMarchenkoPastur(DiscreteLaw([1.0, 5.0], [0.5, 0.5]), 0.5)
     with pytest.raises(ValueError, match="GiB.*max_gib"):
-        law.sample(10**6)
+        law.sample_eigenvalues(10**6)
     for weights in (DiscreteLaw([1.0, 2.0], [0.5, 0.5]), EmpiricalLaw([1.0, 2.0, 3.0])):
         with pytest.raises(ValueError, match="GiB.*max_gib"):
             weights.sample(10**12)

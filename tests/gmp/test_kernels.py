@@ -68,3 +68,49 @@ def test_newton_homotopy_twin(law, gamma):
     assert ok.all()
     t2 = K.newton_homotopy_numpy(z, t0, eq.tau, eq.w, eq.mean)
     np.testing.assert_allclose(t, t2, rtol=NEWTON_RTOL)
+
+
+#: many atoms: almost every interval between poles is skipped by its lower bound of h (GMP-7)
+LARGE_LAWS = [
+    (DiscreteLaw(np.random.default_rng(1).standard_normal(250), np.full(250, 1 / 250)), 0.5),
+    (DiscreteLaw(np.random.default_rng(2).exponential(size=200), np.full(200, 1 / 200)), 0.05),
+]
+
+
+@pytest.mark.parametrize("law,gamma", LARGE_LAWS)
+def test_edge_roots_twin_large(law, gamma):
+    """The pruned kernel against the twin, which bisects on every interval between poles."""
+    eq = AtomicEquation.from_law(law, gamma, normalize=True)
+    skipped = sum(K._interval_lower_bound(i, eq.tau, eq.w) > 1.0 for i in range(eq.tau.size - 1))
+    assert skipped > eq.tau.size // 2          # the case the pruning is for
+    a = K.edge_roots(eq.tau, eq.w)
+    b = K.edge_roots_numpy(eq.tau, eq.w)
+    scale = np.max(np.abs(eq.tau)) + np.sqrt(eq.w.sum())
+    assert a.size == b.size
+    np.testing.assert_allclose(a, b, rtol=0, atol=ROOT_RTOL * scale)
+
+
+@pytest.mark.parametrize("w0,w1,gap", [(1.0, 1.0, 3.0), (1e-3, 2.0, 0.7), (5.0, 1e-6, 10.0)])
+def test_interval_lower_bound_two_poles(w0, w1, gap):
+    """With two poles the bound is the exact minimum of h between them (mpmath, 30 digits)."""
+    tau = np.array([0.0, gap])
+    w = np.array([w0, w1])
+    with mpmath.workdps(30):
+        def h(t):
+            return w0 / t**2 + w1 / (t - gap) ** 2
+        tm = mpmath.findroot(lambda t: mpmath.diff(h, t), gap / (1 + (w1 / w0) ** (1 / 3)))
+        want = float(h(tm))
+    # closed form (w0^{1/3} + w1^{1/3})^3 / g^2: a few roundings of a cube root and a cube
+    assert K._interval_lower_bound(0, tau, w) == pytest.approx(want, rel=1e-14)
+
+
+def test_interval_lower_bound_below_h():
+    """With neighbours the bound stays below h on a fine grid of every interval."""
+    rng = np.random.default_rng(3)
+    tau = np.sort(rng.standard_normal(60))
+    w = rng.uniform(0.01, 1.0, 60) * 1e-3
+    for i in range(tau.size - 1):
+        t = np.linspace(tau[i], tau[i + 1], 2003)[1:-1]
+        h = np.sum(w / (t[:, None] - tau) ** 2, axis=1)
+        # the bound is a sum of <= 17 positive terms, each a few roundings
+        assert K._interval_lower_bound(i, tau, w) <= h.min() * (1 + 1e-13)

@@ -198,7 +198,7 @@ def test_bad_weights_and_points():
     with pytest.raises(ValueError, match="non-zero"):
         law.inverse(0.0)
     with pytest.raises(ValueError, match="d must be"):
-        law.sample(0)
+        law.sample_eigenvalues(0)
 
 
 #: Kolmogorov distance of d eigenvalues to the limit: iid samples would exceed 1.63/sqrt(d) with
@@ -222,7 +222,7 @@ EIG_LAWS = {
 def check_monte_carlo_eigenvalues(seed, weights, gamma):
     law = GeneralizedMarchenkoPastur(weights, gamma)
     d = 300
-    ev = law.sample(d, rng=np.random.default_rng(seed))
+    ev = law.sample_eigenvalues(d, rng=np.random.default_rng(seed))
     assert ev.shape == (d,)
     # Kolmogorov distance at every sample point, with left limits (ties at the atom at zero)
     v = np.unique(ev)
@@ -247,7 +247,7 @@ def test_monte_carlo_eigenvalues(key):
 
 def test_sample_reproducible_and_wide():
     law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 2.0], [0.5, 0.5]), 3.0)
-    a = law.sample(30, rng=5)
-    b = law.sample(30, rng=5)
+    a = law.sample_eigenvalues(30, rng=5)
+    b = law.sample_eigenvalues(30, rng=5)
     np.testing.assert_array_equal(a, b)
     assert np.count_nonzero(a == 0) == 30 - 10

@@ -79,3 +79,33 @@ def test_scaled_and_sample():
     assert law.samples.tolist() == [-3.0, -2.0, -1.0]
     s = law.sample(100, rng=0)
     assert set(np.unique(s)) <= {-3.0, -2.0, -1.0}
+
+
+@pytest.mark.parametrize("tol", [-1e-3, float("nan"), float("inf"), True, "1e-3"])
+def test_tol_is_validated(tol):
+    with pytest.raises(ValueError, match="tol"):
+        EmpiricalLaw([1.0, 2.0], tol=tol)
+
+
+def test_tol_zero_is_the_exact_law():
+    x = np.random.default_rng(6).gamma(3.0, size=600)
+    law = EmpiricalLaw(x, max_atoms=16, tol=0)
+    assert law.discretize_for(0.5) == law.exact()
+    assert law.scaled(2.0).tol == 0.0
+    assert EmpiricalLaw(x, max_atoms=16).discretize_for(0.5) == law.discretize()
+
+
+def test_tol_bounds_the_density_error_inside_the_bulk():
+    """The selected compression against the exact empirical law (the oracle), on a grid other than
+    the one of the check, away from the edges (next to them the check is only on its grid)."""
+    x = np.random.default_rng(7).gamma(3.0, size=2000)
+    gamma, tol = 0.5, 2e-4
+    loose = EmpiricalLaw(x, max_atoms=8, tol=1.0).discretize_for(gamma)
+    tight = EmpiricalLaw(x, max_atoms=8, tol=tol).discretize_for(gamma)
+    assert loose.size <= 8 < tight.size       # the default-size compression misses tol here
+    exact = GeneralizedMarchenkoPastur(EmpiricalLaw(x).exact(), gamma)
+    comp = GeneralizedMarchenkoPastur(tight, gamma)
+    a, b = exact.support()[0]
+    grid = np.linspace(a, b, 997)[10:-10]
+    ref = exact.pdf(grid)
+    assert np.max(np.abs(comp.pdf(grid) - ref)) <= tol * ref.max()

@@ -110,8 +110,8 @@ def check_block_law_distribution(seed):
     xs = np.geomspace(1e-6, 2e-3, 9)
     target = law.cdf(xs)
     rng = np.random.default_rng(seed)
-    esd = np.array([np.searchsorted(law.sample(BLOCK_DIM, rng=rng), xs, side="right") / BLOCK_DIM
-                    for _ in range(BLOCK_REPLICATES)])
+    esd = np.array([np.searchsorted(law.sample_eigenvalues(BLOCK_DIM, rng=rng), xs, side="right")
+                    / BLOCK_DIM for _ in range(BLOCK_REPLICATES)])
     se = esd.std(axis=0, ddof=1) / math.sqrt(BLOCK_REPLICATES)
     t = stats.t.isf(ALPHA / (2 * xs.size), BLOCK_REPLICATES - 1)
     err = np.abs(esd.mean(axis=0) - target)

@@ -6,6 +6,7 @@ import pytest
 from rmthess.montecarlo.blocknorms import (
     DenseWeights,
     StructuredWeights,
+    _chunks,
     block_matrix,
     block_norm_means,
     block_norm_table,
@@ -65,3 +66,28 @@ def test_structured_mse_and_dense():
 def test_mismatched_samples():
     with pytest.raises(ValueError, match="samples"):
         block_norm_means(np.ones((3, 2)), StructuredWeights(np.ones((4, 2))))
+
+
+@pytest.mark.parametrize("n,chunk", [(1, 1), (7, 3), (600, 512), (1025, 512), (512, 512)])
+def test_chunks_partition_the_rows(n, chunk):
+    parts = _chunks(n, chunk)
+    assert [a for a, _ in parts] == [0] + [b for _, b in parts[:-1]]
+    assert parts[-1][1] == n
+    sizes = [b - a for a, b in parts]
+    assert all(0 < k <= chunk for k in sizes) and max(sizes) - min(sizes) <= 1
+
+
+def test_reused_work_arrays_across_sizes():
+    """Successive calls of different sizes and chunks share work arrays: each against its oracle."""
+    rng = np.random.default_rng(2)
+    for n, chunk, C, beta in [(40, 16, 3, True), (9, 512, 5, True), (33, 7, 2, False),
+                              (40, 40, 3, True)]:
+        F = rng.standard_normal((n, 5))
+        p = rng.dirichlet(np.ones(C), size=n)
+        w = StructuredWeights(p, p if beta else None)
+        oracle = _explicit(F, lambda i, j, p=p, beta=beta: (
+            (i == j) * p[:, i] - beta * p[:, i] * p[:, j]), C)
+        diag, off = block_norm_means(F, w, chunk=chunk)
+        od, oo = _means(oracle)
+        assert diag == pytest.approx(od, rel=RTOL)
+        assert off == pytest.approx(oo, rel=RTOL, abs=1e-300 if beta else 0.0)

@@ -27,7 +27,7 @@ GRID = [(g, c) for g in (0.25, 1.0, 4.0) for c in (3, 10, 100)]
 def test_linear_ce_grid(gamma, classes):
     results = {}
     for d, reps in ((500, 24), (2000, 8)):
-        res = simulate("linear-ce", d=d, gamma=gamma, classes=classes, reps=reps, seed=2000 + d)
+        res = simulate("linear-ce", d=d, gamma=gamma, classes=classes, reps=reps, rng=2000 + d)
         b = res.blocks["v"]
         assert abs(b.z_prediction) < z_max(reps), str(res)
         results[d] = b
@@ -48,7 +48,7 @@ def test_linear_ce_grid(gamma, classes):
 @pytest.mark.parametrize("case", ["mlp-mse", "mlp-ce"])
 def test_mlp_hidden_and_output_match_per_v_prediction(case):
     reps = 16
-    res = simulate(case, d=400, gamma=1.0, classes=10, m=4, reps=reps, seed=31)
+    res = simulate(case, d=400, gamma=1.0, classes=10, m=4, reps=reps, rng=31)
     for block in ("hidden", "output"):
         b = res.blocks[block]
         if b.offdiag == 0.0:          # MSE output blocks: exactly block diagonal

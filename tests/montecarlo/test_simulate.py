@@ -53,7 +53,7 @@ def _prediction_agrees(b, reps, d, classes, comparisons=1):
     (dict(m=4), "no hidden layer"),
 ])
 def test_bad_input(kwargs, match):
-    base = dict(case="linear-ce", d=20, gamma=1.0, classes=3, reps=2, seed=0)
+    base = dict(case="linear-ce", d=20, gamma=1.0, classes=3, reps=2, rng=0)
     base.update(kwargs)
     case = base.pop("case")
     with pytest.raises(ValueError, match=match):
@@ -66,17 +66,17 @@ def test_mlp_needs_m():
 
 
 def test_seed_determinism_and_split_invariance():
-    a = simulate("mlp-ce", d=24, gamma=1.0, classes=3, m=3, reps=2, seed=9, limits=False)
-    b = simulate("mlp-ce", d=24, gamma=1.0, classes=3, m=3, reps=2, seed=9, limits=False)
+    a = simulate("mlp-ce", d=24, gamma=1.0, classes=3, m=3, reps=2, rng=9, limits=False)
+    b = simulate("mlp-ce", d=24, gamma=1.0, classes=3, m=3, reps=2, rng=9, limits=False)
     assert a.to_dict() == b.to_dict()
     spec, _, _ = make_spec("linear-ce", d=20, gamma=2.0, classes=4)
     whole = run_replicates(spec, 5, range(6), predictions=False)["v"]
     parts = np.vstack([run_replicates(spec, 5, idx, predictions=False)["v"]
                        for idx in (range(0, 2), range(2, 6))])
     np.testing.assert_array_equal(whole, parts)
-    c = simulate("linear-ce", d=20, gamma=2.0, classes=4, reps=6, seed=6, limits=False)
+    c = simulate("linear-ce", d=20, gamma=2.0, classes=4, reps=6, rng=6, limits=False)
     assert c.blocks["v"].ratio != simulate("linear-ce", d=20, gamma=2.0, classes=4, reps=6,
-                                           seed=5, limits=False).blocks["v"].ratio
+                                           rng=5, limits=False).blocks["v"].ratio
 
 
 LINEAR = {"g1-C3-d30": dict(gamma=1.0, classes=3, d=30, reps=300),
@@ -85,7 +85,7 @@ LINEAR = {"g1-C3-d30": dict(gamma=1.0, classes=3, d=30, reps=300),
 
 @monte_carlo(alpha=ALPHA, seed=101, params=LINEAR)
 def check_linear_ce_prediction(seed, gamma, classes, d, reps):
-    res = simulate("linear-ce", d=d, gamma=gamma, classes=classes, reps=reps, seed=seed)
+    res = simulate("linear-ce", d=d, gamma=gamma, classes=classes, reps=reps, rng=seed)
     b = res.blocks["v"]
     # three comparisons (ratio, diagonal and off-diagonal means) share the rate ALPHA
     assert _prediction_agrees(b, reps, d, classes, comparisons=3), str(res)
@@ -119,7 +119,7 @@ LIMIT_REPS = 800
 def check_prediction_beats_limit_at_small_d(seed):
     # at d = 20, γ = 4 the finite-size bias is many standard errors: the limit is rejected, the
     # prediction is not
-    res = simulate("linear-ce", d=20, gamma=4.0, classes=3, reps=LIMIT_REPS, seed=seed)
+    res = simulate("linear-ce", d=20, gamma=4.0, classes=3, reps=LIMIT_REPS, rng=seed)
     b = res.blocks["v"]
     assert _prediction_agrees(b, LIMIT_REPS, 20, 3), str(res)
     assert abs(b.z_limit) > LIMIT_Z, str(res)
@@ -135,7 +135,7 @@ DESIGNS = {"decoupled": dict(design="decoupled", t=None), "sharp": dict(design="
 
 @monte_carlo(alpha=ALPHA, seed=12, params=DESIGNS)
 def check_design_prediction(seed, design, t):
-    res = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=200, seed=seed, design=design, t=t)
+    res = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=200, rng=seed, design=design, t=t)
     assert _prediction_agrees(res.blocks["v"], 200, 30, 3), str(res)
 
 
@@ -150,7 +150,7 @@ MLP_REPS = 40
 @monte_carlo(alpha=ALPHA, seed=21, params={"mlp-mse": dict(case="mlp-mse"),
                                            "mlp-ce": dict(case="mlp-ce")})
 def check_mlp_per_v_prediction(seed, case):
-    res = simulate(case, d=40, gamma=1.0, classes=3, m=3, reps=MLP_REPS, seed=seed)
+    res = simulate(case, d=40, gamma=1.0, classes=3, m=3, reps=MLP_REPS, rng=seed)
     blocks = ["hidden", "output"] if case == "mlp-ce" else ["hidden"]
     # the conditional z (MC-11) rests on MLP_REPS replicates: Student t
     k = z_threshold(ALPHA, dof=MLP_REPS - 1, comparisons=len(blocks))
@@ -166,7 +166,7 @@ def test_mlp_blocks_match_per_v_predictions(case):
 
 
 def test_linear_mse_exact():
-    res = simulate("linear-mse", d=30, gamma=2.0, classes=3, reps=50, seed=2)
+    res = simulate("linear-mse", d=30, gamma=2.0, classes=3, reps=50, rng=2)
     b = res.blocks["v"]
     assert b.ratio == 0.0 and b.offdiag == 0.0
     n = res.n_samples
@@ -174,7 +174,7 @@ def test_linear_mse_exact():
 
 
 def test_result_serialization_and_str():
-    res = simulate("linear-ce", d=20, gamma=1.0, classes=3, reps=1, seed=3)
+    res = simulate("linear-ce", d=20, gamma=1.0, classes=3, reps=1, rng=3)
     d = res.to_dict()
     assert set(d["blocks"]["v"]) >= {"ratio", "stderr", "prediction", "limit"}
     assert d["blocks"]["v"]["stderr"] is None          # one replicate: no error estimate
@@ -188,8 +188,8 @@ def test_sequence_seed_is_accepted_and_round_trips():
 
     from rmthess.montecarlo.result import SimulationResult
 
-    a = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=[3, 7])
-    b = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=[3, 7])
+    a = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, rng=[3, 7])
+    b = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, rng=[3, 7])
     assert a.blocks["v"].ratio == b.blocks["v"].ratio
     back = SimulationResult.from_dict(json.loads(json.dumps(a.to_dict())))
     assert back.seed_entropy == (3, 7)
@@ -197,9 +197,9 @@ def test_sequence_seed_is_accepted_and_round_trips():
 
 
 def test_table_warns_when_standard_errors_rest_on_few_replicates():
-    few = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=3, seed=1)
+    few = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=3, rng=1)
     assert "Student t with 2 degrees of freedom" in str(few)
-    many = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=10, seed=1)
+    many = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=10, rng=1)
     assert "Student t" not in str(many)
 
 
@@ -222,7 +222,7 @@ K_INIT = 4.5
 def test_hidden_scale_folds_into_the_output_scale():
     """ReLU homogeneity (CASE-20), exactly at finite size: (σ_w, σ_v) = (2, 1/2) with the same draws
     as (1, 1) has hidden norms × σ_w⁻⁴, output norms × σ_w⁴, the same ratios and predictions."""
-    kw = dict(d=30, gamma=1.0, classes=4, m=3, reps=2, seed=4, limits=False)
+    kw = dict(d=30, gamma=1.0, classes=4, m=3, reps=2, rng=4, limits=False)
     a = simulate("mlp-ce", sigma_w=2.0, sigma_v=0.5, **kw)
     b = simulate("mlp-ce", **kw)
     for blk, factor in (("hidden", 2.0 ** -4), ("output", 2.0 ** 4)):
@@ -236,7 +236,7 @@ def test_hidden_scale_folds_into_the_output_scale():
 def test_uniform_V_matches_the_uniform_theory_not_the_gaussian_one():
     """mlp-mse with uniform V (the law of nn.Linear): hidden ratio (1+4γ)/(4(1+2γ)(C − 1 + 9/5))
     (CASE-21); at C = 2 the Gaussian-V value (C + 2 in the denominator) is 30 % lower."""
-    res = simulate("mlp-mse", d=40, gamma=1.0, classes=2, m=3, reps=1000, seed=3, v_law="uniform",
+    res = simulate("mlp-mse", d=40, gamma=1.0, classes=2, m=3, reps=1000, rng=3, v_law="uniform",
                    predictions=False)
     h = res.blocks["hidden"]
     assert h.limit == pytest.approx(5 / (4 * 3 * 2.8), rel=1e-14)
@@ -246,7 +246,7 @@ def test_uniform_V_matches_the_uniform_theory_not_the_gaussian_one():
 
 
 def test_init_presets_in_simulate():
-    res = simulate("mlp-mse", d=30, gamma=1.0, classes=3, m=4, reps=2, seed=1,
+    res = simulate("mlp-mse", d=30, gamma=1.0, classes=3, m=4, reps=2, rng=1,
                    init="torch-default", predictions=False)
     assert (res.v_law.name, res.w_law.name, res.init) == ("uniform", "uniform", "torch-default")
     assert res.sigma_v ** 2 == pytest.approx(1 / 3) and res.sigma_w ** 2 == pytest.approx(1 / 3)
@@ -255,7 +255,7 @@ def test_init_presets_in_simulate():
     assert res.blocks["hidden"].limit == pytest.approx(5 / (4 * 3 * (3 - 1 + 1.8)), rel=1e-14)
     back = type(res).from_dict(res.to_dict())
     assert back.v_law == res.v_law and back.sigma_w == res.sigma_w and back.init == res.init
-    lin = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, seed=1, init="kaiming-normal",
+    lin = simulate("linear-ce", d=30, gamma=1.0, classes=3, reps=2, rng=1, init="kaiming-normal",
                    predictions=False)
     assert lin.sigma_v == pytest.approx(math.sqrt(2)) and lin.m is None
 
@@ -268,7 +268,7 @@ def test_init_presets_in_simulate():
     (dict(case="linear-ce", m=None, sigma_w=2.0), "no hidden layer"),
 ])
 def test_bad_initializations(kwargs, match):
-    base = dict(case="mlp-ce", d=20, gamma=1.0, classes=3, m=3, reps=2, seed=0)
+    base = dict(case="mlp-ce", d=20, gamma=1.0, classes=3, m=3, reps=2, rng=0)
     base.update(kwargs)
     case = base.pop("case")
     with pytest.raises(ValueError, match=match):
@@ -297,7 +297,7 @@ def test_stated_stderr_matches_the_spread_over_seeds(key):
     simulation's) have unit variance too."""
     from scipy import stats
 
-    runs = [simulate("linear-ce", seed=(8_500_000, k), limits=False, **SPREAD[key]).blocks["v"]
+    runs = [simulate("linear-ce", rng=(8_500_000, k), limits=False, **SPREAD[key]).blocks["v"]
             for k in range(SPREAD_RUNS)]
     ratio = np.array([b.ratio for b in runs])
     se = np.array([b.stderr for b in runs])
@@ -341,4 +341,4 @@ def test_prediction_domain_refused_before_the_replicates(monkeypatch):
     monkeypatch.setattr(sim, "run_replicates", no_replicates)
     with pytest.raises(ValueError, match="sigma_v=20"):
         sim.simulate("linear-ce", d=50, gamma=1.0, classes=3, reps=4, sigma_v=20.0, limits=False,
-                     seed=1)
+                     rng=1)

@@ -152,7 +152,7 @@ def test_explicit_cells_with_seeds(tmp_path):
     got = run_cells(cells, seeds, tmp_path / "w", n_workers=1, processes=False, progress=False)
     for res, cell, seed in zip(got, cells, seeds, strict=True):
         kw = dict(cell)
-        want = simulate(kw.pop("case"), seed=seed, **kw)
+        want = simulate(kw.pop("case"), rng=seed, **kw)
         assert res.to_dict() == want.to_dict()
     lines = []
     again = run_cells(cells, seeds, tmp_path / "w", n_workers=1, processes=False,

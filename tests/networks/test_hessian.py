@@ -149,7 +149,7 @@ def test_exact_identities(make_net, kind, loss):
         np.testing.assert_allclose(E[:md, md:], _residual_block(net), rtol=0,
                                    atol=CLOSED_RTOL * np.abs(H).max())
         assert not np.any(E[:md, :md]) and not np.any(E[md:, md:])
-    np.testing.assert_allclose(gauss_newton(net.X, net.labels, net.V, net.W, loss), G)
+    np.testing.assert_allclose(gauss_newton(net.X, net.labels, net.W, net.V, loss=loss), G)
 
 
 @pytest.mark.slow  # importing torch alone takes seconds; the oracles above cover the default suite
@@ -193,7 +193,7 @@ def test_bad_input_raises(bad, match):
     if "V" in bad and bad["V"].shape[0] == 1:
         args["y"] = [0] * 5
     with pytest.raises(ValueError, match=match):
-        hessian(args["X"], args["y"], args["V"], args["W"], args["loss"])
+        hessian(args["X"], args["y"], args["W"], args["V"], loss=args["loss"])
 
 
 def test_network_flatten_roundtrip(make_net):

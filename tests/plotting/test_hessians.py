@@ -1,4 +1,4 @@
-"""Figure 4 renders: heatmaps with colour bars, shared colour range along training, training
+"""Figure 4 renders: heatmaps, one colour bar, shared colour range along training, training
 panel."""
 
 import matplotlib
@@ -16,7 +16,7 @@ from rmthess.plotting.hessians import HessianMap, plot_hessian_maps  # noqa: E40
 def _map(C, seed):
     X, y = networks.gaussian_data(20, 6, C, rng=seed)
     V, W = networks.init_weights(6, C, 3, rng=seed + 1)
-    return HessianMap(f"C = {C}", networks.hessian(X, y, V, W), networks.block_layout(6, C, 3))
+    return HessianMap(f"C = {C}", networks.hessian(X, y, W, V), networks.block_layout(6, C, 3))
 
 
 def test_figure4_init_and_training_rows():
@@ -37,6 +37,18 @@ def test_figure4_init_and_training_rows():
     training_axes = [ax for ax in fig.axes if ax.get_xlabel() == "training step"]
     assert len(training_axes) == 1 and training_axes[0].get_legend() is not None
     plt.close(fig)
+
+
+def test_large_maps_are_cropped_to_their_leading_blocks():
+    from rmthess.plotting.hessians import CROP_BLOCKS, readable
+
+    big = _map(100, 4)                                   # 18 + 300 parameters
+    out = readable(big, max_params=100)
+    k = min(CROP_BLOCKS, (100 - 18) // 3)
+    assert out.layout.groups == (("hidden", 3, 6), ("output", k, 3))
+    np.testing.assert_array_equal(out.hessian, big.hessian[:18 + 3 * k, :18 + 3 * k])
+    assert out.title.endswith(f"(first {k} of 100 output blocks shown)")
+    assert readable(big, max_params=400) is big
 
 
 def test_bad_input():

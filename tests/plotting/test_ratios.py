@@ -22,19 +22,32 @@ def _panel(title, power):
     return RatioPanel(title, curves, points)
 
 
-def test_figure1_has_log_axes_labels_and_legends(tmp_path):
+def test_figure1_scales_by_the_decay_power(tmp_path):
+    """Each panel shows C^p × ratio with p read off its asymptotes: the asymptote K·C^-p becomes
+    the constant K (here 2.2), on a log C axis and a linear y axis starting at 0."""
     fig = plot_ratio_vs_classes([_panel("linear CE", 2), _panel("hidden", 1), _panel("output", 2)],
                                 title="fig 1")
     assert len(fig.axes) == 3
-    for ax, t in zip(fig.axes, ["linear CE", "hidden", "output"], strict=True):
-        assert ax.get_xscale() == ax.get_yscale() == "log"
-        assert ax.get_title() == t
-        assert "C" in ax.get_xlabel() and ax.get_ylabel()
+    for ax, t, p in zip(fig.axes, ["linear CE", "hidden", "output"], [2, 1, 2], strict=True):
+        assert (ax.get_xscale(), ax.get_yscale()) == ("log", "linear")
+        assert ax.get_title() == t and ax.get_ylim()[0] == 0
+        assert ax.get_ylabel().startswith("$C^{2}$ ×" if p == 2 else "$C$ ×")
+        dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+        np.testing.assert_allclose(dashed[0].get_ydata(), 2.2, rtol=1e-12)
         labels = [tx.get_text() for tx in ax.get_legend().get_texts()]
-        assert "γ = 1" in labels and "γ = 1 (C → ∞)" in labels and "MC γ = 1" in labels
+        assert labels == ["γ = 1", "γ = 4"]                  # colours: one entry per group
+    styles = [tx.get_text() for tx in fig.legends[0].get_texts()]
+    assert styles == ["exact finite-C theory", "C → ∞ asymptote", "Monte Carlo ± 1 s.e."]
     paths = save_figure(fig, tmp_path / "f1")
     plt.close(fig)
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_decay_power():
+    from rmthess.plotting.ratios import decay_power
+
+    assert [decay_power(_panel("x", p)) for p in (1, 2, 3)] == [1, 2, 3]
+    assert decay_power(RatioPanel("no asymptote")) == 0
 
 
 def test_points_share_the_colour_of_their_group():

@@ -24,18 +24,25 @@ def test_figure2_panels_with_edges_and_atom():
     fig = plot_block_spectra([_mp_panel("diag", False), _mp_panel("offdiag", True)], title="fig 2")
     assert len(fig.axes) == 2
     for ax in fig.axes:
-        assert ax.get_xlabel() and ax.get_ylabel() == "density"
-        texts = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert "GMP density" in texts and "support edges" in texts
-    atom_text = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert any(t.startswith("atom at 0: 0.500 (sim. 0.500)") for t in atom_text)
+        assert ax.get_xlabel() and ax.get_ylabel() == "density" and ax.get_legend() is None
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]   # one legend for all panels
+    assert "GMP density" in texts and "support edges" in texts
+    assert fig.axes[1].get_title().endswith("atom at 0: 0.500 (simulated 0.500)")
     plt.close(fig)
 
 
-def test_unused_axes_hidden_and_bad_input():
-    fig = plot_block_spectra([_mp_panel(str(k), False) for k in range(4)], ncols=3)
-    assert sum(ax.get_visible() for ax in fig.axes) == 4
+def test_spare_slot_holds_the_legend_and_spikes_get_a_log_axis():
+    spike = SpectrumPanel("spike", np.random.default_rng(2).laplace(0, 0.01, 500),
+                          np.linspace(-0.1, 0.1, 201), 300 * np.exp(-100 * np.abs(
+                              np.linspace(-0.1, 0.1, 201))))
+    fig = plot_block_spectra([_mp_panel(str(k), False) for k in range(4)] + [spike], ncols=3)
+    assert len(fig.axes) == 6
+    assert fig.axes[5].get_legend() is not None and not fig.axes[5].axison   # no blank slot
+    assert [ax.get_yscale() for ax in fig.axes[:5]] == ["linear"] * 4 + ["log"]
     plt.close(fig)
+
+
+def test_bad_input():
     with pytest.raises(ValueError):
         SpectrumPanel("x", [], [0, 1], [0, 1])
     with pytest.raises(ValueError):

@@ -31,11 +31,19 @@ def test_low_power_exits_1_and_one_table(tiny_run):
     proc, _ = tiny_run
     assert proc.returncode == 1, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:3] == ["check", "quantity", "parameters"]
+    assert lines[0].split()[:4] == ["quantity", "theory", "±", "se_T"]
     assert "MDE (target)" in lines[0]
-    assert sum(line.startswith("check ") for line in lines) == 1
+    assert sum(line.startswith("quantity ") for line in lines) == 1
+    table = lines[:lines.index("")]                       # the table, then the closing lines
+    assert max(map(len, table)) <= 120
+    assert {line[1:-1] for line in table if line.startswith("[")} == EXPECTED_CHECKS
     assert "LOW POWER" in proc.stdout and "verdict: FAIL" in proc.stdout
     assert "[" in proc.stderr and "gmp-law" in proc.stderr  # progress goes to stderr
+    # one elapsed time, the same in the terminal and in the report
+    rec = json.loads((tiny_run[1] / "record.json").read_text(encoding="utf-8"))
+    elapsed = f"checks {rec['wall_seconds']:.0f} s, figures {rec['figure_seconds']:.0f} s"
+    assert elapsed in proc.stdout
+    assert elapsed in (tiny_run[1] / "report.md").read_text(encoding="utf-8")
 
 
 def test_outputs_cover_every_check_and_figure(tiny_run):
@@ -54,8 +62,8 @@ def test_outputs_cover_every_check_and_figure(tiny_run):
     assert sum(r["verdict"] == "LOW POWER" for r in rows) == rec["n_low_power"]
     for stem in ("figure1_ratio_vs_classes", "figure2_block_spectra", "figure3_decoupling",
                  "figure4_hessian_maps"):
-        for ext in ("png", "pdf"):
-            assert (out / "figures" / f"{stem}.{ext}").stat().st_size > 5000
+        assert (out / "figures" / f"{stem}.png").stat().st_size > 5000
+        assert not (out / "figures" / f"{stem}.pdf").exists()      # PDF only with --pdf
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 4
     md = (out / "report.md").read_text(encoding="utf-8")
@@ -64,7 +72,9 @@ def test_outputs_cover_every_check_and_figure(tiny_run):
 
 
 def test_user_errors_exit_2(capsys, tmp_path):
-    assert cli.main(["verify", "--seed", "-1", "--out", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as exc:              # refused by the parser, naming --seed
+        cli.main(["verify", "--seed", "-1", "--out", str(tmp_path)])
+    assert exc.value.code == 2 and "argument --seed" in capsys.readouterr().err
     assert cli.main(["verify", "--tiny", "--scheduler", "tcp://x:1", "--out", str(tmp_path)]) == 2
     assert cli.main(["verify", "--tiny", "--only", "nope", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -85,3 +95,15 @@ def test_unreachable_scheduler_fails_before_any_check(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "could not connect to the Dask scheduler" in err
     assert not (tmp_path / "rep").exists()
+
+
+def test_pdf_on_request(monkeypatch, tmp_path, capsys):
+    from . import _fake
+
+    _fake.install(monkeypatch)
+    assert cli.main(["verify", "--tiny", "--only", "fake-mean", "--pdf", "--quiet",
+                     "--out", str(tmp_path)]) in (0, 1)
+    assert capsys.readouterr().err == ""                      # --quiet: no progress at all
+    for stem in ("figure1_ratio_vs_classes", "figure2_block_spectra", "figure3_decoupling"):
+        assert (tmp_path / "figures" / f"{stem}.pdf").stat().st_size > 1000
+        assert (tmp_path / "figures" / f"{stem}.png").stat().st_size > 1000

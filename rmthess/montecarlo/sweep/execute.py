@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from rmthess._codehash import code_hash
+from rmthess._validate import seed_sequence
 from rmthess.montecarlo.sweep.config import load_config
 from rmthess.montecarlo.sweep.grid import cell_id, cell_seed, expand_grid, from_pair, seed_pair
 from rmthess.montecarlo.sweep.storage import (
@@ -143,8 +144,10 @@ def _client(scheduler, n_workers, processes):
     n = int(n_workers or os.cpu_count() or 1)
     # the cluster's own shutdown chatter (cancelled tasks, workers killed after a Ctrl-C) is not
     # the user's business: only errors are logged
+    # no dashboard; the scheduler's HTTP server (health, metrics) on a free port instead of 8787,
+    # which another program or cluster may hold
     kwargs = dict(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                  silence_logs=logging.ERROR)
+                  scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR)
     if processes:
         kwargs["env"] = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                          "MKL_NUM_THREADS": "1"}
@@ -156,6 +159,21 @@ def _client(scheduler, n_workers, processes):
     except KeyboardInterrupt:
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         raise
+
+
+#: the command that installs the optional Dask dependency of the sweeps
+INSTALL_DISTRIBUTED = "pip install 'rmthess[distributed]'"
+
+
+def require_distributed() -> None:
+    """``ValueError`` naming the install command unless Dask's distributed scheduler can be
+    imported (checked before a sweep writes anything)."""
+    import importlib.util
+
+    for name in ("dask", "distributed"):
+        if importlib.util.find_spec(name) is None:
+            raise ValueError(f"the sweeps need dask.distributed, which is not installed: "
+                             f"{INSTALL_DISTRIBUTED}")
 
 
 def _say(progress, line: str) -> None:
@@ -178,7 +196,7 @@ def run_cell(cell: dict, seed) -> dict:
         seed = from_pair(seed)
     kw = {k: v for k, v in cell.items() if v is not None or k in ("m", "t")}
     case = kw.pop("case")
-    res = simulate(case, seed=seed, **kw)
+    res = simulate(case, rng=seed, **kw)
     out = res.to_dict()
     out["cell"] = cell
     out[CODE_FIELD] = code_hash()  # of the code that ran the cell, wherever it ran
@@ -232,7 +250,8 @@ def _execute(tasks, out: Path, scheduler, n_workers, processes, progress, on_cel
 
 
 def _prepare(out_dir, n_workers) -> Path:
-    """The checks of the output folder and the worker count, before any other work."""
+    """The checks of Dask, the output folder and the worker count, before any other work."""
+    require_distributed()                       # before anything is written
     out = prepare_out(out_dir)
     if n_workers is not None and (isinstance(n_workers, bool) or int(n_workers) < 1):
         raise ValueError(f"n_workers must be >= 1, got {n_workers!r}")
@@ -251,7 +270,7 @@ def _run(cells, pairs, out, cfg, seed, scheduler, n_workers, processes, progress
 
 
 def run_sweep(config, out_dir, scheduler=None, n_workers=None, *, processes: bool = True,
-              progress=True, on_cell=None) -> list[dict]:
+              progress=True, on_cell=None, rng=None) -> list[dict]:
     r"""Run (or resume) the sweep of a configuration on Dask; return the rows of its tidy table.
 
     Parameters
@@ -271,6 +290,9 @@ def run_sweep(config, out_dir, scheduler=None, n_workers=None, *, processes: boo
         Print one line per completed cell to stderr, or pass each line to this callable.
     on_cell : callable, optional
         Called with each completed cell's record after it is saved.
+    rng : int, sequence of int, SeedSequence or Generator, optional
+        The root seed, in place of the configuration's ``seed`` (anything
+        :func:`numpy.random.default_rng` accepts; a Generator advances).
 
     Returns
     -------
@@ -289,7 +311,7 @@ def run_sweep(config, out_dir, scheduler=None, n_workers=None, *, processes: boo
                          "explicit cells with run_cells(cells, seeds, out_dir)")
     out = _prepare(out_dir, n_workers)
     cfg = load_config(config)
-    seed = int(cfg.get("seed", 0))
+    seed = int(cfg.get("seed", 0)) if rng is None else seed_sequence(rng)
     cells = expand_grid(cfg)
     pairs = [seed_pair(cell_seed(seed, c)) for c in cells]
     _, rows = _run(cells, pairs, out, cfg, seed, scheduler, n_workers, processes, progress,

@@ -72,19 +72,26 @@ def cell_id(cell: dict, seed=None) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def cell_seed(seed: int, cell: dict) -> np.random.SeedSequence:
-    """The cell's seed: entropy ``seed``, spawn key from the hash of the cell's identity."""
+def cell_seed(seed, cell: dict) -> np.random.SeedSequence:
+    """The cell's seed: the root ``seed`` (an int, as in a configuration, or anything
+    :func:`seed_sequence` accepts) with the hash of the cell's identity appended to its spawn
+    key."""
     h = hashlib.sha256(json.dumps(cell, sort_keys=True).encode()).digest()
     key = tuple(int.from_bytes(h[4 * i:4 * i + 4], "little") for i in range(4))
-    return np.random.SeedSequence(int(seed), spawn_key=key)
+    root = seed_sequence(seed)
+    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + key,
+                                  pool_size=root.pool_size)
 
 
 def seed_pair(seed) -> list:
-    """``[entropy, spawn_key]`` of a seed (JSON-ready; inverse :func:`from_pair`)."""
+    """``[entropy, spawn_key]`` of a seed (JSON-ready; inverse :func:`from_pair`); the entropy is
+    an int, or a list of ints when the seed was given as a sequence."""
     ss = seed_sequence(seed)
-    return [int(ss.entropy), [int(k) for k in ss.spawn_key]]
+    entropy = int(ss.entropy) if isinstance(ss.entropy, int) else [int(e) for e in ss.entropy]
+    return [entropy, [int(k) for k in ss.spawn_key]]
 
 
 def from_pair(pair) -> np.random.SeedSequence:
     """The ``SeedSequence`` of a ``[entropy, spawn_key]`` pair (inverse of :func:`seed_pair`)."""
-    return np.random.SeedSequence(int(pair[0]), spawn_key=tuple(pair[1]))
+    entropy = int(pair[0]) if isinstance(pair[0], int) else [int(e) for e in pair[0]]
+    return np.random.SeedSequence(entropy, spawn_key=tuple(pair[1]))

@@ -234,14 +234,19 @@ def locked(out: Path):
 
 
 def write_record(out, cfg, seed, tasks, scheduler, n_workers, address, wall) -> None:
-    """Write ``out/sweep.json``: configuration, cells with their seeds, versions, cluster, time."""
-    record = {
-        "config": cfg, "seed": seed, "n_cells": len(tasks),
+    """Write ``out/sweep.json``: configuration, cells with their seeds, versions, cluster, time
+    (the JSON schema of :mod:`rmthess._schema`)."""
+    from rmthess._schema import envelope
+    from rmthess.montecarlo.sweep.grid import seed_pair
+
+    record = envelope("sweep", {
+        "config": cfg, "seed": seed if seed is None or isinstance(seed, int) else seed_pair(seed),
+        "n_cells": len(tasks),
         "cells": [{"cell_id": cid, **c, "seed_entropy": p[0], "seed_spawn_key": p[1]}
                   for cid, c, p in tasks],
         "versions": _versions(), CODE_FIELD: code_hash(), "scheduler": scheduler,
         "n_workers": n_workers,
         "scheduler_address_used": address,
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "wall_s": wall,
-    }
+    })
     atomic_write(out / "sweep.json", json.dumps(record, indent=2, default=str))

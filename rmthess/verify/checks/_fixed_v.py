@@ -4,9 +4,10 @@ At fixed output weights V (C×m) the hidden blocks of the 1-hidden-layer CE netw
 
 .. math:: (1/d)\|H_{w_iw_j}\|_F^2 → G_{ij}(V) = (E_u a_{ij})^2 + γ\,E_u a_{ij}^2,
 
-``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ(u) = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``, and
-the output blocks ``H_{v_c v_c'} = (1/N) Σ_n b_cc'(u_n) s_n s_nᵀ`` (``b_cc = p_c − p_c²``,
-``b_cc' = −p_c p_c'``, ``s = relu(u)``) have, for N iid draws ``u_n``, the exact expectation
+``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ(u) = Vᵀ(diag p − ppᵀ)V``,
+``p = softmax(V relu(u))``, and the output blocks ``H_{v_c v_c'} = (1/N) Σ_n b_cc'(u_n) s_n s_nᵀ``
+(``b_cc = p_c − p_c²``, ``b_cc' = −p_c p_c'``, ``s = relu(u)``) have, for N iid draws ``u_n``, the
+exact expectation
 
 .. math:: E\|H_{v_cv_{c'}}\|_F^2 = (1 − 1/N)\,\|E_u[b_{cc'} s sᵀ]\|_F^2 + E_u[b_{cc'}^2 |s|^4]/N.
 
@@ -52,10 +53,7 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
         if factor is not None:
             u = u @ np.asarray(factor, dtype=float).T
         s = np.maximum(u, 0.0)
-        z = s @ V.T
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
+        p = _softmax(s @ V.T)
         a = _weights(V, VV, u, p)
         a1 += a.sum(axis=0)
         a2 += (a * a).sum(axis=0)
@@ -67,10 +65,25 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
     ms = a2 / n_u
     out = [sq[eye].mean(), sq[~eye].mean(), ms[eye].mean(), ms[~eye].mean()]
     if n_out:
-        out += _output_moments(*(np.concatenate(x) for x in zip(*G)))
+        out += _output_moments(*(np.concatenate(x) for x in zip(*G, strict=True)))
     else:
         out += [0.0, 0.0, 0.0, 0.0]
     return np.asarray(out, dtype=float)
+
+
+def _softmax(z):
+    """Row-wise softmax of ``z`` (overwritten), shifted by the row maximum.
+
+    The maximum is taken column by column (``C`` passes over contiguous-in-rows data beat numpy's
+    reduction along short rows several times; a maximum is exact in any order).
+    """
+    top = z[:, 0].copy()
+    for c in range(1, z.shape[1]):
+        np.maximum(top, z[:, c], out=top)
+    z -= top[:, None]
+    p = np.exp(z, out=z)
+    p /= p.sum(axis=1, keepdims=True)
+    return p
 
 
 def _weights(V, VV, u, p):
@@ -87,16 +100,14 @@ def hidden_weights(V, u) -> np.ndarray:
     V = np.asarray(V, dtype=float)
     u = np.atleast_2d(np.asarray(u, dtype=float))
     C, m = V.shape
-    z = np.maximum(u, 0.0) @ V.T
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
+    p = _softmax(np.maximum(u, 0.0) @ V.T)
     VV = (V[:, :, None] * V[:, None, :]).reshape(C, m * m)
     return _weights(V, VV, u, p).reshape(-1, m, m)
 
 
 def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
-    """``((E a_ij)², E a_ij²)`` of one pair from ``n_u`` draws ``u = L g`` (unbiased U-statistic)."""
+    """``((E a_ij)², E a_ij²)`` of one pair from ``n_u`` draws ``u = L g`` (unbiased
+    U-statistic)."""
     n_u = int(n_u)
     if n_u < 2:
         raise ValueError(f"n_u must be >= 2, got {n_u}")
@@ -106,10 +117,7 @@ def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
         u = rng.standard_normal((min(_CHUNK, n_u - start), m))
         if factor is not None:
             u = u @ np.asarray(factor, dtype=float).T
-        z = np.maximum(u, 0.0) @ V.T
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
+        p = _softmax(np.maximum(u, 0.0) @ V.T)
         kappa = p @ (V[:, i] * V[:, j]) - (p @ V[:, i]) * (p @ V[:, j])
         a = kappa * (u[:, i] > 0) * (u[:, j] > 0)
         s1 += float(a.sum())
@@ -118,25 +126,28 @@ def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
 
 
 def _output_moments(s, p):
-    r"""Output columns from the pair sums over ``u ≠ u'``: with ``K = (SSᵀ)²`` (entries ``(s·s')²``),
-    ``Σ_c ‖Σ_u b_cc s sᵀ‖² = Σ_{u,u'} K (b_u·b_u')`` and ``Σ_{c≠c'} ‖Σ_u p_c p_c' s sᵀ‖² =
-    Σ_{u,u'} K ((p_u·p_u')² − p_u²·p_u'²)``; dropping ``u = u'`` gives the U-statistics."""
+    r"""Output columns from the pair sums over ``u ≠ u'``: with ``K = (SSᵀ)²`` (entries
+    ``(s·s')²``), ``Σ_c ‖Σ_u b_cc s sᵀ‖² = Σ_{u,u'} K (b_u·b_u')`` and
+    ``Σ_{c≠c'} ‖Σ_u p_c p_c' s sᵀ‖² = Σ_{u,u'} K ((p_u·p_u')² − p_u²·p_u'²)``; dropping ``u = u'``
+    gives the U-statistics.
+
+    The sums over all pairs are the block-norm sums (MC-4) of the weights ``Λ_u = diag p − ppᵀ``
+    (:func:`~rmthess.montecarlo.blocknorms.block_norm_sums`, symmetric tiles); the ``u = u'`` terms,
+    ``|s|⁴ |b|²`` and ``|s|⁴ ((Σ p²)² − Σ p⁴)``, are subtracted and give the ``Q`` columns.
+    """
+    from rmthess.montecarlo.blocknorms import StructuredWeights, block_norm_sums
+
     n, C = p.shape
-    K = s @ s.T
-    K *= K
     b = p - p * p
     p2 = p * p
-    P = p @ p.T
-    diag_w = b @ b.T
-    off_w = P * P - p2 @ p2.T
-    s4 = np.diag(K).copy()
-    np.fill_diagonal(K, 0.0)
+    s4 = np.einsum("ij,ij->i", s, s) ** 2
+    all_d, all_o = block_norm_sums(s, StructuredWeights(p, p))
+    self_d = float(s4 @ (b * b).sum(axis=1))
+    self_o = float(s4 @ ((p2.sum(axis=1)) ** 2 - (p2 * p2).sum(axis=1)))
     nn = float(n) * (n - 1)
-    o_d = float(np.sum(K * diag_w)) / nn / C
-    o_o = float(np.sum(K * off_w)) / nn / (C * (C - 1))
-    q_d = float(s4 @ (b * b).sum(axis=1)) / n / C
-    q_o = float(s4 @ ((p2.sum(axis=1)) ** 2 - (p2 * p2).sum(axis=1))) / n / (C * (C - 1))
-    return [o_d, o_o, q_d, q_o]
+    o_d = (all_d - self_d) / nn / C
+    o_o = (all_o - self_o) / nn / (C * (C - 1))
+    return [o_d, o_o, self_d / n / C, self_o / n / (C * (C - 1))]
 
 
 def moments_over_v(classes, m, n_v, n_u, seed, *, sigma_v=1.0):

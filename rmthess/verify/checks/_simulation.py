@@ -28,7 +28,7 @@ def simulate_cells(ctx, cells, *, key: int = 0) -> list:
     out = []
     for k, (cell, seed) in enumerate(zip(cells, seeds, strict=True), 1):
         ctx.progress(f"simulate {k}/{len(cells)}: {_label(cell)}")
-        out.append(simulate(seed=seed, **cell))
+        out.append(simulate(rng=seed, **cell))
     return out
 
 

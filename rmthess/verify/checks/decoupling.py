@@ -29,6 +29,13 @@ from rmthess.verify.rules import against_prediction, at_most, richardson
 
 __all__ = ["DecouplingCheck", "LindebergCheck", "spectral_point"]
 
+def _paragraph(name: str) -> str:
+    """The paragraph of the module docstring about check ``name`` (after its ``name`` — lead-in)."""
+    text = next(p for p in __doc__.split("\n\n") if p.startswith(f"``{name}`` —"))
+    text = text.split("—", 1)[1].strip()
+    return text[0].upper() + text[1:]
+
+
 #: the rank inequality is exact; round-off in the eigenvalues (~1e-15 relative) is far below this
 RANK_BOUND_SLACK = 1e-9
 
@@ -64,7 +71,7 @@ def _controlled(res):
 class DecouplingCheck(Check):
     name = "decoupling"
     title = "Decoupling: exact coupling, d·δ_N(z) and its limit c(z)"
-    description = __doc__.split("\n\n", 1)[1].split("``lindeberg``", 1)[0]
+    description = _paragraph("decoupling")
     #: ``reps`` replicates of the literal contrast and the figure at every d of ``ds``; ``exact_reps``
     #: of the exact coupling (``redraws`` projections each, with the exchangeable control) at the two
     #: sizes ``exact_ds`` (the per-replicate spread falls only as d^-1/2 while the cost grows as d³)
@@ -141,10 +148,12 @@ class DecouplingCheck(Check):
         ratios = ", ".join(f"d = {r.d}: {float(r.spread_ratio[0]):.0f}×" for r in results)
         out.notes.append(f"per-replicate spread of the literal estimator over the exact coupling: "
                          f"{ratios} (variance reduction = square of these).")
-        exact = DecouplingSeries("exact coupling", [r.d for r in results],
+        exact = DecouplingSeries(f"exact coupling $H^\\sharp$, {reps} replicates",
+                                 [r.d for r in results],
                                  [r.scaled_difference[0] for r in results],
                                  [r.stderr[0] for r in results])
-        literal = DecouplingSeries("independent $\\tilde X$", [r.d for r in results],
+        literal = DecouplingSeries(f"independent copy $\\tilde X$, {reps} replicates",
+                                   [r.d for r in results],
                                    [r.literal_difference[0] for r in results],
                                    [r.literal_stderr[0] for r in results])
         out.figures["figure3"] = {"exact": exact, "literal": literal, "c": c, "z": z}
@@ -155,7 +164,7 @@ class DecouplingCheck(Check):
 class LindebergCheck(Check):
     name = "lindeberg"
     title = "Lindeberg path X(t) = √t X + √(1−t) X̃"
-    description = __doc__.split("``lindeberg``", 1)[1].rsplit("theory/", 1)[0].lstrip(" —")
+    description = _paragraph("lindeberg")
     sizes = {
         "tiny": {"d": 40, "reps": 6, "gamma": 1.0, "C": 5, "t": (0.0, 1.0)},
         "quick": {"d": 120, "reps": 24, "gamma": 1.0, "C": 10, "t": (0.0, 0.5, 1.0)},
@@ -191,7 +200,8 @@ class LindebergCheck(Check):
                                            limit=float(sv), dof=reps - 1, scale=abs(s),
                                            note="limit: GMP Stieltjes transform of the block law; "
                                                 "MDE relative to |s(z)|"))
-        out.figures["figure3"] = {"lindeberg": LindebergSeries(f"d = {large.d}", large.t,
+        out.figures["figure3"] = {"lindeberg": LindebergSeries(f"d = {large.d}, {reps} replicates",
+                                                               large.t,
                                                                large.mean[:, 0], large.stderr[:, 0],
                                                                limit=s)}
         return out

@@ -2,7 +2,7 @@ r"""Check ``gmp-law``: the generalized Marchenko–Pastur law against simulated 
 
 For a few weight laws ν and aspect ratios γ (Marchenko–Pastur with and without an atom at 0, a
 two-point law with a negative atom, a law with an atom of weights at 0) the check draws replicates of
-``B = (1/N) X Λ Xᵀ`` with :meth:`GeneralizedMarchenkoPastur.sample` at two sizes d and 2d and compares
+``B = (1/N) X Λ Xᵀ`` with :meth:`GeneralizedMarchenkoPastur.sample_eigenvalues` at two sizes d and 2d and compares
 
 * the first two spectral moments ``(1/d) tr B`` and ``(1/d) tr B²`` with their exact finite-size
   expectations ``Eλ`` and ``(Eλ)²(1 − 1/N) + Eλ²(d + 2)/N`` (rule ``z``), and the limits ``m_1, m_2``
@@ -45,7 +45,7 @@ def gmp_examples():
 def _spectral_stats(law, d, reps, seeds, levels_x, zero_tol):
     m1, m2, cdf, zero = [], [], [], []
     for k in range(reps):
-        ev = np.asarray(law.sample(d, rng=np.random.default_rng(seeds[k])), dtype=float)
+        ev = np.asarray(law.sample_eigenvalues(d, rng=np.random.default_rng(seeds[k])), dtype=float)
         m1.append(ev.mean())
         m2.append(np.mean(ev**2))
         cdf.append([(ev <= x).mean() for x in levels_x])

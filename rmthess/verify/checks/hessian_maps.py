@@ -69,7 +69,7 @@ class HessianMapsCheck(Check):
             data_seed, weight_seed = ctx.child(0, k).spawn(2)
             X, y = networks.gaussian_data(n, d, C, rng=data_seed)
             V, W = networks.init_weights(d, C, m, rng=weight_seed)
-            H = networks.hessian(X, y, V, W, loss=loss)
+            H = networks.hessian(X, y, W, V, loss=loss)
             layout = networks.block_layout(d, C, m)
             exact = networks.block_ratios(H, layout)
             engine = _engine_ratios(X, V, W, loss)

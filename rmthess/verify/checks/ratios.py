@@ -228,7 +228,8 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
                                              value=b.offdiag, reference=0.0, tol=0.0,
                                              scale=b.diag, note="H_ij ≡ 0 for MSE; MDE relative "
                                                                 "to the diagonal norm"))
-        out.figures["figure1"] = [RatioPanel("linear model, CE: $H_{v_i v_j}$", tuple(curves),
+        out.figures["figure1"] = [RatioPanel(f"linear CE: blocks $H_{{v_i v_j}}$\n"
+                                             f"Monte Carlo at d = {d}", tuple(curves),
                                              tuple(points))]
         return out
 
@@ -341,20 +342,22 @@ constant of the MSE hidden ratio,
                 if block == "output" and gi > 0:
                     continue  # the output-block limit does not depend on γ
                 cs = sorted(lims["mlp-ce"])
-                grp = group if block == "hidden" else f"m = {m}"
+                grp = group
                 curves, points = panels[block]
                 curves.append(RatioCurve(grp, cs, [lims["mlp-ce"][C].blocks[block].ratio
                                                    for C in cs]))
-                big = np.geomspace(max(10, cs[0]), max(cs[-1], 1000), 20)
+                big = np.unique(np.round(np.geomspace(max(10, cs[0]), max(cs[-1], 1000), 20)))
                 curves.append(RatioCurve(grp, big, [ce.asymptote(g, int(C), m=m)[block]
                                                     for C in big], kind="asymptote"))
                 Cs, rs, ses = zip(*pts[block])
                 points.append(RatioPoints(f"Monte Carlo, {grp}, d = {2 * d}", Cs, rs, ses, group=grp))
         out.figures["figure1"] = [
-            RatioPanel(f"hidden blocks $H_{{w_i w_j}}$ (CE, m = {m})", *map(tuple, panels["hidden"])),
-            RatioPanel(f"output blocks $H_{{v_c v_{{c'}}}}$ (CE, m = {m})",
+            RatioPanel(f"1-hidden-layer CE: hidden blocks $H_{{w_i w_j}}$\n"
+                       f"m = {m}, Monte Carlo at d = {2 * d}", *map(tuple, panels["hidden"])),
+            RatioPanel(f"1-hidden-layer CE: output blocks $H_{{v_c v_{{c'}}}}$\n"
+                       f"m = {m}, γ = {p['gammas'][0]:g} (limit free of γ), d = {2 * d}",
                        *map(tuple, panels["output"]),
-                       ylabel=r"ratio $\|H_{v_iv_j}\|_F^2/\|H_{v_iv_i}\|_F^2$")]
+                       ylabel=r"ratio $\|H_{v_c v_{c'}}\|_F^2/\|H_{v_c v_c}\|_F^2$")]
         return out
 
 
