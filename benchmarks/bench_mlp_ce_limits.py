@@ -1,4 +1,4 @@
-"""Benchmark: precision against time of the mlp-ce finite-C limits, old estimator and new side by
+"""Benchmark: precision against time of the mlp-ce finite-C limits, old and new estimator side by
 side.
 
 In one run, at (γ, C, m) = (1, 10, 8) by default:
@@ -13,7 +13,8 @@ Each route records (elapsed time, worst relative standard error over g_ii, g_ij 
 both blocks, and of each block alone) after every doubling, until the error is below the smallest
 target or the budget is spent. Printed: the time to reach each target (1e-2, 1e-3, 1e-4); past the
 budget the time is extrapolated from the last point with the Monte Carlo rate (error ∝ time^{-1/2})
-and marked ``~``. Numba compilation is excluded (warm-up call first).
+and marked ``~``.
+Numba compilation is excluded (warm-up call first).
 
 Run ``python benchmarks/bench_mlp_ce_limits.py`` (``--budget 60`` seconds per route by default).
 """
@@ -26,8 +27,8 @@ import time
 import numpy as np
 
 from rmthess.cases._estimate import summarize, worst_rse
+from rmthess.cases._mlp_ce_gamma import gamma_term
 from rmthess.cases.mlp_ce import _first_points, _PairSampler, nested_rows
-from rmthess.cases.mlp_ce_gamma import gamma_term
 
 TARGETS = (1e-2, 1e-3, 1e-4)
 OLD_U_DRAWS = 2048
@@ -87,7 +88,7 @@ def main(argv=None):
     old = _curve(old_step, OLD_FIRST_V, g, args.budget, min(TARGETS))
 
     print(f"mlp-ce limits, gamma={g:g} C={C} m={m}: seconds to reach a worst relative standard "
-          "error (g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
+          f"error (g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
     for which in ("all", "hidden", "output"):
         print(f"[{which} blocks]")
         print(f"{'target':>8s} {'old (nested MC)':>16s} {'new (RB + RQMC)':>16s} {'old/new':>8s}")

@@ -43,14 +43,14 @@ def _replicates(spec_kw, seed, idx):
 
 
 def bench_norms(d, C, repeat, sample_blocks):
-    from rmthess.montecarlo import _kernels
+    from rmthess._softmax import softmax
     from rmthess.montecarlo.blocknorms import StructuredWeights, block_norm_means, block_norm_table
 
     rng = np.random.default_rng(0)
     n = d
     X = rng.standard_normal((n, d))
     V = rng.standard_normal((C, d)) / np.sqrt(d)
-    p = _kernels.softmax_rows(X @ V.T)
+    p = softmax(X @ V.T)
     w = StructuredWeights(p, p)
     block_norm_means(X[:50], StructuredWeights(p[:50], p[:50]))  # JIT warm-up
     # interleaved, so that both see the same machine load; best of `repeat` rounds

@@ -54,11 +54,11 @@ def main(argv=None):
 
     from threadpoolctl import threadpool_limits
 
+    from rmthess.cases import get_case
     from rmthess.montecarlo.finite_size import predict_all_norms
-    from rmthess.montecarlo.models import get_model
 
     old = _oracle()
-    model = get_model("mlp-ce")
+    model = get_case("mlp-ce")
     d, gamma, C, m = 200, 0.5, 10, 8
     N = round(d / gamma)
     rng = np.random.default_rng(0)

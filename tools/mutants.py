@@ -35,6 +35,8 @@ FINITE_TESTS = ("tests/montecarlo/test_finite_size.py",
                 "tests/montecarlo/test_simulate.py")
 NORM_TESTS = ("tests/montecarlo/test_blocknorms.py", "tests/montecarlo/test_kernels.py",
               "tests/montecarlo/test_simulate.py")
+SOFTMAX_KAPPA_TESTS = ("tests/test_softmax.py", "tests/networks/test_hessian.py",
+                       "tests/cases/test_mlp_ce.py")
 HESS_TESTS = ("tests/networks/test_hessian.py", "tests/networks/test_products.py",
               "tests/networks/test_blocks.py")
 
@@ -51,7 +53,7 @@ _G = "rmthess/gmp/_kernels.py"
 _S = "rmthess/integrals/softmax.py"
 _P = "rmthess/integrals/_plan.py"
 _L = "rmthess/laws/softmax.py"
-_K = "rmthess/cases/constants.py"
+_K = "rmthess/cases/_mlp_ce_constants.py"
 _F = "rmthess/montecarlo/finite_size.py"
 _CZ = "rmthess/montecarlo/coupling_limit.py"
 
@@ -152,8 +154,8 @@ MUTANTS: list[Mutant] = [
            "return (1.0 + gamma * e) / (1.0 + gamma * e * e)",
            "C -> infinity constant r0 of the linear CE ratio (CASE-5)", CONST_TESTS),
     Mutant("linear-ce-asymptote", "rmthess/cases/linear_ce.py",
-           'return {"v": linear_ce_r0(gamma, sigma_v) / classes ** 2}',
-           'return {"v": linear_ce_r0(gamma, sigma_v) / classes}',
+           "return {BLOCK_V: linear_ce_r0(gamma, sigma_v) / classes ** 2}",
+           "return {BLOCK_V: linear_ce_r0(gamma, sigma_v) / classes}",
            "linear CE ratio decays like 1/C^2, not 1/C", CONST_TESTS),
     Mutant("mlp-mse-gij", "rmthess/cases/mlp_mse.py", "(one / 16 + one * gamma / 4)",
            "(one / 16 + one * gamma / 8)", "g_ij of the mlp-mse hidden blocks (CASE-7)",
@@ -185,12 +187,12 @@ MUTANTS: list[Mutant] = [
            "g0 = 1/2 + J0 of (CASE-23) loses the half line u < 0 where the factor is 1",
            GENERAL_TESTS),
     # ---------------------------------------------------------------- mlp-ce estimator (Gaussian V)
-    Mutant("ce-pair-isserlis", "rmthess/cases/_kernels.py",
+    Mutant("ce-pair-isserlis", "rmthess/cases/_mlp_ce_kernels.py",
            "sa * Mjj\n            + sab * sab * trQ * trQp + (sa * sb + sab * sab) * trQQ)",
            "sa * Mjj\n            + sab * sab * trQ * trQp + (sa * sb) * trQQ)",
            "Isserlis pairing (a_i b_j)(a_j b_i) of E_w[(a^T Q b)(a^T Q' b)] dropped (CASE-15)",
            MLPCE_TESTS),
-    Mutant("ce-pair-output-norm", "rmthess/cases/_kernels.py",
+    Mutant("ce-pair-output-norm", "rmthess/cases/_mlp_ce_kernels.py",
            "out[t, 3] = ss2 * (spp * spp - spp2) / (C * (C - 1.0))",
            "out[t, 3] = ss2 * (spp * spp - spp2) / (C * C)",
            "mean over the C(C - 1) off-diagonal output blocks (CASE-17)", MLPCE_TESTS),
@@ -203,21 +205,21 @@ MUTANTS: list[Mutant] = [
            "mu[4:7] = diag / 4.0, off / 4.0, ss",
            "known mean of the off-diagonal hidden control variate off (CASE-18): biased T1_ij",
            MLPCE_TESTS),
-    Mutant("ce-gamma-a2b2", "rmthess/cases/mlp_ce_gamma.py",
+    Mutant("ce-gamma-a2b2", "rmthess/cases/_mlp_ce_gamma.py",
            "a2, a4, a2b2 = 1.0 / k, 3.0 / (k * (k + 2.0)), 1.0 / (k * (k + 2.0))",
            "a2, a4, a2b2 = 1.0 / k, 3.0 / (k * (k + 2.0)), 3.0 / (k * (k + 2.0))",
            "orthant moment E a^2 b^2 = 1/(k(k + 2)) given the Isserlis value of E a^4 (CASE-19)",
            MLPCE_TESTS),
-    Mutant("ce-gamma-offdiag-trq2", "rmthess/cases/mlp_ce_gamma.py",
+    Mutant("ce-gamma-offdiag-trq2", "rmthess/cases/_mlp_ce_gamma.py",
            "(1.0 - 2.0 * a2 + 2.0 * a2b2) * F3", "(1.0 - 2.0 * a2 + a2b2) * F3",
            "coefficient 1 - a^2 - b^2 + 2a^2b^2 of tr Q^2 in E_w kappa_ij^2 (CASE-19)",
            MLPCE_TESTS),
-    Mutant("ce-gamma-trq2-term", "rmthess/cases/mlp_ce_gamma.py",
+    Mutant("ce-gamma-trq2-term", "rmthess/cases/_mlp_ce_gamma.py",
            "_TRQ2 = [(1.0, ((2, _ONE),)), (-2.0, ((3, _ONE),)), (1.0, ((2, _ONE), (2, _ONE)))]",
            "_TRQ2 = [(1.0, ((2, _ONE),)), (-2.0, ((3, _ONE),))]",
            "tr Q^2 = sum p^2 - 2 sum p^3 + (sum p^2)^2 with the last term dropped (CASE-19)",
            MLPCE_TESTS),
-    Mutant("ce-gamma-binomial", "rmthess/cases/mlp_ce_gamma.py",
+    Mutant("ce-gamma-binomial", "rmthess/cases/_mlp_ce_gamma.py",
            "wo = math.comb(m - 2, k - 2) / 2.0 ** m",
            "wo = math.comb(m - 2, k - 2) / 2.0 ** (m - 1)",
            "probability that i, j and k - 2 others of the m units are on (CASE-19)", MLPCE_TESTS),
@@ -238,7 +240,7 @@ MUTANTS: list[Mutant] = [
     Mutant("cz-mean-part", _CZ, "            out = out + np.sum(gw) / self.r\n",
            "            out = out + np.sum(gw) / self.r ** 2\n",
            "the E[f] 11^T/C part of E[f y y^T] on the lattice of 1-perp (MC-16)", COUPLING_TESTS),
-    Mutant("cz-orthant", _CZ, "on[i, j] = on[j, i] = 1.0 / (2.0 * math.pi)",
+    Mutant("cz-orthant", "rmthess/cases/mlp_mse.py", "on[i, j] = on[j, i] = 1.0 / (2.0 * math.pi)",
            "on[i, j] = on[j, i] = 1.0 / (4.0 * math.pi)",
            "orthant moment E[1(y_i>0, y_j>0) y_i y_j] = 1/(2 pi) (MC-15)", COUPLING_TESTS),
     Mutant("cz-log-derivative", _CZ, "out[k] = -np.trace(np.linalg.solve(S, dS)) - r * sp / s",
@@ -289,9 +291,16 @@ MUTANTS: list[Mutant] = [
            "return a if self.beta is None else a - self.beta",
            "diagonal weights alpha - beta^2 of Lambda = diag(alpha) - beta beta^T", NORM_TESTS),
     # ---------------------------------------------------------------- Hessians
-    Mutant("hess-ce-centering", "rmthess/networks/hessian.py",
-           "A -= mu[:, :, None] * mu[:, None, :]", "A += mu[:, :, None] * mu[:, None, :]",
-           "hidden weights V^T (diag p - p p^T) V", HESS_TESTS),
+    # ---------------------------------------------------------------- softmax and kappa
+    Mutant("kappa-reference-row", "rmthess/_softmax.py",
+           "D[c, i] = (V[c, i] - V[k, i]) - mu if c != k else -mu",
+           "D[c, i] = (V[c, i] - V[k, i]) - mu if c != k else mu",
+           "centred row of the most probable class in kappa = V^T (diag p - p p^T) V (SMX-1)",
+           SOFTMAX_KAPPA_TESTS),
+    Mutant("softmax-complement", "rmthess/_softmax.py", "    q[k] = rest / tot\n",
+           "    q[k] = 1.0 - p[k]\n",
+           "1 - p_max by cancellation: every digit lost as p_max -> 1 (SMX-1)",
+           SOFTMAX_KAPPA_TESTS),
     Mutant("hess-residual-sign", "rmthess/networks/hessian.py", "M[:, :, i] += net.R[sl]",
            "M[:, :, i] -= net.R[sl]", "residual part of the hidden-output blocks (NET-3)",
            HESS_TESTS),

@@ -1,10 +1,10 @@
 r"""Sequential estimation to a requested relative standard error (theory/cases.md, (CASE-18)).
 
-An estimator supplies independent replicates of a vector of means, one row per replicate (scrambles of
-a randomized quasi-Monte Carlo rule, or independent draws of V). From the rows, :func:`summarize` forms
-the block limits ``g_ii``, ``g_ij`` and ``ratio`` with standard errors (ratio: delta method with the
-replicate covariance); :func:`run_to_rtol` enlarges the estimate until every relative standard error
-meets ``rtol``, or raises ``ValueError`` as soon as the time budget cannot reach it.
+An estimator supplies independent replicates of a vector of means, one row per replicate (scrambles
+of a randomized quasi-Monte Carlo rule, or independent draws of V). From the rows, :func:`summarize`
+forms the block limits ``g_ii``, ``g_ij`` and ``ratio`` with standard errors (ratio: delta method
+with the replicate covariance); :func:`run_to_rtol` enlarges the estimate until every relative
+standard error meets ``rtol``, or raises ``ValueError`` as soon as the time budget cannot reach it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import time
 
 import numpy as np
 
-from rmthess.cases.base import BlockLimit
+from rmthess.cases._base import BlockLimit
+from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 
 __all__: list[str] = []
 
 #: slowest rate at which a standard error can fall with the work spent (plain Monte Carlo: −1/2) and
-#: the fastest one allowed when predicting whether a budget can reach a target (RQMC on integrands with
+# : the fastest one allowed when predicting whether a budget can reach a target (RQMC on integrands
+# with
 #: kinks and jumps does not beat 1/N)
 _FASTEST_RATE = 1.0
 #: doublings before the projected time may end the estimate early
@@ -28,7 +30,8 @@ _SETTLE = 3
 
 
 def resolve_seed(rng) -> int:
-    """The integer seed an estimate uses: ``rng`` itself if it is an int, fresh entropy for None, and an
+    """The integer seed an estimate uses: ``rng`` itself if it is an int, fresh entropy for None,
+    and an
     integer drawn from ``rng`` for a :class:`numpy.random.Generator` or ``SeedSequence``."""
     if rng is None:
         return int(np.random.SeedSequence().entropy)
@@ -40,8 +43,8 @@ def resolve_seed(rng) -> int:
         return int(rng.integers(0, 2 ** 63))
     if isinstance(rng, np.random.SeedSequence):
         return int(rng.generate_state(1, np.uint64)[0])
-    raise ValueError(f"rng must be None, a non-negative integer, a numpy Generator or a SeedSequence, "
-                     f"got {rng!r}")
+    raise ValueError("rng must be None, a non-negative integer, a numpy Generator or a "
+                     f"SeedSequence, got {rng!r}")
 
 
 def check_rtol(rtol) -> float:
@@ -75,21 +78,23 @@ def summarize(rows, gamma):
     rows = np.asarray(rows, dtype=float)
     hidden = _block(rows[:, 1] + gamma * rows[:, 3], rows[:, 0] + gamma * rows[:, 2])
     output = _block(rows[:, 5], rows[:, 4])
-    return {"hidden": hidden, "output": output}
+    return {BLOCK_HIDDEN: hidden, BLOCK_OUTPUT: output}
 
 
 def worst_rse(blocks) -> float:
     """The largest relative standard error among ``g_ii``, ``g_ij`` and ``ratio`` of every block."""
     worst = 0.0
     for b in blocks.values():
-        for val, se in ((b.g_ii, b.stderr_g_ii), (b.g_ij, b.stderr_g_ij), (b.ratio, b.stderr_ratio)):
+        pairs = ((b.g_ii, b.stderr_g_ii), (b.g_ij, b.stderr_g_ij), (b.ratio, b.stderr_ratio))
+        for val, se in pairs:
             worst = max(worst, abs(se / val) if val != 0 else math.inf)
     return worst
 
 
 def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None):
-    """Call ``step(n) -> rows`` (cumulative replicate rows after ``n`` more units per replicate) with
-    doubling ``n`` until :func:`worst_rse` ≤ ``rtol``; with ``fixed`` units, one call of that size.
+    """Call ``step(n) -> rows`` (cumulative replicate rows after ``n`` more units per replicate)
+    with doubling ``n`` until :func:`worst_rse` ≤ ``rtol``; with ``fixed`` units, one call of that
+    size.
 
     Raises ``ValueError`` when the next doubling would overrun ``max_time`` seconds or when even the
     fastest admissible error decay (1/work) could not reach ``rtol`` within the budget. Returns
@@ -114,7 +119,7 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None):
         if 2.0 * elapsed > max_time or (rounds >= _SETTLE and fastest > max_time):
             slowest = elapsed * (err / rtol) ** 2
             raise ValueError(
-                f"rtol={rtol:g} cannot be reached within max_time={max_time:g} s: the relative standard "
-                f"error is {err:.2g} after {elapsed:.1f} s, and reaching {rtol:g} needs about "
-                f"{fastest:.3g}–{slowest:.3g} s; raise max_time or rtol")
+                f"rtol={rtol:g} cannot be reached within max_time={max_time:g} s: the relative "
+                f"standard error is {err:.2g} after {elapsed:.1f} s, and reaching {rtol:g} needs "
+                f"about {fastest:.3g}–{slowest:.3g} s; raise max_time or rtol")
         n = done

@@ -7,7 +7,10 @@ import math
 import mpmath
 
 from rmthess._validate import GAMMA, SIGMA_V
-from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+from rmthess.cases._architectures import LinearArchitecture
+from rmthess.cases._base import BlockLimit, CaseLimits
+from rmthess.cases._blocks import BLOCK_V
+from rmthess.cases._registry import register
 from rmthess.integrals import softmax_moments, softmax_moments_mp
 
 __all__ = ["LinearCE", "linear_ce_r0"]
@@ -16,8 +19,9 @@ __all__ = ["LinearCE", "linear_ce_r0"]
 def linear_ce_r0(gamma, sigma_v=1.0) -> float:
     r"""``lim_C C² g_ij/g_ii = (1 + γ e^{2σ²})/(1 + γ e^{σ²})`` (theory/cases.md, (CASE-5)).
 
-    Written as ``e^{σ²}(1 + e^{−2σ²}/γ)/(1 + e^{−σ²}/γ)`` when ``γe^{σ²} > 1`` so that no intermediate
-    overflows; a ``ValueError`` says so when the value itself exceeds the float64 range.
+    Written as ``e^{σ²}(1 + e^{−2σ²}/γ)/(1 + e^{−σ²}/γ)`` when ``γe^{σ²} > 1`` so that no
+    intermediate overflows; a ``ValueError`` says so when the value itself exceeds the float64
+    range.
     """
     gamma, sigma_v = GAMMA.validate(gamma), SIGMA_V.validate(sigma_v)
     s2 = sigma_v * sigma_v
@@ -31,15 +35,17 @@ def linear_ce_r0(gamma, sigma_v=1.0) -> float:
 
 
 @register
-class LinearCE(Case):
+class LinearCE(LinearArchitecture):
     r"""Linear model, CE loss: weights ``a = p_1(1 − p_1)`` (diagonal) and ``b = −p_1 p_2``.
 
     Notes
     -----
-    (CASE-2): ``g_ii = (E a)² + γ E a²``, ``g_ij = (E b)² + γ E b²`` with the Gaussian-softmax moments of
-    (SM-1), ``p = softmax(z)``, ``z ~ N(0, σ_v² I_C)``. At C = 2, ``b = −a`` and the ratio is exactly 1.
-    As C → ∞, ``C² g_ij/g_ii → r0 = (1 + γe^{2σ²})/(1 + γe^{σ²})`` (CASE-5), with the corrections of
-    :func:`rmthess.symbolic.large_c.linear_ce_ratio_series`.
+    (CASE-2): ``g_ii = (E a)² + γ E a²``, ``g_ij = (E b)² + γ E b²`` with the Gaussian-softmax
+    moments of (SM-1), ``p = softmax(z)``, ``z ~ N(0, σ_v² I_C)``. At C = 2, ``b = −a`` and the
+    ratio is exactly 1. As C → ∞, ``C² g_ij/g_ii → r0 = (1 + γe^{2σ²})/(1 + γe^{σ²})`` (CASE-5),
+    with the corrections of
+    :func:`rmthess.symbolic.large_c.linear_ce_ratio_series`. Monte Carlo weights:
+    ``Λ_n = diag(p_n) − p_n p_nᵀ``, ``p_n = softmax(V x_n)`` (theory/montecarlo.md, MC-1).
 
     References
     ----------
@@ -53,7 +59,8 @@ class LinearCE(Case):
     """
 
     name = "linear-ce"
-    block_types = ("v",)
+    loss = "ce"
+    shift_invariant = True
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
@@ -64,7 +71,7 @@ class LinearCE(Case):
         else:
             gd, go = mom.g_diag(gamma), mom.g_offdiag(gamma)
             blk = BlockLimit(gd, go, go / gd)
-        return CaseLimits(self.name, gamma, classes, m, sigma_v, {"v": blk})
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk})
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
@@ -76,7 +83,7 @@ class LinearCE(Case):
             r = go / gd
         with mpmath.workdps(dps):
             blk = BlockLimit(+gd, +go, +r)
-        return CaseLimits(self.name, gamma, classes, m, sigma_v, {"v": blk})
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk})
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
         """GMP law with the Gaussian-softmax weight law of ``a`` or ``b`` (SML-1)."""
@@ -88,4 +95,21 @@ class LinearCE(Case):
 
     def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {"v": linear_ce_r0(gamma, sigma_v) / classes ** 2}
+        return {BLOCK_V: linear_ce_r0(gamma, sigma_v) / classes ** 2}
+
+    def weights(self, params, U):
+        """``Λ_n = diag(p_n) − p_n p_nᵀ``: structured weights ``α = β = p_n``,
+        ``p_n = softmax(u_n)``."""
+        from rmthess._softmax import softmax
+        from rmthess.montecarlo.blocknorms import StructuredWeights
+
+        p = softmax(U)
+        return {BLOCK_V: StructuredWeights(p, p)}
+
+    def exact_moments(self, block, which, classes, sigma_v):
+        """Exact ``(E a, E a²)`` / ``(E b, E b²)`` from
+        :func:`rmthess.integrals.softmax_moments`."""
+        mom = softmax_moments(classes, sigma_v)
+        if which == "diag":
+            return float(mom.mean_a), float(mom.mean_a2)
+        return float(mom.mean_b), float(mom.mean_b2)

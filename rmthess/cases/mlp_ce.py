@@ -1,4 +1,5 @@
-"""Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md, (CASE-9)–(CASE-18)).
+"""Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md,
+(CASE-9)–(CASE-18)).
 
 At finite C the limits are expectations over the output weights V and the hidden pre-activations u.
 For Gaussian V they are estimated by randomized quasi-Monte Carlo over pairs ``(u, u')`` after the
@@ -6,7 +7,7 @@ parts of V orthogonal to ``span(s, s')`` are integrated out exactly (Rao–Black
 (CASE-15)–(CASE-17)), with control variates and replicate error bars, until a requested relative
 standard error is met (CASE-18). For any other law of the entries of V, nested Monte Carlo over
 independent V draws (CASE-9) with the same stopping rule. All values are flagged ``estimate=True``.
-As C → ∞ the ratios follow the constants of :mod:`rmthess.cases.constants`.
+As C → ∞ the ratios follow the constants of :mod:`rmthess.cases._mlp_ce_constants`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ import warnings
 import numpy as np
 
 from rmthess._cost import FLOP_RATE, check_cost
+from rmthess._softmax import kappa, softmax
 from rmthess._validate import as_generator, child_seed
+from rmthess.cases._architectures import HiddenArchitecture
+from rmthess.cases._base import CaseLimits
+from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 from rmthess.cases._estimate import check_rtol, check_time, resolve_seed, run_to_rtol
-from rmthess.cases._kernels import ndtri_numba, pair_terms_numba, sums_numba
-from rmthess.cases.base import Case, CaseLimits, register
-from rmthess.cases.constants import hidden_constant, output_constant
-from rmthess.cases.mlp_ce_gamma import gamma_term
-from rmthess.cases.mlp_mse import _hidden_block
+from rmthess.cases._mlp_ce_constants import hidden_constant, output_constant
+from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases._mlp_ce_kernels import hidden_weights, ndtri_numba, pair_terms_numba, sums_numba
+from rmthess.cases._registry import register
 
 __all__ = ["MlpCE", "DEFAULT_RTOL", "DEFAULT_LAW_RTOL", "DEFAULT_MAX_TIME", "REPLICATES",
            "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS"]
@@ -50,7 +54,8 @@ _BLOCK_ROWS = 1 << 21  # bound on n·C per kernel call (memory)
 def _split(samples):
     if isinstance(samples, tuple):
         if len(samples) != 2:
-            raise ValueError(f"samples must be an int or a pair (v_draws, u_draws), got {samples!r}")
+            raise ValueError("samples must be an int or a pair (v_draws, u_draws), "
+                             f"got {samples!r}")
         n_v, n_u = samples
     else:
         if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 256:
@@ -92,7 +97,8 @@ def _law_draws(v_law, rng, shape):
 
 def _check_statistics_cost(classes, m, n_v, n_u):
     """Refuse (:func:`rmthess._cost.check_cost`) before allocating: per chunk of V draws the kernel
-    holds ``V``, ``U`` and two ``C×m×m`` sums; each of the ``n_v n_u`` draws costs ``~C(m² + m)``."""
+    holds ``V``, ``U`` and two ``C×m×m`` sums; each of the ``n_v n_u`` draws costs
+    ``~C(m² + m)``."""
     k = min(_CHUNK, n_v)
     nbytes = 8.0 * k * (classes * m + n_u * m + 2 * classes * m * m + 2 * m * m)
     seconds = n_v * n_u * classes * (m * m + m) / FLOP_RATE
@@ -102,7 +108,8 @@ def _check_statistics_cost(classes, m, n_v, n_u):
 
 def nested_rows(classes, m, sigma_v, rng, n_v, n_u, v_law=None, kernel=sums_numba):
     """Per-V rows ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)`` of (CASE-9) for ``n_v`` fresh V
-    (entries ``σ_v/√m`` times draws of ``v_law``, standard normal when None) and ``n_u`` draws of u."""
+    (entries ``σ_v/√m`` times draws of ``v_law``, standard normal when None) and ``n_u`` draws of
+    u."""
     rng = as_generator(rng)
     parts = []
     scale = sigma_v / math.sqrt(m)
@@ -141,7 +148,8 @@ class _PairSampler:
         dim = 2 * m + 2 * classes
         self.full = dim <= _QMC_MAX_DIM
         qdim = dim if self.full else 2 * m
-        self.engines = [qmc.Sobol(qdim, scramble=True, seed=np.random.default_rng(child_seed(seed, 1, r)))
+        self.engines = [qmc.Sobol(qdim, scramble=True,
+                                  seed=np.random.default_rng(child_seed(seed, 1, r)))
                         for r in range(self.R)]
         self.rngs = [np.random.default_rng(child_seed(seed, 2, r)) for r in range(self.R)]
         self.sums = np.zeros((self.R, 4))
@@ -191,7 +199,8 @@ class _PairSampler:
         return out
 
     def __call__(self, n):
-        """Add ``n`` points to every replicate; return rows ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)``
+        """Add ``n`` points to every replicate; return rows ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii,
+        O_ij)``
         of replicate means, with the exact γ-terms T2, shape (R, 6)."""
         rows = max(1, min(n, _BLOCK_ROWS // max(self.C, 1)))
         for r in range(self.R):
@@ -214,7 +223,7 @@ def _first_points(classes, m):
 
 
 @register
-class MlpCE(Case):
+class MlpCE(HiddenArchitecture):
     r"""One-hidden-layer ReLU network ``f = V relu(W x)`` with the CE loss (estimates at finite C).
 
     Notes
@@ -235,9 +244,10 @@ class MlpCE(Case):
     and ``(s·s')²`` of the MSE case), doubling until every relative standard error is ≤ ``rtol``
     (CASE-18).
 
-    Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and a
-    ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
-    entries, U-statistics for the squared inner means, doubling the number of V draws until ``rtol``.
+    Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and
+    a ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
+    entries, U-statistics for the squared inner means, doubling the number of V draws until
+    ``rtol``.
 
     References
     ----------
@@ -254,8 +264,7 @@ class MlpCE(Case):
     """
 
     name = "mlp-ce"
-    block_types = ("hidden", "output")
-    uses_width = True
+    loss = "ce"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None, rtol=None,
                max_time=DEFAULT_MAX_TIME, v_law=None) -> CaseLimits:
@@ -314,7 +323,8 @@ class MlpCE(Case):
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
                   indices=(0, 1), rng=None, samples=1 << 16, **kwargs):
-        r"""GMP law of a hidden block at a fixed V, with the empirical law of ``a_ij(u)`` as weights.
+        r"""GMP law of a hidden block at a fixed V, with the empirical law of ``a_ij(u)`` as
+        weights.
 
         ``samples`` draws of ``u ~ N(0, I_m)`` (``rng``) give an :class:`~rmthess.laws.EmpiricalLaw`
         of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``.
@@ -323,20 +333,12 @@ class MlpCE(Case):
         from rmthess.laws import EmpiricalLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
-        _, i, j = _hidden_block(block, V, indices, classes, m)
-        V = np.asarray(V, dtype=float)
+        V, i, j = self.hidden_block(block, V, indices, classes, m)
         if which == "diag":
             j = i
         u = as_generator(rng).standard_normal((int(samples), m))
-        s = np.maximum(u, 0.0)
-        z = s @ V.T
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        mu = p @ V
-        di = V[None, :, i] - mu[:, i:i + 1]
-        dj = V[None, :, j] - mu[:, j:j + 1]
-        kij = np.einsum("tc,tc->t", p, di * dj)
+        pair = V[:, [i, j]]
+        kij = kappa(pair, softmax(np.maximum(u, 0.0) @ V.T))[:, 0, 1]
         a = kij * (u[:, i] > 0) * (u[:, j] > 0)
         return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
 
@@ -344,5 +346,17 @@ class MlpCE(Case):
         """``{"hidden": K_h/C, "output": K_o/C²}`` (CASE-10, CASE-12; CASE-22, CASE-23 for a
         non-Gaussian entry law ``v_law`` of V); ``ValueError`` where the constants do not exist."""
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {"hidden": hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
-                "output": output_constant(m, sigma_v, v_law=v_law) / classes ** 2}
+        return {BLOCK_HIDDEN: hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
+                BLOCK_OUTPUT: output_constant(m, sigma_v, v_law=v_law) / classes ** 2}
+
+    def weights(self, params, U):
+        """Hidden: dense ``κ_ij(n) 1(u_ni>0) 1(u_nj>0)``, ``κ(n) = Vᵀ(diag p_n − p_n p_nᵀ)V``;
+        output: ``Λ_n = diag(p_n) − p_n p_nᵀ`` (structured, ``α = β = p_n``),
+        ``p_n = softmax(V s_n)``."""
+        from rmthess.montecarlo.blocknorms import DenseWeights, StructuredWeights
+
+        V = np.ascontiguousarray(params.second, dtype=float)
+        U = np.ascontiguousarray(U, dtype=float)
+        p = softmax(np.maximum(U, 0.0) @ V.T)
+        return {BLOCK_HIDDEN: DenseWeights(hidden_weights(U, V, p)),
+                BLOCK_OUTPUT: StructuredWeights(p, p)}

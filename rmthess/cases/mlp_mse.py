@@ -1,13 +1,19 @@
-"""Case 3: one-hidden-layer ReLU network with the MSE loss, exact (theory/cases.md, (CASE-6)–(CASE-8), (CASE-21))."""
+"""Case 3: one-hidden-layer ReLU network with the MSE loss, exact.
+
+theory/cases.md, (CASE-6)–(CASE-8) and (CASE-21).
+"""
 
 from __future__ import annotations
 
 import math
 
 import mpmath
+import numpy as np
 
-from rmthess._validate import check_finite_array
-from rmthess.cases.base import BlockLimit, Case, CaseLimits, register
+from rmthess.cases._architectures import HiddenArchitecture
+from rmthess.cases._base import BlockLimit, CaseLimits
+from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
+from rmthess.cases._registry import register
 from rmthess.laws.entry import GaussianEntries, entry_law
 
 __all__ = ["MlpMSE"]
@@ -39,7 +45,7 @@ def _output(m, mp=None):
 
 
 @register
-class MlpMSE(Case):
+class MlpMSE(HiddenArchitecture):
     r"""One-hidden-layer ReLU network ``f = V relu(W x)`` with the MSE loss.
 
     Notes
@@ -48,9 +54,11 @@ class MlpMSE(Case):
     ``κ_ii²(1/4 + γ/2)``, ``κ = VᵀV``. (CASE-7): averaged over ``V_ci ~ N(0, σ_v²/m)`` the ratio is
     ``(1 + 4γ)/(4(1 + 2γ)(C + 2))``, independent of m and σ_v. (CASE-21): for ``V_ci = σ_v ε/√m``
     with any entry law (``v_law``) of Pearson kurtosis ``μ₄ = E ε⁴`` it is
-    ``(1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄))`` (μ₄ = 3 Gaussian, 9/5 uniform, 1 Rademacher). (CASE-8): output blocks
-    ``‖H_{v_c v_c}‖²_F → m/4 + m(m − 1)/(4π²)`` and ``H_{v_c v_c'} ≡ 0``. The hidden ``g`` are
-    ``E_V`` of the fixed-V limits; the output ``g`` are limits of ``‖H‖²_F`` (m×m blocks).
+    ``(1 + 4γ)/(4(1 + 2γ)(C − 1 + μ₄))`` (μ₄ = 3 Gaussian, 9/5 uniform, 1 Rademacher). (CASE-8):
+    output blocks ``‖H_{v_c v_c}‖²_F → m/4 + m(m − 1)/(4π²)`` and ``H_{v_c v_c'} ≡ 0``. The hidden
+    ``g`` are ``E_V`` of the fixed-V limits; the output ``g`` are limits of ``‖H‖²_F`` (m×m blocks).
+    Monte Carlo weights: ``a_ij(n) = κ_ij 1(u_ni>0) 1(u_nj>0)`` on the hidden blocks, ``Λ_n = I``
+    on the output blocks (theory/montecarlo.md, MC-1).
 
     References
     ----------
@@ -60,13 +68,13 @@ class MlpMSE(Case):
     --------
     >>> from rmthess.cases import get_case
     >>> lim = get_case("mlp-mse").limits(1.0, 8, m=4)
-    >>> round(lim.blocks["hidden"].ratio * 4 * 3 * 10 / 5, 12)     # (1+4γ)/(4(1+2γ)(C+2)) at γ=1, C=8
+    >>> # (1+4γ)/(4(1+2γ)(C+2)) at γ=1, C=8
+    >>> round(lim.blocks["hidden"].ratio * 4 * 3 * 10 / 5, 12)
     1.0
     """
 
     name = "mlp-mse"
-    block_types = ("hidden", "output")
-    uses_width = True
+    loss = "mse"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None,
                v_law=None) -> CaseLimits:
@@ -74,18 +82,20 @@ class MlpMSE(Case):
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         gh = _hidden(gamma, classes, m, sigma_v, _kurtosis(v_law))
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {"hidden": BlockLimit(*gh), "output": BlockLimit(_output(m), 0.0, 0.0)})
+                          {BLOCK_HIDDEN: BlockLimit(*gh),
+                           BLOCK_OUTPUT: BlockLimit(_output(m), 0.0, 0.0)})
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30, v_law=None) -> CaseLimits:
         """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis)."""
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         kurt = _kurtosis(v_law)
         with mpmath.workdps(dps):
-            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath.mpf(kurt), mpmath)
+            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath.mpf(kurt),
+                         mpmath)
             go = _output(m, mpmath)
             z = mpmath.mpf(0)
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {"hidden": BlockLimit(*gh), "output": BlockLimit(go, z, z)})
+                          {BLOCK_HIDDEN: BlockLimit(*gh), BLOCK_OUTPUT: BlockLimit(go, z, z)})
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
                   indices=(0, 1), **kwargs):
@@ -98,47 +108,42 @@ class MlpMSE(Case):
         from rmthess.laws import DiscreteLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
-        kappa, i, j = _hidden_block(block, V, indices, classes, m)
+        V, i, j = self.hidden_block(block, V, indices, classes, m)
+        kappa = V.T @ V
         if which == "diag":
             return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5]), gamma)
         return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25]), gamma)
 
     def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None) -> dict:
         """Leading large-C terms; the entry law of V enters the exact ratio (CASE-21) only through
-        ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the same)."""
+        ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the
+        same)."""
         _kurtosis(v_law)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {"hidden": (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), "output": 0.0}
+        return {BLOCK_HIDDEN: (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), BLOCK_OUTPUT: 0.0}
 
+    def exact_weight_rule(self, block, ij, params, r):
+        r"""λ = κ_ij on ``{y_i > 0, y_j > 0}`` (``{y_i > 0}`` if i = j), else 0, with the orthant
+        moments ``E[1_on y yᵀ] = P I + 1(i≠j)(e_i e_jᵀ + e_j e_iᵀ)/(2π)``, ``P = 1/2`` or ``1/4``
+        (theory/montecarlo.md, MC-15)."""
+        i, j = ij
+        V = params.second
+        kappa_ij = float((V.T @ V)[i, j])
+        p_on = 0.5 if i == j else 0.25
+        on = p_on * np.eye(r)
+        if i != j:
+            on[i, j] = on[j, i] = 1.0 / (2.0 * math.pi)
+        mom = np.stack([on, np.eye(r) - on])
+        return np.array([kappa_ij, 0.0]), np.array([p_on, 1.0 - p_on]), mom
 
-def _hidden_block(block, V, indices, classes, m):
-    """Checks shared by the mlp block laws: hidden block, a C×m ``V``, two distinct hidden units.
+    def weights(self, params, U):
+        """Hidden: dense ``κ 1(u_i>0) 1(u_j>0)``, ``κ = VᵀV``; output: ``Λ_n = I``."""
+        from rmthess.montecarlo.blocknorms import DenseWeights, StructuredWeights
 
-    Returns ``(κ = VᵀV, i, j)``.
-    """
-    if block != "hidden":
-        raise ValueError("output blocks are m×m and have no d-dimensional spectral law; "
-                         "use block='hidden'")
-    kappa = _kappa(V, classes, m)
-    i, j = _indices(indices, m)
-    return kappa, i, j
+        V = params.second
+        kappa = V.T @ V
+        on = (U > 0).astype(float)
+        lam = kappa[None, :, :] * on[:, :, None] * on[:, None, :]
+        return {BLOCK_HIDDEN: DenseWeights(lam),
+                BLOCK_OUTPUT: StructuredWeights(np.ones((U.shape[0], V.shape[0])), None)}
 
-
-def _kappa(V, classes, m):
-    if V is None:
-        raise ValueError("the block law of an mlp case is taken at a fixed output matrix: pass V "
-                         f"(shape ({classes}, {m}))")
-    V = check_finite_array("V", V, ndim=2)
-    if V.shape != (classes, m):
-        raise ValueError(f"V must have shape (classes, m) = ({classes}, {m}), got {V.shape}")
-    return V.T @ V
-
-
-def _indices(indices, m):
-    try:
-        i, j = (int(t) for t in indices)
-    except (TypeError, ValueError):
-        raise ValueError(f"indices must be a pair of hidden units, got {indices!r}") from None
-    if not (0 <= i < m and 0 <= j < m) or i == j:
-        raise ValueError(f"indices must be two distinct integers in [0, {m}), got {indices!r}")
-    return i, j

@@ -83,12 +83,12 @@ def run(args) -> int:
 
     sigma_v = _number("sigma-v", args.sigma_v)
     sigma_w = _number("sigma-w", args.sigma_w)
-    if not case.uses_width and (args.v_law is not None or sigma_w is not None):
+    if not case.hidden and (args.v_law is not None or sigma_w is not None):
         raise ValueError(f"--v-law and --sigma-w apply to the mlp cases only; the limits of "
                          f"{case.name} do not depend on the entry law of V")
     if args.init is not None and not (isinstance(classes, int) and classes >= 2):
         raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
-    ini = resolve_init(args.init, classes=classes, width=m if case.uses_width else None,
+    ini = resolve_init(args.init, classes=classes, width=m if case.hidden else None,
                        sigma_v=sigma_v, v_law=args.v_law, sigma_w=sigma_w)
     theory = ini.theory()                       # (CASE-20, CASE-24): σ_v → σ_w σ_v, the law of V
     sigma_v = theory.pop("sigma_v")

@@ -111,17 +111,15 @@ class GaussianSoftmaxLaw(WeightLaw):
 
     def _draw(self, n: int, rng) -> np.ndarray:
         """Exact draws of the unscaled weight: one C-dimensional softmax per draw."""
+        from rmthess._softmax import softmax_complement
+
         C, s = self.classes, self.sigma_v
         out = np.empty(n)
         per = max(1, _CHUNK_CELLS // C)
         for start in range(0, n, per):
             m = min(per, n - start)
-            z = s * rng.standard_normal((m, C))
-            z -= z.max(axis=1, keepdims=True)
-            e = np.exp(z)
-            tot = e.sum(axis=1)
-            p1 = e[:, 0] / tot
-            out[start:start + m] = p1 * (1 - p1) if self.which == "diag" else -p1 * e[:, 1] / tot
+            p, q = softmax_complement(s * rng.standard_normal((m, C)))
+            out[start:start + m] = p[:, 0] * q[:, 0] if self.which == "diag" else -p[:, 0] * p[:, 1]
         return out
 
     def sample(self, shape, *, rng=None) -> np.ndarray:

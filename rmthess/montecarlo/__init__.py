@@ -12,9 +12,7 @@ theory/montecarlo.md.
 from __future__ import annotations
 
 from rmthess.montecarlo.designs import DESIGNS, get_design
-from rmthess.montecarlo.models import MODELS, get_model
 from rmthess.montecarlo.result import BlockResult, SimulationResult
 from rmthess.montecarlo.simulation import simulate
 
-__all__ = ["simulate", "SimulationResult", "BlockResult", "DESIGNS", "MODELS", "get_design",
-           "get_model"]
+__all__ = ["simulate", "SimulationResult", "BlockResult", "DESIGNS", "get_design"]

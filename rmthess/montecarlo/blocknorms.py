@@ -87,17 +87,22 @@ class StructuredWeights(_WeightsShape):
     r"""Per-sample block weights ``Λ_n = diag(α_n) − β_n β_nᵀ`` (``N×B`` arrays ``alpha``,
     ``beta``).
 
-    ``beta=None`` means ``β = 0`` (every off-diagonal block vanishes).
+    ``beta=None`` means ``β = 0`` (every off-diagonal block vanishes). ``diag``, when given, is
+    ``α − β²`` computed by the caller without cancellation (e.g. ``p (1 − p)`` from the softmax
+    complement, SMX-1); it is then used for the diagonal blocks instead of ``α − β²``.
     """
 
     alpha: np.ndarray
     beta: np.ndarray | None = None
+    diag: np.ndarray | None = None
 
     def _lead(self):
         return self.alpha
 
     def diag_weights(self) -> np.ndarray:
         """``N×B`` array of the weights of the diagonal blocks, ``α − β²``."""
+        if self.diag is not None:
+            return np.asarray(self.diag, float)
         a = np.asarray(self.alpha, float)
         return a if self.beta is None else a - self.beta * self.beta
 

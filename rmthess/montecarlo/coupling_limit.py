@@ -1,15 +1,16 @@
 r"""The limit ``c(z)`` of the decoupling error ``d·δ_N(z)``, by quadrature where it can be derived.
 
 ``c(z) = −∂_z log det S(z) − r s'(z)/s(z)`` with ``S(z) = −zI_r + E[λ(y) y yᵀ/(1 + γλ(y)s(z))]``,
-``y ~ N(0, I_r)``, ``λ(y)`` the weight of one block as a function of the rank-r projection, and ``s``
-the GMP Stieltjes transform of the law of λ (MC-13). Every expectation is a sum over a *rule* — nodes
-``y_k`` with weights ``ω_k`` — and ``s`` solves ``z = −1/s + Σ ω_k λ_k/(1 + γλ_k s)`` on the same rule
-(GMP-2), so the value is exact for the rule's measure (MC-14). The rules:
+``y ~ N(0, I_r)``, ``λ(y)`` the weight of one block as a function of the rank-r projection, and
+``s`` the GMP Stieltjes transform of the law of λ (MC-13). Every expectation is a sum over a *rule*
+— nodes ``y_k`` with weights ``ω_k`` — and ``s`` solves ``z = −1/s + Σ ω_k λ_k/(1 + γλ_k s)`` on
+the same rule (GMP-2), so the value is exact for the rule's measure (MC-14). The rules:
 
-* ``linear-mse``: λ ≡ 1 (diagonal) or 0 (off-diagonal): one node, exact.
-* ``mlp-mse``: λ = κ_ij 1(y_i > 0) 1(y_j > 0) takes two values; the orthant moments of ``y yᵀ`` are
-  closed forms (MC-15): exact.
-* ``linear-ce`` with ``C − 1 ≤`` :data:`MAX_GRID_DIM`: softmax is invariant under ``y → y + c·1``, so
+* a case with a closed-form rule (:meth:`rmthess.cases.Case.exact_weight_rule`): ``linear-mse``,
+  λ ≡ 1 (diagonal) or 0 (off-diagonal), one node; ``mlp-mse``, λ = κ_ij 1(y_i > 0) 1(y_j > 0)
+  takes two values and the orthant moments of ``y yᵀ`` are closed forms (MC-15): exact.
+* a shift-invariant case (``Case.shift_invariant``: ``linear-ce``) with ``C − 1 ≤``
+  :data:`MAX_GRID_DIM`: softmax is invariant under ``y → y + c·1``, so
   ``y = ȳ1 + B t`` with ``B`` an orthonormal basis of ``1⊥`` and ``E[f(λ) y yᵀ] = B E[f tᵗ tᵀ] Bᵀ +
   E[f] 11ᵀ/C``: a (C − 1)-dimensional Gaussian integral of an analytic integrand, done by the
   trapezoid rule on a truncated lattice. The error is estimated from two resolutions (step ``h`` and
@@ -36,7 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess._validate import check_upper_half_plane, seed_sequence, spawn_seeds
+from rmthess._validate import GAMMA, check_upper_half_plane, seed_sequence, spawn_seeds
+from rmthess.cases import Params, get_case
 
 __all__ = ["coupling_constant", "MAX_GRID_DIM", "MAX_GRID_NODES"]
 
@@ -79,10 +81,11 @@ class _Rule:
 
 
 def _solve_s(rule: _Rule, z: complex, gamma: float) -> tuple[complex, complex]:
-    r"""``(s, s')`` at z on the rule's measure: ``z = −1/s + E[λ/(1 + γλs)]`` (GMP-2), Herglotz branch.
+    r"""``(s, s')`` at z on the rule's measure: ``z = −1/s + E[λ/(1 + γλs)]`` (GMP-2), Herglotz
+    branch.
 
-    Newton's method along ``z_k = Re z + i(Im z + Y q^k)`` from ``Y`` large, where ``s ≈ −1/z``; each
-    solution starts the next, so the branch ``Im s > 0`` is followed continuously (MC-14).
+    Newton's method along ``z_k = Re z + i(Im z + Y q^k)`` from ``Y`` large, where ``s ≈ −1/z``;
+    each solution starts the next, so the branch ``Im s > 0`` is followed continuously (MC-14).
     """
     lam, prob = rule.lam, rule.prob
     scale = 1.0 + abs(z) + float(np.sum(prob * np.abs(lam)))
@@ -111,7 +114,7 @@ def _solve_s(rule: _Rule, z: complex, gamma: float) -> tuple[complex, complex]:
 
 def _evaluate(rule: _Rule, zz: np.ndarray, gamma: float) -> np.ndarray:
     r"""``c(z)`` (MC-13) on one rule."""
-    lam, prob, r = rule.lam, rule.prob, rule.r
+    lam, r = rule.lam, rule.r
     eye = np.eye(r)
     out = np.empty(zz.shape, complex)
     for k, zk in enumerate(zz):
@@ -134,7 +137,7 @@ def _lattice_rule(model, params, block, ij, sigma, C, h):
     w = np.ones(t.shape[0])
     for g in np.meshgrid(*([wx] * q), indexing="ij"):
         w = w * g.ravel()
-    # QR of [1, e_1, …, e_{C−1}]: the first column spans 1, the others are an orthonormal basis of 1⊥
+    # QR of [1, e_1, …, e_{C−1}]: the first column spans 1, the others an orthonormal basis of 1⊥
     basis = np.linalg.qr(np.concatenate([np.ones((C, 1)), np.eye(C)[:, :q]], axis=1))[0][:, 1:]
     lam = model.weights(params, sigma * (t @ basis.T))[block].block(*ij)
     return _Rule(lam=lam, prob=w, r=C, t=t, basis=basis, mean_part=True)
@@ -151,18 +154,6 @@ def _sobol_rule(model, params, block, ij, sigma, r, n_log2, seed):
     lam = model.weights(params, sigma * y)[block].block(*ij)
     n = y.shape[0]
     return _Rule(lam=lam, prob=np.full(n, 1.0 / n), r=r, t=y)
-
-
-def _mlp_mse_rule(kappa_ij: float, r: int, ij) -> _Rule:
-    r"""λ = κ_ij on ``{y_i > 0, y_j > 0}`` (``{y_i > 0}`` if i = j), else 0, with the orthant moments
-    ``E[1_on y yᵀ] = P I + 1(i≠j)(e_i e_jᵀ + e_j e_iᵀ)/(2π)``, ``P = 1/2`` or ``1/4`` (MC-15)."""
-    i, j = ij
-    p_on = 0.5 if i == j else 0.25
-    on = p_on * np.eye(r)
-    if i != j:
-        on[i, j] = on[j, i] = 1.0 / (2.0 * math.pi)
-    mom = np.stack([on, np.eye(r) - on])
-    return _Rule(lam=np.array([kappa_ij, 0.0]), prob=np.array([p_on, 1.0 - p_on]), r=r, mom=mom)
 
 
 def coupling_constant(case, z, *, gamma, classes, m=None, block=None, which="diag", sigma_v=1.0,
@@ -193,39 +184,34 @@ def coupling_constant(case, z, *, gamma, classes, m=None, block=None, which="dia
     c : ndarray (shape of z)
     err : ndarray, only with ``return_error``
         Complex: the error of the real part in ``.real``, of the imaginary part in ``.imag``. Zero
-        for the exact rules; the two-resolution estimate ``|c_h − c_{h√2}|`` for the lattice (a bound
-        on the coarser of the two, so conservative for the returned finer one); the standard error of
-        the mean over the Sobol' replicates otherwise.
+        for the exact rules; the two-resolution estimate ``|c_h − c_{h√2}|`` for the lattice (a
+        bound on the coarser of the two, so conservative for the returned finer one); the standard
+        error of the mean over the Sobol' replicates otherwise.
 
     Notes
     -----
     (MC-13) … (MC-16) of theory/montecarlo.md. ``S`` and ``s`` are evaluated on the same rule.
     """
-    from rmthess.montecarlo.models import Params
-    from rmthess.montecarlo.simulation import make_spec
-
-    spec, model, _ = make_spec(case, d=10**6, gamma=gamma, classes=classes, m=m, sigma_v=sigma_v)
+    model = get_case(case)
+    g = GAMMA.validate(gamma)
+    classes, m, sigma_v = model.check(classes, m, sigma_v)
     block = _square_block(model, block)
     ij = _block_index(which)
     zz = check_upper_half_plane(np.atleast_1d(z)).ravel()
     rtol = float(rtol)
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a positive finite number, got {rtol!r}")
-    r = model.rank(spec.classes, spec.m)
+    r = model.rank(classes, m)
     if model.hidden and V is None:
         raise ValueError("MLP cases: pass the output weights V")
     params = Params(first=np.zeros((r, 1)), second=None if V is None else np.asarray(V, float))
-    sigma = model.first_sigma(spec.sigma_v)
-    g = spec.gamma
+    sigma = model.first_sigma(sigma_v)
     err = np.zeros(zz.shape, complex)
-    if model.name == "linear-mse":
-        lam = 1.0 if ij[0] == ij[1] else 0.0
-        rule = _Rule(lam=np.array([lam]), prob=np.array([1.0]), r=r, mom=np.eye(r)[None])
-        val = _evaluate(rule, zz, g)
-    elif model.name == "mlp-mse":
-        kappa = params.second.T @ params.second
-        val = _evaluate(_mlp_mse_rule(float(kappa[ij]), r, ij), zz, g)
-    elif model.name == "linear-ce" and _lattice_nodes(r - 1, _FIRST_STEP / 2) <= MAX_GRID_NODES \
+    exact = model.exact_weight_rule(block, ij, params, r)
+    if exact is not None:
+        lam, prob, mom = exact
+        val = _evaluate(_Rule(lam=lam, prob=prob, r=r, mom=mom), zz, g)
+    elif model.shift_invariant and _lattice_nodes(r - 1, _FIRST_STEP / 2) <= MAX_GRID_NODES \
             and r - 1 <= MAX_GRID_DIM:
         val, err = _lattice_value(model, params, block, ij, sigma, r, zz, g, rtol)
     else:

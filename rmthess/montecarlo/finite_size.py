@@ -65,9 +65,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmthess._validate import spawn_seeds
+from rmthess.cases import Params, get_case
 from rmthess.montecarlo._prediction_kernels import weighted_second_moments
 from rmthess.montecarlo.blocknorms import StructuredWeights
-from rmthess.montecarlo.models import Params, get_model
 from rmthess.montecarlo.stats import ratio_of_means
 
 __all__ = ["NormPrediction", "predict_norms", "predict_all_norms", "hermite_h", "gaussian_points"]
@@ -361,7 +361,7 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
 
     Parameters
     ----------
-    case : str or Model
+    case : str or Case
         Model case (``"linear-ce"``, …).
     d, n_samples : int
         Dimension and number of samples N.
@@ -397,7 +397,7 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     -----
     (MC-6), (MC-8), (MC-9), (MC-17), (MC-18) of theory/montecarlo.md.
     """
-    model = get_model(case) if isinstance(case, str) else case
+    model = get_case(case) if isinstance(case, str) else case
     blocks = tuple(model.block_types if blocks is None else blocks)
     for block in blocks:
         if block not in model.block_types:

@@ -2,7 +2,7 @@ r"""``simulate``: Monte Carlo block-norm ratios of one model case, with predicti
 
 One replicate draws the network parameters and the data, lets the design choose the matrix-side and
 weight-side data (:mod:`rmthess.montecarlo.designs`), computes the weights of every block type
-(:mod:`rmthess.montecarlo.models`) and the mean squared Frobenius norm over all diagonal and all
+(:meth:`rmthess.cases.Case.weights`) and the mean squared Frobenius norm over all diagonal and all
 off-diagonal blocks from the Gram matrix (:mod:`rmthess.montecarlo.blocknorms`). Over replicates the
 ratio of means ``Σ_r O_r / Σ_r D_r`` and its delta-method standard error are reported
 (:mod:`rmthess.montecarlo.stats`), beside the finite-size prediction
@@ -33,12 +33,12 @@ import numpy as np
 
 from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._validate import DIM, GAMMA, REPS, rng_argument, seed_sequence
+from rmthess.cases import Case, block_type, get_case
 from rmthess.laws.entry import GAUSSIAN, entry_law
 from rmthess.laws.init import resolve_init
 from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means
 from rmthess.montecarlo.designs import Design, get_design
 from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
-from rmthess.montecarlo.models import Model, get_model
 from rmthess.montecarlo.result import BlockResult, SimulationResult, SimulationSpec, entropy_of
 from rmthess.montecarlo.seeds import LIMIT_KEY, PREDICTION_KEY, replicate_seed
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
@@ -49,14 +49,14 @@ __all__ = ["simulate", "make_spec", "simulation_cost", "run_replicates", "summar
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
               v_law=None, w_law=None, sigma_w=None,
-              init=None) -> tuple[SimulationSpec, Model, Design]:
-    """Validate the parameters; return the spec, the model strategy and the design strategy.
+              init=None) -> tuple[SimulationSpec, Case, Design]:
+    """Validate the parameters; return the spec, the model case and the design strategy.
 
     ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``,
     ``sigma_w`` and ``w_law`` (which must then be left unset); otherwise they default to 1 and
     Gaussian.
     """
-    model = get_model(case)
+    model = get_case(case)
     d = DIM.validate(d)
     gamma = GAMMA.validate(gamma)
     classes, m, _ = model.check(classes, m, 1.0)
@@ -104,7 +104,7 @@ def simulation_cost(spec: SimulationSpec, reps: int) -> tuple[float, float]:
     return nbytes, reps * flops / FLOP_RATE
 
 
-def _one_replicate(spec: SimulationSpec, model: Model, design: Design, seed) -> tuple[dict, object]:
+def _one_replicate(spec: SimulationSpec, model: Case, design: Design, seed) -> tuple[dict, object]:
     rng = np.random.default_rng(seed)
     params = model.draw(rng, spec.d, spec.classes, spec.m, spec.sigma_v)
     X = rng.standard_normal((spec.n_samples, spec.d))
@@ -162,8 +162,6 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
     """
     import inspect
 
-    from rmthess.cases import get_case
-
     c = get_case(case)
     kwargs = {"m": m, "sigma_v": sigma_w * sigma_v}
     law = entry_law(v_law)
@@ -184,7 +182,7 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
 def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
               predictions: bool = True) -> SimulationResult:
     """Turn per-replicate rows (:func:`run_replicates`) into a :class:`SimulationResult`."""
-    model = get_model(spec.case)
+    model = get_case(spec.case)
     root = seed_sequence(seed)
     blocks = {}
     reps = None
@@ -221,7 +219,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             limit=lim_v, limit_stderr=lim_se, z_prediction=zp, z_limit=zl,
             diag=est.den, diag_stderr=est.den_stderr, offdiag=est.num,
             offdiag_stderr=est.num_stderr, diag_prediction=pdg, offdiag_prediction=pod,
-            n_blocks=(spec.classes if b in ("v", "output") else spec.m),
+            n_blocks=block_type(b).count(spec.classes, spec.m),
         )
     return SimulationResult(
         **asdict(spec), reps=int(reps), seed_entropy=entropy_of(root.entropy),
@@ -302,10 +300,10 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={reps})",
                nbytes=nbytes, seconds=seconds, force=force, hint="reduce d, reps or raise gamma")
     # the limit first: a parameter it refuses is refused before the replicates run
-    if predictions and spec.case == "linear-ce":
-        from rmthess.integrals.softmax import softmax_moments
-
-        softmax_moments(spec.classes, spec.sigma_v)  # the prediction's moments: their domain, now
+    if predictions:  # the prediction's exact moments: their domain, now
+        for b in model.block_types:
+            if model.exchangeable(b):
+                model.exact_moments(b, "diag", spec.classes, spec.sigma_v)
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root,
                       v_law=spec.v_law, sigma_w=spec.sigma_w) if limits else None
     report = None if progress is None else (lambda k, n: progress(k, n, seconds))

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from rmthess._softmax import softmax_logsumexp
 from rmthess._validate import check_finite_array
-from rmthess.networks.model import BlockLayout, _check_labels, _softmax, loss_name
+from rmthess.networks.model import BlockLayout, _check_labels, loss_name
 
 __all__ = ["DeepNetwork"]
 
@@ -90,7 +91,7 @@ class DeepNetwork:
         F = acts[-1] @ self.weights[-1].T
         rows = np.arange(self.n_samples)
         if self.loss == "ce":
-            self.P, lse = _softmax(F)
+            self.P, lse = softmax_logsumexp(F)
             R = self.P.copy()
             self._loss = float(np.mean(lse - F[rows, self.labels]))
         else:

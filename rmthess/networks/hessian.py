@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess._cost import check_cost
+from rmthess._softmax import kappa
 from rmthess._threads import blas_threads
 from rmthess.networks.model import Network
 
@@ -148,9 +149,7 @@ def _hidden_weights(net: Network) -> np.ndarray:
     if net.loss == "mse":
         A = np.broadcast_to(V.T @ V, (net.n_samples,) + (net.width,) * 2)
     else:
-        mu = net.P @ V
-        A = np.einsum("nc,ci,cj->nij", net.P, V, V, optimize=True)
-        A -= mu[:, :, None] * mu[:, None, :]
+        A = kappa(V, net.P)
     return A * D[:, :, None] * D[:, None, :]
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmthess._softmax import softmax_logsumexp
 from rmthess._validate import check_finite_array
 
 __all__ = ["LOSSES", "BlockLayout", "Network", "block_layout", "loss_name"]
@@ -105,16 +106,6 @@ def block_layout(dim: int, classes: int, width: int | None = None) -> BlockLayou
     if width is None:
         return BlockLayout((("v", int(classes), int(dim)),))
     return BlockLayout((("hidden", int(width), int(dim)), ("output", int(classes), int(width))))
-
-
-def _softmax(F: np.ndarray):
-    """Row-wise softmax and log-sum-exp of the logits."""
-    mx = F.max(axis=-1, keepdims=True)
-    Z = F - mx
-    np.exp(Z, out=Z)
-    tot = Z.sum(axis=-1, keepdims=True)
-    Z /= tot
-    return Z, (mx + np.log(tot))[:, 0]
 
 
 def _check_labels(y, n: int, classes: int) -> np.ndarray:
@@ -219,7 +210,7 @@ class Network:
         n = self.n_samples
         rows = np.arange(n)
         if self.loss == "ce":
-            self.P, lse = _softmax(self.F)
+            self.P, lse = softmax_logsumexp(self.F)
             R = self.P.copy()
             self._loss = float(np.mean(lse - self.F[rows, self.labels]))
         else:

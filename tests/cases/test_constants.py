@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rmthess.cases import get_case, hidden_constant, output_constant
-from rmthess.cases.constants import _I, hidden_terms, output_terms
+from rmthess.cases._mlp_ce_constants import _I, hidden_terms, output_terms
 from tests._mc import monte_carlo, z_threshold
 
 #: I_n by the closed form + recursion vs mpmath quadrature (a few ulps)
@@ -31,7 +31,7 @@ def test_gaussian_integrals(v, rho):
     got = _I(np.float64(v), rho)
     with mpmath.workdps(30):
         for n in range(3):
-            ref = mpmath.quad(lambda u: u ** n * mpmath.exp(v * u - rho * u * u / 2),
+            ref = mpmath.quad(lambda u, n=n: u ** n * mpmath.exp(v * u - rho * u * u / 2),
                               [0, 1, mpmath.inf]) / mpmath.sqrt(2 * mpmath.pi)
             # I_1 for very negative v loses ~v² ulps to cancellation (v I_0 ≈ −1/√(2π))
             tol = RTOL_I * (1 + v * v) * (10 if n else 1)
@@ -43,7 +43,8 @@ def check_output_norms(seed):
     m, n = 6, 300_000
     tau = 1 / m
     rng = np.random.default_rng(seed)
-    for (rho, var), ref in zip(((1 + tau, tau), (1 + 2 * tau, 2 * tau)), output_terms(m)):
+    for (rho, var), ref in zip(((1 + tau, tau), (1 + 2 * tau, 2 * tau)), output_terms(m),
+                               strict=True):
         v = math.sqrt(var) * rng.standard_normal((n, m))
         I0, I1, I2 = _I(v, rho)
         g0 = 0.5 + I0
@@ -51,10 +52,10 @@ def check_output_norms(seed):
         for k in range(m):
             others = np.prod(np.delete(g0, k, axis=1) ** 2, axis=1)
             M2 += others * I2[:, k] ** 2
-            for l in range(m):
-                if l != k:
-                    rest = np.prod(np.delete(g0, [k, l], axis=1) ** 2, axis=1)
-                    M2 += rest * I1[:, k] ** 2 * I1[:, l] ** 2
+            for k2 in range(m):
+                if k2 != k:
+                    rest = np.prod(np.delete(g0, [k, k2], axis=1) ** 2, axis=1)
+                    M2 += rest * I1[:, k] ** 2 * I1[:, k2] ** 2
         assert abs(M2.mean() - ref) <= K_SIGMA * M2.std(ddof=1) / math.sqrt(n)
 
 
@@ -87,7 +88,8 @@ def test_constants_decrease_towards_large_width():
 
 @pytest.mark.slow
 def test_constants_against_finite_C_monte_carlo():
-    """C = 3000, m = 8: C·ratio and C²·ratio approach K_h and K_o (measured bias ≲ 5% at C = 3000)."""
+    """C = 3000, m = 8: C·ratio and C²·ratio approach K_h and K_o (measured bias ≲ 5% at
+    C = 3000)."""
     BIAS = 0.12
     C, m = 3000, 8
     lim = get_case("mlp-ce").limits(1.0, C, m=m, rng=5, samples=(64, 1024))
@@ -96,8 +98,8 @@ def test_constants_against_finite_C_monte_carlo():
         assert abs(blk.ratio * C ** p - K) <= K_SIGMA * blk.stderr_ratio * C ** p + BIAS * K
 
 
-# --------------------------------------------------------------------- general entry laws (CASE-22/23)
-from rmthess.cases import constants as _const  # noqa: E402
+# ------------------------------------------------------------ general entry laws (CASE-22/23)
+from rmthess.cases import _mlp_ce_constants as _const  # noqa: E402
 from rmthess.laws.entry import GAUSSIAN, RADEMACHER, UNIFORM, ScipyEntries  # noqa: E402
 
 #: the general-law route (u by composite Gauss–Legendre, v by the law's Gauss rule) applied to the
@@ -132,12 +134,14 @@ def test_uniform_inner_integrals_against_mpmath():
                 return a * mpmath.coth(a * u) - 1 / u if u else mpmath.mpf(0)
 
             for i, vi in enumerate(v):
-                f = [lambda u, n=n: u ** n * mpmath.exp(vi * u) / mv(u) ** k * mpmath.npdf(u)
+                f = [lambda u, n=n, vi=vi, k=k: u ** n * mpmath.exp(vi * u) / mv(u) ** k
+                     * mpmath.npdf(u)
                      for n in range(3)]
                 ref = [mpmath.quad(g, [0, 2, 6, mpmath.inf]) for g in f]
-                refK = mpmath.quad(lambda u: mpmath.exp(vi * u) / mv(u) * d1(u) * mpmath.npdf(u),
+                refK = mpmath.quad(lambda u, vi=vi: mpmath.exp(vi * u) / mv(u) * d1(u)
+                                   * mpmath.npdf(u),
                                    [0, 2, 6, mpmath.inf])
-                for got, r in zip((J0[i], J1[i], J2[i]), ref):
+                for got, r in zip((J0[i], J1[i], J2[i]), ref, strict=True):
                     assert got == pytest.approx(float(r), rel=1e-13)
                 if k == 1:
                     assert K[i] == pytest.approx(float(refK), rel=1e-13)
@@ -152,13 +156,14 @@ def test_uniform_diagonal_terms_against_mpmath():
         def d2(u):
             c = a * u
             return a * a * (1 / c ** 2 - 1 / mpmath.sinh(c) ** 2) if u else a * a / 3
-        for k, g in zip((1, 2), got):
-            assert g == pytest.approx(float(mpmath.quad(lambda u: d2(u) ** k * mpmath.npdf(u),
+        for k, g in zip((1, 2), got, strict=True):
+            assert g == pytest.approx(float(mpmath.quad(lambda u, k=k: d2(u) ** k * mpmath.npdf(u),
                                                         [0, 2, mpmath.inf])), rel=1e-13)
 
 
 def test_uniform_hidden_pieces_by_unfactorised_monte_carlo():
-    """As for the Gaussian law, with the uniform closed forms written out here (not the law's cgf)."""
+    """As for the Gaussian law, with the uniform closed forms written out here (not the law's
+    cgf)."""
     m, n = 6, 400_000
     tau = 1 / m
     a = math.sqrt(3 * tau)
@@ -175,18 +180,20 @@ def test_uniform_hidden_pieces_by_unfactorised_monte_carlo():
         return (np.exp((v * s).sum(1) - logM.sum(1)) * (v[:, 0] - mean[:, 0])
                 * (v[:, 1] - mean[:, 1]) * (u[:, 0] > 0) * (u[:, 1] > 0))
 
-    for x, ref in ((xi(u) * xi(u2), e0 ** (m - 2) * e1 ** 2), (xi(u) ** 2, alpha ** (m - 2) * T ** 2)):
+    for x, ref in ((xi(u) * xi(u2), e0 ** (m - 2) * e1 ** 2),
+                   (xi(u) ** 2, alpha ** (m - 2) * T ** 2)):
         assert abs(x.mean() - ref) <= K_SIGMA * x.std(ddof=1) / math.sqrt(n)
 
 
 @pytest.mark.parametrize("law", [UNIFORM, RADEMACHER], ids=lambda lw: lw.name)
 def test_general_output_norms_by_monte_carlo_over_v(law):
-    """E‖A‖², E‖B‖² (CASE-23) vs a Monte Carlo over v (and v + v') of ‖M‖²_F built entry by entry."""
+    """E‖A‖², E‖B‖² (CASE-23) vs a Monte Carlo over v (and v + v') of ‖M‖²_F built entry by
+    entry."""
     m, n = 5, 10_000
     tau = 1 / m
     q = _const._Quad(law, tau)
     rng = np.random.default_rng(12)
-    for k, ref in zip((1, 2), output_terms(m, 1.0, law)):
+    for k, ref in zip((1, 2), output_terms(m, 1.0, law), strict=True):
         v = math.sqrt(tau) * law.sample(rng, (n, m))
         if k == 2:
             v = v + math.sqrt(tau) * law.sample(rng, (n, m))
@@ -204,7 +211,8 @@ def test_general_output_norms_by_monte_carlo_over_v(law):
 
 
 def test_tilted_variance_is_the_large_C_limit_of_kappa_ii():
-    """At a fixed u, κ(u) = Σ_c p_c (v_c − μ)(v_c − μ)ᵀ → diag ψ_v''(s) as C → ∞ (CASE-22), uniform V."""
+    """At a fixed u, κ(u) = Σ_c p_c (v_c − μ)(v_c − μ)ᵀ → diag ψ_v''(s) as C → ∞ (CASE-22),
+    uniform V."""
     m, C = 4, 400_000
     tau = 1 / m
     rng = np.random.default_rng(8)
@@ -235,7 +243,8 @@ def test_two_resolutions_agree(monkeypatch):
 
 
 def test_bounded_laws_have_constants_for_every_width():
-    """With bounded entries the tilted tails are polynomial: K_h, K_o exist at m = 2 (Gaussian: no)."""
+    """With bounded entries the tilted tails are polynomial: K_h, K_o exist at m = 2 (Gaussian:
+    no)."""
     assert hidden_constant(1.0, 2, v_law="uniform") > 0
     assert output_constant(2, sigma_v=3.0, v_law="rademacher") > 0
     with pytest.raises(ValueError, match="m >= 2"):
@@ -288,9 +297,9 @@ def _finite_C_ratios(C, m, sigma, law, n_v, n_u, gamma, rng):
 def test_uniform_constants_against_finite_C_monte_carlo():
     """torch-default (uniform V, σ_w σ_v = 1/3), m = 8, C = 1000: C·ratio → K_h, C²·ratio → K_o.
 
-    The 1/C approach is fast for bounded V: measured C²·ratio − K_o = +0.0067 ± 0.0028 at C = 300 and
-    +0.0011 ± 0.0010 at C = 1000, C·ratio − K_h = −0.017 ± 0.017 at C = 300; BIAS = 1 % of K covers
-    the 1/C term at C = 1000 with a 5× margin. About 30 s.
+    The 1/C approach is fast for bounded V: measured C²·ratio − K_o = +0.0067 ± 0.0028 at C = 300
+    and +0.0011 ± 0.0010 at C = 1000, C·ratio − K_h = −0.017 ± 0.017 at C = 300; BIAS = 1 % of K
+    covers the 1/C term at C = 1000 with a 5× margin. About 30 s.
     """
     BIAS = 0.01
     C, m, sigma = 1000, 8, 1 / 3

@@ -1,9 +1,9 @@
 """``K_h(γ, m)`` against the large-C diagonal hidden block, by direct Monte Carlo (CASE-10).
 
 ``K_h/C`` is the limit of ``g_ij/g_ii``; its denominator is ``lim_C g_ii = (E a_ii)² + γ E a_ii²``
-with ``a_ii = κ_ii(u) 1(u_i > 0)``, ``κ_ii = Σ_c p_c (V_ci − μ_i)²``. Oracle: that g_ii, sampled here
-with numpy at C = 1000 from its definition (no code of the package), times ``K_h`` must give the
-numerator ``(E h0²)^{m−2}(E h1²)² + γ α^{m−2} T²`` of (CASE-10), whose pieces are checked by
+with ``a_ii = κ_ii(u) 1(u_i > 0)``, ``κ_ii = Σ_c p_c (V_ci − μ_i)²``. Oracle: that g_ii, sampled
+here with numpy at C = 1000 from its definition (no code of the package), times ``K_h`` must give
+the numerator ``(E h0²)^{m−2}(E h1²)² + γ α^{m−2} T²`` of (CASE-10), whose pieces are checked by
 quadrature of their definitions in ``test_hidden_terms_quadrature.py``. Two values of γ pin the
 γ-dependence of the normalisation.
 
@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from rmthess.cases import hidden_constant
-from rmthess.cases.constants import hidden_terms
+from rmthess.cases._mlp_ce_constants import hidden_terms
 from tests._mc import monte_carlo, z_threshold
 
 ALPHA = 1e-3

@@ -1,13 +1,13 @@
 """The pieces of the hidden-block constant (CASE-10) from their definitions, by quadrature.
 
 Per coordinate, ``s = max(u, 0)``, ``v ~ N(0, τ)``, ``u ~ N(0, 1)``, ``e(u, v) = e^{vs − τs²/2}``:
-``h0(v) = E_u e``, ``h1(v) = E_u[e (v − τu) 1(u > 0)]``, ``E h0²``, ``E h1²`` (the squared inner means),
-``α = E e²`` and ``T = E[e² (v − τu)² 1(u > 0)]``. Oracle: adaptive quadrature of these definitions
-(nested for the squared inner means, 2-D otherwise), without the Gaussian integrals I_n and the
-Gaussian tilt that give the closed forms. Coordinates are independent, so these pieces factorize
-``E_v(E_u ξ)²`` and ``E ξ²`` exactly; an unfactorised Monte Carlo of the m-dimensional products is
-too heavy-tailed for a useful false-alarm rate (10 % of fresh seeds beyond 4.6 standard errors at
-m = 8, n = 4·10⁵), so the factors are checked here instead.
+``h0(v) = E_u e``, ``h1(v) = E_u[e (v − τu) 1(u > 0)]``, ``E h0²``, ``E h1²`` (the squared inner
+means), ``α = E e²`` and ``T = E[e² (v − τu)² 1(u > 0)]``. Oracle: adaptive quadrature of these
+definitions (nested for the squared inner means, 2-D otherwise), without the Gaussian integrals I_n
+and the Gaussian tilt that give the closed forms. Coordinates are independent, so these pieces
+factorize ``E_v(E_u ξ)²`` and ``E ξ²`` exactly; an unfactorised Monte Carlo of the m-dimensional
+products is too heavy-tailed for a useful false-alarm rate (10 % of fresh seeds beyond 4.6 standard
+errors at m = 8, n = 4·10⁵), so the factors are checked here instead.
 """
 
 import math
@@ -15,7 +15,7 @@ import math
 import pytest
 from scipy import integrate
 
-from rmthess.cases.constants import hidden_terms
+from rmthess.cases._mlp_ce_constants import hidden_terms
 
 #: 2-D adaptive quadrature at epsrel 1e-11 of smooth Gaussian integrands: measured agreement ≤ 3e-14
 QUAD_RTOL = 1e-11

@@ -5,13 +5,17 @@ import math
 import numpy as np
 import pytest
 
+from rmthess._jit import interpreted
 from rmthess.cases import get_case
-from rmthess.cases._kernels import sums_numba, sums_numpy
+from rmthess.cases._mlp_ce_kernels import hidden_weights as kernel_weights
+from rmthess.cases._mlp_ce_kernels import sums_numba
 from rmthess.cases.mlp_ce import _per_v_statistics
+from tests.cases.kernel_oracles import hidden_weights_numpy, sums_numpy
 
 #: numba vs numpy: same arithmetic in a different order
 RTOL_TWIN = 1e-12
-#: Monte Carlo agreement in standard errors from 48 and 64 V draws: false alarm ≈ 4 × P(|t_47| > 4.5)
+#: Monte Carlo agreement in standard errors from 48 and 64 V draws:
+#: false alarm ≈ 4 × P(|t_47| > 4.5)
 #: ≈ 2e-4 for the four comparisons
 K_SIGMA = 4.5
 
@@ -19,12 +23,34 @@ case = get_case("mlp-ce")
 
 
 @pytest.mark.parametrize("C, m", [(2, 2), (5, 3), (12, 6)])
-def test_kernel_matches_numpy_twin(C, m):
+def test_kernel_matches_dense_numpy_form(C, m):
+    """The kernel, compiled and interpreted, against the dense-matrix numpy oracle."""
     rng = np.random.default_rng(C * m)
     V = rng.standard_normal((3, C, m)) / math.sqrt(m)
     U = rng.standard_normal((3, 500, m))
-    for a, b in zip(sums_numba(V, U), sums_numpy(V, U)):
-        np.testing.assert_allclose(a, b, rtol=RTOL_TWIN, atol=RTOL_TWIN * np.abs(b).max())
+    ref = sums_numpy(V, U)
+    for compiled, n in ((True, 500), (False, 60)):
+        got = sums_numba(V, U[:, :n], compiled=compiled)
+        want = sums_numpy(V, U[:, :n]) if n < 500 else ref
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=RTOL_TWIN, atol=RTOL_TWIN * np.abs(b).max())
+
+
+def test_hidden_weights_against_the_definition():
+    """Monte Carlo weights of the hidden blocks: kernel, its interpreted twin, the dense numpy form
+    and the definition ``Vᵀ(diag p − ppᵀ)V · 1(u_i>0)1(u_j>0)`` one sample at a time."""
+    rng = np.random.default_rng(1234)
+    n, m, c = 40, 5, 4
+    u = rng.standard_normal((n, m))
+    v = rng.standard_normal((c, m))
+    p = rng.dirichlet(np.ones(c), size=n)
+    a = kernel_weights(u, v, p)
+    np.testing.assert_allclose(interpreted(kernel_weights)(u, v, p), a, rtol=RTOL_TWIN, atol=1e-15)
+    np.testing.assert_allclose(hidden_weights_numpy(u, v, p), a, rtol=RTOL_TWIN, atol=1e-15)
+    for t in (0, 7, 19):
+        kappa = v.T @ (np.diag(p[t]) - np.outer(p[t], p[t])) @ v
+        on = (u[t] > 0).astype(float)
+        np.testing.assert_allclose(a[t], kappa * np.outer(on, on), rtol=1e-12, atol=1e-15)
 
 
 def test_reproducible_and_seed_dependent():
@@ -52,8 +78,9 @@ def test_estimate_flags_and_errors():
 
 
 def hidden_weights(V, u):
-    """``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``,
-    from the definition (CASE-9), one row of u per draw; also returns ``diag p − ppᵀ`` and ``s = relu(u)``."""
+    """``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ = Vᵀ(diag p − ppᵀ)V``,
+    ``p = softmax(V relu(u))``, from the definition (CASE-9), one row of u per draw; also returns
+    ``diag p − ppᵀ`` and ``s = relu(u)``."""
     C = V.shape[0]
     s = np.maximum(u, 0)
     z = s @ V.T
@@ -102,8 +129,15 @@ def test_per_v_statistics_unbiased_square():
 
 
 def test_fixed_V_block_law():
+    """The law's mean is ``E_u a_01(u)`` (GMP: the first moment is the mean weight): against the
+    definition sampled here with numpy (fresh draws), K_SIGMA standard errors of both means."""
     rng = np.random.default_rng(8)
     V = rng.standard_normal((5, 4)) / 2
-    law = case.block_law("hidden", "offdiag", 1.0, 5, m=4, V=V, rng=0, samples=4096)
+    n = 4096
+    law = case.block_law("hidden", "offdiag", 1.0, 5, m=4, V=V, rng=0, samples=n)
+    a, _, _ = hidden_weights(V, rng.standard_normal((50_000, 4)))
+    a01 = a[:, 0, 1]
+    se = a01.std() * math.sqrt(1 / n + 1 / a01.size)
+    assert abs(law.moment(1) - a01.mean()) <= K_SIGMA * se
     with pytest.raises(ValueError, match="m×m"):
         case.block_law("output", "diag", 1.0, 5, m=4, V=V)

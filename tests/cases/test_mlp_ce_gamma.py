@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rmthess.cases.mlp_ce_gamma import gamma_term
+from rmthess.cases._mlp_ce_gamma import gamma_term
 
 #: plain Monte Carlo with K_SIGMA standard errors: two-sided false alarm ≈ 7e-6 per comparison
 K_SIGMA = 4.5

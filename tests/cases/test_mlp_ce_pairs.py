@@ -1,4 +1,5 @@
-"""mlp-ce, Gaussian V: the Rao–Blackwellized pair terms (CASE-15)–(CASE-18) against independent routes.
+"""mlp-ce, Gaussian V: the Rao–Blackwellized pair terms (CASE-15)–(CASE-18) against independent
+routes.
 
 Monte Carlo comparisons use K_SIGMA = 4.5 standard errors (two-sided false-alarm rate ≈ 7e-6 per
 comparison for a Gaussian error; the standard errors themselves come from ≥ 32 replicates).
@@ -11,8 +12,9 @@ import pytest
 from scipy.special import ndtri
 
 from rmthess.cases import get_case, hidden_constant, output_constant
-from rmthess.cases._kernels import ndtri_numba, pair_terms_numba, pair_terms_numpy
+from rmthess.cases._mlp_ce_kernels import ndtri_numba, pair_terms_numba
 from rmthess.cases.mlp_ce import _control_means, nested_rows
+from tests.cases.kernel_oracles import pair_terms_numpy
 from tests.cases.test_mlp_ce import hidden_weights
 
 K_SIGMA = 4.5
@@ -29,15 +31,20 @@ def _draws(rng, n, C, m):
 
 
 @pytest.mark.parametrize("C, m, tau", [(2, 2, 0.5), (3, 3, 0.3), (7, 5, 0.2), (4, 6, 1.3)])
-def test_pair_kernel_matches_numpy_twin(C, m, tau):
+def test_pair_kernel_matches_dense_numpy_form(C, m, tau):
+    """The kernel (compiled and interpreted) against the dense-matrix numpy oracle."""
     U, U2, Z = _draws(np.random.default_rng(C * m), 400, C, m)
     U[:5] = -np.abs(U[:5])           # s = 0: no positive unit
     U2[5:10] = U[5:10] * 0.7         # s' parallel to s
-    a, b = pair_terms_numba(U, U2, Z, tau), pair_terms_numpy(U, U2, Z, tau)
-    for col in range(a.shape[1]):
-        np.testing.assert_allclose(a[:, col], b[:, col], rtol=RTOL_TWIN,
-                                   atol=RTOL_TWIN * np.abs(b[:, col]).max(), err_msg=str(col))
-    assert np.all(np.isfinite(a))
+    b = pair_terms_numpy(U, U2, Z, tau)
+    n = 40 if m > 3 else 400         # the interpreted twin is slow: a prefix of the draws
+    for a in (pair_terms_numba(U, U2, Z, tau),
+              pair_terms_numba(U[:n], U2[:n], Z[:n], tau, compiled=False)):
+        for col in range(a.shape[1]):
+            ref = b[:a.shape[0], col]
+            np.testing.assert_allclose(a[:, col], ref, rtol=RTOL_TWIN,
+                                       atol=RTOL_TWIN * np.abs(ref).max(), err_msg=str(col))
+        assert np.all(np.isfinite(a))
 
 
 def test_ndtri_matches_scipy():
@@ -55,8 +62,8 @@ def _kappa(V, s):
 
 @pytest.mark.parametrize("C, m", [(3, 3), (6, 4)])
 def test_isserlis_formula_against_sampled_orthogonal_parts(C, m):
-    """(CASE-15): the conditional expectation over the parts of V orthogonal to span(s, s') against an
-    average over sampled orthogonal parts, at fixed (u, u', ζ)."""
+    """(CASE-15): the conditional expectation over the parts of V orthogonal to span(s, s')
+    against an average over sampled orthogonal parts, at fixed (u, u', ζ)."""
     rng = np.random.default_rng(11 + C)
     tau = 0.4
     u, u2 = np.abs(rng.standard_normal(m)), np.abs(rng.standard_normal(m))
@@ -80,7 +87,7 @@ def test_isserlis_formula_against_sampled_orthogonal_parts(C, m):
         a, b = _kappa(V2, s), _kappa(V2, s2)
         prod = a * b * np.outer(pos2, pos2)
         t1d[k], t1o[k] = np.diag(prod).mean(), prod[off].mean()
-    for col, x in zip(range(2), (t1d, t1o)):
+    for col, x in zip(range(2), (t1d, t1o), strict=True):
         assert abs(x.mean() - row[col]) <= K_SIGMA * x.std(ddof=1) / math.sqrt(n), col
 
 
@@ -115,7 +122,8 @@ def test_rtol_is_met_and_seed_reproduces():
     assert isinstance(lim.seed, int) and lim.as_dict()["seed"] == lim.seed
     for b in lim.blocks.values():
         assert b.estimate
-        for val, se in ((b.g_ii, b.stderr_g_ii), (b.g_ij, b.stderr_g_ij), (b.ratio, b.stderr_ratio)):
+        for val, se in ((b.g_ii, b.stderr_g_ii), (b.g_ij, b.stderr_g_ij),
+                        (b.ratio, b.stderr_ratio)):
             assert 0 < se <= 1e-2 * val
     assert case.limits(1.0, 5, m=4, rng=lim.seed, rtol=1e-2) == lim
     fresh = case.limits(1.0, 5, m=4, rtol=5e-2)
@@ -157,8 +165,10 @@ def test_against_the_nested_estimator():
     nest = rows.mean(0)
     se_nest = rows.std(0, ddof=1) / math.sqrt(rows.shape[0])
     lim = case.limits(gamma, C, m=m, rng=4, rtol=5e-3)
-    pairs = [("hidden", "g_ii", nest[0] + gamma * nest[2], math.hypot(se_nest[0], gamma * se_nest[2])),
-             ("hidden", "g_ij", nest[1] + gamma * nest[3], math.hypot(se_nest[1], gamma * se_nest[3])),
+    pairs = [("hidden", "g_ii", nest[0] + gamma * nest[2],
+              math.hypot(se_nest[0], gamma * se_nest[2])),
+             ("hidden", "g_ij", nest[1] + gamma * nest[3],
+              math.hypot(se_nest[1], gamma * se_nest[3])),
              ("output", "g_ii", nest[4], se_nest[4]), ("output", "g_ij", nest[5], se_nest[5])]
     for blk, field, ref, se in pairs:
         b = lim.blocks[blk]
@@ -234,20 +244,37 @@ def test_against_a_brute_force_estimate_with_many_V():
 @pytest.mark.slow
 def test_large_C_approaches_the_constants():
     """C·ratio (hidden) and C²·ratio (output) at C, 2C, 4C, extrapolated to second order in 1/C
-    (weights (1, −6, 8)/3), against K_h, K_o (CASE-10, CASE-12). Allowance: K_SIGMA standard errors of
-    the extrapolation plus the change of the extrapolation from C = 250 to C = 500 (which bounds the
-    O(1/C³) remainder at C = 500 by eight times itself)."""
+    (weights (1, −6, 8)/3), against K_h, K_o (CASE-10, CASE-12). Allowance: K_SIGMA standard
+    errors of the extrapolation plus the change of the extrapolation from C = 250 to C = 500 (which
+    bounds the O(1/C³) remainder at C = 500 by eight times itself)."""
     gamma, m = 1.0, 8
     Cs = (250, 500, 1000, 2000)
     lims = {C: case.limits(gamma, C, m=m, rng=C, rtol=1e-2, max_time=600) for C in Cs}
-    for blk, power, K in (("hidden", 1, hidden_constant(gamma, m)), ("output", 2, output_constant(m))):
+    for blk, power, K in (("hidden", 1, hidden_constant(gamma, m)),
+                          ("output", 2, output_constant(m))):
         f = {C: C ** power * lims[C].blocks[blk].ratio for C in Cs}
         se = {C: C ** power * lims[C].blocks[blk].stderr_ratio for C in Cs}
 
-        def extrap(c):
+        def extrap(c, f=f, se=se):
             val = (f[c] - 6.0 * f[2 * c] + 8.0 * f[4 * c]) / 3.0
             return val, math.sqrt(se[c] ** 2 + 36.0 * se[2 * c] ** 2 + 64.0 * se[4 * c] ** 2) / 3.0
 
         e1, s1 = extrap(500)
         e0, _ = extrap(250)
         assert abs(e1 - K) <= K_SIGMA * s1 + abs(e1 - e0), (blk, e1, e0, K)
+
+
+def test_interpreted_twins_of_the_scalar_kernels():
+    """AS 241 and the pair value of (CASE-15), run uncompiled, against scipy and the compiled
+    form."""
+    from rmthess._jit import interpreted
+    from rmthess.cases._mlp_ce_kernels import _ndtri_inplace, _pair_value
+
+    x = np.array([1e-300, 1e-20, 0.01, 0.3, 0.5, 0.77, 0.999, 1 - 1e-12])
+    y = x.copy()
+    interpreted(_ndtri_inplace)(y)
+    np.testing.assert_allclose(y, ndtri(x), rtol=RTOL_NDTRI, atol=1e-300)
+    args = np.random.default_rng(4).standard_normal(17)
+    for same in (True, False):
+        full = (*args[:4], same, *args[4:], 0.3)
+        assert interpreted(_pair_value)(*full) == pytest.approx(_pair_value(*full), rel=1e-14)

@@ -1,11 +1,12 @@
 """The mlp-ce hidden blocks by direct sampling: unbiased limits at two inner draws, the fixed-V law.
 
-``g = E_V[(E_u a)² + γ E_u a²]`` (CASE-9); the package estimates ``(E_u a)²`` per V by a U-statistic,
-which is unbiased for any number of inner draws, whereas the square of the inner mean is biased upward
-by ``Var_u(a)/n_u`` (half of ``E a²`` at n_u = 2 for these non-constant weights). Oracle: ``a_ij(u)``
-computed here from its definition with numpy for independent draws of V, and ``(E_u a)²`` estimated
-by the product of the means of two independent halves of the inner draws (unbiased too, by
-independence). Both sides are averages over V draws with standard errors from their spread.
+``g = E_V[(E_u a)² + γ E_u a²]`` (CASE-9); the package estimates ``(E_u a)²`` per V by a
+U-statistic, which is unbiased for any number of inner draws, whereas the square of the inner mean
+is biased upward by ``Var_u(a)/n_u`` (half of ``E a²`` at n_u = 2 for these non-constant weights).
+Oracle: ``a_ij(u)`` computed here from its definition with numpy for independent draws of V, and
+``(E_u a)²`` estimated by the product of the means of two independent halves of the inner draws
+(unbiased too, by independence). Both sides are averages over V draws with standard errors from
+their spread.
 """
 
 import math

@@ -30,6 +30,20 @@ def test_linear_mse_matches_sympy(gamma):
     assert blk.g_ij == 0.0 and blk.ratio == 0.0
 
 
+def test_linear_mse_high_precision_and_asymptote():
+    """``limits_mp`` against the sympy closed form at 40 digits; the ratio is 0 at any C."""
+    import mpmath
+    import sympy
+
+    g_ii, _ = linear_mse_limits()
+    lim = get_case("linear-mse").limits_mp(0.3, 7, dps=40).blocks["v"]
+    exact = g_ii.subs({sym: sympy.Rational(0.3) for sym in g_ii.free_symbols})  # the float's value
+    with mpmath.workdps(40):
+        assert abs(lim.g_ii - mpmath.mpf(str(sympy.N(exact, 50)))) <= mpmath.mpf(10) ** -38
+    assert lim.g_ij == 0 and lim.ratio == 0
+    assert get_case("linear-mse").asymptote(0.3, 7) == {"v": 0.0}
+
+
 def test_linear_mse_block_law_is_marchenko_pastur():
     law = get_case("linear-mse").block_law("v", "diag", 0.5, 3)
     assert law.moment(2) == pytest.approx(1.5, rel=RTOL_CLOSED)
@@ -118,7 +132,8 @@ def test_mlp_mse_any_entry_law_matches_sympy(law, gamma, C, m, sigma):
 
 
 def test_mlp_mse_uniform_V_by_monte_carlo():
-    """E κ_ii², E κ_ij² over uniform V (the torch default law) by sampling, K_SIGMA standard errors."""
+    """E κ_ii², E κ_ij² over uniform V (the torch default law) by sampling, K_SIGMA standard
+    errors."""
     rng = np.random.default_rng(17)
     C, m, sigma = 6, 4, 1 / 3
     a = sigma * math.sqrt(3 / m)                       # U(−a, a) has variance σ²/m

@@ -45,8 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmthess._validate import spawn_seeds
+from rmthess.cases import Params, get_case
 from rmthess.montecarlo.blocknorms import StructuredWeights
-from rmthess.montecarlo.models import Params, get_model
 
 __all__ = ["NormPrediction", "predict_norms", "hermite_h"]
 
@@ -261,7 +261,7 @@ def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: 
     -----
     (MC-6), (MC-8), (MC-9) of theory/montecarlo.md.
     """
-    model = get_model(case) if isinstance(case, str) else case
+    model = get_case(case) if isinstance(case, str) else case
     if block not in model.block_types:
         raise ValueError(f"case {model.name!r} has block types {model.block_types}, not {block!r}")
     r = model.rank(classes, m)

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from rmthess.cases import get_case
 from rmthess.montecarlo.finite_size import hermite_h, predict_norms
-from rmthess.montecarlo.models import get_model
 
 #: Monte Carlo predictions are compared at this many of their own standard errors, which rest on 8
 #: batches: false alarm P(|t_7| > 4) ≈ 5e-3 per comparison
@@ -88,7 +88,7 @@ def test_mlp_needs_params_and_rank_check():
 
 def test_mlp_mse_hidden_limit():
     # MLP-MSE, fixed V, d → ∞: (1/d)‖H_ii‖² → κ_ii²(1/4 + γ/2), ‖H_ij‖² → κ_ij²(1/16 + γ/4) (THEORY §4)
-    model = get_model("mlp-mse")
+    model = get_case("mlp-mse")
     rng = np.random.default_rng(3)
     params = model.draw(rng, 10, 3, 4, 1.0)
     kappa = params.second.T @ params.second
@@ -167,7 +167,7 @@ def test_mlp_hidden_prediction_matches_former_implementation(t):
     from rmthess.montecarlo.finite_size import predict_all_norms
 
     old = _oracle()
-    model = get_model("mlp-ce")
+    model = get_case("mlp-ce")
     params = model.draw(np.random.default_rng(9), 60, 5, 4, 1.0)
     kw = dict(n_samples=120, classes=5, m=4, t=t, params=params)
     new = predict_all_norms(model, d=60, seed=1, **kw)
@@ -214,10 +214,10 @@ def test_output_w_fluctuation_term_matches_simulation(design_t):
     # prediction at W Wᵀ = I (d → ∞ in the W term, same N) is rejected: the O(1/d) slope
     # d·(simulation − prediction at WWᵀ = I) is resolved and matches the predicted one. 8 comparisons
     # at 4σ: false alarm ≈ 5e-4 in all (fixed seeds).
+    from rmthess.cases import Params
     from rmthess.montecarlo.finite_size import predict_all_norms
-    from rmthess.montecarlo.models import Params
 
-    model = get_model("mlp-ce")
+    model = get_case("mlp-ce")
     C, m = 3, 3
     V = model.draw(np.random.default_rng(7), 10, C, m, 1.0).second
     rng = np.random.default_rng(11)

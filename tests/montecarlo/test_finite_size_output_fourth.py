@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
+from rmthess.cases import Params, get_case
 from rmthess.montecarlo.finite_size import predict_all_norms
-from rmthess.montecarlo.models import Params, get_model
 from tests._mc import monte_carlo, z_threshold
 from tests.montecarlo.test_finite_size import _output_norms_by_simulation
 
@@ -29,7 +29,7 @@ REMAINDER = 0.01
 
 @monte_carlo(alpha=ALPHA, seed=11)
 def check_single_sample_output_norms(seed):
-    model = get_model("mlp-ce")
+    model = get_case("mlp-ce")
     V = model.draw(np.random.default_rng(7), 10, C, M, 1.0).second
     rng = np.random.default_rng(seed)
     sims = np.concatenate([_output_norms_by_simulation(V, D, 1, SIM_REPS, 1.0, rng)

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
+from rmthess.cases import get_case
 from rmthess.montecarlo.finite_size import predict_norms
-from rmthess.montecarlo.models import get_model
 from tests._mc import monte_carlo, z_threshold
 
 #: stated false-alarm rate (two comparisons: diagonal and off-diagonal blocks)
@@ -31,7 +31,7 @@ def _closed_form(E1, E2, G):
 
 @monte_carlo(alpha=ALPHA, seed=3)
 def check_closed_form_at_small_d(seed):
-    model = get_model("mlp-mse")
+    model = get_case("mlp-mse")
     rng = np.random.default_rng(seed)
     params = model.draw(rng, D, C, M, 1.0)
     kappa = params.second.T @ params.second

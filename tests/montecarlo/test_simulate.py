@@ -50,7 +50,7 @@ def _prediction_agrees(b, reps, d, classes, comparisons=1):
     (dict(case="linear-hinge"), "unknown case"),
     (dict(classes=1), "classes must be"),
     (dict(d=3), "must exceed the rank"),
-    (dict(m=4), "no hidden layer"),
+    (dict(m=4), "no hidden width"),
 ])
 def test_bad_input(kwargs, match):
     base = dict(case="linear-ce", d=20, gamma=1.0, classes=3, reps=2, rng=0)

@@ -221,10 +221,10 @@ def test_c_sobol_route_has_honest_error():
 def test_c_mlp_mse_closed_form_matches_sobol_rule():
     # MLP-MSE: the two-atom rule with closed-form orthant moments (MC-15) against the generic
     # scrambled Sobol' rule on the same V (8 rules of 2^14 points; 4 standard errors).
+    from rmthess.cases import Params, get_case
     from rmthess.montecarlo import coupling_limit as cl
-    from rmthess.montecarlo.models import Params, get_model
 
-    model = get_model("mlp-mse")
+    model = get_case("mlp-mse")
     V = model.draw(np.random.default_rng(5), 10, 3, 4, 1.0).second
     params = Params(first=np.zeros((4, 1)), second=V)
     z = np.array([0.3 + 0.6j])

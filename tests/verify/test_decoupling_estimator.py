@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
+from rmthess.cases import get_case
 from rmthess.montecarlo.blocknorms import block_matrix
 from rmthess.montecarlo.designs import _row_space_basis
-from rmthess.montecarlo.models import get_model
 from rmthess.montecarlo.spectra import block_spectrum, coupling
 from rmthess.montecarlo.spectra.exact_coupling import _woodbury
 
@@ -21,7 +21,7 @@ POINTS = np.array([0.3 + 0.4j, -0.1 + 1.5j])
                                             ("linear-ce", None, (0, 1)), ("mlp-ce", 3, (0, 1))])
 def test_woodbury_is_the_difference_of_the_two_resolvent_traces(case, m, which):
     # oracle: eigenvalues of H and of H♯ formed explicitly
-    model = get_model(case)
+    model = get_case(case)
     rng = np.random.default_rng(3)
     d, n, C = 30, 40, 4
     params = model.draw(rng, d, C, m, 1.0)

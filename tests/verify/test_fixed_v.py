@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from rmthess.cases._kernels import sums_numba
+from rmthess.cases import get_case
+from rmthess.cases._mlp_ce_kernels import sums_numba
 from rmthess.cases.mlp_ce import _per_v_statistics
-from rmthess.montecarlo.models import get_model
 from rmthess.verify.checks import _mlp
 from rmthess.verify.checks._fixed_v import (
     hidden_weights,
@@ -62,7 +62,7 @@ def test_per_v_moments_at_v_zero_are_gaussian_half_moments():
 
 
 def test_hidden_weights_are_those_of_the_simulation_model():
-    model = get_model("mlp-ce")
+    model = get_case("mlp-ce")
     rng = np.random.default_rng(0)
     params = model.draw(rng, 30, 5, 4, 1.0)
     U = rng.standard_normal((40, 4))

@@ -32,7 +32,7 @@ def expand_grid(config) -> list[dict]:
     """The cells of a sweep: validated parameter dicts, in grid order, without duplicates."""
     from rmthess._cost import check_cost
     from rmthess._validate import REPS
-    from rmthess.montecarlo.models import get_model
+    from rmthess.cases import get_case
     from rmthess.montecarlo.simulation import make_spec, simulation_cost
 
     config = load_config(config)
@@ -46,7 +46,7 @@ def expand_grid(config) -> list[dict]:
     cells, seen = [], set()
     for values in product(*(lists[k] for k in GRID_KEYS)):
         raw = dict(zip(GRID_KEYS, values, strict=True))
-        model = get_model(raw["case"])
+        model = get_case(raw["case"])
         m = raw["m"] if model.hidden else None
         t = (0.5 if raw["t"] is None else raw["t"]) if raw["design"] == "lindeberg" else None
         spec, _, _ = make_spec(raw["case"], d=raw["d"], gamma=raw["gamma"], classes=raw["classes"],

@@ -4,23 +4,24 @@ At fixed output weights V (C×m) the hidden blocks of the 1-hidden-layer CE netw
 
 .. math:: (1/d)\|H_{w_iw_j}\|_F^2 → G_{ij}(V) = (E_u a_{ij})^2 + γ\,E_u a_{ij}^2,
 
-``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ(u) = Vᵀ(diag p − ppᵀ)V``,
-``p = softmax(V relu(u))``, and the output blocks ``H_{v_c v_c'} = (1/N) Σ_n b_cc'(u_n) s_n s_nᵀ``
-(``b_cc = p_c − p_c²``, ``b_cc' = −p_c p_c'``, ``s = relu(u)``) have, for N iid draws ``u_n``, the
-exact expectation
+``a_ij(u) = κ_ij(u) 1(u_i>0) 1(u_j>0)``, ``κ(u) = Vᵀ(diag p − ppᵀ)V``, ``p = softmax(V relu(u))``,
+and the output blocks ``H_{v_c v_c'} = (1/N) Σ_n b_cc'(u_n) s_n s_nᵀ`` (``b_cc = p_c − p_c²``,
+``b_cc' = −p_c p_c'``, ``s = relu(u)``) have, for N iid draws ``u_n``, the exact expectation
 
 .. math:: E\|H_{v_cv_{c'}}\|_F^2 = (1 − 1/N)\,\|E_u[b_{cc'} s sᵀ]\|_F^2 + E_u[b_{cc'}^2 |s|^4]/N.
 
 :func:`per_v_moments` estimates the ingredients for one V by plain Monte Carlo over ``n_u`` fresh
 draws ``u = L g`` (``g ~ N(0, I_m)``, ``L`` a covariance factor, identity by default) with unbiased
 U-statistics for the squared means, written in numpy from the formulas above — a route independent
-of the numba kernels and the Rao–Blackwellized RQMC integrals of :mod:`rmthess.cases.mlp_ce`
-(theory/verification.md, VER-13).
+of the Rao–Blackwellized RQMC integrals of :mod:`rmthess.cases.mlp_ce` (theory/verification.md,
+VER-13). Softmax, ``1 − p`` and ``κ`` are those of :mod:`rmthess._softmax` (tested against mpmath).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from rmthess._softmax import kappa, softmax, softmax_complement
 
 __all__ = ["per_v_moments", "pair_moments", "moments_over_v", "hidden_weights", "MOMENTS"]
 
@@ -40,7 +41,6 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
     n_u = int(n_u)
     if n_u < 2:
         raise ValueError(f"n_u must be >= 2, got {n_u}")
-    VV = (V[:, :, None] * V[:, None, :]).reshape(C, m * m)
     a1 = np.zeros(m * m)
     a2 = np.zeros(m * m)
     n_out = n_u if output_draws is None else min(int(output_draws), n_u)
@@ -53,12 +53,12 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
         if factor is not None:
             u = u @ np.asarray(factor, dtype=float).T
         s = np.maximum(u, 0.0)
-        p = _softmax(s @ V.T)
-        a = _weights(V, VV, u, p)
+        p, q = softmax_complement(s @ V.T)
+        a = _weights(V, u, p)
         a1 += a.sum(axis=0)
         a2 += (a * a).sum(axis=0)
         if start < n_out:
-            G.append((s[:n_out - start], p[:n_out - start]))
+            G.append((s[:n_out - start], p[:n_out - start], q[:n_out - start]))
     nn = float(n_u) * (n_u - 1)
     eye = np.eye(m, dtype=bool).ravel()
     sq = (a1 * a1 - a2) / nn
@@ -71,38 +71,19 @@ def per_v_moments(V, rng, n_u, *, factor=None, output_draws=None) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
-def _softmax(z):
-    """Row-wise softmax of ``z`` (overwritten), shifted by the row maximum.
-
-    The maximum is taken column by column (``C`` passes over contiguous-in-rows data beat numpy's
-    reduction along short rows several times; a maximum is exact in any order).
-    """
-    top = z[:, 0].copy()
-    for c in range(1, z.shape[1]):
-        np.maximum(top, z[:, c], out=top)
-    z -= top[:, None]
-    p = np.exp(z, out=z)
-    p /= p.sum(axis=1, keepdims=True)
-    return p
-
-
-def _weights(V, VV, u, p):
+def _weights(V, u, p):
     """``a_ij(u)`` for every pair, shape ``(n, m²)``, given the softmax probabilities ``p``."""
     k, m = u.shape
-    mu = p @ V
-    kappa = p @ VV - (mu[:, :, None] * mu[:, None, :]).reshape(k, m * m)
     on = (u > 0).astype(float)
-    return kappa * (on[:, :, None] * on[:, None, :]).reshape(k, m * m)
+    return (kappa(V, p) * on[:, :, None] * on[:, None, :]).reshape(k, m * m)
 
 
 def hidden_weights(V, u) -> np.ndarray:
     """``a_ij(u_n)`` for rows ``u_n``: shape ``(n, m, m)``."""
     V = np.asarray(V, dtype=float)
     u = np.atleast_2d(np.asarray(u, dtype=float))
-    C, m = V.shape
-    p = _softmax(np.maximum(u, 0.0) @ V.T)
-    VV = (V[:, :, None] * V[:, None, :]).reshape(C, m * m)
-    return _weights(V, VV, u, p).reshape(-1, m, m)
+    m = V.shape[1]
+    return _weights(V, u, softmax(np.maximum(u, 0.0) @ V.T)).reshape(-1, m, m)
 
 
 def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
@@ -117,31 +98,31 @@ def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
         u = rng.standard_normal((min(_CHUNK, n_u - start), m))
         if factor is not None:
             u = u @ np.asarray(factor, dtype=float).T
-        p = _softmax(np.maximum(u, 0.0) @ V.T)
-        kappa = p @ (V[:, i] * V[:, j]) - (p @ V[:, i]) * (p @ V[:, j])
-        a = kappa * (u[:, i] > 0) * (u[:, j] > 0)
+        p = softmax(np.maximum(u, 0.0) @ V.T)
+        a = kappa(V[:, [i, j]], p)[:, 0, 1] * (u[:, i] > 0) * (u[:, j] > 0)
         s1 += float(a.sum())
         s2 += float(a @ a)
     return (s1 * s1 - s2) / (n_u * (n_u - 1.0)), s2 / n_u
 
 
-def _output_moments(s, p):
+def _output_moments(s, p, q):
     r"""Output columns from the pair sums over ``u ≠ u'``: with ``K = (SSᵀ)²`` (entries
     ``(s·s')²``), ``Σ_c ‖Σ_u b_cc s sᵀ‖² = Σ_{u,u'} K (b_u·b_u')`` and
     ``Σ_{c≠c'} ‖Σ_u p_c p_c' s sᵀ‖² = Σ_{u,u'} K ((p_u·p_u')² − p_u²·p_u'²)``; dropping ``u = u'``
-    gives the U-statistics.
+    gives the U-statistics; ``b_cc = p_c (1 − p_c)`` with the complement ``q`` (SMX-1).
 
     The sums over all pairs are the block-norm sums (MC-4) of the weights ``Λ_u = diag p − ppᵀ``
-    (:func:`~rmthess.montecarlo.blocknorms.block_norm_sums`, symmetric tiles); the ``u = u'`` terms,
-    ``|s|⁴ |b|²`` and ``|s|⁴ ((Σ p²)² − Σ p⁴)``, are subtracted and give the ``Q`` columns.
+    (:func:`~rmthess.montecarlo.blocknorms.block_norm_sums`, symmetric tiles, diagonal weights
+    ``p q`` without cancellation); the ``u = u'`` terms, ``|s|⁴ |b|²`` and
+    ``|s|⁴ ((Σ p²)² − Σ p⁴)``, are subtracted and give the ``Q`` columns.
     """
     from rmthess.montecarlo.blocknorms import StructuredWeights, block_norm_sums
 
     n, C = p.shape
-    b = p - p * p
+    b = p * q
     p2 = p * p
     s4 = np.einsum("ij,ij->i", s, s) ** 2
-    all_d, all_o = block_norm_sums(s, StructuredWeights(p, p))
+    all_d, all_o = block_norm_sums(s, StructuredWeights(p, p, diag=b))
     self_d = float(s4 @ (b * b).sum(axis=1))
     self_o = float(s4 @ ((p2.sum(axis=1)) ** 2 - (p2 * p2).sum(axis=1)))
     nn = float(n) * (n - 1)

@@ -3,7 +3,7 @@ r"""Replicates of the 1-hidden-layer network with control variates for the betwe
 The block-norm ratio of the 1-hidden-layer network is a ratio of means over replicates, each with its
 own output weights V. Most of its spread is the spread of ``κ = VᵀV`` (m×m, m = 8): with 24 replicates
 the relative standard error is 20 %. This module runs the replicates itself (from the public strategy
-objects of :mod:`rmthess.montecarlo.models` and :func:`~rmthess.montecarlo.blocknorms.block_norm_means`,
+weights of :meth:`rmthess.cases.Case.weights` and :func:`~rmthess.montecarlo.blocknorms.block_norm_means`,
 exactly as :func:`rmthess.montecarlo.simulate` does) so that it can also return, per replicate,
 statistics of V and of the weights whose expectations are known in closed form; these serve as
 regression control variates (theory/verification.md, VER-7):
@@ -120,14 +120,14 @@ def mlp_replicates(case: str, *, d: int, gamma: float, classes: int, m: int, rep
 
     Replicate ``k`` draws parameters and data from ``numpy.random.default_rng(seed.spawn(reps)[k])``.
     """
+    from rmthess.cases import get_case
     from rmthess.montecarlo.blocknorms import block_norm_means
-    from rmthess.montecarlo.models import get_model
 
-    model = get_model(case)
+    model = get_case(case)
     if not model.hidden:
         raise ValueError(f"case {case!r} has no hidden layer")
     n = max(1, int(round(d / gamma)))
-    loss = case.split("-")[1]
+    loss = model.loss
     if n < 2:
         raise ValueError(f"d/gamma gives N = {n} samples; need >= 2")
     norms = {b: [] for b in model.block_types}

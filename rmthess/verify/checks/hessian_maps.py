@@ -6,7 +6,7 @@ numbers of classes C. Its block ratios — mean squared norm of the off-diagonal
 diagonal blocks, for the hidden and for the output blocks — are compared with the same ratios computed
 by the Monte Carlo engine from the N×N Gram matrix without forming any block
 (:func:`rmthess.montecarlo.blocknorms.block_norm_means` with the weights of
-:func:`rmthess.montecarlo.models.get_model`), on the same data and weights: two independent
+:func:`rmthess.cases.get_case`), on the same data and weights: two independent
 implementations of one finite matrix (rule ``tol``, relative tolerance 1e-9 — both are float64 sums
 of at most 10⁸ terms of one sign per block, accurate to ~1e-12). The network is then trained (Adam on
 random labels) and its Hessian recorded along the way: figure 4 shows the static force (off-diagonal
@@ -26,10 +26,10 @@ IMPLEMENTATION_RTOL = 1e-9
 
 
 def _engine_ratios(X, V, W, loss):
+    from rmthess.cases import Params, get_case
     from rmthess.montecarlo.blocknorms import block_norm_means
-    from rmthess.montecarlo.models import Params, get_model
 
-    model = get_model(f"mlp-{loss}")
+    model = get_case(f"mlp-{loss}")
     U = X @ W.T
     weights = model.weights(Params(first=W, second=V), U)
     out = {}

@@ -1,12 +1,17 @@
-"""Monte Carlo kernels of the mlp-ce case (numba) and their plain-numpy twins.
+"""numba kernels of the mlp-ce case.
 
-For every output matrix ``V[b]`` (C×m) and inner draws ``U[b, t]`` ~ N(0, I_m) the kernels accumulate
-the sums over t of (theory/cases.md, (CASE-9)):
+Each kernel is written once in plain Python that numba compiles (:mod:`rmthess._jit`); its
+``py_func`` is the interpreted twin, and tests/cases/kernel_oracles.py holds independent dense
+numpy formulations that the tests compare with. Softmax, ``1 − p`` and ``κ(u) = Vᵀ(diag p − ppᵀ)V``
+come from :mod:`rmthess._softmax` (stable at saturation, (SMX-1)).
 
-* ``a_ij = κ_ij(u) 1(u_i > 0) 1(u_j > 0)`` and ``a_ij²``, ``κ(u) = Σ_c p_c (v_c − μ)(v_c − μ)ᵀ``,
-  ``μ = Σ_c p_c v_c`` (= ``Vᵀ(diag p − ppᵀ)V`` without cancellation), ``p = softmax(V relu(u))``;
-* ``w s sᵀ`` and ``w² |s|⁴`` for the output weights ``w = p_c(1 − p_c)`` (block (c, c)) and
+* :func:`hidden_weights`: the Monte Carlo weights ``a_ij(n) = κ_ij(n) 1(u_ni > 0) 1(u_nj > 0)``.
+* :func:`sums_numba`: for every output matrix ``V[b]`` (C×m) and inner draws ``U[b, t]`` ~ N(0, I_m)
+  the sums over t of (theory/cases.md, (CASE-9)) ``a_ij`` and ``a_ij²``, ``p = softmax(V relu(u))``,
+  and ``w s sᵀ``, ``w² |s|⁴`` for the output weights ``w = p_c(1 − p_c)`` (block (c, c)) and
   ``w = −p_c p_{c+1 mod C}`` (block (c, c+1)).
+* :func:`pair_terms_numba`: the Rao–Blackwellized pair terms (CASE-15, CASE-17, CASE-18).
+* :func:`ndtri_numba`: the standard normal quantile (AS 241).
 
 The kernels receive the random draws as arrays; they own no generator.
 """
@@ -17,7 +22,8 @@ import math
 
 import numpy as np
 
-from rmthess._jit import jit, parallel_jit, prange
+from rmthess._jit import interpreted, jit, parallel_jit, prange
+from rmthess._softmax import centre_row, kappa_entry, softmax_row
 
 __all__: list[str] = []
 
@@ -28,102 +34,86 @@ def _alloc(V):
             np.zeros((nV, C, m, m)), np.zeros((nV, C)))
 
 
+@jit
+def hidden_weights(U, V, p):  # twin: interpreted(hidden_weights)
+    """Hidden-block weights ``a[n, i, j] = κ_ij(n) 1(u_ni > 0) 1(u_nj > 0)``.
+
+    ``U`` is ``N×m`` (pre-activations), ``V`` is ``C×m`` (output weights) and ``p`` is ``N×C``
+    (softmax probabilities), ``κ(n) = Vᵀ(diag p_n − p_n p_nᵀ)V``.
+    """
+    n, m = U.shape
+    out = np.zeros((n, m, m))
+    D = np.empty((V.shape[0], m))
+    for t in range(n):
+        centre_row(V, p[t], D)
+        for i in range(m):
+            if U[t, i] <= 0.0:
+                continue
+            for j in range(i, m):
+                if U[t, j] <= 0.0:
+                    continue
+                val = kappa_entry(p[t], D, i, j)
+                out[t, i, j] = val
+                out[t, j, i] = val
+    return out
+
+
 @parallel_jit
-def _sums_numba(V, U, hS, hS2, odS, odS2, ooS, ooS2):  # pragma: no cover - compiled
+def _sums(V, U, hS, hS2, odS, odS2, ooS, ooS2):  # twin: interpreted(_sums)
     nV, C, m = V.shape
     nu = U.shape[1]
     for b in prange(nV):
         s = np.empty(m)
         z = np.empty(C)
-        mu = np.empty(m)
+        p = np.empty(C)
+        q = np.empty(C)
+        D = np.empty((C, m))
         for t in range(nu):
             s4 = 0.0
             for k in range(m):
                 s[k] = U[b, t, k] if U[b, t, k] > 0.0 else 0.0
                 s4 += s[k] * s[k]
             s4 = s4 * s4
-            zmax = -np.inf
             for c in range(C):
                 acc = 0.0
                 for k in range(m):
                     acc += V[b, c, k] * s[k]
                 z[c] = acc
-                if acc > zmax:
-                    zmax = acc
-            tot = 0.0
-            for c in range(C):
-                z[c] = math.exp(z[c] - zmax)
-                tot += z[c]
-            for c in range(C):
-                z[c] /= tot
-            for k in range(m):
-                acc = 0.0
-                for c in range(C):
-                    acc += z[c] * V[b, c, k]
-                mu[k] = acc
+            softmax_row(z, p, q)
+            centre_row(V[b], p, D)
             for i in range(m):
                 if U[b, t, i] <= 0.0:
                     continue
                 for j in range(i, m):
                     if U[b, t, j] <= 0.0:
                         continue
-                    acc = 0.0
-                    for c in range(C):
-                        acc += z[c] * (V[b, c, i] - mu[i]) * (V[b, c, j] - mu[j])
+                    acc = kappa_entry(p, D, i, j)
                     hS[b, i, j] += acc
                     hS2[b, i, j] += acc * acc
                     if j != i:
                         hS[b, j, i] += acc
                         hS2[b, j, i] += acc * acc
             for c in range(C):
-                wd = z[c] * (1.0 - z[c])
-                wo = -z[c] * z[(c + 1) % C]
+                wd = p[c] * q[c]
+                wo = -p[c] * p[(c + 1) % C]
                 odS2[b, c] += wd * wd * s4
                 ooS2[b, c] += wo * wo * s4
                 for k in range(m):
-                    for l in range(m):
-                        q = s[k] * s[l]
-                        odS[b, c, k, l] += wd * q
-                        ooS[b, c, k, l] += wo * q
+                    for k2 in range(m):
+                        r = s[k] * s[k2]
+                        odS[b, c, k, k2] += wd * r
+                        ooS[b, c, k, k2] += wo * r
 
 
-def sums_numba(V, U):
-    """Kernel sums (numba). ``V``: (nV, C, m), ``U``: (nV, nu, m); returns six arrays."""
+def sums_numba(V, U, *, compiled=True):
+    """Kernel sums. ``V``: (nV, C, m), ``U``: (nV, nu, m); returns six arrays ``(Σa, Σa², Σ w_d s
+    sᵀ,
+    Σ w_d²|s|⁴, Σ w_o s sᵀ, Σ w_o²|s|⁴)``. ``compiled=False`` runs the interpreted twin."""
     V = np.ascontiguousarray(V, dtype=np.float64)
     U = np.ascontiguousarray(U, dtype=np.float64)
     out = _alloc(V)
-    _sums_numba(V, U, *out)
+    (_sums if compiled else interpreted(_sums))(V, U, *out)
     return out
-
-
-def sums_numpy(V, U):
-    """The plain-numpy twin of :func:`sums_numba` (same inputs, same outputs)."""
-    V = np.asarray(V, dtype=np.float64)
-    U = np.asarray(U, dtype=np.float64)
-    hS, hS2, odS, odS2, ooS, ooS2 = _alloc(V)
-    for b in range(V.shape[0]):
-        Vb = V[b]
-        s = np.maximum(U[b], 0.0)                              # (nu, m)
-        z = s @ Vb.T                                           # (nu, C)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        mu = p @ Vb                                            # (nu, m)
-        D = Vb[None, :, :] - mu[:, None, :]                    # (nu, C, m)
-        kap = np.einsum("tc,tci,tcj->tij", p, D, D)
-        pos = (U[b] > 0).astype(float)
-        a = kap * pos[:, :, None] * pos[:, None, :]
-        hS[b] = a.sum(0)
-        hS2[b] = (a * a).sum(0)
-        s4 = (s * s).sum(1) ** 2
-        ss = s[:, :, None] * s[:, None, :]
-        wd = p * (1 - p)
-        wo = -p * np.roll(p, -1, axis=1)
-        odS[b] = np.einsum("tc,tkl->ckl", wd, ss)
-        ooS[b] = np.einsum("tc,tkl->ckl", wo, ss)
-        odS2[b] = (wd * wd * s4[:, None]).sum(0)
-        ooS2[b] = (wo * wo * s4[:, None]).sum(0)
-    return hS, hS2, odS, odS2, ooS, ooS2
 
 
 # --------------------------------------------------------------------------------------------------
@@ -150,12 +140,13 @@ _AS241_F = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.4875361
 
 
 @jit
-def _horner(c, x):  # pragma: no cover - compiled
-    return c[0] + x * (c[1] + x * (c[2] + x * (c[3] + x * (c[4] + x * (c[5] + x * (c[6] + x * c[7]))))))
+def _horner(c, x):
+    return c[0] + x * (c[1] + x * (c[2] + x * (c[3] + x * (c[4] + x * (c[5] + x * (
+        c[6] + x * c[7]))))))
 
 
 @jit
-def _ndtri(p):  # pragma: no cover - compiled
+def _ndtri(p):
     """Standard normal quantile of ``p`` in (0, 1) (AS 241)."""
     q = p - 0.5
     if abs(q) <= 0.425:
@@ -173,7 +164,7 @@ def _ndtri(p):  # pragma: no cover - compiled
 
 
 @parallel_jit
-def _ndtri_inplace(x):  # pragma: no cover - compiled
+def _ndtri_inplace(x):
     flat = x.reshape(-1)
     for k in prange(flat.size):
         flat[k] = _ndtri(flat[k])
@@ -204,7 +195,7 @@ PAIR_COLUMNS = 10
 
 @jit
 def _pair_value(ci1, ci2, cj1, cj2, same, N11, N12, N22, P11, P12, P22, M11, M12, M21, M22,
-                trQ, trQp, trQQ, tau):  # pragma: no cover - compiled
+                trQ, trQp, trQQ, tau):
     """E_w[(aᵀQb)(aᵀQ'b)] of (CASE-15) for the basis coordinates c_i, c_j (τ-scaled)."""
     Pij = (1.0 if same else 0.0) - ci1 * cj1 - ci2 * cj2
     sa = tau * (1.0 - ci1 * ci1 - ci2 * ci2)
@@ -221,7 +212,7 @@ def _pair_value(ci1, ci2, cj1, cj2, same, N11, N12, N22, P11, P12, P22, M11, M12
 
 
 @parallel_jit
-def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
+def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
     n, m = U.shape
     C = Z.shape[1]
     st = math.sqrt(tau)
@@ -232,8 +223,14 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
         s2 = np.empty(m)
         e1 = np.empty(m)
         e2 = np.empty(m)
+        z = np.empty(C)
+        zp = np.empty(C)
         p = np.empty(C)
         pp = np.empty(C)
+        q = np.empty(C)
+        qq = np.empty(C)
+        D = np.empty((C, 2))
+        Dp = np.empty((C, 2))
         both = np.empty(m, dtype=np.int64)
         ns = 0.0
         n2 = 0.0
@@ -260,69 +257,49 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
         for k in range(m):
             e2[k] = e2[k] / nr if ok else 0.0
         b2 = nr if ok else 0.0
-        zmax = -np.inf
-        zpmax = -np.inf
         for c in range(C):
-            p[c] = st * ns * Z[t, c, 0]
-            pp[c] = st * (b1 * Z[t, c, 0] + b2 * Z[t, c, 1])
-            zmax = max(zmax, p[c])
-            zpmax = max(zpmax, pp[c])
-        S = 0.0
-        Sp = 0.0
-        for c in range(C):
-            p[c] = math.exp(p[c] - zmax)
-            S += p[c]
-            pp[c] = math.exp(pp[c] - zpmax)
-            Sp += pp[c]
-        sp2 = 0.0
+            z[c] = st * ns * Z[t, c, 0]
+            zp[c] = st * (b1 * Z[t, c, 0] + b2 * Z[t, c, 1])
+        softmax_row(z, p, q)
+        softmax_row(zp, pp, qq)
+        Zt = Z[t]
+        centre_row(Zt, p, D)                       # ζ_c − Σ p ζ, and with p' (SMX-1)
+        centre_row(Zt, pp, Dp)
+        N11 = kappa_entry(p, D, 0, 0)               # ζᵀ Q ζ and ζᵀ Q' ζ (2×2)
+        N12 = kappa_entry(p, D, 0, 1)
+        N22 = kappa_entry(p, D, 1, 1)
+        P11 = kappa_entry(pp, Dp, 0, 0)
+        P12 = kappa_entry(pp, Dp, 0, 1)
+        P22 = kappa_entry(pp, Dp, 1, 1)
+        trQ = 0.0
+        trQp = 0.0
         spp = 0.0
         sp_pp2 = 0.0
         sp2_pp = 0.0
         spp2 = 0.0
-        spq2 = 0.0
         od = 0.0
-        m1 = 0.0
-        m2 = 0.0
-        m1p = 0.0
-        m2p = 0.0
         mz1 = 0.0
         mz2 = 0.0
+        M11 = M12 = M21 = M22 = 0.0
         for c in range(C):
-            p[c] /= S
-            pp[c] /= Sp
-            sp2 += p[c] * p[c]
+            trQ += p[c] * q[c]
+            trQp += pp[c] * qq[c]
             spp += p[c] * pp[c]
             sp_pp2 += p[c] * pp[c] * pp[c]
             sp2_pp += p[c] * p[c] * pp[c]
             spp2 += (p[c] * pp[c]) ** 2
-            spq2 += pp[c] * pp[c]
-            od += p[c] * (1.0 - p[c]) * pp[c] * (1.0 - pp[c])
-            m1 += p[c] * Z[t, c, 0]
-            m2 += p[c] * Z[t, c, 1]
-            m1p += pp[c] * Z[t, c, 0]
-            m2p += pp[c] * Z[t, c, 1]
+            od += p[c] * q[c] * pp[c] * qq[c]
+            w = p[c] * pp[c]
+            M11 += w * D[c, 0] * Dp[c, 0]            # ζᵀ Q Q' ζ
+            M12 += w * D[c, 0] * Dp[c, 1]
+            M21 += w * D[c, 1] * Dp[c, 0]
+            M22 += w * D[c, 1] * Dp[c, 1]
             mz1 += Z[t, c, 0]
             mz2 += Z[t, c, 1]
         mz1 /= C
         mz2 /= C
-        N11 = N12 = N22 = P11 = P12 = P22 = 0.0
-        M11 = M12 = M21 = M22 = 0.0
         Z11 = Z12 = Z22 = 0.0
         for c in range(C):
-            q1 = p[c] * (Z[t, c, 0] - m1)
-            q2 = p[c] * (Z[t, c, 1] - m2)
-            r1 = pp[c] * (Z[t, c, 0] - m1p)
-            r2 = pp[c] * (Z[t, c, 1] - m2p)
-            N11 += Z[t, c, 0] * q1
-            N12 += Z[t, c, 0] * q2
-            N22 += Z[t, c, 1] * q2
-            P11 += Z[t, c, 0] * r1
-            P12 += Z[t, c, 0] * r2
-            P22 += Z[t, c, 1] * r2
-            M11 += q1 * r1
-            M12 += q1 * r2
-            M21 += q2 * r1
-            M22 += q2 * r2
             d1 = Z[t, c, 0] - mz1
             d2 = Z[t, c, 1] - mz2
             Z11 += d1 * d1
@@ -334,8 +311,6 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
         Z11 /= C
         Z12 /= C
         Z22 /= C
-        trQ = 1.0 - sp2
-        trQp = 1.0 - spq2
         trQQ = spp - sp_pp2 - sp2_pp + spp * spp
         t1d = t1o = c1d = c1o = 0.0
         for a in range(nboth):                       # pair conditioning on (ζ_1, ζ_2)
@@ -367,96 +342,12 @@ def _pair_terms_numba(U, U2, Z, tau, out):  # pragma: no cover - compiled
         out[t, 9] = h * ns * (b1 * cvA + b2 * cvD)
 
 
-def pair_terms_numba(U, U2, Z, tau):
-    """Per-draw Rao–Blackwellized terms (numba), shape ``(n, PAIR_COLUMNS)``; see the table above."""
+def pair_terms_numba(U, U2, Z, tau, *, compiled=True):
+    """Per-draw Rao–Blackwellized terms, shape ``(n, PAIR_COLUMNS)``; see the table above.
+    ``compiled=False`` runs the interpreted twin."""
     U = np.ascontiguousarray(U, dtype=np.float64)
     U2 = np.ascontiguousarray(U2, dtype=np.float64)
     Z = np.ascontiguousarray(Z, dtype=np.float64)
     out = np.empty((U.shape[0], PAIR_COLUMNS))
-    _pair_terms_numba(U, U2, Z, float(tau), out)
+    (_pair_terms if compiled else interpreted(_pair_terms))(U, U2, Z, float(tau), out)
     return out
-
-
-def _pair_value_numpy(ci, cj, same, N, P, M, trQ, trQp, trQQ, tau):
-    """Vectorised (CASE-15) for basis coordinates ``ci, cj`` of shape (n, 2) and 2×2 matrices (n, 2, 2)."""
-    Pij = same - (ci * cj).sum(1)
-    sa = tau * (1.0 - (ci * ci).sum(1))
-    sb = tau * (1.0 - (cj * cj).sum(1))
-    sab = tau * Pij
-
-    def quad(x, A, y):
-        return tau * np.einsum("ta,tab,tb->t", x, A, y)
-
-    X1, Y1 = quad(ci, N, cj), quad(ci, P, cj)
-    return (X1 * Y1 + sab * (X1 * trQp + Y1 * trQ) + sb * quad(ci, M, ci)
-            + sab * (quad(ci, M, cj) + quad(cj, M, ci)) + sa * quad(cj, M, cj)
-            + sab * sab * trQ * trQp + (sa * sb + sab * sab) * trQQ)
-
-
-def pair_terms_numpy(U, U2, Z, tau):
-    """The plain-numpy twin of :func:`pair_terms_numba` (dense matrices Q = diag p − ppᵀ)."""
-    U = np.asarray(U, dtype=np.float64)
-    U2 = np.asarray(U2, dtype=np.float64)
-    Z = np.asarray(Z, dtype=np.float64)
-    n, m = U.shape
-    C = Z.shape[1]
-    s, s2 = np.maximum(U, 0.0), np.maximum(U2, 0.0)
-    ns = np.linalg.norm(s, axis=1)
-    e1 = np.divide(s, ns[:, None], out=np.zeros_like(s), where=ns[:, None] > 0)
-    b1 = (s2 * e1).sum(1)
-    r = s2 - b1[:, None] * e1
-    nr = np.linalg.norm(r, axis=1)
-    ok = nr > 1e-12 * np.linalg.norm(s2, axis=1)
-    e2 = np.divide(r, nr[:, None], out=np.zeros_like(r), where=ok[:, None])
-    b2 = np.where(ok, nr, 0.0)
-    st = math.sqrt(tau)
-
-    def softmax(x):
-        x = np.exp(x - x.max(1, keepdims=True))
-        return x / x.sum(1, keepdims=True)
-
-    p = softmax(st * ns[:, None] * Z[:, :, 0])
-    pp = softmax(st * (b1[:, None] * Z[:, :, 0] + b2[:, None] * Z[:, :, 1]))
-    eye = np.eye(C)
-    Q = p[:, :, None] * eye - p[:, :, None] * p[:, None, :]
-    Qp = pp[:, :, None] * eye - pp[:, :, None] * pp[:, None, :]
-    Q0 = np.broadcast_to((eye - 1.0 / C) / C, Q.shape)
-
-    def mats(A, B, W):
-        return (np.einsum("tca,tcd,tdb->tab", W, A, W), np.einsum("tca,tcd,tdb->tab", W, B, W),
-                np.einsum("tca,tcd,tde,teb->tab", W, A, B, W), np.einsum("tcd,tdc->t", A, B),
-                np.trace(A, axis1=1, axis2=2), np.trace(B, axis1=1, axis2=2))
-
-    full, full0 = mats(Q, Qp, Z), mats(Q0, Q0, Z)
-    E = np.stack([e1, e2], axis=2)                               # (n, m, 2)
-    pos2 = (s > 0) & (s2 > 0)
-    cols = np.zeros((n, PAIR_COLUMNS))
-    for i in range(m):
-        for j in range(m):
-            same = float(i == j)
-            d = 0 if i == j else 1
-            N, P, M, trQQ, trQ, trQp = full
-            cols[:, d] += pos2[:, i] * pos2[:, j] * _pair_value_numpy(
-                E[:, i], E[:, j], same, N, P, M, trQ, trQp, trQQ, tau)
-            N, P, M, trQQ, trQ, trQp = full0
-            cols[:, 4 + d] += pos2[:, i] * pos2[:, j] * _pair_value_numpy(
-                E[:, i], E[:, j], same, N, P, M, trQ, trQp, trQQ, tau)
-    for col in (0, 4):
-        cols[:, col] /= m
-    for col in (1, 5):
-        cols[:, col] /= m * (m - 1.0)
-    ss2 = (ns * b1) ** 2
-    w, wp = p * (1 - p), pp * (1 - pp)
-    cols[:, 2] = ss2 * (w * wp).mean(1)
-    x = (p * pp).sum(1)
-    cols[:, 3] = ss2 * (x * x - ((p * pp) ** 2).sum(1)) / (C * (C - 1.0))
-    cols[:, 6] = ss2
-    zc = Z - Z.mean(1, keepdims=True)
-    A = (zc[:, :, 0] ** 2).sum(1) - (C - 1.0)
-    B = (zc[:, :, 1] ** 2).sum(1) - (C - 1.0)
-    D = (zc[:, :, 0] * zc[:, :, 1]).sum(1)
-    h = ss2 * tau
-    cols[:, 7] = h * ns * ns * A
-    cols[:, 8] = h * (b1 * b1 * A + 2.0 * b1 * b2 * D + b2 * b2 * B)
-    cols[:, 9] = h * ns * (b1 * A + b2 * D)
-    return cols

@@ -9,9 +9,10 @@ theory/cases.md, (CASE-10)–(CASE-12) for the Gaussian law, (CASE-22)–(CASE-2
 
 For the Gaussian law both reduce to one-dimensional Gaussian expectations, finite exactly when
 ``τ = σ_v²/m < 1/2`` (for LeCun output weights, σ_v = 1: m ≥ 3). For a law of bounded support
-(uniform, Rademacher, …) they are finite for every τ; the normalization ``E_v e^{v·s}`` factorizes into
-per-coordinate moment generating functions and the Gaussian integrals ``I_n`` become one-dimensional
-quadratures in u (composite Gauss–Legendre), the expectations over v quadratures of the entry law.
+(uniform, Rademacher, …) they are finite for every τ; the normalization ``E_v e^{v·s}`` factorizes
+into per-coordinate moment generating functions and the Gaussian integrals ``I_n`` become
+one-dimensional quadratures in u (composite Gauss–Legendre), the expectations over v quadratures of
+the entry law.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def _gaussian(law) -> bool:
 class _Quad:
     r"""u-quadrature on ``[0, 4a + U_MARGIN]`` and the cumulant function of ``v = √τ ε`` (CASE-22).
 
-    ``ψ_v(t) = ψ(√τ t)``, ``ψ_v' = √τ ψ'(√τ t)``, ``ψ_v'' = τ ψ''(√τ t)``; the weights ``w = gl·φ(u)``
-    include the standard normal density, which exponentials take in as ``log φ`` (no overflow).
+    ``ψ_v(t) = ψ(√τ t)``, ``ψ_v' = √τ ψ'(√τ t)``, ``ψ_v'' = τ ψ''(√τ t)``; the weights
+    ``w = gl·φ(u)`` include the standard normal density, which exponentials take in as ``log φ``
+    (no overflow).
     """
 
     def __init__(self, law, tau):
@@ -84,7 +86,8 @@ class _Quad:
         return psi, self.rt * d1, self.tau * d2
 
     def inner(self, v, k):
-        r"""``(J_0, J_1, J_2, K)`` at each v: ``J_n = ∫_0^∞ φ uⁿ e^{vu − kψ_v(u)}``, ``K`` with ``ψ_v'``."""
+        r"""``(J_0, J_1, J_2, K)`` at each v: ``J_n = ∫_0^∞ φ uⁿ e^{vu − kψ_v(u)}``, ``K`` with
+        ``ψ_v'``."""
         E = np.exp(np.multiply.outer(v, self.u) - k * self.psi + self.logphi) * self.gl
         return E.sum(-1), E @ self.u, E @ (self.u * self.u), E @ self.d1
 
@@ -95,7 +98,8 @@ class _Quad:
 
 
 def _diag_terms(tau, law):
-    r"""``(E[1(u>0) κ_∞], E[1(u>0) κ_∞²])`` with ``κ_∞(u) = ψ_v''(u)`` (CASE-22); Gaussian: ``(τ/2, τ²/2)``."""
+    r"""``(E[1(u>0) κ_∞], E[1(u>0) κ_∞²])`` with ``κ_∞(u) = ψ_v''(u)`` (CASE-22); Gaussian:
+    ``(τ/2, τ²/2)``."""
     if _gaussian(law):
         return tau / 2, tau * tau / 2
     q = _Quad(law, tau)
@@ -162,9 +166,9 @@ def hidden_terms(m, sigma_v=1.0, v_law=None):
     r"""``(E h0², E h1², α, T)`` of the hidden-block constant (CASE-10, CASE-22).
 
     Gaussian law: ``τ = σ_v²/m``, ``ρ = 1 + τ``, ``v ~ N(0, τ)``; ``h0 = ½ + I_0(v)``,
-    ``h1 = v I_0 − τ I_1``; ``α = ½ + ½(1 − 2τ)^{−1/2}``, ``T = ½[τ(1 − 2τ)^{−1/2} + τ²(1 − 2τ)^{−3/2}]``.
-    Any other law: ``h0 = ½ + ∫_0^∞ φ e^{vu−ψ_v(u)}``, ``h1 = ∫_0^∞ φ e^{vu−ψ_v(u)}(v − ψ_v'(u))``,
-    ``α = ½ + ∫_0^∞ φ e^{ψ_v(2u)−2ψ_v(u)}``,
+    ``h1 = v I_0 − τ I_1``; ``α = ½ + ½(1 − 2τ)^{−1/2}``, ``T = ½[τ(1 − 2τ)^{−1/2} + τ²(1 −
+    2τ)^{−3/2}]``. Any other law: ``h0 = ½ + ∫_0^∞ φ e^{vu−ψ_v(u)}``, ``h1 = ∫_0^∞ φ e^{vu−ψ_v(u)}(v
+    − ψ_v'(u))``, ``α = ½ + ∫_0^∞ φ e^{ψ_v(2u)−2ψ_v(u)}``,
     ``T = ∫_0^∞ φ e^{ψ_v(2u)−2ψ_v(u)}[ψ_v''(2u) + (ψ_v'(2u) − ψ_v'(u))²]`` (CASE-22).
     """
     m, tau, law = _tau(m, sigma_v, v_law)
@@ -205,17 +209,17 @@ def hidden_constant(gamma, m, sigma_v=1.0, *, v_law=None) -> float:
     Notes
     -----
     ``E‖H_{w_i w_j}‖²_F / E‖H_{w_i w_i}‖²_F = K_h/C·(1 + o(1))``. The denominator is the diagonal
-    limit ``D_1² + γ D_2``, ``D_k = E[1(u>0) ψ_v''(u)^k]``; for the Gaussian law ``ψ_v'' = τ`` and it
-    is ``τ²(1/4 + γ/2)``, with τ = 1/m the form of arXiv:2505.02809, theorem 2. A network with hidden
-    scale σ_w has the constant at ``σ_v → σ_w σ_v`` (CASE-20).
+    limit ``D_1² + γ D_2``, ``D_k = E[1(u>0) ψ_v''(u)^k]``; for the Gaussian law ``ψ_v'' = τ`` and
+    it is ``τ²(1/4 + γ/2)``, with τ = 1/m the form of arXiv:2505.02809, theorem 2. A network with
+    hidden scale σ_w has the constant at ``σ_v → σ_w σ_v`` (CASE-20).
 
     Examples
     --------
     >>> from rmthess.cases import hidden_constant
-    >>> hidden_constant(1.0, 2)
+    >>> hidden_constant(1.0, 2)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: the C → ∞ constants exist only for σ_v²/m < 1/2 (for σ_v = 1: m >= 3); got m=2, sigma_v=1.0
+    ValueError: the C → ∞ constants exist only for σ_v²/m < 1/2 (for σ_v = 1: m >= 3); got m=2...
     >>> round(hidden_constant(1.0, 8), 3)   # vs finite C: tests/cases/test_mlp_ce_pairs.py (slow)
     1.08
     """
@@ -235,18 +239,18 @@ def output_terms(m, sigma_v=1.0, v_law=None):
     r"""``(E‖A‖²_F, E‖B‖²_F)`` of the output-block constant (CASE-12, CASE-23).
 
     ``E‖M_ρ‖²_F = m(m−1)(E g0²)^{m−2}(E g1²)² + m(E g0²)^{m−1} E g2²`` with ``g0 = ½ + I_0``,
-    ``g1 = I_1``, ``g2 = I_2``; A: ``ρ = 1 + τ``, ``v ~ N(0, τ)``; B: ``ρ = 1 + 2τ``, ``w ~ N(0, 2τ)``.
-    Any other law (CASE-23): ``g_n = ∫_0^∞ φ uⁿ e^{wu − kψ_v(u)}`` (plus ½ for n = 0), A: ``k = 1``,
-    ``w = v``; B: ``k = 2``, ``w = v + v'`` with ``v, v'`` independent.
+    ``g1 = I_1``, ``g2 = I_2``; A: ``ρ = 1 + τ``, ``v ~ N(0, τ)``; B: ``ρ = 1 + 2τ``, ``w ~ N(0,
+    2τ)``. Any other law (CASE-23): ``g_n = ∫_0^∞ φ uⁿ e^{wu − kψ_v(u)}`` (plus ½ for n = 0), A: ``k
+    = 1``, ``w = v``; B: ``k = 2``, ``w = v + v'`` with ``v, v'`` independent.
     """
     m, tau, law = _tau(m, sigma_v, v_law)
     if not _gaussian(law):
         return _general_output_terms(m, tau, law)
     out = []
     for rho, var in ((1.0 + tau, tau), (1.0 + 2.0 * tau, 2.0 * tau)):
-        e0 = _gauss_expect(lambda v: (0.5 + _I(v, rho)[0]) ** 2, var)
-        e1 = _gauss_expect(lambda v: _I(v, rho)[1] ** 2, var)
-        e2 = _gauss_expect(lambda v: _I(v, rho)[2] ** 2, var)
+        e0 = _gauss_expect(lambda v, rho=rho: (0.5 + _I(v, rho)[0]) ** 2, var)
+        e1 = _gauss_expect(lambda v, rho=rho: _I(v, rho)[1] ** 2, var)
+        e2 = _gauss_expect(lambda v, rho=rho: _I(v, rho)[2] ** 2, var)
         out.append(m * (m - 1) * e0 ** (m - 2) * e1 ** 2 + m * e0 ** (m - 1) * e2)
     return tuple(out)
 

@@ -1,4 +1,5 @@
-r"""The γ-term ``E_{V,u} a_ij²`` of the mlp-ce hidden blocks by quadrature (theory/cases.md, (CASE-19)).
+r"""The γ-term ``E_{V,u} a_ij²`` of the mlp-ce hidden blocks by quadrature (theory/cases.md,
+(CASE-19)).
 
 Given ``s = relu(u)``, integrating out the parts of the rows of V orthogonal to s (CASE-16) leaves,
 with ``σ = √τ|s|``, ``x ~ N(0, I_C)``, ``p = softmax(σx)`` and the power sums
@@ -10,8 +11,8 @@ with ``σ = √τ|s|``, ``x ~ N(0, I_C)``, ``p = softmax(σx)`` and the power su
 
 Given that ``k`` coordinates of u are positive (i, j among them; binomial weights), ``|s| ~ χ_k`` is
 independent of the direction ŝ, uniform on the positive orthant of ``S^{k−1}``: ``E a² = 1/k``,
-``E a⁴ = 3/(k(k+2))``, ``E a²b² = 1/(k(k+2))``. The σ-dependent expectations are Gaussian-softmax power
-sums (:func:`rmthess.integrals.powersums.powersum_expectations`, cost independent of C); the
+``E a⁴ = 3/(k(k+2))``, ``E a²b² = 1/(k(k+2))``. The σ-dependent expectations are Gaussian-softmax
+power sums (:func:`rmthess.integrals.powersums.powersum_expectations`, cost independent of C); the
 expectation over ``|s|`` is Gauss–Legendre on ``[0, √m + 7]`` (the integrand is even and analytic in
 ``|s|``), and two resolutions give an error estimate.
 """
@@ -97,7 +98,7 @@ def gamma_term(classes, m, sigma_v, nodes=GAMMA_TERM_NODES, rtol=GAMMA_TERM_RTOL
     for _ in range(_MAX_REFINE):
         nodes = (3 * nodes) // 2
         cur = _rule(classes, m, tau, nodes)
-        err = max(abs(f - c) / abs(f) for f, c in zip(cur, prev))
+        err = max(abs(f - c) / abs(f) for f, c in zip(cur, prev, strict=True))
         if err <= rtol:
             return float(cur[0]), float(cur[1]), float(err)
         prev = cur
