@@ -1,4 +1,4 @@
-r"""Softmax moments of Gaussian logits with class offsets (theory/softmax_moments.md, (SMO-1)–(SMO-4)).
+r"""Softmax moments of Gaussian logits with class offsets (theory/softmax_moments.md, SMO-1–4).
 
 ``p = softmax(z + b)``, ``z ~ N(0, σ² I_C)``: the classes are no longer identical, and the
 one-dimensional representation (SM-2) becomes an integral of a product of per-class Laplace
@@ -173,7 +173,8 @@ def offset_softmax_moments(offsets, sigma_v=1.0, pairs=(), digits=15.0) -> Offse
     pb2 = np.array([h * np.sum(eL * at_class(H2, c) * at_class(H2, d)) / 6.0 for c, d in pairs])
     # Σ_{c≠c'} E p_c² p_c'² = ⅙∫ e^L (A_2² − Σ_c h_{2,c}²) du
     sum_b2 = h * np.sum(eL * (A2 * A2 - total(H2 * H2))) / 6.0
-    # Σ_{c≠c'} (E p_c p_c')² = h² Σ_{ii'} e^{L_i + L_i'} [K_{ii'}² − Σ_c h_{1,c}²(u_i) h_{1,c}²(u_i')]
+    # Σ_{c≠c'} (E p_c p_c')² = h² Σ_{ii'} e^{L_i + L_i'} [K_{ii'}² − K2_{ii'}], with
+    # K_{ii'} = Σ_c h_{1,c}(u_i) h_{1,c}(u_i') and K2_{ii'} = Σ_c h_{1,c}²(u_i) h_{1,c}²(u_i')
     W1 = sliding_window_view(H1, M)[:n]
     Kmat = (W1 * omega) @ W1.T
     W11 = W1 * W1

@@ -1,4 +1,4 @@
-"""Class priors π (class frequencies) for logit offsets ``b_c = log π_c`` (theory/cases.md, (CASE-30)).
+"""Class priors π for the logit offsets ``b_c = log π_c`` (theory/cases.md, (CASE-30)).
 
 One parser for every entry point: ``zipf:S`` (``π_c ∝ c^{−S}``, ``c = 1..C``) or the path of a text
 file of non-negative class frequencies (counts or probabilities, separated by white space or
