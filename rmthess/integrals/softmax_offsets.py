@@ -68,13 +68,14 @@ def _lagrange(x, p):
     """Nodes ``k0 + r`` (r < p) and weights of the Lagrange interpolant at the points ``x``."""
     k0 = np.floor(x).astype(np.int64) - (p // 2 - 1)
     t = x - k0                                   # in [p/2 − 1, p/2)
-    r = np.arange(p)
-    diff = t[:, None] - r[None, :]
-    w = np.empty((len(x), p))
-    for k in range(p):
-        others = np.delete(r, k)
-        den = np.prod(k - others)
-        w[:, k] = np.prod(np.delete(diff, k, axis=1), axis=1) / den
+    diff = t[:, None] - np.arange(p)[None, :]
+    # ℓ_k(t) = λ_k Π_{r<k}(t − r) Π_{r>k}(t − r), λ_k = 1/Π_{r≠k}(k − r): prefix and suffix products
+    ones = np.ones((len(x), 1))
+    pre = np.hstack([ones, np.cumprod(diff[:, :-1], axis=1)])
+    suf = np.hstack([np.cumprod(diff[:, :0:-1], axis=1)[:, ::-1], ones])
+    lam = np.array([(-1.0) ** (p - 1 - k) / (math.factorial(k) * math.factorial(p - 1 - k))
+                    for k in range(p)])
+    w = pre * suf * lam
     return k0, w
 
 
