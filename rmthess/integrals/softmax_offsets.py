@@ -25,6 +25,8 @@ __all__ = ["OffsetMoments", "offset_softmax_moments"]
 #: Lagrange interpolation order of the offset projection (SMO-3): with the step δ ≤ 0.1 and the
 #: strip of analyticity |Im w| < π/2, the local error is ~ (2δ/π)^P ≈ 1e-19
 _P = 14
+#: classes with π_c ≥ this are summed one by one, so that "all classes but c" never cancels (SMO-3)
+_HEAVY = 0.05
 
 
 @dataclass(frozen=True)
@@ -138,47 +140,80 @@ def offset_softmax_moments(offsets, sigma_v=1.0, pairs=(), digits=15.0) -> Offse
     x = (b - beta0) / h
     k0, lw = _lagrange(x, _P)
     M = int(k0.max()) + _P + 1
-    omega = np.zeros(M)
+    heavy = np.flatnonzero(b >= math.log(_HEAVY))   # treated one by one (SMO-3)
+    light = np.ones(C, dtype=bool)
+    light[heavy] = False
+    omega = np.zeros(M)                          # the projected measure of the light classes
     for r in range(_P):
-        omega += np.bincount(k0 + r, weights=lw[:, r], minlength=M)
+        omega += np.bincount(k0[light] + r, weights=lw[light, r], minlength=M)
     # w-lattice w_l = u_lo + β0 + l h, so that u_i + β_m = w_{i+m}
     nw = n + M
     logphi = _phi_tables(h, J, J_hi, sigma, u_lo + beta0, nw, [0, 1, 2])
-    w = u_lo + beta0 + h * np.arange(nw)
     G0 = logphi[0]
-    H1 = np.exp(w + 0.5 * s2 + logphi[1] - G0)
-    H2 = np.exp(2.0 * w + 2.0 * s2 + logphi[2] - G0)
+    # the u-range ends before log φ(e^w) at the top node leaves [-700, 0] (e^L < e^{-300} there)
+    ok = np.isfinite(G0) & (G0 >= -700.0) & np.isfinite(logphi[1]) & np.isfinite(logphi[2])
+    last = int(np.argmin(ok)) - 1 if not ok.all() else nw - 1
+    n = min(n, last - M + 2)
+    nw = n + M - 1
+    w = u_lo + beta0 + h * np.arange(nw)
+    G0 = G0[:nw]
+    H1 = np.exp(w + 0.5 * s2 + logphi[1][:nw] - G0)
+    H2 = np.exp(2.0 * w + 2.0 * s2 + logphi[2][:nw] - G0)
 
-    def total(F):                                # Σ_c F(u_i + b_c) by the projected measure
-        return sliding_window_view(F, M)[:n] @ omega
+    def total(F, weights=omega):                 # Σ_c F(u_i + b_c) by the projected measure
+        return sliding_window_view(F, M)[:n] @ weights
 
-    L = total(G0)
-    A1, A2, B = total(H1), total(H2), total(H1 * H1)
+    def at_class(F, c):                          # F(u_i + b_c) on the u-lattice
+        idx = k0[c] + np.arange(_P)
+        return sliding_window_view(F, n)[idx].T @ lw[c]
+
+    hv1 = {c: at_class(H1, c) for c in heavy}
+    hv2 = {c: at_class(H2, c) for c in heavy}
+    L = total(G0) + sum(at_class(G0, c) for c in heavy)
+    if L[-1] > -A - 10.0:
+        raise ValueError(f"offset moments: the integrand does not decay inside float64 range at "
+                         f"sigma_v={sigma_v!r} (log-tail {L[-1]:.3g})")
+    A1l, A2l, Bl = total(H1), total(H2), total(H1 * H1)
+    A1 = A1l + sum(hv1.values())
+    A2 = A2l + sum(hv2.values())
+    B = Bl + sum(v * v for v in hv1.values())
     eL = np.exp(L)
 
     def per_class(f, Q):                         # ∫ f(u) Q(u + b_c) du for every class c
         K = h * (sliding_window_view(Q, n)[:M] @ f)
         return np.einsum("cr,cr->c", lw, K[k0[:, None] + np.arange(_P)])
 
+    # light classes: A_k − h_{k,c} loses at most a factor 1/(1 − π_c) ≤ 1/(1 − _HEAVY)
     mean_a = per_class(eL * A1, H1) - per_class(eL, H1 * H1)
     mean_a2 = (per_class(eL * (A2 + A1 * A1 - B), H2) - per_class(eL, H2 * H2)
                - 2.0 * per_class(eL * A1, H1 * H2) + 2.0 * per_class(eL, H1 * H1 * H2)) / 6.0
+    # heavy classes: the sums over the other classes formed without the class itself
+    for c in heavy:
+        o1 = A1l + sum(v for d, v in hv1.items() if d != c)
+        o2 = A2l + sum(v for d, v in hv2.items() if d != c)
+        oB = Bl + sum(v * v for d, v in hv1.items() if d != c)
+        mean_a[c] = h * np.sum(eL * hv1[c] * o1)
+        mean_a2[c] = h * np.sum(eL * hv2[c] * (o2 + o1 * o1 - oB)) / 6.0
     # E p_c² = E[X_c² S^{-2}] = ∫ t² ψ_{2,c} Π_{l≠c} φ_l du = ∫ e^L H_2(u + b_c) du
     mean_p2 = per_class(eL, H2)
 
-    def at_class(F, c):                          # F(u_i + b_c) on the u-lattice
-        idx = k0[c] + np.arange(_P)
-        return sliding_window_view(F, n)[idx].T @ lw[c]
-
     pb = np.array([h * np.sum(eL * at_class(H1, c) * at_class(H1, d)) for c, d in pairs])
     pb2 = np.array([h * np.sum(eL * at_class(H2, c) * at_class(H2, d)) / 6.0 for c, d in pairs])
-    # Σ_{c≠c'} E p_c² p_c'² = ⅙∫ e^L (A_2² − Σ_c h_{2,c}²) du
-    sum_b2 = h * np.sum(eL * (A2 * A2 - total(H2 * H2))) / 6.0
+    hpairs = [(c, d) for c in heavy for d in heavy if c < d]
+    # Σ_{c≠c'} E p_c² p_c'² = ⅙∫ e^L (A_2² − Σ_c h_{2,c}²) du, the heavy pairs one by one
+    cross2 = A2l * A2l - total(H2 * H2) + 2.0 * A2l * (A2 - A2l)
+    cross2 = cross2 + sum(2.0 * hv2[c] * hv2[d] for c, d in hpairs)
+    sum_b2 = h * np.sum(eL * cross2) / 6.0
     # Σ_{c≠c'} (E p_c p_c')² = h² Σ_{ii'} e^{L_i + L_i'} [K_{ii'}² − K2_{ii'}], with
     # K_{ii'} = Σ_c h_{1,c}(u_i) h_{1,c}(u_i') and K2_{ii'} = Σ_c h_{1,c}²(u_i) h_{1,c}²(u_i')
     W1 = sliding_window_view(H1, M)[:n]
-    Kmat = (W1 * omega) @ W1.T
+    Kl = (W1 * omega) @ W1.T
     W11 = W1 * W1
-    K2 = (W11 * omega) @ W11.T
-    sum_b_sq = h * h * float(eL @ (Kmat * Kmat - K2) @ eL)
+    cross = Kl * Kl - (W11 * omega) @ W11.T
+    if len(heavy):
+        Kh = sum(np.outer(v, v) for v in hv1.values())
+        cross += 2.0 * Kl * Kh
+        for c, d in hpairs:
+            cross += 2.0 * np.outer(hv1[c] * hv1[d], hv1[c] * hv1[d])
+    sum_b_sq = h * h * float(eL @ cross @ eL)
     return OffsetMoments(sigma, mean_p2, mean_a, mean_a2, pairs, pb, pb2, sum_b_sq, float(sum_b2))
