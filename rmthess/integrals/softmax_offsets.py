@@ -39,7 +39,6 @@ class OffsetMoments:
     """
 
     sigma_v: float
-    mean_p2: np.ndarray
     mean_a: np.ndarray
     mean_a2: np.ndarray
     pairs: tuple
@@ -194,8 +193,6 @@ def offset_softmax_moments(offsets, sigma_v=1.0, pairs=(), digits=15.0) -> Offse
         oB = Bl + sum(v * v for d, v in hv1.items() if d != c)
         mean_a[c] = h * np.sum(eL * hv1[c] * o1)
         mean_a2[c] = h * np.sum(eL * hv2[c] * (o2 + o1 * o1 - oB)) / 6.0
-    # E p_c² = E[X_c² S^{-2}] = ∫ t² ψ_{2,c} Π_{l≠c} φ_l du = ∫ e^L H_2(u + b_c) du
-    mean_p2 = per_class(eL, H2)
 
     pb = np.array([h * np.sum(eL * at_class(H1, c) * at_class(H1, d)) for c, d in pairs])
     pb2 = np.array([h * np.sum(eL * at_class(H2, c) * at_class(H2, d)) / 6.0 for c, d in pairs])
@@ -216,4 +213,4 @@ def offset_softmax_moments(offsets, sigma_v=1.0, pairs=(), digits=15.0) -> Offse
         for c, d in hpairs:
             cross += 2.0 * np.outer(hv1[c] * hv1[d], hv1[c] * hv1[d])
     sum_b_sq = h * h * float(eL @ cross @ eL)
-    return OffsetMoments(sigma, mean_p2, mean_a, mean_a2, pairs, pb, pb2, sum_b_sq, float(sum_b2))
+    return OffsetMoments(sigma, mean_a, mean_a2, pairs, pb, pb2, sum_b_sq, float(sum_b2))
