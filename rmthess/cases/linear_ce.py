@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import mpmath
+import numpy as np
 
 from rmthess._validate import GAMMA, SIGMA_V
 from rmthess.cases._architectures import LinearArchitecture, covariance_moments
@@ -12,6 +13,7 @@ from rmthess.cases._base import BlockLimit, CaseLimits
 from rmthess.cases._blocks import BLOCK_V
 from rmthess.cases._registry import register
 from rmthess.integrals import softmax_moments, softmax_moments_mp
+from rmthess.laws.prior import validate_prior
 
 __all__ = ["LinearCE", "linear_ce_r0"]
 
@@ -68,8 +70,25 @@ class LinearCE(LinearArchitecture):
     shift_invariant = True
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
-               samples=None) -> CaseLimits:
+               samples=None, prior=None) -> CaseLimits:
+        """Limits at identical classes, or with the offsets ``b_c = log π_c`` of a ``prior``.
+
+        With a prior, ``g_ii`` is the mean over the classes of ``g_ii(c)`` and ``g_ij`` the mean
+        over the ordered pairs of distinct classes of ``g_ij(c, c′)`` (CASE-30);
+        :meth:`class_limits` gives them class by class. A uniform prior is the identical-class case.
+        With a ``covariance`` spectrum the isotropic limits are taken at the effective parameters
+        of (ANI-3). A prior and a covariance together are refused: that combination is not derived.
+        """
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        if prior is not None and covariance is not None:
+            raise ValueError("a class prior and a data covariance together are not supported: "
+                             "pass one of prior= (--prior) and covariance= (--covariance*)")
+        if prior is not None:
+            cl = self.class_limits(gamma, validate_prior(prior, classes), sigma_v=sigma_v)
+            if cl is not None:
+                gd, go = cl["g_ii_mean"], cl["g_ij_mean"]
+                return CaseLimits(self.name, gamma, classes, m, sigma_v,
+                                  {BLOCK_V: BlockLimit(gd, go, go / gd)})
         s1, s2 = covariance_moments(covariance)
         try:
             mom = softmax_moments(classes, sigma_v * math.sqrt(s1))  # (ANI-1)
@@ -87,6 +106,42 @@ class LinearCE(LinearArchitecture):
             blk = BlockLimit(gd, go, go / gd)
         return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk},
                           covariance=None if covariance is None else (s1, s2))
+
+    def class_limits(self, gamma, prior, *, sigma_v=1.0, pairs=()):
+        r"""Per-class limits with the offsets ``b_c = log π_c`` (theory/cases.md, (CASE-30)).
+
+        Parameters
+        ----------
+        gamma : float
+            Aspect ratio ``γ = d/N``.
+        prior : array_like
+            Class probabilities ``π`` (positive, finite, summing to 1 within 1e-12).
+        sigma_v : float, optional
+            Logit standard deviation, in ``[0.05, 5]``.
+        pairs : sequence of (int, int), optional
+            0-based pairs of distinct classes whose ``g_ij(c, c′)`` is wanted.
+
+        Returns
+        -------
+        dict or None
+            None for a uniform prior (identical classes: :meth:`limits` without a prior). Else
+            ``g_ii`` (array over the classes), ``g_ii_mean``, ``g_ij_mean`` (mean over ordered
+            pairs, SMO-4), ``E_a``, ``E_a2``, ``pairs`` and ``g_ij_pairs``.
+        """
+        from rmthess.integrals.softmax_offsets import offset_softmax_moments
+
+        gamma = GAMMA.validate(gamma)
+        sigma_v = SIGMA_V.validate(sigma_v)
+        pi = np.asarray(prior, dtype=float)
+        classes = self.check(len(pi) if pi.ndim == 1 else 0, None, sigma_v)[0]
+        pi = validate_prior(pi, classes)
+        if np.all(pi == pi[0]):
+            return None
+        mom = offset_softmax_moments(np.log(pi), sigma_v, pairs=pairs)
+        gd = mom.g_diag(gamma)
+        return {"g_ii": gd, "g_ii_mean": float(gd.mean()),
+                "g_ij_mean": float(mom.g_offdiag_mean(gamma)), "E_a": mom.mean_a,
+                "E_a2": mom.mean_a2, "pairs": mom.pairs, "g_ij_pairs": mom.g_pairs(gamma)}
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
                   dps=30) -> CaseLimits:

@@ -17,6 +17,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--classes", required=True, help="number of classes C >= 2 (1e6 accepted)")
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
     parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
+    parser.add_argument("--prior", default=None,
+                        help="linear-ce: class prior, logit offsets b_c = log π_c: 'zipf:S' "
+                             "(π_c ∝ c^-S) or a file of class frequencies; adds 'per_class'")
     add_init_arguments(parser)
     add_covariance_arguments(parser, law="the data covariance of the linear cases "
                                          "(theory/anisotropic.md)")
@@ -63,6 +66,30 @@ def _digits(x, se):
 
 def _two(se):
     return None if se is None else float(f"{se:.2g}")
+
+
+#: up to this many classes the per-class values are listed; above, summarised
+_LIST_MAX = 1000
+
+
+def _per_class(case, lim, prior):
+    """The ``per_class`` JSON entry (docs/json-schema.md): ``g_ii(c)`` listed or summarised."""
+    import numpy as np
+
+    cl = case.class_limits(lim.gamma, prior, sigma_v=lim.sigma_v)
+    if cl is None:                              # uniform prior: every class alike
+        g = np.full(lim.classes, lim.blocks["v"].g_ii)
+        gij = lim.blocks["v"].g_ij
+    else:
+        g, gij = cl["g_ii"], cl["g_ij_mean"]
+    out = {"prior_max": float(prior.max()), "prior_min": float(prior.min()),
+           "g_ij_mean": float(gij),
+           "g_ii_summary": {"mean": float(g.mean()), "std": float(g.std()),
+                            "min": float(g.min()), "max": float(g.max()),
+                            "first": [float(x) for x in g[:10]]}}
+    if lim.classes <= _LIST_MAX:
+        out["g_ii"] = [float(x) for x in g]
+    return out
 
 
 def run(args) -> int:
@@ -113,6 +140,22 @@ def run(args) -> int:
         extra["max_time"] = _number("max-time", args.max_time)
     if (extra or seed is not None or samples is not None) and case.name != "mlp-ce":
         raise ValueError("--rtol, --max-time, --samples and --seed apply to mlp-ce only")
+    prior = None
+    if args.prior is not None:
+        from rmthess.laws.prior import parse_prior
+
+        if case.name != "linear-ce":
+            raise ValueError("--prior applies to linear-ce only")
+        if args.digits is not None:
+            raise ValueError("--prior and --digits cannot be combined (no mpmath route with "
+                             "offsets)")
+        if not (isinstance(classes, int) and classes >= 2):
+            raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
+        try:
+            prior = parse_prior(args.prior, classes)
+        except ValueError as exc:
+            raise ValueError(f"--prior: {exc}") from None
+        extra["prior"] = prior
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
         lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits, **theory,
@@ -141,11 +184,14 @@ def run(args) -> int:
                 return None
             return _digits(float(x), se)
 
-    try:
-        asym, asym_note = case.asymptote(lim.gamma, lim.classes, m=lim.m, sigma_v=lim.sigma_v,
-                                         **theory, **theory_cov), None
-    except ValueError as exc:                  # stated in the output, never dropped silently
-        asym, asym_note = {}, str(exc)
+    if prior is not None:
+        asym, asym_note = {}, "the C → ∞ leading term (CASE-5) is that of identical classes"
+    else:
+        try:
+            asym, asym_note = case.asymptote(lim.gamma, lim.classes, m=lim.m,
+                                             sigma_v=lim.sigma_v, **theory, **theory_cov), None
+        except ValueError as exc:              # stated in the output, never dropped silently
+            asym, asym_note = {}, str(exc)
     out = {"case": lim.case, "gamma": lim.gamma, "classes": lim.classes, "m": lim.m,
            "sigma_v": lim.sigma_v, "digits": digits}
     if ini.name != "custom" or "v_law" in theory or ini.hidden is not None and ini.sigma_w != 1.0:
@@ -156,6 +202,8 @@ def run(args) -> int:
         out["covariance"] = {"law": repr(covariance), "s1": lim.covariance[0],
                              "s2": lim.covariance[1]}
     out["seed"] = lim.seed
+    if prior is not None:
+        out["per_class"] = _per_class(case, lim, prior)
     out["blocks"] = {}
     for name, blk in lim.blocks.items():
         f = factors.get(name, 1.0)
