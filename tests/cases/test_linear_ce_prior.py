@@ -7,6 +7,7 @@ import pytest
 
 from rmthess.cases import get_case
 from rmthess.cli import main
+from rmthess.laws import DiscreteLaw
 from rmthess.laws.prior import parse_prior, validate_prior, zipf_prior
 
 CASE = get_case("linear-ce")
@@ -105,3 +106,15 @@ def test_cli_prior_errors(capsys, argv, word):
     assert main(["limits", "--gamma", "1", "--classes", "5", *argv]) == 2
     err = capsys.readouterr().err
     assert word in err and err.count("\n") == 1
+
+
+def test_prior_with_a_covariance_is_refused(capsys):
+    """A class prior and a data covariance together are not derived: refused, not combined."""
+    case = get_case("linear-ce")
+    with pytest.raises(ValueError, match="prior and a data covariance"):
+        case.limits(1.0, 10, prior=zipf_prior(10, 1.1),
+                    covariance=DiscreteLaw([0.5, 3.0], [0.5, 0.5]))
+    code = main(["limits", "--case", "linear-ce", "--gamma", "1", "--classes", "10",
+                 "--prior", "zipf:1.1", "--covariance-atoms", "0.5,3"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--covariance" in err
