@@ -23,12 +23,24 @@ def draw_params(model, spec, rng, fixed_second):
     return params
 
 
+def fixed_v_stream_width(m: int) -> int:
+    """Input width ``2m + 2`` of the network draw that yields the fixed V (MC-20).
+
+    The fixed V is the output matrix of one draw of the whole network from the stream
+    ``FIXED_V_KEY``; the first layer of that draw (``m`` rows of this width) is drawn first and
+    discarded. The width is part of the stream's definition: another width gives other V and so
+    other stored results, which is why it is fixed here rather than taken from ``d``.
+    """
+    return 2 * int(m) + 2
+
+
 def fixed_second(model, spec, seed):
     """The output weights V held fixed over the replicates (mlp cases; None for linear ones)."""
     if not model.hidden:
         return None
     rng = np.random.default_rng(replicate_seed(seed, FIXED_V_KEY))
-    return model.draw(rng, 2 * spec.m + 2, spec.classes, spec.m, spec.sigma_v).second
+    width = fixed_v_stream_width(spec.m)
+    return model.draw(rng, width, spec.classes, spec.m, spec.sigma_v).second
 
 
 def complex_mean_se(x):
