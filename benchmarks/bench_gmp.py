@@ -13,6 +13,7 @@ the same law; it needs positive weights and evaluates at x + i·eta (default eta
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 import warnings
 
@@ -43,7 +44,7 @@ def reference_density(atoms, probs, gamma, x, s_guess):
     out = np.zeros(len(x))
     if len(atoms) > 300:
         lam, p = np.asarray(atoms), np.asarray(probs)
-        for i, (xi, s) in enumerate(zip(x, s_guess)):
+        for i, (xi, s) in enumerate(zip(x, s_guess, strict=True)):
             if not s.imag > 0:
                 continue
             for _ in range(40):
@@ -58,13 +59,13 @@ def reference_density(atoms, probs, gamma, x, s_guess):
         lam = [mpmath.mpf(a) for a in atoms]
         p = [mpmath.mpf(q) for q in probs]
         g = mpmath.mpf(gamma)
-        for i, (xi, s0) in enumerate(zip(x, s_guess)):
+        for i, (xi, s0) in enumerate(zip(x, s_guess, strict=True)):
             if not s0.imag > 0:
                 continue
 
-            def f(s):
-                return -1 / s + mpmath.fsum(pk * lk / (1 + g * lk * s) for lk, pk in zip(lam, p)) \
-                    - mpmath.mpf(xi)
+            def f(s, xi=xi):
+                terms = (pk * lk / (1 + g * lk * s) for lk, pk in zip(lam, p, strict=True))
+                return -1 / s + mpmath.fsum(terms) - mpmath.mpf(xi)
             s = mpmath.findroot(f, mpmath.mpc(s0), tol=mpmath.mpf(10) ** -28)
             assert mpmath.im(s) > 0
             out[i] = float(mpmath.im(s) / mpmath.pi)
@@ -73,7 +74,7 @@ def reference_density(atoms, probs, gamma, x, s_guess):
 
 def mpmath_edges(atoms, probs, gamma, t_guess):
     """Critical points h(t) = 1 (GMP-7) polished by mpmath Newton, then z(t)."""
-    keep = [(a, q) for a, q in zip(atoms, probs) if a != 0]
+    keep = [(a, q) for a, q in zip(atoms, probs, strict=True) if a != 0]
     with mpmath.workdps(30):
         g = mpmath.mpf(gamma)
         tau = [-g * mpmath.mpf(a) for a, _ in keep]
@@ -81,9 +82,11 @@ def mpmath_edges(atoms, probs, gamma, t_guess):
         mean = mpmath.fsum(mpmath.mpf(q) * mpmath.mpf(a) for a, q in keep)
         out = []
         for t0 in t_guess:
-            t = mpmath.findroot(lambda t: mpmath.fsum(wk / (t - tk) ** 2 for wk, tk in zip(w, tau))
-                                - 1, mpmath.mpf(t0), tol=mpmath.mpf(10) ** -28)
-            out.append(float(-t + mean - mpmath.fsum(wk / (t - tk) for wk, tk in zip(w, tau))))
+            def h_minus_1(t):
+                return mpmath.fsum(wk / (t - tk) ** 2 for wk, tk in zip(w, tau, strict=True)) - 1
+            t = mpmath.findroot(h_minus_1, mpmath.mpf(t0), tol=mpmath.mpf(10) ** -28)
+            out.append(float(-t + mean
+                             - mpmath.fsum(wk / (t - tk) for wk, tk in zip(w, tau, strict=True))))
     return np.array(out)
 
 
@@ -149,7 +152,7 @@ def run_case(name, weights, gamma, quick, n_ref):
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        t_fa, rho_fa = best_time(lambda: cfp.density(xf, eta=fa_eta), 1)
+                        t_fa, rho_fa = best_time(functools.partial(cfp.density, xf, eta=fa_eta), 1)
                     rho_ref_pts = rho_fa if thin else rho_fa[idx]
                     ref_pts = ref[::4] if thin else ref
                     extra = f" (x{factor:.0f} from {xf.size} pts)" if thin else ""
@@ -163,7 +166,7 @@ def run_case(name, weights, gamma, quick, n_ref):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    t_sup, sup = best_time(lambda: cfp.support(), 1)
+                    t_sup, sup = best_time(cfp.support, 1)
                 edge_rows.append((f"{label} support()", t_sup, sup))
             except Exception as exc:       # noqa: BLE001
                 edge_rows.append((f"{label} support(): FAILED ({type(exc).__name__})", np.nan, []))

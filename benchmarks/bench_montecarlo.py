@@ -12,7 +12,8 @@ Run ``python benchmarks/bench_montecarlo.py`` (full: linear CE at d = N = 2000, 
 5. peak memory of 2. (tracemalloc) against N² and dN doubles;
 6. replicates per second on a local Dask cluster of 1 and 2 worker processes, and the scaling
    efficiency ``rate₂ / (2 rate₁)``.
-Accuracy is tracked beside speed (sampled blocks against the table; kernels against the numpy twins).
+Accuracy is tracked beside speed (sampled blocks against the table; kernels against the numpy
+twins).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def bench_norms(d, C, repeat, sample_blocks):
     L = p[:, :1] * p
     t_one, _ = _best(lambda: K @ L, repeat)
     t_dense = t_one * C            # the table's dense product K [β_i∘β_j] in flops-equivalent
-    err_table = max(abs(table[i, j] - s) / abs(s) for (i, j), s in zip(pairs, sampled))
+    err_table = max(abs(table[i, j] - s) / abs(s) for (i, j), s in zip(pairs, sampled, strict=True))
     off = ~np.eye(C, dtype=bool)
     err_means = max(abs(np.mean(np.diag(table)) - dg) / dg, abs(np.mean(table[off]) - od) / od)
 
@@ -91,15 +92,16 @@ def bench_norms(d, C, repeat, sample_blocks):
     mb = 1 / 2**20
     print(f"linear CE, d = N = {d}, C = {C}  (all {C * C} blocks)")
     print(f"  Gram product X Xᵀ alone             {t_gram:9.3f} s")
-    print(f"  mean diag/off-diag norms (numba)    {t_means:9.3f} s   = {t_means / t_gram:5.2f}× Gram"
-          f"   (target ≤ 1.5×; median of paired rounds {ratio_median:.2f}×)")
+    print(f"  mean diag/off-diag norms (numba)    {t_means:9.3f} s   = "
+          f"{t_means / t_gram:5.2f}× Gram   (target ≤ 1.5×; median of paired rounds "
+          f"{ratio_median:.2f}×)")
     print(f"  same with numpy twins               {t_numpy_twin:9.3f} s   agree to "
           f"{max(abs(dg2 - dg) / dg, abs(od2 - od) / od):.1e}")
     print(f"  forming blocks with numpy (extrap.) {t_all_blocks:9.1f} s   = "
           f"{t_all_blocks / t_means:7.0f}× slower   (target ≥ 50×; {t_block:.3f} s/block, "
           f"{len(pairs)} sampled)")
-    print(f"  full C×C table                      {t_table:9.3f} s   = {t_table / t_dense:5.2f}× its "
-          f"dense product ({t_dense:.3f} s)")
+    print(f"  full C×C table                      {t_table:9.3f} s   = "
+          f"{t_table / t_dense:5.2f}× its dense product ({t_dense:.3f} s)")
     print(f"  accuracy: sampled blocks vs table {err_table:.1e}; means vs table {err_means:.1e}")
     print(f"  peak memory of the means            {peak * mb:9.1f} MiB  (N² doubles "
           f"{n * n * 8 * mb:.1f} MiB, dN doubles {d * n * 8 * mb:.1f} MiB)")

@@ -1,12 +1,13 @@
 """Benchmark of the finite-size predictions: the former implementation against the present one.
 
-Run ``python benchmarks/bench_predictions.py`` (``--reps`` replicates of V, default 10). For the MLP-CE
-prediction at ``d = 200, γ = 0.5, C = 10, m = 8`` (the per-replicate prediction that
-``rmthess simulate --case mlp-ce --d 200 --gamma 0.5 --classes 10 --m 8`` attaches to every replicate),
-printed side by side, JIT warm-up and imports excluded:
+Run ``python benchmarks/bench_predictions.py`` (``--reps`` replicates of V, default 10). For the
+MLP-CE prediction at ``d = 200, γ = 0.5, C = 10, m = 8`` (the per-replicate prediction that
+``rmthess simulate --case mlp-ce --d 200 --gamma 0.5 --classes 10 --m 8`` attaches to every
+replicate), printed side by side, JIT warm-up and imports excluded:
 
-1. seconds (wall clock) per replicate of the former implementation (pseudo-random batches of 2^15 points, one
-   call per block type, numpy/BLAS products; kept in ``tests/montecarlo/finite_size_oracle.py``) and of
+1. seconds (wall clock) per replicate of the former implementation (pseudo-random batches of 2^15
+   points, one call per block type, numpy/BLAS products; kept in
+   ``tests/montecarlo/finite_size_oracle.py``) and of
    :func:`rmthess.montecarlo.finite_size.predict_all_norms` (scrambled Sobol' batches of 2^13 points
    in all, weights evaluated once, numba accumulation), with the process's default BLAS threads and
    with BLAS limited to one thread; the ratio old/new;

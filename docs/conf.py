@@ -32,7 +32,7 @@ extensions = [
 exclude_patterns = ["_build", "conf.py", "**/.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
 
-# --- API reference: one page per public subpackage listing its __all__, one page per object ----------
+# --- API reference: one page per public subpackage listing its __all__, one page per object -------
 autosummary_generate = True
 autosummary_ignore_module_all = False
 autosummary_imported_members = True
@@ -47,7 +47,7 @@ rst_prolog = """
 .. |z| replace:: \\|z\\|
 """
 
-# --- Markdown and notebooks ------------------------------------------------------------------------
+# --- Markdown and notebooks -----------------------------------------------------------------------
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".py": "myst-nb"}
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
@@ -61,7 +61,7 @@ nb_merge_streams = True
 
 intersphinx_mapping = {}
 
-# --- HTML ------------------------------------------------------------------------------------------
+# --- HTML -----------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"rmthess {release}"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}

@@ -2,7 +2,8 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
+#     notebook_metadata_filter: "-jupytext.text_representation.jupytext_version,\
+#       -jupytext.text_representation.format_version"
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -18,8 +19,8 @@
 # Every Hessian block of the models in arXiv:2505.02809 has the form
 # $B = \frac1N X \Lambda X^\top = \frac1N\sum_n \lambda_n x_n x_n^\top$ with Gaussian data $x_n$ and
 # scalar weights $\lambda_n$. When the weights are independent of the data and $d/N \to \gamma$, the
-# spectrum of $B$ converges to the *generalized Marchenko–Pastur* (GMP) law, whose Stieltjes transform
-# solves
+# spectrum of $B$ converges to the *generalized Marchenko–Pastur* (GMP) law, whose Stieltjes
+# transform solves
 #
 # $$ s(z) = \frac{1}{-z + \mathbb E\left[\frac{\lambda}{1+\gamma\lambda s(z)}\right]} . $$
 #
@@ -53,8 +54,8 @@ def keep(fig, name):
 # ## Marchenko–Pastur: $\lambda \equiv 1$
 #
 # With constant weights the GMP law is the Marchenko–Pastur law, with edges $(1\pm\sqrt\gamma)^2$
-# and, for $\gamma > 1$, an atom $1 - 1/\gamma$ at zero. The package finds the edges from the critical
-# points of the inverse map $z(s) = -1/s + \mathbb E[\lambda/(1+\gamma\lambda s)]$.
+# and, for $\gamma > 1$, an atom $1 - 1/\gamma$ at zero. The package finds the edges from the
+# critical points of the inverse map $z(s) = -1/s + \mathbb E[\lambda/(1+\gamma\lambda s)]$.
 
 # %%
 for gamma in (0.25, 2.0):
@@ -68,9 +69,9 @@ for gamma in (0.25, 2.0):
 # ## Weights of both signs
 #
 # Off-diagonal Hessian blocks have weights of either sign (for cross-entropy,
-# $\lambda_n = -p_{ni}p_{nj} \le 0$). Here a two-point law with a negative atom: the spectrum has mass on
-# both sides of zero. We compare its density with the eigenvalues of simulated matrices, and its
-# moments (exact, from the free cumulants $\kappa_k = \gamma^{k-1}\mathbb E\lambda^k$) with the
+# $\lambda_n = -p_{ni}p_{nj} \le 0$). Here a two-point law with a negative atom: the spectrum has
+# mass on both sides of zero. We compare its density with the eigenvalues of simulated matrices, and
+# its moments (exact, from the free cumulants $\kappa_k = \gamma^{k-1}\mathbb E\lambda^k$) with the
 # simulated spectral moments.
 
 # %%
@@ -98,5 +99,5 @@ keep(fig, "01_gmp_spectra")
 # %% [markdown]
 # The histograms follow the densities, the edges bound the simulated eigenvalues up to the usual
 # $d^{-2/3}$ fluctuations, and the simulated fraction of zero eigenvalues equals the atom. The
-# verification report (`rmthess verify`, check `gmp-law`) makes these comparisons with error bars and
-# verdicts.
+# verification report (`rmthess verify`, check `gmp-law`) makes these comparisons with error bars
+# and verdicts.

@@ -2,7 +2,8 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
+#     notebook_metadata_filter: "-jupytext.text_representation.jupytext_version,\
+#       -jupytext.text_representation.format_version"
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -21,10 +22,11 @@
 #   $H_{v_iv_j} = -\frac1N\sum_n p_{ni}p_{nj}\,x_nx_n^\top$;
 # * MSE: $H_{v_iv_i} = \frac1N XX^\top$ and $H_{v_iv_j} = 0$.
 #
-# Each block is a generalized Marchenko–Pastur matrix, so $\frac1d\|H\|_F^2 \to g = (\mathbb E\lambda)^2 +
-# \gamma\,\mathbb E\lambda^2$. Theorem 1 of arXiv:2505.02809: $g_{ij}/g_{ii} = O(1/C^2)$ with
-# $\lim_C C^2 g_{ij}/g_{ii} = (1+\gamma e^2)/(1+\gamma e)$. We compute the exact ratio at every C, its
-# asymptote, and compare both with Monte Carlo.
+# Each block is a generalized Marchenko–Pastur matrix, so
+# $\frac1d\|H\|_F^2 \to g = (\mathbb E\lambda)^2 + \gamma\,\mathbb E\lambda^2$. Theorem 1 of
+# arXiv:2505.02809: $g_{ij}/g_{ii} = O(1/C^2)$ with
+# $\lim_C C^2 g_{ij}/g_{ii} = (1+\gamma e^2)/(1+\gamma e)$. We compute the exact ratio at every C,
+# its asymptote, and compare both with Monte Carlo.
 
 # %%
 import os
@@ -54,9 +56,9 @@ def keep(fig, name):
 # %% [markdown]
 # ## The exact ratio and its limit
 #
-# The Gaussian-softmax moments behind $g_{ii}, g_{ij}$ are one-dimensional integrals whose cost does not
-# depend on C, so the exact ratio is available up to $C = 10^6$. The approach to the constant is slow:
-# at C = 100 the ratio is still several per cent below its asymptote.
+# The Gaussian-softmax moments behind $g_{ii}, g_{ij}$ are one-dimensional integrals whose cost does
+# not depend on C, so the exact ratio is available up to $C = 10^6$. The approach to the constant is
+# slow: at C = 100 the ratio is still several per cent below its asymptote.
 
 # %%
 for gamma in gammas:
@@ -68,16 +70,17 @@ for gamma in gammas:
 # %% [markdown]
 # ## Monte Carlo at finite d
 #
-# `simulate` builds the true blocks (weights computed from the same data) and reports the ratio of means
-# over all off-diagonal and diagonal blocks, with its standard error, the finite-size prediction and the
-# limit.
+# `simulate` builds the true blocks (weights computed from the same data) and reports the ratio of
+# means over all off-diagonal and diagonal blocks, with its standard error, the finite-size
+# prediction and the limit.
 
 # %%
 curves, points = [], []
 grid = np.unique(np.round(np.geomspace(2, 10**4, 30)).astype(int))
 for k, gamma in enumerate(gammas):
     group = f"γ = {gamma:g}"
-    curves.append(RatioCurve(group, grid, [ce.limits(gamma, int(C)).blocks["v"].ratio for C in grid]))
+    curves.append(RatioCurve(group, grid,
+                             [ce.limits(gamma, int(C)).blocks["v"].ratio for C in grid]))
     curves.append(RatioCurve(group, grid[grid >= 10],
                              [ce.asymptote(gamma, int(C))["v"] for C in grid[grid >= 10]],
                              kind="asymptote"))
@@ -87,7 +90,8 @@ for k, gamma in enumerate(gammas):
         b = s.blocks["v"]
         print(f"{group}, C = {s.classes:3d}: MC {b.ratio:.5g} ± {b.stderr:.2g}, "
               f"finite-size prediction {b.prediction:.5g}, limit {b.limit:.5g}")
-    points.append(RatioPoints(f"Monte Carlo, {group}", mc_classes, [s.blocks["v"].ratio for s in sims],
+    points.append(RatioPoints(f"Monte Carlo, {group}", mc_classes,
+                              [s.blocks["v"].ratio for s in sims],
                               [s.blocks["v"].stderr for s in sims], group=group))
 fig = plot_ratio_vs_classes([RatioPanel("linear model, CE", tuple(curves), tuple(points))])
 keep(fig, "02_ratio_vs_classes")
@@ -104,6 +108,7 @@ keep(fig, "02_ratio_vs_classes")
 for gamma in gammas:
     s = simulate("linear-mse", d=d, gamma=gamma, classes=3, reps=reps, rng=7)
     b = s.blocks["v"]
+    limit = get_case("linear-mse").limits(gamma, 3).blocks["v"].g_ii
     print(f"γ = {gamma:g}: (1/d)‖H_ii‖² = {b.diag:.4f} ± {b.diag_stderr:.2g}, "
-          f"exact {1 + (d + 1) / s.n_samples:.4f}, limit {get_case('linear-mse').limits(gamma, 3).blocks['v'].g_ii:.4f}; "
+          f"exact {1 + (d + 1) / s.n_samples:.4f}, limit {limit:.4f}; "
           f"off-diagonal {b.offdiag:.1f}")

@@ -2,7 +2,8 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
+#     notebook_metadata_filter: "-jupytext.text_representation.jupytext_version,\
+#       -jupytext.text_representation.format_version"
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -15,17 +16,17 @@
 # %% [markdown]
 # # 3 · Theorem 2: a 1-hidden-layer ReLU network
 #
-# With m hidden ReLU units, $u_n = Wx_n$, $s_n = \mathrm{relu}(u_n)$ and logits $Vs_n$, the Hessian has
-# d×d hidden blocks $H_{w_iw_j} = \frac1N\sum_n a_{ij}(n)\,x_nx_n^\top$ and m×m output blocks
-# $H_{v_cv_{c'}}$. The weights $a_{ij}(n)$ depend on $x_n$ only through the m numbers $u_n$, so the GMP
-# law still applies. Theorem 2 of arXiv:2505.02809: the off-/diagonal ratios decay like
+# With m hidden ReLU units, $u_n = Wx_n$, $s_n = \mathrm{relu}(u_n)$ and logits $Vs_n$, the Hessian
+# has d×d hidden blocks $H_{w_iw_j} = \frac1N\sum_n a_{ij}(n)\,x_nx_n^\top$ and m×m output blocks
+# $H_{v_cv_{c'}}$. The weights $a_{ij}(n)$ depend on $x_n$ only through the m numbers $u_n$, so the
+# GMP law still applies. Theorem 2 of arXiv:2505.02809: the off-/diagonal ratios decay like
 #
 # * 1/C for the hidden blocks (MSE and CE),
 # * 1/C² for the output blocks (CE; for MSE they vanish).
 #
-# For MSE the limit is a closed form, $\frac{1+4\gamma}{4(1+2\gamma)(C+2)}$; for CE at finite C it is an
-# m-dimensional integral that the package estimates by Monte Carlo (with a standard error), and the
-# C → ∞ constants $K_h(\gamma, m)$, $K_o(m)$ come from one-dimensional integrals.
+# For MSE the limit is a closed form, $\frac{1+4\gamma}{4(1+2\gamma)(C+2)}$; for CE at finite C it
+# is an m-dimensional integral that the package estimates by Monte Carlo (with a standard error),
+# and the C → ∞ constants $K_h(\gamma, m)$, $K_o(m)$ come from one-dimensional integrals.
 
 # %%
 import os
@@ -36,7 +37,16 @@ import numpy as np
 
 from rmthess.cases import get_case
 from rmthess.montecarlo import simulate
-from rmthess.plotting import RatioCurve, RatioPanel, RatioPoints, plot_ratio_vs_classes, save_figure
+from rmthess.montecarlo.spectra import block_spectrum
+from rmthess.plotting import (
+    RatioCurve,
+    RatioPanel,
+    RatioPoints,
+    SpectrumPanel,
+    plot_block_spectra,
+    plot_ratio_vs_classes,
+    save_figure,
+)
 
 SMALL = os.environ.get("RMTHESS_NOTEBOOK_SIZE", "full") == "small"
 d, reps, m, gamma = (40, 4, 4, 1.0) if SMALL else (300, 24, 8, 1.0)
@@ -69,18 +79,20 @@ for C in classes:
 
 # %%
 asym = ce.asymptote(gamma, 100, m=m)
-print(f"K_h(γ={gamma:g}, m={m}) = {100 * asym['hidden']:.4f}, K_o(m={m}) = {100**2 * asym['output']:.4f}")
+print(f"K_h(γ={gamma:g}, m={m}) = {100 * asym['hidden']:.4f}, "
+      f"K_o(m={m}) = {100**2 * asym['output']:.4f}")
 rng = np.random.default_rng(3)
 lims = {C: ce.limits(gamma, C, m=m, rng=rng) for C in classes}
 sims = {C: simulate("mlp-ce", d=d, gamma=gamma, classes=C, m=m, reps=reps, rng=100 + C,
                     predictions=False, limits=False) for C in classes}
 panels = []
-for block, power in (("hidden", 1), ("output", 2)):
+for block in ("hidden", "output"):
     big = np.geomspace(10, 1000, 20)
     curves = (RatioCurve("limit", classes, [lims[C].blocks[block].ratio for C in classes]),
               RatioCurve("limit", big, [ce.asymptote(gamma, int(C), m=m)[block] for C in big],
                          kind="asymptote"))
-    pts = (RatioPoints(f"Monte Carlo, d = {d}", classes, [sims[C].blocks[block].ratio for C in classes],
+    pts = (RatioPoints(f"Monte Carlo, d = {d}", classes,
+                       [sims[C].blocks[block].ratio for C in classes],
                        [sims[C].blocks[block].stderr for C in classes], group="limit"),)
     panels.append(RatioPanel(f"{block} blocks, CE, m = {m}, γ = {gamma:g}", curves, pts))
     for C in classes:
@@ -92,8 +104,9 @@ keep(fig, "03_ratio_vs_classes")
 
 # %% [markdown]
 # The hidden blocks lose a factor C and the output blocks a factor C²: the static force acts more
-# strongly on the layer next to the loss. The approach to the constants is slow for small m, so finite
-# C is compared with the finite-C limits, not with the constants (`rmthess verify`, check `mlp-ratios`).
+# strongly on the layer next to the loss. The approach to the constants is slow for small m, so
+# finite C is compared with the finite-C limits, not with the constants (`rmthess verify`, check
+# `mlp-ratios`).
 
 # %% [markdown]
 # ## The hidden blocks at a fixed V: a GMP law per output matrix
@@ -101,14 +114,11 @@ keep(fig, "03_ratio_vs_classes")
 # Norms are only half of the story. At a fixed output matrix V the hidden block
 # $H_{w_iw_j}=\frac1N\sum_n a_{ij}(u_n)\,x_nx_n^\top$ is a GMP matrix whose weights depend on $x_n$
 # through the m numbers $u_n = Wx_n$ only, so its spectrum tends to the GMP law of the weight law of
-# $a_{ij}(u)$, $u\sim N(0, I_m)$ — for MSE $\kappa_{ii}\,\mathrm{Bernoulli}(1/2)$ on the diagonal and
-# $\kappa_{ij}\,\mathrm{Bernoulli}(1/4)$ off it ($\kappa = V^\top V$), for CE an empirical law. The
-# simulated block comes with its V (`return_second=True`), and the law is taken at that V.
+# $a_{ij}(u)$, $u\sim N(0, I_m)$ — for MSE $\kappa_{ii}\,\mathrm{Bernoulli}(1/2)$ on the diagonal
+# and $\kappa_{ij}\,\mathrm{Bernoulli}(1/4)$ off it ($\kappa = V^\top V$), for CE an empirical law.
+# The simulated block comes with its V (`return_second=True`), and the law is taken at that V.
 
 # %%
-from rmthess.montecarlo.spectra import block_spectrum
-from rmthess.plotting import SpectrumPanel, plot_block_spectra
-
 d_spec = 80 if SMALL else 600
 spec_panels = []
 for case, which, g in (("mlp-mse", "offdiag", 1.0), ("mlp-ce", "diag", 0.2)):
@@ -122,8 +132,9 @@ for case, which, g in (("mlp-mse", "offdiag", 1.0), ("mlp-ce", "diag", 0.2)):
     zero = float(np.mean(np.abs(ev) <= 1e-9 * scale))
     print(f"{case} {which}, γ = {g:g}: atom of the law {float(law.atom_at_zero):.3f}, "
           f"fraction of zero eigenvalues {zero:.3f}")
-    spec_panels.append(SpectrumPanel(f"{case} hidden {which}, one V, d = {d_spec}", ev, x, law.pdf(x),
-                                     atom=float(law.atom_at_zero), zero_tol=1e-9 * scale))
+    spec_panels.append(SpectrumPanel(f"{case} hidden {which}, one V, d = {d_spec}", ev, x,
+                                     law.pdf(x), atom=float(law.atom_at_zero),
+                                     zero_tol=1e-9 * scale))
 fig = plot_block_spectra(spec_panels)
 keep(fig, "03_block_spectra")
 

@@ -2,7 +2,8 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
+#     notebook_metadata_filter: "-jupytext.text_representation.jupytext_version,\
+#       -jupytext.text_representation.format_version"
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -16,15 +17,16 @@
 # # 4 · Decoupling and the Lindeberg principle
 #
 # The GMP law needs weights independent of the data, but a Hessian block
-# $H = \frac1N\sum_n\lambda(Vx_n)\,x_nx_n^\top$ has weights computed from the same $x_n$. The proof of
-# arXiv:2505.02809 replaces the data in the matrix by an independent copy $\tilde X$ (the decoupled block
-# $\tilde H$) and bounds the difference along the path $X(t) = \sqrt t X + \sqrt{1-t}\tilde X$.
+# $H = \frac1N\sum_n\lambda(Vx_n)\,x_nx_n^\top$ has weights computed from the same $x_n$. The proof
+# of arXiv:2505.02809 replaces the data in the matrix by an independent copy $\tilde X$ (the
+# decoupled block $\tilde H$) and bounds the difference along the path
+# $X(t) = \sqrt t X + \sqrt{1-t}\tilde X$.
 #
-# Because the data are Gaussian there is a sharper statement: redraw only the component of each $x_n$ in
-# the row space of V, $x^\sharp_n = P^\perp x_n + Pg_n$. Then $H^\sharp$ has exactly the law of $\tilde H$
-# and $\mathrm{rank}(H - H^\sharp) \le 2C$, so $|s_H(z) - s_{H^\sharp}(z)| \le 2C/(d\,\mathrm{Im}\,z)$ on every
-# realization, and the decoupling error $\delta_N(z) = E s_H(z) - E s_{\tilde H}(z)$ is $O(1/d)$, with
-# $d\,\delta_N(z) \to c(z)$.
+# Because the data are Gaussian there is a sharper statement: redraw only the component of each
+# $x_n$ in the row space of V, $x^\sharp_n = P^\perp x_n + Pg_n$. Then $H^\sharp$ has exactly the
+# law of $\tilde H$ and $\mathrm{rank}(H - H^\sharp) \le 2C$, so
+# $|s_H(z) - s_{H^\sharp}(z)| \le 2C/(d\,\mathrm{Im}\,z)$ on every realization, and the decoupling
+# error $\delta_N(z) = E s_H(z) - E s_{\tilde H}(z)$ is $O(1/d)$, with $d\,\delta_N(z) \to c(z)$.
 
 # %%
 import os
@@ -56,16 +58,18 @@ def keep(fig, name):
 # %% [markdown]
 # ## The exact coupling against the literal construction
 #
-# Both estimate the same $d\,\delta_N(z)$. With common random numbers (same X, V and weights; only the
-# projection redrawn) the replicates barely scatter; with an independent copy $\tilde X$ they scatter
-# more and more as d grows.
+# Both estimate the same $d\,\delta_N(z)$. With common random numbers (same X, V and weights; only
+# the projection redrawn) the replicates barely scatter; with an independent copy $\tilde X$ they
+# scatter more and more as d grows.
 
 # %%
-res = [coupling("linear-ce", d=d, gamma=gamma, classes=C, z=[z], reps=reps, seed=d, prediction=False)
+res = [coupling("linear-ce", d=d, gamma=gamma, classes=C, z=[z], reps=reps, seed=d,
+                prediction=False)
        for d in ds]
 for r in res:
     print(f"d = {r.d:4d}: exact {complex(r.scaled_difference[0]):.3f}, "
-          f"literal {complex(r.literal_difference[0]):.3f}, spread ratio {float(r.spread_ratio[0]):.0f}, "
+          f"literal {complex(r.literal_difference[0]):.3f}, "
+          f"spread ratio {float(r.spread_ratio[0]):.0f}, "
           f"rank bound used {r.rank_bound_ratio:.2f} of 1")
 exact = DecouplingSeries("exact coupling", ds, [r.scaled_difference[0] for r in res],
                          [r.stderr[0] for r in res])
@@ -75,8 +79,8 @@ literal = DecouplingSeries("independent copy", ds, [r.literal_difference[0] for 
 # %% [markdown]
 # ## Along the Lindeberg path
 #
-# $E s_{H(t)}(z)$ for $t \in [0, 1]$: every point differs from the decoupled matrix by a perturbation of
-# rank at most 2C, so the whole path sits at the GMP value $s(z)$ up to $O(1/d)$.
+# $E s_{H(t)}(z)$ for $t \in [0, 1]$: every point differs from the decoupled matrix by a
+# perturbation of rank at most 2C, so the whole path sits at the GMP value $s(z)$ up to $O(1/d)$.
 
 # %%
 path = lindeberg_path("linear-ce", d=ds[-1], gamma=gamma, classes=C, z=[z], reps=reps, seed=11,
@@ -89,6 +93,6 @@ fig = plot_decoupling(exact, literal, c=c, z=z,
 keep(fig, "04_decoupling")
 
 # %% [markdown]
-# The decoupling error is of order 1/d — faster than the $1/\sqrt N$ of a generic Lindeberg estimate —
-# and the exact coupling measures it with a variance several orders of magnitude below the literal
+# The decoupling error is of order 1/d — faster than the $1/\sqrt N$ of a generic Lindeberg estimate
+# — and the exact coupling measures it with a variance several orders of magnitude below the literal
 # construction.

@@ -4,7 +4,8 @@ Every entry point that can be asked for unbounded work (Monte Carlo sizes and re
 counts, mpmath digits) calls :func:`check_cost` with an estimate *before* it allocates or loops. The
 estimate is refused with a ``ValueError`` that states it when it needs more than half the memory
 available now, or more than :data:`MAX_SECONDS` of computing. The refusal is lifted inside
-``with allow_cost():`` (the command line's ``--force``) or by ``force=True`` where a function takes it.
+``with allow_cost():`` (the command line's ``--force``) or by ``force=True`` where a function takes
+it.
 
 The time estimates are deliberately rough (a flop count at :data:`FLOP_RATE`, or a measured cost per
 mpmath operation); they only have to tell ten seconds from ten hours.
@@ -93,10 +94,11 @@ def check_cost(what: str, *, nbytes: float = 0.0, seconds: float = 0.0, force: b
         return
     limit = MEMORY_FRACTION * available_memory()
     extra = ((f"; {hint}" if hint else "")
-             + " (to run it anyway: --force, or force=True / `with rmthess.allow_cost():` in Python)")
+             + " (to run it anyway: --force, or force=True / `with rmthess.allow_cost():`"
+               " in Python)")
     if nbytes > limit:
-        raise ValueError(f"{what} needs about {format_bytes(nbytes)} of memory, more than half of the "
-                         f"{format_bytes(available_memory())} available{extra}")
+        raise ValueError(f"{what} needs about {format_bytes(nbytes)} of memory, more than half of "
+                         f"the {format_bytes(available_memory())} available{extra}")
     if seconds > MAX_SECONDS:
         raise ValueError(f"{what} would take about {format_seconds(seconds)}, more than the "
                          f"{format_seconds(MAX_SECONDS)} allowed without --force{extra}")

@@ -2,8 +2,8 @@ r"""Monte Carlo tests with a stated false-alarm rate, and the registry that audi
 
 A Monte Carlo test compares an estimate with an oracle at a threshold computed from the false-alarm
 rate ``alpha`` it states (the probability that it fails although the code is right), never at a bare
-"3 sigma": :func:`z_threshold` gives the two-sided normal quantile, or the Student-t quantile when the
-standard error rests on few replicates, and splits ``alpha`` over the comparisons the test makes
+"3 sigma": :func:`z_threshold` gives the two-sided normal quantile, or the Student-t quantile when
+the standard error rests on few replicates, and splits ``alpha`` over the comparisons the test makes
 (Bonferroni). A known bias of the oracle (a finite-size remainder) is added to the threshold, not
 absorbed into it.
 

@@ -15,7 +15,8 @@ def test_readme_tour_runs():
     code = re.search(r"## A short tour\n\n```python\n(.*?)```", README, re.S).group(1)
     namespace: dict = {}
     exec(compile(code, "README tour", "exec"), namespace)
-    # the tour's law: λ = 1 or 5 with probabilities 0.6, 0.4 and γ = 0.5; m_2 = (Eλ)² + γ Eλ² (GMP-6)
+    # the tour's law: λ = 1 or 5 with probabilities 0.6, 0.4 and γ = 0.5;
+    # m_2 = (Eλ)² + γ Eλ² (GMP-6)
     assert namespace["law"].moment(2) == pytest.approx(2.6**2 + 0.5 * 10.6, rel=1e-14)
     # the tour's network: d = 20, C = 5, m = 4 gives m·d + C·m = 100 parameters, symmetric Hessian
     H = namespace["H"]

@@ -72,7 +72,8 @@ def test_spawned_seeds_depend_only_on_seed_and_index():
 
 
 def test_child_seeds_are_pure_functions_of_the_parent():
-    """Spawning twice from the same parent object gives the same children (numpy's spawn does not)."""
+    """Spawning twice from the same parent object gives the same children (numpy's spawn does
+    not)."""
     parent = np.random.SeedSequence(7)
     first = [np.random.default_rng(s).random() for s in v.spawn_seeds(parent, 3)]
     again = [np.random.default_rng(s).random() for s in v.spawn_seeds(parent, 3)]

@@ -2,10 +2,10 @@ r"""Mutation testing of the core numerics over a declared list of mutants (tools
 
 Each mutant replaces one exact snippet of one source file by a wrong variant. For each mutant the
 tool copies the repository (the files git tracks or would track, as they are in the working tree) to
-a temporary directory, applies the mutation there, and runs the mutant's mapped subset of the default
-test suite (``-m 'not slow'`` from pyproject.toml, plus the doctests of the mutated module) with a
-timeout. A failing run kills the mutant; a passing run lets it survive. The working tree is never
-modified.
+a temporary directory, applies the mutation there, and runs the mutant's mapped subset of the
+default test suite (``-m 'not slow'`` from pyproject.toml, plus the doctests of the mutated module)
+with a timeout. A failing run kills the mutant; a passing run lets it survive. The working tree is
+never modified.
 
 numba: each run gets its own ``NUMBA_CACHE_DIR``, a copy of the cache of the unmutated baseline run
 with the entries of the mutated module removed, so a kernel is recompiled exactly when its module is
@@ -91,7 +91,8 @@ def _env(cache_dir: Path, tree: Path) -> dict:
     return env
 
 
-def run_tests(tree: Path, tests, cache_dir: Path, timeout: float, extra=()) -> tuple[str, float, str]:
+def run_tests(tree: Path, tests, cache_dir: Path, timeout: float,
+              extra=()) -> tuple[str, float, str]:
     """Run pytest on ``tests`` in ``tree``; returns (status, seconds, last line of output)."""
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
            "--no-header", *extra, *tests]
@@ -113,7 +114,8 @@ def run_tests(tree: Path, tests, cache_dir: Path, timeout: float, extra=()) -> t
 
 
 def _drop_module_cache(cache_dir: Path, module: Path) -> None:
-    """Remove numba cache entries of ``module`` (``<folder>_<hash>/<stem>.*`` under the cache dir)."""
+    """Remove numba cache entries of ``module`` (``<folder>_<hash>/<stem>.*`` under the cache
+    dir)."""
     for sub in cache_dir.glob(f"{module.parent.name}_*"):
         for f in sub.glob(f"{module.stem}.*"):
             f.unlink()
@@ -191,7 +193,8 @@ def table(outcomes) -> str:
         rows.append(f"{o.name:<28} {o.path:<34} {o.status:<9} {o.seconds:6.1f}  {o.reason}")
     killed, n = kill_ratio(outcomes)
     stale = sum(o.status == STALE for o in outcomes)
-    rows.append(f"kill ratio: {killed}/{n} = {killed / n:.1%}" if n else "kill ratio: no mutant applies")
+    rows.append(f"kill ratio: {killed}/{n} = {killed / n:.1%}" if n
+                else "kill ratio: no mutant applies")
     if stale:
         rows.append(f"stale (original snippet not found, excluded): {stale}")
     errors = sum(o.status == ERROR for o in outcomes)
@@ -232,7 +235,8 @@ def main(argv=None) -> int:
             state = "applies" if n == 1 else ("STALE: not found" if n == 0 else f"STALE: {n}×")
             print(f"{m.name:<28} {m.path:<34} {state:<17} {m.reason}")
         return 0
-    print(f"{len(mutants)} mutants, mapped tests of the default suite, timeout {args.timeout:.0f} s")
+    print(f"{len(mutants)} mutants, mapped tests of the default suite, "
+          f"timeout {args.timeout:.0f} s")
     try:
         outcomes = run(mutants, timeout=args.timeout, full=args.full, keep=args.keep)
     except RuntimeError as exc:

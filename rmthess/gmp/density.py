@@ -11,7 +11,8 @@ from rmthess.gmp.solver import solve_t_bulk
 __all__ = ["density", "BulkCdf"]
 
 def density(eq: AtomicEquation, bulks: list[Bulk], x: np.ndarray) -> np.ndarray:
-    r"""Absolutely continuous density :math:`\rho(x) = \mathrm{Im}\,s(x+i0)/\pi` (0 off the bulks)."""
+    r"""Absolutely continuous density :math:`\rho(x) = \mathrm{Im}\,s(x+i0)/\pi` (0 off the
+    bulks)."""
     x = np.asarray(x, dtype=float)
     flat = x.ravel()
     out = np.zeros(flat.shape)
@@ -29,7 +30,8 @@ def _arg_real(u: np.ndarray) -> np.ndarray:
 
 
 def _im_phi(eq: AtomicEquation, t: np.ndarray) -> np.ndarray:
-    r"""Im of the antiderivative :math:`\Phi` of :math:`z'(t)/t`, closed lower half plane (GMP-10)."""
+    r"""Im of the antiderivative :math:`\Phi` of :math:`z'(t)/t`, closed lower half plane
+    (GMP-10)."""
     t = np.asarray(t, dtype=np.complex128)
     out = np.empty(t.shape)
     real = t.imag == 0

@@ -11,6 +11,7 @@ two consecutive poles. Sorted, the roots :math:`r_1 < \dots < r_{2m}` bound the 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,7 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
                   float(d2[2 * i + 1]), float(d2[2 * i])) for i in keep]
     bulks.sort(key=lambda bk: bk.left)
     # touching bulks (a cusp up to rounding) are kept apart; overlaps would be a bug
-    for u, v in zip(bulks, bulks[1:]):
+    for u, v in itertools.pairwise(bulks):
         if v.left < u.right - 1e-9 * max(abs(u.right), 1e-300):
             raise RuntimeError("internal error: overlapping bulks")
     return bulks

@@ -1,4 +1,5 @@
-r"""Moments of the GMP law from its free cumulants :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` (GMP-6).
+r"""Moments of the GMP law from its free cumulants
+:math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k` (GMP-6).
 
 The non-crossing moment–cumulant relation, written with the moment series
 :math:`M(u) = \sum_{n\ge0} m_n u^n`, is :math:`m_n = \sum_{s=1}^n \kappa_s\,[u^{n-s}]\,M(u)^s`.
@@ -24,7 +25,8 @@ MAX_ORDER = 2000
 
 
 def free_cumulants(weight_moments, gamma):
-    r"""Return :math:`[\kappa_1, \dots, \kappa_K]` with :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k`.
+    r"""Return :math:`[\kappa_1, \dots, \kappa_K]` with
+    :math:`\kappa_k = \gamma^{k-1}\mathbb{E}\lambda^k`.
 
     ``weight_moments`` is ``[E λ, ..., E λ^K]``; entries may be floats or ``Fraction``.
     """

@@ -1,12 +1,14 @@
 """Bookkeeping shared by the float64 and mpmath evaluations of Gaussian-softmax moments.
 
-A mixed moment ``E[p_1^{k_1} ⋯ p_q^{k_q} (1 − p_1 − ⋯ − p_q)^b]`` is written (theory/softmax_moments.md,
-(SM-4)) as a sum over the integer partitions of ``b`` of one-dimensional integrals in ``u = log t``:
+A mixed moment ``E[p_1^{k_1} ⋯ p_q^{k_q} (1 − p_1 − ⋯ − p_q)^b]`` is written
+(theory/softmax_moments.md, (SM-4)) as a sum over the integer partitions of ``b`` of one-dimensional
+integrals in ``u = log t``:
 
     (1/Γ(K)) Σ_π c_π (n)_ℓ e^{Σ k²σ²/2} ∫ e^{K u} Π_k φ(e^{u + k σ²}) · φ(e^u)^{n − ℓ} du,
 
-``K = Σ k_i + b``, ``n = C − q``, ``ℓ`` the number of parts of π. This module lists the terms and chooses
-the lattice (step, ranges) from the requested precision; it does no arithmetic on the integrands.
+``K = Σ k_i + b``, ``n = C − q``, ``ℓ`` the number of parts of π. This module lists the terms and
+chooses the lattice (step, ranges) from the requested precision; it does no arithmetic on the
+integrands.
 """
 
 from __future__ import annotations

@@ -32,15 +32,15 @@ class SoftmaxMoments:
 
     Notes
     -----
-    With ``a = p_1(1 − p_1)`` (diagonal weight) and ``b = −p_1 p_2`` (off-diagonal weight) of the linear
-    cross-entropy Hessian (theory/cases.md, (CASE-2)): ``E a = 1/C − M_2``, ``E a² = M_2 − 2M_3 + M_4``
-    (``M_k = E p_1^k``),
+    With ``a = p_1(1 − p_1)`` (diagonal weight) and ``b = −p_1 p_2`` (off-diagonal weight) of the
+    linear cross-entropy Hessian (theory/cases.md, (CASE-2)): ``E a = 1/C − M_2``,
+    ``E a² = M_2 − 2M_3 + M_4`` (``M_k = E p_1^k``),
     ``E b = −(1/C − M_2)/(C − 1)``, ``E b² = Q``; and ``E a² = (C−1) Q + (C−1)(C−2) T`` (SM-3).
     The block norms use the direct integrals ``A1``, ``A2``, ``P12``, whose integrands are sums of
-    positive terms (SM-4): the differences ``1/C − M_2`` and ``M_2 − 2M_3 + M_4`` cancel catastrophically
-    at large σ_v (at σ_v = 10, C = 3, ``M_2 − 2M_3 + M_4`` has the wrong sign; theory/softmax_moments.md,
-    (SM-7)). The arithmetic is done in the type of the fields, so mpmath values stay exact to their
-    precision.
+    positive terms (SM-4): the differences ``1/C − M_2`` and ``M_2 − 2M_3 + M_4`` cancel
+    catastrophically at large σ_v (at σ_v = 10, C = 3, ``M_2 − 2M_3 + M_4`` has the wrong sign;
+    theory/softmax_moments.md, (SM-7)). The arithmetic is done in the type of the fields, so mpmath
+    values stay exact to their precision.
     """
 
     classes: int

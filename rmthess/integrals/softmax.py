@@ -1,11 +1,11 @@
 r"""Gaussian-softmax moments in float64 by the one-dimensional integral representation.
 
 For ``p = softmax(z)``, ``z ~ N(0, σ² I_C)``, ``X_i = e^{σ z_i}``, ``S = Σ X_i``, every mixed moment
-``E[p_1^{k_1} ⋯ p_q^{k_q} (1 − p_1 − ⋯ − p_q)^b]`` is a finite sum of integrals over ``u = log t`` of
-products of ``φ(t) = E exp(−t e^{σZ})`` (theory/softmax_moments.md, (SM-2), (SM-4)). C enters only as an
-exponent, so the cost does not depend on C. ``φ`` is evaluated on one lattice in ``w = u + σz`` by a
-discrete convolution with a Gaussian kernel (SM-5); ``1 − φ`` is computed directly, and
-``φ^{n} = exp(n log1p(−(1 − φ)))``.
+``E[p_1^{k_1} ⋯ p_q^{k_q} (1 − p_1 − ⋯ − p_q)^b]`` is a finite sum of integrals over ``u = log t``
+of products of ``φ(t) = E exp(−t e^{σZ})`` (theory/softmax_moments.md, (SM-2), (SM-4)). C enters
+only as an exponent, so the cost does not depend on C. ``φ`` is evaluated on one lattice in
+``w = u + σz`` by a discrete convolution with a Gaussian kernel (SM-5); ``1 − φ`` is computed
+directly, and ``φ^{n} = exp(n log1p(−(1 − φ)))``.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def _evaluate(specs, classes: int, sigma: float, digits: float = _DIGITS):
             return values
         u_lo -= extend_lo
         u_hi += extend_hi
-    raise RuntimeError("softmax moment quadrature did not localise its integrand")  # pragma: no cover
+    raise RuntimeError(  # pragma: no cover
+        "softmax moment quadrature did not localise its integrand")
 
 
 def _validated(classes, sigma_v, specs=()):
@@ -109,12 +110,13 @@ def _validated(classes, sigma_v, specs=()):
         SOFTMAX_SIGMA_V.validate(sigma)
     except ValueError:
         raise ValueError(f"sigma_v={sigma_v!r} is outside [{SOFTMAX_SIGMA_V.low:g}, "
-                         f"{SOFTMAX_SIGMA_V.high:g}], where the float64 softmax moments are accurate "
-                         "to 1e-12; the mpmath evaluation (softmax_moments_mp, or --digits on the command line) has no such limit") from None
+                         f"{SOFTMAX_SIGMA_V.high:g}], where the float64 softmax moments are "
+                         "accurate to 1e-12; the mpmath evaluation (softmax_moments_mp, or "
+                         "--digits on the command line) has no such limit") from None
     kmax = max((k for s in specs for t in s.terms for k in t.shifts), default=0)
     if kmax * sigma > _MAX_TILT:
-        raise ValueError(f"a moment with power {kmax} needs {kmax}·sigma_v <= {_MAX_TILT:g} in float64 "
-                         f"(got sigma_v={sigma_v!r}); use softmax_mixed_moment_mp")
+        raise ValueError(f"a moment with power {kmax} needs {kmax}·sigma_v <= {_MAX_TILT:g} in "
+                         f"float64 (got sigma_v={sigma_v!r}); use softmax_mixed_moment_mp")
     return classes, sigma
 
 
@@ -141,8 +143,9 @@ def softmax_mixed_moment(powers, rest_power=0, classes=2, sigma_v=1.0) -> float:
 
     Notes
     -----
-    ``p = softmax(z)``, ``z ~ N(0, σ² I_C)``. Representation (SM-4): with ``ψ_k(t) = E[X^k e^{−tX}] =
-    e^{k²σ²/2} φ(e^{kσ²} t)`` and ``R`` the sum of the other ``n = C − q`` exponentials,
+    ``p = softmax(z)``, ``z ~ N(0, σ² I_C)``. Representation (SM-4): with
+    ``ψ_k(t) = E[X^k e^{−tX}] = e^{k²σ²/2} φ(e^{kσ²} t)`` and ``R`` the sum of the other
+    ``n = C − q`` exponentials,
     ``E[Π X_i^{k_i} R^b S^{−K}] = Γ(K)^{−1} ∫ t^{K−1} Π ψ_{k_i}(t) E[R^b e^{−tR}] dt``, and
     ``E[R^b e^{−tR}]`` is a positive sum over the partitions of b (no cancellation).
 
@@ -163,7 +166,8 @@ def softmax_mixed_moment(powers, rest_power=0, classes=2, sigma_v=1.0) -> float:
 
 
 def softmax_moments(classes, sigma_v=1.0) -> SoftmaxMoments:
-    r"""``E p_1^k`` (k = 1, 2), ``E a``, ``E a²``, ``E p_1p_2``, ``Q = E p_1²p_2²``, ``T = E p_1²p_2p_3``.
+    r"""``E p_1^k`` (k = 1, 2), ``E a``, ``E a²``, ``E p_1p_2``, ``Q = E p_1²p_2²``,
+    ``T = E p_1²p_2p_3``.
 
     Parameters
     ----------
@@ -181,7 +185,8 @@ def softmax_moments(classes, sigma_v=1.0) -> SoftmaxMoments:
 
     Notes
     -----
-    theory/softmax_moments.md, (SM-2): ``M_k = e^{k²σ²/2}/Γ(k) ∫ t^{k−1} φ(e^{kσ²}t) φ(t)^{C−1} dt``,
+    theory/softmax_moments.md, (SM-2):
+    ``M_k = e^{k²σ²/2}/Γ(k) ∫ t^{k−1} φ(e^{kσ²}t) φ(t)^{C−1} dt``,
     ``Q = e^{4σ²}/6 ∫ t³ φ(e^{2σ²}t)² φ(t)^{C−2} dt``,
     ``T = e^{3σ²}/6 ∫ t³ φ(e^{2σ²}t) φ(e^{σ²}t)² φ(t)^{C−3} dt``; ``E a``, ``E a²`` and ``E p_1p_2``
     are integrated directly by (SM-4), without the cancelling differences of (SM-7).

@@ -47,8 +47,8 @@ def _phi_tables(h, J, J_hi, sigma, u_lo, n, ks):
         qmax = max(m[1] for m in members)
         m = n + qmax + J + J_hi
         E, Ec = [], []
-        for l in range(m):
-            ew = mpmath.exp(u_lo + r + (l - J) * h)
+        for node in range(m):
+            ew = mpmath.exp(u_lo + r + (node - J) * h)
             E.append(mpmath.exp(-ew))
             Ec.append(-mpmath.expm1(-ew))
         logphi = []
@@ -72,8 +72,9 @@ _SECONDS_PER_TERM = 2e-5
 def _check_mp_cost(specs, classes: int, sigma: float, dps: int) -> None:
     """Refuse an evaluation estimated to exceed the time guard (:func:`rmthess._cost.check_cost`).
 
-    The cost is the number of kernel terms, ``Σ_groups (n + q_max)(J_lo + J_hi + 1)``, of the φ tables
-    (SM-5): it grows like ``digits^{5/2}`` and like σ_v² at large σ_v, and like ``1/σ_v`` at small σ_v.
+    The cost is the number of kernel terms, ``Σ_groups (n + q_max)(J_lo + J_hi + 1)``, of the φ
+    tables (SM-5): it grows like ``digits^{5/2}`` and like σ_v² at large σ_v, and like ``1/σ_v`` at
+    small σ_v.
     """
     lat = _lattice(sigma, classes, specs, dps + 2)
     n = math.ceil((lat.u_hi - lat.u_lo) / lat.h) + 1
@@ -128,7 +129,8 @@ def _evaluate(specs, classes: int, sigma, digits: int):
             return values
         u_lo -= extend_lo
         u_hi += extend_hi
-    raise RuntimeError("softmax moment quadrature did not localise its integrand")  # pragma: no cover
+    raise RuntimeError(  # pragma: no cover
+        "softmax moment quadrature did not localise its integrand")
 
 
 def _validated(classes, sigma_v, dps):
@@ -182,7 +184,8 @@ def softmax_mixed_moment_mp(powers, rest_power=0, classes=2, sigma_v=1.0, dps=30
 
 
 def softmax_moments_mp(classes, sigma_v=1.0, dps=30) -> SoftmaxMoments:
-    r"""The moments of :func:`rmthess.integrals.softmax_moments` as mpmath numbers to ``dps`` digits.
+    r"""The moments of :func:`rmthess.integrals.softmax_moments` as mpmath numbers to ``dps``
+    digits.
 
     Parameters
     ----------

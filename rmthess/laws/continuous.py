@@ -28,7 +28,8 @@ _QUAD_RTOL = 1e-13
 
 
 class ContinuousLaw(WeightLaw):
-    r"""Law with a density, given as ``pdf`` on ``interval`` or as a frozen ``scipy.stats`` ``dist``.
+    r"""Law with a density, given as ``pdf`` on ``interval`` or as a frozen ``scipy.stats``
+    ``dist``.
 
     Parameters
     ----------
@@ -49,8 +50,8 @@ class ContinuousLaw(WeightLaw):
     :math:`m_1..m_{2n-1}` are unchanged (GMP-6). The GMP density of the atomic law differs from the
     continuous one by the Gauss-rule error of :math:`\mathbb{E}[\lambda/(1+\gamma\lambda s)]`,
     small where :math:`\gamma\,\mathrm{Im}\,s` is large compared with the node spacing; when
-    :math:`\sqrt\gamma` is smaller than the relative node spacing the atomic law shows spurious gaps.
-    The measured cost is in ``theory/gmp.md`` ("Weight laws and their atomic form") and in
+    :math:`\sqrt\gamma` is smaller than the relative node spacing the atomic law shows spurious
+    gaps. The measured cost is in ``theory/gmp.md`` ("Weight laws and their atomic form") and in
     ``tests/laws/test_continuous.py``.
 
     Examples
@@ -159,7 +160,8 @@ class ContinuousLaw(WeightLaw):
         return math.fsum((self._weights * vals).tolist())
 
     def discretize(self) -> DiscreteLaw:
-        r"""Return the ``n_atoms``-point Gauss rule of :math:`\nu` as a :class:`DiscreteLaw` (cached)."""
+        r"""Return the ``n_atoms``-point Gauss rule of :math:`\nu` as a :class:`DiscreteLaw`
+        (cached)."""
         if self._discrete is None:
             x, p = _gauss_rule(self._nodes, self._weights, self.n_atoms)
             self._discrete = DiscreteLaw(self._scale * x, p / math.fsum(p.tolist()))
@@ -177,7 +179,8 @@ class ContinuousLaw(WeightLaw):
 
 
 def _gauss_rule(nodes: np.ndarray, weights: np.ndarray, n: int):
-    """n-point Gauss rule of the discrete measure (nodes, weights): Lanczos with reorthogonalization."""
+    """n-point Gauss rule of the discrete measure (nodes, weights): Lanczos with
+    reorthogonalization."""
     n = min(n, int(np.count_nonzero(weights > 0)))
     q = np.sqrt(weights)
     q = q / np.linalg.norm(q)

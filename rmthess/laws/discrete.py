@@ -1,4 +1,5 @@
-r"""Atomic weight laws :math:`\nu = \sum_k p_k \delta_{\lambda_k}`: :class:`DiscreteLaw` and :class:`PointMass`."""
+r"""Atomic weight laws :math:`\nu = \sum_k p_k \delta_{\lambda_k}`: :class:`DiscreteLaw` and
+:class:`PointMass`."""
 
 from __future__ import annotations
 

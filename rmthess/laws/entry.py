@@ -1,8 +1,9 @@
-r"""Laws of iid weight *entries*: symmetric, unit variance, finite fourth moment (theory/cases.md, CASE-20).
+r"""Laws of iid weight *entries*: symmetric, unit variance, finite fourth moment (theory/cases.md,
+CASE-20).
 
-A layer initialized with entries ``σ/√fan_in · ε`` has its scale in ``σ`` and its shape in the law of
-``ε``. :class:`EntryLaw` is that law, standardized: ``E ε = 0``, ``E ε² = 1``, symmetric about 0 and
-with ``E ε⁴ < ∞``. The theory uses it through
+A layer initialized with entries ``σ/√fan_in · ε`` has its scale in ``σ`` and its shape in the law
+of ``ε``. :class:`EntryLaw` is that law, standardized: ``E ε = 0``, ``E ε² = 1``, symmetric about 0
+and with ``E ε⁴ < ∞``. The theory uses it through
 
 * its Pearson kurtosis ``E ε⁴`` (the mlp-MSE hidden blocks, CASE-21);
 * its cumulant generating function ``ψ(t) = log E e^{tε}`` and ``ψ'``, ``ψ''`` (the C → ∞
@@ -10,8 +11,8 @@ with ``E ε⁴ < ∞``. The theory uses it through
   law of bounded support;
 * expectations ``E f(ε)`` by a quadrature rule (:meth:`EntryLaw.quadrature`).
 
-Laws: :data:`GAUSSIAN`, :data:`UNIFORM` (on ``[−√3, √3]``), :class:`DiscreteEntries` (symmetric atoms,
-e.g. :data:`RADEMACHER`) and :class:`ScipyEntries` (any frozen symmetric continuous
+Laws: :data:`GAUSSIAN`, :data:`UNIFORM` (on ``[−√3, √3]``), :class:`DiscreteEntries` (symmetric
+atoms, e.g. :data:`RADEMACHER`) and :class:`ScipyEntries` (any frozen symmetric continuous
 ``scipy.stats`` law, standardized). :func:`entry_law` resolves a name or an object.
 
 Examples
@@ -60,8 +61,12 @@ class EntryLaw(abc.ABC):
     name: str = ""
 
     def sample(self, rng, shape) -> np.ndarray:
-        """Independent draws of ``ε`` (unit variance) with the given shape; ``rng`` as ``default_rng``."""
-        shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+        """Independent draws of ``ε`` (unit variance) with the given shape; ``rng`` as
+        ``default_rng``."""
+        if isinstance(shape, (int, np.integer)):
+            shape = (int(shape),)
+        else:
+            shape = tuple(int(s) for s in shape)
         return np.asarray(self._sample(as_generator(rng), shape), dtype=float)
 
     @abc.abstractmethod
@@ -159,8 +164,8 @@ _SERIES_C = 0.25
 class UniformEntries(EntryLaw):
     r"""``ε ~ U(−√3, √3)``: ``E ε⁴ = 9/5``, ``ψ(t) = log(sinh c / c)`` with ``c = √3 t``.
 
-    ``ψ'(t) = √3 (coth c − 1/c)``, ``ψ''(t) = 3 (1/c² − 1/sinh² c)``, evaluated by their Taylor series
-    for ``|c| < 0.25`` and with ``e^{−2|c|}`` otherwise (no overflow, no cancellation).
+    ``ψ'(t) = √3 (coth c − 1/c)``, ``ψ''(t) = 3 (1/c² − 1/sinh² c)``, evaluated by their Taylor
+    series for ``|c| < 0.25`` and with ``e^{−2|c|}`` otherwise (no overflow, no cancellation).
     """
 
     name = "uniform"
@@ -218,7 +223,8 @@ class DiscreteEntries(EntryLaw):
         x = check_finite_array("values", values, ndim=1)
         p = check_finite_array("probs", probs, ndim=1)
         if x.shape != p.shape:
-            raise ValueError(f"values and probs must have the same length, got {x.size} and {p.size}")
+            raise ValueError("values and probs must have the same length, "
+                             f"got {x.size} and {p.size}")
         if np.any(p < 0) or abs(p.sum() - 1) > 1e-12:
             raise ValueError("probs must be non-negative and sum to 1")
         order = np.argsort(x)
@@ -266,8 +272,8 @@ class ScipyEntries(EntryLaw):
     Notes
     -----
     Expectations use Gauss–Legendre nodes in the quantile ``q``: ``E f(ε) = ∫_0^1 f(F⁻¹(q)) dq``
-    (exact to the smoothness of ``f ∘ F⁻¹``). For a law of bounded support ``ψ`` is computed from that
-    rule by log-sum-exp; a law of unbounded support has no ``ψ`` here (``ValueError``).
+    (exact to the smoothness of ``f ∘ F⁻¹``). For a law of bounded support ``ψ`` is computed from
+    that rule by log-sum-exp; a law of unbounded support has no ``ψ`` here (``ValueError``).
 
     Examples
     --------

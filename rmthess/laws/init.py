@@ -1,8 +1,9 @@
-r"""Named initializations of ``f(x) = V relu(W x)`` and what the theory takes from them (CASE-20, CASE-24).
+r"""Named initializations of ``f(x) = V relu(W x)`` and what the theory takes from them (CASE-20,
+CASE-24).
 
-A layer with fan-in ``n_in`` and fan-out ``n_out`` gets iid entries ``σ ε/√n_in``: a scale ``σ`` and a
-symmetric unit-variance entry law ``ε`` (:class:`~rmthess.laws.entry.EntryLaw`). The presets are those
-of ``torch.nn.init`` (weights only; the theory has no biases):
+A layer with fan-in ``n_in`` and fan-out ``n_out`` gets iid entries ``σ ε/√n_in``: a scale ``σ`` and
+a symmetric unit-variance entry law ``ε`` (:class:`~rmthess.laws.entry.EntryLaw`). The presets are
+those of ``torch.nn.init`` (weights only; the theory has no biases):
 
 ==================  =========================================  ==========  =========================
 preset              PyTorch definition                         entry law   ``σ²`` (= n_in · Var)
@@ -18,9 +19,10 @@ preset              PyTorch definition                         entry law   ``σ�
 
 The theory (CASE-20): ReLU is positively homogeneous, so ``V relu(W x) = (σ_w V) relu(W x/σ_w)`` and
 a network with hidden scale ``σ_w`` and output scale ``σ_v`` has exactly the Hessian blocks of the
-network with unit hidden scale and output scale ``σ_w σ_v``, the hidden blocks divided by ``σ_w²`` and
-the output blocks multiplied by ``σ_w²``. Ratios depend on ``(σ_w σ_v, law of V)`` only; the hidden
-entry law does not enter the d → ∞ limits (``W x`` is Gaussian given W, with covariance → ``σ_w² I``).
+network with unit hidden scale and output scale ``σ_w σ_v``, the hidden blocks divided by ``σ_w²``
+and the output blocks multiplied by ``σ_w²``. Ratios depend on ``(σ_w σ_v, law of V)`` only; the
+hidden entry law does not enter the d → ∞ limits (``W x`` is Gaussian given W, with covariance →
+``σ_w² I``).
 
 Examples
 --------
@@ -127,9 +129,9 @@ class NetworkInit:
     def theory(self) -> dict:
         r"""Keyword arguments of ``Case.limits`` and the C → ∞ constants (CASE-24).
 
-        Returns ``{"sigma_v": σ_w σ_v, "v_law": law of V}`` for the ReLU network (``v_law`` only when
-        it is not Gaussian, the default of every case): the block ratios of the network equal those
-        of the unit-hidden-scale theory at these values (CASE-20). For the linear model
+        Returns ``{"sigma_v": σ_w σ_v, "v_law": law of V}`` for the ReLU network (``v_law`` only
+        when it is not Gaussian, the default of every case): the block ratios of the network equal
+        those of the unit-hidden-scale theory at these values (CASE-20). For the linear model
         ``{"sigma_v": σ_v}``: its logits ``V x`` are Gaussian as d → ∞ whatever the law.
         """
         if self.hidden is None:
@@ -195,7 +197,8 @@ def resolve_init(init=None, *, classes: int, width: int | None = None, dim: int 
     """
     if init is not None:
         if any(x is not None for x in (sigma_v, v_law, sigma_w, w_law)):
-            raise ValueError("init sets sigma_v, v_law, sigma_w and w_law; do not pass them with it")
+            raise ValueError("init sets sigma_v, v_law, sigma_w and w_law; "
+                             "do not pass them with it")
         if isinstance(init, NetworkInit):
             return init
         return network_init(init, classes=classes, width=width, dim=dim)

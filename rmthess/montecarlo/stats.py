@@ -3,12 +3,12 @@ r"""Ratio-of-means estimators with delta-method standard errors, and z-scores.
 For replicates ``(O_r, D_r)``, ``r = 1..R`` (mean off-diagonal and mean diagonal block norms of one
 realization), the ratio of means ``ρ̂ = Ō / D̄`` has, by the delta method,
 
-.. math:: \widehat{\mathrm{se}}(ρ̂) = \frac{\mathrm{sd}(O_r − ρ̂ D_r)}{\sqrt{R}\, D̄}            (MC-10)
+.. math:: \widehat{\mathrm{se}}(ρ̂) = \frac{\mathrm{sd}(O_r − ρ̂ D_r)}{\sqrt{R}\, D̄}      (MC-10)
 
-(with ``sd`` the sample standard deviation, ddof = 1). Against a prediction that is itself conditional
-on each replicate's parameters (``Ô_r``, ``D̂_r``), the residuals
-``e_r = (O_r − Ô_r) − ρ_p (D_r − D̂_r)`` with ``ρ_p = Σ Ô_r / Σ D̂_r`` have mean ≈ ``(ρ̂ − ρ_p) D̄`` and no
-between-parameter spread, giving a sharper z-score (MC-11).
+(with ``sd`` the sample standard deviation, ddof = 1). Against a prediction that is itself
+conditional on each replicate's parameters (``Ô_r``, ``D̂_r``), the residuals
+``e_r = (O_r − Ô_r) − ρ_p (D_r − D̂_r)`` with ``ρ_p = Σ Ô_r / Σ D̂_r`` have mean ≈ ``(ρ̂ − ρ_p) D̄``
+and no between-parameter spread, giving a sharper z-score (MC-11).
 
 Examples
 --------
@@ -86,7 +86,9 @@ def z_score(value: float, reference: float | None, stderr: float,
     if not math.isfinite(se):
         return math.nan
     if se == 0.0:
-        return 0.0 if abs(diff) <= 1e-14 * max(1.0, abs(reference)) else math.copysign(math.inf, diff)
+        if abs(diff) <= 1e-14 * max(1.0, abs(reference)):
+            return 0.0
+        return math.copysign(math.inf, diff)
     return diff / se
 
 

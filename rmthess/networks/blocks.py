@@ -68,10 +68,10 @@ def block_norm_map(H, layout, *, squared: bool = False) -> np.ndarray:
     sizes = _as_layout_sizes(layout, H.shape[0])
     off = np.concatenate([[0], np.cumsum(sizes)])
     out = np.empty((sizes.size, sizes.size))
-    for l in range(sizes.size):
-        strip = H[off[l]:off[l + 1]]
+    for blk in range(sizes.size):
+        strip = H[off[blk]:off[blk + 1]]
         sq = np.einsum("ij,ij->j", strip, strip)
-        out[l] = np.add.reduceat(sq, off[:-1])
+        out[blk] = np.add.reduceat(sq, off[:-1])
     if not np.all(np.isfinite(out)):
         raise ValueError("H must be finite (found NaN or inf)")
     return out if squared else np.sqrt(out)

@@ -60,11 +60,13 @@ class DeepNetwork:
         X = check_finite_array("X", X, ndim=2)
         if len(weights) < 1:
             raise ValueError("weights must hold at least one layer")
-        ws = [check_finite_array(f"weights[{l}]", w, ndim=2) for l, w in enumerate(weights)]
+        ws = [check_finite_array(f"weights[{layer}]", w, ndim=2)
+              for layer, w in enumerate(weights)]
         fan_in = X.shape[1]
-        for l, w in enumerate(ws):
+        for layer, w in enumerate(ws):
             if w.shape[1] != fan_in:
-                raise ValueError(f"weights[{l}] must have {fan_in} columns, got shape {w.shape}")
+                raise ValueError(f"weights[{layer}] must have {fan_in} columns, "
+                                 f"got shape {w.shape}")
             fan_in = w.shape[0]
         C = ws[-1].shape[0]
         if loss == "ce" and C < 2:
@@ -72,8 +74,8 @@ class DeepNetwork:
         self.X, self.weights, self.loss = X, ws, loss
         self.n_samples, self.classes = X.shape[0], C
         self.labels = _check_labels(y, X.shape[0], C)
-        self.layout = BlockLayout(tuple((f"layer{l + 1}", w.shape[0], w.shape[1])
-                                        for l, w in enumerate(ws)))
+        self.layout = BlockLayout(tuple((f"layer{layer + 1}", w.shape[0], w.shape[1])
+                                        for layer, w in enumerate(ws)))
         self._forward()
 
     @property
@@ -104,8 +106,8 @@ class DeepNetwork:
         # backward pass of the gradient: g_l = ∂L/∂z_l (already divided by N)
         g = [None] * len(self.weights)
         g[-1] = R / self.n_samples
-        for l in range(len(self.weights) - 1, 0, -1):
-            g[l - 1] = masks[l - 1] * (g[l] @ self.weights[l])
+        for layer in range(len(self.weights) - 1, 0, -1):
+            g[layer - 1] = masks[layer - 1] * (g[layer] @ self.weights[layer])
         self._g = g
 
     def loss_value(self) -> float:
@@ -122,12 +124,14 @@ class DeepNetwork:
         if theta.size != self.n_params:
             raise ValueError(f"theta must have {self.n_params} entries, got {theta.size}")
         off = np.cumsum([0] + [w.size for w in self.weights])
-        ws = [theta[off[l]:off[l + 1]].reshape(w.shape) for l, w in enumerate(self.weights)]
+        ws = [theta[off[layer]:off[layer + 1]].reshape(w.shape)
+              for layer, w in enumerate(self.weights)]
         return DeepNetwork(self.X, self.labels, ws, self.loss)
 
     def gradient(self) -> np.ndarray:
         """Gradient of the average loss, flat: ``∂L/∂W_l = g_lᵀ a_{l−1}``."""
-        return np.concatenate([(gl.T @ a).ravel() for gl, a in zip(self._g, self.acts)])
+        return np.concatenate([(gl.T @ a).ravel()
+                               for gl, a in zip(self._g, self.acts, strict=True)])
 
     def _q(self, G):
         if self.loss == "mse":
@@ -144,29 +148,29 @@ class DeepNetwork:
             raise ValueError(f"vectors must have shape (P,) or (K, P) with P = {self.n_params}")
         K = vec.shape[0]
         off = np.cumsum([0] + [w.size for w in self.weights])
-        dws = [vec[:, off[l]:off[l + 1]].reshape((K,) + w.shape)
-               for l, w in enumerate(self.weights)]
+        dws = [vec[:, off[layer]:off[layer + 1]].reshape((K,) + w.shape)
+               for layer, w in enumerate(self.weights)]
         L = len(self.weights)
         # forward tangents ȧ_l (K, N, h_l); ȧ_0 = 0
         da = [np.zeros((K,) + self.X.shape)]
-        for l in range(L):
-            dz = np.matmul(self.acts[l], dws[l].transpose(0, 2, 1))
-            if l > 0:
-                dz += da[l] @ self.weights[l].T
-            if l < L - 1:
-                da.append(dz * self.masks[l])
+        for layer in range(L):
+            dz = np.matmul(self.acts[layer], dws[layer].transpose(0, 2, 1))
+            if layer > 0:
+                dz += da[layer] @ self.weights[layer].T
+            if layer < L - 1:
+                da.append(dz * self.masks[layer])
         dg = self._q(dz) / self.n_samples  # ġ_L
         out = [None] * L
-        for l in range(L - 1, -1, -1):
-            o = np.matmul(dg.transpose(0, 2, 1), self.acts[l])
-            if residual and l > 0:
-                o += np.matmul(self._g[l].T, da[l])
-            out[l] = o.reshape(K, -1)
-            if l > 0:
-                back = dg @ self.weights[l]
+        for layer in range(L - 1, -1, -1):
+            o = np.matmul(dg.transpose(0, 2, 1), self.acts[layer])
+            if residual and layer > 0:
+                o += np.matmul(self._g[layer].T, da[layer])
+            out[layer] = o.reshape(K, -1)
+            if layer > 0:
+                back = dg @ self.weights[layer]
                 if residual:
-                    back += np.matmul(self._g[l], dws[l])
-                dg = back * self.masks[l - 1]
+                    back += np.matmul(self._g[layer], dws[layer])
+                dg = back * self.masks[layer - 1]
         res = np.concatenate(out, axis=1)
         return res[0] if single else res
 

@@ -39,8 +39,8 @@ def block_spectra(H, layout) -> tuple:
     off = layout.offsets
     if H.ndim != 2 or H.shape != (off[-1], off[-1]):
         raise ValueError(f"H must have shape ({off[-1]}, {off[-1]}) for this layout, got {H.shape}")
-    return tuple(np.linalg.eigvalsh(H[off[l]:off[l + 1], off[l]:off[l + 1]])
-                 for l in range(len(off) - 1))
+    return tuple(np.linalg.eigvalsh(H[off[blk]:off[blk + 1], off[blk]:off[blk + 1]])
+                 for blk in range(len(off) - 1))
 
 
 def network_spectra(net: Network, *, gauss_newton: bool = True,

@@ -14,12 +14,14 @@ __all__ = ["gmp_moment_polynomials", "stieltjes_polynomial", "weight_moment_symb
 
 
 def weight_moment_symbols(kmax: int):
-    r"""Symbols :math:`\ell_1, \dots, \ell_{k_{max}}` for the weight moments :math:`\mathbb{E}\lambda^j`."""
+    r"""Symbols :math:`\ell_1, \dots, \ell_{k_{max}}` for the weight moments
+    :math:`\mathbb{E}\lambda^j`."""
     return sp.symbols(f"l1:{kmax + 1}", real=True)
 
 
 def gmp_moment_polynomials(kmax: int, gamma=None, ell=None) -> list:
-    r"""Return :math:`[m_1, \dots, m_{k_{max}}]` as polynomials in :math:`\gamma` and :math:`\ell_j`.
+    r"""Return :math:`[m_1, \dots, m_{k_{max}}]` as polynomials in :math:`\gamma` and
+    :math:`\ell_j`.
 
     Derived from the series of (GMP-1) at :math:`z=\infty` (GMP-6): with unknown
     :math:`m_k` in :math:`s = -\sum_k m_k u^{k+1}`, the coefficient of :math:`u^k` of
@@ -56,7 +58,8 @@ def gmp_moment_polynomials(kmax: int, gamma=None, ell=None) -> list:
 
     for k in range(1, kmax + 1):
         # coefficient of u^k in s (-z + E[lambda/(1 + gamma lambda s)]) - 1, where
-        # s (-z) = -sum_i c_i u^(i-1) and E[lambda/(1+gamma lambda s)] = sum_j (-gamma)^j l_{j+1} s^j
+        # s (-z) = -sum_i c_i u^(i-1) and
+        # E[lambda/(1+gamma lambda s)] = sum_j (-gamma)^j l_{j+1} s^j
         unknown = sp.Symbol("c_next")
         cc = c[:]
         cc[k + 1] = unknown
@@ -74,7 +77,8 @@ def stieltjes_polynomial(atoms, probs, gamma, s=None, z=None) -> sp.Poly:
 
     .. math::
 
-        P = (zs+1)\prod_k(1+\gamma\lambda_k s) - s\sum_k p_k\lambda_k\prod_{j\ne k}(1+\gamma\lambda_j s),
+        P = (zs+1)\prod_k(1+\gamma\lambda_k s)
+            - s\sum_k p_k\lambda_k\prod_{j\ne k}(1+\gamma\lambda_j s),
 
     over all atoms (an atom at 0 contributes the factor 1 and the term 0). Floats are converted
     exactly with ``sympy.Rational``; pass sympy numbers or symbols to keep them.

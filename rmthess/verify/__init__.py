@@ -28,4 +28,5 @@ from rmthess.verify.runner import VerificationResult, run_verification
 from rmthess.verify.table import format_table
 
 __all__ = ["CHECKS", "Check", "CheckContext", "CheckOutput", "CheckRow", "VerificationResult",
-           "check_seed", "format_table", "get_check", "register", "run_verification", "write_outputs"]
+           "check_seed", "format_table", "get_check", "register", "run_verification",
+           "write_outputs"]

@@ -1,8 +1,9 @@
-r"""The check framework of ``rmthess verify``: a small class per theorem quantity, behind a registry.
+r"""The check framework of ``rmthess verify``: a small class per theorem quantity, behind a
+registry.
 
-A check declares its name, a one-paragraph description for the report, and its problem sizes for each
-size level (``tiny`` for the test suite, ``quick`` — the default, well within three minutes on two
-cores — and ``full``). Its :meth:`Check.run` receives a :class:`CheckContext` (size level, a
+A check declares its name, a one-paragraph description for the report, and its problem sizes for
+each size level (``tiny`` for the test suite, ``quick`` — the default, well within three minutes on
+two cores — and ``full``). Its :meth:`Check.run` receives a :class:`CheckContext` (size level, a
 :class:`numpy.random.SeedSequence` of its own, a progress callback, the options of ``--full``) and
 returns a :class:`CheckOutput`: rows of the table and data for the figures.
 

@@ -1,19 +1,20 @@
 r"""Power of a verdict: the minimum detectable relative deviation (MDE) of a row, and its targets.
 
-A row of ``rmthess verify`` passes iff ``|x − T| ≤ k·s + R`` (theory/verification.md, (VER-1)–(VER-3)):
-``x`` the simulated value, ``T`` the theory value, ``s`` the combined standard error (simulation and
-theory), ``k`` the threshold for ``ν`` degrees of freedom and ``R`` the allowance for the remainder of
-the finite-size expansion. If the theory value is wrong by ``δ`` (the truth is ``T − δ``), the statistic
-``(x − T)/ŝ`` is a noncentral Student t with ``ν`` degrees of freedom and noncentrality ``−δ/s`` (shifted
-by the true remainder ``|b| ≤ R``). The rule rejects with probability at least 0.9 for every
-``|b| ≤ R`` once
+A row of ``rmthess verify`` passes iff ``|x − T| ≤ k·s + R`` (theory/verification.md,
+(VER-1)–(VER-3)): ``x`` the simulated value, ``T`` the theory value, ``s`` the combined standard
+error (simulation and theory), ``k`` the threshold for ``ν`` degrees of freedom and ``R`` the
+allowance for the remainder of the finite-size expansion. If the theory value is wrong by ``δ`` (the
+truth is ``T − δ``), the statistic ``(x − T)/ŝ`` is a noncentral Student t with ``ν`` degrees of
+freedom and noncentrality ``−δ/s`` (shifted by the true remainder ``|b| ≤ R``). The rule rejects
+with probability at least 0.9 for every ``|b| ≤ R`` once
 
 .. math:: δ ≥ 2R + λ_{0.9}(k, ν)\,s,\qquad
-          P\big(|t_ν(λ)| > k\big) = E_W\big[Φ(λ − k\sqrt{W/ν}) + Φ(−λ − k\sqrt{W/ν})\big] = 0.9   (VER-12)
+          P\big(|t_ν(λ)| > k\big) = E_W\big[Φ(λ − k\sqrt{W/ν}) + Φ(−λ − k\sqrt{W/ν})\big]
+          = 0.9   (VER-12)
 
 (``W ~ χ²_ν``; ``ν = ∞``: ``W/ν = 1``). The MDE of the row is that ``δ`` over the row's scale (the
-magnitude of the theory value, or a stated scale where the theory value is 0). It is evaluated at the
-estimated ``s``, so it carries that estimate's relative error ``≈ 1/√(2ν)``.
+magnitude of the theory value, or a stated scale where the theory value is 0). It is evaluated at
+the estimated ``s``, so it carries that estimate's relative error ``≈ 1/√(2ν)``.
 
 Targets (:data:`TARGETS`) are the largest MDE a row of a family may have; a row above its target is
 LOW POWER and fails the run.
@@ -66,7 +67,8 @@ def target(family: str, size: str) -> float:
 
 
 def rejection_probability(lam: float, k: float, dof: float | None) -> float:
-    """``P(|t_ν(λ)| > k)``: the probability that a two-sided test at threshold ``k`` rejects a shift ``λ``.
+    """``P(|t_ν(λ)| > k)``: the probability that a two-sided test at threshold ``k`` rejects a shift
+    ``λ``.
 
     ``dof = None`` is the Gaussian limit. (VER-12)
     """
@@ -87,7 +89,8 @@ def _multiplier(k: float, dof: float | None, power: float) -> float:
 
 
 def power_multiplier(k: float, dof: float | None, power: float = POWER) -> float:
-    """The shift ``λ`` in standard errors that a test at threshold ``k`` rejects with ``power`` (VER-12)."""
+    """The shift ``λ`` in standard errors that a test at threshold ``k`` rejects with ``power``
+    (VER-12)."""
     if not (k > 0 and math.isfinite(k)):
         raise ValueError(f"threshold must be a finite number > 0, got {k!r}")
     if not 0.5 < power < 1.0:

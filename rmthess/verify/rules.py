@@ -7,11 +7,11 @@ theory value ``T`` it tests (an exact finite-size prediction or a d → ∞ limi
 (VER-1)–(VER-4) and (VER-12):
 
 * ``"z"`` (VER-1) — against an exact finite-size prediction ``p``: pass iff
-  ``|x − p| ≤ k·√(se² + se_p²) + R``, with ``se_p`` the prediction's own standard error and ``R`` the
-  allowance for the ``O(d⁻²)`` remainder of the prediction (VER-2).
-* ``"richardson"`` (VER-3) — against the limit when no finite-size prediction exists: two sizes ``d``
-  and ``2d`` give the extrapolation ``2x_2d − x_d``; pass iff ``|2x_2d − x_d − L| ≤ k·se + R`` with
-  ``se² = 4se_2d² + se_d² + se_L²`` and ``R = 2(x_d − x_2d)²/scale`` bounding the remaining
+  ``|x − p| ≤ k·√(se² + se_p²) + R``, with ``se_p`` the prediction's own standard error and ``R``
+  the allowance for the ``O(d⁻²)`` remainder of the prediction (VER-2).
+* ``"richardson"`` (VER-3) — against the limit when no finite-size prediction exists: two sizes
+  ``d`` and ``2d`` give the extrapolation ``2x_2d − x_d``; pass iff ``|2x_2d − x_d − L| ≤ k·se + R``
+  with ``se² = 4se_2d² + se_d² + se_L²`` and ``R = 2(x_d − x_2d)²/scale`` bounding the remaining
   ``O(d⁻²)`` term.
 * ``"tol"`` (VER-4) — deterministic theory against theory: pass iff ``|x − T| ≤ tol``.
 * ``"bound"`` (VER-4) — an inequality that holds on every realization: pass iff ``x ≤ B + slack``.
@@ -83,7 +83,8 @@ class CheckRow:
     consistent : bool
         The statistical verdict: ``|x − T| ≤ band`` (``x ≤ T + band`` for rule ``bound``).
     rule : str
-        One of ``"z"``, ``"richardson"``, ``"tol"``, ``"bound"`` (``"error"`` for a check that raised).
+        One of ``"z"``, ``"richardson"``, ``"tol"``, ``"bound"`` (``"error"`` for a check that
+        raised).
     note : str
         Anything a reader needs to interpret the row.
     check : str
@@ -93,7 +94,8 @@ class CheckRow:
     reference : float or None
         The theory value ``T`` the verdict tests.
     band : float
-        Half-width of the acceptance interval around ``T``: ``k·√(se² + se_T²) + R`` or the tolerance.
+        Half-width of the acceptance interval around ``T``: ``k·√(se² + se_T²) + R`` or the
+        tolerance.
     scale : float or None
         What the MDE is relative to: ``|T|``, or a stated scale where ``T = 0``.
     mde : float or None
@@ -162,7 +164,8 @@ class CheckRow:
         power self-test of theory/verification.md (VER-12) uses it on frozen simulation results.
         """
         if self.reference is None or self.scale is None or self.simulation is None:
-            raise ValueError(f"row {self.quantity!r} (rule {self.rule}) has no theory value to perturb")
+            raise ValueError(f"row {self.quantity!r} (rule {self.rule}) has no theory value to "
+                             "perturb")
         ref = self.reference + epsilon * self.scale
         if self.rule == "bound":
             ok = self.simulation <= ref + self.band
@@ -211,10 +214,12 @@ def z_threshold(dof: float | None) -> float:
 
 
 def geometric_remainder(correction: float, scale: float) -> float:
-    r"""Allowance for the ``O(d⁻²)`` term after an ``O(1/d)`` correction ``c`` has been accounted for.
+    r"""Allowance for the ``O(d⁻²)`` term after an ``O(1/d)`` correction ``c`` has been accounted
+    for.
 
-    Under the geometric model of theory/verification.md (VER-2) — each order of the ``1/d`` expansion
-    is at most the previous one times ``|c|/scale`` — the remainder is at most ``c²/scale``.
+    Under the geometric model of theory/verification.md (VER-2) — each order of the ``1/d``
+    expansion is at most the previous one times ``|c|/scale`` — the remainder is at most
+    ``c²/scale``.
     """
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale!r}")
@@ -286,10 +291,10 @@ def richardson(quantity, parameters, *, small, small_se, large, large_se, limit,
                limit_se=0.0, limit_dof=None, scale=None, target=None, note="") -> CheckRow:
     """Rule ``richardson`` (VER-3): ``2x_2d − x_d`` against the limit.
 
-    ``small`` is the estimate at size d, ``large`` at size 2d (independent replicates, ``dof`` degrees
-    of freedom each); ``limit_se`` is the standard error of the limit when it is itself a Monte Carlo
-    estimate (``limit_dof`` degrees of freedom). The band includes ``R = 2(x_d − x_2d)²/scale``, the
-    geometric bound on the remaining ``O(d⁻²)`` term (VER-3).
+    ``small`` is the estimate at size d, ``large`` at size 2d (independent replicates, ``dof``
+    degrees of freedom each); ``limit_se`` is the standard error of the limit when it is itself a
+    Monte Carlo estimate (``limit_dof`` degrees of freedom). The band includes
+    ``R = 2(x_d − x_2d)²/scale``, the geometric bound on the remaining ``O(d⁻²)`` term (VER-3).
     """
     _check_inputs(small, small_se)
     _check_inputs(large, large_se)

@@ -12,7 +12,8 @@ Classes of outcome:
 * ``accepted-invalid`` — exit 0 for an input that is invalid;
 * ``unclear`` — exit 2 with more than one line, or a line that names nothing.
 
-``python tests/fuzz/campaign.py [--big]`` prints the counts of the campaign (``--big``: the slow one).
+``python tests/fuzz/campaign.py [--big]`` prints the counts of the campaign (``--big``: the slow
+one).
 """
 
 from __future__ import annotations
@@ -206,9 +207,11 @@ def verify_runs():
     out = tempfile.mkdtemp(prefix="rmthess-fuzz-verify-")
     for option, (bad, _) in VERIFY_OPTIONS.items():
         for v in bad:
-            yield ("verify", option, v), ["verify", "--tiny", "--out", out, _as_arg(option, v)], True
+            argv = ["verify", "--tiny", "--out", out, _as_arg(option, v)]
+            yield ("verify", option, v), argv, True
     for v in ("", "/proc/x", "/dev/null"):
-        yield ("verify", "--out", v), ["verify", "--tiny", "--only", "gmp-law", _as_arg("--out", v)], True
+        argv = ["verify", "--tiny", "--only", "gmp-law", _as_arg("--out", v)]
+        yield ("verify", "--out", v), argv, True
 
 
 def campaign():

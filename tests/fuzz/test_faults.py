@@ -26,9 +26,10 @@ m = [3]
 
 
 def _sweep(cfg, out, **kw):
-    return subprocess.Popen([sys.executable, "-m", "rmthess.cli", "sweep", str(cfg), "--out", str(out),
-                             "--workers", "1", "--quiet"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+    return subprocess.Popen([sys.executable, "-m", "rmthess.cli", "sweep", str(cfg),
+                             "--out", str(out), "--workers", "1", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **kw)
 
 
 @pytest.fixture(scope="module")

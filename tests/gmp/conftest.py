@@ -13,7 +13,8 @@ ORACLE_DPS = 30
 
 
 def _poly_s(atoms, probs, gamma, z):
-    """Coefficients (highest first) of P(s) = (zs+1) prod(1+g l s) - s sum p l prod_{j!=k}(1+g l s)."""
+    """Coefficients (highest first) of
+    P(s) = (zs+1) prod(1+g l s) - s sum p l prod_{j!=k}(1+g l s)."""
     g = mpmath.mpf(gamma)
     lam = [mpmath.mpf(a) for a in atoms]
     p = [mpmath.mpf(q) for q in probs]
@@ -42,7 +43,7 @@ def _poly_s(atoms, probs, gamma, z):
     n = max(len(first), len(second))
     first += [0] * (n - len(first))
     second += [0] * (n - len(second))
-    coeffs = [a - b for a, b in zip(first, second)]
+    coeffs = [a - b for a, b in zip(first, second, strict=True)]
     while len(coeffs) > 1 and coeffs[-1] == 0:
         coeffs.pop()
     return coeffs[::-1]
@@ -78,7 +79,8 @@ class Oracle:
         """Sorted z(s_c) over the real roots s_c of z'(s) = 0, as a polynomial in s (mpmath)."""
         with mpmath.workdps(ORACLE_DPS):
             g = mpmath.mpf(gamma)
-            keep = [(mpmath.mpf(a), mpmath.mpf(p)) for a, p in zip(atoms, probs) if a != 0]
+            keep = [(mpmath.mpf(a), mpmath.mpf(p))
+                    for a, p in zip(atoms, probs, strict=True) if a != 0]
             lam = [a for a, _ in keep]
             p = [q for _, q in keep]
             s = mpmath.mpf(1)
@@ -103,7 +105,7 @@ class Oracle:
                             others = mul(others, sq[j])
                     for i, c in enumerate(others):
                         acc[i + 2] += g * p[k] * lam[k] ** 2 * c
-                out = [a - b for a, b in zip(prod, acc)]
+                out = [a - b for a, b in zip(prod, acc, strict=True)]
                 while out[-1] == 0:
                     out.pop()
                 return out[::-1]
@@ -114,7 +116,8 @@ class Oracle:
             for r in roots:
                 if abs(mpmath.im(r)) <= mpmath.mpf(10) ** (-30) * (1 + abs(r)):
                     sr = mpmath.re(r)
-                    z = -1 / sr + sum(pk * lk / (1 + g * lk * sr) for lk, pk in zip(lam, p))
+                    z = -1 / sr + sum(pk * lk / (1 + g * lk * sr)
+                                      for lk, pk in zip(lam, p, strict=True))
                     edges.append(float(z))
             return sorted(edges)
 

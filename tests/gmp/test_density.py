@@ -89,7 +89,8 @@ def test_many_point_law_against_mpmath(k, oracle):
 
 @pytest.mark.parametrize("gamma", [0.2, 1.0, 5.0])
 def test_mass_and_cdf(gamma):
-    law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.0, 2.0, 3.0], [0.3, 0.1, 0.4, 0.2]), gamma)
+    law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.0, 2.0, 3.0], [0.3, 0.1, 0.4, 0.2]),
+                                     gamma)
     quad_mass = sum(integrate.quad(law.pdf, a, b, limit=200, epsabs=1e-13)[0]
                     for a, b in law.support())
     assert quad_mass + law.atom_at_zero == pytest.approx(1.0, abs=QUAD_ATOL)
@@ -107,7 +108,8 @@ def test_mass_and_cdf(gamma):
 
 
 def test_marchenko_pastur_cdf_closed_form():
-    """MP cdf for gamma = 1 in closed form: F(x) = 1/2 + (sqrt(x(4-x)) + 4 asin(x/2 - 1))/(4 pi)... """
+    """MP cdf for gamma = 1 in closed form: F(x) = 1/2 + (sqrt(x(4-x)) + 4 asin(x/2 - 1))/(4 pi)...
+    """
     law = GeneralizedMarchenkoPastur(PointMass(1.0), 1.0)
     x = np.linspace(0, 4, 41)
     # integral of sqrt(4-x)/(2 pi sqrt x) from 0 to x

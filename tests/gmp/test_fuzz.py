@@ -13,6 +13,8 @@ of wrong-branch points (density > 0 where the oracle's is 0 or the reverse, or a
 1e-3 of the largest density, i.e. a different root).
 """
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,7 @@ def case_points(law, rng, n_uniform):
     lo, hi = bulks[0][0], bulks[-1][1]
     span = hi - lo
     pts.append(np.array([lo - 0.01 * span, hi + 0.01 * span]))
-    pts.append([(u[1] + v[0]) / 2 for u, v in zip(bulks, bulks[1:])])
+    pts.append([(u[1] + v[0]) / 2 for u, v in itertools.pairwise(bulks)])
     pts.append(np.array([1e-14, 1e-12, 1e-10, 1e-8, -1e-14, -1e-10]) * span)
     return np.concatenate(pts)
 

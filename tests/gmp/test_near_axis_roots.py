@@ -1,9 +1,9 @@
 """Roots next to the real axis outside the support, and the companion-matrix root, against mpmath.
 
-Just above the axis in a spectral gap (and left or right of the support) the equation has a real root
-with |Im t| at rounding level besides the Herglotz one; the solver must pick the root with z'(t) < 0
-(GMP-9). The companion-matrix fallback must return the root with the largest Im s. The oracle is the
-mpmath root of the polynomial in s at 30 digits (tests/gmp/conftest.py).
+Just above the axis in a spectral gap (and left or right of the support) the equation has a real
+root with |Im t| at rounding level besides the Herglotz one; the solver must pick the root with
+z'(t) < 0 (GMP-9). The companion-matrix fallback must return the root with the largest Im s. The
+oracle is the mpmath root of the polynomial in s at 30 digits (tests/gmp/conftest.py).
 """
 
 import mpmath
@@ -38,7 +38,8 @@ def test_stieltjes_next_to_the_axis_off_the_support(oracle, eps):
 
 @pytest.mark.parametrize("eps", [1e-14, 1e-8])
 def test_kernel_alone_verifies_the_root_next_to_the_axis(oracle, eps):
-    """The compiled Newton/homotopy kernel accepts the right root itself (no polynomial fallback)."""
+    """The compiled Newton/homotopy kernel accepts the right root itself (no polynomial
+    fallback)."""
     law = GeneralizedMarchenkoPastur(DiscreteLaw(ATOMS, PROBS), GAMMA)
     (a1, b1), (a2, b2) = law.support()
     eq = AtomicEquation.from_law(DiscreteLaw(ATOMS, PROBS), GAMMA)

@@ -6,6 +6,8 @@ by inputs that need it or by handing it a start from which plain Newton fails, a
 compared with the 30-digit Herglotz root of the polynomial in s.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,7 @@ def _gap_points(law):
     bulks = law.support()
     lo, hi = bulks[0][0], bulks[-1][1]
     span = hi - lo
-    gaps = [(u[1] + v[0]) / 2 for u, v in zip(bulks, bulks[1:])]
+    gaps = [(u[1] + v[0]) / 2 for u, v in itertools.pairwise(bulks)]
     gaps += [u[1] + 1e-6 * span for u in bulks] + [v[0] - 1e-6 * span for v in bulks]
     return np.array(gaps + [lo - 0.3 * span, hi + 0.3 * span])
 
@@ -155,7 +157,7 @@ def test_near_critical_gamma(delta, oracle):
     assert law.bulk_masses().sum() + law.atom_at_zero == pytest.approx(1.0, abs=1e-12)
     span = law.support()[-1][1] - law.support()[0][0]
     x = np.array([1e-14, 1e-12, 1e-10, 1e-8, 1e-6, -1e-14, -1e-10, -1e-6]) * span
-    for a, b in law.support():
+    for a, _ in law.support():
         if a > 0 and a < 1e-3 * span:
             x = np.concatenate([x, a * (1 + np.logspace(-6, 0, 7))])
     got = law.pdf(x)

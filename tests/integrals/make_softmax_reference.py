@@ -35,7 +35,8 @@ def main():
         t0 = time.time()
         m = softmax_moments_mp(C, repr(sigma), dps=DPS)
         with mpmath.workdps(DPS):
-            row = {"sigma_v": sigma, "classes": C, **{f: mpmath.nstr(getattr(m, f), DPS) for f in FIELDS}}
+            values = {f: mpmath.nstr(getattr(m, f), DPS) for f in FIELDS}
+            row = {"sigma_v": sigma, "classes": C, **values}
         table["points"].append(row)
         OUT.write_text(json.dumps(table, indent=1) + "\n")
         print(f"sigma_v={sigma} C={C}: {time.time() - t0:.0f} s", file=sys.stderr, flush=True)

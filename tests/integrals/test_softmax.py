@@ -273,7 +273,8 @@ def test_float64_matches_mpmath_at_domain_ends(point):
 
 def test_large_sigma_block_norm_against_laplace_quadrature():
     """σ_v = 10, C = 3, γ = 1: the difference M2 − 2M3 + M4 gave g_ii = −0.228; the direct integrals
-    agree with E a = (C−1) E p1p2 and E a² = (C−1)Q + (C−1)(C−2)T by the independent Laplace route."""
+    agree with E a = (C−1) E p1p2 and E a² = (C−1)Q + (C−1)(C−2)T by the independent Laplace
+    route."""
     C, sigma, gamma = 3, 10.0, 1.0
     P12 = _laplace_mixed_moment([1, 1], C, sigma)
     Q = _laplace_mixed_moment([2, 2], C, sigma)

@@ -73,14 +73,16 @@ def test_density_accuracy_against_direct_continuous_solution():
 
     def solve(xi, s):
         for _ in range(50):
-            f_re = integrate.quad(lambda l: (l / (1 + gamma * l * s)).real / 2, 1, 3,
+            f_re = integrate.quad(lambda lam, s=s: (lam / (1 + gamma * lam * s)).real / 2, 1, 3,
                                   epsabs=0, epsrel=1e-13)[0]
-            f_im = integrate.quad(lambda l: (l / (1 + gamma * l * s)).imag / 2, 1, 3,
+            f_im = integrate.quad(lambda lam, s=s: (lam / (1 + gamma * lam * s)).imag / 2, 1, 3,
                                   epsabs=0, epsrel=1e-13)[0]
-            g_re = integrate.quad(lambda l: (l * l / (1 + gamma * l * s) ** 2).real / 2, 1, 3,
-                                  epsabs=0, epsrel=1e-13)[0]
-            g_im = integrate.quad(lambda l: (l * l / (1 + gamma * l * s) ** 2).imag / 2, 1, 3,
-                                  epsabs=0, epsrel=1e-13)[0]
+            g_re = integrate.quad(
+                lambda lam, s=s: (lam * lam / (1 + gamma * lam * s) ** 2).real / 2, 1, 3,
+                epsabs=0, epsrel=1e-13)[0]
+            g_im = integrate.quad(
+                lambda lam, s=s: (lam * lam / (1 + gamma * lam * s) ** 2).imag / 2, 1, 3,
+                epsabs=0, epsrel=1e-13)[0]
             F = -1 / s + complex(f_re, f_im) - xi
             dF = 1 / s**2 - gamma * complex(g_re, g_im)
             step = F / dF
@@ -89,7 +91,7 @@ def test_density_accuracy_against_direct_continuous_solution():
                 break
         return s.imag / np.pi
 
-    want = np.array([solve(xi, si) for xi, si in zip(x, s0)])
+    want = np.array([solve(xi, si) for xi, si in zip(x, s0, strict=True)])
     np.testing.assert_allclose(got, want, rtol=CONTINUOUS_DENSITY_RTOL)
 
 

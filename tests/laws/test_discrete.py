@@ -21,7 +21,7 @@ def test_exact_moments_against_fractions():
     atoms, probs = [-1.5, 0.0, 0.25, 3.0], [0.125, 0.375, 0.25, 0.25]
     law = DiscreteLaw(atoms, probs)
     for k in range(0, 9):
-        want = sum(Fraction(p) * Fraction(a) ** k for a, p in zip(atoms, probs))
+        want = sum(Fraction(p) * Fraction(a) ** k for a, p in zip(atoms, probs, strict=True))
         assert law.moment(k) == float(want)
     assert law.prob_nonzero == 0.625
     np.testing.assert_array_equal(law.moments(3), [law.moment(k) for k in (1, 2, 3)])

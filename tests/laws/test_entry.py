@@ -1,5 +1,5 @@
-"""Entry laws of weight entries: moments, quadrature rules and cumulant functions vs closed forms and
-mpmath; sampling vs Monte Carlo with error bars; validation."""
+"""Entry laws of weight entries: moments, quadrature rules and cumulant functions vs closed forms
+and mpmath; sampling vs Monte Carlo with error bars; validation."""
 
 import math
 
@@ -31,7 +31,7 @@ def _mp_uniform_cgf(t):
     b = mpmath.sqrt(3)
     with mpmath.workdps(30):
         t = mpmath.mpf(t)
-        mom = [mpmath.quad(lambda x: x ** k * mpmath.exp(t * x), [-b, 0, b]) / (2 * b)
+        mom = [mpmath.quad(lambda x, k=k: x ** k * mpmath.exp(t * x), [-b, 0, b]) / (2 * b)
                for k in range(3)]
         mean = mom[1] / mom[0]
         return float(mpmath.log(mom[0])), float(mean), float(mom[2] / mom[0] - mean ** 2)
@@ -43,12 +43,14 @@ def test_moments_closed_forms(k):
     # uniform on [−√3, √3]: ∫ x^k dx/(2√3) = 3^{k/2}/(k + 1)
     assert UNIFORM.moment(k) == pytest.approx(3 ** (k // 2) / (k + 1), rel=RTOL_CLOSED)
     assert RADEMACHER.moment(k) == 1.0
-    # the discrete law {−2, 0, 2} w.p. {1/4, 1/2, 1/4} has variance 2: standardized atoms ±√2 w.p. 1/4
+    # the discrete law {−2, 0, 2} w.p. {1/4, 1/2, 1/4} has variance 2: standardized atoms
+    # ±√2 w.p. 1/4
     law = DiscreteEntries([-2.0, 0.0, 2.0], [0.25, 0.5, 0.25])
     assert law.moment(k) == pytest.approx(0.5 * 2 ** (k // 2), rel=RTOL_CLOSED)
     for lw in (GAUSSIAN, UNIFORM, RADEMACHER, law):
         assert lw.moment(k - 1) == 0.0
-    assert (GAUSSIAN.kurtosis, UNIFORM.kurtosis, RADEMACHER.kurtosis) == (3.0, pytest.approx(1.8), 1.0)
+    kurtoses = (GAUSSIAN.kurtosis, UNIFORM.kurtosis, RADEMACHER.kurtosis)
+    assert kurtoses == (3.0, pytest.approx(1.8), 1.0)
 
 
 def test_scipy_law_is_standardized():
@@ -57,12 +59,13 @@ def test_scipy_law_is_standardized():
     # the kurtosis of N(0,1) truncated to [−2, 2], by mpmath quadrature of the density
     with mpmath.workdps(30):
         Z = mpmath.erf(mpmath.sqrt(2))                                  # P(|x| < 2)
-        m2, m4 = (mpmath.quad(lambda x: x ** k * mpmath.npdf(x), [-2, 2]) / Z for k in (2, 4))
+        m2, m4 = (mpmath.quad(lambda x, k=k: x ** k * mpmath.npdf(x), [-2, 2]) / Z for k in (2, 4))
         assert law.kurtosis == pytest.approx(float(m4 / m2 ** 2), rel=1e-10)
         assert law.support_bound == pytest.approx(float(2 / mpmath.sqrt(m2)), rel=1e-12)
 
 
-@pytest.mark.parametrize("law", [GAUSSIAN, UNIFORM, RADEMACHER, ScipyEntries(stats.truncnorm(-2, 2))],
+@pytest.mark.parametrize("law",
+                         [GAUSSIAN, UNIFORM, RADEMACHER, ScipyEntries(stats.truncnorm(-2, 2))],
                          ids=lambda lw: lw.name)
 def test_quadrature_integrates_polynomials(law):
     x, w = law.quadrature()

@@ -3,9 +3,9 @@ points, numpy and BLAS), kept only for tests and benchmarks/bench_predictions.py
 
 Finite-size predictions of the mean squared block norms (theory/montecarlo.md §3).
 
-For a d×d block ``B = (1/N) Σ_n λ_n x^m_n x^mᵀ_n`` whose weights ``λ_n = F(M x^w_n)`` depend on the data
-through the rank-r first layer M (rows orthonormal up to the Gaussian fluctuation of ``M Mᵀ``), with
-``w = U x^w`` and ``y = U x^m = √t w + √(1−t) w̃`` standard normal in ``R^r`` (t = 1 coupled, 0
+For a d×d block ``B = (1/N) Σ_n λ_n x^m_n x^mᵀ_n`` whose weights ``λ_n = F(M x^w_n)`` depend on the
+data through the rank-r first layer M (rows orthonormal up to the Gaussian fluctuation of ``M Mᵀ``),
+with ``w = U x^w`` and ``y = U x^m = √t w + √(1−t) w̃`` standard normal in ``R^r`` (t = 1 coupled, 0
 decoupled/sharp, t on the Lindeberg path), the exact expectation at orthonormal rows is
 
 .. math::
@@ -20,10 +20,10 @@ and the Gaussian fluctuation ``M Mᵀ = σ²(I + E/√d)`` adds, to ``O(d^{−2}
    (Eλ)^2 → (Eλ)^2 + \frac1d\big[\tfrac12 Eλ\,E λh + \tfrac12‖E λ(wwᵀ − I)‖_F^2\big],\qquad
    Eλ^2 → Eλ^2 + \frac{E λ^2 h}{4d},\qquad h = (|w|^2 − r)^2 − 4(|w|^2 − r) − 2r          (MC-8)
 
-(the heat-equation expansion of ``E_{N(0,I+Δ)} F`` with Wishart ``Δ``; ``h`` is the Hermite weight of
-the bi-Laplacian). The m×m output blocks of the MLP use the exact finite-N expression
-``E‖B‖²_F = E λ²|s|⁴/N + (1 − 1/N)‖E λ s sᵀ‖²_F`` at ``W Wᵀ = I`` (its ``O(1/d)`` fluctuation correction
-is not included).
+(the heat-equation expansion of ``E_{N(0,I+Δ)} F`` with Wishart ``Δ``; ``h`` is the Hermite weight
+of the bi-Laplacian). The m×m output blocks of the MLP use the exact finite-N expression
+``E‖B‖²_F = E λ²|s|⁴/N + (1 − 1/N)‖E λ s sᵀ‖²_F`` at ``W Wᵀ = I`` (its ``O(1/d)`` fluctuation
+correction is not included).
 
 All moments are Monte Carlo averages over ``w, w̃ ~ N(0, I_r)`` in independent batches; squared means
 use the product of the means of two independent halves (unbiased), and the batch spread gives the
@@ -55,8 +55,8 @@ __all__ = ["NormPrediction", "predict_norms", "hermite_h"]
 class NormPrediction:
     """Predicted mean squared norms of the diagonal and off-diagonal blocks of one block type.
 
-    ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are Monte Carlo errors of the
-    prediction itself.
+    ``diag``/``offdiag`` are normalized by d for d×d blocks; ``*_stderr`` are Monte Carlo errors of
+    the prediction itself.
     """
 
     block: str
@@ -71,7 +71,8 @@ class NormPrediction:
 
 
 def hermite_h(w: np.ndarray) -> np.ndarray:
-    r"""``h(w) = (|w|² − r)² − 4(|w|² − r) − 2r`` row-wise, so that ``E[Δ²F(w)] = E[F(w) h(w)]`` (MC-8)."""
+    r"""``h(w) = (|w|² − r)² − 4(|w|² − r) − 2r`` row-wise, so that ``E[Δ²F(w)] = E[F(w) h(w)]``
+    (MC-8)."""
     r = w.shape[1]
     q = np.einsum("ij,ij->i", w, w) - r
     return q * q - 4.0 * q - 2.0 * r
@@ -80,9 +81,9 @@ def hermite_h(w: np.ndarray) -> np.ndarray:
 def _orbit_sums(Y, sets):
     """Per column, the sums of ``y_k y_l`` over the five orbits of the permutations fixing ``S``.
 
-    ``sets`` is ``(first, second)``: column ``c`` has ``S = {first[c]}`` or ``{first[c], second[c]}``.
-    Returns a list of ``(M×B array, orbit size)``: in-in diagonal, in-in off-diagonal, in-out (both
-    orders), out-out diagonal, out-out off-diagonal.
+    ``sets`` is ``(first, second)``: column ``c`` has ``S = {first[c]}`` or
+    ``{first[c], second[c]}``. Returns a list of ``(M×B array, orbit size)``: in-in diagonal, in-in
+    off-diagonal, in-out (both orders), out-out diagonal, out-out off-diagonal.
     """
     first, second = sets
     r = Y.shape[1]
@@ -156,8 +157,8 @@ def _matrix_norms(L, sets, w, y, e1x):
             W2 = (ws[:, :, None] * ws[:, None, :]).reshape(n, r * r)
             parts.append((L[sl].T @ Y2 / n, Lc[sl].T @ W2 / n))
     if sets is not None:
-        Tn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][0], parts[1][0]))
-        Gn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][1], parts[1][1]))
+        Tn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][0], parts[1][0], strict=True))
+        Gn = sum(size * a * b for (a, size), (b, _) in zip(parts[0][1], parts[1][1], strict=True))
         return np.full(L.shape[1], Tn), np.full(L.shape[1], Gn)
     return (np.sum(parts[0][0] * parts[1][0], axis=1), np.sum(parts[0][1] * parts[1][1], axis=1))
 
@@ -197,7 +198,8 @@ def _square_prediction(L, sets, w, y, d, N, exact):
 
 
 def _output_prediction(weights: StructuredWeights, s, N):
-    """Per-batch (diag, offdiag) prediction for the m×m output blocks (exact finite N at W Wᵀ = I)."""
+    """Per-batch (diag, offdiag) prediction for the m×m output blocks (exact finite N at W
+    Wᵀ = I)."""
     M, m = s.shape
     half = M // 2
     s4 = np.einsum("ij,ij->i", s, s) ** 2
@@ -246,8 +248,8 @@ def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: 
         For MLP cases, the parameters whose output weights V the prediction is conditional on
         (required there).
     samples : int, optional
-        Monte Carlo samples of ``w`` (default ``min(2**18, max(2**15, 2**24 // r))`` for linear cases,
-        ``2**15`` for MLP cases).
+        Monte Carlo samples of ``w`` (default ``min(2**18, max(2**15, 2**24 // r))`` for linear
+        cases, ``2**15`` for MLP cases).
     batches : int
         Independent batches (the prediction's standard error comes from their spread).
     seed

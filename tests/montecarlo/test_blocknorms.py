@@ -91,3 +91,10 @@ def test_reused_work_arrays_across_sizes():
         od, oo = _means(oracle)
         assert diag == pytest.approx(od, rel=RTOL)
         assert off == pytest.approx(oo, rel=RTOL, abs=1e-300 if beta else 0.0)
+
+
+@pytest.mark.parametrize("chunk", [0, -3])
+def test_chunk_must_be_positive(chunk):
+    p = np.full((4, 2), 0.5)
+    with pytest.raises(ValueError, match="chunk"):
+        block_norm_means(np.ones((4, 3)), StructuredWeights(p, p), chunk=chunk)

@@ -87,7 +87,8 @@ def test_mlp_needs_params_and_rank_check():
 
 
 def test_mlp_mse_hidden_limit():
-    # MLP-MSE, fixed V, d → ∞: (1/d)‖H_ii‖² → κ_ii²(1/4 + γ/2), ‖H_ij‖² → κ_ij²(1/16 + γ/4) (THEORY §4)
+    # MLP-MSE, fixed V, d → ∞: (1/d)‖H_ii‖² → κ_ii²(1/4 + γ/2), ‖H_ij‖² → κ_ij²(1/16 + γ/4) (THEORY
+    # §4)
     model = get_case("mlp-mse")
     rng = np.random.default_rng(3)
     params = model.draw(rng, 10, 3, 4, 1.0)
@@ -105,7 +106,7 @@ def test_mlp_mse_hidden_limit():
     assert math.isfinite(p.ratio)
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # the accumulation kernel, the randomized Sobol' points, and the former implementation as oracle
 
 def _oracle():
@@ -137,8 +138,9 @@ def test_weighted_second_moments_matches_numpy_twin():
 
 
 def test_gaussian_points_are_stratified_normals():
-    # A digitally shifted Sobol' net keeps the (0, k, 1)-net property of every coordinate: exactly one
-    # point in each of the 2^k intervals [j 2^−k, (j+1) 2^−k) of Φ(x). Two seeds give different rules.
+    # A digitally shifted Sobol' net keeps the (0, k, 1)-net property of every coordinate: exactly
+    # one point in each of the 2^k intervals [j 2^−k, (j+1) 2^−k) of Φ(x). Two seeds give different
+    # rules.
     from scipy.special import ndtr
 
     from rmthess.montecarlo.finite_size import gaussian_points
@@ -160,10 +162,11 @@ def _agree(new, old, part):
 
 @pytest.mark.parametrize("t", [1.0, 0.0])
 def test_mlp_hidden_prediction_matches_former_implementation(t):
-    # Same mathematics (MC-6, MC-8, MC-9), different points (randomized Sobol' against pseudo-random)
-    # and different code (numba kernel against BLAS): agreement within 4 combined standard errors
-    # (false alarm ≈ 6e-5 per comparison). The output blocks are compared at d = 10⁹, where the
-    # W Wᵀ term (MC-17), absent from the former implementation, is below 1e-8 relative.
+    # Same mathematics (MC-6, MC-8, MC-9), different points (randomized Sobol' against
+    # pseudo-random) and different code (numba kernel against BLAS): agreement within 4 combined
+    # standard errors (false alarm ≈ 6e-5 per comparison). The output blocks are compared at
+    # d = 10⁹, where the W Wᵀ term (MC-17), absent from the former implementation, is below 1e-8
+    # relative.
     from rmthess.montecarlo.finite_size import predict_all_norms
 
     old = _oracle()
@@ -187,8 +190,8 @@ def test_linear_ce_prediction_matches_former_implementation():
 
 
 def _output_norms_by_simulation(V, d, N, reps, t, rng):
-    """Mean squared norms of the diagonal and off-diagonal output blocks over replicates of (W, X) at
-    fixed V, formed directly: B_cc' = (1/N) Σ_n (δ_cc' p_c − p_c p_c') s_n s_nᵀ, s = relu(W x^m),
+    """Mean squared norms of the diagonal and off-diagonal output blocks over replicates of (W, X)
+    at fixed V, formed directly: B_cc' = (1/N) Σ_n (δ_cc' p_c − p_c p_c') s_n s_nᵀ, s = relu(W x^m),
     p = softmax(V relu(W x)), x^m = √t x + √(1−t) x̃ (t = 1: the true blocks)."""
     C, m = V.shape
     W = rng.standard_normal((reps, m, d)) / math.sqrt(d)
@@ -212,8 +215,8 @@ def test_output_w_fluctuation_term_matches_simulation(design_t):
     # (MC-17) against simulation at fixed V, d = 8 and 16 (N = 2d), coupled (t = 1) and Lindeberg
     # (t = ½): the mean norms agree with the prediction within 4 combined standard errors, while the
     # prediction at W Wᵀ = I (d → ∞ in the W term, same N) is rejected: the O(1/d) slope
-    # d·(simulation − prediction at WWᵀ = I) is resolved and matches the predicted one. 8 comparisons
-    # at 4σ: false alarm ≈ 5e-4 in all (fixed seeds).
+    # d·(simulation − prediction at WWᵀ = I) is resolved and matches the predicted one. 8
+    # comparisons at 4σ: false alarm ≈ 5e-4 in all (fixed seeds).
     from rmthess.cases import Params
     from rmthess.montecarlo.finite_size import predict_all_norms
 

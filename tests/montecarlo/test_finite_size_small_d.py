@@ -1,12 +1,13 @@
 """Every term of the finite-size prediction (MC-6, MC-8) at small d, in closed form.
 
-For the mlp-mse hidden blocks at a fixed V, ``λ_ij(w) = κ_ij 1(w_i > 0) 1(w_j > 0)``, ``κ = VᵀV``. The
-orthant indicators do not depend on |w|, so ``E λh = E λ²h = 0`` (``h`` depends on |w| only and has
-mean 0), and ``E λ(wwᵀ − I)`` has the single non-zero pair ``κ_ij E[w_i 1(w_i > 0)]² = κ_ij/(2π)``:
-``‖E λ(wwᵀ − I)‖²_F = κ_ij²/(2π²)`` for i ≠ j and 0 for i = j. With the decoupled design (t = 0) the
-data side y is independent of w: ``E λ²|y|⁴ = (r² + 2r)Eλ²``, ``E λ²|y|² = r Eλ²``,
-``‖E λ y yᵀ‖²_F = r (Eλ)²``. So (MC-6) with (MC-8) is a closed form in κ, used here as the oracle; at
-d = 6 the 1/d term of (MC-8) is some 8 % of the off-diagonal prediction and resolved.
+For the mlp-mse hidden blocks at a fixed V, ``λ_ij(w) = κ_ij 1(w_i > 0) 1(w_j > 0)``, ``κ = VᵀV``.
+The orthant indicators do not depend on |w|, so ``E λh = E λ²h = 0`` (``h`` depends on |w| only and
+has mean 0), and ``E λ(wwᵀ − I)`` has the single non-zero pair
+``κ_ij E[w_i 1(w_i > 0)]² = κ_ij/(2π)``: ``‖E λ(wwᵀ − I)‖²_F = κ_ij²/(2π²)`` for i ≠ j and 0 for
+i = j. With the decoupled design (t = 0) the data side y is independent of w:
+``E λ²|y|⁴ = (r² + 2r)Eλ²``, ``E λ²|y|² = r Eλ²``, ``‖E λ y yᵀ‖²_F = r (Eλ)²``. So (MC-6) with
+(MC-8) is a closed form in κ, used here as the oracle; at d = 6 the 1/d term of (MC-8) is some 8 %
+of the off-diagonal prediction and resolved.
 """
 
 import math

@@ -51,8 +51,8 @@ def test_coupling_matches_c_and_literal_is_noisier():
 
 
 def test_c_large_z_expansion():
-    # c(z) = −E[λ(|y|² − C)]/z² − [2γ E λ²(|y|² − C) + ‖E λ yyᵀ‖²_F − C(Eλ)²]/z³ + O(z⁻⁴) (THEORY §6),
-    # evaluated on the same samples y that coupling_constant draws
+    # c(z) = −E[λ(|y|² − C)]/z² − [2γ E λ²(|y|² − C) + ‖E λ yyᵀ‖²_F − C(Eλ)²]/z³ + O(z⁻⁴) (THEORY
+    # §6), evaluated on the same samples y that coupling_constant draws
     C, gamma, M, seed = 3, 1.0, 2**14, 11
     y = np.random.default_rng(seed).standard_normal((M, C))
     e = np.exp(y - y.max(1, keepdims=True))
@@ -94,11 +94,11 @@ def test_scaled_difference_flat_in_d():
 
 
 def test_block_spectrum_returns_the_second_layer_of_its_realization():
-    """The returned V is the one the block was built with: the mean eigenvalue of the hidden diagonal
-    block, (1/d) tr B, matches the first moment of the per-V law within Monte Carlo error.
+    """The returned V is the one the block was built with: the mean eigenvalue of the hidden
+    diagonal block, (1/d) tr B, matches the first moment of the per-V law within Monte Carlo error.
 
-    (1/d) tr B = (1/N) Σ λ_n |x_n|²/d with λ_n = κ_00 1(u_n0 > 0), so its relative standard deviation is
-    about sqrt(Var λ)/Eλ / sqrt(N) = 1/sqrt(N); we allow 4 of them.
+    (1/d) tr B = (1/N) Σ λ_n |x_n|²/d with λ_n = κ_00 1(u_n0 > 0), so its relative standard
+    deviation is about sqrt(Var λ)/Eλ / sqrt(N) = 1/sqrt(N); we allow 4 of them.
     """
     from rmthess.cases import get_case
 
@@ -113,7 +113,7 @@ def test_block_spectrum_returns_the_second_layer_of_its_realization():
     assert lin[1] is None
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # c(z) by quadrature (MC-14 … MC-16) against independent routes
 
 def _softmax(y):
@@ -162,10 +162,10 @@ def _gauss_hermite_c(C, n, z, gamma, which):
 @pytest.mark.parametrize("which", ["diag", "offdiag"])
 def test_c_lattice_matches_full_gauss_hermite(which):
     # Two independent deterministic routes at C = 3, γ = 1: the package's 2-D trapezoid lattice on
-    # 1⊥ with Newton continuation, and a 3-D Gauss–Hermite product rule on y itself with a fixed-point
-    # solver. Gauss–Hermite converges only root-exponentially for this analytic integrand; its own
-    # error is estimated from two orders (n = 30, 40) and the tolerance is that estimate plus the
-    # lattice's two-resolution estimate, each with a factor 2 of margin.
+    # 1⊥ with Newton continuation, and a 3-D Gauss–Hermite product rule on y itself with a
+    # fixed-point solver. Gauss–Hermite converges only root-exponentially for this analytic
+    # integrand; its own error is estimated from two orders (n = 30, 40) and the tolerance is that
+    # estimate plus the lattice's two-resolution estimate, each with a factor 2 of margin.
     C, gamma = 3, 1.0
     for z in (0.3 + 0.5j, -0.4 + 0.6j):
         c, err = coupling_constant("linear-ce", [z], gamma=gamma, classes=C, which=which,
@@ -255,8 +255,8 @@ def test_c_rejects_bad_input():
 
 
 def test_c_lattice_error_estimate_is_conservative():
-    # The returned error of a loose rtol bounds the distance to a much finer evaluation (MC-16), at a
-    # point near the spectrum (Im z = 0.1) where the lattice needs the most refinement.
+    # The returned error of a loose rtol bounds the distance to a much finer evaluation (MC-16), at
+    # a point near the spectrum (Im z = 0.1) where the lattice needs the most refinement.
     for z in (0.2 + 0.1j, 0.3 + 0.5j):
         loose, err = coupling_constant("linear-ce", [z], gamma=1.0, classes=3, rtol=1e-4,
                                        return_error=True)

@@ -1,4 +1,5 @@
-"""Ratio of means: the delta-method standard error against the spread over many independent datasets."""
+"""Ratio of means: the delta-method standard error against the spread over many independent
+datasets."""
 
 import math
 
@@ -16,7 +17,7 @@ def test_delta_method_matches_monte_carlo_spread():
     den = 2.0 + 0.3 * rng.standard_normal((trials, R))
     num = 0.5 * den + 0.1 * rng.standard_normal((trials, R))
     ratios = num.mean(1) / den.mean(1)
-    ses = np.array([ratio_of_means(a, b).stderr for a, b in zip(num, den)])
+    ses = np.array([ratio_of_means(a, b).stderr for a, b in zip(num, den, strict=True)])
     # the spread of ratios over trials is the oracle; its own relative error is ~1/sqrt(2·trials)
     #: 4 standard errors of a standard-deviation estimate from 4000 trials (false alarm 6e-5), plus
     #: O(1/R) delta bias

@@ -47,8 +47,9 @@ def test_three_layers_match_central_differences(loss):
     # the residual part has zero diagonal blocks (rows of one layer) for ReLU networks
     E = H - net.dense_hessian("gn")
     off = net.layout.offsets
-    for l in range(net.layout.n_blocks):
-        assert np.abs(E[off[l]:off[l + 1], off[l]:off[l + 1]]).max() <= EXACT_RTOL * np.abs(H).max()
+    for blk in range(net.layout.n_blocks):
+        diag_block = E[off[blk]:off[blk + 1], off[blk]:off[blk + 1]]
+        assert np.abs(diag_block).max() <= EXACT_RTOL * np.abs(H).max()
     Z = rng.standard_normal((4, net.n_params))
     assert np.abs(net.hvp(Z) - Z @ H).max() <= EXACT_RTOL * 10 * np.abs(Z @ H).max()
 

@@ -1,5 +1,6 @@
 """The power-law spectral method on exact Zipf, Marchenko–Pastur and exponential spectra."""
 
+import itertools
 import math
 
 import numpy as np
@@ -35,7 +36,7 @@ def _mp_quantiles(gamma, n):
     pdf = lambda x: math.sqrt(max((b - x) * (x - a), 0.0)) / (2 * math.pi * gamma * x)  # noqa: E731
     grid = np.linspace(a, b, 4001)
     cdf = np.concatenate([[0.0], np.cumsum([integrate.quad(pdf, u, v)[0]
-                                            for u, v in zip(grid[:-1], grid[1:])])])
+                                            for u, v in itertools.pairwise(grid)])])
     return np.interp((np.arange(n) + 0.5) / n, cdf / cdf[-1], grid)
 
 
@@ -47,8 +48,9 @@ def test_marchenko_pastur_and_exponential_spectra_are_rejected():
     assert not power_law_fit(np.exp(-np.arange(4 * K) / 300.0), K).accepted
 
 
-#: stated false-alarm rate: the slope within its error bar (MLE over K = 1000 points: normal quantile),
-#: plus the KS acceptance at the fit's own level (power_law_fit accepts below its 5 % critical value)
+#: stated false-alarm rate: the slope within its error bar (MLE over K = 1000 points: normal
+#: quantile), plus the KS acceptance at the fit's own level (power_law_fit accepts below its 5 %
+#: critical value)
 ALPHA = 1e-4
 
 

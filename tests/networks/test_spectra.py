@@ -28,8 +28,8 @@ def test_block_traces_of_h_and_gn_coincide(make_net, kind, loss):
     # residual part has zero diagonal blocks: layer traces of H and G agree
     G = dense_hessian(net, "gn")
     off = net.layout.offsets
-    for l, ev in enumerate(sp.blocks):
-        tr_g = np.trace(G[off[l]:off[l + 1], off[l]:off[l + 1]])
+    for blk, ev in enumerate(sp.blocks):
+        tr_g = np.trace(G[off[blk]:off[blk + 1], off[blk]:off[blk + 1]])
         assert abs(ev.sum() - tr_g) <= EIG_ATOL_REL * scale * ev.size
     assert abs(sp.gauss_newton.sum() - np.trace(G)) <= EIG_ATOL_REL * scale * H.shape[0]
 

@@ -1,4 +1,5 @@
-"""Every notebook runs end to end at small size (jupytext percent files are plain Python scripts)."""
+"""Every notebook runs end to end at small size (jupytext percent files are plain Python
+scripts)."""
 
 import os
 import re
@@ -25,7 +26,8 @@ def test_notebook_runs_at_small_size(path, tmp_path):
     env = dict(os.environ, RMTHESS_NOTEBOOK_SIZE="small", MPLBACKEND="Agg")
     proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", str(path)], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=NOTEBOOK_TIMEOUT)
-    assert proc.returncode == 0, f"{path.name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, (f"{path.name} failed:\n{proc.stdout[-2000:]}\n"
+                                  f"{proc.stderr[-4000:]}")
     # run as a script, a notebook keeps every figure it draws: one PNG per keep(...) call
     names = re.findall(r'^keep\(fig, "(\w+)"\)$', path.read_text(encoding="utf-8"), re.M)
     assert names and len(set(names)) == len(names)

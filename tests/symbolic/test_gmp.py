@@ -24,7 +24,7 @@ def test_series_equals_free_cumulant_formula():
     ell = weight_moment_symbols(K)
     series = gmp_moment_polynomials(K, g, ell)
     cumulant = moments_from_cumulants(free_cumulants(list(ell), g))
-    for a, b in zip(series, cumulant):
+    for a, b in zip(series, cumulant, strict=True):
         assert sp.expand(a - b) == 0
 
 
@@ -33,7 +33,7 @@ def test_theory_m1_to_m4():
     m = gmp_moment_polynomials(4, g, (l1, l2, l3, l4))
     theory = [l1, l1**2 + g * l2, l1**3 + 3 * g * l1 * l2 + g**2 * l3,
               l1**4 + 6 * g * l1**2 * l2 + 2 * g**2 * l2**2 + 4 * g**2 * l1 * l3 + g**3 * l4]
-    assert all(sp.expand(a - b) == 0 for a, b in zip(m, theory))
+    assert all(sp.expand(a - b) == 0 for a, b in zip(m, theory, strict=True))
 
 
 def test_numeric_moments_match_symbolic():

@@ -24,16 +24,16 @@ class FakeGaussianMean(Check):
         x = np.random.default_rng(ctx.child(0)).standard_normal(n)
         m, se = mean_se(x)
         out = CheckOutput(notes=["a note"])
-        out.rows.append(against_prediction("mean", {"n": n}, simulation=m, stderr=se, prediction=0.0,
-                                           limit=0.0, dof=n - 1, scale=1.0))
+        out.rows.append(against_prediction("mean", {"n": n}, simulation=m, stderr=se,
+                                           prediction=0.0, limit=0.0, dof=n - 1, scale=1.0))
         C = np.array([3.0, 10.0, 30.0])
         out.figures["figure1"] = [RatioPanel("fake", (RatioCurve("γ = 1", C, 1 / C**2),),
                                              (RatioPoints("MC", C, 1 / C**2, 0.1 / C**2,
                                                           group="γ = 1"),))]
         xs = np.linspace(0, 4, 40)
         out.figures["figure2"] = [SpectrumPanel("fake", np.abs(x) * 2, xs, np.exp(-xs), (0.0, 4.0))]
-        out.figures["figure3"] = {"exact": DecouplingSeries("exact", [10, 20], [1j, 1j], [0.1j, 0.1j]),
-                                  "c": 1j}
+        out.figures["figure3"] = {
+            "exact": DecouplingSeries("exact", [10, 20], [1j, 1j], [0.1j, 0.1j]), "c": 1j}
         return out
 
 

@@ -1,4 +1,5 @@
-"""Control variates of the checks: their expectations are 0 and the controlled estimates unbiased."""
+"""Control variates of the checks: their expectations are 0 and the controlled estimates
+unbiased."""
 
 import math
 
@@ -8,7 +9,8 @@ import pytest
 from rmthess.verify.checks._mlp import _conditional_controls, mlp_replicates, wishart_controls
 from rmthess.verify.checks._stats import controlled_mean_se, controlled_ratio
 
-#: |mean| ≤ 4.5 standard errors: false-alarm rate ≈ 7e-6 per assertion (Gaussian means of ≥ 6000 draws)
+#: |mean| ≤ 4.5 standard errors: false-alarm rate ≈ 7e-6 per assertion (Gaussian means of ≥ 6000
+#: draws)
 Z = 4.5
 
 
@@ -24,9 +26,9 @@ def test_wishart_controls_have_mean_zero(loss, C):
 
 
 def test_conditional_controls_of_mse_hidden_blocks_have_mean_zero():
-    # oracle: Monte Carlo over V, W and the data, with the weights a_ij(n) = κ_ij 1(u_ni>0) 1(u_nj>0)
-    # of the MSE hidden blocks, u_n = W x_n correlated through WWᵀ (d small, so the correlations are
-    # large and an unconditional q = 1/4 would be visibly biased)
+    # oracle: Monte Carlo over V, W and the data, with the weights a_ij(n) = κ_ij 1(u_ni>0)
+    # 1(u_nj>0) of the MSE hidden blocks, u_n = W x_n correlated through WWᵀ (d small, so the
+    # correlations are large and an unconditional q = 1/4 would be visibly biased)
     rng = np.random.default_rng(3)
     C, m, d, n, sigma = 4, 5, 6, 45, 1.0
     vals = []

@@ -1,4 +1,5 @@
-"""The fixed-V theory of the CE network (VER-13): per-V moments, their controls and the average over V."""
+"""The fixed-V theory of the CE network (VER-13): per-V moments, their controls and the average over
+V."""
 
 import math
 
@@ -34,7 +35,8 @@ def test_per_v_moments_agree_with_the_kernel_of_the_limits(C, m):
     U = np.random.default_rng(5).standard_normal((n, m))
     ref = _per_v_statistics(sums_numba(V[None], U[None]), n)[0]
     # the kernel's off-diagonal output column averages the cyclic pairs (c, c+1 mod C) only — the
-    # same expectation over V, and at fixed V the same value only for C = 3, where they are all pairs
+    # same expectation over V, and at fixed V the same value only for C = 3, where they are all
+    # pairs
     cols = 6 if C == 3 else 5
     np.testing.assert_allclose(ours[:cols], ref[:cols], rtol=1e-10, atol=1e-15)
     # E b²|s|⁴ by its definition on the same draws
@@ -50,8 +52,8 @@ def test_per_v_moments_agree_with_the_kernel_of_the_limits(C, m):
 
 
 def test_per_v_moments_at_v_zero_are_gaussian_half_moments():
-    # V = 0: p uniform, κ = 0 (a ≡ 0), b_cc = 1/C − 1/C², b_cc' = −1/C²; ‖E s sᵀ‖² = m/4 + m(m−1)/(4π²)
-    # (E s_k² = 1/2, E s_k s_l = 1/(2π)), E|s|⁴ = 3m/2 + m(m−1)/4
+    # V = 0: p uniform, κ = 0 (a ≡ 0), b_cc = 1/C − 1/C², b_cc' = −1/C²; ‖E s sᵀ‖² = m/4
+    # + m(m−1)/(4π²) (E s_k² = 1/2, E s_k s_l = 1/(2π)), E|s|⁴ = 3m/2 + m(m−1)/4
     C, m = 4, 3
     t = per_v_moments(np.zeros((C, m)), np.random.default_rng(2), 4096)
     assert np.all(t[:4] == 0.0)

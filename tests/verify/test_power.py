@@ -141,7 +141,8 @@ def test_self_test_at_tiny_sizes(tiny):
 
 @pytest.mark.slow
 def test_self_test_at_quick_sizes_against_the_targets():
-    """The power self-test of VER-12: every row within its target rejects a theory value wrong by it."""
+    """The power self-test of VER-12: every row within its target rejects a theory value wrong by
+    it."""
     res = run_verification("quick", 0)
     assert not res.errors
     assert all(r.consistent for r in res.rows)

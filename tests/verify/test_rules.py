@@ -15,13 +15,15 @@ from rmthess.verify.rules import (
     z_threshold,
 )
 
-#: quadrature of the Student-t density is good to ~1e-10; thresholds are compared in tail probability
+#: quadrature of the Student-t density is good to ~1e-10; thresholds are compared in tail
+#: probability
 TAIL_RTOL = 1e-6
 
 
 def test_tail_probability_is_that_of_four_sigma():
     # independent route: integrate the Gaussian density beyond 4
-    tail, _ = integrate.quad(lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi), Z_MAX, math.inf)
+    tail, _ = integrate.quad(lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi), Z_MAX,
+                             math.inf)
     assert TAIL_PROBABILITY == pytest.approx(2 * tail, rel=TAIL_RTOL)
 
 
@@ -91,14 +93,16 @@ def test_within_tolerance_absolute_and_relative():
 
 
 def test_row_dict_and_check_name():
-    row = against_prediction("q", {"gamma": 0.25, "C": 10}, simulation=1.0, stderr=0.1, prediction=1.0)
+    row = against_prediction("q", {"gamma": 0.25, "C": 10}, simulation=1.0, stderr=0.1,
+                             prediction=1.0)
     d = row.with_check("name").as_dict()
     assert d["check"] == "name" and d["verdict"] == "PASS"
     assert d["parameters_text"] == "gamma=0.25, C=10"
 
 
 def test_reference_standard_errors_add_in_quadrature():
-    row = against_prediction("q", {}, simulation=1.05, stderr=0.03, prediction=1.0, prediction_se=0.04)
+    row = against_prediction("q", {}, simulation=1.05, stderr=0.03, prediction=1.0,
+                             prediction_se=0.04)
     assert row.z == pytest.approx(1.0)
     row = richardson("q", {}, small=1.0, small_se=0.0, large=1.5, large_se=0.0, limit=1.0,
                      limit_se=0.5)

@@ -1,12 +1,13 @@
 r"""Replicates of the 1-hidden-layer network with control variates for the between-V spread.
 
-The block-norm ratio of the 1-hidden-layer network is a ratio of means over replicates, each with its
-own output weights V. Most of its spread is the spread of ``κ = VᵀV`` (m×m, m = 8): with 24 replicates
-the relative standard error is 20 %. This module runs the replicates itself (from the public strategy
-weights of :meth:`rmthess.cases.Case.weights` and :func:`~rmthess.montecarlo.blocknorms.block_norm_means`,
-exactly as :func:`rmthess.montecarlo.simulate` does) so that it can also return, per replicate,
-statistics of V and of the weights whose expectations are known in closed form; these serve as
-regression control variates (theory/verification.md, VER-7):
+The block-norm ratio of the 1-hidden-layer network is a ratio of means over replicates, each with
+its own output weights V. Most of its spread is the spread of ``κ = VᵀV`` (m×m, m = 8): with 24
+replicates the relative standard error is 20 %. This module runs the replicates itself (from the
+public strategy weights of :meth:`rmthess.cases.Case.weights` and
+:func:`~rmthess.montecarlo.blocknorms.block_norm_means`, exactly as
+:func:`rmthess.montecarlo.simulate` does) so that it can also return, per replicate, statistics of V
+and of the weights whose expectations are known in closed form; these serve as regression control
+variates (theory/verification.md, VER-7):
 
 * every case: ``mean_{i≠j} K_ij²`` and ``mean_i K_ii²`` with ``K = VᵀPV`` (``P = I`` for MSE,
   ``P = I − 11ᵀ/C`` for CE, where the softmax weights see V only through its centred rows). ``K`` is
@@ -15,14 +16,14 @@ regression control variates (theory/verification.md, VER-7):
 * MSE hidden blocks, where ``a_ij(n) = κ_ij b_n`` with ``b_n`` Bernoulli(q), q = 1/4 (i ≠ j) or 1/2:
   the conditional expectation of ``(1/d)‖H_ij‖²_F`` given the weights,
   ``c_ij = ((d + 1) Σ_n a_ij(n)² + (Σ_n a_ij(n))²)/N²``, whose expectation is
-  ``E κ_ij² ((d + 2) q/N + (1 − 1/N) q²)`` up to the ``O(1/d)`` effect of ``W Wᵀ ≠ I`` (removed with the
-  rest of the ``O(1/d)`` bias by the extrapolation in d).
+  ``E κ_ij² ((d + 2) q/N + (1 − 1/N) q²)`` up to the ``O(1/d)`` effect of ``W Wᵀ ≠ I`` (removed with
+  the rest of the ``O(1/d)`` bias by the extrapolation in d).
 
 For CE the replicates also carry the fixed-V theory of their own V (theory/verification.md, VER-13):
 the u-moments of :func:`~rmthess.verify.checks._fixed_v.per_v_moments` under the law of the
-replicate's ``u_n = W x_n``, ``N(0, WWᵀ)`` — hidden ``G_ij = (E a_ij)² + γ E a_ij²`` (``γ = d/N``) and
-the exact output expectation ``(1 − 1/N)‖E b s sᵀ‖² + E b²|s|⁴/N`` — and, for the hidden blocks, the
-sample moments of the replicate's own weights minus their expectations (mean 0 exactly: the
+replicate's ``u_n = W x_n``, ``N(0, WWᵀ)`` — hidden ``G_ij = (E a_ij)² + γ E a_ij²`` (``γ = d/N``)
+and the exact output expectation ``(1 − 1/N)‖E b s sᵀ‖² + E b²|s|⁴/N`` — and, for the hidden blocks,
+the sample moments of the replicate's own weights minus their expectations (mean 0 exactly: the
 ``u_n`` are iid ``N(0, WWᵀ)`` given W).
 """
 
@@ -43,7 +44,8 @@ class MlpReplicates:
     controls : dict
         ``block -> (R×p array)`` of control variates with expectation 0 (up to ``O(1/d)``).
     theory : dict or None
-        CE only: ``block -> (R×2 array)`` of the fixed-V theory ``(diag, offdiag)`` of each replicate.
+        CE only: ``block -> (R×2 array)`` of the fixed-V theory ``(diag, offdiag)`` of each
+        replicate.
     theory_controls : dict or None
         CE only: ``block -> (R×p array)`` of weight-moment controls with expectation 0 given V, W.
     """
@@ -94,10 +96,11 @@ def _conditional_controls(lam, V, W, d, n):
     """MSE hidden blocks: ``c − E[c | V, W]`` for the mean over i ≠ j and over i of
     ``c_ij = ((d + 1) Σ_n a_ij(n)² + (Σ_n a_ij(n))²)/N²``, ``a_ij(n) = κ_ij b_n`` (VER-7).
 
-    Given the weights ``(V, W)`` the ``b_n = 1(u_ni > 0) 1(u_nj > 0)``, ``u_n = W x_n ~ N(0, WWᵀ)``, are
-    iid Bernoulli(q_ij) with the orthant probability ``q_ij = 1/4 + arcsin(ρ_ij)/(2π)`` (``ρ`` the
-    correlation of ``WWᵀ``; ``q_ii = 1/2``), so ``E[c_ij | V, W] = κ_ij²((d + 2) q_ij/N + (1 − 1/N) q_ij²)``
-    exactly: the control has mean 0 at every d, and removes the spread of the data given the weights.
+    Given the weights ``(V, W)`` the ``b_n = 1(u_ni > 0) 1(u_nj > 0)``, ``u_n = W x_n ~ N(0, WWᵀ)``,
+    are iid Bernoulli(q_ij) with the orthant probability ``q_ij = 1/4 + arcsin(ρ_ij)/(2π)`` (``ρ``
+    the correlation of ``WWᵀ``; ``q_ii = 1/2``), so
+    ``E[c_ij | V, W] = κ_ij²((d + 2) q_ij/N + (1 − 1/N) q_ij²)`` exactly: the control has mean 0 at
+    every d, and removes the spread of the data given the weights.
     """
     m = V.shape[1]
     s1 = lam.sum(axis=0)
@@ -118,7 +121,8 @@ def mlp_replicates(case: str, *, d: int, gamma: float, classes: int, m: int, rep
                    sigma_v: float = 1.0) -> MlpReplicates:
     """Run ``reps`` replicates of ``case`` (``"mlp-mse"`` or ``"mlp-ce"``) at dimension d.
 
-    Replicate ``k`` draws parameters and data from ``numpy.random.default_rng(seed.spawn(reps)[k])``.
+    Replicate ``k`` draws parameters and data from
+    ``numpy.random.default_rng(seed.spawn(reps)[k])``.
     """
     from rmthess.cases import get_case
     from rmthess.montecarlo.blocknorms import block_norm_means

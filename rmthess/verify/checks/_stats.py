@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-__all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "JACKKNIFE_GROUPS", "complex_mean_se",
-           "quartile_levels", "quantile_points", "ratio_difference"]
+__all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "JACKKNIFE_GROUPS",
+           "complex_mean_se", "quartile_levels", "quantile_points", "ratio_difference"]
 
 
 def mean_se(values) -> tuple[float, float]:
@@ -49,7 +49,8 @@ def complex_mean_se(values) -> tuple[complex, complex]:
 
 
 def quartile_levels(atom: float) -> np.ndarray:
-    """Levels of the distribution function at the quartiles of the continuous part (atom at 0 below)."""
+    """Levels of the distribution function at the quartiles of the continuous part (atom at 0
+    below)."""
     return atom + (1.0 - atom) * np.array([0.25, 0.5, 0.75])
 
 
@@ -75,7 +76,8 @@ JACKKNIFE_GROUPS = 48
 
 
 def _cv_ratio(num, den, X):
-    """``Ō_cv/D̄_cv``: the intercepts of the least-squares fits of O and D on ``X = [1, controls]``."""
+    """``Ō_cv/D̄_cv``: the intercepts of the least-squares fits of O and D on
+    ``X = [1, controls]``."""
     coef, *_ = np.linalg.lstsq(X, np.column_stack([num, den]), rcond=None)
     if coef[0, 1] == 0.0:
         raise ValueError("the denominators average to 0: no ratio")
@@ -129,6 +131,9 @@ def ratio_difference(num, den, tnum, tden, controls=None) -> tuple[float, float,
         raise ValueError("the denominators average to 0: no ratio")
     rho, rho_t = float(num.mean()) / dbar, float(tnum.mean()) / tbar
     e = (num - rho * den) / dbar - (tnum - rho_t * tden) / tbar
-    c = np.zeros((e.size, 0)) if controls is None else np.asarray(controls, float).reshape(e.size, -1)
+    if controls is None:
+        c = np.zeros((e.size, 0))
+    else:
+        c = np.asarray(controls, float).reshape(e.size, -1)
     a, se, dof = controlled_mean_se(e, c)
     return rho - rho_t + a, se, dof

@@ -1,20 +1,22 @@
 r"""Checks ``decoupling`` and ``lindeberg``: the proof's decoupling step, measured.
 
-``decoupling`` — for the diagonal block of the linear CE model, :func:`rmthess.montecarlo.spectra.coupling`
-gives per replicate the true block H and its exact coupling H♯ (same data, weights and V; only the
-projection of every sample onto the row space of V redrawn). Rows: the rank bound
-``|s_H(z) − s_{H♯}(z)| ≤ 2C/(d Im z)`` on every realization (rule ``bound``); ``d·δ_N(z)`` extrapolated from
-d and 2d against its limit ``c(z)`` of :func:`~rmthess.montecarlo.spectra.coupling_constant`, real and
-imaginary parts (rule ``richardson``; the Monte Carlo error of ``c(z)`` is measured from independent
-evaluations and enters the standard error), each replicate the mean of many redraws of the projection
-(Woodbury identity, one eigendecomposition) with an exchangeable constant-weight control of mean 0; the literal estimator with an independent copy X̃ against
-the same ``c(z)`` (rule ``z``, with its much larger error).
+``decoupling`` — for the diagonal block of the linear CE model,
+:func:`rmthess.montecarlo.spectra.coupling` gives per replicate the true block H and its exact
+coupling H♯ (same data, weights and V; only the projection of every sample onto the row space of V
+redrawn). Rows: the rank bound ``|s_H(z) − s_{H♯}(z)| ≤ 2C/(d Im z)`` on every realization (rule
+``bound``); ``d·δ_N(z)`` extrapolated from d and 2d against its limit ``c(z)`` of
+:func:`~rmthess.montecarlo.spectra.coupling_constant`, real and imaginary parts (rule
+``richardson``; the Monte Carlo error of ``c(z)`` is measured from independent evaluations and
+enters the standard error), each replicate the mean of many redraws of the projection (Woodbury
+identity, one eigendecomposition) with an exchangeable constant-weight control of mean 0; the
+literal estimator with an independent copy X̃ against the same ``c(z)`` (rule ``z``, with its much
+larger error).
 
 ``lindeberg`` — :func:`~rmthess.montecarlo.spectra.lindeberg_path` gives ``E s_{H(t)}(z)`` along
 ``X(t) = √t X + √(1−t) X̃`` with the weights computed from X. For every t the matrix differs from one
 with the law of the decoupled block by a perturbation of rank ≤ 2C, so each point tends to the GMP
-Stieltjes transform ``s(z)`` of the block's weight law (rule ``richardson`` at each t, real and imaginary
-parts). theory/verification.md, (VER-9) and (VER-10).
+Stieltjes transform ``s(z)`` of the block's weight law (rule ``richardson`` at each t, real and
+imaginary parts). theory/verification.md, (VER-9) and (VER-10).
 """
 
 from __future__ import annotations
@@ -72,9 +74,10 @@ class DecouplingCheck(Check):
     name = "decoupling"
     title = "Decoupling: exact coupling, d·δ_N(z) and its limit c(z)"
     description = _paragraph("decoupling")
-    #: ``reps`` replicates of the literal contrast and the figure at every d of ``ds``; ``exact_reps``
-    #: of the exact coupling (``redraws`` projections each, with the exchangeable control) at the two
-    #: sizes ``exact_ds`` (the per-replicate spread falls only as d^-1/2 while the cost grows as d³)
+    #: ``reps`` replicates of the literal contrast and the figure at every d of ``ds``;
+    #: ``exact_reps`` of the exact coupling (``redraws`` projections each, with the exchangeable
+    #: control) at the two sizes ``exact_ds`` (the per-replicate spread falls only as d^-1/2 while
+    #: the cost grows as d³)
     sizes = {
         "tiny": {"ds": (40, 80), "reps": 6, "exact_ds": (40, 80), "exact_reps": 12, "redraws": 4,
                  "gamma": 1.0, "C": 5, "c_evals": 3},
@@ -123,7 +126,8 @@ class DecouplingCheck(Check):
                                 note="|s_H − s_H♯| ≤ 2C/(d Im z) on every realization"))
         scale = abs(c)
         small, large = (_controlled(r) for r in exact)
-        for (a, sa, dof, part), (b, sb, _, _), (cv, cse, _) in zip(small, large, _parts(c, c_se)):
+        for (a, sa, dof, part), (b, sb, _, _), (cv, cse, _) in zip(small, large, _parts(c, c_se),
+                                                                   strict=True):
             out.rows.append(richardson(f"{part} d·δ_N(z), exact coupling",
                                        base | {"d": f"{exact[0].d}→{exact[1].d}",
                                                "reps": p["exact_reps"]},
@@ -136,8 +140,10 @@ class DecouplingCheck(Check):
                                             f"control (mean 0); MDE relative to |c(z)|"))
         last = results[-1]
         for (v, se, part), (cv, cse, _) in zip(
-                _parts(last.literal_difference[0], last.literal_stderr[0]), _parts(c, c_se)):
-            out.rows.append(against_prediction(f"{part} d·δ_N(z), literal estimator (independent X̃)",
+                _parts(last.literal_difference[0], last.literal_stderr[0]), _parts(c, c_se),
+                strict=True):
+            out.rows.append(against_prediction(f"{part} d·δ_N(z), literal estimator "
+                                               "(independent X̃)",
                                                base | {"d": last.d, "reps": reps},
                                                simulation=float(v), stderr=float(se),
                                                prediction=float(cv), prediction_se=float(cse),
@@ -194,7 +200,7 @@ class LindebergCheck(Check):
                     "d": f"{d0}→{2 * d0}", "reps": reps}
             for (a, sa, part), (b, sb, _), (sv, _, _) in zip(
                     _parts(small.mean[i, 0], small.stderr[i, 0]),
-                    _parts(large.mean[i, 0], large.stderr[i, 0]), _parts(s, 0j)):
+                    _parts(large.mean[i, 0], large.stderr[i, 0]), _parts(s, 0j), strict=True):
                 out.rows.append(richardson(f"{part} E s_H(t)(z)", base, small=float(a),
                                            small_se=float(sa), large=float(b), large_se=float(sb),
                                            limit=float(sv), dof=reps - 1, scale=abs(s),

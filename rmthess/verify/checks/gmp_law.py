@@ -1,15 +1,17 @@
 r"""Check ``gmp-law``: the generalized Marchenko–Pastur law against simulated eigenvalues.
 
 For a few weight laws ν and aspect ratios γ (Marchenko–Pastur with and without an atom at 0, a
-two-point law with a negative atom, a law with an atom of weights at 0) the check draws replicates of
-``B = (1/N) X Λ Xᵀ`` with :meth:`GeneralizedMarchenkoPastur.sample_eigenvalues` at two sizes d and 2d and compares
+two-point law with a negative atom, a law with an atom of weights at 0) the check draws replicates
+of ``B = (1/N) X Λ Xᵀ`` with :meth:`GeneralizedMarchenkoPastur.sample_eigenvalues` at two sizes d
+and 2d and compares
 
 * the first two spectral moments ``(1/d) tr B`` and ``(1/d) tr B²`` with their exact finite-size
-  expectations ``Eλ`` and ``(Eλ)²(1 − 1/N) + Eλ²(d + 2)/N`` (rule ``z``), and the limits ``m_1, m_2``
-  of :meth:`~GeneralizedMarchenkoPastur.moment` (computed by the law from its free cumulants) with
-  the d → ∞ limits ``Eλ`` and ``(Eλ)² + γEλ²`` of those expectations (rule ``tol``);
+  expectations ``Eλ`` and ``(Eλ)²(1 − 1/N) + Eλ²(d + 2)/N`` (rule ``z``), and the limits
+  ``m_1, m_2`` of :meth:`~GeneralizedMarchenkoPastur.moment` (computed by the law from its free
+  cumulants) with the d → ∞ limits ``Eλ`` and ``(Eλ)² + γEλ²`` of those expectations (rule ``tol``);
 * the empirical distribution function at the quartiles of the continuous part with
-  :meth:`~GeneralizedMarchenkoPastur.cdf`, Richardson-extrapolated from d and 2d (rule ``richardson``);
+  :meth:`~GeneralizedMarchenkoPastur.cdf`, Richardson-extrapolated from d and 2d (rule
+  ``richardson``);
 * the fraction of zero eigenvalues with :attr:`~GeneralizedMarchenkoPastur.atom_at_zero`.
 
 theory/verification.md, (VER-5).
@@ -88,21 +90,24 @@ class GMPLawCheck(Check):
                 n = int(round(d / gamma))
                 m1, m2 = stats[d][0], stats[d][1]
                 x, se = mean_se(m1)
-                out.rows.append(against_prediction("spectral moment m1", {**base, "d": d, "reps": reps},
+                out.rows.append(against_prediction("spectral moment m1",
+                                                   {**base, "d": d, "reps": reps},
                                                    simulation=x, stderr=se, prediction=e1,
                                                    limit=lim1, dof=reps - 1))
                 pred2 = e1**2 * (1.0 - 1.0 / n) + e2 * (d + 2.0) / n
                 x, se = mean_se(m2)
-                out.rows.append(against_prediction("spectral moment m2", {**base, "d": d, "reps": reps},
+                out.rows.append(against_prediction("spectral moment m2",
+                                                   {**base, "d": d, "reps": reps},
                                                    simulation=x, stderr=se, prediction=pred2,
                                                    limit=lim2, dof=reps - 1))
             for name, value, ref in (("m1", lim1, e1), ("m2", lim2, e1**2 + gamma * e2)):
                 out.rows.append(within_tolerance(
-                    f"law moment {name} against the d → ∞ limit of its finite-size expectation", base,
+                    f"law moment {name} against the d → ∞ limit of its finite-size expectation",
+                    base,
                     value=value, reference=ref, tol=MOMENT_RTOL, relative=True,
                     note="moment from the free cumulants (GMP-6) vs closed form"))
             small, large = stats[d0], stats[2 * d0]
-            for i, (q, x) in enumerate(zip(levels, xs)):
+            for i, (q, x) in enumerate(zip(levels, xs, strict=True)):
                 a, sa = mean_se(small[2][:, i])
                 b, sb = mean_se(large[2][:, i])
                 out.rows.append(richardson(f"cdf F({x:.4g})", {**base, "d": f"{d0}→{2 * d0}",
@@ -113,7 +118,8 @@ class GMPLawCheck(Check):
             if atom > 0:
                 a, sa = mean_se(small[3])
                 b, sb = mean_se(large[3])
-                out.rows.append(richardson("atom at 0", {**base, "d": f"{d0}→{2 * d0}", "reps": reps},
+                out.rows.append(richardson("atom at 0",
+                                           {**base, "d": f"{d0}→{2 * d0}", "reps": reps},
                                            small=a, small_se=sa, large=b, large_se=sb, limit=atom,
                                            dof=reps - 1,
                                            note="fraction of eigenvalues with |x| ≤ 1e-8·edge"))

@@ -1,16 +1,18 @@
-r"""Check ``hessian-maps``: exact Hessians of a 1-hidden-layer network, at initialization and in training.
+r"""Check ``hessian-maps``: exact Hessians of a 1-hidden-layer network, at initialization and in
+training.
 
 The full Hessian of a 1-hidden-layer ReLU network with CE loss (parameters ordered ``w_1 … w_m``,
 ``v_1 … v_C``) is formed by :func:`rmthess.networks.hessian` at LeCun initialization for several
-numbers of classes C. Its block ratios — mean squared norm of the off-diagonal blocks over that of the
-diagonal blocks, for the hidden and for the output blocks — are compared with the same ratios computed
-by the Monte Carlo engine from the N×N Gram matrix without forming any block
+numbers of classes C. Its block ratios — mean squared norm of the off-diagonal blocks over that of
+the diagonal blocks, for the hidden and for the output blocks — are compared with the same ratios
+computed by the Monte Carlo engine from the N×N Gram matrix without forming any block
 (:func:`rmthess.montecarlo.blocknorms.block_norm_means` with the weights of
 :func:`rmthess.cases.get_case`), on the same data and weights: two independent
 implementations of one finite matrix (rule ``tol``, relative tolerance 1e-9 — both are float64 sums
-of at most 10⁸ terms of one sign per block, accurate to ~1e-12). The network is then trained (Adam on
-random labels) and its Hessian recorded along the way: figure 4 shows the static force (off-diagonal
-blocks shrink as C grows) and the dynamic force (hidden–output blocks shrink as the softmax saturates).
+of at most 10⁸ terms of one sign per block, accurate to ~1e-12). The network is then trained (Adam
+on random labels) and its Hessian recorded along the way: figure 4 shows the static force
+(off-diagonal blocks shrink as C grows) and the dynamic force (hidden–output blocks shrink as the
+softmax saturates).
 """
 
 from __future__ import annotations
@@ -90,15 +92,16 @@ class HessianMapsCheck(Check):
                              snapshot_steps=t["snapshot_steps"], keep_hessians=True)
         first, last = res.snapshots[0], res.snapshots[-1]
         out.notes.append(
-            f"dynamic force: mean ‖H_(w_i v_c)‖²_F went from {first.cross:.3g} at initialization to "
-            f"{last.cross:.3g} after {last.step} steps (×{last.cross / first.cross:.3g}); training "
-            f"accuracy {first.accuracy:.2f} → {last.accuracy:.2f}, loss {first.loss:.3g} → "
-            f"{last.loss:.3g}; block-diagonality index {first.diagonality:.3f} → "
+            f"dynamic force: mean ‖H_(w_i v_c)‖²_F went from {first.cross:.3g} at initialization "
+            f"to {last.cross:.3g} after {last.step} steps (×{last.cross / first.cross:.3g}); "
+            f"training accuracy {first.accuracy:.2f} → {last.accuracy:.2f}, loss {first.loss:.3g} "
+            f"→ {last.loss:.3g}; block-diagonality index {first.diagonality:.3f} → "
             f"{last.diagonality:.3f}.")
         train_maps = [HessianMap(f"training step {s.step} (acc. {s.accuracy:.2f})", s.hessian,
                                  res.layout) for s in res.snapshots]
         slim = _strip_hessians(res)
-        out.figures["figure4"] = {"init": init_maps, "training": train_maps, "training_result": slim}
+        out.figures["figure4"] = {"init": init_maps, "training": train_maps,
+                                  "training_result": slim}
         return out
 
 

@@ -1,4 +1,5 @@
-r"""Checks ``linear-ratios`` and ``mlp-ratios``: block ratios of theorems 1 and 2 against Monte Carlo.
+r"""Checks ``linear-ratios`` and ``mlp-ratios``: block ratios of theorems 1 and 2 against Monte
+Carlo.
 
 Monte Carlo ratios of means ``mean_{i≠j}‖H_ij‖²_F / mean_i‖H_ii‖²_F`` come from
 :func:`rmthess.montecarlo.simulate` (true, coupled blocks); limits from
@@ -36,14 +37,15 @@ LIMIT_D = 10**8
 LIMIT_RTOL = 1e-6
 #: a theorem-2 limit is requested to this fraction of the row's MDE target (where ``rtol=`` exists)
 LIMIT_RTOL_FRACTION = 10
-#: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof); 32 instead
-#: of the default 8 at the same number of samples: fewer than ~30 dof on the prediction's error, which
-#: rivals the simulation's at γ = 4, C = 30, would raise k through Welch–Satterthwaite
+#: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof); 32
+#: instead of the default 8 at the same number of samples: fewer than ~30 dof on the prediction's
+#: error, which rivals the simulation's at γ = 4, C = 30, would raise k through Welch–Satterthwaite
 PREDICTION_BATCHES = 32
 
 #: C^p·ratio at C, 2C and 4C, extrapolated to second order in 1/C, leaves r₃/(8C³)-size residuals
-#: (measured 1.6e-11 relative at C = 1e5 for linear CE, where the 1/C² coefficient r₂ ≈ 2·10³ is large);
-#: the quadrature is good to ~1e-12 relative and the weights (1, −6, 8)/3 amplify that by 5 → 1e-9
+#: (measured 1.6e-11 relative at C = 1e5 for linear CE, where the 1/C² coefficient r₂ ≈ 2·10³ is
+#: large); the quadrature is good to ~1e-12 relative and the weights (1, −6, 8)/3 amplify that by 5
+#: → 1e-9
 CONSTANT_RTOL = 1e-9
 #: C at which the theorem constants are extrapolated
 CONSTANT_C = 100_000
@@ -73,11 +75,13 @@ def _limit_row(case, gamma, classes, limits, quantity, attr):
     return within_tolerance(quantity, {"case": case, "gamma": gamma, "C": classes},
                             value=float(value), reference=float(ref), tol=LIMIT_RTOL, relative=True,
                             column="prediction",
-                            note=f"limit of rmthess.cases vs the finite-size prediction at d = {LIMIT_D:.0e}")
+                            note="limit of rmthess.cases vs the finite-size prediction at "
+                                 f"d = {LIMIT_D:.0e}")
 
 
 def _constant_row(case, block, gamma, power, m=None):
-    """Theory vs theory: C^p·ratio at C, 2C, 4C extrapolated in 1/C against the closed-form asymptote."""
+    """Theory vs theory: C^p·ratio at C, 2C, 4C extrapolated in 1/C against the closed-form
+    asymptote."""
     from rmthess.cases import get_case
 
     c = get_case(case)
@@ -90,7 +94,8 @@ def _constant_row(case, block, gamma, power, m=None):
     return within_tolerance(f"C→∞ constant lim C^{power}·ratio ({block})", params,
                             value=float(value), reference=float(const), tol=CONSTANT_RTOL,
                             relative=True,
-                            note=f"exact ratio at C = {C1}, {2 * C1}, {4 * C1}, extrapolated in 1/C")
+                            note=f"exact ratio at C = {C1}, {2 * C1}, {4 * C1}, extrapolated "
+                                 "in 1/C")
 
 
 def _prediction_row(quantity, params, *, simulation, stderr, prediction, limit, reps, family, size,
@@ -105,7 +110,8 @@ def _prediction_row(quantity, params, *, simulation, stderr, prediction, limit, 
 
 
 def _ratio_row(res, block, limit, reps, family, size, prediction=None):
-    """Rule ``z`` for a ratio of means; ``prediction`` a NormPrediction (default: the result's own)."""
+    """Rule ``z`` for a ratio of means; ``prediction`` a NormPrediction (default: the result's
+    own)."""
     b = res.blocks[block]
     params = {"case": res.case, "gamma": res.gamma, "C": res.classes, "d": res.d, "reps": reps}
     if res.m is not None:
@@ -151,7 +157,8 @@ and the limit `g_ij/g_ii` of `rmthess.cases` with the same prediction evaluated 
 the diagonal norm `(1/d)‖H_ii‖²_F` is compared with `1 + (d + 1)/N` and its limit `1 + γ`. The
 theorem's constant `lim C² g_ij/g_ii = (1 + γe²)/(1 + γe)` is checked against the exact ratio at
 C = 10⁵, 2·10⁵ and 4·10⁵ extrapolated in 1/C (rule `tol`). Replicates per γ are set so that every
-Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 samples and needs the most).
+Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 samples and needs the
+most).
 """
     sizes = {
         "tiny": {"d": 40, "reps": {1.0: 6}, "gammas": (1.0,), "classes": (3, 10), "C_diag": 10},
@@ -171,8 +178,8 @@ Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 sample
         cells = [{"case": "linear-ce", "d": d, "gamma": g, "classes": C, "reps": reps[g],
                   "predictions": False, "limits": False}
                  for g in p["gammas"] for C in p["classes"]]
-        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"], "reps": reps[g],
-                   "predictions": False, "limits": False}
+        cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"],
+                   "reps": reps[g], "predictions": False, "limits": False}
                   for g in p["gammas"]]
         results = simulate_cells(ctx, cells)
         preds = {id(res): _predict(ctx, res, k) for k, res in enumerate(results)}
@@ -239,19 +246,19 @@ class MlpRatiosCheck(Check):
     name = "mlp-ratios"
     title = "Theorem 2: 1-hidden-layer ReLU network, hidden and output block ratios"
     description = r"""
-1-hidden-layer ReLU network with m hidden units, CE and MSE losses. Hidden blocks `H_{w_i w_j}` (d×d)
-and output blocks `H_{v_c v_c'}` (m×m), output weights V redrawn in every replicate. The Monte Carlo
-ratio of means, with control variates for the between-V spread (statistics of `VᵀV` and, for MSE, of
-the weights, whose expectations are closed-form Gaussian and Bernoulli moments), at d and 2d is
-extrapolated in 1/d and compared with the limit of `rmthess.cases`
+1-hidden-layer ReLU network with m hidden units, CE and MSE losses. Hidden blocks `H_{w_i w_j}`
+(d×d) and output blocks `H_{v_c v_c'}` (m×m), output weights V redrawn in every replicate. The Monte
+Carlo ratio of means, with control variates for the between-V spread (statistics of `VᵀV` and, for
+MSE, of the weights, whose expectations are closed-form Gaussian and Bernoulli moments), at d and 2d
+is extrapolated in 1/d and compared with the limit of `rmthess.cases`
 (rule `richardson`): for MSE the closed form `(1 + 4γ)/(4(1 + 2γ)(C + 2))` (hidden; the off-diagonal
 output blocks vanish identically). For CE the theorem is checked as the composition it is: at fixed
 V, the simulated ratio minus the ratio of the replicates' own fixed-V theory (hidden:
-`(E a)² + γ E a²` under `u ~ N(0, WWᵀ)`, extrapolated in 1/d with four weight-moment controls of mean
-0; output: the exact finite-N expectation, rule `z`), and over V, the mean of the fixed-V limits over
-4000 Gaussian V (plain nested Monte Carlo) against the limit of `rmthess.cases` (rule `z`; the
-limit is requested to a relative error of a tenth of the row's MDE target, and its own standard
-error enters). At size `full` the MSE hidden ratio is
+`(E a)² + γ E a²` under `u ~ N(0, WWᵀ)`, extrapolated in 1/d with four weight-moment controls of
+mean 0; output: the exact finite-N expectation, rule `z`), and over V, the mean of the fixed-V
+limits over 4000 Gaussian V (plain nested Monte Carlo) against the limit of `rmthess.cases` (rule
+`z`; the limit is requested to a relative error of a tenth of the row's MDE target, and its own
+standard error enters). At size `full` the MSE hidden ratio is
 also compared with the finite-size prediction conditional on the drawn V (rule `z`). The C → ∞
 constant of the MSE hidden ratio,
 `(1 + 4γ)/(4(1 + 2γ))`, is checked against the exact ratio at C = 10⁵, 2·10⁵, 4·10⁵ (rule `tol`).
@@ -349,8 +356,9 @@ constant of the MSE hidden ratio,
                 big = np.unique(np.round(np.geomspace(max(10, cs[0]), max(cs[-1], 1000), 20)))
                 curves.append(RatioCurve(grp, big, [ce.asymptote(g, int(C), m=m)[block]
                                                     for C in big], kind="asymptote"))
-                Cs, rs, ses = zip(*pts[block])
-                points.append(RatioPoints(f"Monte Carlo, {grp}, d = {2 * d}", Cs, rs, ses, group=grp))
+                Cs, rs, ses = zip(*pts[block], strict=True)
+                points.append(RatioPoints(f"Monte Carlo, {grp}, d = {2 * d}", Cs, rs, ses,
+                                          group=grp))
         out.figures["figure1"] = [
             RatioPanel(f"1-hidden-layer CE: hidden blocks $H_{{w_i w_j}}$\n"
                        f"m = {m}, Monte Carlo at d = {2 * d}", *map(tuple, panels["hidden"])),
@@ -366,7 +374,8 @@ constant of the MSE hidden ratio,
 V_AVERAGE_U_DRAWS = 128
 
 
-#: degrees of freedom of the standard error of an mlp-ce limit (its independent Sobol' scrambles − 1)
+#: degrees of freedom of the standard error of an mlp-ce limit (its independent Sobol' scrambles
+#: − 1)
 LIMIT_DOF = 31
 
 

@@ -1,26 +1,26 @@
 r"""Check ``block-spectra``: limiting spectral laws of Hessian blocks against simulated eigenvalues.
 
 For the linear model with CE loss the d×d blocks ``H_{v_i v_j} = (1/N) Σ λ_n x_n x_nᵀ`` have weights
-``λ = p_i(1 − p_i)`` (diagonal) or ``−p_i p_j`` (off-diagonal) that depend on the data through the rank-C
-projection ``V x``; their limiting spectral law is the GMP law of the weight law
-(:meth:`rmthess.cases.Case.block_law`), because that dependence moves at most 2C eigenvalues. Eigenvalues
-of true blocks come from :func:`rmthess.montecarlo.spectra.block_spectrum`. Rows: the empirical
-distribution function at the quartiles of the continuous part, extrapolated from d and 2d (rule
-``richardson``), and the fraction of zero eigenvalues against the atom (γ > 1).
+``λ = p_i(1 − p_i)`` (diagonal) or ``−p_i p_j`` (off-diagonal) that depend on the data through the
+rank-C projection ``V x``; their limiting spectral law is the GMP law of the weight law
+(:meth:`rmthess.cases.Case.block_law`), because that dependence moves at most 2C eigenvalues.
+Eigenvalues of true blocks come from :func:`rmthess.montecarlo.spectra.block_spectrum`. Rows: the
+empirical distribution function at the quartiles of the continuous part, extrapolated from d and 2d
+(rule ``richardson``), and the fraction of zero eigenvalues against the atom (γ > 1).
 
 For the 1-hidden-layer network (m hidden units) the d×d hidden blocks ``H_{w_i w_j}`` have weights
-``a_ij(u)`` that depend on the data through the rank-m projection ``u = Wx`` *and* on the output weights
-V, so their limiting law is a GMP law at fixed V (``block_law("hidden", …, V=V)``; MSE: ``κ_ii`` times
-Bernoulli(1/2) on the diagonal, ``κ_ij`` times Bernoulli(1/4) off it, ``κ = VᵀV``; CE: the empirical law
-of ``a_ij(u)``, ``u ~ N(0, I_m)``). V is redrawn in every replicate
-(``block_spectrum(..., return_second=True)`` returns it), so each replicate is compared with its own law:
-the statistics are ``m̂₂/m₂(F_V) − 1`` (its mean estimated with the control variates
-``(m̂₁ − m₁(F_V))/√m₂(F_V)`` and the zero fraction minus the atom, which remove the fluctuation of the
-number of active samples), ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the continuous part of
-that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d are
-extrapolated and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte Carlo sample of u in
-each replicate, so its sampling error is part of the replicate spread and hence of the standard error.
-theory/verification.md, (VER-8).
+``a_ij(u)`` that depend on the data through the rank-m projection ``u = Wx`` *and* on the output
+weights V, so their limiting law is a GMP law at fixed V (``block_law("hidden", …, V=V)``; MSE:
+``κ_ii`` times Bernoulli(1/2) on the diagonal, ``κ_ij`` times Bernoulli(1/4) off it, ``κ = VᵀV``;
+CE: the empirical law of ``a_ij(u)``, ``u ~ N(0, I_m)``). V is redrawn in every replicate
+(``block_spectrum(..., return_second=True)`` returns it), so each replicate is compared with its own
+law: the statistics are ``m̂₂/m₂(F_V) − 1`` (its mean estimated with the control variates
+``(m̂₁ − m₁(F_V))/√m₂(F_V)`` and the zero fraction minus the atom, which remove the fluctuation of
+the number of active samples), ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`` of the continuous
+part of that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d
+are extrapolated and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte
+Carlo sample of u in each replicate, so its sampling error is part of the replicate spread and hence
+of the standard error. theory/verification.md, (VER-8).
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ from rmthess.verify.rules import richardson
 
 __all__ = ["BlockSpectraCheck"]
 
-#: bulks lighter than this are not drawn as separate edges: a continuous weight law is discretized for
-#: the GMP solver, and the discretization splits the far tail into tiny bulks (mass ~1e-5 each)
+#: bulks lighter than this are not drawn as separate edges: a continuous weight law is discretized
+#: for the GMP solver, and the discretization splits the far tail into tiny bulks (mass ~1e-5 each)
 EDGE_MIN_MASS = 1e-3
 
-#: eigenvalues below this fraction of the largest one count as zero (the atom); round-off in eigvalsh
-#: is ~1e-15 relative
+#: eigenvalues below this fraction of the largest one count as zero (the atom); round-off in
+#: eigvalsh is ~1e-15 relative
 ZERO_FRACTION = 1e-9
 
 
@@ -58,15 +58,16 @@ LAW_SAMPLES = 1 << 16
 
 
 def _weight_controls(case, which, gamma, V, lam, W, mom2, law_seed) -> tuple:
-    r"""CE hidden blocks: the sample moments of the replicate's weights minus their expectations, and
-    the effect of ``WWᵀ ≠ I`` (and of the law's own sample) on the fixed-V limit.
+    r"""CE hidden blocks: the sample moments of the replicate's weights minus their expectations,
+    and the effect of ``WWᵀ ≠ I`` (and of the law's own sample) on the fixed-V limit.
 
-    With ``g`` the :data:`LAW_SAMPLES` standard normal draws from which the replicate's law ``F_V`` is
-    built (``law_seed``): ``((Σa)² − Σa²)/(N(N − 1)) − (E a)²`` and ``Σa²/N − E a²``, the expectations
-    over ``u = Lg`` (``LLᵀ = WWᵀ``, the law of the replicate's ``u_n = W x_n`` given W; mean exactly
-    0), and ``G(V, W) − G(V)``, ``G = (E a)² + γ E a²`` over ``u = Lg`` and ``u = g`` (mean ``O(1/d)``,
-    removed with the rest of the ``O(1/d)`` bias by the extrapolation; on the law's own draws, so
-    that it also carries the law's sampling error); all divided by ``m₂(F_V)`` (VER-8).
+    With ``g`` the :data:`LAW_SAMPLES` standard normal draws from which the replicate's law ``F_V``
+    is built (``law_seed``): ``((Σa)² − Σa²)/(N(N − 1)) − (E a)²`` and ``Σa²/N − E a²``, the
+    expectations over ``u = Lg`` (``LLᵀ = WWᵀ``, the law of the replicate's ``u_n = W x_n`` given W;
+    mean exactly 0), and ``G(V, W) − G(V)``, ``G = (E a)² + γ E a²`` over ``u = Lg`` and ``u = g``
+    (mean ``O(1/d)``, removed with the rest of the ``O(1/d)`` bias by the extrapolation; on the
+    law's own draws, so that it also carries the law's sampling error); all divided by ``m₂(F_V)``
+    (VER-8).
     """
     if case != "mlp-ce":
         return ()
@@ -93,9 +94,10 @@ _GRID = 800
 def _continuous_quartiles(law, scale: float) -> np.ndarray:
     """Levels of ``F`` at the quartiles of the continuous part of a law with an atom at 0 only.
 
-    The continuous part has mass ``1 − a`` (``a`` the atom), of which ``w₋ = F(0⁻)`` lies below 0. Its
-    quartile ``q`` has continuous mass ``c = (1 − a)q`` to its left, hence ``F = c`` if ``c < w₋`` (a
-    negative point) and ``F = c + a`` otherwise (weights of either sign: off-diagonal blocks).
+    The continuous part has mass ``1 − a`` (``a`` the atom), of which ``w₋ = F(0⁻)`` lies below 0.
+    Its quartile ``q`` has continuous mass ``c = (1 − a)q`` to its left, hence ``F = c`` if
+    ``c < w₋`` (a negative point) and ``F = c + a`` otherwise (weights of either sign: off-diagonal
+    blocks).
     """
     atom = float(law.atom_at_zero)
     below = float(law.cdf(-1e-12 * scale))
@@ -115,9 +117,9 @@ class BlockSpectraCheck(Check):
     #: a panel is (case, which, γ, C) for the linear model and (case, which, γ, C, m) for the hidden
     #: blocks of the 1-hidden-layer network; γ for the MLP panels keeps the effective aspect ratio
     #: γ/P(a ≠ 0) away from 1 (a hard edge at 0 with a fluctuating atom). The hidden panels use more
-    #: replicates at ``quick``: the number of active samples, hence the atom and the continuous mass,
-    #: fluctuates by O(d^-1/2) per replicate, and 48 replicates instead of 24 resolve a shift of the
-    #: distribution function 1.6× smaller: k/√R = z_threshold(47)/√48 = 0.63 against
+    #: replicates at ``quick``: the number of active samples, hence the atom and the continuous
+    #: mass, fluctuates by O(d^-1/2) per replicate, and 48 replicates instead of 24 resolve a shift
+    #: of the distribution function 1.6× smaller: k/√R = z_threshold(47)/√48 = 0.63 against
     #: z_threshold(23)/√24 = 1.00 (``rmthess.verify.rules.z_threshold``).
     sizes = {
         "tiny": {"d": 40, "reps": {"diag": 6, "offdiag": 6}, "hidden_reps": 6,
@@ -184,7 +186,7 @@ class BlockSpectraCheck(Check):
                                    large=b, large_se=sb, limit=m2 / m1**2, dof=reps - 1,
                                    target=target("block-moment", ctx.size),
                                    note=_M2_NOTE))
-        for i, (q, x) in enumerate(zip(levels, xs)):
+        for i, (q, x) in enumerate(zip(levels, xs, strict=True)):
             a, sa = mean_se(stats[d0][0][:, i])
             b, sb = mean_se(stats[2 * d0][0][:, i])
             out.rows.append(richardson(f"cdf F({x:.4g})", base, small=a, small_se=sa, large=b,
@@ -202,11 +204,11 @@ class BlockSpectraCheck(Check):
         title = (f"{'diagonal' if which == 'diag' else 'off-diagonal'} block, linear CE\n"
                  f"γ = {gamma:g}, C = {C}, d = {2 * d0}")
         masses = np.asarray(law.bulk_masses(), float)
-        heavy = [b for b, w in zip(bulks, masses) if w >= EDGE_MIN_MASS] or list(bulks)
+        heavy = [b for b, w in zip(bulks, masses, strict=True) if w >= EDGE_MIN_MASS] or list(bulks)
         if len(heavy) < len(bulks):
             out.notes.append(f"{case} {which}, γ = {gamma:g}, C = {C}: the GMP law of the "
-                             f"discretized weight law has {len(bulks) - len(heavy)} bulk(s) of mass "
-                             f"< {EDGE_MIN_MASS:g} in the tail (total "
+                             f"discretized weight law has {len(bulks) - len(heavy)} bulk(s) of "
+                             f"mass < {EDGE_MIN_MASS:g} in the tail (total "
                              f"{masses[masses < EDGE_MIN_MASS].sum():.1e}), an artifact of the "
                              f"discretization; their edges are not drawn.")
         return SpectrumPanel(title, pooled, x, law.pdf(x), edges=tuple(e for b in heavy for e in b),
@@ -214,7 +216,8 @@ class BlockSpectraCheck(Check):
 
     @staticmethod
     def _hidden_panel(ctx, out, j, case, which, gamma, C, m, *, d0, reps):
-        """Rows and figure panel of an MLP hidden block: each replicate against the law at its own V."""
+        """Rows and figure panel of an MLP hidden block: each replicate against the law at its own
+        V."""
         from rmthess.cases import get_case
         from rmthess.montecarlo.spectra import block_spectrum
         from rmthess.plotting.spectra import SpectrumPanel
@@ -238,7 +241,7 @@ class BlockSpectraCheck(Check):
                 scale = _scale(law.support())
                 levels = _continuous_quartiles(law, scale)
                 xs = quantile_points(law, levels)
-                cdf.append([(ev <= x).mean() - q for x, q in zip(xs, levels)])
+                cdf.append([(ev <= x).mean() - q for x, q in zip(xs, levels, strict=True)])
                 zero.append((np.abs(ev) <= ZERO_FRACTION * scale).mean() - atom)
                 mom1, mom2 = float(law.moment(1)), float(law.moment(2))
                 m2.append((np.mean(ev**2) / mom2 - 1.0,
