@@ -2,7 +2,8 @@
 # Documentation and release checks, each in its own virtual environment:
 #   1. the docs build with warnings as errors (it executes the notebooks at their small sizes);
 #   2. a notebook executed by Jupyter through the [notebooks] extra (jupytext --execute);
-#   3. the wheel and sdist built, checked by twine, and carrying the version of rmthess/__init__.py;
+#   3. the wheel and sdist built, checked by twine, carrying the version of rmthess/__init__.py, every
+#      module (wheel) and every file the tests, notebooks and docs read (sdist);
 #   4. the wheel installed in a fresh environment, the main command run from it, away from the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,15 @@ tar xzf "$WORK/dist/rmthess-$VERSION.tar.gz" -O "rmthess-$VERSION/PKG-INFO" | gr
 "$WORK/build/bin/python" -m zipfile -l "$WORK/dist/rmthess-$VERSION-py3-none-any.whl" | grep "rmthess-$VERSION.dist-info/METADATA" > /dev/null
 tar tzf "$WORK/dist/rmthess-$VERSION.tar.gz" | grep -x "rmthess-$VERSION/CHANGELOG.md" > /dev/null
 grep -q "$VERSION" CHANGELOG.md  # the changelog speaks of the version being built
+# The wheel carries every module of the package (subpackages included); the sdist every tracked file
+# that the tests, notebooks, docs and benchmarks read.
+"$WORK/build/bin/python" -m zipfile -l "$WORK/dist/rmthess-$VERSION-py3-none-any.whl" \
+    | awk '{print $1}' | grep '^rmthess/.*\.py$' | sort > "$WORK/wheel-modules"
+git ls-files 'rmthess/*.py' | sort | diff - "$WORK/wheel-modules"
+tar tzf "$WORK/dist/rmthess-$VERSION.tar.gz" | sed "s|^rmthess-$VERSION/||" | sort > "$WORK/sdist-files"
+git ls-files theory tests notebooks examples benchmarks tools docs .ci CHANGELOG.md README.md \
+    | grep -v '^docs/\(theory\|notebooks\)$' | sort | comm -23 - "$WORK/sdist-files" > "$WORK/sdist-missing"
+test ! -s "$WORK/sdist-missing" || { echo "missing from the sdist:"; cat "$WORK/sdist-missing"; exit 1; }
 ok "wheel and sdist of rmthess $VERSION pass twine check"
 
 step "release: install the wheel in a fresh environment and run the main command"
