@@ -1,9 +1,8 @@
 """Cold start: CPU seconds of whole fresh processes (run by run_all.py).
 
 * ``rmthess limits --case linear-ce --gamma 1 --classes 1000 --json`` — target ≤ 0.15 s CPU for
-  the whole process; beside it the same command in a process whose ``rmthess.cases`` registry
-  loads the linear case alone (what a lazy registry gives; the output is checked to be the same),
-  and the floors: ``python -c pass`` and ``python -c "import numpy"``.
+  the whole process (the case registry is lazy: the linear cases load no numba; a child process
+  checks that), and the floors: ``python -c pass`` and ``python -c "import numpy"``.
 * The first GMP law (three atoms, density on 2000 points, edges): the CPU of the first call in a
   fresh process, after ``import rmthess.gmp`` — target ≤ 0.2 s — on a fresh install (an empty
   numba cache directory) and with the cache written. Beside them the floor numba sets by itself:
@@ -27,18 +26,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 LIMITS = ["limits", "--case", "linear-ce", "--gamma", "1", "--classes", "1000", "--json"]
 
-LAZY_REGISTRY = """
-import importlib, sys, types
-import rmthess
-pkg = types.ModuleType("rmthess.cases")
-pkg.__path__ = [{path!r}]
-sys.modules["rmthess.cases"] = pkg
-base = importlib.import_module("rmthess.cases.base")
-importlib.import_module("rmthess.cases.linear_ce")
-pkg.get_case = base.get_case
+NO_NUMBA = """
+import sys
 from rmthess.cli import main
 code = main({argv!r})
-assert "numba" not in sys.modules and "scipy" not in sys.modules
+assert "numba" not in sys.modules, "the linear case loaded numba"
 sys.exit(code)
 """
 
@@ -99,15 +91,13 @@ def run(quick, machine):
     t_pass, _ = _limits.process_cpu([py, "-c", "pass"], repeat=repeat, env=env)
     t_numpy, _ = _limits.process_cpu([py, "-c", "import numpy"], repeat=repeat, env=env)
     t_limits, out = _limits.process_cpu([py, "-m", "rmthess", *LIMITS], repeat=repeat, env=env)
-    lazy = LAZY_REGISTRY.format(path=str(ROOT / "rmthess" / "cases"), argv=LIMITS)
-    t_lazy, out_lazy = _limits.process_cpu([py, "-c", lazy], repeat=repeat, env=env)
-    if json.loads(out_lazy) != json.loads(out):
-        raise RuntimeError("the lazy-registry process printed other limits")
+    _, out_check = _limits.process_cpu([py, "-c", NO_NUMBA.format(argv=LIMITS)], repeat=1,
+                                       env=env)
+    if json.loads(out_check) != json.loads(out):
+        raise RuntimeError("the check process printed other limits")
     floors = dict(python_s=t_pass, python_numpy_s=t_numpy)
     rows = [
         _limits.result("cold start: rmthess limits linear-ce (process CPU)", t_limits, 0.15,
-                       unit="s", **floors),
-        _limits.result("cold start: same, linear case alone in the registry", t_lazy, 0.15,
                        unit="s", **floors),
     ]
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as kdir:

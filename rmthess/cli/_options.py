@@ -102,10 +102,12 @@ def add_covariance_arguments(parser, *, law: str) -> None:
 def covariance_from_args(args):
     """The covariance spectrum law of the options of :func:`add_covariance_arguments`, or None;
     ``ValueError`` naming the option."""
-    from rmthess.gmp.covariance import covariance_from_atoms, parse_covariance
-
     if args.covariance_probs is not None and args.covariance_atoms is None:
         raise ValueError("--covariance-probs needs --covariance-atoms")
+    if args.covariance is None and args.covariance_atoms is None:
+        return None                    # no GMP import (numba) on the isotropic path
+    from rmthess.gmp.covariance import covariance_from_atoms, parse_covariance
+
     if args.covariance is not None:
         try:
             return parse_covariance(args.covariance)
