@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from rmthess._validate import DIM, GAMMA, as_generator, check_finite_array, check_upper_half_plane
+from rmthess.gmp._scale import BinaryScale
 from rmthess.gmp.density import BulkCdf, density
 from rmthess.gmp.edges import find_bulks
 from rmthess.gmp.equation import AtomicEquation
@@ -20,7 +21,7 @@ from rmthess.laws.discrete import SAMPLE_MAX_GIB, check_real_array
 __all__ = ["GeneralizedMarchenkoPastur"]
 
 
-class GeneralizedMarchenkoPastur:
+class GeneralizedMarchenkoPastur(BinaryScale):
     r"""Limiting spectral law :math:`\mu` of :math:`B = \frac1N X\Lambda X^\top`,
     :math:`d/N\to\gamma`.
 
@@ -72,6 +73,9 @@ class GeneralizedMarchenkoPastur:
     (0.5, [0.5, 5.25])
     """
 
+    _OVERFLOW = ("{what} overflows float64 for this law (weights of scale 2^{e}); rescale the "
+                 "weights (the law of c·lambda is the law scaled by c)")
+
     def __init__(self, weights: WeightLaw, gamma: float):
         if not isinstance(weights, WeightLaw) and not all(
                 hasattr(weights, name) for name in ("discretize", "moments", "prob_nonzero")):
@@ -83,26 +87,6 @@ class GeneralizedMarchenkoPastur:
         self._bulks = find_bulks(self._eq)
         # one non-zero atom: Marchenko–Pastur closed forms (GMP-4a, GMP-4b) instead of the solver
         self._one_atom = self._eq.atoms.size == 1
-
-    # -- exact rescaling by unit = 2**e (GMP-11) ---------------------------------------------
-    def _down(self, z):
-        """``z / unit`` exactly (real or complex arrays)."""
-        if np.iscomplexobj(z):
-            return np.ldexp(z.real, -self._e) + 1j * np.ldexp(z.imag, -self._e)
-        return np.ldexp(z, -self._e)
-
-    def _up(self, v, power: int, what: str):
-        """``v · unit**power`` exactly; ``ValueError`` if the result leaves the float64 range."""
-        v = np.asarray(v)
-        if np.iscomplexobj(v):
-            out = np.ldexp(v.real, power * self._e) + 1j * np.ldexp(v.imag, power * self._e)
-        else:
-            out = np.ldexp(v, power * self._e)
-        if not np.all(np.isfinite(out)):
-            raise ValueError(f"{what} overflows float64 for this law (weights of scale "
-                             f"2^{self._e}); rescale the weights (the law of c·lambda is the law "
-                             f"scaled by c)")
-        return out
 
     def __repr__(self) -> str:
         return f"GeneralizedMarchenkoPastur({self.weights!r}, gamma={self.gamma!r})"

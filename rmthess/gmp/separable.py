@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from rmthess._validate import DIM, GAMMA, as_generator, check_upper_half_plane
+from rmthess.gmp._scale import BinaryScale
 from rmthess.gmp.law import GeneralizedMarchenkoPastur
 from rmthess.gmp.moments import MAX_ORDER
 from rmthess.gmp.separable_equation import SeparableEquation, covariance_atoms
@@ -56,7 +57,7 @@ def _adaptive_mass(pdf, left: float, right: float) -> float:
     return math.fsum(total)
 
 
-class SeparableMarchenkoPastur:
+class SeparableMarchenkoPastur(BinaryScale):
     r"""Limiting spectral law :math:`\mu` of
     :math:`B=\frac1N\Sigma^{1/2}Y\Lambda Y^\top\Sigma^{1/2}`, :math:`d/N\to\gamma`.
 
@@ -106,6 +107,8 @@ class SeparableMarchenkoPastur:
     ([(-2.048662094, 5.340471173)], 0.0)
     """
 
+    _OVERFLOW = "{what} overflows float64 for this law; rescale the weights or the covariance"
+
     def __init__(self, weights: WeightLaw, covariance: WeightLaw, gamma: float):
         if not isinstance(weights, WeightLaw):
             raise ValueError(f"weights must be a WeightLaw, got {type(weights).__name__}")
@@ -124,22 +127,6 @@ class SeparableMarchenkoPastur:
     def __repr__(self) -> str:
         return (f"SeparableMarchenkoPastur({self.weights!r}, {self.covariance!r}, "
                 f"gamma={self.gamma!r})")
-
-    def _down(self, z):
-        if np.iscomplexobj(z):
-            return np.ldexp(z.real, -self._e) + 1j * np.ldexp(z.imag, -self._e)
-        return np.ldexp(z, -self._e)
-
-    def _up(self, v, power: int, what: str):
-        v = np.asarray(v)
-        if np.iscomplexobj(v):
-            out = np.ldexp(v.real, power * self._e) + 1j * np.ldexp(v.imag, power * self._e)
-        else:
-            out = np.ldexp(v, power * self._e)
-        if not np.all(np.isfinite(out)):
-            raise ValueError(f"{what} overflows float64 for this law; rescale the weights or "
-                             f"the covariance")
-        return out
 
     # -- transforms -------------------------------------------------------------------------------
     def stieltjes(self, z) -> np.ndarray:
