@@ -3,7 +3,7 @@
 The public names are loaded on first use (PEP 562): the float64 quadrature does not load mpmath.
 """
 
-import importlib
+from rmthess._lazy import lazy_names
 
 #: public name -> module defining it
 _WHERE = {
@@ -17,13 +17,4 @@ _WHERE = {
 __all__ = list(_WHERE)
 
 
-def __getattr__(name):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"rmthess.integrals.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'rmthess.integrals' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

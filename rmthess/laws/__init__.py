@@ -13,7 +13,7 @@ The public names are loaded on first use (PEP 562), so that importing one module
 the entry laws, say — loads neither scipy nor the softmax integrals.
 """
 
-import importlib
+from rmthess._lazy import lazy_names
 
 #: public name -> module defining it
 _WHERE = {
@@ -33,13 +33,4 @@ _WHERE = {
 __all__ = list(_WHERE)
 
 
-def __getattr__(name):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"rmthess.laws.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'rmthess.laws' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
