@@ -60,7 +60,8 @@ def test_register_requires_all_sizes(monkeypatch):
     assert "incomplete" not in CHECKS
 
 
-def test_full_size_resumes_completed_checks(monkeypatch, tmp_path):
+def _counted_fake_mean(monkeypatch):
+    """Install the fake checks; return the list that grows by one per run of ``fake-mean``."""
     _fake.install(monkeypatch)
     calls = []
     orig = _fake.FakeGaussianMean.run
@@ -70,6 +71,11 @@ def test_full_size_resumes_completed_checks(monkeypatch, tmp_path):
         return orig(self, ctx)
 
     monkeypatch.setattr(_fake.FakeGaussianMean, "run", counting)
+    return calls
+
+
+def test_full_size_resumes_completed_checks(monkeypatch, tmp_path):
+    calls = _counted_fake_mean(monkeypatch)
     msgs = []
     r1 = run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path)
     r2 = run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path, progress=msgs.append)
@@ -86,15 +92,7 @@ def test_full_size_does_not_reuse_a_check_stored_by_other_code(monkeypatch, tmp_
     recomputed, not reused."""
     import rmthess._codehash as codehash
 
-    _fake.install(monkeypatch)
-    calls = []
-    orig = _fake.FakeGaussianMean.run
-
-    def counting(self, ctx):
-        calls.append(1)
-        return orig(self, ctx)
-
-    monkeypatch.setattr(_fake.FakeGaussianMean, "run", counting)
+    calls = _counted_fake_mean(monkeypatch)
     run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path)
     run_verification("full", 2, checks=["fake-mean"], workdir=tmp_path)
     assert len(calls) == 1                                   # same code: reused
