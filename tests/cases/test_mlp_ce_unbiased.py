@@ -52,16 +52,21 @@ def _oracle(rng, entries=None):
     return g[:, eye].mean(1), g[:, ~eye].mean(1)
 
 
+def _assert_matches_oracle(blk, gd, go):
+    """``g_ii``, ``g_ij`` of the package's estimate against the oracle's draws, within k combined
+    standard errors (two comparisons share the false-alarm budget ALPHA)."""
+    k = z_threshold(ALPHA, comparisons=2)     # >= 1024 V draws on both sides: normal quantiles
+    for got, se, ref in ((blk.g_ii, blk.stderr_g_ii, gd), (blk.g_ij, blk.stderr_g_ij, go)):
+        ref_se = ref.std(ddof=1) / math.sqrt(ref.size)
+        assert abs(got - ref.mean()) <= k * math.hypot(se, ref_se), (got, ref.mean(), se, ref_se)
+
+
 @monte_carlo(alpha=ALPHA, seed=12)
 def check_hidden_limits_unbiased(seed):
     rng = np.random.default_rng(seed)
     blk = get_case("mlp-ce").limits(GAMMA, C, m=M, sigma_v=SIGMA, rng=rng,
                                     samples=PACKAGE_SAMPLES).blocks["hidden"]
-    gd, go = _oracle(rng)
-    k = z_threshold(ALPHA, comparisons=2)     # >= 1024 V draws on both sides: normal quantiles
-    for got, se, ref in ((blk.g_ii, blk.stderr_g_ii, gd), (blk.g_ij, blk.stderr_g_ij, go)):
-        ref_se = ref.std(ddof=1) / math.sqrt(ref.size)
-        assert abs(got - ref.mean()) <= k * math.hypot(se, ref_se), (got, ref.mean(), se, ref_se)
+    _assert_matches_oracle(blk, *_oracle(rng))
 
 
 def test_hidden_limits_are_unbiased_with_two_inner_draws():
@@ -80,11 +85,7 @@ def check_law_route_unbiased(seed):
     rng = np.random.default_rng(seed)
     blk = get_case("mlp-ce").limits(GAMMA, C, m=M, sigma_v=SIGMA, rng=rng, samples=PACKAGE_SAMPLES,
                                     v_law=entry_law("uniform")).blocks["hidden"]
-    gd, go = _oracle(rng, _uniform_entries)
-    k = z_threshold(ALPHA, comparisons=2)     # >= 1024 V draws on both sides: normal quantiles
-    for got, se, ref in ((blk.g_ii, blk.stderr_g_ii, gd), (blk.g_ij, blk.stderr_g_ij, go)):
-        ref_se = ref.std(ddof=1) / math.sqrt(ref.size)
-        assert abs(got - ref.mean()) <= k * math.hypot(se, ref_se), (got, ref.mean(), se, ref_se)
+    _assert_matches_oracle(blk, *_oracle(rng, _uniform_entries))
 
 
 def test_law_route_is_unbiased_with_two_inner_draws():
