@@ -20,6 +20,7 @@ MODULES = (
     "tests.cases.test_mse_cases",
     "tests.gmp.test_law",
     "tests.gmp.test_moments",
+    "tests.gmp.test_tracy_widom",
     "tests.integrals.test_softmax",
     "tests.laws.test_continuous",
     "tests.laws.test_discrete",

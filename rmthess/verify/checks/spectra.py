@@ -95,11 +95,11 @@ _GRID = 800
 
 #: replicates per size of the edge rows at ``quick``: linear CE diagonal block at γ = 0.5
 #: (decoupled), MLP MSE hidden diagonal block at γ = 1, m = 4
-EDGE_REPS_QUICK = (480, 384)
+EDGE_REPS_QUICK = (576, 640)
 
 #: bound on the remainder of the extrapolated extreme eigenvalue, relative to the edge, at
 #: d = 120 → 240, measured (VER-8); assumed to fall at least like the fluctuation scale d^(-2/3)
-EDGE_REMAINDER_120 = 2.5e-3
+EDGE_REMAINDER_120 = 1.5e-3
 
 
 def edge_remainder(d: int) -> float:
@@ -108,15 +108,16 @@ def edge_remainder(d: int) -> float:
     return EDGE_REMAINDER_120 * (120.0 / d) ** (2.0 / 3.0)
 
 
-def _edge_statistics(case, which, gamma, C, m, d, seed, moments) -> tuple:
+def _edge_statistics(case, which, gamma, C, m, d, seed, law, moments) -> tuple:
     r"""One replicate of an edge row: the relative deviation of the largest eigenvalue from its
     Tracy–Widom mean, and control variates with exact expectations (VER-8).
 
     Linear CE: the *decoupled* block (weights from an independent copy of the data), whose law is
     exactly the GMP law of the weight law, with no eigenvalue moved by the rank-C dependence of the
-    weights; controls ``mean λ − Eλ`` and ``mean λ² − Eλ²`` (exact moments). MLP MSE hidden
-    diagonal block: weights ``κ_ii 1(u_i > 0)``, each replicate against its own law ``F_V``;
-    control: the fraction of active samples − 1/2 (``P(u_i > 0) = 1/2`` whatever W).
+    weights; controls ``mean λ − Eλ`` and ``mean λ² − Eλ²`` (exact moments); ``law`` is the block's
+    law. MLP MSE hidden diagonal block: weights ``κ_ii 1(u_i > 0)``, each replicate against its own
+    law ``F_V`` (``law`` None); control: the fraction of active samples − 1/2 (``P(u_i > 0) = 1/2``
+    whatever W).
     """
     from rmthess.cases import get_case
     from rmthess.gmp.tracy_widom import extreme_eigenvalue_mean
@@ -126,7 +127,6 @@ def _edge_statistics(case, which, gamma, C, m, d, seed, moments) -> tuple:
     if m is None:
         ev, _, lam, _ = block_spectrum(case, d=d, gamma=gamma, classes=C, which=which,
                                        design="decoupled", seed=seed, return_weights=True)
-        law = model.block_law("v", which, gamma, C)
         controls = (float(lam.mean()) - moments[0], float(lam @ lam) / lam.size - moments[1])
     else:
         ev, V, lam, _ = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m, block="hidden",
@@ -152,12 +152,14 @@ def edge_row(ctx, j: int, spec: tuple, *, d0: int, reps: int):
         raise ValueError(f"no edge row for {spec}: only the linear CE diagonal block and the MLP "
                          f"MSE hidden diagonal block have controls with exact expectations and "
                          f"no outlier (VER-8)")
-    moments = get_case(case).exact_moments("v", which, C, 1.0) if m is None else None
+    model = get_case(case)
+    law = model.block_law("v", which, gamma, C) if m is None else None
+    moments = model.exact_moments("v", which, C, 1.0) if m is None else None
     means = []
     for s, d in enumerate((d0, 2 * d0)):
         ctx.progress(f"{case} {'hidden ' if m else ''}{which} block, γ={gamma:g}, C={C}, d={d}, "
                      f"{reps} replicates for the largest eigenvalue")
-        stats = np.asarray([_edge_statistics(case, which, gamma, C, m, d, seed, moments)
+        stats = np.asarray([_edge_statistics(case, which, gamma, C, m, d, seed, law, moments)
                             for seed in ctx.child(_EDGE_KEY, j, s).spawn(reps)])
         means.append(controlled_mean_se(stats[:, 0], stats[:, 1:]))
     (a, sa, dof), (b, sb, _) = means
