@@ -20,7 +20,11 @@ the number of active samples), ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`
 part of that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d
 are extrapolated and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte
 Carlo sample of u in each replicate, so its sampling error is part of the replicate spread and hence
-of the standard error. theory/verification.md, (VER-8).
+of the standard error. Edge rows (linear CE diagonal block, on the decoupled block whose law is
+exactly the GMP law; MLP MSE hidden diagonal block, per V): the largest eigenvalue relative to the
+right edge E minus its Tracy–Widom mean ``(c d)^{-2/3} E[TW₁]`` (theory/gmp.md, GMP-13), with
+control variates of exact mean, extrapolated from d and 2d to 0 with a measured remainder
+allowance. theory/verification.md, (VER-8).
 """
 
 from __future__ import annotations
