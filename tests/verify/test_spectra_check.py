@@ -92,7 +92,7 @@ EDGE_SEEDS = range(101, 121)
 def test_edge_rows_within_their_false_alarm_rate():
     """The two edge rows at ``quick`` sizes over 20 root seeds: their failures must stay within the
     binomial budget of the rate the rule states (P(|t| > k) = 6.3e-5 per row, plus the remainder
-    allowance, VER-8); about 4 minutes."""
+    allowance, VER-8); about 200 s of CPU."""
     specs = [(0, ("linear-ce", "diag", 0.5, 10), EDGE_REPS_QUICK[0]),
              (3, ("mlp-mse", "diag", 1.0, 10, 4), EDGE_REPS_QUICK[1])]
     rows = []
