@@ -21,7 +21,7 @@ import numpy as np
 from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._softmax import kappa, softmax
 from rmthess._validate import as_generator, child_seed
-from rmthess.cases._architectures import HiddenArchitecture
+from rmthess.cases._architectures import HiddenAnisotropy, HiddenArchitecture
 from rmthess.cases._base import CaseLimits
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 from rmthess.cases._estimate import check_rtol, check_time, resolve_seed, run_to_rtol
@@ -249,6 +249,12 @@ class MlpCE(HiddenArchitecture):
     entries, U-statistics for the squared inner means, doubling the number of V draws until
     ``rtol``.
 
+    With a data covariance of spectrum law H (``covariance``, :mod:`rmthess.gmp.covariance`;
+    theory/anisotropic.md, ANI-5–ANI-8), ``s_k = E_H σᵏ``: ``u ~ N(0, s_1 I_m)``, and since
+    ``κ(√s_1 g; V) = κ(g; √s_1 V)/s_1`` the hidden ``g`` are the isotropic ones at
+    ``(γ s_1²/s_2, σ_v √s_1)`` times ``s_2/s_1²``, the output ``g`` those at ``σ_v √s_1`` times
+    ``s_1²``; the ratios are the isotropic ratios at these parameters (also as C → ∞).
+
     References
     ----------
     Dong et al., arXiv:2505.02809, theorem 2.
@@ -266,14 +272,17 @@ class MlpCE(HiddenArchitecture):
     name = "mlp-ce"
     loss = "ce"
 
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None, rtol=None,
-               max_time=DEFAULT_MAX_TIME, v_law=None) -> CaseLimits:
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+               samples=None, rtol=None, max_time=DEFAULT_MAX_TIME, v_law=None) -> CaseLimits:
         """Estimates of ``g_ii``, ``g_ij`` and the ratio of both block types, with standard errors.
 
         Parameters
         ----------
         gamma, classes, m, sigma_v
             ``γ = d/N > 0``, ``C >= 2``, hidden width ``m >= 2``, ``V_ci`` of variance ``σ_v²/m``.
+        covariance : WeightLaw, optional
+            Spectrum law of a data covariance Σ (None: Σ = I): the estimate runs at the effective
+            parameters of (ANI-6), and the ``g`` and their standard errors are mapped back.
         rng : None, int, Generator or SeedSequence
             Source of the seed; the integer seed used is ``result.seed`` (pass it back to
             reproduce the result).
@@ -291,6 +300,9 @@ class MlpCE(HiddenArchitecture):
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         if m < 2:
             raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
+        ani = HiddenAnisotropy.of(covariance)
+        gamma_iso, sigma_iso = gamma, sigma_v
+        gamma, sigma_v = ani.effective(gamma, sigma_v)               # (ANI-6)
         if samples is not None and rtol is not None:
             raise ValueError("give either samples (a fixed budget) or rtol (a target), not both")
         fixed = None if samples is None else _split(samples)
@@ -319,35 +331,50 @@ class MlpCE(HiddenArchitecture):
 
             blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _CHUNK,
                                     None if fixed is None else fixed[0])
-        return CaseLimits(self.name, gamma, classes, m, sigma_v, blocks, seed)
+        return ani.restore(CaseLimits(self.name, gamma, classes, m, sigma_v, blocks, seed),
+                           gamma_iso, sigma_iso)
 
-    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
-                  indices=(0, 1), rng=None, samples=1 << 16, **kwargs):
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  V=None, indices=(0, 1), rng=None, samples=1 << 16, **kwargs):
         r"""GMP law of a hidden block at a fixed V, with the empirical law of ``a_ij(u)`` as
         weights.
 
         ``samples`` draws of ``u ~ N(0, I_m)`` (``rng``) give an :class:`~rmthess.laws.EmpiricalLaw`
-        of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``.
+        of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``. With a
+        ``covariance`` H: ``u ~ N(0, s_1 I_m)`` and the separable law of these weights and H
+        (ANI-8).
         """
-        from rmthess.gmp import GeneralizedMarchenkoPastur
+        from rmthess.gmp import GeneralizedMarchenkoPastur, SeparableMarchenkoPastur
         from rmthess.laws import EmpiricalLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
+        ani = HiddenAnisotropy.of(covariance)
         V, i, j = self.hidden_block(block, V, indices, classes, m)
         if which == "diag":
             j = i
         u = as_generator(rng).standard_normal((int(samples), m))
+        if ani.given:
+            u *= math.sqrt(ani.s1)                                     # (ANI-5)
         pair = V[:, [i, j]]
         kij = kappa(pair, softmax(np.maximum(u, 0.0) @ V.T))[:, 0, 1]
         a = kij * (u[:, i] > 0) * (u[:, j] > 0)
-        return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
+        if covariance is None:
+            return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
+        return SeparableMarchenkoPastur(EmpiricalLaw(a), covariance, gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  v_law=None) -> dict:
         """``{"hidden": K_h/C, "output": K_o/C²}`` (CASE-10, CASE-12; CASE-22, CASE-23 for a
-        non-Gaussian entry law ``v_law`` of V); ``ValueError`` where the constants do not exist."""
+        non-Gaussian entry law ``v_law`` of V) — with a ``covariance`` at ``(γ s_1²/s_2, σ_v √s_1)``
+        (ANI-6); ``ValueError`` where the constants do not exist."""
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {BLOCK_HIDDEN: hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
-                BLOCK_OUTPUT: output_constant(m, sigma_v, v_law=v_law) / classes ** 2}
+        ani = HiddenAnisotropy.of(covariance)
+        gamma_eff, sigma_eff = ani.effective(gamma, sigma_v)
+        try:
+            return {BLOCK_HIDDEN: hidden_constant(gamma_eff, m, sigma_eff, v_law=v_law) / classes,
+                    BLOCK_OUTPUT: output_constant(m, sigma_eff, v_law=v_law) / classes ** 2}
+        except ValueError as exc:
+            raise ani.explained(exc, gamma, sigma_v) from None
 
     def weights(self, params, U):
         """Hidden: dense ``κ_ij(n) 1(u_ni>0) 1(u_nj>0)``, ``κ(n) = Vᵀ(diag p_n − p_n p_nᵀ)V``;

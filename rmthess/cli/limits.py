@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
                         help="linear-ce: class prior, logit offsets b_c = log π_c: 'zipf:S' "
                              "(π_c ∝ c^-S) or a file of class frequencies; adds 'per_class'")
     add_init_arguments(parser)
-    add_covariance_arguments(parser, law="the data covariance of the linear cases "
+    add_covariance_arguments(parser, law="the data covariance, x = Sigma^(1/2) y, of every case "
                                          "(theory/anisotropic.md)")
     parser.add_argument("--digits", default=None,
                         help="evaluate with the mpmath oracle and print D significant digits")
@@ -117,13 +117,7 @@ def run(args) -> int:
         raise ValueError(f"--v-law and --sigma-w apply to the mlp cases only; the limits of "
                          f"{case.name} do not depend on the entry law of V")
     covariance = covariance_from_args(args)
-    if covariance is not None:
-        if case.hidden:
-            raise ValueError(f"--covariance and --covariance-atoms apply to the linear cases "
-                             f"(linear-mse, linear-ce) only, not to {case.name}")
-        theory_cov = {"covariance": covariance}
-    else:
-        theory_cov = {}
+    theory_cov = {} if covariance is None else {"covariance": covariance}
     if args.init is not None and not (isinstance(classes, int) and classes >= 2):
         raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
     ini = resolve_init(args.init, classes=classes, width=m if case.hidden else None,
@@ -174,7 +168,8 @@ def run(args) -> int:
             # on a terminal only: the inputs are checked inside, and an error stays one line
             with budget_bar(budget, f"mlp-ce integrals (at most {budget:.0f} s, until --rtol)",
                             quiet=args.quiet):
-                lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+                lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory,
+                                  **theory_cov)
         else:
             lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory,
                               **theory_cov)
