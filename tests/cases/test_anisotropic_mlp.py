@@ -56,15 +56,16 @@ def _softmax(z):
 def _entries(rng, law, shape):
     if law == "gaussian":
         return rng.standard_normal(shape)
+    assert law == "uniform", law
     return rng.uniform(-math.sqrt(3.0), math.sqrt(3.0), shape)      # unit variance
 
 
-def _replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w, v_law):
+def _replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w, v_law, w_law):
     """One network at finite d: ``(hidden_ii, hidden_ij, output_ii, output_ij, z_ii, z_ij)`` —
     the block norms averaged over the blocks, and the control variates of V."""
     sig = np.repeat(np.asarray(spectrum, float), d // len(spectrum))
     X = rng.standard_normal((n, d)) * np.sqrt(sig)                  # x = Σ^{1/2} y
-    W = sigma_w * _entries(rng, "gaussian", (m, d)) / math.sqrt(d)
+    W = sigma_w * _entries(rng, w_law, (m, d)) / math.sqrt(d)
     V = sigma_v * _entries(rng, v_law, (classes, m)) / math.sqrt(m)
     U = X @ W.T
     S = np.maximum(U, 0.0)
@@ -92,26 +93,29 @@ def _replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w, v_law):
 
 
 def _control_means(loss, classes, m, sigma_v, v_law):
-    """Exact means of the control variates: mlp-MSE ``E κ_ii² = τ²C(C − 1 + μ₄)``,
-    ``E κ_ij² = τ²C`` (CASE-21); mlp-CE ``κ⁰ = VᵀQ₀V``, ``Q₀ = (I − 11ᵀ/C)/C`` of rank C − 1:
-    ``E (κ⁰_ii)² = τ²(C² − 1)/C²``, ``E (κ⁰_ij)² = τ²(C − 1)/C²`` (CASE-18); ``τ = σ_v²/m``."""
+    """Exact means of the control variates, ``τ = σ_v²/m``, μ₄ the kurtosis of the entries of V:
+    mlp-MSE ``E κ_ii² = τ²C(C − 1 + μ₄)``, ``E κ_ij² = τ²C`` (CASE-21); mlp-CE ``κ⁰ = VᵀQ₀V``,
+    ``Q₀ = P/C``, ``P = I − 11ᵀ/C``: ``E (κ⁰_ij)² = τ² tr P²/C² = τ²(C − 1)/C²`` and, from
+    ``E(εᵀPε)² = (tr P)² + 2 tr P² + (μ₄ − 3) Σ_k P_kk²``,
+    ``E (κ⁰_ii)² = τ²[(C² − 1) + (μ₄ − 3)(C − 1)²/C]/C²`` (CASE-18 at μ₄ = 3)."""
     tau = sigma_v ** 2 / m
-    if loss == "ce":
-        assert v_law == "gaussian"
-        return tau ** 2 * (classes ** 2 - 1) / classes ** 2, tau ** 2 * (classes - 1) / classes ** 2
     mu4 = 3.0 if v_law == "gaussian" else MU4_UNIFORM
-    return tau ** 2 * classes * (classes - 1 + mu4), tau ** 2 * classes
+    C = classes
+    if loss == "ce":
+        return (tau ** 2 * ((C * C - 1) + (mu4 - 3.0) * (C - 1) ** 2 / C) / C ** 2,
+                tau ** 2 * (C - 1) / C ** 2)
+    return tau ** 2 * C * (C - 1 + mu4), tau ** 2 * C
 
 
 def brute(loss, spectrum, *, d, gamma, m, classes, reps, seed, sigma_v=1.0, sigma_w=1.0,
-          v_law="gaussian"):
+          v_law="gaussian", w_law="gaussian"):
     """Control-variate estimates of the network's g (hidden_ii, hidden_ij, output_ii, output_ij),
     the hidden and output ratios of means, and their standard errors (from the residuals)."""
     rng = np.random.default_rng(seed)
     n = int(round(d / gamma))
     with blas_threads():                           # small products: one thread (rmthess._threads)
         rows = np.array([_replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w,
-                                    v_law) for _ in range(reps)])
+                                    v_law, w_law) for _ in range(reps)])
     ez = _control_means(loss, classes, m, sigma_v, v_law)
     res = rows[:, :4].copy()
     for k in (0, 1):                               # hidden blocks: control κ² of V
@@ -270,6 +274,68 @@ def check_mlp_ce_monte_carlo(seed):
 
 def test_mlp_ce_monte_carlo():
     check_mlp_ce_monte_carlo(4)
+
+
+def _network_check(loss, spectrum, H, *, d, reps, seed, init=None, z=None, lim_kwargs=None):
+    """The brute network against the case's limits on the network's scale: with an
+    initialization preset, the theory at ``σ_v^theory = σ_w σ_v`` and the law of V (CASE-24), g
+    times ``σ_w^∓4`` (CASE-20), composed with Σ (ANI-9). All g and ratios of both block types."""
+    from rmthess.laws.init import network_init
+
+    m, classes = 4, 4
+    ini = network_init(init or "lecun-normal", classes=classes, width=m)
+    laws = {"w_law": ini.w_law.name, "v_law": ini.v_law.name}
+    mean, se, ratios = brute(loss, spectrum, d=d, gamma=1.0, m=m, classes=classes, reps=reps,
+                             seed=seed, sigma_v=ini.sigma_v, sigma_w=ini.sigma_w, **laws)
+    lim = get_case(f"mlp-{loss}").limits(1.0, classes, m=m, covariance=H, **ini.theory(),
+                                         **(lim_kwargs or {})).blocks
+    f = ini.norm_factors()
+    for k, name in enumerate(("hidden", "output")):
+        blk = lim[name]
+        for q, col in (("g_ii", 2 * k), ("g_ij", 2 * k + 1)):
+            want = getattr(blk, q) * f[name]
+            want_se = (getattr(blk, f"stderr_{q}") or 0.0) * f[name]
+            if want or mean[col]:
+                _check(mean[col], se[col], want, want_se, d, z, f"{name} {q}")
+        if blk.ratio:
+            _check(ratios[k][0], ratios[k][1], blk.ratio, blk.stderr_ratio or 0.0, d, z,
+                   f"{name} ratio")
+
+
+@monte_carlo(alpha=ALPHA, seed=6)
+def check_mlp_mse_init_composition(seed):
+    # PyTorch's default initialization (uniform W and V, σ_w² = σ_v² = 1/3) with the two-atom Σ,
+    # d = N = 200, 800 networks: the case's limits at the theory's parameters (σ_v = 1/3, uniform
+    # V: μ₄ = 9/5 in κ) times σ_w^∓4 — (ANI-9), the maps of Σ and of the hidden scale composed.
+    # 4 comparisons (hidden g_ii, g_ij, ratio; output g_ii), Student-t, plus 6/d.
+    _network_check("mse", ATOMS, TWO_ATOMS, d=200, reps=800, seed=seed, init="torch-default",
+                   z=z_threshold(ALPHA, dof=798, comparisons=4))
+
+
+def test_mlp_mse_init_composition():
+    check_mlp_mse_init_composition(6)
+
+
+@pytest.mark.slow
+def test_mlp_ce_init_composition():
+    # as above for mlp-ce: uniform V takes the nested estimator at σ_v^theory = 1/3 (rtol 1e-2);
+    # 6 comparisons. About 20 s.
+    _network_check("ce", ATOMS, TWO_ATOMS, d=200, reps=1600, seed=7, init="torch-default",
+                   z=z_threshold(ALPHA, dof=1598, comparisons=6), lim_kwargs={"rng": 7})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_powerlaw_spectrum_monte_carlo(loss):
+    # a power-law spectrum σ_k ∝ k^(-1/2), k = 1..400 (condition number 20, mean 1), given to the
+    # case as the empirical law of these eigenvalues; d = N = 400, 800 networks, lecun-normal;
+    # every g and ratio (6 comparisons) within the Student-t threshold plus 6/d. 13–18 s each.
+    d = 400
+    spectrum = np.arange(1, d + 1) ** -0.5
+    spectrum /= spectrum.mean()
+    _network_check(loss, spectrum, EmpiricalLaw(spectrum), d=d, reps=800, seed=12,
+                   z=z_threshold(ALPHA, dof=798, comparisons=6),
+                   lim_kwargs={"rng": 12, "rtol": 5e-3} if loss == "ce" else None)
 
 
 # ----------------------------------------------------------------------------- block laws
