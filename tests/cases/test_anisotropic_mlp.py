@@ -10,12 +10,12 @@ W, V). Each replicate draws X, W and V afresh, so the replicate mean estimates t
 of the cases; the V-to-V spread is reduced by control variates of V alone whose means are exact
 Gaussian (or kurtosis) moments, computed here (CASE-7, CASE-18, CASE-21).
 
-Finite-size allowance. The d → ∞ limits are approached as ``c/d`` (relative). Measured with this
-oracle (two-atom spectrum {0.5, 3}, m = C = 4, γ = 1, 3000 replicates at d = 50 and d = 100, the
-relative bias halving with d): ``c`` ≈ 1.2 and 2.1 (mlp-MSE hidden diagonal, off-diagonal), 3.0
-(output, the leading term ``Var (WΣWᵀ)_ii/s_1² = 2 s_2/(s_1² d) = 3.02/d``), 0.2–1.6 for mlp-CE
-(hidden, output diagonal) and 2.7 (output off-diagonal). The tests add :data:`ALLOW` = 6/d, twice
-the largest, to their thresholds (relative to the limit).
+Finite-size allowance. The d → ∞ limits are approached as ``c/d`` (relative): the fluctuations
+of ``WΣWᵀ`` around ``s_1 I`` enter at second order, e.g. ``Var (WΣWᵀ)_ii = 2 s_2/d`` gives
+``c = 2 s_2/s_1² = 3.0`` for the mlp-MSE output blocks. Measured with this oracle (two-atom spectrum
+{0.5, 3}, m = C = 4, γ = 1, 3000–4000 networks per point at d = 50, 100, 200, 400): ``c`` ≈ 1.2 and
+2.1 (mlp-MSE hidden g_ii, g_ij), 3.0 (mlp-MSE output), |c| ≤ 1.6 (mlp-CE hidden) and 1.6–4.5, ± 1
+(mlp-CE output). The tests add :data:`ALLOW` = 8/d, relative to the limit, to their thresholds.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tests._mc import monte_carlo, z_threshold
 ATOMS = (0.5, 3.0)
 TWO_ATOMS = covariance_from_atoms(list(ATOMS), [0.5, 0.5])          # s1 = 1.75, s2 = 4.625
 #: relative finite-size allowance times d (module docstring)
-ALLOW = 6.0
+ALLOW = 8.0
 #: stated false-alarm rate of each Monte Carlo check (Bonferroni over its comparisons)
 ALPHA = 1e-3
 #: μ₄ = E ε⁴ of the unit-variance uniform law on [−√3, √3]
@@ -227,7 +227,7 @@ def test_mlp_mse_closed_form(H, gamma, classes, m, sigma_v, v_law):
 @monte_carlo(alpha=ALPHA, seed=3)
 def check_mlp_mse_monte_carlo(seed):
     # d = N = 200, m = C = 4, two-atom Σ, 800 networks: hidden g_ii, g_ij, ratio and output g_ii
-    # (4 comparisons, Student-t with 798 degrees of freedom) within the threshold plus 6/d.
+    # (4 comparisons, Student-t with 798 degrees of freedom) within the threshold plus 8/d.
     # Power: the limits of Σ = s1·I (the same s1, the wrong s2: hidden g_ii 15 % lower) lie
     # beyond twice the threshold.
     d, m, classes = 200, 4, 4
@@ -252,7 +252,7 @@ def test_mlp_mse_monte_carlo():
 def check_mlp_ce_monte_carlo(seed):
     # d = N = 200, m = C = 4, two-atom Σ, 800 networks against the mlp-ce estimate (rtol 1e-2,
     # its standard errors added in quadrature): hidden and output g_ii, g_ij and ratios (6
-    # comparisons, Student-t with 798 degrees of freedom) within the threshold plus 6/d.
+    # comparisons, Student-t with 798 degrees of freedom) within the threshold plus 8/d.
     # Power: the isotropic hidden and output g_ii (3x smaller) lie beyond twice the threshold, the
     # output g_ii with the softmax left at σ_v instead of σ_v √s1 (s1² times the isotropic one:
     # 17 % higher, about 7 standard errors beyond the threshold) beyond it.
@@ -307,7 +307,7 @@ def check_mlp_mse_init_composition(seed):
     # PyTorch's default initialization (uniform W and V, σ_w² = σ_v² = 1/3) with the two-atom Σ,
     # d = N = 200, 800 networks: the case's limits at the theory's parameters (σ_v = 1/3, uniform
     # V: μ₄ = 9/5 in κ) times σ_w^∓4 — (ANI-9), the maps of Σ and of the hidden scale composed.
-    # 4 comparisons (hidden g_ii, g_ij, ratio; output g_ii), Student-t, plus 6/d.
+    # 4 comparisons (hidden g_ii, g_ij, ratio; output g_ii), Student-t, plus 8/d.
     _network_check("mse", ATOMS, TWO_ATOMS, d=200, reps=800, seed=seed, init="torch-default",
                    z=z_threshold(ALPHA, dof=798, comparisons=4))
 
@@ -329,7 +329,7 @@ def test_mlp_ce_init_composition():
 def test_powerlaw_spectrum_monte_carlo(loss):
     # a power-law spectrum σ_k ∝ k^(-1/2), k = 1..400 (condition number 20, mean 1), given to the
     # case as the empirical law of these eigenvalues; d = N = 400, 800 networks, lecun-normal;
-    # every g and ratio (6 comparisons) within the Student-t threshold plus 6/d. 13–18 s each.
+    # every g and ratio (6 comparisons) within the Student-t threshold plus 8/d. 13–18 s each.
     d = 400
     spectrum = np.arange(1, d + 1) ** -0.5
     spectrum /= spectrum.mean()
@@ -355,7 +355,7 @@ def test_block_law_moments_monte_carlo(name, which, ij):
     # (ANI-8): at a fixed V the hidden block's law is the separable law of the weights a_ij(u),
     # u ~ N(0, s1 I_m), and H. Its first three moments (SEP-6) against (1/d) tr Bᵏ of the blocks
     # of networks at d = N = 200 (x = Σ^{1/2} y, fresh W and X, 16 replicates), within the
-    # Student-t threshold (15 degrees of freedom, 3 comparisons, false alarm 1e-3) plus 6/d
+    # Student-t threshold (15 degrees of freedom, 3 comparisons, false alarm 1e-3) plus 8/d
     # relative (module docstring). Power: the third moment of the isotropic law is rejected.
     loss = name.split("-")[1]
     d, reps, classes, m = 200, 16, 3, 4
