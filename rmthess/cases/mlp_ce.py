@@ -377,12 +377,13 @@ class MlpCE(HiddenArchitecture):
                               prior)[0]
 
     def class_limits(self, gamma, prior, *, m=None, sigma_v=1.0, rng=None, samples=None,
-                     rtol=None, max_time=DEFAULT_MAX_TIME):
+                     rtol=None, max_time=DEFAULT_MAX_TIME, v_law=None):
         r"""Per-class output-block limits with the offsets ``b_c = log π_c`` (CASE-31).
 
         The diagonal output block of class c, ``g_ii(c) = E_V ‖E_u[p_c(1 − p_c) s sᵀ]‖²_F``, for
         every class, from the same draws as :meth:`limits` (which stops on the class means; the
-        per-class values carry their own standard errors, larger for rare classes).
+        per-class values carry their own standard errors, larger for rare classes). The other
+        arguments are those of :meth:`limits` (a non-Gaussian ``v_law`` is refused).
 
         Returns
         -------
@@ -393,8 +394,8 @@ class MlpCE(HiddenArchitecture):
         """
         pi = np.asarray(prior, dtype=float)
         classes = len(pi) if pi.ndim == 1 else 0
-        lim, step = self._estimate(gamma, classes, m, sigma_v, rng, samples, rtol, max_time, None,
-                                   prior)
+        lim, step = self._estimate(gamma, classes, m, sigma_v, rng, samples, rtol, max_time,
+                                   v_law, prior)
         if step is None:
             return None
         cm = step.class_means()

@@ -193,3 +193,35 @@ def test_limits_with_a_zipf_prior_against_a_large_brute_estimate():
     for c in range(C):
         assert _z(cl["g_ii"][c], cl["stderr_g_ii"][c], mean[2 + c], se[2 + c]) <= K_SIGMA, c
     assert _z(o.g_ij, o.stderr_g_ij, mean[-1], se[-1]) <= K_SIGMA
+
+
+def test_mse_cases_refuse_a_prior_with_the_reason():
+    for name, m in (("mlp-mse", 3), ("linear-mse", None)):
+        with pytest.raises(ValueError, match="does not change any Hessian block of the MSE"):
+            get_case(name).limits(1.0, 5, m=m, prior=zipf_prior(5, 1.0))
+
+
+def test_cli_prior_for_mlp_ce(capsys):
+    """One run gives the class means and the per-class output diagonals (JSON), the same numbers
+    as ``class_limits`` with the printed seed."""
+    import json
+
+    from rmthess.cli import main
+
+    argv = ["limits", "--case", "mlp-ce", "--gamma", "1", "--classes", "5", "--m", "3",
+            "--prior", "zipf:1.5", "--rtol", "3e-2", "--seed", "11", "--quiet"]
+    assert main(argv + ["--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    pc = out["per_class"]
+    cl = case.class_limits(1.0, zipf_prior(5, 1.5), m=3, rng=11, rtol=3e-2)
+    assert pc["block"] == "output" and len(pc["g_ii"]) == len(pc["stderr_g_ii"]) == 5
+    np.testing.assert_allclose(pc["g_ii"], cl["g_ii"], rtol=1e-15)
+    assert out["seed"] == 11 and out["blocks"]["output"]["asymptote"] is None
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "per class (output block" in text and "seed=11" in text
+    for bad in (["--case", "mlp-mse", "--m", "3", "--prior", "zipf:1"],
+                ["--case", "mlp-ce", "--m", "3", "--prior", "zipf:1", "--init", "torch-default"]):
+        assert main(["limits", "--gamma", "1", "--classes", "5", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "prior" in err
