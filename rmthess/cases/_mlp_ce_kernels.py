@@ -193,8 +193,10 @@ def ndtri_numba(x):
 #   mean zero given (u, u'), s'= b1 e1 + b2 e2  (CASE-18)
 # Diagonal terms are averaged over i, off-diagonal terms over the ordered pairs i ≠ j, with the
 # indicators 1(u_i > 0) etc. included.  With a non-empty ``cls`` (n, C) its row t receives the
-# per-class output-diagonal draws (s·s')² w_c w'_c.  (The γ-term is computed by quadrature,
-# CASE-19, or with offsets sampled by :func:`gamma_terms_numba`, CASE-31.)
+# per-class output-diagonal draws (s·s')² w_c w'_c, and ``cpair`` (n, P) the draws
+# (s·s')² p_c p_c' p'_c p'_c' of the output blocks of the class ``pairs`` (P × 2).  (The γ-term
+# is computed by quadrature, CASE-19, or with offsets sampled by :func:`gamma_terms_numba`,
+# CASE-31.)
 PAIR_COLUMNS = 10
 
 
@@ -217,7 +219,7 @@ def _pair_value(ci1, ci2, cj1, cj2, same, N11, N12, N22, P11, P12, P22, M11, M12
 
 
 @parallel_jit
-def _pair_terms(U, U2, Z, tau, boff, pi, out, cls):  # twin: _pair_terms.py_func
+def _pair_terms(U, U2, Z, tau, boff, pi, out, cls, pairs, cpair):  # twin: _pair_terms.py_func
     n, m = U.shape
     C = Z.shape[1]
     st = math.sqrt(tau)
@@ -362,6 +364,9 @@ def _pair_terms(U, U2, Z, tau, boff, pi, out, cls):  # twin: _pair_terms.py_func
         if per_class:
             for c in range(C):
                 cls[t, c] = ss2 * p[c] * q[c] * pp[c] * qq[c]
+        for k in range(pairs.shape[0]):
+            c, c2 = pairs[k, 0], pairs[k, 1]
+            cpair[t, k] = ss2 * p[c] * p[c2] * pp[c] * pp[c2]
 
 
 def _offsets(C, offsets):
@@ -373,21 +378,27 @@ def _offsets(C, offsets):
     return b, e / e.sum()
 
 
-def pair_terms_numba(U, U2, Z, tau, *, offsets=None, per_class=False, compiled=True):
+def pair_terms_numba(U, U2, Z, tau, *, offsets=None, per_class=False, pairs=None,
+                     compiled=True):
     """Per-draw Rao–Blackwellized terms, shape ``(n, PAIR_COLUMNS)``; see the table above.
 
     ``offsets``: the logit offsets ``b`` (length C; None: identical classes). ``per_class=True``
-    also returns the ``(n, C)`` per-class output-diagonal draws. ``compiled=False`` runs the
-    interpreted twin."""
+    also returns the ``(n, C)`` per-class output-diagonal draws ``(s·s')² w_c w'_c`` and the
+    ``(n, P)`` draws ``(s·s')² p_c p_c' p'_c p'_c'`` of the output blocks of the ``pairs``
+    (P × 2 class indices). ``compiled=False`` runs the interpreted twin."""
     U = np.ascontiguousarray(U, dtype=np.float64)
     U2 = np.ascontiguousarray(U2, dtype=np.float64)
     Z = np.ascontiguousarray(Z, dtype=np.float64)
     n, C = U.shape[0], Z.shape[1]
     b, pi = _offsets(C, offsets)
+    pairs = np.zeros((0, 2), dtype=np.int64) if pairs is None else \
+        np.ascontiguousarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.empty((n, PAIR_COLUMNS))
     cls = np.zeros((n, C) if per_class else (0, 0))
-    (_pair_terms if compiled else interpreted(_pair_terms))(U, U2, Z, float(tau), b, pi, out, cls)
-    return (out, cls) if per_class else out
+    cpair = np.zeros((n, pairs.shape[0]))
+    (_pair_terms if compiled else interpreted(_pair_terms))(U, U2, Z, float(tau), b, pi, out, cls,
+                                                          pairs, cpair)
+    return (out, cls, cpair) if per_class else out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -214,13 +214,15 @@ class _PairSampler:
     diagonals are accumulated too (``class_means``)."""
 
     def __init__(self, classes, m, sigma_v, seed, gamma_terms, replicates=REPLICATES,
-                 offsets=None):
+                 offsets=None, pairs=None):
         self.C, self.m, self.tau = classes, m, sigma_v * sigma_v / m
         self.R = replicates
         self.offsets = offsets
         self.points = _Scrambles(2 * m + 2 * classes, 2 * m, seed, 1, replicates)
         self.sums = np.zeros((self.R, 4))
         self.class_sums = np.zeros((self.R, classes)) if offsets is not None else None
+        self.pairs = np.zeros((0, 2), dtype=np.int64) if pairs is None else pairs
+        self.pair_sums = np.zeros((self.R, len(self.pairs)))
         self.count = 0
         if isinstance(gamma_terms, _GammaSampler):
             self.gamma, self.exact = gamma_terms, None
@@ -239,7 +241,7 @@ class _PairSampler:
     def _terms_from(self, g, zeta, per_class=False):
         m = self.m
         return pair_terms_numba(g[:, :m], g[:, m:2 * m], zeta, self.tau, offsets=self.offsets,
-                                per_class=per_class)
+                                per_class=per_class, pairs=self.pairs if per_class else None)
 
     def _terms(self, rng, n):
         g = rng.standard_normal((n, 2 * self.m))
@@ -250,13 +252,15 @@ class _PairSampler:
         zeta = g[:, 2 * self.m:].reshape(n, self.C, 2)
         if self.class_sums is None:
             return self._terms_from(g, zeta)
-        t, cls = self._terms_from(g, zeta, per_class=True)
+        t, cls, cpair = self._terms_from(g, zeta, per_class=True)
         self.class_sums[r] += cls.sum(0)
+        self.pair_sums[r] += cpair.sum(0)
         return t
 
     def class_means(self):
-        """Per-replicate means of the per-class output diagonals ``(s·s')² w_c w'_c``, (R, C)."""
-        return self.class_sums / self.count
+        """Per-replicate means of the per-class output diagonals ``(s·s')² w_c w'_c``, (R, C), and
+        of the output blocks of the class pairs, (R, P)."""
+        return self.class_sums / self.count, self.pair_sums / self.count
 
     # -- control variates
     @staticmethod
@@ -293,6 +297,20 @@ class _PairSampler:
         else:
             t2 = self.gamma(n)
         return np.column_stack([mean[:, :2], t2, mean[:, 2:]])
+
+
+def _check_pairs(pairs, classes):
+    """``pairs`` as a (P, 2) int array of distinct 0-based classes, or ``ValueError``."""
+    try:
+        arr = np.asarray(pairs, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise ValueError(f"pairs must be a sequence of (c, c') class pairs, "
+                         f"got {pairs!r}") from None
+    if arr.size and (not np.all(arr == np.round(arr)) or arr.min() < 0 or arr.max() >= classes
+                     or np.any(arr[:, 0] == arr[:, 1])):
+        raise ValueError(f"pairs must be pairs of distinct classes in 0..{classes - 1}, "
+                         f"got {pairs!r}")
+    return arr.astype(np.int64)
 
 
 def _first_points(classes, m):
@@ -377,33 +395,41 @@ class MlpCE(HiddenArchitecture):
                               prior)[0]
 
     def class_limits(self, gamma, prior, *, m=None, sigma_v=1.0, rng=None, samples=None,
-                     rtol=None, max_time=DEFAULT_MAX_TIME, v_law=None):
+                     rtol=None, max_time=DEFAULT_MAX_TIME, v_law=None, pairs=()):
         r"""Per-class output-block limits with the offsets ``b_c = log π_c`` (CASE-31).
 
         The diagonal output block of class c, ``g_ii(c) = E_V ‖E_u[p_c(1 − p_c) s sᵀ]‖²_F``, for
         every class, from the same draws as :meth:`limits` (which stops on the class means; the
         per-class values carry their own standard errors, larger for rare classes). The other
-        arguments are those of :meth:`limits` (a non-Gaussian ``v_law`` is refused).
+        arguments are those of :meth:`limits` (a non-Gaussian ``v_law`` is refused); ``pairs``:
+        0-based pairs of distinct classes whose off-diagonal output block
+        ``g_ij(c, c′) = E_V ‖E_u[p_c p_c′ s sᵀ]‖²_F`` is wanted.
 
         Returns
         -------
         dict or None
             None for a uniform prior (identical classes). Else ``g_ii`` and ``stderr_g_ii``
             (arrays over the classes), ``g_ii_mean`` and ``g_ij_mean`` (the output block's class
-            means), ``limits`` (the :class:`CaseLimits` of the same run) and ``seed``.
+            means), ``pairs``, ``g_ij_pairs`` and ``stderr_g_ij_pairs``, ``limits`` (the
+            :class:`CaseLimits` of the same run) and ``seed``.
         """
         pi = np.asarray(prior, dtype=float)
         classes = len(pi) if pi.ndim == 1 else 0
+        pairs = _check_pairs(pairs, classes)
         lim, step = self._estimate(gamma, classes, m, sigma_v, rng, samples, rtol, max_time,
-                                   v_law, prior)
+                                   v_law, prior, pairs)
         if step is None:
             return None
-        cm = step.class_means()
+        cm, pm = step.class_means()
         out = lim.blocks[BLOCK_OUTPUT]
-        return {"g_ii": cm.mean(0), "stderr_g_ii": cm.std(0, ddof=1) / math.sqrt(cm.shape[0]),
-                "g_ii_mean": out.g_ii, "g_ij_mean": out.g_ij, "limits": lim, "seed": lim.seed}
+        k = math.sqrt(cm.shape[0])
+        return {"g_ii": cm.mean(0), "stderr_g_ii": cm.std(0, ddof=1) / k,
+                "g_ii_mean": out.g_ii, "g_ij_mean": out.g_ij, "pairs": pairs,
+                "g_ij_pairs": pm.mean(0), "stderr_g_ij_pairs": pm.std(0, ddof=1) / k,
+                "limits": lim, "seed": lim.seed}
 
-    def _estimate(self, gamma, classes, m, sigma_v, rng, samples, rtol, max_time, v_law, prior):
+    def _estimate(self, gamma, classes, m, sigma_v, rng, samples, rtol, max_time, v_law, prior,
+                  pairs=None):
         """The limits and, with a non-uniform prior, the pair sampler (for its per-class sums)."""
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         if m < 2:
@@ -436,7 +462,7 @@ class MlpCE(HiddenArchitecture):
             else:
                 step = _PairSampler(classes, m, sigma_v, root,
                                     _GammaSampler(classes, m, sigma_v, root, offsets),
-                                    offsets=offsets)
+                                    offsets=offsets, pairs=pairs)
             total = None if fixed is None else max(2, -(-fixed[0] * fixed[1] // REPLICATES))
             blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _first_points(classes, m), total)
             if offsets is None:

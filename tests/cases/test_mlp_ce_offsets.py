@@ -36,12 +36,18 @@ def test_pair_kernel_with_offsets_matches_dense_numpy_form(C, m, tau, S):
                 rng.standard_normal((300, C, 2)))
     b = np.log(zipf_prior(C, S))
     ref = pair_terms_numpy(U, U2, Z, tau, offsets=b)
-    got, cls = pair_terms_numba(U, U2, Z, tau, offsets=b, per_class=True)
+    got, cls, cpair = pair_terms_numba(U, U2, Z, tau, offsets=b, per_class=True,
+                                       pairs=[(0, 1), (1, 0), (C - 1, 0)])
     for col in range(got.shape[1]):
         np.testing.assert_allclose(got[:, col], ref[:, col], rtol=RTOL_TWIN,
                                    atol=RTOL_TWIN * np.abs(ref[:, col]).max(), err_msg=str(col))
     # the per-class draws average to the class-mean output column
     np.testing.assert_allclose(cls.mean(1), got[:, 2], rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(cpair[:, 0], cpair[:, 1], rtol=1e-14)  # (c, c′) and (c′, c) alike
+    # all ordered pairs together give the class-mean off-diagonal output column
+    allp = [(c, c2) for c in range(C) for c2 in range(C) if c != c2]
+    full = pair_terms_numba(U, U2, Z, tau, offsets=b, per_class=True, pairs=allp)[2]
+    np.testing.assert_allclose(full.mean(1), got[:, 3], rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("C, m, S", [(3, 3, 1.0), (6, 4, 2.0)])
@@ -111,10 +117,10 @@ def test_sampled_gamma_term_agrees_with_the_quadrature():
         assert _z(e.g_ij, e.stderr_g_ij, s.g_ij, s.stderr_g_ij) <= K_SIGMA, name
 
 
-def _brute(C, m, sigma_v, b, n_v, n_u, rng):
+def _brute(C, m, sigma_v, b, n_v, n_u, rng, pairs=()):
     """Nested Monte Carlo from the definitions (CASE-9) with offsets: per V, U-statistics of the
     inner means; returns per-V rows (hidden g_ii, g_ij at γ = 1, output diag per class, output
-    off-diagonal class mean)."""
+    off-diagonal class mean, the output blocks of ``pairs``)."""
     rows = []
     off = ~np.eye(m, dtype=bool)
     nn = n_u * (n_u - 1)
@@ -138,23 +144,34 @@ def _brute(C, m, sigma_v, b, n_v, n_u, rng):
         tot = ((P * P - (p * p) @ (p * p).T) * G * G)
         diag_n = ((p * p).sum(1) ** 2 - (p ** 4).sum(1)) * (s * s).sum(1) ** 2
         oo = (tot.sum() - diag_n.sum()) / nn / (C * (C - 1))
-        rows.append(np.concatenate([[np.diag(g).mean(), g[off].mean()], od, [oo]]))
+        op = []
+        for c, c2 in pairs:
+            w2 = p[:, c] * p[:, c2]
+            Mp = np.einsum("n,na,nb->ab", w2, s, s)
+            op.append(((Mp * Mp).sum() - (w2 * w2 * (s * s).sum(1) ** 2).sum()) / nn)
+        rows.append(np.concatenate([[np.diag(g).mean(), g[off].mean()], od, [oo], op]))
     return np.array(rows)
 
 
 def test_limits_with_a_zipf_prior_against_brute_nested_monte_carlo():
     C, m, sigma_v = 4, 3, 1.0
     pi = zipf_prior(C, 1.5)
-    cl = case.class_limits(1.0, pi, m=m, sigma_v=sigma_v, rng=7, rtol=1e-2)
+    cl = case.class_limits(1.0, pi, m=m, sigma_v=sigma_v, rng=7, rtol=1e-2, pairs=[(0, 1), (2, 3)])
     lim = cl["limits"]
-    rows = _brute(C, m, sigma_v, np.log(pi), 500, 200, np.random.default_rng(8))
+    rows = _brute(C, m, sigma_v, np.log(pi), 500, 200, np.random.default_rng(8),
+                  pairs=[(0, 1), (2, 3)])
     mean, se = rows.mean(0), rows.std(0, ddof=1) / math.sqrt(len(rows))
     h, o = lim.blocks["hidden"], lim.blocks["output"]
     assert _z(h.g_ii, h.stderr_g_ii, mean[0], se[0]) <= K_SIGMA
     assert _z(h.g_ij, h.stderr_g_ij, mean[1], se[1]) <= K_SIGMA
     for c in range(C):
         assert _z(cl["g_ii"][c], cl["stderr_g_ii"][c], mean[2 + c], se[2 + c]) <= K_SIGMA, c
-    assert _z(o.g_ij, o.stderr_g_ij, mean[-1], se[-1]) <= K_SIGMA
+    assert _z(o.g_ij, o.stderr_g_ij, mean[2 + C], se[2 + C]) <= K_SIGMA
+    for k in range(2):
+        assert _z(cl["g_ij_pairs"][k], cl["stderr_g_ij_pairs"][k], mean[3 + C + k],
+                  se[3 + C + k]) <= K_SIGMA, k
+    # the head pair's block is larger than the tail pair's, resolved by the estimate
+    assert cl["g_ij_pairs"][0] > cl["g_ij_pairs"][1] + K_SIGMA * np.hypot(*cl["stderr_g_ij_pairs"])
     cm = rows[:, 2:2 + C].mean(1)
     assert _z(o.g_ii, o.stderr_g_ii, cm.mean(), cm.std(ddof=1) / math.sqrt(len(cm))) <= K_SIGMA
     # the brute route resolves the classes: the frequent class's block is the largest
@@ -225,3 +242,9 @@ def test_cli_prior_for_mlp_ce(capsys):
         assert main(["limits", "--gamma", "1", "--classes", "5", *bad]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "prior" in err
+
+
+@pytest.mark.parametrize("pairs", [[(0, 0)], [(0, 5)], [(0.5, 1)], "ab"])
+def test_bad_pairs_are_refused(pairs):
+    with pytest.raises(ValueError, match="pairs"):
+        case.class_limits(1.0, zipf_prior(5, 1.0), m=3, rng=0, pairs=pairs)
