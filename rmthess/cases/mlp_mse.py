@@ -83,9 +83,11 @@ class MlpMSE(HiddenArchitecture):
     loss = "mse"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
-               samples=None, v_law=None) -> CaseLimits:
+               samples=None, v_law=None, prior=None) -> CaseLimits:
         """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`),
-        ``covariance`` the spectrum law of a data covariance (ANI-6, ANI-7)."""
+        ``covariance`` the spectrum law of a data covariance (ANI-6, ANI-7). A class ``prior`` is
+        refused: logit offsets do not enter the MSE blocks (CASE-31)."""
+        self._refuse_prior(prior)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         ani = HiddenAnisotropy.of(covariance)
         gamma_eff, sigma_eff = ani.effective(gamma, sigma_v)
