@@ -60,9 +60,10 @@ def _entries(rng, law, shape):
     return rng.uniform(-math.sqrt(3.0), math.sqrt(3.0), shape)      # unit variance
 
 
-def _replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w, v_law, w_law):
+def _replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w, v_law, w_law, offsets):
     """One network at finite d: ``(hidden_ii, hidden_ij, output_ii, output_ij, z_ii, z_ij)`` —
-    the block norms averaged over the blocks, and the control variates of V."""
+    the block norms averaged over the blocks, and the control variates of V — followed by the
+    output diagonal block of each class. CE logits ``V s + b``, ``b`` = ``offsets`` (or 0)."""
     sig = np.repeat(np.asarray(spectrum, float), d // len(spectrum))
     X = rng.standard_normal((n, d)) * np.sqrt(sig)                  # x = Σ^{1/2} y
     W = sigma_w * _entries(rng, w_law, (m, d)) / math.sqrt(d)
@@ -71,7 +72,7 @@ def _replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w, v_law, w
     S = np.maximum(U, 0.0)
     on = (U > 0).astype(float)
     if loss == "ce":
-        P = _softmax(S @ V.T)
+        P = _softmax(S @ V.T + (0.0 if offsets is None else offsets))
         mu = P @ V
         K = np.einsum("nc,ci,cj->nij", P, V, V) - mu[:, :, None] * mu[:, None, :]
         M = P[:, :, None] * np.eye(classes) - P[:, :, None] * P[:, None, :]
@@ -89,7 +90,7 @@ def _replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w, v_law, w
     o = ((tot ** 2).sum(-1) - (B ** 2).sum((0, -1))) / (n * (n - 1))
     eye, ceye = np.eye(m, dtype=bool), np.eye(classes, dtype=bool)
     return (h[eye].mean(), h[~eye].mean(), o[ceye].mean(), o[~ceye].mean(),
-            (K0[eye] ** 2).mean(), (K0[~eye] ** 2).mean())
+            (K0[eye] ** 2).mean(), (K0[~eye] ** 2).mean(), *o[ceye])
 
 
 def _control_means(loss, classes, m, sigma_v, v_law):
@@ -108,16 +109,17 @@ def _control_means(loss, classes, m, sigma_v, v_law):
 
 
 def brute(loss, spectrum, *, d, gamma, m, classes, reps, seed, sigma_v=1.0, sigma_w=1.0,
-          v_law="gaussian", w_law="gaussian"):
-    """Control-variate estimates of the network's g (hidden_ii, hidden_ij, output_ii, output_ij),
-    the hidden and output ratios of means, and their standard errors (from the residuals)."""
+          v_law="gaussian", w_law="gaussian", offsets=None):
+    """Control-variate estimates of the network's g (hidden_ii, hidden_ij, output_ii, output_ij,
+    then the output diagonal of each class, plain means), their standard errors (from the
+    residuals), and the hidden and output ratios of means with theirs."""
     rng = np.random.default_rng(seed)
     n = int(round(d / gamma))
     with blas_threads():                           # small products: one thread (rmthess._threads)
         rows = np.array([_replicate(rng, loss, spectrum, d, n, m, classes, sigma_v, sigma_w,
-                                    v_law, w_law) for _ in range(reps)])
+                                    v_law, w_law, offsets) for _ in range(reps)])
     ez = _control_means(loss, classes, m, sigma_v, v_law)
-    res = rows[:, :4].copy()
+    res = np.delete(rows, [4, 5], axis=1)
     for k in (0, 1):                               # hidden blocks: control κ² of V
         z = rows[:, 4 + k] - ez[k]
         res[:, k] -= np.cov(res[:, k], z)[0, 1] / z.var(ddof=1) * z
@@ -336,6 +338,36 @@ def test_powerlaw_spectrum_monte_carlo(loss):
     _network_check(loss, spectrum, EmpiricalLaw(spectrum), d=d, reps=800, seed=12,
                    z=z_threshold(ALPHA, dof=798, comparisons=6),
                    lim_kwargs={"rng": 12, "rtol": 5e-3} if loss == "ce" else None)
+
+
+@monte_carlo(alpha=ALPHA, seed=5)
+def check_mlp_ce_prior_monte_carlo(seed):
+    # logit offsets b_c = log π_c (Zipf, π_c ∝ 1/c, C = 4) with the two-atom Σ: the offsets are
+    # not rescaled (ANI-6). d = N = 200, m = 4, 800 networks against ``class_limits``: hidden and
+    # output g_ii, g_ij, ratios and the four per-class output diagonals (10 comparisons,
+    # Student-t, plus 8/d). Power: class 1's output diagonal (about 50 % above the class mean)
+    # is told apart from the class mean.
+    d, m, classes = 200, 4, 4
+    z = z_threshold(ALPHA, dof=798, comparisons=10)
+    pi = 1.0 / np.arange(1, classes + 1)
+    pi /= pi.sum()
+    mean, se, ratios = brute("ce", ATOMS, d=d, gamma=1.0, m=m, classes=classes, reps=800,
+                             seed=seed, offsets=np.log(pi))
+    cl = get_case("mlp-ce").class_limits(1.0, pi, m=m, covariance=TWO_ATOMS, rng=seed)
+    lim = cl["limits"].blocks
+    assert cl["limits"].covariance == (1.75, 4.625)
+    for k, name in enumerate(("hidden", "output")):
+        blk = lim[name]
+        _check(mean[2 * k], se[2 * k], blk.g_ii, blk.stderr_g_ii, d, z, f"{name} g_ii")
+        _check(mean[2 * k + 1], se[2 * k + 1], blk.g_ij, blk.stderr_g_ij, d, z, f"{name} g_ij")
+        _check(ratios[k][0], ratios[k][1], blk.ratio, blk.stderr_ratio, d, z, f"{name} ratio")
+    tol = [_check(mean[4 + c], se[4 + c], cl["g_ii"][c], cl["stderr_g_ii"][c], d, z,
+                  f"output g_ii({c})") for c in range(classes)]
+    assert abs(mean[4] - lim["output"].g_ii) > tol[0]
+
+
+def test_mlp_ce_prior_monte_carlo():
+    check_mlp_ce_prior_monte_carlo(5)
 
 
 # ----------------------------------------------------------------------------- block laws

@@ -204,6 +204,15 @@ def test_covariance_mlp_cases(capsys):
     iso = _json(capsys, argv)
     ident = _json(capsys, [*argv, "--covariance-atoms", "1"])
     assert ident["blocks"] == iso["blocks"] and ident["covariance"]["s1"] == 1.0
+    # with a class prior (mlp-ce): the per-class values of class_limits at the same seed
+    from rmthess.laws.prior import zipf_prior
+
+    out = _json(capsys, [*argv, "--prior", "zipf:1", "--covariance-atoms", "0.5,3",
+                         "--covariance-probs", "0.25,0.75"])
+    cl = get_case("mlp-ce").class_limits(1.0, zipf_prior(3, 1.0), m=3, samples=512, rng=4,
+                                         covariance=H)
+    assert out["per_class"]["g_ii"] == [float(x) for x in cl["g_ii"]]
+    assert out["covariance"]["s1"] == 0.25 * 0.5 + 0.75 * 3.0
 
 
 @pytest.mark.parametrize("argv,option", [
