@@ -153,27 +153,33 @@ def _brute(C, m, sigma_v, b, n_v, n_u, rng, pairs=()):
     return np.array(rows)
 
 
-def test_limits_with_a_zipf_prior_against_brute_nested_monte_carlo():
-    C, m, sigma_v = 4, 3, 1.0
-    pi = zipf_prior(C, 1.5)
-    cl = case.class_limits(1.0, pi, m=m, sigma_v=sigma_v, rng=7, rtol=1e-2, pairs=[(0, 1), (2, 3)])
-    lim = cl["limits"]
-    rows = _brute(C, m, sigma_v, np.log(pi), 500, 200, np.random.default_rng(8),
-                  pairs=[(0, 1), (2, 3)])
+def _compare_with_brute(C, m, S, rtol, n_v, seeds, pairs):
+    """``class_limits`` with a Zipf prior against :func:`_brute`: hidden g, per-class output
+    diagonals, the class-mean output blocks and the output blocks of ``pairs``, each within
+    K_SIGMA combined standard errors. Returns the estimate and the brute rows."""
+    pi = zipf_prior(C, S)
+    cl = case.class_limits(1.0, pi, m=m, rng=seeds[0], rtol=rtol, max_time=600, pairs=pairs)
+    rows = _brute(C, m, 1.0, np.log(pi), n_v, 200, np.random.default_rng(seeds[1]), pairs=pairs)
     mean, se = rows.mean(0), rows.std(0, ddof=1) / math.sqrt(len(rows))
-    h, o = lim.blocks["hidden"], lim.blocks["output"]
+    h, o = cl["limits"].blocks["hidden"], cl["limits"].blocks["output"]
     assert _z(h.g_ii, h.stderr_g_ii, mean[0], se[0]) <= K_SIGMA
     assert _z(h.g_ij, h.stderr_g_ij, mean[1], se[1]) <= K_SIGMA
     for c in range(C):
         assert _z(cl["g_ii"][c], cl["stderr_g_ii"][c], mean[2 + c], se[2 + c]) <= K_SIGMA, c
-    assert _z(o.g_ij, o.stderr_g_ij, mean[2 + C], se[2 + C]) <= K_SIGMA
-    for k in range(2):
-        assert _z(cl["g_ij_pairs"][k], cl["stderr_g_ij_pairs"][k], mean[3 + C + k],
-                  se[3 + C + k]) <= K_SIGMA, k
-    # the head pair's block is larger than the tail pair's, resolved by the estimate
-    assert cl["g_ij_pairs"][0] > cl["g_ij_pairs"][1] + K_SIGMA * np.hypot(*cl["stderr_g_ij_pairs"])
     cm = rows[:, 2:2 + C].mean(1)
     assert _z(o.g_ii, o.stderr_g_ii, cm.mean(), cm.std(ddof=1) / math.sqrt(len(cm))) <= K_SIGMA
+    assert _z(o.g_ij, o.stderr_g_ij, mean[2 + C], se[2 + C]) <= K_SIGMA
+    for k in range(len(pairs)):
+        assert _z(cl["g_ij_pairs"][k], cl["stderr_g_ij_pairs"][k], mean[3 + C + k],
+                  se[3 + C + k]) <= K_SIGMA, k
+    return cl, mean, se
+
+
+def test_limits_with_a_zipf_prior_against_brute_nested_monte_carlo():
+    C = 4
+    cl, mean, se = _compare_with_brute(C, 3, 1.5, 1e-2, 500, (7, 8), [(0, 1), (2, 3)])
+    # the head pair's block is larger than the tail pair's, resolved by the estimate
+    assert cl["g_ij_pairs"][0] > cl["g_ij_pairs"][1] + K_SIGMA * np.hypot(*cl["stderr_g_ij_pairs"])
     # the brute route resolves the classes: the frequent class's block is the largest
     assert mean[2] > mean[2 + C - 1] + K_SIGMA * math.hypot(se[2], se[2 + C - 1])
 
@@ -198,18 +204,7 @@ def test_prior_with_a_non_gaussian_v_law_is_refused():
 def test_limits_with_a_zipf_prior_against_a_large_brute_estimate():
     """As above with 12 000 draws of V (hidden ≈ 1.3 %, output ≈ 0.5–1 % relative standard error
     of the brute estimate), C = 8, a steeper prior."""
-    C, m, sigma_v = 8, 3, 1.0
-    pi = zipf_prior(C, 2.0)
-    cl = case.class_limits(1.0, pi, m=m, sigma_v=sigma_v, rng=9, rtol=2e-3, max_time=600)
-    lim = cl["limits"]
-    rows = _brute(C, m, sigma_v, np.log(pi), 12_000, 200, np.random.default_rng(10))
-    mean, se = rows.mean(0), rows.std(0, ddof=1) / math.sqrt(len(rows))
-    h, o = lim.blocks["hidden"], lim.blocks["output"]
-    assert _z(h.g_ii, h.stderr_g_ii, mean[0], se[0]) <= K_SIGMA
-    assert _z(h.g_ij, h.stderr_g_ij, mean[1], se[1]) <= K_SIGMA
-    for c in range(C):
-        assert _z(cl["g_ii"][c], cl["stderr_g_ii"][c], mean[2 + c], se[2 + c]) <= K_SIGMA, c
-    assert _z(o.g_ij, o.stderr_g_ij, mean[-1], se[-1]) <= K_SIGMA
+    _compare_with_brute(8, 3, 2.0, 2e-3, 12_000, (9, 10), [(0, 1), (0, 7)])
 
 
 def test_mse_cases_refuse_a_prior_with_the_reason():
