@@ -14,6 +14,7 @@ from tests._mc import REGISTRY, max_failures
 
 #: the test modules that register Monte Carlo checks (importing them fills the registry)
 MODULES = (
+    "tests.cases.test_anisotropic_mlp",
     "tests.cases.test_constants",
     "tests.cases.test_hidden_constant_scale",
     "tests.cases.test_mlp_ce_unbiased",

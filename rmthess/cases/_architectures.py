@@ -15,10 +15,14 @@ the limits and the weights themselves — belongs to the case.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
-from rmthess._validate import check_finite_array
-from rmthess.cases._base import Case, Params
+from rmthess._validate import GAMMA, SIGMA_V, check_finite_array
+from rmthess.cases._base import Case, CaseLimits, Params
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT, BLOCK_V
 
 __all__: list[str] = []
@@ -41,6 +45,74 @@ def covariance_moments(covariance) -> tuple[float, float]:
         raise ValueError(f"covariance spectrum moments must be finite and > 0, got s1={s1!r}, "
                          f"s2={s2!r}")
     return s1, s2
+
+
+@dataclass(frozen=True)
+class HiddenAnisotropy:
+    r"""A data covariance seen by the one-hidden-layer network (theory/anisotropic.md, ANI-5–ANI-8).
+
+    With ``x = Σ^{1/2} y`` the pre-activations ``u = W x`` are asymptotically ``N(0, s_1 I_m)``
+    (ANI-5), and by ReLU homogeneity every limit is the isotropic one at the effective parameters
+    ``γ_eff = γ s_1²/s_2``, ``σ_eff = σ_v √s_1`` (same entry law of V), the hidden ``g`` times
+    ``s_2/s_1²`` (ANI-6) and the output ``g`` times ``s_1²`` (ANI-7); every ratio is the isotropic
+    ratio at ``(γ_eff, σ_eff)``. ``s_1 = s_2 = 1`` (Σ = I, or ``covariance=None``) maps every number
+    to itself bit for bit.
+    """
+
+    s1: float
+    s2: float
+    #: whether a covariance was given (None: Σ = I, and the results carry no ``covariance``)
+    given: bool
+
+    @classmethod
+    def of(cls, covariance) -> HiddenAnisotropy:
+        """From a spectrum law H (validated by :func:`covariance_moments`) or None."""
+        s1, s2 = covariance_moments(covariance)
+        return cls(s1, s2, covariance is not None)
+
+    def effective(self, gamma: float, sigma_v: float) -> tuple[float, float]:
+        """``(γ s_1²/s_2, σ_v √s_1)`` (ANI-6); ``ValueError`` when they leave the domains of γ
+        and σ_v."""
+        gamma_eff, sigma_eff = gamma * (self.s1 * self.s1 / self.s2), sigma_v * math.sqrt(self.s1)
+        if self.given:
+            try:
+                GAMMA.validate(gamma_eff)
+                SIGMA_V.validate(sigma_eff)
+            except ValueError as exc:
+                raise ValueError(f"{self._where(gamma_eff, sigma_eff)} are out of range: "
+                                 f"{exc}") from None
+        return gamma_eff, sigma_eff
+
+    def _where(self, gamma_eff, sigma_eff) -> str:
+        return (f"with the data covariance (s1 = {self.s1!r}, s2 = {self.s2!r}) the effective "
+                f"parameters gamma*s1^2/s2 = {gamma_eff!r}, sigma_v*sqrt(s1) = {sigma_eff!r}")
+
+    def explained(self, exc: ValueError, gamma: float, sigma_v: float) -> ValueError:
+        """``exc`` of an evaluation at the effective parameters, with them named when a covariance
+        was given (the isotropic message speaks of the parameters it was handed)."""
+        if not self.given:
+            return exc
+        return ValueError(f"{self._where(*self.effective(gamma, sigma_v))}: {exc}")
+
+    @property
+    def factors(self) -> dict:
+        """``{"hidden": s_2/s_1², "output": s_1²}``: the isotropic ``g`` at the effective
+        parameters times these are the anisotropic ``g`` (ANI-6, ANI-7)."""
+        return {BLOCK_HIDDEN: self.s2 / (self.s1 * self.s1), BLOCK_OUTPUT: self.s1 * self.s1}
+
+    def restore(self, lim: CaseLimits, gamma: float, sigma_v: float) -> CaseLimits:
+        """The limits ``lim`` of the isotropic case at the effective parameters, as those of the
+        anisotropic case at ``(γ, σ_v)``: ``g`` and their standard errors times :attr:`factors`,
+        ratios as they are."""
+        blocks = {}
+        for name, blk in lim.blocks.items():
+            f = self.factors[name]
+            blocks[name] = dataclasses.replace(
+                blk, g_ii=blk.g_ii * f, g_ij=blk.g_ij * f,
+                stderr_g_ii=None if blk.stderr_g_ii is None else blk.stderr_g_ii * f,
+                stderr_g_ij=None if blk.stderr_g_ij is None else blk.stderr_g_ij * f)
+        return dataclasses.replace(lim, gamma=gamma, sigma_v=sigma_v, blocks=blocks,
+                                   covariance=(self.s1, self.s2) if self.given else None)
 
 
 class LinearArchitecture(Case):

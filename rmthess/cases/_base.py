@@ -140,6 +140,13 @@ class Case(abc.ABC):
         DIGITS.validate(dps)
         return self._check(gamma, classes, m, sigma_v)
 
+    def _refuse_prior(self, prior):
+        """The MSE cases: logit offsets do not enter their blocks (theory/cases.md, CASE-31)."""
+        if prior is not None:
+            raise ValueError(f"{self.name}: a class prior (logit offsets b_c = log pi_c) does not "
+                             "change any Hessian block of the MSE loss (theory/cases.md, CASE-31); "
+                             "it applies to the CE cases linear-ce and mlp-ce")
+
     def check_block(self, block):
         """Raise ``ValueError`` unless ``block`` is one of this case's block types."""
         if block not in self.block_types:
@@ -170,19 +177,25 @@ class Case(abc.ABC):
         return new
 
     # ------------------------------------------------------------------ limits
+    # Every result method takes ``covariance``: the spectrum law H of a data covariance Σ
+    # (``x = Σ^{1/2} y``; :mod:`rmthess.gmp.covariance`), None for Σ = I (theory/anisotropic.md).
     @abc.abstractmethod
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+               samples=None) -> CaseLimits:
         """``g_ii``, ``g_ij`` and their ratio for every block type."""
 
     @abc.abstractmethod
-    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
-        """The limiting spectral law (a GMP law) of a d×d block."""
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  **kwargs):
+        """The limiting spectral law of a d×d block: a GMP law, with a ``covariance`` a separable
+        law."""
 
     @abc.abstractmethod
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None) -> dict:
         """The leading term of each block ratio as C → ∞, evaluated at ``classes``."""
 
-    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  dps=30) -> CaseLimits:
         """The limits as mpmath numbers to ``dps`` digits, where the case has an exact
         evaluation."""
         raise ValueError(f"case {self.name!r} has no high-precision evaluation (its finite-C "
