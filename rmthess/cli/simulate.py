@@ -77,14 +77,18 @@ def format_result(res) -> str:
         lines.insert(1, f"covariance {cov!r}: s1={cov.moment(1):.6g} s2={cov.moment(2):.6g}; "
                         "x = Sigma^(1/2) y, Sigma the d midpoint quantiles of the spectrum")
     if res.prior is not None:
-        mean, se = res.class_diag["v"]
+        per = res.class_diag["v"]
         lines.insert(1, f"prior: logit offsets log pi_c, pi_max={max(res.prior):.4g}, "
-                        f"pi_min={min(res.prior):.4g}; block values are class averages, "
-                        "no finite-size prediction")
-        shown = range(min(5, len(mean)))
-        lines.append("per-class g_ii(c) ± se: " + ", ".join(
-            f"c={c + 1}: {_fmt(float(mean[c]), float(se[c]))}" for c in shown)
-            + (" …" if len(mean) > 5 else ""))
+                        f"pi_min={min(res.prior):.4g}; block values are class averages")
+        lines.append("per-class (1/d)|H_cc|^2 ± se  [prediction; limit]:")
+        for c in range(min(5, len(per["mean"]))):
+            theory = [_fmt(None if per[k] is None else float(per[k][c]))
+                      for k in ("prediction", "limit")]
+            lines.append(f"  c={c + 1} (pi={res.prior[c]:.4g}): "
+                         f"{_fmt(float(per['mean'][c]), float(per['stderr'][c]))}  "
+                         f"[{theory[0]}; {theory[1]}]")
+        if len(per["mean"]) > 5:
+            lines.append(f"  … {len(per['mean']) - 5} more classes in --json (per_class)")
     lines.append("z = (ratio − T)/√(se² + se_T²), T the prediction or the limit"
                  + ("; for the mlp cases z(pred) is conditional on each replicate's V (MC-11)"
                     if res.m is not None else ""))

@@ -70,7 +70,13 @@ from rmthess.montecarlo._prediction_kernels import weighted_second_moments
 from rmthess.montecarlo.blocknorms import StructuredWeights
 from rmthess.montecarlo.stats import ratio_of_means
 
-__all__ = ["NormPrediction", "predict_norms", "predict_all_norms", "hermite_h", "gaussian_points"]
+__all__ = ["OFFSET_CLASSES_LIMIT", "NormPrediction", "predict_norms", "predict_all_norms",
+           "hermite_h", "gaussian_points"]
+
+#: the prediction with class offsets (ANI-6) averages ``C(C−1)/2`` off-diagonal weight columns of
+#: ``C×C`` moments each (``O(C⁴)`` per point, about 2 s for the default points at C = 12): it is
+#: refused above this many classes (and :func:`rmthess.montecarlo.simulate` leaves it out)
+OFFSET_CLASSES_LIMIT = 12
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,9 @@ class NormPrediction:
     the prediction's own (randomized quasi-) Monte Carlo, from the spread of its batches.
     ``ratio_stderr`` is that of ``ratio``: the delta method (MC-10) over the batches, which carries
     the covariance of the two means' errors (they share every batch, MC-19); ``None`` when the
-    prediction was not built from batches.
+    prediction was not built from batches. With class offsets (ANI-6) ``diag_columns`` and
+    ``diag_columns_stderr`` are the per-class diagonal norms and their standard errors (None
+    otherwise).
     """
 
     block: str
@@ -90,6 +98,8 @@ class NormPrediction:
     diag_stderr: float
     offdiag_stderr: float
     ratio_stderr: float | None = None
+    diag_columns: np.ndarray | None = None
+    diag_columns_stderr: np.ndarray | None = None
 
     @property
     def ratio(self) -> float:
@@ -201,8 +211,7 @@ def _matrix_norms(L, sets, w, y, e1x):
 
 
 def _square_prediction(L, sets, w, y, d, N, exact, cov=(1.0, 1.0, 1.0)):
-    """Per-batch prediction (MC-6, MC-8; with a data covariance (ANI-7)) averaged over the columns
-    of L.
+    """Per-batch prediction (MC-6, MC-8; with a data covariance (ANI-7)), one value per column of L.
 
     Moments are written around their exactly known parts (``E|y|² = r``, ``E h = 0``, and
     ``E λ``, ``E λ²`` where ``exact`` gives them) so that the Monte Carlo only estimates the small
@@ -239,7 +248,7 @@ def _square_prediction(L, sets, w, y, d, N, exact, cov=(1.0, 1.0, 1.0)):
     e2_eff = e2 + hf * e2h / (4.0 * d)
     pred = (qs * qs * a4 + 2 * qs * t1 * a2 + 4 * kk * a2 + e2_eff * (t1 * t1 + 2 * t2)) / (d * N) \
         + (N - 1) / (d * N) * (qs * qs * Tn + 2 * kk * e1 * e1y + e1sq_eff * t2)
-    return float(np.mean(pred))
+    return pred
 
 
 def _hermite_pair(a, b):
@@ -446,8 +455,14 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     batches = int(batches)
     if batches < 2:
         raise ValueError(f"batches must be an integer >= 2 (for a standard error), got {batches!r}")
+    offsets = getattr(model, "prior", None) is not None
+    if offsets and classes > OFFSET_CLASSES_LIMIT:
+        raise ValueError(f"the prediction with class offsets averages C(C-1)/2 weight columns of "
+                         f"CxC moments each; C = {classes} is above {OFFSET_CLASSES_LIMIT}")
     if params is None:
-        params = Params(first=np.zeros((r, 1)))
+        # class offsets (ANI-6): the weights of F(σw + log π), not exchangeable in the classes
+        params = Params(first=np.zeros((r, 1)),
+                        offset=np.log(model.prior) if offsets else None)
     samples = int(samples or (min(2**18, max(2**15, 2**24 // r)) if not model.hidden else 2**13))
     n_log2 = max(4, int(math.floor(math.log2(max(samples // batches, 1)))))
     # the logits are N(0, σ_v² s_1 (I + Δ)) (ANI-1): the weights at the scale σ_v √s_1
@@ -456,7 +471,7 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     st, s1t = math.sqrt(t), math.sqrt(1.0 - t)
     exact = {}
     for block in blocks:
-        if model.exchangeable(block):
+        if model.exchangeable(block) and not offsets:
             exact[block] = (model.exact_moments(block, "diag", classes, sig_v),
                             model.exact_moments(block, "offdiag", classes, sig_v))
     rows = {block: [] for block in blocks}
@@ -474,8 +489,10 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
                 ex_d, ex_o = exact.get(block, (None, None))
                 Ld, Sd = _columns(weights, "diag", exch)
                 Lo, So = _columns(weights, "offdiag", exch)
-                rows[block].append((_square_prediction(Ld, Sd, w, y, d, n_samples, ex_d, cov),
-                                    _square_prediction(Lo, So, w, y, d, n_samples, ex_o, cov)))
+                pd = _square_prediction(Ld, Sd, w, y, d, n_samples, ex_d, cov)
+                po = _square_prediction(Lo, So, w, y, d, n_samples, ex_o, cov)
+                rows[block].append((float(np.mean(pd)), float(np.mean(po)))
+                                   + (tuple(pd) if offsets else ()))
             else:
                 Z = rng.standard_normal((goe_draws, r, r))
                 E = (Z + Z.transpose(0, 2, 1)) / math.sqrt(2.0)   # GOE: Var E_kk = 2, E_kl = 1
@@ -486,8 +503,11 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     for block, vals in rows.items():
         v = np.asarray(vals)
         se = v.std(axis=0, ddof=1) / math.sqrt(v.shape[0])
+        cols = v.shape[1] > 2
         out[block] = NormPrediction(block=block, diag=float(v[:, 0].mean()),
                                     offdiag=float(v[:, 1].mean()), diag_stderr=float(se[0]),
                                     offdiag_stderr=float(se[1]),
-                                    ratio_stderr=ratio_of_means(v[:, 1], v[:, 0]).stderr)
+                                    ratio_stderr=ratio_of_means(v[:, 1], v[:, 0]).stderr,
+                                    diag_columns=v[:, 2:].mean(axis=0) if cols else None,
+                                    diag_columns_stderr=se[2:] if cols else None)
     return out

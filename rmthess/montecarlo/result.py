@@ -119,8 +119,10 @@ class SimulationResult(SimulationSpec):
     seed_spawn_key: tuple
     blocks: dict = field(default_factory=dict)
     replicates: dict = field(default_factory=dict, repr=False)
-    #: with a class prior: per block type ``(mean, stderr)`` arrays of the per-class diagonal norms
-    #: ``‖B_cc‖²_F/d`` over the replicates, in the prior's class order
+    #: with a class prior: per block type a dict of arrays over the classes (the prior's order):
+    #: ``mean``, ``stderr`` of the per-class diagonal norms ``‖B_cc‖²_F/d`` over the replicates,
+    #: their finite-size ``prediction`` and ``prediction_stderr`` (ANI-6; None when not attached)
+    #: and the ``limit`` g_ii(c) of (CASE-30) (None when not attached)
     class_diag: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -140,9 +142,8 @@ class SimulationResult(SimulationSpec):
                                  "s2": float(cov.moment(2))}
         if self.prior is not None:
             out["prior"] = list(self.prior)
-            out["per_class"] = {b: {"g_ii": [_plain(float(x)) for x in mean],
-                                    "stderr": [_plain(float(x)) for x in se]}
-                                for b, (mean, se) in self.class_diag.items()}
+            out["per_class"] = {b: {key: _list(v.get(name)) for key, name in _PER_CLASS.items()}
+                                for b, v in self.class_diag.items()}
         return out
 
     @classmethod
@@ -154,9 +155,8 @@ class SimulationResult(SimulationSpec):
         kw = {k: data[k] for k in _RESULT_KEYS}
         if data.get("prior") is not None:
             kw["prior"] = tuple(float(x) for x in data["prior"])
-            kw["class_diag"] = {b: (np.asarray(v["g_ii"], float), np.asarray(
-                [math.nan if x is None else x for x in v["stderr"]], float))
-                for b, v in data.get("per_class", {}).items()}
+            kw["class_diag"] = {b: {name: _array(v.get(key)) for key, name in _PER_CLASS.items()}
+                                for b, v in data.get("per_class", {}).items()}
         kw["seed_entropy"] = entropy_of(kw["seed_entropy"])
         kw.update({k: data.get(k, v) for k, v in _INIT_KEYS.items()})
         kw["v_law"], kw["w_law"] = entry_law(kw["v_law"]), entry_law(kw["w_law"])
@@ -209,6 +209,22 @@ def _plain(v):
         return v.name
     return v
 
+
+
+#: JSON key of ``per_class`` -> key of :attr:`SimulationResult.class_diag`
+_PER_CLASS = {"g_ii": "mean", "stderr": "stderr", "prediction": "prediction",
+              "prediction_stderr": "prediction_stderr", "limit": "limit"}
+
+
+def _list(values):
+    """An array as a JSON list (non-finite entries ``null``), or None."""
+    return None if values is None else [_plain(float(x)) for x in values]
+
+
+def _array(values):
+    """Inverse of :func:`_list`."""
+    return None if values is None else np.asarray([math.nan if x is None else x for x in values],
+                                                  float)
 
 
 def entropy_of(entropy):

@@ -38,7 +38,11 @@ from rmthess.laws.entry import GAUSSIAN, entry_law
 from rmthess.laws.init import resolve_init
 from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means, diag_block_norms
 from rmthess.montecarlo.designs import Design, get_design
-from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
+from rmthess.montecarlo.finite_size import (
+    OFFSET_CLASSES_LIMIT,
+    predict_all_norms,
+    predict_norms,
+)
 from rmthess.montecarlo.result import BlockResult, SimulationResult, SimulationSpec, entropy_of
 from rmthess.montecarlo.seeds import LIMIT_KEY, PREDICTION_KEY, replicate_seed
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
@@ -223,14 +227,24 @@ def _spectrum(spec: SimulationSpec):
 def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
               predictions: bool = True) -> SimulationResult:
     """Turn per-replicate rows (:func:`run_replicates`) into a :class:`SimulationResult`."""
-    model = get_case(spec.case)
+    prior = None if spec.prior is None else np.asarray(spec.prior, dtype=float)
+    model = get_case(spec.case).with_data(prior=prior)
     root = seed_sequence(seed)
     blocks, class_diag = {}, {}
     reps = None
     pseed = replicate_seed(seed, PREDICTION_KEY)
-    # with class offsets no finite-size prediction is derived (ANI-6): the limit only
-    predictions = predictions and spec.prior is None
+    # with class offsets the prediction (ANI-6) is built for few classes only (its cost is C⁴)
+    predictions = predictions and (prior is None or spec.classes <= OFFSET_CLASSES_LIMIT)
     spectrum = _spectrum(spec)
+    class_lim = None
+    if prior is not None and limits:
+        # the per-class limits g_ii(c) of (CASE-30); a uniform prior has identical classes
+        cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v)
+        if cl is not None:
+            class_lim = cl["g_ii"]
+        else:
+            same = model.limits(spec.gamma, spec.classes, sigma_v=spec.sigma_v).blocks["v"]
+            class_lim = np.full(spec.classes, same.g_ii)
     for b in model.block_types:
         arr = np.asarray(rows[b], float)
         reps = arr.shape[0]
@@ -239,7 +253,8 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             per = arr[:, 6:]
             se = per.std(axis=0, ddof=1) / math.sqrt(reps) if reps > 1 else \
                 np.full(per.shape[1], math.nan)
-            class_diag[b] = (per.mean(axis=0), se)
+            class_diag[b] = {"mean": per.mean(axis=0), "stderr": se, "prediction": None,
+                             "prediction_stderr": None, "limit": class_lim}
         pred = pse = pdg = pod = None
         zp = None
         if predictions:
@@ -259,6 +274,9 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
                                   spectrum=spectrum)
                 pdg, pod, pred = p.diag, p.offdiag, p.ratio
                 pse = p.ratio_stderr
+                if b in class_diag:
+                    class_diag[b]["prediction"] = p.diag_columns
+                    class_diag[b]["prediction_stderr"] = p.diag_columns_stderr
                 zp = z_score(est.ratio, pred, est.stderr, pse)
         lim = limits.get(b) if limits else None
         lim_v, lim_se = (lim if lim is not None else (None, 0.0))
@@ -327,8 +345,9 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     prior : array_like, optional
         linear-ce: class probabilities π (one per class, summing to 1; e.g.
         :func:`rmthess.laws.prior.zipf_prior`); the logits are ``V x + b``, ``b_c = log π_c``. The
-        result then carries the per-class diagonal norms (``class_diag``), the limit is the class
-        average of (CASE-30), and there is no finite-size prediction (ANI-6).
+        result then carries the per-class diagonal norms (``class_diag``, with their prediction
+        and limit), the limit is the class average of (CASE-30), and the finite-size prediction
+        (ANI-6) is attached up to C = 12 classes (its cost grows as C⁴).
     force : bool
         Run even when the estimated memory or time (:func:`simulation_cost`) exceeds the guard of
         :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).

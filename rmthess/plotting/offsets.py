@@ -67,6 +67,7 @@ def plot_offsets(panels, *, panel_width: float = 3.6):
                         label=panel.label)
             ax.set_xlabel("Zipf exponent S  (π_c ∝ c^(−S))")
             ax.set_ylabel("$C^2$ × class-averaged ratio $g_{ij}/g_{ii}$")
+            ax.legend(fontsize=7, loc="upper left")
         else:
             order = np.argsort(np.asarray(panel.prior))
             pri = np.asarray(panel.prior)[order]
@@ -78,7 +79,7 @@ def plot_offsets(panels, *, panel_width: float = 3.6):
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel("class frequency $π_c$")
             ax.set_ylabel("$g_{ii}(c)$ = lim (1/d)‖$H_{v_c v_c}$‖$_F^2$")
+            ax.legend(fontsize=7, loc="upper left")
         ax.set_title(panel.title, fontsize=9)
-        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

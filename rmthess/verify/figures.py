@@ -70,8 +70,9 @@ FIGURES = {
                 Left: C² times the class-averaged ratio (mean off-diagonal over mean diagonal
                 squared block norm) against S; solid: the limit (theory/cases.md, CASE-30), S = 0
                 the identical-class value; markers: Monte Carlo at d and 2d extrapolated in 1/d,
-                ±1 standard error. Right: the per-class diagonal norm g_ii(c) against the class
-                frequency π_c at S = 1, limit and extrapolated Monte Carlo.""")),
+                ±1 standard error (most are smaller than the markers). Right: the per-class
+                diagonal norm g_ii(c) against the class frequency π_c at S = 1, limit and
+                extrapolated Monte Carlo.""")),
 }
 
 

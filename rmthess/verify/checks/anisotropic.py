@@ -138,6 +138,7 @@ heavy-tailed); they report their MDE without a target.
     def _prior_rows(self, ctx, p):
         from rmthess.cases import get_case
         from rmthess.laws.prior import zipf_prior
+        from rmthess.montecarlo.finite_size import predict_norms
         from rmthess.plotting.offsets import ClassNormPanel, DiagonalityPanel
 
         ce = get_case("linear-ce")
@@ -146,25 +147,45 @@ heavy-tailed); they report their MDE without a target.
         prior, (small, large) = self._prior_cells(ctx, p, ZIPF_EXPONENT, reps, 3)
         lim = ce.limits(gamma, C, prior=prior).blocks["v"]
         cl = ce.class_limits(gamma, prior)
-        params = {"case": "linear-ce", "prior": f"zipf:{ZIPF_EXPONENT:g}", "gamma": gamma,
-                  "C": C, "d": f"{small.d}, {large.d}", "reps": reps}
+        name = f"zipf:{ZIPF_EXPONENT:g}"
         fam = target("theorem-1", ctx.size)
-        rows.append(richardson("class-averaged ratio g_ij/g_ii with offsets", params,
+        per_s, per_l = small.class_diag["v"], large.class_diag["v"]
+        classes = sorted({0, C // 2 - 1, C - 1})
+        # at 2d: against the finite-size prediction with offsets (ANI-6), rule z
+        ctx.progress(f"finite-size prediction with offsets, C={C}, d={large.d}")
+        pred = predict_norms(ce.with_data(prior=prior), "v", d=large.d,
+                             n_samples=large.n_samples, classes=C, batches=PREDICTION_BATCHES,
+                             seed=ctx.child(4))
+        b = large.blocks["v"]
+        params = {"case": "linear-ce", "prior": name, "gamma": gamma, "C": C, "d": large.d,
+                  "reps": reps}
+        items = [("class-averaged ratio g_ij/g_ii with offsets", b.ratio, b.stderr, pred.ratio,
+                  pred.ratio_stderr, lim.ratio, fam),
+                 ("class mean (1/d)‖H_cc‖²_F with offsets", b.diag, b.diag_stderr, pred.diag,
+                  pred.diag_stderr, lim.g_ii, fam)]
+        items += [(f"(1/d)‖H_cc‖²_F of class c = {c + 1} (π_c = {prior[c]:.3g})",
+                   float(per_l["mean"][c]), float(per_l["stderr"][c]),
+                   float(pred.diag_columns[c]), float(pred.diag_columns_stderr[c]),
+                   float(cl["g_ii"][c]), None) for c in classes]
+        for quantity, sim, se, pv, pse, limv, tgt in items:
+            rows.append(against_prediction(
+                quantity, params, simulation=sim, stderr=se, prediction=pv, prediction_se=pse,
+                prediction_dof=PREDICTION_BATCHES - 1, limit=limv, dof=reps - 1,
+                remainder=geometric_remainder(pv - limv, abs(limv)), target=tgt,
+                note="finite-size prediction with offsets (ANI-6)"
+                     + ("" if tgt is not None else "; per-class row, no target")))
+        # d and 2d: against the limits of (CASE-30) themselves, rule richardson
+        params = dict(params, d=f"{small.d}, {large.d}")
+        rows.append(richardson("class-averaged ratio g_ij/g_ii with offsets, d → ∞", params,
                                small=small.blocks["v"].ratio, small_se=small.blocks["v"].stderr,
                                large=large.blocks["v"].ratio, large_se=large.blocks["v"].stderr,
                                limit=float(lim.ratio), dof=reps - 1, target=fam,
                                note="limit of (CASE-30), extrapolated in 1/d"))
-        rows.append(richardson("class mean (1/d)‖H_cc‖²_F with offsets", params,
-                               small=small.blocks["v"].diag, small_se=small.blocks["v"].diag_stderr,
-                               large=large.blocks["v"].diag, large_se=large.blocks["v"].diag_stderr,
-                               limit=float(lim.g_ii), dof=reps - 1, target=fam,
-                               note="limit of (CASE-30), extrapolated in 1/d"))
-        per_s, per_l = small.class_diag["v"], large.class_diag["v"]
-        for c in sorted({0, C // 2 - 1, C - 1}):
+        for c in classes:
             rows.append(richardson(
-                f"(1/d)‖H_cc‖²_F of class c = {c + 1} (π_c = {prior[c]:.3g})", params,
-                small=float(per_s[0][c]), small_se=float(per_s[1][c]),
-                large=float(per_l[0][c]), large_se=float(per_l[1][c]),
+                f"(1/d)‖H_cc‖²_F of class c = {c + 1}, d → ∞", params,
+                small=float(per_s["mean"][c]), small_se=float(per_s["stderr"][c]),
+                large=float(per_l["mean"][c]), large_se=float(per_l["stderr"][c]),
                 limit=float(cl["g_ii"][c]), dof=reps - 1,
                 note="per-class limit g_ii(c) of (CASE-30), extrapolated in 1/d; no target"))
         # figure: C² × class-averaged ratio against the exponent; per-class g_ii against π_c
@@ -178,8 +199,8 @@ heavy-tailed); they report their MDE without a target.
         xs = sorted(pts)
         ext = [2.0 * pts[s][1].ratio - pts[s][0].ratio for s in xs]
         ext_se = [float(np.hypot(2.0 * pts[s][1].stderr, pts[s][0].stderr)) for s in xs]
-        diag_ext = 2.0 * per_l[0] - per_s[0]
-        diag_se = np.hypot(2.0 * per_l[1], per_s[1])
+        diag_ext = 2.0 * per_l["mean"] - per_s["mean"]
+        diag_se = np.hypot(2.0 * per_l["stderr"], per_s["stderr"])
         figure = [DiagonalityPanel(f"linear CE, C = {C}, γ = {gamma:g}", grid, np.asarray(theory),
                                    np.asarray(xs), C**2 * np.asarray(ext),
                                    C**2 * np.asarray(ext_se),
