@@ -47,8 +47,8 @@ from rmthess.montecarlo.result import BlockResult, SimulationResult, SimulationS
 from rmthess.montecarlo.seeds import LIMIT_KEY, PREDICTION_KEY, replicate_seed
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
 
-__all__ = ["simulate", "make_spec", "simulation_cost", "run_replicates", "summarize",
-           "case_limits"]
+__all__ = ["simulate", "make_spec", "simulation_cost", "draw_replicate", "run_replicates",
+           "summarize", "case_limits"]
 
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
@@ -119,19 +119,32 @@ def simulation_cost(spec: SimulationSpec, reps: int) -> tuple[float, float]:
     return nbytes, reps * flops / FLOP_RATE
 
 
+def draw_replicate(model: Case, design: Design, rng: np.random.Generator, *, d: int,
+                   n_samples: int, classes: int, m: int | None, sigma_v: float, scale=None):
+    r"""The parameters and the data of one replicate: ``(params, X^m, X^w)``.
+
+    ``params`` from :meth:`rmthess.cases.Case.draw` (with the offsets of the case's prior), then the
+    standard Gaussian ``Y`` (``N×d``); without ``scale`` the design's pair from ``X = Y``. With
+    ``scale = √σ`` (:meth:`rmthess.cases.Case.data_scale`) the data are ``x = Σ^{1/2} y``: the
+    design acts on ``Y`` and the first layer ``M Σ^{1/2}`` (whose projections ``M Σ^{1/2} y`` are
+    those of x), and both sides are then scaled (theory/anisotropic.md, ANI-5).
+    """
+    params = model.draw(rng, d, classes, m, sigma_v)
+    X = rng.standard_normal((n_samples, d))
+    if scale is None:
+        Xm, Xw = design.matrices(X, params.first, rng)
+        return params, Xm, Xw
+    Ym, Yw = design.matrices(X, params.first * scale, rng)
+    Xw = Yw * scale
+    return params, (Xw if Ym is Yw else Ym * scale), Xw
+
+
 def _one_replicate(spec: SimulationSpec, model: Case, design: Design, seed,
                    scale=None) -> tuple[dict, object, dict]:
     rng = np.random.default_rng(seed)
-    params = model.draw(rng, spec.d, spec.classes, spec.m, spec.sigma_v)
-    X = rng.standard_normal((spec.n_samples, spec.d))
-    if scale is None:
-        Xm, Xw = design.matrices(X, params.first, rng)
-    else:
-        # x = Σ^{1/2} y (ANI-5): the design acts on the standard data Y and the first layer
-        # M Σ^{1/2}, whose projections M x are the same; both sides are then scaled
-        Ym, Yw = design.matrices(X, params.first * scale, rng)
-        Xw = Yw * scale
-        Xm = Xw if Ym is Yw else Ym * scale
+    params, Xm, Xw = draw_replicate(model, design, rng, d=spec.d, n_samples=spec.n_samples,
+                                    classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v,
+                                    scale=scale)
     Uw = Xw @ params.first.T
     Um = Uw if Xm is Xw else Xm @ params.first.T
     weights = model.weights(params, Uw)
