@@ -52,34 +52,39 @@ class ClassNormPanel:
 
 
 def plot_offsets(panels, *, panel_width: float = 3.6):
-    """Draw the panels side by side; return the figure."""
+    """Draw the panels side by side, one legend below them; return the figure."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), 3.2),
-                             squeeze=False)
-    for ax, panel in zip(axes[0], panels, strict=True):
-        if isinstance(panel, DiagonalityPanel):
-            ax.plot(np.asarray(panel.exponents), np.asarray(panel.theory), "k-",
-                    label="theory (d → ∞)")
-            ax.errorbar(np.asarray(panel.points), np.asarray(panel.values),
-                        yerr=np.asarray(panel.errors), fmt="o", ms=4, capsize=2,
-                        label=panel.label)
-            ax.set_xlabel("Zipf exponent S  (π_c ∝ c^(−S))")
-            ax.set_ylabel("$C^2$ × class-averaged ratio $g_{ij}/g_{ii}$")
-            ax.legend(fontsize=7, loc="upper left")
-        else:
-            order = np.argsort(np.asarray(panel.prior))
-            pri = np.asarray(panel.prior)[order]
-            ax.plot(pri, np.asarray(panel.theory)[order], "k-", label="theory (d → ∞)")
-            ax.errorbar(pri, np.asarray(panel.values)[order],
-                        yerr=np.asarray(panel.errors)[order], fmt="o", ms=4, capsize=2,
-                        label=panel.label)
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())
-            ax.set_xlabel("class frequency $π_c$")
-            ax.set_ylabel("$g_{ii}(c)$ = lim (1/d)‖$H_{v_c v_c}$‖$_F^2$")
-            ax.legend(fontsize=7, loc="upper left")
-        ax.set_title(panel.title, fontsize=9)
-    fig.tight_layout()
+    from rmthess.plotting.style import color, figure_style
+
+    with figure_style():
+        fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), 3.6),
+                                 squeeze=False)
+        handles = {}
+        for ax, panel in zip(axes[0], panels, strict=True):
+            if isinstance(panel, DiagonalityPanel):
+                x_th, y_th = np.asarray(panel.exponents), np.asarray(panel.theory)
+                x_mc, y_mc = np.asarray(panel.points), np.asarray(panel.values)
+                err = np.asarray(panel.errors)
+                ax.set_xlabel("Zipf exponent $S$  ($π_c ∝ c^{-S}$)")
+                ax.set_ylabel("$C^2$ × class-averaged ratio $g_{ij}/g_{ii}$")
+            else:
+                order = np.argsort(np.asarray(panel.prior))
+                x_th = x_mc = np.asarray(panel.prior)[order]
+                y_th = np.asarray(panel.theory)[order]
+                y_mc, err = np.asarray(panel.values)[order], np.asarray(panel.errors)[order]
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())
+                ax.set_xlabel("class frequency $π_c$")
+                ax.set_ylabel("$g_{ii}(c)$ = lim $(1/d)‖H_{v_c v_c}‖_F^2$")
+            (line,) = ax.plot(x_th, y_th, "-", color="k", lw=1.4)
+            pts = ax.errorbar(x_mc, y_mc, yerr=err, fmt="o", ms=4.5, capsize=2, color=color(1),
+                              mec="k", mew=0.6)
+            handles.setdefault("limit (d → ∞)", line)
+            handles.setdefault(f"{panel.label} ± 1 s.e.", pts)
+            ax.set_title(panel.title)
+        fig.legend(handles.values(), handles.keys(), loc="lower center",
+                   ncol=len(handles), frameon=False)
+        fig.tight_layout(rect=(0, 0.09, 1, 1))
     return fig

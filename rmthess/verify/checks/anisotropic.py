@@ -54,18 +54,23 @@ heavy-tailed); they report their MDE without a target.
 """
     sizes = {
         "tiny": {"d": 40, "ce_reps": 8, "mse_reps": 8, "classes": 5, "prior_d": 30,
-                 "prior_reps": 8, "figure_reps": 4, "figure_exponents": (0.5,)},
+                 "prior_reps": 8, "figure_reps": 4, "figure_exponents": (0.5,),
+                 "curve_classes": (3,), "curve_reps": 4},
         "quick": {"d": 200, "ce_reps": 600, "mse_reps": 400, "classes": 10, "prior_d": 100,
-                  "prior_reps": 1200, "figure_reps": 200, "figure_exponents": (0.5, 1.5, 2.0)},
+                  "prior_reps": 1200, "figure_reps": 200, "figure_exponents": (0.5, 1.5, 2.0),
+                  "curve_classes": (3, 30), "curve_reps": 150},
         "full": {"d": 400, "ce_reps": 1200, "mse_reps": 600, "classes": 10, "prior_d": 200,
                  "prior_reps": 4000, "figure_reps": 800,
-                 "figure_exponents": (0.25, 0.5, 1.5, 2.0)},
+                 "figure_exponents": (0.25, 0.5, 1.5, 2.0), "curve_classes": (3, 30, 100),
+                 "curve_reps": 300},
     }
 
     def run(self, ctx):
         p = self.params(ctx.size)
         out = CheckOutput()
-        out.rows += self._covariance_rows(ctx, p)
+        rows, ce_cell = self._covariance_rows(ctx, p)
+        out.rows += rows
+        out.figures["figure1"] = [self._covariance_panel(ctx, p, ce_cell)]
         rows, figure = self._prior_rows(ctx, p)
         out.rows += rows
         out.figures["figure5"] = figure
@@ -81,7 +86,7 @@ heavy-tailed); they report their MDE without a target.
         H = parse_covariance(SPECTRUM)
         d, C, gamma = p["d"], p["classes"], 1.0
         fam = ("theorem-1", ctx.size)
-        rows = []
+        rows, ce_cell = [], None
         spectrum = spectrum_values(H, d)
         for k, (case, reps) in enumerate((("linear-ce", p["ce_reps"]),
                                           ("linear-mse", p["mse_reps"]))):
@@ -93,6 +98,7 @@ heavy-tailed); they report their MDE without a target.
                                  spectrum=spectrum)
             lim = get_case(case).limits(gamma, C, covariance=H).blocks["v"]
             b = res.blocks["v"]
+            ce_cell = res if case == "linear-ce" else ce_cell
             params = {"case": case, "Σ": SPECTRUM, "gamma": gamma, "C": C, "d": d, "reps": reps}
             items = [("(1/d)‖H_ii‖²_F", b.diag, b.diag_stderr, pred.diag, pred.diag_stderr,
                       lim.g_ii)]
@@ -118,7 +124,39 @@ heavy-tailed); they report their MDE without a target.
                 value=float(value), reference=float(ref), tol=LIMIT_RTOL, relative=True,
                 column="prediction",
                 note=f"(ANI-7) at d = {LIMIT_D:.0e} with the moments of the spectrum law"))
-        return rows
+        return rows, ce_cell
+
+    def _covariance_panel(self, ctx, p, cell):
+        """Figure 1 panel: the ratio against C with Σ beside Σ = I (limits, C → ∞ asymptotes) and
+        the simulated ratio with Σ at the check's d (the rows' cell and ``curve_classes``)."""
+        from rmthess.cases import get_case
+        from rmthess.gmp.covariance import parse_covariance
+        from rmthess.montecarlo import simulate
+        from rmthess.plotting.ratios import RatioCurve, RatioPanel, RatioPoints
+
+        H = parse_covariance(SPECTRUM)
+        ce = get_case("linear-ce")
+        grid = np.unique(np.round(np.geomspace(2, 10_000, 25)).astype(int))
+        big = grid[grid >= 10]
+        curves = []
+        for group, cov in (("Σ = I", None), (f"Σ: {SPECTRUM}", H)):
+            curves.append(RatioCurve(group, grid, [ce.limits(1.0, int(C), covariance=cov)
+                                                   .blocks["v"].ratio for C in grid]))
+            curves.append(RatioCurve(group, big, [ce.asymptote(1.0, int(C), covariance=cov)["v"]
+                                                  for C in big], kind="asymptote"))
+        sims = [cell]
+        for k, C in enumerate(p["curve_classes"]):
+            ctx.progress(f"linear-ce, covariance {SPECTRUM}, d={cell.d}, C={C}, "
+                         f"{p['curve_reps']} replicates")
+            sims.append(simulate("linear-ce", d=cell.d, gamma=1.0, classes=C,
+                                 reps=p["curve_reps"], covariance=H, predictions=False,
+                                 limits=False, rng=ctx.child(5, k)))
+        sims.sort(key=lambda r: r.classes)
+        points = RatioPoints(f"Monte Carlo, Σ: {SPECTRUM}", [r.classes for r in sims],
+                             [r.blocks["v"].ratio for r in sims],
+                             [r.blocks["v"].stderr for r in sims], group=f"Σ: {SPECTRUM}")
+        return RatioPanel(f"linear CE with a data covariance, γ = 1\nMonte Carlo at d = {cell.d}",
+                          tuple(curves), (points,))
 
     # ------------------------------------------------------------------ class offsets
     def _prior_cells(self, ctx, p, exponent, reps, key):
@@ -199,14 +237,14 @@ heavy-tailed); they report their MDE without a target.
         xs = sorted(pts)
         ext = [2.0 * pts[s][1].ratio - pts[s][0].ratio for s in xs]
         ext_se = [float(np.hypot(2.0 * pts[s][1].stderr, pts[s][0].stderr)) for s in xs]
+        label = f"Monte Carlo at d = {small.d} and {large.d}, extrapolated in 1/d"
         diag_ext = 2.0 * per_l["mean"] - per_s["mean"]
         diag_se = np.hypot(2.0 * per_l["stderr"], per_s["stderr"])
         figure = [DiagonalityPanel(f"linear CE, C = {C}, γ = {gamma:g}", grid, np.asarray(theory),
                                    np.asarray(xs), C**2 * np.asarray(ext),
                                    C**2 * np.asarray(ext_se),
-                                   f"Monte Carlo, d = {small.d} and {large.d}, extrapolated "
-                                   "in 1/d"),
+                                   label),
                   ClassNormPanel(f"per-class diagonal blocks, Zipf S = {ZIPF_EXPONENT:g}",
                                  prior, cl["g_ii"], diag_ext, diag_se,
-                                 f"Monte Carlo, d = {small.d} and {large.d}, extrapolated")]
+                                 label)]
         return rows, figure
