@@ -146,6 +146,13 @@ class Case(abc.ABC):
         DIGITS.validate(dps)
         return self._check(gamma, classes, m, sigma_v)
 
+    def _refuse_prior(self, prior):
+        """The MSE cases: logit offsets do not enter their blocks (theory/cases.md, CASE-31)."""
+        if prior is not None:
+            raise ValueError(f"{self.name}: a class prior (logit offsets b_c = log pi_c) does not "
+                             "change any Hessian block of the MSE loss (theory/cases.md, CASE-31); "
+                             "it applies to the CE cases linear-ce and mlp-ce")
+
     def check_block(self, block):
         """Raise ``ValueError`` unless ``block`` is one of this case's block types."""
         if block not in self.block_types:

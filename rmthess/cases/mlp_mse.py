@@ -77,8 +77,10 @@ class MlpMSE(HiddenArchitecture):
     loss = "mse"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None,
-               v_law=None) -> CaseLimits:
-        """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`)."""
+               v_law=None, prior=None) -> CaseLimits:
+        """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`).
+        A class ``prior`` is refused: logit offsets do not enter the MSE blocks (CASE-31)."""
+        self._refuse_prior(prior)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         gh = _hidden(gamma, classes, m, sigma_v, _kurtosis(v_law))
         return CaseLimits(self.name, gamma, classes, m, sigma_v,

@@ -132,23 +132,24 @@ def covariance_from_args(args):
         raise ValueError(f"--covariance-probs: {exc}") from None
 
 
-def add_prior_argument(parser, *, adds: str) -> None:
-    """``--prior zipf:S|FILE``: the class prior of the logit offsets ``b_c = log π_c`` of linear-ce
-    (:mod:`rmthess.laws.prior`); ``adds`` says what the command adds with it."""
+def add_prior_argument(parser, *, cases: str, adds: str) -> None:
+    """``--prior zipf:S|FILE``: the class prior of the logit offsets ``b_c = log π_c``
+    (:mod:`rmthess.laws.prior`) of the ``cases`` named; ``adds`` says what the command adds with
+    it."""
     parser.add_argument("--prior", default=None,
-                        help="linear-ce: class prior, logit offsets b_c = log π_c: 'zipf:S' "
+                        help=f"{cases}: class prior, logit offsets b_c = log π_c: 'zipf:S' "
                              f"(π_c ∝ c^-S) or a file of class frequencies; {adds}")
 
 
-def prior_from_args(args, case_name: str, classes):
+def prior_from_args(args, case_name: str, classes, *, cases: tuple, refusal: str):
     """The prior of ``--prior`` over ``classes`` classes, or None; ``ValueError`` naming the
-    option (linear-ce only, an integer C >= 2, a valid prior)."""
+    option: ``refusal`` for a case outside ``cases``, then an integer C >= 2 and a valid prior."""
     if args.prior is None:
         return None
     from rmthess.laws.prior import parse_prior
 
-    if case_name != "linear-ce":
-        raise ValueError("--prior applies to linear-ce only")
+    if case_name not in cases:
+        raise ValueError(refusal)
     if isinstance(classes, bool) or not (isinstance(classes, int) and classes >= 2):
         raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
     try:

@@ -22,7 +22,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--classes", required=True, help="number of classes C >= 2 (1e6 accepted)")
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
     parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
-    add_prior_argument(parser, adds="adds 'per_class'")
+    add_prior_argument(parser, cases="linear-ce, mlp-ce", adds="adds 'per_class'")
     add_init_arguments(parser)
     add_covariance_arguments(parser, law="the data covariance of the linear cases "
                                          "(theory/anisotropic.md)")
@@ -75,23 +75,31 @@ def _two(se):
 _LIST_MAX = 1000
 
 
-def _per_class(case, lim, prior):
-    """The ``per_class`` JSON entry (docs/json-schema.md): ``g_ii(c)`` listed or summarised."""
+def _per_class(case, lim, prior, cl=None):
+    """The ``per_class`` JSON entry (docs/json-schema.md): ``g_ii(c)`` of the class-indexed block
+    (linear-ce: ``v``; mlp-ce: ``output``, with standard errors), listed or summarised. ``cl``:
+    the result of ``class_limits`` when it has been computed already (mlp-ce)."""
     import numpy as np
 
-    cl = case.class_limits(lim.gamma, prior, sigma_v=lim.sigma_v)
+    block = "output" if case.hidden else "v"
+    if cl is None and not case.hidden:
+        cl = case.class_limits(lim.gamma, prior, sigma_v=lim.sigma_v)
+    se = None
     if cl is None:                              # uniform prior: every class alike
-        g = np.full(lim.classes, lim.blocks["v"].g_ii)
-        gij = lim.blocks["v"].g_ij
+        g = np.full(lim.classes, lim.blocks[block].g_ii)
+        gij = lim.blocks[block].g_ij
     else:
         g, gij = cl["g_ii"], cl["g_ij_mean"]
-    out = {"prior_max": float(prior.max()), "prior_min": float(prior.min()),
+        se = cl.get("stderr_g_ii")
+    out = {"block": block, "prior_max": float(prior.max()), "prior_min": float(prior.min()),
            "g_ij_mean": float(gij),
            "g_ii_summary": {"mean": float(g.mean()), "std": float(g.std()),
                             "min": float(g.min()), "max": float(g.max()),
                             "first": [float(x) for x in g[:10]]}}
     if lim.classes <= _LIST_MAX:
         out["g_ii"] = [float(x) for x in g]
+        if se is not None:
+            out["stderr_g_ii"] = [float(x) for x in se]
     return out
 
 
@@ -145,10 +153,12 @@ def run(args) -> int:
         raise ValueError("--rtol, --max-time, --samples and --seed apply to mlp-ce only")
     prior = None
     if args.prior is not None:
-        if case.name == "linear-ce" and args.digits is not None:
+        if case.loss == "ce" and args.digits is not None:
             raise ValueError("--prior and --digits cannot be combined (no mpmath route with "
                              "offsets)")
-        prior = prior_from_args(args, case.name, classes)
+        prior = prior_from_args(args, case.name, classes, cases=("linear-ce", "mlp-ce"),
+                                refusal="--prior applies to the CE cases (linear-ce, mlp-ce): "
+                                        "logit offsets do not change the blocks of the MSE loss")
         extra["prior"] = prior
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
@@ -168,7 +178,13 @@ def run(args) -> int:
             # on a terminal only: the inputs are checked inside, and an error stays one line
             with budget_bar(budget, f"mlp-ce integrals (at most {budget:.0f} s, until --rtol)",
                             quiet=args.quiet):
-                lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+                if prior is None:
+                    lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+                else:                           # one run gives the class means and each class
+                    extra.pop("prior")
+                    per_class = case.class_limits(gamma, prior, m=m, sigma_v=sigma_v, **extra,
+                                                  **theory)
+                    lim = per_class["limits"]
         else:
             lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory,
                               **theory_cov)
@@ -179,7 +195,7 @@ def run(args) -> int:
             return _digits(float(x), se)
 
     if prior is not None:
-        asym, asym_note = {}, "the C → ∞ leading term (CASE-5) is that of identical classes"
+        asym, asym_note = {}, "the C → ∞ leading terms are derived for identical classes"
     else:
         try:
             asym, asym_note = case.asymptote(lim.gamma, lim.classes, m=lim.m,
@@ -197,7 +213,8 @@ def run(args) -> int:
                              "s2": lim.covariance[1]}
     out["seed"] = lim.seed
     if prior is not None:
-        out["per_class"] = _per_class(case, lim, prior)
+        out["per_class"] = _per_class(case, lim, prior,
+                                      per_class if case.name == "mlp-ce" else None)
     out["blocks"] = {}
     for name, blk in lim.blocks.items():
         f = factors.get(name, 1.0)
@@ -255,4 +272,11 @@ def run(args) -> int:
         print(line)
     for note in sorted(notes):
         print(f"  no C→∞ leading term: {note}")
+    if "per_class" in out:
+        pc = out["per_class"]
+        sm = pc["g_ii_summary"]
+        print(f"  per class ({pc['block']} block; prior from {pc['prior_max']:.4g} to "
+              f"{pc['prior_min']:.4g}): g_ii(c) from {sm['first'][0]:.4g} (c=1) to "
+              f"{sm['min']:.4g}, spread std/mean {sm['std'] / sm['mean']:.3g}; --json lists "
+              f"every class")
     return 0

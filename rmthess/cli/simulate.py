@@ -32,7 +32,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sigma-v", type=float, default=None,
                         help="output-weight scale (default 1)")
     add_init_arguments(parser, number=float, w_law=True)
-    add_prior_argument(parser, adds="adds the per-class diagonal norms ('per_class')")
+    add_prior_argument(parser, cases="linear-ce",
+                       adds="adds the per-class diagonal norms ('per_class')")
     add_covariance_arguments(parser, law="the data x = Sigma^(1/2) y of the linear cases "
                                          "(theory/anisotropic.md)")
     add_seed_argument(parser, default=None, help="random seed (default: fresh; printed)")
@@ -115,7 +116,9 @@ def run(args) -> int:
     from rmthess.cli._options import covariance_from_args, prior_from_args
 
     case = get_case(args.case)
-    prior = prior_from_args(args, case.name, args.classes)
+    prior = prior_from_args(args, case.name, args.classes, cases=("linear-ce",),
+                            refusal="--prior applies to linear-ce only (the Monte Carlo with "
+                                    "logit offsets)")
     covariance = covariance_from_args(args)
     if covariance is not None and case.hidden:
         raise ValueError(f"--covariance and --covariance-atoms apply to the linear cases "

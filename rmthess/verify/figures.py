@@ -31,8 +31,9 @@ FIGURES = {
                 Solid: exact finite-C theory (d, N → ∞); markers: Monte Carlo at the d in the
                 panel title, ±1 standard error (scaled by C^p like the ratio); colours: aspect
                 ratio γ, or in the data-covariance panel the isotropic data (Σ = I, theory only)
-                against a power-law covariance spectrum (x = Σ^(1/2) y). The ratio is g_ij/g_ii for the d×d blocks and ‖H_(v_c v_c')‖²_F/‖H_(v_c
-                v_c)‖²_F for the m×m output blocks, whose limit does not depend on γ.""")),
+                against a power-law covariance spectrum (x = Σ^(1/2) y). The ratio is g_ij/g_ii
+                for the d×d blocks and ‖H_(v_c v_c')‖²_F/‖H_(v_c v_c)‖²_F for the m×m output
+                blocks, whose limit does not depend on γ.""")),
     "figure2": ("figure2_block_spectra",
                 _text("""Eigenvalues of simulated diagonal and off-diagonal Hessian blocks, pooled
                 over replicates (histogram normalised by the total number of eigenvalues, so that
