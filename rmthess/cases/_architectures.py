@@ -76,7 +76,7 @@ class LinearArchitecture(Case):
             from rmthess.laws.prior import validate_prior
 
             p = np.asarray(prior, dtype=float)
-            prior = validate_prior(p, p.size if p.ndim == 1 else -1)
+            prior = validate_prior(p, p.size)
         new = copy.copy(self)
         new.covariance, new.prior = covariance, prior
         return new
