@@ -183,11 +183,12 @@ class LinearCE(LinearArchitecture):
 
     def weights(self, params, U):
         """``Λ_n = diag(p_n) − p_n p_nᵀ``: structured weights ``α = β = p_n``,
-        ``p_n = softmax(u_n)``."""
+        ``p_n = softmax(u_n + b)`` with the offsets ``b = params.offset`` of a class prior (CASE-30;
+        none by default)."""
         from rmthess._softmax import softmax
         from rmthess.montecarlo.blocknorms import StructuredWeights
 
-        p = softmax(U)
+        p = softmax(U if params.offset is None else U + params.offset)
         return {BLOCK_V: StructuredWeights(p, p)}
 
     def exact_moments(self, block, which, classes, sigma_v):

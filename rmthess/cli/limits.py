@@ -8,7 +8,12 @@ __all__ = ["HELP", "add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
-    from rmthess.cli._options import add_covariance_arguments, add_init_arguments, add_seed_argument
+    from rmthess.cli._options import (
+        add_covariance_arguments,
+        add_init_arguments,
+        add_prior_argument,
+        add_seed_argument,
+    )
     from rmthess.cli._progress import add_quiet_argument
 
     parser.add_argument("--case", required=True,
@@ -17,10 +22,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--classes", required=True, help="number of classes C >= 2 (1e6 accepted)")
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
     parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
-    parser.add_argument("--prior", default=None,
-                        help="linear-ce, mlp-ce: class prior, logit offsets b_c = log π_c: "
-                             "'zipf:S' (π_c ∝ c^-S) or a file of class frequencies; adds "
-                             "'per_class'")
+    add_prior_argument(parser, cases="linear-ce, mlp-ce", adds="adds 'per_class'")
     add_init_arguments(parser)
     add_covariance_arguments(parser, law="the data covariance, x = Sigma^(1/2) y, of every case "
                                          "(theory/anisotropic.md)")
@@ -111,7 +113,7 @@ def run(args) -> int:
     from rmthess._schema import envelope, values
     from rmthess._validate import DIGITS
     from rmthess.cases import get_case
-    from rmthess.cli._options import covariance_from_args
+    from rmthess.cli._options import covariance_from_args, prior_from_args
     from rmthess.cli._progress import budget_bar
 
     case = get_case(args.case)
@@ -145,20 +147,12 @@ def run(args) -> int:
         raise ValueError("--rtol, --max-time, --samples and --seed apply to mlp-ce only")
     prior = None
     if args.prior is not None:
-        from rmthess.laws.prior import parse_prior
-
-        if case.loss != "ce":
-            raise ValueError("--prior applies to the CE cases (linear-ce, mlp-ce): logit "
-                             "offsets do not change the blocks of the MSE loss")
-        if args.digits is not None:
+        if case.loss == "ce" and args.digits is not None:
             raise ValueError("--prior and --digits cannot be combined (no mpmath route with "
                              "offsets)")
-        if not (isinstance(classes, int) and classes >= 2):
-            raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
-        try:
-            prior = parse_prior(args.prior, classes)
-        except ValueError as exc:
-            raise ValueError(f"--prior: {exc}") from None
+        prior = prior_from_args(args, case.name, classes, cases=("linear-ce", "mlp-ce"),
+                                refusal="--prior applies to the CE cases (linear-ce, mlp-ce): "
+                                        "logit offsets do not change the blocks of the MSE loss")
         extra["prior"] = prior
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))

@@ -123,7 +123,7 @@ def _self_test(rows, eps_of):
 
 
 #: checks whose tiny run takes seconds
-CHEAP = ["gmp-law", "linear-ratios", "decoupling", "lindeberg"]
+CHEAP = ["gmp-law", "linear-ratios", "decoupling", "lindeberg", "anisotropic"]
 
 
 @pytest.fixture(scope="module")
