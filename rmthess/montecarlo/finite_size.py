@@ -211,7 +211,8 @@ def _matrix_norms(L, sets, w, y, e1x):
 
 
 def _square_prediction(L, sets, w, y, d, N, exact, cov=(1.0, 1.0, 1.0)):
-    """Per-batch prediction (MC-6, MC-8; with a data covariance (ANI-12)), one value per column of L.
+    """Per-batch prediction (MC-6, MC-8; with a data covariance, ANI-12), one value per column of
+    L.
 
     Moments are written around their exactly known parts (``E|y|² = r``, ``E h = 0``, and
     ``E λ``, ``E λ²`` where ``exact`` gives them) so that the Monte Carlo only estimates the small
