@@ -11,6 +11,10 @@ the limits and the weights themselves — belongs to the case.
   hidden blocks are indexed by the rows ``w_i`` with features ``x_n``, output blocks by the rows
   ``v_c`` with features ``s_n = relu(W x_n)``; ``r = m``, and the finite-size prediction is
   conditional on V (theory/montecarlo.md, MC-9).
+
+Both draw ``x = Σ^{1/2} y`` for a data covariance and add the logit offsets ``log π_c`` of a class
+prior to the CE logits when :meth:`~rmthess.cases.Case.with_data` sets them (theory/anisotropic.md,
+ANI-10, ANI-14).
 """
 
 from __future__ import annotations

@@ -92,12 +92,14 @@ def format_result(res) -> str:
                          f"[{theory[0]}; {theory[1]}]")
         if len(per["mean"]) > 5:
             lines.append(f"  … {len(per['mean']) - 5} more classes in --json (per_class)")
-    if res.m is not None and (res.covariance is not None or res.prior is not None):
+    unpredicted = res.m is not None and (res.covariance is not None or res.prior is not None)
+    if unpredicted:
         lines.append("no finite-size prediction is derived for the mlp cases with a covariance "
-                     "or a prior: compare runs at d and 2d extrapolated in 1/d with the limit")
+                     "or a prior (ANI-14): compare runs at d and 2d extrapolated in 1/d with the "
+                     "limit")
     lines.append("z = (ratio − T)/√(se² + se_T²), T the prediction or the limit"
                  + ("; for the mlp cases z(pred) is conditional on each replicate's V (MC-11)"
-                    if res.m is not None else ""))
+                    if res.m is not None and not unpredicted else ""))
     if res.reps < FEW_REPLICATES:
         lines.append(f"note: the standard errors come from {res.reps} replicates, so they are "
                      f"themselves uncertain (Student t with {res.reps - 1} degrees of freedom); "
