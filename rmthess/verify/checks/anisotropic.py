@@ -39,7 +39,8 @@ def _per_rep_se(values):
 @register
 class AnisotropicCheck(Check):
     name = "anisotropic"
-    title = "Linear model with a data covariance Σ and with class offsets log π_c (Zipf prior)"
+    title = ("Linear and 1-hidden-layer models with a data covariance Σ and with class offsets "
+             "log π_c (Zipf prior)")
     description = r"""
 Linear model `z = Vx`. **Covariance:** `x = Σ^{1/2} y`, Σ diagonal with the d midpoint quantiles of
 a power-law spectrum (`powerlaw:alpha=1,kappa=20`). The Monte Carlo norms `(1/d)‖H_ii‖²_F`,
