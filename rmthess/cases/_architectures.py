@@ -83,6 +83,13 @@ class HiddenArchitecture(Case):
     def features(self, block, X, U):
         return X if block == BLOCK_HIDDEN else np.maximum(U, 0.0)
 
+    def refuse_covariance(self, covariance):
+        """``ValueError`` unless ``covariance`` is None: the data-covariance limits
+        (theory/anisotropic.md) are derived for the linear cases only."""
+        if covariance is not None:
+            raise ValueError(f"a data covariance (covariance=, --covariance*) is supported for the "
+                             f"linear cases (linear-mse, linear-ce) only, not for {self.name}")
+
     @staticmethod
     def hidden_block(block, V, indices, classes, m):
         """Checks of a fixed-V block law: a hidden block, a C×m ``V``, two distinct hidden units.

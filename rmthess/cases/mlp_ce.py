@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -267,7 +268,7 @@ class MlpCE(HiddenArchitecture):
     loss = "ce"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None, rtol=None,
-               max_time=DEFAULT_MAX_TIME, v_law=None) -> CaseLimits:
+               max_time=DEFAULT_MAX_TIME, v_law=None, covariance=None) -> CaseLimits:
         """Estimates of ``g_ii``, ``g_ij`` and the ratio of both block types, with standard errors.
 
         Parameters
@@ -284,10 +285,16 @@ class MlpCE(HiddenArchitecture):
             Target relative standard error of every ``g`` and ratio (default :data:`DEFAULT_RTOL`,
             :data:`DEFAULT_LAW_RTOL` with ``v_law``).
         max_time : float
-            Time budget in seconds; ``ValueError`` as soon as ``rtol`` is out of its reach.
+            Time budget in seconds for the whole call, γ-term quadrature included; ``ValueError``
+            before the quadrature when its estimated cost exceeds the budget, and as soon as
+            ``rtol`` is out of reach of what is left.
         v_law : object, optional
             Law of the entries of V (``.sample(rng, shape)``, unit variance); None: Gaussian.
+        covariance : None
+            Refused with ``ValueError``: data covariances are derived for the linear cases only.
         """
+        t_start = time.monotonic()
+        self.refuse_covariance(covariance)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         if m < 2:
             raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
@@ -304,10 +311,14 @@ class MlpCE(HiddenArchitecture):
         seed = resolve_seed(rng)
         root = np.random.SeedSequence(seed)
         if v_law is None:
-            t2d, t2o, _ = gamma_term(classes, m, sigma_v)
+            t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
             step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
             total = None if fixed is None else max(2, -(-fixed[0] * fixed[1] // REPLICATES))
-            blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _first_points(classes, m), total)
+            left = max_time - (time.monotonic() - t_start)
+            if total is None and left <= 0.0:
+                raise ValueError(f"max_time={max_time:g} s is spent on the γ-term quadrature and "
+                                 f"the set-up at sigma_v={sigma_v:g}; raise max_time")
+            blocks, _ = run_to_rtol(step, gamma, rtol, left, _first_points(classes, m), total)
         else:
             n_u = _LAW_U_DRAWS if fixed is None else fixed[1]
             rows = []
@@ -342,9 +353,11 @@ class MlpCE(HiddenArchitecture):
         a = kij * (u[:, i] > 0) * (u[:, j] > 0)
         return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None,
+                  covariance=None) -> dict:
         """``{"hidden": K_h/C, "output": K_o/C²}`` (CASE-10, CASE-12; CASE-22, CASE-23 for a
         non-Gaussian entry law ``v_law`` of V); ``ValueError`` where the constants do not exist."""
+        self.refuse_covariance(covariance)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         return {BLOCK_HIDDEN: hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
                 BLOCK_OUTPUT: output_constant(m, sigma_v, v_law=v_law) / classes ** 2}

@@ -77,16 +77,20 @@ class MlpMSE(HiddenArchitecture):
     loss = "mse"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None,
-               v_law=None) -> CaseLimits:
-        """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`)."""
+               v_law=None, covariance=None) -> CaseLimits:
+        """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`);
+        ``covariance`` is refused (linear cases only)."""
+        self.refuse_covariance(covariance)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         gh = _hidden(gamma, classes, m, sigma_v, _kurtosis(v_law))
         return CaseLimits(self.name, gamma, classes, m, sigma_v,
                           {BLOCK_HIDDEN: BlockLimit(*gh),
                            BLOCK_OUTPUT: BlockLimit(_output(m), 0.0, 0.0)})
 
-    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30, v_law=None) -> CaseLimits:
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30, v_law=None,
+                  covariance=None) -> CaseLimits:
         """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis)."""
+        self.refuse_covariance(covariance)
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         kurt = _kurtosis(v_law)
         with mpmath.workdps(dps):
@@ -114,10 +118,12 @@ class MlpMSE(HiddenArchitecture):
             return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5]), gamma)
         return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25]), gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None,
+                  covariance=None) -> dict:
         """Leading large-C terms; the entry law of V enters the exact ratio (CASE-21) only through
         ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the
         same)."""
+        self.refuse_covariance(covariance)
         _kurtosis(v_law)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         return {BLOCK_HIDDEN: (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), BLOCK_OUTPUT: 0.0}

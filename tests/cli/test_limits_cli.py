@@ -192,6 +192,7 @@ def test_covariance_atoms(capsys, tmp_path):
      "--covariance-probs"),
     (["--case", "linear-ce", "--covariance", "powerlaw:alpha=0"], "--covariance"),
     (["--case", "mlp-mse", "--m", "4", "--covariance-atoms", "1,3"], "--covariance"),
+    (["--case", "mlp-ce", "--m", "4", "--covariance", "powerlaw:alpha=1,kappa=2"], "--covariance"),
 ])
 def test_covariance_errors(capsys, argv, option):
     assert main(["limits", "--gamma", "1", "--classes", "3", *argv]) == 2
