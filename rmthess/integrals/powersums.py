@@ -41,6 +41,8 @@ _MAX_GRIDS = 6
 #: an end of the u-range passes when its tail mass is below this many times 10^{−digits} of the sum
 _TAIL_SLACK = 1e3
 _NEWTON_STEPS = 12
+#: u-step per unit of σ/√(2 log C) at large σ, in units of the step of (SM-6)
+_U_STEP_SIGMA = 0.5
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 #: cache bounds: set partitions of up to this many factors (Bell(8) = 4140 partitions for 8 power
 #: sums, more than any expression uses) ...
@@ -176,40 +178,60 @@ def _plan(C, sigma, A, kmax, Kmax, Kmin):
     hu0 = math.pi ** 2 / (A + 2.0 + 0.5 * Kmax)
     # φ(t)^C turns off at u ≈ −log C − σ²/2 (small σ) or −σ√(2 log C) (large σ)
     uc = -math.log(C) - min(0.5 * s2, sigma * t0)
-    reach = min(kmax * s2 + sigma * L, sigma * (math.sqrt(2.0 * A) + L))
+    # below u_c the integrand falls at least like e^{−(u − u_c)²/(2σ²)} (all blocks cut off), or
+    # like e^{Ku} once they are all saturated (u < −k_max σ²); the tail check extends the range
+    reach = min(kmax * s2 + sigma * L, sigma * math.sqrt(2.0 * A))
     u_lo = min(uc, 0.0) - reach - A / Kmin - 2.0
     u_hi = max(uc, 0.0) + sigma * L + 6.0
-    return u_lo, u_hi, hu0 * max(1.0, sigma / t0), hu0
+    # for σ ≫ 1 the integrand varies on the scale σ/t0 (the cut-off of φ^C); the step doubling
+    # check on the combinations asked for confirms the larger step, or it is halved
+    return u_lo, u_hi, hu0 * max(1.0, _U_STEP_SIGMA * sigma / t0), hu0
+
+
+def _window_sum(a, sigma, hy, A1, weights=((1.0,),), shift=0.0):
+    """``(ℓ*, Σ)`` per row: ``∫ ϕ(y) f(y + shift) exp(−e^{a + σy}) dy = e^{ℓ*} Σ`` for each weight
+    polynomial f, on the lattice ``j·hy`` inside the window of :func:`_cut_window`."""
+    lo, hi, top = _cut_window(a, sigma, A1)
+    Y, inside = _lattice(lo, hi, hy)
+    base = np.where(inside, np.exp(-0.5 * Y * Y - np.exp(np.minimum(a[:, None] + sigma * Y, 700.0))
+                                   - top[:, None]), 0.0) * (hy / _SQRT2PI)
+    return top, [(base * np.polynomial.polynomial.polyval(Y + shift, f)).sum(1) for f in weights]
+
+
+def _log_phi(u, sigma, A):
+    """``log φ(e^u)``: from ``1 − φ`` (summed directly) where it is below ½ — certainly not
+    for ``u ≥ σ``, where ``1 − φ ≥ P(x ≥ −1)(1 − e^{−1}) > ½`` — and from φ elsewhere."""
+    A1 = A + _WINDOW_MARGIN
+    hy = _y_step(sigma, A, 0, 0)
+    logphi = np.empty_like(u)
+    rise = u < sigma
+    omp = np.ones_like(u)
+    if rise.any():
+        lo, hi, top = _rise_window(u[rise], sigma, A1)
+        Y, inside = _lattice(lo, hi, hy)
+        logs = -0.5 * Y * Y + _log_rise(u[rise][:, None] + sigma * Y) - top[:, None]
+        omp[rise] = np.exp(top) * np.where(inside, np.exp(logs), 0.0).sum(1) * (hy / _SQRT2PI)
+    small = omp < 0.5
+    logphi[small] = np.log1p(-omp[small])
+    if not small.all():
+        top, (vals,) = _window_sum(u[~small], sigma, hy, A1)
+        with np.errstate(divide="ignore"):
+            logphi[~small] = top + np.log(vals)
+    return logphi
 
 
 def _k_tables(u, sigma, needed, A):
     """``log φ`` and ``{(k, f): (log|ψ_{k,f}|, sign)}`` on the u-grid."""
     s2 = sigma * sigma
-    A1 = A + _WINDOW_MARGIN
-    hy = _y_step(sigma, A, 0, 0)
-    lo, hi, top = _rise_window(u, sigma, A1)
-    Y, inside = _lattice(lo, hi, hy)
-    logs = -0.5 * Y * Y + _log_rise(u[:, None] + sigma * Y) - top[:, None]
-    with np.errstate(divide="ignore"):
-        log_omp = top + np.log(np.where(inside, np.exp(logs), 0.0).sum(1) * (hy / _SQRT2PI))
     out = {}
-    for k in sorted(set(needed) | {0}):
-        a = u + k * s2
-        fs = sorted(needed.get(k, ())) if k else [(1.0,)]
+    for k, fs in needed.items():
+        fs = sorted(fs)
         hy = _y_step(sigma, A, k, max(len(f) - 1 for f in fs))
-        lo, hi, top = _cut_window(a, sigma, A1)
-        Y, inside = _lattice(lo, hi, hy)
-        base = np.where(inside, np.exp(-0.5 * Y * Y - np.exp(np.minimum(a[:, None] + sigma * Y,
-                                                                       700.0)) - top[:, None]),
-                        0.0) * (hy / _SQRT2PI)
-        for f in fs:
-            vals = (base * np.polynomial.polynomial.polyval(Y + k * sigma, f)).sum(1)
+        top, sums = _window_sum(u + k * s2, sigma, hy, A + _WINDOW_MARGIN, fs, k * sigma)
+        for f, vals in zip(fs, sums, strict=True):
             with np.errstate(divide="ignore"):
                 out[(k, f)] = (0.5 * k * k * s2 + top + np.log(np.abs(vals)), np.sign(vals))
-    omp = np.exp(log_omp)
-    with np.errstate(divide="ignore"):
-        logphi = np.where(omp < 0.5, np.log1p(-np.minimum(omp, 0.5)), out[(0, (1.0,))][0])
-    return logphi, out
+    return _log_phi(u, sigma, A), out
 
 
 def _extent(expressions):
