@@ -150,6 +150,14 @@ def test_init_option_help_names_every_registered_value():
             assert name in helps["v_law"], (command, name)
 
 
+def test_mlp_ce_max_time_below_the_gamma_term_cost(capsys):
+    """--max-time covers the γ-term: refused before the work, exit 2, one line naming it."""
+    assert main(["limits", "--case", "mlp-ce", "--gamma", "1", "--classes", "7", "--m", "3",
+                 "--sigma-v", "14", "--max-time", "0.5", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "max_time" in err and "sigma_v" in err
+
+
 def test_mlp_ce_without_asymptote_says_why(capsys):
     """m = 2 with σ_v = 1 has no C → ∞ constants (σ_v²/m ≥ 1/2): the JSON keeps the key, null, with
     the reason, and the text says it too."""
