@@ -12,9 +12,10 @@ with ``σ = √τ|s|``, ``x ~ N(0, I_C)``, ``p = softmax(σx)`` and the power su
 Given that ``k`` coordinates of u are positive (i, j among them; binomial weights), ``|s| ~ χ_k`` is
 independent of the direction ŝ, uniform on the positive orthant of ``S^{k−1}``: ``E a² = 1/k``,
 ``E a⁴ = 3/(k(k+2))``, ``E a²b² = 1/(k(k+2))``. The σ-dependent expectations are Gaussian-softmax
-power sums (:func:`rmthess.integrals.powersums.powersum_expectations`, cost independent of C); the
-expectation over ``|s|`` is Gauss–Legendre on ``[0, √m + 7]`` (the integrand is even and analytic in
-``|s|``), and two resolutions give an error estimate.
+power sums (:func:`rmthess.integrals.powersums.powersum_expectations`, cost independent of C and
+growing like σ); the expectation over ``|s|`` on ``[0, √m + 7]`` uses graded panels (the first up to
+σ = 4, then doubling lengths) with the Gauss and Kronrod rules, bisected until the two agree, each
+component to ``rtol`` relative to itself; :func:`gamma_cost` estimates the seconds before any work.
 """
 
 from __future__ import annotations

@@ -16,11 +16,15 @@ its weights are, and keeping the weight of a block as one polynomial (``x² − 
 and ``−1``) avoids cancellation between partitions. C enters only through ``(C)_q`` and the
 exponent.
 
-Quadrature: the tilt ``ψ_{k,f}(t) = e^{k²σ²/2} E[f(y + kσ) exp(−t e^{kσ²} e^{σy})]`` keeps every
-factor in logarithms (no overflow at large σ); the trapezoid rule in ``u = log t`` (step as in
-(SM-6), range down to ``−k_max σ²`` where the last tilted factor switches off, tails checked) and in
-y (step ``≤ 0.35/σ``: the integrand ``exp(−t e^{σy})`` is analytic in ``|Im y| < π/(2σ)``, so the
-error is ``~ e^{−π²/(σh)}``); ``1 − φ`` is summed directly and ``φ^n = exp(n log1p(−(1 − φ)))``.
+Quadrature (σ-adaptive; theory/cases.md, (CASE-19)): every table is kept as ``(log|ψ|, sign)``
+with the tilt ``ψ_{k,f}(e^u) = e^{k²σ²/2} ∫ ϕ(y) f(y + kσ) exp(−e^{u + kσ² + σy}) dy``; each row is
+summed on the lattice ``j·h_y`` only inside the window around the Laplace point of its integrand
+(explicit bounds, :func:`_cut_window`, :func:`_rise_window`), with ``h_y ∝ 1/σ`` from the strip of
+analyticity; the u-range is of order σ, the u-step grows like ``σ/√(2 log C)`` and is confirmed by
+step doubling (on the combinations of the expressions the caller needs), the ends by tail bounds;
+``1 − φ`` is summed directly and ``φ^n = exp(n log1p(−(1 − φ)))``. The work is ``O(σ)`` table
+entries per call where fixed grids need ``O(σ⁴)``; :func:`powersum_work` counts it before any table
+is computed.
 """
 
 from __future__ import annotations
@@ -221,7 +225,7 @@ def _log_phi(u, sigma, A):
 
 
 def _k_tables(u, sigma, needed, A):
-    """``log φ`` and ``{(k, f): (log|ψ_{k,f}|, sign)}`` on the u-grid."""
+    """``{(k, f): (log|ψ_{k,f}|, sign)}`` on the u-grid."""
     s2 = sigma * sigma
     out = {}
     for k, fs in needed.items():
@@ -231,7 +235,7 @@ def _k_tables(u, sigma, needed, A):
         for f, vals in zip(fs, sums, strict=True):
             with np.errstate(divide="ignore"):
                 out[(k, f)] = (0.5 * k * k * s2 + top + np.log(np.abs(vals)), np.sign(vals))
-    return _log_phi(u, sigma, A), out
+    return out
 
 
 def _extent(expressions):
@@ -293,6 +297,7 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
     if not sigma > 0.0:
         raise ValueError(f"sigma must be > 0, got {sigma!r}")
     terms, kmax, Kmax, Kmin, _ = _extent(expressions)
+    qmax = max([q for expr in terms for _, q, _, _ in expr] + [0])
     W = np.eye(len(terms)) if combinations is None else np.atleast_2d(
         np.asarray(combinations, dtype=float))
     if W.shape[1] != len(terms) or np.any(W < 0) or not np.all(np.isfinite(W)):
@@ -308,7 +313,12 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
     for _ in range(_MAX_GRIDS):
         n_u = int(math.ceil((u_hi - u_lo) / hu)) + 1
         u = u_lo + hu * np.arange(n_u)
-        logphi, psi = _k_tables(u, sigma, needed, A)
+        logphi = _log_phi(u, sigma, A)
+        if C > qmax:            # every term carries φ^{C − q} ≤ φ^{C − q_max}: drop where it is off
+            off = np.nonzero((C - qmax) * logphi < -(A + _WINDOW_MARGIN))[0]
+            if off.size and off[0] + 2 < n_u:
+                u, logphi = u[:off[0] + 2], logphi[:off[0] + 2]
+        psi = _k_tables(u, sigma, needed, A)
         total, half, left, right = _sum_terms(terms, C, u, hu, logphi, psi)
         scale = np.maximum(np.abs(W @ total), 1e-300)
         low = np.any(W @ left > _TAIL_SLACK * tol * scale)
