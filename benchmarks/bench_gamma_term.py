@@ -58,15 +58,19 @@ def _child(module, path, C, m, sv, timeout):
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
     t0 = time.monotonic()
-    while True:                      # wait4 (not poll) so that the child's usage is read
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - t0 > timeout:
-            proc.kill()
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.05)
+    try:
+        while True:                  # wait4 (not poll) so that the child's usage is read
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - t0 > timeout:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+    except BaseException:
+        proc.kill()                  # no orphaned child when the run is interrupted
+        raise
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
     out = proc.stdout.read().decode().strip()
