@@ -36,9 +36,11 @@ _SIGMA_PANEL = 4.0
 #: bound on the number of panels the adaptive rule may use (bisections included)
 _MAX_PANELS = 60
 #: seconds per table entry of the power sums, and per power-sum call (cost estimate before work;
-#: measured on one core with margin)
-_SECONDS_PER_ENTRY = 6e-8
-_SECONDS_PER_CALL = 4e-3
+#: fitted to the CPU seconds of one core, benchmarks/bench_gamma_term.py)
+_SECONDS_PER_ENTRY = 2.5e-8
+_SECONDS_PER_CALL = 8e-3
+#: panels the bisections add, on average, in the cost estimate
+_EXTRA_PANELS = 4
 #: evaluations of a Gauss–Kronrod panel
 _PANEL_NODES = 21
 
@@ -107,16 +109,16 @@ def _weights(m, r):
 
 def gamma_cost(classes, m, sigma_v):
     """Estimated seconds of :func:`gamma_term` (before any table is computed): the power-sum
-    tables of one Gauss–Kronrod rule on each panel, at the largest σ of the panel."""
+    tables of one Gauss–Kronrod rule on each panel at the largest σ of the panel, and
+    :data:`_EXTRA_PANELS` panels more for the bisections (measured: 5–10 panels in all)."""
     from rmthess.integrals.powersums import powersum_work
 
     edges = _panels(m, sigma_v)
     scale = sigma_v / math.sqrt(m)
-    total = 0.0
-    for hi in edges[1:]:
-        work = powersum_work(classes, max(scale * hi, 1e-300))
-        total += _PANEL_NODES * (_SECONDS_PER_CALL + _SECONDS_PER_ENTRY * work)
-    return total
+    per_panel = [_PANEL_NODES * (_SECONDS_PER_CALL + _SECONDS_PER_ENTRY
+                                 * powersum_work(classes, scale * hi, digits=_digits(classes)))
+                 for hi in edges[1:]]
+    return sum(per_panel) * (1.0 + _EXTRA_PANELS / len(per_panel))
 
 
 class _Deadline(Exception):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 
@@ -250,13 +251,21 @@ def _extent(expressions):
 
 
 def powersum_work(classes: int, sigma: float, kmax: int = 4, Kmax: int = 4, Kmin: int = 1,
-                  degree: int = 4, digits: float = _DIGITS) -> float:
+                  degree: int = 4, qmax: int = 4, digits: float = _DIGITS) -> float:
     """Number of table entries the first grid of :func:`powersum_expectations` evaluates (a cost
-    estimate made before any table is computed: the windows only)."""
+    estimate made before any table is computed: the windows only).
+
+    The u-grid is cut where ``(C − q_max)(1 − φ) ≥ A′`` certainly holds:
+    ``1 − φ(e^u) ≥ (1 − e^{−1}) P(u + σx ≥ 0) = (1 − e^{−1}) Φ̄(−u/σ)``.
+    """
     A = math.log(10.0) * digits + 4.0
-    u_lo, u_hi, hu, _ = _plan(int(classes), float(sigma), A, kmax, Kmax, Kmin)
-    u = u_lo + hu * np.arange(int(math.ceil((u_hi - u_lo) / hu)) + 1)
     A1 = A + _WINDOW_MARGIN
+    C = int(classes)
+    u_lo, u_hi, hu, _ = _plan(C, float(sigma), A, kmax, Kmax, Kmin)
+    if C > qmax and A1 / ((1.0 - math.exp(-1.0)) * (C - qmax)) < 0.5:
+        w = NormalDist().inv_cdf(1.0 - A1 / ((1.0 - math.exp(-1.0)) * (C - qmax)))
+        u_hi = max(u_lo + hu, min(u_hi, -sigma * w + 2.0 * hu))
+    u = u_lo + hu * np.arange(int(math.ceil((u_hi - u_lo) / hu)) + 1)
     lo, hi, _ = _rise_window(u, sigma, A1)
     work = u.size * (math.ceil(float((hi - lo).max()) / _y_step(sigma, A, 0, 0)) + 2)
     for k in range(kmax + 1):
