@@ -33,6 +33,8 @@ __all__ = ["gamma_term", "gamma_cost", "GAMMA_TERM_RTOL"]
 GAMMA_TERM_RTOL = 1e-8
 #: the first panel in |s| ends where σ = √τ|s| reaches this value; the next ones double in length
 _SIGMA_PANEL = 4.0
+#: longest panel in |s|
+_PANEL_LENGTH = 3.0
 #: bound on the number of panels the adaptive rule may use (bisections included)
 _MAX_PANELS = 60
 #: seconds per table entry of the power sums, and per power-sum call (cost estimate before work;
@@ -76,7 +78,8 @@ def _radius(m):
 def _panels(m, sigma_v):
     """Edges of the graded panels in |s|: ``[0, r_1]`` up to σ = :data:`_SIGMA_PANEL`, then
     doubling lengths (each panel sees the non-analytic point |s| = 0 at a fixed relative
-    distance), up to :func:`_radius`."""
+    distance), up to :func:`_radius`; and panels no longer than :data:`_PANEL_LENGTH` (the χ_k
+    densities change on the scale 1)."""
     R = _radius(m)
     r = _SIGMA_PANEL * math.sqrt(m) / sigma_v
     edges = [0.0]
@@ -85,7 +88,12 @@ def _panels(m, sigma_v):
         r *= 2.0
     if len(edges) > 1 and R - edges[-1] < 0.5 * (edges[-1] - edges[-2]):
         edges.pop()                       # no sliver panel at the end
-    return edges + [R]
+    edges.append(R)
+    out = [0.0]
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        n = max(1, math.ceil((b - a) / _PANEL_LENGTH - 1e-9))
+        out.extend(a + (b - a) * (i + 1) / n for i in range(n))
+    return out
 
 
 def _weights(m, r):

@@ -240,14 +240,12 @@ def _k_tables(u, sigma, needed, A):
 
 
 def _extent(expressions):
-    """``(terms, k_max, K_max, K_min, degree)`` of a list of expressions: the expanded partition
-    terms, the largest block power, the largest and smallest total power, the largest degree of a
-    block weight."""
+    """``(terms, k_max, K_max, K_min, q_max)`` of a list of expressions: the expanded partition
+    terms, the largest block power, the largest and smallest total power, the most blocks."""
     terms = [_expand(expr) for expr in expressions]
-    blocks = [b for expr in terms for _, _, _, bl in expr for b in bl]
     Ks = [K for expr in terms for _, _, K, _ in expr if K > 0]
-    return (terms, max([k for k, _ in blocks] + [1]), max(Ks + [1]), min(Ks + [1]),
-            max([len(f) - 1 for _, f in blocks] + [0]))
+    return (terms, max([k for expr in terms for _, _, _, bl in expr for k, _ in bl] + [1]),
+            max(Ks + [1]), min(Ks + [1]), max([q for expr in terms for _, q, _, _ in expr] + [0]))
 
 
 def powersum_work(classes: int, sigma: float, kmax: int = 4, Kmax: int = 4, Kmin: int = 1,
@@ -305,8 +303,7 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
     sigma = float(sigma)
     if not sigma > 0.0:
         raise ValueError(f"sigma must be > 0, got {sigma!r}")
-    terms, kmax, Kmax, Kmin, _ = _extent(expressions)
-    qmax = max([q for expr in terms for _, q, _, _ in expr] + [0])
+    terms, kmax, Kmax, Kmin, qmax = _extent(expressions)
     W = np.eye(len(terms)) if combinations is None else np.atleast_2d(
         np.asarray(combinations, dtype=float))
     if W.shape[1] != len(terms) or np.any(W < 0) or not np.all(np.isfinite(W)):
@@ -328,12 +325,20 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
             if off.size and off[0] + 2 < n_u:
                 u, logphi = u[:off[0] + 2], logphi[:off[0] + 2]
         psi = _k_tables(u, sigma, needed, A)
-        total, half, left, right = _sum_terms(terms, C, u, hu, logphi, psi)
+        total, half, left, right, size = _sum_terms(terms, C, u, hu, logphi, psi)
         scale = np.maximum(np.abs(W @ total), 1e-300)
         low = np.any(W @ left > _TAIL_SLACK * tol * scale)
         high = np.any(W @ right > _TAIL_SLACK * tol * scale)
         coarse = hu > hu0 and np.any(np.abs(W @ half) > math.sqrt(tol) * scale)
         if not (low or high or coarse):
+            # each partition term is good to ~10^{−digits} of its size: refuse a result that
+            # cancellation between them leaves with fewer than half the digits
+            cond = float(np.max(W @ size / scale))
+            if cond > 10.0 ** (0.5 * digits):
+                raise ValueError(
+                    f"power sums at C={C}, sigma={sigma:g}: the partition terms cancel to "
+                    f"1/{cond:.2g} of their size, leaving fewer than {0.5 * digits:g} digits; "
+                    f"ask for the non-negative combinations that are needed (combinations=)")
             return total
         if coarse:
             hu = max(hu0, 0.5 * hu)
@@ -347,7 +352,7 @@ def powersum_expectations(expressions, classes: int, sigma: float, digits: float
 def _sum_terms(terms, C, u, hu, logphi, psi):
     """Trapezoid sums of every expression, their changes when the step is doubled, and the tail
     masses beyond both ends of the u-range (upper bounds for log-concave decay)."""
-    total, half, left, right = (np.zeros(len(terms)) for _ in range(4))
+    total, half, left, right, size = (np.zeros(len(terms)) for _ in range(5))
     for i, expr in enumerate(terms):
         for c, q, K, blocks in expr:
             ff = _falling(C, q)
@@ -364,12 +369,13 @@ def _sum_terms(terms, C, u, hu, logphi, psi):
                 sign = sign * sg
             g = sign * np.exp(logg)
             total[i] += c * ff * hu * g.sum()
+            size[i] += abs(c) * ff * hu * np.abs(g).sum()
             half[i] += c * ff * hu * (g.sum() - 2.0 * g[::2].sum())
             left[i] += abs(c) * ff * _tail(np.abs(g[:2]), hu)
             right[i] += abs(c) * ff * _tail(np.abs(g[:-3:-1]), hu)
     if not np.all(np.isfinite(total)):
         raise ValueError(f"power-sum quadrature failed at C={C} (values {total!r})")
-    return total, half, left, right
+    return total, half, left, right, size
 
 
 def _tail(g, hu):
