@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rmthess.cases._mlp_ce_gamma import gamma_term
+from tests._two_class import two_class_moments
 
 #: plain Monte Carlo with K_SIGMA standard errors: two-sided false alarm ≈ 7e-6 per comparison
 K_SIGMA = 4.5
@@ -91,32 +92,15 @@ def test_uniform_limit_of_small_sigma():
 
 
 def _two_class_oracle(m, sigma_v):
-    """C = 2 by an independent route: p = (P, 1 − P), P = logistic(√2 σ d) with d = (x_1 − x_2)/√2,
-    so with q = P(1 − P) every (CASE-19) expectation is a 1-D integral over d ~ N(0, 1):
-    n = 2qd², trQ = 2q, mm = 4q²d², trQ2 = 4q², and (F1, F2, F3, G1, G2, G3) = E 4q²·((d² − 1)²,
-    d², 1, d⁴, d², 1). Inner integral: Gauss–Legendre (400 nodes) in t = √2σ|d| on
-    [0, min(60, 10√2σ)] (q² is analytic in |Im t| < π and falls like e^{−2t}); outer: scipy's
-    adaptive quad over |s| on [0, √m + 10] with the χ_k mixture of (CASE-19)."""
+    """C = 2 by an independent route: the expectations as 1-D integrals over d
+    (tests/_two_class.py), and scipy's adaptive quad over |s| on [0, √m + 10] with the χ_k mixture
+    of (CASE-19)."""
     from scipy.integrate import quad
 
     tau = sigma_v * sigma_v / m
-    gx, gw = np.polynomial.legendre.leggauss(400)
-
-    def moments(sig):
-        c = math.sqrt(2.0) * sig
-        top = min(60.0, 10.0 * c)
-        t = 0.5 * top * (gx + 1.0)
-        w = 0.5 * top * gw
-        d = t / c
-        e = np.exp(-t)
-        q2 = (e / (1.0 + e) ** 2) ** 2
-        base = 2.0 * w * 4.0 * q2 * np.exp(-0.5 * d * d) / (math.sqrt(2.0 * math.pi) * c)
-        d2 = d * d
-        return np.array([base @ (d2 - 1) ** 2, base @ d2, base.sum(), base @ d2 ** 2])
 
     def integrand(r, which):
-        F1, F2, F3, G1 = moments(math.sqrt(tau) * r)
-        G2, G3 = F2, F3
+        F1, F2, F3, G1, G2, G3 = two_class_moments(math.sqrt(tau) * r)
         out = 0.0
         for k in range(1, m + 1):
             dens = (r ** (k - 1) * math.exp(-0.5 * r * r)
