@@ -7,8 +7,14 @@ measures the error, max |ρ − ρ_ref| / max ρ_ref, against the 40-digit oracl
 damped fixed-point iteration e ← (e + E_H[σ/(σ g(e) − z)])/2 of (SEP-1) at z = x + i·η (it
 converges for η > 0, SEP-2), run until the step is below 1e−13 or 20 000 sweeps, vectorised over
 the points; its error is the smoothing by η plus whatever the iteration has not converged.
-freealg, the peer of benchmarks/bench_gmp.py, has no separable (Σ ≠ I) law and is not installed
-here; with Σ = I the separable law is the GMP law, benchmarked there.
+Peer: freealg (``pip install freealg``; skipped when it is not installed). Its
+``DeformedMarchenkoPastur(t, w, c)`` is the law ``H ⊠ MP_c`` of a sample covariance matrix with
+population spectrum ``H = Σ w_k δ_{t_k}`` (positive atoms) and ratio ``c`` — the separable law with
+the weight law ``ν = δ_1`` and ``γ = c`` (theory/separable.md, SEP-0). For those laws it is timed
+on the same 2000 points at ``z = x + iη`` (its Plemelj evaluation) for two η, and its
+``support()`` edges are compared with rmthess's. With signed weights (ν ≠ δ_1) no peer applies;
+with Σ = I the separable law is the GMP law, benchmarked against freealg's compound free Poisson
+law in benchmarks/bench_gmp.py.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +74,20 @@ def main(argv=None):
          [0.3, 0.4, 0.3], 0.2),
         ("2 signed atoms × powerlaw(1.2, 100) 8 atoms, γ=0.5", [-1.0, 2.0], [0.4, 0.6],
          h.atoms.tolist(), h.probs.tolist(), 0.5),
+        # ν = δ_1: the deformed Marchenko–Pastur laws of freealg
+        ("δ_1 × 2 atoms (deformed MP), γ=0.5", [1.0], [1.0], [1.0, 4.0], [0.5, 0.5], 0.5),
+        ("δ_1 × 3 atoms (3 bulks), γ=0.1", [1.0], [1.0], [0.2, 1.0, 4.0], [0.3, 0.4, 0.3], 0.1),
+        ("δ_1 × powerlaw(1.2, 100) 8 atoms, γ=2", [1.0], [1.0], h.atoms.tolist(),
+         h.probs.tolist(), 2.0),
     ]
     # JIT warm-up of the scan kernel
     SeparableMarchenkoPastur(DiscreteLaw([1.0], [1.0]), DiscreteLaw([1.0, 2.0], [0.5, 0.5]), 0.5)
+    try:
+        from importlib.metadata import version
+        peer = f"freealg {version('freealg')}"
+    except Exception:   # noqa: BLE001 - any failure means: no peer
+        peer = "freealg not installed"
+    print(f"peer: {peer}; error = max |ρ − ρ_oracle| / max ρ_oracle on every 20th point")
     print(f"{'law':<52} {'method':<22} {'time':>10} {'error':>9}")
     for name, a, pr, s, q, g in laws:
         nu, cov = DiscreteLaw(a, pr), DiscreteLaw(s, q)
@@ -96,6 +114,49 @@ def main(argv=None):
             ratio = t_fp / (t_pdf + t_init)
             print(f"{'':<52} {f'fixed point η={eta:g}·w':<22} {t_fp * 1e3:8.1f}ms {err_fp:9.1e}"
                   f"  ({ratio:.0f}× setup+pdf)")
+        if a == [1.0]:
+            _freealg_rows(law, s, q, g, x, sub, ref, t_init + t_pdf, oracle)
+
+
+def _freealg_rows(law, s, q, gamma, x, sub, ref, t_ours, oracle):
+    """freealg's deformed Marchenko–Pastur law on the same points, and its support edges."""
+    try:
+        from freealg.distributions import DeformedMarchenkoPastur
+    except ImportError:
+        print(f"{'':<52} freealg not installed: no peer row")
+        return
+    width = x[-1] - x[0]
+    scale = ref.max()
+    for eta in (1e-4, 1e-8):
+        dmp = DeformedMarchenkoPastur(t=s, w=q, c=gamma)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t_fa, dens = best_time(lambda dmp=dmp, eta=eta: dmp.density(x, eta=eta * width), 1)
+            err = np.max(np.abs(np.asarray(dens)[sub] - ref)) / scale
+            print(f"{'':<52} {f'freealg η={eta:g}·w':<22} {t_fa * 1e3:8.1f}ms {err:9.1e}"
+                  f"  ({t_fa / t_ours:.0f}× setup+pdf)")
+        except Exception as exc:   # noqa: BLE001 - a peer failing is a result
+            print(f"{'':<52} {f'freealg η={eta:g}·w':<22} FAILED ({type(exc).__name__})")
+    ours = np.array(law.support(), dtype=float).ravel()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_sup, sup = best_time(DeformedMarchenkoPastur(t=s, w=q, c=gamma).support, 1)
+        theirs = np.array(sup, dtype=float).ravel()
+        if theirs.size == ours.size:
+            gap = np.max(np.abs(theirs - ours)) / np.max(np.abs(ours))
+            note = f"edges differ from rmthess's by {gap:.1e} (relative)"
+        else:
+            note = f"{theirs.size // 2} intervals against rmthess's {ours.size // 2}"
+        print(f"{'':<52} {'freealg support()':<22} {t_sup * 1e3:8.1f}ms  {note}")
+    except Exception as exc:       # noqa: BLE001
+        print(f"{'':<52} {'freealg support()':<22} FAILED ({type(exc).__name__})")
+    # rmthess's edges against the oracle: the density just inside each edge is positive
+    inside = [oracle.inside(e + sgn * 1e-9 * width) for lo, hi in law.support()
+              for e, sgn in ((lo, 1.0), (hi, -1.0))]
+    print(f"{'':<52} {'rmthess edges':<22} {'':>10}  oracle: inside 1e-9·w within each edge "
+          f"for {sum(inside)}/{len(inside)} edges")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,14 @@ from tests._mc import REGISTRY, max_failures
 
 #: the test modules that register Monte Carlo checks (importing them fills the registry)
 MODULES = (
+    "tests.cases.test_anisotropic_mlp",
     "tests.cases.test_constants",
     "tests.cases.test_hidden_constant_scale",
     "tests.cases.test_mlp_ce_unbiased",
     "tests.cases.test_mse_cases",
     "tests.gmp.test_law",
     "tests.gmp.test_moments",
+    "tests.gmp.test_tracy_widom",
     "tests.integrals.test_softmax",
     "tests.laws.test_continuous",
     "tests.laws.test_discrete",

@@ -48,6 +48,7 @@ GENERAL_TESTS = ("tests/cases/test_constants.py", "tests/cases/test_hidden_terms
 MSE_LAW_TESTS = ("tests/cases/test_mse_cases.py", "tests/symbolic/test_mse.py",
                  "tests/laws/test_entry.py")
 COUPLING_TESTS = ("tests/montecarlo/test_spectra.py",)
+ANISO_MC_TESTS = ("tests/montecarlo/test_anisotropic_mc.py", "tests/cli/test_simulate_cli.py")
 
 _G = "rmthess/gmp/_kernels.py"
 _S = "rmthess/integrals/softmax.py"
@@ -201,6 +202,21 @@ MUTANTS: list[Mutant] = [
            "ss = m / 4.0 + m * (m - 1.0) / (4.0 * math.pi)",
            "known mean E (s.s')^2 of the output control variate off (CASE-18): biased output g",
            MLPCE_TESTS),
+    Mutant("ce-prior-control-diag", "rmthess/cases/mlp_ce.py",
+           "diag = tau * tau * (trq * trq + 2.0 * trq2)",
+           "diag = tau * tau * (trq * trq + trq2)",
+           "Isserlis pairing of E (a^T Q0 a)^2 dropped in the prior's control mean (CASE-31): "
+           "biased T1_ii with offsets", ("tests/cases/test_mlp_ce_offsets.py",)),
+    Mutant("ce-prior-gamma-pairs", "rmthess/cases/_mlp_ce_kernels.py",
+           "S1 = 2.0 * (k - 1.0)                         # Σ_{i≠j} (a_i² + a_j²)",
+           "S1 = 1.0 * (k - 1.0)                         # Σ_{i≠j} (a_i² + a_j²)",
+           "the sum over ordered pairs of a_i^2 + a_j^2 counts each unit once (CASE-31): wrong "
+           "off-diagonal gamma-term with offsets", ("tests/cases/test_mlp_ce_offsets.py",)),
+    Mutant("ce-prior-offset-logits", "rmthess/cases/_mlp_ce_kernels.py",
+           "zp[c] = st * (b1 * Z[t, c, 0] + b2 * Z[t, c, 1]) + boff[c]",
+           "zp[c] = st * (b1 * Z[t, c, 0] + b2 * Z[t, c, 1])",
+           "the offsets left out of the second draw's logits (CASE-31)",
+           ("tests/cases/test_mlp_ce_offsets.py",)),
     Mutant("ce-control-offdiag", "rmthess/cases/mlp_ce.py", "mu[4:7] = diag / 4.0, off / 16.0, ss",
            "mu[4:7] = diag / 4.0, off / 4.0, ss",
            "known mean of the off-diagonal hidden control variate off (CASE-18): biased T1_ij",
@@ -247,14 +263,16 @@ MUTANTS: list[Mutant] = [
            "out[k] = -np.trace(np.linalg.solve(S, dS)) + r * sp / s",
            "sign of r s'/s in c(z) (MC-13)", COUPLING_TESTS),
     # ---------------------------------------------------------------- finite-size predictions
-    Mutant("fs-wishart-matrix-term", _F, "e1sq_eff = e1sq + (0.5 * e1 * eh + 0.5 * Gn) / d",
-           "e1sq_eff = e1sq + (0.5 * e1 * eh + 1.0 * Gn) / d",
+    Mutant("fs-wishart-matrix-term", _F,
+           "e1sq_eff = e1sq + hf * (0.5 * e1 * eh + 0.5 * Gn) / d",
+           "e1sq_eff = e1sq + hf * (0.5 * e1 * eh + 1.0 * Gn) / d",
            "||E lambda (w w^T - I)||^2 term of (MC-8) doubled", FINITE_TESTS),
-    Mutant("fs-bilaplacian", _F, "e2_eff = e2 + e2h / (4.0 * d)", "e2_eff = e2 + e2h / (2.0 * d)",
+    Mutant("fs-bilaplacian", _F, "e2_eff = e2 + hf * e2h / (4.0 * d)",
+           "e2_eff = e2 + hf * e2h / (2.0 * d)",
            "E lambda^2 h/(4d) correction of (MC-8)", FINITE_TESTS),
     Mutant("fs-hermite", _F, "return q * q - 4.0 * q - 2.0 * r", "return q * q - 4.0 * q - r",
            "Hermite weight h of the bi-Laplacian (MC-8)", FINITE_TESTS),
-    Mutant("fs-square-dims", _F, "e2_eff * (dr * dr + 2 * dr)", "e2_eff * (dr * dr + dr)",
+    Mutant("fs-square-dims", _F, "e2_eff * (t1 * t1 + 2 * t2)", "e2_eff * (t1 * t1 + t2)",
            "Gaussian fourth-moment count (d - r)^2 + 2(d - r) of (MC-6)", FINITE_TESTS),
     Mutant("fs-wwt-variance", _F, "return main + (0.5 * hterm + 0.25 * vterm) / d",
            "return main + (0.5 * hterm) / d",
@@ -290,6 +308,35 @@ MUTANTS: list[Mutant] = [
            "return a if self.beta is None else a - self.beta * self.beta",
            "return a if self.beta is None else a - self.beta",
            "diagonal weights alpha - beta^2 of Lambda = diag(alpha) - beta beta^T", NORM_TESTS),
+    # ---------------------------------------------------------------- covariance and offsets (ANI)
+    Mutant("ani-spectrum-midpoint", "rmthess/gmp/covariance.py",
+           "u = (np.arange(d) + 0.5) / d", "u = (np.arange(d) + 1.0) / (d + 1)",
+           "midpoint quantiles of the covariance spectrum (ANI-10)", ANISO_MC_TESTS),
+    Mutant("ani-matrix-side-unscaled", "rmthess/montecarlo/simulation.py",
+           "return params, (Xw if Ym is Yw else Ym * scale), Xw",
+           "return params, (Xw if Ym is Yw else Ym), Xw",
+           "both sides of a design are x = Σ^{1/2} y (ANI-10)", ANISO_MC_TESTS),
+    Mutant("ani-offsets-dropped", "rmthess/cases/linear_ce.py",
+           "p = softmax(U if params.offset is None else U + params.offset)",
+           "p = softmax(U)", "logits V x + log π with a class prior (ANI-10)", ANISO_MC_TESTS),
+    Mutant("ani7-k-term", _F, "+ 2 * kk * e1 * e1y +", "+ 0 * kk * e1 * e1y +",
+           "the QᵀΣP⊥ΣQ cross term of two samples (ANI-12)", ANISO_MC_TESTS),
+    Mutant("ani7-t2", _F, "t2 = d * s2 - 2 * r * s3 / s1 + r * qs * qs",
+           "t2 = d * s2 - r * s3 / s1 + r * qs * qs",
+           "tr P⊥ΣP⊥Σ of (ANI-12)", ANISO_MC_TESTS),
+    Mutant("ani7-heat-factor", _F, "hf = s2 / (s1 * s1)", "hf = 1.0",
+           "the fluctuation of V Σ Vᵀ scales the heat correction by s₂/s₁² (ANI-12)",
+           ANISO_MC_TESTS),
+    Mutant("ani7-effective-scale", _F, "sig_v = sigma_v * math.sqrt(cov[0])", "sig_v = sigma_v",
+           "the logits have the effective scale σ_v √s₁ (ANI-1)", ANISO_MC_TESTS),
+    Mutant("ani6-exchangeable-with-offsets", _F,
+           "if model.exchangeable(block) and not offsets:", "if model.exchangeable(block):",
+           "with offsets the classes are not exchangeable: no orbit sums, no identical-class "
+           "moments (ANI-11)", ANISO_MC_TESTS),
+    Mutant("ani-per-class-norm", "rmthess/montecarlo/blocknorms.py",
+           'return np.einsum("ni,ni->i", A, K @ A) / (n * n)',
+           'return np.einsum("ni,ni->i", A, K @ A) / n',
+           "per-class diagonal norms λᵀKλ/N² (MC-3)", ANISO_MC_TESTS),
     # ---------------------------------------------------------------- Hessians
     # ---------------------------------------------------------------- softmax and kappa
     Mutant("kappa-reference-row", "rmthess/_softmax.py",

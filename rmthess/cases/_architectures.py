@@ -15,10 +15,15 @@ the limits and the weights themselves — belongs to the case.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
-from rmthess._validate import check_finite_array
-from rmthess.cases._base import Case, Params
+from rmthess._validate import GAMMA, SIGMA_V, check_finite_array
+from rmthess.cases._base import Case, CaseLimits, Params
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT, BLOCK_V
 
 __all__: list[str] = []
@@ -43,6 +48,74 @@ def covariance_moments(covariance) -> tuple[float, float]:
     return s1, s2
 
 
+@dataclass(frozen=True)
+class HiddenAnisotropy:
+    r"""A data covariance seen by the one-hidden-layer network (theory/anisotropic.md, ANI-5–ANI-8).
+
+    With ``x = Σ^{1/2} y`` the pre-activations ``u = W x`` are asymptotically ``N(0, s_1 I_m)``
+    (ANI-5), and by ReLU homogeneity every limit is the isotropic one at the effective parameters
+    ``γ_eff = γ s_1²/s_2``, ``σ_eff = σ_v √s_1`` (same entry law of V), the hidden ``g`` times
+    ``s_2/s_1²`` (ANI-6) and the output ``g`` times ``s_1²`` (ANI-7); every ratio is the isotropic
+    ratio at ``(γ_eff, σ_eff)``. ``s_1 = s_2 = 1`` (Σ = I, or ``covariance=None``) maps every number
+    to itself bit for bit.
+    """
+
+    s1: float
+    s2: float
+    #: whether a covariance was given (None: Σ = I, and the results carry no ``covariance``)
+    given: bool
+
+    @classmethod
+    def of(cls, covariance) -> HiddenAnisotropy:
+        """From a spectrum law H (validated by :func:`covariance_moments`) or None."""
+        s1, s2 = covariance_moments(covariance)
+        return cls(s1, s2, covariance is not None)
+
+    def effective(self, gamma: float, sigma_v: float) -> tuple[float, float]:
+        """``(γ s_1²/s_2, σ_v √s_1)`` (ANI-6); ``ValueError`` when they leave the domains of γ
+        and σ_v."""
+        gamma_eff, sigma_eff = gamma * (self.s1 * self.s1 / self.s2), sigma_v * math.sqrt(self.s1)
+        if self.given:
+            try:
+                GAMMA.validate(gamma_eff)
+                SIGMA_V.validate(sigma_eff)
+            except ValueError as exc:
+                raise ValueError(f"{self._where(gamma_eff, sigma_eff)} are out of range: "
+                                 f"{exc}") from None
+        return gamma_eff, sigma_eff
+
+    def _where(self, gamma_eff, sigma_eff) -> str:
+        return (f"with the data covariance (s1 = {self.s1!r}, s2 = {self.s2!r}) the effective "
+                f"parameters gamma*s1^2/s2 = {gamma_eff!r}, sigma_v*sqrt(s1) = {sigma_eff!r}")
+
+    def explained(self, exc: ValueError, gamma: float, sigma_v: float) -> ValueError:
+        """``exc`` of an evaluation at the effective parameters, with them named when a covariance
+        was given (the isotropic message speaks of the parameters it was handed)."""
+        if not self.given:
+            return exc
+        return ValueError(f"{self._where(*self.effective(gamma, sigma_v))}: {exc}")
+
+    @property
+    def factors(self) -> dict:
+        """``{"hidden": s_2/s_1², "output": s_1²}``: the isotropic ``g`` at the effective
+        parameters times these are the anisotropic ``g`` (ANI-6, ANI-7)."""
+        return {BLOCK_HIDDEN: self.s2 / (self.s1 * self.s1), BLOCK_OUTPUT: self.s1 * self.s1}
+
+    def restore(self, lim: CaseLimits, gamma: float, sigma_v: float) -> CaseLimits:
+        """The limits ``lim`` of the isotropic case at the effective parameters, as those of the
+        anisotropic case at ``(γ, σ_v)``: ``g`` and their standard errors times :attr:`factors`,
+        ratios as they are."""
+        blocks = {}
+        for name, blk in lim.blocks.items():
+            f = self.factors[name]
+            blocks[name] = dataclasses.replace(
+                blk, g_ii=blk.g_ii * f, g_ij=blk.g_ij * f,
+                stderr_g_ii=None if blk.stderr_g_ii is None else blk.stderr_g_ii * f,
+                stderr_g_ij=None if blk.stderr_g_ij is None else blk.stderr_g_ij * f)
+        return dataclasses.replace(lim, gamma=gamma, sigma_v=sigma_v, blocks=blocks,
+                                   covariance=(self.s1, self.s2) if self.given else None)
+
+
 class LinearArchitecture(Case):
     """``z = V x``: one block type ``"v"`` of C d×d blocks, exchangeable in the class index."""
 
@@ -55,9 +128,38 @@ class LinearArchitecture(Case):
     def first_sigma(self, sigma_v):
         return float(sigma_v)
 
+    def with_data(self, *, covariance=None, prior=None):
+        """A copy drawing ``x = Σ^{1/2} y`` (spectrum law ``covariance``) and, for the CE loss,
+        the logits ``V x + b`` with ``b_c = log π_c`` of ``prior`` (ANI-10). The prior must have one
+        entry per class of the run (checked by :meth:`draw`); a prior and a covariance together
+        are refused, as :meth:`limits` refuses them."""
+        if covariance is None and prior is None:
+            return self
+        if prior is not None and self.loss != "ce":
+            raise ValueError(f"case {self.name!r} has no logits to offset; a class prior applies "
+                             "to linear-ce only")
+        if prior is not None and covariance is not None:
+            raise ValueError("a class prior and a data covariance together are not supported: "
+                             "pass one of them")
+        if covariance is not None:
+            covariance_moments(covariance)               # positive definite, finite
+        if prior is not None:
+            from rmthess.laws.prior import validate_prior
+
+            p = np.asarray(prior, dtype=float)
+            prior = validate_prior(p, p.size)
+        new = copy.copy(self)
+        new.covariance, new.prior = covariance, prior
+        return new
+
     def draw(self, rng, d, classes, m, sigma_v):
         V = self.v_law.sample(rng, (classes, d)) * (sigma_v / np.sqrt(d))
-        return Params(first=V)
+        if self.prior is None:
+            return Params(first=V)
+        if self.prior.size != classes:
+            raise ValueError(f"the class prior has {self.prior.size} entries, expected one per "
+                             f"class ({classes})")
+        return Params(first=V, offset=np.log(self.prior))
 
     def exchangeable(self, block):
         return True
@@ -82,13 +184,6 @@ class HiddenArchitecture(Case):
 
     def features(self, block, X, U):
         return X if block == BLOCK_HIDDEN else np.maximum(U, 0.0)
-
-    def refuse_covariance(self, covariance):
-        """``ValueError`` unless ``covariance`` is None: the data-covariance limits
-        (theory/anisotropic.md) are derived for the linear cases only."""
-        if covariance is not None:
-            raise ValueError(f"a data covariance (covariance=, --covariance*) is supported for the "
-                             f"linear cases (linear-mse, linear-ce) only, not for {self.name}")
 
     @staticmethod
     def hidden_block(block, V, indices, classes, m):

@@ -28,11 +28,13 @@ __all__ = ["BlockLimit", "CaseLimits", "Params", "Case", "finite_or_refused"]
 
 @dataclass(frozen=True)
 class Params:
-    """Network parameters of one Monte Carlo replicate: ``first`` (``r×d``) and ``second`` (``C×m``
-    output weights of the hidden network, or None)."""
+    """Network parameters of one Monte Carlo replicate: ``first`` (``r×d``), ``second`` (``C×m``
+    output weights of the hidden network, or None) and ``offset`` (the logit offsets
+    ``b_c = log π_c`` of a class prior, CASE-30, or None)."""
 
     first: np.ndarray
     second: np.ndarray | None = None
+    offset: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ class Case(abc.ABC):
     #: entry law and scale of the hidden weights ``W = σ_w ε/√d`` (hidden cases)
     w_law: EntryLaw = GAUSSIAN
     sigma_w: float = 1.0
+    #: spectrum law H of the data covariance Σ of the Monte Carlo (None: Σ = I) and the class prior
+    #: π of the logit offsets (None: no offsets); set by :meth:`with_data`
+    covariance = None
+    prior: np.ndarray | None = None
 
     # ------------------------------------------------------------------ parameters
     def check(self, classes, m, sigma_v):
@@ -139,6 +145,13 @@ class Case(abc.ABC):
         """:meth:`_check` plus the number of digits of :meth:`limits_mp`."""
         DIGITS.validate(dps)
         return self._check(gamma, classes, m, sigma_v)
+
+    def _refuse_prior(self, prior):
+        """The MSE cases: logit offsets do not enter their blocks (theory/cases.md, CASE-31)."""
+        if prior is not None:
+            raise ValueError(f"{self.name}: a class prior (logit offsets b_c = log pi_c) does not "
+                             "change any Hessian block of the MSE loss (theory/cases.md, CASE-31); "
+                             "it applies to the CE cases linear-ce and mlp-ce")
 
     def check_block(self, block):
         """Raise ``ValueError`` unless ``block`` is one of this case's block types."""
@@ -169,20 +182,44 @@ class Case(abc.ABC):
         new.v_law, new.w_law, new.sigma_w = v_law, w_law, sigma_w
         return new
 
+    def with_data(self, *, covariance=None, prior=None) -> Case:
+        """A copy of this case whose Monte Carlo draws ``x = Σ^{1/2} y`` with the spectrum law
+        ``covariance`` (:meth:`data_scale`) and adds the logit offsets ``log π_c`` of ``prior``
+        (theory/anisotropic.md, ANI-10). Only the cases whose limits take them accept them."""
+        if covariance is None and prior is None:
+            return self
+        raise ValueError(f"case {self.name!r} takes no data covariance or class prior "
+                         "(the linear cases do)")
+
+    def data_scale(self, d: int) -> np.ndarray | None:
+        """``√σ_i`` of the d eigenvalues of Σ (:func:`rmthess.gmp.covariance.spectrum_values`), or
+        None for Σ = I: the data of a replicate are ``X = Y diag(√σ)``, Y standard Gaussian."""
+        if self.covariance is None:
+            return None
+        from rmthess.gmp.covariance import spectrum_values
+
+        return np.sqrt(spectrum_values(self.covariance, d))
+
     # ------------------------------------------------------------------ limits
+    # Every result method takes ``covariance``: the spectrum law H of a data covariance Σ
+    # (``x = Σ^{1/2} y``; :mod:`rmthess.gmp.covariance`), None for Σ = I (theory/anisotropic.md).
     @abc.abstractmethod
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None) -> CaseLimits:
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+               samples=None) -> CaseLimits:
         """``g_ii``, ``g_ij`` and their ratio for every block type."""
 
     @abc.abstractmethod
-    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, **kwargs):
-        """The limiting spectral law (a GMP law) of a d×d block."""
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  **kwargs):
+        """The limiting spectral law of a d×d block: a GMP law, with a ``covariance`` a separable
+        law."""
 
     @abc.abstractmethod
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None) -> dict:
         """The leading term of each block ratio as C → ∞, evaluated at ``classes``."""
 
-    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30) -> CaseLimits:
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  dps=30) -> CaseLimits:
         """The limits as mpmath numbers to ``dps`` digits, where the case has an exact
         evaluation."""
         raise ValueError(f"case {self.name!r} has no high-precision evaluation (its finite-C "

@@ -10,7 +10,9 @@ come from :mod:`rmthess._softmax` (stable at saturation, (SMX-1)).
   the sums over t of (theory/cases.md, (CASE-9)) ``a_ij`` and ``a_ij²``, ``p = softmax(V relu(u))``,
   and ``w s sᵀ``, ``w² |s|⁴`` for the output weights ``w = p_c(1 − p_c)`` (block (c, c)) and
   ``w = −p_c p_{c+1 mod C}`` (block (c, c+1)).
-* :func:`pair_terms_numba`: the Rao–Blackwellized pair terms (CASE-15, CASE-17, CASE-18).
+* :func:`pair_terms_numba`: the Rao–Blackwellized pair terms (CASE-15, CASE-17, CASE-18), with
+  logit offsets (CASE-31).
+* :func:`gamma_terms_numba`: the γ-term draws with logit offsets (CASE-31).
 * :func:`ndtri_numba`: the standard normal quantile (AS 241).
 
 The kernels receive the random draws as arrays; they own no generator.
@@ -178,18 +180,23 @@ def ndtri_numba(x):
 
 
 # --------------------------------------------------------------------------------------------------
-# Rao–Blackwellized pair terms (theory/cases.md, (CASE-15), (CASE-17), (CASE-18))
+# Rao–Blackwellized pair terms (theory/cases.md, (CASE-15), (CASE-17), (CASE-18), (CASE-31))
 #
 # Inputs: standard normal draws U, U2 (n, m) for u, u' and ZETA (n, C, 2) for the coordinates of the
-# rows v_c/√τ on the orthonormal basis (e1, e2) of span(s, s'); τ = σ_v²/m.  Output row t:
+# rows v_c/√τ on the orthonormal basis (e1, e2) of span(s, s'); τ = σ_v²/m; the logit offsets b (C)
+# and the prior π = softmax(b) of the controls (b = 0, π = 1/C: identical classes).  Output row t:
 #   0 T1 diag, 1 T1 off-diag   E_w[a_ij(u) a_ij(u')]          (pair conditioning, CASE-15)
 #   2 output diag, 3 output off-diag                          (CASE-17)
-#   4, 5 the control variates of 0, 1 (the same formulas with p = p' = 1/C), 6 (s·s')², and
+#   4, 5 the control variates of 0, 1 (the same formulas with p = p' = π), 6 (s·s')², and
 #   7..9 (s·s')² τ times |s|² A, b1² A + 2 b1 b2 D + b2² B and |s|(b1 A + b2 D), where
 #   A = Σ_c (ζ_c1 − ζ̄_1)² − (C − 1), B likewise with ζ_2, D = Σ_c (ζ_c1 − ζ̄_1)(ζ_c2 − ζ̄_2) have
 #   mean zero given (u, u'), s'= b1 e1 + b2 e2  (CASE-18)
 # Diagonal terms are averaged over i, off-diagonal terms over the ordered pairs i ≠ j, with the
-# indicators 1(u_i > 0) etc. included.  (The γ-term is computed by quadrature, CASE-19.)
+# indicators 1(u_i > 0) etc. included.  With a non-empty ``cls`` (n, C) its row t receives the
+# per-class output-diagonal draws (s·s')² w_c w'_c, and ``cpair`` (n, P) the draws
+# (s·s')² p_c p_c' p'_c p'_c' of the output blocks of the class ``pairs`` (P × 2).  (The γ-term
+# is computed by quadrature, CASE-19, or with offsets sampled by :func:`gamma_terms_numba`,
+# CASE-31.)
 PAIR_COLUMNS = 10
 
 
@@ -212,12 +219,19 @@ def _pair_value(ci1, ci2, cj1, cj2, same, N11, N12, N22, P11, P12, P22, M11, M12
 
 
 @parallel_jit
-def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
+def _pair_terms(U, U2, Z, tau, boff, pi, out, cls, pairs, cpair):  # twin: _pair_terms.py_func
     n, m = U.shape
     C = Z.shape[1]
     st = math.sqrt(tau)
-    c0 = (C - 1.0) / C                 # tr Q0, Q0 = (I − 11ᵀ/C)/C
-    t0 = (C - 1.0) / (C * C)           # tr Q0²
+    s2pi = 0.0
+    s3pi = 0.0
+    c0 = 0.0
+    for c in range(C):
+        s2pi += pi[c] * pi[c]
+        s3pi += pi[c] * pi[c] * pi[c]
+        c0 += pi[c] * (1.0 - pi[c])    # tr Q0, Q0 = diag π − ππᵀ
+    t0 = s2pi - 2.0 * s3pi + s2pi * s2pi   # tr Q0²
+    per_class = cls.shape[0] > 0
     for t in prange(n):
         s = np.empty(m)
         s2 = np.empty(m)
@@ -231,6 +245,7 @@ def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
         qq = np.empty(C)
         D = np.empty((C, 2))
         Dp = np.empty((C, 2))
+        D0 = np.empty((C, 2))
         both = np.empty(m, dtype=np.int64)
         ns = 0.0
         n2 = 0.0
@@ -258,13 +273,14 @@ def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
             e2[k] = e2[k] / nr if ok else 0.0
         b2 = nr if ok else 0.0
         for c in range(C):
-            z[c] = st * ns * Z[t, c, 0]
-            zp[c] = st * (b1 * Z[t, c, 0] + b2 * Z[t, c, 1])
+            z[c] = st * ns * Z[t, c, 0] + boff[c]
+            zp[c] = st * (b1 * Z[t, c, 0] + b2 * Z[t, c, 1]) + boff[c]
         softmax_row(z, p, q)
         softmax_row(zp, pp, qq)
         Zt = Z[t]
         centre_row(Zt, p, D)                       # ζ_c − Σ p ζ, and with p' (SMX-1)
         centre_row(Zt, pp, Dp)
+        centre_row(Zt, pi, D0)                     # the control's Q0 ζ = π∘(ζ − Σ π ζ)
         N11 = kappa_entry(p, D, 0, 0)               # ζᵀ Q ζ and ζᵀ Q' ζ (2×2)
         N12 = kappa_entry(p, D, 0, 1)
         N22 = kappa_entry(p, D, 1, 1)
@@ -281,6 +297,7 @@ def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
         mz1 = 0.0
         mz2 = 0.0
         M11 = M12 = M21 = M22 = 0.0
+        O11 = O12 = O22 = 0.0
         for c in range(C):
             trQ += p[c] * q[c]
             trQp += pp[c] * qq[c]
@@ -294,6 +311,10 @@ def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
             M12 += w * D[c, 0] * Dp[c, 1]
             M21 += w * D[c, 1] * Dp[c, 0]
             M22 += w * D[c, 1] * Dp[c, 1]
+            w0 = pi[c] * pi[c]                      # ζᵀ Q0 Q0 ζ
+            O11 += w0 * D0[c, 0] * D0[c, 0]
+            O12 += w0 * D0[c, 0] * D0[c, 1]
+            O22 += w0 * D0[c, 1] * D0[c, 1]
             mz1 += Z[t, c, 0]
             mz2 += Z[t, c, 1]
         mz1 /= C
@@ -308,9 +329,9 @@ def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
         cvA = Z11 - (C - 1.0)
         cvB = Z22 - (C - 1.0)
         cvD = Z12
-        Z11 /= C
-        Z12 /= C
-        Z22 /= C
+        N011 = kappa_entry(pi, D0, 0, 0)              # ζᵀ Q0 ζ
+        N012 = kappa_entry(pi, D0, 0, 1)
+        N022 = kappa_entry(pi, D0, 1, 1)
         trQQ = spp - sp_pp2 - sp2_pp + spp * spp
         t1d = t1o = c1d = c1o = 0.0
         for a in range(nboth):                       # pair conditioning on (ζ_1, ζ_2)
@@ -319,8 +340,8 @@ def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
                 j = both[b]
                 e = _pair_value(e1[i], e2[i], e1[j], e2[j], i == j, N11, N12, N22, P11, P12, P22,
                                 M11, M12, M21, M22, trQ, trQp, trQQ, tau)
-                e0 = _pair_value(e1[i], e2[i], e1[j], e2[j], i == j, Z11, Z12, Z22, Z11, Z12, Z22,
-                                 Z11 / C, Z12 / C, Z12 / C, Z22 / C, c0, c0, t0, tau)
+                e0 = _pair_value(e1[i], e2[i], e1[j], e2[j], i == j, N011, N012, N022, N011,
+                                 N012, N022, O11, O12, O12, O22, c0, c0, t0, tau)
                 if i == j:
                     t1d += e
                     c1d += e0
@@ -340,14 +361,115 @@ def _pair_terms(U, U2, Z, tau, out):  # twin: _pair_terms.py_func
         out[t, 7] = h * ns * ns * cvA
         out[t, 8] = h * (b1 * b1 * cvA + 2.0 * b1 * b2 * cvD + b2 * b2 * cvB)
         out[t, 9] = h * ns * (b1 * cvA + b2 * cvD)
+        if per_class:
+            for c in range(C):
+                cls[t, c] = ss2 * p[c] * q[c] * pp[c] * qq[c]
+        for k in range(pairs.shape[0]):
+            c, c2 = pairs[k, 0], pairs[k, 1]
+            cpair[t, k] = ss2 * p[c] * p[c2] * pp[c] * pp[c2]
 
 
-def pair_terms_numba(U, U2, Z, tau, *, compiled=True):
+def _offsets(C, offsets):
+    """``(b, π)``: the logit offsets and the prior ``π = softmax(b)`` of the controls."""
+    if offsets is None:
+        return np.zeros(C), np.full(C, 1.0 / C)
+    b = np.ascontiguousarray(offsets, dtype=np.float64)
+    e = np.exp(b - b.max())
+    return b, e / e.sum()
+
+
+def pair_terms_numba(U, U2, Z, tau, *, offsets=None, per_class=False, pairs=None,
+                     compiled=True):
     """Per-draw Rao–Blackwellized terms, shape ``(n, PAIR_COLUMNS)``; see the table above.
-    ``compiled=False`` runs the interpreted twin."""
+
+    ``offsets``: the logit offsets ``b`` (length C; None: identical classes). ``per_class=True``
+    also returns the ``(n, C)`` per-class output-diagonal draws ``(s·s')² w_c w'_c`` and the
+    ``(n, P)`` draws ``(s·s')² p_c p_c' p'_c p'_c'`` of the output blocks of the ``pairs``
+    (P × 2 class indices). ``compiled=False`` runs the interpreted twin."""
     U = np.ascontiguousarray(U, dtype=np.float64)
     U2 = np.ascontiguousarray(U2, dtype=np.float64)
     Z = np.ascontiguousarray(Z, dtype=np.float64)
-    out = np.empty((U.shape[0], PAIR_COLUMNS))
-    (_pair_terms if compiled else interpreted(_pair_terms))(U, U2, Z, float(tau), out)
+    n, C = U.shape[0], Z.shape[1]
+    b, pi = _offsets(C, offsets)
+    pairs = np.zeros((0, 2), dtype=np.int64) if pairs is None else \
+        np.ascontiguousarray(pairs, dtype=np.int64).reshape(-1, 2)
+    out = np.empty((n, PAIR_COLUMNS))
+    cls = np.zeros((n, C) if per_class else (0, 0))
+    cpair = np.zeros((n, pairs.shape[0]))
+    (_pair_terms if compiled else interpreted(_pair_terms))(U, U2, Z, float(tau), b, pi, out, cls,
+                                                          pairs, cpair)
+    return (out, cls, cpair) if per_class else out
+
+
+# --------------------------------------------------------------------------------------------------
+# The γ-term with logit offsets, sampled (theory/cases.md, (CASE-31)): given s = relu(u) and the
+# coordinates x = ζ_·1 (n, C) of the rows of V along s, E_w[κ_ij²] of (CASE-19) with
+# p = softmax(√τ|s| x + b), averaged over i (column 0) and over the ordered pairs i ≠ j (column 1),
+# indicators included.
+@parallel_jit
+def _gamma_terms(U, X, tau, b, out):  # twin: _gamma_terms.py_func
+    n, m = U.shape
+    C = X.shape[1]
+    st = math.sqrt(tau)
+    for t in prange(n):
+        z = np.empty(C)
+        p = np.empty(C)
+        q = np.empty(C)
+        a2 = np.empty(m)
+        ns = 0.0
+        k = 0
+        for i in range(m):
+            if U[t, i] > 0.0:
+                a2[k] = U[t, i] * U[t, i]
+                ns += a2[k]
+                k += 1
+        if k == 0:
+            out[t, 0] = 0.0
+            out[t, 1] = 0.0
+            continue
+        for i in range(k):
+            a2[i] /= ns
+        sig = st * math.sqrt(ns)
+        for c in range(C):
+            z[c] = sig * X[t, c] + b[c]
+        softmax_row(z, p, q)
+        sp = sx = sx2m = sp2 = sp3 = trQ = 0.0
+        for c in range(C):
+            w = p[c]
+            sx += w * X[t, c]
+            sx2m += w * (X[t, c] * X[t, c] - 1.0)
+            sp2 += w * w
+            sp3 += w * w * w
+            trQ += w * q[c]
+            sp += w
+        mm = 0.0
+        for c in range(C):
+            d = X[t, c] - sx
+            mm += p[c] * p[c] * d * d
+        nmt = sx2m - sx * sx + sp2                   # n − tr Q, no cancellation (CASE-19)
+        nn = nmt + trQ
+        trQ2 = sp2 - 2.0 * sp3 + sp2 * sp2
+        diag = 0.0
+        a4 = 0.0
+        for i in range(k):
+            x = a2[i]
+            y = x * nn + (1.0 - x) * trQ
+            diag += y * y + 4.0 * x * (1.0 - x) * mm + 2.0 * (1.0 - x) * (1.0 - x) * trQ2
+            a4 += x * x
+        P2 = 1.0 - a4                                # Σ_{i≠j} a_i² a_j²
+        S1 = 2.0 * (k - 1.0)                         # Σ_{i≠j} (a_i² + a_j²)
+        NP = k * (k - 1.0)
+        off = P2 * nmt * nmt + (S1 - 4.0 * P2) * mm + (NP - S1 + 2.0 * P2) * trQ2
+        out[t, 0] = tau * tau * diag / m
+        out[t, 1] = tau * tau * off / (m * (m - 1.0))
+
+
+def gamma_terms_numba(U, X, tau, *, offsets=None, compiled=True):
+    """Per-draw γ-terms ``(E_w a_ii², E_w a_ij²)`` averaged over the hidden units and pairs, shape
+    ``(n, 2)`` (CASE-31); ``U`` (n, m), ``X`` (n, C) standard normal draws."""
+    U = np.ascontiguousarray(U, dtype=np.float64)
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    b, _ = _offsets(X.shape[1], offsets)
+    out = np.empty((U.shape[0], 2))
+    (_gamma_terms if compiled else interpreted(_gamma_terms))(U, X, float(tau), b, out)
     return out

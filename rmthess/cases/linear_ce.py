@@ -143,6 +143,17 @@ class LinearCE(LinearArchitecture):
                 "g_ij_mean": float(mom.g_offdiag_mean(gamma)), "E_a": mom.mean_a,
                 "E_a2": mom.mean_a2, "pairs": mom.pairs, "g_ij_pairs": mom.g_pairs(gamma)}
 
+    def class_block_law(self, gamma, prior, cls, *, sigma_v=1.0):
+        """GMP law of the diagonal block of class ``cls`` (0-based) with the offsets
+        ``b_c = log π_c``: the weight law of ``a_c = p_c(1 − p_c)`` (SML-5) at ratio γ; its second
+        moment is ``g_ii(c)`` of :meth:`class_limits` exactly, its edges and density rest on the
+        atoms of :class:`~rmthess.laws.softmax.OffsetSoftmaxLaw` (CASE-30)."""
+        from rmthess.gmp import GeneralizedMarchenkoPastur
+        from rmthess.laws.softmax import OffsetSoftmaxLaw
+
+        gamma = GAMMA.validate(gamma)
+        return GeneralizedMarchenkoPastur(OffsetSoftmaxLaw(prior, sigma_v, cls), gamma)
+
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
                   dps=30) -> CaseLimits:
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
@@ -183,11 +194,12 @@ class LinearCE(LinearArchitecture):
 
     def weights(self, params, U):
         """``Λ_n = diag(p_n) − p_n p_nᵀ``: structured weights ``α = β = p_n``,
-        ``p_n = softmax(u_n)``."""
+        ``p_n = softmax(u_n + b)`` with the offsets ``b = params.offset`` of a class prior (CASE-30;
+        none by default)."""
         from rmthess._softmax import softmax
         from rmthess.montecarlo.blocknorms import StructuredWeights
 
-        p = softmax(U)
+        p = softmax(U if params.offset is None else U + params.offset)
         return {BLOCK_V: StructuredWeights(p, p)}
 
     def exact_moments(self, block, which, classes, sigma_v):

@@ -37,7 +37,8 @@ class LinearMSE(LinearArchitecture):
     loss = "mse"
 
     def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
-               samples=None) -> CaseLimits:
+               samples=None, prior=None) -> CaseLimits:
+        self._refuse_prior(prior)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         s1, s2 = covariance_moments(covariance)
         return CaseLimits(self.name, gamma, classes, m, sigma_v,

@@ -22,14 +22,21 @@ import numpy as np
 from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._softmax import kappa, softmax
 from rmthess._validate import as_generator, child_seed
-from rmthess.cases._architectures import HiddenArchitecture
+from rmthess.cases._architectures import HiddenAnisotropy, HiddenArchitecture
 from rmthess.cases._base import CaseLimits
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 from rmthess.cases._estimate import check_rtol, check_time, resolve_seed, run_to_rtol
 from rmthess.cases._mlp_ce_constants import hidden_constant, output_constant
 from rmthess.cases._mlp_ce_gamma import gamma_term
-from rmthess.cases._mlp_ce_kernels import hidden_weights, ndtri_numba, pair_terms_numba, sums_numba
+from rmthess.cases._mlp_ce_kernels import (
+    gamma_terms_numba,
+    hidden_weights,
+    ndtri_numba,
+    pair_terms_numba,
+    sums_numba,
+)
 from rmthess.cases._registry import register
+from rmthess.laws.prior import validate_prior
 
 __all__ = ["MlpCE", "DEFAULT_RTOL", "DEFAULT_LAW_RTOL", "DEFAULT_MAX_TIME", "REPLICATES",
            "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS"]
@@ -127,60 +134,134 @@ def nested_rows(classes, m, sigma_v, rng, n_v, n_u, v_law=None, kernel=sums_numb
 _CONTROLS = ((4,), (5,), (6, 7, 8, 9), (6, 7, 8, 9))
 
 
-def _control_means(classes, m, tau):
-    """Known means of the pair-kernel columns 4..9 (CASE-18)."""
+def _control_means(classes, m, tau, prior=None):
+    """Known means of the pair-kernel columns 4..9 (CASE-18; CASE-31 with a class ``prior`` π,
+    the controls' ``Q0 = diag π − ππᵀ``)."""
     C = classes
-    off = tau * tau * (C - 1.0) / (C * C)            # E (aᵀQ0 b)², a, b independent columns of V
-    diag = tau * tau * (C * C - 1.0) / (C * C)       # E (aᵀQ0 a)²
+    if prior is None:
+        off = tau * tau * (C - 1.0) / (C * C)        # E (aᵀQ0 b)², a, b independent columns of V
+        diag = tau * tau * (C * C - 1.0) / (C * C)   # E (aᵀQ0 a)²
+    else:
+        pi = np.asarray(prior, dtype=float)
+        s2 = math.fsum(pi * pi)
+        trq = math.fsum(pi * (1.0 - pi))             # tr Q0
+        trq2 = s2 - 2.0 * math.fsum(pi ** 3) + s2 * s2   # tr Q0²
+        off = tau * tau * trq2                       # E (aᵀQ0 b)² = τ² tr Q0²
+        diag = tau * tau * (trq * trq + 2.0 * trq2)  # E (aᵀQ0 a)² = τ²((tr Q0)² + 2 tr Q0²)
     ss = m / 4.0 + m * (m - 1.0) / (4.0 * math.pi ** 2)   # E (s·s')² (CASE-8)
     mu = np.zeros(10)
     mu[4:7] = diag / 4.0, off / 16.0, ss
     return mu
 
 
-class _PairSampler:
-    """Scrambled Sobol' replicates of the Rao–Blackwellized pair terms with control variates."""
+class _Scrambles:
+    """``R`` independent scrambled Sobol' streams of standard normal points in ``dim`` dimensions:
+    all from the Sobol' rule up to :data:`_QMC_MAX_DIM` dimensions, else the first ``lead`` ones,
+    the rest pseudo-random (CASE-18)."""
 
-    def __init__(self, classes, m, sigma_v, seed, gamma_terms, replicates=REPLICATES):
+    def __init__(self, dim, lead, seed, key, replicates):
         from scipy.stats import qmc
 
+        self.dim = dim
+        self.qdim = dim if dim <= _QMC_MAX_DIM else lead
+        self.engines = [qmc.Sobol(self.qdim, scramble=True,
+                                  seed=np.random.default_rng(child_seed(seed, key, r)))
+                        for r in range(replicates)]
+        self.rngs = [np.random.default_rng(child_seed(seed, key + 1, r))
+                     for r in range(replicates)]
+
+    def normals(self, r, n):
+        """The next ``n`` points of replicate ``r``, shape ``(n, dim)``."""
+        with warnings.catch_warnings():
+            # draws continue one sequence in blocks; the totals reached are powers of two
+            warnings.filterwarnings("ignore", message="The balance properties")
+            x = self.engines[r].random(n)
+        g = ndtri_numba(np.clip(x, 2.0 ** -60, 1.0 - 2.0 ** -53))
+        if self.qdim == self.dim:
+            return g
+        return np.concatenate([g, self.rngs[r].standard_normal((n, self.dim - self.qdim))], 1)
+
+
+class _GammaSampler:
+    """Replicates of the γ-term ``(E a_ii², E a_ij²)`` with logit offsets (CASE-31): points
+    ``(u, ζ_·1) ∈ R^{m+C}`` of scrambled Sobol' rules, no control variates."""
+
+    def __init__(self, classes, m, sigma_v, seed, offsets, replicates=REPLICATES):
+        self.C, self.m, self.tau, self.R = classes, m, sigma_v * sigma_v / m, replicates
+        self.offsets = offsets
+        self.points = _Scrambles(m + classes, m, seed, 5, replicates)
+        self.sums = np.zeros((replicates, 2))
+        self.count = 0
+
+    def __call__(self, n):
+        rows = max(1, min(n, _BLOCK_ROWS // max(self.C, 1)))
+        for r in range(self.R):
+            done = 0
+            while done < n:
+                k = min(rows, n - done)
+                g = self.points.normals(r, k)
+                self.sums[r] += gamma_terms_numba(g[:, :self.m], g[:, self.m:], self.tau,
+                                                  offsets=self.offsets).sum(0)
+                done += k
+        self.count += n
+        return self.sums / self.count
+
+
+class _PairSampler:
+    """Scrambled Sobol' replicates of the Rao–Blackwellized pair terms with control variates.
+
+    ``gamma_terms``: the exact ``(E a_ii², E a_ij²)`` (CASE-19) or, with logit ``offsets``, a
+    :class:`_GammaSampler` advanced with the pair terms (CASE-31); then the per-class output
+    diagonals are accumulated too (``class_means``)."""
+
+    def __init__(self, classes, m, sigma_v, seed, gamma_terms, replicates=REPLICATES,
+                 offsets=None, pairs=None):
         self.C, self.m, self.tau = classes, m, sigma_v * sigma_v / m
         self.R = replicates
-        dim = 2 * m + 2 * classes
-        self.full = dim <= _QMC_MAX_DIM
-        qdim = dim if self.full else 2 * m
-        self.engines = [qmc.Sobol(qdim, scramble=True,
-                                  seed=np.random.default_rng(child_seed(seed, 1, r)))
-                        for r in range(self.R)]
-        self.rngs = [np.random.default_rng(child_seed(seed, 2, r)) for r in range(self.R)]
+        self.offsets = offsets
+        self.points = _Scrambles(2 * m + 2 * classes, 2 * m, seed, 1, replicates)
         self.sums = np.zeros((self.R, 4))
+        self.class_sums = np.zeros((self.R, classes)) if offsets is not None else None
+        self.pairs = np.zeros((0, 2), dtype=np.int64) if pairs is None else pairs
+        self.pair_sums = np.zeros((self.R, len(self.pairs)))
         self.count = 0
-        self.exact = np.asarray(gamma_terms, dtype=float)  # (E a_ii², E a_ij²), (CASE-19)
-        self.mu = _control_means(classes, m, self.tau)
+        if isinstance(gamma_terms, _GammaSampler):
+            self.gamma, self.exact = gamma_terms, None
+        else:
+            self.gamma, self.exact = None, np.asarray(gamma_terms, dtype=float)  # (CASE-19)
+        prior = None
+        if offsets is not None:
+            e = np.exp(offsets - np.max(offsets))
+            prior = e / e.sum()
+        self.mu = _control_means(classes, m, self.tau, prior)
         n_pilot = max(64, min(_PILOT, (1 << 24) // (2 * classes + m * m)))
         pilot = self._terms(np.random.default_rng(child_seed(seed, 0)), n_pilot)
         self.beta = self._coefficients(pilot)
 
     # -- draws
-    def _terms_from(self, g, zeta):
+    def _terms_from(self, g, zeta, per_class=False):
         m = self.m
-        return pair_terms_numba(g[:, :m], g[:, m:2 * m], zeta, self.tau)
+        return pair_terms_numba(g[:, :m], g[:, m:2 * m], zeta, self.tau, offsets=self.offsets,
+                                per_class=per_class, pairs=self.pairs if per_class else None)
 
     def _terms(self, rng, n):
         g = rng.standard_normal((n, 2 * self.m))
         return self._terms_from(g, rng.standard_normal((n, self.C, 2)))
 
     def _sobol_terms(self, r, n):
-        with warnings.catch_warnings():
-            # draws continue one sequence in blocks; the totals reached are powers of two
-            warnings.filterwarnings("ignore", message="The balance properties")
-            x = self.engines[r].random(n)
-        g = ndtri_numba(np.clip(x, 2.0 ** -60, 1.0 - 2.0 ** -53))
-        if self.full:
-            zeta = g[:, 2 * self.m:].reshape(n, self.C, 2)
-        else:
-            zeta = self.rngs[r].standard_normal((n, self.C, 2))
-        return self._terms_from(g, zeta)
+        g = self.points.normals(r, n)
+        zeta = g[:, 2 * self.m:].reshape(n, self.C, 2)
+        if self.class_sums is None:
+            return self._terms_from(g, zeta)
+        t, cls, cpair = self._terms_from(g, zeta, per_class=True)
+        self.class_sums[r] += cls.sum(0)
+        self.pair_sums[r] += cpair.sum(0)
+        return t
+
+    def class_means(self):
+        """Per-replicate means of the per-class output diagonals ``(s·s')² w_c w'_c``, (R, C), and
+        of the output blocks of the class pairs, (R, P)."""
+        return self.class_sums / self.count, self.pair_sums / self.count
 
     # -- control variates
     @staticmethod
@@ -212,8 +293,35 @@ class _PairSampler:
                 done += k
         self.count += n
         mean = self.sums / self.count
-        exact = np.broadcast_to(self.exact, (self.R, 2))
-        return np.column_stack([mean[:, :2], exact, mean[:, 2:]])
+        if self.gamma is None:
+            t2 = np.broadcast_to(self.exact, (self.R, 2))
+        else:
+            t2 = self.gamma(n)
+        return np.column_stack([mean[:, :2], t2, mean[:, 2:]])
+
+
+def _check_pairs(pairs, classes):
+    """``pairs`` as a (P, 2) int array of distinct 0-based classes, or ``ValueError``."""
+    try:
+        arr = np.asarray(pairs, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise ValueError(f"pairs must be a sequence of (c, c') class pairs, "
+                         f"got {pairs!r}") from None
+    if arr.size and (not np.all(arr == np.round(arr)) or arr.min() < 0 or arr.max() >= classes
+                     or np.any(arr[:, 0] == arr[:, 1])):
+        raise ValueError(f"pairs must be pairs of distinct classes in 0..{classes - 1}, "
+                         f"got {pairs!r}")
+    return arr.astype(np.int64)
+
+
+def _time_left(max_time, t_start, fixed):
+    """Seconds of ``max_time`` left for the sampler after the set-up (γ-term quadrature, pilot);
+    ``ValueError`` when nothing is left for a target-driven run (a fixed budget runs regardless)."""
+    left = max_time - (time.monotonic() - t_start)
+    if fixed is None and left <= 0.0:
+        raise ValueError(f"max_time={max_time:g} s is spent on the set-up (γ-term quadrature, "
+                         f"pilot draws) before any sampling; raise max_time")
+    return left
 
 
 def _first_points(classes, m):
@@ -250,6 +358,12 @@ class MlpCE(HiddenArchitecture):
     entries, U-statistics for the squared inner means, doubling the number of V draws until
     ``rtol``.
 
+    With a data covariance of spectrum law H (``covariance``, :mod:`rmthess.gmp.covariance`;
+    theory/anisotropic.md, ANI-5–ANI-8), ``s_k = E_H σᵏ``: ``u ~ N(0, s_1 I_m)``, and since
+    ``κ(√s_1 g; V) = κ(g; √s_1 V)/s_1`` the hidden ``g`` are the isotropic ones at
+    ``(γ s_1²/s_2, σ_v √s_1)`` times ``s_2/s_1²``, the output ``g`` those at ``σ_v √s_1`` times
+    ``s_1²``; the ratios are the isotropic ratios at these parameters (also as C → ∞).
+
     References
     ----------
     Dong et al., arXiv:2505.02809, theorem 2.
@@ -267,14 +381,20 @@ class MlpCE(HiddenArchitecture):
     name = "mlp-ce"
     loss = "ce"
 
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None, rtol=None,
-               max_time=DEFAULT_MAX_TIME, v_law=None, covariance=None) -> CaseLimits:
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+               samples=None, rtol=None, max_time=DEFAULT_MAX_TIME, v_law=None,
+               prior=None) -> CaseLimits:
         """Estimates of ``g_ii``, ``g_ij`` and the ratio of both block types, with standard errors.
 
         Parameters
         ----------
         gamma, classes, m, sigma_v
             ``γ = d/N > 0``, ``C >= 2``, hidden width ``m >= 2``, ``V_ci`` of variance ``σ_v²/m``.
+        covariance : WeightLaw, optional
+            Spectrum law of a data covariance Σ (None: Σ = I): the estimate runs at the effective
+            parameters of (ANI-6), and the ``g`` and their standard errors are mapped back. With
+            a ``prior`` as well, the offsets are not rescaled (the homogeneity of ANI-6 acts on
+            ``V relu(u)`` only).
         rng : None, int, Generator or SeedSequence
             Source of the seed; the integer seed used is ``result.seed`` (pass it back to
             reproduce the result).
@@ -290,14 +410,64 @@ class MlpCE(HiddenArchitecture):
             ``rtol`` is out of reach of what is left.
         v_law : object, optional
             Law of the entries of V (``.sample(rng, shape)``, unit variance); None: Gaussian.
-        covariance : None
-            Refused with ``ValueError``: data covariances are derived for the linear cases only.
+        prior : array_like, optional
+            Class probabilities π: logits ``V s + b`` with offsets ``b_c = log π_c`` (CASE-31).
+            The output ``g`` are then means over the classes (diagonal) and over the ordered pairs
+            of distinct classes (off-diagonal); :meth:`class_limits` gives the output diagonal
+            class by class. A uniform prior is the identical-class case.
         """
+        return self._estimate(gamma, classes, m, sigma_v, rng, samples, rtol, max_time, v_law,
+                              prior, covariance=covariance)[0]
+
+    def class_limits(self, gamma, prior, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+                     samples=None, rtol=None, max_time=DEFAULT_MAX_TIME, v_law=None, pairs=()):
+        r"""Per-class output-block limits with the offsets ``b_c = log π_c`` (CASE-31).
+
+        The diagonal output block of class c, ``g_ii(c) = E_V ‖E_u[p_c(1 − p_c) s sᵀ]‖²_F``, for
+        every class, from the same draws as :meth:`limits` (which stops on the class means; the
+        per-class values carry their own standard errors, larger for rare classes). The other
+        arguments are those of :meth:`limits` (a non-Gaussian ``v_law`` is refused); ``pairs``:
+        0-based pairs of distinct classes whose off-diagonal output block
+        ``g_ij(c, c′) = E_V ‖E_u[p_c p_c′ s sᵀ]‖²_F`` is wanted.
+
+        Returns
+        -------
+        dict or None
+            None for a uniform prior (identical classes). Else ``g_ii`` and ``stderr_g_ii``
+            (arrays over the classes), ``g_ii_mean`` and ``g_ij_mean`` (the output block's class
+            means), ``pairs``, ``g_ij_pairs`` and ``stderr_g_ij_pairs``, ``limits`` (the
+            :class:`CaseLimits` of the same run) and ``seed``.
+        """
+        pi = np.asarray(prior, dtype=float)
+        classes = len(pi) if pi.ndim == 1 else 0
+        pairs = _check_pairs(pairs, classes)
+        lim, step = self._estimate(gamma, classes, m, sigma_v, rng, samples, rtol, max_time,
+                                   v_law, prior, pairs, covariance)
+        if step is None:
+            return None
+        cm, pm = step.class_means()
+        f = HiddenAnisotropy.of(covariance).factors[BLOCK_OUTPUT]      # (ANI-7)
+        cm, pm = cm * f, pm * f
+        out = lim.blocks[BLOCK_OUTPUT]
+        k = math.sqrt(cm.shape[0])
+        return {"g_ii": cm.mean(0), "stderr_g_ii": cm.std(0, ddof=1) / k,
+                "g_ii_mean": out.g_ii, "g_ij_mean": out.g_ij, "pairs": pairs,
+                "g_ij_pairs": pm.mean(0), "stderr_g_ij_pairs": pm.std(0, ddof=1) / k,
+                "limits": lim, "seed": lim.seed}
+
+    def _estimate(self, gamma, classes, m, sigma_v, rng, samples, rtol, max_time, v_law, prior,
+                  pairs=None, covariance=None):
+        """The limits and, with a non-uniform prior, the pair sampler (for its per-class sums, at
+        the effective parameters of a ``covariance``: (ANI-6), the offsets unchanged). The time
+        budget covers the whole call: the γ-term quadrature refuses before its work when its
+        estimated cost exceeds ``max_time``, and the sampler gets what is left."""
         t_start = time.monotonic()
-        self.refuse_covariance(covariance)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         if m < 2:
             raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
+        ani = HiddenAnisotropy.of(covariance)
+        gamma_iso, sigma_iso = gamma, sigma_v
+        gamma, sigma_v = ani.effective(gamma, sigma_v)               # (ANI-6)
         if samples is not None and rtol is not None:
             raise ValueError("give either samples (a fixed budget) or rtol (a target), not both")
         fixed = None if samples is None else _split(samples)
@@ -308,17 +478,30 @@ class MlpCE(HiddenArchitecture):
         rtol, max_time = check_rtol(rtol), check_time(max_time)
         if v_law is not None and not callable(getattr(v_law, "sample", None)):
             raise ValueError(f"v_law must have a method sample(rng, shape), got {v_law!r}")
+        offsets = None
+        if prior is not None:
+            pi = validate_prior(prior, classes)
+            if v_law is not None:
+                raise ValueError("a class prior with a non-Gaussian v_law is not supported: the "
+                                 "offsets are integrated for Gaussian V only (CASE-31)")
+            if not np.all(pi == pi[0]):
+                offsets = np.log(pi)
         seed = resolve_seed(rng)
         root = np.random.SeedSequence(seed)
+        step = None
         if v_law is None:
-            t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
-            step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
+            if offsets is None:
+                t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
+                step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
+            else:
+                step = _PairSampler(classes, m, sigma_v, root,
+                                    _GammaSampler(classes, m, sigma_v, root, offsets),
+                                    offsets=offsets, pairs=pairs)
             total = None if fixed is None else max(2, -(-fixed[0] * fixed[1] // REPLICATES))
-            left = max_time - (time.monotonic() - t_start)
-            if total is None and left <= 0.0:
-                raise ValueError(f"max_time={max_time:g} s is spent on the γ-term quadrature and "
-                                 f"the set-up at sigma_v={sigma_v:g}; raise max_time")
-            blocks, _ = run_to_rtol(step, gamma, rtol, left, _first_points(classes, m), total)
+            blocks, _ = run_to_rtol(step, gamma, rtol, _time_left(max_time, t_start, total),
+                                    _first_points(classes, m), total)
+            if offsets is None:
+                step = None
         else:
             n_u = _LAW_U_DRAWS if fixed is None else fixed[1]
             rows = []
@@ -328,39 +511,53 @@ class MlpCE(HiddenArchitecture):
                                         v_law))
                 return np.concatenate(rows)
 
-            blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _CHUNK,
-                                    None if fixed is None else fixed[0])
-        return CaseLimits(self.name, gamma, classes, m, sigma_v, blocks, seed)
+            blocks, _ = run_to_rtol(step, gamma, rtol, _time_left(max_time, t_start, fixed),
+                                    _CHUNK, None if fixed is None else fixed[0])
+            step = None
+        return ani.restore(CaseLimits(self.name, gamma, classes, m, sigma_v, blocks, seed),
+                           gamma_iso, sigma_iso), step
 
-    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
-                  indices=(0, 1), rng=None, samples=1 << 16, **kwargs):
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  V=None, indices=(0, 1), rng=None, samples=1 << 16, **kwargs):
         r"""GMP law of a hidden block at a fixed V, with the empirical law of ``a_ij(u)`` as
         weights.
 
         ``samples`` draws of ``u ~ N(0, I_m)`` (``rng``) give an :class:`~rmthess.laws.EmpiricalLaw`
-        of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``.
+        of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``. With a
+        ``covariance`` H: ``u ~ N(0, s_1 I_m)`` and the separable law of these weights and H
+        (ANI-8).
         """
-        from rmthess.gmp import GeneralizedMarchenkoPastur
+        from rmthess.gmp import GeneralizedMarchenkoPastur, SeparableMarchenkoPastur
         from rmthess.laws import EmpiricalLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
+        ani = HiddenAnisotropy.of(covariance)
         V, i, j = self.hidden_block(block, V, indices, classes, m)
         if which == "diag":
             j = i
         u = as_generator(rng).standard_normal((int(samples), m))
+        if ani.given:
+            u *= math.sqrt(ani.s1)                                     # (ANI-5)
         pair = V[:, [i, j]]
         kij = kappa(pair, softmax(np.maximum(u, 0.0) @ V.T))[:, 0, 1]
         a = kij * (u[:, i] > 0) * (u[:, j] > 0)
-        return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
+        if covariance is None:
+            return GeneralizedMarchenkoPastur(EmpiricalLaw(a), gamma)
+        return SeparableMarchenkoPastur(EmpiricalLaw(a), covariance, gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None,
-                  covariance=None) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  v_law=None) -> dict:
         """``{"hidden": K_h/C, "output": K_o/C²}`` (CASE-10, CASE-12; CASE-22, CASE-23 for a
-        non-Gaussian entry law ``v_law`` of V); ``ValueError`` where the constants do not exist."""
-        self.refuse_covariance(covariance)
+        non-Gaussian entry law ``v_law`` of V) — with a ``covariance`` at ``(γ s_1²/s_2, σ_v √s_1)``
+        (ANI-6); ``ValueError`` where the constants do not exist."""
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {BLOCK_HIDDEN: hidden_constant(gamma, m, sigma_v, v_law=v_law) / classes,
-                BLOCK_OUTPUT: output_constant(m, sigma_v, v_law=v_law) / classes ** 2}
+        ani = HiddenAnisotropy.of(covariance)
+        gamma_eff, sigma_eff = ani.effective(gamma, sigma_v)
+        try:
+            return {BLOCK_HIDDEN: hidden_constant(gamma_eff, m, sigma_eff, v_law=v_law) / classes,
+                    BLOCK_OUTPUT: output_constant(m, sigma_eff, v_law=v_law) / classes ** 2}
+        except ValueError as exc:
+            raise ani.explained(exc, gamma, sigma_v) from None
 
     def weights(self, params, U):
         """Hidden: dense ``κ_ij(n) 1(u_ni>0) 1(u_nj>0)``, ``κ(n) = Vᵀ(diag p_n − p_n p_nᵀ)V``;

@@ -10,7 +10,7 @@ import math
 import mpmath
 import numpy as np
 
-from rmthess.cases._architectures import HiddenArchitecture
+from rmthess.cases._architectures import HiddenAnisotropy, HiddenArchitecture
 from rmthess.cases._base import BlockLimit, CaseLimits
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 from rmthess.cases._registry import register
@@ -60,6 +60,12 @@ class MlpMSE(HiddenArchitecture):
     Monte Carlo weights: ``a_ij(n) = κ_ij 1(u_ni>0) 1(u_nj>0)`` on the hidden blocks, ``Λ_n = I``
     on the output blocks (theory/montecarlo.md, MC-1).
 
+    With a data covariance of spectrum law H (``covariance``, :mod:`rmthess.gmp.covariance`;
+    theory/anisotropic.md, ANI-5–ANI-8), ``s_k = E_H σᵏ``: hidden
+    ``g = s_2 (Eλ)² + γ s_1² Eλ²`` with the weights above (scale-free in u), i.e. the isotropic
+    ``g`` at ``γ s_1²/s_2`` times ``s_2`` (the ratio at ``γ s_1²/s_2``); output ``g`` times
+    ``s_1²``; the block laws are separable laws (ANI-8).
+
     References
     ----------
     Dong et al., arXiv:2505.02809, theorem 2.
@@ -76,57 +82,77 @@ class MlpMSE(HiddenArchitecture):
     name = "mlp-mse"
     loss = "mse"
 
-    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, rng=None, samples=None,
-               v_law=None, covariance=None) -> CaseLimits:
-        """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`);
-        ``covariance`` is refused (linear cases only)."""
-        self.refuse_covariance(covariance)
+    def limits(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, rng=None,
+               samples=None, v_law=None, prior=None) -> CaseLimits:
+        """The limits; ``v_law`` is the entry law of V (:func:`rmthess.laws.entry.entry_law`),
+        ``covariance`` the spectrum law of a data covariance (ANI-6, ANI-7). A class ``prior`` is
+        refused: logit offsets do not enter the MSE blocks (CASE-31)."""
+        self._refuse_prior(prior)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        gh = _hidden(gamma, classes, m, sigma_v, _kurtosis(v_law))
-        return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {BLOCK_HIDDEN: BlockLimit(*gh),
-                           BLOCK_OUTPUT: BlockLimit(_output(m), 0.0, 0.0)})
+        ani = HiddenAnisotropy.of(covariance)
+        gamma_eff, sigma_eff = ani.effective(gamma, sigma_v)
+        gh = _hidden(gamma_eff, classes, m, sigma_eff, _kurtosis(v_law))
+        iso = CaseLimits(self.name, gamma_eff, classes, m, sigma_eff,
+                         {BLOCK_HIDDEN: BlockLimit(*gh),
+                          BLOCK_OUTPUT: BlockLimit(_output(m), 0.0, 0.0)})
+        return ani.restore(iso, gamma, sigma_v)
 
-    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, dps=30, v_law=None,
-                  covariance=None) -> CaseLimits:
-        """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis)."""
-        self.refuse_covariance(covariance)
+    def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None, dps=30,
+                  v_law=None) -> CaseLimits:
+        """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis; for
+        a ``covariance`` its float64 moments ``s_1``, ``s_2``)."""
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         kurt = _kurtosis(v_law)
+        ani = HiddenAnisotropy.of(covariance)
+        ani.effective(gamma, sigma_v)                                 # range of (γ_eff, σ_eff)
+        with mpmath.workdps(dps + 5):
+            s1, s2 = mpmath.mpf(ani.s1), mpmath.mpf(ani.s2)
+            g_eff = mpmath.mpf(gamma) * s1 ** 2 / s2                  # (ANI-6)
+            sig_eff = mpmath.mpf(sigma_v) * mpmath.sqrt(s1)
+            gh = _hidden(g_eff, classes, m, sig_eff, mpmath.mpf(kurt), mpmath)
+            f_hidden, f_output = s2 / s1 ** 2, s1 ** 2               # (ANI-6, ANI-7)
+            go = f_output * _output(m, mpmath)
+            gii, gij = f_hidden * gh[0], f_hidden * gh[1]
         with mpmath.workdps(dps):
-            gh = _hidden(mpmath.mpf(gamma), classes, m, mpmath.mpf(sigma_v), mpmath.mpf(kurt),
-                         mpmath)
-            go = _output(m, mpmath)
             z = mpmath.mpf(0)
-        return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                          {BLOCK_HIDDEN: BlockLimit(*gh), BLOCK_OUTPUT: BlockLimit(go, z, z)})
+            blocks = {BLOCK_HIDDEN: BlockLimit(+gii, +gij, +gh[2]),
+                      BLOCK_OUTPUT: BlockLimit(+go, z, z)}
+        return CaseLimits(self.name, gamma, classes, m, sigma_v, blocks,
+                          covariance=(ani.s1, ani.s2) if ani.given else None)
 
-    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, V=None,
-                  indices=(0, 1), **kwargs):
+    def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  V=None, indices=(0, 1), **kwargs):
         r"""GMP law of ``H_{w_i w_i}`` (``"diag"``) or ``H_{w_i w_j}`` (``"offdiag"``) at a fixed V.
 
         ``V`` is the C×m output matrix, ``indices = (i, j)`` the hidden units. Weights (CASE-6):
-        ``κ_ii·Bernoulli(1/2)`` and ``κ_ij·Bernoulli(1/4)`` (two independent half-spaces).
+        ``κ_ii·Bernoulli(1/2)`` and ``κ_ij·Bernoulli(1/4)`` (two independent half-spaces). With a
+        ``covariance`` H the separable law of the same weights and H (ANI-8: the half-spaces do
+        not see the scale of u).
         """
-        from rmthess.gmp import GeneralizedMarchenkoPastur
+        from rmthess.gmp import GeneralizedMarchenkoPastur, SeparableMarchenkoPastur
         from rmthess.laws import DiscreteLaw
 
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
+        HiddenAnisotropy.of(covariance)
         V, i, j = self.hidden_block(block, V, indices, classes, m)
         kappa = V.T @ V
         if which == "diag":
-            return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5]), gamma)
-        return GeneralizedMarchenkoPastur(DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25]), gamma)
+            nu = DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5])
+        else:
+            nu = DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25])
+        if covariance is None:
+            return GeneralizedMarchenkoPastur(nu, gamma)
+        return SeparableMarchenkoPastur(nu, covariance, gamma)
 
-    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, v_law=None,
-                  covariance=None) -> dict:
+    def asymptote(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
+                  v_law=None) -> dict:
         """Leading large-C terms; the entry law of V enters the exact ratio (CASE-21) only through
         ``C − 1 + μ₄``, so the leading term does not depend on ``v_law`` (validated all the
-        same)."""
-        self.refuse_covariance(covariance)
+        same). With a ``covariance``: at ``γ s_1²/s_2`` (ANI-6)."""
         _kurtosis(v_law)
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        return {BLOCK_HIDDEN: (1 / gamma + 4) / (4 * (1 / gamma + 2) * classes), BLOCK_OUTPUT: 0.0}
+        g, _ = HiddenAnisotropy.of(covariance).effective(gamma, sigma_v)
+        return {BLOCK_HIDDEN: (1 / g + 4) / (4 * (1 / g + 2) * classes), BLOCK_OUTPUT: 0.0}
 
     def exact_weight_rule(self, block, ij, params, r):
         r"""λ = κ_ij on ``{y_i > 0, y_j > 0}`` (``{y_i > 0}`` if i = j), else 0, with the orthant

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 __all__ = ["add_init_arguments", "add_seed_argument", "seed_value", "require_distributed",
-           "float_list", "add_covariance_arguments", "covariance_from_args"]
+           "float_list", "add_covariance_arguments", "covariance_from_args", "add_prior_argument",
+           "prior_from_args"]
 
 
 def add_init_arguments(parser, *, number=None, w_law: bool = False) -> None:
@@ -129,3 +130,29 @@ def covariance_from_args(args):
         return covariance_from_atoms(atoms, probs)
     except ValueError as exc:
         raise ValueError(f"--covariance-probs: {exc}") from None
+
+
+def add_prior_argument(parser, *, cases: str, adds: str) -> None:
+    """``--prior zipf:S|FILE``: the class prior of the logit offsets ``b_c = log π_c``
+    (:mod:`rmthess.laws.prior`) of the ``cases`` named; ``adds`` says what the command adds with
+    it."""
+    parser.add_argument("--prior", default=None,
+                        help=f"{cases}: class prior, logit offsets b_c = log π_c: 'zipf:S' "
+                             f"(π_c ∝ c^-S) or a file of class frequencies; {adds}")
+
+
+def prior_from_args(args, case_name: str, classes, *, cases: tuple, refusal: str):
+    """The prior of ``--prior`` over ``classes`` classes, or None; ``ValueError`` naming the
+    option: ``refusal`` for a case outside ``cases``, then an integer C >= 2 and a valid prior."""
+    if args.prior is None:
+        return None
+    from rmthess.laws.prior import parse_prior
+
+    if case_name not in cases:
+        raise ValueError(refusal)
+    if isinstance(classes, bool) or not (isinstance(classes, int) and classes >= 2):
+        raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
+    try:
+        return parse_prior(args.prior, classes)
+    except ValueError as exc:
+        raise ValueError(f"--prior: {exc}") from None

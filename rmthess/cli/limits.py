@@ -8,7 +8,12 @@ __all__ = ["HELP", "add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
-    from rmthess.cli._options import add_covariance_arguments, add_init_arguments, add_seed_argument
+    from rmthess.cli._options import (
+        add_covariance_arguments,
+        add_init_arguments,
+        add_prior_argument,
+        add_seed_argument,
+    )
     from rmthess.cli._progress import add_quiet_argument
 
     parser.add_argument("--case", required=True,
@@ -17,11 +22,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--classes", required=True, help="number of classes C >= 2 (1e6 accepted)")
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
     parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
-    parser.add_argument("--prior", default=None,
-                        help="linear-ce: class prior, logit offsets b_c = log π_c: 'zipf:S' "
-                             "(π_c ∝ c^-S) or a file of class frequencies; adds 'per_class'")
+    add_prior_argument(parser, cases="linear-ce, mlp-ce", adds="adds 'per_class'")
     add_init_arguments(parser)
-    add_covariance_arguments(parser, law="the data covariance of the linear cases "
+    add_covariance_arguments(parser, law="the data covariance, x = Sigma^(1/2) y, of every case "
                                          "(theory/anisotropic.md)")
     parser.add_argument("--digits", default=None,
                         help="evaluate with the mpmath oracle and print D significant digits")
@@ -72,23 +75,31 @@ def _two(se):
 _LIST_MAX = 1000
 
 
-def _per_class(case, lim, prior):
-    """The ``per_class`` JSON entry (docs/json-schema.md): ``g_ii(c)`` listed or summarised."""
+def _per_class(case, lim, prior, cl=None):
+    """The ``per_class`` JSON entry (docs/json-schema.md): ``g_ii(c)`` of the class-indexed block
+    (linear-ce: ``v``; mlp-ce: ``output``, with standard errors), listed or summarised. ``cl``:
+    the result of ``class_limits`` when it has been computed already (mlp-ce)."""
     import numpy as np
 
-    cl = case.class_limits(lim.gamma, prior, sigma_v=lim.sigma_v)
+    block = "output" if case.hidden else "v"
+    if cl is None and not case.hidden:
+        cl = case.class_limits(lim.gamma, prior, sigma_v=lim.sigma_v)
+    se = None
     if cl is None:                              # uniform prior: every class alike
-        g = np.full(lim.classes, lim.blocks["v"].g_ii)
-        gij = lim.blocks["v"].g_ij
+        g = np.full(lim.classes, lim.blocks[block].g_ii)
+        gij = lim.blocks[block].g_ij
     else:
         g, gij = cl["g_ii"], cl["g_ij_mean"]
-    out = {"prior_max": float(prior.max()), "prior_min": float(prior.min()),
+        se = cl.get("stderr_g_ii")
+    out = {"block": block, "prior_max": float(prior.max()), "prior_min": float(prior.min()),
            "g_ij_mean": float(gij),
            "g_ii_summary": {"mean": float(g.mean()), "std": float(g.std()),
                             "min": float(g.min()), "max": float(g.max()),
                             "first": [float(x) for x in g[:10]]}}
     if lim.classes <= _LIST_MAX:
         out["g_ii"] = [float(x) for x in g]
+        if se is not None:
+            out["stderr_g_ii"] = [float(x) for x in se]
     return out
 
 
@@ -102,7 +113,7 @@ def run(args) -> int:
     from rmthess._schema import envelope, values
     from rmthess._validate import DIGITS
     from rmthess.cases import get_case
-    from rmthess.cli._options import covariance_from_args
+    from rmthess.cli._options import covariance_from_args, prior_from_args
     from rmthess.cli._progress import budget_bar
 
     case = get_case(args.case)
@@ -117,13 +128,7 @@ def run(args) -> int:
         raise ValueError(f"--v-law and --sigma-w apply to the mlp cases only; the limits of "
                          f"{case.name} do not depend on the entry law of V")
     covariance = covariance_from_args(args)
-    if covariance is not None:
-        if case.hidden:
-            raise ValueError(f"--covariance and --covariance-atoms apply to the linear cases "
-                             f"(linear-mse, linear-ce) only, not to {case.name}")
-        theory_cov = {"covariance": covariance}
-    else:
-        theory_cov = {}
+    theory_cov = {} if covariance is None else {"covariance": covariance}
     if args.init is not None and not (isinstance(classes, int) and classes >= 2):
         raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
     ini = resolve_init(args.init, classes=classes, width=m if case.hidden else None,
@@ -142,19 +147,12 @@ def run(args) -> int:
         raise ValueError("--rtol, --max-time, --samples and --seed apply to mlp-ce only")
     prior = None
     if args.prior is not None:
-        from rmthess.laws.prior import parse_prior
-
-        if case.name != "linear-ce":
-            raise ValueError("--prior applies to linear-ce only")
-        if args.digits is not None:
+        if case.loss == "ce" and args.digits is not None:
             raise ValueError("--prior and --digits cannot be combined (no mpmath route with "
                              "offsets)")
-        if not (isinstance(classes, int) and classes >= 2):
-            raise ValueError(f"--classes must be an integer >= 2, got {args.classes!r}")
-        try:
-            prior = parse_prior(args.prior, classes)
-        except ValueError as exc:
-            raise ValueError(f"--prior: {exc}") from None
+        prior = prior_from_args(args, case.name, classes, cases=("linear-ce", "mlp-ce"),
+                                refusal="--prior applies to the CE cases (linear-ce, mlp-ce): "
+                                        "logit offsets do not change the blocks of the MSE loss")
         extra["prior"] = prior
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
@@ -174,7 +172,14 @@ def run(args) -> int:
             # on a terminal only: the inputs are checked inside, and an error stays one line
             with budget_bar(budget, f"mlp-ce integrals (at most {budget:.0f} s, until --rtol)",
                             quiet=args.quiet):
-                lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory)
+                if prior is None:
+                    lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory,
+                                      **theory_cov)
+                else:                           # one run gives the class means and each class
+                    extra.pop("prior")
+                    per_class = case.class_limits(gamma, prior, m=m, sigma_v=sigma_v, **extra,
+                                                  **theory, **theory_cov)
+                    lim = per_class["limits"]
         else:
             lim = case.limits(gamma, classes, m=m, sigma_v=sigma_v, **extra, **theory,
                               **theory_cov)
@@ -185,7 +190,7 @@ def run(args) -> int:
             return _digits(float(x), se)
 
     if prior is not None:
-        asym, asym_note = {}, "the C → ∞ leading term (CASE-5) is that of identical classes"
+        asym, asym_note = {}, "the C → ∞ leading terms are derived for identical classes"
     else:
         try:
             asym, asym_note = case.asymptote(lim.gamma, lim.classes, m=lim.m,
@@ -203,7 +208,8 @@ def run(args) -> int:
                              "s2": lim.covariance[1]}
     out["seed"] = lim.seed
     if prior is not None:
-        out["per_class"] = _per_class(case, lim, prior)
+        out["per_class"] = _per_class(case, lim, prior,
+                                      per_class if case.name == "mlp-ce" else None)
     out["blocks"] = {}
     for name, blk in lim.blocks.items():
         f = factors.get(name, 1.0)
@@ -261,4 +267,11 @@ def run(args) -> int:
         print(line)
     for note in sorted(notes):
         print(f"  no C→∞ leading term: {note}")
+    if "per_class" in out:
+        pc = out["per_class"]
+        sm = pc["g_ii_summary"]
+        print(f"  per class ({pc['block']} block; prior from {pc['prior_max']:.4g} to "
+              f"{pc['prior_min']:.4g}): g_ii(c) from {sm['first'][0]:.4g} (c=1) to "
+              f"{sm['min']:.4g}, spread std/mean {sm['std'] / sm['mean']:.3g}; --json lists "
+              f"every class")
     return 0

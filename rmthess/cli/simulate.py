@@ -8,7 +8,12 @@ HELP = "simulate Hessian blocks of a model case and compare their off/diag ratio
 
 
 def add_arguments(parser) -> None:
-    from rmthess.cli._options import add_init_arguments, add_seed_argument
+    from rmthess.cli._options import (
+        add_covariance_arguments,
+        add_init_arguments,
+        add_prior_argument,
+        add_seed_argument,
+    )
     from rmthess.cli._progress import add_quiet_argument
 
     parser.add_argument("--case", required=True,
@@ -27,6 +32,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sigma-v", type=float, default=None,
                         help="output-weight scale (default 1)")
     add_init_arguments(parser, number=float, w_law=True)
+    add_prior_argument(parser, cases="linear-ce",
+                       adds="adds the per-class diagonal norms ('per_class')")
+    add_covariance_arguments(parser, law="the data x = Sigma^(1/2) y of the linear cases "
+                                         "(theory/anisotropic.md)")
     add_seed_argument(parser, default=None, help="random seed (default: fresh; printed)")
     parser.add_argument("--force", action="store_true",
                         help="run even when the estimated memory or time exceeds the guard")
@@ -64,6 +73,23 @@ def format_result(res) -> str:
     widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
     lines = [head] + ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
                       for row in rows]
+    if res.covariance is not None:
+        cov = res.covariance
+        lines.insert(1, f"covariance {cov!r}: s1={cov.moment(1):.6g} s2={cov.moment(2):.6g}; "
+                        "x = Sigma^(1/2) y, Sigma the d midpoint quantiles of the spectrum")
+    if res.prior is not None:
+        per = res.class_diag["v"]
+        lines.insert(1, f"prior: logit offsets log pi_c, pi_max={max(res.prior):.4g}, "
+                        f"pi_min={min(res.prior):.4g}; block values are class averages")
+        lines.append("per-class (1/d)|H_cc|^2 ± se  [prediction; limit]:")
+        for c in range(min(5, len(per["mean"]))):
+            theory = [_fmt(None if per[k] is None else float(per[k][c]))
+                      for k in ("prediction", "limit")]
+            lines.append(f"  c={c + 1} (pi={res.prior[c]:.4g}): "
+                         f"{_fmt(float(per['mean'][c]), float(per['stderr'][c]))}  "
+                         f"[{theory[0]}; {theory[1]}]")
+        if len(per["mean"]) > 5:
+            lines.append(f"  … {len(per['mean']) - 5} more classes in --json (per_class)")
     lines.append("z = (ratio − T)/√(se² + se_T²), T the prediction or the limit"
                  + ("; for the mlp cases z(pred) is conditional on each replicate's V (MC-11)"
                     if res.m is not None else ""))
@@ -86,11 +112,23 @@ def run(args) -> int:
     if args.reps < 2:
         raise ValueError(f"--reps must be >= 2: the standard error of a ratio needs at least two "
                          f"replicates, got {args.reps}")
+    from rmthess.cases import get_case
+    from rmthess.cli._options import covariance_from_args, prior_from_args
+
+    case = get_case(args.case)
+    prior = prior_from_args(args, case.name, args.classes, cases=("linear-ce",),
+                            refusal="--prior applies to linear-ce only (the Monte Carlo with "
+                                    "logit offsets)")
+    covariance = covariance_from_args(args)
+    if covariance is not None and case.hidden:
+        raise ValueError(f"--covariance and --covariance-atoms apply to the linear cases "
+                         f"(linear-mse, linear-ce) only, not to {case.name}")
     # the estimate before any work (a typo in --d can mean hours): parameters and the cost guard
     # are checked as simulate() checks them, so a refusal stays one line
     spec, _, _ = make_spec(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
                            design=args.design, sigma_v=args.sigma_v, t=args.t, v_law=args.v_law,
-                           w_law=args.w_law, sigma_w=args.sigma_w, init=args.init)
+                           w_law=args.w_law, sigma_w=args.sigma_w, init=args.init,
+                           covariance=covariance, prior=prior)
     nbytes, seconds = simulation_cost(spec, args.reps)
     check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={args.reps})",
                nbytes=nbytes, seconds=seconds, force=args.force,
@@ -107,7 +145,8 @@ def run(args) -> int:
         res = simulate(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,
                        reps=args.reps, design=args.design, rng=args.seed, sigma_v=args.sigma_v,
                        t=args.t, init=args.init, v_law=args.v_law, w_law=args.w_law,
-                       sigma_w=args.sigma_w, force=args.force, progress=progress)
+                       sigma_w=args.sigma_w, covariance=covariance, prior=prior,
+                       force=args.force, progress=progress)
     finally:
         if "bar" in state:
             state["bar"].close()

@@ -19,7 +19,8 @@ import numpy as np
 from rmthess.laws import ContinuousLaw, DiscreteLaw, EmpiricalLaw
 from rmthess.laws.base import WeightLaw
 
-__all__ = ["powerlaw_spectrum", "covariance_from_atoms", "parse_covariance", "FAMILIES"]
+__all__ = ["powerlaw_spectrum", "covariance_from_atoms", "parse_covariance", "spectrum_values",
+           "FAMILIES"]
 
 #: default number of Gauss-rule atoms of a named continuous family (the support scan costs
 #: K_ν · K_H² per sweep, theory/separable.md SEP-7)
@@ -116,3 +117,41 @@ def parse_covariance(spec: str) -> WeightLaw:
         raise ValueError(f"the eigenvalues in {spec!r} must be > 0 (a positive definite "
                          f"covariance), got {float(values[values <= 0][0])!r}")
     return EmpiricalLaw(values, max_atoms=DEFAULT_ATOMS)
+
+
+def spectrum_values(law: WeightLaw, d: int) -> np.ndarray:
+    r"""The d eigenvalues of a deterministic covariance Σ whose spectral law tends to ``law``.
+
+    ``σ_i = Q_H((i − ½)/d)``, ``i = 1..d``, with ``Q_H`` the quantile function of H (midpoint
+    quantiles, theory/anisotropic.md, ANI-10): the ``(1/d) Σ_i σ_i^k`` are midpoint rules for
+    ``E_H σ^k`` (error ``O(d⁻²)`` for a law with a smooth quantile function, ``O(1/d)`` for atoms
+    whose probabilities are not multiples of ``1/d``). A law with a scipy distribution uses its
+    ``ppf``; an :class:`~rmthess.laws.EmpiricalLaw` its sorted values (returned as they are when
+    there are d of them); any other law its atoms. Sorted ascending.
+
+    Examples
+    --------
+    >>> from rmthess.gmp.covariance import covariance_from_atoms, spectrum_values
+    >>> spectrum_values(covariance_from_atoms([0.5, 2.0], [0.25, 0.75]), 4).tolist()
+    [0.5, 2.0, 2.0, 2.0]
+    """
+    from rmthess._validate import DIM
+
+    d = DIM.validate(d)
+    u = (np.arange(d) + 0.5) / d
+    if isinstance(law, EmpiricalLaw):
+        vals = law.samples
+        out = vals.copy() if vals.size == d else vals[np.minimum((u * vals.size).astype(int),
+                                                                 vals.size - 1)]
+    elif isinstance(law, ContinuousLaw) and law.dist is not None:
+        out = np.asarray(law.dist.ppf(u), dtype=float) * law._scale
+    else:
+        atomic = law if isinstance(law, DiscreteLaw) else law.discretize()
+        cdf = np.cumsum(atomic.probs)
+        cdf[-1] = 1.0
+        out = atomic.atoms[np.minimum(np.searchsorted(cdf, u, side="right"), cdf.size - 1)]
+    out = np.asarray(out, dtype=float)
+    if not (np.all(np.isfinite(out)) and np.all(out > 0)):
+        raise ValueError(f"the covariance spectrum {law!r} has quantiles that are not finite "
+                         "and > 0")
+    return out

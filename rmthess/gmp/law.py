@@ -166,6 +166,29 @@ class GeneralizedMarchenkoPastur(BinaryScale):
                              f"rescale the weights (the law of c·lambda is the law scaled by c)")\
                 from None
 
+    def soft_edge(self, side: str = "right") -> tuple[float, float]:
+        r"""The outermost edge :math:`E` on ``side`` and the coefficient :math:`c` of the density
+        there, :math:`\rho(x) = (c/\pi)\sqrt{|E - x|}\,(1 + O(|E - x|))` (GMP-12).
+
+        With :math:`t_e` the critical point of the inverse map (GMP-7) and :math:`z''(t_e)` its
+        second derivative, :math:`c = \sqrt{2/|z''(t_e)|}/t_e^2`. ``side`` is ``"right"`` (the
+        right edge of the rightmost bulk) or ``"left"`` (the left edge of the leftmost one).
+        ``ValueError`` for a hard edge at 0 (:math:`\gamma = P(\lambda\neq0)`, where the density
+        diverges like :math:`|x|^{-1/2}`) or a law without a continuous part.
+        """
+        if side not in ("right", "left"):
+            raise ValueError(f"side must be 'right' or 'left', got {side!r}")
+        if not self._bulks:
+            raise ValueError("the law has no continuous part (all weights are 0): no edge")
+        b = self._bulks[-1] if side == "right" else self._bulks[0]
+        edge, t, d2 = (b.right, b.t_right, b.d2_right) if side == "right" else (
+            b.left, b.t_left, b.d2_left)
+        if t == 0.0 or d2 == 0.0:
+            raise ValueError(f"the {side} edge at 0 is a hard edge (gamma = P(lambda != 0)): the "
+                             f"density diverges there, no square-root coefficient")
+        c = math.sqrt(2.0 / abs(d2)) / (t * t)
+        return math.ldexp(edge, self._e), c * 2.0 ** (-1.5 * self._e)
+
     @property
     def atom_at_zero(self) -> float:
         r""":math:`\mu(\{0\}) = \max(0, 1 - P(\lambda\neq0)/\gamma)` (GMP-5)."""

@@ -19,7 +19,7 @@ from rmthess.laws.base import WeightLaw, _check_scale
 from rmthess.laws.discrete import DiscreteLaw
 from rmthess.laws.empirical import compress
 
-__all__ = ["GaussianSoftmaxLaw", "WHICH"]
+__all__ = ["GaussianSoftmaxLaw", "OffsetSoftmaxLaw", "WHICH"]
 
 #: the two weight laws: "diag" is a = p_1(1 - p_1), "offdiag" is b = -p_1 p_2
 WHICH = ("diag", "offdiag")
@@ -346,3 +346,165 @@ def _log_rest_sum(rest: int, s: float, n: int, rng, classes: int) -> np.ndarray:
         bulk = inner * mu + np.sqrt(inner) * sd * rng.standard_normal(m)
         out[start:start + m] = np.log(tail + np.maximum(bulk, 0.0) + np.finfo(float).tiny)
     return out
+
+
+class OffsetSoftmaxLaw(WeightLaw):
+    r"""Law of ``c·a_k``, ``a_k = p_k(1 − p_k)``, ``p = softmax(σ_v Z + b)``, ``b_j = log π_j``:
+    the weights of the diagonal Hessian block of class ``k`` of the linear CE model with a class
+    prior π (theory/cases.md, CASE-30; theory/softmax_moments.md, SML-5).
+
+    Parameters
+    ----------
+    prior : array_like
+        Class probabilities π (positive, summing to 1).
+    sigma_v : float
+        Logit standard deviation, in ``[0.05, 5]`` (the range of the offset moments, SMO-1).
+    cls : int
+        The class k (0-based).
+    scale : float, optional
+        The factor ``c`` (see :meth:`scaled`).
+
+    Notes
+    -----
+    ``E a_k`` and ``E a_k²`` are exact (the integrals of (SMO-2)); the block's GMP law then has
+    the exact second moment ``g_ii(k)``. Moments of order ≥ 3 are not derived for classes with
+    offsets: :meth:`moment` refuses them (the atomic law's are ``discretize().moment(k)``).
+    :meth:`discretize` builds the atoms as in (SML-1)–(SML-3) with the own logit stratified and the
+    other classes' sum ``W_k = Σ_{j≠k} π_j e^{σ_v Z_j}`` drawn term by term, or, above the cost
+    bound, its largest-prior terms exactly and the rest from a normal law checked by its Edgeworth
+    error (SML-5).
+    """
+
+    def __init__(self, prior, sigma_v, cls, scale=1.0):
+        from rmthess.laws.prior import validate_prior
+
+        pi = np.asarray(prior, dtype=float)
+        self.prior = validate_prior(pi, len(pi) if pi.ndim == 1 else 0)
+        self.sigma_v = SIGMA_V.validate(sigma_v)
+        if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) \
+                or not 0 <= cls < len(self.prior):
+            raise ValueError(f"cls must be a class index in 0..{len(self.prior) - 1}, got {cls!r}")
+        self.cls = int(cls)
+        self.scale = _check_scale(scale)
+        self._exact = None
+        self._discrete = None
+
+    def __repr__(self) -> str:
+        return (f"OffsetSoftmaxLaw(classes={len(self.prior)}, sigma_v={self.sigma_v!r}, "
+                f"cls={self.cls}, scale={self.scale!r})")
+
+    @property
+    def prob_nonzero(self) -> float:
+        return 1.0 if self.scale != 0 else 0.0
+
+    def _raw_moments(self):
+        if self._exact is None:
+            from rmthess.integrals.softmax_offsets import offset_softmax_moments
+
+            mom = offset_softmax_moments(np.log(self.prior), self.sigma_v)
+            self._exact = (float(mom.mean_a[self.cls]), float(mom.mean_a2[self.cls]))
+        return self._exact
+
+    def _moment(self, k: int) -> float:
+        if k > 2:
+            raise ValueError(f"moment({k}) of a class with logit offsets is not derived (only "
+                             "E a and E a² are, SMO-2); the atomic law's is "
+                             "discretize().moment(k)")
+        return self.scale ** k * self._raw_moments()[k - 1]
+
+    def sample(self, shape, *, rng=None) -> np.ndarray:
+        """Exact draws (a C-dimensional softmax per draw; cost proportional to C)."""
+        from rmthess._softmax import softmax_complement
+
+        rng = as_generator(rng)
+        n = int(np.prod(shape, dtype=np.int64))
+        C, b = len(self.prior), np.log(self.prior)
+        out = np.empty(n)
+        per = max(1, _CHUNK_CELLS // C)
+        for start in range(0, n, per):
+            m = min(per, n - start)
+            p, q = softmax_complement(b + self.sigma_v * rng.standard_normal((m, C)))
+            out[start:start + m] = p[:, self.cls] * q[:, self.cls]
+        return self.scale * out.reshape(shape)
+
+    def expect(self, f) -> float:
+        """``E f(λ)`` under the atomic approximation :meth:`discretize`."""
+        return self.discretize().expect(f)
+
+    def _log_rest(self, n, rng):
+        """``n`` draws of ``log W_k`` (SML-5): the ``EXACT_REST_CELLS/n`` largest-prior other
+        classes term by term, the rest from the normal law with their exact mean and variance when
+        its Edgeworth error (from their exact third and fourth cumulants) is within
+        ``BULK_KS_TOL``, else ``ValueError``."""
+        s = self.sigma_v
+        w = np.sort(np.delete(self.prior, self.cls))[::-1]
+        head = min(len(w), max(1, EXACT_REST_CELLS // n))
+        tail = w[head:]
+        mu = sd = 0.0
+        if tail.size:
+            r = [math.exp(j * j * s * s / 2) for j in range(5)]          # E e^{jsZ}
+            k2 = r[2] - r[1] ** 2
+            k3 = r[3] - 3 * r[1] * r[2] + 2 * r[1] ** 3
+            k4 = r[4] - 4 * r[1] * r[3] - 3 * r[2] ** 2 + 12 * r[1] ** 2 * r[2] - 6 * r[1] ** 4
+            s2, s3, s4 = (math.fsum(tail ** j) for j in (2, 3, 4))
+            mu, var = r[1] * math.fsum(tail), k2 * s2
+            sd = math.sqrt(var)
+            g, kurt = k3 * s3 / var ** 1.5, k4 * s4 / var ** 2
+            x = np.linspace(-8.0, 8.0, 3201)
+            phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+            err = (np.max(np.abs(g * phi * (x * x - 1))) / 6
+                   + np.max(np.abs(phi * (kurt * (x ** 3 - 3 * x) / 24
+                                          + g * g * (x ** 5 - 10 * x ** 3 + 15 * x) / 72))))
+            if err > BULK_KS_TOL:
+                raise ValueError(
+                    f"OffsetSoftmaxLaw.discretize: at C = {len(self.prior)}, sigma_v = {s}, class "
+                    f"{self.cls} the sum of the {tail.size} smallest-prior other classes has no "
+                    f"accurate normal representation (Edgeworth error {err:.2g} > {BULK_KS_TOL}; "
+                    f"theory/softmax_moments.md, SML-5)")
+        out = np.empty(n)
+        per = max(1, _CHUNK_CELLS // head)
+        lw = np.log(w[:head])                      # the largest-prior terms, drawn exactly
+        for start in range(0, n, per):
+            m = min(per, n - start)
+            z = lw + s * rng.standard_normal((m, head))
+            top = z.max(axis=1)
+            acc = np.exp(z - top[:, None]).sum(axis=1)
+            if tail.size:
+                acc = acc + np.maximum(mu + sd * rng.standard_normal(m), 0.0) * np.exp(-top)
+            out[start:start + m] = top + np.log(acc)
+        return out
+
+    def discretize(self) -> DiscreteLaw:
+        """Atomic approximation with the exact mean and second moment (SML-5); cached."""
+        if self._discrete is None:
+            from scipy.special import ndtri
+
+            rng = np.random.default_rng(DISCRETIZE_SEED)
+            n = DISCRETIZE_SAMPLES
+            logw = self._log_rest(n, rng)
+            x = math.log(self.prior[self.cls]) - self.sigma_v * ndtri(
+                (np.arange(n) + rng.random(n)) / n)
+            d = np.abs(x - logw)
+            e = np.exp(-d)
+            law = compress(e / (1.0 + e) ** 2, DISCRETIZE_ATOMS)
+            m1, m2 = self._raw_moments()
+            probs = _tilt(law.atoms, law.probs, m1, m2)
+            order = np.argsort(law.atoms)
+            shift = math.inf if probs is None else \
+                float(np.max(np.abs(np.cumsum(probs[order] - law.probs[order]))))
+            if not shift <= TILT_KS_TOL:
+                raise ValueError(
+                    f"OffsetSoftmaxLaw.discretize: at C = {len(self.prior)}, sigma_v = "
+                    f"{self.sigma_v}, class {self.cls} the sampled atoms cannot be matched to the "
+                    f"exact mean and second moment within a Kolmogorov shift of {TILT_KS_TOL} "
+                    f"(theory/softmax_moments.md, SML-3, SML-5); no accurate atomic law")
+            self._discrete = DiscreteLaw(law.atoms, probs)
+        return self._discrete.scaled(self.scale) if self.scale != 1.0 else self._discrete
+
+    def scaled(self, c: float) -> OffsetSoftmaxLaw:
+        """The law of ``c·λ`` (shares nothing mutable with this one)."""
+        c = _check_scale(c)
+        out = OffsetSoftmaxLaw(self.prior, self.sigma_v, self.cls, self.scale * c)
+        out._exact, out._discrete = self._exact, self._discrete
+        return out
+

@@ -58,7 +58,7 @@ import numpy as np
 from rmthess.montecarlo import _kernels
 
 __all__ = ["StructuredWeights", "DenseWeights", "block_norm_means", "block_norm_sums",
-           "block_norm_table", "block_matrix"]
+           "block_norm_table", "diag_block_norms", "block_matrix"]
 
 #: rows per chunk of the Gram matrix: up to N = 2048 the whole matrix is one tile (one SYRK per
 #: product); the four work arrays of a tile take at most 134 MB
@@ -279,6 +279,19 @@ def block_norm_table(features, weights, *, chunk: int = DEFAULT_CHUNK) -> np.nda
             Li = lam[:, i, :]
             table[i] = np.einsum("nj,nj->j", Li, K @ Li)
     return table / (n * n)
+
+
+def diag_block_norms(features, weights) -> np.ndarray:
+    r"""``‖B_ii‖²_F`` of every diagonal block, ``i = 1..B`` (MC-3): ``λ_iᵀ K λ_i / N²`` for the
+    columns ``λ_i`` of the diagonal weights, one product ``K Λ`` (``N² B`` flops, ``O(N² + NB)``
+    memory). The per-class block norms of a run with class offsets (theory/anisotropic.md, ANI-10).
+    """
+    F = np.ascontiguousarray(features, dtype=float)
+    n = F.shape[0]
+    K = F @ F.T
+    np.multiply(K, K, out=K)
+    A = np.ascontiguousarray(weights.diag_weights(), dtype=float)
+    return np.einsum("ni,ni->i", A, K @ A) / (n * n)
 
 
 def block_matrix(features, weights, i: int, j: int) -> np.ndarray:

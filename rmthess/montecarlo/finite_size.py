@@ -70,7 +70,13 @@ from rmthess.montecarlo._prediction_kernels import weighted_second_moments
 from rmthess.montecarlo.blocknorms import StructuredWeights
 from rmthess.montecarlo.stats import ratio_of_means
 
-__all__ = ["NormPrediction", "predict_norms", "predict_all_norms", "hermite_h", "gaussian_points"]
+__all__ = ["OFFSET_CLASSES_LIMIT", "NormPrediction", "predict_norms", "predict_all_norms",
+           "hermite_h", "gaussian_points"]
+
+#: the prediction with class offsets (ANI-11) averages ``C(C−1)/2`` off-diagonal weight columns of
+#: ``C×C`` moments each (``O(C⁴)`` per point, about 2 s for the default points at C = 12): it is
+#: refused above this many classes (and :func:`rmthess.montecarlo.simulate` leaves it out)
+OFFSET_CLASSES_LIMIT = 12
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,9 @@ class NormPrediction:
     the prediction's own (randomized quasi-) Monte Carlo, from the spread of its batches.
     ``ratio_stderr`` is that of ``ratio``: the delta method (MC-10) over the batches, which carries
     the covariance of the two means' errors (they share every batch, MC-19); ``None`` when the
-    prediction was not built from batches.
+    prediction was not built from batches. With class offsets (ANI-11) ``diag_columns`` and
+    ``diag_columns_stderr`` are the per-class diagonal norms and their standard errors (None
+    otherwise).
     """
 
     block: str
@@ -90,6 +98,8 @@ class NormPrediction:
     diag_stderr: float
     offdiag_stderr: float
     ratio_stderr: float | None = None
+    diag_columns: np.ndarray | None = None
+    diag_columns_stderr: np.ndarray | None = None
 
     @property
     def ratio(self) -> float:
@@ -200,13 +210,15 @@ def _matrix_norms(L, sets, w, y, e1x):
     return (np.sum(parts[0][0] * parts[1][0], axis=1), np.sum(parts[0][1] * parts[1][1], axis=1))
 
 
-def _square_prediction(L, sets, w, y, d, N, exact):
-    """Per-batch prediction (MC-6, MC-8) averaged over the columns of L.
+def _square_prediction(L, sets, w, y, d, N, exact, cov=(1.0, 1.0, 1.0)):
+    """Per-batch prediction (MC-6, MC-8; with a data covariance, ANI-12), one value per column of
+    L.
 
     Moments are written around their exactly known parts (``E|y|² = r``, ``E h = 0``, and
     ``E λ``, ``E λ²`` where ``exact`` gives them) so that the Monte Carlo only estimates the small
     remainders: ``E λ²|y|² = r Eλ² + E λ² q``, ``E λ²|y|⁴ = r² Eλ² + 2r E λ² q + E λ² q²`` with
-    ``q = |y|² − r``.
+    ``q = |y|² − r``. ``cov = (s_1, s_2, s_3)`` are the spectrum moments ``tr Σᵏ/d`` (all 1 for
+    Σ = I, where every added term is an exact 0 or 1 and the isotropic arithmetic is unchanged).
     """
     M, r = w.shape
     half = M // 2
@@ -226,12 +238,18 @@ def _square_prediction(L, sets, w, y, d, N, exact):
     eh = ((L - L.mean(0)) * h).mean(0)          # E h = 0: centring only removes variance
     e2h = ((L2 - L2.mean(0)) * h).mean(0)
     Tn, Gn = _matrix_norms(L, sets, w, y, e1)
-    e1sq_eff = e1sq + (0.5 * e1 * eh + 0.5 * Gn) / d
-    e2_eff = e2 + e2h / (4.0 * d)
-    dr = d - r
-    pred = (a4 + 2 * dr * a2 + e2_eff * (dr * dr + 2 * dr)) / (d * N) \
-        + (N - 1) / (d * N) * (Tn + e1sq_eff * dr)
-    return float(np.mean(pred))
+    s1, s2, s3 = cov
+    qs = s2 / s1                                # QᵀΣQ → (s_2/s_1) I
+    kk = s3 / s1 - qs * qs                      # QᵀΣP⊥ΣQ → kk I
+    t1 = d * s1 - r * qs                        # tr P⊥Σ
+    t2 = d * s2 - 2 * r * s3 / s1 + r * qs * qs  # tr P⊥ΣP⊥Σ
+    hf = s2 / (s1 * s1)                         # variance of V Σ Vᵀ relative to Σ = I
+    e1y = r * e1 + (L * q).mean(0)              # E λ|y|²
+    e1sq_eff = e1sq + hf * (0.5 * e1 * eh + 0.5 * Gn) / d
+    e2_eff = e2 + hf * e2h / (4.0 * d)
+    pred = (qs * qs * a4 + 2 * qs * t1 * a2 + 4 * kk * a2 + e2_eff * (t1 * t1 + 2 * t2)) / (d * N) \
+        + (N - 1) / (d * N) * (qs * qs * Tn + 2 * kk * e1 * e1y + e1sq_eff * t2)
+    return pred
 
 
 def _hermite_pair(a, b):
@@ -341,7 +359,8 @@ def gaussian_points(rng, n_log2: int, dim: int, *, bits: int = 30) -> np.ndarray
 
 def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: int | None = None,
                   sigma_v: float = 1.0, t: float = 1.0, params: Params | None = None,
-                  samples: int | None = None, batches: int = 8, seed=0) -> NormPrediction:
+                  samples: int | None = None, batches: int = 8, seed=0,
+                  spectrum=None) -> NormPrediction:
     r"""Finite-size prediction of the mean diagonal and off-diagonal squared block norms of one
     block.
 
@@ -349,13 +368,14 @@ def predict_norms(case, block: str, *, d: int, n_samples: int, classes: int, m: 
     """
     return predict_all_norms(case, d=d, n_samples=n_samples, classes=classes, m=m,
                              sigma_v=sigma_v, t=t, params=params, samples=samples,
-                             batches=batches, seed=seed, blocks=(block,))[block]
+                             batches=batches, seed=seed, blocks=(block,),
+                             spectrum=spectrum)[block]
 
 
 def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | None = None,
                       sigma_v: float = 1.0, t: float = 1.0, params: Params | None = None,
                       samples: int | None = None, batches: int = 8, seed=0,
-                      blocks=None, goe_draws: int = 2) -> dict:
+                      blocks=None, goe_draws: int = 2, spectrum=None) -> dict:
     r"""Finite-size predictions of the mean diagonal and off-diagonal squared norms of every block
     type.
 
@@ -387,6 +407,11 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     goe_draws : int
         GOE matrices per batch for the W Wᵀ-variance term of the output blocks (MC-17): an unbiased
         randomized trace whose noise is part of the batch spread.
+    spectrum : array_like or WeightLaw, optional
+        Linear cases: the d eigenvalues of a data covariance Σ (``x = Σ^{1/2} y``); the prediction
+        is then (ANI-12) of theory/anisotropic.md, with ``s_k = tr Σᵏ/d`` of these values. A
+        spectrum law H instead stands for a Σ whose ``tr Σᵏ/d`` are the moments of H (at a d too
+        large to list, e.g. the d → ∞ check of the limits). None for Σ = I.
 
     Returns
     -------
@@ -395,9 +420,26 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
 
     Notes
     -----
-    (MC-6), (MC-8), (MC-9), (MC-17), (MC-18) of theory/montecarlo.md.
+    (MC-6), (MC-8), (MC-9), (MC-17), (MC-18) of theory/montecarlo.md; (ANI-12) of
+    theory/anisotropic.md with a ``spectrum``.
     """
     model = get_case(case) if isinstance(case, str) else case
+    cov = (1.0, 1.0, 1.0)
+    if spectrum is not None:
+        if model.hidden:
+            raise ValueError(f"case {model.name!r}: a data covariance spectrum applies to the "
+                             "linear cases only")
+        if hasattr(spectrum, "moment"):
+            from rmthess.cases._architectures import covariance_moments
+
+            covariance_moments(spectrum)              # positive definite, finite
+            cov = tuple(float(spectrum.moment(k)) for k in (1, 2, 3))
+        else:
+            sp = np.asarray(spectrum, dtype=float)
+            if sp.shape != (int(d),) or not (np.all(np.isfinite(sp)) and np.all(sp > 0)):
+                raise ValueError(f"spectrum must hold the d = {d} eigenvalues of Σ, finite and "
+                                 "> 0")
+            cov = tuple(float(np.mean(sp**k)) for k in (1, 2, 3))
     blocks = tuple(model.block_types if blocks is None else blocks)
     for block in blocks:
         if block not in model.block_types:
@@ -414,17 +456,25 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     batches = int(batches)
     if batches < 2:
         raise ValueError(f"batches must be an integer >= 2 (for a standard error), got {batches!r}")
+    offsets = getattr(model, "prior", None) is not None
+    if offsets and classes > OFFSET_CLASSES_LIMIT:
+        raise ValueError(f"the prediction with class offsets averages C(C-1)/2 weight columns of "
+                         f"CxC moments each; C = {classes} is above {OFFSET_CLASSES_LIMIT}")
     if params is None:
-        params = Params(first=np.zeros((r, 1)))
+        # class offsets (ANI-11): the weights of F(σw + log π), not exchangeable in the classes
+        params = Params(first=np.zeros((r, 1)),
+                        offset=np.log(model.prior) if offsets else None)
     samples = int(samples or (min(2**18, max(2**15, 2**24 // r)) if not model.hidden else 2**13))
     n_log2 = max(4, int(math.floor(math.log2(max(samples // batches, 1)))))
-    sig = model.first_sigma(sigma_v)
+    # the logits are N(0, σ_v² s_1 (I + Δ)) (ANI-1): the weights at the scale σ_v √s_1
+    sig_v = sigma_v * math.sqrt(cov[0])
+    sig = model.first_sigma(sig_v)
     st, s1t = math.sqrt(t), math.sqrt(1.0 - t)
     exact = {}
     for block in blocks:
-        if model.exchangeable(block):
-            exact[block] = (model.exact_moments(block, "diag", classes, sigma_v),
-                            model.exact_moments(block, "offdiag", classes, sigma_v))
+        if model.exchangeable(block) and not offsets:
+            exact[block] = (model.exact_moments(block, "diag", classes, sig_v),
+                            model.exact_moments(block, "offdiag", classes, sig_v))
     rows = {block: [] for block in blocks}
     for child in spawn_seeds(seed, batches):
         rng = np.random.default_rng(child)
@@ -440,8 +490,10 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
                 ex_d, ex_o = exact.get(block, (None, None))
                 Ld, Sd = _columns(weights, "diag", exch)
                 Lo, So = _columns(weights, "offdiag", exch)
-                rows[block].append((_square_prediction(Ld, Sd, w, y, d, n_samples, ex_d),
-                                    _square_prediction(Lo, So, w, y, d, n_samples, ex_o)))
+                pd = _square_prediction(Ld, Sd, w, y, d, n_samples, ex_d, cov)
+                po = _square_prediction(Lo, So, w, y, d, n_samples, ex_o, cov)
+                rows[block].append((float(np.mean(pd)), float(np.mean(po)))
+                                   + (tuple(pd) if offsets else ()))
             else:
                 Z = rng.standard_normal((goe_draws, r, r))
                 E = (Z + Z.transpose(0, 2, 1)) / math.sqrt(2.0)   # GOE: Var E_kk = 2, E_kl = 1
@@ -452,8 +504,11 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     for block, vals in rows.items():
         v = np.asarray(vals)
         se = v.std(axis=0, ddof=1) / math.sqrt(v.shape[0])
+        cols = v.shape[1] > 2
         out[block] = NormPrediction(block=block, diag=float(v[:, 0].mean()),
                                     offdiag=float(v[:, 1].mean()), diag_stderr=float(se[0]),
                                     offdiag_stderr=float(se[1]),
-                                    ratio_stderr=ratio_of_means(v[:, 1], v[:, 0]).stderr)
+                                    ratio_stderr=ratio_of_means(v[:, 1], v[:, 0]).stderr,
+                                    diag_columns=v[:, 2:].mean(axis=0) if cols else None,
+                                    diag_columns_stderr=se[2:] if cols else None)
     return out

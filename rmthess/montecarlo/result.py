@@ -96,6 +96,10 @@ class SimulationSpec:
     w_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
     sigma_w: float = field(default=1.0, kw_only=True)
     init: str | None = field(default=None, kw_only=True)
+    #: linear cases (theory/anisotropic.md, ANI-10): the spectrum law H of the data covariance
+    #: (None: Σ = I) and the class prior of the logit offsets (a tuple of C probabilities, or None)
+    covariance: object = field(default=None, kw_only=True)
+    prior: tuple | None = field(default=None, kw_only=True)
 
 
 #: scalar keys of :meth:`SimulationResult.to_dict`, in the order of the stored JSON
@@ -115,6 +119,11 @@ class SimulationResult(SimulationSpec):
     seed_spawn_key: tuple
     blocks: dict = field(default_factory=dict)
     replicates: dict = field(default_factory=dict, repr=False)
+    #: with a class prior: per block type a dict of arrays over the classes (the prior's order):
+    #: ``mean``, ``stderr`` of the per-class diagonal norms ``‖B_cc‖²_F/d`` over the replicates,
+    #: their finite-size ``prediction`` and ``prediction_stderr`` (ANI-11; None when not attached)
+    #: and the ``limit`` g_ii(c) of (CASE-30) (None when not attached)
+    class_diag: dict = field(default_factory=dict, repr=False)
 
     @property
     def spec(self) -> SimulationSpec:
@@ -127,12 +136,27 @@ class SimulationResult(SimulationSpec):
         out["seed_spawn_key"] = list(self.seed_spawn_key)
         out["blocks"] = {b: r.to_dict() for b, r in self.blocks.items()}
         out["replicates"] = {b: np.asarray(v).tolist() for b, v in self.replicates.items()}
+        if self.covariance is not None:
+            cov = self.covariance
+            out["covariance"] = {"law": repr(cov), "s1": float(cov.moment(1)),
+                                 "s2": float(cov.moment(2))}
+        if self.prior is not None:
+            out["prior"] = list(self.prior)
+            out["per_class"] = {b: {key: _list(v.get(name)) for key, name in _PER_CLASS.items()}
+                                for b, v in self.class_diag.items()}
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> SimulationResult:
         """Inverse of :meth:`to_dict` (as stored by the sweeps)."""
+        if data.get("covariance") is not None:
+            raise ValueError("a stored result with a data covariance keeps only the spectrum's "
+                             "moments and cannot be read back as a SimulationResult")
         kw = {k: data[k] for k in _RESULT_KEYS}
+        if data.get("prior") is not None:
+            kw["prior"] = tuple(float(x) for x in data["prior"])
+            kw["class_diag"] = {b: {name: _array(v.get(key)) for key, name in _PER_CLASS.items()}
+                                for b, v in data.get("per_class", {}).items()}
         kw["seed_entropy"] = entropy_of(kw["seed_entropy"])
         kw.update({k: data.get(k, v) for k, v in _INIT_KEYS.items()})
         kw["v_law"], kw["w_law"] = entry_law(kw["v_law"]), entry_law(kw["w_law"])
@@ -185,6 +209,22 @@ def _plain(v):
         return v.name
     return v
 
+
+
+#: JSON key of ``per_class`` -> key of :attr:`SimulationResult.class_diag`
+_PER_CLASS = {"g_ii": "mean", "stderr": "stderr", "prediction": "prediction",
+              "prediction_stderr": "prediction_stderr", "limit": "limit"}
+
+
+def _list(values):
+    """An array as a JSON list (non-finite entries ``null``), or None."""
+    return None if values is None else [_plain(float(x)) for x in values]
+
+
+def _array(values):
+    """Inverse of :func:`_list`."""
+    return None if values is None else np.asarray([math.nan if x is None else x for x in values],
+                                                  float)
 
 
 def entropy_of(entropy):

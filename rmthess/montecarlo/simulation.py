@@ -36,25 +36,30 @@ from rmthess._validate import DIM, GAMMA, REPS, rng_argument, seed_sequence
 from rmthess.cases import Case, block_type, get_case
 from rmthess.laws.entry import GAUSSIAN, entry_law
 from rmthess.laws.init import resolve_init
-from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means
+from rmthess.montecarlo.blocknorms import DEFAULT_CHUNK, block_norm_means, diag_block_norms
 from rmthess.montecarlo.designs import Design, get_design
-from rmthess.montecarlo.finite_size import predict_all_norms, predict_norms
+from rmthess.montecarlo.finite_size import (
+    OFFSET_CLASSES_LIMIT,
+    predict_all_norms,
+    predict_norms,
+)
 from rmthess.montecarlo.result import BlockResult, SimulationResult, SimulationSpec, entropy_of
 from rmthess.montecarlo.seeds import LIMIT_KEY, PREDICTION_KEY, replicate_seed
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
 
-__all__ = ["simulate", "make_spec", "simulation_cost", "run_replicates", "summarize",
-           "case_limits"]
+__all__ = ["simulate", "make_spec", "simulation_cost", "draw_replicate", "run_replicates",
+           "summarize", "case_limits"]
 
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
               v_law=None, w_law=None, sigma_w=None,
-              init=None) -> tuple[SimulationSpec, Case, Design]:
+              init=None, covariance=None, prior=None) -> tuple[SimulationSpec, Case, Design]:
     """Validate the parameters; return the spec, the model case and the design strategy.
 
     ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``,
     ``sigma_w`` and ``w_law`` (which must then be left unset); otherwise they default to 1 and
-    Gaussian.
+    Gaussian. ``covariance`` (a spectrum law H) and ``prior`` (class probabilities, one per class)
+    go to :meth:`rmthess.cases.Case.with_data` (theory/anisotropic.md, ANI-10).
     """
     model = get_case(case)
     d = DIM.validate(d)
@@ -63,6 +68,11 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     ini = resolve_init(init, classes=classes, width=m, dim=d, sigma_v=sigma_v, v_law=v_law,
                        sigma_w=sigma_w, w_law=w_law)
     model = model.with_init(v_law=ini.v_law, w_law=ini.w_law, sigma_w=ini.sigma_w)
+    if prior is not None:
+        from rmthess.laws.prior import validate_prior
+
+        prior = validate_prior(prior, classes)
+    model = model.with_data(covariance=covariance, prior=prior)
     sigma_v = ini.sigma_v
     des = get_design(design, t=t)
     r = model.rank(classes, m)
@@ -75,11 +85,14 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     if not d / gamma <= 2.0 ** 53:
         raise ValueError(f"gamma = {gamma!r} asks for N = d/gamma = {d / gamma:.3g} samples at "
                          f"d = {d}, more than can be counted; use gamma >= d/2^53")
+    if covariance is not None:
+        model.data_scale(d)                  # the spectrum's d quantiles: finite and > 0
     n = max(1, int(round(d / gamma)))
     spec = SimulationSpec(model.name, d, n, gamma, classes, m, sigma_v, des.name,
                           des.t if des.name == "lindeberg" else None, v_law=model.v_law,
                           w_law=model.w_law, sigma_w=model.sigma_w,
-                          init=None if init is None else ini.name)
+                          init=None if init is None else ini.name, covariance=covariance,
+                          prior=None if prior is None else tuple(float(x) for x in prior))
     return spec, model, des
 
 
@@ -100,31 +113,57 @@ def simulation_cost(spec: SimulationSpec, reps: int) -> tuple[float, float]:
     copies = 1 if spec.design == "coupled" else 2
     nbytes = 8.0 * (copies * n * d + 6 * n * r + n * min(n, DEFAULT_CHUNK))
     blas = 2.0 * n * d * r + n * n * (d + (spec.m or 0))
+    if spec.prior is not None:                   # the per-class diagonal norms: K Λ
+        blas += 2.0 * n * n * (d + r)
     flops = blas / _BLAS_SPEEDUP + n * n * r
     return nbytes, reps * flops / FLOP_RATE
 
 
-def _one_replicate(spec: SimulationSpec, model: Case, design: Design, seed) -> tuple[dict, object]:
+def draw_replicate(model: Case, design: Design, rng: np.random.Generator, *, d: int,
+                   n_samples: int, classes: int, m: int | None, sigma_v: float, scale=None):
+    r"""The parameters and the data of one replicate: ``(params, X^m, X^w)``.
+
+    ``params`` from :meth:`rmthess.cases.Case.draw` (with the offsets of the case's prior), then the
+    standard Gaussian ``Y`` (``N×d``); without ``scale`` the design's pair from ``X = Y``. With
+    ``scale = √σ`` (:meth:`rmthess.cases.Case.data_scale`) the data are ``x = Σ^{1/2} y``: the
+    design acts on ``Y`` and the first layer ``M Σ^{1/2}`` (whose projections ``M Σ^{1/2} y`` are
+    those of x), and both sides are then scaled (theory/anisotropic.md, ANI-10).
+    """
+    params = model.draw(rng, d, classes, m, sigma_v)
+    X = rng.standard_normal((n_samples, d))
+    if scale is None:
+        Xm, Xw = design.matrices(X, params.first, rng)
+        return params, Xm, Xw
+    Ym, Yw = design.matrices(X, params.first * scale, rng)
+    Xw = Yw * scale
+    return params, (Xw if Ym is Yw else Ym * scale), Xw
+
+
+def _one_replicate(spec: SimulationSpec, model: Case, design: Design, seed,
+                   scale=None) -> tuple[dict, object, dict]:
     rng = np.random.default_rng(seed)
-    params = model.draw(rng, spec.d, spec.classes, spec.m, spec.sigma_v)
-    X = rng.standard_normal((spec.n_samples, spec.d))
-    Xm, Xw = design.matrices(X, params.first, rng)
+    params, Xm, Xw = draw_replicate(model, design, rng, d=spec.d, n_samples=spec.n_samples,
+                                    classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v,
+                                    scale=scale)
     Uw = Xw @ params.first.T
     Um = Uw if Xm is Xw else Xm @ params.first.T
     weights = model.weights(params, Uw)
-    out = {}
+    out, per_class = {}, {}
     for block in model.block_types:
         F = model.features(block, Xm, Um)
         dg, od = block_norm_means(F, weights[block])
-        scale = spec.d if model.square(block) else 1.0
-        out[block] = (dg / scale, od / scale)
-    return out, params
+        scale_b = spec.d if model.square(block) else 1.0
+        out[block] = (dg / scale_b, od / scale_b)
+        if model.prior is not None:
+            per_class[block] = diag_block_norms(F, weights[block]) / scale_b
+    return out, params, per_class
 
 
 def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True,
                    progress=None) -> dict:
     """Run replicates ``indices``; return per block an array of rows
-    ``[diag, offdiag, pd, po, pd_se, po_se]``.
+    ``[diag, offdiag, pd, po, pd_se, po_se]`` (followed, with a class prior, by the C per-class
+    diagonal norms ``‖B_cc‖²_F/d``).
 
     ``pd, po`` are the per-replicate conditional predictions and ``pd_se, po_se`` their own standard
     errors (MLP cases; ``nan`` otherwise or when ``predictions`` is false). ``progress``, if
@@ -132,12 +171,16 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
     """
     _, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
                                  m=spec.m, design=spec.design, sigma_v=spec.sigma_v, t=spec.t,
-                                 v_law=spec.v_law, w_law=spec.w_law, sigma_w=spec.sigma_w)
+                                 v_law=spec.v_law, w_law=spec.w_law, sigma_w=spec.sigma_w,
+                                 covariance=spec.covariance, prior=spec.prior)
     rows = {b: [] for b in model.block_types}
     pseed = replicate_seed(seed, PREDICTION_KEY)
     t = design.t
+    scale = model.data_scale(spec.d)
+    width = 6 + (spec.classes if spec.prior is not None else 0)
     for k in indices:
-        vals, params = _one_replicate(spec, model, design, replicate_seed(seed, k))
+        vals, params, per_class = _one_replicate(spec, model, design, replicate_seed(seed, k),
+                                                 scale)
         preds = predict_all_norms(model, d=spec.d, n_samples=spec.n_samples, classes=spec.classes,
                                   m=spec.m, sigma_v=spec.sigma_v, t=t, params=params,
                                   seed=replicate_seed(pseed, k)) \
@@ -146,24 +189,30 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
             p = preds.get(b)
             pred = (p.diag, p.offdiag, p.diag_stderr, p.offdiag_stderr) if p is not None \
                 else (math.nan,) * 4
-            rows[b].append((dg, od) + pred)
+            rows[b].append((dg, od) + pred + tuple(per_class.get(b, ())))
         if progress is not None:
             progress(len(rows[model.block_types[0]]), len(indices))
-    return {b: np.asarray(v, float).reshape(-1, 6) for b, v in rows.items()}
+    return {b: np.asarray(v, float).reshape(-1, width) for b, v in rows.items()}
 
 
 def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 1.0, seed=None, *,
-                v_law=None, sigma_w: float = 1.0):
+                v_law=None, sigma_w: float = 1.0, covariance=None, prior=None):
     """Per block ``(ratio, stderr)`` of the d → ∞ limit from :mod:`rmthess.cases` (None if absent).
 
     With hidden scale ``σ_w`` the ratios are those of the theory at ``σ_v → σ_w σ_v`` (CASE-20); a
     non-Gaussian ``v_law`` of an mlp case needs a case whose ``limits`` takes ``v_law`` (else None).
     The linear cases' limits do not depend on the law (their logits are Gaussian as d → ∞).
+    ``covariance`` and ``prior`` go to the linear cases' limits (ANI-3, CASE-30; the class
+    averages with a prior).
     """
     import inspect
 
     c = get_case(case)
     kwargs = {"m": m, "sigma_v": sigma_w * sigma_v}
+    if covariance is not None:
+        kwargs["covariance"] = covariance
+    if prior is not None:
+        kwargs["prior"] = np.asarray(prior, dtype=float)
     law = entry_law(v_law)
     if m is not None and law != GAUSSIAN:
         if "v_law" not in inspect.signature(c.limits).parameters:
@@ -179,18 +228,46 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
     return out
 
 
+def _spectrum(spec: SimulationSpec):
+    """The d eigenvalues of Σ of ``spec`` (None for Σ = I)."""
+    if spec.covariance is None:
+        return None
+    from rmthess.gmp.covariance import spectrum_values
+
+    return spectrum_values(spec.covariance, spec.d)
+
+
 def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
               predictions: bool = True) -> SimulationResult:
     """Turn per-replicate rows (:func:`run_replicates`) into a :class:`SimulationResult`."""
-    model = get_case(spec.case)
+    prior = None if spec.prior is None else np.asarray(spec.prior, dtype=float)
+    model = get_case(spec.case).with_data(prior=prior)
     root = seed_sequence(seed)
-    blocks = {}
+    blocks, class_diag = {}, {}
     reps = None
     pseed = replicate_seed(seed, PREDICTION_KEY)
+    # with class offsets the prediction (ANI-11) is built for few classes only (its cost is C⁴)
+    predictions = predictions and (prior is None or spec.classes <= OFFSET_CLASSES_LIMIT)
+    spectrum = _spectrum(spec)
+    class_lim = None
+    if prior is not None and limits:
+        # the per-class limits g_ii(c) of (CASE-30); a uniform prior has identical classes
+        cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v)
+        if cl is not None:
+            class_lim = cl["g_ii"]
+        else:
+            same = model.limits(spec.gamma, spec.classes, sigma_v=spec.sigma_v).blocks["v"]
+            class_lim = np.full(spec.classes, same.g_ii)
     for b in model.block_types:
         arr = np.asarray(rows[b], float)
         reps = arr.shape[0]
         est = ratio_of_means(arr[:, 1], arr[:, 0])
+        if arr.shape[1] > 6:
+            per = arr[:, 6:]
+            se = per.std(axis=0, ddof=1) / math.sqrt(reps) if reps > 1 else \
+                np.full(per.shape[1], math.nan)
+            class_diag[b] = {"mean": per.mean(axis=0), "stderr": se, "prediction": None,
+                             "prediction_stderr": None, "limit": class_lim}
         pred = pse = pdg = pod = None
         zp = None
         if predictions:
@@ -206,9 +283,13 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             else:
                 p = predict_norms(model, b, d=spec.d, n_samples=spec.n_samples,
                                   classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v,
-                                  t=get_design(spec.design, t=spec.t).t, seed=pseed)
+                                  t=get_design(spec.design, t=spec.t).t, seed=pseed,
+                                  spectrum=spectrum)
                 pdg, pod, pred = p.diag, p.offdiag, p.ratio
                 pse = p.ratio_stderr
+                if b in class_diag:
+                    class_diag[b]["prediction"] = p.diag_columns
+                    class_diag[b]["prediction_stderr"] = p.diag_columns_stderr
                 zp = z_score(est.ratio, pred, est.stderr, pse)
         lim = limits.get(b) if limits else None
         lim_v, lim_se = (lim if lim is not None else (None, 0.0))
@@ -225,6 +306,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
         **asdict(spec), reps=int(reps), seed_entropy=entropy_of(root.entropy),
         seed_spawn_key=tuple(root.spawn_key),
         blocks=blocks, replicates={b: np.asarray(rows[b])[:, :2] for b in model.block_types},
+        class_diag=class_diag,
     )
 
 
@@ -232,7 +314,7 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
              design: str = "coupled", rng=None, sigma_v: float | None = None,
              t: float | None = None, predictions: bool = True, limits: bool = True,
              init: str | None = None, v_law=None, w_law=None,
-             sigma_w: float | None = None,
+             sigma_w: float | None = None, covariance=None, prior=None,
              force: bool = False, progress=None, seed=None) -> SimulationResult:
     r"""Simulate the off-diagonal/diagonal block-norm ratio of a model case.
 
@@ -268,6 +350,17 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
         Entry laws of V and (mlp cases) W (:func:`rmthess.laws.entry.entry_law`; default Gaussian).
     sigma_w : float, optional
         Hidden-weight scale of the mlp cases (``W = σ_w ε/√d``; default 1).
+    covariance : WeightLaw, optional
+        Linear cases: the spectrum law H of a data covariance Σ (:mod:`rmthess.gmp.covariance`, as
+        the limits take it). The data are ``x = Σ^{1/2} y``, ``y ~ N(0, I_d)``, Σ diagonal with the
+        d midpoint quantiles of H (:func:`rmthess.gmp.covariance.spectrum_values`); the
+        prediction is (ANI-12) at that spectrum, the limit (ANI-3) at H.
+    prior : array_like, optional
+        linear-ce: class probabilities π (one per class, summing to 1; e.g.
+        :func:`rmthess.laws.prior.zipf_prior`); the logits are ``V x + b``, ``b_c = log π_c``. The
+        result then carries the per-class diagonal norms (``class_diag``, with their prediction
+        and limit), the limit is the class average of (CASE-30), and the finite-size prediction
+        (ANI-11) is attached up to C = 12 classes (its cost grows as C⁴).
     force : bool
         Run even when the estimated memory or time (:func:`simulation_cost`) exceeds the guard of
         :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).
@@ -284,7 +377,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     -----
     Ratio of means (MC-10), finite-size prediction (MC-6, MC-8; MC-9 for MLP cases conditional on V)
     and its error (MC-19) of theory/montecarlo.md. The limit of an initialization is the theory's at
-    ``σ_w σ_v`` and the law of V (theory/cases.md, CASE-20, CASE-24).
+    ``σ_w σ_v`` and the law of V (theory/cases.md, CASE-20, CASE-24). Data covariance and class
+    offsets: theory/anisotropic.md, ANI-10–ANI-12.
 
     References
     ----------
@@ -293,19 +387,22 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     """
     spec, model, design_ = make_spec(case, d=d, gamma=gamma, classes=classes, m=m, design=design,
                                      sigma_v=sigma_v, t=t, v_law=v_law, w_law=w_law,
-                                     sigma_w=sigma_w, init=init)
+                                     sigma_w=sigma_w, init=init, covariance=covariance,
+                                     prior=prior)
     reps = REPS.validate(reps)
     root = seed_sequence(rng_argument(rng, seed, "simulate"))
     nbytes, seconds = simulation_cost(spec, reps)
     check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={reps})",
                nbytes=nbytes, seconds=seconds, force=force, hint="reduce d, reps or raise gamma")
     # the limit first: a parameter it refuses is refused before the replicates run
-    if predictions:  # the prediction's exact moments: their domain, now
+    if predictions and spec.prior is None:  # the prediction's exact moments: their domain, now
+        s1 = 1.0 if spec.covariance is None else float(np.mean(_spectrum(spec)))
         for b in model.block_types:
             if model.exchangeable(b):
-                model.exact_moments(b, "diag", spec.classes, spec.sigma_v)
+                model.exact_moments(b, "diag", spec.classes, spec.sigma_v * math.sqrt(s1))
     lim = case_limits(spec.case, spec.gamma, spec.classes, spec.m, spec.sigma_v, root,
-                      v_law=spec.v_law, sigma_w=spec.sigma_w) if limits else None
+                      v_law=spec.v_law, sigma_w=spec.sigma_w, covariance=spec.covariance,
+                      prior=spec.prior) if limits else None
     report = None if progress is None else (lambda k, n: progress(k, n, seconds))
     rows = run_replicates(spec, root, range(reps), predictions=predictions, progress=report)
     return summarize(spec, rows, root, limits=lim, predictions=predictions)

@@ -4,6 +4,7 @@ return a :class:`matplotlib.figure.Figure` (colour-blind-safe palette, labelled 
 from rmthess.plotting.blockmap import *  # noqa: F401,F403
 from rmthess.plotting.decoupling import *  # noqa: F401,F403
 from rmthess.plotting.hessians import *  # noqa: F401,F403
+from rmthess.plotting.offsets import *  # noqa: F401,F403
 from rmthess.plotting.ratios import *  # noqa: F401,F403
 from rmthess.plotting.spectra import *  # noqa: F401,F403
 from rmthess.plotting.style import *  # noqa: F401,F403

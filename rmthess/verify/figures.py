@@ -7,7 +7,8 @@ Figure keys: ``figure1`` (list of :class:`~rmthess.plotting.ratios.RatioPanel`),
 (list of :class:`~rmthess.plotting.spectra.SpectrumPanel`), ``figure3`` (dict with ``exact``,
 ``literal``, ``c``, ``z``, ``lindeberg`` for :func:`~rmthess.plotting.decoupling.plot_decoupling`),
 ``figure4`` (dict with the keyword arguments of
-:func:`~rmthess.plotting.hessians.plot_hessian_maps`).
+:func:`~rmthess.plotting.hessians.plot_hessian_maps`), ``figure5`` (list of the panels of
+:func:`~rmthess.plotting.offsets.plot_offsets`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ FIGURES = {
                 2), so that the C → ∞ asymptote K·C^(−p) is the horizontal dashed line at K.
                 Solid: exact finite-C theory (d, N → ∞); markers: Monte Carlo at the d in the
                 panel title, ±1 standard error (scaled by C^p like the ratio); colours: aspect
-                ratio γ. The ratio is g_ij/g_ii for the d×d blocks and ‖H_(v_c v_c')‖²_F/‖H_(v_c
-                v_c)‖²_F for the m×m output blocks, whose limit does not depend on γ.""")),
+                ratio γ, or in the data-covariance panel the isotropic data (Σ = I, theory only)
+                against a power-law covariance spectrum (x = Σ^(1/2) y). The ratio is g_ij/g_ii
+                for the d×d blocks and ‖H_(v_c v_c')‖²_F/‖H_(v_c v_c)‖²_F for the m×m output
+                blocks, whose limit does not depend on γ.""")),
     "figure2": ("figure2_block_spectra",
                 _text("""Eigenvalues of simulated diagonal and off-diagonal Hessian blocks, pooled
                 over replicates (histogram normalised by the total number of eigenvalues, so that
@@ -64,6 +67,14 @@ FIGURES = {
                 Frobenius norm of the hidden–output blocks over the geometric mean of those of the
                 diagonal hidden and output blocks, and the hidden and output block ratios (mean
                 squared off-diagonal over diagonal norm), against the training step.""")),
+    "figure5": ("figure5_class_offsets",
+                _text("""Linear CE with class offsets b_c = log π_c, π a Zipf prior π_c ∝ c^(−S).
+                Left: C² times the class-averaged ratio (mean off-diagonal over mean diagonal
+                squared block norm) against S; solid: the limit (theory/cases.md, CASE-30), S = 0
+                the identical-class value; markers: Monte Carlo at d and 2d extrapolated in 1/d,
+                ±1 standard error (most are smaller than the markers). Right: the per-class
+                diagonal norm g_ii(c) against the class frequency π_c at S = 1, limit and
+                extrapolated Monte Carlo.""")),
 }
 
 
@@ -80,6 +91,8 @@ def _draw(key: str, data):
         return plotting.decoupling.plot_decoupling(exact, **data)
     if key == "figure4":
         return plotting.hessians.plot_hessian_maps(**data)
+    if key == "figure5":
+        return plotting.offsets.plot_offsets(data)
     raise ValueError(f"unknown figure {key!r}; valid: {', '.join(FIGURES)}")
 
 
@@ -95,6 +108,8 @@ def draw_figures(result) -> dict:
         if data:
             if key == "figure4":
                 import rmthess.plotting.hessians  # noqa: F401
+            if key == "figure5":
+                import rmthess.plotting.offsets  # noqa: F401
             out[key] = _draw(key, data)
     return out
 

@@ -47,6 +47,8 @@ TARGETS = {
     "theorem-2": {"tiny": 0.05, "quick": 0.05, "full": 0.01},
     # block spectra: second moment of the eigenvalues
     "block-moment": {"tiny": 0.05, "quick": 0.05, "full": 0.05},
+    # block spectra: the extreme eigenvalue against the edge of the law (VER-8)
+    "block-edge": {"tiny": 0.02, "quick": 0.02, "full": 0.02},
     # decoupling: d·δ_N(z) against c(z), relative to |c(z)|
     "decoupling": {"tiny": 0.25, "quick": 0.25, "full": 0.25},
 }

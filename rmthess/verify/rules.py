@@ -288,13 +288,16 @@ def against_prediction(quantity, parameters, *, simulation, stderr, prediction, 
 
 
 def richardson(quantity, parameters, *, small, small_se, large, large_se, limit, dof=None,
-               limit_se=0.0, limit_dof=None, scale=None, target=None, note="") -> CheckRow:
+               limit_se=0.0, limit_dof=None, scale=None, target=None, note="",
+               remainder=0.0) -> CheckRow:
     """Rule ``richardson`` (VER-3): ``2x_2d − x_d`` against the limit.
 
     ``small`` is the estimate at size d, ``large`` at size 2d (independent replicates, ``dof``
     degrees of freedom each); ``limit_se`` is the standard error of the limit when it is itself a
     Monte Carlo estimate (``limit_dof`` degrees of freedom). The band includes
-    ``R = 2(x_d − x_2d)²/scale``, the geometric bound on the remaining ``O(d⁻²)`` term (VER-3).
+    ``R = 2(x_d − x_2d)²/scale``, the geometric bound on the remaining ``O(d⁻²)`` term (VER-3),
+    plus ``remainder``: a stated bound on a remaining term of another order (the extreme
+    eigenvalue's, VER-8).
     """
     _check_inputs(small, small_se)
     _check_inputs(large, large_se)
@@ -303,7 +306,9 @@ def richardson(quantity, parameters, *, small, small_se, large, large_se, limit,
     se = math.sqrt(4.0 * large_se**2 + small_se**2)
     nu = effective_dof([(2.0 * large_se, dof), (small_se, dof)]) if dof is not None else None
     sc = _scale(scale, limit)
-    rem = 2.0 * (small - large) ** 2 / sc
+    if not (math.isfinite(remainder) and remainder >= 0):
+        raise ValueError(f"remainder must be a finite number >= 0, got {remainder!r}")
+    rem = 2.0 * (small - large) ** 2 / sc + remainder
     return _statistical(quantity, parameters, "richardson", x=x, ref=limit, se=se, se_ref=limit_se,
                         dof=nu, dof_ref=limit_dof, remainder=rem, scale=sc, target=target,
                         limit=limit, prediction=None, note=note,

@@ -75,9 +75,10 @@ def _pair_value_numpy(ci, cj, same, N, P, M, trQ, trQp, trQQ, tau):
             + sab * sab * trQ * trQp + (sa * sb + sab * sab) * trQQ)
 
 
-def pair_terms_numpy(U, U2, Z, tau):
+def pair_terms_numpy(U, U2, Z, tau, offsets=None):
     """Dense numpy form of :func:`rmthess.cases._mlp_ce_kernels.pair_terms_numba`
-    (Q = diag p − ppᵀ)."""
+    (Q = diag p − ppᵀ; logits plus ``offsets``, controls at ``Q0 = diag π − ππᵀ``,
+    ``π = softmax(offsets)``)."""
     U = np.asarray(U, dtype=np.float64)
     U2 = np.asarray(U2, dtype=np.float64)
     Z = np.asarray(Z, dtype=np.float64)
@@ -98,12 +99,14 @@ def pair_terms_numpy(U, U2, Z, tau):
         x = np.exp(x - x.max(1, keepdims=True))
         return x / x.sum(1, keepdims=True)
 
-    p = softmax(st * ns[:, None] * Z[:, :, 0])
-    pp = softmax(st * (b1[:, None] * Z[:, :, 0] + b2[:, None] * Z[:, :, 1]))
+    off = np.zeros(C) if offsets is None else np.asarray(offsets, dtype=float)
+    p = softmax(st * ns[:, None] * Z[:, :, 0] + off)
+    pp = softmax(st * (b1[:, None] * Z[:, :, 0] + b2[:, None] * Z[:, :, 1]) + off)
+    pi = softmax(off[None])[0]
     eye = np.eye(C)
     Q = p[:, :, None] * eye - p[:, :, None] * p[:, None, :]
     Qp = pp[:, :, None] * eye - pp[:, :, None] * pp[:, None, :]
-    Q0 = np.broadcast_to((eye - 1.0 / C) / C, Q.shape)
+    Q0 = np.broadcast_to(np.diag(pi) - np.outer(pi, pi), Q.shape)
 
     def mats(A, B, W):
         return (np.einsum("tca,tcd,tdb->tab", W, A, W), np.einsum("tca,tcd,tdb->tab", W, B, W),

@@ -166,22 +166,6 @@ def test_bad_covariance(name):
         case.asymptote(1.0, 3, covariance=PointMass(0.0))
 
 
-@pytest.mark.parametrize("name", ["mlp-mse", "mlp-ce"])
-def test_mlp_cases_refuse_a_covariance(name):
-    """(ANI-*) is derived for the linear cases only: a ValueError that says so, not a TypeError,
-    from every entry point that takes one in the linear cases; before any work (max_time is tiny
-    for mlp-ce)."""
-    case = get_case(name)
-    H = covariance_from_atoms([0.5, 2.0])
-    with pytest.raises(ValueError, match="linear cases"):
-        case.limits(1.0, 3, m=3, covariance=H, **({"max_time": 1e-9} if name == "mlp-ce" else {}))
-    with pytest.raises(ValueError, match="linear cases"):
-        case.asymptote(1.0, 3, m=3, covariance=H)
-    if name == "mlp-mse":
-        with pytest.raises(ValueError, match="linear cases"):
-            case.limits_mp(1.0, 3, m=3, covariance=H)
-
-
 @pytest.mark.parametrize("which,ij", [("diag", (0, 0)), ("offdiag", (0, 1))])
 def test_block_law_moments_monte_carlo(which, ij):
     # (ANI-4): the block's spectral law is the separable law of the softmax weight law at

@@ -192,6 +192,37 @@ def test_covariance_atoms(capsys, tmp_path):
     assert out2["blocks"]["v"]["ratio"] == pytest.approx(ref.ratio, rel=1e-14)
 
 
+def test_covariance_mlp_cases(capsys):
+    # the mlp cases take the spectrum too (theory/anisotropic.md, ANI-5–ANI-7): the JSON carries the
+    # API's numbers on the network's scale (σ_w^∓4, CASE-20), and Σ = I (one atom 1) gives the
+    # isotropic output unchanged, the mlp-ce estimate included (same seed)
+    from rmthess.gmp.covariance import covariance_from_atoms
+
+    H = covariance_from_atoms([0.5, 3.0], [0.25, 0.75])
+    argv = ["--case", "mlp-mse", "--gamma", "0.5", "--classes", "4", "--m", "3", "--sigma-w",
+            "0.5"]
+    out = _json(capsys, [*argv, "--covariance-atoms", "0.5,3", "--covariance-probs", "0.25,0.75"])
+    ref = get_case("mlp-mse").limits(0.5, 4, m=3, sigma_v=0.5, covariance=H).blocks
+    assert out["blocks"]["hidden"]["g_ii"] == ref["hidden"].g_ii * 0.5 ** -4
+    assert out["blocks"]["output"]["g_ii"] == ref["output"].g_ii * 0.5 ** 4
+    assert out["blocks"]["hidden"]["ratio"] == ref["hidden"].ratio
+    assert out["covariance"]["s2"] == 0.25 * 0.25 + 0.75 * 9.0
+    argv = ["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--samples", "512",
+            "--seed", "4"]
+    iso = _json(capsys, argv)
+    ident = _json(capsys, [*argv, "--covariance-atoms", "1"])
+    assert ident["blocks"] == iso["blocks"] and ident["covariance"]["s1"] == 1.0
+    # with a class prior (mlp-ce): the per-class values of class_limits at the same seed
+    from rmthess.laws.prior import zipf_prior
+
+    out = _json(capsys, [*argv, "--prior", "zipf:1", "--covariance-atoms", "0.5,3",
+                         "--covariance-probs", "0.25,0.75"])
+    cl = get_case("mlp-ce").class_limits(1.0, zipf_prior(3, 1.0), m=3, samples=512, rng=4,
+                                         covariance=H)
+    assert out["per_class"]["g_ii"] == [float(x) for x in cl["g_ii"]]
+    assert out["covariance"]["s1"] == 0.25 * 0.5 + 0.75 * 3.0
+
+
 @pytest.mark.parametrize("argv,option", [
     (["--case", "linear-ce", "--covariance-atoms=-1,3"], "--covariance-atoms"),
     (["--case", "linear-ce", "--covariance-atoms", "1,nan"], "--covariance-atoms"),
@@ -199,8 +230,10 @@ def test_covariance_atoms(capsys, tmp_path):
     (["--case", "linear-mse", "--covariance-atoms", "1,3", "--covariance-probs", "0.2,0.2"],
      "--covariance-probs"),
     (["--case", "linear-ce", "--covariance", "powerlaw:alpha=0"], "--covariance"),
-    (["--case", "mlp-mse", "--m", "4", "--covariance-atoms", "1,3"], "--covariance"),
-    (["--case", "mlp-ce", "--m", "4", "--covariance", "powerlaw:alpha=1,kappa=2"], "--covariance"),
+    (["--case", "mlp-mse", "--m", "4", "--covariance-atoms", "0,3"], "--covariance-atoms"),
+    (["--case", "mlp-ce", "--m", "4", "--covariance", "powerlaw:alpha=1,kappa=1"], "--covariance"),
+    (["--case", "mlp-mse", "--m", "4", "--covariance-atoms", "1,3", "--prior", "zipf:1"],
+     "--prior"),
 ])
 def test_covariance_errors(capsys, argv, option):
     assert main(["limits", "--gamma", "1", "--classes", "3", *argv]) == 2

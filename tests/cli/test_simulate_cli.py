@@ -66,3 +66,69 @@ def test_init_preset_json(capsys):
     out = json.loads(capsys.readouterr().out)
     assert (out["init"], out["v_law"], out["w_law"]) == ("torch-default", "uniform", "uniform")
     assert out["sigma_v"] == pytest.approx(3 ** -0.5) and out["sigma_w"] == pytest.approx(3 ** -0.5)
+
+
+def _simulate(*extra, case="linear-ce", classes="4"):
+    return ["simulate", "--case", case, "--d", "24", "--gamma", "1", "--classes", classes,
+            "--reps", "3", "--seed", "2", *extra]
+
+
+def test_covariance_options(capsys, tmp_path):
+    # --covariance-atoms/--covariance-probs, a named family and a file give the same x = Σ^{1/2} y
+    # as simulate(covariance=...) with that law (same seed, same numbers); the limit is (ANI-3)
+    from rmthess.cases import get_case
+    from rmthess.gmp.covariance import covariance_from_atoms
+    from rmthess.montecarlo import simulate
+
+    assert main(_simulate("--covariance-atoms", "0.5,2", "--covariance-probs", "0.25,0.75",
+                          "--json")) == 0
+    out = json.loads(capsys.readouterr().out)
+    H = covariance_from_atoms([0.5, 2.0], [0.25, 0.75])
+    res = simulate("linear-ce", d=24, gamma=1.0, classes=4, reps=3, rng=2, covariance=H)
+    assert out["blocks"]["v"]["ratio"] == res.blocks["v"].ratio
+    assert out["covariance"]["s1"] == pytest.approx(1.625) and out["covariance"]["s2"] == \
+        pytest.approx(0.25 * 0.25 + 0.75 * 4.0)
+    lim = get_case("linear-ce").limits(1.0, 4, covariance=H).blocks["v"].ratio
+    assert out["blocks"]["v"]["limit"]["ratio"] == pytest.approx(lim, rel=1e-14)
+    path = tmp_path / "eig.txt"
+    path.write_text("0.5 2 2 2\n")
+    assert main(_simulate("--covariance", str(path))) == 0
+    text = capsys.readouterr().out
+    assert "covariance" in text and "s1=1.625" in text
+    assert main(_simulate("--covariance", "powerlaw:alpha=1,kappa=10", "--case",
+                          "linear-mse")) == 0
+
+
+def test_prior_option(capsys):
+    from rmthess.cases import get_case
+    from rmthess.laws.prior import zipf_prior
+
+    assert main(_simulate("--prior", "zipf:1", "--json")) == 0
+    out = json.loads(capsys.readouterr().out)
+    prior = zipf_prior(4, 1.0)
+    assert out["prior"] == pytest.approx(prior.tolist(), rel=1e-15)
+    per = out["per_class"]["v"]
+    assert set(per) == {"g_ii", "stderr", "prediction", "prediction_stderr", "limit"}
+    assert len(per["g_ii"]) == 4 and len(per["prediction"]) == 4
+    cl = get_case("linear-ce").class_limits(1.0, prior)
+    assert per["limit"] == pytest.approx(cl["g_ii"].tolist(), rel=1e-14)
+    assert out["blocks"]["v"]["limit"]["ratio"] == pytest.approx(
+        cl["g_ij_mean"] / cl["g_ii_mean"], rel=1e-14)
+    assert main(_simulate("--prior", "zipf:1")) == 0
+    assert "per-class" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, case, match", [
+    (["--prior", "zipf:1"], "linear-mse", "--prior applies to linear-ce only"),
+    (["--prior", "zipf:-1"], "linear-ce", "--prior: zipf exponent"),
+    (["--prior", "/no/such/file"], "linear-ce", "--prior: cannot read"),
+    (["--prior", "zipf:1", "--covariance-atoms", "1,2"], "linear-ce", "together"),
+    (["--covariance-atoms=-1,2"], "linear-ce", "--covariance-atoms must be > 0"),
+    (["--covariance-probs", "1"], "linear-ce", "--covariance-probs needs --covariance-atoms"),
+    (["--covariance", "powerlaw:alpha=0"], "linear-ce", "--covariance: powerlaw"),
+    (["--covariance-atoms", "1,2", "--m", "3"], "mlp-ce", "apply to the linear cases"),
+])
+def test_covariance_and_prior_refusals_are_one_line(capsys, extra, case, match):
+    assert main(_simulate(*extra, case=case)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err

@@ -77,7 +77,19 @@ def _figure4():
     return plot_hessian_maps(init=maps, training=maps[:1], training_result=res)
 
 
-@pytest.mark.parametrize("draw", [_figure1, _figure2, _figure3, _figure4])
+def _figure5():
+    from rmthess.plotting.offsets import ClassNormPanel, DiagonalityPanel, plot_offsets
+
+    S = np.linspace(0, 2, 21)
+    pri = 1 / np.arange(1, 11)
+    pri = pri / pri.sum()
+    return plot_offsets([
+        DiagonalityPanel("C = 10", S, 1.8 + 0.5 * S**2, [0.5, 1, 1.5, 2],
+                         1.8 + 0.5 * np.array([0.25, 1, 2.25, 4]), [0.01] * 4, "Monte Carlo"),
+        ClassNormPanel("S = 1", pri, 0.2 * pri, 0.2 * pri, 0.002 * np.ones(10), "Monte Carlo")])
+
+
+@pytest.mark.parametrize("draw", [_figure1, _figure2, _figure3, _figure4, _figure5])
 def test_no_legend_covers_data(draw):
     fig = draw()
     try:

@@ -15,7 +15,7 @@ import pytest
 from rmthess import cli
 
 EXPECTED_CHECKS = {"gmp-law", "linear-ratios", "mlp-ratios", "block-spectra", "decoupling",
-                   "lindeberg", "hessian-maps"}
+                   "lindeberg", "hessian-maps", "anisotropic"}
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +61,13 @@ def test_outputs_cover_every_check_and_figure(tiny_run):
     assert all(r["mde"] is not None for r in rec["rows"])
     assert sum(r["verdict"] == "LOW POWER" for r in rows) == rec["n_low_power"]
     for stem in ("figure1_ratio_vs_classes", "figure2_block_spectra", "figure3_decoupling",
-                 "figure4_hessian_maps"):
+                 "figure4_hessian_maps", "figure5_class_offsets"):
         assert (out / "figures" / f"{stem}.png").stat().st_size > 5000
         assert not (out / "figures" / f"{stem}.pdf").exists()      # PDF only with --pdf
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64,") == 4
+    assert html.count("data:image/png;base64,") == 5
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert md.count("![figure") == 4 and "How to read a verdict" in md
+    assert md.count("![figure") == 5 and "How to read a verdict" in md
     assert "MDE (target)" in md and "LOW POWER" in md and "MDE (target)" in html
 
 

@@ -96,7 +96,8 @@ def test_targets_are_those_of_the_specification():
     assert target("theorem-2", "quick") == 0.05 and target("theorem-2", "full") == 0.01
     assert target("block-moment", "quick") == 0.05
     assert target("decoupling", "quick") == 0.25
-    assert set(TARGETS) >= {"theorem-1", "theorem-2", "block-moment", "decoupling"}
+    assert target("block-edge", "quick") == 0.02
+    assert set(TARGETS) >= {"theorem-1", "theorem-2", "block-moment", "block-edge", "decoupling"}
     with pytest.raises(ValueError, match="families"):
         target("nope", "quick")
 
@@ -122,7 +123,7 @@ def _self_test(rows, eps_of):
 
 
 #: checks whose tiny run takes seconds
-CHEAP = ["gmp-law", "linear-ratios", "decoupling", "lindeberg"]
+CHEAP = ["gmp-law", "linear-ratios", "decoupling", "lindeberg", "anisotropic"]
 
 
 @pytest.fixture(scope="module")

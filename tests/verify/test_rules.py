@@ -86,6 +86,18 @@ def test_richardson_removes_a_one_over_d_bias():
                           limit=limit).passed
 
 
+def test_richardson_adds_a_stated_remainder_to_band_and_mde():
+    # the same row with and without a stated allowance r: band + r, MDE + 2r/scale (VER-12)
+    args = dict(small=1.03, small_se=0.001, large=1.015, large_se=0.001, limit=1.0, scale=1.0)
+    plain, wide = richardson("q", {}, **args), richardson("q", {}, remainder=0.002, **args)
+    assert wide.remainder == pytest.approx(plain.remainder + 0.002, abs=1e-15)
+    assert wide.band == pytest.approx(plain.band + 0.002, abs=1e-15)
+    assert wide.mde == pytest.approx(plain.mde + 0.004, abs=1e-15)
+    for bad in (-1e-3, math.nan, math.inf):
+        with pytest.raises(ValueError, match="remainder"):
+            richardson("q", {}, remainder=bad, **args)
+
+
 def test_within_tolerance_absolute_and_relative():
     assert within_tolerance("q", {}, value=1.0 + 1e-9, reference=1.0, tol=1e-8).passed
     assert not within_tolerance("q", {}, value=1.1, reference=1.0, tol=0.05).passed

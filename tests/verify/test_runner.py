@@ -109,4 +109,4 @@ def test_report_order_is_the_order_of_the_theory():
 
     assert [n for n in CHECKS if not n.startswith("fake")] == [
         "gmp-law", "linear-ratios", "mlp-ratios", "block-spectra", "decoupling", "lindeberg",
-        "hessian-maps"]
+        "hessian-maps", "anisotropic"]

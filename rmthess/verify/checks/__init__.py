@@ -7,6 +7,7 @@ from rmthess.verify.checks import ratios
 from rmthess.verify.checks import spectra
 from rmthess.verify.checks import decoupling
 from rmthess.verify.checks import hessian_maps
+from rmthess.verify.checks import anisotropic
 # isort: on
 
-__all__ = ["gmp_law", "ratios", "spectra", "decoupling", "hessian_maps"]
+__all__ = ["gmp_law", "ratios", "spectra", "decoupling", "hessian_maps", "anisotropic"]

@@ -20,7 +20,11 @@ the number of active samples), ``F̂(x_V) − F_V(x_V)`` at the quartiles ``x_V`
 part of that law, and the fraction of zero eigenvalues minus the law's atom. Their means at d and 2d
 are extrapolated and compared with 0 (rule ``richardson``). The CE law is built from a fresh Monte
 Carlo sample of u in each replicate, so its sampling error is part of the replicate spread and hence
-of the standard error. theory/verification.md, (VER-8).
+of the standard error. Edge rows (linear CE diagonal block, on the decoupled block whose law is
+exactly the GMP law; MLP MSE hidden diagonal block, per V): the largest eigenvalue relative to the
+right edge E minus its Tracy–Widom mean ``(c d)^{-2/3} E[TW₁]`` (theory/gmp.md, GMP-13), with
+control variates of exact mean, extrapolated from d and 2d to 0 with a measured remainder
+allowance. theory/verification.md, (VER-8).
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ EDGE_MIN_MASS = 1e-3
 #: eigvalsh is ~1e-15 relative
 ZERO_FRACTION = 1e-9
 
+
+#: seeds of the replicates of the edge rows: a key outside the range of the panel indices
+_EDGE_KEY = 7927
 
 #: seeds of the per-replicate Monte Carlo samples that build the CE hidden-block laws: a key outside
 #: the range of the panel indices, so they never coincide with the seeds of the simulated blocks
@@ -90,6 +97,90 @@ _M2_NOTE = ("ratio to m̂₁²: the sample mean of the weights, which moves both
 #: points of the density grid of a panel
 _GRID = 800
 
+#: replicates per size of the edge rows at ``quick``: linear CE diagonal block at γ = 0.5
+#: (decoupled), MLP MSE hidden diagonal block at γ = 1, m = 4
+EDGE_REPS_QUICK = (576, 640)
+
+#: bound on the remainder of the extrapolated extreme eigenvalue, relative to the edge, at
+#: d = 120 → 240, measured (VER-8); assumed to fall at least like the fluctuation scale d^(-2/3)
+EDGE_REMAINDER_120 = 1.5e-3
+
+
+def edge_remainder(d: int) -> float:
+    """The allowance for the remainder of the extrapolated extreme eigenvalue at sizes d → 2d,
+    relative to the edge: :data:`EDGE_REMAINDER_120` times ``(120/d)^(2/3)`` (VER-8)."""
+    return EDGE_REMAINDER_120 * (120.0 / d) ** (2.0 / 3.0)
+
+
+def _edge_statistics(case, which, gamma, C, m, d, seed, law, moments) -> tuple:
+    r"""One replicate of an edge row: the relative deviation of the largest eigenvalue from its
+    Tracy–Widom mean, and control variates with exact expectations (VER-8).
+
+    Linear CE: the *decoupled* block (weights from an independent copy of the data), whose law is
+    exactly the GMP law of the weight law, with no eigenvalue moved by the rank-C dependence of the
+    weights; controls ``mean λ − Eλ`` and ``mean λ² − Eλ²`` (exact moments); ``law`` is the block's
+    law. MLP MSE hidden diagonal block: weights ``κ_ii 1(u_i > 0)``, each replicate against its own
+    law ``F_V`` (``law`` None); control: the fraction of active samples − 1/2 (``P(u_i > 0) = 1/2``
+    whatever W).
+    """
+    from rmthess.cases import get_case
+    from rmthess.gmp.tracy_widom import extreme_eigenvalue_mean
+    from rmthess.montecarlo.spectra import block_spectrum
+
+    model = get_case(case)
+    if m is None:
+        ev, _, lam, _ = block_spectrum(case, d=d, gamma=gamma, classes=C, which=which,
+                                       design="decoupled", seed=seed, return_weights=True)
+        controls = (float(lam.mean()) - moments[0], float(lam @ lam) / lam.size - moments[1])
+    else:
+        ev, V, lam, _ = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m, block="hidden",
+                                       which=which, seed=seed, return_weights=True)
+        law = model.block_law("hidden", which, gamma, C, m=m, V=V)
+        controls = (float(np.mean(lam != 0)) - 0.5,)
+    edge, _ = law.soft_edge("right")
+    return ((ev[-1] - extreme_eigenvalue_mean(law, d)) / edge, *controls)
+
+
+def edge_row(ctx, j: int, spec: tuple, *, d0: int, reps: int):
+    r"""The edge row of panel ``spec`` (index ``j``): ``λ_max/E − 1 − (c d)^{-2/3}E[TW₁]/E``,
+    its control-variate means at d0 and 2d0 extrapolated to 0 (rule ``richardson``, VER-8).
+
+    The Tracy–Widom mean (GMP-13) removes the ``d^{-2/3}`` term, the extrapolation the ``1/d``
+    term; the band adds the measured remainder bound :func:`edge_remainder`.
+    """
+    from rmthess.cases import get_case
+
+    case, which, gamma, C, *rest = spec
+    m = rest[0] if rest else None
+    if (case, which, m is None) not in (("linear-ce", "diag", True), ("mlp-mse", "diag", False)):
+        raise ValueError(f"no edge row for {spec}: only the linear CE diagonal block and the MLP "
+                         f"MSE hidden diagonal block have controls with exact expectations and "
+                         f"no outlier (VER-8)")
+    model = get_case(case)
+    law = model.block_law("v", which, gamma, C) if m is None else None
+    moments = model.exact_moments("v", which, C, 1.0) if m is None else None
+    means = []
+    for s, d in enumerate((d0, 2 * d0)):
+        ctx.progress(f"{case} {'hidden ' if m else ''}{which} block, γ={gamma:g}, C={C}, d={d}, "
+                     f"{reps} replicates for the largest eigenvalue")
+        stats = np.asarray([_edge_statistics(case, which, gamma, C, m, d, seed, law, moments)
+                            for seed in ctx.child(_EDGE_KEY, j, s).spawn(reps)])
+        means.append(controlled_mean_se(stats[:, 0], stats[:, 1:]))
+    (a, sa, dof), (b, sb, _) = means
+    base = {"case": case, "block": f"{'hidden ' if m else ''}{which}", "gamma": gamma, "C": C}
+    if m is not None:
+        base["m"] = m
+    base.update({"d": f"{d0}→{2 * d0}", "reps": reps})
+    how = ("decoupled block (exactly the GMP law: no outlier from the rank-C dependence of the "
+           "weights); controls: sample moments of the weights − exact ones" if m is None else
+           "per-V law F_V, V redrawn in each replicate; control: fraction of active samples − 1/2")
+    return richardson("λ_max/E − 1 − (c d)^(-2/3) E[TW₁]/E (right edge E)", base, small=a,
+                      small_se=sa, large=b, large_se=sb, limit=0.0, dof=dof, scale=1.0,
+                      target=target("block-edge", ctx.size), remainder=edge_remainder(d0),
+                      note=f"{how}; Tracy–Widom mean removed at each d, O(1/d) by the "
+                           f"extrapolation; remainder allowance {edge_remainder(d0):.1e} measured "
+                           f"at d = 120→240")
+
 
 def _continuous_quartiles(law, scale: float) -> np.ndarray:
     """Levels of ``F`` at the quartiles of the continuous part of a law with an atom at 0 only.
@@ -124,17 +215,22 @@ class BlockSpectraCheck(Check):
     sizes = {
         "tiny": {"d": 40, "reps": {"diag": 6, "offdiag": 6}, "hidden_reps": 6,
                  "panels": (("linear-ce", "diag", 0.5, 5), ("linear-ce", "offdiag", 0.5, 5),
-                            ("mlp-mse", "diag", 1.0, 5, 4))},
+                            ("mlp-mse", "diag", 1.0, 5, 4)),
+                 "edges": {("linear-ce", "diag", 0.5, 5): 8, ("mlp-mse", "diag", 1.0, 5, 4): 8}},
         "quick": {"d": 120, "reps": {"diag": 128, "offdiag": 256}, "hidden_reps": 96,
                   "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
                              ("linear-ce", "diag", 2.0, 10),
                              ("mlp-mse", "diag", 1.0, 10, 4), ("mlp-mse", "offdiag", 1.0, 10, 4),
-                             ("mlp-ce", "diag", 0.2, 10, 4), ("mlp-ce", "offdiag", 0.2, 10, 4))},
+                             ("mlp-ce", "diag", 0.2, 10, 4), ("mlp-ce", "offdiag", 0.2, 10, 4)),
+                  "edges": {("linear-ce", "diag", 0.5, 10): EDGE_REPS_QUICK[0],
+                            ("mlp-mse", "diag", 1.0, 10, 4): EDGE_REPS_QUICK[1]}},
         "full": {"d": 600, "reps": {"diag": 96, "offdiag": 192}, "hidden_reps": 64,
                  "panels": (("linear-ce", "diag", 0.5, 10), ("linear-ce", "offdiag", 0.5, 10),
                             ("linear-ce", "diag", 2.0, 10), ("linear-ce", "offdiag", 2.0, 100),
                             ("mlp-mse", "diag", 1.0, 10, 8), ("mlp-mse", "offdiag", 1.0, 10, 8),
-                            ("mlp-ce", "diag", 0.2, 10, 8), ("mlp-ce", "offdiag", 0.2, 10, 8))},
+                            ("mlp-ce", "diag", 0.2, 10, 8), ("mlp-ce", "offdiag", 0.2, 10, 8)),
+                 "edges": {("linear-ce", "diag", 0.5, 10): 96,
+                           ("mlp-mse", "diag", 1.0, 10, 8): 96}},
     }
 
     def run(self, ctx):
@@ -148,6 +244,8 @@ class BlockSpectraCheck(Check):
             else:
                 panels.append(self._hidden_panel(ctx, out, j, *spec, d0=p["d"],
                                                  reps=p["hidden_reps"]))
+            if spec in p["edges"]:
+                out.rows.append(edge_row(ctx, j, spec, d0=p["d"], reps=p["edges"][spec]))
         out.figures["figure2"] = panels
         return out
 
