@@ -9,8 +9,9 @@ former fixed grids and the σ-adaptive ones side by side in one run.
   u-step ``∝ σ/√(2 log C)`` confirmed by step doubling, graded Gauss–Kronrod panels in |s|.
 
 Each computation runs in a fresh child process with one BLAS thread and a wall-clock limit
-(``--timeout``); the table gives the child's CPU seconds (user + system, from ``wait4``, so the
-load of other processes on a shared machine does not count), their ratio, the estimate
+(``--timeout``); the table gives the CPU seconds of the call (imports excluded; for a child stopped
+at the limit, its whole CPU from ``wait4``, marked ``>``), so the load of other processes on a
+shared machine does not count, their ratio, the estimate
 :func:`rmthess.cases._mlp_ce_gamma.gamma_cost` that ``limits(max_time=...)`` compares with its
 budget, and the largest relative difference of the two results (diagonal, off-diagonal).
 
@@ -31,11 +32,12 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 _CHILD = """
-import json, sys
+import json, sys, time
 sys.path.insert(0, {path!r})
 from {module} import gamma_term
+t = time.process_time()
 d, o, err = gamma_term({C}, {m}, {sv})
-print(json.dumps([d, o, err]))
+print(json.dumps([d, o, err, time.process_time() - t]))
 """
 
 
@@ -51,7 +53,8 @@ def _old_modules(rev, where):
 
 
 def _child(module, path, C, m, sv, timeout):
-    """``(cpu seconds, values)`` of one γ-term in a child process; values None past ``timeout``."""
+    """``(cpu seconds, values)`` of one γ-term in a child process: the CPU of the call itself
+    (imports excluded), or of the whole child when it is stopped at ``timeout`` (values None)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=str(ROOT))
     code = _CHILD.format(path=path, module=module, C=C, m=m, sv=sv)
@@ -76,7 +79,8 @@ def _child(module, path, C, m, sv, timeout):
     out = proc.stdout.read().decode().strip()
     if proc.returncode != 0 or not out:
         return cpu, None
-    return cpu, json.loads(out.splitlines()[-1])
+    values = json.loads(out.splitlines()[-1])
+    return values[3], values[:3]
 
 
 def main(argv=None):
