@@ -152,9 +152,14 @@ def _rise_window(u, sigma, A1):
 
 
 def _lattice(lo, hi, hy):
-    """Rows of lattice points ``j·hy`` covering ``[lo_i, hi_i]``, and the mask of points inside."""
+    """Lattice points ``j·hy`` covering ``[lo_i, hi_i]`` for every row, and the mask of points
+    to sum: one shared row of points (mask None) when the union of the windows is at most twice
+    the widest one (small σ: the windows hardly move with u), else one row per window."""
     jlo = np.floor(lo / hy).astype(np.int64)
-    span = np.ceil(hi / hy).astype(np.int64) - jlo
+    jhi = np.ceil(hi / hy).astype(np.int64)
+    span = jhi - jlo
+    if jhi.max() - jlo.min() <= 2 * span.max() + 8:
+        return (jlo.min() + np.arange(int(jhi.max() - jlo.min()) + 1)) * hy, None
     cols = np.arange(int(span.max()) + 1)
     return (jlo[:, None] + cols[None, :]) * hy, cols[None, :] <= span[:, None]
 
@@ -195,11 +200,17 @@ def _plan(C, sigma, A, kmax, Kmax, Kmin):
 
 def _window_sum(a, sigma, hy, A1, weights=((1.0,),), shift=0.0):
     """``(ℓ*, Σ)`` per row: ``∫ ϕ(y) f(y + shift) exp(−e^{a + σy}) dy = e^{ℓ*} Σ`` for each weight
-    polynomial f, on the lattice ``j·hy`` inside the window of :func:`_cut_window`."""
+    polynomial f, on the lattice ``j·hy`` covering the window of :func:`_cut_window` (points
+    beyond it add their share, which is below ``e^{−A1}``; ``ℓ ≤ ℓ*`` everywhere)."""
     lo, hi, top = _cut_window(a, sigma, A1)
     Y, inside = _lattice(lo, hi, hy)
-    base = np.where(inside, np.exp(-0.5 * Y * Y - np.exp(np.minimum(a[:, None] + sigma * Y, 700.0))
-                                   - top[:, None]), 0.0) * (hy / _SQRT2PI)
+    Yr = Y[None, :] if inside is None else Y
+    base = np.exp(-0.5 * Yr * Yr - np.exp(np.minimum(a[:, None] + sigma * Yr, 700.0))
+                  - top[:, None]) * (hy / _SQRT2PI)
+    if inside is None:              # one shared row: the weights once, one matrix product
+        F = np.stack([np.polynomial.polynomial.polyval(Y + shift, f) for f in weights], 1)
+        return top, list((base @ F).T)
+    base = np.where(inside, base, 0.0)
     return top, [(base * np.polynomial.polynomial.polyval(Y + shift, f)).sum(1) for f in weights]
 
 
@@ -214,8 +225,11 @@ def _log_phi(u, sigma, A):
     if rise.any():
         lo, hi, top = _rise_window(u[rise], sigma, A1)
         Y, inside = _lattice(lo, hi, hy)
-        logs = -0.5 * Y * Y + _log_rise(u[rise][:, None] + sigma * Y) - top[:, None]
-        omp[rise] = np.exp(top) * np.where(inside, np.exp(logs), 0.0).sum(1) * (hy / _SQRT2PI)
+        Yr = Y[None, :] if inside is None else Y
+        vals = np.exp(-0.5 * Yr * Yr + _log_rise(u[rise][:, None] + sigma * Yr) - top[:, None])
+        if inside is not None:
+            vals = np.where(inside, vals, 0.0)
+        omp[rise] = np.exp(top) * vals.sum(1) * (hy / _SQRT2PI)
     small = omp < 0.5
     logphi[small] = np.log1p(-omp[small])
     if not small.all():
