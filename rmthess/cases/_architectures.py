@@ -132,14 +132,16 @@ class LinearArchitecture(Case):
         """A copy drawing ``x = Σ^{1/2} y`` (spectrum law ``covariance``) and, for the CE loss,
         the logits ``V x + b`` with ``b_c = log π_c`` of ``prior`` (ANI-10). The prior must have one
         entry per class of the run (checked by :meth:`draw`); a prior and a covariance together
-        are refused, as :meth:`limits` refuses them."""
+        are refused: their joint finite-size prediction is not derived (the joint limit is
+        ANI-13)."""
         if covariance is None and prior is None:
             return self
         if prior is not None and self.loss != "ce":
             raise ValueError(f"case {self.name!r} has no logits to offset; a class prior applies "
                              "to linear-ce only")
         if prior is not None and covariance is not None:
-            raise ValueError("a class prior and a data covariance together are not supported: "
+            raise ValueError("a class prior and a data covariance together are not supported by "
+                             "the Monte Carlo (limits takes both): "
                              "pass one of them")
         if covariance is not None:
             covariance_moments(covariance)               # positive definite, finite

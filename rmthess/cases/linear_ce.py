@@ -77,19 +77,18 @@ class LinearCE(LinearArchitecture):
         over the ordered pairs of distinct classes of ``g_ij(c, c′)`` (CASE-30);
         :meth:`class_limits` gives them class by class. A uniform prior is the identical-class case.
         With a ``covariance`` spectrum the isotropic limits are taken at the effective parameters
-        of (ANI-3). A prior and a covariance together are refused: that combination is not derived.
+        of (ANI-3); with both, the offsets are not rescaled (ANI-13).
         """
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        if prior is not None and covariance is not None:
-            raise ValueError("a class prior and a data covariance together are not supported: "
-                             "pass one of prior= (--prior) and covariance= (--covariance*)")
+        s1, s2 = covariance_moments(covariance)
         if prior is not None:
-            cl = self.class_limits(gamma, validate_prior(prior, classes), sigma_v=sigma_v)
+            cl = self.class_limits(gamma, validate_prior(prior, classes), sigma_v=sigma_v,
+                                   covariance=covariance)
             if cl is not None:
                 gd, go = cl["g_ii_mean"], cl["g_ij_mean"]
                 return CaseLimits(self.name, gamma, classes, m, sigma_v,
-                                  {BLOCK_V: BlockLimit(gd, go, go / gd)})
-        s1, s2 = covariance_moments(covariance)
+                                  {BLOCK_V: BlockLimit(gd, go, go / gd)},
+                                  covariance=None if covariance is None else (s1, s2))
         try:
             mom = softmax_moments(classes, sigma_v * math.sqrt(s1))  # (ANI-1)
         except ValueError as exc:
@@ -107,8 +106,10 @@ class LinearCE(LinearArchitecture):
         return CaseLimits(self.name, gamma, classes, m, sigma_v, {BLOCK_V: blk},
                           covariance=None if covariance is None else (s1, s2))
 
-    def class_limits(self, gamma, prior, *, sigma_v=1.0, pairs=()):
-        r"""Per-class limits with the offsets ``b_c = log π_c`` (theory/cases.md, (CASE-30)).
+    def class_limits(self, gamma, prior, *, sigma_v=1.0, pairs=(), covariance=None):
+        r"""Per-class limits with the offsets ``b_c = log π_c`` (theory/cases.md, (CASE-30)); with
+        a data ``covariance`` spectrum, at ``σ_v √s_1`` and ``γ s_1²/s_2`` times ``s_2``, the
+        offsets unchanged (theory/anisotropic.md, ANI-13).
 
         Parameters
         ----------
@@ -137,11 +138,19 @@ class LinearCE(LinearArchitecture):
         pi = validate_prior(pi, classes)
         if np.all(pi == pi[0]):
             return None
-        mom = offset_softmax_moments(np.log(pi), sigma_v, pairs=pairs)
-        gd = mom.g_diag(gamma)
+        s1, s2 = covariance_moments(covariance)
+        try:
+            mom = offset_softmax_moments(np.log(pi), sigma_v * math.sqrt(s1), pairs=pairs)
+        except ValueError as exc:
+            if covariance is None:
+                raise
+            raise ValueError(f"the logits have the effective scale sigma_v*sqrt(s1) with "
+                             f"s1 = tr(Sigma)/d = {s1!r}: {exc}") from None
+        geff = gamma * (s1 * s1 / s2)                                 # (ANI-13)
+        gd = s2 * mom.g_diag(geff)
         return {"g_ii": gd, "g_ii_mean": float(gd.mean()),
-                "g_ij_mean": float(mom.g_offdiag_mean(gamma)), "E_a": mom.mean_a,
-                "E_a2": mom.mean_a2, "pairs": mom.pairs, "g_ij_pairs": mom.g_pairs(gamma)}
+                "g_ij_mean": float(s2 * mom.g_offdiag_mean(geff)), "E_a": mom.mean_a,
+                "E_a2": mom.mean_a2, "pairs": mom.pairs, "g_ij_pairs": s2 * mom.g_pairs(geff)}
 
     def class_block_law(self, gamma, prior, cls, *, sigma_v=1.0):
         """GMP law of the diagonal block of class ``cls`` (0-based) with the offsets

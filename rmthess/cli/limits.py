@@ -75,7 +75,7 @@ def _two(se):
 _LIST_MAX = 1000
 
 
-def _per_class(case, lim, prior, cl=None):
+def _per_class(case, lim, prior, cl=None, covariance=None):
     """The ``per_class`` JSON entry (docs/json-schema.md): ``g_ii(c)`` of the class-indexed block
     (linear-ce: ``v``; mlp-ce: ``output``, with standard errors), listed or summarised. ``cl``:
     the result of ``class_limits`` when it has been computed already (mlp-ce)."""
@@ -83,7 +83,7 @@ def _per_class(case, lim, prior, cl=None):
 
     block = "output" if case.hidden else "v"
     if cl is None and not case.hidden:
-        cl = case.class_limits(lim.gamma, prior, sigma_v=lim.sigma_v)
+        cl = case.class_limits(lim.gamma, prior, sigma_v=lim.sigma_v, covariance=covariance)
     se = None
     if cl is None:                              # uniform prior: every class alike
         g = np.full(lim.classes, lim.blocks[block].g_ii)
@@ -209,7 +209,7 @@ def run(args) -> int:
     out["seed"] = lim.seed
     if prior is not None:
         out["per_class"] = _per_class(case, lim, prior,
-                                      per_class if case.name == "mlp-ce" else None)
+                                      per_class if case.name == "mlp-ce" else None, covariance)
     out["blocks"] = {}
     for name, blk in lim.blocks.items():
         f = factors.get(name, 1.0)
