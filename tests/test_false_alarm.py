@@ -29,6 +29,7 @@ MODULES = (
     "tests.laws.test_softmax_atoms",
     "tests.montecarlo.test_finite_size_output_fourth",
     "tests.montecarlo.test_finite_size_small_d",
+    "tests.montecarlo.test_hidden_anisotropic_mc",
     "tests.montecarlo.test_simulate",
     "tests.networks.test_hutchinson",
     "tests.networks.test_initialization",

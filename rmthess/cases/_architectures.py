@@ -11,11 +11,14 @@ the limits and the weights themselves — belongs to the case.
   hidden blocks are indexed by the rows ``w_i`` with features ``x_n``, output blocks by the rows
   ``v_c`` with features ``s_n = relu(W x_n)``; ``r = m``, and the finite-size prediction is
   conditional on V (theory/montecarlo.md, MC-9).
+
+Both draw ``x = Σ^{1/2} y`` for a data covariance and add the logit offsets ``log π_c`` of a class
+prior to the CE logits when :meth:`~rmthess.cases.Case.with_data` sets them (theory/anisotropic.md,
+ANI-10, ANI-14).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -128,40 +131,9 @@ class LinearArchitecture(Case):
     def first_sigma(self, sigma_v):
         return float(sigma_v)
 
-    def with_data(self, *, covariance=None, prior=None):
-        """A copy drawing ``x = Σ^{1/2} y`` (spectrum law ``covariance``) and, for the CE loss,
-        the logits ``V x + b`` with ``b_c = log π_c`` of ``prior`` (ANI-10). The prior must have one
-        entry per class of the run (checked by :meth:`draw`); a prior and a covariance together
-        are refused: their joint finite-size prediction is not derived (the joint limit is
-        ANI-13)."""
-        if covariance is None and prior is None:
-            return self
-        if prior is not None and self.loss != "ce":
-            raise ValueError(f"case {self.name!r} has no logits to offset; a class prior applies "
-                             "to linear-ce only")
-        if prior is not None and covariance is not None:
-            raise ValueError("a class prior and a data covariance together are not supported by "
-                             "the Monte Carlo (limits takes both): "
-                             "pass one of them")
-        if covariance is not None:
-            covariance_moments(covariance)               # positive definite, finite
-        if prior is not None:
-            from rmthess.laws.prior import validate_prior
-
-            p = np.asarray(prior, dtype=float)
-            prior = validate_prior(p, p.size)
-        new = copy.copy(self)
-        new.covariance, new.prior = covariance, prior
-        return new
-
     def draw(self, rng, d, classes, m, sigma_v):
         V = self.v_law.sample(rng, (classes, d)) * (sigma_v / np.sqrt(d))
-        if self.prior is None:
-            return Params(first=V)
-        if self.prior.size != classes:
-            raise ValueError(f"the class prior has {self.prior.size} entries, expected one per "
-                             f"class ({classes})")
-        return Params(first=V, offset=np.log(self.prior))
+        return Params(first=V, offset=self.offset(classes))
 
     def exchangeable(self, block):
         return True
@@ -182,7 +154,7 @@ class HiddenArchitecture(Case):
     def draw(self, rng, d, classes, m, sigma_v):
         W = self.sigma_w * self.w_law.sample(rng, (m, d)) / np.sqrt(d)
         V = self.v_law.sample(rng, (classes, m)) * (sigma_v / np.sqrt(m))
-        return Params(first=W, second=V)
+        return Params(first=W, second=V, offset=self.offset(classes))
 
     def features(self, block, X, U):
         return X if block == BLOCK_HIDDEN else np.maximum(U, 0.0)

@@ -184,12 +184,44 @@ class Case(abc.ABC):
 
     def with_data(self, *, covariance=None, prior=None) -> Case:
         """A copy of this case whose Monte Carlo draws ``x = Σ^{1/2} y`` with the spectrum law
-        ``covariance`` (:meth:`data_scale`) and adds the logit offsets ``log π_c`` of ``prior``
-        (theory/anisotropic.md, ANI-10). Only the cases whose limits take them accept them."""
+        ``covariance`` (:meth:`data_scale`) and, for the CE loss, the logits plus the offsets
+        ``b_c = log π_c`` of ``prior`` (:meth:`offset`; theory/anisotropic.md, ANI-10, ANI-14).
+        The prior must have one entry per class of the run (checked by :meth:`offset`); the MSE
+        cases refuse a prior (their blocks do not depend on the offsets, CASE-31), and a prior and
+        a covariance together are refused: their joint Monte Carlo is not built (the joint limit
+        is ANI-13)."""
         if covariance is None and prior is None:
             return self
-        raise ValueError(f"case {self.name!r} takes no data covariance or class prior "
-                         "(the linear cases do)")
+        if prior is not None and self.loss != "ce":
+            raise ValueError(f"case {self.name!r} has no logits to offset: a class prior does not "
+                             "change any Hessian block of the MSE loss (theory/cases.md, CASE-31); "
+                             "it applies to linear-ce and mlp-ce only")
+        if prior is not None and covariance is not None:
+            raise ValueError("a class prior and a data covariance together are not supported by "
+                             "the Monte Carlo (limits takes both): "
+                             "pass one of them")
+        if covariance is not None:
+            from rmthess.cases._architectures import covariance_moments
+
+            covariance_moments(covariance)               # positive definite, finite
+        if prior is not None:
+            from rmthess.laws.prior import validate_prior
+
+            p = np.asarray(prior, dtype=float)
+            prior = validate_prior(p, p.size)
+        new = copy.copy(self)
+        new.covariance, new.prior = covariance, prior
+        return new
+
+    def offset(self, classes: int) -> np.ndarray | None:
+        """The logit offsets ``b_c = log π_c`` of the class prior set by :meth:`with_data` (None
+        without one); ``ValueError`` unless the prior has one entry per class."""
+        if self.prior is None:
+            return None
+        if self.prior.size != classes:
+            raise ValueError(f"the class prior has {self.prior.size} entries, expected one per "
+                             f"class ({classes})")
+        return np.log(self.prior)
 
     def data_scale(self, d: int) -> np.ndarray | None:
         """``√σ_i`` of the d eigenvalues of Σ (:func:`rmthess.gmp.covariance.spectrum_values`), or

@@ -564,11 +564,13 @@ class MlpCE(HiddenArchitecture):
     def weights(self, params, U):
         """Hidden: dense ``κ_ij(n) 1(u_ni>0) 1(u_nj>0)``, ``κ(n) = Vᵀ(diag p_n − p_n p_nᵀ)V``;
         output: ``Λ_n = diag(p_n) − p_n p_nᵀ`` (structured, ``α = β = p_n``),
-        ``p_n = softmax(V s_n)``."""
+        ``p_n = softmax(V s_n + b)`` with the offsets ``b = params.offset`` of a class prior
+        (CASE-31, theory/anisotropic.md ANI-14; none by default)."""
         from rmthess.montecarlo.blocknorms import DenseWeights, StructuredWeights
 
         V = np.ascontiguousarray(params.second, dtype=float)
         U = np.ascontiguousarray(U, dtype=float)
-        p = softmax(np.maximum(U, 0.0) @ V.T)
+        z = np.maximum(U, 0.0) @ V.T
+        p = softmax(z if params.offset is None else z + params.offset)
         return {BLOCK_HIDDEN: DenseWeights(hidden_weights(U, V, p)),
                 BLOCK_OUTPUT: StructuredWeights(p, p)}

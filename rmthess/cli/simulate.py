@@ -32,10 +32,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sigma-v", type=float, default=None,
                         help="output-weight scale (default 1)")
     add_init_arguments(parser, number=float, w_law=True)
-    add_prior_argument(parser, cases="linear-ce",
-                       adds="adds the per-class diagonal norms ('per_class')")
-    add_covariance_arguments(parser, law="the data x = Sigma^(1/2) y of the linear cases "
-                                         "(theory/anisotropic.md)")
+    add_prior_argument(parser, cases="linear-ce, mlp-ce",
+                       adds="adds the per-class diagonal norms ('per_class'); mlp-ce: no "
+                            "prediction")
+    add_covariance_arguments(parser, law="the data x = Sigma^(1/2) y (theory/anisotropic.md; "
+                                         "mlp cases: no prediction)")
     add_seed_argument(parser, default=None, help="random seed (default: fresh; printed)")
     parser.add_argument("--force", action="store_true",
                         help="run even when the estimated memory or time exceeds the guard")
@@ -78,10 +79,11 @@ def format_result(res) -> str:
         lines.insert(1, f"covariance {cov!r}: s1={cov.moment(1):.6g} s2={cov.moment(2):.6g}; "
                         "x = Sigma^(1/2) y, Sigma the d midpoint quantiles of the spectrum")
     if res.prior is not None:
-        per = res.class_diag["v"]
+        per = next(iter(res.class_diag.values()))
         lines.insert(1, f"prior: logit offsets log pi_c, pi_max={max(res.prior):.4g}, "
                         f"pi_min={min(res.prior):.4g}; block values are class averages")
-        lines.append("per-class (1/d)|H_cc|^2 ± se  [prediction; limit]:")
+        norm = "(1/d)|H_cc|^2" if res.m is None else "|H_{v_c v_c}|^2 (output)"
+        lines.append(f"per-class {norm} ± se  [prediction; limit]:")
         for c in range(min(5, len(per["mean"]))):
             theory = [_fmt(None if per[k] is None else float(per[k][c]))
                       for k in ("prediction", "limit")]
@@ -90,9 +92,14 @@ def format_result(res) -> str:
                          f"[{theory[0]}; {theory[1]}]")
         if len(per["mean"]) > 5:
             lines.append(f"  … {len(per['mean']) - 5} more classes in --json (per_class)")
+    unpredicted = res.m is not None and (res.covariance is not None or res.prior is not None)
+    if unpredicted:
+        lines.append("no finite-size prediction is derived for the mlp cases with a covariance "
+                     "or a prior (ANI-14): compare runs at d and 2d extrapolated in 1/d with the "
+                     "limit")
     lines.append("z = (ratio − T)/√(se² + se_T²), T the prediction or the limit"
                  + ("; for the mlp cases z(pred) is conditional on each replicate's V (MC-11)"
-                    if res.m is not None else ""))
+                    if res.m is not None and not unpredicted else ""))
     if res.reps < FEW_REPLICATES:
         lines.append(f"note: the standard errors come from {res.reps} replicates, so they are "
                      f"themselves uncertain (Student t with {res.reps - 1} degrees of freedom); "
@@ -116,13 +123,10 @@ def run(args) -> int:
     from rmthess.cli._options import covariance_from_args, prior_from_args
 
     case = get_case(args.case)
-    prior = prior_from_args(args, case.name, args.classes, cases=("linear-ce",),
-                            refusal="--prior applies to linear-ce only (the Monte Carlo with "
-                                    "logit offsets)")
+    prior = prior_from_args(args, case.name, args.classes, cases=("linear-ce", "mlp-ce"),
+                            refusal="--prior applies to linear-ce and mlp-ce only: logit offsets "
+                                    "do not change the Hessian blocks of the MSE loss (CASE-31)")
     covariance = covariance_from_args(args)
-    if covariance is not None and case.hidden:
-        raise ValueError(f"--covariance and --covariance-atoms apply to the linear cases "
-                         f"(linear-mse, linear-ce) only, not to {case.name}")
     # the estimate before any work (a typo in --d can mean hours): parameters and the cost guard
     # are checked as simulate() checks them, so a refusal stays one line
     spec, _, _ = make_spec(args.case, d=args.d, gamma=args.gamma, classes=args.classes, m=args.m,

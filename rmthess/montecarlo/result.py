@@ -96,7 +96,7 @@ class SimulationSpec:
     w_law: EntryLaw = field(default=GAUSSIAN, kw_only=True)
     sigma_w: float = field(default=1.0, kw_only=True)
     init: str | None = field(default=None, kw_only=True)
-    #: linear cases (theory/anisotropic.md, ANI-10): the spectrum law H of the data covariance
+    #: (theory/anisotropic.md, ANI-10, ANI-14): the spectrum law H of the data covariance
     #: (None: Σ = I) and the class prior of the logit offsets (a tuple of C probabilities, or None)
     covariance: object = field(default=None, kw_only=True)
     prior: tuple | None = field(default=None, kw_only=True)
@@ -120,7 +120,8 @@ class SimulationResult(SimulationSpec):
     blocks: dict = field(default_factory=dict)
     replicates: dict = field(default_factory=dict, repr=False)
     #: with a class prior: per block type a dict of arrays over the classes (the prior's order):
-    #: ``mean``, ``stderr`` of the per-class diagonal norms ``‖B_cc‖²_F/d`` over the replicates,
+    #: ``mean``, ``stderr`` of the per-class diagonal norms ``‖B_cc‖²_F/d`` (m×m output blocks of
+    #: mlp-ce: ``‖B_cc‖²_F``) over the replicates,
     #: their finite-size ``prediction`` and ``prediction_stderr`` (ANI-11; None when not attached)
     #: and the ``limit`` g_ii(c) of (CASE-30) (None when not attached)
     class_diag: dict = field(default_factory=dict, repr=False)

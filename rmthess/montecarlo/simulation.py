@@ -48,7 +48,7 @@ from rmthess.montecarlo.seeds import LIMIT_KEY, PREDICTION_KEY, replicate_seed
 from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
 
 __all__ = ["simulate", "make_spec", "simulation_cost", "draw_replicate", "run_replicates",
-           "summarize", "case_limits"]
+           "summarize", "case_limits", "has_prediction"]
 
 
 def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None, t=None,
@@ -154,19 +154,36 @@ def _one_replicate(spec: SimulationSpec, model: Case, design: Design, seed,
         dg, od = block_norm_means(F, weights[block])
         scale_b = spec.d if model.square(block) else 1.0
         out[block] = (dg / scale_b, od / scale_b)
-        if model.prior is not None:
+        if _per_class(model.prior, block):
             per_class[block] = diag_block_norms(F, weights[block]) / scale_b
     return out, params, per_class
+
+
+def _per_class(prior, block) -> bool:
+    """Whether a run records the per-class diagonal norms of ``block``: with a class prior, for
+    the blocks indexed by the classes (linear ``v``, mlp ``output``; ANI-10, ANI-14)."""
+    return prior is not None and block_type(block).indexed_by == "classes"
+
+
+def has_prediction(spec: SimulationSpec) -> bool:
+    """Whether a finite-size prediction is built for ``spec``: not with class offsets above
+    :data:`~rmthess.montecarlo.finite_size.OFFSET_CLASSES_LIMIT` classes (ANI-11), nor for the
+    mlp cases with a data covariance or class offsets (none is derived, ANI-14); the simulation
+    is then compared with the limit through the extrapolation in d (VER-3)."""
+    if spec.prior is not None and spec.classes > OFFSET_CLASSES_LIMIT:
+        return False
+    return spec.m is None or (spec.covariance is None and spec.prior is None)
 
 
 def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = True,
                    progress=None) -> dict:
     """Run replicates ``indices``; return per block an array of rows
     ``[diag, offdiag, pd, po, pd_se, po_se]`` (followed, with a class prior, by the C per-class
-    diagonal norms ``‖B_cc‖²_F/d``).
+    diagonal norms ``‖B_cc‖²_F/d`` of the blocks indexed by the classes).
 
     ``pd, po`` are the per-replicate conditional predictions and ``pd_se, po_se`` their own standard
-    errors (MLP cases; ``nan`` otherwise or when ``predictions`` is false). ``progress``, if
+    errors (MLP cases; ``nan`` otherwise, when ``predictions`` is false or when
+    :func:`has_prediction` is false). ``progress``, if
     given, is called with ``(done, total)`` after each replicate.
     """
     _, model, design = make_spec(spec.case, d=spec.d, gamma=spec.gamma, classes=spec.classes,
@@ -177,7 +194,9 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
     pseed = replicate_seed(seed, PREDICTION_KEY)
     t = design.t
     scale = model.data_scale(spec.d)
-    width = 6 + (spec.classes if spec.prior is not None else 0)
+    width = {b: 6 + (spec.classes if _per_class(spec.prior, b) else 0)
+             for b in model.block_types}
+    predictions = predictions and has_prediction(spec)
     for k in indices:
         vals, params, per_class = _one_replicate(spec, model, design, replicate_seed(seed, k),
                                                  scale)
@@ -192,7 +211,7 @@ def run_replicates(spec: SimulationSpec, seed, indices, *, predictions: bool = T
             rows[b].append((dg, od) + pred + tuple(per_class.get(b, ())))
         if progress is not None:
             progress(len(rows[model.block_types[0]]), len(indices))
-    return {b: np.asarray(v, float).reshape(-1, width) for b, v in rows.items()}
+    return {b: np.asarray(v, float).reshape(-1, width[b]) for b, v in rows.items()}
 
 
 def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 1.0, seed=None, *,
@@ -202,8 +221,8 @@ def case_limits(case: str, gamma: float, classes: int, m=None, sigma_v: float = 
     With hidden scale ``σ_w`` the ratios are those of the theory at ``σ_v → σ_w σ_v`` (CASE-20); a
     non-Gaussian ``v_law`` of an mlp case needs a case whose ``limits`` takes ``v_law`` (else None).
     The linear cases' limits do not depend on the law (their logits are Gaussian as d → ∞).
-    ``covariance`` and ``prior`` go to the linear cases' limits (ANI-3, CASE-30; the class
-    averages with a prior).
+    ``covariance`` and ``prior`` go to the cases' limits (ANI-3, ANI-6, ANI-7, CASE-30, CASE-31;
+    the class averages with a prior).
     """
     import inspect
 
@@ -246,11 +265,13 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
     blocks, class_diag = {}, {}
     reps = None
     pseed = replicate_seed(seed, PREDICTION_KEY)
-    # with class offsets the prediction (ANI-11) is built for few classes only (its cost is C⁴)
-    predictions = predictions and (prior is None or spec.classes <= OFFSET_CLASSES_LIMIT)
+    # with class offsets the prediction (ANI-11) is built for few classes only (its cost is C⁴);
+    # none is derived for the mlp cases with a covariance or offsets (ANI-14)
+    predictions = predictions and has_prediction(spec)
     spectrum = _spectrum(spec)
     class_lim = None
-    if prior is not None and limits:
+    # the per-class limits of mlp-ce (CASE-31) are a second estimate: class_limits gives them
+    if prior is not None and limits and not model.hidden:
         # the per-class limits g_ii(c) of (CASE-30); a uniform prior has identical classes
         cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v)
         if cl is not None:
@@ -351,16 +372,19 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     sigma_w : float, optional
         Hidden-weight scale of the mlp cases (``W = σ_w ε/√d``; default 1).
     covariance : WeightLaw, optional
-        Linear cases: the spectrum law H of a data covariance Σ (:mod:`rmthess.gmp.covariance`, as
-        the limits take it). The data are ``x = Σ^{1/2} y``, ``y ~ N(0, I_d)``, Σ diagonal with the
-        d midpoint quantiles of H (:func:`rmthess.gmp.covariance.spectrum_values`); the
-        prediction is (ANI-12) at that spectrum, the limit (ANI-3) at H.
+        The spectrum law H of a data covariance Σ (:mod:`rmthess.gmp.covariance`, as the limits
+        take it). The data are ``x = Σ^{1/2} y``, ``y ~ N(0, I_d)``, Σ diagonal with the d
+        midpoint quantiles of H (:func:`rmthess.gmp.covariance.spectrum_values`); the limit is
+        (ANI-3; mlp cases ANI-6, ANI-7) at H. Linear cases: the prediction is (ANI-12) at the
+        drawn spectrum; mlp cases: no prediction (None; ANI-14).
     prior : array_like, optional
-        linear-ce: class probabilities π (one per class, summing to 1; e.g.
-        :func:`rmthess.laws.prior.zipf_prior`); the logits are ``V x + b``, ``b_c = log π_c``. The
-        result then carries the per-class diagonal norms (``class_diag``, with their prediction
-        and limit), the limit is the class average of (CASE-30), and the finite-size prediction
-        (ANI-11) is attached up to C = 12 classes (its cost grows as C⁴).
+        linear-ce, mlp-ce: class probabilities π (one per class, summing to 1; e.g.
+        :func:`rmthess.laws.prior.zipf_prior`); the logits are ``V x + b`` (mlp-ce
+        ``V relu(W x) + b``), ``b_c = log π_c``. The result then carries the per-class diagonal
+        norms of the blocks indexed by the classes (``class_diag``), the limit is the class
+        average of (CASE-30; CASE-31). linear-ce: the per-class limits and, up to C = 12
+        classes, the finite-size prediction (ANI-11; its cost grows as C⁴); mlp-ce: neither
+        (per-class limits: ``MlpCE.class_limits``; no prediction is derived, ANI-14).
     force : bool
         Run even when the estimated memory or time (:func:`simulation_cost`) exceeds the guard of
         :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).
@@ -378,7 +402,7 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     Ratio of means (MC-10), finite-size prediction (MC-6, MC-8; MC-9 for MLP cases conditional on V)
     and its error (MC-19) of theory/montecarlo.md. The limit of an initialization is the theory's at
     ``σ_w σ_v`` and the law of V (theory/cases.md, CASE-20, CASE-24). Data covariance and class
-    offsets: theory/anisotropic.md, ANI-10–ANI-12.
+    offsets: theory/anisotropic.md, ANI-10–ANI-12 (mlp cases ANI-14).
 
     References
     ----------
@@ -395,7 +419,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     check_cost(f"simulate({spec.case}, d={spec.d}, N={spec.n_samples}, reps={reps})",
                nbytes=nbytes, seconds=seconds, force=force, hint="reduce d, reps or raise gamma")
     # the limit first: a parameter it refuses is refused before the replicates run
-    if predictions and spec.prior is None:  # the prediction's exact moments: their domain, now
+    if predictions and spec.prior is None and has_prediction(spec):
+        # the prediction's exact moments: their domain, now
         s1 = 1.0 if spec.covariance is None else float(np.mean(_spectrum(spec)))
         for b in model.block_types:
             if model.exchangeable(b):

@@ -119,16 +119,39 @@ def test_prior_option(capsys):
 
 
 @pytest.mark.parametrize("extra, case, match", [
-    (["--prior", "zipf:1"], "linear-mse", "--prior applies to linear-ce only"),
+    (["--prior", "zipf:1"], "linear-mse", "--prior applies to linear-ce and mlp-ce only"),
+    (["--prior", "zipf:1", "--m", "3"], "mlp-mse", "--prior applies to linear-ce and mlp-ce"),
+    (["--prior", "zipf:1", "--covariance-atoms", "1,2", "--m", "3"], "mlp-ce", "together"),
     (["--prior", "zipf:-1"], "linear-ce", "--prior: zipf exponent"),
     (["--prior", "/no/such/file"], "linear-ce", "--prior: cannot read"),
     (["--prior", "zipf:1", "--covariance-atoms", "1,2"], "linear-ce", "together"),
     (["--covariance-atoms=-1,2"], "linear-ce", "--covariance-atoms must be > 0"),
     (["--covariance-probs", "1"], "linear-ce", "--covariance-probs needs --covariance-atoms"),
     (["--covariance", "powerlaw:alpha=0"], "linear-ce", "--covariance: powerlaw"),
-    (["--covariance-atoms", "1,2", "--m", "3"], "mlp-ce", "apply to the linear cases"),
 ])
 def test_covariance_and_prior_refusals_are_one_line(capsys, extra, case, match):
     assert main(_simulate(*extra, case=case)) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and match in err
+
+
+def test_mlp_covariance_and_prior(capsys):
+    # the mlp cases with a covariance: the limit is (ANI-6) of limits(covariance=), exact for
+    # mlp-mse; no finite-size prediction is derived (ANI-14), so none is printed
+    from rmthess.cases import get_case
+    from rmthess.gmp.covariance import covariance_from_atoms
+
+    args = _simulate("--covariance-atoms", "0.5,2", "--m", "3", case="mlp-mse", classes="3")
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    lim = get_case("mlp-mse").limits(1.0, 3, m=3, covariance=covariance_from_atoms([0.5, 2.0]))
+    hidden = out["blocks"]["hidden"]
+    assert hidden["prediction"] is None
+    assert hidden["limit"]["ratio"] == pytest.approx(lim.blocks["hidden"].ratio, rel=1e-14)
+    assert main(args) == 0
+    assert "no finite-size prediction" in capsys.readouterr().out
+    # mlp-ce with a prior: the per-class output diagonal norms, no prediction
+    args = _simulate("--prior", "zipf:1", "--m", "3", case="mlp-ce", classes="3")
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "per-class |H_{v_c v_c}|^2 (output)" in text and "no finite-size prediction" in text

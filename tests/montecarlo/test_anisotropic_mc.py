@@ -146,14 +146,15 @@ def test_reproducible_and_stored():
 
 
 @pytest.mark.parametrize("case, kwargs, match", [
-    ("linear-mse", dict(prior=zipf_prior(3, 1.0)), "linear-ce only"),
+    ("linear-mse", dict(prior=zipf_prior(3, 1.0)), "linear-ce and mlp-ce only"),
     ("linear-ce", dict(prior=zipf_prior(3, 1.0), covariance=TWO_ATOMS), "together"),
     ("linear-ce", dict(prior=zipf_prior(4, 1.0)), "one entry per class"),
     ("linear-ce", dict(prior=[0.5, 0.5, 0.1]), "sum to 1"),
     ("linear-ce", dict(prior=[0.5, float("nan"), 0.5]), "positive and finite"),
     ("linear-ce", dict(covariance=covariance_from_atoms([1.0, 2.0]).scaled(-1.0)),
      "must be positive"),
-    ("mlp-ce", dict(covariance=TWO_ATOMS, m=2), "the linear cases do"),
+    ("mlp-mse", dict(prior=zipf_prior(3, 1.0), m=2), "CASE-31"),
+    ("mlp-ce", dict(prior=zipf_prior(3, 1.0), covariance=TWO_ATOMS, m=2), "together"),
 ])
 def test_refusals(case, kwargs, match):
     with pytest.raises(ValueError, match=match):

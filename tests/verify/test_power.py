@@ -140,6 +140,19 @@ def test_self_test_at_tiny_sizes(tiny):
     assert rej >= 0.8 * 2 * n
 
 
+def test_anisotropic_rows_of_the_hidden_layer(tiny):
+    # the one-hidden-layer rows of VER-14 (ANI-14): extrapolated in 1/d against the limits, with
+    # the theorem-2 target; the mlp-ce limit is an estimate whose standard error is in the band
+    rows = {r.parameters["case"]: r for r in tiny.rows
+            if r.parameters.get("case") in ("mlp-mse", "mlp-ce")}
+    assert set(rows) == {"mlp-mse", "mlp-ce"}
+    for r in rows.values():
+        assert r.rule == "richardson" and r.target == target("theorem-2", "tiny")
+        assert r.prediction is None and r.consistent, r.as_dict()
+    assert "Σ" in rows["mlp-mse"].parameters and "prior" in rows["mlp-ce"].parameters
+    assert rows["mlp-ce"].theory_se > 0 and rows["mlp-mse"].theory_se == 0
+
+
 @pytest.mark.slow
 def test_self_test_at_quick_sizes_against_the_targets():
     """The power self-test of VER-12: every row within its target rejects a theory value wrong by

@@ -1,9 +1,11 @@
-r"""Check ``anisotropic``: the linear cases with a data covariance Σ and with class offsets.
+r"""Check ``anisotropic``: the model cases with a data covariance Σ and with class offsets.
 
 Monte Carlo of :func:`rmthess.montecarlo.simulate` with ``covariance=`` (``x = Σ^{1/2} y``) against
 the finite-size prediction (ANI-12) and the limits (ANI-3); with ``prior=`` (logits ``Vx + log π``,
 a Zipf prior) the class-averaged ratio and the per-class diagonal norms at d and 2d, extrapolated in
-1/d, against the limits of (CASE-30). theory/verification.md, (VER-14).
+1/d, against the limits of (CASE-30). The one-hidden-layer cases (ANI-14): the mlp-mse hidden ratio
+with Σ and the mlp-ce class-averaged output ratio with the Zipf prior, at d and 2d extrapolated in
+1/d, against (ANI-6) and (CASE-31). theory/verification.md, (VER-14).
 """
 
 from __future__ import annotations
@@ -51,18 +53,25 @@ No finite-size prediction is derived with offsets (ANI-11): the class-averaged r
 1/d, against the limits of (CASE-30) (rule `richardson`). The per-class rows of the less frequent
 classes are far noisier than the class averages (their weights `p_c(1 − p_c)` are small and
 heavy-tailed); they report their MDE without a target.
+**One hidden layer** (no finite-size prediction is derived, ANI-14): the mlp-mse hidden-block ratio
+with the power-law Σ and the mlp-ce class-averaged output-block ratio with the Zipf prior (C = 10,
+m = 16), at d and 2d, extrapolated in 1/d, against the limits (ANI-6, exact; CASE-31, an estimate
+whose standard error enters the band) (rule `richardson`, theorem-2 target).
 """
     sizes = {
         "tiny": {"d": 40, "ce_reps": 8, "mse_reps": 8, "classes": 5, "prior_d": 30,
                  "prior_reps": 8, "figure_reps": 4, "figure_exponents": (0.5,),
-                 "curve_classes": (3,), "curve_reps": 4},
+                 "curve_classes": (3,), "curve_reps": 4, "mlp_d": 24, "mlp_m": 4,
+                 "mlp_reps": 16, "mlp_rtol": 2e-2},
         "quick": {"d": 200, "ce_reps": 600, "mse_reps": 400, "classes": 10, "prior_d": 100,
                   "prior_reps": 1200, "figure_reps": 200, "figure_exponents": (0.5, 1.5, 2.0),
-                  "curve_classes": (3, 30), "curve_reps": 150},
+                  "curve_classes": (3, 30), "curve_reps": 150, "mlp_d": 64, "mlp_m": 16,
+                  "mlp_reps": 2000, "mlp_rtol": 3e-3},
         "full": {"d": 400, "ce_reps": 1200, "mse_reps": 600, "classes": 10, "prior_d": 200,
                  "prior_reps": 4000, "figure_reps": 800,
                  "figure_exponents": (0.25, 0.5, 1.5, 2.0), "curve_classes": (3, 30, 100),
-                 "curve_reps": 300},
+                 "curve_reps": 300, "mlp_d": 64, "mlp_m": 16, "mlp_reps": 40000,
+                 "mlp_rtol": 1e-3},
     }
 
     def run(self, ctx):
@@ -74,6 +83,7 @@ heavy-tailed); they report their MDE without a target.
         rows, figure = self._prior_rows(ctx, p)
         out.rows += rows
         out.figures["figure5"] = figure
+        out.rows += self._hidden_rows(ctx, p)
         return out
 
     # ------------------------------------------------------------------ covariance
@@ -248,3 +258,48 @@ heavy-tailed); they report their MDE without a target.
                                  prior, cl["g_ii"], diag_ext, diag_se,
                                  label)]
         return rows, figure
+
+    # ------------------------------------------------------------------ one hidden layer
+    def _hidden_rows(self, ctx, p):
+        """mlp-mse hidden ratio with Σ, mlp-ce class-averaged output ratio with the Zipf prior:
+        ``2x_2d − x_d`` against the limits (ANI-14; rule richardson)."""
+        from rmthess.cases import get_case
+        from rmthess.cases.mlp_ce import REPLICATES
+        from rmthess.gmp.covariance import parse_covariance
+        from rmthess.laws.prior import zipf_prior
+        from rmthess.montecarlo import simulate
+
+        d, C, m, reps, gamma = p["mlp_d"], p["classes"], p["mlp_m"], p["mlp_reps"], 1.0
+        prior = zipf_prior(C, ZIPF_EXPONENT)
+        settings = (("mlp-mse", "hidden", {"covariance": parse_covariance(SPECTRUM)},
+                     {"Σ": SPECTRUM}, "with Σ"),
+                    ("mlp-ce", "output", {"prior": prior}, {"prior": f"zipf:{ZIPF_EXPONENT:g}"},
+                     "with offsets (class-averaged)"))
+        rows = []
+        for k, (case, block, data, shown, label) in enumerate(settings):
+            cells = []
+            for j, size in enumerate((d, 2 * d)):
+                ctx.progress(f"{case}, {label}, d={size}, C={C}, m={m}, {reps} replicates")
+                cells.append(simulate(case, d=size, gamma=gamma, classes=C, m=m, reps=reps,
+                                      predictions=False, limits=False, rng=ctx.child(20 + k, j),
+                                      **data).blocks[block])
+            model = get_case(case)
+            if case == "mlp-ce":
+                ctx.progress(f"mlp-ce limits with the Zipf prior, C={C}, m={m}")
+                lim = model.limits(gamma, C, m=m, rtol=p["mlp_rtol"], rng=ctx.child(22),
+                                   **data).blocks[block]
+            else:
+                lim = model.limits(gamma, C, m=m, **data).blocks[block]
+            small, large = cells
+            params = {"case": case, **shown, "gamma": gamma, "C": C, "m": m,
+                      "d": f"{d}, {2 * d}", "reps": reps}
+            rows.append(richardson(
+                f"ratio ({block}) {label}, d → ∞", params, small=small.ratio,
+                small_se=small.stderr, large=large.ratio, large_se=large.stderr,
+                limit=float(lim.ratio), limit_se=float(lim.stderr_ratio or 0.0),
+                limit_dof=REPLICATES - 1 if lim.estimate else None, dof=reps - 1,
+                target=target("theorem-2", ctx.size),
+                note="no finite-size prediction (ANI-14); limit of "
+                     + ("(ANI-6)" if case == "mlp-mse" else "(CASE-31), a Monte Carlo integral")
+                     + ", extrapolated in 1/d"))
+        return rows
