@@ -91,14 +91,15 @@ def worst_rse(blocks) -> float:
     return worst
 
 
-def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None):
+def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0):
     """Call ``step(n) -> rows`` (cumulative replicate rows after ``n`` more units per replicate)
     with doubling ``n`` until :func:`worst_rse` ≤ ``rtol``; with ``fixed`` units, one call of that
     size.
 
     Raises ``ValueError`` when the next doubling would overrun ``max_time`` seconds or when even the
-    fastest admissible error decay (1/work) could not reach ``rtol`` within the budget. Returns
-    ``(blocks, units)``.
+    fastest admissible error decay (1/work) could not reach ``rtol`` within the budget; ``spent``
+    seconds of ``max_time`` went to the set-up before (they count against the budget, not in the
+    projections). Returns ``(blocks, units)``.
     """
     t0 = time.perf_counter()
     if fixed is not None:
@@ -115,11 +116,13 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None):
         rounds += 1
         elapsed = time.perf_counter() - t0
         fastest = elapsed * (err / rtol) ** (1.0 / _FASTEST_RATE)
+        budget = max_time - spent
         # the projection needs a few rounds of settled error estimates before it may decide
-        if 2.0 * elapsed > max_time or (rounds >= _SETTLE and fastest > max_time):
+        if 2.0 * elapsed > budget or (rounds >= _SETTLE and fastest > budget):
             slowest = elapsed * (err / rtol) ** 2
             raise ValueError(
                 f"rtol={rtol:g} cannot be reached within max_time={max_time:g} s: the relative "
-                f"standard error is {err:.2g} after {elapsed:.1f} s, and reaching {rtol:g} needs "
-                f"about {fastest:.3g}–{slowest:.3g} s; raise max_time or rtol")
+                f"standard error is {err:.2g} after {spent + elapsed:.1f} s, and reaching "
+                f"{rtol:g} needs about {spent + fastest:.3g}–{spent + slowest:.3g} s; raise "
+                f"max_time or rtol")
         n = done

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -313,6 +314,17 @@ def _check_pairs(pairs, classes):
     return arr.astype(np.int64)
 
 
+def _time_spent(max_time, t_start, fixed):
+    """Seconds of ``max_time`` spent on the set-up (γ-term quadrature, pilot draws) before the
+    sampler starts; ``ValueError`` when nothing is left for a target-driven run (a fixed budget
+    runs regardless)."""
+    spent = time.monotonic() - t_start
+    if fixed is None and spent >= max_time:
+        raise ValueError(f"max_time={max_time:g} s is spent on the set-up (γ-term quadrature, "
+                         f"pilot draws) before any sampling; raise max_time")
+    return spent
+
+
 def _first_points(classes, m):
     """Sobol' points per replicate in the first round: ~2²² kernel operations, a power of two."""
     work = REPLICATES * (2 * classes + m * m)
@@ -336,7 +348,7 @@ class MlpCE(HiddenArchitecture):
     ``span(s, s')``, the orthogonal parts are Gaussian and are integrated out exactly (CASE-15;
     output blocks CASE-17). The γ-term ``E a_ij²`` is deterministic: conditioning on ``s`` alone
     (CASE-16) leaves Gaussian-softmax power sums and an integral over ``|s|`` (CASE-19), computed by
-    quadrature (successive rules must agree to 1e-8). The remaining
+    quadrature (graded panels, Gauss and Kronrod rules agreeing to 1e-8). The remaining
     ``2m + 2C``-dimensional expectation is a scrambled Sobol' rule with :data:`REPLICATES`
     independent scrambles, control variates with known means (the same formulas at uniform ``p``,
     and ``(s·s')²`` of the MSE case), doubling until every relative standard error is ≤ ``rtol``
@@ -394,7 +406,9 @@ class MlpCE(HiddenArchitecture):
             Target relative standard error of every ``g`` and ratio (default :data:`DEFAULT_RTOL`,
             :data:`DEFAULT_LAW_RTOL` with ``v_law``).
         max_time : float
-            Time budget in seconds; ``ValueError`` as soon as ``rtol`` is out of its reach.
+            Time budget in seconds for the whole call, γ-term quadrature included; ``ValueError``
+            before the quadrature when its estimated cost exceeds the budget, and as soon as
+            ``rtol`` is out of reach of what is left.
         v_law : object, optional
             Law of the entries of V (``.sample(rng, shape)``, unit variance); None: Gaussian.
         prior : array_like, optional
@@ -445,7 +459,10 @@ class MlpCE(HiddenArchitecture):
     def _estimate(self, gamma, classes, m, sigma_v, rng, samples, rtol, max_time, v_law, prior,
                   pairs=None, covariance=None):
         """The limits and, with a non-uniform prior, the pair sampler (for its per-class sums, at
-        the effective parameters of a ``covariance``: (ANI-6), the offsets unchanged)."""
+        the effective parameters of a ``covariance``: (ANI-6), the offsets unchanged). The time
+        budget covers the whole call: the γ-term quadrature refuses before its work when its
+        estimated cost exceeds ``max_time``, and the sampler gets what is left."""
+        t_start = time.monotonic()
         gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
         if m < 2:
             raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
@@ -475,14 +492,15 @@ class MlpCE(HiddenArchitecture):
         step = None
         if v_law is None:
             if offsets is None:
-                t2d, t2o, _ = gamma_term(classes, m, sigma_v)
+                t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
                 step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
             else:
                 step = _PairSampler(classes, m, sigma_v, root,
                                     _GammaSampler(classes, m, sigma_v, root, offsets),
                                     offsets=offsets, pairs=pairs)
             total = None if fixed is None else max(2, -(-fixed[0] * fixed[1] // REPLICATES))
-            blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _first_points(classes, m), total)
+            blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _first_points(classes, m), total,
+                                    _time_spent(max_time, t_start, total))
             if offsets is None:
                 step = None
         else:
@@ -495,7 +513,8 @@ class MlpCE(HiddenArchitecture):
                 return np.concatenate(rows)
 
             blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _CHUNK,
-                                    None if fixed is None else fixed[0])
+                                    None if fixed is None else fixed[0],
+                                    _time_spent(max_time, t_start, fixed))
             step = None
         return ani.restore(CaseLimits(self.name, gamma, classes, m, sigma_v, blocks, seed),
                            gamma_iso, sigma_iso), step

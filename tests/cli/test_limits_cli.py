@@ -87,8 +87,10 @@ def test_text_output(capsys):
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "0"], "rtol"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "nan"], "rtol"),
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "-1"], "rtol"),
+    # max_time covers the γ-term quadrature, whose cost estimate (~2 s) is refused first here;
+    # an unreachable rtol after it: tests/cases/test_mlp_ce_pairs.py
     (["--case", "mlp-ce", "--gamma", "1", "--classes", "3", "--m", "3", "--rtol", "1e-9",
-      "--max-time", "1"], "cannot be reached"),
+      "--max-time", "1"], "max_time=1 s"),
     (["--case", "linear-ce", "--gamma", "1", "--classes", "3", "--rtol", "1e-3"], "mlp-ce only"),
 ])
 def test_errors_exit_2(capsys, argv, msg):
@@ -148,6 +150,14 @@ def test_init_option_help_names_every_registered_value():
             assert name in helps["init"], (command, name)
         for name in ENTRY_LAWS:
             assert name in helps["v_law"], (command, name)
+
+
+def test_mlp_ce_max_time_below_the_gamma_term_cost(capsys):
+    """--max-time covers the γ-term: refused before the work, exit 2, one line naming it."""
+    assert main(["limits", "--case", "mlp-ce", "--gamma", "1", "--classes", "7", "--m", "3",
+                 "--sigma-v", "14", "--max-time", "0.5", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "max_time" in err and "sigma_v" in err
 
 
 def test_mlp_ce_without_asymptote_says_why(capsys):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rmthess.integrals.powersums import powersum_expectations
+from tests._two_class import two_class_moments
 
 #: the Gauss–Hermite product rule with 40 (C = 2) / 32 (C = 3) points per axis converges to ~1e-12
 #: at σ ≤ 0.8 (measured: the next order changes it by < 1e-13); the quadrature targets 1e-14
@@ -96,3 +97,28 @@ def test_caches_are_bounded_and_clearing_them_changes_nothing():
     powersums._blocks.cache_clear()
     powersums._set_partitions.cache_clear()
     assert np.array_equal(powersum_expectations([MM], 3, 0.5), before)
+
+
+@pytest.mark.parametrize("sigma", [3.0, 20.0, 60.0])
+def test_large_sigma_against_the_two_class_route(sigma):
+    """C = 2 up to σ = 60 (tilts e^{k²σ²/2} up to e^{28800}) against the independent 1-D route of
+    tests/_two_class.py (good to 1e-12). The well-conditioned expectations (E(n − trQ)², E trQ2,
+    E trQ²: their partition terms cancel to no less than ~1e-3 of their size, so 12 digits leave
+    better than 1e-9) to 1e-9; the γ-term's combinations of all six, on which the checks are then
+    made, to 1e-9 as well."""
+    from rmthess.cases._mlp_ce_gamma import _EXPRESSIONS, _weights
+
+    ref = two_class_moments(sigma)
+    well = [0, 2, 5]
+    got = powersum_expectations([_EXPRESSIONS[i] for i in well], 2, sigma)
+    np.testing.assert_allclose(got, ref[well], rtol=1e-9)
+    W = _weights(3, sigma / 2.0)
+    got = powersum_expectations(_EXPRESSIONS, 2, sigma, combinations=W)
+    np.testing.assert_allclose(W @ got, W @ ref, rtol=1e-9)
+
+
+def test_cancellation_is_refused_not_returned():
+    """E n² alone at σ = 20: its partition terms cancel to ~1e-8 of their size, more than half the
+    12 digits: a ValueError that says so, not a value with 1e-7 error (1e-3 at σ = 60)."""
+    with pytest.raises(ValueError, match="cancel"):
+        powersum_expectations([_mul(N, N)], 2, 20.0)
