@@ -1,10 +1,11 @@
 r"""Run the registered checks and collect one :class:`VerificationResult`.
 
 The runner times each check, runs it with the package's BLAS thread policy (many small
-eigenproblems, one thread unless the user chose otherwise: see :mod:`rmthess._threads`), prints
-progress, gives each check its own seed
-(:func:`rmthess.verify.base.check_seed`) and turns an exception inside a check into a failing row
-(so that a broken part of the package shows up in the table instead of hiding the rest).
+eigenproblems, one thread unless the user chose otherwise: see :mod:`rmthess._threads`) — at size
+``quick`` in up to two processes side by side, one per available core —, prints progress, gives
+each check its own seed (:func:`rmthess.verify.base.check_seed`) and turns an exception inside a
+check into a failing row (so that a broken part of the package shows up in the table instead of
+hiding the rest).
 
 Examples
 --------
@@ -121,8 +122,46 @@ def _save_cached(path: Path, out) -> None:
     os.replace(tmp, path)
 
 
+def _quick_workers(n_checks: int) -> int:
+    """Processes for the ``quick`` checks: one per available core, at most 2 and at most one per
+    check (the checks are independent and each has its own seed, so the numbers do not depend on
+    how they are spread)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:                     # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores, n_checks))
+
+
+def _run_check(name, size, sseq, scheduler, workdir, progress):
+    """Run one check under the BLAS thread policy: ``(output or None, error or None, wall s, CPU
+    s)``; an exception inside the check is returned as its one-line text."""
+    import rmthess.verify.checks  # noqa: F401  (registers the checks, also in a worker process)
+
+    check = get_check(name)
+    ctx = CheckContext(size=size, seed=sseq, progress=progress, scheduler=scheduler,
+                       workdir=workdir)
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        with blas_threads():  # many small eigenproblems: one thread (rmthess._threads)
+            out, err = check.run(ctx), None
+    except Exception as exc:  # a broken part of the package must show up as a failure
+        out, err = None, "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return out, err, time.perf_counter() - t0, time.process_time() - c0
+
+
+def _silent(_msg):
+    return None
+
+
+def _run_in_worker(name, size, sseq):
+    """:func:`_run_check` in a worker process (no progress: the parent reports start and end)."""
+    return _run_check(name, size, sseq, None, None, _silent)
+
+
 def run_verification(size: str = "quick", rng=0, *, checks=None, progress=None,
-                     scheduler: str | None = None, workdir=None, seed=None) -> VerificationResult:
+                     scheduler: str | None = None, workdir=None, seed=None,
+                     workers=None) -> VerificationResult:
     """Run the checks (all registered ones by default) at size level ``size``.
 
     Parameters
@@ -145,6 +184,10 @@ def run_verification(size: str = "quick", rng=0, *, checks=None, progress=None,
         resumes; the Monte Carlo sweeps keep their own completed cells there.
     seed : optional
         Deprecated alias of ``rng``.
+    workers : int, optional
+        Processes that run checks side by side. Default: at size ``quick`` one per available
+        core (at most 2); at ``tiny`` and ``full`` one (``full`` spreads its Monte Carlo over
+        Dask instead). Every check has its own seed, so the numbers are the same for any value.
     """
     import scipy.linalg  # noqa: F401  (scipy's BLAS loaded before the thread limits are set)
 
@@ -161,45 +204,70 @@ def run_verification(size: str = "quick", rng=0, *, checks=None, progress=None,
             get_check(sorted(unknown)[0])  # raises ValueError listing valid names
     result = VerificationResult(size=size, seed=seed, checks=names, versions=package_versions(),
                                 started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    t_all = time.perf_counter()
-    for k, name in enumerate(names, 1):
-        check = get_check(name)
-        sseq = check_seed(root, name)
+    if workers is None:
+        workers = _quick_workers(len(names)) if size == "quick" else 1
+    seeds = {name: check_seed(root, name) for name in names}
+    for name, sseq in seeds.items():
         result.seeds[name] = {"entropy": str(sseq.entropy), "spawn_key": list(sseq.spawn_key)}
 
-        def tell(msg, _name=name, _k=k):
-            progress(f"[{_k}/{len(names)}] {_name}: {msg}")
+    def teller(name):
+        k = names.index(name) + 1
+        return lambda msg: progress(f"[{k}/{len(names)}] {name}: {msg}")
 
-        tell("start")
-        ctx = CheckContext(size=size, seed=sseq, progress=tell, scheduler=scheduler,
-                           workdir=workdir)
-        t0, c0 = time.perf_counter(), time.process_time()
-        cache = _cache_path(workdir, name, size, root) if (workdir and size == "full") else None
-        try:
+    t_all = time.perf_counter()
+    done = {}
+    if workers > 1 and len(names) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # a fresh interpreter per worker (numba and BLAS threads do not survive a fork)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {}
+            for name in names:
+                teller(name)("start")
+                futures[pool.submit(_run_in_worker, name, size, seeds[name])] = name
+            for fut in as_completed(futures):
+                name = futures[fut]
+                done[name] = fut.result()
+                _report(result, name, done[name], teller(name))
+    else:
+        for name in names:
+            tell = teller(name)
+            tell("start")
+            cache = _cache_path(workdir, name, size, root) if (workdir and size == "full") \
+                else None
             out = _load_cached(cache) if cache is not None and cache.exists() else None
             if out is not None:
                 tell("completed in an earlier run: reused")
+                done[name] = (out, None, 0.0, 0.0)
             else:
-                with blas_threads():  # many small eigenproblems: one thread (rmthess._threads)
-                    out = check.run(ctx)
-                if cache is not None:
-                    _save_cached(cache, out)
-        except Exception as exc:  # a broken part of the package must show up as a failure
-            result.errors[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            result.rows.append(CheckRow(f"{check.title} (check raised)", {}, None, None, None, None,
-                                        None, 0.0, False, "error", result.errors[name], name))
-            tell(f"ERROR {result.errors[name]}")
-            out = None
-        dt = time.perf_counter() - t0
-        result.timings[name] = dt
-        result.cpu_timings[name] = time.process_time() - c0
-        if out is not None:
+                done[name] = _run_check(name, size, seeds[name], scheduler, workdir, tell)
+                if cache is not None and done[name][0] is not None:
+                    _save_cached(cache, done[name][0])
+            _report(result, name, done[name], tell)
+    for name in names:                         # rows in registry order, however they finished
+        out, err, _, _ = done[name]
+        if err is not None:
+            result.rows.append(CheckRow(f"{get_check(name).title} (check raised)", {}, None, None,
+                                        None, None, None, 0.0, False, "error", err, name))
+        else:
             result.rows.extend(r.with_check(name) for r in out.rows)
             _merge(result.figures, out.figures)
             result.notes[name] = list(out.notes)
-            bad = sum(not r.consistent for r in out.rows)
-            low = sum(r.consistent and not r.power_ok for r in out.rows)
-            tell(f"{len(out.rows)} rows, {bad} failed, {low} low power, {dt:.1f} s "
-                 f"({result.cpu_timings[name]:.1f} s CPU)")
     result.wall_seconds = time.perf_counter() - t_all
     return result
+
+
+def _report(result, name, outcome, tell):
+    """Record a finished check's timings and error, and tell its summary."""
+    out, err, dt, cpu = outcome
+    result.timings[name] = dt
+    result.cpu_timings[name] = cpu
+    if err is not None:
+        result.errors[name] = err
+        tell(f"ERROR {err}")
+        return
+    bad = sum(not r.consistent for r in out.rows)
+    low = sum(r.consistent and not r.power_ok for r in out.rows)
+    tell(f"{len(out.rows)} rows, {bad} failed, {low} low power, {dt:.1f} s ({cpu:.1f} s CPU)")
