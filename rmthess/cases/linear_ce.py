@@ -36,6 +36,17 @@ def linear_ce_r0(gamma, sigma_v=1.0) -> float:
     return math.exp(s2) * (1.0 + math.exp(-2.0 * s2) / gamma) / (1.0 + math.exp(-s2) / gamma)
 
 
+def _at_effective_scale(moments, sigma_v, s1, covariance):
+    """``moments(σ_v √s_1)`` (ANI-1); with a covariance, a refusal names the effective scale."""
+    try:
+        return moments(sigma_v * math.sqrt(s1))
+    except ValueError as exc:
+        if covariance is None:
+            raise
+        raise ValueError(f"the logits have the effective scale sigma_v*sqrt(s1) with "
+                         f"s1 = tr(Sigma)/d = {s1!r}: {exc}") from None
+
+
 @register
 class LinearCE(LinearArchitecture):
     r"""Linear model, CE loss: weights ``a = p_1(1 − p_1)`` (diagonal) and ``b = −p_1 p_2``.
@@ -89,13 +100,8 @@ class LinearCE(LinearArchitecture):
                 return CaseLimits(self.name, gamma, classes, m, sigma_v,
                                   {BLOCK_V: BlockLimit(gd, go, go / gd)},
                                   covariance=None if covariance is None else (s1, s2))
-        try:
-            mom = softmax_moments(classes, sigma_v * math.sqrt(s1))  # (ANI-1)
-        except ValueError as exc:
-            if covariance is None:
-                raise
-            raise ValueError(f"the logits have the effective scale sigma_v*sqrt(s1) with "
-                             f"s1 = tr(Sigma)/d = {s1!r}: {exc}") from None
+        mom = _at_effective_scale(lambda sig: softmax_moments(classes, sig), sigma_v, s1,
+                                  covariance)                         # (ANI-1)
         geff = gamma * (s1 * s1 / s2)                                 # (ANI-3)
         if classes == 2:  # p_2 = 1 - p_1, so H_12 = -H_11 exactly
             g = s2 * mom.g_diag(geff)
@@ -139,13 +145,9 @@ class LinearCE(LinearArchitecture):
         if np.all(pi == pi[0]):
             return None
         s1, s2 = covariance_moments(covariance)
-        try:
-            mom = offset_softmax_moments(np.log(pi), sigma_v * math.sqrt(s1), pairs=pairs)
-        except ValueError as exc:
-            if covariance is None:
-                raise
-            raise ValueError(f"the logits have the effective scale sigma_v*sqrt(s1) with "
-                             f"s1 = tr(Sigma)/d = {s1!r}: {exc}") from None
+        mom = _at_effective_scale(
+            lambda sig: offset_softmax_moments(np.log(pi), sig, pairs=pairs), sigma_v, s1,
+            covariance)
         geff = gamma * (s1 * s1 / s2)                                 # (ANI-13)
         gd = s2 * mom.g_diag(geff)
         return {"g_ii": gd, "g_ii_mean": float(gd.mean()),
