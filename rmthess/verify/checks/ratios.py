@@ -37,6 +37,9 @@ LIMIT_D = 10**8
 LIMIT_RTOL = 1e-6
 #: a theorem-2 limit is requested to this fraction of the row's MDE target (where ``rtol=`` exists)
 LIMIT_RTOL_FRACTION = 10
+#: time budget of one such limit, in seconds, by size level: at ``full`` the target 1e-3 of the
+#: output block takes minutes per limit on 2 cores (theory/cases.md, CASE-18), beyond the default
+LIMIT_MAX_TIME = {"tiny": 60.0, "quick": 60.0, "full": 3600.0}
 #: batches of the prediction's own Monte Carlo (its standard error has this many − 1 dof); 32
 #: instead of the default 8 at the same number of samples: fewer than ~30 dof on the prediction's
 #: error, which rivals the simulation's at γ = 4, C = 30, would raise k through Welch–Satterthwaite
@@ -51,8 +54,9 @@ CONSTANT_RTOL = 1e-9
 CONSTANT_C = 100_000
 
 
-def _case_limits(case, gamma, classes, *, m=None, seed=None, rtol=None):
-    """``get_case(case).limits``; with ``rtol=`` where the case accepts it (a precise limit)."""
+def _case_limits(case, gamma, classes, *, m=None, seed=None, rtol=None, max_time=None):
+    """``get_case(case).limits``; with ``rtol=`` and ``max_time`` where the case accepts them (a
+    precise limit)."""
     from rmthess.cases import get_case
 
     c = get_case(case)
@@ -61,6 +65,8 @@ def _case_limits(case, gamma, classes, *, m=None, seed=None, rtol=None):
         kwargs["rng"] = np.random.default_rng(seed)
     if rtol is not None and "rtol" in inspect.signature(c.limits).parameters:
         kwargs["rtol"] = rtol
+        if max_time is not None:
+            kwargs["max_time"] = max_time
     return c.limits(gamma, int(classes), **kwargs)
 
 
@@ -309,7 +315,8 @@ constant of the MSE hidden ratio,
             lim_seed = ctx.child(2, gi)
             goal = target("theorem-2", ctx.size)
             lims = {"mlp-ce": {C: _case_limits("mlp-ce", g, C, m=m, seed=_cseed(lim_seed, C),
-                                               rtol=goal / LIMIT_RTOL_FRACTION)
+                                               rtol=goal / LIMIT_RTOL_FRACTION,
+                                               max_time=LIMIT_MAX_TIME[ctx.size])
                                for C in sorted(set(p["curve_classes"]) | set(p["classes"]))},
                     "mlp-mse": {C: mse.limits(g, int(C), m=m) for C in p["classes"]}}
             pts = {"hidden": [], "output": []}
