@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmthess.verify.base import Check, CheckOutput, register
-from rmthess.verify.checks.ratios import LIMIT_D, LIMIT_RTOL, PREDICTION_BATCHES
+from rmthess.verify.checks.ratios import LIMIT_D, LIMIT_MAX_TIME, LIMIT_RTOL, PREDICTION_BATCHES
 from rmthess.verify.power import target
 from rmthess.verify.rules import (
     against_prediction,
@@ -288,7 +288,7 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
             if case == "mlp-ce":
                 ctx.progress(f"mlp-ce limits with the Zipf prior, C={C}, m={m}")
                 lim = model.limits(gamma, C, m=m, rtol=p["mlp_rtol"], rng=ctx.child(22),
-                                   **data).blocks[block]
+                                   max_time=LIMIT_MAX_TIME[ctx.size], **data).blocks[block]
             else:
                 lim = model.limits(gamma, C, m=m, **data).blocks[block]
             small, large = cells
