@@ -291,12 +291,18 @@ def _bulk_terms(rest: int, s: float, k: int):
     c4 = mom[4] - 4 * mu * mom[3] + 6 * mu * mu * mom[2] - 3 * mu ** 4
     gamma, kurt = k3 / var ** 1.5, c4 / var ** 2 - 3
     m = rest - 2 * k
+    return tau, mu, math.sqrt(var), _edgeworth_error(gamma / math.sqrt(m), kurt / m)
+
+
+def _edgeworth_error(skew, kurt):
+    """Largest first two Edgeworth corrections to the distribution function of a standardized sum
+    with skewness ``skew`` and excess kurtosis ``kurt`` (SML-2): ``|skew φ(x)(x² − 1)|/6 +
+    |φ(x)(kurt He_3(x)/24 + skew² He_5(x)/72)|``."""
     x = np.linspace(-8.0, 8.0, 3201)
     phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
-    err = (np.max(np.abs(gamma * phi * (x * x - 1))) / (6 * math.sqrt(m))
-           + np.max(np.abs(phi * (kurt * (x ** 3 - 3 * x) / 24
-                                  + gamma ** 2 * (x ** 5 - 10 * x ** 3 + 15 * x) / 72))) / m)
-    return tau, mu, math.sqrt(var), float(err)
+    return float(np.max(np.abs(skew * phi * (x * x - 1))) / 6
+                 + np.max(np.abs(phi * (kurt * (x ** 3 - 3 * x) / 24
+                                        + skew ** 2 * (x ** 5 - 10 * x ** 3 + 15 * x) / 72))))
 
 
 def _log_rest_sum(rest: int, s: float, n: int, rng, classes: int) -> np.ndarray:
@@ -449,12 +455,7 @@ class OffsetSoftmaxLaw(WeightLaw):
             s2, s3, s4 = (math.fsum(tail ** j) for j in (2, 3, 4))
             mu, var = r[1] * math.fsum(tail), k2 * s2
             sd = math.sqrt(var)
-            g, kurt = k3 * s3 / var ** 1.5, k4 * s4 / var ** 2
-            x = np.linspace(-8.0, 8.0, 3201)
-            phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
-            err = (np.max(np.abs(g * phi * (x * x - 1))) / 6
-                   + np.max(np.abs(phi * (kurt * (x ** 3 - 3 * x) / 24
-                                          + g * g * (x ** 5 - 10 * x ** 3 + 15 * x) / 72))))
+            err = _edgeworth_error(k3 * s3 / var ** 1.5, k4 * s4 / var ** 2)
             if err > BULK_KS_TOL:
                 raise ValueError(
                     f"OffsetSoftmaxLaw.discretize: at C = {len(self.prior)}, sigma_v = {s}, class "
