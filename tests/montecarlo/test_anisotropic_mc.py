@@ -53,20 +53,17 @@ def test_spectrum_values_are_midpoint_quantiles():
 
 
 # ---------------------------------------------------------------- the draws
-@monte_carlo(alpha=ALPHA, seed=21, params={d: dict(design=d) for d in
-                                           ("coupled", "decoupled", "sharp", "lindeberg")})
-def check_draws_have_covariance_sigma(seed, design):
-    # every design's two data matrices have rows x = Σ^{1/2} y: the sample covariance of each
-    # coordinate (N·reps draws) equals σ_i within its standard error √(2/n)·σ_i; with d = 6
-    # coordinates × 2 sides = 12 comparisons at the rate ALPHA
-    model = get_case("linear-ce").with_data(covariance=TWO_ATOMS)
+def assert_draw_variances(case, design, seed, m):
+    """The two data matrices of ``design`` with Σ = TWO_ATOMS at d = 6, 400 replicates of N = 50:
+    the sample variance of each coordinate equals σ_i within its standard error √(2/n)·σ_i
+    (12 comparisons at the rate ALPHA). Returns the stacked first data matrix."""
+    model = case.with_data(covariance=TWO_ATOMS)
     scale = model.data_scale(6)
     rng = np.random.default_rng(seed)
-    des = get_design(design)
     xm, xw = [], []
     for _ in range(400):
-        _, Xm, Xw = draw_replicate(model, des, rng, d=6, n_samples=50, classes=2, m=None,
-                                   sigma_v=1.0, scale=scale)
+        _, Xm, Xw = draw_replicate(model, get_design(design), rng, d=6, n_samples=50, classes=2,
+                                   m=m, sigma_v=1.0, scale=scale)
         xm.append(Xm)
         xw.append(Xw)
     k = z_threshold(ALPHA, comparisons=12)
@@ -74,8 +71,17 @@ def check_draws_have_covariance_sigma(seed, design):
         var = np.mean(X * X, axis=0)
         se = math.sqrt(2.0 / X.shape[0]) * scale**2
         assert np.all(np.abs(var - scale**2) <= k * se), (var, scale**2)
+    return np.vstack(xm)
+
+
+@monte_carlo(alpha=ALPHA, seed=21, params={d: dict(design=d) for d in
+                                           ("coupled", "decoupled", "sharp", "lindeberg")})
+def check_draws_have_covariance_sigma(seed, design):
+    # every design's two data matrices have rows x = Σ^{1/2} y: the sample covariance of each
+    # coordinate (N·reps draws) equals σ_i within its standard error √(2/n)·σ_i; with d = 6
+    # coordinates × 2 sides = 12 comparisons at the rate ALPHA
+    X = assert_draw_variances(get_case("linear-ce"), design, seed, m=None)
     # the off-diagonal covariance vanishes (Σ is diagonal): one more check at a loose level
-    X = np.vstack(xm)
     c = X.T @ X / X.shape[0]
     off = c[~np.eye(6, dtype=bool)]
     assert np.max(np.abs(off)) < 6 * math.sqrt(3.0 * 3.0 / X.shape[0])

@@ -15,6 +15,7 @@ from rmthess.montecarlo import simulate
 from rmthess.montecarlo.designs import get_design
 from rmthess.montecarlo.simulation import draw_replicate
 from tests._mc import monte_carlo, z_threshold
+from tests.montecarlo.test_anisotropic_mc import assert_draw_variances
 
 #: stated false-alarm rate of each Monte Carlo check below
 ALPHA = 1e-3
@@ -44,19 +45,7 @@ def check_mlp_draws_have_covariance_sigma(seed, design):
     # every design's data matrices have rows x = Σ^{1/2} y with the hidden network's first layer
     # (the designs act on y and W Σ^{1/2}, ANI-10): the sample variance of each coordinate
     # (N·reps draws) equals σ_i within its standard error √(2/n)·σ_i; d = 6 coordinates × 2 sides
-    model = get_case("mlp-ce").with_data(covariance=TWO_ATOMS)
-    scale = model.data_scale(6)
-    rng = np.random.default_rng(seed)
-    xm, xw = [], []
-    for _ in range(400):
-        _, Xm, Xw = draw_replicate(model, get_design(design), rng, d=6, n_samples=50, classes=2,
-                                   m=3, sigma_v=1.0, scale=scale)
-        xm.append(Xm)
-        xw.append(Xw)
-    k = z_threshold(ALPHA, comparisons=12)
-    for X in (np.vstack(xm), np.vstack(xw)):
-        var = np.mean(X * X, axis=0)
-        assert np.all(np.abs(var - scale**2) <= k * math.sqrt(2.0 / X.shape[0]) * scale**2), var
+    assert_draw_variances(get_case("mlp-ce"), design, seed, m=3)
 
 
 @pytest.mark.parametrize("design", ["coupled", "decoupled", "sharp", "lindeberg"])
