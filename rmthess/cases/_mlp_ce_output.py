@@ -1,0 +1,260 @@
+r"""The ζ-expectation of the mlp-ce output draws (theory/cases.md, (CASE-32)).
+
+Given ``(u, u')`` the logit pairs ``(x_c, y_c) = (v_c·s, v_c·s')`` of identical classes are iid
+bivariate normal with standard deviations ``σ1 = √τ|s|``, ``σ2 = √τ|s'|`` and correlation
+``ρ = ŝ·ŝ'``. With ``φ(t, t') = E exp(−t e^x − t' e^y)`` and ``ψ_jk = E[e^{jx+ky} exp(−t e^x − t' e^y)]``:
+
+    O = E[p_1 p_2 p'_1 p'_2] = ∫∫ t t' ψ_11² φ^{C−2} dt dt',
+    T = E[p_1 p_2 p'_1 p'_3] = ∫∫ t t' ψ_11 ψ_10 ψ_01 φ^{C−3} dt dt',
+    D = E[p_1(1 − p_1) p'_1(1 − p'_1)] = (C − 1) O + (C − 1)(C − 2) T.
+
+In the variables ``u = log t``, ``v = log t'`` and ``x = σ1 ξ``, ``y = βξ + γη`` (``β = σ2ρ``,
+``γ = σ2√(1 − ρ²)``, ξ, η iid N(0, 1)), ``ψ_jk(u, v) = Σ_ξ A_j[u, ξ] B_k[ξ, v]`` with
+``A_j = w_ξ e^{jσ1ξ} exp(−e^{u + σ1ξ})`` and ``B_k = e^{kβξ} F_k(v + βξ)``,
+``F_k(z) = E_η[e^{kγη} exp(−e^{z + γη})]`` — a 1-D function, tabulated on a lattice in z and
+interpolated (8-point Lagrange). ``1 − φ`` is summed directly from ``1 − e^{−a−b} = (1 − e^{−a})
++ e^{−a}(1 − e^{−b})`` and the power is ``exp(n log1p(−(1 − φ)))``. Every step is the trapezoid rule
+on grids scaled to the widths of the integrands; :func:`output_expectations` evaluates many points
+in parallel at a resolution ``res`` (steps divided by it, ranges widened), and
+:func:`output_check` compares two resolutions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rmthess._jit import interpreted, jit, parallel_jit, prange
+
+__all__ = ["output_expectations", "output_check", "SIGMA_MAX", "OutputDomainError"]
+
+#: nats of the tails left out of every range at resolution 1 (≈ 9.5 digits)
+_NATS = 22.0
+#: largest logit scale σ1, σ2 accepted: the tilted factors reach e^{2σ²} (float64 range)
+SIGMA_MAX = 12.0
+#: points per unit of the Lagrange lattice of F_k (per step of the v grid)
+_LATTICE = 4
+_LAGRANGE = 8
+#: exponents below this are flushed to 0 (a product of two stays a normal float64)
+_FLUSH = -300.0
+_TINY = math.exp(_FLUSH)
+
+
+class OutputDomainError(ValueError):
+    """A point outside the domain where the quadrature is certified."""
+
+
+@jit
+def _h(lw, w):
+    """``exp(lw − e^w)``, flushed to 0 below e^{−300} (no subnormal numbers in the products)."""
+    if w > 700.0:
+        return 0.0
+    a = lw - math.exp(w)
+    return math.exp(a) if a > _FLUSH else 0.0
+
+
+@jit
+def _hc(w):
+    """1 − exp(−e^w), without cancellation."""
+    return -math.expm1(-math.exp(w)) if w < 700.0 else 1.0
+
+
+@jit
+def _grid(lo, hi, step):
+    n = int(math.ceil((hi - lo) / step)) + 1
+    return lo + step * np.arange(n)
+
+
+@jit
+def _flush(x):
+    """``x``, or 0 when ``|x| < e^{−300}`` (interpolated tails)."""
+    return x if abs(x) > _TINY else 0.0
+
+
+@jit
+def _flushed_exp(a):
+    out = np.zeros(a.size)
+    for i in range(a.size):
+        if a[i] > _FLUSH:
+            out[i] = math.exp(a[i])
+    return out
+
+
+@jit
+def _log_gauss_weights(z):
+    """Logarithms of the trapezoid weights of N(0, 1) on the grid z, normalized to sum 1."""
+    lw = -0.5 * z * z
+    return lw - math.log(np.exp(lw).sum())
+
+
+@jit
+def _log_range(sig, classes, nats):
+    """Range of u = log t: below, the integrand falls like e^{2u} (t t' prefactor), above, ψ and
+    φ^{C−2} cut it off (CASE-32)."""
+    ell = math.sqrt(2.0 * nats)
+    t0 = max(1.0, math.sqrt(2.0 * math.log(classes)))
+    uc = -math.log(classes) - min(0.5 * sig * sig, sig * t0)
+    lo = min(uc, 0.0) - min(sig * sig + sig * ell, 2.0 * sig * ell) - 0.5 * nats - 2.0
+    hi = max(uc, 0.0) + sig * ell + 6.0
+    return lo, hi
+
+
+@jit
+def _point(s1, s2, rho, classes, res):
+    """(D, O) of (CASE-32) at one point, resolution ``res``."""
+    C = float(classes)
+    nats = _NATS + 8.0 * (res - 1.0)
+    ell = math.sqrt(2.0 * nats)
+    rho = min(max(rho, 0.0), 1.0)
+    beta = s2 * rho
+    gam = s2 * math.sqrt(max(0.0, 1.0 - rho * rho))
+    # ξ grid (x = σ1 ξ): features of width 1/σ1 in A, 1/β in B
+    smax = max(s1, beta, 1e-300)
+    hx = min(0.5, 0.45 / smax) / res
+    xi = _grid(-ell, s1 + beta + ell, hx)
+    lwx = _log_gauss_weights(xi)
+    wx = _flushed_exp(lwx)
+    # η grid
+    he = (min(0.5, 0.45 / gam) if gam > 0.0 else 0.5) / res
+    eta = _grid(-ell, gam + ell, he)
+    lwe = _log_gauss_weights(eta)
+    we = _flushed_exp(lwe)
+    # u, v grids
+    hu = math.pi ** 2 / (nats + 3.0) / res
+    ulo, uhi = _log_range(s1, C, nats)
+    vlo, vhi = _log_range(s2, C, nats)
+    u = _grid(ulo, uhi, hu)
+    v = _grid(vlo, vhi, hu)
+    nu, nv, nx, ne = u.size, v.size, xi.size, eta.size
+    # x side: A_0, A_1 and the direct part of 1 − φ
+    A0 = np.empty((nu, nx))
+    A1 = np.empty((nu, nx))
+    cx = np.zeros(nu)
+    for i in range(nu):
+        for k in range(nx):
+            w = u[i] + s1 * xi[k]
+            A0[i, k] = _h(lwx[k], w)
+            A1[i, k] = _h(lwx[k] + s1 * xi[k], w)
+            cx[i] += wx[k] * _hc(w)
+    # y side: F_0, F_1, Fc on the lattice z_l = zlo + l δ, δ = hu / _LATTICE
+    delta = hu / _LATTICE
+    half = _LAGRANGE // 2
+    zlo = vlo + beta * xi[0] - half * delta
+    nz = int(math.ceil((vhi + beta * xi[nx - 1] - zlo) / delta)) + _LAGRANGE + 1
+    F0 = np.zeros(nz)
+    F1 = np.zeros(nz)
+    Fc = np.zeros(nz)
+    for l in range(nz):
+        z = zlo + l * delta
+        for k in range(ne):
+            w = z + gam * eta[k]
+            F0[l] += _h(lwe[k], w)
+            F1[l] += _h(lwe[k] + gam * eta[k], w)
+            Fc[l] += we[k] * _hc(w)
+    B0 = np.empty((nx, nv))
+    B1 = np.empty((nx, nv))
+    Bc = np.empty((nx, nv))
+    basis = np.empty(_LAGRANGE)
+    for k in range(nx):
+        pos = (vlo + beta * xi[k] - zlo) / delta
+        i0 = int(math.floor(pos)) - half + 1
+        t = pos - i0
+        for a in range(_LAGRANGE):
+            val = 1.0
+            for b in range(_LAGRANGE):
+                if b != a:
+                    val *= (t - b) / (a - b)
+            basis[a] = val
+        eb = math.exp(beta * xi[k])
+        for j in range(nv):
+            f0 = f1 = fc = 0.0
+            for a in range(_LAGRANGE):
+                idx = i0 + a + j * _LATTICE
+                f0 += basis[a] * F0[idx]
+                f1 += basis[a] * F1[idx]
+                fc += basis[a] * Fc[idx]
+            B0[k, j] = _flush(f0)
+            B1[k, j] = _flush(eb * f1)
+            Bc[k, j] = _flush(fc)
+    P00 = np.zeros((nu, nv))
+    P11 = np.zeros((nu, nv))
+    P10 = np.zeros((nu, nv))
+    P01 = np.zeros((nu, nv))
+    Pc = np.zeros((nu, nv))
+    for i in range(nu):                 # ψ_jk = A_j B_k (no BLAS: one fused pass)
+        for k in range(nx):
+            a0 = A0[i, k]
+            a1 = A1[i, k]
+            if a0 == 0.0 and a1 == 0.0:
+                continue
+            for j in range(nv):
+                b0 = B0[k, j]
+                b1 = B1[k, j]
+                P00[i, j] += a0 * b0
+                P11[i, j] += a1 * b1
+                P10[i, j] += a1 * b0
+                P01[i, j] += a0 * b1
+                Pc[i, j] += a0 * Bc[k, j]
+    so = 0.0
+    st = 0.0
+    for i in range(nu):
+        for j in range(nv):
+            if P11[i, j] <= 0.0:
+                continue
+            c = cx[i] + Pc[i, j]
+            if c < 0.5:
+                lphi = math.log1p(-c)
+            elif P00[i, j] > 0.0:
+                lphi = math.log(P00[i, j])
+            else:
+                continue
+            base = 2.0 * (u[i] + v[j]) + math.log(P11[i, j])
+            so += math.exp(base + math.log(P11[i, j]) + (C - 2.0) * lphi)
+            if classes > 2 and P10[i, j] > 0.0 and P01[i, j] > 0.0:
+                st += math.exp(base + math.log(P10[i, j]) + math.log(P01[i, j])
+                               + (C - 3.0) * lphi)
+    so *= hu * hu
+    st *= hu * hu
+    return (C - 1.0) * so + (C - 1.0) * (C - 2.0) * st, so
+
+
+@parallel_jit
+def _points(s1, s2, rho, classes, res, out):  # twin: _points.py_func
+    for n in prange(s1.size):
+        if s1[n] > 0.0 and s2[n] > 0.0:
+            d, o = _point(s1[n], s2[n], rho[n], classes, res)
+        else:
+            d, o = 0.0, 0.0
+        out[n, 0] = d
+        out[n, 1] = o
+
+
+def output_expectations(s1, s2, rho, classes, *, res=1.0, compiled=True):
+    """``(n, 2)`` array of ``(D, O)`` of (CASE-32) at the points ``(σ1, σ2, ρ)`` (arrays of one
+    length; a point with σ1 = 0 or σ2 = 0 gives zeros — its output draw carries ``(s·s')² = 0``).
+
+    ``OutputDomainError`` (a ``ValueError``) for a scale above :data:`SIGMA_MAX`."""
+    s1 = np.ascontiguousarray(s1, dtype=np.float64).reshape(-1)
+    s2 = np.ascontiguousarray(s2, dtype=np.float64).reshape(-1)
+    rho = np.ascontiguousarray(rho, dtype=np.float64).reshape(-1)
+    if not (s1.size == s2.size == rho.size):
+        raise ValueError("s1, s2 and rho must have one length")
+    big = max(float(s1.max(initial=0.0)), float(s2.max(initial=0.0)))
+    if not big <= SIGMA_MAX:
+        raise OutputDomainError(f"logit scale {big:.3g} above {SIGMA_MAX:g}: the output "
+                                f"quadrature of (CASE-32) is not certified there")
+    if int(classes) < 2:
+        raise ValueError(f"classes must be >= 2, got {classes!r}")
+    out = np.empty((s1.size, 2))
+    (_points if compiled else interpreted(_points))(s1, s2, rho, int(classes), float(res), out)
+    return out
+
+
+def output_check(s1, s2, rho, classes):
+    """Largest relative difference of ``(D, O)`` between resolutions 1 and 2 over the points."""
+    a = output_expectations(s1, s2, rho, classes)
+    b = output_expectations(s1, s2, rho, classes, res=2.0)
+    scale = np.maximum(np.abs(b), 1e-300)
+    mask = b > 0
+    return float(np.max(np.abs(a - b)[mask] / scale[mask], initial=0.0))
