@@ -2,7 +2,8 @@ r"""The ζ-expectation of the mlp-ce output draws (theory/cases.md, (CASE-32)).
 
 Given ``(u, u')`` the logit pairs ``(x_c, y_c) = (v_c·s, v_c·s')`` of identical classes are iid
 bivariate normal with standard deviations ``σ1 = √τ|s|``, ``σ2 = √τ|s'|`` and correlation
-``ρ = ŝ·ŝ'``. With ``φ(t, t') = E exp(−t e^x − t' e^y)`` and ``ψ_jk = E[e^{jx+ky} exp(−t e^x − t' e^y)]``:
+``ρ = ŝ·ŝ'``. With ``φ(t, t') = E exp(−t e^x − t' e^y)`` and
+``ψ_jk = E[e^{jx+ky} exp(−t e^x − t' e^y)]``:
 
     O = E[p_1 p_2 p'_1 p'_2] = ∫∫ t t' ψ_11² φ^{C−2} dt dt',
     T = E[p_1 p_2 p'_1 p'_3] = ∫∫ t t' ψ_11 ψ_10 ψ_01 φ^{C−3} dt dt',
@@ -145,13 +146,13 @@ def _point(s1, s2, rho, classes, res):
     F0 = np.zeros(nz)
     F1 = np.zeros(nz)
     Fc = np.zeros(nz)
-    for l in range(nz):
-        z = zlo + l * delta
+    for r in range(nz):
+        z = zlo + r * delta
         for k in range(ne):
             w = z + gam * eta[k]
-            F0[l] += _h(lwe[k], w)
-            F1[l] += _h(lwe[k] + gam * eta[k], w)
-            Fc[l] += we[k] * _hc(w)
+            F0[r] += _h(lwe[k], w)
+            F1[r] += _h(lwe[k] + gam * eta[k], w)
+            Fc[r] += we[k] * _hc(w)
     B0 = np.empty((nx, nv))
     B1 = np.empty((nx, nv))
     Bc = np.empty((nx, nv))

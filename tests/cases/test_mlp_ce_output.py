@@ -1,0 +1,102 @@
+"""mlp-ce output draws: the ζ-expectation by quadrature (theory/cases.md, (CASE-32)) against plain
+Monte Carlo over the logits, two resolutions, C = 2, and the polynomial control means.
+
+Monte Carlo comparisons: false-alarm rate ALPHA per check (Bonferroni over its two comparisons,
+normal quantile: the standard errors rest on ≥ 4000 independent draws).
+"""
+
+import numpy as np
+import pytest
+
+from rmthess.cases._mlp_ce_output import (
+    SIGMA_MAX,
+    OutputDomainError,
+    output_check,
+    output_expectations,
+)
+from tests._mc import monte_carlo, z_threshold
+
+ALPHA = 1e-4
+#: the two resolutions differ in every step (halved) and every range (8 nats wider): their
+#: difference bounds the error of the coarser one (CASE-32 asks ≤ 1e-7 relative per point)
+RTOL_TWO_RES = 1e-7
+
+
+def _logit_draws(rng, n, s1, s2, rho, C):
+    """``(D, O)`` draws from sampled logit pairs, each the class average of one draw of ζ."""
+    xi = rng.standard_normal((n, C))
+    eta = rng.standard_normal((n, C))
+    x = s1 * xi
+    y = s2 * (rho * xi + np.sqrt(1.0 - rho * rho) * eta)
+    p = np.exp(x - x.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    q = np.exp(y - y.max(1, keepdims=True))
+    q /= q.sum(1, keepdims=True)
+    d = (p * (1.0 - p) * q * (1.0 - q)).mean(1)
+    o = ((p * q).sum(1) ** 2 - ((p * q) ** 2).sum(1)) / (C * (C - 1.0))
+    return np.column_stack([d, o])
+
+
+POINTS = {"C3": (0.4, 1.7, 0.9, 3), "C10": (1.0, 1.0, 0.5, 10), "C10-hi": (3.0, 2.5, 0.99, 10),
+          "C50-rho0": (0.7, 1.2, 0.0, 50), "C2": (2.0, 0.5, 0.1, 2), "C1e5": (1.5, 1.0, 0.7, 10**5)}
+
+
+@monte_carlo(alpha=ALPHA, seed=11, params={k: {"point": v} for k, v in POINTS.items()})
+def check_point_against_logit_monte_carlo(seed, point):
+    s1, s2, rho, C = point
+    rng = np.random.default_rng(seed)
+    n = 4000 if C < 1000 else 200
+    draws = np.concatenate([_logit_draws(rng, n if C < 1000 else 20, s1, s2, rho, C)
+                            for _ in range(1 if C < 1000 else 10)])
+    mean, se = draws.mean(0), draws.std(0, ddof=1) / np.sqrt(draws.shape[0])
+    got = output_expectations([s1], [s2], [rho], C)[0]
+    z = np.abs(got - mean) / se
+    assert np.all(z < z_threshold(ALPHA, comparisons=2)), (got, mean, se)
+
+
+@pytest.mark.parametrize("pid", [pytest.param(k, marks=pytest.mark.slow) if k == "C1e5" else k
+                                 for k in POINTS])
+def test_point_against_logit_monte_carlo(pid):
+    check_point_against_logit_monte_carlo(11, POINTS[pid])
+
+
+def test_two_resolutions_agree():
+    """Resolutions 1 and 2 agree to RTOL_TWO_RES at moderate scales (σ_v = 1: σ ≲ 3.5)."""
+    rng = np.random.default_rng(0)
+    s1 = np.concatenate([rng.uniform(0.01, 3.5, 3), [0.05]])
+    s2 = np.concatenate([rng.uniform(0.01, 3.5, 3), [3.0]])
+    rho = np.concatenate([rng.uniform(0.0, 1.0, 3), [1.0]])
+    for C in (2, 10, 10**6):
+        assert output_check(s1, s2, rho, C) <= RTOL_TWO_RES
+
+
+@pytest.mark.slow
+def test_two_resolutions_agree_large_scales():
+    """The same up to the largest accepted scale SIGMA_MAX."""
+    s1 = np.array([SIGMA_MAX, 0.05, 8.0, 6.0])
+    s2 = np.array([SIGMA_MAX * 0.9, 9.0, 0.02, 6.0])
+    rho = np.array([0.97, 0.3, 1.0, 0.5])
+    for C in (2, 10, 10**6):
+        assert output_check(s1, s2, rho, C) <= RTOL_TWO_RES
+
+
+def test_two_classes_diagonal_equals_off_diagonal():
+    """At C = 2, ``p_1(1 − p_1) = p_1 p_2``: the two expectations are one number (ratio 1)."""
+    rng = np.random.default_rng(1)
+    s1, s2, rho = rng.uniform(0.1, 3, 5), rng.uniform(0.1, 3, 5), rng.uniform(0, 1, 5)
+    d, o = output_expectations(s1, s2, rho, 2).T
+    np.testing.assert_array_equal(d, o)
+
+
+def test_compiled_matches_interpreted():
+    a = output_expectations([0.8], [1.3], [0.6], 7)
+    b = output_expectations([0.8], [1.3], [0.6], 7, compiled=False)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_domain_and_degenerate_points():
+    with pytest.raises(OutputDomainError):
+        output_expectations([SIGMA_MAX * 1.01], [1.0], [0.5], 10)
+    with pytest.raises(ValueError):
+        output_expectations([1.0], [1.0], [0.5], 1)
+    np.testing.assert_array_equal(output_expectations([0.0], [1.0], [0.5], 10), [[0.0, 0.0]])
