@@ -25,7 +25,14 @@ from rmthess._validate import as_generator, child_seed
 from rmthess.cases._architectures import HiddenAnisotropy, HiddenArchitecture
 from rmthess.cases._base import CaseLimits
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
-from rmthess.cases._estimate import check_rtol, check_time, resolve_seed, run_to_rtol
+from rmthess.cases._estimate import (
+    check_rtol,
+    check_time,
+    resolve_seed,
+    run_to_rtol,
+    summarize,
+    worst_rse,
+)
 from rmthess.cases._mlp_ce_constants import hidden_constant, output_constant
 from rmthess.cases._mlp_ce_gamma import gamma_term
 from rmthess.cases._mlp_ce_kernels import (
@@ -35,6 +42,7 @@ from rmthess.cases._mlp_ce_kernels import (
     pair_terms_numba,
     sums_numba,
 )
+from rmthess.cases._mlp_ce_output import SIGMA_MAX, output_expectations
 from rmthess.cases._registry import register
 from rmthess.laws.prior import validate_prior
 
@@ -57,6 +65,11 @@ _LAW_U_DRAWS = DEFAULT_SAMPLES // DEFAULT_V_DRAWS
 _PILOT = 1 << 14     # plain Monte Carlo draws that fix the control-variate coefficients
 _QMC_MAX_DIM = 512   # above this many dimensions, ζ is drawn pseudo-randomly (u, u' stay Sobol')
 _BLOCK_ROWS = 1 << 21  # bound on n·C per kernel call (memory)
+_OUTPUT_PILOT = 256  # plain Monte Carlo points that fix the output control coefficients (CASE-32)
+_OUTPUT_FIRST = 16   # output points per replicate in the first round (CASE-32)
+#: from this many classes on, ζ is integrated out of the output draws (CASE-32): measured faster
+#: than the sampled ζ of (CASE-18) from C ≈ 300 on (benchmarks/bench_mlp_ce_output.py)
+OUTPUT_QUADRATURE_CLASSES = 1000
 
 
 def _split(samples):
@@ -300,6 +313,114 @@ class _PairSampler:
         return np.column_stack([mean[:, :2], t2, mean[:, 2:]])
 
 
+def _polynomial_means(m):
+    """Exact means of the output controls ``(a, b, c, a², b², c², ab, ac, bc)``, ``a = |s|²``,
+    ``b = |s'|²``, ``c = s·s'`` (half-normal moments ``E s = 1/√(2π)``, ``E s² = 1/2``,
+    ``E s³ = √(2/π)``, ``E s⁴ = 3/2``; CASE-32)."""
+    pi = math.pi
+    a, a2 = m / 2.0, 1.5 * m + m * (m - 1.0) / 4.0
+    c, c2 = m / (2.0 * pi), m / 4.0 + m * (m - 1.0) / (4.0 * pi * pi)
+    ac = m / pi + m * (m - 1.0) / (4.0 * pi)
+    return np.array([a, a, c, a2, a2, c2, a * a, ac, ac])
+
+
+def _polynomials(g, m):
+    """The control monomials of :func:`_polynomial_means` at the normal points ``g = (u, u')``."""
+    s = np.maximum(g[:, :m], 0.0)
+    s2 = np.maximum(g[:, m:2 * m], 0.0)
+    a, b, c = (s * s).sum(1), (s2 * s2).sum(1), (s * s2).sum(1)
+    return np.column_stack([a, b, c, a * a, b * b, c * c, a * b, a * c, b * c])
+
+
+#: tilts k of the large-C controls ``(s·s')² e^{kτ s·s'}`` (CASE-32; means from CASE-12)
+_TILTS = np.array([1.0, 2.0])
+
+
+def _tilt_means(m, sigma_v):
+    """Means ``E(s·s')² e^{τ s·s'} = E‖A‖²_F`` and ``E(s·s')² e^{2τ s·s'} = E‖B‖²_F`` of (CASE-12),
+    the limits of ``C² (s·s')² D`` and ``C⁴ (s·s')² O`` as C → ∞ (CASE-32); each only where the
+    control has a finite variance (``E e^{λ s·s'} < ∞`` iff λ < 1: ``2kτ < 1``)."""
+    from rmthess.cases._mlp_ce_constants import output_terms
+
+    tau = sigma_v * sigma_v / m
+    if not 2.0 * tau < 1.0:
+        return np.zeros(0)
+    a, b = output_terms(m, sigma_v)
+    return np.array([a, b]) if 4.0 * tau < 1.0 else np.array([a])
+
+
+class _OutputSampler:
+    """Scrambled Sobol' replicates over ``(u, u') ∈ R^{2m}`` of the output draws with ζ integrated
+    out by quadrature (CASE-32): ``(s·s')² (D, O)`` at ``(√τ|s|, √τ|s'|, ŝ·ŝ')``, with the
+    degree-2 polynomial controls in ``(|s|², |s'|², s·s')`` and the large-C controls
+    ``(s·s')² e^{kτ s·s'}``, all of exact means."""
+
+    def __init__(self, classes, m, sigma_v, seed, replicates=REPLICATES):
+        self.C, self.m, self.tau, self.R = classes, m, sigma_v * sigma_v / m, replicates
+        self.points = _Scrambles(2 * m, 2 * m, seed, 9, replicates)
+        self.mu = np.concatenate([_polynomial_means(m), _tilt_means(m, sigma_v)])
+        self.sums = np.zeros((replicates, 2))
+        self.count = 0
+        pilot = np.random.default_rng(child_seed(seed, 8)).standard_normal((_OUTPUT_PILOT, 2 * m))
+        y, x = self._terms(pilot)
+        xc = x - x.mean(0)
+        self.beta = [np.linalg.lstsq(xc, y[:, k] - y[:, k].mean(), rcond=None)[0]
+                     for k in range(2)]
+
+    @staticmethod
+    def usable(classes, m, sigma_v):
+        """Whether every point with ``|s| ≤ √m + 7`` lies in the certified domain."""
+        return sigma_v / math.sqrt(m) * (math.sqrt(m) + 7.0) <= SIGMA_MAX
+
+    def _terms(self, g):
+        m = self.m
+        x = _polynomials(g, m)
+        tilts = x[:, 5:6] * np.exp(self.tau * np.outer(x[:, 2], _TILTS[:self.mu.size - 9]))
+        x = np.column_stack([x, tilts])
+        n1, n2 = np.sqrt(x[:, 0]), np.sqrt(x[:, 1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = np.where(n1 * n2 > 0, x[:, 2] / (n1 * n2), 0.0)
+        st = math.sqrt(self.tau)
+        de = output_expectations(st * n1, st * n2, np.clip(rho, 0.0, 1.0), self.C)
+        return x[:, 5:6] * de, x
+
+    def __call__(self, n):
+        """Add ``n`` points to every replicate; rows ``(O_ii, O_ij)`` of replicate means."""
+        g = np.concatenate([self.points.normals(r, n) for r in range(self.R)])
+        y, x = self._terms(g)
+        adj = np.column_stack([y[:, k] - (x - self.mu) @ self.beta[k] for k in range(2)])
+        self.sums += adj.reshape(self.R, n, 2).sum(1)
+        self.count += n
+        return self.sums / self.count
+
+
+class _SplitSampler:
+    """The hidden columns from a :class:`_PairSampler`, the output columns from an
+    :class:`_OutputSampler`; each advanced only while its own block misses ``rtol`` (the output
+    sampler doubling from :data:`_OUTPUT_FIRST` points per replicate)."""
+
+    def __init__(self, pairs, output, gamma, rtol):
+        self.pairs, self.output, self.gamma, self.rtol = pairs, output, gamma, rtol
+        self.hidden_rows = None
+        self.output_rows = None
+
+    def _misses(self, rows, block):
+        return rows is None or worst_rse({block: summarize(rows, self.gamma)[block]}) > self.rtol
+
+    def __call__(self, n):
+        rows = self._join()
+        if self._misses(rows, BLOCK_HIDDEN):
+            self.hidden_rows = self.pairs(n)
+        if self._misses(rows, BLOCK_OUTPUT):
+            self.output_rows = self.output(max(_OUTPUT_FIRST, self.output.count))
+        return self._join()
+
+    def _join(self):
+        if self.hidden_rows is None or self.output_rows is None:
+            return None
+        return np.column_stack([self.hidden_rows[:, :4], self.output_rows])
+
+
 def _check_pairs(pairs, classes):
     """``pairs`` as a (P, 2) int array of distinct 0-based classes, or ``ValueError``."""
     try:
@@ -494,6 +615,10 @@ class MlpCE(HiddenArchitecture):
             if offsets is None:
                 t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
                 step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
+                if (fixed is None and classes >= OUTPUT_QUADRATURE_CLASSES
+                        and _OutputSampler.usable(classes, m, sigma_v)):          # (CASE-32)
+                    step = _SplitSampler(step, _OutputSampler(classes, m, sigma_v, root), gamma,
+                                         rtol)
             else:
                 step = _PairSampler(classes, m, sigma_v, root,
                                     _GammaSampler(classes, m, sigma_v, root, offsets),

@@ -1,0 +1,94 @@
+"""Benchmark: precision against time of the mlp-ce OUTPUT block, ζ sampled against ζ integrated.
+
+In one run, per number of classes C (default 10, 10⁴, 10⁵ at γ = 1, m = 8, σ_v = 1):
+
+* **sampled** — the output columns of the Rao–Blackwellized pair draws (theory/cases.md, (CASE-17),
+  (CASE-18)): scrambled Sobol' points in ``(u, u', ζ)``, the ζ-controls, cost O(C) per point;
+* **integrated** — ζ integrated out by quadrature (CASE-32): scrambled Sobol' points in ``(u, u')``
+  only, the degree-2 polynomial controls, cost independent of C per point.
+
+Each route doubles its points per replicate (32 replicates) and records (CPU seconds, worst relative
+standard error of the output g_ii, g_ij and ratio) until the error is below 1e-4 or the budget is
+spent; printed: the CPU seconds to reach 1e-2, 1e-3, 1e-4 ('~': extrapolated from the last point
+as error ∝ time^(-1/2)), and the two estimates with their standard errors. CPU seconds (process
+time, both cores) are reported because the machine is shared. Compilation is excluded.
+
+Run ``python benchmarks/bench_mlp_ce_output.py`` (``--budget 60`` CPU seconds per route and C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from rmthess.cases._blocks import BLOCK_OUTPUT
+from rmthess.cases._estimate import summarize, worst_rse
+from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases.mlp_ce import _OutputSampler, _PairSampler
+
+TARGETS = (1e-2, 1e-3, 1e-4)
+
+
+def _curve(step, first, budget):
+    t0 = time.process_time()
+    out, done, n = [], 0, first
+    while True:
+        rows = step(n)
+        done += n
+        blk = summarize(np.column_stack([np.ones((rows.shape[0], 4)), rows]), 1.0)[BLOCK_OUTPUT]
+        el = time.process_time() - t0
+        out.append((el, worst_rse({BLOCK_OUTPUT: blk}), done, blk))
+        if out[-1][1] <= min(TARGETS) or 2.0 * el > budget:
+            return out
+        n = done
+
+
+def _time_to(curve, target):
+    for el, err, _, _ in curve:
+        if err <= target:
+            return f"{el:9.2f}"
+    el, err, _, _ = curve[-1]
+    return f"~{el * (err / target) ** 2:8.3g}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--classes", type=int, nargs="+", default=[10, 10**4, 10**5])
+    ap.add_argument("--m", type=int, default=8)
+    ap.add_argument("--sigma-v", type=float, default=1.0)
+    ap.add_argument("--budget", type=float, default=60.0, help="CPU seconds per route")
+    args = ap.parse_args(argv)
+    m, sv = args.m, args.sigma_v
+    _OutputSampler(3, m, sv, np.random.SeedSequence(0))(2)            # compile
+    _PairSampler(3, m, sv, np.random.SeedSequence(0), gamma_term(3, m, sv)[:2])(2)
+    print(f"mlp-ce output block, m={m} sigma_v={sv:g}: CPU seconds to a worst relative standard "
+          f"error of g_ii, g_ij, ratio ('~' = extrapolated)")
+    print(f"{'C':>8s} {'target':>7s} {'sampled':>10s} {'integrated':>11s} {'ratio':>7s}")
+    for C in args.classes:
+        t = time.process_time()
+        old_s = _PairSampler(C, m, sv, np.random.SeedSequence(1), (0.0, 0.0))
+        old_set = time.process_time() - t
+
+        def old_step(n, s=old_s):
+            return s(n)[:, 4:]
+
+        old = [(el + old_set, e, n, b) for el, e, n, b in _curve(old_step, 16, args.budget)]
+        t = time.process_time()
+        new_s = _OutputSampler(C, m, sv, np.random.SeedSequence(2))
+        new_set = time.process_time() - t
+        new = [(el + new_set, e, n, b) for el, e, n, b in _curve(new_s, 16, args.budget)]
+        for tgt in TARGETS:
+            a, b = _time_to(old, tgt), _time_to(new, tgt)
+            print(f"{C:8d} {tgt:7.0e} {a:>10s} {b:>11s} "
+                  f"{float(a.lstrip('~')) / float(b.lstrip('~')):7.3g}")
+        for name, cur in (("sampled", old), ("integrated", new)):
+            el, err, n, blk = cur[-1]
+            print(f"    {name}: {n} points/replicate, {el:.1f} s, g_ii={blk.g_ii:.7g}"
+                  f"±{blk.stderr_g_ii:.2g} g_ij={blk.g_ij:.7g}±{blk.stderr_g_ij:.2g} "
+                  f"ratio={blk.ratio:.7g}±{blk.stderr_ratio:.2g}")
+
+
+if __name__ == "__main__":
+    main()
