@@ -1,11 +1,13 @@
 """Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md,
-(CASE-9)–(CASE-18)).
+(CASE-9)–(CASE-18), (CASE-32)).
 
 At finite C the limits are expectations over the output weights V and the hidden pre-activations u.
 For Gaussian V they are estimated by randomized quasi-Monte Carlo over pairs ``(u, u')`` after the
 parts of V orthogonal to ``span(s, s')`` are integrated out exactly (Rao–Blackwellization,
 (CASE-15)–(CASE-17)), with control variates and replicate error bars, until a requested relative
-standard error is met (CASE-18). For any other law of the entries of V, nested Monte Carlo over
+standard error is met (CASE-18); from :data:`OUTPUT_QUADRATURE_CLASSES` classes on, the output
+block integrates the coordinates ζ out by quadrature and samples ``(u, u')`` only (CASE-32). For any
+other law of the entries of V, nested Monte Carlo over
 independent V draws (CASE-9) with the same stopping rule. All values are flagged ``estimate=True``.
 As C → ∞ the ratios follow the constants of :mod:`rmthess.cases._mlp_ce_constants`.
 """
@@ -47,7 +49,7 @@ from rmthess.cases._registry import register
 from rmthess.laws.prior import validate_prior
 
 __all__ = ["MlpCE", "DEFAULT_RTOL", "DEFAULT_LAW_RTOL", "DEFAULT_MAX_TIME", "REPLICATES",
-           "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS"]
+           "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS", "OUTPUT_QUADRATURE_CLASSES"]
 
 #: default target relative standard error of every g and ratio (Gaussian V; RQMC route)
 DEFAULT_RTOL = 1e-2
@@ -473,7 +475,9 @@ class MlpCE(HiddenArchitecture):
     ``2m + 2C``-dimensional expectation is a scrambled Sobol' rule with :data:`REPLICATES`
     independent scrambles, control variates with known means (the same formulas at uniform ``p``,
     and ``(s·s')²`` of the MSE case), doubling until every relative standard error is ≤ ``rtol``
-    (CASE-18).
+    (CASE-18). From :data:`OUTPUT_QUADRATURE_CLASSES` classes on (no prior, a target ``rtol``),
+    the output draws are integrated over ζ by quadrature at a cost independent of C, and only
+    ``(u, u')`` is sampled, with polynomial and large-C controls (CASE-32).
 
     Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and
     a ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
