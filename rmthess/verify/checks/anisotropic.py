@@ -184,11 +184,24 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
                                 predictions=False, limits=False, rng=ctx.child(key, j)))
         return prior, out
 
+    def _class_cells(self, ctx, p, prior):
+        """Per-class norm replicates at d and 2d for the Zipf prior (VER-15)."""
+        from rmthess.verify.checks._class_norms import class_norm_replicates
+
+        out = []
+        for j, d in enumerate((p["prior_d"], 2 * p["prior_d"])):
+            ctx.progress(f"linear-ce per-class norms, Zipf prior S={ZIPF_EXPONENT:g}, d={d}, "
+                         f"C={len(prior)}, {p['prior_reps']} replicates")
+            out.append(class_norm_replicates(prior, d=d, gamma=1.0, reps=p["prior_reps"],
+                                             seed=ctx.child(3, 2 + j)))
+        return out
+
     def _prior_rows(self, ctx, p):
         from rmthess.cases import get_case
         from rmthess.laws.prior import zipf_prior
         from rmthess.montecarlo.finite_size import predict_norms
         from rmthess.plotting.offsets import ClassNormPanel, DiagonalityPanel
+        from rmthess.verify.checks._stats import crossfit_mean_se
 
         ce = get_case("linear-ce")
         C, reps, gamma = p["classes"], p["prior_reps"], 1.0
@@ -198,7 +211,6 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         cl = ce.class_limits(gamma, prior)
         name = f"zipf:{ZIPF_EXPONENT:g}"
         fam = target("theorem-1", ctx.size)
-        per_s, per_l = small.class_diag["v"], large.class_diag["v"]
         classes = sorted({0, C // 2 - 1, C - 1})
         # at 2d: against the finite-size prediction with offsets (ANI-11), rule z
         ctx.progress(f"finite-size prediction with offsets, C={C}, d={large.d}")
@@ -209,20 +221,30 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         params = {"case": "linear-ce", "prior": name, "gamma": gamma, "C": C, "d": large.d,
                   "reps": reps}
         items = [("class-averaged ratio g_ij/g_ii with offsets", b.ratio, b.stderr, pred.ratio,
-                  pred.ratio_stderr, lim.ratio, fam),
+                  pred.ratio_stderr, lim.ratio),
                  ("class mean (1/d)‖H_cc‖²_F with offsets", b.diag, b.diag_stderr, pred.diag,
-                  pred.diag_stderr, lim.g_ii, fam)]
-        items += [(f"(1/d)‖H_cc‖²_F of class c = {c + 1} (π_c = {prior[c]:.3g})",
-                   float(per_l["mean"][c]), float(per_l["stderr"][c]),
-                   float(pred.diag_columns[c]), float(pred.diag_columns_stderr[c]),
-                   float(cl["g_ii"][c]), None) for c in classes]
-        for quantity, sim, se, pv, pse, limv, tgt in items:
+                  pred.diag_stderr, lim.g_ii)]
+        for quantity, sim, se, pv, pse, limv in items:
             rows.append(against_prediction(
                 quantity, params, simulation=sim, stderr=se, prediction=pv, prediction_se=pse,
                 prediction_dof=PREDICTION_BATCHES - 1, limit=limv, dof=reps - 1,
-                remainder=geometric_remainder(pv - limv, abs(limv)), target=tgt,
-                note="finite-size prediction with offsets (ANI-11)"
-                     + ("" if tgt is not None else "; per-class row, no target")))
+                remainder=geometric_remainder(pv - limv, abs(limv)), target=fam,
+                note="finite-size prediction with offsets (ANI-11)"))
+        # the per-class norms: Rao–Blackwellized, with exact-mean controls fitted out of fold
+        cells = self._class_cells(ctx, p, prior)
+        est = [[crossfit_mean_se(cell.norms[:, c], cell.controls[:, c, :]) for c in range(C)]
+               for cell in cells]
+        per_s, per_l = (np.asarray(e, float) for e in est)       # (C, 3): estimate, se, dof
+        note = "; per-class estimator of (VER-15)"
+        for c in classes:
+            limv, pv = float(cl["g_ii"][c]), float(pred.diag_columns[c])
+            rows.append(against_prediction(
+                f"(1/d)‖H_cc‖²_F of class c = {c + 1} (π_c = {prior[c]:.3g})", params,
+                simulation=per_l[c, 0], stderr=per_l[c, 1], prediction=pv,
+                prediction_se=float(pred.diag_columns_stderr[c]),
+                prediction_dof=PREDICTION_BATCHES - 1, limit=limv, dof=per_l[c, 2],
+                remainder=geometric_remainder(pv - limv, abs(limv)), target=fam,
+                note="finite-size prediction with offsets (ANI-11)" + note))
         # d and 2d: against the limits of (CASE-30) themselves, rule richardson
         params = dict(params, d=f"{small.d}, {large.d}")
         rows.append(richardson("class-averaged ratio g_ij/g_ii with offsets, d → ∞", params,
@@ -233,10 +255,10 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         for c in classes:
             rows.append(richardson(
                 f"(1/d)‖H_cc‖²_F of class c = {c + 1}, d → ∞", params,
-                small=float(per_s["mean"][c]), small_se=float(per_s["stderr"][c]),
-                large=float(per_l["mean"][c]), large_se=float(per_l["stderr"][c]),
-                limit=float(cl["g_ii"][c]), dof=reps - 1,
-                note="per-class limit g_ii(c) of (CASE-30), extrapolated in 1/d; no target"))
+                small=per_s[c, 0], small_se=per_s[c, 1], large=per_l[c, 0],
+                large_se=per_l[c, 1], limit=float(cl["g_ii"][c]),
+                dof=min(per_s[c, 2], per_l[c, 2]), target=fam,
+                note="per-class limit g_ii(c) of (CASE-30), extrapolated in 1/d" + note))
         # figure: C² × class-averaged ratio against the exponent; per-class g_ii against π_c
         grid = np.linspace(0.0, 2.0, 41)
         theory = [C**2 * ce.limits(gamma, C, prior=zipf_prior(C, s)).blocks["v"].ratio
@@ -249,8 +271,8 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         ext = [2.0 * pts[s][1].ratio - pts[s][0].ratio for s in xs]
         ext_se = [float(np.hypot(2.0 * pts[s][1].stderr, pts[s][0].stderr)) for s in xs]
         label = f"Monte Carlo at d = {small.d} and {large.d}, extrapolated in 1/d"
-        diag_ext = 2.0 * per_l["mean"] - per_s["mean"]
-        diag_se = np.hypot(2.0 * per_l["stderr"], per_s["stderr"])
+        diag_ext = 2.0 * per_l[:, 0] - per_s[:, 0]
+        diag_se = np.hypot(2.0 * per_l[:, 1], per_s[:, 1])
         figure = [DiagonalityPanel(f"linear CE, C = {C}, γ = {gamma:g}", grid, np.asarray(theory),
                                    np.asarray(xs), C**2 * np.asarray(ext),
                                    C**2 * np.asarray(ext_se),
