@@ -45,9 +45,9 @@ def weight_moments_at_d(prior, d: int, sigma_v: float = 1.0) -> tuple[np.ndarray
     ``N(0, σ_v²/d)`` entries. Given x the logits are ``N(0, σ_v² s I_C)``, ``s = |x|²/d``, and
     ``t = ds/2`` has the Gamma(d/2) law, so ``E a_c^k = E_t F_k(σ_v √(2t/d))`` with ``F_k`` the
     moments of :func:`rmthess.integrals.softmax_offsets.offset_softmax_moments` (SMO-2), by
-    generalized Gauss–Laguerre quadrature (:data:`MIXTURE_NODES` nodes, weight ``t^{d/2−1}e^{−t}``).
+    the Gauss rule of the Gamma(d/2) law (:data:`MIXTURE_NODES` nodes).
     """
-    from scipy import special
+    from scipy.linalg import eigh_tridiagonal
 
     from rmthess.integrals.softmax_offsets import offset_softmax_moments
 
@@ -55,8 +55,13 @@ def weight_moments_at_d(prior, d: int, sigma_v: float = 1.0) -> tuple[np.ndarray
     if d < 2:
         raise ValueError(f"d must be >= 2, got {d}")
     b = np.log(np.asarray(prior, dtype=float))
-    t, w = special.roots_genlaguerre(MIXTURE_NODES, d / 2.0 - 1.0)
-    w = np.exp(np.log(w) - special.gammaln(d / 2.0))      # weights of the Gamma(d/2) law
+    # Golub–Welsch for the Gamma(d/2) law (weight t^α e^{−t}, α = d/2 − 1): monic recurrence
+    # a_j = 2j + α + 1, b_j = j(j + α); stable at any α (scipy's roots_genlaguerre overflows its
+    # weights beyond α ≈ 170)
+    alpha = d / 2.0 - 1.0
+    j = np.arange(MIXTURE_NODES, dtype=float)
+    t, vec = eigh_tridiagonal(2.0 * j + alpha + 1.0, np.sqrt(j[1:] * (j[1:] + alpha)))
+    w = vec[0] ** 2
     mean_a = np.zeros(len(b))
     mean_a2 = np.zeros(len(b))
     for tk, wk in zip(t, w, strict=True):
