@@ -53,15 +53,15 @@ def test_weight_moments_at_d_against_direct_draws_of_v_and_x():
 
 
 def test_weight_moments_at_d_against_a_second_quadrature():
-    # Gauss–Legendre (64 nodes) over t = ds/2 on mean ± 11 sd of the Gamma(d/2) law (tails below
+    # Gauss–Legendre (48 nodes) over t = ds/2 on mean ± 11 sd of the Gamma(d/2) law (tails below
     # 1e-20) against the Gauss rule of the Gamma law in weight_moments_at_d (measured: the two
-    # agree to 5e-14); at d = 400, where scipy's generalized Laguerre weights overflow
+    # agree to 1e-13); at d = 400, where scipy's generalized Laguerre weights overflow
     prior = zipf_prior(5, 1.3)
     b = np.log(prior)
     d = 400
     k = d / 2.0
     lo, hi = k - 11.0 * math.sqrt(k), k + 11.0 * math.sqrt(k)
-    x, w = np.polynomial.legendre.leggauss(64)
+    x, w = np.polynomial.legendre.leggauss(48)
     t = lo + (hi - lo) * (x + 1.0) / 2.0
     dens = np.exp((k - 1.0) * np.log(t) - t - special.gammaln(k)) * (hi - lo) / 2.0
     ref1, ref2 = np.zeros(5), np.zeros(5)
@@ -171,3 +171,30 @@ def test_class_norm_estimator_over_seeds_against_plain_monte_carlo():
         assert 0.85 <= ratio <= 1.15, (c, ratio)
         # the estimator's point: its spread is a fraction of the plain norms' over R replicates
         assert est[:, 0].std() < 0.5 * plain[:, c].std() / math.sqrt(R)
+
+
+def test_class_norm_estimate_against_plain_monte_carlo_and_inputs():
+    # one estimate of 1000 replicates at d = N = 12, C = 3 against 10⁵ plain replicates of the
+    # norms from their definition; 3 classes at |z| ≤ 4.5: false alarm < 3e-5
+    prior = zipf_prior(3, 1.5)
+    cell = class_norm_replicates(prior, d=12, gamma=1.0, reps=1000, seed=5)
+    assert cell.norms.shape == (1000, 3) and cell.controls.shape == (1000, 3, 2)
+    plain = _plain_class_norms(prior, 12, 12, 100_000, np.random.default_rng(8))
+    for c in range(3):
+        m, se, dof = crossfit_mean_se(cell.norms[:, c], cell.controls[:, c, :])
+        p_se = plain[:, c].std(ddof=1) / math.sqrt(len(plain))
+        assert abs(m - plain[:, c].mean()) <= Z * math.hypot(se, p_se)
+        assert dof == 997
+    again = class_norm_replicates(prior, d=12, gamma=1.0, reps=4,
+                                  seed=np.random.SeedSequence(5))
+    np.testing.assert_array_equal(again.norms, cell.norms[:4])
+    with pytest.raises(ValueError, match="reps"):
+        class_norm_replicates(prior, d=12, gamma=1.0, reps=1, seed=0)
+    with pytest.raises(ValueError, match="1-d"):
+        class_norm_replicates(prior[None, :], d=12, gamma=1.0, reps=4, seed=0)
+    with pytest.raises(ValueError, match="prior"):
+        class_norm_replicates([0.5, 0.6], d=12, gamma=1.0, reps=4, seed=0)
+    with pytest.raises(ValueError, match="prior"):
+        weight_moments_at_d([0.5, -0.5, 1.0], 10)
+    with pytest.raises(ValueError):
+        weight_moments_at_d(prior, 1)

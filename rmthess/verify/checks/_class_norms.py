@@ -28,6 +28,8 @@ fluctuation of the data around its row-space projection. Two unbiased reductions
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = ["MIXTURE_NODES", "ClassNormReplicates", "class_norm_replicates", "conditional_norms",
@@ -49,12 +51,13 @@ def weight_moments_at_d(prior, d: int, sigma_v: float = 1.0) -> tuple[np.ndarray
     """
     from scipy.linalg import eigh_tridiagonal
 
+    from rmthess._validate import DIM
     from rmthess.integrals.softmax_offsets import offset_softmax_moments
+    from rmthess.laws.prior import validate_prior
 
-    d = int(d)
-    if d < 2:
-        raise ValueError(f"d must be >= 2, got {d}")
-    b = np.log(np.asarray(prior, dtype=float))
+    d = DIM.validate(d)
+    pi = np.asarray(prior, dtype=float)
+    b = np.log(validate_prior(pi, pi.size if pi.ndim == 1 else 0))
     # Golub–Welsch for the Gamma(d/2) law (weight t^α e^{−t}, α = d/2 − 1): monic recurrence
     # a_j = 2j + α + 1, b_j = j(j + α); stable at any α (scipy's roots_genlaguerre overflows its
     # weights beyond α ≈ 170)
@@ -98,6 +101,7 @@ def conditional_norms(a, U, V, d: int) -> np.ndarray:
     return np.einsum("nc,nc->c", a, K @ a) / (n * n * int(d))
 
 
+@dataclass(frozen=True)
 class ClassNormReplicates:
     """Per-replicate Rao–Blackwellized per-class norms and their controls.
 
@@ -110,11 +114,10 @@ class ClassNormReplicates:
     d, n_samples : int
     """
 
-    def __init__(self, norms, controls, d, n_samples):
-        self.norms = norms
-        self.controls = controls
-        self.d = d
-        self.n_samples = n_samples
+    norms: np.ndarray
+    controls: np.ndarray
+    d: int
+    n_samples: int
 
 
 def class_norm_replicates(prior, *, d: int, gamma: float, reps: int, seed,
@@ -123,21 +126,28 @@ def class_norm_replicates(prior, *, d: int, gamma: float, reps: int, seed,
 
     Each replicate draws V and the data as :func:`rmthess.montecarlo.simulate` does
     (:func:`~rmthess.montecarlo.simulation.draw_replicate`, coupled design, the weights of
-    :meth:`rmthess.cases.Case.weights`); replicate ``k`` uses ``default_rng(seed.spawn(reps)[k])``.
+    :meth:`rmthess.cases.Case.weights`); replicate ``k`` uses ``default_rng(seed.spawn(reps)[k])``
+    (``seed``: anything :func:`numpy.random.default_rng` accepts, or a ``SeedSequence``).
     """
+    from rmthess._validate import REPS, seed_sequence
     from rmthess.montecarlo.simulation import draw_replicate, make_spec
 
     prior = np.asarray(prior, dtype=float)
+    if prior.ndim != 1:
+        raise ValueError(f"prior must be a 1-d array of class probabilities, got shape "
+                         f"{prior.shape}")
     C = len(prior)
     spec, model, design = make_spec("linear-ce", d=d, gamma=gamma, classes=C, sigma_v=sigma_v,
                                     prior=prior)
-    if int(reps) < 2:
+    reps = REPS.validate(reps)
+    if reps < 2:
         raise ValueError(f"reps must be >= 2, got {reps!r}")
     d, n = spec.d, spec.n_samples
     mu1, mu2 = weight_moments_at_d(prior, d, spec.sigma_v)
     norms = np.empty((reps, C))
     controls = np.empty((reps, C, 2))
-    children = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key).spawn(int(reps))
+    seed = seed_sequence(seed)
+    children = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key).spawn(reps)
     for r, child in enumerate(children):
         rng = np.random.default_rng(child)
         params, _, X = draw_replicate(model, design, rng, d=d, n_samples=n, classes=C, m=None,
