@@ -153,7 +153,8 @@ def test_class_norm_estimator_over_seeds_against_plain_monte_carlo():
     plain block norms from their definition. Per class: the mean of the estimates within 4.5
     standard errors of the plain mean (4 classes: false alarm 3e-5), and the spread of the
     estimates over the root mean square of their reported errors within [0.85, 1.15] (its relative
-    error at 400 estimates is 3.5 %: 4.3 of them; false alarm ~2e-5 per class). About 40 s."""
+    error at 400 estimates is 3.5 %: 4.3 of them; false alarm ~2e-5 per class). About 15 s of
+    CPU."""
     C, d, R, S = 4, 16, 60, 400
     prior = zipf_prior(C, 1.0)
     cell = class_norm_replicates(prior, d=d, gamma=1.0, reps=R * S,
