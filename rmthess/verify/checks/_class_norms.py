@@ -3,10 +3,11 @@ r"""Per-class diagonal block norms of linear CE with class offsets, estimated wi
 The diagonal block of class c is ``H_cc = (1/N) Σ_n a_nc x_n x_nᵀ`` with ``a_nc = p_nc(1 − p_nc)``,
 ``p_n = softmax(V x_n + b)``, ``b_c = log π_c``, and
 ``(1/d)‖H_cc‖²_F = (1/(dN²)) Σ_{n,m} a_nc a_mc (x_n·x_m)²``. Its spread over replicates is
-mostly the spread of the sample moments ``mean_n a_nc`` and ``mean_n a_nc²`` (5–18 % per replicate
-at d = 200 for a Zipf prior at C = 10, the more the rarer the class) and, far less (1.6–3 %), the
-fluctuation of the data around its row-space projection. Two unbiased reductions
-(theory/verification.md, VER-15):
+mostly the spread of the sample moments ``mean_n a_nc`` and ``mean_n a_nc²`` (5–19 % per replicate
+at d = 200 for a Zipf prior at C = 10, the more the rarer the class) and, far less, the fluctuation
+of the data given the weights (with the controls below on the plain norm 1.7–3.3 % per replicate are
+left, on the Rao–Blackwellized norm 0.3–0.8 %). Two unbiased reductions (theory/verification.md,
+VER-15):
 
 * *Rao–Blackwellization over the orthogonal data.* With Q an orthonormal basis of the row space of
   V, ``x_n = Q w_n + u_n``: ``w_n = Qᵀx_n ~ N(0, I_C)`` carries the weights, and the ``u_n`` are iid
@@ -35,8 +36,8 @@ import numpy as np
 __all__ = ["MIXTURE_NODES", "ClassNormReplicates", "class_norm_replicates", "conditional_norms",
            "weight_moments_at_d"]
 
-#: Gauss–Laguerre nodes of the χ²_d mixture of :func:`weight_moments_at_d` (measured for a Zipf
-#: prior at C = 10 against 24 nodes: 5·10⁻¹² relative at d = 30, ≤ 6·10⁻¹⁵ at d ≥ 100)
+#: nodes of the Gauss rule of the Gamma(d/2) law in :func:`weight_moments_at_d` (measured for a
+#: Zipf prior at C = 10 against 24 nodes: 5·10⁻¹² relative at d = 30, ≤ 6·10⁻¹⁵ at d ≥ 100)
 MIXTURE_NODES = 10
 
 
