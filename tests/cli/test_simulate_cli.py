@@ -121,10 +121,8 @@ def test_prior_option(capsys):
 @pytest.mark.parametrize("extra, case, match", [
     (["--prior", "zipf:1"], "linear-mse", "--prior applies to linear-ce and mlp-ce only"),
     (["--prior", "zipf:1", "--m", "3"], "mlp-mse", "--prior applies to linear-ce and mlp-ce"),
-    (["--prior", "zipf:1", "--covariance-atoms", "1,2", "--m", "3"], "mlp-ce", "together"),
     (["--prior", "zipf:-1"], "linear-ce", "--prior: zipf exponent"),
     (["--prior", "/no/such/file"], "linear-ce", "--prior: cannot read"),
-    (["--prior", "zipf:1", "--covariance-atoms", "1,2"], "linear-ce", "together"),
     (["--covariance-atoms=-1,2"], "linear-ce", "--covariance-atoms must be > 0"),
     (["--covariance-probs", "1"], "linear-ce", "--covariance-probs needs --covariance-atoms"),
     (["--covariance", "powerlaw:alpha=0"], "linear-ce", "--covariance: powerlaw"),
