@@ -167,7 +167,10 @@ def check_joint_prediction_and_limits(seed, H):
     # per-class norms against the joint prediction (ANI-15), within the Student-t band plus the
     # O(d⁻²) bound of ANI-12; 2x(120) − x(60) of the same against the limits of (ANI-13) (the
     # limit attached by simulate, the per-class g_ii(c) of class_limits(…, covariance=)), within
-    # the band plus the remainder of VER-3; 14 comparisons at the rate ALPHA
+    # the band plus the remainder of VER-3 plus the d⁻² term r/d² of x(60), which the
+    # extrapolation leaves as −r/(2d²): bounded by the ANI-12 bound at d = 60 (the most frequent
+    # class is high by +0.74 ± 0.28 % at d = 60, about 2.2·C(s₂/s₁²)/d², and within its standard
+    # error at d = 120 and 240: 3000 replicates, power law); 14 comparisons at the rate ALPHA
     C, reps = 6, 300
     prior = zipf_prior(C, 1.0)
     small, large = (simulate("linear-ce", d=d, gamma=1.0, classes=C, reps=reps, rng=[seed, d],
@@ -189,7 +192,8 @@ def check_joint_prediction_and_limits(seed, H):
             *zip(small.class_diag["v"]["mean"], small.class_diag["v"]["stderr"], per["mean"],
                  per["stderr"], cl["g_ii"], strict=True)):
         ext, ext_se = 2 * x_2d - x_d, math.hypot(2 * se_2d, se_d)
-        assert abs(ext - L) <= k * ext_se + 2 * (x_d - x_2d) ** 2 / abs(L), (ext, L)
+        assert abs(ext - L) <= k * ext_se + 2 * (x_d - x_2d) ** 2 / abs(L) \
+            + _remainder(L, 60, C, spectrum_values(H, 60)), (ext, L)
 
 
 @pytest.mark.parametrize("key", [pytest.param("two-atoms"),
