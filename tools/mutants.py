@@ -49,6 +49,7 @@ MSE_LAW_TESTS = ("tests/cases/test_mse_cases.py", "tests/symbolic/test_mse.py",
                  "tests/laws/test_entry.py")
 COUPLING_TESTS = ("tests/montecarlo/test_spectra.py",)
 ANISO_MC_TESTS = ("tests/montecarlo/test_anisotropic_mc.py", "tests/cli/test_simulate_cli.py")
+JOINT_MC_TESTS = ("tests/montecarlo/test_joint_mc.py", "tests/cli/test_simulate_cli.py")
 
 _G = "rmthess/gmp/_kernels.py"
 _S = "rmthess/integrals/softmax.py"
@@ -333,6 +334,17 @@ MUTANTS: list[Mutant] = [
            "if model.exchangeable(block) and not offsets:", "if model.exchangeable(block):",
            "with offsets the classes are not exchangeable: no orbit sums, no identical-class "
            "moments (ANI-11)", ANISO_MC_TESTS),
+    Mutant("ani-joint-offsets-dropped", "rmthess/cases/_base.py",
+           "new.covariance, new.prior = covariance, prior",
+           "new.covariance, new.prior = covariance, (prior if covariance is None else None)",
+           "a prior and a covariance compose: the joint draws keep the offsets log π (ANI-15)",
+           JOINT_MC_TESTS),
+    Mutant("ani-joint-class-limits-isotropic", "rmthess/montecarlo/simulation.py",
+           "cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v,\n"
+           "                                covariance=spec.covariance)",
+           "cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v)",
+           "the per-class limits of a joint run are those of (ANI-13), at the covariance",
+           JOINT_MC_TESTS),
     Mutant("ani-per-class-norm", "rmthess/montecarlo/blocknorms.py",
            'return np.einsum("ni,ni->i", A, K @ A) / (n * n)',
            'return np.einsum("ni,ni->i", A, K @ A) / n',
