@@ -438,41 +438,31 @@ class OffsetSoftmaxLaw(WeightLaw):
         return self.discretize().expect(f)
 
     def _log_rest(self, n, rng):
-        """``n`` draws of ``log W_k`` (SML-5): the ``EXACT_REST_CELLS/n`` largest-prior other
-        classes term by term, the rest from the normal law with their exact mean and variance when
-        its Edgeworth error (from their exact third and fourth cumulants) is within
-        ``BULK_KS_TOL``, else ``ValueError``."""
+        """``n`` draws of ``log W_k``, ``W_k = Σ_{j≠k} π_j e^{σ_v Z_j}`` (SML-5, SML-6): term by
+        term while ``n·(C − 1) ≤ EXACT_REST_CELLS``; above, by the per-term upper-tail split of
+        :func:`rmthess.laws._weighted_lognormal.log_weighted_lognormal_sum` (head and
+        exceedances exact, the rest normal with its exact conditional mean and variance, accepted
+        when its Edgeworth error bound is within ``BULK_KS_TOL``), else ``ValueError``."""
+        from rmthess.laws._weighted_lognormal import SplitRefused, log_weighted_lognormal_sum
+
         s = self.sigma_v
-        w = np.sort(np.delete(self.prior, self.cls))[::-1]
-        head = min(len(w), max(1, EXACT_REST_CELLS // n))
-        tail = w[head:]
-        mu = sd = 0.0
-        if tail.size:
-            r = [math.exp(j * j * s * s / 2) for j in range(5)]          # E e^{jsZ}
-            k2 = r[2] - r[1] ** 2
-            k3 = r[3] - 3 * r[1] * r[2] + 2 * r[1] ** 3
-            k4 = r[4] - 4 * r[1] * r[3] - 3 * r[2] ** 2 + 12 * r[1] ** 2 * r[2] - 6 * r[1] ** 4
-            s2, s3, s4 = (math.fsum(tail ** j) for j in (2, 3, 4))
-            mu, var = r[1] * math.fsum(tail), k2 * s2
-            sd = math.sqrt(var)
-            err = _edgeworth_error(k3 * s3 / var ** 1.5, k4 * s4 / var ** 2)
-            if err > BULK_KS_TOL:
+        lw = np.log(np.sort(np.delete(self.prior, self.cls))[::-1])
+        if n * len(lw) > EXACT_REST_CELLS:
+            try:
+                return log_weighted_lognormal_sum(lw, s, n, rng, BULK_KS_TOL)[0]
+            except SplitRefused as exc:
                 raise ValueError(
-                    f"OffsetSoftmaxLaw.discretize: at C = {len(self.prior)}, sigma_v = {s}, class "
-                    f"{self.cls} the sum of the {tail.size} smallest-prior other classes has no "
-                    f"accurate normal representation (Edgeworth error {err:.2g} > {BULK_KS_TOL}; "
-                    f"theory/softmax_moments.md, SML-5)")
+                    f"OffsetSoftmaxLaw.discretize: at C = {len(self.prior)}, sigma_v = {s}, "
+                    f"class {self.cls} the sum of the other classes has no accurate "
+                    f"representation within the cost bound: {exc} (theory/softmax_moments.md, "
+                    f"SML-6)") from None
         out = np.empty(n)
-        per = max(1, _CHUNK_CELLS // head)
-        lw = np.log(w[:head])                      # the largest-prior terms, drawn exactly
-        for start in range(0, n, per):
+        per = max(1, _CHUNK_CELLS // len(lw))
+        for start in range(0, n, per):            # every other class drawn exactly
             m = min(per, n - start)
-            z = lw + s * rng.standard_normal((m, head))
+            z = lw + s * rng.standard_normal((m, len(lw)))
             top = z.max(axis=1)
-            acc = np.exp(z - top[:, None]).sum(axis=1)
-            if tail.size:
-                acc = acc + np.maximum(mu + sd * rng.standard_normal(m), 0.0) * np.exp(-top)
-            out[start:start + m] = top + np.log(acc)
+            out[start:start + m] = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
         return out
 
     def discretize(self) -> DiscreteLaw:

@@ -1,0 +1,197 @@
+r"""Draws of a weighted sum of independent lognormals, ``W = Σ_j w_j e^{σ Z_j}``, for any weights.
+
+The other classes' sum of a class with logit offsets (theory/softmax_moments.md, SML-5) is such a
+sum with ``w_j = π_j``. :func:`log_weighted_lognormal_sum` draws it by the per-term upper-tail split
+of (SML-6): a threshold ``T``; the terms with ``w_j ≥ T`` (the head) drawn exactly; every other
+term exceeds ``T`` with probability ``q_j = Φ̄((log T − log w_j)/σ)``, the exceedances are found by
+geometric jumps with thinning and each is drawn from its exact conditional law; the terms below
+``T`` are summed as one normal variable with their exact conditional mean and variance given which
+terms exceeded. ``T`` is searched so that the leading Edgeworth error of that normal law, averaged
+over the draws, is within the accepted bound.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["SplitRefused", "log_weighted_lognormal_sum"]
+
+#: candidate expected numbers of exactly drawn terms (head + exceedances), tried in order (SML-6)
+SPLIT_TERMS = (64, 128, 256, 512, 1024, 2048, 4096)
+#: cost bound: draws × expected exact terms; a split above it is not tried (SML-6)
+SPLIT_CELLS = 1 << 28
+#: draws of the exceedance pattern used to choose the threshold before the full draw (SML-6)
+PILOT_DRAWS = 4096
+#: smallest Bernoulli bound of a bin (any bound >= q_j gives exact draws; gaps stay < 2^63)
+_MIN_BOUND = 1e-12
+#: integers held at once by the candidate generator (memory bound of one chunk)
+_CHUNK = 1 << 22
+
+
+def _edgeworth_bounds():
+    """``(max|φ He_2|/6, max|φ He_3|/24, max|φ He_5|/72)`` over ``x``: the triangle-inequality
+    bound ``c_2|γ| + c_3|κ| + c_5 γ²`` of the first two Edgeworth corrections (SML-6)."""
+    x = np.linspace(-8.0, 8.0, 3201)
+    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    return (float(np.max(np.abs(phi * (x * x - 1)))) / 6,
+            float(np.max(np.abs(phi * (x ** 3 - 3 * x)))) / 24,
+            float(np.max(np.abs(phi * (x ** 5 - 10 * x ** 3 + 15 * x)))) / 72)
+
+
+_C2, _C3, _C5 = _edgeworth_bounds()
+
+
+class SplitRefused(ValueError):
+    """No threshold within the cost bound puts the normal bulk's error within the tolerance; the
+    message names the best error reached and the largest split tried."""
+
+
+def _threshold(lw, s, k):
+    """``log T`` with ``#{w_j ≥ T} + Σ_{w_j < T} q_j ≈ k`` (the expected number of exactly drawn
+    terms); ``lw`` sorted decreasing. Only the cost depends on how closely ``k`` is met, so the
+    count is evaluated on a histogram of ``log w`` (bins of width 0.01σ) and bisected in ``log T``.
+    """
+    from scipy.special import ndtr
+
+    lo, hi = float(lw[-1]), float(lw[0])
+    nb = max(1, int(math.ceil((hi - lo) / (0.01 * s))))
+    counts, edges = np.histogram(lw, bins=nb, range=(lo, hi + 1e-9 * max(1.0, abs(hi))))
+    mid = (edges[:-1] + edges[1:]) / 2
+    a, b = lo - 12 * s, hi + 12 * s
+    for _ in range(60):
+        t = (a + b) / 2
+        z = (t - mid) / s
+        exact = counts @ np.where(z <= 0, 1.0, ndtr(-np.maximum(z, 0.0)))
+        a, b = (t, b) if exact > k else (a, t)
+    return (a + b) / 2
+
+
+def _truncated_terms(lw, logt, s):
+    """Per tail term (``w_j < T``): ``z_j``, ``q_j`` and the cumulants ``κ_{1..4}`` of
+    ``w_j e^{σZ}`` given ``Z ≤ z_j``, from ``E[e^{rσZ} 1{Z ≤ z}] = e^{r²σ²/2} Φ(z − rσ)``
+    (SML-6)."""
+    from scipy.special import log_ndtr, ndtr
+
+    z = (logt - lw) / s
+    l0 = log_ndtr(z)
+    m1, m2, m3, m4 = (np.exp(r * r * s * s / 2 + log_ndtr(z - r * s) - l0 + r * lw)
+                      for r in range(1, 5))
+    k2 = m2 - m1 * m1
+    k3 = m3 - 3 * m1 * m2 + 2 * m1 ** 3
+    k4 = m4 - 4 * m1 * m3 - 3 * m2 * m2 + 12 * m1 * m1 * m2 - 6 * m1 ** 4
+    return z, ndtr(-z), np.stack([m1, k2, k3, k4])
+
+
+def _bins(q):
+    """Bins ``[s, e)`` of the sorted decreasing ``q`` with their bound ``Q = q_s``: each holds the
+    terms with ``q ≥ Q/2``, except the last, which takes every remaining term once
+    ``(terms left)·Q ≤ 1`` (SML-6)."""
+    out, s, m = [], 0, len(q)
+    while s < m and q[s] > 0.0:                   # q_j = 0 (z_j > 38): never exceeds
+        bound = float(q[s])
+        e = m if (m - s) * bound <= 1.0 else int(np.searchsorted(-q, -bound / 2, side="right"))
+        # any bound >= q_j is exact; the floor keeps the geometric gaps within int64
+        out.append((s, max(e, s + 1), max(bound, _MIN_BOUND)))
+        s = max(e, s + 1)
+    return out
+
+
+def _exceedances(q, n, rng):
+    """Rows and term indices of independent Bernoulli(``q_j``) successes, ``n`` rows (SML-6).
+
+    Per bin of :func:`_bins` with bound ``Q``, the candidates are the successes of Bernoulli(``Q``)
+    trials on every term of the bin (positions by geometric gaps, continued until they pass the
+    bin's end), each kept with probability ``q_j/Q``: an exact Bernoulli(``q_j``) per term, with
+    ``E #candidates ≤ 2 Σ q_j + 1`` per bin.
+    """
+    rows, idx = [], []
+    for s, e, bound in _bins(q):
+        lam = (e - s) * bound
+        width = int(math.ceil(lam + 2 * math.sqrt(lam) + 2))
+        per = max(1, _CHUNK // width)
+        for start in range(0, n, per):
+            r = np.arange(start, min(n, start + per))
+            last = np.full(len(r), s - 1, dtype=np.int64)
+            while len(r):
+                pos = last[:, None] + np.cumsum(rng.geometric(bound, size=(len(r), width)),
+                                                axis=1)
+                hit = pos < e
+                keep = hit & (rng.random(pos.shape) * bound < q[np.minimum(pos, e - 1)])
+                rr, cc = np.nonzero(keep)
+                rows.append(r[rr])
+                idx.append(pos[rr, cc])
+                more = hit[:, -1]                  # every gap inside the bin: continue this row
+                r, last = r[more], pos[more, -1]
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows), np.concatenate(idx)
+
+
+def _bulk_given_exceedances(cum, total, rows, idx, n):
+    """Per row: the non-exceeding terms' cumulants ``κ_1..κ_4`` (the totals minus the exceeding
+    terms') and the Edgeworth error bound of their normal law (SML-6); 0 for a row whose every
+    tail term exceeded (no bulk), ``inf`` where the bulk's variance is lost to rounding."""
+    k = np.stack([total[r] - np.bincount(rows, weights=cum[r][idx], minlength=n)
+                  for r in range(4)])
+    var = k[1]
+    empty = np.bincount(rows, minlength=n) == cum.shape[1]
+    ok = var > 0
+    g = np.where(ok, k[2] / np.where(ok, var, 1.0) ** 1.5, np.inf)
+    ex = np.where(ok, k[3] / np.where(ok, var, 1.0) ** 2, np.inf)
+    err = np.where(empty, 0.0, _C2 * np.abs(g) + _C3 * np.abs(ex) + _C5 * g * g)
+    return k[0], np.maximum(var, 0.0), err
+
+
+def log_weighted_lognormal_sum(lw, s, n, rng, tol):
+    r"""``n`` draws of ``log W``, ``W = Σ_j w_j e^{s Z_j}``, by the per-term upper-tail split
+    (theory/softmax_moments.md, SML-6); ``lw = log w`` sorted decreasing.
+
+    For the smallest ``K`` in ``SPLIT_TERMS`` with ``n·K ≤ SPLIT_CELLS`` whose pilot
+    (``PILOT_DRAWS`` exceedance patterns) and then full draw put the mean Edgeworth error bound of
+    the bulk within ``tol``: the threshold ``T`` with ``K`` expected exact terms; the head
+    ``w_j ≥ T`` drawn exactly; the exceedances ``Z_j > z_j`` of the tail drawn by
+    :func:`_exceedances`, each as ``Z_j = −Φ⁻¹(u q_j)``; the rest from the normal law with the
+    tail's exact truncated mean and variance minus the exceeding terms'. Returns the draws and
+    the accepted error; :class:`SplitRefused` when no ``K`` qualifies.
+    """
+    from scipy.special import ndtri
+
+    best = math.inf
+    tried = 0
+    need = SPLIT_TERMS[0]
+    for k in SPLIT_TERMS:
+        if n * k > SPLIT_CELLS:
+            break
+        if k < need:
+            continue
+        tried = k
+        logt = _threshold(lw, s, k)
+        head = int(np.searchsorted(-lw, -logt, side="right"))   # w_j >= T
+        z, q, cum = _truncated_terms(lw[head:], logt, s)
+        total = cum.sum(axis=1)
+        pilot = min(n, PILOT_DRAWS)
+        err = float(np.mean(_bulk_given_exceedances(cum, total, *_exceedances(q, pilot, rng),
+                                                    pilot)[2]))
+        best = min(best, err)
+        if err > tol:   # the error falls about like K^(-1/2): skip the splits that cannot pass
+            need = k * (err / tol) ** 2
+            continue
+        rows, idx = _exceedances(q, n, rng)
+        mean, var, err_rows = _bulk_given_exceedances(cum, total, rows, idx, n)
+        err = float(np.mean(err_rows))
+        best = min(best, err)
+        if err > tol:
+            continue
+        u = 1.0 - rng.random(len(idx))                            # in (0, 1]
+        zt = -ndtri(u * q[idx])
+        acc = np.bincount(rows, weights=np.exp(lw[head:][idx] + s * zt), minlength=n)
+        acc += np.maximum(mean + np.sqrt(var) * rng.standard_normal(n), 0.0)
+        per = max(1, _CHUNK // max(head, 1))
+        for start in range(0, n, per):                             # the head, exactly
+            m = min(per, n - start)
+            acc[start:start + m] += np.exp(lw[:head] + s * rng.standard_normal((m, head))).sum(1)
+        return np.log(acc + np.finfo(float).tiny), err
+    raise SplitRefused(f"normal bulk error {best:.2g} > {tol} with up to {tried} exactly drawn "
+                       f"terms (cost bound {SPLIT_CELLS} draws x terms)")
