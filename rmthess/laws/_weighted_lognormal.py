@@ -186,7 +186,8 @@ def log_weighted_lognormal_sum(lw, s, n, rng, tol):
             continue
         u = 1.0 - rng.random(len(idx))                            # in (0, 1]
         zt = -ndtri(u * q[idx])
-        acc = np.bincount(rows, weights=np.exp(lw[head:][idx] + s * zt), minlength=n)
+        acc = np.bincount(rows, weights=np.exp(lw[head:][idx] + s * zt),
+                          minlength=n).astype(float)               # float even when no row hit
         acc += np.maximum(mean + np.sqrt(var) * rng.standard_normal(n), 0.0)
         per = max(1, _CHUNK // max(head, 1))
         for start in range(0, n, per):                             # the head, exactly
