@@ -1,16 +1,53 @@
 """Time and values of the linear-ce limits with a Zipf class prior against C (theory/cases.md,
-(CASE-30)): ``PYTHONPATH=. python benchmarks/bench_prior_limits.py``.
+(CASE-30)): ``PYTHONPATH=. python benchmarks/bench_prior_limits.py [--quick] [--class-laws]``.
 
 Prints, per (S, C), the wall time of ``class_limits`` (best of 3; S = 0 is the uniform prior,
 answered by the identical-class route), the class means of g_ii and g_ij,
 C²·ratio (block-diagonality; its identical-class value at S = 0 is r0 of (CASE-5)), and the spread
 std/mean of g_ii(c) across the classes.
+
+``--class-laws`` prints instead, per (C, S) and the first, middle and last class, the time of one
+per-class block law (theory/softmax_moments.md, SML-5, SML-6) split into its parts, side by side:
+the exact moments of every class (SMO-2, evaluated once for the classes of one prior), the atoms
+(``OffsetSoftmaxLaw.discretize``: the other classes' sum by the tail split, compression, tilt) and
+the GMP law's support; the split's expected number of exactly drawn terms K and its accepted bulk
+error; and the block law's right edge beside g_ii(c). ``--quick``: C = 10⁵ only.
 """
 
+import argparse
 import time
 
 from rmthess.cases import get_case
 from rmthess.laws.prior import zipf_prior
+
+
+def class_laws(quick):
+    """Per-class block laws at C = 10⁵, 10⁶ (σ_v = 1, γ = 1): the time of each part."""
+    from rmthess.gmp import GeneralizedMarchenkoPastur
+    from rmthess.laws.softmax import OffsetSoftmaxLaw
+
+    print(f"{'C':>8} {'S':>4} {'class':>7} {'moments_s':>9} {'atoms_s':>8} {'support_s':>9} "
+          f"{'K':>5} {'bulk_err':>9} {'g_ii':>11} {'right_edge':>11} {'bulks':>5}")
+    for C in (10 ** 5,) if quick else (10 ** 5, 10 ** 6):
+        for S in (0.5, 1.0, 2.0):
+            pi = zipf_prior(C, S)
+            t = time.perf_counter()
+            OffsetSoftmaxLaw(pi, 1.0, 0).moment(1)   # every class's moments, shared by the laws
+            t_mom = time.perf_counter() - t
+            for c in (0, C // 2, C - 1):
+                law = OffsetSoftmaxLaw(pi, 1.0, c)
+                t = time.perf_counter()
+                law.discretize()
+                t_at = time.perf_counter() - t
+                t = time.perf_counter()
+                gmp = GeneralizedMarchenkoPastur(law, 1.0)
+                sup = gmp.support()
+                t_sup = time.perf_counter() - t
+                g = gmp.moment(2)
+                split = law.tail_split
+                print(f"{C:8d} {S:4.1f} {c:7d} {t_mom:9.2f} {t_at:8.2f} {t_sup:9.2f} "
+                      f"{split['terms']:5d} {split['bulk_error']:9.2e} {g:11.4e} "
+                      f"{sup[-1][1]:11.4e} {len(sup):5d}", flush=True)
 
 
 def main():
@@ -32,4 +69,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--class-laws", action="store_true")
+    a = ap.parse_args()
+    class_laws(a.quick) if a.class_laws else main()

@@ -154,7 +154,8 @@ def log_weighted_lognormal_sum(lw, s, n, rng, tol):
     ``w_j ≥ T`` drawn exactly; the exceedances ``Z_j > z_j`` of the tail drawn by
     :func:`_exceedances`, each as ``Z_j = −Φ⁻¹(u q_j)``; the rest from the normal law with the
     tail's exact truncated mean and variance minus the exceeding terms'. Returns the draws and
-    the accepted error; :class:`SplitRefused` when no ``K`` qualifies.
+    ``{"terms": K, "head": |H|, "bulk_error": the accepted error}``; :class:`SplitRefused` when no
+    ``K`` qualifies.
     """
     from scipy.special import ndtri
 
@@ -193,6 +194,6 @@ def log_weighted_lognormal_sum(lw, s, n, rng, tol):
         for start in range(0, n, per):                             # the head, exactly
             m = min(per, n - start)
             acc[start:start + m] += np.exp(lw[:head] + s * rng.standard_normal((m, head))).sum(1)
-        return np.log(acc + np.finfo(float).tiny), err
+        return np.log(acc + np.finfo(float).tiny), {"terms": k, "head": head, "bulk_error": err}
     raise SplitRefused(f"normal bulk error {best:.2g} > {tol} with up to {tried} exactly drawn "
                        f"terms (cost bound {SPLIT_CELLS} draws x terms)")

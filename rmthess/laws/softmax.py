@@ -354,6 +354,28 @@ def _log_rest_sum(rest: int, s: float, n: int, rng, classes: int) -> np.ndarray:
     return out
 
 
+#: the per-class moments of the last priors seen: the laws of the classes of one prior share them
+_CLASS_MOMENTS: dict = {}
+_CLASS_MOMENTS_KEEP = 2
+
+
+def _class_moments(prior, sigma_v):
+    """``(E a_c, E a_c²)`` of every class (SMO-2; one evaluation for all C classes), kept for the
+    last ``_CLASS_MOMENTS_KEEP`` (prior, σ_v) so that the class laws of one prior evaluate them
+    once. Keyed by the prior's bytes (a copy is stored; no caller's array is referenced)."""
+    import hashlib
+
+    from rmthess.integrals.softmax_offsets import offset_softmax_moments
+
+    key = (float(sigma_v), hashlib.sha256(np.ascontiguousarray(prior).tobytes()).hexdigest())
+    if key not in _CLASS_MOMENTS:
+        mom = offset_softmax_moments(np.log(prior), sigma_v)
+        while len(_CLASS_MOMENTS) >= _CLASS_MOMENTS_KEEP:
+            _CLASS_MOMENTS.pop(next(iter(_CLASS_MOMENTS)))
+        _CLASS_MOMENTS[key] = (mom.mean_a.copy(), mom.mean_a2.copy())
+    return _CLASS_MOMENTS[key]
+
+
 class OffsetSoftmaxLaw(WeightLaw):
     r"""Law of ``c·a_k``, ``a_k = p_k(1 − p_k)``, ``p = softmax(σ_v Z + b)``, ``b_j = log π_j``:
     the weights of the diagonal Hessian block of class ``k`` of the linear CE model with a class
@@ -394,6 +416,15 @@ class OffsetSoftmaxLaw(WeightLaw):
         self.scale = _check_scale(scale)
         self._exact = None
         self._discrete = None
+        self._split = None
+
+    @property
+    def tail_split(self):
+        """The split of the other classes' sum accepted by :meth:`discretize` (SML-6):
+        ``{"terms": K, "head": |H|, "bulk_error": d}`` (expected exactly drawn terms, head terms,
+        the bulk's mean Edgeworth error bound), or None (every other class drawn exactly, or
+        not discretized yet)."""
+        return None if self._split is None else dict(self._split)
 
     def __repr__(self) -> str:
         return (f"OffsetSoftmaxLaw(classes={len(self.prior)}, sigma_v={self.sigma_v!r}, "
@@ -405,10 +436,8 @@ class OffsetSoftmaxLaw(WeightLaw):
 
     def _raw_moments(self):
         if self._exact is None:
-            from rmthess.integrals.softmax_offsets import offset_softmax_moments
-
-            mom = offset_softmax_moments(np.log(self.prior), self.sigma_v)
-            self._exact = (float(mom.mean_a[self.cls]), float(mom.mean_a2[self.cls]))
+            mom = _class_moments(self.prior, self.sigma_v)
+            self._exact = (float(mom[0][self.cls]), float(mom[1][self.cls]))
         return self._exact
 
     def _moment(self, k: int) -> float:
@@ -449,7 +478,8 @@ class OffsetSoftmaxLaw(WeightLaw):
         lw = np.log(np.sort(np.delete(self.prior, self.cls))[::-1])
         if n * len(lw) > EXACT_REST_CELLS:
             try:
-                return log_weighted_lognormal_sum(lw, s, n, rng, BULK_KS_TOL)[0]
+                out, self._split = log_weighted_lognormal_sum(lw, s, n, rng, BULK_KS_TOL)
+                return out
             except SplitRefused as exc:
                 raise ValueError(
                     f"OffsetSoftmaxLaw.discretize: at C = {len(self.prior)}, sigma_v = {s}, "
@@ -496,6 +526,6 @@ class OffsetSoftmaxLaw(WeightLaw):
         """The law of ``c·λ`` (shares nothing mutable with this one)."""
         c = _check_scale(c)
         out = OffsetSoftmaxLaw(self.prior, self.sigma_v, self.cls, self.scale * c)
-        out._exact, out._discrete = self._exact, self._discrete
+        out._exact, out._discrete, out._split = self._exact, self._discrete, self._split
         return out
 
