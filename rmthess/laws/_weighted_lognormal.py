@@ -3,8 +3,9 @@ r"""Draws of a weighted sum of independent lognormals, ``W = Σ_j w_j e^{σ Z_j}
 The other classes' sum of a class with logit offsets (theory/softmax_moments.md, SML-5) is such a
 sum with ``w_j = π_j``. :func:`log_weighted_lognormal_sum` draws it by the per-term upper-tail split
 of (SML-6): a threshold ``T``; the terms with ``w_j ≥ T`` (the head) drawn exactly; every other
-term exceeds ``T`` with probability ``q_j = Φ̄((log T − log w_j)/σ)``, the exceedances are found by
-geometric jumps with thinning and each is drawn from its exact conditional law; the terms below
+term exceeds ``T`` with probability ``q_j = Φ̄((log T − log w_j)/σ)``, the exceedances are the
+points of a Poisson process on the terms' cumulative hazard, each drawn from its exact conditional
+law; the terms below
 ``T`` are summed as one normal variable with their exact conditional mean and variance given which
 terms exceeded. ``T`` is searched so that the leading Edgeworth error of that normal law, averaged
 over the draws, is within the accepted bound.
@@ -24,8 +25,8 @@ SPLIT_TERMS = (64, 128, 256, 512, 1024, 2048, 4096)
 SPLIT_CELLS = 1 << 28
 #: draws of the exceedance pattern used to choose the threshold before the full draw (SML-6)
 PILOT_DRAWS = 4096
-#: smallest Bernoulli bound of a bin (any bound >= q_j gives exact draws; gaps stay < 2^63)
-_MIN_BOUND = 1e-12
+#: points of the exceedance process per cumulative sum (bounds its rounding, SML-6)
+_POINTS = 1 << 14
 #: integers held at once by the candidate generator (memory bound of one chunk)
 _CHUNK = 1 << 22
 
@@ -84,48 +85,40 @@ def _truncated_terms(lw, logt, s):
     return z, ndtr(-z), np.stack([m1, k2, k3, k4])
 
 
-def _bins(q):
-    """Bins ``[s, e)`` of the sorted decreasing ``q`` with their bound ``Q = q_s``: each holds the
-    terms with ``q ≥ Q/2``, except the last, which takes every remaining term once
-    ``(terms left)·Q ≤ 1`` (SML-6)."""
-    out, s, m = [], 0, len(q)
-    while s < m and q[s] > 0.0:                   # q_j = 0 (z_j > 38): never exceeds
-        bound = float(q[s])
-        e = m if (m - s) * bound <= 1.0 else int(np.searchsorted(-q, -bound / 2, side="right"))
-        # any bound >= q_j is exact; the floor keeps the geometric gaps within int64
-        out.append((s, max(e, s + 1), max(bound, _MIN_BOUND)))
-        s = max(e, s + 1)
-    return out
-
-
 def _exceedances(q, n, rng):
     """Rows and term indices of independent Bernoulli(``q_j``) successes, ``n`` rows (SML-6).
 
-    Per bin of :func:`_bins` with bound ``Q``, the candidates are the successes of Bernoulli(``Q``)
-    trials on every term of the bin (positions by geometric gaps, continued until they pass the
-    bin's end), each kept with probability ``q_j/Q``: an exact Bernoulli(``q_j``) per term, with
-    ``E #candidates ≤ 2 Σ q_j + 1`` per bin.
+    Term ``j`` owns the interval ``(H_{j−1}, H_j]`` of length ``h_j = −log(1 − q_j)`` on the
+    cumulative hazard axis; a unit-rate Poisson process on ``[0, H_m]`` puts at least one point in
+    it with probability ``1 − e^{−h_j} = q_j``, independently over the disjoint intervals. Per row
+    the process is drawn as a Poisson(``H_m``) count of points, placed in increasing order by
+    normalised cumulative exponential spacings (at most ``_POINTS`` per cumulative sum, so its
+    rounding moves a point by ≲ 2·10⁻¹² on the axis), mapped to their intervals by a binary
+    search, the repeats of one interval counted once: ``E #points = H_m ≤ 2 log 2 · Σ q_j`` for
+    ``q_j ≤ ½``.
     """
-    rows, idx = [], []
-    for s, e, bound in _bins(q):
-        lam = (e - s) * bound
-        width = int(math.ceil(lam + 2 * math.sqrt(lam) + 2))
-        per = max(1, _CHUNK // width)
-        for start in range(0, n, per):
-            r = np.arange(start, min(n, start + per))
-            last = np.full(len(r), s - 1, dtype=np.int64)
-            while len(r):
-                pos = last[:, None] + np.cumsum(rng.geometric(bound, size=(len(r), width)),
-                                                axis=1)
-                hit = pos < e
-                keep = hit & (rng.random(pos.shape) * bound < q[np.minimum(pos, e - 1)])
-                rr, cc = np.nonzero(keep)
-                rows.append(r[rr])
-                idx.append(pos[rr, cc])
-                more = hit[:, -1]                  # every gap inside the bin: continue this row
-                r, last = r[more], pos[more, -1]
-    if not rows:
+    hz = np.cumsum(-np.log1p(-q))
+    if len(hz) == 0 or hz[-1] <= 0.0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lam = float(hz[-1])
+    rows, idx = [], []
+    per = max(1, int(_POINTS // (lam + 1.0)))
+    for start in range(0, n, per):
+        m = min(per, n - start)
+        count = rng.poisson(lam, size=m)
+        ends = np.cumsum(count + 1)                # each row: count + 1 spacings
+        c = np.cumsum(rng.standard_exponential(int(ends[-1])))
+        base = np.concatenate([[0.0], c[ends[:-1] - 1]])
+        span = c[ends - 1] - base
+        point = np.ones(len(c), dtype=bool)
+        point[ends - 1] = False                    # the last spacing closes the row
+        r = np.repeat(np.arange(m), count)
+        x = (c[point] - base[r]) / span[r] * lam   # sorted uniform points on [0, H_m] per row
+        j = np.minimum(np.searchsorted(hz, x, side="left"), len(hz) - 1)
+        new = np.ones(len(j), dtype=bool)          # a term holding several points counts once
+        new[1:] = (j[1:] != j[:-1]) | (r[1:] != r[:-1])
+        rows.append(start + r[new])
+        idx.append(j[new])
     return np.concatenate(rows), np.concatenate(idx)
 
 
