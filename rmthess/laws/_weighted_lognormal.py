@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-__all__ = ["SplitRefused", "log_weighted_lognormal_sum"]
+__all__ = ["SplitRefused", "edgeworth_error", "log_weighted_lognormal_sum"]
 
 #: candidate expected numbers of exactly drawn terms (head + exceedances), tried in order (SML-6)
 SPLIT_TERMS = (64, 128, 256, 512, 1024, 2048, 4096)
@@ -31,17 +31,25 @@ _POINTS = 1 << 14
 _CHUNK = 1 << 22
 
 
-def _edgeworth_bounds():
-    """``(max|φ He_2|/6, max|φ He_3|/24, max|φ He_5|/72)`` over ``x``: the triangle-inequality
-    bound ``c_2|γ| + c_3|κ| + c_5 γ²`` of the first two Edgeworth corrections (SML-6)."""
-    x = np.linspace(-8.0, 8.0, 3201)
-    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
-    return (float(np.max(np.abs(phi * (x * x - 1)))) / 6,
-            float(np.max(np.abs(phi * (x ** 3 - 3 * x)))) / 24,
-            float(np.max(np.abs(phi * (x ** 5 - 10 * x ** 3 + 15 * x)))) / 72)
+#: ``φ He_2``, ``φ He_3``, ``φ He_5`` on a grid of x: the shapes of the first two Edgeworth
+#: corrections to a standardized distribution function
+_X = np.linspace(-8.0, 8.0, 3201)
+_PHI = np.exp(-_X * _X / 2) / math.sqrt(2 * math.pi)
+_HE2, _HE3, _HE5 = (_PHI * (_X * _X - 1), _PHI * (_X ** 3 - 3 * _X),
+                    _PHI * (_X ** 5 - 10 * _X ** 3 + 15 * _X))
+#: ``max|φ He_2|/6, max|φ He_3|/24, max|φ He_5|/72``: the per-draw bound
+#: ``c_2|γ| + c_3|κ| + c_5 γ²`` of (SML-6), the triangle inequality applied to
+#: :func:`edgeworth_error`
+_C2, _C3, _C5 = (float(np.max(np.abs(_HE2))) / 6, float(np.max(np.abs(_HE3))) / 24,
+                 float(np.max(np.abs(_HE5))) / 72)
 
 
-_C2, _C3, _C5 = _edgeworth_bounds()
+def edgeworth_error(skew, kurt):
+    """Largest first two Edgeworth corrections to the distribution function of a standardized sum
+    with skewness ``skew`` and excess kurtosis ``kurt`` (SML-2): ``max_x |skew φ(x)He_2(x)|/6 +
+    max_x |φ(x)(kurt He_3(x)/24 + skew² He_5(x)/72)|``."""
+    return float(np.max(np.abs(skew * _HE2)) / 6
+                 + np.max(np.abs(kurt * _HE3 / 24 + skew ** 2 * _HE5 / 72)))
 
 
 class SplitRefused(ValueError):

@@ -15,6 +15,11 @@ import numpy as np
 
 from rmthess._validate import CLASSES, SIGMA_V, as_generator
 from rmthess.integrals import softmax_mixed_moment
+from rmthess.laws._weighted_lognormal import (
+    SplitRefused,
+    edgeworth_error,
+    log_weighted_lognormal_sum,
+)
 from rmthess.laws.base import WeightLaw, _check_scale
 from rmthess.laws.discrete import DiscreteLaw
 from rmthess.laws.empirical import compress
@@ -291,18 +296,7 @@ def _bulk_terms(rest: int, s: float, k: int):
     c4 = mom[4] - 4 * mu * mom[3] + 6 * mu * mu * mom[2] - 3 * mu ** 4
     gamma, kurt = k3 / var ** 1.5, c4 / var ** 2 - 3
     m = rest - 2 * k
-    return tau, mu, math.sqrt(var), _edgeworth_error(gamma / math.sqrt(m), kurt / m)
-
-
-def _edgeworth_error(skew, kurt):
-    """Largest first two Edgeworth corrections to the distribution function of a standardized sum
-    with skewness ``skew`` and excess kurtosis ``kurt`` (SML-2): ``|skew φ(x)(x² − 1)|/6 +
-    |φ(x)(kurt He_3(x)/24 + skew² He_5(x)/72)|``."""
-    x = np.linspace(-8.0, 8.0, 3201)
-    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
-    return float(np.max(np.abs(skew * phi * (x * x - 1))) / 6
-                 + np.max(np.abs(phi * (kurt * (x ** 3 - 3 * x) / 24
-                                        + skew ** 2 * (x ** 5 - 10 * x ** 3 + 15 * x) / 72))))
+    return tau, mu, math.sqrt(var), edgeworth_error(gamma / math.sqrt(m), kurt / m)
 
 
 def _log_rest_sum(rest: int, s: float, n: int, rng, classes: int) -> np.ndarray:
@@ -472,8 +466,6 @@ class OffsetSoftmaxLaw(WeightLaw):
         :func:`rmthess.laws._weighted_lognormal.log_weighted_lognormal_sum` (head and
         exceedances exact, the rest normal with its exact conditional mean and variance, accepted
         when its Edgeworth error bound is within ``BULK_KS_TOL``), else ``ValueError``."""
-        from rmthess.laws._weighted_lognormal import SplitRefused, log_weighted_lognormal_sum
-
         s = self.sigma_v
         lw = np.log(np.sort(np.delete(self.prior, self.cls))[::-1])
         if n * len(lw) > EXACT_REST_CELLS:
