@@ -56,28 +56,48 @@ def _ks2(x, y):
     return float(np.max(np.abs(fx - fy)))
 
 
-def _against_brute(C, S, s):
+def _against_brute(w, s):
     """n = 8192 split draws of log W against 8192 term-by-term sums: the two-sample Kolmogorov
     statistic within its 0.999 quantile (the one-sample law at n/2, false-alarm rate 1e-3) plus
     the split's accepted error (BULK_KS_TOL, the normal bulk's Edgeworth bound)."""
     n = 8192
-    lw = _sorted_log(zipf_prior(C, S)[1:])
+    lw = _sorted_log(w)
     x, split = wl.log_weighted_lognormal_sum(lw, s, n, np.random.default_rng(5), 3e-3)
     assert split["bulk_error"] <= 3e-3
     y = _brute(lw, s, n, np.random.default_rng(6))
     assert _ks2(x, y) <= float(kstwo.isf(1e-3, n // 2)) + 3e-3
 
 
-def test_split_against_brute_sums():
-    """A steep prior (Zipf S = 2, C = 3000, σ = 1): head, exceedances and bulk all matter."""
-    _against_brute(3000, 2.0, 1.0)
+def _two_level(C):
+    """Three classes of 0.3 and C − 3 sharing 0.1: a head, then a flat tail."""
+    return np.concatenate([[0.3, 0.3, 0.3], np.full(C - 3, 0.1 / (C - 3))])
+
+
+def _lognormal_prior(C):
+    w = np.random.default_rng(0).lognormal(0.0, 3.0, C)
+    return w / w.sum()
+
+
+@pytest.mark.parametrize("w, s", [(zipf_prior(3000, 2.0)[1:], 1.0), (_two_level(5000), 2.0)],
+                         ids=["zipf2", "two-level"])
+def test_split_against_brute_sums(w, s):
+    """A steep prior (Zipf S = 2, C = 3000: head, exceedances and bulk all matter) and a
+    two-level prior at σ = 2 (three heavy classes, a flat tail of 4997)."""
+    _against_brute(w, s)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("C, S, s", [(3000, 1.0, 1.0), (5000, 0.5, 2.0), (3000, 1.5, 3.0),
-                                     (20000, 2.0, 0.5)])
-def test_split_against_brute_sums_grid(C, S, s):
-    _against_brute(C, S, s)
+@pytest.mark.parametrize("w, s", [(zipf_prior(3000, 1.0)[1:], 1.0),
+                                  (zipf_prior(5000, 0.5)[1:], 2.0),
+                                  (zipf_prior(3000, 1.5)[1:], 3.0),
+                                  (zipf_prior(20000, 2.0)[1:], 0.5),
+                                  (zipf_prior(3000, 1.0)[1:], 0.05),
+                                  (_lognormal_prior(5000), 1.0),
+                                  (np.full(4000, 1 / 4000), 1.0)],
+                         ids=["zipf1", "zipf0.5-s2", "zipf1.5-s3", "zipf2-20000", "s0.05",
+                              "lognormal-prior", "uniform"])
+def test_split_against_brute_sums_grid(w, s):
+    _against_brute(w, s)
 
 
 def test_split_mean_and_variance_are_exact():
