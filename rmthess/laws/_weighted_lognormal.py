@@ -5,10 +5,9 @@ sum with ``w_j = π_j``. :func:`log_weighted_lognormal_sum` draws it by the per-
 of (SML-6): a threshold ``T``; the terms with ``w_j ≥ T`` (the head) drawn exactly; every other
 term exceeds ``T`` with probability ``q_j = Φ̄((log T − log w_j)/σ)``, the exceedances are the
 points of a Poisson process on the terms' cumulative hazard, each drawn from its exact conditional
-law; the terms below
-``T`` are summed as one normal variable with their exact conditional mean and variance given which
-terms exceeded. ``T`` is searched so that the leading Edgeworth error of that normal law, averaged
-over the draws, is within the accepted bound.
+law; the terms below ``T`` are summed as one normal variable with their exact conditional mean
+and variance given which terms exceeded. ``T`` is searched so that the leading Edgeworth error of
+that normal law, averaged over the draws, is within the accepted bound.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ SPLIT_TERMS = (64, 128, 256, 512, 1024, 2048, 4096)
 SPLIT_CELLS = 1 << 28
 #: draws of the exceedance pattern used to choose the threshold before the full draw (SML-6)
 PILOT_DRAWS = 4096
-#: points of the exceedance process per cumulative sum (bounds its rounding, SML-6)
-_POINTS = 1 << 14
-#: integers held at once by the candidate generator (memory bound of one chunk)
+#: exactly drawn terms held at once (rows per block × expected terms per row)
 _CHUNK = 1 << 22
 
 
@@ -60,12 +57,13 @@ class SplitRefused(ValueError):
 def _threshold(lw, s, k):
     """``log T`` with ``#{w_j ≥ T} + Σ_{w_j < T} q_j ≈ k`` (the expected number of exactly drawn
     terms); ``lw`` sorted decreasing. Only the cost depends on how closely ``k`` is met, so the
-    count is evaluated on a histogram of ``log w`` (bins of width 0.01σ) and bisected in ``log T``.
+    count is evaluated on a histogram of ``log w`` (bins of width 0.01σ, at most 2¹⁶ of them) and
+    bisected in ``log T``.
     """
     from scipy.special import ndtr
 
     lo, hi = float(lw[-1]), float(lw[0])
-    nb = max(1, int(math.ceil((hi - lo) / (0.01 * s))))
+    nb = min(1 << 16, max(1, int(math.ceil((hi - lo) / (0.01 * s)))))
     counts, edges = np.histogram(lw, bins=nb, range=(lo, hi + 1e-9 * max(1.0, abs(hi))))
     mid = (edges[:-1] + edges[1:]) / 2
     a, b = lo - 12 * s, hi + 12 * s
@@ -78,7 +76,7 @@ def _threshold(lw, s, k):
 
 
 def _truncated_terms(lw, logt, s):
-    """Per tail term (``w_j < T``): ``z_j``, ``q_j`` and the cumulants ``κ_{1..4}`` of
+    """Per tail term (``w_j < T``): ``q_j = Φ̄(z_j)`` and the cumulants ``κ_{1..4}`` of
     ``w_j e^{σZ}`` given ``Z ≤ z_j``, from ``E[e^{rσZ} 1{Z ≤ z}] = e^{r²σ²/2} Φ(z − rσ)``
     (SML-6)."""
     from scipy.special import log_ndtr, ndtr
@@ -90,7 +88,7 @@ def _truncated_terms(lw, logt, s):
     k2 = m2 - m1 * m1
     k3 = m3 - 3 * m1 * m2 + 2 * m1 ** 3
     k4 = m4 - 4 * m1 * m3 - 3 * m2 * m2 + 12 * m1 * m1 * m2 - 6 * m1 ** 4
-    return z, ndtr(-z), np.stack([m1, k2, k3, k4])
+    return ndtr(-z), np.stack([m1, k2, k3, k4])
 
 
 def _exceedances(q, n, rng):
@@ -99,10 +97,9 @@ def _exceedances(q, n, rng):
     Term ``j`` owns the interval ``(H_{j−1}, H_j]`` of length ``h_j = −log(1 − q_j)`` on the
     cumulative hazard axis; a unit-rate Poisson process on ``[0, H_m]`` puts at least one point in
     it with probability ``1 − e^{−h_j} = q_j``, independently over the disjoint intervals. Per row
-    the process is drawn as a Poisson(``H_m``) count of points, placed in increasing order by
-    normalised cumulative exponential spacings (at most ``_POINTS`` per cumulative sum, so its
-    rounding moves a point by ≲ 2·10⁻¹² on the axis), mapped to their intervals by a binary
-    search, the repeats of one interval counted once: ``E #points = H_m ≤ 2 log 2 · Σ q_j`` for
+    the process is drawn as a Poisson(``H_m``) count of points, placed in increasing order by the
+    row's normalised cumulative exponential spacings, mapped to their intervals by a binary search,
+    the repeats of one interval counted once: ``E #points = H_m ≤ 2 log 2 · Σ q_j`` for
     ``q_j ≤ ½``.
     """
     hz = np.cumsum(-np.log1p(-q))
@@ -110,18 +107,16 @@ def _exceedances(q, n, rng):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     lam = float(hz[-1])
     rows, idx = [], []
-    per = max(1, int(_POINTS // (lam + 1.0)))
+    per = max(1, int(_CHUNK // (lam + 6.0 * math.sqrt(lam) + 8.0)))
     for start in range(0, n, per):
         m = min(per, n - start)
         count = rng.poisson(lam, size=m)
-        ends = np.cumsum(count + 1)                # each row: count + 1 spacings
-        c = np.cumsum(rng.standard_exponential(int(ends[-1])))
-        base = np.concatenate([[0.0], c[ends[:-1] - 1]])
-        span = c[ends - 1] - base
-        point = np.ones(len(c), dtype=bool)
-        point[ends - 1] = False                    # the last spacing closes the row
-        r = np.repeat(np.arange(m), count)
-        x = (c[point] - base[r]) / span[r] * lam   # sorted uniform points on [0, H_m] per row
+        width = int(count.max()) + 1               # each row: count + 1 spacings, padded
+        c = np.cumsum(rng.standard_exponential((m, width)), axis=1)
+        span = c[np.arange(m), count]
+        col = np.arange(width - 1)
+        r, k = np.nonzero(col[None, :] < count[:, None])
+        x = c[r, k] / span[r] * lam                # sorted uniform points on [0, H_m] per row
         j = np.minimum(np.searchsorted(hz, x, side="left"), len(hz) - 1)
         new = np.ones(len(j), dtype=bool)          # a term holding several points counts once
         new[1:] = (j[1:] != j[:-1]) | (r[1:] != r[:-1])
@@ -145,6 +140,34 @@ def _bulk_given_exceedances(cum, total, rows, idx, n):
     return k[0], np.maximum(var, 0.0), err
 
 
+def _split_draws(lw, head, q, cum, s, n, rng, values=True):
+    """``n`` draws of ``log W`` given the split (SML-6) and the mean of their error bounds; with
+    ``values=False`` only the error (the pilot). Rows go in blocks of about ``_CHUNK`` exactly drawn
+    terms, so the memory does not grow with ``n·K``."""
+    from scipy.special import ndtri
+
+    total = cum.sum(axis=1)
+    tail = lw[head:]
+    out = np.empty(n) if values else None
+    err = 0.0
+    per = max(1, int(_CHUNK // (head + 2.0 * float(q.sum()) + 1.0)))
+    for start in range(0, n, per):
+        m = min(per, n - start)
+        rows, idx = _exceedances(q, m, rng)
+        mean, var, e = _bulk_given_exceedances(cum, total, rows, idx, m)
+        err += float(e.sum())
+        if not values:
+            continue
+        u = 1.0 - rng.random(len(idx))                             # in (0, 1]
+        acc = np.bincount(rows, weights=np.exp(tail[idx] - s * ndtri(u * q[idx])),
+                          minlength=m).astype(float)               # float even when no row hit
+        acc += np.maximum(mean + np.sqrt(var) * rng.standard_normal(m), 0.0)
+        if head:                                                   # the head, exactly
+            acc += np.exp(lw[:head] + s * rng.standard_normal((m, head))).sum(axis=1)
+        out[start:start + m] = np.log(acc + np.finfo(float).tiny)
+    return out, err / n
+
+
 def log_weighted_lognormal_sum(lw, s, n, rng, tol):
     r"""``n`` draws of ``log W``, ``W = Σ_j w_j e^{s Z_j}``, by the per-term upper-tail split
     (theory/softmax_moments.md, SML-6); ``lw = log w`` sorted decreasing.
@@ -154,47 +177,29 @@ def log_weighted_lognormal_sum(lw, s, n, rng, tol):
     the bulk within ``tol``: the threshold ``T`` with ``K`` expected exact terms; the head
     ``w_j ≥ T`` drawn exactly; the exceedances ``Z_j > z_j`` of the tail drawn by
     :func:`_exceedances`, each as ``Z_j = −Φ⁻¹(u q_j)``; the rest from the normal law with the
-    tail's exact truncated mean and variance minus the exceeding terms'. Returns the draws and
+    tail's exact truncated mean and variance minus the exceeding terms'. A failing pilot at ``K``
+    moves on to the first ``K′ ≥ K(error/tol)²`` (the error falls about like ``K^{−1/2}``), the
+    largest ``K`` within the cost bound being always tried. Returns the draws and
     ``{"terms": K, "head": |H|, "bulk_error": the accepted error}``; :class:`SplitRefused` when no
     ``K`` qualifies.
     """
-    from scipy.special import ndtri
-
-    best = math.inf
-    tried = 0
-    need = SPLIT_TERMS[0]
-    for k in SPLIT_TERMS:
-        if n * k > SPLIT_CELLS:
-            break
-        if k < need:
+    allowed = [k for k in SPLIT_TERMS if n * k <= SPLIT_CELLS]
+    best, need = math.inf, 0.0
+    for k in allowed:
+        if k < need and k != allowed[-1]:
             continue
-        tried = k
         logt = _threshold(lw, s, k)
         head = int(np.searchsorted(-lw, -logt, side="right"))   # w_j >= T
-        z, q, cum = _truncated_terms(lw[head:], logt, s)
-        total = cum.sum(axis=1)
-        pilot = min(n, PILOT_DRAWS)
-        err = float(np.mean(_bulk_given_exceedances(cum, total, *_exceedances(q, pilot, rng),
-                                                    pilot)[2]))
-        best = min(best, err)
-        if err > tol:   # the error falls about like K^(-1/2): skip the splits that cannot pass
-            need = k * (err / tol) ** 2
-            continue
-        rows, idx = _exceedances(q, n, rng)
-        mean, var, err_rows = _bulk_given_exceedances(cum, total, rows, idx, n)
-        err = float(np.mean(err_rows))
+        q, cum = _truncated_terms(lw[head:], logt, s)
+        err = _split_draws(lw, head, q, cum, s, min(n, PILOT_DRAWS), rng, values=False)[1]
         best = min(best, err)
         if err > tol:
+            need = k * (err / tol) ** 2
             continue
-        u = 1.0 - rng.random(len(idx))                            # in (0, 1]
-        zt = -ndtri(u * q[idx])
-        acc = np.bincount(rows, weights=np.exp(lw[head:][idx] + s * zt),
-                          minlength=n).astype(float)               # float even when no row hit
-        acc += np.maximum(mean + np.sqrt(var) * rng.standard_normal(n), 0.0)
-        per = max(1, _CHUNK // max(head, 1))
-        for start in range(0, n, per):                             # the head, exactly
-            m = min(per, n - start)
-            acc[start:start + m] += np.exp(lw[:head] + s * rng.standard_normal((m, head))).sum(1)
-        return np.log(acc + np.finfo(float).tiny), {"terms": k, "head": head, "bulk_error": err}
-    raise SplitRefused(f"normal bulk error {best:.2g} > {tol} with up to {tried} exactly drawn "
-                       f"terms (cost bound {SPLIT_CELLS} draws x terms)")
+        out, err = _split_draws(lw, head, q, cum, s, n, rng)
+        best = min(best, err)
+        if err <= tol:
+            return out, {"terms": k, "head": head, "bulk_error": err}
+    raise SplitRefused(f"normal bulk error {best:.2g} > {tol} with up to "
+                       f"{allowed[-1] if allowed else 0} expected exactly drawn terms (cost bound "
+                       f"{SPLIT_CELLS} draws x terms)")
