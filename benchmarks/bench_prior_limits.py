@@ -11,7 +11,9 @@ per-class block law (theory/softmax_moments.md, SML-5, SML-6) split into its par
 the exact moments of every class (SMO-2, evaluated once for the classes of one prior), the atoms
 (``OffsetSoftmaxLaw.discretize``: the other classes' sum by the tail split, compression, tilt) and
 the GMP law's support; the split's expected number of exactly drawn terms K and its accepted bulk
-error; and the block law's right edge beside g_ii(c). ``--quick``: C = 10⁵ only.
+error; and, beside g_ii(c), the right edge of the block law's bulk of largest mass, that mass, and
+the right edge of its rightmost bulk (which rests on atoms of mass ~10⁻⁵ and moves between atom
+sets, SML-5). ``--quick``: C = 10⁵ only.
 
 ``--class-atoms`` prints the accuracy of those atoms: the Kolmogorov distance between the atoms of
 ``a_c`` and 4096 direct draws (a full C-class softmax each) for the first, middle and last class
@@ -32,7 +34,8 @@ def class_laws(quick):
     from rmthess.laws.softmax import OffsetSoftmaxLaw
 
     print(f"{'C':>8} {'S':>4} {'class':>7} {'moments_s':>9} {'atoms_s':>8} {'support_s':>9} "
-          f"{'K':>5} {'bulk_err':>9} {'g_ii':>11} {'right_edge':>11} {'bulks':>5}")
+          f"{'K':>5} {'bulk_err':>9} {'g_ii':>11} {'main_edge':>11} {'mass':>7} "
+          f"{'right_edge':>11} {'bulks':>5}")
     for C in (10 ** 5,) if quick else (10 ** 5, 10 ** 6):
         for S in (0.5, 1.0, 2.0):
             pi = zipf_prior(C, S)
@@ -46,13 +49,15 @@ def class_laws(quick):
                 t_at = time.perf_counter() - t
                 t = time.perf_counter()
                 gmp = GeneralizedMarchenkoPastur(law, 1.0)
-                sup = gmp.support()
+                sup, mass = gmp.support(), gmp.bulk_masses()
                 t_sup = time.perf_counter() - t
+                main = max(range(len(sup)), key=lambda i: mass[i])
                 g = gmp.moment(2)
                 split = law.tail_split
                 print(f"{C:8d} {S:4.1f} {c:7d} {t_mom:9.2f} {t_at:8.2f} {t_sup:9.2f} "
                       f"{split['terms']:5d} {split['bulk_error']:9.2e} {g:11.4e} "
-                      f"{sup[-1][1]:11.4e} {len(sup):5d}", flush=True)
+                      f"{sup[main][1]:11.4e} {mass[main]:7.4f} {sup[-1][1]:11.4e} {len(sup):5d}",
+                      flush=True)
 
 
 def class_atoms():

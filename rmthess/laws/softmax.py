@@ -496,9 +496,9 @@ class OffsetSoftmaxLaw(WeightLaw):
         ------
         ValueError
             Where the other classes' sum has no split within the cost bound whose normal bulk
-            passes ``BULK_KS_TOL`` (SML-6; measured at C = 10⁴: σ_v ≤ 5 passes at about a minute),
-            or the tilt onto the exact moments moves the distribution function by more than
-            ``TILT_KS_TOL`` (SML-3).
+            passes ``BULK_KS_TOL`` (SML-6; every configuration measured up to σ_v = 5 passed, the
+            slowest in about a minute), or the tilt onto the exact moments moves the distribution
+            function by more than ``TILT_KS_TOL`` (SML-3).
         """
         if self._discrete is None:
             from scipy.special import ndtri
