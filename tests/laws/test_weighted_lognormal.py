@@ -20,7 +20,7 @@ def test_exceedances_are_independent_bernoulli_draws():
     rare terms (n q_j < 25) against its mean (z ≤ 5), and the variance of the per-row count
     against Σ q_j(1 − q_j) (independent terms; within 5 standard errors). q spans 0.45 to 1e-9,
     so several points often fall in one term's interval of the hazard axis."""
-    n = 40_000
+    n = 20_000
     q = np.sort(np.concatenate([np.full(100, 0.45), np.geomspace(0.3, 1e-4, 300),
                                 np.geomspace(1e-4, 1e-9, 200)]))[::-1]
     rows, idx = wl._exceedances(q, n, np.random.default_rng(11))
@@ -78,12 +78,9 @@ def _lognormal_prior(C):
     return w / w.sum()
 
 
-@pytest.mark.parametrize("w, s", [(zipf_prior(3000, 2.0)[1:], 1.0), (_two_level(5000), 2.0)],
-                         ids=["zipf2", "two-level"])
-def test_split_against_brute_sums(w, s):
-    """A steep prior (Zipf S = 2, C = 3000: head, exceedances and bulk all matter) and a
-    two-level prior at σ = 2 (three heavy classes, a flat tail of 4997)."""
-    _against_brute(w, s)
+def test_split_against_brute_sums():
+    """A steep prior (Zipf S = 2, C = 3000): head, exceedances and bulk all matter."""
+    _against_brute(zipf_prior(3000, 2.0)[1:], 1.0)
 
 
 @pytest.mark.slow
@@ -93,9 +90,10 @@ def test_split_against_brute_sums(w, s):
                                   (zipf_prior(20000, 2.0)[1:], 0.5),
                                   (zipf_prior(3000, 1.0)[1:], 0.05),
                                   (_lognormal_prior(5000), 1.0),
+                                  (_two_level(5000), 2.0),
                                   (np.full(4000, 1 / 4000), 1.0)],
                          ids=["zipf1", "zipf0.5-s2", "zipf1.5-s3", "zipf2-20000", "s0.05",
-                              "lognormal-prior", "uniform"])
+                              "lognormal-prior", "two-level", "uniform"])
 def test_split_against_brute_sums_grid(w, s):
     _against_brute(w, s)
 
