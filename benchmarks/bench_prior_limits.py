@@ -1,16 +1,87 @@
 """Time and values of the linear-ce limits with a Zipf class prior against C (theory/cases.md,
-(CASE-30)): ``PYTHONPATH=. python benchmarks/bench_prior_limits.py``.
+(CASE-30)): ``PYTHONPATH=. python benchmarks/bench_prior_limits.py [--quick] [--class-laws]``.
 
 Prints, per (S, C), the wall time of ``class_limits`` (best of 3; S = 0 is the uniform prior,
 answered by the identical-class route), the class means of g_ii and g_ij,
 C²·ratio (block-diagonality; its identical-class value at S = 0 is r0 of (CASE-5)), and the spread
 std/mean of g_ii(c) across the classes.
+
+``--class-laws`` prints instead, per (C, S) and the first, middle and last class, the time of one
+per-class block law (theory/softmax_moments.md, SML-5, SML-6) split into its parts, side by side:
+the exact moments of every class (SMO-2, evaluated once for the classes of one prior), the atoms
+(``OffsetSoftmaxLaw.discretize``: the other classes' sum by the tail split, compression, tilt) and
+the GMP law's support; the split's expected number of exactly drawn terms K and its accepted bulk
+error; and, beside g_ii(c), the right edge of the block law's bulk of largest mass, that mass, and
+the right edge of its rightmost bulk (which rests on atoms of mass ~10⁻⁵ and moves between atom
+sets, SML-5). ``--quick``: C = 10⁵ only.
+
+``--class-atoms`` prints the accuracy of those atoms: the Kolmogorov distance between the atoms of
+``a_c`` and 4096 direct draws (a full C-class softmax each) for the first, middle and last class
+at C = 2000 and 20000, Zipf S = 0.5, 1, 1.5, 2, σ_v = 1 (the table of SML-6; the draws' own noise
+is ~0.014, the atoms' resolution ~0.011).
 """
 
+import argparse
 import time
 
 from rmthess.cases import get_case
 from rmthess.laws.prior import zipf_prior
+
+
+def class_laws(quick):
+    """Per-class block laws at C = 10⁵, 10⁶ (σ_v = 1, γ = 1): the time of each part."""
+    from rmthess.gmp import GeneralizedMarchenkoPastur
+    from rmthess.laws.softmax import OffsetSoftmaxLaw
+
+    print(f"{'C':>8} {'S':>4} {'class':>7} {'moments_s':>9} {'atoms_s':>8} {'support_s':>9} "
+          f"{'K':>5} {'bulk_err':>9} {'g_ii':>11} {'main_edge':>11} {'mass':>7} "
+          f"{'right_edge':>11} {'bulks':>5}")
+    for C in (10 ** 5,) if quick else (10 ** 5, 10 ** 6):
+        for S in (0.5, 1.0, 2.0):
+            pi = zipf_prior(C, S)
+            t = time.perf_counter()
+            OffsetSoftmaxLaw(pi, 1.0, 0).moment(1)   # every class's moments, shared by the laws
+            t_mom = time.perf_counter() - t
+            for c in (0, C // 2, C - 1):
+                law = OffsetSoftmaxLaw(pi, 1.0, c)
+                t = time.perf_counter()
+                law.discretize()
+                t_at = time.perf_counter() - t
+                t = time.perf_counter()
+                gmp = GeneralizedMarchenkoPastur(law, 1.0)
+                sup, mass = gmp.support(), gmp.bulk_masses()
+                t_sup = time.perf_counter() - t
+                main = max(range(len(sup)), key=lambda i: mass[i])
+                g = gmp.moment(2)
+                split = law.tail_split
+                print(f"{C:8d} {S:4.1f} {c:7d} {t_mom:9.2f} {t_at:8.2f} {t_sup:9.2f} "
+                      f"{split['terms']:5d} {split['bulk_error']:9.2e} {g:11.4e} "
+                      f"{sup[main][1]:11.4e} {mass[main]:7.4f} {sup[-1][1]:11.4e} {len(sup):5d}",
+                      flush=True)
+
+
+def class_atoms():
+    """Kolmogorov distance of the class atoms to direct draws (SML-6)."""
+    import numpy as np
+
+    from rmthess.laws.softmax import OffsetSoftmaxLaw
+
+    print(f"{'C':>6} {'S':>4}  first/middle/last")
+    for C in (2000, 20000):
+        for S in (0.5, 1.0, 1.5, 2.0):
+            pi = zipf_prior(C, S)
+            ks = []
+            for c in (0, C // 2, C - 1):
+                law = OffsetSoftmaxLaw(pi, 1.0, c)
+                at = law.discretize()
+                x = np.sort(law.sample(4096, rng=np.random.default_rng(C + c)))
+                order = np.argsort(at.atoms)
+                a, p = at.atoms[order], at.probs[order]
+                cdf = np.concatenate([[0.0], np.cumsum(p)])[np.searchsorted(a, x, side="right")]
+                n = len(x)
+                ks.append(max(np.max(np.abs(cdf - np.arange(1, n + 1) / n)),
+                              np.max(np.abs(cdf - np.arange(n) / n))))
+            print(f"{C:6d} {S:4.1f}  " + "/".join(f"{k:.3f}" for k in ks), flush=True)
 
 
 def main():
@@ -32,4 +103,14 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--class-laws", action="store_true")
+    ap.add_argument("--class-atoms", action="store_true")
+    a = ap.parse_args()
+    if a.class_laws:
+        class_laws(a.quick)
+    elif a.class_atoms:
+        class_atoms()
+    else:
+        main()

@@ -28,6 +28,7 @@ class Mutant:
 GMP_TESTS = ("tests/gmp", "tests/symbolic/test_gmp.py")
 SOFTMAX_TESTS = ("tests/integrals", "tests/laws/test_softmax.py", "tests/cases/test_linear_ce.py")
 LAW_TESTS = ("tests/laws", "tests/cases/test_linear_ce.py")
+WL_TESTS = ("tests/laws/test_weighted_lognormal.py", "tests/laws/test_offset_softmax_law.py")
 CONST_TESTS = ("tests/cases", "tests/symbolic/test_large_c.py")
 FINITE_TESTS = ("tests/montecarlo/test_finite_size.py",
                 "tests/montecarlo/test_finite_size_small_d.py",
@@ -49,11 +50,13 @@ MSE_LAW_TESTS = ("tests/cases/test_mse_cases.py", "tests/symbolic/test_mse.py",
                  "tests/laws/test_entry.py")
 COUPLING_TESTS = ("tests/montecarlo/test_spectra.py",)
 ANISO_MC_TESTS = ("tests/montecarlo/test_anisotropic_mc.py", "tests/cli/test_simulate_cli.py")
+JOINT_MC_TESTS = ("tests/montecarlo/test_joint_mc.py", "tests/cli/test_simulate_cli.py")
 
 _G = "rmthess/gmp/_kernels.py"
 _S = "rmthess/integrals/softmax.py"
 _P = "rmthess/integrals/_plan.py"
 _L = "rmthess/laws/softmax.py"
+_W = "rmthess/laws/_weighted_lognormal.py"
 _K = "rmthess/cases/_mlp_ce_constants.py"
 _F = "rmthess/montecarlo/finite_size.py"
 _CZ = "rmthess/montecarlo/coupling_limit.py"
@@ -135,6 +138,14 @@ MUTANTS: list[Mutant] = [
     Mutant("law-offdiag-sign", _L, "v = (-1) ** k * softmax_mixed_moment([k, k], 0",
            "v = softmax_mixed_moment([k, k], 0",
            "odd moments of b = -p1 p2 must be negative", LAW_TESTS),
+    Mutant("wl-hazard", _W, "hz = np.cumsum(-np.log1p(-q))", "hz = np.cumsum(q)",
+           "exceedance intervals of length q_j instead of the hazard -log(1 - q_j): a term with "
+           "q_j = 0.45 exceeds with probability 0.36 (SML-6)", WL_TESTS),
+    Mutant("wl-bulk-removal", _W,
+           "k = np.stack([total[r] - np.bincount(rows, weights=cum[r][idx], minlength=n)",
+           "k = np.stack([total[r] + 0 * np.bincount(rows, weights=cum[r][idx], minlength=n)",
+           "the normal bulk keeps the exceeding terms' truncated mean and variance: they are "
+           "counted twice, the mean of W is too large (SML-6)", WL_TESTS),
     # ---------------------------------------------------------------- case constants and limits
     Mutant("kh-gamma-half", _K, "return num / (tau * tau * (0.25 + 0.5 * gamma))",
            "return num / (tau * tau * (0.25 + 0.25 * gamma))",
@@ -347,6 +358,17 @@ MUTANTS: list[Mutant] = [
            "if model.exchangeable(block) and not offsets:", "if model.exchangeable(block):",
            "with offsets the classes are not exchangeable: no orbit sums, no identical-class "
            "moments (ANI-11)", ANISO_MC_TESTS),
+    Mutant("ani-joint-offsets-dropped", "rmthess/cases/_base.py",
+           "new.covariance, new.prior = covariance, prior",
+           "new.covariance, new.prior = covariance, (prior if covariance is None else None)",
+           "a prior and a covariance compose: the joint draws keep the offsets log π (ANI-15)",
+           JOINT_MC_TESTS),
+    Mutant("ani-joint-class-limits-isotropic", "rmthess/montecarlo/simulation.py",
+           "cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v,\n"
+           "                                covariance=spec.covariance)",
+           "cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v)",
+           "the per-class limits of a joint run are those of (ANI-13), at the covariance",
+           JOINT_MC_TESTS),
     Mutant("ani-per-class-norm", "rmthess/montecarlo/blocknorms.py",
            'return np.einsum("ni,ni->i", A, K @ A) / (n * n)',
            'return np.einsum("ni,ni->i", A, K @ A) / n',

@@ -186,20 +186,15 @@ class Case(abc.ABC):
         """A copy of this case whose Monte Carlo draws ``x = Σ^{1/2} y`` with the spectrum law
         ``covariance`` (:meth:`data_scale`) and, for the CE loss, the logits plus the offsets
         ``b_c = log π_c`` of ``prior`` (:meth:`offset`; theory/anisotropic.md, ANI-10, ANI-14).
-        The prior must have one entry per class of the run (checked by :meth:`offset`); the MSE
-        cases refuse a prior (their blocks do not depend on the offsets, CASE-31), and a prior and
-        a covariance together are refused: their joint Monte Carlo is not built (the joint limit
-        is ANI-13)."""
+        The two compose: with both, the logits are ``V Σ^{1/2} y + b`` (ANI-15, the joint limit
+        ANI-13). The prior must have one entry per class of the run (checked by :meth:`offset`);
+        the MSE cases refuse a prior (their blocks do not depend on the offsets, CASE-31)."""
         if covariance is None and prior is None:
             return self
         if prior is not None and self.loss != "ce":
             raise ValueError(f"case {self.name!r} has no logits to offset: a class prior does not "
                              "change any Hessian block of the MSE loss (theory/cases.md, CASE-31); "
                              "it applies to linear-ce and mlp-ce only")
-        if prior is not None and covariance is not None:
-            raise ValueError("a class prior and a data covariance together are not supported by "
-                             "the Monte Carlo (limits takes both): "
-                             "pass one of them")
         if covariance is not None:
             from rmthess.cases._architectures import covariance_moments
 

@@ -158,7 +158,9 @@ class LinearCE(LinearArchitecture):
         """GMP law of the diagonal block of class ``cls`` (0-based) with the offsets
         ``b_c = log π_c``: the weight law of ``a_c = p_c(1 − p_c)`` (SML-5) at ratio γ; its second
         moment is ``g_ii(c)`` of :meth:`class_limits` exactly, its edges and density rest on the
-        atoms of :class:`~rmthess.laws.softmax.OffsetSoftmaxLaw` (CASE-30)."""
+        atoms of :class:`~rmthess.laws.softmax.OffsetSoftmaxLaw` (CASE-30), built for any C and
+        prior by the tail split of (SML-6) (seconds per class at C = 10⁵–10⁶; ``rmthess limits
+        --class-edges`` reports the edges)."""
         from rmthess.gmp import GeneralizedMarchenkoPastur
         from rmthess.laws.softmax import OffsetSoftmaxLaw
 

@@ -23,6 +23,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--m", default=None, help="hidden width (mlp cases)")
     parser.add_argument("--sigma-v", default=None, help="output weight scale σ_v > 0 (default 1)")
     add_prior_argument(parser, cases="linear-ce, mlp-ce", adds="adds 'per_class'")
+    parser.add_argument("--class-edges", default=None,
+                        help="linear-ce with --prior: comma-separated classes (1-based, or "
+                             "first, middle, last; at most 32) whose diagonal block law is built "
+                             "(a few seconds each): adds per_class.class_edges with its right "
+                             "edge (theory/softmax_moments.md, SML-5, SML-6)")
     add_init_arguments(parser)
     add_covariance_arguments(parser, law="the data covariance, x = Sigma^(1/2) y, of every case "
                                          "(theory/anisotropic.md)")
@@ -103,6 +108,51 @@ def _per_class(case, lim, prior, cl=None, covariance=None):
     return out
 
 
+#: at most this many classes for --class-edges (each class law takes seconds, SML-6)
+_EDGES_MAX = 32
+
+
+def _edge_classes(text, classes):
+    """The 0-based classes of ``--class-edges`` (1-based numbers or first, middle, last)."""
+    named = {"first": 1, "middle": classes // 2 + 1, "last": classes}
+    out = []
+    for tok in text.split(","):
+        tok = tok.strip()
+        if tok in named:
+            c = named[tok]
+        else:
+            try:
+                c = int(tok)
+            except ValueError:
+                raise ValueError(f"--class-edges: {tok!r} is not a class number (1..{classes}) "
+                                 f"or first, middle, last") from None
+        if not 1 <= c <= classes:
+            raise ValueError(f"--class-edges: class {c} is outside 1..{classes}")
+        if c - 1 not in out:
+            out.append(c - 1)
+    if not out or len(out) > _EDGES_MAX:
+        raise ValueError(f"--class-edges takes 1 to {_EDGES_MAX} classes, got {len(out)}")
+    return out
+
+
+def _class_edges(case, lim, prior, cls):
+    """``per_class.class_edges`` (docs/json-schema.md): per class its diagonal block law
+    (``LinearCE.class_block_law``, SML-5): the right edge of its rightmost bulk and the bulk of
+    largest mass."""
+    import numpy as np
+
+    out = []
+    for c in cls:
+        law = case.class_block_law(lim.gamma, prior, c, sigma_v=lim.sigma_v)
+        sup, mass = law.support(), law.bulk_masses()
+        main = int(np.argmax(mass))
+        out.append({"class": c + 1, "prior": float(prior[c]), "g_ii": float(law.moment(2)),
+                    "right_edge": float(sup[-1][1]), "bulks": len(sup),
+                    "main_bulk": {"left": float(sup[main][0]), "right": float(sup[main][1]),
+                                  "mass": float(mass[main])}})
+    return out
+
+
 def run(args) -> int:
     import dataclasses
     import json
@@ -154,6 +204,12 @@ def run(args) -> int:
                                 refusal="--prior applies to the CE cases (linear-ce, mlp-ce): "
                                         "logit offsets do not change the blocks of the MSE loss")
         extra["prior"] = prior
+    edge_classes = None
+    if args.class_edges is not None:
+        if case.name != "linear-ce" or prior is None or covariance is not None:
+            raise ValueError("--class-edges applies to linear-ce with --prior and no covariance "
+                             "option (the per-class block laws, theory/softmax_moments.md SML-5)")
+        edge_classes = _edge_classes(args.class_edges, classes)
     if args.digits is not None:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
         lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits, **theory,
@@ -210,6 +266,8 @@ def run(args) -> int:
     if prior is not None:
         out["per_class"] = _per_class(case, lim, prior,
                                       per_class if case.name == "mlp-ce" else None, covariance)
+        if edge_classes is not None:
+            out["per_class"]["class_edges"] = _class_edges(case, lim, prior, edge_classes)
     out["blocks"] = {}
     for name, blk in lim.blocks.items():
         f = factors.get(name, 1.0)
@@ -274,4 +332,9 @@ def run(args) -> int:
               f"{pc['prior_min']:.4g}): g_ii(c) from {sm['first'][0]:.4g} (c=1) to "
               f"{sm['min']:.4g}, spread std/mean {sm['std'] / sm['mean']:.3g}; --json lists "
               f"every class")
+        for e in pc.get("class_edges", ()):
+            mb = e["main_bulk"]
+            print(f"  class {e['class']} (pi={e['prior']:.4g}): block law g_ii={e['g_ii']:.6g}, "
+                  f"right edge {e['right_edge']:.6g} ({e['bulks']} bulks; main bulk, mass "
+                  f"{mb['mass']:.4g}, ends at {mb['right']:.6g})")
     return 0

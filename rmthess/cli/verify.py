@@ -109,9 +109,12 @@ def run(args) -> int:
     names = checks or list(CHECKS)
     progress = _Progress(len(names), args.quiet)
     if not args.quiet:
-        print(f"rmthess verify --{args.size} --seed {args.seed}: {len(names)} checks, "
-              f"{ESTIMATE[args.size] if checks is None else 'a part of ' + ESTIMATE[args.size]}"
-              f" → {out}", file=sys.stderr, flush=True)
+        n = len(names)
+        what = (f"{n} checks, {ESTIMATE[args.size]}" if checks is None else
+                f"{n} check{'s' if n != 1 else ''} of {len(CHECKS)} "
+                f"(all {len(CHECKS)}: {ESTIMATE[args.size]})")
+        print(f"rmthess verify --{args.size} --seed {args.seed}: {what} → {out}",
+              file=sys.stderr, flush=True)
     try:
         result = run_verification(args.size, args.seed, checks=checks, progress=progress,
                                   scheduler=args.scheduler, workdir=out / "sweep")

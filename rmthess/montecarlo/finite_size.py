@@ -411,7 +411,9 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
         Linear cases: the d eigenvalues of a data covariance Σ (``x = Σ^{1/2} y``); the prediction
         is then (ANI-12) of theory/anisotropic.md, with ``s_k = tr Σᵏ/d`` of these values. A
         spectrum law H instead stands for a Σ whose ``tr Σᵏ/d`` are the moments of H (at a d too
-        large to list, e.g. the d → ∞ check of the limits). None for Σ = I.
+        large to list, e.g. the d → ∞ check of the limits). None for Σ = I. With a case whose
+        ``prior`` is set as well, the per-class columns of (ANI-11) with these moments: the joint
+        prediction (ANI-15).
 
     Returns
     -------
@@ -421,7 +423,7 @@ def predict_all_norms(case, *, d: int, n_samples: int, classes: int, m: int | No
     Notes
     -----
     (MC-6), (MC-8), (MC-9), (MC-17), (MC-18) of theory/montecarlo.md; (ANI-12) of
-    theory/anisotropic.md with a ``spectrum``.
+    theory/anisotropic.md with a ``spectrum``, (ANI-11) with class offsets, (ANI-15) with both.
     """
     model = get_case(case) if isinstance(case, str) else case
     cov = (1.0, 1.0, 1.0)

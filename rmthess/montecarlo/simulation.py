@@ -59,7 +59,7 @@ def make_spec(case, *, d, gamma, classes, m=None, design="coupled", sigma_v=None
     ``init`` names a preset of :mod:`rmthess.laws.init` that sets ``sigma_v``, ``v_law``,
     ``sigma_w`` and ``w_law`` (which must then be left unset); otherwise they default to 1 and
     Gaussian. ``covariance`` (a spectrum law H) and ``prior`` (class probabilities, one per class)
-    go to :meth:`rmthess.cases.Case.with_data` (theory/anisotropic.md, ANI-10).
+    go to :meth:`rmthess.cases.Case.with_data` (theory/anisotropic.md, ANI-10; both, ANI-15).
     """
     model = get_case(case)
     d = DIM.validate(d)
@@ -272,12 +272,15 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
     class_lim = None
     # the per-class limits of mlp-ce (CASE-31) are a second estimate: class_limits gives them
     if prior is not None and limits and not model.hidden:
-        # the per-class limits g_ii(c) of (CASE-30); a uniform prior has identical classes
-        cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v)
+        # the per-class limits g_ii(c) of (CASE-30), with a covariance those of (ANI-13); a
+        # uniform prior has identical classes
+        cl = model.class_limits(spec.gamma, prior, sigma_v=spec.sigma_v,
+                                covariance=spec.covariance)
         if cl is not None:
             class_lim = cl["g_ii"]
         else:
-            same = model.limits(spec.gamma, spec.classes, sigma_v=spec.sigma_v).blocks["v"]
+            same = model.limits(spec.gamma, spec.classes, sigma_v=spec.sigma_v,
+                                covariance=spec.covariance).blocks["v"]
             class_lim = np.full(spec.classes, same.g_ii)
     for b in model.block_types:
         arr = np.asarray(rows[b], float)
@@ -385,6 +388,9 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
         average of (CASE-30; CASE-31). linear-ce: the per-class limits and, up to C = 12
         classes, the finite-size prediction (ANI-11; its cost grows as C⁴); mlp-ce: neither
         (per-class limits: ``MlpCE.class_limits``; no prediction is derived, ANI-14).
+        With a ``covariance`` as well the two compose: ``x = Σ^{1/2} y`` and the logits
+        ``V x + b`` (ANI-15); the limits are those of (ANI-13) (linear-ce, per class too) and of
+        (ANI-6)/(ANI-7) at the offsets (mlp-ce), the linear-ce prediction is (ANI-15).
     force : bool
         Run even when the estimated memory or time (:func:`simulation_cost`) exceeds the guard of
         :mod:`rmthess._cost` (otherwise a ``ValueError`` states the estimate before any work).
@@ -402,7 +408,8 @@ def simulate(case: str, *, d: int, gamma: float, classes: int, m: int | None = N
     Ratio of means (MC-10), finite-size prediction (MC-6, MC-8; MC-9 for MLP cases conditional on V)
     and its error (MC-19) of theory/montecarlo.md. The limit of an initialization is the theory's at
     ``σ_w σ_v`` and the law of V (theory/cases.md, CASE-20, CASE-24). Data covariance and class
-    offsets: theory/anisotropic.md, ANI-10–ANI-12 (mlp cases ANI-14).
+    offsets: theory/anisotropic.md, ANI-10–ANI-12 (mlp cases ANI-14; both
+    together ANI-15).
 
     References
     ----------

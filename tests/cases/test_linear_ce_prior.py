@@ -98,6 +98,41 @@ def test_cli_prior_json(capsys, tmp_path):
     assert out["per_class"]["g_ii_summary"]["max"] == float(cl["g_ii"].max())
 
 
+def test_cli_class_edges(capsys):
+    """``--class-edges`` adds each named class's block law: its g_ii is g_ii(c) of the integrals
+    (SMO-2, the atoms carry the exact moments), its edges those of ``class_block_law``; the
+    right edge lies beyond the main bulk and the masses of the bulks are at most 1."""
+    assert main(["limits", "--case", "linear-ce", "--gamma", "0.5", "--classes", "30",
+                 "--prior", "zipf:1.2", "--class-edges", "first,17,last", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    cl = CASE.class_limits(0.5, zipf_prior(30, 1.2))
+    edges = out["per_class"]["class_edges"]
+    assert [e["class"] for e in edges] == [1, 17, 30]
+    for e in edges:
+        c = e["class"] - 1
+        assert e["g_ii"] == pytest.approx(cl["g_ii"][c], rel=1e-10)
+        law = CASE.class_block_law(0.5, zipf_prior(30, 1.2), c)
+        assert e["right_edge"] == law.support()[-1][1]
+        assert e["right_edge"] >= e["main_bulk"]["right"] > e["main_bulk"]["left"]
+        assert 0.5 < e["main_bulk"]["mass"] <= 1.0 + 1e-12
+    assert main(["limits", "--case", "linear-ce", "--gamma", "0.5", "--classes", "30",
+                 "--prior", "zipf:1.2", "--class-edges", "2"]) == 0
+    assert "class 2 (pi=" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["--case", "linear-ce", "--prior", "zipf:1", "--class-edges", "6"], "outside"),
+    (["--case", "linear-ce", "--prior", "zipf:1", "--class-edges", "x"], "--class-edges"),
+    (["--case", "linear-ce", "--class-edges", "1"], "--prior"),
+    (["--case", "mlp-ce", "--m", "3", "--prior", "zipf:1", "--class-edges", "1"], "linear-ce"),
+    (["--case", "linear-ce", "--prior", "zipf:1", "--covariance-atoms", "1,2",
+      "--class-edges", "1"], "covariance")])
+def test_cli_class_edges_errors(capsys, argv, word):
+    assert main(["limits", "--gamma", "1", "--classes", "5", *argv]) == 2
+    err = capsys.readouterr().err
+    assert word in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("argv, word", [
     (["--case", "linear-ce", "--prior", "zipf:x"], "--prior"),
     (["--case", "linear-ce", "--prior", "zipf:-2"], "--prior"),

@@ -121,10 +121,8 @@ def test_prior_option(capsys):
 @pytest.mark.parametrize("extra, case, match", [
     (["--prior", "zipf:1"], "linear-mse", "--prior applies to linear-ce and mlp-ce only"),
     (["--prior", "zipf:1", "--m", "3"], "mlp-mse", "--prior applies to linear-ce and mlp-ce"),
-    (["--prior", "zipf:1", "--covariance-atoms", "1,2", "--m", "3"], "mlp-ce", "together"),
     (["--prior", "zipf:-1"], "linear-ce", "--prior: zipf exponent"),
     (["--prior", "/no/such/file"], "linear-ce", "--prior: cannot read"),
-    (["--prior", "zipf:1", "--covariance-atoms", "1,2"], "linear-ce", "together"),
     (["--covariance-atoms=-1,2"], "linear-ce", "--covariance-atoms must be > 0"),
     (["--covariance-probs", "1"], "linear-ce", "--covariance-probs needs --covariance-atoms"),
     (["--covariance", "powerlaw:alpha=0"], "linear-ce", "--covariance: powerlaw"),
@@ -155,3 +153,41 @@ def test_mlp_covariance_and_prior(capsys):
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "per-class |H_{v_c v_c}|^2 (output)" in text and "no finite-size prediction" in text
+
+
+def test_prior_and_covariance_together(capsys):
+    # the joint design (ANI-15): the same numbers as simulate(prior=, covariance=) at the same
+    # seed; the JSON records the covariance (law, s1, s2) and the prior, the per-class norms with
+    # their joint prediction and the limits g_ii(c) of (ANI-13)
+    from rmthess.cases import get_case
+    from rmthess.gmp.covariance import parse_covariance
+    from rmthess.laws.prior import zipf_prior
+    from rmthess.montecarlo import simulate
+
+    spectrum = "powerlaw:alpha=1,kappa=20"
+    args = _simulate("--prior", "zipf:1", "--covariance", spectrum)
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    H, prior = parse_covariance(spectrum), zipf_prior(4, 1.0)
+    assert {"covariance", "prior", "per_class"} <= set(out)
+    assert set(out["covariance"]) == {"law", "s1", "s2"}
+    assert out["covariance"]["s2"] == pytest.approx(H.moment(2), rel=1e-14)
+    assert out["prior"] == pytest.approx(prior.tolist(), rel=1e-15)
+    res = simulate("linear-ce", d=24, gamma=1.0, classes=4, reps=3, rng=2, prior=prior,
+                   covariance=H)
+    v = out["blocks"]["v"]
+    assert v["ratio"] == res.blocks["v"].ratio and v["prediction"]["ratio"] is not None
+    per = out["per_class"]["v"]
+    cl = get_case("linear-ce").class_limits(1.0, prior, covariance=H)
+    assert per["limit"] == pytest.approx(cl["g_ii"].tolist(), rel=1e-14)
+    assert per["g_ii"] == pytest.approx(res.class_diag["v"]["mean"].tolist(), rel=1e-15)
+    lim = get_case("linear-ce").limits(1.0, 4, prior=prior, covariance=H).blocks["v"].ratio
+    assert v["limit"]["ratio"] == pytest.approx(lim, rel=1e-14)
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "covariance" in text and "prior: logit offsets" in text and "per-class" in text
+    # mlp-ce takes both; no prediction (ANI-14)
+    assert main(_simulate("--prior", "zipf:1", "--covariance-atoms", "1,2", "--m", "3", "--json",
+                          case="mlp-ce", classes="3")) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"covariance", "prior"} <= set(out) and out["blocks"]["output"]["prediction"] is None

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+import rmthess.laws._weighted_lognormal as wl
 from rmthess.cases import get_case
 from rmthess.laws.prior import zipf_prior
 from rmthess.laws.softmax import OffsetSoftmaxLaw
@@ -87,9 +88,51 @@ def test_bad_input_is_refused():
         OffsetSoftmaxLaw([0.5, 0.6], 1.0, 0)
 
 
-def test_an_inaccurate_normal_tail_is_refused():
-    """A steep Zipf prior at C = 10⁵: the sum of the classes beyond the 1024 largest is too skewed
-    for its normal law (SML-5), so the atoms are refused, not returned."""
-    law = OffsetSoftmaxLaw(zipf_prior(100_000, 1.1), 1.0, 0)
-    with pytest.raises(ValueError, match="SML-5"):
+def test_a_split_beyond_the_cost_bound_is_refused(monkeypatch):
+    """Where no split within the cost bound puts the normal bulk within BULK_KS_TOL the atoms are
+    refused with the reason, not returned: a steep prior at C = 2000 needs about 512 exactly
+    drawn terms (SML-6); with the splits capped at 64 it is refused."""
+    monkeypatch.setattr(wl, "SPLIT_TERMS", (64,))
+    law = OffsetSoftmaxLaw(zipf_prior(2000, 2.0), 1.0, 0)
+    with pytest.raises(ValueError, match="cost bound") as info:
         law.discretize()
+    assert "cost bound" in str(info.value) and "SML-6" in str(info.value)
+
+
+@pytest.mark.parametrize("C, S, cls", [(2000, 1.5, 1000)])
+def test_split_atoms_against_direct_draws(C, S, cls):
+    """Above 1025 classes the other classes' sum comes from the per-term upper-tail split
+    (SML-6): the atoms against 4096 draws with a full C-class softmax each (KS_TOL: false-alarm
+    rate 1e-3), and the exact E a_c, E a_c² carried by the atoms."""
+    law = OffsetSoftmaxLaw(zipf_prior(C, S), 1.0, cls)
+    at = law.discretize()
+    x = law.sample(4096, rng=np.random.default_rng(C + cls))
+    assert _ks(at, x) <= KS_TOL
+    assert at.moment(1) == pytest.approx(law.moment(1), rel=1e-10)
+    assert at.moment(2) == pytest.approx(law.moment(2), rel=1e-10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("C", [2000, 20000])
+@pytest.mark.parametrize("S", [0.5, 1.0, 1.5, 2.0])
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_split_atoms_against_direct_draws_grid(C, S, where):
+    """The grid of SML-6: first, middle and last class at C = 2000 and 20000, Zipf S from 0.5 to
+    2, σ_v = 1 (measured 0.015–0.028, the noise of the check); false-alarm rate 1e-3 each."""
+    cls = {"first": 0, "middle": C // 2, "last": C - 1}[where]
+    law = OffsetSoftmaxLaw(zipf_prior(C, S), 1.0, cls)
+    x = law.sample(4096, rng=np.random.default_rng(C + cls))
+    assert _ks(law.discretize(), x) <= KS_TOL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("C, S", [(100_000, 1.1), (100_000, 2.0)])
+def test_large_c_class_laws_build_with_their_exact_moments(C, S):
+    """At C = 10⁵ with a steep prior (refused before SML-6) the first and last classes' atoms
+    build and carry the exact E a_c, E a_c² of (SMO-2)."""
+    pi = zipf_prior(C, S)
+    for c in (0, C - 1):
+        law = OffsetSoftmaxLaw(pi, 1.0, c)
+        at = law.discretize()
+        assert at.moment(1) == pytest.approx(law.moment(1), rel=1e-10)
+        assert at.moment(2) == pytest.approx(law.moment(2), rel=1e-10)

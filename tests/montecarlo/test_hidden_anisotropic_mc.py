@@ -109,7 +109,6 @@ def test_uniform_prior_reproduces_isotropic():
 
 @pytest.mark.parametrize("case, kwargs, match", [
     ("mlp-mse", dict(prior=zipf_prior(3, 1.0)), "CASE-31"),
-    ("mlp-ce", dict(prior=zipf_prior(3, 1.0), covariance=TWO_ATOMS), "together"),
     ("mlp-ce", dict(prior=zipf_prior(4, 1.0)), "one entry per class"),
 ])
 def test_refusals(case, kwargs, match):
@@ -146,7 +145,8 @@ def check_extrapolation_against_limits(seed, case, classes, kwargs):
     model = get_case(case)
     rows = []
     if "prior" in kwargs:
-        cl = model.class_limits(1.0, kwargs["prior"], m=WIDTH, rtol=RTOL, rng=seed)
+        cl = model.class_limits(1.0, kwargs["prior"], m=WIDTH, rtol=RTOL, rng=seed,
+                                covariance=kwargs.get("covariance"))
         lim = cl["limits"]
         s, g = small.class_diag["output"], large.class_diag["output"]
         rows += list(zip(zip(s["mean"], s["stderr"], strict=True),
@@ -172,6 +172,19 @@ def check_extrapolation_against_limits(seed, case, classes, kwargs):
 @pytest.mark.parametrize("key", EXTRAPOLATION)
 def test_extrapolation_against_limits(key):
     check_extrapolation_against_limits(33, **EXTRAPOLATION[key])
+
+
+#: a Zipf prior and the two-atom Σ together (ANI-15): the limits are (ANI-6)/(ANI-7) at the
+#: offsets, the per-class output norms those of class_limits(…, covariance=)
+JOINT = {"ce-joint": dict(case="mlp-ce", classes=5,
+                          kwargs=dict(prior=zipf_prior(5, 1.0), covariance=TWO_ATOMS))}
+check_extrapolation_against_limits = monte_carlo(alpha=ALPHA, seed=33, params=JOINT)(
+    check_extrapolation_against_limits)
+
+
+@pytest.mark.slow
+def test_joint_extrapolation_against_limits():
+    check_extrapolation_against_limits(33, **JOINT["ce-joint"])
 
 
 @monte_carlo(alpha=ALPHA, seed=43)

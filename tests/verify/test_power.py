@@ -153,6 +153,28 @@ def test_anisotropic_rows_of_the_hidden_layer(tiny):
     assert rows["mlp-ce"].theory_se > 0 and rows["mlp-mse"].theory_se == 0
 
 
+def test_anisotropic_rows_of_the_prior_and_covariance_together(tiny):
+    # the joint rows of VER-14 (ANI-15): linear CE with the Zipf prior and the power-law Σ
+    # together, 2x_2d − x_d of the class-averaged ratio and class-mean g_ii against the limits of
+    # (ANI-13) (exact: no theory standard error), theorem-1 target
+    from rmthess.cases import get_case
+    from rmthess.gmp.covariance import parse_covariance
+    from rmthess.laws.prior import zipf_prior
+    from rmthess.verify.checks.anisotropic import SPECTRUM, AnisotropicCheck
+
+    p = AnisotropicCheck.sizes["tiny"]
+    rows = [r for r in tiny.rows if "prior" in r.parameters and "Σ" in r.parameters]
+    assert len(rows) == 2
+    lim = get_case("linear-ce").limits(p["joint_gamma"], p["classes"],
+                                       prior=zipf_prior(p["classes"], 1.0),
+                                       covariance=parse_covariance(SPECTRUM)).blocks["v"]
+    assert [r.limit for r in rows] == pytest.approx([lim.ratio, lim.g_ii], rel=1e-14)
+    for r in rows:
+        assert r.rule == "richardson" and r.target == target("theorem-1", "tiny")
+        assert r.prediction is None and r.theory_se == 0 and r.consistent, r.as_dict()
+        assert r.parameters["d"] == f"{p['joint_d']}, {2 * p['joint_d']}"
+
+
 @pytest.mark.slow
 def test_self_test_at_quick_sizes_against_the_targets():
     """The power self-test of VER-12: every row within its target rejects a theory value wrong by

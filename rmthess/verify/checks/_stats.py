@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-__all__ = ["mean_se", "controlled_mean_se", "controlled_ratio", "JACKKNIFE_GROUPS",
+__all__ = ["mean_se", "controlled_mean_se", "crossfit_mean_se", "CROSSFIT_FOLDS",
+           "controlled_ratio", "JACKKNIFE_GROUPS",
            "complex_mean_se", "quartile_levels", "quantile_points", "ratio_difference"]
 
 
@@ -38,6 +39,41 @@ def controlled_mean_se(values, controls) -> tuple[float, float, int]:
     sigma2 = float(resid @ resid) / dof
     cov = sigma2 * np.linalg.pinv(X.T @ X)
     return float(coef[0]), float(math.sqrt(cov[0, 0])), dof
+
+
+#: folds of :func:`crossfit_mean_se`
+CROSSFIT_FOLDS = 8
+
+
+def crossfit_mean_se(values, controls, folds: int = CROSSFIT_FOLDS) -> tuple[float, float, int]:
+    r"""Mean of ``values`` with control variates of exactly known mean 0, fitted out of fold;
+    returns ``(mean, se, dof)``.
+
+    The replicates are split into ``folds`` contiguous folds; the replicates of fold g are corrected
+    by the least-squares coefficients ``β_{−g}`` of ``values`` on ``[1, controls]`` over the other
+    folds, ``z_r = y_r − β_{−g}·c_r``. Since ``β_{−g}`` is independent of the replicates of fold g
+    and ``E c_r = 0``, ``E z_r = E y_r`` exactly (an in-sample fit biases by ``O(1/R)``); the
+    estimate is ``mean z`` and its standard error ``sd(z)/√R`` with ``R − 1 − p`` degrees of freedom
+    (the ``z_r`` share the fitted coefficients only to ``O(1/R)``; theory/verification.md, VER-15).
+    """
+    y = np.asarray(values, dtype=float).reshape(-1)
+    c = np.asarray(controls, dtype=float).reshape(y.size, -1)
+    n, p = c.shape
+    g = min(int(folds), n)
+    if g < 2:
+        raise ValueError(f"folds must be >= 2, got {folds!r}")
+    dof = n - 1 - p
+    if dof < 1 or n - -(-n // g) < p + 2:
+        raise ValueError(f"{n} replicates in {g} folds are too few for {p} control variates")
+    X = np.column_stack([np.ones(n), c])
+    z = np.empty(n)
+    keep = np.ones(n, dtype=bool)
+    for idx in np.array_split(np.arange(n), g):
+        keep[:] = True
+        keep[idx] = False
+        coef, *_ = np.linalg.lstsq(X[keep], y[keep], rcond=None)
+        z[idx] = y[idx] - c[idx] @ coef[1:]
+    return float(z.mean()), float(z.std(ddof=1) / math.sqrt(n)), dof
 
 
 def complex_mean_se(values) -> tuple[complex, complex]:

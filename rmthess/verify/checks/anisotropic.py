@@ -3,7 +3,8 @@ r"""Check ``anisotropic``: the model cases with a data covariance Σ and with cl
 Monte Carlo of :func:`rmthess.montecarlo.simulate` with ``covariance=`` (``x = Σ^{1/2} y``) against
 the finite-size prediction (ANI-12) and the limits (ANI-3); with ``prior=`` (logits ``Vx + log π``,
 a Zipf prior) the class-averaged ratio and the per-class diagonal norms at d and 2d, extrapolated in
-1/d, against the limits of (CASE-30). The one-hidden-layer cases (ANI-14): the mlp-mse hidden ratio
+1/d, against the limits of (CASE-30); both together (ANI-15) the same way against the limits of
+(ANI-13). The one-hidden-layer cases (ANI-14): the mlp-mse hidden ratio
 with Σ and the mlp-ce class-averaged output ratio with the Zipf prior, at d and 2d extrapolated in
 1/d, against (ANI-6) and (CASE-31). theory/verification.md, (VER-14).
 """
@@ -48,12 +49,18 @@ a power-law spectrum (`powerlaw:alpha=1,kappa=20`). The Monte Carlo norms `(1/d)
 prediction (ANI-12) at the same Σ (rule `z`, its O(d⁻²) remainder bounded as in VER-2); the limit
 (ANI-3) against that prediction at d = 10⁸ with the spectrum's own moments (rule `tol`).
 **Class offsets:** logits `Vx + b`, `b_c = log π_c`, a Zipf prior `π_c ∝ 1/c` over C = 10 classes.
-No finite-size prediction is derived with offsets (ANI-11): the class-averaged ratio
-`mean_{c≠c'}‖H_cc'‖²/mean_c‖H_cc‖²`, the class mean of `(1/d)‖H_cc‖²_F` and the per-class
-`(1/d)‖H_cc‖²_F` of the most frequent, a middle and the rarest class, at d and 2d, extrapolated in
-1/d, against the limits of (CASE-30) (rule `richardson`). The per-class rows of the less frequent
-classes are far noisier than the class averages (their weights `p_c(1 − p_c)` are small and
-heavy-tailed); they report their MDE without a target.
+The class-averaged ratio `mean_{c≠c'}‖H_cc'‖²/mean_c‖H_cc‖²`, the class mean of `(1/d)‖H_cc‖²_F`
+and the per-class `(1/d)‖H_cc‖²_F` of the most frequent, a middle and the rarest class at 2d
+against the finite-size prediction with offsets (ANI-11, rule `z`); all but the class mean also at
+d and 2d, extrapolated in 1/d, against the limits of (CASE-30) (rule `richardson`). The per-class
+norms, whose weights `p_c(1 − p_c)` are small and heavy-tailed for the rare classes, are estimated
+from replicates of their own with the variance reductions of VER-15: the expectation over the data
+orthogonal to the row space of V in closed form, and the sample moments of the weights as control
+variates with exactly known means, fitted out of fold. Every row carries the theorem-1 target.
+**Prior and covariance together** (ANI-15): logits `Vx + log π` with `x = Σ^{1/2} y`, the same Zipf
+prior (C = 10) and power-law Σ, γ = 4: the class-averaged ratio and the class mean of
+`(1/d)‖H_cc‖²_F` at d and 2d, extrapolated in 1/d, against the limits of (ANI-13) (rule
+`richardson`, theorem-1 target).
 **One hidden layer** (no finite-size prediction is derived, ANI-14): the mlp-mse hidden-block ratio
 with the power-law Σ and the mlp-ce class-averaged output-block ratio with the Zipf prior (C = 10,
 m = 16), at d and 2d, extrapolated in 1/d, against the limits (ANI-6, exact; CASE-31, an estimate
@@ -63,16 +70,19 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         "tiny": {"d": 40, "ce_reps": 8, "mse_reps": 8, "classes": 5, "prior_d": 30,
                  "prior_reps": 8, "figure_reps": 4, "figure_exponents": (0.5,),
                  "curve_classes": (3,), "curve_reps": 4, "mlp_d": 24, "mlp_m": 4,
-                 "mlp_reps": 16, "mlp_rtol": 2e-2},
+                 "mlp_reps": 16, "mlp_rtol": 2e-2,
+                 "joint_d": 40, "joint_gamma": 4.0, "joint_reps": 8},
         "quick": {"d": 200, "ce_reps": 600, "mse_reps": 400, "classes": 10, "prior_d": 100,
                   "prior_reps": 1200, "figure_reps": 200, "figure_exponents": (0.5, 1.5, 2.0),
                   "curve_classes": (3, 30), "curve_reps": 150, "mlp_d": 64, "mlp_m": 16,
-                  "mlp_reps": 2000, "mlp_rtol": 3e-3},
+                  "mlp_reps": 2000, "mlp_rtol": 3e-3,
+                  "joint_d": 200, "joint_gamma": 4.0, "joint_reps": 2500},
         "full": {"d": 400, "ce_reps": 1200, "mse_reps": 600, "classes": 10, "prior_d": 200,
                  "prior_reps": 4000, "figure_reps": 800,
                  "figure_exponents": (0.25, 0.5, 1.5, 2.0), "curve_classes": (3, 30, 100),
                  "curve_reps": 300, "mlp_d": 64, "mlp_m": 16, "mlp_reps": 40000,
-                 "mlp_rtol": 1e-3},
+                 "mlp_rtol": 1e-3,
+                 "joint_d": 400, "joint_gamma": 4.0, "joint_reps": 2500},
     }
 
     def run(self, ctx):
@@ -84,6 +94,7 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         rows, figure = self._prior_rows(ctx, p)
         out.rows += rows
         out.figures["figure5"] = figure
+        out.rows += self._joint_rows(ctx, p)
         out.rows += self._hidden_rows(ctx, p)
         return out
 
@@ -184,11 +195,24 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
                                 predictions=False, limits=False, rng=ctx.child(key, j)))
         return prior, out
 
+    def _class_cells(self, ctx, p, prior):
+        """Per-class norm replicates at d and 2d for the Zipf prior (VER-15)."""
+        from rmthess.verify.checks._class_norms import class_norm_replicates
+
+        out = []
+        for j, d in enumerate((p["prior_d"], 2 * p["prior_d"])):
+            ctx.progress(f"linear-ce per-class norms, Zipf prior S={ZIPF_EXPONENT:g}, d={d}, "
+                         f"C={len(prior)}, {p['prior_reps']} replicates")
+            out.append(class_norm_replicates(prior, d=d, gamma=1.0, reps=p["prior_reps"],
+                                             seed=ctx.child(3, 2 + j)))
+        return out
+
     def _prior_rows(self, ctx, p):
         from rmthess.cases import get_case
         from rmthess.laws.prior import zipf_prior
         from rmthess.montecarlo.finite_size import predict_norms
         from rmthess.plotting.offsets import ClassNormPanel, DiagonalityPanel
+        from rmthess.verify.checks._stats import crossfit_mean_se
 
         ce = get_case("linear-ce")
         C, reps, gamma = p["classes"], p["prior_reps"], 1.0
@@ -198,7 +222,6 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         cl = ce.class_limits(gamma, prior)
         name = f"zipf:{ZIPF_EXPONENT:g}"
         fam = target("theorem-1", ctx.size)
-        per_s, per_l = small.class_diag["v"], large.class_diag["v"]
         classes = sorted({0, C // 2 - 1, C - 1})
         # at 2d: against the finite-size prediction with offsets (ANI-11), rule z
         ctx.progress(f"finite-size prediction with offsets, C={C}, d={large.d}")
@@ -209,20 +232,30 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         params = {"case": "linear-ce", "prior": name, "gamma": gamma, "C": C, "d": large.d,
                   "reps": reps}
         items = [("class-averaged ratio g_ij/g_ii with offsets", b.ratio, b.stderr, pred.ratio,
-                  pred.ratio_stderr, lim.ratio, fam),
+                  pred.ratio_stderr, lim.ratio),
                  ("class mean (1/d)‖H_cc‖²_F with offsets", b.diag, b.diag_stderr, pred.diag,
-                  pred.diag_stderr, lim.g_ii, fam)]
-        items += [(f"(1/d)‖H_cc‖²_F of class c = {c + 1} (π_c = {prior[c]:.3g})",
-                   float(per_l["mean"][c]), float(per_l["stderr"][c]),
-                   float(pred.diag_columns[c]), float(pred.diag_columns_stderr[c]),
-                   float(cl["g_ii"][c]), None) for c in classes]
-        for quantity, sim, se, pv, pse, limv, tgt in items:
+                  pred.diag_stderr, lim.g_ii)]
+        for quantity, sim, se, pv, pse, limv in items:
             rows.append(against_prediction(
                 quantity, params, simulation=sim, stderr=se, prediction=pv, prediction_se=pse,
                 prediction_dof=PREDICTION_BATCHES - 1, limit=limv, dof=reps - 1,
-                remainder=geometric_remainder(pv - limv, abs(limv)), target=tgt,
-                note="finite-size prediction with offsets (ANI-11)"
-                     + ("" if tgt is not None else "; per-class row, no target")))
+                remainder=geometric_remainder(pv - limv, abs(limv)), target=fam,
+                note="finite-size prediction with offsets (ANI-11)"))
+        # the per-class norms: Rao–Blackwellized, with exact-mean controls fitted out of fold
+        cells = self._class_cells(ctx, p, prior)
+        est = [[crossfit_mean_se(cell.norms[:, c], cell.controls[:, c, :]) for c in range(C)]
+               for cell in cells]
+        per_s, per_l = (np.asarray(e, float) for e in est)       # (C, 3): estimate, se, dof
+        note = "; per-class estimator of (VER-15)"
+        for c in classes:
+            limv, pv = float(cl["g_ii"][c]), float(pred.diag_columns[c])
+            rows.append(against_prediction(
+                f"(1/d)‖H_cc‖²_F of class c = {c + 1} (π_c = {prior[c]:.3g})", params,
+                simulation=per_l[c, 0], stderr=per_l[c, 1], prediction=pv,
+                prediction_se=float(pred.diag_columns_stderr[c]),
+                prediction_dof=PREDICTION_BATCHES - 1, limit=limv, dof=per_l[c, 2],
+                remainder=geometric_remainder(pv - limv, abs(limv)), target=fam,
+                note="finite-size prediction with offsets (ANI-11)" + note))
         # d and 2d: against the limits of (CASE-30) themselves, rule richardson
         params = dict(params, d=f"{small.d}, {large.d}")
         rows.append(richardson("class-averaged ratio g_ij/g_ii with offsets, d → ∞", params,
@@ -233,10 +266,10 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         for c in classes:
             rows.append(richardson(
                 f"(1/d)‖H_cc‖²_F of class c = {c + 1}, d → ∞", params,
-                small=float(per_s["mean"][c]), small_se=float(per_s["stderr"][c]),
-                large=float(per_l["mean"][c]), large_se=float(per_l["stderr"][c]),
-                limit=float(cl["g_ii"][c]), dof=reps - 1,
-                note="per-class limit g_ii(c) of (CASE-30), extrapolated in 1/d; no target"))
+                small=per_s[c, 0], small_se=per_s[c, 1], large=per_l[c, 0],
+                large_se=per_l[c, 1], limit=float(cl["g_ii"][c]),
+                dof=min(per_s[c, 2], per_l[c, 2]), target=fam,
+                note="per-class limit g_ii(c) of (CASE-30), extrapolated in 1/d" + note))
         # figure: C² × class-averaged ratio against the exponent; per-class g_ii against π_c
         grid = np.linspace(0.0, 2.0, 41)
         theory = [C**2 * ce.limits(gamma, C, prior=zipf_prior(C, s)).blocks["v"].ratio
@@ -249,8 +282,8 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
         ext = [2.0 * pts[s][1].ratio - pts[s][0].ratio for s in xs]
         ext_se = [float(np.hypot(2.0 * pts[s][1].stderr, pts[s][0].stderr)) for s in xs]
         label = f"Monte Carlo at d = {small.d} and {large.d}, extrapolated in 1/d"
-        diag_ext = 2.0 * per_l["mean"] - per_s["mean"]
-        diag_se = np.hypot(2.0 * per_l["stderr"], per_s["stderr"])
+        diag_ext = 2.0 * per_l[:, 0] - per_s[:, 0]
+        diag_se = np.hypot(2.0 * per_l[:, 1], per_s[:, 1])
         figure = [DiagonalityPanel(f"linear CE, C = {C}, γ = {gamma:g}", grid, np.asarray(theory),
                                    np.asarray(xs), C**2 * np.asarray(ext),
                                    C**2 * np.asarray(ext_se),
@@ -259,6 +292,44 @@ whose standard error enters the band) (rule `richardson`, theorem-2 target).
                                  prior, cl["g_ii"], diag_ext, diag_se,
                                  label)]
         return rows, figure
+
+    # ------------------------------------------------------------------ prior and Σ together
+    def _joint_rows(self, ctx, p):
+        """The Zipf prior and the power-law Σ together (ANI-15): the class-averaged ratio and the
+        class mean of ``(1/d)‖H_cc‖²_F`` at d and 2d, ``2x_2d − x_d`` against the limits of
+        (ANI-13) (rule richardson, theorem-1 target). γ = 4: much of the spread of the class
+        mean over the replicates comes from the draw of V (the per-class logit scales), so
+        N = d/4 raises it only 1.5-fold against γ = 1 (measured at d = 200) while the Gram
+        products shrink 16-fold (VER-14)."""
+        from rmthess.cases import get_case
+        from rmthess.gmp.covariance import parse_covariance
+        from rmthess.laws.prior import zipf_prior
+        from rmthess.montecarlo import simulate
+
+        H = parse_covariance(SPECTRUM)
+        C, d, reps, gamma = p["classes"], p["joint_d"], p["joint_reps"], p["joint_gamma"]
+        prior = zipf_prior(C, ZIPF_EXPONENT)
+        cells = []
+        for j, size in enumerate((d, 2 * d)):
+            ctx.progress(f"linear-ce, Zipf prior S={ZIPF_EXPONENT:g} and covariance {SPECTRUM}, "
+                         f"d={size}, C={C}, {reps} replicates")
+            cells.append(simulate("linear-ce", d=size, gamma=gamma, classes=C, reps=reps,
+                                  prior=prior, covariance=H, predictions=False, limits=False,
+                                  rng=ctx.child(30, j)).blocks["v"])
+        lim = get_case("linear-ce").limits(gamma, C, prior=prior, covariance=H).blocks["v"]
+        small, large = cells
+        params = {"case": "linear-ce", "prior": f"zipf:{ZIPF_EXPONENT:g}", "Σ": SPECTRUM,
+                  "gamma": gamma, "C": C, "d": f"{d}, {2 * d}", "reps": reps}
+        items = (("class-averaged ratio g_ij/g_ii with offsets and Σ", "ratio", "stderr",
+                  lim.ratio),
+                 ("class mean (1/d)‖H_cc‖²_F with offsets and Σ", "diag", "diag_stderr",
+                  lim.g_ii))
+        return [richardson(f"{quantity}, d → ∞", params, small=getattr(small, value),
+                           small_se=getattr(small, se), large=getattr(large, value),
+                           large_se=getattr(large, se), limit=float(limit), dof=reps - 1,
+                           target=target("theorem-1", ctx.size),
+                           note="limit of (ANI-13), extrapolated in 1/d")
+                for quantity, value, se, limit in items]
 
     # ------------------------------------------------------------------ one hidden layer
     def _hidden_rows(self, ctx, p):
