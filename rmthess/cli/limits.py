@@ -135,6 +135,12 @@ def _edge_classes(text, classes):
     return out
 
 
+def _clean(left, right):
+    """A left edge that is zero to within rounding of the support search (a hard edge at 0)
+    printed as 0."""
+    return 0.0 if abs(left) <= 1e-12 * abs(right) else left
+
+
 def _class_edges(case, lim, prior, cls):
     """``per_class.class_edges`` (docs/json-schema.md): per class its diagonal block law
     (``LinearCE.class_block_law``, SML-5): the right edge of its rightmost bulk and the bulk of
@@ -334,7 +340,12 @@ def run(args) -> int:
               f"every class")
         for e in pc.get("class_edges", ()):
             mb = e["main_bulk"]
+            # main-bulk edges: ~2 % between independent discretizations for the rare classes,
+            # hence 3 digits; the outer bulks rest on atoms of mass ~1e-5 (docs/json-schema.md)
+            outer = (f"; {e['bulks'] - 1} outer bulks of mass {1.0 - mb['mass']:.1g} reach "
+                     f"≈ {e['right_edge']:.2g} (resolution-limited)" if e["bulks"] > 1 else "")
             print(f"  class {e['class']} (pi={e['prior']:.4g}): block law g_ii={e['g_ii']:.6g}, "
-                  f"right edge {e['right_edge']:.6g} ({e['bulks']} bulks; main bulk, mass "
-                  f"{mb['mass']:.4g}, ends at {mb['right']:.6g})")
+                  f"main bulk [{_clean(mb['left'], mb['right']):.3g}, {mb['right']:.3g}] of mass "
+                  f"{mb['mass']:.4g}"
+                  f"{outer}")
     return 0
