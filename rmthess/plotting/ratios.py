@@ -159,14 +159,15 @@ def plot_ratio_vs_classes(panels, *, title: str | None = None, panel_width: floa
             handles = [Line2D([], [], color=c, lw=1.5, label=g) for g, c in groups.items()]
             if handles:     # below the axes: never over the data
                 ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22),
-                          ncols=min(3, len(handles)))
+                          ncols=min(3, len(handles)) if len(panels) > 1 else 1)
         black = OKABE_ITO[0]
         fig.legend(handles=[Line2D([], [], color=black, lw=1.5, label="exact finite-C theory"),
                             Line2D([], [], color=black, lw=1.1, ls="--",
                                    label="C → ∞ asymptote"),
                             Line2D([], [], color=black, marker="o", ls="none",
                                    label="Monte Carlo ± 1 s.e.")],
-                   loc="outside lower center", ncols=3)
+                   # one panel is too narrow for the three entries side by side
+                   loc="outside lower center", ncols=3 if len(panels) > 1 else 1)
         if title:
             fig.suptitle(title)
     return fig
