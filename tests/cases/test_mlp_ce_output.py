@@ -30,12 +30,11 @@ ALPHA = 1e-4
 RTOL_TWO_RES = 1e-7
 
 
-def _logit_draws(rng, n, s1, s2, rho, C):
-    """``(D, O)`` draws from sampled logit pairs, each the class average of one draw of ζ."""
-    xi = rng.standard_normal((n, C))
-    eta = rng.standard_normal((n, C))
-    x = s1 * xi
-    y = s2 * (rho * xi + np.sqrt(1.0 - rho * rho) * eta)
+def _output_draws(x, y):
+    """``(D, O)`` output draws (CASE-17) of the logit rows ``x``, ``y`` (n × C): the class average
+    of ``p_c(1 − p_c)p'_c(1 − p'_c)`` and the average over ordered pairs c ≠ c' of ``p_c p'_c p_c'
+    p'_c'``, written directly from the softmaxes."""
+    C = x.shape[1]
     p = np.exp(x - x.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     q = np.exp(y - y.max(1, keepdims=True))
@@ -43,6 +42,15 @@ def _logit_draws(rng, n, s1, s2, rho, C):
     d = (p * (1.0 - p) * q * (1.0 - q)).mean(1)
     o = ((p * q).sum(1) ** 2 - ((p * q) ** 2).sum(1)) / (C * (C - 1.0))
     return np.column_stack([d, o])
+
+
+def _logit_draws(rng, n, s1, s2, rho, C):
+    """``(D, O)`` draws from sampled logit pairs, each the class average of one draw of ζ."""
+    xi = rng.standard_normal((n, C))
+    eta = rng.standard_normal((n, C))
+    x = s1 * xi
+    y = s2 * (rho * xi + np.sqrt(1.0 - rho * rho) * eta)
+    return _output_draws(x, y)
 
 
 POINTS = {"C3": (0.4, 1.7, 0.9, 3), "C10": (1.0, 1.0, 0.5, 10), "C10-hi": (3.0, 2.5, 0.99, 10),
@@ -210,13 +218,7 @@ def _plain_output_draws(rng, n, C, m, sigma_v):
     st = sigma_v / np.sqrt(m)
     x = st * n1[:, None] * z[:, :, 0]
     y = st * n2[:, None] * (rho * z[:, :, 0] + np.sqrt(1.0 - rho * rho) * z[:, :, 1])
-    p = np.exp(x - x.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    q = np.exp(y - y.max(1, keepdims=True))
-    q /= q.sum(1, keepdims=True)
-    d = (p * (1.0 - p) * q * (1.0 - q)).mean(1)
-    o = ((p * q).sum(1) ** 2 - ((p * q) ** 2).sum(1)) / (C * (C - 1.0))
-    return (c * c)[:, None] * np.column_stack([d, o])
+    return (c * c)[:, None] * _output_draws(x, y)
 
 
 @monte_carlo(alpha=ALPHA, seed=17)
