@@ -19,6 +19,11 @@ sets, SML-5). ``--quick``: C = 10⁵ only.
 ``a_c`` and 4096 direct draws (a full C-class softmax each) for the first, middle and last class
 at C = 2000 and 20000, Zipf S = 0.5, 1, 1.5, 2, σ_v = 1 (the table of SML-6; the draws' own noise
 is ~0.014, the atoms' resolution ~0.011).
+
+``--edge-spread`` prints, for the first, middle and last class at C = 10⁴, Zipf S = 1, the right
+edge of the main bulk and of the rightmost bulk of the block law built from three independent atom
+sets (the default seed and sample count, another seed, 4× the samples), and their relative spread:
+the digits ``rmthess limits --class-edges`` keeps (docs/json-schema.md).
 """
 
 import argparse
@@ -84,6 +89,35 @@ def class_atoms():
             print(f"{C:6d} {S:4.1f}  " + "/".join(f"{k:.3f}" for k in ks), flush=True)
 
 
+def edge_spread():
+    """Spread of the per-class block-law edges over independent atom sets (SML-5, SML-6)."""
+    import numpy as np
+
+    import rmthess.laws.softmax as softmax
+
+    case, C = get_case("linear-ce"), 10 ** 4
+    pi = zipf_prior(C, 1.0)
+    default = (softmax.DISCRETIZE_SAMPLES, softmax.DISCRETIZE_SEED)
+    sets = (default, (default[0], 1), (4 * default[0], 2))
+    edges = {}
+    try:
+        for samples, seed in sets:
+            softmax.DISCRETIZE_SAMPLES, softmax.DISCRETIZE_SEED = samples, seed
+            for c in (0, C // 2, C - 1):
+                law = case.class_block_law(1.0, pi, c)
+                sup, mass = law.support(), law.bulk_masses()
+                edges.setdefault(c, []).append((sup[int(np.argmax(mass))][1], sup[-1][1]))
+    finally:
+        softmax.DISCRETIZE_SAMPLES, softmax.DISCRETIZE_SEED = default
+    print(f"{'class':>6}  {'main-bulk right edges':>36} {'spread':>7}  "
+          f"{'rightmost edges':>36} {'spread':>7}")
+    for c, e in edges.items():
+        main, outer = np.array(e).T
+        print(f"{c + 1:6d}  " + " ".join(f"{x:11.4e}" for x in main)
+              + f" {np.ptp(main) / main.mean():7.2%}  " + " ".join(f"{x:11.4e}" for x in outer)
+              + f" {np.ptp(outer) / outer.mean():7.2%}", flush=True)
+
+
 def main():
     case = get_case("linear-ce")
     print(f"{'S':>4} {'C':>8} {'time_s':>8} {'g_ii_mean':>12} {'g_ij_mean':>12} "
@@ -107,10 +141,13 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--class-laws", action="store_true")
     ap.add_argument("--class-atoms", action="store_true")
+    ap.add_argument("--edge-spread", action="store_true")
     a = ap.parse_args()
     if a.class_laws:
         class_laws(a.quick)
     elif a.class_atoms:
         class_atoms()
+    elif a.edge_spread:
+        edge_spread()
     else:
         main()

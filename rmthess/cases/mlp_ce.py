@@ -370,7 +370,7 @@ class _OutputSampler:
                      for k in range(2)]
 
     @staticmethod
-    def usable(classes, m, sigma_v):
+    def usable(m, sigma_v):
         """Whether every point with ``|s| ≤ √m + 7`` lies in the certified domain."""
         return sigma_v / math.sqrt(m) * (math.sqrt(m) + 7.0) <= SIGMA_MAX
 
@@ -620,7 +620,7 @@ class MlpCE(HiddenArchitecture):
                 t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
                 step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
                 if (fixed is None and classes >= OUTPUT_QUADRATURE_CLASSES
-                        and _OutputSampler.usable(classes, m, sigma_v)):          # (CASE-32)
+                        and _OutputSampler.usable(m, sigma_v)):          # (CASE-32)
                     step = _SplitSampler(step, _OutputSampler(classes, m, sigma_v, root), gamma,
                                          rtol)
             else:

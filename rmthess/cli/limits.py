@@ -135,6 +135,12 @@ def _edge_classes(text, classes):
     return out
 
 
+#: relative spread of the main bulk's edges, and of the outermost edge, over independent
+#: atom sets of the class law (C = 10⁴, Zipf S = 1; benchmarks/bench_prior_limits.py
+#: --edge-spread, docs/json-schema.md): the digits kept
+_EDGE_SPREAD, _OUTER_SPREAD = 0.02, 0.6
+
+
 def _clean(left, right):
     """A left edge that is zero to within rounding of the support search (a hard edge at 0)
     printed as 0."""
@@ -152,9 +158,12 @@ def _class_edges(case, lim, prior, cls):
         law = case.class_block_law(lim.gamma, prior, c, sigma_v=lim.sigma_v)
         sup, mass = law.support(), law.bulk_masses()
         main = int(np.argmax(mass))
+        left, right, outer = float(sup[main][0]), float(sup[main][1]), float(sup[-1][1])
+        spread = _EDGE_SPREAD if main == len(sup) - 1 else _OUTER_SPREAD
         out.append({"class": c + 1, "prior": float(prior[c]), "g_ii": float(law.moment(2)),
-                    "right_edge": float(sup[-1][1]), "bulks": len(sup),
-                    "main_bulk": {"left": float(sup[main][0]), "right": float(sup[main][1]),
+                    "right_edge": _digits(outer, spread * outer), "bulks": len(sup),
+                    "main_bulk": {"left": _digits(_clean(left, right), _EDGE_SPREAD * right),
+                                  "right": _digits(right, _EDGE_SPREAD * right),
                                   "mass": float(mass[main])}})
     return out
 
@@ -340,12 +349,11 @@ def run(args) -> int:
               f"every class")
         for e in pc.get("class_edges", ()):
             mb = e["main_bulk"]
-            # main-bulk edges: ~2 % between independent discretizations for the rare classes,
-            # hence 3 digits; the outer bulks rest on atoms of mass ~1e-5 (docs/json-schema.md)
+            # the JSON values already carry only the digits their spread over atom sets supports
+            # (_EDGE_SPREAD, _OUTER_SPREAD); the outer bulks rest on atoms of mass ~1e-5
             outer = (f"; {e['bulks'] - 1} outer bulks of mass {1.0 - mb['mass']:.1g} reach "
                      f"≈ {e['right_edge']:.2g} (resolution-limited)" if e["bulks"] > 1 else "")
             print(f"  class {e['class']} (pi={e['prior']:.4g}): block law g_ii={e['g_ii']:.6g}, "
-                  f"main bulk [{_clean(mb['left'], mb['right']):.3g}, {mb['right']:.3g}] of mass "
-                  f"{mb['mass']:.4g}"
+                  f"main bulk [{mb['left']:.3g}, {mb['right']:.3g}] of mass {mb['mass']:.4g}"
                   f"{outer}")
     return 0
