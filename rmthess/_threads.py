@@ -29,6 +29,15 @@ The thread count changes the order of floating-point sums only: results agree to
 The limits are set through ``threadpoolctl`` (every BLAS loaded in the process: numpy's and scipy's
 OpenBLAS, MKL, BLIS) and restored when the ``with`` block ends.
 
+The command line starts its process's BLAS with one thread (:func:`single_thread_start`): OpenBLAS
+starts its whole thread pool when it is loaded, and on 2 cores that start cost ≈ 50 ms of CPU per
+library (numpy's, then scipy's), a third of a short command such as ``rmthess limits`` (measured:
+``import numpy`` 0.14–0.15 s CPU, 0.10 s with one thread; ``benchmarks/ratio_coldstart.py``). The
+start is no limit: ``threadpoolctl`` raises a pool started with one thread — measured with
+OpenBLAS 0.3.31, a 2000×2000 product under a limit of 2 ran on two OS threads with half of the
+CPU each — so rule 3 above still reaches the idle cores (``tests/test_threads.py`` checks it in a
+fresh process). A user who set any of the variables of rule 1 starts BLAS as set.
+
 Examples
 --------
 >>> import numpy as np
@@ -48,8 +57,8 @@ import math
 import os
 import sys
 
-__all__ = ["blas_threads", "set_blas_threads", "policy_threads", "ENV_VARIABLE",
-           "USER_THREAD_VARIABLES", "PARALLEL_FLOPS"]
+__all__ = ["blas_threads", "set_blas_threads", "policy_threads", "single_thread_start",
+           "ENV_VARIABLE", "USER_THREAD_VARIABLES", "START_VARIABLE", "PARALLEL_FLOPS"]
 
 #: environment variable of the user's choice: a thread count, or 0 to leave BLAS alone
 ENV_VARIABLE = "RMTHESS_BLAS_THREADS"
@@ -57,6 +66,9 @@ ENV_VARIABLE = "RMTHESS_BLAS_THREADS"
 USER_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 #: one computation of at least this many flops may use the idle cores (≈ 0.3 s on one core)
 PARALLEL_FLOPS = 1e10
+#: set to "1" beside ``OPENBLAS_NUM_THREADS=1`` by :func:`single_thread_start` (and inherited by
+#: the processes it starts): that value is the package's start, not the user's choice
+START_VARIABLE = "RMTHESS_BLAS_START"
 
 _choice: int | None = None          # set_blas_threads
 _controller = None                  # (key, threadpoolctl.ThreadpoolController), built on first use
@@ -89,9 +101,31 @@ def _user_choice() -> int | None:
         except ValueError:
             raise ValueError(f"{ENV_VARIABLE} must be a non-negative integer (0: leave BLAS "
                              f"alone), got {text!r}") from None
-    if any(os.environ.get(name) for name in USER_THREAD_VARIABLES):
+    started = os.environ.get(START_VARIABLE) == "1"
+    if any(os.environ.get(name) and not (started and name == "OPENBLAS_NUM_THREADS")
+           for name in USER_THREAD_VARIABLES):
         return 0
     return None
+
+
+@contextlib.contextmanager
+def single_thread_start():
+    """Context manager for a process whose BLAS is not loaded yet (the command line): OpenBLAS
+    loaded inside the block starts with one thread, unless the user chose threads (rule 1: any of
+    :data:`USER_THREAD_VARIABLES` or :data:`ENV_VARIABLE` set). The variables it sets
+    (``OPENBLAS_NUM_THREADS=1`` and :data:`START_VARIABLE`) are removed when the block ends; inside
+    it they are inherited by child processes, whose policy then reads them as this start."""
+    if ("numpy" in sys.modules or os.environ.get(ENV_VARIABLE, "").strip()
+            or any(os.environ.get(name) for name in USER_THREAD_VARIABLES)):
+        yield
+        return
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ[START_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop("OPENBLAS_NUM_THREADS", None)
+        os.environ.pop(START_VARIABLE, None)
 
 
 def _idle_cores() -> int:

@@ -1,5 +1,7 @@
 """The BLAS thread policy: counts set and restored, the user's choices first, results unchanged."""
 
+import os
+
 import numpy as np
 import pytest
 import scipy.linalg  # noqa: F401  (load scipy's BLAS before counting libraries)
@@ -31,7 +33,7 @@ def _matrix():
 @pytest.fixture(autouse=True)
 def _no_choice(monkeypatch):
     """No user choice in the environment or in the module, restored after each test."""
-    for name in (*USER_THREAD_VARIABLES, ENV_VARIABLE):
+    for name in (*USER_THREAD_VARIABLES, ENV_VARIABLE, _threads.START_VARIABLE):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(_threads, "_choice", None)
 
@@ -88,3 +90,75 @@ def test_large_work_uses_the_idle_cores(monkeypatch, cores, load, expected):
     monkeypatch.setattr(_threads.os, "getloadavg", lambda: (load, load, load))
     assert policy_threads(PARALLEL_FLOPS) == expected
     assert policy_threads(PARALLEL_FLOPS / 2) == 1  # small work: one thread whatever the load
+
+
+#: a fresh process: the command line's one-thread start, then the policy's large-work threads
+_FRESH_START = """
+import json, os
+from rmthess import _threads
+_threads.os.getloadavg = lambda: (1.0, 1.0, 1.0)              # an idle machine of two cores
+_threads.os.sched_getaffinity = lambda pid: {0, 1}
+with _threads.single_thread_start():
+    inherited = os.environ.get("OPENBLAS_NUM_THREADS"), _threads.policy_threads(1e15)
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    start = [p["num_threads"] for p in threadpool_info() if p["internal_api"] == "openblas"]
+    a = np.random.default_rng(0).standard_normal((600, 600))
+    with _threads.blas_threads(flops=_threads.PARALLEL_FLOPS):
+        raised = [p["num_threads"] for p in threadpool_info() if p["internal_api"] == "openblas"]
+        prod = a @ a
+    tasks = len(os.listdir("/proc/self/task"))
+with _threads.blas_threads():
+    one = a @ a
+print(json.dumps({"inherited": inherited, "start": start, "raised": raised, "tasks": tasks,
+                  "left": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "same": float(abs(prod - one).max() / abs(one).max())}))
+"""
+
+
+def test_single_thread_start_still_reaches_two_threads():
+    """The command line's BLAS starts with one thread (``single_thread_start``) and the policy
+    still raises it for large work: threadpoolctl reports 2 threads and OpenBLAS has started a
+    second OS thread (the oracle: /proc's thread list, independent of threadpoolctl). Its own
+    variable is not read as the user's choice, and leaves the environment as it found it."""
+    import json
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    if not pathlib.Path("/proc/self/task").is_dir():
+        pytest.skip("needs /proc (Linux) to count the process's threads")
+    env = {k: v for k, v in os.environ.items()
+           if k not in (*USER_THREAD_VARIABLES, ENV_VARIABLE, _threads.START_VARIABLE)}
+    env["PYTHONPATH"] = str(pathlib.Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", _FRESH_START], capture_output=True, text=True,
+                         env=env, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    if not got["start"]:
+        pytest.skip("numpy's BLAS is not OpenBLAS")
+    assert got["inherited"] == ["1", 2]         # set for the children, not taken as a choice
+    assert got["start"] == [1] and got["raised"] == [2]
+    assert got["tasks"] >= 2
+    assert got["left"] is None
+    assert got["same"] < 1e-12                  # one or two threads: the same product to round-off
+
+
+def test_single_thread_start_respects_the_user(monkeypatch):
+    """With a user's variable set, or numpy's BLAS already loaded, the start changes nothing."""
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    with _threads.single_thread_start():
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "3"
+        assert _threads.START_VARIABLE not in os.environ
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    with _threads.single_thread_start():        # this test process has numpy loaded
+        assert "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_start_variable_alone_is_no_choice(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv(_threads.START_VARIABLE, "1")
+    assert policy_threads() == 1                 # the policy, not "leave BLAS alone"
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")   # a variable the start never sets: the user's
+    assert policy_threads() == 0

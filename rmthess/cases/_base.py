@@ -13,9 +13,9 @@ import abc
 import copy
 import functools
 import math
+import sys
 from dataclasses import dataclass, field
 
-import mpmath
 import numpy as np
 
 from rmthess._validate import CLASSES, DIGITS, GAMMA, SIGMA_V, WIDTH
@@ -325,7 +325,8 @@ def _non_finite(value, where=""):
         return None
     if value is None:
         return None
-    if isinstance(value, mpmath.mpf):
+    mpmath = sys.modules.get("mpmath")   # an mpf exists only once mpmath is loaded
+    if mpmath is not None and isinstance(value, mpmath.mpf):
         return None if mpmath.isfinite(value) else where
     try:
         x = float(value)

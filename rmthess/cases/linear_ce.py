@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import mpmath
 import numpy as np
 
 from rmthess._validate import GAMMA, SIGMA_V
@@ -12,7 +11,7 @@ from rmthess.cases._architectures import LinearArchitecture, covariance_moments
 from rmthess.cases._base import BlockLimit, CaseLimits
 from rmthess.cases._blocks import BLOCK_V
 from rmthess.cases._registry import register
-from rmthess.integrals import softmax_moments, softmax_moments_mp
+from rmthess.integrals import softmax_moments
 from rmthess.laws.prior import validate_prior
 
 __all__ = ["LinearCE", "linear_ce_r0"]
@@ -169,6 +168,10 @@ class LinearCE(LinearArchitecture):
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
                   dps=30) -> CaseLimits:
+        import mpmath
+
+        from rmthess.integrals import softmax_moments_mp
+
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         s1, s2 = covariance_moments(covariance)
         with mpmath.workdps(dps + 5):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mpmath
 import numpy as np
 
 from rmthess.cases._architectures import LinearArchitecture, covariance_moments
@@ -47,6 +46,8 @@ class LinearMSE(LinearArchitecture):
 
     def limits_mp(self, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
                   dps=30) -> CaseLimits:
+        import mpmath
+
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         s1, s2 = covariance_moments(covariance)
         with mpmath.workdps(dps):

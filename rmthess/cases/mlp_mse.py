@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-import mpmath
 import numpy as np
 
 from rmthess.cases._architectures import HiddenAnisotropy, HiddenArchitecture
@@ -101,6 +100,8 @@ class MlpMSE(HiddenArchitecture):
                   v_law=None) -> CaseLimits:
         """:meth:`limits` to ``dps`` digits (for a non-Gaussian ``v_law`` its float64 kurtosis; for
         a ``covariance`` its float64 moments ``s_1``, ``s_2``)."""
+        import mpmath
+
         gamma, classes, m, sigma_v = self._check_mp(gamma, classes, m, sigma_v, dps)
         kurt = _kurtosis(v_law)
         ani = HiddenAnisotropy.of(covariance)

@@ -53,6 +53,15 @@ def _one_line_warning(message, category, filename, lineno, line=None):
 
 
 def main(argv=None) -> int:
+    """Run the command line; BLAS, when the command loads it, starts with one thread
+    (:func:`rmthess._threads.single_thread_start`, which says why)."""
+    from rmthess._threads import single_thread_start
+
+    with single_thread_start():
+        return _main(argv)
+
+
+def _main(argv) -> int:
     import warnings
 
     warnings.formatwarning = _one_line_warning

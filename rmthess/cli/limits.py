@@ -173,8 +173,6 @@ def run(args) -> int:
     import json
     import math
 
-    import mpmath
-
     from rmthess._schema import envelope, values
     from rmthess._validate import DIGITS
     from rmthess.cases import get_case
@@ -229,6 +227,8 @@ def run(args) -> int:
         digits = DIGITS.validate(_number("digits", args.digits, integer=True))
         lim = case.limits_mp(gamma, classes, m=m, sigma_v=sigma_v, dps=digits, **theory,
                              **theory_cov)
+
+        import mpmath
 
         def fmt(x):
             with mpmath.workdps(digits + 5):
