@@ -5,7 +5,8 @@ All kernels work with the reciprocal variable t = 1/s of theory/gmp.md (GMP-3):
 evaluated in the best of the three equal forms of (GMP-3a) (arrays tau, a = p·lambda, p, w and the
 scalars E lambda, 1/gamma and c0 = P(lambda != 0)/gamma - 1).
 They receive arrays only and own no state; ``tests/gmp/test_kernels.py`` checks each against its
-twin.
+twin. The same iterations run in numpy for small problems (:mod:`rmthess.gmp._vectorized`, which
+holds the tolerances of both; ``tests/gmp/test_vectorized.py`` compares the two).
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ import math
 import numpy as np
 
 from rmthess._jit import jit
+from rmthess.gmp._vectorized import (
+    BOUND_WINDOW,
+    IM_RTOL,
+    MAX_BRACKET,
+    MAX_NEWTON,
+    RESIDUAL_RTOL,
+    SKIP_MARGIN,
+    STEP_RTOL,
+)
 
 __all__ = [
     "edge_roots", "edge_roots_numpy", "edge_values",
@@ -23,13 +33,6 @@ __all__ = [
 ]
 
 _EPS = 2.220446049250313e-16
-#: Newton stops once the step is below this multiple of |t| (the next step would be ~eps²)
-_STEP_RTOL = 1e-13
-#: accepted residual |z(t) - x| relative to the size of the terms of z(t)
-_RESIDUAL_RTOL = 1e-11
-_MAX_NEWTON = 60
-#: |Im t| below this times |t| is rounding noise of a real root
-_IM_RTOL = 1e-12
 
 
 # ------------------------------------------------------------------------------------------------
@@ -63,7 +66,7 @@ def _hprime(t, tau, w):
 def _solve_monotone(lo, hi, increasing, which, tau, w):
     """Root of g = h - 1 (which=0) or g = h' (which=1) on the bracket (lo, hi); g monotone there."""
     t = 0.5 * (lo + hi)
-    for _ in range(200):
+    for _ in range(MAX_BRACKET):
         if which == 0:
             g, dg = _h(t, tau, w)
             g -= 1.0
@@ -87,17 +90,9 @@ def _solve_monotone(lo, hi, increasing, which, tau, w):
     return t
 
 
-#: poles on each side whose terms enter the lower bound of h on an interval between poles
-_BOUND_WINDOW = 8
-#: an interval is skipped when the lower bound of h exceeds 1 by this (relative) margin, far above
-#: the rounding of the bound and of the K-term sum h(t_min) (K eps < 1e-9 for K < 10^6), so that
-#: every skipped interval is one where the full search also finds h(t_min) >= 1 and no root
-_SKIP_MARGIN = 1e-9
-
-
 @jit
 def _interval_lower_bound(i, tau, w):
-    """Lower bound of h on (tau[i], tau[i+1]) from the poles within :data:`_BOUND_WINDOW` (GMP-7).
+    """Lower bound of h on (tau[i], tau[i+1]) from the poles within :data:`BOUND_WINDOW` (GMP-7).
 
     The two poles bounding the interval give min_t [w_i/(t - tau_i)^2 + w_{i+1}/(tau_{i+1} - t)^2]
     = (w_i^{1/3} + w_{i+1}^{1/3})^3 / g^2 (g the gap; the minimum is at
@@ -110,10 +105,10 @@ def _interval_lower_bound(i, tau, w):
     g = b - a
     c = w[i] ** (1.0 / 3.0) + w[i + 1] ** (1.0 / 3.0)
     lb = c * c * c / (g * g)
-    for j in range(max(0, i - _BOUND_WINDOW), i):
+    for j in range(max(0, i - BOUND_WINDOW), i):
         r = b - tau[j]
         lb += w[j] / (r * r)
-    for j in range(i + 2, min(K, i + 2 + _BOUND_WINDOW)):
+    for j in range(i + 2, min(K, i + 2 + BOUND_WINDOW)):
         r = tau[j] - a
         lb += w[j] / (r * r)
     return lb
@@ -137,7 +132,7 @@ def edge_roots(tau, w):
     for i in range(K - 1):
         a = tau[i]
         b = tau[i + 1]
-        if _interval_lower_bound(i, tau, w) > 1.0 + _SKIP_MARGIN:
+        if _interval_lower_bound(i, tau, w) > 1.0 + SKIP_MARGIN:
             continue                                 # h > 1 on (a, b): no root there
         tm = _solve_monotone(a, b, True, 1, tau, w)  # h' increases through 0 (h convex)
         hm, _ = _h(tm, tau, w)
@@ -316,28 +311,28 @@ def _accept(t, df, strict):
     Im z > 0, whereas the other near-real roots have z'(t) > 0.
     """
     if strict:
-        return t.imag < -_IM_RTOL * abs(t)
+        return t.imag < -IM_RTOL * abs(t)
     if t.imag >= 0.0:
         return False
-    return t.imag < -_IM_RTOL * abs(t) or df.real < 0.0
+    return t.imag < -IM_RTOL * abs(t) or df.real < 0.0
 
 
 @jit
 def _newton(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local, strict):
     """Newton from t; returns (t, ok), ok = converged, Herglotz (:func:`_accept`), small residual.
 
-    Stops when the step is below ``_STEP_RTOL |t|``, or when the residual is at rounding level
+    Stops when the step is below ``STEP_RTOL |t|``, or when the residual is at rounding level
     (``4 eps`` times the size of the terms) and the steps stopped shrinking: near an edge the root
     is ill-conditioned and Newton stagnates there.
     """
     prev = np.inf
-    for _ in range(_MAX_NEWTON):
+    for _ in range(MAX_NEWTON):
         f, df, size = _residual(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local)
         if df == 0.0:
             return t, False
         step = f / df
         astep = abs(step)
-        if astep <= _STEP_RTOL * abs(t):
+        if astep <= STEP_RTOL * abs(t):
             t = t - step
             return t, _accept(t, df, strict)
         if abs(f) <= 4.0 * _EPS * size and astep >= 0.25 * prev:
@@ -347,7 +342,7 @@ def _newton(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local, strict):
         if not (math.isfinite(t.real) and math.isfinite(t.imag)):
             return t, False
     f, df, size = _residual(t, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, local)
-    return t, _accept(t, df, strict) and abs(f) <= _RESIDUAL_RTOL * size
+    return t, _accept(t, df, strict) and abs(f) <= RESIDUAL_RTOL * size
 
 
 @jit

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess.gmp._kernels import edge_roots, edge_values
+from rmthess.gmp import _vectorized
 from rmthess.gmp.equation import AtomicEquation
 
 __all__ = ["Bulk", "find_bulks"]
@@ -54,6 +54,10 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
     """
     if eq.tau.size == 0:
         return []
+    if eq.tau.size <= _vectorized.EDGE_ATOMS_MAX:   # numpy; compiled kernels for many atoms
+        edge_roots, edge_values = _vectorized.edge_roots, _vectorized.edge_values
+    else:
+        from rmthess.gmp._kernels import edge_roots, edge_values
     roots = edge_roots(eq.tau, eq.w)
     if roots.size % 2:
         raise RuntimeError("internal error: odd number of critical points of z(t)")

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmthess.gmp._separable_kernels import branch_points_kernel
 from rmthess.gmp.separable_equation import SeparableEquation
 
 __all__ = ["SeparableBulk", "branch_points", "branch_points_numpy", "find_separable_bulks",
@@ -51,7 +50,9 @@ class SeparableBulk:
 def branch_points(eq: SeparableEquation, t: np.ndarray):
     r"""``(x, delta)``, each of shape ``(t.size, K_H)``: the real solutions x of
     :math:`R(t;x) = 0` on every branch (column ``K_H − 1`` the outer one) and :math:`\Delta` there
-    (compiled kernel)."""
+    (compiled kernel, loaded with numba on first use)."""
+    from rmthess.gmp._separable_kernels import branch_points_kernel
+
     t = np.ascontiguousarray(np.asarray(t, dtype=float).ravel())
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         g = eq.g(t)

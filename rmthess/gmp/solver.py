@@ -11,11 +11,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmthess.gmp._kernels import bulk_continuation, newton_homotopy
+from rmthess.gmp._vectorized import BULK_WORK_MAX, IM_RTOL, bulk_roots
 from rmthess.gmp.edges import Bulk
 from rmthess.gmp.equation import AtomicEquation
 
 __all__ = ["solve_t_complex", "solve_t_bulk", "herglotz_root_poly"]
+
+#: the compiled kernels this module calls, loaded with numba on first use (module attributes)
+_COMPILED = ("bulk_continuation", "newton_homotopy")
+
+
+def __getattr__(name):
+    if name in _COMPILED:
+        from rmthess.gmp import _kernels
+
+        globals()[name] = getattr(_kernels, name)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _compiled(name):
+    return globals()[name] if name in globals() else __getattr__(name)
 
 
 def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
@@ -35,7 +51,7 @@ def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
         if near.size:
             tb = solve_t_bulk(eq, bulk, flat.real[near])
             t0[near] = tb + 1j * flat.imag[near] / eq.dz_dt(tb)
-    ts, ok = newton_homotopy(flat, t0, *eq.kernel_args, 4.0 * eq.scale + 1.0)
+    ts, ok = _compiled("newton_homotopy")(flat, t0, *eq.kernel_args, 4.0 * eq.scale + 1.0)
     if not np.all(ok):
         for i in np.flatnonzero(~ok):
             ts[i] = 1.0 / herglotz_root_poly(eq, flat[i])
@@ -43,12 +59,24 @@ def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
 
 
 def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
-    r"""Return :math:`t(x+i0)` for real ``x`` strictly inside ``bulk`` (GMP-8)."""
+    r"""Return :math:`t(x+i0)` for real ``x`` strictly inside ``bulk`` (GMP-8).
+
+    Up to :data:`~rmthess.gmp._vectorized.BULK_WORK_MAX` points × atoms in numpy
+    (:func:`~rmthess.gmp._vectorized.bulk_roots`), the points it leaves and larger work by the
+    compiled continuation; points neither verifies by :func:`_bulk_fallback`.
+    """
     x = np.asarray(x, dtype=float).ravel()
     order = np.argsort(x, kind="stable")
     xs = np.ascontiguousarray(x[order])
-    ts, ok = bulk_continuation(xs, bulk.t_left, bulk.left, bulk.d2_left, bulk.t_right,
-                               bulk.right, bulk.d2_right, *eq.kernel_args)
+    edges = (bulk.t_left, bulk.left, bulk.d2_left, bulk.t_right, bulk.right, bulk.d2_right)
+    if xs.size * eq.tau.size <= BULK_WORK_MAX:
+        ts, ok = bulk_roots(xs, *edges, *eq.kernel_args)
+        rest = np.flatnonzero(~ok)
+        if rest.size:
+            ts[rest], ok[rest] = _compiled("bulk_continuation")(
+                np.ascontiguousarray(xs[rest]), *edges, *eq.kernel_args)
+    else:
+        ts, ok = _compiled("bulk_continuation")(xs, *edges, *eq.kernel_args)
     if not np.all(ok):
         for i in np.flatnonzero(~ok):
             ts[i] = _bulk_fallback(eq, bulk, xs[i])
@@ -59,8 +87,6 @@ def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
 
 #: points with Im z below this times the bulk width start from the bulk's boundary value
 NEAR_AXIS_RTOL = 1e-2
-#: |Im t| below this times |t| is rounding noise of a real root (as in the kernels)
-_IM_RTOL = 1e-12
 #: within this relative distance of an edge the square-root expansion is used when Newton stalls
 EDGE_EXPANSION_RTOL = 1e-12
 
@@ -94,7 +120,7 @@ def herglotz_root_poly(eq: AtomicEquation, z: complex) -> complex:
     size = abs(t) * (1.0 + np.sum(np.abs(q))) + abs(z)
     resid = abs(eq.z_of_t(t) - z)
     df = eq.dz_dt(t)
-    herglotz = t.imag < -_IM_RTOL * abs(t) or (t.imag < 0 and z.imag > 0 and df.real < 0)
+    herglotz = t.imag < -IM_RTOL * abs(t) or (t.imag < 0 and z.imag > 0 and df.real < 0)
     if not herglotz or resid > 1e-9 * size:
         raise RuntimeError(f"no verified Herglotz root at z = {z!r}")
     return 1.0 / t
