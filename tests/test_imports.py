@@ -35,6 +35,12 @@ def _loaded_after(statement):
     "from rmthess.integrals import softmax_moments",
     "from rmthess.cli import build_parser; build_parser()",
     "import rmthess._threads",
+    "import rmthess.gmp",
+    # the first GMP law of a few atoms: edges, density, cdf, moments in numpy (no compiled kernel)
+    "import numpy as np\nfrom rmthess.gmp import GeneralizedMarchenkoPastur\n"
+    "from rmthess.laws import DiscreteLaw\n"
+    "g = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3]), 0.5)\n"
+    "x = np.linspace(-2.0, 3.0, 2000)\ng.pdf(x), g.cdf(x), g.moments(4)",
 ])
 def test_light_imports(statement):
     assert _loaded_after(statement) == []

@@ -1,0 +1,113 @@
+"""The numpy path of the GMP solver against the compiled kernels: the same edges and bulk roots.
+
+The two run the same iterations (rmthess/gmp/_vectorized.py) in another form: the oracle of each is
+the other, computed by a different program (scalar loops compiled by numba, with the Euler
+predictor of the continuation as first guess). The edges are simple roots of h - 1 and the bulk
+root is the unique verified root of (GMP-8), so the two agree to the rounding of the K-term sums,
+amplified by the conditioning: the tolerance 1e-12 holds on grids and down to 1e-8 of the bulk's
+width from an edge (closer, the root's rounding grows like eps·|x_e|/|x - x_e|, and both paths
+share the error of the float64 edge, checked against mpmath in test_extremes.py).
+"""
+
+import numpy as np
+import pytest
+
+from rmthess.gmp import GeneralizedMarchenkoPastur, solver
+from rmthess.gmp import _kernels as K
+from rmthess.gmp import _vectorized as V
+from rmthess.gmp.edges import find_bulks
+from rmthess.gmp.equation import AtomicEquation
+from rmthess.laws import DiscreteLaw
+
+#: relative agreement of the two paths (rounding of sums in another order; measured ≤ 2e-13)
+RTOL = 1e-12
+
+
+def _laws():
+    laws = [
+        ([1.0, 5.0], [0.6, 0.4], 0.5),
+        ([1.0, 5.0], [0.6, 0.4], 10.0),                                     # two bulks
+        ([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3], 0.5),                           # signed weights
+        ([-2.0, 0.0, 1.0, 4.0], [0.2, 0.3, 0.3, 0.2], 3.0),                 # atom at 0
+        ([-1.0, 0.0, 2.0], [0.3, 0.2, 0.5], 0.8),                           # gamma = P(λ ≠ 0)
+        ([-1.0, 0.0, 2.0], [0.3, 0.2, 0.5], 0.8 * (1 - 1e-8)),              # edge near 0
+        ([-3.0, -1.0, 0.5, 2.0, 6.0], [0.1, 0.2, 0.3, 0.2, 0.2], 40.0),
+    ]
+    rng = np.random.default_rng(20261201)
+    for k in (7, 30, 120):                                                  # up to many bulks
+        atoms = rng.standard_normal(k) * 3.0
+        laws.append((atoms.tolist(), rng.dirichlet(np.ones(k)).tolist(),
+                     float(10 ** rng.uniform(-3, 3))))
+    return laws
+
+
+LAWS = _laws()
+
+
+def _eq(atoms, probs, gamma):
+    return AtomicEquation.from_law(DiscreteLaw(atoms, probs), gamma, normalize=True)
+
+
+@pytest.mark.parametrize("atoms,probs,gamma", LAWS)
+def test_edges_agree(atoms, probs, gamma):
+    eq = _eq(atoms, probs, gamma)
+    want = K.edge_roots(eq.tau, eq.w)
+    got = V.edge_roots(eq.tau, eq.w)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=0)
+    zw, dw = K.edge_values(want, *eq.kernel_args)
+    zg, dg = V.edge_values(want, *eq.kernel_args)
+    np.testing.assert_allclose(zg, zw, rtol=RTOL, atol=RTOL * eq.scale)  # z(0) = 0 is an edge
+    np.testing.assert_allclose(dg, dw, rtol=RTOL, atol=0)
+
+
+def _points(bulk, n):
+    w = bulk.right - bulk.left
+    near = np.logspace(-8, -1, 8) * w
+    x = np.concatenate([np.linspace(bulk.left, bulk.right, n + 2)[1:-1],
+                        bulk.left + near, bulk.right - near])
+    return np.unique(x[(x > bulk.left) & (x < bulk.right)])
+
+
+@pytest.mark.parametrize("atoms,probs,gamma", LAWS)
+def test_bulk_roots_agree(atoms, probs, gamma):
+    eq = _eq(atoms, probs, gamma)
+    bulks = find_bulks(eq)
+    for bulk in bulks:
+        x = _points(bulk, max(10, 4000 // (eq.tau.size * len(bulks))))
+        args = (x, bulk.t_left, bulk.left, bulk.d2_left, bulk.t_right, bulk.right,
+                bulk.d2_right, *eq.kernel_args)
+        want, ok_want = K.bulk_continuation(*args)
+        got, ok = V.bulk_roots(*args)
+        assert ok.all() and ok_want.all()
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=0)
+        # the density -Im t/(pi |t|^2): relative agreement also where it is small
+        np.testing.assert_allclose((1 / got).imag, (1 / want).imag, rtol=RTOL, atol=0)
+
+
+def test_law_density_agrees_with_the_compiled_path(monkeypatch):
+    """The law's pdf through the numpy path and, with the size limit set to 0, through the
+    compiled kernel: the same numbers."""
+    law = GeneralizedMarchenkoPastur(DiscreteLaw([1.0, 5.0], [0.6, 0.4]), 0.5)
+    lo, hi = law.support()[0][0], law.support()[-1][1]
+    x = np.linspace(lo, hi, 2000)
+    small = law.pdf(x)
+    monkeypatch.setattr(solver, "BULK_WORK_MAX", 0)
+    np.testing.assert_allclose(small, law.pdf(x), rtol=RTOL, atol=0)
+
+
+def test_unverified_points_go_to_the_kernel(monkeypatch):
+    """Points the numpy path leaves unverified are solved by the compiled continuation: with
+    every other point reported failed, the density is unchanged."""
+    law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3]), 0.5)
+    x = np.concatenate([np.linspace(a, b, 301)[1:-1] for a, b in law.support()])
+    want = law.pdf(x)
+
+    def half_failing(*args):
+        ts, ok = V.bulk_roots(*args)
+        ok[::2] = False
+        ts[::2] = np.nan
+        return ts, ok
+
+    monkeypatch.setattr(solver, "bulk_roots", half_failing)
+    np.testing.assert_allclose(law.pdf(x), want, rtol=RTOL, atol=0)
