@@ -31,7 +31,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; with ``only`` (a subcommand's name) the options of that
+    one alone are declared, the others listed by name and help (what one command needs)."""
     from rmthess import __version__
 
     parser = _Parser(
@@ -43,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, modname in COMMANDS.items():
         mod = importlib.import_module(modname)
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
-        mod.add_arguments(p)
+        if only is None or name == only:
+            mod.add_arguments(p)
         p.set_defaults(_module=mod)
     return parser
 
@@ -65,7 +68,8 @@ def _main(argv) -> int:
     import warnings
 
     warnings.formatwarning = _one_line_warning
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=next((w for w in words if not w.startswith("-")), None))
     args = parser.parse_args(argv)
     if getattr(args, "_module", None) is None:
         parser.print_help()
