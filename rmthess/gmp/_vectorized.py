@@ -8,8 +8,10 @@ the same iterations — the forms of (GMP-3a), the edge search of (GMP-7), the g
 stopping rules and Herglotz acceptance of (GMP-8), with the tolerances defined here once and
 imported by the kernels — as numpy operations on (points × atoms) arrays, every point or bracket
 with its own state. :mod:`rmthess.gmp.edges` and :mod:`rmthess.gmp.solver` use it up to
-:data:`EDGE_ATOMS_MAX` atoms and :data:`BULK_WORK_MAX` point·atoms, the compiled kernels above
-(``benchmarks/ratio_coldstart.py`` measures both sides of the choice).
+:data:`EDGE_ATOMS_MAX` atoms and, for the bulk, from :data:`BULK_POINTS_MIN` points up to
+:data:`BULK_WORK_MAX` point·atoms; the compiled kernels elsewhere (``benchmarks/ratio_coldstart.py``
+measures both sides of the choice). The choice depends on the sizes of the call alone, so the same
+call gives the same numbers in any process.
 
 The results are the kernels' up to the order of the sums over atoms: each iteration is the
 kernel's, so a bracket converges to the same edge, and the bulk root is the unique verified root
@@ -23,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["edge_roots", "edge_values", "bulk_roots", "EDGE_ATOMS_MAX", "BULK_WORK_MAX"]
+__all__ = ["edge_roots", "edge_values", "bulk_roots", "EDGE_ATOMS_MAX", "BULK_POINTS_MIN",
+           "BULK_WORK_MAX"]
 
 _EPS = 2.220446049250313e-16
 #: Newton stops once the step is below this multiple of |t| (the next step would be ~eps²)
@@ -49,6 +52,10 @@ EDGE_ATOMS_MAX = 256
 #: per point·atom, ≈ 25 ms at this size, 10× the compiled kernel's time once it is loaded: a
 #: process that evaluates large grids many times is better served by the kernel)
 BULK_WORK_MAX = 50_000
+#: calls on fewer points go to the compiled kernel: such calls come in loops (quadrature of the
+#: density, root finding on the cdf), where numpy's fixed cost per call (measured ≈ 0.8 ms, against
+#: ≈ 0.05 ms compiled) soon exceeds the one-time load of the kernels
+BULK_POINTS_MIN = 16
 
 
 # ------------------------------------------------------------------------------------------------

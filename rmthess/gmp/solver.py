@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmthess.gmp._vectorized import BULK_WORK_MAX, IM_RTOL, bulk_roots
+from rmthess.gmp._vectorized import BULK_POINTS_MIN, BULK_WORK_MAX, IM_RTOL, bulk_roots
 from rmthess.gmp.edges import Bulk
 from rmthess.gmp.equation import AtomicEquation
 
@@ -61,15 +61,16 @@ def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
 def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
     r"""Return :math:`t(x+i0)` for real ``x`` strictly inside ``bulk`` (GMP-8).
 
-    Up to :data:`~rmthess.gmp._vectorized.BULK_WORK_MAX` points × atoms in numpy
-    (:func:`~rmthess.gmp._vectorized.bulk_roots`), the points it leaves and larger work by the
+    From :data:`~rmthess.gmp._vectorized.BULK_POINTS_MIN` points up to
+    :data:`~rmthess.gmp._vectorized.BULK_WORK_MAX` points × atoms in numpy
+    (:func:`~rmthess.gmp._vectorized.bulk_roots`); the points it leaves and other sizes by the
     compiled continuation; points neither verifies by :func:`_bulk_fallback`.
     """
     x = np.asarray(x, dtype=float).ravel()
     order = np.argsort(x, kind="stable")
     xs = np.ascontiguousarray(x[order])
     edges = (bulk.t_left, bulk.left, bulk.d2_left, bulk.t_right, bulk.right, bulk.d2_right)
-    if xs.size * eq.tau.size <= BULK_WORK_MAX:
+    if BULK_POINTS_MIN <= xs.size and xs.size * eq.tau.size <= BULK_WORK_MAX:
         ts, ok = bulk_roots(xs, *edges, *eq.kernel_args)
         rest = np.flatnonzero(~ok)
         if rest.size:

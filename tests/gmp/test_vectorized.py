@@ -86,12 +86,14 @@ def test_bulk_roots_agree(atoms, probs, gamma):
 
 
 def test_law_density_agrees_with_the_compiled_path(monkeypatch):
-    """The law's pdf through the numpy path and, with the size limit set to 0, through the
-    compiled kernel: the same numbers."""
+    """The law's pdf through the numpy path and through the compiled kernel (single points, and
+    the grid with the size limit set to 0): the same numbers."""
     law = GeneralizedMarchenkoPastur(DiscreteLaw([1.0, 5.0], [0.6, 0.4]), 0.5)
     lo, hi = law.support()[0][0], law.support()[-1][1]
     x = np.linspace(lo, hi, 2000)
     small = law.pdf(x)
+    # a few points at a time go to the compiled kernel (BULK_POINTS_MIN)
+    np.testing.assert_allclose([law.pdf(xi) for xi in x[::97]], small[::97], rtol=RTOL, atol=0)
     monkeypatch.setattr(solver, "BULK_WORK_MAX", 0)
     np.testing.assert_allclose(small, law.pdf(x), rtol=RTOL, atol=0)
 
