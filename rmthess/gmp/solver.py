@@ -22,6 +22,7 @@ _COMPILED = ("bulk_continuation", "newton_homotopy")
 
 
 def __getattr__(name):
+    """A compiled kernel of :data:`_COMPILED`, imported (with numba) when first asked for."""
     if name in _COMPILED:
         from rmthess.gmp import _kernels
 
@@ -31,6 +32,7 @@ def __getattr__(name):
 
 
 def _compiled(name):
+    """The kernel ``name``: the module attribute when loaded (or replaced), else loaded now."""
     return globals()[name] if name in globals() else __getattr__(name)
 
 
