@@ -140,11 +140,11 @@ def _ratio_se(p) -> float:
     return float(abs(p.ratio) * math.hypot(rel_off, p.diag_stderr / abs(p.diag)))
 
 
-#: points of the prediction's Sobol' rules where fewer than the default (2¹⁸) suffice: MSE (its error
-#: was 0.1 % of the simulation's at 2¹⁸) and CE at C = 3 (3–4 %); measured at 2¹⁴: 1.3–1.7 % (MSE)
-#: and 28–31 % (CE, C = 3, where the MDE is 26–30 % of the target), which raises the combined error
-#: by ≤ 5 % and keeps the prediction's own below 1/15 of the MDE. At C = 10 and 30 (13–70 % at 2¹⁸)
-#: the default is kept.
+#: points of the prediction's Sobol' rules where fewer than the default (2¹⁸) suffice: MSE (its
+#: error was 0.1 % of the simulation's at 2¹⁸) and CE at C = 3 (3–4 %); measured at 2¹⁴: 1.3–1.7 %
+#: (MSE) and 28–31 % (CE, C = 3, where the MDE is 26–30 % of the target), which raises the combined
+#: error by ≤ 5 % and keeps the prediction's own below 1/15 of the MDE. At C = 10 and 30 (13–70 %
+#: at 2¹⁸) the default is kept.
 PREDICTION_SAMPLES = {("linear-mse", 10): 2**14, ("linear-ce", 3): 2**14}
 
 
