@@ -288,7 +288,7 @@ constant of the MSE hidden ratio,
     sizes = {
         "tiny": {"d": 40, "reps": 8, "ce_reps": 8, "v_draws": 64, "m": 4, "gammas": (1.0,),
                  "classes": (3, 10), "curve_classes": (3, 10), "predictions": False},
-        "quick": {"d": 160, "reps": 96, "ce_reps": 48, "v_draws": 2500, "m": 8,
+        "quick": {"d": 160, "reps": 128, "ce_reps": 48, "v_draws": 2500, "m": 8,
                   "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
         "full": {"d": 800, "reps": 512, "pred_reps": 64, "ce_reps": 256, "v_draws": 100_000, "m": 8,
