@@ -6,7 +6,7 @@ Registered with ``benchmarks/run_all.py`` (``run(quick, machine)``); also runs a
 Two runs of ``python -m rmthess verify --quick --seed 0`` in child processes (their own CPU time,
 user + system, from ``wait4``, worker processes included). The first compiles every numba kernel the
 checks use that is not in numba's cache yet (``cache=True``: once per machine and checkout; on a
-fresh checkout ≈ 25 s CPU, most of it the parallel pair-integral kernel of
+fresh checkout up to ≈ 50 s CPU, half of it the parallel pair-integral kernel of
 ``rmthess.cases.mlp_ce``); its CPU seconds are ``first_run_cpu_s``. The second is what every later
 run costs and is the row's value; the CPU seconds of each of its checks come from its
 ``record.json``, so that the table shows where the time goes. The power targets are the checks'
