@@ -132,17 +132,29 @@ def test_average_over_v_matches_the_limits_of_the_case():
 def test_weight_controls_of_the_block_spectra_have_mean_zero(monkeypatch, which):
     # the first two controls of the CE hidden m₂ rows have mean exactly 0 given V and W at any d,
     # whatever the number of draws of their integrals (fewer here, for speed)
+    from rmthess.cases import get_case
     from rmthess.montecarlo.spectra import block_spectrum
     from rmthess.verify.checks import spectra
 
     monkeypatch.setattr(spectra, "LAW_SAMPLES", 256)
+    model = get_case("mlp-ce")
     vals = []
     for r in range(300):
         _, V, lam, W = block_spectrum("mlp-ce", d=12, gamma=1.0, classes=3, m=3, which=which,
                                       seed=r, return_weights=True)
-        vals.append(spectra._weight_controls("mlp-ce", which, 1.0, V, lam, W, 1.0,
-                                             np.random.SeedSequence(10_000 + r))[:2])
+        seed = np.random.SeedSequence(10_000 + r)
+        law = model.block_law("hidden", which, 1.0, 3, m=3, V=V, rng=np.random.default_rng(seed),
+                              samples=256)
+        vals.append(spectra._weight_controls("mlp-ce", which, 1.0, V, lam, W, 1.0, seed, law))
     vals = np.asarray(vals)
-    mean, se = vals.mean(axis=0), vals.std(axis=0, ddof=1) / math.sqrt(len(vals))
+    mean, se = vals[:, :2].mean(axis=0), vals[:, :2].std(axis=0, ddof=1) / math.sqrt(len(vals))
     assert np.all(np.abs(mean) <= Z * se), (mean, se)
-    assert spectra._weight_controls("mlp-mse", which, 1.0, V, lam, W, 1.0, 0) == ()
+    # the third control takes the identity-covariance moments from the law's own samples: the
+    # same draws through pair_moments (a second route) give the same control to round-off
+    L = np.linalg.cholesky(W @ W.T)
+    j = 0 if which == "diag" else 1
+    t1, t2 = pair_moments(V, np.random.default_rng(seed), 256, 0, j, factor=L)
+    i1, i2 = pair_moments(V, np.random.default_rng(seed), 256, 0, j)
+    third = t1 + t2 - i1 - i2
+    assert abs(vals[-1, 2] - third) <= 1e-12 * (abs(t1) + abs(t2) + abs(i1) + abs(i2))
+    assert spectra._weight_controls("mlp-mse", which, 1.0, V, lam, W, 1.0, 0, None) == ()

@@ -147,13 +147,11 @@ def coupling(case, *, d, gamma, classes, z, reps, m=None, block=None, which="dia
                 lam_c = np.full(X.shape[0], float(control_weight))
             Q = _row_space_basis(params.first)
             Y = X @ Q
-            vals, cvals = [], []
-            for _ in range(redraws):
-                delta = rng.standard_normal(Y.shape) - Y
-                vals.append(_woodbury(e_h, E, X, Q, lam, delta, zz))
-                if control_weight is not None:
-                    cvals.append(_woodbury(e_c, E_c, X, Q, lam_c, delta, zz))
-            vals = np.asarray(vals)
+            # the redraws in one batch: the same draws as one (n, r) array after another
+            delta = rng.standard_normal((redraws, *Y.shape)) - Y
+            vals = _woodbury(e_h, E, X, Q, lam, delta, zz)
+            if control_weight is not None:
+                cvals = _woodbury(e_c, E_c, X, Q, lam_c, delta, zz)
             bound = max(bound, float(np.max(np.abs(vals) * zz.imag / (2 * r))))
             diffs.append(vals.mean(axis=0))
             if control_weight is not None:
@@ -206,15 +204,27 @@ def _woodbury(e, E, X, Q, lam, delta, z) -> np.ndarray:
     ``H♯ − H = AQᵀ + QAᵀ + QBQᵀ = U M Uᵀ`` with ``A = (1/N) Σ λ_n x_n δ_nᵀ``, ``B = (1/N) Σ λ_n δ_n
     δ_nᵀ``, ``U = [A, Q]``, ``M = [[0, I], [I, B]]`` (``M⁻¹ = [[−B, I], [I, 0]]``); by the Woodbury
     identity ``tr G − tr G♯ = tr[(M⁻¹ + UᵀGU)⁻¹ UᵀG²U]`` (MC-12).
+
+    ``delta`` of shape ``(n, r)`` gives the values at the points ``z`` (shape ``(len(z),)``); a
+    stack ``(R, n, r)`` of redraws gives shape ``(R, len(z))``, all redraws in a few batched
+    products (``EᵀQ`` is shared by them).
     """
-    n, r = delta.shape
-    A = (X.T * lam) @ delta / n
-    B = (delta.T * lam) @ delta / n
-    W = E.T @ np.hstack([A, Q])
-    minv = np.block([[-B, np.eye(r)], [np.eye(r), np.zeros((r, r))]])
-    out = np.empty(z.size, complex)
+    single = delta.ndim == 2
+    D = delta[None] if single else delta
+    R, n, r = D.shape
+    d = X.shape[1]
+    A = ((X.T * lam) @ D.transpose(1, 0, 2).reshape(n, R * r)) / n
+    WA = (E.T @ A).reshape(d, R, r).transpose(1, 0, 2)
+    W = np.concatenate([WA, np.broadcast_to(E.T @ Q, (R, d, r))], axis=2)
+    B = np.matmul(D.transpose(0, 2, 1) * lam, D) / n
+    minv = np.zeros((R, 2 * r, 2 * r))
+    minv[:, :r, :r] = -B
+    minv[:, :r, r:] = minv[:, r:, :r] = np.eye(r)
+    Wt = W.transpose(0, 2, 1)
+    out = np.empty((R, z.size), complex)
     for k, zk in enumerate(z):
         g = 1.0 / (e - zk)
-        WG = W.T * g
-        out[k] = np.trace(np.linalg.solve(minv + WG @ W, WG * g @ W))
-    return out
+        WG = Wt * g
+        sol = np.linalg.solve(minv + WG @ W, (WG * g) @ W)
+        out[:, k] = np.trace(sol, axis1=1, axis2=2)
+    return out[0] if single else out

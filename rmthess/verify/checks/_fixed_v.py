@@ -106,23 +106,32 @@ def pair_moments(V, rng, n_u, i, j, *, factor=None) -> tuple[float, float]:
 
 
 def _output_moments(s, p, q):
-    r"""Output columns from the pair sums over ``u ≠ u'``: with ``K = (SSᵀ)²`` (entries
-    ``(s·s')²``), ``Σ_c ‖Σ_u b_cc s sᵀ‖² = Σ_{u,u'} K (b_u·b_u')`` and
-    ``Σ_{c≠c'} ‖Σ_u p_c p_c' s sᵀ‖² = Σ_{u,u'} K ((p_u·p_u')² − p_u²·p_u'²)``; dropping ``u = u'``
-    gives the U-statistics; ``b_cc = p_c (1 − p_c)`` with the complement ``q`` (SMX-1).
+    r"""Output columns from the pair sums over ``u ≠ u'``: with ``T_c = Σ_u b_cc(u) s sᵀ`` and
+    ``P_cc' = Σ_u p_c p_c' s sᵀ``, ``Σ_c ‖T_c‖²`` and ``Σ_{c≠c'} ‖P_cc'‖²`` are the sums over all
+    pairs ``(u, u')`` of ``(s·s')² (b_u·b_u')`` and ``(s·s')² ((p_u·p_u')² − p_u²·p_u'²)``;
+    dropping ``u = u'`` gives the U-statistics; ``b_cc = p_c (1 − p_c)`` with the complement ``q``
+    (SMX-1), so the diagonal sum has no cancellation.
 
-    The sums over all pairs are the block-norm sums (MC-4) of the weights ``Λ_u = diag p − ppᵀ``
-    (:func:`~rmthess.montecarlo.blocknorms.block_norm_sums`, symmetric tiles, diagonal weights
-    ``p q`` without cancellation); the ``u = u'`` terms, ``|s|⁴ |b|²`` and
-    ``|s|⁴ ((Σ p²)² − Σ p⁴)``, are subtracted and give the ``Q`` columns.
+    The matrices are formed directly, on the ``m(m + 1)/2`` entries ``i ≤ j`` (the others by
+    symmetry) and the pairs ``c < c'``: one product ``Zᵀ Y`` with ``Z = [s_i s_j]``
+    (``n × m(m + 1)/2``) and ``Y = [b_c]`` or ``[p_c p_c']``, ``O(n m² C²)`` work instead of the
+    ``O(n² (m + C))`` of the pair sums (the block-norm sums of MC-4 with the weights
+    ``Λ_u = diag p − ppᵀ``, which give the same numbers to round-off). The ``u = u'`` terms,
+    ``|s|⁴ |b|²`` and ``|s|⁴ ((Σ p²)² − Σ p⁴)``, are subtracted and give the ``Q`` columns.
     """
-    from rmthess.montecarlo.blocknorms import StructuredWeights, block_norm_sums
-
     n, C = p.shape
+    m = s.shape[1]
     b = p * q
     p2 = p * p
+    iu, ju = np.triu_indices(m)
+    w = np.where(iu == ju, 1.0, 2.0)
+    Z = s[:, iu] * s[:, ju]
+    T = Z.T @ b
+    all_d = float(w @ np.einsum("kc,kc->k", T, T))
+    ic, jc = np.triu_indices(C, 1)
+    P = Z.T @ (p[:, ic] * p[:, jc])
+    all_o = 2.0 * float(w @ np.einsum("kc,kc->k", P, P))
     s4 = np.einsum("ij,ij->i", s, s) ** 2
-    all_d, all_o = block_norm_sums(s, StructuredWeights(p, p, diag=b))
     self_d = float(s4 @ (b * b).sum(axis=1))
     self_o = float(s4 @ ((p2.sum(axis=1)) ** 2 - (p2 * p2).sum(axis=1)))
     nn = float(n) * (n - 1)

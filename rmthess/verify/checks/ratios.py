@@ -140,13 +140,23 @@ def _ratio_se(p) -> float:
     return float(abs(p.ratio) * math.hypot(rel_off, p.diag_stderr / abs(p.diag)))
 
 
+#: points of the prediction's Sobol' rules where fewer than the default (2¹⁸) suffice: MSE (its
+#: error was 0.1 % of the simulation's at 2¹⁸) and CE at C = 3 (3–4 %); measured at 2¹⁴: 1.3–1.7 %
+#: (MSE) and 28–31 % (CE, C = 3, where the MDE is 26–30 % of the target), which raises the combined
+#: error by ≤ 5 % and keeps the prediction's own below 1/15 of the MDE. At C = 10 and 30 (13–70 %
+#: at 2¹⁸) the default is kept.
+PREDICTION_SAMPLES = {("linear-mse", 10): 2**14, ("linear-ce", 3): 2**14}
+
+
 def _predict(ctx, res, k):
-    """The finite-size prediction of a linear cell (MC-6, MC-8) with PREDICTION_BATCHES batches."""
+    """The finite-size prediction of a linear cell (MC-6, MC-8) with PREDICTION_BATCHES batches
+    and :data:`PREDICTION_SAMPLES` points where set (else the default)."""
     from rmthess.montecarlo.finite_size import predict_norms
 
     ctx.progress(f"finite-size prediction, {res.case}, γ={res.gamma:g}, C={res.classes}")
     return predict_norms(res.case, "v", d=res.d, n_samples=res.n_samples, classes=res.classes,
-                         batches=PREDICTION_BATCHES, seed=ctx.child(3, k))
+                         batches=PREDICTION_BATCHES, seed=ctx.child(3, k),
+                         samples=PREDICTION_SAMPLES.get((res.case, res.classes)))
 
 
 def _grid(cmin, cmax, n=25):
@@ -167,13 +177,16 @@ the diagonal norm `(1/d)‖H_ii‖²_F` is compared with `1 + (d + 1)/N` and its
 theorem's constant `lim C² g_ij/g_ii = (1 + γe²)/(1 + γe)` is checked against the exact ratio at
 C = 10⁵, 2·10⁵ and 4·10⁵ extrapolated in 1/C (rule `tol`). Replicates per γ are set so that every
 Monte Carlo row detects a 1 % error of its prediction (γ = 4 has N = d/4 samples and needs the
-most).
+most; the MSE cells, whose norms spread less, need about a quarter as many).
 """
     sizes = {
-        "tiny": {"d": 40, "reps": {1.0: 6}, "gammas": (1.0,), "classes": (3, 10), "C_diag": 10},
-        "quick": {"d": 200, "reps": {0.25: 64, 1.0: 300, 4.0: 2000}, "gammas": (0.25, 1.0, 4.0),
+        "tiny": {"d": 40, "reps": {1.0: 6}, "mse_reps": {1.0: 6}, "gammas": (1.0,),
+                 "classes": (3, 10), "C_diag": 10},
+        "quick": {"d": 200, "reps": {0.25: 64, 1.0: 300, 4.0: 2000},
+                  "mse_reps": {0.25: 32, 1.0: 128, 4.0: 500}, "gammas": (0.25, 1.0, 4.0),
                   "classes": (3, 10, 30), "C_diag": 10},
-        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 300, 4.0: 2000}, "gammas": (0.25, 1.0, 4.0),
+        "full": {"d": 1000, "reps": {0.25: 64, 1.0: 300, 4.0: 2000},
+                 "mse_reps": {0.25: 64, 1.0: 300, 4.0: 2000}, "gammas": (0.25, 1.0, 4.0),
                  "classes": (3, 10, 30, 100, 300), "C_diag": 10},
     }
 
@@ -188,7 +201,7 @@ most).
                   "predictions": False, "limits": False}
                  for g in p["gammas"] for C in p["classes"]]
         cells += [{"case": "linear-mse", "d": d, "gamma": g, "classes": p["C_diag"],
-                   "reps": reps[g], "predictions": False, "limits": False}
+                   "reps": p["mse_reps"][g], "predictions": False, "limits": False}
                   for g in p["gammas"]]
         results = simulate_cells(ctx, cells)
         preds = {id(res): _predict(ctx, res, k) for k, res in enumerate(results)}
@@ -232,12 +245,12 @@ most).
             b = res.blocks["v"]
             lim = mse.limits(res.gamma, res.classes).blocks["v"]
             params = {"case": "linear-mse", "gamma": res.gamma, "C": res.classes, "d": d,
-                      "reps": reps[res.gamma]}
+                      "reps": res.reps}
             pr = preds[id(res)]
             out.rows.append(_prediction_row("(1/d)‖H_ii‖²_F", params, simulation=b.diag,
                                             stderr=b.diag_stderr, prediction=pr.diag,
                                             prediction_se=pr.diag_stderr, limit=lim.g_ii,
-                                            reps=reps[res.gamma], family=fam[0], size=fam[1]))
+                                            reps=res.reps, family=fam[0], size=fam[1]))
             out.rows.append(_limit_row("linear-mse", res.gamma, res.classes, lim,
                                        "limit (1/d)‖H_ii‖²_F vs prediction at d → ∞", "diag"))
             out.rows.append(within_tolerance("off-diagonal blocks ‖H_ij‖²_F", params,
@@ -265,7 +278,7 @@ output blocks vanish identically). For CE the theorem is checked as the composit
 V, the simulated ratio minus the ratio of the replicates' own fixed-V theory (hidden:
 `(E a)² + γ E a²` under `u ~ N(0, WWᵀ)`, extrapolated in 1/d with four weight-moment controls of
 mean 0; output: the exact finite-N expectation, rule `z`), and over V, the mean of the fixed-V
-limits over 4000 Gaussian V (plain nested Monte Carlo) against the limit of `rmthess.cases` (rule
+limits over 2500 Gaussian V (plain nested Monte Carlo) against the limit of `rmthess.cases` (rule
 `z`; the limit is requested to a relative error of a tenth of the row's MDE target, and its own
 standard error enters). At size `full` the MSE hidden ratio is
 also compared with the finite-size prediction conditional on the drawn V (rule `z`). The C → ∞
@@ -275,7 +288,7 @@ constant of the MSE hidden ratio,
     sizes = {
         "tiny": {"d": 40, "reps": 8, "ce_reps": 8, "v_draws": 64, "m": 4, "gammas": (1.0,),
                  "classes": (3, 10), "curve_classes": (3, 10), "predictions": False},
-        "quick": {"d": 160, "reps": 192, "ce_reps": 48, "v_draws": 4000, "m": 8,
+        "quick": {"d": 160, "reps": 128, "ce_reps": 48, "v_draws": 2500, "m": 8,
                   "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
         "full": {"d": 800, "reps": 512, "pred_reps": 64, "ce_reps": 256, "v_draws": 100_000, "m": 8,
