@@ -31,7 +31,13 @@ from functools import lru_cache
 import numpy as np
 
 from rmthess._jit import interpreted, jit, parallel_jit, prange
-from rmthess.cases._mlp_ce_output import SIGMA_MAX, OutputDomainError, _log_phi, weighted_tables
+from rmthess.cases._mlp_ce_output import (
+    _NATS,
+    SIGMA_MAX,
+    OutputDomainError,
+    _log_phi,
+    weighted_tables,
+)
 from rmthess.integrals.powersums import _set_partitions
 
 __all__ = ["hidden_expectations", "hidden_pair_terms", "hidden_check", "TARGETS"]
@@ -124,8 +130,9 @@ def _target_expressions():
 @lru_cache(maxsize=1)
 def _expansion():
     """The partition terms of the 21 targets as arrays for the kernel:
-    ``(const, W, key_q, key_K, key_Kp, key_blocks, blk_k, blk_kp, blk_start, term_a, term_b,
-    term_c, xmono, ymono)``."""
+    ``(const, W, key_q, key_K, key_Kp, key_blocks, blk_k, blk_kp, group_start, term_block,
+    term_a, term_b, term_c, xmono, ymono)``, the terms ``c A[k, a] B[k', b]`` of the blocks'
+    ψ sorted by their table ``B[k', b]``."""
     keys: dict = defaultdict(lambda: np.zeros(len(TARGETS)))
     const = np.zeros(len(TARGETS))
     for n, expr in enumerate(_target_expressions()):
@@ -155,13 +162,10 @@ def _expansion():
     xm = [(0, 0)] + sorted({(e[0], e[2]) for b in blocks for e, _ in b[2]} - {(0, 0)})
     ym = [(0, 0)] + sorted({(e[1], e[3]) for b in blocks for e, _ in b[2]} - {(0, 0)})
     xi, yi = {e: i for i, e in enumerate(xm)}, {e: i for i, e in enumerate(ym)}
-    start, ta, tb, tc = [0], [], [], []
-    for _, _, w in blocks:
-        for e, c in w:
-            ta.append(xi[(e[0], e[2])])
-            tb.append(yi[(e[1], e[3])])
-            tc.append(c)
-        start.append(len(ta))
+    terms = sorted((b[1], yi[(e[1], e[3])], r, xi[(e[0], e[2])], c)
+                   for r, b in enumerate(blocks) for e, c in b[2])   # grouped by table B[k', b]
+    gstart = [0] + [n for n in range(1, len(terms) + 1)
+                    if n == len(terms) or terms[n][:2] != terms[n - 1][:2]]
     klist = list(keys)
     kb = np.full((len(klist), 4), -1, dtype=np.int64)
     for r, k in enumerate(klist):
@@ -170,32 +174,61 @@ def _expansion():
     return (const, np.array([keys[k] for k in klist]), np.array([k[0] for k in klist], i64),
             np.array([k[1] for k in klist], i64), np.array([k[2] for k in klist], i64), kb,
             np.array([b[0] for b in blocks], i64), np.array([b[1] for b in blocks], i64),
-            np.array(start, i64), np.array(ta, i64), np.array(tb, i64), np.array(tc),
-            np.array(xm, i64), np.array(ym, i64))
+            np.array(gstart, i64), np.array([t[2] for t in terms], i64),
+            np.array([t[3] for t in terms], i64), np.array([t[1] for t in terms], i64),
+            np.array([t[4] for t in terms]), np.array(xm, i64), np.array(ym, i64))
 
 
 @jit
-def _point(s1, s2, rho, classes, res, const, W, kq, kK, kKp, kblocks, bk, bkp, bstart, ta, tb,
-           tc, xmono, ymono):
+def hu_of(res):
+    """The step of the u, v grids at resolution ``res`` (that of :func:`weighted_tables`)."""
+    return math.pi ** 2 / (_NATS + 8.0 * (res - 1.0) + 3.0) / res
+
+
+@jit
+def _cap(sig, classes, nats):
+    """An upper end of ``u = log t`` beyond which ``φ^{C−4} ≤ e^{−T}``, ``T = nats + 8 + 4 log C``
+    (the bulk of a term is ``~C^{−K−K'}``, ``K + K' ≤ 4``, while beyond the end ``e^{Ku + K'v}Πψ``
+    is bounded): for any w, ``1 − φ ≥ Φ̄(w)(1 − exp(−e^{u + σw}))`` (the event ``ξ ≥ w``), so
+    ``u ≥ log(−log(1 − r/Φ̄(w))) − σw`` with ``r = T/(C − 4)`` suffices; the least over a grid
+    of w. +inf where no w qualifies (small C)."""
+    if classes <= 4:
+        return math.inf
+    r = (nats + 8.0 + 4.0 * math.log(classes)) / (classes - 4.0)
+    best = math.inf
+    for n in range(33):
+        w = -4.0 + 0.25 * n
+        tail = 0.5 * math.erfc(w / math.sqrt(2.0))
+        if r < tail:
+            best = min(best, math.log(-math.log1p(-r / tail)) - sig * w)
+    return best
+
+
+@jit
+def _point(s1, s2, rho, classes, res, const, W, kq, kK, kKp, kblocks, bk, bkp, gstart, tblock, ta,
+           tb, tc, xmono, ymono):
     """The 21 ζ-expectations of (CASE-33) at one point ``(σ1, σ2, ρ)``."""
     C = float(classes)
-    u, v, hu, A, B, cx, Bc = weighted_tables(s1, s2, rho, classes, res, 2, 1.0, xmono, ymono,
-                                             _EXTRA)
+    nats = _NATS + 8.0 * (res - 1.0)
+    u, v, hu, A, B, cx, Bc = weighted_tables(s1, s2, rho, classes, res, 2, 2.0, xmono, ymono,
+                                             _EXTRA, _cap(s1, classes, nats) + hu_of(res),
+                                             _cap(s2, classes, nats) + hu_of(res))
     lphi = _log_phi(cx, A[0, 0], B[0, 0], Bc)
     nu, nv, nx = u.size, v.size, A.shape[3]
     nb = bk.size
     psi = np.zeros((nb, nu, nv))
-    for b in range(nb):
-        for t in range(bstart[b], bstart[b + 1]):
-            At = A[bk[b], ta[t]]
-            Bt = B[bkp[b], tb[t]]
+    # ψ_b = Σ_t c_t A[k_b, a_t] B[k'_b, b_t], the terms grouped by their table B[k', b]
+    for g in range(gstart.size - 1):
+        Bt = B[bkp[tblock[gstart[g]]], tb[gstart[g]]]
+        for t in range(gstart[g], gstart[g + 1]):
+            At = A[bk[tblock[t]], ta[t]]
+            P = psi[tblock[t]]
             for i in range(nu):
                 for k in range(nx):
                     a = tc[t] * At[i, k]
-                    if a == 0.0:
-                        continue
-                    for j in range(nv):
-                        psi[b, i, j] += a * Bt[k, j]
+                    if a != 0.0:
+                        for j in range(nv):
+                            P[i, j] += a * Bt[k, j]
     # e^{Ku + K'v} φ^{C−q} for K, K' ∈ {1, 2}, q ≤ 4
     base = np.zeros((3, 3, 5, nu, nv))
     for K in range(1, 3):
@@ -206,6 +239,12 @@ def _point(s1, s2, rho, classes, res, const, W, kq, kK, kKp, kblocks, bk, bkp, b
                         if lphi[i, j] > -math.inf:
                             base[K, Kp, q, i, j] = math.exp(K * u[i] + Kp * v[j]
                                                             + (C - q) * lphi[i, j])
+                # below the first row (column) the integrand is e^{Ku}(e^{K'v}) times its value
+                # there: the trapezoid sum of the tail is a geometric series
+                for j in range(nv):
+                    base[K, Kp, q, 0, j] /= -math.expm1(-K * hu)
+                for i in range(nu):
+                    base[K, Kp, q, i, 0] /= -math.expm1(-Kp * hu)
     out = const.copy()
     for r in range(kq.size):
         q = kq[r]
@@ -231,12 +270,12 @@ def _point(s1, s2, rho, classes, res, const, W, kq, kK, kKp, kblocks, bk, bkp, b
 
 
 @parallel_jit
-def _points(s1, s2, rho, classes, res, out, const, W, kq, kK, kKp, kblocks, bk, bkp, bstart, ta,
-            tb, tc, xmono, ymono):  # twin: _points.py_func
+def _points(s1, s2, rho, classes, res, out, const, W, kq, kK, kKp, kblocks, bk, bkp, gstart,
+            tblock, ta, tb, tc, xmono, ymono):  # twin: _points.py_func
     for n in prange(s1.size):
         if s1[n] > 0.0 and s2[n] > 0.0:
             out[n] = _point(s1[n], s2[n], rho[n], classes, res, const, W, kq, kK, kKp, kblocks,
-                            bk, bkp, bstart, ta, tb, tc, xmono, ymono)
+                            bk, bkp, gstart, tblock, ta, tb, tc, xmono, ymono)
 
 
 def hidden_expectations(s1, s2, rho, classes, *, res=1.0, compiled=True):

@@ -109,7 +109,7 @@ def _centred_power(x, centre, n):
 
 
 @jit
-def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra):
+def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra, ucap, vcap):
     """The factor tables of ``ψ_{k,k′,f}(u, v) = Σ_ξ A[k, a, u, ξ] B[k′, b, ξ, v]`` (CASE-32;
     polynomial weights, CASE-33) at resolution ``res``: ``x = σ1ξ``, ``y = βξ + γη``,
 
@@ -120,7 +120,8 @@ def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra)
     for the exponent rows ``a = xmono[·]``, ``b = ymono[·]`` and the tilts ``0..kmax``; F on a
     lattice of step ``h_v/4``, 8-point Lagrange interpolation. ``decay``: the smallest power
     K of ``t^{K−1}dt`` (sets the lower ends); ``extra``: nats added to the ξ, η ranges for the
-    polynomial weights. Returns ``(u, v, h, A, B, cx, Bc)`` with ``cx[u] + Σ_ξ A[0, 0] Bc = 1 − φ``
+    polynomial weights; ``ucap``, ``vcap``: upper ends of u, v where the caller has bounded
+    ``φ^{C−q}`` (+inf: none). Returns ``(u, v, h, A, B, cx, Bc)`` with ``cx[u] + Σ_ξ A[0, 0] Bc = 1 − φ``
     (``xmono[0]`` and ``ymono[0]`` must be the constant weight)."""
     C = float(classes)
     nats = _NATS + 8.0 * (res - 1.0)
@@ -141,6 +142,8 @@ def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra)
     hu = math.pi ** 2 / (nats + 3.0) / res
     ulo, uhi = _log_range(s1, C, nats, kmax, decay)
     vlo, vhi = _log_range(s2, C, nats, kmax, decay)
+    uhi = max(min(uhi, ucap), ulo + hu)
+    vhi = max(min(vhi, vcap), vlo + hu)
     u = _grid(ulo, uhi, hu)
     v = _grid(vlo, vhi, hu)
     nu, nv, nx, ne = u.size, v.size, xi.size, eta.size
@@ -238,7 +241,7 @@ def _point(s1, s2, rho, classes, res):
     """(D, O) of (CASE-32) at one point, resolution ``res``."""
     C = float(classes)
     u, v, hu, A, B, cx, Bc = weighted_tables(s1, s2, rho, classes, res, 1, 2.0, _CONSTANT,
-                                             _CONSTANT, 0.0)
+                                             _CONSTANT, 0.0, math.inf, math.inf)
     A0, A1, B0, B1 = A[0, 0], A[1, 0], B[0, 0], B[1, 0]
     lphi = _log_phi(cx, A0, B0, Bc)
     nu, nv, nx = u.size, v.size, A0.shape[1]
