@@ -4,8 +4,8 @@ Given ``(u, u')`` the Isserlis formula of (CASE-15) is a polynomial in 21 functi
 coordinates ζ: with ``Ñ = ζᵀQζ − trQ·I``, ``P̃ = ζᵀQ'ζ − trQ'·I``, ``M = ζᵀQQ'ζ``,
 
     E_w[κ_ij κ'_ij]/τ² = (c_iᵀÑc_j + δ_ij trQ)(c_iᵀP̃c_j + δ_ij trQ')
-                         + (1 − |c_j|²) c_iᵀMc_i + P_ij (c_iᵀMc_j + c_jᵀMc_i) + (1 − |c_i|²) c_jᵀMc_j
-                         + ((1 − |c_i|²)(1 − |c_j|²) + P_ij²) tr QQ',
+                         + (1 − |c_j|²) c_iᵀMc_i + P_ij (c_iᵀMc_j + c_jᵀMc_i)
+                         + (1 − |c_i|²) c_jᵀMc_j + ((1 − |c_i|²)(1 − |c_j|²) + P_ij²) tr QQ',
 
 ``P_ij = δ_ij − c_i·c_j``. The classes are iid given ``(u, u')``, so the ζ-expectation of each of
 ``Ñ_ab P̃_cd``, ``Ñ_ab trQ'``, ``trQ P̃_cd``, ``trQ trQ'``, ``M_ab``, ``tr QQ'`` is a sum over the set
@@ -13,13 +13,13 @@ partitions of products of bivariate power sums ``P(k, k', f) = Σ_c p_c^k p'_c^{
 
     E Π P = Σ_π (C)_q ∫∫ t^{K−1} t'^{K'−1} Π_B ψ_B(t, t') φ(t, t')^{C−q} dt dt' / (Γ(K)Γ(K')),
 
-``ψ_{k,k',f} = E[e^{kx + k'y} f(ζ) exp(−te^x − t'e^y)]``, ``x = σ1ζ1``, ``y = βζ1 + γζ2``. The weights
-are written in the coordinates centred at the tilted means, ``ζ − (σ1, 0)`` for the factors of p
-and ``ζ − (β, γ)`` for those of p', so that no partition term is larger than the result by a power
-of C. A product without a factor of p (of p') is multiplied by ``Σ p = 1`` (``Σ p' = 1``), so
-every term is a double integral. The expansion is generated once (:func:`_expansion`); the
-quadrature reuses the tables of the output block (:func:`weighted_tables`, (CASE-32)) with
-polynomial weights.
+``ψ_{k,k',f} = E[e^{kx + k'y} f(ζ) exp(−te^x − t'e^y)]``, ``x = σ1ζ1``, ``y = βζ1 + γζ2``. The
+weights are written in the coordinates centred at the tilted means, ``ζ − (σ1, 0)`` for the
+factors of p and ``ζ − (β, γ)`` for those of p', so that no partition term is larger than the
+result by a power of C. A product without a factor of p (of p') is multiplied by ``Σ p = 1``
+(``Σ p' = 1``), so every term is a double integral. The expansion is generated once
+(:func:`_expansion`); the quadrature reuses the tables of the output block
+(:func:`weighted_tables`, (CASE-32)) with polynomial weights.
 """
 
 from __future__ import annotations

@@ -121,8 +121,8 @@ def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra,
     lattice of step ``h_v/4``, 8-point Lagrange interpolation. ``decay``: the smallest power
     K of ``t^{K−1}dt`` (sets the lower ends); ``extra``: nats added to the ξ, η ranges for the
     polynomial weights; ``ucap``, ``vcap``: upper ends of u, v where the caller has bounded
-    ``φ^{C−q}`` (+inf: none). Returns ``(u, v, h, A, B, cx, Bc)`` with ``cx[u] + Σ_ξ A[0, 0] Bc = 1 − φ``
-    (``xmono[0]`` and ``ymono[0]`` must be the constant weight)."""
+    ``φ^{C−q}`` (+inf: none). Returns ``(u, v, h, A, B, cx, Bc)`` with
+    ``cx[u] + Σ_ξ A[0, 0] Bc = 1 − φ`` (``xmono[0]`` and ``ymono[0]``: the constant weight)."""
     C = float(classes)
     nats = _NATS + 8.0 * (res - 1.0)
     ell = math.sqrt(2.0 * (nats + extra))

@@ -422,7 +422,8 @@ def _hidden_controls(g, m, tau, classes):
 
 def _hidden_control_means(m, sigma_v, classes):
     """Means of :func:`_hidden_controls`: ``τ²/4``, and ``(E h0²)^{m−2}(E h1²)²/C`` of (CASE-10)
-    (``E_{u,u'}[1 e^{τ s s'}] = E h0²``, ``E_{u,u'}[1_i e^{τ s_i s'_i}(τ + τ² s_i s'_i)] = E h1²``)."""
+    (``E_{u,u'} e^{τ s s'} = E h0²``, ``E_{u,u'}[1_i e^{τ s_i s'_i}(τ + τ² s_i s'_i)] = E h1²``
+    per coordinate)."""
     from rmthess.cases._mlp_ce_constants import hidden_terms
 
     tau = sigma_v * sigma_v / m
