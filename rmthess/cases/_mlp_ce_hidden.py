@@ -32,10 +32,11 @@ import numpy as np
 
 from rmthess._jit import interpreted, jit, parallel_jit, prange
 from rmthess.cases._mlp_ce_output import (
-    _NATS,
     SIGMA_MAX,
     OutputDomainError,
     _log_phi,
+    range_nats,
+    u_step,
     weighted_tables,
 )
 from rmthess.integrals.powersums import _set_partitions
@@ -180,12 +181,6 @@ def _expansion():
 
 
 @jit
-def hu_of(res):
-    """The step of the u, v grids at resolution ``res`` (that of :func:`weighted_tables`)."""
-    return math.pi ** 2 / (_NATS + 8.0 * (res - 1.0) + 3.0) / res
-
-
-@jit
 def _cap(sig, classes, nats):
     """An upper end of ``u = log t`` beyond which ``φ^{C−4} ≤ e^{−T}``, ``T = nats + 8 + 4 log C``
     (the bulk of a term is ``~C^{−K−K'}``, ``K + K' ≤ 4``, while beyond the end ``e^{Ku + K'v}Πψ``
@@ -209,10 +204,10 @@ def _point(s1, s2, rho, classes, res, const, W, kq, kK, kKp, kblocks, bk, bkp, g
            tb, tc, xmono, ymono):
     """The 21 ζ-expectations of (CASE-33) at one point ``(σ1, σ2, ρ)``."""
     C = float(classes)
-    nats = _NATS + 8.0 * (res - 1.0)
+    nats = range_nats(res)
     u, v, hu, A, B, cx, Bc = weighted_tables(s1, s2, rho, classes, res, 2, 2.0, xmono, ymono,
-                                             _EXTRA, _cap(s1, classes, nats) + hu_of(res),
-                                             _cap(s2, classes, nats) + hu_of(res))
+                                             _EXTRA, _cap(s1, classes, nats) + u_step(res),
+                                             _cap(s2, classes, nats) + u_step(res))
     lphi = _log_phi(cx, A[0, 0], B[0, 0], Bc)
     nu, nv, nx = u.size, v.size, A.shape[3]
     nb = bk.size
@@ -300,7 +295,8 @@ def hidden_expectations(s1, s2, rho, classes, *, res=1.0, compiled=True):
 
 
 def _basis(U, U2):
-    """``(e1, e2, σ-free scales |s|, b1, b2, both)`` of (CASE-15) for rows of u, u'."""
+    """``(e1, e2, |s|, b1, b2, both)`` of (CASE-15) for rows of u, u' (``s' = b1 e1 + b2 e2``,
+    ``both``: the units active in u and in u')."""
     s, s2 = np.maximum(U, 0.0), np.maximum(U2, 0.0)
     ns = np.linalg.norm(s, axis=1)
     e1 = np.divide(s, ns[:, None], out=np.zeros_like(s), where=ns[:, None] > 0)

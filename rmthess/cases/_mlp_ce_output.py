@@ -104,6 +104,19 @@ def _log_range(sig, classes, nats, kmax, decay):
 
 
 @jit
+def range_nats(res):
+    """Nats of the tails left out of the ranges at resolution ``res`` (8 more per unit of res)."""
+    return _NATS + 8.0 * (res - 1.0)
+
+
+@jit
+def u_step(res):
+    """The step of the u, v grids at resolution ``res``: ``π²/(A + 3)/res`` (CASE-32), A the
+    nats of the ranges."""
+    return math.pi ** 2 / (range_nats(res) + 3.0) / res
+
+
+@jit
 def _centred_power(x, centre, n):
     return (x - centre) ** n if n > 0 else 1.0
 
@@ -124,7 +137,7 @@ def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra,
     ``φ^{C−q}`` (+inf: none). Returns ``(u, v, h, A, B, cx, Bc)`` with
     ``cx[u] + Σ_ξ A[0, 0] Bc = 1 − φ`` (``xmono[0]`` and ``ymono[0]``: the constant weight)."""
     C = float(classes)
-    nats = _NATS + 8.0 * (res - 1.0)
+    nats = range_nats(res)
     ell = math.sqrt(2.0 * (nats + extra))
     rho = min(max(rho, 0.0), 1.0)
     beta = s2 * rho
@@ -139,7 +152,7 @@ def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra,
     eta = _grid(-ell, kmax * gam + ell, he)
     lwe = _log_gauss_weights(eta)
     we = _flushed_exp(lwe)
-    hu = math.pi ** 2 / (nats + 3.0) / res
+    hu = u_step(res)
     ulo, uhi = _log_range(s1, C, nats, kmax, decay)
     vlo, vhi = _log_range(s2, C, nats, kmax, decay)
     uhi = max(min(uhi, ucap), ulo + hu)
