@@ -78,7 +78,8 @@ _HIDDEN_FIRST = 2    # hidden points per replicate in the first round (CASE-33)
 #: than the sampled ζ of (CASE-18) from C ≈ 300 on (benchmarks/bench_mlp_ce_output.py)
 OUTPUT_QUADRATURE_CLASSES = 1000
 #: from this many classes on (and from OUTPUT_QUADRATURE_CLASSES), ζ is integrated out of the
-#: hidden pair terms (CASE-33) (benchmarks/bench_mlp_ce_limits.py)
+#: hidden pair terms (CASE-33): measured faster than the sampled ζ from C ≈ 10³ on, slower at
+#: C ≤ 300 (benchmarks/bench_mlp_ce_hidden.py)
 HIDDEN_QUADRATURE_CLASSES = 1000
 
 
