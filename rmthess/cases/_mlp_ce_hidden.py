@@ -321,8 +321,10 @@ def hidden_pair_terms(U, U2, tau, classes, *, res=1.0, compiled=True):
     s2n = np.hypot(b1, b2)
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.where(ns * s2n > 0, b1 / np.maximum(s2n, 1e-300), 0.0)
-    E = hidden_expectations(st * ns, st * s2n, np.clip(rho, 0.0, 1.0), classes, res=res,
-                            compiled=compiled)
+    E = np.zeros((n, len(TARGETS)))
+    act = both.any(1)                       # a point without an active pair contributes 0
+    E[act] = hidden_expectations(st * ns[act], st * s2n[act], np.clip(rho[act], 0.0, 1.0),
+                                 classes, res=res, compiled=compiled)
     NP = E[:, :9].reshape(n, 3, 3)
     NT, TP, TT = E[:, 9:12], E[:, 12:15], E[:, 15]
     M = E[:, 16:20].reshape(n, 2, 2)
