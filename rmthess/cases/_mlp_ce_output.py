@@ -90,71 +90,105 @@ def _log_gauss_weights(z):
 
 
 @jit
-def _log_range(sig, classes, nats):
-    """Range of u = log t: below, the integrand falls like e^{2u} (t t' prefactor), above, ψ and
-    φ^{C−2} cut it off (CASE-32)."""
+def _log_range(sig, classes, nats, kmax, decay):
+    """Range of u = log t: below, the integrand falls like e^{decay·u} (the prefactor t^{K−1}
+    dt with K ≥ decay, after ψ's of tilt ≤ kmax saturate), above, ψ and φ^{C−q} cut it off
+    (CASE-32, CASE-33)."""
     ell = math.sqrt(2.0 * nats)
     t0 = max(1.0, math.sqrt(2.0 * math.log(classes)))
     uc = -math.log(classes) - min(0.5 * sig * sig, sig * t0)
-    lo = min(uc, 0.0) - min(sig * sig + sig * ell, 2.0 * sig * ell) - 0.5 * nats - 2.0
+    lo = (min(uc, 0.0) - min(kmax * sig * sig + sig * ell, 2.0 * sig * ell) - nats / decay
+          - 2.0)
     hi = max(uc, 0.0) + sig * ell + 6.0
     return lo, hi
 
 
 @jit
-def _point(s1, s2, rho, classes, res):
-    """(D, O) of (CASE-32) at one point, resolution ``res``."""
+def range_nats(res):
+    """Nats of the tails left out of the ranges at resolution ``res`` (8 more per unit of res)."""
+    return _NATS + 8.0 * (res - 1.0)
+
+
+@jit
+def u_step(res):
+    """The step of the u, v grids at resolution ``res``: ``π²/(A + 3)/res`` (CASE-32), A the
+    nats of the ranges."""
+    return math.pi ** 2 / (range_nats(res) + 3.0) / res
+
+
+@jit
+def _centred_power(x, centre, n):
+    return (x - centre) ** n if n > 0 else 1.0
+
+
+@jit
+def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra, ucap, vcap):
+    """The factor tables of ``ψ_{k,k′,f}(u, v) = Σ_ξ A[k, a, u, ξ] B[k′, b, ξ, v]`` (CASE-32;
+    polynomial weights, CASE-33) at resolution ``res``: ``x = σ1ξ``, ``y = βξ + γη``,
+
+        A[k, a] = w_ξ e^{kσ1ξ} exp(−e^{u+σ1ξ}) (ξ − σ1)^{a0} (ξ − β)^{a1},
+        B[k′, b] = e^{k′βξ} F_{k′,b}(v + βξ),
+        F_{k′,b}(z) = E_η[η^{b0} (η − γ)^{b1} e^{k′γη} exp(−e^{z+γη})]
+
+    for the exponent rows ``a = xmono[·]``, ``b = ymono[·]`` and the tilts ``0..kmax``; F on a
+    lattice of step ``h_v/4``, 8-point Lagrange interpolation. ``decay``: the smallest power
+    K of ``t^{K−1}dt`` (sets the lower ends); ``extra``: nats added to the ξ, η ranges for the
+    polynomial weights; ``ucap``, ``vcap``: upper ends of u, v where the caller has bounded
+    ``φ^{C−q}`` (+inf: none). Returns ``(u, v, h, A, B, cx, Bc)`` with
+    ``cx[u] + Σ_ξ A[0, 0] Bc = 1 − φ`` (``xmono[0]`` and ``ymono[0]``: the constant weight)."""
     C = float(classes)
-    nats = _NATS + 8.0 * (res - 1.0)
-    ell = math.sqrt(2.0 * nats)
+    nats = range_nats(res)
+    ell = math.sqrt(2.0 * (nats + extra))
     rho = min(max(rho, 0.0), 1.0)
     beta = s2 * rho
     gam = s2 * math.sqrt(max(0.0, 1.0 - rho * rho))
-    # ξ grid (x = σ1 ξ): features of width 1/σ1 in A, 1/β in B
+    # ξ grid (x = σ1 ξ): features of width 1/σ1 in A, 1/β in B; tilts move the mass to kσ1 + k′β
     smax = max(s1, beta, 1e-300)
     hx = min(0.5, 0.45 / smax) / res
-    xi = _grid(-ell, s1 + beta + ell, hx)
+    xi = _grid(-ell, kmax * (s1 + beta) + ell, hx)
     lwx = _log_gauss_weights(xi)
     wx = _flushed_exp(lwx)
-    # η grid
     he = (min(0.5, 0.45 / gam) if gam > 0.0 else 0.5) / res
-    eta = _grid(-ell, gam + ell, he)
+    eta = _grid(-ell, kmax * gam + ell, he)
     lwe = _log_gauss_weights(eta)
     we = _flushed_exp(lwe)
-    # u, v grids
-    hu = math.pi ** 2 / (nats + 3.0) / res
-    ulo, uhi = _log_range(s1, C, nats)
-    vlo, vhi = _log_range(s2, C, nats)
+    hu = u_step(res)
+    ulo, uhi = _log_range(s1, C, nats, kmax, decay)
+    vlo, vhi = _log_range(s2, C, nats, kmax, decay)
+    uhi = max(min(uhi, ucap), ulo + hu)
+    vhi = max(min(vhi, vcap), vlo + hu)
     u = _grid(ulo, uhi, hu)
     v = _grid(vlo, vhi, hu)
     nu, nv, nx, ne = u.size, v.size, xi.size, eta.size
-    # x side: A_0, A_1 and the direct part of 1 − φ
-    A0 = np.empty((nu, nx))
-    A1 = np.empty((nu, nx))
+    na, nb = xmono.shape[0], ymono.shape[0]
+    A = np.empty((kmax + 1, na, nu, nx))
     cx = np.zeros(nu)
     for i in range(nu):
         for k in range(nx):
             w = u[i] + s1 * xi[k]
-            A0[i, k] = _h(lwx[k], w)
-            A1[i, k] = _h(lwx[k] + s1 * xi[k], w)
             cx[i] += wx[k] * _hc(w)
-    # y side: F_0, F_1, Fc on the lattice z_l = zlo + l δ, δ = hu / _LATTICE
+            for j in range(kmax + 1):
+                h = _h(lwx[k] + j * s1 * xi[k], w)
+                for a in range(na):
+                    A[j, a, i, k] = h * (_centred_power(xi[k], s1, xmono[a, 0])
+                                         * _centred_power(xi[k], beta, xmono[a, 1]))
     delta = hu / _LATTICE
     half = _LAGRANGE // 2
     zlo = vlo + beta * xi[0] - half * delta
     nz = int(math.ceil((vhi + beta * xi[nx - 1] - zlo) / delta)) + _LAGRANGE + 1
-    F0 = np.zeros(nz)
-    F1 = np.zeros(nz)
+    F = np.zeros((kmax + 1, nb, nz))
     Fc = np.zeros(nz)
     for r in range(nz):
         z = zlo + r * delta
         for k in range(ne):
             w = z + gam * eta[k]
-            F0[r] += _h(lwe[k], w)
-            F1[r] += _h(lwe[k] + gam * eta[k], w)
             Fc[r] += we[k] * _hc(w)
-    B0 = np.empty((nx, nv))
-    B1 = np.empty((nx, nv))
+            for j in range(kmax + 1):
+                h = _h(lwe[k] + j * gam * eta[k], w)
+                for b in range(nb):
+                    F[j, b, r] += h * (_centred_power(eta[k], 0.0, ymono[b, 0])
+                                       * _centred_power(eta[k], gam, ymono[b, 1]))
+    B = np.empty((kmax + 1, nb, nx, nv))
     Bc = np.empty((nx, nv))
     basis = np.empty(_LAGRANGE)
     for k in range(nx):
@@ -167,22 +201,66 @@ def _point(s1, s2, rho, classes, res):
                 if b != a:
                     val *= (t - b) / (a - b)
             basis[a] = val
-        eb = math.exp(beta * xi[k])
         for j in range(nv):
-            f0 = f1 = fc = 0.0
+            fc = 0.0
             for a in range(_LAGRANGE):
-                idx = i0 + a + j * _LATTICE
-                f0 += basis[a] * F0[idx]
-                f1 += basis[a] * F1[idx]
-                fc += basis[a] * Fc[idx]
-            B0[k, j] = _flush(f0)
-            B1[k, j] = _flush(eb * f1)
+                fc += basis[a] * Fc[i0 + a + j * _LATTICE]
             Bc[k, j] = _flush(fc)
+        for jt in range(kmax + 1):
+            eb = math.exp(jt * beta * xi[k])
+            for b in range(nb):
+                for j in range(nv):
+                    f = 0.0
+                    for a in range(_LAGRANGE):
+                        f += basis[a] * F[jt, b, i0 + a + j * _LATTICE]
+                    B[jt, b, k, j] = _flush(eb * f)
+    return u, v, hu, A, B, cx, Bc
+
+
+@jit
+def _log_phi(cx, A0, B0, Bc):
+    """``log φ`` on the (u, v) grid from the tables: ``1 − φ`` summed directly where it is below
+    ½ (``φ^n = exp(n log1p(−(1 − φ)))``), else ``log φ``; −inf where φ underflows."""
+    nu, nx = A0.shape
+    nv = B0.shape[1]
     P00 = np.zeros((nu, nv))
+    Pc = np.zeros((nu, nv))
+    for i in range(nu):
+        for k in range(nx):
+            a0 = A0[i, k]
+            if a0 == 0.0:
+                continue
+            for j in range(nv):
+                P00[i, j] += a0 * B0[k, j]
+                Pc[i, j] += a0 * Bc[k, j]
+    out = np.empty((nu, nv))
+    for i in range(nu):
+        for j in range(nv):
+            c = cx[i] + Pc[i, j]
+            if c < 0.5:
+                out[i, j] = math.log1p(-c)
+            elif P00[i, j] > 0.0:
+                out[i, j] = math.log(P00[i, j])
+            else:
+                out[i, j] = -math.inf
+    return out
+
+
+_CONSTANT = np.zeros((1, 2), dtype=np.int64)
+
+
+@jit
+def _point(s1, s2, rho, classes, res):
+    """(D, O) of (CASE-32) at one point, resolution ``res``."""
+    C = float(classes)
+    u, v, hu, A, B, cx, Bc = weighted_tables(s1, s2, rho, classes, res, 1, 2.0, _CONSTANT,
+                                             _CONSTANT, 0.0, math.inf, math.inf)
+    A0, A1, B0, B1 = A[0, 0], A[1, 0], B[0, 0], B[1, 0]
+    lphi = _log_phi(cx, A0, B0, Bc)
+    nu, nv, nx = u.size, v.size, A0.shape[1]
     P11 = np.zeros((nu, nv))
     P10 = np.zeros((nu, nv))
     P01 = np.zeros((nu, nv))
-    Pc = np.zeros((nu, nv))
     for i in range(nu):                 # ψ_jk = A_j B_k (no BLAS: one fused pass)
         for k in range(nx):
             a0 = A0[i, k]
@@ -192,29 +270,20 @@ def _point(s1, s2, rho, classes, res):
             for j in range(nv):
                 b0 = B0[k, j]
                 b1 = B1[k, j]
-                P00[i, j] += a0 * b0
                 P11[i, j] += a1 * b1
                 P10[i, j] += a1 * b0
                 P01[i, j] += a0 * b1
-                Pc[i, j] += a0 * Bc[k, j]
     so = 0.0
     st = 0.0
     for i in range(nu):
         for j in range(nv):
-            if P11[i, j] <= 0.0:
-                continue
-            c = cx[i] + Pc[i, j]
-            if c < 0.5:
-                lphi = math.log1p(-c)
-            elif P00[i, j] > 0.0:
-                lphi = math.log(P00[i, j])
-            else:
+            if P11[i, j] <= 0.0 or lphi[i, j] == -math.inf:
                 continue
             base = 2.0 * (u[i] + v[j]) + math.log(P11[i, j])
-            so += math.exp(base + math.log(P11[i, j]) + (C - 2.0) * lphi)
+            so += math.exp(base + math.log(P11[i, j]) + (C - 2.0) * lphi[i, j])
             if classes > 2 and P10[i, j] > 0.0 and P01[i, j] > 0.0:
                 st += math.exp(base + math.log(P10[i, j]) + math.log(P01[i, j])
-                               + (C - 3.0) * lphi)
+                               + (C - 3.0) * lphi[i, j])
     so *= hu * hu
     st *= hu * hu
     return (C - 1.0) * so + (C - 1.0) * (C - 2.0) * st, so

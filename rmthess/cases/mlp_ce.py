@@ -1,12 +1,13 @@
 """Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md,
-(CASE-9)–(CASE-18), (CASE-32)).
+(CASE-9)–(CASE-18), (CASE-32), (CASE-33)).
 
 At finite C the limits are expectations over the output weights V and the hidden pre-activations u.
 For Gaussian V they are estimated by randomized quasi-Monte Carlo over pairs ``(u, u')`` after the
 parts of V orthogonal to ``span(s, s')`` are integrated out exactly (Rao–Blackwellization,
 (CASE-15)–(CASE-17)), with control variates and replicate error bars, until a requested relative
 standard error is met (CASE-18); from :data:`OUTPUT_QUADRATURE_CLASSES` classes on, the output
-block integrates the coordinates ζ out by quadrature and samples ``(u, u')`` only (CASE-32). For any
+block integrates the coordinates ζ out by quadrature and samples ``(u, u')`` only (CASE-32), and
+from :data:`HIDDEN_QUADRATURE_CLASSES` on the hidden block does the same (CASE-33). For any
 other law of the entries of V, nested Monte Carlo over
 independent V draws (CASE-9) with the same stopping rule. All values are flagged ``estimate=True``.
 As C → ∞ the ratios follow the constants of :mod:`rmthess.cases._mlp_ce_constants`.
@@ -37,6 +38,7 @@ from rmthess.cases._estimate import (
 )
 from rmthess.cases._mlp_ce_constants import hidden_constant, output_constant
 from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases._mlp_ce_hidden import hidden_pair_terms
 from rmthess.cases._mlp_ce_kernels import (
     gamma_terms_numba,
     hidden_weights,
@@ -49,7 +51,8 @@ from rmthess.cases._registry import register
 from rmthess.laws.prior import validate_prior
 
 __all__ = ["MlpCE", "DEFAULT_RTOL", "DEFAULT_LAW_RTOL", "DEFAULT_MAX_TIME", "REPLICATES",
-           "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS", "OUTPUT_QUADRATURE_CLASSES"]
+           "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS", "OUTPUT_QUADRATURE_CLASSES",
+           "HIDDEN_QUADRATURE_CLASSES"]
 
 #: default target relative standard error of every g and ratio (Gaussian V; RQMC route)
 DEFAULT_RTOL = 1e-2
@@ -69,9 +72,15 @@ _QMC_MAX_DIM = 512   # above this many dimensions, ζ is drawn pseudo-randomly (
 _BLOCK_ROWS = 1 << 21  # bound on n·C per kernel call (memory)
 _OUTPUT_PILOT = 256  # plain Monte Carlo points that fix the output control coefficients (CASE-32)
 _OUTPUT_FIRST = 16   # output points per replicate in the first round (CASE-32)
+_HIDDEN_PILOT = 64   # plain Monte Carlo points that fix the hidden control coefficients (CASE-33)
+_HIDDEN_FIRST = 2    # hidden points per replicate in the first round (CASE-33)
 #: from this many classes on, ζ is integrated out of the output draws (CASE-32): measured faster
 #: than the sampled ζ of (CASE-18) from C ≈ 300 on (benchmarks/bench_mlp_ce_output.py)
 OUTPUT_QUADRATURE_CLASSES = 1000
+#: from this many classes on (and from OUTPUT_QUADRATURE_CLASSES), ζ is integrated out of the
+#: hidden pair terms (CASE-33): measured faster than the sampled ζ from C ≈ 10³ on, slower at
+#: C ≤ 300 (benchmarks/bench_mlp_ce_hidden.py)
+HIDDEN_QUADRATURE_CLASSES = 1000
 
 
 def _split(samples):
@@ -396,10 +405,85 @@ class _OutputSampler:
         return self.sums / self.count
 
 
+def _hidden_controls(g, m, tau, classes):
+    """Large-C controls of the hidden pair terms at the normal points ``g = (u, u')`` (CASE-33):
+    ``τ² avg_i 1_i`` (the limit of the diagonal, κ_ii → τ) and, where ``2τ < 1`` (finite variance),
+    ``τ² e^{τ s·s'} avg_{i≠j} 1_i 1_j (1 + τ s_i s'_i)(1 + τ s_j s'_j)/C`` (the limit of the
+    off-diagonal, CASE-10), ``1_i = 1(u_i > 0)1(u'_i > 0)``."""
+    s = np.maximum(g[:, :m], 0.0)
+    s2 = np.maximum(g[:, m:2 * m], 0.0)
+    both = (s > 0) & (s2 > 0)
+    diag = tau * tau * both.mean(1)
+    if not 2.0 * tau < 1.0:
+        return diag[:, None]
+    f = both * (1.0 + tau * s * s2)
+    pairs = f.sum(1) ** 2 - (f * f).sum(1)
+    off = tau * tau * np.exp(tau * (s * s2).sum(1)) * pairs / (m * (m - 1.0) * classes)
+    return np.column_stack([diag, off])
+
+
+def _hidden_control_means(m, sigma_v, classes):
+    """Means of :func:`_hidden_controls`: ``τ²/4``, and ``(E h0²)^{m−2}(E h1²)²/C`` of (CASE-10)
+    (``E_{u,u'} e^{τ s s'} = E h0²``, ``E_{u,u'}[1_i e^{τ s_i s'_i}(τ + τ² s_i s'_i)] = E h1²``
+    per coordinate)."""
+    from rmthess.cases._mlp_ce_constants import hidden_terms
+
+    tau = sigma_v * sigma_v / m
+    if not 2.0 * tau < 1.0:
+        return np.array([tau * tau / 4.0])
+    h0, h1, _, _ = hidden_terms(m, sigma_v)
+    return np.array([tau * tau / 4.0, h0 ** (m - 2) * h1 * h1 / classes])
+
+
+class _HiddenSampler:
+    """Scrambled Sobol' replicates over ``(u, u') ∈ R^{2m}`` of the hidden pair terms with ζ
+    integrated out by quadrature (CASE-33); rows ``(T1_ii, T1_ij, T2_ii, T2_ij)`` of replicate
+    means with the exact γ-terms (CASE-19). Controls of exact means: the large-C limits of
+    :func:`_hidden_controls` with coefficient 1, and on what they leave, the nine output
+    polynomials of :func:`_polynomials` and the large-C controls again, with least-squares
+    coefficients from an independent plain Monte Carlo pilot of :data:`_HIDDEN_PILOT` points."""
+
+    def __init__(self, classes, m, sigma_v, seed, gamma_terms, replicates=REPLICATES):
+        self.C, self.m, self.tau, self.R = classes, m, sigma_v * sigma_v / m, replicates
+        self.points = _Scrambles(2 * m, 2 * m, seed, 11, replicates)
+        self.mu_x = _hidden_control_means(m, sigma_v, classes)
+        self.mu = np.concatenate([_polynomial_means(m), self.mu_x])
+        self.exact = np.asarray(gamma_terms, dtype=float)
+        self.sums = np.zeros((replicates, 2))
+        self.count = 0
+        pilot = np.random.default_rng(child_seed(seed, 10)).standard_normal((_HIDDEN_PILOT, 2 * m))
+        r, z = self._terms(pilot)
+        zc = z - z.mean(0)
+        self.beta = [np.linalg.lstsq(zc, r[:, k] - r[:, k].mean(), rcond=None)[0]
+                     for k in range(2)]
+
+    @staticmethod
+    def usable(m, sigma_v):
+        """Whether every point with ``|s| ≤ √m + 7`` lies in the certified domain."""
+        return _OutputSampler.usable(m, sigma_v)
+
+    def _terms(self, g):
+        """The draws minus their large-C controls plus the controls' means, and the fitted
+        controls (polynomials, large-C), at the normal points ``g``."""
+        y = hidden_pair_terms(g[:, :self.m], g[:, self.m:], self.tau, self.C)
+        x = _hidden_controls(g, self.m, self.tau, self.C)
+        y[:, :x.shape[1]] -= x - self.mu_x
+        return y, np.column_stack([_polynomials(g, self.m), x])
+
+    def __call__(self, n):
+        g = np.concatenate([self.points.normals(r, n) for r in range(self.R)])
+        y, z = self._terms(g)
+        adj = np.column_stack([y[:, k] - (z - self.mu) @ self.beta[k] for k in range(2)])
+        self.sums += adj.reshape(self.R, n, 2).sum(1)
+        self.count += n
+        return np.column_stack([self.sums / self.count, np.broadcast_to(self.exact, (self.R, 2))])
+
+
 class _SplitSampler:
-    """The hidden columns from a :class:`_PairSampler`, the output columns from an
-    :class:`_OutputSampler`; each advanced only while its own block misses ``rtol`` (the output
-    sampler doubling from :data:`_OUTPUT_FIRST` points per replicate)."""
+    """The hidden columns from a :class:`_PairSampler` or a :class:`_HiddenSampler`, the output
+    columns from an :class:`_OutputSampler`; each advanced only while its own block misses
+    ``rtol`` (the integrated samplers doubling from :data:`_HIDDEN_FIRST` and :data:`_OUTPUT_FIRST`
+    points per replicate)."""
 
     def __init__(self, pairs, output, gamma, rtol):
         self.pairs, self.output, self.gamma, self.rtol = pairs, output, gamma, rtol
@@ -412,6 +496,8 @@ class _SplitSampler:
     def __call__(self, n):
         rows = self._join()
         if self._misses(rows, BLOCK_HIDDEN):
+            if isinstance(self.pairs, _HiddenSampler):
+                n = max(_HIDDEN_FIRST, self.pairs.count)
             self.hidden_rows = self.pairs(n)
         if self._misses(rows, BLOCK_OUTPUT):
             self.output_rows = self.output(max(_OUTPUT_FIRST, self.output.count))
@@ -477,7 +563,8 @@ class MlpCE(HiddenArchitecture):
     and ``(s·s')²`` of the MSE case), doubling until every relative standard error is ≤ ``rtol``
     (CASE-18). From :data:`OUTPUT_QUADRATURE_CLASSES` classes on (no prior, a target ``rtol``),
     the output draws are integrated over ζ by quadrature at a cost independent of C, and only
-    ``(u, u')`` is sampled, with polynomial and large-C controls (CASE-32).
+    ``(u, u')`` is sampled, with polynomial and large-C controls (CASE-32); from
+    :data:`HIDDEN_QUADRATURE_CLASSES` on, the hidden pair terms likewise (CASE-33).
 
     Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and
     a ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
@@ -618,11 +705,16 @@ class MlpCE(HiddenArchitecture):
         if v_law is None:
             if offsets is None:
                 t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
-                step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
                 if (fixed is None and classes >= OUTPUT_QUADRATURE_CLASSES
                         and _OutputSampler.usable(m, sigma_v)):          # (CASE-32)
-                    step = _SplitSampler(step, _OutputSampler(classes, m, sigma_v, root), gamma,
+                    if classes >= HIDDEN_QUADRATURE_CLASSES:             # (CASE-33)
+                        hidden = _HiddenSampler(classes, m, sigma_v, root, (t2d, t2o))
+                    else:
+                        hidden = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
+                    step = _SplitSampler(hidden, _OutputSampler(classes, m, sigma_v, root), gamma,
                                          rtol)
+                else:
+                    step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
             else:
                 step = _PairSampler(classes, m, sigma_v, root,
                                     _GammaSampler(classes, m, sigma_v, root, offsets),

@@ -1,0 +1,99 @@
+"""Benchmark: precision against time of the mlp-ce HIDDEN block, ζ sampled against ζ integrated.
+
+In one run, per number of classes C (default 10³, 10⁴, 10⁵, 10⁶ at γ = 1, m = 8, σ_v = 1):
+
+* **sampled** — the hidden columns of the Rao–Blackwellized pair draws (theory/cases.md,
+  (CASE-15), (CASE-18)): scrambled Sobol' points in ``(u, u', ζ)``, the uniform-p controls, cost
+  O(C) per point;
+* **integrated** — ζ integrated out by quadrature (CASE-33): scrambled Sobol' points in
+  ``(u, u')`` only, the large-C and pilot-fitted controls, cost independent of C per point.
+
+Both add the same exact γ-term (CASE-19), whose CPU time is printed once per C and is not in the
+columns. Each route doubles its points per replicate (32 replicates) and records (CPU seconds,
+worst relative standard error of the hidden g_ii, g_ij and ratio) until the error is below 1e-4 or
+the budget is spent; printed: the CPU seconds (set-up and pilot included) to reach 1e-2, 1e-3,
+1e-4 ('~': extrapolated from the last point as error ∝ time^(-1/2)), their ratio, and the two
+estimates with their standard errors and C·ratio against K_h. CPU seconds (process time, both
+cores) because the machine is shared; compilation is excluded.
+
+Run ``python benchmarks/bench_mlp_ce_hidden.py`` (``--budget 60`` CPU seconds per route and C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from rmthess.cases._blocks import BLOCK_HIDDEN
+from rmthess.cases._estimate import summarize, worst_rse
+from rmthess.cases._mlp_ce_constants import hidden_constant
+from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases.mlp_ce import _HiddenSampler, _PairSampler
+
+TARGETS = (1e-2, 1e-3, 1e-4)
+
+
+def _curve(step, first, budget, gamma, offset):
+    t0 = time.process_time()
+    out, done, n = [], 0, first
+    while True:
+        rows = step(n)
+        done += n
+        blk = summarize(np.column_stack([rows, np.ones((rows.shape[0], 2))]), gamma)[BLOCK_HIDDEN]
+        el = time.process_time() - t0 + offset
+        out.append((el, worst_rse({BLOCK_HIDDEN: blk}), done, blk))
+        if out[-1][1] <= min(TARGETS) or 2.0 * el > budget:
+            return out
+        n = done
+
+
+def _time_to(curve, target):
+    for el, err, _, _ in curve:
+        if err <= target:
+            return f"{el:9.2f}"
+    el, err, _, _ = curve[-1]
+    return f"~{el * (err / target) ** 2:8.3g}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--classes", type=int, nargs="+", default=[10**3, 10**4, 10**5, 10**6])
+    ap.add_argument("--m", type=int, default=8)
+    ap.add_argument("--sigma-v", type=float, default=1.0)
+    ap.add_argument("--gamma", type=float, default=1.0)
+    ap.add_argument("--budget", type=float, default=60.0, help="CPU seconds per route")
+    args = ap.parse_args(argv)
+    m, sv, g = args.m, args.sigma_v, args.gamma
+    _HiddenSampler(3, m, sv, np.random.SeedSequence(0), (0.0, 0.0))(2)     # compile
+    _PairSampler(3, m, sv, np.random.SeedSequence(0), (0.0, 0.0))(2)
+    print(f"mlp-ce hidden block, m={m} sigma_v={sv:g} gamma={g:g}: CPU seconds to a worst "
+          f"relative standard error of g_ii, g_ij, ratio ('~' = extrapolated)")
+    print(f"{'C':>8s} {'target':>7s} {'sampled':>10s} {'integrated':>11s} {'ratio':>7s}")
+    for C in args.classes:
+        t = time.process_time()
+        exact = gamma_term(C, m, sv)[:2]
+        t_gamma = time.process_time() - t
+        t = time.process_time()
+        old_s = _PairSampler(C, m, sv, np.random.SeedSequence(1), exact)
+        old = _curve(lambda n, s=old_s: s(n)[:, :4], 16, args.budget, g,
+                     time.process_time() - t)
+        t = time.process_time()
+        new_s = _HiddenSampler(C, m, sv, np.random.SeedSequence(2), exact)
+        new = _curve(new_s, 2, args.budget, g, time.process_time() - t)
+        for tgt in TARGETS:
+            a, b = _time_to(old, tgt), _time_to(new, tgt)
+            print(f"{C:8d} {tgt:7.0e} {a:>10s} {b:>11s} "
+                  f"{float(a.lstrip('~')) / float(b.lstrip('~')):7.3g}")
+        print(f"    gamma-term quadrature: {t_gamma:.1f} s (both routes)")
+        K = hidden_constant(g, m, sv) if 2.0 * sv * sv / m < 1.0 else float("nan")
+        for name, cur in (("sampled", old), ("integrated", new)):
+            el, err, n, blk = cur[-1]
+            print(f"    {name}: {n} points/replicate, {el:.1f} s, g_ii={blk.g_ii:.8g}"
+                  f"±{blk.stderr_g_ii:.2g} g_ij={blk.g_ij:.8g}±{blk.stderr_g_ij:.2g} "
+                  f"C*ratio={C * blk.ratio:.7g}±{C * blk.stderr_ratio:.2g} (K_h={K:.7g})")
+
+
+if __name__ == "__main__":
+    main()
