@@ -38,6 +38,8 @@ class BlockResult:
     standard error of ``ratio`` (``nan`` with a single replicate). ``z_prediction`` compares with
     the finite-size prediction (for MLP cases conditional on each replicate's V, MC-11); ``z_limit``
     with the d → ∞ limit (including the limit's own Monte Carlo error when it is an estimate).
+    ``prediction_residual_stderr`` is the standard error of ``ratio − prediction`` against the
+    per-replicate predictions (MLP cases; None otherwise).
     """
 
     block: str
@@ -56,6 +58,9 @@ class BlockResult:
     diag_prediction: float | None
     offdiag_prediction: float | None
     n_blocks: int
+    #: standard error of ``ratio − prediction`` from the residuals against the per-replicate
+    #: predictions (MLP cases, MC-11; their own errors inside it); None where there are none
+    prediction_residual_stderr: float | None = None
 
     def to_dict(self) -> dict:
         return {k: _plain(v) for k, v in asdict(self).items()}

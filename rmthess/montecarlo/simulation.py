@@ -45,7 +45,7 @@ from rmthess.montecarlo.finite_size import (
 )
 from rmthess.montecarlo.result import BlockResult, SimulationResult, SimulationSpec, entropy_of
 from rmthess.montecarlo.seeds import LIMIT_KEY, PREDICTION_KEY, replicate_seed
-from rmthess.montecarlo.stats import conditional_z, ratio_of_means, z_score
+from rmthess.montecarlo.stats import conditional_stderr, conditional_z, ratio_of_means, z_score
 
 __all__ = ["simulate", "make_spec", "simulation_cost", "draw_replicate", "run_replicates",
            "summarize", "case_limits", "has_prediction"]
@@ -292,7 +292,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
                 np.full(per.shape[1], math.nan)
             class_diag[b] = {"mean": per.mean(axis=0), "stderr": se, "prediction": None,
                              "prediction_stderr": None, "limit": class_lim}
-        pred = pse = pdg = pod = None
+        pred = pse = pdg = pod = rse = None
         zp = None
         if predictions:
             if model.conditional():
@@ -304,6 +304,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
                             / abs(np.sum(arr[:, 2])))
                 zp = conditional_z(arr[:, 1], arr[:, 0], arr[:, 3], arr[:, 2]) if reps > 1 \
                     else math.nan
+                rse = conditional_stderr(arr[:, 1], arr[:, 0], arr[:, 3], arr[:, 2])
             else:
                 p = predict_norms(model, b, d=spec.d, n_samples=spec.n_samples,
                                   classes=spec.classes, m=spec.m, sigma_v=spec.sigma_v,
@@ -325,6 +326,7 @@ def summarize(spec: SimulationSpec, rows: dict, seed, *, limits=None,
             diag=est.den, diag_stderr=est.den_stderr, offdiag=est.num,
             offdiag_stderr=est.num_stderr, diag_prediction=pdg, offdiag_prediction=pod,
             n_blocks=block_type(b).count(spec.classes, spec.m),
+            prediction_residual_stderr=rse,
         )
     return SimulationResult(
         **asdict(spec), reps=int(reps), seed_entropy=entropy_of(root.entropy),

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RatioEstimate", "ratio_of_means", "mean_stderr", "z_score", "conditional_z"]
+__all__ = ["RatioEstimate", "ratio_of_means", "mean_stderr", "z_score", "conditional_z",
+           "conditional_stderr"]
 
 
 @dataclass(frozen=True)
@@ -92,17 +93,31 @@ def z_score(value: float, reference: float | None, stderr: float,
     return diff / se
 
 
-def conditional_z(num, den, num_pred, den_pred, pred_stderr: float = 0.0) -> float:
-    """z-score of the ratio of means against per-replicate predictions (MC-11).
+def conditional_stderr(num, den, num_pred, den_pred) -> float:
+    """Standard error of the ratio of means minus the ratio of the per-replicate predictions
+    (MC-11): ``sd(e)/(√R |D̄|)`` with ``e = (num − num_pred) − ρ_p (den − den_pred)``.
 
-    ``pred_stderr`` is the standard error of the predicted ratio (its own Monte Carlo error).
+    The spread between replicates that the predictions follow (the between-V spread of the mlp
+    cases) cancels in ``e``; the predictions' own per-replicate errors stay in it (MC-18).
+    ``nan`` with a single replicate.
     """
     num, den = np.asarray(num, float), np.asarray(den, float)
     num_pred, den_pred = np.asarray(num_pred, float), np.asarray(den_pred, float)
     rho_p = float(np.sum(num_pred) / np.sum(den_pred))
     e = (num - num_pred) - rho_p * (den - den_pred)
-    dbar = float(np.mean(den))
     n = e.size
-    se = float(np.std(e, ddof=1) / (math.sqrt(n) * abs(dbar))) if n > 1 else math.nan
-    rho = float(np.mean(num) / dbar)
+    return float(np.std(e, ddof=1) / (math.sqrt(n) * abs(float(np.mean(den))))) if n > 1 \
+        else math.nan
+
+
+def conditional_z(num, den, num_pred, den_pred, pred_stderr: float = 0.0) -> float:
+    """z-score of the ratio of means against per-replicate predictions (MC-11), with the standard
+    error of :func:`conditional_stderr`.
+
+    ``pred_stderr`` is the standard error of the predicted ratio (its own Monte Carlo error).
+    """
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    rho_p = float(np.sum(num_pred) / np.sum(den_pred))
+    se = conditional_stderr(num, den, num_pred, den_pred)
+    rho = float(np.mean(num) / np.mean(den))
     return z_score(rho, rho_p, se, pred_stderr)

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from rmthess.montecarlo.stats import conditional_z, mean_stderr, ratio_of_means, z_score
+from rmthess.montecarlo.stats import (
+    conditional_stderr,
+    conditional_z,
+    mean_stderr,
+    ratio_of_means,
+    z_score,
+)
 
 
 def test_delta_method_matches_monte_carlo_spread():
@@ -55,3 +61,18 @@ def test_conditional_z_removes_between_parameter_spread():
     assert abs(z) < 4           # conditional z of a correct prediction: false alarm 6e-5
     # a 5 % bias is detected at once
     assert abs(conditional_z(1.05 * num, den, po, pd)) > 10
+
+
+def test_conditional_stderr_is_the_residual_spread():
+    """With exact denominators the residual is num − num_pred: its sample sd over √R, over D̄ —
+    far below the plain ratio-of-means error when the predictions follow the spread."""
+    rng = np.random.default_rng(7)
+    R = 400
+    pd = rng.uniform(1.0, 3.0, R)
+    po = 0.2 * pd**2
+    noise = 0.003 * rng.standard_normal(R)
+    num = po + noise
+    se = conditional_stderr(num, pd, po, pd)
+    assert se == pytest.approx(np.std(noise, ddof=1) / (math.sqrt(R) * pd.mean()), rel=1e-12)
+    assert se < ratio_of_means(num, pd).stderr / 20
+    assert math.isnan(conditional_stderr(num[:1], pd[:1], po[:1], pd[:1]))
