@@ -5,7 +5,10 @@ In one run, per number of classes C (default 10, 10⁴, 10⁵ at γ = 1, m = 8, 
 * **sampled** — the output columns of the Rao–Blackwellized pair draws (theory/cases.md, (CASE-17),
   (CASE-18)): scrambled Sobol' points in ``(u, u', ζ)``, the ζ-controls, cost O(C) per point;
 * **integrated** — ζ integrated out by quadrature (CASE-32): scrambled Sobol' points in ``(u, u')``
-  only, the degree-2 polynomial controls, cost independent of C per point.
+  only, the degree-2 polynomial controls, cost independent of C per point;
+* **rule** — no sampling: the deterministic product rule over ``(|s|, |s'|, ρ)`` of (CASE-34), its
+  weights built afresh for every target; its error is the bound of two successive rules, which it
+  takes to ``min(target, 1e-6)``.
 
 Each route doubles its points per replicate (32 replicates) and records (CPU seconds, worst relative
 standard error of the output g_ii, g_ij and ratio) until the error is below 1e-4 or the budget is
@@ -13,7 +16,8 @@ spent; printed: the CPU seconds to reach 1e-2, 1e-3, 1e-4 ('~': extrapolated fro
 as error ∝ time^(-1/2)), and the two estimates with their standard errors. CPU seconds (process
 time, both cores) are reported because the machine is shared. Compilation is excluded.
 
-Run ``python benchmarks/bench_mlp_ce_output.py`` (``--budget 60`` CPU seconds per route and C).
+Run ``python benchmarks/bench_mlp_ce_output.py`` (``--budget 60`` CPU seconds per route and C;
+``--routes sampled rule`` to leave the integrated route out).
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ import numpy as np
 from rmthess.cases._blocks import BLOCK_OUTPUT
 from rmthess.cases._estimate import summarize, worst_rse
 from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases._mlp_ce_output_rule import _radial_rule as radial_rule
+from rmthess.cases._mlp_ce_output_rule import output_rule, rule_nodes
 from rmthess.cases.mlp_ce import _OutputSampler, _PairSampler
 
 TARGETS = (1e-2, 1e-3, 1e-4)
+ROUTES = ("sampled", "integrated", "rule")
 
 
 def _curve(step, first, budget):
@@ -53,41 +60,70 @@ def _time_to(curve, target):
     return f"~{el * (err / target) ** 2:8.3g}"
 
 
+def _rule_times(C, m, sv):
+    """CPU seconds of the deterministic rule (CASE-34) per target, its weights built afresh (cache
+    cleared), and its last result."""
+    out = {}
+    for tgt in TARGETS:
+        rule_nodes.cache_clear()
+        radial_rule.cache_clear()
+        t = time.process_time()
+        res = output_rule(C, m, sv, tgt)
+        out[tgt] = f"{time.process_time() - t:9.2f}"
+    return out, res
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--classes", type=int, nargs="+", default=[10, 10**4, 10**5])
     ap.add_argument("--m", type=int, default=8)
     ap.add_argument("--sigma-v", type=float, default=1.0)
     ap.add_argument("--budget", type=float, default=60.0, help="CPU seconds per route")
+    ap.add_argument("--routes", nargs="+", default=list(ROUTES), choices=ROUTES,
+                    help="routes to time; the last column is the first route over the last")
     args = ap.parse_args(argv)
     m, sv = args.m, args.sigma_v
     _OutputSampler(3, m, sv, np.random.SeedSequence(0))(2)            # compile
     _PairSampler(3, m, sv, np.random.SeedSequence(0), gamma_term(3, m, sv)[:2])(2)
     print(f"mlp-ce output block, m={m} sigma_v={sv:g}: CPU seconds to a worst relative standard "
-          f"error of g_ii, g_ij, ratio ('~' = extrapolated)")
-    print(f"{'C':>8s} {'target':>7s} {'sampled':>10s} {'integrated':>11s} {'ratio':>7s}")
+          f"error (rule: error bound) of g_ii, g_ij, ratio ('~' = extrapolated)")
+    print(f"{'C':>8s} {'target':>7s} " + " ".join(f"{r:>11s}" for r in args.routes)
+          + f" {'ratio':>7s}")
     for C in args.classes:
-        t = time.process_time()
-        old_s = _PairSampler(C, m, sv, np.random.SeedSequence(1), (0.0, 0.0))
-        old_set = time.process_time() - t
+        times, last = {}, {}
+        if "sampled" in args.routes:
+            t = time.process_time()
+            old_s = _PairSampler(C, m, sv, np.random.SeedSequence(1), (0.0, 0.0))
+            old_set = time.process_time() - t
 
-        def old_step(n, s=old_s):
-            return s(n)[:, 4:]
+            def old_step(n, s=old_s):
+                return s(n)[:, 4:]
 
-        old = [(el + old_set, e, n, b) for el, e, n, b in _curve(old_step, 16, args.budget)]
-        t = time.process_time()
-        new_s = _OutputSampler(C, m, sv, np.random.SeedSequence(2))
-        new_set = time.process_time() - t
-        new = [(el + new_set, e, n, b) for el, e, n, b in _curve(new_s, 16, args.budget)]
+            cur = [(el + old_set, e, n, b) for el, e, n, b in _curve(old_step, 16, args.budget)]
+            times["sampled"] = {tgt: _time_to(cur, tgt) for tgt in TARGETS}
+            last["sampled"] = cur[-1]
+        if "integrated" in args.routes:
+            t = time.process_time()
+            new_s = _OutputSampler(C, m, sv, np.random.SeedSequence(2))
+            new_set = time.process_time() - t
+            cur = [(el + new_set, e, n, b) for el, e, n, b in _curve(new_s, 16, args.budget)]
+            times["integrated"] = {tgt: _time_to(cur, tgt) for tgt in TARGETS}
+            last["integrated"] = cur[-1]
+        if "rule" in args.routes:
+            times["rule"], rule = _rule_times(C, m, sv)
         for tgt in TARGETS:
-            a, b = _time_to(old, tgt), _time_to(new, tgt)
-            print(f"{C:8d} {tgt:7.0e} {a:>10s} {b:>11s} "
-                  f"{float(a.lstrip('~')) / float(b.lstrip('~')):7.3g}")
-        for name, cur in (("sampled", old), ("integrated", new)):
-            el, err, n, blk = cur[-1]
+            cols = [times[r][tgt] for r in args.routes]
+            first, end = (float(c.lstrip("~")) for c in (cols[0], cols[-1]))
+            print(f"{C:8d} {tgt:7.0e} " + " ".join(f"{c:>11s}" for c in cols)
+                  + f" {first / end:7.3g}")
+        for name, (el, _, n, blk) in last.items():
             print(f"    {name}: {n} points/replicate, {el:.1f} s, g_ii={blk.g_ii:.7g}"
                   f"±{blk.stderr_g_ii:.2g} g_ij={blk.g_ij:.7g}±{blk.stderr_g_ij:.2g} "
                   f"ratio={blk.ratio:.7g}±{blk.stderr_ratio:.2g}")
+        if "rule" in args.routes:
+            (g_ii, g_ij), (e_ii, e_ij, e_r) = rule
+            print(f"    rule: g_ii={g_ii:.10g}±{e_ii:.2g} g_ij={g_ij:.10g}±{e_ij:.2g} "
+                  f"ratio={g_ij / g_ii:.10g}±{e_r:.2g}")
 
 
 if __name__ == "__main__":

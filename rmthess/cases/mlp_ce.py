@@ -26,7 +26,7 @@ from rmthess._cost import FLOP_RATE, check_cost
 from rmthess._softmax import kappa, softmax
 from rmthess._validate import as_generator, child_seed
 from rmthess.cases._architectures import HiddenAnisotropy, HiddenArchitecture
-from rmthess.cases._base import CaseLimits
+from rmthess.cases._base import BlockLimit, CaseLimits
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 from rmthess.cases._estimate import (
     check_rtol,
@@ -46,7 +46,9 @@ from rmthess.cases._mlp_ce_kernels import (
     pair_terms_numba,
     sums_numba,
 )
-from rmthess.cases._mlp_ce_output import SIGMA_MAX, output_expectations
+from rmthess.cases._mlp_ce_output import SIGMA_MAX, OutputDomainError, output_expectations
+from rmthess.cases._mlp_ce_output_rule import output_rule
+from rmthess.cases._mlp_ce_output_rule import usable as output_rule_usable
 from rmthess.cases._registry import register
 from rmthess.laws.prior import validate_prior
 
@@ -479,6 +481,26 @@ class _HiddenSampler:
         return np.column_stack([self.sums / self.count, np.broadcast_to(self.exact, (self.R, 2))])
 
 
+class _RuleOutput:
+    """The output block of the deterministic rule (CASE-34) as constant replicate rows
+    ``(O_ii, O_ij)`` (no spread: the block never misses ``rtol`` in :class:`_SplitSampler`); the
+    rule's error bounds replace the standard errors afterwards (:meth:`block`)."""
+
+    def __init__(self, classes, m, sigma_v, rtol, replicates=REPLICATES):
+        self.values, self.errors = output_rule(classes, m, sigma_v, rtol)
+        self.R = replicates
+        self.count = 0
+
+    def __call__(self, n):
+        self.count += n
+        return np.broadcast_to(np.asarray(self.values), (self.R, 2))
+
+    def block(self):
+        """The output :class:`BlockLimit` with the rule's error bounds as standard errors."""
+        (g_ii, g_ij), (e_ii, e_ij, e_ratio) = self.values, self.errors
+        return BlockLimit(g_ii, g_ij, g_ij / g_ii, e_ratio, True, e_ii, e_ij)
+
+
 class _SplitSampler:
     """The hidden columns from a :class:`_PairSampler` or a :class:`_HiddenSampler`, the output
     columns from an :class:`_OutputSampler`; each advanced only while its own block misses
@@ -705,14 +727,22 @@ class MlpCE(HiddenArchitecture):
         if v_law is None:
             if offsets is None:
                 t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
-                if (fixed is None and classes >= OUTPUT_QUADRATURE_CLASSES
+                output = None
+                if fixed is None and output_rule_usable(m, sigma_v):       # (CASE-34)
+                    try:
+                        output = _RuleOutput(classes, m, sigma_v, rtol)
+                    except OutputDomainError:
+                        output = None
+                if (output is None and fixed is None and classes >= OUTPUT_QUADRATURE_CLASSES
                         and _OutputSampler.usable(m, sigma_v)):          # (CASE-32)
-                    if classes >= HIDDEN_QUADRATURE_CLASSES:             # (CASE-33)
+                    output = _OutputSampler(classes, m, sigma_v, root)
+                if output is not None:
+                    if (classes >= HIDDEN_QUADRATURE_CLASSES
+                            and _HiddenSampler.usable(m, sigma_v)):      # (CASE-33)
                         hidden = _HiddenSampler(classes, m, sigma_v, root, (t2d, t2o))
                     else:
                         hidden = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
-                    step = _SplitSampler(hidden, _OutputSampler(classes, m, sigma_v, root), gamma,
-                                         rtol)
+                    step = _SplitSampler(hidden, output, gamma, rtol)
                 else:
                     step = _PairSampler(classes, m, sigma_v, root, (t2d, t2o))
             else:
@@ -722,6 +752,8 @@ class MlpCE(HiddenArchitecture):
             total = None if fixed is None else max(2, -(-fixed[0] * fixed[1] // REPLICATES))
             blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _first_points(classes, m), total,
                                     _time_spent(max_time, t_start, total))
+            if isinstance(step, _SplitSampler) and isinstance(step.output, _RuleOutput):
+                blocks[BLOCK_OUTPUT] = step.output.block()
             if offsets is None:
                 step = None
         else:

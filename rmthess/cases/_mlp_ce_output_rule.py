@@ -1,0 +1,175 @@
+r"""The mlp-ce output block by a deterministic product rule over ``(|s|, |s'|, ρ)``
+(theory/cases.md, (CASE-34)).
+
+The output draws of (CASE-17) with ζ integrated out (CASE-32) are ``c² F(σ1, σ2, ρ)`` with
+``c = s·s'``, ``σ1 = √τ|s|``, ``σ2 = √τ|s'|``, ``ρ = ŝ·ŝ'`` and ``F = (D, O)``. Split the m
+coordinates of ``(u, u')`` by which of ``u_i, u'_i`` are positive: ``j`` both, ``k1`` only u,
+``k2`` only u' (multinomial, each state of probability 1/4). Given these counts,
+``r1 = |s| ~ χ_{j+k1}``, ``r2 = |s'| ~ χ_{j+k2}`` and ρ are independent (beta–gamma independence
+and the independence of a half-normal vector's length and direction), ``c = r1 r2 ρ``, and
+``j = 0`` gives ``c = 0``. So
+
+    E c² F = Σ_{j≥1,k1,k2} w_{j,k1,k2} E[r1² r2² ρ² F(√τ r1, √τ r2, ρ)],
+
+a three-dimensional integral: a Gauss rule for the weight ``e^{−r²/2}`` on ``[0, ∞)`` in each of
+``r1, r2`` (the χ densities' powers ``r^{k−1}`` go into the weights), and in ρ the interpolatory
+rule on Chebyshev points of ``[0, 1]`` built from the exact moments
+
+    E[ρⁿ | j, k1, k2] = E[(x·y)ⁿ] / (E r1ⁿ E r2ⁿ),   x, y iid half-normal in R^j
+
+(``(x·y)ⁿ = ρⁿ r1ⁿ r2ⁿ`` with independent factors). The weights depend on m and the rule sizes only
+(cached); the nodes need F at ``n_r(n_r + 1)/2 · n_ρ`` points (F is symmetric in σ1 ↔ σ2). Rules of
+growing size run until two successive ones agree; the error of the finer one is bounded by their
+difference.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from rmthess.cases._mlp_ce_output import OutputDomainError, output_expectations
+
+__all__ = ["output_rule", "rule_nodes", "usable", "RULE_LEVELS", "RULE_MAX_WIDTH", "RULE_MAX_TAU",
+           "RULE_RTOL"]
+
+#: rule sizes ``(n_r, n_ρ)``, in the order they are tried
+RULE_LEVELS = ((8, 6), (12, 8), (16, 12), (20, 16))
+#: widest hidden layer served (the weights sum over O(m³) activity patterns in extended precision)
+RULE_MAX_WIDTH = 16
+#: agreement of two successive rules at which the finer one is accepted (relative, each of
+#: g_ii, g_ij and the ratio), unless a looser target is asked for
+RULE_RTOL = 1e-6
+#: largest τ = σ_v²/m served: the rules meet RULE_RTOL within ~2 s of CPU at τ ≤ 1/8 (m = 8,
+#: σ_v = 1), while at τ = 1/4 and 1/2 they need ~8 and ~18 s (benchmarks/bench_mlp_ce_output.py)
+RULE_MAX_TAU = 0.125
+_DPS = 60
+
+
+@lru_cache(maxsize=8)
+def _radial_rule(n):
+    """Gauss rule for the weight ``e^{−r²/2}`` on ``[0, ∞)`` (Golub–Welsch from the moments
+    ``2^{(k−1)/2} Γ((k+1)/2)``, in mpmath), ``(nodes, weights)``."""
+    import mpmath as mp
+
+    with mp.workdps(_DPS + 2 * n):
+        mom = [mp.mpf(2) ** (mp.mpf(k - 1) / 2) * mp.gamma(mp.mpf(k + 1) / 2)
+               for k in range(2 * n + 1)]
+        hankel = mp.matrix(n + 1, n + 1)
+        for i in range(n + 1):
+            for k in range(n + 1):
+                hankel[i, k] = mom[i + k]
+        r = mp.cholesky(hankel).T
+        jac = mp.matrix(n, n)
+        for k in range(n):
+            jac[k, k] = r[k, k + 1] / r[k, k] - (r[k - 1, k] / r[k - 1, k - 1] if k else 0)
+            if k + 1 < n:
+                jac[k, k + 1] = jac[k + 1, k] = r[k + 1, k + 1] / r[k, k]
+        e, q = mp.eigsy(jac)
+        x = np.array([float(e[k]) for k in range(n)])
+        w = np.array([float(mom[0] * q[0, k] ** 2) for k in range(n)])
+    order = np.argsort(x)
+    return x[order], w[order]
+
+
+def _rho_moments(mp, m, nmax):
+    """``E[ρⁿ | j, k1, k2]`` as a function ``(j, ka, kb) -> list`` over n = 0..nmax
+    (``ka = j + k1``, ``kb = j + k2``)."""
+    half = [2 ** (mp.mpf(p) / 2) * mp.gamma(mp.mpf(p + 1) / 2) / mp.sqrt(mp.pi)
+            for p in range(nmax + 1)]
+    mu = [h * h for h in half]                      # E (x_i y_i)^p
+    sums = [[mp.mpf(1)] + [mp.mpf(0)] * nmax]       # moments of x·y, one coordinate at a time
+    for _ in range(m):
+        prev = sums[-1]
+        sums.append([mp.fsum(mp.binomial(n, p) * mu[p] * prev[n - p] for p in range(n + 1))
+                     for n in range(nmax + 1)])
+    chi = [[2 ** (mp.mpf(n) / 2) * mp.gamma((mp.mpf(k) + n) / 2) / mp.gamma(mp.mpf(k) / 2)
+            if k else mp.mpf(0) for n in range(nmax + 1)] for k in range(m + 1)]   # E r^n, χ_k
+
+    def moments(j, ka, kb):
+        return [sums[j][n] / (chi[ka][n] * chi[kb][n]) for n in range(nmax + 1)]
+
+    return moments
+
+
+@lru_cache(maxsize=16)
+def rule_nodes(m, n_r, n_rho):
+    """``(r, t, Ω)``: radial nodes r (n_r), ρ nodes t (n_ρ), and weights Ω (n_r, n_r, n_ρ) with
+    ``E c² F ≈ Σ Ω[a, b, i] F(√τ r_a, √τ r_b, t_i)`` (CASE-34); independent of τ and C."""
+    import mpmath as mp
+
+    r, w = _radial_rule(n_r)
+    with mp.workdps(_DPS):
+        t = [(1 + mp.cos(mp.pi * (2 * i + 1) / (2 * n_rho))) / 2 for i in range(n_rho)]
+        vander = mp.matrix(n_rho, n_rho)
+        for i in range(n_rho):
+            for n in range(n_rho):
+                vander[i, n] = t[i] ** n
+        inv = mp.inverse(vander)                    # ℓ_i(ρ) = Σ_n inv[n, i] ρⁿ
+        radial = {}
+        for k in range(1, m + 1):                   # r² × χ_k density / e^{−r²/2}
+            norm = 2 ** (k / 2 - 1) * math.gamma(k / 2)
+            radial[k] = w * r ** (k + 1) / norm
+        omega = np.zeros((n_r, n_r, n_rho))
+        moments = _rho_moments(mp, m, n_rho + 1)
+        for j in range(1, m + 1):
+            for k1 in range(m - j + 1):
+                for k2 in range(m - j - k1 + 1):
+                    count = math.factorial(m) // (math.factorial(j) * math.factorial(k1)
+                                                  * math.factorial(k2)
+                                                  * math.factorial(m - j - k1 - k2))
+                    mom = moments(j, j + k1, j + k2)
+                    wr = np.array([float(mp.fsum(inv[n, i] * mom[n + 2] for n in range(n_rho)))
+                                   for i in range(n_rho)])
+                    omega += (count / 4.0 ** m) * (radial[j + k1][:, None, None]
+                                                   * radial[j + k2][None, :, None] * wr)
+        nodes = np.array([float(x) for x in t])
+    return r, nodes, omega
+
+
+def _apply(classes, m, sigma_v, n_r, n_rho):
+    """``(E c² D, E c² O)`` by the rule of size ``(n_r, n_ρ)``."""
+    r, t, omega = rule_nodes(m, n_r, n_rho)
+    st = sigma_v / math.sqrt(m)
+    ia, ib = np.triu_indices(n_r)
+    a, b = np.repeat(ia, n_rho), np.repeat(ib, n_rho)
+    i = np.tile(np.arange(n_rho), ia.size)
+    f = output_expectations(st * r[a], st * r[b], t[i], classes)
+    grid = np.zeros((n_r, n_r, n_rho, 2))
+    grid[a, b, i] = f
+    grid[b, a, i] = f
+    return np.einsum("abi,abik->k", omega, grid)
+
+
+def usable(m, sigma_v):
+    """Whether m is served and ``τ = σ_v²/m ≤`` :data:`RULE_MAX_TAU` (then every node lies in the
+    certified domain of F)."""
+    return 2 <= m <= RULE_MAX_WIDTH and sigma_v * sigma_v / m <= RULE_MAX_TAU
+
+
+def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
+    """Output ``(g_ii, g_ij)`` and their error bounds ``(e_ii, e_ij, e_ratio)`` (CASE-34).
+
+    The rules of :data:`RULE_LEVELS` run in turn until two successive ones agree to
+    ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio; the finer is returned, with the
+    differences as its error bounds. ``OutputDomainError`` where :func:`usable` is false or no two
+    rules agree."""
+    if not usable(m, sigma_v):
+        raise OutputDomainError(f"the output rule of (CASE-34) does not serve m={m}, "
+                                f"sigma_v={sigma_v:g}")
+    if not (math.isfinite(rtol) and rtol > 0):
+        raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
+    tol = min(float(rtol), RULE_RTOL)
+    prev = None
+    for n_r, n_rho in RULE_LEVELS:
+        g = _apply(classes, m, sigma_v, n_r, n_rho)
+        if prev is not None:
+            err = np.abs(g - prev)
+            e_ratio = abs(g[1] / g[0] - prev[1] / prev[0])
+            if max(err[0] / g[0], err[1] / g[1], e_ratio * g[0] / g[1]) <= tol:
+                return (float(g[0]), float(g[1])), (float(err[0]), float(err[1]), e_ratio)
+        prev = g
+    raise OutputDomainError(f"the output rules of (CASE-34) do not agree to {tol:g} at "
+                            f"classes={classes}, m={m}, sigma_v={sigma_v:g}")
