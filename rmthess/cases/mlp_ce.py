@@ -1,5 +1,5 @@
 """Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md,
-(CASE-9)–(CASE-18), (CASE-32), (CASE-33)).
+(CASE-9)–(CASE-18), (CASE-32)–(CASE-34)).
 
 At finite C the limits are expectations over the output weights V and the hidden pre-activations u.
 For Gaussian V they are estimated by randomized quasi-Monte Carlo over pairs ``(u, u')`` after the
@@ -7,7 +7,9 @@ parts of V orthogonal to ``span(s, s')`` are integrated out exactly (Rao–Black
 (CASE-15)–(CASE-17)), with control variates and replicate error bars, until a requested relative
 standard error is met (CASE-18); from :data:`OUTPUT_QUADRATURE_CLASSES` classes on, the output
 block integrates the coordinates ζ out by quadrature and samples ``(u, u')`` only (CASE-32), and
-from :data:`HIDDEN_QUADRATURE_CLASSES` on the hidden block does the same (CASE-33). For any
+from :data:`HIDDEN_QUADRATURE_CLASSES` on the hidden block does the same (CASE-33). Where
+``τ = σ_v²/m ≤ 1/8`` and ``m ≤ 16`` the output block is not sampled at all: a deterministic product
+rule over ``(|s|, |s'|, ŝ·ŝ')`` gives it to 1e-6 relative at any C (CASE-34). For any
 other law of the entries of V, nested Monte Carlo over
 independent V draws (CASE-9) with the same stopping rule. All values are flagged ``estimate=True``.
 As C → ∞ the ratios follow the constants of :mod:`rmthess.cases._mlp_ce_constants`.
@@ -586,7 +588,10 @@ class MlpCE(HiddenArchitecture):
     (CASE-18). From :data:`OUTPUT_QUADRATURE_CLASSES` classes on (no prior, a target ``rtol``),
     the output draws are integrated over ζ by quadrature at a cost independent of C, and only
     ``(u, u')`` is sampled, with polynomial and large-C controls (CASE-32); from
-    :data:`HIDDEN_QUADRATURE_CLASSES` on, the hidden pair terms likewise (CASE-33).
+    :data:`HIDDEN_QUADRATURE_CLASSES` on, the hidden pair terms likewise (CASE-33). Where
+    ``τ ≤ 1/8`` and ``m ≤ 16`` (no prior, a target ``rtol``) the output block comes instead from a
+    deterministic rule over ``(|s|, |s'|, ρ)`` (CASE-34) at every C, to ``min(rtol, 1e-6)``
+    relative; its ``stderr_*`` are then the differences of two successive rules (error bounds).
 
     Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and
     a ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``
