@@ -36,7 +36,7 @@ __all__ = ["output_rule", "rule_nodes", "usable", "RULE_LEVELS", "RULE_MAX_WIDTH
            "RULE_RTOL"]
 
 #: rule sizes ``(n_r, n_ρ)``, in the order they are tried
-RULE_LEVELS = ((8, 6), (12, 8), (16, 12), (20, 16))
+RULE_LEVELS = ((8, 8), (10, 10), (12, 12), (16, 16), (20, 20))
 #: widest hidden layer served (the weights sum over O(m³) activity patterns in extended precision)
 RULE_MAX_WIDTH = 16
 #: agreement of two successive rules at which the finer one is accepted (relative, each of
