@@ -56,7 +56,7 @@ def test_weights_exact_moments(m):
 
 @monte_carlo(alpha=ALPHA, seed=3)
 def check_weights_rho_against_monte_carlo(seed):
-    """``E[(s·s')² ρ⁵ |s||s'|]`` (degree 5 in ρ: exact for the rule with 6 ρ-nodes) against 10⁶
+    """``E[(s·s')² ρ⁵ |s||s'|]`` (degree 5 in ρ: exact for a rule with ≥ 6 ρ-nodes) against 10⁶
     iid draws of ``(u, u')``, m = 6."""
     m, n = 6, 1_000_000
     rng = np.random.default_rng(seed)
