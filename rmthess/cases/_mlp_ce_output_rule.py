@@ -43,7 +43,8 @@ RULE_MAX_WIDTH = 16
 #: g_ii, g_ij and the ratio), unless a looser target is asked for
 RULE_RTOL = 1e-6
 #: largest τ = σ_v²/m served: the rules meet RULE_RTOL within ~2 s of CPU at τ ≤ 1/8 (m = 8,
-#: σ_v = 1), while at τ = 1/4 and 1/2 they need ~8 and ~18 s (benchmarks/bench_mlp_ce_output.py)
+#: σ_v = 1) with honest bounds; at τ = 1/4 they need 3–6 s, and at τ = 1/2 the bound of g_ij was
+#: measured below its error (theory/cases.md, CASE-34)
 RULE_MAX_TAU = 0.125
 _DPS = 60
 

@@ -505,9 +505,9 @@ class _RuleOutput:
 
 class _SplitSampler:
     """The hidden columns from a :class:`_PairSampler` or a :class:`_HiddenSampler`, the output
-    columns from an :class:`_OutputSampler`; each advanced only while its own block misses
-    ``rtol`` (the integrated samplers doubling from :data:`_HIDDEN_FIRST` and :data:`_OUTPUT_FIRST`
-    points per replicate)."""
+    columns from an :class:`_OutputSampler` or a :class:`_RuleOutput`; each advanced only while
+    its own block misses ``rtol`` (the integrated samplers doubling from :data:`_HIDDEN_FIRST` and
+    :data:`_OUTPUT_FIRST` points per replicate)."""
 
     def __init__(self, pairs, output, gamma, rtol):
         self.pairs, self.output, self.gamma, self.rtol = pairs, output, gamma, rtol
@@ -548,13 +548,13 @@ def _check_pairs(pairs, classes):
 
 
 def _time_spent(max_time, t_start, fixed):
-    """Seconds of ``max_time`` spent on the set-up (γ-term quadrature, pilot draws) before the
-    sampler starts; ``ValueError`` when nothing is left for a target-driven run (a fixed budget
-    runs regardless)."""
+    """Seconds of ``max_time`` spent on the set-up (γ-term quadrature, output rule, pilot draws)
+    before the sampler starts; ``ValueError`` when nothing is left for a target-driven run (a
+    fixed budget runs regardless)."""
     spent = time.monotonic() - t_start
     if fixed is None and spent >= max_time:
         raise ValueError(f"max_time={max_time:g} s is spent on the set-up (γ-term quadrature, "
-                         f"pilot draws) before any sampling; raise max_time")
+                         f"output rule, pilot draws) before any sampling; raise max_time")
     return spent
 
 
