@@ -64,8 +64,8 @@ _CZ = "rmthess/montecarlo/coupling_limit.py"
 MUTANTS: list[Mutant] = [
     # ---------------------------------------------------------------- GMP kernels and solver
     Mutant("gmp-accept-sign", _G,
-           "return t.imag < -_IM_RTOL * abs(t) or df.real < 0.0",
-           "return t.imag < -_IM_RTOL * abs(t) or df.real > 0.0",
+           "return t.imag < -IM_RTOL * abs(t) or df.real < 0.0",
+           "return t.imag < -IM_RTOL * abs(t) or df.real > 0.0",
            "near-real root acceptance: accepts the wrong real root next to the axis in a gap",
            GMP_TESTS),
     Mutant("gmp-edge-gap-test", _G, "        if hm < 1.0:\n", "        if hm > 1.0:\n",
@@ -219,8 +219,8 @@ MUTANTS: list[Mutant] = [
            "count of the ordered class pairs (c', c'') with c' != c'' in (1 - p_1)(1 - p'_1) "
            "(CASE-32): wrong diagonal output expectation", ("tests/cases/test_mlp_ce_output.py",)),
     Mutant("ce-output-quad-tilt", "rmthess/cases/_mlp_ce_output.py",
-           "F1[r] += _h(lwe[k] + gam * eta[k], w)", "F1[r] += _h(lwe[k] + 0.5 * gam * eta[k], w)",
-           "tilt e^{γη} of F_1 halved (CASE-32): wrong ψ_11 wherever ρ < 1",
+           "h = _h(lwe[k] + j * gam * eta[k], w)", "h = _h(lwe[k] + 0.5 * j * gam * eta[k], w)",
+           "tilts e^{jγη} of F_j halved (CASE-32): wrong ψ_jk wherever ρ < 1",
            ("tests/cases/test_mlp_ce_output.py",)),
     Mutant("ce-output-poly-mean", "rmthess/cases/mlp_ce.py",
            "ac = m / pi + m * (m - 1.0) / (4.0 * pi)",
@@ -391,4 +391,27 @@ MUTANTS: list[Mutant] = [
     Mutant("hess-softmax-diag", "rmthess/networks/hessian.py",
            "                    w = w + P[:, c]\n", "                    w = w - P[:, c]\n",
            "diag(p) part of the CE output blocks (few-feature branch)", HESS_TESTS),
+    # ---------------------------------------------------------------- numpy GMP iterations
+    Mutant("vec-zfun-mean", "rmthess/gmp/_vectorized.py",
+           "z = np.where(use_o, -t + mean - (",
+           "z = np.where(use_o, -t - mean - (",
+           "the O form of (GMP-3a), z = −t + mean − Σ w/(t − τ), in the numpy iterations",
+           GMP_TESTS),
+    Mutant("vec-local-residual", "rmthess/gmp/_vectorized.py",
+           "f = (ze - x) + d * c1 - d2 * s",
+           "f = (ze - x) + d * c1 + d2 * s",
+           "the residual written around the edge (GMP-8) in the numpy Newton iteration",
+           GMP_TESTS),
+    # ---------------------------------------------------------------- mlp-ce hidden, ζ integrated
+    Mutant("hidden-trqq-square", "rmthess/cases/_mlp_ce_hidden.py",
+           "+ (ri * rj + pij * pij) * TQQ[:, None, None])",
+           "+ (ri * rj + pij) * TQQ[:, None, None])",
+           "the tr QQ' term of the Isserlis form of the hidden pair terms (CASE-33)",
+           ("tests/cases/test_mlp_ce_hidden.py",)),
+    # ---------------------------------------------------------------- statistics
+    Mutant("cond-stderr-denominator", "rmthess/montecarlo/stats.py",
+           "e = (num - num_pred) - rho_p * (den - den_pred)",
+           "e = (num - num_pred)",
+           "the residual of a ratio of means against per-replicate predictions (MC-11)",
+           ("tests/montecarlo/test_stats.py",)),
 ]

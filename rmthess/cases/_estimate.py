@@ -94,7 +94,8 @@ def worst_rse(blocks) -> float:
 def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0):
     """Call ``step(n) -> rows`` (cumulative replicate rows after ``n`` more units per replicate)
     with doubling ``n`` until :func:`worst_rse` ≤ ``rtol``; with ``fixed`` units, one call of that
-    size.
+    size. ``gamma`` may be a tuple of aspect ratios when the rows do not depend on γ: the blocks
+    are then a tuple (one :func:`summarize` per γ) and every one of them must meet ``rtol``.
 
     Raises ``ValueError`` when the next doubling would overrun ``max_time`` seconds or when even the
     fastest admissible error decay (1/work) could not reach ``rtol`` within the budget; ``spent``
@@ -102,15 +103,19 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0):
     projections). Returns ``(blocks, units)``.
     """
     t0 = time.perf_counter()
+    several = isinstance(gamma, tuple)
+
+    def blocks_of(rows):
+        return tuple(summarize(rows, g) for g in gamma) if several else summarize(rows, gamma)
+
     if fixed is not None:
-        rows = step(fixed)
-        return summarize(rows, gamma), fixed
+        return blocks_of(step(fixed)), fixed
     done, n, rounds = 0, first, 0
     while True:
         rows = step(n)
         done += n
-        blocks = summarize(rows, gamma)
-        err = worst_rse(blocks)
+        blocks = blocks_of(rows)
+        err = max(map(worst_rse, blocks)) if several else worst_rse(blocks)
         if err <= rtol:
             return blocks, done
         rounds += 1

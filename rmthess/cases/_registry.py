@@ -66,15 +66,16 @@ def register(cls):
     """Class decorator of a case module: add the :class:`Case` subclass ``cls`` under ``cls.name``.
 
     ``cls.name`` must match the module's file name (``linear_ce.py`` ↔ ``"linear-ce"``). Its
-    ``limits``, ``limits_mp`` and ``asymptote`` are wrapped so that a non-finite number is never
-    returned: it becomes a ``ValueError`` that names the parameters.
+    ``limits``, ``limits_mp``, ``asymptote`` and ``limits_over_gamma`` (where defined) are wrapped
+    so that a non-finite number is never returned: it becomes a ``ValueError`` that names the
+    parameters.
     """
     module = cls.__module__.rpartition(".")[2]
     if not issubclass(cls, Case) or not cls.name or cls.name in _LOADED \
             or cls.name != module.replace("_", "-"):
         raise ValueError(f"case {cls.name!r} must be a new Case subclass named after its module "
                          f"({module!r})")
-    for name in ("limits", "limits_mp", "asymptote"):
+    for name in ("limits", "limits_mp", "asymptote", "limits_over_gamma"):
         if name in cls.__dict__:
             setattr(cls, name, finite_or_refused(cls.__dict__[name]))
     _LOADED[cls.name] = cls

@@ -695,6 +695,52 @@ class MlpCE(HiddenArchitecture):
                 "g_ij_pairs": pm.mean(0), "stderr_g_ij_pairs": pm.std(0, ddof=1) / k,
                 "limits": lim, "seed": lim.seed}
 
+    def limits_over_gamma(self, gammas, classes, *, m=None, sigma_v=1.0, rng=None, rtol=None,
+                          max_time=DEFAULT_MAX_TIME) -> dict:
+        r"""The limits at several aspect ratios γ from one set of draws: ``{γ: CaseLimits}``.
+
+        With Gaussian V, no class prior and Σ = I, and below :data:`OUTPUT_QUADRATURE_CLASSES`
+        classes, the replicate rows of the pair sampler ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)``
+        do not depend on γ: ``g = T1 + γ T2`` (CASE-9) with the exact γ-terms T2 (CASE-19), and the
+        output block is free of γ. One run of the sampler then serves every γ; it stops when the
+        limits at *every* γ meet ``rtol``, so each is an estimate of the same law as
+        :meth:`limits` with the same seed, with a relative standard error ≤ ``rtol`` (at the γ
+        that converges first it rests on more points than :meth:`limits` would use). The output
+        blocks of all γ are the same numbers. From :data:`OUTPUT_QUADRATURE_CLASSES` classes on
+        (the samplers of CASE-32, CASE-33 stop on a γ-dependent criterion) each γ is a separate
+        call of :meth:`limits` with the same seed. ``max_time`` covers the whole call. The other
+        arguments are those of :meth:`limits`.
+        """
+        t_start = time.monotonic()
+        if isinstance(gammas, (str, bytes)) or not hasattr(gammas, "__iter__"):
+            raise ValueError(f"gammas must be a sequence of aspect ratios, got {gammas!r}")
+        checked = [self._check(g, classes, m, sigma_v) for g in gammas]
+        if not checked:
+            raise ValueError("gammas must hold at least one aspect ratio")
+        _, classes, m, sigma_v = checked[0]
+        gs = tuple(c[0] for c in checked)
+        if m < 2:
+            raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
+        rtol = check_rtol(DEFAULT_RTOL if rtol is None else rtol)
+        max_time = check_time(max_time)
+        seed = resolve_seed(rng)
+        if classes >= OUTPUT_QUADRATURE_CLASSES:
+            out = {}
+            for g in gs:
+                left = max_time - (time.monotonic() - t_start)
+                if left <= 0:
+                    raise ValueError(f"max_time={max_time:g} s is spent before the limits at "
+                                     f"gamma={g:g}; raise max_time or rtol")
+                out[g] = self.limits(g, classes, m=m, sigma_v=sigma_v, rng=seed, rtol=rtol,
+                                     max_time=left)
+            return out
+        t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
+        step = _PairSampler(classes, m, sigma_v, np.random.SeedSequence(seed), (t2d, t2o))
+        blocks, _ = run_to_rtol(step, gs, rtol, max_time, _first_points(classes, m), None,
+                                _time_spent(max_time, t_start, None))
+        return {g: CaseLimits(self.name, g, classes, m, sigma_v, b, seed)
+                for g, b in zip(gs, blocks, strict=True)}
+
     def _estimate(self, gamma, classes, m, sigma_v, rng, samples, rtol, max_time, v_law, prior,
                   pairs=None, covariance=None):
         """The limits and, with a non-uniform prior, the pair sampler (for its per-class sums, at

@@ -141,3 +141,27 @@ def test_fixed_V_block_law():
     assert abs(law.moment(1) - a01.mean()) <= K_SIGMA * se
     with pytest.raises(ValueError, match="m×m"):
         case.block_law("output", "diag", 1.0, 5, m=4, V=V)
+
+
+def test_limits_over_gamma_share_one_set_of_draws():
+    """``limits_over_gamma``: with one γ it is ``limits`` with the same seed (the same rows, so the
+    same numbers to round-off); with two, each γ agrees with an independent ``limits`` run (other
+    seed) within K_SIGMA combined standard errors (false alarm ≈ 4 × P(|t_31| > 4.5) ≈ 4e-4 for the
+    four ratios), meets ``rtol``, and the γ-free output block is the same at both."""
+    kw = {"m": 3, "rtol": 2e-2}
+    one = case.limits_over_gamma([1.0], 3, rng=7, **kw)[1.0]
+    ref = case.limits(1.0, 3, rng=7, **kw)
+    for block in ("hidden", "output"):
+        assert one.blocks[block].ratio == pytest.approx(ref.blocks[block].ratio, rel=1e-13)
+    both = case.limits_over_gamma((0.5, 2.0), 3, rng=7, **kw)
+    assert both[0.5].blocks["output"].ratio == both[2.0].blocks["output"].ratio
+    for g in (0.5, 2.0):
+        other = case.limits(g, 3, rng=8, **kw)
+        for block in ("hidden", "output"):
+            a, b = both[g].blocks[block], other.blocks[block]
+            assert a.stderr_ratio <= 2e-2 * abs(a.ratio)
+            assert abs(a.ratio - b.ratio) <= K_SIGMA * math.hypot(a.stderr_ratio, b.stderr_ratio)
+    with pytest.raises(ValueError, match="gammas"):
+        case.limits_over_gamma(1.0, 3, **kw)
+    with pytest.raises(ValueError, match="gammas"):
+        case.limits_over_gamma([], 3, **kw)

@@ -81,8 +81,8 @@ class DecouplingCheck(Check):
     sizes = {
         "tiny": {"ds": (40, 80), "reps": 6, "exact_ds": (40, 80), "exact_reps": 12, "redraws": 4,
                  "gamma": 1.0, "C": 5, "c_evals": 3},
-        "quick": {"ds": (50, 100, 200), "reps": 40, "exact_ds": (100, 200), "exact_reps": 1400,
-                  "redraws": 16, "gamma": 1.0, "C": 10, "c_evals": 8},
+        "quick": {"ds": (50, 100, 200), "reps": 40, "exact_ds": (100, 200), "exact_reps": 1200,
+                  "redraws": 8, "gamma": 1.0, "C": 10, "c_evals": 8},
         "full": {"ds": (100, 200, 400, 800, 1600), "reps": 64, "exact_ds": (200, 400),
                  "exact_reps": 4000, "redraws": 16, "gamma": 1.0, "C": 10, "c_evals": 16},
     }

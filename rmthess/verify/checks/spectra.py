@@ -127,14 +127,15 @@ def _edge_statistics(case, which, gamma, C, m, d, seed, law, moments) -> tuple:
     exactly the GMP law of the weight law, with no eigenvalue moved by the rank-C dependence of the
     weights; controls ``mean λ − Eλ`` and ``mean λ² − Eλ²`` (exact moments); ``law`` is the block's
     law. MLP MSE hidden diagonal block: weights ``κ_ii 1(u_i > 0)``, each replicate against its own
-    law ``F_V`` (``law`` None); control: the fraction of active samples − 1/2 (``P(u_i > 0) = 1/2``
-    whatever W).
+    law ``F_V``; control: the fraction of active samples − 1/2 (``P(u_i > 0) = 1/2`` whatever W).
+    ``F_V`` is ``κ_ii`` times the law of the weights ``1(u_i > 0)`` (``law``, built once): the block
+    is linear in its weights, so its edge, its Tracy–Widom scale and its largest eigenvalue all
+    scale by ``κ_ii`` and the statistic is that of ``λ_max/κ_ii`` against ``law`` (the same number
+    to round-off, measured 3e-16, without a GMP solve per replicate).
     """
-    from rmthess.cases import get_case
     from rmthess.gmp.tracy_widom import extreme_eigenvalue_mean
     from rmthess.montecarlo.spectra import block_spectrum
 
-    model = get_case(case)
     if m is None:
         ev, _, lam, _ = block_spectrum(case, d=d, gamma=gamma, classes=C, which=which,
                                        design="decoupled", seed=seed, return_weights=True)
@@ -142,7 +143,7 @@ def _edge_statistics(case, which, gamma, C, m, d, seed, law, moments) -> tuple:
     else:
         ev, V, lam, _ = block_spectrum(case, d=d, gamma=gamma, classes=C, m=m, block="hidden",
                                        which=which, seed=seed, return_weights=True)
-        law = model.block_law("hidden", which, gamma, C, m=m, V=V)
+        ev = ev / float(V[:, 0] @ V[:, 0])          # κ_00 = (VᵀV)_00: F_V = κ_00 · law
         controls = (float(np.mean(lam != 0)) - 0.5,)
     edge, _ = law.soft_edge("right")
     return ((ev[-1] - extreme_eigenvalue_mean(law, d)) / edge, *controls)
@@ -164,7 +165,13 @@ def edge_row(ctx, j: int, spec: tuple, *, d0: int, reps: int):
                          f"MSE hidden diagonal block have controls with exact expectations and "
                          f"no outlier (VER-8)")
     model = get_case(case)
-    law = model.block_law("v", which, gamma, C) if m is None else None
+    if m is None:
+        law = model.block_law("v", which, gamma, C)
+    else:
+        # the per-V law at unit scale: V with κ_00 = 1 (the laws of all V are its multiples)
+        unit = np.zeros((C, m))
+        unit[0, 0] = 1.0
+        law = model.block_law("hidden", which, gamma, C, m=m, V=unit)
     moments = model.exact_moments("v", which, C, 1.0) if m is None else None
     means = []
     for s, d in enumerate((d0, 2 * d0)):
