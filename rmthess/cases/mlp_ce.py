@@ -497,6 +497,26 @@ class _RuleOutput:
         self.count += n
         return np.broadcast_to(np.asarray(self.values), (self.R, 2))
 
+    @classmethod
+    def where_usable(cls, classes, m, sigma_v, rtol):
+        """The rule where it serves ``(m, σ_v)`` and its sizes agree, else None."""
+        if not output_rule_usable(m, sigma_v):
+            return None
+        try:
+            return cls(classes, m, sigma_v, rtol)
+        except OutputDomainError:
+            return None
+
+    def replacing(self, pairs):
+        """A step: the rows of the pair sampler ``pairs`` with the output columns replaced by the
+        rule's values (the output block then never misses ``rtol``)."""
+        def step(n):
+            rows = np.array(pairs(n))
+            rows[:, 4:] = self.values
+            return rows
+
+        return step
+
     def block(self):
         """The output :class:`BlockLimit` with the rule's error bounds as standard errors."""
         (g_ii, g_ij), (e_ii, e_ij, e_ratio) = self.values, self.errors
@@ -702,7 +722,8 @@ class MlpCE(HiddenArchitecture):
         With Gaussian V, no class prior and Σ = I, and below :data:`OUTPUT_QUADRATURE_CLASSES`
         classes, the replicate rows of the pair sampler ``(T1_ii, T1_ij, T2_ii, T2_ij, O_ii, O_ij)``
         do not depend on γ: ``g = T1 + γ T2`` (CASE-9) with the exact γ-terms T2 (CASE-19), and the
-        output block is free of γ. One run of the sampler then serves every γ; it stops when the
+        output block is free of γ (where the rule of CASE-34 serves, it gives the output block,
+        as in :meth:`limits`). One run of the sampler then serves every γ; it stops when the
         limits at *every* γ meet ``rtol``, so each is an estimate of the same law as
         :meth:`limits` with the same seed, with a relative standard error ≤ ``rtol`` (at the γ
         that converges first it rests on more points than :meth:`limits` would use). The output
@@ -735,9 +756,14 @@ class MlpCE(HiddenArchitecture):
                                      max_time=left)
             return out
         t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
-        step = _PairSampler(classes, m, sigma_v, np.random.SeedSequence(seed), (t2d, t2o))
+        pairs = _PairSampler(classes, m, sigma_v, np.random.SeedSequence(seed), (t2d, t2o))
+        rule = _RuleOutput.where_usable(classes, m, sigma_v, rtol)               # (CASE-34)
+        step = pairs if rule is None else rule.replacing(pairs)
         blocks, _ = run_to_rtol(step, gs, rtol, max_time, _first_points(classes, m), None,
                                 _time_spent(max_time, t_start, None))
+        if rule is not None:
+            for b in blocks:
+                b[BLOCK_OUTPUT] = rule.block()
         return {g: CaseLimits(self.name, g, classes, m, sigma_v, b, seed)
                 for g, b in zip(gs, blocks, strict=True)}
 
@@ -778,12 +804,8 @@ class MlpCE(HiddenArchitecture):
         if v_law is None:
             if offsets is None:
                 t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
-                output = None
-                if fixed is None and output_rule_usable(m, sigma_v):       # (CASE-34)
-                    try:
-                        output = _RuleOutput(classes, m, sigma_v, rtol)
-                    except OutputDomainError:
-                        output = None
+                output = None if fixed is not None else _RuleOutput.where_usable(
+                    classes, m, sigma_v, rtol)                             # (CASE-34)
                 if (output is None and fixed is None and classes >= OUTPUT_QUADRATURE_CLASSES
                         and _OutputSampler.usable(m, sigma_v)):          # (CASE-32)
                     output = _OutputSampler(classes, m, sigma_v, root)

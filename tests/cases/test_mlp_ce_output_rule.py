@@ -158,7 +158,8 @@ def test_error_bound_against_finer_rule(C, m, sv):
 
 def test_limits_use_the_rule():
     """``limits`` (Gaussian V, no prior, a target rtol) returns the rule's output block with its
-    error bounds (≤ 1e-6 relative); a fixed ``samples`` budget keeps the sampled output block."""
+    error bounds (≤ 1e-6 relative); a fixed ``samples`` budget keeps the sampled output block;
+    ``limits_over_gamma`` at one γ gives the same numbers (same seed: the same hidden rows)."""
     case = get_case("mlp-ce")
     lim = case.limits(1.0, 10, m=8, rng=0, rtol=1e-2)
     out = lim.blocks["output"]
@@ -167,6 +168,9 @@ def test_limits_use_the_rule():
     assert out.stderr_ratio == e_r <= RULE_RTOL * out.ratio
     fixed = case.limits(1.0, 10, m=8, rng=0, samples=1 << 12).blocks["output"]
     assert fixed.g_ii != g_ii and fixed.stderr_g_ii > e_ii
+    over = case.limits_over_gamma([1.0], 10, m=8, rng=0, rtol=1e-2)[1.0]
+    assert over.blocks["output"] == out                  # the same rule, no sampling
+    assert over.blocks["hidden"].ratio == pytest.approx(lim.blocks["hidden"].ratio, rel=1e-13)
 
 
 def test_bad_input():
