@@ -32,9 +32,8 @@ import numpy as np
 
 from rmthess._jit import interpreted, jit, parallel_jit, prange
 from rmthess.cases._mlp_ce_output import (
-    SIGMA_MAX,
-    OutputDomainError,
     _log_phi,
+    quadrature_points,
     range_nats,
     u_step,
     weighted_tables,
@@ -276,18 +275,8 @@ def _points(s1, s2, rho, classes, res, out, const, W, kq, kK, kKp, kblocks, bk, 
 def hidden_expectations(s1, s2, rho, classes, *, res=1.0, compiled=True):
     """``(n, 21)`` array of the ζ-expectations :data:`TARGETS` of (CASE-33) at the points
     ``(σ1, σ2, ρ)`` = ``(√τ|s|, √τ|s'|, ŝ·ŝ')`` (a point with σ1 = 0 or σ2 = 0 gives zeros: it has
-    no active pair). ``OutputDomainError`` (a ``ValueError``) above :data:`SIGMA_MAX`."""
-    s1 = np.ascontiguousarray(s1, dtype=np.float64).reshape(-1)
-    s2 = np.ascontiguousarray(s2, dtype=np.float64).reshape(-1)
-    rho = np.ascontiguousarray(rho, dtype=np.float64).reshape(-1)
-    if not (s1.size == s2.size == rho.size):
-        raise ValueError("s1, s2 and rho must have one length")
-    big = max(float(s1.max(initial=0.0)), float(s2.max(initial=0.0)))
-    if not big <= SIGMA_MAX:
-        raise OutputDomainError(f"logit scale {big:.3g} above {SIGMA_MAX:g}: the quadrature of "
-                                f"(CASE-33) is not certified there")
-    if int(classes) < 2:
-        raise ValueError(f"classes must be >= 2, got {classes!r}")
+    no active pair). ``OutputDomainError`` (a ``ValueError``) above ``_mlp_ce_output.SIGMA_MAX``."""
+    s1, s2, rho = quadrature_points(s1, s2, rho, classes, "the quadrature of (CASE-33)")
     out = np.zeros((s1.size, len(TARGETS)))
     (_points if compiled else interpreted(_points))(s1, s2, rho, int(classes), float(res), out,
                                                     *_expansion())

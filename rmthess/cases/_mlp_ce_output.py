@@ -300,11 +300,10 @@ def _points(s1, s2, rho, classes, res, out):  # twin: _points.py_func
         out[n, 1] = o
 
 
-def output_expectations(s1, s2, rho, classes, *, res=1.0, compiled=True):
-    """``(n, 2)`` array of ``(D, O)`` of (CASE-32) at the points ``(σ1, σ2, ρ)`` (arrays of one
-    length; a point with σ1 = 0 or σ2 = 0 gives zeros — its output draw carries ``(s·s')² = 0``).
-
-    ``OutputDomainError`` (a ``ValueError``) for a scale above :data:`SIGMA_MAX`."""
+def quadrature_points(s1, s2, rho, classes, what):
+    """The points ``(σ1, σ2, ρ)`` of a quadrature over ζ as contiguous float64 arrays of one length,
+    validated: ``classes`` ≥ 2 and every scale within :data:`SIGMA_MAX` (else
+    ``OutputDomainError``, naming ``what``)."""
     s1 = np.ascontiguousarray(s1, dtype=np.float64).reshape(-1)
     s2 = np.ascontiguousarray(s2, dtype=np.float64).reshape(-1)
     rho = np.ascontiguousarray(rho, dtype=np.float64).reshape(-1)
@@ -312,10 +311,19 @@ def output_expectations(s1, s2, rho, classes, *, res=1.0, compiled=True):
         raise ValueError("s1, s2 and rho must have one length")
     big = max(float(s1.max(initial=0.0)), float(s2.max(initial=0.0)))
     if not big <= SIGMA_MAX:
-        raise OutputDomainError(f"logit scale {big:.3g} above {SIGMA_MAX:g}: the output "
-                                f"quadrature of (CASE-32) is not certified there")
+        raise OutputDomainError(f"logit scale {big:.3g} above {SIGMA_MAX:g}: {what} is not "
+                                f"certified there")
     if int(classes) < 2:
         raise ValueError(f"classes must be >= 2, got {classes!r}")
+    return s1, s2, rho
+
+
+def output_expectations(s1, s2, rho, classes, *, res=1.0, compiled=True):
+    """``(n, 2)`` array of ``(D, O)`` of (CASE-32) at the points ``(σ1, σ2, ρ)`` (arrays of one
+    length; a point with σ1 = 0 or σ2 = 0 gives zeros — its output draw carries ``(s·s')² = 0``).
+
+    ``OutputDomainError`` (a ``ValueError``) for a scale above :data:`SIGMA_MAX`."""
+    s1, s2, rho = quadrature_points(s1, s2, rho, classes, "the output quadrature of (CASE-32)")
     out = np.empty((s1.size, 2))
     (_points if compiled else interpreted(_points))(s1, s2, rho, int(classes), float(res), out)
     return out
