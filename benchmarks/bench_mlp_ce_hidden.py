@@ -25,6 +25,7 @@ import argparse
 import time
 
 import numpy as np
+from _precision import time_to
 
 from rmthess.cases._blocks import BLOCK_HIDDEN
 from rmthess.cases._estimate import summarize, worst_rse
@@ -47,14 +48,6 @@ def _curve(step, first, budget, gamma, offset):
         if out[-1][1] <= min(TARGETS) or 2.0 * el > budget:
             return out
         n = done
-
-
-def _time_to(curve, target):
-    for el, err, _, _ in curve:
-        if err <= target:
-            return f"{el:9.2f}"
-    el, err, _, _ = curve[-1]
-    return f"~{el * (err / target) ** 2:8.3g}"
 
 
 def main(argv=None):
@@ -83,7 +76,7 @@ def main(argv=None):
         new_s = _HiddenSampler(C, m, sv, np.random.SeedSequence(2), exact)
         new = _curve(new_s, 2, args.budget, g, time.process_time() - t)
         for tgt in TARGETS:
-            a, b = _time_to(old, tgt), _time_to(new, tgt)
+            a, b = time_to([c[:2] for c in old], tgt), time_to([c[:2] for c in new], tgt)
             print(f"{C:8d} {tgt:7.0e} {a:>10s} {b:>11s} "
                   f"{float(a.lstrip('~')) / float(b.lstrip('~')):7.3g}")
         print(f"    gamma-term quadrature: {t_gamma:.1f} s (both routes)")

@@ -25,6 +25,7 @@ import argparse
 import time
 
 import numpy as np
+from _precision import time_to
 
 from rmthess.cases import _mlp_ce_gamma
 from rmthess.cases._estimate import summarize, worst_rse
@@ -50,14 +51,6 @@ def _curve(step, first, gamma, budget, target):
         if err["all"] <= target or 2.0 * el > budget:
             return out
         n = done                      # doubling, as in the package's stopping rule
-
-
-def _time_to(curve, target, which="all"):
-    for el, err, _ in curve:
-        if err[which] <= target:
-            return f"{el:9.2f}"
-    el, err, _ = curve[-1]
-    return f"~{el * (err[which] / target) ** 2:8.3g}"
 
 
 def main(argv=None):
@@ -94,7 +87,8 @@ def main(argv=None):
         print(f"[{which} blocks]")
         print(f"{'target':>8s} {'old (nested MC)':>16s} {'new (RB + RQMC)':>16s} {'old/new':>8s}")
         for tgt in TARGETS:
-            a, b = _time_to(old, tgt, which), _time_to(new, tgt, which)
+            a, b = time_to([(e, r[which]) for e, r, _ in old], tgt), \
+                time_to([(e, r[which]) for e, r, _ in new], tgt)
             ratio = float(a.lstrip("~")) / float(b.lstrip("~"))
             print(f"{tgt:8.0e} {a:>16s} {b:>16s} {ratio:8.3g}")
     print("last points: old", f"{old[-1][0]:.1f} s, error {old[-1][1]['all']:.2g}, "

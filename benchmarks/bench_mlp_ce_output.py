@@ -26,6 +26,7 @@ import argparse
 import time
 
 import numpy as np
+from _precision import time_to
 
 from rmthess.cases._blocks import BLOCK_OUTPUT
 from rmthess.cases._estimate import summarize, worst_rse
@@ -50,14 +51,6 @@ def _curve(step, first, budget):
         if out[-1][1] <= min(TARGETS) or 2.0 * el > budget:
             return out
         n = done
-
-
-def _time_to(curve, target):
-    for el, err, _, _ in curve:
-        if err <= target:
-            return f"{el:9.2f}"
-    el, err, _, _ = curve[-1]
-    return f"~{el * (err / target) ** 2:8.3g}"
 
 
 def _rule_times(C, m, sv):
@@ -100,14 +93,14 @@ def main(argv=None):
                 return s(n)[:, 4:]
 
             cur = [(el + old_set, e, n, b) for el, e, n, b in _curve(old_step, 16, args.budget)]
-            times["sampled"] = {tgt: _time_to(cur, tgt) for tgt in TARGETS}
+            times["sampled"] = {tgt: time_to([c[:2] for c in cur], tgt) for tgt in TARGETS}
             last["sampled"] = cur[-1]
         if "integrated" in args.routes:
             t = time.process_time()
             new_s = _OutputSampler(C, m, sv, np.random.SeedSequence(2))
             new_set = time.process_time() - t
             cur = [(el + new_set, e, n, b) for el, e, n, b in _curve(new_s, 16, args.budget)]
-            times["integrated"] = {tgt: _time_to(cur, tgt) for tgt in TARGETS}
+            times["integrated"] = {tgt: time_to([c[:2] for c in cur], tgt) for tgt in TARGETS}
             last["integrated"] = cur[-1]
         if "rule" in args.routes:
             times["rule"], rule = _rule_times(C, m, sv)
