@@ -715,6 +715,14 @@ class MlpCE(HiddenArchitecture):
                 "g_ij_pairs": pm.mean(0), "stderr_g_ij_pairs": pm.std(0, ddof=1) / k,
                 "limits": lim, "seed": lim.seed}
 
+    def _check_pairs_of_units(self, gamma, classes, m, sigma_v):
+        """The parameters validated (:meth:`_check`), with m ≥ 2: the off-diagonal hidden blocks
+        need a pair of hidden units."""
+        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
+        if m < 2:
+            raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
+        return gamma, classes, m, sigma_v
+
     def limits_over_gamma(self, gammas, classes, *, m=None, sigma_v=1.0, rng=None, rtol=None,
                           max_time=DEFAULT_MAX_TIME) -> dict:
         r"""The limits at several aspect ratios γ from one set of draws: ``{γ: CaseLimits}``.
@@ -735,13 +743,11 @@ class MlpCE(HiddenArchitecture):
         t_start = time.monotonic()
         if isinstance(gammas, (str, bytes)) or not hasattr(gammas, "__iter__"):
             raise ValueError(f"gammas must be a sequence of aspect ratios, got {gammas!r}")
-        checked = [self._check(g, classes, m, sigma_v) for g in gammas]
+        checked = [self._check_pairs_of_units(g, classes, m, sigma_v) for g in gammas]
         if not checked:
             raise ValueError("gammas must hold at least one aspect ratio")
         _, classes, m, sigma_v = checked[0]
         gs = tuple(c[0] for c in checked)
-        if m < 2:
-            raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
         rtol = check_rtol(DEFAULT_RTOL if rtol is None else rtol)
         max_time = check_time(max_time)
         seed = resolve_seed(rng)
@@ -774,9 +780,7 @@ class MlpCE(HiddenArchitecture):
         budget covers the whole call: the γ-term quadrature refuses before its work when its
         estimated cost exceeds ``max_time``, and the sampler gets what is left."""
         t_start = time.monotonic()
-        gamma, classes, m, sigma_v = self._check(gamma, classes, m, sigma_v)
-        if m < 2:
-            raise ValueError("mlp-ce needs m >= 2 hidden units to have off-diagonal hidden blocks")
+        gamma, classes, m, sigma_v = self._check_pairs_of_units(gamma, classes, m, sigma_v)
         ani = HiddenAnisotropy.of(covariance)
         gamma_iso, sigma_iso = gamma, sigma_v
         gamma, sigma_v = ani.effective(gamma, sigma_v)               # (ANI-6)

@@ -171,16 +171,20 @@ def edge_values(roots, tau, a, p, w, mean, ginv, c0):
 # ------------------------------------------------------------------------------------------------
 # Newton on z(t) = x, every point with its own state
 # ------------------------------------------------------------------------------------------------
-def zfun(t, x, tau, a, p, w, mean, ginv, c0):
-    """Residual z(t) - x, z'(t) and the rounding bound of the residual for complex ``t`` (array),
-    z in whichever of the three forms of (GMP-3a) has the smallest bound (the kernel's ``_zfun``,
-    which states the forms)."""
+def _inverse_distances(t, tau):
+    """Real and imaginary parts of ``1/(t_j − τ_k)`` (points × atoms) for complex ``t``."""
     tr = t.real[:, None]
     ti = t.imag[:, None]
     u = tr - tau
     den = u * u + ti * ti
-    rr = u / den
-    ri = -ti / den
+    return u / den, -ti / den
+
+
+def zfun(t, x, tau, a, p, w, mean, ginv, c0):
+    """Residual z(t) - x, z'(t) and the rounding bound of the residual for complex ``t`` (array),
+    z in whichever of the three forms of (GMP-3a) has the smallest bound (the kernel's ``_zfun``,
+    which states the forms)."""
+    rr, ri = _inverse_distances(t, tau)
     m = np.abs(rr) + np.abs(ri)
     sa = np.sum(np.abs(a) * m, axis=1)
     sb = np.sum(p * m, axis=1)
@@ -204,12 +208,7 @@ def _zfun_local(t, x, te, ze, c1, tau, w, wu):
     """Residual written around the edge ``te`` of each point (GMP-8; the kernel's
     ``_zfun_local``, which states the identity); ``wu`` has one row of w_k/(te - tau_k)^2 per
     point."""
-    tr = t.real[:, None]
-    ti = t.imag[:, None]
-    u = tr - tau
-    den = u * u + ti * ti
-    ra = u / den
-    rb = -ti / den
+    ra, rb = _inverse_distances(t, tau)
     s = np.sum(wu * ra, axis=1) + 1j * np.sum(wu * rb, axis=1)
     sabs = np.sum(wu * np.sqrt(ra * ra + rb * rb), axis=1)
     df = (-1.0 + np.sum(w * (ra * ra - rb * rb), axis=1)) + 1j * np.sum(w * 2.0 * ra * rb, axis=1)

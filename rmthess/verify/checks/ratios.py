@@ -288,14 +288,15 @@ constant of the MSE hidden ratio,
 `(1 + 4γ)/(4(1 + 2γ))`, is checked against the exact ratio at C = 10⁵, 2·10⁵, 4·10⁵ (rule `tol`).
 """
     sizes = {
-        "tiny": {"d": 40, "reps": 8, "ce_reps": 8, "v_draws": 64, "m": 4, "gammas": (1.0,),
+        "tiny": {"d": 40, "reps": 8, "ce_reps": {1.0: 8}, "v_draws": 64, "m": 4, "gammas": (1.0,),
                  "classes": (3, 10), "curve_classes": (3, 10), "predictions": False},
-        "quick": {"d": 160, "reps": 128, "ce_reps": 48, "v_draws": 2500, "m": 8,
+        "quick": {"d": 160, "reps": 128, "ce_reps": {0.5: 48, 2.0: 48}, "v_draws": 2500, "m": 8,
                   "gammas": (0.5, 2.0), "classes": (3, 10, 30),
                   "curve_classes": (3, 10, 30, 100), "predictions": False},
         # full: 1024 replicates of the conditional predictions (their residual standard error
-        # 0.25–0.46 % of the ratio at 64 replicates, MDE ≤ 0.85 % with the O(d⁻²) allowance at
-        # 1024); 512 CE replicates at γ = 2 (output row at C = 100: MDE 1.1 % at 256), cheap there
+        # 0.25–0.46 % of the ratio at 64 replicates; MDE 0.38–0.73 % at 1024) and 512 CE
+        # replicates at γ = 2, cheap there (output row at C = 100: MDE 1.1 % at 256, 0.75 % at
+        # 512); measured by `rmthess verify --full --only mlp-ratios --seed 0`
         "full": {"d": 800, "reps": 512, "pred_reps": 1024, "ce_reps": {0.5: 256, 2.0: 512},
                  "v_draws": 100_000, "m": 8,
                  "gammas": (0.5, 2.0), "classes": (3, 10, 30, 100),
@@ -313,7 +314,7 @@ constant of the MSE hidden ratio,
         for k, (case, g, C, dd) in enumerate((case, g, C, dd) for case in ("mlp-mse", "mlp-ce")
                                              for g in p["gammas"] for C in p["classes"]
                                              for dd in (d, 2 * d)):
-            r = _ce_reps(p, g) if case == "mlp-ce" else reps
+            r = p["ce_reps"][g] if case == "mlp-ce" else reps
             ctx.progress(f"{case}, d={dd}, γ={g:g}, C={C}, m={m}, {r} replicates")
             raw[case, g, C, dd] = mlp_replicates(case, d=dd, gamma=g, classes=C, m=m, reps=r,
                                                  seed=ctx.child(1, k))
@@ -357,7 +358,7 @@ constant of the MSE hidden ratio,
                         L = lims[case][C].blocks[block]
                         if case == "mlp-ce":
                             out.rows.extend(_fixed_v_rows(
-                                block, params | {"reps": _ce_reps(p, g)},
+                                block, params | {"reps": p["ce_reps"][g]},
                                 raw[case, g, C, d], raw[case, g, C, 2 * d], L, goal))
                             if block == "hidden" or gi == 0:
                                 out.rows.append(_over_v_row(block, g, C, m, over_v[C], L, goal))
@@ -493,12 +494,6 @@ def _controlled(rep) -> _Cell:
         ratio, se, dof = controlled_ratio(arr[:, 1], arr[:, 0], ctrl)
         out[block] = _Block(diag, off, ratio, se, dof, ctrl.shape[1])
     return _Cell(out)
-
-
-def _ce_reps(p, gamma) -> int:
-    """Replicates of an mlp-ce cell: one number, or one per γ."""
-    r = p["ce_reps"]
-    return int(r[gamma]) if isinstance(r, dict) else int(r)
 
 
 def _cseed(seed, C):
