@@ -40,7 +40,7 @@ from rmthess.cases._mlp_ce_output import (
 )
 from rmthess.integrals.powersums import _set_partitions
 
-__all__ = ["hidden_expectations", "hidden_pair_terms", "hidden_check", "TARGETS"]
+__all__ = ["hidden_expectations", "hidden_pair_terms", "hidden_check", "contract", "TARGETS"]
 
 #: symmetric index pairs (a, b) of the 2×2 forms Ñ and P̃
 _SYM = ((0, 0), (0, 1), (1, 1))
@@ -314,15 +314,24 @@ def hidden_pair_terms(U, U2, tau, classes, *, res=1.0, compiled=True):
     act = both.any(1)                       # a point without an active pair contributes 0
     E[act] = hidden_expectations(st * ns[act], st * s2n[act], np.clip(rho[act], 0.0, 1.0),
                                  classes, res=res, compiled=compiled)
+    return contract(e1, e2, both, E, tau, m)
+
+
+def contract(e1, e2, both, E, tau, m):
+    """``(n, 2)``: the pair terms of (CASE-33) averaged over the m units (column 0) and the
+    ordered pairs (column 1), from the basis coordinates ``(e1, e2)`` and the activity ``both``
+    of some w ≤ m of the units (``(n, w)`` each; the units left out must be inactive in u or u')
+    and the 21 ζ-expectations ``E`` (``(n, 21)``)."""
+    n = E.shape[0]
     NP = E[:, :9].reshape(n, 3, 3)
     NT, TP, TT = E[:, 9:12], E[:, 12:15], E[:, 15]
     M = E[:, 16:20].reshape(n, 2, 2)
     TQQ = E[:, 20]
-    c = np.stack([e1, e2], axis=2) * both[:, :, None]               # (n, m, 2), inactive rows 0
+    c = np.stack([e1, e2], axis=2) * both[:, :, None]               # (n, w, 2), inactive rows 0
     w = np.stack([c[:, :, None, 0] * c[:, None, :, 0],
                   c[:, :, None, 0] * c[:, None, :, 1] + c[:, :, None, 1] * c[:, None, :, 0],
                   c[:, :, None, 1] * c[:, None, :, 1]], axis=3)      # (n, m, m, 3)
-    eye = np.eye(m)
+    eye = np.eye(c.shape[1])
     first = np.einsum("nijs,nst,nijt->nij", w, NP, w) + eye * (
         np.einsum("nijs,ns->nij", w, NT + TP) + TT[:, None, None])
     mq = np.einsum("nia,nab,njb->nij", c, M, c)
