@@ -171,13 +171,13 @@ class HiddenRule:
     Each replicate is a stratified estimate over the activity patterns (pattern shares fixed by
     Neyman allocation on the pilot); ``bounds``: the table's error bounds ``(e_ii, e_ij)`` on
     the pair terms (the difference of the chosen level from the one before, measured on the pilot
-    draws, plus three of its standard errors). ``ValueError`` when no two levels agree to
-    ``tol`` relative."""
+    draws, plus three of its standard errors). ``ValueError`` when no two successive ``levels``
+    agree to ``tol`` relative."""
 
     #: draws per replicate in the first round
     first = 256
 
-    def __init__(self, classes, m, sigma_v, seed, gamma_terms, tol, replicates):
+    def __init__(self, classes, m, sigma_v, seed, gamma_terms, tol, replicates, levels=LEVELS):
         self.C, self.m, self.tau, self.R = classes, m, sigma_v * sigma_v / m, replicates
         self.exact = np.asarray(gamma_terms, dtype=float)
         self.shape, self.prob, self.rho_means = patterns(m)
@@ -185,7 +185,7 @@ class HiddenRule:
         pilot_rng = np.random.default_rng(child_seed(seed, 12))
         pilot = [_directions(*p, pilot_rng, PILOT) for p in self.shape]
         prev, prev_rows = None, None
-        for level in LEVELS:
+        for level in levels:
             self.table = radial_table(classes, m, self.tau, level)
             rows = [self._draws(k, *pilot[k]) for k in range(len(self.shape))]
             if prev is not None:
