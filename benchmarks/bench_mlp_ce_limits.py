@@ -6,8 +6,12 @@ In one run, at (γ, C, m) = (1, 10, 8) by default:
 * **old** — the nested Monte Carlo of theory/cases.md (CASE-9) with Gaussian V: independent V draws,
   2048 draws of u each, U-statistics (the route the package keeps for non-Gaussian V-entry laws);
   the number of V draws doubles from 64;
-* **new** — the Rao–Blackwellized pair estimator (CASE-15)–(CASE-18): scrambled Sobol' replicates
-  with control variates; the points per replicate double.
+* **pairs** — the Rao–Blackwellized pair estimator (CASE-15)–(CASE-18): scrambled Sobol' replicates
+  with control variates; the points per replicate double;
+* **limits** — what ``get_case("mlp-ce").limits(γ, C, m=m, rtol=target)`` does now, one call per
+  target (every set-up, the γ-term quadrature and the rules' tables and weights included: the
+  caches are cleared before each call): the output block by the rule of (CASE-34) and, at
+  targets ≤ 1e-3, the hidden block by the rule of (CASE-35).
 
 Each route records (elapsed time, worst relative standard error over g_ii, g_ij and the ratio of
 both blocks, and of each block alone) after every doubling, until the error is below the smallest
@@ -16,7 +20,9 @@ budget the time is extrapolated from the last point with the Monte Carlo rate (e
 and marked ``~``.
 Numba compilation is excluded (warm-up call first).
 
-Run ``python benchmarks/bench_mlp_ce_limits.py`` (``--budget 60`` seconds per route by default).
+Run ``python benchmarks/bench_mlp_ce_limits.py`` (``--budget 60`` seconds per route by default;
+``--classes 3 10 100 1000`` for several C). Wall-clock seconds: quote them from a quiet machine or
+as ratios.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ import time
 import numpy as np
 from _precision import time_to
 
-from rmthess.cases import _mlp_ce_gamma
+from rmthess.cases import _mlp_ce_gamma, _mlp_ce_hidden_rule, _mlp_ce_output_rule, get_case
 from rmthess.cases._estimate import summarize, worst_rse
 from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases._mlp_ce_hidden import hidden_expectations
+from rmthess.cases._mlp_ce_output import output_expectations
 from rmthess.cases.mlp_ce import _first_points, _PairSampler, nested_rows
 
 TARGETS = (1e-2, 1e-3, 1e-4)
@@ -56,14 +64,35 @@ def _curve(step, first, gamma, budget, target):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gamma", type=float, default=1.0)
-    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--classes", type=int, nargs="+", default=[10])
     ap.add_argument("--m", type=int, default=8)
     ap.add_argument("--budget", type=float, default=60.0, help="seconds per route")
     args = ap.parse_args(argv)
-    g, C, m = args.gamma, args.classes, args.m
+    for C in args.classes:
+        _one(args.gamma, C, args.m, args.budget)
 
-    # warm-up: numba compilation of both kernels
+
+def _limits_times(g, C, m):
+    """Seconds of one ``limits`` call per target, every cache cleared first."""
+    case = get_case("mlp-ce")
+    out = {}
+    for tgt in TARGETS:
+        _mlp_ce_gamma._CACHE.clear()
+        for f in (_mlp_ce_output_rule.rule_nodes, _mlp_ce_output_rule._radial_rule,
+                  _mlp_ce_hidden_rule.patterns, _mlp_ce_hidden_rule._degree_weights):
+            f.cache_clear()
+        t = time.perf_counter()
+        lim = case.limits(g, C, m=m, rng=3, rtol=tgt)
+        out[tgt] = (time.perf_counter() - t, worst_rse(lim.blocks))
+    return out
+
+
+def _one(g, C, m, budget):
+    # warm-up: numba compilation of the kernels
     nested_rows(C, m, 1.0, 0, 2, 8)
+    one = np.array([0.5])
+    hidden_expectations(one, one, one, C)
+    output_expectations(one, one, one, C)
     exact = gamma_term(C, m, 1.0)[:2]
     _PairSampler(C, m, 1.0, np.random.SeedSequence(0), exact)(16)
 
@@ -77,20 +106,27 @@ def main(argv=None):
     _mlp_ce_gamma._CACHE.clear()               # the quadrature is timed, not looked up
     new_sampler = _PairSampler(C, m, 1.0, np.random.SeedSequence(2), gamma_term(C, m, 1.0)[:2])
     pilot = time.perf_counter() - t          # the γ-term quadrature and the control-variate pilot
-    new = _curve(new_sampler, _first_points(C, m), g, args.budget, min(TARGETS))
+    new = _curve(new_sampler, _first_points(C, m), g, budget, min(TARGETS))
     new = [(el + pilot, err, n) for el, err, n in new]
-    old = _curve(old_step, OLD_FIRST_V, g, args.budget, min(TARGETS))
+    old = _curve(old_step, OLD_FIRST_V, g, budget, min(TARGETS))
+    lim = _limits_times(g, C, m)
 
     print(f"mlp-ce limits, gamma={g:g} C={C} m={m}: seconds to reach a worst relative standard "
           f"error (g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
     for which in ("all", "hidden", "output"):
         print(f"[{which} blocks]")
-        print(f"{'target':>8s} {'old (nested MC)':>16s} {'new (RB + RQMC)':>16s} {'old/new':>8s}")
+        print(f"{'target':>8s} {'old (nested MC)':>16s} {'pairs (RB+RQMC)':>16s} {'old/pairs':>9s}"
+              + (f" {'limits':>8s} {'pairs/limits':>12s}" if which == "all" else ""))
         for tgt in TARGETS:
             a, b = time_to([(e, r[which]) for e, r, _ in old], tgt), \
                 time_to([(e, r[which]) for e, r, _ in new], tgt)
             ratio = float(a.lstrip("~")) / float(b.lstrip("~"))
-            print(f"{tgt:8.0e} {a:>16s} {b:>16s} {ratio:8.3g}")
+            line = f"{tgt:8.0e} {a:>16s} {b:>16s} {ratio:9.3g}"
+            if which == "all":
+                sec, err = lim[tgt]
+                assert err <= tgt, (tgt, err)
+                line += f" {sec:8.2f} {float(b.lstrip('~')) / sec:12.3g}"
+            print(line)
     print("last points: old", f"{old[-1][0]:.1f} s, error {old[-1][1]['all']:.2g}, "
           f"{old[-1][2]} V draws; new {new[-1][0]:.1f} s, error {new[-1][1]['all']:.2g}, "
           f"{new[-1][2]} points per replicate")
