@@ -6,7 +6,10 @@ In one run, per number of classes C (default 10³, 10⁴, 10⁵, 10⁶ at γ = 1
   (CASE-15), (CASE-18)): scrambled Sobol' points in ``(u, u', ζ)``, the uniform-p controls, cost
   O(C) per point;
 * **integrated** — ζ integrated out by quadrature (CASE-33): scrambled Sobol' points in
-  ``(u, u')`` only, the large-C and pilot-fitted controls, cost independent of C per point.
+  ``(u, u')`` only, the large-C and pilot-fitted controls, cost independent of C per point;
+* **rule** — the norms integrated too, by a Gauss rule over a table of the ζ-expectations, and
+  only the directions sampled, stratified by the pattern of active units (CASE-35); its table
+  (two levels, accepted at 1e-5 relative) is in the time, and its error bound in the error.
 
 Both add the same exact γ-term (CASE-19), whose CPU time is printed once per C and is not in the
 columns. Each route doubles its points per replicate (32 replicates) and records (CPU seconds,
@@ -31,12 +34,13 @@ from rmthess.cases._blocks import BLOCK_HIDDEN
 from rmthess.cases._estimate import summarize, worst_rse
 from rmthess.cases._mlp_ce_constants import hidden_constant
 from rmthess.cases._mlp_ce_gamma import gamma_term
-from rmthess.cases.mlp_ce import _HiddenSampler, _PairSampler
+from rmthess.cases._mlp_ce_hidden_rule import HiddenRule
+from rmthess.cases.mlp_ce import REPLICATES, _HiddenSampler, _PairSampler
 
 TARGETS = (1e-2, 1e-3, 1e-4)
 
 
-def _curve(step, first, budget, gamma, offset):
+def _curve(step, first, budget, gamma, offset, bound=0.0):
     t0 = time.process_time()
     out, done, n = [], 0, first
     while True:
@@ -44,7 +48,8 @@ def _curve(step, first, budget, gamma, offset):
         done += n
         blk = summarize(np.column_stack([rows, np.ones((rows.shape[0], 2))]), gamma)[BLOCK_HIDDEN]
         el = time.process_time() - t0 + offset
-        out.append((el, worst_rse({BLOCK_HIDDEN: blk}), done, blk))
+        out.append((el, worst_rse({BLOCK_HIDDEN: blk}) + bound(gamma) if bound else
+                    worst_rse({BLOCK_HIDDEN: blk}), done, blk))
         if out[-1][1] <= min(TARGETS) or 2.0 * el > budget:
             return out
         n = done
@@ -63,7 +68,8 @@ def main(argv=None):
     _PairSampler(3, m, sv, np.random.SeedSequence(0), (0.0, 0.0))(2)
     print(f"mlp-ce hidden block, m={m} sigma_v={sv:g} gamma={g:g}: CPU seconds to a worst "
           f"relative standard error of g_ii, g_ij, ratio ('~' = extrapolated)")
-    print(f"{'C':>8s} {'target':>7s} {'sampled':>10s} {'integrated':>11s} {'ratio':>7s}")
+    print(f"{'C':>8s} {'target':>7s} {'sampled':>10s} {'integrated':>11s} {'rule':>8s} "
+          f"{'sampled/rule':>12s}")
     for C in args.classes:
         t = time.process_time()
         exact = gamma_term(C, m, sv)[:2]
@@ -75,13 +81,17 @@ def main(argv=None):
         t = time.process_time()
         new_s = _HiddenSampler(C, m, sv, np.random.SeedSequence(2), exact)
         new = _curve(new_s, 2, args.budget, g, time.process_time() - t)
+        t = time.process_time()
+        rule_s = HiddenRule(C, m, sv, np.random.SeedSequence(3), exact, 1e-5, REPLICATES)
+        rule = _curve(rule_s, rule_s.first, args.budget, g, time.process_time() - t,
+                      rule_s.relative_bound)
         for tgt in TARGETS:
-            a, b = time_to([c[:2] for c in old], tgt), time_to([c[:2] for c in new], tgt)
-            print(f"{C:8d} {tgt:7.0e} {a:>10s} {b:>11s} "
-                  f"{float(a.lstrip('~')) / float(b.lstrip('~')):7.3g}")
+            a, b, c = (time_to([p[:2] for p in cur], tgt) for cur in (old, new, rule))
+            print(f"{C:8d} {tgt:7.0e} {a:>10s} {b:>11s} {c:>8s} "
+                  f"{float(a.lstrip('~')) / float(c.lstrip('~')):12.3g}")
         print(f"    gamma-term quadrature: {t_gamma:.1f} s (both routes)")
         K = hidden_constant(g, m, sv) if 2.0 * sv * sv / m < 1.0 else float("nan")
-        for name, cur in (("sampled", old), ("integrated", new)):
+        for name, cur in (("sampled", old), ("integrated", new), ("rule", rule)):
             el, err, n, blk = cur[-1]
             print(f"    {name}: {n} points/replicate, {el:.1f} s, g_ii={blk.g_ii:.8g}"
                   f"±{blk.stderr_g_ii:.2g} g_ij={blk.g_ij:.8g}±{blk.stderr_g_ij:.2g} "

@@ -1,5 +1,5 @@
 """Case 4: one-hidden-layer ReLU network with the cross-entropy loss (theory/cases.md,
-(CASE-9)–(CASE-18), (CASE-32)–(CASE-34)).
+(CASE-9)–(CASE-18), (CASE-32)–(CASE-35)).
 
 At finite C the limits are expectations over the output weights V and the hidden pre-activations u.
 For Gaussian V they are estimated by randomized quasi-Monte Carlo over pairs ``(u, u')`` after the
@@ -9,7 +9,9 @@ standard error is met (CASE-18); from :data:`OUTPUT_QUADRATURE_CLASSES` classes 
 block integrates the coordinates ζ out by quadrature and samples ``(u, u')`` only (CASE-32), and
 from :data:`HIDDEN_QUADRATURE_CLASSES` on the hidden block does the same (CASE-33). Where
 ``τ = σ_v²/m ≤ 1/8`` and ``m ≤ 16`` the output block is not sampled at all: a deterministic product
-rule over ``(|s|, |s'|, ŝ·ŝ')`` gives it to 1e-6 relative at any C (CASE-34). For any
+rule over ``(|s|, |s'|, ŝ·ŝ')`` gives it to 1e-6 relative at any C (CASE-34); there, at tight
+targets, the hidden block integrates the norms by a rule too and samples only the directions,
+stratified by the pattern of active units (CASE-35). For any
 other law of the entries of V, nested Monte Carlo over
 independent V draws (CASE-9) with the same stopping rule. All values are flagged ``estimate=True``.
 As C → ∞ the ratios follow the constants of :mod:`rmthess.cases._mlp_ce_constants`.
@@ -58,7 +60,7 @@ from rmthess.laws.prior import validate_prior
 
 __all__ = ["MlpCE", "DEFAULT_RTOL", "DEFAULT_LAW_RTOL", "DEFAULT_MAX_TIME", "REPLICATES",
            "DEFAULT_SAMPLES", "DEFAULT_V_DRAWS", "OUTPUT_QUADRATURE_CLASSES",
-           "HIDDEN_QUADRATURE_CLASSES"]
+           "HIDDEN_QUADRATURE_CLASSES", "HIDDEN_RULE_RTOL"]
 
 #: default target relative standard error of every g and ratio (Gaussian V; RQMC route)
 DEFAULT_RTOL = 1e-2
@@ -87,9 +89,8 @@ OUTPUT_QUADRATURE_CLASSES = 1000
 #: hidden pair terms (CASE-33): measured faster than the sampled ζ from C ≈ 10³ on, slower at
 #: C ≤ 300 (benchmarks/bench_mlp_ce_hidden.py)
 HIDDEN_QUADRATURE_CLASSES = 1000
-#: targets at or below which the hidden block comes from the rule over the norms with stratified
-#: directions (CASE-35) where it serves: its set-up (two tables, ≈ 2–3 s) is dearer than the
-#: sampled routes at looser targets, far cheaper at 1e-4 (benchmarks/bench_mlp_ce_hidden.py)
+#: loosest target at which the hidden block may come from the rule over the norms with stratified
+#: directions (CASE-35); see :func:`_hidden_rule_pays` for the target at a given C
 HIDDEN_RULE_RTOL = 1e-3
 #: the share of ``rtol`` the table of (CASE-35) may take; the replicates meet the rest
 _HIDDEN_RULE_TABLE_SHARE = 0.25
@@ -565,12 +566,22 @@ class _SplitSampler:
         return np.column_stack([self.hidden_rows[:, :4], self.output_rows])
 
 
+def _hidden_rule_pays(classes, rtol):
+    """Whether the rule of (CASE-35) is expected to beat the sampled routes at the target ``rtol``:
+    their time grows like ``a(C)/rtol²`` (at m = 8, σ_v = 1, ``a`` ∝ C^0.8 from C = 3 to 300:
+    1e-4 in 2.7 s at C = 3, 6 s at C = 10, 28 s at C = 100; 1e-3 in 1–2 s up to C = 100, 5 s at
+    C = 300, 1.5 s by (CASE-33) at C = 10³), the rule's is ≈ 2.5–3.5 s at any target: the
+    crossover is ``rtol ≈ 1e-4 (C/3)^0.4``, capped at :data:`HIDDEN_RULE_RTOL`
+    (benchmarks/bench_mlp_ce_limits.py)."""
+    return rtol <= min(HIDDEN_RULE_RTOL, 1e-4 * (classes / 3.0) ** 0.4)
+
+
 def _hidden_route(classes, m, sigma_v, root, exact, rtol):
     """The sampler of the hidden columns beside an integrated output block: the rule of (CASE-35)
-    where it serves ``(m, σ_v)`` and ``rtol ≤`` :data:`HIDDEN_RULE_RTOL` (unless its tables do not
+    where it serves ``(m, σ_v)`` and pays (:func:`_hidden_rule_pays`; unless its tables do not
     agree), the ζ-quadrature of (CASE-33) from :data:`HIDDEN_QUADRATURE_CLASSES`, else the
     sampled pair terms (CASE-18)."""
-    if rtol <= HIDDEN_RULE_RTOL and hidden_rule_usable(m, sigma_v):
+    if hidden_rule_usable(m, sigma_v) and _hidden_rule_pays(classes, rtol):
         try:
             return HiddenRule(classes, m, sigma_v, root, exact, _HIDDEN_RULE_TABLE_SHARE * rtol,
                               REPLICATES)
@@ -667,6 +678,12 @@ class MlpCE(HiddenArchitecture):
     ``τ ≤ 1/8`` and ``m ≤ 16`` (no prior, a target ``rtol``) the output block comes instead from a
     deterministic rule over ``(|s|, |s'|, ρ)`` (CASE-34) at every C, to ``min(rtol, 1e-6)``
     relative; its ``stderr_*`` are then the differences of two successive rules (error bounds).
+    There, at targets where it pays (``rtol`` ≤ 1e-4 at C = 3 up to :data:`HIDDEN_RULE_RTOL` from
+    C = 10³ on, :func:`_hidden_rule_pays`), the hidden block integrates ``|s|, |s'|`` by a Gauss
+    rule over a table of the ζ-expectations in ``(|s|, |s'|, arccos ρ)`` and samples only the
+    directions, stratified by the pattern of active units, with ``ρⁿ`` controls (CASE-35):
+    ≈ 5–7 s for 1e-4 at any C
+    (m = 8, σ_v = 1); its ``stderr_*`` are the replicate errors plus the table's error bound.
 
     Other laws (``v_law`` an object with ``.sample(rng, shape)`` giving iid unit-variance draws and
     a ``.name``): nested Monte Carlo (CASE-9) over independent V with ``σ_v/√m · v_law.sample``

@@ -27,7 +27,7 @@ from rmthess.cases._mlp_ce_hidden_rule import (
     radial_table,
     usable,
 )
-from rmthess.cases.mlp_ce import REPLICATES, _PairSampler
+from rmthess.cases.mlp_ce import REPLICATES, _hidden_rule_pays, _PairSampler
 from tests._mc import monte_carlo, z_threshold
 
 ALPHA = 1e-4
@@ -204,14 +204,21 @@ def test_domain():
     assert not usable(4, 1.0) and not usable(17, 0.5) and not usable(1, 0.1)
 
 
-@pytest.mark.parametrize("C", [30, pytest.param(1000, marks=pytest.mark.slow)])
-def test_limits_use_the_rule(C):
-    """``limits`` at rtol ≤ 1e-3 takes the hidden block from the rule: its standard errors, bound
+def test_rule_is_taken_where_it_pays():
+    """The route's target: 1e-4 at C = 3, ``1e-4 (C/3)^0.4`` between, 1e-3 from C ≈ 10³ on."""
+    assert _hidden_rule_pays(3, 1e-4) and not _hidden_rule_pays(3, 1.1e-4)
+    assert _hidden_rule_pays(30, 2.5e-4) and not _hidden_rule_pays(30, 2.6e-4)
+    assert _hidden_rule_pays(10 ** 4, 1e-3) and not _hidden_rule_pays(10 ** 6, 1.1e-3)
+
+
+@pytest.mark.parametrize("C, rtol", [(30, 2e-4), pytest.param(1000, 1e-3, marks=pytest.mark.slow)])
+def test_limits_use_the_rule(C, rtol):
+    """``limits`` where the rule pays takes the hidden block from it: its standard errors, bound
     included, meet ``rtol``; ``limits_over_gamma`` at one γ gives the same numbers with the same
     seed (the rows are free of γ; from C = 10³ on too, where it once ran one call per γ)."""
     case = get_case("mlp-ce")
-    a = case.limits(1.0, C, m=8, rng=3, rtol=1e-3)
+    a = case.limits(1.0, C, m=8, rng=3, rtol=rtol)
     h = a.blocks["hidden"]
-    assert h.stderr_ratio <= 1e-3 * h.ratio and h.stderr_g_ij <= 1e-3 * h.g_ij
-    over = case.limits_over_gamma([1.0], C, m=8, rng=3, rtol=1e-3)[1.0]
+    assert h.stderr_ratio <= rtol * h.ratio and h.stderr_g_ij <= rtol * h.g_ij
+    over = case.limits_over_gamma([1.0], C, m=8, rng=3, rtol=rtol)[1.0]
     assert over.blocks["hidden"] == h
