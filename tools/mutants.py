@@ -60,6 +60,8 @@ _W = "rmthess/laws/_weighted_lognormal.py"
 _K = "rmthess/cases/_mlp_ce_constants.py"
 _F = "rmthess/montecarlo/finite_size.py"
 _CZ = "rmthess/montecarlo/coupling_limit.py"
+_HR = "rmthess/cases/_mlp_ce_hidden_rule.py"
+HRULE_TESTS = ("tests/cases/test_mlp_ce_hidden_rule.py",)
 
 MUTANTS: list[Mutant] = [
     # ---------------------------------------------------------------- GMP kernels and solver
@@ -408,6 +410,52 @@ MUTANTS: list[Mutant] = [
            "+ (ri * rj + pij) * TQQ[:, None, None])",
            "the tr QQ' term of the Isserlis form of the hidden pair terms (CASE-33)",
            ("tests/cases/test_mlp_ce_hidden.py",)),
+    # ---------------------------------------------------------------- hidden rule (CASE-35)
+    Mutant("hrule-swap-nt-tp", _HR,
+           "out[:, 9:12] = sym(R @ full(E[:, 12:15]) @ R)",
+           "out[:, 9:12] = sym(R @ full(E[:, 9:12]) @ R)",
+           "exchanging u and u' keeps E[Ñ trQ'] instead of mapping it from E[trQ P̃]",
+           HRULE_TESTS),
+    Mutant("hrule-swap-m-transpose", _HR,
+           "(R @ E[:, 16:20].reshape(-1, 2, 2).transpose(0, 2, 1) @ R)",
+           "(R @ E[:, 16:20].reshape(-1, 2, 2) @ R)",
+           "M = ζᵀQQ'ζ mapped without its transpose when u and u' are exchanged",
+           HRULE_TESTS),
+    Mutant("hrule-chi-power", _HR,
+           "wd[d] = w * r ** (d - 1) / (2.0 ** (d / 2.0 - 1.0) * math.gamma(d / 2.0))",
+           "wd[d] = w * r ** d / (2.0 ** (d / 2.0 - 1.0) * math.gamma(d / 2.0))",
+           "the χ_d density's power r^{d−1} off by one in the radial weights",
+           HRULE_TESTS),
+    Mutant("hrule-barycentric-weights", _HR,
+           "q = weights / np.where(hit, 1.0, diff)",
+           "q = 1.0 / np.where(hit, 1.0, diff)",
+           "the θ interpolation without its barycentric weights",
+           HRULE_TESTS),
+    Mutant("hrule-control-mean", _HR,
+           "x = rho[:, None] ** np.arange(1, CONTROLS + 1) - self.rho_means[k]",
+           "x = rho[:, None] ** np.arange(1, CONTROLS + 1) - 0.99 * self.rho_means[k]",
+           "the exact means of the ρⁿ controls 1 % off: a biased estimate",
+           HRULE_TESTS),
+    Mutant("hrule-common-coordinates", _HR,
+           "s2[:, :j] = g[:, j + k1:2 * j + k1]",
+           "s2[:, :j] = g[:, :j]",
+           "the common coordinates of s' copied from s: a wrong law of the directions",
+           HRULE_TESTS),
+    Mutant("hrule-degrees-swapped", _HR,
+           "self.table[j + k1, j + k2]",
+           "self.table[j + k2, j + k1]",
+           "the χ degrees of |s| and |s'| exchanged in the table lookup",
+           HRULE_TESTS),
+    Mutant("hrule-stratum-weights", _HR,
+           "t1 = (self.prob[None, :, None] * self.sums / self.counts[:, :, None]).sum(1)",
+           "t1 = (self.share[None, :, None] * self.sums / self.counts[:, :, None]).sum(1)",
+           "the strata weighted by their allocation instead of their probability",
+           HRULE_TESTS),
+    Mutant("hrule-bound-difference", _HR,
+           "self.bounds = np.abs(mean) + 3.0 * se",
+           "self.bounds = 3.0 * se",
+           "the table's error bound without the difference of the two levels",
+           HRULE_TESTS),
     # ---------------------------------------------------------------- statistics
     Mutant("cond-stderr-denominator", "rmthess/montecarlo/stats.py",
            "e = (num - num_pred) - rho_p * (den - den_pred)",
