@@ -91,11 +91,13 @@ def worst_rse(blocks) -> float:
     return worst
 
 
-def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0):
+def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0, finish=None):
     """Call ``step(n) -> rows`` (cumulative replicate rows after ``n`` more units per replicate)
     with doubling ``n`` until :func:`worst_rse` ≤ ``rtol``; with ``fixed`` units, one call of that
     size. ``gamma`` may be a tuple of aspect ratios when the rows do not depend on γ: the blocks
     are then a tuple (one :func:`summarize` per γ) and every one of them must meet ``rtol``.
+    ``finish(blocks, γ) -> blocks``, if given, completes the blocks of each γ (deterministic
+    parts' error bounds) before they are tested and returned.
 
     Raises ``ValueError`` when the next doubling would overrun ``max_time`` seconds or when even the
     fastest admissible error decay (1/work) could not reach ``rtol`` within the budget; ``spent``
@@ -105,8 +107,12 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0):
     t0 = time.perf_counter()
     several = isinstance(gamma, tuple)
 
+    def one(rows, g):
+        blocks = summarize(rows, g)
+        return blocks if finish is None else finish(blocks, g)
+
     def blocks_of(rows):
-        return tuple(summarize(rows, g) for g in gamma) if several else summarize(rows, gamma)
+        return tuple(one(rows, g) for g in gamma) if several else one(rows, gamma)
 
     if fixed is not None:
         return blocks_of(step(fixed)), fixed

@@ -39,7 +39,8 @@ from rmthess.cases._base import BlockLimit
 from rmthess.cases._mlp_ce_hidden import _SYM, _basis, contract, hidden_expectations
 from rmthess.cases._mlp_ce_output_rule import _radial_rule, _rho_moments
 
-__all__ = ["HiddenRule", "LEVELS", "RULE_MAX_TAU", "RULE_MAX_WIDTH", "usable"]
+__all__ = ["HiddenRule", "TableDisagreement", "LEVELS", "RULE_MAX_TAU", "RULE_MAX_WIDTH",
+           "usable"]
 
 #: table sizes ``(n_r, n_θ, res)`` (radial nodes, θ nodes, resolution of the ζ-quadrature) in
 #: the order they are tried, each refining all three; the error of each is bounded by its
@@ -55,6 +56,12 @@ RULE_MAX_TAU = 0.125
 CONTROLS = 3
 #: pilot draws per pattern (control coefficients, allocation, the table's error bound)
 PILOT = 64
+#: bound on draws × (units active in both)² per evaluation of the contraction (memory)
+_CHUNK = 1 << 20
+
+
+class TableDisagreement(ValueError):
+    """No two successive table sizes agree to the requested tolerance."""
 
 
 def usable(m, sigma_v):
@@ -174,8 +181,8 @@ class HiddenRule:
     Each replicate is a stratified estimate over the activity patterns (pattern shares fixed by
     Neyman allocation on the pilot); ``bounds``: the table's error bounds ``(e_ii, e_ij)`` on
     the pair terms (the difference of the chosen level from the one before, measured on the pilot
-    draws, plus three of its standard errors). ``ValueError`` when no two successive ``levels``
-    agree to ``tol`` relative."""
+    draws, plus three of its standard errors). :class:`TableDisagreement` (a ``ValueError``) when
+    no two successive ``levels`` agree to ``tol`` relative."""
 
     #: draws per replicate in the first round
     first = 256
@@ -201,8 +208,8 @@ class HiddenRule:
                     break
             prev, prev_rows = level, rows
         else:
-            raise ValueError(f"the tables of (CASE-35) do not agree to {tol:g} at "
-                             f"classes={classes}, m={m}, sigma_v={sigma_v:g}")
+            raise TableDisagreement(f"the tables of (CASE-35) do not agree to {tol:g} at "
+                                    f"classes={classes}, m={m}, sigma_v={sigma_v:g}")
         self.level = level
         self.beta, sd = [], []
         for y, x in rows:
@@ -238,10 +245,11 @@ class HiddenRule:
             if self.prob[k] == 0.0:
                 continue
             per = max(2, int(round(n * self.share[k])))
-            s, s2 = _directions(*p, self.rng, per * self.R)
-            y, x = self._draws(k, s, s2)
-            adj = (y - x @ self.beta[k]).reshape(self.R, per, 2)
-            self.sums[:, k] += adj.sum(1)
+            total, step = per * self.R, max(1, _CHUNK // (p[0] * p[0]))
+            for start in range(0, total, step):          # rows in order: replicate-major
+                rows = min(step, total - start)
+                y, x = self._draws(k, *_directions(*p, self.rng, rows))
+                np.add.at(self.sums[:, k], (start + np.arange(rows)) // per, y - x @ self.beta[k])
             self.counts[:, k] += per
         self.count += n
         return self.rows()

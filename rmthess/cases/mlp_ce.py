@@ -43,7 +43,7 @@ from rmthess.cases._estimate import (
 from rmthess.cases._mlp_ce_constants import hidden_constant, output_constant
 from rmthess.cases._mlp_ce_gamma import gamma_term
 from rmthess.cases._mlp_ce_hidden import hidden_pair_terms
-from rmthess.cases._mlp_ce_hidden_rule import HiddenRule
+from rmthess.cases._mlp_ce_hidden_rule import HiddenRule, TableDisagreement
 from rmthess.cases._mlp_ce_hidden_rule import usable as hidden_rule_usable
 from rmthess.cases._mlp_ce_kernels import (
     gamma_terms_numba,
@@ -585,7 +585,7 @@ def _hidden_route(classes, m, sigma_v, root, exact, rtol):
         try:
             return HiddenRule(classes, m, sigma_v, root, exact, _HIDDEN_RULE_TABLE_SHARE * rtol,
                               REPLICATES)
-        except ValueError:
+        except TableDisagreement:
             pass
     if classes >= HIDDEN_QUADRATURE_CLASSES and _HiddenSampler.usable(m, sigma_v):
         return _HiddenSampler(classes, m, sigma_v, root, exact)
@@ -610,7 +610,8 @@ def _identical_classes_step(classes, m, sigma_v, root, exact, rtol, fixed, gamma
 
 def _finished(blocks, step, gamma):
     """``blocks`` at γ with the deterministic parts' error bounds in place of (output rule) or
-    added to (hidden rule) the replicate standard errors."""
+    added to (hidden rule) the replicate standard errors (the ``finish`` of :func:`run_to_rtol`,
+    so the stopping rule tests the errors as reported)."""
     if isinstance(step, _SplitSampler):
         if isinstance(step.pairs, HiddenRule):
             blocks[BLOCK_HIDDEN] = step.pairs.widen(blocks[BLOCK_HIDDEN], gamma)
@@ -824,8 +825,9 @@ class MlpCE(HiddenArchitecture):
         step = _identical_classes_step(classes, m, sigma_v, np.random.SeedSequence(seed),
                                        (t2d, t2o), rtol, None, gs)
         blocks, _ = run_to_rtol(step, gs, rtol, max_time, _first_points(classes, m), None,
-                                _time_spent(max_time, t_start, None))
-        return {g: CaseLimits(self.name, g, classes, m, sigma_v, _finished(b, step, g), seed)
+                                _time_spent(max_time, t_start, None),
+                                lambda b, g: _finished(b, step, g))
+        return {g: CaseLimits(self.name, g, classes, m, sigma_v, b, seed)
                 for g, b in zip(gs, blocks, strict=True)}
 
     def _estimate(self, gamma, classes, m, sigma_v, rng, samples, rtol, max_time, v_law, prior,
@@ -871,8 +873,8 @@ class MlpCE(HiddenArchitecture):
                                     offsets=offsets, pairs=pairs)
             total = None if fixed is None else max(2, -(-fixed[0] * fixed[1] // REPLICATES))
             blocks, _ = run_to_rtol(step, gamma, rtol, max_time, _first_points(classes, m), total,
-                                    _time_spent(max_time, t_start, total))
-            blocks = _finished(blocks, step, gamma)
+                                    _time_spent(max_time, t_start, total),
+                                    lambda b, g: _finished(b, step, g))
             if offsets is None:
                 step = None
         else:

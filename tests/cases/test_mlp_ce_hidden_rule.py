@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 
 from rmthess.cases import get_case
+from rmthess.cases._estimate import run_to_rtol, worst_rse
 from rmthess.cases._mlp_ce_hidden import hidden_expectations, hidden_pair_terms
 from rmthess.cases._mlp_ce_hidden_rule import (
     LEVELS,
     HiddenRule,
+    TableDisagreement,
     _directions,
     _interpolation,
     _swap,
@@ -27,7 +29,14 @@ from rmthess.cases._mlp_ce_hidden_rule import (
     radial_table,
     usable,
 )
-from rmthess.cases.mlp_ce import REPLICATES, _hidden_rule_pays, _PairSampler
+from rmthess.cases.mlp_ce import (
+    REPLICATES,
+    _finished,
+    _hidden_route,
+    _hidden_rule_pays,
+    _PairSampler,
+    _SplitSampler,
+)
 from tests._mc import monte_carlo, z_threshold
 
 ALPHA = 1e-4
@@ -208,7 +217,7 @@ def test_error_bound_against_finer_table(C, m, sv, finer):
 
 
 def test_unreachable_table_tolerance_raises():
-    with pytest.raises(ValueError, match="do not agree"):
+    with pytest.raises(TableDisagreement, match="do not agree"):
         HiddenRule(10, 4, 0.7, np.random.SeedSequence(0), (0.0, 0.0), 1e-14, REPLICATES,
                    levels=LEVELS[:2])
 
@@ -225,14 +234,66 @@ def test_rule_is_taken_where_it_pays():
     assert _hidden_rule_pays(10 ** 4, 1e-3) and not _hidden_rule_pays(10 ** 6, 1.1e-3)
 
 
+class _StubRule(HiddenRule):
+    """Rows ``(T1_ii, T1_ij, 0, 0)`` of a known relative replicate error ``spread·√(first/count)``
+    and given table bounds (no table, no draws)."""
+
+    def __init__(self, spread, bounds):
+        self.R, self.exact, self.count = REPLICATES, np.zeros(2), 0
+        self.mu, self.spread = np.array([1.0, 0.1]), spread
+        self.bounds = np.asarray(bounds) * self.mu
+        z = np.random.default_rng(0).standard_normal((REPLICATES, 2))
+        self.noise = (z - z.mean(0)) / z.std(0, ddof=1)
+
+    def __call__(self, n):
+        self.count += n
+        return self.rows()
+
+    def rows(self):
+        f = self.spread * math.sqrt(self.first / self.count) * math.sqrt(REPLICATES)
+        return np.column_stack([self.mu * (1.0 + f * self.noise), np.zeros((REPLICATES, 2))])
+
+
+class _ConstantOutput:
+    count = 0
+
+    def __call__(self, n):
+        self.count += n
+        return np.tile([1.0, 0.5], (REPLICATES, 1))
+
+
+def test_stopping_counts_the_table_bound():
+    """The replicates stop when their errors *plus* the table's bounds meet rtol: a first round at
+    0.95·rtol with bounds of rtol/4 is not accepted, and the reported errors (bounds included)
+    end within rtol."""
+    rtol = 1e-4
+    rule = _StubRule(0.95 * rtol, (rtol / 4, rtol / 4))
+    step = _SplitSampler(rule, _ConstantOutput(), 1.0, rtol)
+    blocks, _ = run_to_rtol(step, 1.0, rtol, 60.0, 1, finish=lambda b, g: _finished(b, step, g))
+    h = blocks["hidden"]
+    assert rule.count > rule.first
+    assert worst_rse(blocks) <= rtol
+    raw = rule.rows()[:, :2]
+    se = raw.std(0, ddof=1) / math.sqrt(REPLICATES)
+    np.testing.assert_allclose([h.stderr_g_ii, h.stderr_g_ij], se + rule.bounds, rtol=1e-12)
+
+
+def test_route_where_the_rule_pays():
+    """``_hidden_route`` builds the rule (not a fallback) where it serves and pays."""
+    hidden = _hidden_route(30, 8, 1.0, np.random.SeedSequence(0), (0.0, 0.0), 2e-4)
+    assert isinstance(hidden, HiddenRule)
+    assert not isinstance(_hidden_route(30, 8, 1.0, np.random.SeedSequence(0), (0.0, 0.0), 1e-3),
+                          HiddenRule)
+
+
 @pytest.mark.parametrize("C, rtol", [(30, 2e-4), pytest.param(1000, 1e-3, marks=pytest.mark.slow)])
 def test_limits_use_the_rule(C, rtol):
-    """``limits`` where the rule pays takes the hidden block from it: its standard errors, bound
-    included, meet ``rtol``; ``limits_over_gamma`` at one γ gives the same numbers with the same
-    seed (the rows are free of γ; from C = 10³ on too, where it once ran one call per γ)."""
+    """``limits`` where the rule pays: its standard errors, bound included, meet ``rtol``;
+    ``limits_over_gamma`` at one γ gives the same numbers with the same seed (the rows are free of
+    γ; from C = 10³ on too, where it once ran one call per γ)."""
     case = get_case("mlp-ce")
     a = case.limits(1.0, C, m=8, rng=3, rtol=rtol)
     h = a.blocks["hidden"]
-    assert h.stderr_ratio <= rtol * h.ratio and h.stderr_g_ij <= rtol * h.g_ij
+    assert max(h.stderr_ratio / h.ratio, h.stderr_g_ij / h.g_ij, h.stderr_g_ii / h.g_ii) <= rtol
     over = case.limits_over_gamma([1.0], C, m=8, rng=3, rtol=rtol)[1.0]
     assert over.blocks["hidden"] == h
