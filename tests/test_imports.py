@@ -41,6 +41,11 @@ def _loaded_after(statement):
     "from rmthess.laws import DiscreteLaw\n"
     "g = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3]), 0.5)\n"
     "x = np.linspace(-2.0, 3.0, 2000)\ng.pdf(x), g.cdf(x), g.moments(4)",
+    # its Stieltjes transform off the axis, one point and a grid (numpy Newton, GMP-9)
+    "import numpy as np\nfrom rmthess.gmp import GeneralizedMarchenkoPastur\n"
+    "from rmthess.laws import DiscreteLaw\n"
+    "g = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3]), 0.5)\n"
+    "g.stieltjes(0.3 + 0.5j), g.stieltjes(np.linspace(-2.0, 3.0, 500) + 0.01j)",
 ])
 def test_light_imports(statement):
     assert _loaded_after(statement) == []

@@ -410,6 +410,11 @@ MUTANTS: list[Mutant] = [
            "+ (ri * rj + pij) * TQQ[:, None, None])",
            "the tr QQ' term of the Isserlis form of the hidden pair terms (CASE-33)",
            ("tests/cases/test_mlp_ce_hidden.py",)),
+    Mutant("vec-inverse-distance-sign", "rmthess/gmp/_vectorized.py",
+           "return r.real, r.imag",
+           "return r.real, -r.imag",
+           "the imaginary part of 1/(t − τ) with the wrong sign in the numpy GMP iterations",
+           ("tests/gmp/test_vectorized.py",)),
     # ---------------------------------------------------------------- hidden rule (CASE-35)
     Mutant("hrule-swap-nt-tp", _HR,
            "out[:, 9:12] = sym(R @ full(E[:, 12:15]) @ R)",

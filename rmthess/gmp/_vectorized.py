@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["edge_roots", "edge_values", "bulk_roots", "EDGE_ATOMS_MAX", "BULK_POINTS_MIN",
-           "BULK_WORK_MAX"]
+__all__ = ["edge_roots", "edge_values", "bulk_roots", "complex_roots", "complex_homotopy",
+           "EDGE_ATOMS_MAX",
+           "BULK_POINTS_MIN", "BULK_WORK_MAX", "COMPLEX_WORK_MAX"]
 
 _EPS = 2.220446049250313e-16
 #: Newton stops once the step is below this multiple of |t| (the next step would be ~eps²)
@@ -56,6 +57,9 @@ BULK_WORK_MAX = 50_000
 #: density, root finding on the cdf), where numpy's fixed cost per call (measured ≈ 0.8 ms, against
 #: ≈ 0.05 ms compiled) soon exceeds the one-time load of the kernels
 BULK_POINTS_MIN = 16
+#: Stieltjes transforms off the axis run here up to this many points × atoms, for any number of
+#: points (a user's first call is often one point; the verify checks call it a few times per run)
+COMPLEX_WORK_MAX = BULK_WORK_MAX
 
 
 # ------------------------------------------------------------------------------------------------
@@ -172,12 +176,10 @@ def edge_values(roots, tau, a, p, w, mean, ginv, c0):
 # Newton on z(t) = x, every point with its own state
 # ------------------------------------------------------------------------------------------------
 def _inverse_distances(t, tau):
-    """Real and imaginary parts of ``1/(t_j − τ_k)`` (points × atoms) for complex ``t``."""
-    tr = t.real[:, None]
-    ti = t.imag[:, None]
-    u = tr - tau
-    den = u * u + ti * ti
-    return u / den, -ti / den
+    """Real and imaginary parts of ``1/(t_j − τ_k)`` (points × atoms) for complex ``t`` (numpy's
+    scaled complex division: no overflow of ``|t − τ|²`` at |t| ~ 1e200, as in the kernels)."""
+    r = 1.0 / (t[:, None] - tau)
+    return r.real, r.imag
 
 
 def zfun(t, x, tau, a, p, w, mean, ginv, c0):
@@ -229,6 +231,53 @@ def _accept(t, df, strict):
 def _newton(t, x, te, ze, c1, tau, w, wu):
     """The kernel's ``_newton`` on the local residual inside a bulk (strict acceptance), for
     every point at once; returns (t, ok)."""
+    return _newton_on(t, lambda ta, act: _zfun_local(ta, x[act], te[act], ze[act], c1[act], tau,
+                                                     w, wu[act]), True)
+
+
+def complex_roots(z, t0, tau, a, p, w, mean, ginv, c0):
+    """The kernel's plain Newton of (GMP-9) from ``t0`` for complex ``z`` (the first step of its
+    ``newton_homotopy``: the residual of (GMP-3a) in its best form, the Herglotz acceptance), for
+    every point at once; returns (t, ok), ok False where the kernel would go on to its homotopy."""
+    z = np.asarray(z, dtype=complex)
+    return _newton_on(t0, lambda ta, act: zfun(ta, z[act], tau, a, p, w, mean, ginv, c0), False)
+
+
+def complex_homotopy(z, tau, a, p, w, mean, ginv, c0, height):
+    """The kernel's ``newton_homotopy`` path for every point at once (GMP-9): from the large-|z|
+    start at ``z + i(height + |z|)`` down the vertical path to z, each step an Euler predictor and
+    the Newton corrector of :func:`complex_roots`, the step halved where the corrector fails and
+    the point given up (ok False) when it falls below 1e-15 of the height left. Returns (t, ok)."""
+    z = np.asarray(z, dtype=complex)
+    u = height + np.abs(z)
+    zu = z + 1j * u
+    t, ok = complex_roots(zu, -zu + mean, tau, a, p, w, mean, ginv, c0)
+    un = np.where(u <= z.imag, 0.0, 0.5 * u)
+    act = np.flatnonzero(ok)
+    for _ in range(4000 * 8):
+        if act.size == 0:
+            break
+        _, df, _ = zfun(t[act], z[act] + 1j * u[act], tau, a, p, w, mean, ginv, c0)
+        target = z[act] + 1j * un[act]
+        tn, good = complex_roots(target, t[act] + 1j * (un[act] - u[act]) / df, tau, a, p, w,
+                                 mean, ginv, c0)
+        moved, stuck = act[good], act[~good]
+        t[moved], u[moved] = tn[good], un[moved]
+        un[moved] = np.where(u[moved] <= z[moved].imag, 0.0, 0.5 * u[moved])
+        un[stuck] = 0.5 * (u[stuck] + un[stuck])
+        lost = stuck[u[stuck] - un[stuck] <= 1e-15 * u[stuck]]
+        ok[lost] = False
+        keep = np.ones(act.size, dtype=bool)
+        keep[np.isin(act, lost)] = False
+        keep[np.isin(act, moved[u[moved] == 0.0])] = False
+        act = act[keep]
+    ok &= u == 0.0
+    return t, ok
+
+
+def _newton_on(t, residual, strict):
+    """The kernel's ``_newton`` for every point at once: ``residual(t_act, act)`` gives
+    ``(f, f', rounding bound)`` of the active points; returns (t, ok)."""
     t = np.array(t, dtype=complex)
     ok = np.zeros(t.size, dtype=bool)
     prev = np.full(t.size, np.inf)
@@ -237,7 +286,7 @@ def _newton(t, x, te, ze, c1, tau, w, wu):
         if act.size == 0:
             return t, ok
         ta = t[act]
-        f, df, size = _zfun_local(ta, x[act], te[act], ze[act], c1[act], tau, w, wu[act])
+        f, df, size = residual(ta, act)
         dead = df == 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             step = f / np.where(dead, 1.0, df)
@@ -246,14 +295,14 @@ def _newton(t, x, te, ze, c1, tau, w, wu):
         stalled = ~dead & ~small & (np.abs(f) <= 4.0 * _EPS * size) & (astep >= 0.25 * prev[act])
         tn = np.where(stalled | dead, ta, ta - step)
         t[act] = tn
-        ok[act] = (small | stalled) & _accept(tn, df, True)
+        ok[act] = (small | stalled) & _accept(tn, df, strict)
         moving = ~(dead | small | stalled)
         prev[act] = astep
         lost = moving & ~(np.isfinite(tn.real) & np.isfinite(tn.imag))
         act = act[moving & ~lost]
     if act.size:
-        f, df, size = _zfun_local(t[act], x[act], te[act], ze[act], c1[act], tau, w, wu[act])
-        ok[act] = _accept(t[act], df, True) & (np.abs(f) <= RESIDUAL_RTOL * size)
+        f, df, size = residual(t[act], act)
+        ok[act] = _accept(t[act], df, strict) & (np.abs(f) <= RESIDUAL_RTOL * size)
     return t, ok
 
 

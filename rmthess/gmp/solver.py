@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmthess.gmp._vectorized import BULK_POINTS_MIN, BULK_WORK_MAX, IM_RTOL, bulk_roots
+from rmthess.gmp._vectorized import (
+    BULK_POINTS_MIN,
+    BULK_WORK_MAX,
+    COMPLEX_WORK_MAX,
+    IM_RTOL,
+    bulk_roots,
+    complex_homotopy,
+    complex_roots,
+)
 from rmthess.gmp.edges import Bulk
 from rmthess.gmp.equation import AtomicEquation
 
@@ -41,7 +49,11 @@ def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
 
     Newton starts from :math:`-z + \mathbb{E}\lambda`, or, for z close above a bulk, from the
     boundary value there moved by :math:`i\,\mathrm{Im}z/z'(t)`; every result is verified and
-    unverified points are reached by the homotopy of (GMP-9).
+    unverified points are reached by the homotopy of (GMP-9). Up to
+    :data:`~rmthess.gmp._vectorized.COMPLEX_WORK_MAX` points × atoms the Newton step runs in numpy
+    (:func:`~rmthess.gmp._vectorized.complex_roots`, then the same homotopy,
+    :func:`~rmthess.gmp._vectorized.complex_homotopy`) and only the points both leave go to the
+    compiled homotopy.
     """
     z = np.asarray(z, dtype=np.complex128)
     flat = np.ascontiguousarray(z.ravel())
@@ -53,7 +65,19 @@ def solve_t_complex(eq: AtomicEquation, z: np.ndarray, bulks=()) -> np.ndarray:
         if near.size:
             tb = solve_t_bulk(eq, bulk, flat.real[near])
             t0[near] = tb + 1j * flat.imag[near] / eq.dz_dt(tb)
-    ts, ok = _compiled("newton_homotopy")(flat, t0, *eq.kernel_args, 4.0 * eq.scale + 1.0)
+    height = 4.0 * eq.scale + 1.0
+    if flat.size * eq.tau.size <= COMPLEX_WORK_MAX:
+        ts, ok = complex_roots(flat, t0, *eq.kernel_args)
+        rest = np.flatnonzero(~ok)
+        if rest.size:
+            ts[rest], ok[rest] = complex_homotopy(flat[rest], *eq.kernel_args, height)
+            rest = rest[~ok[rest]]
+        if rest.size:
+            ts[rest], ok[rest] = _compiled("newton_homotopy")(
+                np.ascontiguousarray(flat[rest]), np.ascontiguousarray(t0[rest]),
+                *eq.kernel_args, height)
+    else:
+        ts, ok = _compiled("newton_homotopy")(flat, t0, *eq.kernel_args, height)
     if not np.all(ok):
         for i in np.flatnonzero(~ok):
             ts[i] = 1.0 / herglotz_root_poly(eq, flat[i])

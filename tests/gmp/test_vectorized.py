@@ -113,3 +113,57 @@ def test_unverified_points_go_to_the_kernel(monkeypatch):
 
     monkeypatch.setattr(solver, "bulk_roots", half_failing)
     np.testing.assert_allclose(law.pdf(x), want, rtol=RTOL, atol=0)
+
+
+def _upper_points(law, n, rng):
+    """Points of the upper half plane: over and beside the support, from far (Im z = 10) down to
+    1e-12 of the spectrum's scale above the axis, where the homotopy of (GMP-9) is the fallback."""
+    lo, hi = law.support()[0][0], law.support()[-1][1]
+    width = hi - lo
+    x = rng.uniform(lo - 0.5 * width, hi + 0.5 * width, n)
+    return x + 1j * width * 10.0 ** rng.uniform(-12, 1, n)
+
+
+@pytest.mark.parametrize("atoms,probs,gamma", LAWS)
+def test_stieltjes_agrees_with_the_compiled_path(atoms, probs, gamma, monkeypatch):
+    """Off the axis, the numpy Newton of (GMP-9) and the compiled homotopy give the same
+    Herglotz roots (unique for Im z > 0), scalar and grid calls alike."""
+    law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms, probs), gamma)
+    z = _upper_points(law, 400, np.random.default_rng(5))
+    got = law.stieltjes(z)
+    assert np.all(got.imag > 0)
+    np.testing.assert_allclose([law.stieltjes(zi) for zi in z[::40]], got[::40], rtol=RTOL,
+                               atol=0)
+    monkeypatch.setattr(solver, "COMPLEX_WORK_MAX", 0)
+    np.testing.assert_allclose(got, law.stieltjes(z), rtol=RTOL, atol=0)
+
+
+def test_complex_points_left_unverified_go_to_the_kernel(monkeypatch):
+    """Points the numpy Newton leaves unverified are solved by the compiled homotopy: with every
+    other point reported failed, the transform is unchanged."""
+    law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3]), 0.5)
+    z = _upper_points(law, 300, np.random.default_rng(6))
+    want = law.stieltjes(z)
+
+    def half_failing(*args):
+        ts, ok = V.complex_roots(*args)
+        ok[::2] = False
+        ts[::2] = np.nan
+        return ts, ok
+
+    monkeypatch.setattr(solver, "complex_roots", half_failing)
+    np.testing.assert_allclose(law.stieltjes(z), want, rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("atoms,probs,gamma", LAWS)
+def test_complex_homotopy_agrees_with_the_kernel(atoms, probs, gamma):
+    """The numpy homotopy down the vertical path (run here on every point, not only where plain
+    Newton fails) reaches the kernel's root: the Herglotz root is unique for Im z > 0."""
+    eq = _eq(atoms, probs, gamma)
+    rng = np.random.default_rng(7)
+    z = rng.uniform(-2.0, 2.0, 300) * eq.scale + 1j * eq.scale * 10.0 ** rng.uniform(-8, 1, 300)
+    height = 4.0 * eq.scale + 1.0
+    got, ok = V.complex_homotopy(z, *eq.kernel_args, height)
+    want, ok_want = K.newton_homotopy(z, -z + eq.mean, *eq.kernel_args, height)
+    assert ok.all() and ok_want.all()
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=0)
