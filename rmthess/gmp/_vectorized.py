@@ -8,8 +8,9 @@ the same iterations — the forms of (GMP-3a), the edge search of (GMP-7), the g
 stopping rules and Herglotz acceptance of (GMP-8), with the tolerances defined here once and
 imported by the kernels — as numpy operations on (points × atoms) arrays, every point or bracket
 with its own state. :mod:`rmthess.gmp.edges` and :mod:`rmthess.gmp.solver` use it up to
-:data:`EDGE_ATOMS_MAX` atoms and, for the bulk, from :data:`BULK_POINTS_MIN` points up to
-:data:`BULK_WORK_MAX` point·atoms; the compiled kernels elsewhere (``benchmarks/ratio_coldstart.py``
+:data:`EDGE_ATOMS_MAX` atoms, for the bulk from :data:`BULK_POINTS_MIN` points up to
+:data:`BULK_WORK_MAX` point·atoms, and off the axis (Newton and the homotopy of (GMP-9)) up to
+:data:`COMPLEX_WORK_MAX` point·atoms; the compiled kernels elsewhere (``benchmarks/ratio_coldstart.py``
 measures both sides of the choice). The choice depends on the sizes of the call alone, so the same
 call gives the same numbers in any process.
 
