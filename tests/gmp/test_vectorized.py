@@ -104,15 +104,19 @@ def test_unverified_points_go_to_the_kernel(monkeypatch):
     law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3]), 0.5)
     x = np.concatenate([np.linspace(a, b, 301)[1:-1] for a, b in law.support()])
     want = law.pdf(x)
+    monkeypatch.setattr(solver, "bulk_roots", _half_failing(V.bulk_roots))
+    np.testing.assert_allclose(law.pdf(x), want, rtol=RTOL, atol=0)
 
-    def half_failing(*args):
-        ts, ok = V.bulk_roots(*args)
+
+def _half_failing(route):
+    """``route`` with every other point reported unverified (and its value spoiled)."""
+    def half(*args):
+        ts, ok = route(*args)
         ok[::2] = False
         ts[::2] = np.nan
         return ts, ok
 
-    monkeypatch.setattr(solver, "bulk_roots", half_failing)
-    np.testing.assert_allclose(law.pdf(x), want, rtol=RTOL, atol=0)
+    return half
 
 
 def _upper_points(law, n, rng):
@@ -139,19 +143,13 @@ def test_stieltjes_agrees_with_the_compiled_path(atoms, probs, gamma, monkeypatc
 
 
 def test_complex_points_left_unverified_go_to_the_kernel(monkeypatch):
-    """Points the numpy Newton leaves unverified are solved by the compiled homotopy: with every
-    other point reported failed, the transform is unchanged."""
+    """Points the numpy Newton and the numpy homotopy leave unverified are solved by the compiled
+    homotopy: with every other point reported failed by each, the transform is unchanged."""
     law = GeneralizedMarchenkoPastur(DiscreteLaw([-1.0, 0.5, 2.0], [0.2, 0.5, 0.3]), 0.5)
     z = _upper_points(law, 300, np.random.default_rng(6))
     want = law.stieltjes(z)
-
-    def half_failing(*args):
-        ts, ok = V.complex_roots(*args)
-        ok[::2] = False
-        ts[::2] = np.nan
-        return ts, ok
-
-    monkeypatch.setattr(solver, "complex_roots", half_failing)
+    monkeypatch.setattr(solver, "complex_roots", _half_failing(V.complex_roots))
+    monkeypatch.setattr(solver, "complex_homotopy", _half_failing(V.complex_homotopy))
     np.testing.assert_allclose(law.stieltjes(z), want, rtol=RTOL, atol=0)
 
 
