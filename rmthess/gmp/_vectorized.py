@@ -10,9 +10,9 @@ imported by the kernels — as numpy operations on (points × atoms) arrays, eve
 with its own state. :mod:`rmthess.gmp.edges` and :mod:`rmthess.gmp.solver` use it up to
 :data:`EDGE_ATOMS_MAX` atoms, for the bulk from :data:`BULK_POINTS_MIN` points up to
 :data:`BULK_WORK_MAX` point·atoms, and off the axis (Newton and the homotopy of (GMP-9)) up to
-:data:`COMPLEX_WORK_MAX` point·atoms; the compiled kernels elsewhere (``benchmarks/ratio_coldstart.py``
-measures both sides of the choice). The choice depends on the sizes of the call alone, so the same
-call gives the same numbers in any process.
+:data:`COMPLEX_WORK_MAX` point·atoms; the compiled kernels elsewhere
+(``benchmarks/ratio_coldstart.py`` measures both sides of the choice). The choice depends on the
+sizes of the call alone, so the same call gives the same numbers in any process.
 
 The results are the kernels' up to the order of the sums over atoms: each iteration is the
 kernel's, so a bracket converges to the same edge, and the bulk root is the unique verified root
