@@ -16,9 +16,9 @@ with ``Ē`` by a Gauss rule for ``e^{−r²/2}`` on ``[0, ∞)`` in each radius 
 in the weights) on Chebyshev points of θ ∈ [0, π/2], interpolated in θ (barycentric form), and
 the expectation over the directions by Monte Carlo within each pattern (stratified sampling), with
 the control variates ``ρⁿ`` (n = 1, 2, 3) of exact means (CASE-34). Nothing heavy-tailed is left:
-the draws are bounded functions of the directions, and their spread within a pattern is small
-(coefficient of variation 0.004 diagonal, 0.01 off-diagonal at C = 100, m = 8, σ_v = 1), so
-the replicate standard errors are honest and small at a few thousand draws.
+the draws are bounded functions of the directions and vary little within a pattern (their spread
+is printed by ``benchmarks/bench_mlp_ce_hidden.py --spread``), so the replicate standard errors
+are honest and small at a few hundred draws per replicate.
 
 The table needs ``E`` at ``n_r(n_r + 1)/2 · n_θ`` points: the point ``(σ2, σ1, θ)`` follows from
 ``(σ1, σ2, θ)`` by exchanging the roles of u and u', i.e. the reflection
@@ -37,7 +37,7 @@ import numpy as np
 from rmthess._validate import child_seed
 from rmthess.cases._base import BlockLimit
 from rmthess.cases._mlp_ce_hidden import _SYM, _basis, contract, hidden_expectations
-from rmthess.cases._mlp_ce_output_rule import _radial_rule, _rho_moments
+from rmthess.cases._mlp_ce_output_rule import _radial_rule, _rho_moments, activity_patterns
 
 __all__ = ["HiddenRule", "TableDisagreement", "LEVELS", "RULE_MAX_TAU", "RULE_MAX_WIDTH",
            "usable"]
@@ -46,7 +46,7 @@ __all__ = ["HiddenRule", "TableDisagreement", "LEVELS", "RULE_MAX_TAU", "RULE_MA
 #: the order they are tried, each refining all three; the error of each is bounded by its
 #: difference from the one before. Measured against (12, 14, 0.9) at m = 8, σ_v = 1, C = 100
 #: (g_ii, g_ij of the pair terms): 7e-7 / 1.0e-5, 2e-7 / 5e-7, 4e-10 / 1.4e-8 for the first
-#: three (CASE-35)
+#: three (CASE-35; ``benchmarks/bench_mlp_ce_hidden.py --levels``)
 LEVELS = ((6, 6, 0.6), (8, 8, 0.7), (10, 10, 0.8), (12, 12, 0.9))
 #: widest hidden layer served (the patterns number O(m³))
 RULE_MAX_WIDTH = 16
@@ -147,19 +147,12 @@ def patterns(m):
     others contribute nothing), their probabilities, and ``E[ρⁿ | pattern]``, n = 1..CONTROLS."""
     import mpmath as mp
 
-    shape, prob, means = [], [], []
+    found = activity_patterns(m)
     with mp.workdps(30):
         moments = _rho_moments(mp, m, CONTROLS)
-        for j in range(1, m + 1):
-            for k1 in range(m - j + 1):
-                for k2 in range(m - j - k1 + 1):
-                    count = math.factorial(m) // (math.factorial(j) * math.factorial(k1)
-                                                  * math.factorial(k2)
-                                                  * math.factorial(m - j - k1 - k2))
-                    shape.append((j, k1, k2))
-                    prob.append(count / 4.0 ** m)
-                    means.append([float(x) for x in moments(j, j + k1, j + k2)[1:]])
-    return np.array(shape), np.array(prob), np.array(means)
+        means = [[float(x) for x in moments(j, j + k1, j + k2)[1:]] for j, k1, k2, _ in found]
+    return (np.array([f[:3] for f in found]), np.array([f[3] for f in found]),
+            np.array(means))
 
 
 def _directions(j, k1, k2, rng, n):
@@ -202,9 +195,8 @@ class HiddenRule:
                 diff = np.array([r[0] - p[0] for r, p in zip(rows, prev_rows, strict=True)])
                 mean = (self.prob[:, None] * diff.mean(1)).sum(0)
                 se = np.sqrt((self.prob[:, None] ** 2 * diff.var(1, ddof=1) / PILOT).sum(0))
-                total = (self.prob[:, None] * np.array([r[0].mean(0) for r in rows])).sum(0)
                 self.bounds = np.abs(mean) + 3.0 * se
-                if np.all(self.bounds <= tol * np.abs(total)):
+                if np.all(self.bounds <= tol * self._pilot_scale(rows)):
                     break
             prev, prev_rows = level, rows
         else:
@@ -219,13 +211,17 @@ class HiddenRule:
             resid = y - x @ beta
             sd.append(resid.std(0, ddof=1))
         sd = np.array(sd)
-        scale = np.abs((self.prob[:, None] * np.array([r[0].mean(0) for r in rows])).sum(0))
+        scale = self._pilot_scale(rows)
         score = self.prob * np.max(sd / np.where(scale > 0, scale, 1.0), axis=1)
         share = score / score.sum() if score.sum() > 0 else self.prob / self.prob.sum()
         self.share = share
         self.sums = np.zeros((replicates, len(self.shape), 2))
         self.counts = np.zeros((replicates, len(self.shape)))
         self.count = 0
+
+    def _pilot_scale(self, rows):
+        """``|T1_ii|, |T1_ij|`` estimated from the pilot draws ``rows`` (per pattern ``(y, x)``)."""
+        return np.abs((self.prob[:, None] * np.array([y.mean(0) for y, _ in rows])).sum(0))
 
     def _draws(self, k, s, s2):
         """Draws ``y`` (n, 2) of the pattern k at the directions ``(s, s')`` and their controls
@@ -258,15 +254,6 @@ class HiddenRule:
         """The replicate rows ``(T1_ii, T1_ij, T2_ii, T2_ij)`` of the draws so far, (R, 4)."""
         t1 = (self.prob[None, :, None] * self.sums / self.counts[:, :, None]).sum(1)
         return np.column_stack([t1, np.broadcast_to(self.exact, (self.R, 2))])
-
-    def relative_bound(self, gamma):
-        """The table's error bound relative to the hidden ``g_ii``, ``g_ij`` and ratio at γ, from
-        the current estimate (the largest of the three)."""
-        if not self.count:
-            return 0.0
-        g = self.rows()[:, :2].mean(0) + gamma * self.exact
-        rel = self.bounds / np.abs(g)
-        return float(rel[0] + rel[1])
 
     def widen(self, block, gamma):
         """``block`` (the hidden :class:`BlockLimit` from the replicates) with the table's error

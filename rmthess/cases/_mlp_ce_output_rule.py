@@ -95,6 +95,21 @@ def _rho_moments(mp, m, nmax):
     return moments
 
 
+def activity_patterns(m):
+    """The activity patterns ``(j, k1, k2)`` with ``j ≥ 1`` (units active in u and u', in u only,
+    in u' only; the others contribute nothing) and their probabilities
+    ``m!/(j! k1! k2! (m − j − k1 − k2)!) 4^{−m}``."""
+    out = []
+    for j in range(1, m + 1):
+        for k1 in range(m - j + 1):
+            for k2 in range(m - j - k1 + 1):
+                count = math.factorial(m) // (math.factorial(j) * math.factorial(k1)
+                                              * math.factorial(k2)
+                                              * math.factorial(m - j - k1 - k2))
+                out.append((j, k1, k2, count / 4.0 ** m))
+    return out
+
+
 @lru_cache(maxsize=16)
 def rule_nodes(m, n_r, n_rho):
     """``(r, t, Ω)``: radial nodes r (n_r), ρ nodes t (n_ρ), and weights Ω (n_r, n_r, n_ρ) with
@@ -115,17 +130,11 @@ def rule_nodes(m, n_r, n_rho):
             radial[k] = w * r ** (k + 1) / norm
         omega = np.zeros((n_r, n_r, n_rho))
         moments = _rho_moments(mp, m, n_rho + 1)
-        for j in range(1, m + 1):
-            for k1 in range(m - j + 1):
-                for k2 in range(m - j - k1 + 1):
-                    count = math.factorial(m) // (math.factorial(j) * math.factorial(k1)
-                                                  * math.factorial(k2)
-                                                  * math.factorial(m - j - k1 - k2))
-                    mom = moments(j, j + k1, j + k2)
-                    wr = np.array([float(mp.fsum(inv[n, i] * mom[n + 2] for n in range(n_rho)))
-                                   for i in range(n_rho)])
-                    omega += (count / 4.0 ** m) * (radial[j + k1][:, None, None]
-                                                   * radial[j + k2][None, :, None] * wr)
+        for j, k1, k2, prob in activity_patterns(m):
+            mom = moments(j, j + k1, j + k2)
+            wr = np.array([float(mp.fsum(inv[n, i] * mom[n + 2] for n in range(n_rho)))
+                           for i in range(n_rho)])
+            omega += prob * (radial[j + k1][:, None, None] * radial[j + k2][None, :, None] * wr)
         nodes = np.array([float(x) for x in t])
     return r, nodes, omega
 

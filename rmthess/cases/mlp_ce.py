@@ -529,8 +529,8 @@ class _SplitSampler:
     :class:`HiddenRule`, the output columns from an :class:`_OutputSampler` or a
     :class:`_RuleOutput`; each advanced only while its own block misses ``rtol`` at some γ of
     ``gamma`` (a number or a tuple; the integrated samplers doubling from their first round: the
-    ``first`` attribute, :data:`_OUTPUT_FIRST`). A :class:`HiddenRule`'s table error bound is
-    taken off ``rtol`` for its block (:meth:`HiddenRule.relative_bound`)."""
+    ``first`` attribute, :data:`_OUTPUT_FIRST`). A :class:`HiddenRule`'s block is tested with its
+    table error bounds added (:meth:`HiddenRule.widen`), as it is reported."""
 
     def __init__(self, pairs, output, gamma, rtol):
         self.pairs, self.output, self.rtol = pairs, output, rtol
@@ -542,10 +542,10 @@ class _SplitSampler:
         if rows is None:
             return True
         for g in self.gammas:
-            target = self.rtol
+            limit = summarize(rows, g)[block]
             if block == BLOCK_HIDDEN and isinstance(self.pairs, HiddenRule):
-                target -= self.pairs.relative_bound(g)
-            if worst_rse({block: summarize(rows, g)[block]}) > target:
+                limit = self.pairs.widen(limit, g)
+            if worst_rse({block: limit}) > self.rtol:
                 return True
         return False
 
