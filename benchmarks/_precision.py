@@ -7,7 +7,15 @@ extrapolated as error ∝ time^(−1/2) (a Monte Carlo estimator) and marked ``~
 
 from __future__ import annotations
 
-__all__ = ["time_to"]
+__all__ = ["time_to", "pm"]
+
+
+def pm(x, se) -> str:
+    """``x ± se`` with the digits the error supports (the package's rule: the error to two
+    significant digits, the value to the same decimal place)."""
+    from rmthess.cli.limits import _digits
+
+    return f"{_digits(x, se)!r}±{se:.2g}" if se else f"{x:g}"
 
 
 def time_to(curve, target) -> str:

@@ -30,7 +30,7 @@ import argparse
 import time
 
 import numpy as np
-from _precision import time_to
+from _precision import pm, time_to
 
 from rmthess.cases._blocks import BLOCK_HIDDEN
 from rmthess.cases._estimate import summarize, worst_rse
@@ -152,9 +152,9 @@ def main(argv=None):
         K = hidden_constant(g, m, sv) if 2.0 * sv * sv / m < 1.0 else float("nan")
         for name, cur in (("sampled", old), ("integrated", new), ("rule", rule)):
             el, err, n, blk = cur[-1]
-            print(f"    {name}: {n} points/replicate, {el:.1f} s, g_ii={blk.g_ii:.8g}"
-                  f"±{blk.stderr_g_ii:.2g} g_ij={blk.g_ij:.8g}±{blk.stderr_g_ij:.2g} "
-                  f"C*ratio={C * blk.ratio:.7g}±{C * blk.stderr_ratio:.2g} (K_h={K:.7g})")
+            print(f"    {name}: {n} points/replicate, {el:.1f} s, "
+                  f"g_ii={pm(blk.g_ii, blk.stderr_g_ii)} g_ij={pm(blk.g_ij, blk.stderr_g_ij)} "
+                  f"C*ratio={pm(C * blk.ratio, C * blk.stderr_ratio)} (K_h={K:.7g})")
 
 
 if __name__ == "__main__":

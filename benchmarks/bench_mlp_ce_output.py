@@ -26,7 +26,7 @@ import argparse
 import time
 
 import numpy as np
-from _precision import time_to
+from _precision import pm, time_to
 
 from rmthess.cases._blocks import BLOCK_OUTPUT
 from rmthess.cases._estimate import summarize, worst_rse
@@ -110,13 +110,13 @@ def main(argv=None):
             print(f"{C:8d} {tgt:7.0e} " + " ".join(f"{c:>11s}" for c in cols)
                   + f" {first / end:7.3g}")
         for name, (el, _, n, blk) in last.items():
-            print(f"    {name}: {n} points/replicate, {el:.1f} s, g_ii={blk.g_ii:.7g}"
-                  f"±{blk.stderr_g_ii:.2g} g_ij={blk.g_ij:.7g}±{blk.stderr_g_ij:.2g} "
-                  f"ratio={blk.ratio:.7g}±{blk.stderr_ratio:.2g}")
+            print(f"    {name}: {n} points/replicate, {el:.1f} s, "
+                  f"g_ii={pm(blk.g_ii, blk.stderr_g_ii)} g_ij={pm(blk.g_ij, blk.stderr_g_ij)} "
+                  f"ratio={pm(blk.ratio, blk.stderr_ratio)}")
         if "rule" in args.routes:
             (g_ii, g_ij), (e_ii, e_ij, e_r) = rule
-            print(f"    rule: g_ii={g_ii:.10g}±{e_ii:.2g} g_ij={g_ij:.10g}±{e_ij:.2g} "
-                  f"ratio={g_ij / g_ii:.10g}±{e_r:.2g}")
+            print(f"    rule: g_ii={pm(g_ii, e_ii)} g_ij={pm(g_ij, e_ij)} "
+                  f"ratio={pm(g_ij / g_ii, e_r)}")
 
 
 if __name__ == "__main__":
