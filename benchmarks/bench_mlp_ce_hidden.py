@@ -36,7 +36,14 @@ from rmthess.cases._blocks import BLOCK_HIDDEN
 from rmthess.cases._estimate import summarize, worst_rse
 from rmthess.cases._mlp_ce_constants import hidden_constant
 from rmthess.cases._mlp_ce_gamma import gamma_term
-from rmthess.cases._mlp_ce_hidden_rule import LEVELS, HiddenRule, _directions, radial_table
+from rmthess.cases._mlp_ce_hidden_rule import (
+    FINE_TAU,
+    LEVELS,
+    WIDE_LEVELS,
+    HiddenRule,
+    _directions,
+    radial_table,
+)
 from rmthess.cases.mlp_ce import REPLICATES, _HiddenSampler, _PairSampler
 
 TARGETS = (1e-2, 1e-3, 1e-4)
@@ -59,9 +66,12 @@ def _curve(step, first, budget, gamma, offset, finish=None):
         n = done
 
 
-def levels(C, m, sv, sizes=LEVELS + ((12, 14, 0.9),)):
+def levels(C, m, sv, sizes=None):
     """The table's error per level: the rule's pair terms at each size against the finest, on the
-    same draws of the directions (32 per pattern), relative, g_ii / g_ij."""
+    same draws of the directions (32 per pattern), relative, g_ii / g_ij (``sizes`` None: the
+    levels the rule uses at this τ, then (12, 14, 0.9))."""
+    if sizes is None:
+        sizes = (LEVELS if sv * sv / m <= FINE_TAU else WIDE_LEVELS) + ((12, 14, 0.9),)
     rule = HiddenRule(C, m, sv, np.random.SeedSequence(1), (0.0, 0.0), 1.0, REPLICATES)
     rng = np.random.default_rng(3)
     draws = [_directions(*p, rng, 32) for p in rule.shape]

@@ -17,7 +17,10 @@ as error ∝ time^(-1/2)), and the two estimates with their standard errors. CPU
 time, both cores) are reported because the machine is shared. Compilation is excluded.
 
 Run ``python benchmarks/bench_mlp_ce_output.py`` (``--budget 60`` CPU seconds per route and C;
-``--routes sampled rule`` to leave the integrated route out).
+``--routes sampled rule`` to leave the integrated route out). ``--levels`` prints instead the
+rule's signed relative error per size ``(n_r, n_ρ)`` against a 24 × 20 rule, and the CPU seconds
+of each size (CASE-34, "Between τ = 1/8 and 1/4": e.g. ``--m 4 --sigma-v 1 --classes 10 100000
+--levels``).
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from _precision import pm, time_to
 from rmthess.cases._blocks import BLOCK_OUTPUT
 from rmthess.cases._estimate import summarize, worst_rse
 from rmthess.cases._mlp_ce_gamma import gamma_term
+from rmthess.cases._mlp_ce_output_rule import RULE_LEVELS, _apply, output_rule, rule_nodes
 from rmthess.cases._mlp_ce_output_rule import _radial_rule as radial_rule
-from rmthess.cases._mlp_ce_output_rule import output_rule, rule_nodes
 from rmthess.cases.mlp_ce import _OutputSampler, _PairSampler
 
 TARGETS = (1e-2, 1e-3, 1e-4)
@@ -66,6 +69,24 @@ def _rule_times(C, m, sv):
     return out, res
 
 
+def levels(C, m, sv, reference=(24, 20)):
+    """Signed relative errors of g_ii, g_ij and the ratio per rule size against ``reference``
+    (weights built beforehand; CPU seconds of the evaluation)."""
+    got = []
+    for size in ((6, 6),) + RULE_LEVELS[:3] + (reference,):
+        rule_nodes(m, *size)
+        t = time.process_time()
+        g = _apply(C, m, sv, *size)
+        got.append((size, time.process_time() - t, g))
+    ref = got[-1][2]
+    print(f"output rule sizes at C={C}, m={m}, sigma_v={sv:g}: signed relative error against "
+          f"{reference} (g_ii, g_ij, ratio), CPU s")
+    for size, el, g in got[:-1]:
+        e = g / ref - 1.0
+        er = (g[1] / g[0]) / (ref[1] / ref[0]) - 1.0
+        print(f"  {size}: {e[0]:+.1e} {e[1]:+.1e} {er:+.1e}  ({el:.2f} s)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--classes", type=int, nargs="+", default=[10, 10**4, 10**5])
@@ -74,8 +95,14 @@ def main(argv=None):
     ap.add_argument("--budget", type=float, default=60.0, help="CPU seconds per route")
     ap.add_argument("--routes", nargs="+", default=list(ROUTES), choices=ROUTES,
                     help="routes to time; the last column is the first route over the last")
+    ap.add_argument("--levels", action="store_true",
+                    help="instead: the rule's signed error per size at each C")
     args = ap.parse_args(argv)
     m, sv = args.m, args.sigma_v
+    if args.levels:
+        for C in args.classes:
+            levels(C, m, sv)
+        return
     _OutputSampler(3, m, sv, np.random.SeedSequence(0))(2)            # compile
     _PairSampler(3, m, sv, np.random.SeedSequence(0), gamma_term(3, m, sv)[:2])(2)
     print(f"mlp-ce output block, m={m} sigma_v={sv:g}: CPU seconds to a worst relative standard "

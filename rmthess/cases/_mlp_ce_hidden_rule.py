@@ -37,9 +37,15 @@ import numpy as np
 from rmthess._validate import child_seed
 from rmthess.cases._base import BlockLimit
 from rmthess.cases._mlp_ce_hidden import _SYM, _basis, contract, hidden_expectations
-from rmthess.cases._mlp_ce_output_rule import _radial_rule, _rho_moments, activity_patterns
+from rmthess.cases._mlp_ce_output_rule import (
+    _radial_rule,
+    _rho_moments,
+    activity_patterns,
+    tau_within,
+)
 
-__all__ = ["HiddenRule", "TableDisagreement", "LEVELS", "RULE_MAX_TAU", "RULE_MAX_WIDTH",
+__all__ = ["HiddenRule", "TableDisagreement", "LEVELS", "WIDE_LEVELS", "FINE_TAU", "RULE_MAX_TAU",
+           "RULE_MAX_WIDTH",
            "usable"]
 
 #: table sizes ``(n_r, n_θ, res)`` (radial nodes, θ nodes, resolution of the ζ-quadrature) in
@@ -48,10 +54,16 @@ __all__ = ["HiddenRule", "TableDisagreement", "LEVELS", "RULE_MAX_TAU", "RULE_MA
 #: (g_ii, g_ij of the pair terms): 7e-7 / 1.0e-5, 2e-7 / 5e-7, 4e-10 / 1.4e-8 for the first
 #: three (CASE-35; ``benchmarks/bench_mlp_ce_hidden.py --levels``)
 LEVELS = ((6, 6, 0.6), (8, 8, 0.7), (10, 10, 0.8), (12, 12, 0.9))
+#: the sizes above ``τ = σ_v²/m =`` :data:`FINE_TAU`: there the first of :data:`LEVELS` is
+#: 2e-5–6e-5 off at τ = 1/4 (m = 4, σ_v = 1), so the bound would take the third level; (7, 7, 0.65)
+#: is 0.8e-6–2.3e-5 off and (8, 8, 0.7) 1e-6–9e-6 (``benchmarks/bench_mlp_ce_hidden.py --levels``)
+WIDE_LEVELS = ((7, 7, 0.65), (8, 8, 0.7), (10, 10, 0.8), (12, 12, 0.9))
 #: widest hidden layer served (the patterns number O(m³))
 RULE_MAX_WIDTH = 16
+#: largest τ at which :data:`LEVELS` are used
+FINE_TAU = 0.125
 #: largest τ = σ_v²/m served (the ζ-quadrature's cost grows fast with σ; measured in CASE-35)
-RULE_MAX_TAU = 0.125
+RULE_MAX_TAU = 0.25
 #: control variates ρⁿ, n = 1..CONTROLS
 CONTROLS = 3
 #: pilot draws per pattern (control coefficients, allocation, the table's error bound)
@@ -67,7 +79,7 @@ class TableDisagreement(ValueError):
 def usable(m, sigma_v):
     """Whether the rule serves ``(m, σ_v)``: ``2 ≤ m ≤`` :data:`RULE_MAX_WIDTH` and
     ``τ = σ_v²/m ≤`` :data:`RULE_MAX_TAU`."""
-    return 2 <= m <= RULE_MAX_WIDTH and sigma_v * sigma_v / m <= RULE_MAX_TAU
+    return 2 <= m <= RULE_MAX_WIDTH and tau_within(m, sigma_v, RULE_MAX_TAU)
 
 
 def _theta_nodes(n):
@@ -174,14 +186,18 @@ class HiddenRule:
     Each replicate is a stratified estimate over the activity patterns (pattern shares fixed by
     Neyman allocation on the pilot); ``bounds``: the table's error bounds ``(e_ii, e_ij)`` on
     the pair terms (the difference of the chosen level from the one before, measured on the pilot
-    draws, plus three of its standard errors). :class:`TableDisagreement` (a ``ValueError``) when
-    no two successive ``levels`` agree to ``tol`` relative."""
+    draws, plus three of its standard errors). ``levels``: the table sizes to try (None:
+    :data:`LEVELS` up to ``τ =`` :data:`FINE_TAU`, else :data:`WIDE_LEVELS`).
+    :class:`TableDisagreement` (a ``ValueError``) when no two successive ``levels`` agree to
+    ``tol`` relative."""
 
     #: draws per replicate in the first round
     first = 256
 
-    def __init__(self, classes, m, sigma_v, seed, gamma_terms, tol, replicates, levels=LEVELS):
+    def __init__(self, classes, m, sigma_v, seed, gamma_terms, tol, replicates, levels=None):
         self.C, self.m, self.tau, self.R = classes, m, sigma_v * sigma_v / m, replicates
+        if levels is None:
+            levels = LEVELS if tau_within(m, sigma_v, FINE_TAU) else WIDE_LEVELS
         self.exact = np.asarray(gamma_terms, dtype=float)
         self.shape, self.prob, self.rho_means = patterns(m)
         self.rng = np.random.default_rng(child_seed(seed, 13))

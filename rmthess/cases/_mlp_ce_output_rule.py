@@ -33,7 +33,7 @@ import numpy as np
 from rmthess.cases._mlp_ce_output import OutputDomainError, output_expectations
 
 __all__ = ["output_rule", "rule_nodes", "usable", "RULE_LEVELS", "RULE_MAX_WIDTH", "RULE_MAX_TAU",
-           "RULE_RTOL"]
+           "RULE_FINE_TAU", "RULE_RTOL", "RULE_WIDE_RTOL"]
 
 #: rule sizes ``(n_r, n_ρ)``, in the order they are tried
 RULE_LEVELS = ((8, 8), (10, 10), (12, 12), (16, 16), (20, 20))
@@ -42,10 +42,16 @@ RULE_MAX_WIDTH = 16
 #: agreement of two successive rules at which the finer one is accepted (relative, each of
 #: g_ii, g_ij and the ratio), unless a looser target is asked for
 RULE_RTOL = 1e-6
-#: largest τ = σ_v²/m served: the rules meet RULE_RTOL within ~2 s of CPU at τ ≤ 1/8 (m = 8,
-#: σ_v = 1) with honest bounds; at τ = 1/4 they need 3–6 s, and at τ = 1/2 the bound of g_ij was
-#: measured below its error (theory/cases.md, CASE-34)
-RULE_MAX_TAU = 0.125
+#: largest τ = σ_v²/m at which the rules run from :data:`RULE_LEVELS` to :data:`RULE_RTOL`
+#: (~2 s of CPU at m = 8, σ_v = 1, with honest bounds; theory/cases.md, CASE-34)
+RULE_FINE_TAU = 0.125
+#: largest τ = σ_v²/m served. Above :data:`RULE_FINE_TAU` the rules start at (10, 10) — the
+#: differences of the coarser ones understated the error at C ≥ 10⁵ — and agree to
+#: :data:`RULE_WIDE_RTOL` unless a tighter target is asked for (3–6 s of CPU at τ = 1/4); at
+#: τ = 1/2 the bound of g_ij was measured below its error (CASE-34)
+RULE_MAX_TAU = 0.25
+#: the cap of the agreement tolerance above :data:`RULE_FINE_TAU`
+RULE_WIDE_RTOL = 1e-5
 _DPS = 60
 
 
@@ -153,27 +159,41 @@ def _apply(classes, m, sigma_v, n_r, n_rho):
     return np.einsum("abi,abik->k", omega, grid)
 
 
+def tau_within(m, sigma_v, bound):
+    """Whether ``τ = σ_v²/m ≤ bound`` up to rounding (``σ_v = √2`` at ``m = 8`` is ``τ = 1/4``,
+    though ``√2·√2/8`` rounds above it)."""
+    return sigma_v * sigma_v / m <= bound * (1.0 + 1e-12)
+
+
 def usable(m, sigma_v):
     """Whether m is served and ``τ = σ_v²/m ≤`` :data:`RULE_MAX_TAU` (then every node lies in the
     certified domain of F)."""
-    return 2 <= m <= RULE_MAX_WIDTH and sigma_v * sigma_v / m <= RULE_MAX_TAU
+    return 2 <= m <= RULE_MAX_WIDTH and tau_within(m, sigma_v, RULE_MAX_TAU)
+
+
+def _schedule(m, sigma_v, rtol):
+    """The levels to run and the agreement tolerance at ``(m, σ_v)`` for the target ``rtol``."""
+    if tau_within(m, sigma_v, RULE_FINE_TAU):
+        return RULE_LEVELS, min(float(rtol), RULE_RTOL)
+    return RULE_LEVELS[1:], min(float(rtol), RULE_WIDE_RTOL)
 
 
 def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
     """Output ``(g_ii, g_ij)`` and their error bounds ``(e_ii, e_ij, e_ratio)`` (CASE-34).
 
     The rules of :data:`RULE_LEVELS` run in turn until two successive ones agree to
-    ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio; the finer is returned, with the
-    differences as its error bounds. ``OutputDomainError`` where :func:`usable` is false or no two
-    rules agree."""
+    ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio (above
+    :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``); the finer is
+    returned, with the differences as its error bounds. ``OutputDomainError`` where
+    :func:`usable` is false or no two rules agree."""
     if not usable(m, sigma_v):
         raise OutputDomainError(f"the output rule of (CASE-34) does not serve m={m}, "
                                 f"sigma_v={sigma_v:g}")
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
-    tol = min(float(rtol), RULE_RTOL)
+    levels, tol = _schedule(m, sigma_v, rtol)
     prev = None
-    for n_r, n_rho in RULE_LEVELS:
+    for n_r, n_rho in levels:
         g = _apply(classes, m, sigma_v, n_r, n_rho)
         if prev is not None:
             err = np.abs(g - prev)

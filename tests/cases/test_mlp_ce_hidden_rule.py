@@ -19,6 +19,7 @@ from rmthess.cases._estimate import run_to_rtol, worst_rse
 from rmthess.cases._mlp_ce_hidden import hidden_expectations, hidden_pair_terms
 from rmthess.cases._mlp_ce_hidden_rule import (
     LEVELS,
+    WIDE_LEVELS,
     HiddenRule,
     TableDisagreement,
     _directions,
@@ -151,7 +152,7 @@ def _brute_pairs(C, m, sigma_v, n, rng, chunk=50_000):
     return np.concatenate(out)
 
 
-BRUTE = {"C3-m4": (3, 4, 0.7), "C8-m6": (8, 6, 0.8)}
+BRUTE = {"C3-m4": (3, 4, 0.7), "C8-m6": (8, 6, 0.8), "C10-m4-wide": (10, 4, 1.0)}
 
 
 @monte_carlo(alpha=ALPHA, seed=11, params={k: {"point": v} for k, v in BRUTE.items()})
@@ -195,14 +196,16 @@ def test_rule_against_sampled_route():
 
 
 @pytest.mark.parametrize("C, m, sv, finer", [
-    (10, 8, 1.0, 2), (1000, 4, 0.7, 2),
+    (10, 8, 1.0, 2), (1000, 4, 0.7, 2), (1000, 4, 1.0, 2),
     pytest.param(100, 16, 1.0, -1, marks=pytest.mark.slow),
-    pytest.param(10 ** 5, 8, 1.0, -1, marks=pytest.mark.slow)])
+    pytest.param(10 ** 5, 8, 1.0, -1, marks=pytest.mark.slow),
+    pytest.param(10 ** 4, 8, math.sqrt(2.0), -1, marks=pytest.mark.slow)])
 def test_error_bound_against_finer_table(C, m, sv, finer):
-    """The table's bound (level 2 against level 1 on the pilot draws) holds against a finer level
-    (3; slow: the finest) on the same draws."""
+    """The table's bound (level 2 against level 1 on the pilot draws; :data:`WIDE_LEVELS` above
+    τ = 1/8) holds against a finer level (3; slow: the finest) on the same draws."""
     rule = HiddenRule(C, m, sv, np.random.SeedSequence(1), (0.0, 0.0), 1.0, REPLICATES)
-    assert rule.level == LEVELS[1]
+    sizes = LEVELS if sv * sv / m <= 0.125 else WIDE_LEVELS
+    assert rule.level == sizes[1]
     rng = np.random.default_rng(3)
     draws = [_directions(*p, rng, 32) for p in rule.shape]
 
@@ -211,7 +214,7 @@ def test_error_bound_against_finer_table(C, m, sv, finer):
                    for k in range(len(rule.shape)))
 
     coarse = estimate()
-    rule.table = radial_table(C, m, rule.tau, LEVELS[finer])
+    rule.table = radial_table(C, m, rule.tau, sizes[finer])
     fine = estimate()
     assert np.all(np.abs(coarse - fine) <= rule.bounds), (coarse - fine, rule.bounds)
 
@@ -223,8 +226,11 @@ def test_unreachable_table_tolerance_raises():
 
 
 def test_domain():
-    assert usable(8, 1.0) and usable(16, 1.0) and usable(2, 0.5)
-    assert not usable(4, 1.0) and not usable(17, 0.5) and not usable(1, 0.1)
+    """τ = σ_v²/m ≤ 1/4 and 2 ≤ m ≤ 16, τ = 1/4 included though ``√2·√2/8`` rounds above it."""
+    assert usable(8, 1.0) and usable(16, 1.0) and usable(2, 0.5) and usable(4, 1.0)
+    assert usable(8, math.sqrt(2.0)) and usable(16, 2.0)
+    assert not usable(4, 1.001) and not usable(2, 1.0) and not usable(17, 0.5)
+    assert not usable(1, 0.1)
 
 
 def test_rule_is_taken_where_it_pays():
