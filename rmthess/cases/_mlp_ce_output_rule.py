@@ -32,13 +32,22 @@ import numpy as np
 
 from rmthess.cases._mlp_ce_output import OutputDomainError, output_expectations
 
-__all__ = ["output_rule", "rule_nodes", "usable", "RULE_LEVELS", "RULE_MAX_WIDTH", "RULE_MAX_TAU",
+__all__ = ["output_rule", "rule_nodes", "usable", "RULE_LEVELS", "RULE_LEVELS_WIDE",
+           "RULE_LEVELS_WIDTH", "RULE_MAX_WIDTH", "RULE_MAX_TAU",
            "RULE_FINE_TAU", "RULE_RTOL", "RULE_WIDE_RTOL"]
 
-#: rule sizes ``(n_r, n_ρ)``, in the order they are tried
+#: rule sizes ``(n_r, n_ρ)``, in the order they are tried, up to m = :data:`RULE_LEVELS_WIDTH`
 RULE_LEVELS = ((8, 8), (10, 10), (12, 12), (16, 16), (20, 20))
-#: widest hidden layer served (the weights sum over O(m³) activity patterns in extended precision)
-RULE_MAX_WIDTH = 16
+#: widest hidden layer of :data:`RULE_LEVELS`: a pattern's radial integrand ``r² χ_d`` is
+#: ``r^{d+1} e^{−r²/2}``, which the n_r-node rule for ``e^{−r²/2}`` integrates exactly only for
+#: ``d ≤ 2 n_r − 2`` (d ~ Binomial(m, 1/2))
+RULE_LEVELS_WIDTH = 16
+#: the sizes above :data:`RULE_LEVELS_WIDTH`: ``E(s·s')²|s|²`` exact to 1e-11 from (14, 8) at
+#: m = 32 (the (12, 12) rule is 7e-8 off there; CASE-34)
+RULE_LEVELS_WIDE = ((14, 8), (16, 10), (20, 12), (24, 16))
+#: widest hidden layer served (the weights sum over O(m³) activity patterns in extended
+#: precision: 0.4–0.7 s per size at m = 32)
+RULE_MAX_WIDTH = 32
 #: agreement of two successive rules at which the finer one is accepted (relative, each of
 #: g_ii, g_ij and the ratio), unless a looser target is asked for
 RULE_RTOL = 1e-6
@@ -55,7 +64,7 @@ RULE_WIDE_RTOL = 1e-5
 _DPS = 60
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _radial_rule(n):
     """Gauss rule for the weight ``e^{−r²/2}`` on ``[0, ∞)`` (Golub–Welsch from the moments
     ``2^{(k−1)/2} Γ((k+1)/2)``, in mpmath), ``(nodes, weights)``."""
@@ -81,9 +90,9 @@ def _radial_rule(n):
     return x[order], w[order]
 
 
-def _rho_moments(mp, m, nmax):
-    """``E[ρⁿ | j, k1, k2]`` as a function ``(j, ka, kb) -> list`` over n = 0..nmax
-    (``ka = j + k1``, ``kb = j + k2``)."""
+def _moment_tables(mp, m, nmax):
+    """``(sums, chi)``: ``sums[j][n] = E[(x·y)ⁿ]`` for x, y iid half-normal in R^j (j = 0..m) and
+    ``chi[k][n] = E rⁿ`` for ``r ~ χ_k`` (k = 0..m; row 0 unused), n = 0..nmax."""
     half = [2 ** (mp.mpf(p) / 2) * mp.gamma(mp.mpf(p + 1) / 2) / mp.sqrt(mp.pi)
             for p in range(nmax + 1)]
     mu = [h * h for h in half]                      # E (x_i y_i)^p
@@ -93,7 +102,14 @@ def _rho_moments(mp, m, nmax):
         sums.append([mp.fsum(mp.binomial(n, p) * mu[p] * prev[n - p] for p in range(n + 1))
                      for n in range(nmax + 1)])
     chi = [[2 ** (mp.mpf(n) / 2) * mp.gamma((mp.mpf(k) + n) / 2) / mp.gamma(mp.mpf(k) / 2)
-            if k else mp.mpf(0) for n in range(nmax + 1)] for k in range(m + 1)]   # E r^n, χ_k
+            if k else mp.mpf(0) for n in range(nmax + 1)] for k in range(m + 1)]
+    return sums, chi
+
+
+def _rho_moments(mp, m, nmax):
+    """``E[ρⁿ | j, k1, k2]`` as a function ``(j, ka, kb) -> list`` over n = 0..nmax
+    (``ka = j + k1``, ``kb = j + k2``)."""
+    sums, chi = _moment_tables(mp, m, nmax)
 
     def moments(j, ka, kb):
         return [sums[j][n] / (chi[ka][n] * chi[kb][n]) for n in range(nmax + 1)]
@@ -101,28 +117,39 @@ def _rho_moments(mp, m, nmax):
     return moments
 
 
+def _pattern_counts(m):
+    """``(j, k1, k2, count)`` over the patterns with ``j ≥ 1``: ``count`` =
+    ``m!/(j! k1! k2! (m − j − k1 − k2)!)``, the number of the 4^m activity states of the pattern."""
+    f = [math.factorial(k) for k in range(m + 1)]
+    for j in range(1, m + 1):
+        for k1 in range(m - j + 1):
+            for k2 in range(m - j - k1 + 1):
+                yield j, k1, k2, f[m] // (f[j] * f[k1] * f[k2] * f[m - j - k1 - k2])
+
+
 def activity_patterns(m):
     """The activity patterns ``(j, k1, k2)`` with ``j ≥ 1`` (units active in u and u', in u only,
     in u' only; the others contribute nothing) and their probabilities
     ``m!/(j! k1! k2! (m − j − k1 − k2)!) 4^{−m}``."""
-    out = []
-    for j in range(1, m + 1):
-        for k1 in range(m - j + 1):
-            for k2 in range(m - j - k1 + 1):
-                count = math.factorial(m) // (math.factorial(j) * math.factorial(k1)
-                                              * math.factorial(k2)
-                                              * math.factorial(m - j - k1 - k2))
-                out.append((j, k1, k2, count / 4.0 ** m))
-    return out
+    return [(j, k1, k2, count / 4.0 ** m) for j, k1, k2, count in _pattern_counts(m)]
 
 
 @lru_cache(maxsize=16)
 def rule_nodes(m, n_r, n_rho):
     """``(r, t, Ω)``: radial nodes r (n_r), ρ nodes t (n_ρ), and weights Ω (n_r, n_r, n_ρ) with
-    ``E c² F ≈ Σ Ω[a, b, i] F(√τ r_a, √τ r_b, t_i)`` (CASE-34); independent of τ and C."""
+    ``E c² F ≈ Σ Ω[a, b, i] F(√τ r_a, √τ r_b, t_i)`` (CASE-34); independent of τ and C.
+
+    ``Ω = Σ_{d1,d2} R_{d1} ⊗ R_{d2} ⊗ W_{d1,d2}``: ``R_d`` the radial weights of ``r² χ_d``,
+    ``W_{d1,d2}[i] = Σ_j π_{j,d1,d2} E[ρ² ℓ_i(ρ) | j, d1, d2]``. The
+    ρ-weights cancel heavily (monomial moments), so the sum over j is taken first, in extended
+    precision, and the Lagrange basis applied once per ``(d1, d2)``."""
     import mpmath as mp
 
     r, w = _radial_rule(n_r)
+    radial = {}
+    for k in range(1, m + 1):                       # r² × χ_k density / e^{−r²/2}
+        log_norm = (k / 2 - 1) * math.log(2.0) + math.lgamma(k / 2)
+        radial[k] = w * np.exp((k + 1) * np.log(r) - log_norm)
     with mp.workdps(_DPS):
         t = [(1 + mp.cos(mp.pi * (2 * i + 1) / (2 * n_rho))) / 2 for i in range(n_rho)]
         vander = mp.matrix(n_rho, n_rho)
@@ -130,17 +157,20 @@ def rule_nodes(m, n_r, n_rho):
             for n in range(n_rho):
                 vander[i, n] = t[i] ** n
         inv = mp.inverse(vander)                    # ℓ_i(ρ) = Σ_n inv[n, i] ρⁿ
-        radial = {}
-        for k in range(1, m + 1):                   # r² × χ_k density / e^{−r²/2}
-            norm = 2 ** (k / 2 - 1) * math.gamma(k / 2)
-            radial[k] = w * r ** (k + 1) / norm
+        sums, chi = _moment_tables(mp, m, n_rho + 1)
+        scale = mp.mpf(4) ** -m
+        acc = {}                                    # (d1, d2) -> Σ_j π E[(x·y)^{n+2}]
+        for j, k1, k2, count in _pattern_counts(m):
+            row = acc.setdefault((j + k1, j + k2), [mp.mpf(0)] * n_rho)
+            sj, pj = sums[j], count * scale
+            for n in range(n_rho):
+                row[n] += pj * sj[n + 2]
         omega = np.zeros((n_r, n_r, n_rho))
-        moments = _rho_moments(mp, m, n_rho + 1)
-        for j, k1, k2, prob in activity_patterns(m):
-            mom = moments(j, j + k1, j + k2)
-            wr = np.array([float(mp.fsum(inv[n, i] * mom[n + 2] for n in range(n_rho)))
+        for (d1, d2), row in acc.items():
+            mom = [row[n] / (chi[d1][n + 2] * chi[d2][n + 2]) for n in range(n_rho)]
+            wr = np.array([float(mp.fsum(inv[n, i] * mom[n] for n in range(n_rho)))
                            for i in range(n_rho)])
-            omega += prob * (radial[j + k1][:, None, None] * radial[j + k2][None, :, None] * wr)
+            omega += radial[d1][:, None, None] * radial[d2][None, :, None] * wr
         nodes = np.array([float(x) for x in t])
     return r, nodes, omega
 
@@ -173,18 +203,19 @@ def usable(m, sigma_v):
 
 def _schedule(m, sigma_v, rtol):
     """The levels to run and the agreement tolerance at ``(m, σ_v)`` for the target ``rtol``."""
+    levels = RULE_LEVELS if m <= RULE_LEVELS_WIDTH else RULE_LEVELS_WIDE
     if tau_within(m, sigma_v, RULE_FINE_TAU):
-        return RULE_LEVELS, min(float(rtol), RULE_RTOL)
-    return RULE_LEVELS[1:], min(float(rtol), RULE_WIDE_RTOL)
+        return levels, min(float(rtol), RULE_RTOL)
+    return levels[1:], min(float(rtol), RULE_WIDE_RTOL)
 
 
 def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
     """Output ``(g_ii, g_ij)`` and their error bounds ``(e_ii, e_ij, e_ratio)`` (CASE-34).
 
-    The rules of :data:`RULE_LEVELS` run in turn until two successive ones agree to
-    ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio (above
-    :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``); the finer is
-    returned, with the differences as its error bounds. ``OutputDomainError`` where
+    The rules of :data:`RULE_LEVELS` (:data:`RULE_LEVELS_WIDE` above m = 16) run in turn until
+    two successive ones agree to ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio
+    (above :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``); the
+    finer is returned, with the differences as its error bounds. ``OutputDomainError`` where
     :func:`usable` is false or no two rules agree."""
     if not usable(m, sigma_v):
         raise OutputDomainError(f"the output rule of (CASE-34) does not serve m={m}, "
