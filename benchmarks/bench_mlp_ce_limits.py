@@ -21,8 +21,10 @@ and marked ``~``.
 Numba compilation is excluded (warm-up call first).
 
 Run ``python benchmarks/bench_mlp_ce_limits.py`` (``--budget 60`` seconds per route by default;
-``--classes 3 10 100 1000`` for several C). Wall-clock seconds: quote them from a quiet machine or
-as ratios.
+``--classes 3 10 100 1000`` for several C; ``--m``, ``--sigma-v`` for other networks;
+``--limits-only`` to time the ``limits`` calls alone, e.g. ``--m 32 --classes 3 10 100
+--limits-only`` or ``--m 4 --sigma-v 1 --classes 10 1000 100000 --limits-only``). Wall-clock
+seconds: quote them from a quiet machine or as ratios.
 """
 
 from __future__ import annotations
@@ -66,13 +68,33 @@ def main(argv=None):
     ap.add_argument("--gamma", type=float, default=1.0)
     ap.add_argument("--classes", type=int, nargs="+", default=[10])
     ap.add_argument("--m", type=int, default=8)
+    ap.add_argument("--sigma-v", type=float, default=1.0)
     ap.add_argument("--budget", type=float, default=60.0, help="seconds per route")
+    ap.add_argument("--limits-only", action="store_true",
+                    help="time the limits calls alone (no old or pair-sampler curves)")
     args = ap.parse_args(argv)
     for C in args.classes:
-        _one(args.gamma, C, args.m, args.budget)
+        if args.limits_only:
+            _warm(C, args.m, args.sigma_v)
+            lim = _limits_times(args.gamma, C, args.m, args.sigma_v)
+            print(f"mlp-ce limits, gamma={args.gamma:g} C={C} m={args.m} "
+                  f"sigma_v={args.sigma_v:g}: seconds (worst relative error) per target: "
+                  + ", ".join(f"{tgt:.0e}: {sec:.2f} ({err:.2g})"
+                              for tgt, (sec, err) in lim.items()))
+        else:
+            _one(args.gamma, C, args.m, args.sigma_v, args.budget)
 
 
-def _limits_times(g, C, m):
+def _warm(C, m, sv):
+    """Numba compilation of the kernels, outside the timings."""
+    nested_rows(C, m, sv, 0, 2, 8)
+    one = np.array([0.5])
+    hidden_expectations(one, one, one, C)
+    output_expectations(one, one, one, C)
+    _PairSampler(C, m, sv, np.random.SeedSequence(0), gamma_term(C, m, sv)[:2])(16)
+
+
+def _limits_times(g, C, m, sv):
     """Seconds of one ``limits`` call per target, every cache cleared first."""
     case = get_case("mlp-ce")
     out = {}
@@ -82,37 +104,32 @@ def _limits_times(g, C, m):
                   _mlp_ce_hidden_rule.patterns, _mlp_ce_hidden_rule._degree_weights):
             f.cache_clear()
         t = time.perf_counter()
-        lim = case.limits(g, C, m=m, rng=3, rtol=tgt)
+        lim = case.limits(g, C, m=m, sigma_v=sv, rng=3, rtol=tgt)
         out[tgt] = (time.perf_counter() - t, worst_rse(lim.blocks))
     return out
 
 
-def _one(g, C, m, budget):
-    # warm-up: numba compilation of the kernels
-    nested_rows(C, m, 1.0, 0, 2, 8)
-    one = np.array([0.5])
-    hidden_expectations(one, one, one, C)
-    output_expectations(one, one, one, C)
-    exact = gamma_term(C, m, 1.0)[:2]
-    _PairSampler(C, m, 1.0, np.random.SeedSequence(0), exact)(16)
+def _one(g, C, m, sv, budget):
+    _warm(C, m, sv)
 
     rows = []
 
     def old_step(n):
-        rows.append(nested_rows(C, m, 1.0, np.random.SeedSequence([1, len(rows)]), n, OLD_U_DRAWS))
+        rows.append(nested_rows(C, m, sv, np.random.SeedSequence([1, len(rows)]), n, OLD_U_DRAWS))
         return np.concatenate(rows)
 
     t = time.perf_counter()
     _mlp_ce_gamma._CACHE.clear()               # the quadrature is timed, not looked up
-    new_sampler = _PairSampler(C, m, 1.0, np.random.SeedSequence(2), gamma_term(C, m, 1.0)[:2])
+    new_sampler = _PairSampler(C, m, sv, np.random.SeedSequence(2), gamma_term(C, m, sv)[:2])
     pilot = time.perf_counter() - t          # the γ-term quadrature and the control-variate pilot
     new = _curve(new_sampler, _first_points(C, m), g, budget, min(TARGETS))
     new = [(el + pilot, err, n) for el, err, n in new]
     old = _curve(old_step, OLD_FIRST_V, g, budget, min(TARGETS))
-    lim = _limits_times(g, C, m)
+    lim = _limits_times(g, C, m, sv)
 
-    print(f"mlp-ce limits, gamma={g:g} C={C} m={m}: seconds to reach a worst relative standard "
-          f"error (g_ii, g_ij, ratio of both blocks); '~' = extrapolated as error ∝ time^(-1/2)")
+    print(f"mlp-ce limits, gamma={g:g} C={C} m={m} sigma_v={sv:g}: seconds to reach a worst "
+          f"relative standard error (g_ii, g_ij, ratio of both blocks); '~' = extrapolated as "
+          f"error ∝ time^(-1/2)")
     for which in ("all", "hidden", "output"):
         print(f"[{which} blocks]")
         print(f"{'target':>8s} {'old (nested MC)':>16s} {'pairs (RB+RQMC)':>16s} {'old/pairs':>9s}"
