@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from rmthess.cases._mlp_ce_output import OutputDomainError, output_expectations
+from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, usable_wide, wide_rule
 
 __all__ = ["output_rule", "rule_nodes", "usable", "RULE_LEVELS", "RULE_LEVELS_WIDE",
            "RULE_LEVELS_WIDTH", "RULE_MAX_WIDTH", "RULE_MAX_TAU",
@@ -45,8 +46,9 @@ RULE_LEVELS_WIDTH = 16
 #: the sizes above :data:`RULE_LEVELS_WIDTH`: ``E(s·s')²|s|²`` exact to 1e-11 from (14, 8) at
 #: m = 32 (the (12, 12) rule is 7e-8 off there; CASE-34)
 RULE_LEVELS_WIDE = ((14, 8), (16, 10), (20, 12), (24, 16))
-#: widest hidden layer served (the weights sum over O(m³) activity patterns in extended
-#: precision: 0.4–0.7 s per size at m = 32)
+#: widest hidden layer served by the rule of (CASE-34) (the weights sum over O(m³) activity
+#: patterns in extended precision: 0.4–0.7 s per size at m = 32); wider layers up to m = 256 by
+#: the wide rule of (CASE-36)
 RULE_MAX_WIDTH = 32
 #: agreement of two successive rules at which the finer one is accepted (relative, each of
 #: g_ii, g_ij and the ratio), unless a looser target is asked for
@@ -196,36 +198,45 @@ def tau_within(m, sigma_v, bound):
 
 
 def usable(m, sigma_v):
-    """Whether m is served and ``τ = σ_v²/m ≤`` :data:`RULE_MAX_TAU` (then every node lies in the
-    certified domain of F)."""
-    return 2 <= m <= RULE_MAX_WIDTH and tau_within(m, sigma_v, RULE_MAX_TAU)
+    """Whether a rule serves ``(m, σ_v)``: ``2 ≤ m ≤`` :data:`RULE_MAX_WIDTH` and
+    ``τ = σ_v²/m ≤`` :data:`RULE_MAX_TAU` (then every node lies in the certified domain of F), or
+    the wide rule of (CASE-36) (``usable_wide``: 33 ≤ m ≤ 256, τ ≤ 1/16)."""
+    return (2 <= m <= RULE_MAX_WIDTH and tau_within(m, sigma_v, RULE_MAX_TAU)) \
+        or usable_wide(m, sigma_v)
 
 
-def _schedule(m, sigma_v, rtol):
-    """The levels to run and the agreement tolerance at ``(m, σ_v)`` for the target ``rtol``."""
+def _schedule(classes, m, sigma_v, rtol):
+    """``(evaluate, levels, tol)``: the rule to run at ``(m, σ_v)`` (a function of a level), its
+    levels and the agreement tolerance for the target ``rtol``."""
+    if m > RULE_MAX_WIDTH:
+        return (lambda level: wide_rule(classes, m, sigma_v, level), WIDE_LEVELS,
+                min(float(rtol), RULE_RTOL))
     levels = RULE_LEVELS if m <= RULE_LEVELS_WIDTH else RULE_LEVELS_WIDE
-    if tau_within(m, sigma_v, RULE_FINE_TAU):
-        return levels, min(float(rtol), RULE_RTOL)
-    return levels[1:], min(float(rtol), RULE_WIDE_RTOL)
+    tol = min(float(rtol), RULE_RTOL)
+    if not tau_within(m, sigma_v, RULE_FINE_TAU):
+        levels, tol = levels[1:], min(float(rtol), RULE_WIDE_RTOL)
+    return (lambda level: _apply(classes, m, sigma_v, *level)), levels, tol
 
 
 def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
-    """Output ``(g_ii, g_ij)`` and their error bounds ``(e_ii, e_ij, e_ratio)`` (CASE-34).
+    """Output ``(g_ii, g_ij)`` and their error bounds ``(e_ii, e_ij, e_ratio)`` (CASE-34; above
+    m = :data:`RULE_MAX_WIDTH` the wide rule of (CASE-36)).
 
-    The rules of :data:`RULE_LEVELS` (:data:`RULE_LEVELS_WIDE` above m = 16) run in turn until
-    two successive ones agree to ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio
-    (above :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``); the
-    finer is returned, with the differences as its error bounds. ``OutputDomainError`` where
+    The rules of :data:`RULE_LEVELS` (:data:`RULE_LEVELS_WIDE` above m = 16,
+    :data:`WIDE_LEVELS` above m = 32) run in turn until two successive ones agree to
+    ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio (above
+    :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``); the finer is
+    returned, with the differences as its error bounds. ``OutputDomainError`` where
     :func:`usable` is false or no two rules agree."""
     if not usable(m, sigma_v):
         raise OutputDomainError(f"the output rule of (CASE-34) does not serve m={m}, "
                                 f"sigma_v={sigma_v:g}")
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
-    levels, tol = _schedule(m, sigma_v, rtol)
+    evaluate, levels, tol = _schedule(classes, m, sigma_v, rtol)
     prev = None
-    for n_r, n_rho in levels:
-        g = _apply(classes, m, sigma_v, n_r, n_rho)
+    for level in levels:
+        g = evaluate(level)
         if prev is not None:
             err = np.abs(g - prev)
             e_ratio = abs(g[1] / g[0] - prev[1] / prev[0])

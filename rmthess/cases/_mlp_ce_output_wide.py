@@ -1,0 +1,163 @@
+r"""The mlp-ce output block for wide hidden layers, by per-degree radial rules and a table of F
+(theory/cases.md, (CASE-36)).
+
+The output draws with ζ integrated out are ``c² F(σ1, σ2, ρ)`` (CASE-32), and given the activity
+pattern ``(j, k1, k2)`` the norms ``r1 ~ χ_{d1}``, ``r2 ~ χ_{d2}`` (``d1 = j + k1``,
+``d2 = j + k2``) and ``ρ`` are independent (CASE-34), so
+
+    E c² F = Σ_{d1,d2} Σ_i W_{d1,d2}[i] E[r1² r2² F(√τ r1, √τ r2, t_i)],
+    W_{d1,d2}[i] = Σ_j π_{j,d1,d2} E[ρ² ℓ_i(ρ) | j, d1, d2],
+
+with ``ℓ_i`` the Lagrange basis on Chebyshev points ``t_i`` of ``[0, 1]``. The rule of (CASE-34)
+integrates the radii with one Gauss rule for ``e^{−r²/2}``, whose size must grow like m/2 to be
+exact for ``r^{d+1}``; here each degree d gets its own Gauss rule for ``r² χ_d`` (generalized
+Gauss–Laguerre in ``r²/2``), and F — smooth, and over a narrow range of σ when m is large — is
+tabulated on Chebyshev points of σ between the smallest and the largest radial node (times √τ) and
+interpolated (barycentric form). Then, with ``M[d, k] = Σ_a R^d_a L_k(√τ r^d_a)`` (radial weights
+``R``, interpolation basis ``L``),
+
+    E c² F ≈ Σ_{d1,d2,i} W_{d1,d2}[i] Σ_{k,l} M[d1, k] M[d2, l] F(σ_k, σ_l, t_i),
+
+so F is evaluated ``n_σ(n_σ + 1)/2 · n_ρ`` times whatever m. The sum over j that forms W has
+positive terms only and is taken in float64; the cancellation of the basis then costs the
+conditioning of the Chebyshev–Vandermonde system (``E c²`` is reproduced to 1e-12 at n_ρ ≤ 10,
+checked in the tests). Degrees of Binomial(m, ½) probability below :data:`DEGREE_CUT` are left out
+(their share of ``E c²`` is below 1e-20).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from rmthess.cases._mlp_ce_output import output_expectations
+
+__all__ = ["wide_rule", "usable_wide", "WIDE_LEVELS", "WIDE_MIN_WIDTH", "WIDE_MAX_WIDTH",
+           "WIDE_MAX_TAU", "DEGREE_CUT"]
+
+#: sizes ``(n_r, n_σ, n_ρ)`` (radial nodes per degree, σ-table nodes, ρ nodes), in the order tried
+WIDE_LEVELS = ((6, 8, 8), (8, 10, 10), (10, 12, 12), (12, 16, 14))
+#: narrowest hidden layer served (below, the rule of CASE-34 is exact in r and cheaper)
+WIDE_MIN_WIDTH = 33
+#: widest hidden layer served (the weights cost O(m³ n_ρ) float operations: ≈ 1 s at m = 256)
+WIDE_MAX_WIDTH = 256
+#: largest τ = σ_v²/m served: at τ = 1/8 (m = 64, σ_v = 2.83) the third size was still 1e-5 off
+#: (the σ-range widens with τ); at τ ≤ 1/16 the sizes converge as at m ≤ 32 (CASE-36)
+WIDE_MAX_TAU = 1.0 / 16.0
+#: degrees d of Binomial(m, ½) probability below this are left out
+DEGREE_CUT = 1e-22
+
+
+def usable_wide(m, sigma_v):
+    """Whether the wide rule serves ``(m, σ_v)``: :data:`WIDE_MIN_WIDTH` ≤ m ≤
+    :data:`WIDE_MAX_WIDTH` and ``τ = σ_v²/m ≤`` :data:`WIDE_MAX_TAU` (up to rounding)."""
+    return (WIDE_MIN_WIDTH <= m <= WIDE_MAX_WIDTH
+            and sigma_v * sigma_v / m <= WIDE_MAX_TAU * (1.0 + 1e-12))
+
+
+@lru_cache(maxsize=8)
+def _rho_basis(n_rho):
+    """Chebyshev points ``t`` of ``[0, 1]`` and ``inv[n, i]`` with ``ℓ_i(ρ) = Σ_n inv[n, i] ρⁿ``
+    (inverted in extended precision, rounded once)."""
+    import mpmath as mp
+
+    with mp.workdps(40):
+        t = [(1 + mp.cos(mp.pi * (2 * i + 1) / (2 * n_rho))) / 2 for i in range(n_rho)]
+        vander = mp.matrix(n_rho, n_rho)
+        for i in range(n_rho):
+            for n in range(n_rho):
+                vander[i, n] = t[i] ** n
+        inv = np.array(mp.inverse(vander).tolist(), dtype=float)
+    return np.array([float(x) for x in t]), inv
+
+
+@lru_cache(maxsize=8)
+def rho_weights(m, n_rho):
+    """``W[d1, d2, i]`` (shape ``(m + 1, m + 1, n_ρ)``; rows and columns 0 zero):
+    ``Σ_j π_{j,d1,d2} E[ρ² ℓ_i(ρ) | j, d1, d2]`` from the exact moments
+    ``E[ρⁿ | j, d1, d2] = E[(x·y)ⁿ]/(E r1ⁿ E r2ⁿ)`` of (CASE-34), summed over j first."""
+    from scipy.special import comb, gammaln
+
+    _, inv = _rho_basis(n_rho)
+    nmax = n_rho + 1
+    p = np.arange(nmax + 1)
+    mu = np.exp(2.0 * ((p / 2) * math.log(2.0) + gammaln((p + 1) / 2)
+                       - 0.5 * math.log(math.pi)))                  # E (x_i y_i)^p
+    binom = comb(p[:, None], p[None, :])
+    sums = np.zeros((m + 1, nmax + 1))                              # E (x·y)^n, x, y in R^j
+    sums[0, 0] = 1.0
+    for j in range(1, m + 1):
+        prev = sums[j - 1]
+        sums[j] = [(binom[n, :n + 1] * mu[:n + 1] * prev[n::-1]).sum() for n in range(nmax + 1)]
+    k = np.arange(1, m + 1)[:, None]
+    log_chi = np.zeros((m + 1, nmax + 1))                           # log E rⁿ, r ~ χ_k
+    log_chi[1:] = (p / 2) * math.log(2.0) + gammaln((k + p) / 2) - gammaln(k / 2)
+    lf = gammaln(np.arange(m + 1) + 1.0)
+    d = np.arange(m + 1)
+    acc = np.zeros((m + 1, m + 1, n_rho))
+    for j in range(1, m + 1):
+        k1 = d - j
+        k2 = k1[None, :]
+        k1 = k1[:, None]
+        rest = m - j - k1 - k2
+        valid = (k1 >= 0) & (k2 >= 0) & (rest >= 0)
+        log_p = np.where(valid, lf[m] - lf[j] - lf[np.clip(k1, 0, m)] - lf[np.clip(k2, 0, m)]
+                         - lf[np.clip(rest, 0, m)] - m * math.log(4.0), -np.inf)
+        acc += np.exp(log_p)[:, :, None] * sums[j, 2:nmax + 1]
+    moments = np.zeros_like(acc)
+    moments[1:, 1:] = acc[1:, 1:] / np.exp(log_chi[1:, None, 2:] + log_chi[None, 1:, 2:])
+    return moments @ inv
+
+
+@lru_cache(maxsize=16)
+def _radial(m, n_r):
+    """``(degrees, r, R)``: the degrees kept, and per degree d the nodes ``r^d_a`` and weights
+    ``R^d_a`` of the Gauss rule with ``E_{r~χ_d}[r² g(r)] ≈ Σ_a R^d_a g(r^d_a)``."""
+    from scipy.special import gammaln, roots_genlaguerre
+
+    d = np.arange(1, m + 1)
+    log_p = gammaln(m + 1.0) - gammaln(d + 1.0) - gammaln(m - d + 1.0) - m * math.log(2.0)
+    kept = d[log_p > math.log(DEGREE_CUT)]
+    r, R = [], []
+    for k in kept:
+        x, w = roots_genlaguerre(n_r, k / 2 - 1)                   # r²/2 ~ Gamma(k/2, 1)
+        r.append(np.sqrt(2.0 * x))
+        R.append(w * 2.0 * x * math.exp(-gammaln(k / 2)))
+    return kept, np.array(r), np.array(R)
+
+
+def _barycentric(x, lo, hi, n):
+    """Chebyshev points of ``[lo, hi]`` and the ``(len(x), n)`` barycentric interpolation matrix."""
+    k = np.arange(n)
+    angle = np.pi * (2 * k + 1) / (2 * n)
+    nodes = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(angle)
+    weights = (-1.0) ** k * np.sin(angle)
+    diff = x[:, None] - nodes[None, :]
+    hit = diff == 0.0
+    q = weights / np.where(hit, 1.0, diff)
+    q = np.where(hit.any(1, keepdims=True), hit.astype(float), q)
+    return nodes, q / q.sum(1, keepdims=True)
+
+
+def wide_rule(classes, m, sigma_v, level, F=output_expectations):
+    """``(E c² D, E c² O)`` by the rule of size ``level`` = ``(n_r, n_σ, n_ρ)`` (CASE-36).
+    ``F(σ1, σ2, ρ, classes)`` -> ``(n, k)`` is the integrand (the ζ-quadrature of (CASE-32);
+    another function only in tests)."""
+    n_r, n_s, n_rho = level
+    t, _ = _rho_basis(n_rho)
+    W = rho_weights(m, n_rho)
+    degrees, r, R = _radial(m, n_r)
+    sig = math.sqrt(sigma_v * sigma_v / m) * r                       # (D, n_r)
+    nodes, L = _barycentric(sig.ravel(), sig.min(), sig.max(), n_s)
+    M = np.einsum("da,dak->dk", R, L.reshape(*sig.shape, n_s))       # (D, n_σ)
+    ia, ib = np.triu_indices(n_s)
+    a, b = np.repeat(ia, n_rho), np.repeat(ib, n_rho)
+    i = np.tile(np.arange(n_rho), ia.size)
+    f = F(nodes[a], nodes[b], t[i], classes)
+    table = np.zeros((n_s, n_s, n_rho, f.shape[1]))
+    table[a, b, i] = f
+    table[b, a, i] = f
+    H = np.einsum("xk,klif,yl->xyif", M, table, M)                  # (D, D, n_ρ, k)
+    return np.einsum("xyi,xyif->f", W[np.ix_(degrees, degrees)], H)
