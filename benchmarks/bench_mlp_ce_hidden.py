@@ -44,6 +44,7 @@ from rmthess.cases._mlp_ce_hidden_rule import (
     _directions,
     radial_table,
 )
+from rmthess.cases._mlp_ce_output_rule import tau_within
 from rmthess.cases.mlp_ce import REPLICATES, _HiddenSampler, _PairSampler
 
 TARGETS = (1e-2, 1e-3, 1e-4)
@@ -71,7 +72,7 @@ def levels(C, m, sv, sizes=None):
     same draws of the directions (32 per pattern), relative, g_ii / g_ij (``sizes`` None: the
     levels the rule uses at this τ, then (12, 14, 0.9))."""
     if sizes is None:
-        sizes = (LEVELS if sv * sv / m <= FINE_TAU else WIDE_LEVELS) + ((12, 14, 0.9),)
+        sizes = (LEVELS if tau_within(m, sv, FINE_TAU) else WIDE_LEVELS) + ((12, 14, 0.9),)
     rule = HiddenRule(C, m, sv, np.random.SeedSequence(1), (0.0, 0.0), 1.0, REPLICATES)
     rng = np.random.default_rng(3)
     draws = [_directions(*p, rng, 32) for p in rule.shape]

@@ -34,7 +34,14 @@ from _precision import pm, time_to
 from rmthess.cases._blocks import BLOCK_OUTPUT
 from rmthess.cases._estimate import summarize, worst_rse
 from rmthess.cases._mlp_ce_gamma import gamma_term
-from rmthess.cases._mlp_ce_output_rule import RULE_LEVELS, _apply, output_rule, rule_nodes
+from rmthess.cases._mlp_ce_output_rule import (
+    RULE_LEVELS,
+    RULE_LEVELS_WIDE,
+    RULE_LEVELS_WIDTH,
+    _apply,
+    output_rule,
+    rule_nodes,
+)
 from rmthess.cases._mlp_ce_output_rule import _radial_rule as radial_rule
 from rmthess.cases.mlp_ce import _OutputSampler, _PairSampler
 
@@ -71,9 +78,11 @@ def _rule_times(C, m, sv):
 
 def levels(C, m, sv, reference=(24, 20)):
     """Signed relative errors of g_ii, g_ij and the ratio per rule size against ``reference``
-    (weights built beforehand; CPU seconds of the evaluation)."""
+    ((6, 6) and the first three sizes the rule runs at this m; weights built beforehand; CPU
+    seconds of the evaluation)."""
     got = []
-    for size in ((6, 6),) + RULE_LEVELS[:3] + (reference,):
+    sizes = RULE_LEVELS[:3] if m <= RULE_LEVELS_WIDTH else RULE_LEVELS_WIDE[:3]
+    for size in ((6, 6),) + sizes + (reference,):
         rule_nodes(m, *size)
         t = time.process_time()
         g = _apply(C, m, sv, *size)

@@ -19,6 +19,7 @@ MODULES = (
     "tests.cases.test_hidden_constant_scale",
     "tests.cases.test_mlp_ce_hidden_rule",
     "tests.cases.test_mlp_ce_output_rule",
+    "tests.cases.test_mlp_ce_output_wide",
     "tests.cases.test_mlp_ce_unbiased",
     "tests.cases.test_mse_cases",
     "tests.gmp.test_law",

@@ -35,13 +35,14 @@ from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, usable_wide, wide_rul
 
 __all__ = ["output_rule", "rule_nodes", "usable", "RULE_LEVELS", "RULE_LEVELS_WIDE",
            "RULE_LEVELS_WIDTH", "RULE_MAX_WIDTH", "RULE_MAX_TAU",
-           "RULE_FINE_TAU", "RULE_RTOL", "RULE_WIDE_RTOL"]
+           "RULE_FINE_TAU", "RULE_MAX_TAU_WIDE", "RULE_RTOL", "RULE_WIDE_RTOL"]
 
 #: rule sizes ``(n_r, n_ρ)``, in the order they are tried, up to m = :data:`RULE_LEVELS_WIDTH`
 RULE_LEVELS = ((8, 8), (10, 10), (12, 12), (16, 16), (20, 20))
 #: widest hidden layer of :data:`RULE_LEVELS`: a pattern's radial integrand ``r² χ_d`` is
 #: ``r^{d+1} e^{−r²/2}``, which the n_r-node rule for ``e^{−r²/2}`` integrates exactly only for
-#: ``d ≤ 2 n_r − 2`` (d ~ Binomial(m, 1/2))
+#: ``d ≤ 2 n_r − 2`` (d ~ Binomial(m, 1/2)): the (8, 8) rule for m ≤ 13 (at m = 16 it misses
+#: ``E(s·s')²|s|²`` by 5e-7, which its difference from (10, 10), exact there, bounds)
 RULE_LEVELS_WIDTH = 16
 #: the sizes above :data:`RULE_LEVELS_WIDTH`: ``E(s·s')²|s|²`` exact to 1e-11 from (14, 8) at
 #: m = 32 (the (12, 12) rule is 7e-8 off there; CASE-34)
@@ -61,6 +62,9 @@ RULE_FINE_TAU = 0.125
 #: :data:`RULE_WIDE_RTOL` unless a tighter target is asked for (3–6 s of CPU at τ = 1/4); at
 #: τ = 1/2 the bound of g_ij was measured below its error (CASE-34)
 RULE_MAX_TAU = 0.25
+#: largest τ served at 16 < m ≤ 32: at τ = 1/8 the ρ-rules of :data:`RULE_LEVELS_WIDE` converge
+#: slowly at large C (m = 32, σ_v = 2: 14 s at C = 10⁴, 36 s at C = 10⁶; σ_v = √2, C = 10⁶: 6 s)
+RULE_MAX_TAU_WIDE = 1.0 / 16.0
 #: the cap of the agreement tolerance above :data:`RULE_FINE_TAU`
 RULE_WIDE_RTOL = 1e-5
 _DPS = 60
@@ -198,11 +202,15 @@ def tau_within(m, sigma_v, bound):
 
 
 def usable(m, sigma_v):
-    """Whether a rule serves ``(m, σ_v)``: ``2 ≤ m ≤`` :data:`RULE_MAX_WIDTH` and
-    ``τ = σ_v²/m ≤`` :data:`RULE_MAX_TAU` (then every node lies in the certified domain of F), or
-    the wide rule of (CASE-36) (``usable_wide``: 33 ≤ m ≤ 256, τ ≤ 1/16)."""
-    return (2 <= m <= RULE_MAX_WIDTH and tau_within(m, sigma_v, RULE_MAX_TAU)) \
-        or usable_wide(m, sigma_v)
+    """Whether a rule serves ``(m, σ_v)``: ``2 ≤ m ≤ 16`` and ``τ = σ_v²/m ≤``
+    :data:`RULE_MAX_TAU` (then every node lies in the certified domain of F), ``16 < m ≤ 32`` and
+    ``τ ≤`` :data:`RULE_MAX_TAU_WIDE`, or the wide rule of (CASE-36) (``usable_wide``:
+    33 ≤ m ≤ 256, τ ≤ 1/32)."""
+    if 2 <= m <= RULE_LEVELS_WIDTH:
+        return tau_within(m, sigma_v, RULE_MAX_TAU)
+    if m <= RULE_MAX_WIDTH:
+        return tau_within(m, sigma_v, RULE_MAX_TAU_WIDE)
+    return usable_wide(m, sigma_v)
 
 
 def _schedule(classes, m, sigma_v, rtol):
@@ -210,7 +218,7 @@ def _schedule(classes, m, sigma_v, rtol):
     levels and the agreement tolerance for the target ``rtol``."""
     if m > RULE_MAX_WIDTH:
         return (lambda level: wide_rule(classes, m, sigma_v, level), WIDE_LEVELS,
-                min(float(rtol), RULE_RTOL))
+                min(float(rtol), RULE_WIDE_RTOL))
     levels = RULE_LEVELS if m <= RULE_LEVELS_WIDTH else RULE_LEVELS_WIDE
     tol = min(float(rtol), RULE_RTOL)
     if not tau_within(m, sigma_v, RULE_FINE_TAU):
@@ -225,8 +233,9 @@ def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
     The rules of :data:`RULE_LEVELS` (:data:`RULE_LEVELS_WIDE` above m = 16,
     :data:`WIDE_LEVELS` above m = 32) run in turn until two successive ones agree to
     ``min(rtol, RULE_RTOL)`` relative on g_ii, g_ij and the ratio (above
-    :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``); the finer is
-    returned, with the differences as its error bounds. ``OutputDomainError`` where
+    :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``; above m = 32
+    to ``min(rtol, RULE_WIDE_RTOL)``); the finer is returned, with the differences as its error
+    bounds. ``OutputDomainError`` where
     :func:`usable` is false or no two rules agree."""
     if not usable(m, sigma_v):
         raise OutputDomainError(f"the output rule of (CASE-34) does not serve m={m}, "

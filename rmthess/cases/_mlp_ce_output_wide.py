@@ -38,16 +38,20 @@ __all__ = ["wide_rule", "usable_wide", "WIDE_LEVELS", "WIDE_MIN_WIDTH", "WIDE_MA
            "WIDE_MAX_TAU", "DEGREE_CUT"]
 
 #: sizes ``(n_r, n_σ, n_ρ)`` (radial nodes per degree, σ-table nodes, ρ nodes), in the order tried
-WIDE_LEVELS = ((6, 8, 8), (8, 10, 10), (10, 12, 12), (12, 16, 14))
+WIDE_LEVELS = ((6, 10, 8), (8, 12, 10), (10, 16, 12), (12, 20, 14))
 #: narrowest hidden layer served (below, the rule of CASE-34 is exact in r and cheaper)
 WIDE_MIN_WIDTH = 33
 #: widest hidden layer served (the weights cost O(m³ n_ρ) float operations: ≈ 1 s at m = 256)
 WIDE_MAX_WIDTH = 256
-#: largest τ = σ_v²/m served: at τ = 1/8 (m = 64, σ_v = 2.83) the third size was still 1e-5 off
-#: (the σ-range widens with τ); at τ ≤ 1/16 the sizes converge as at m ≤ 32 (CASE-36)
-WIDE_MAX_TAU = 1.0 / 16.0
+#: largest τ = σ_v²/m served: at τ = 1/32 (m = 64, σ_v = √2) the second size is 2.5e-7 off; at
+#: τ = 1/16 the first three sizes are 1.7e-5, 2e-6, 1.5e-7 off at m = 64 (σ_v = 2) and 1.5e-3,
+#: 2.9e-4, 3.8e-5 at m = 256 (σ_v = 4), at 2–14 s each (CASE-36)
+WIDE_MAX_TAU = 1.0 / 32.0
 #: degrees d of Binomial(m, ½) probability below this are left out
 DEGREE_CUT = 1e-22
+#: the σ-table spans the nodes of the radial rules of this size (≥ every size's n_r), so that
+#: every size interpolates on the same interval
+SPAN_NODES = 12
 
 
 def usable_wide(m, sigma_v):
@@ -149,8 +153,10 @@ def wide_rule(classes, m, sigma_v, level, F=output_expectations):
     t, _ = _rho_basis(n_rho)
     W = rho_weights(m, n_rho)
     degrees, r, R = _radial(m, n_r)
-    sig = math.sqrt(sigma_v * sigma_v / m) * r                       # (D, n_r)
-    nodes, L = _barycentric(sig.ravel(), sig.min(), sig.max(), n_s)
+    scale = math.sqrt(sigma_v * sigma_v / m)
+    sig = scale * r                                                  # (D, n_r)
+    _, r_span, _ = _radial(m, SPAN_NODES)          # one σ-range for every size: refinements nest
+    nodes, L = _barycentric(sig.ravel(), scale * r_span.min(), scale * r_span.max(), n_s)
     M = np.einsum("da,dak->dk", R, L.reshape(*sig.shape, n_s))       # (D, n_σ)
     ia, ib = np.triu_indices(n_s)
     a, b = np.repeat(ia, n_rho), np.repeat(ib, n_rho)

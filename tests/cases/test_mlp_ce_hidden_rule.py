@@ -18,6 +18,7 @@ from rmthess.cases import get_case
 from rmthess.cases._estimate import run_to_rtol, worst_rse
 from rmthess.cases._mlp_ce_hidden import hidden_expectations, hidden_pair_terms
 from rmthess.cases._mlp_ce_hidden_rule import (
+    FINE_TAU,
     LEVELS,
     WIDE_LEVELS,
     HiddenRule,
@@ -30,6 +31,7 @@ from rmthess.cases._mlp_ce_hidden_rule import (
     radial_table,
     usable,
 )
+from rmthess.cases._mlp_ce_output_rule import tau_within
 from rmthess.cases.mlp_ce import (
     REPLICATES,
     _finished,
@@ -204,7 +206,7 @@ def test_error_bound_against_finer_table(C, m, sv, finer):
     """The table's bound (level 2 against level 1 on the pilot draws; :data:`WIDE_LEVELS` above
     τ = 1/8) holds against a finer level (3; slow: the finest) on the same draws."""
     rule = HiddenRule(C, m, sv, np.random.SeedSequence(1), (0.0, 0.0), 1.0, REPLICATES)
-    sizes = LEVELS if sv * sv / m <= 0.125 else WIDE_LEVELS
+    sizes = LEVELS if tau_within(m, sv, FINE_TAU) else WIDE_LEVELS
     assert rule.level == sizes[1]
     rng = np.random.default_rng(3)
     draws = [_directions(*p, rng, 32) for p in rule.shape]

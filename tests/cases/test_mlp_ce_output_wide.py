@@ -1,0 +1,140 @@
+"""mlp-ce output block for wide layers (theory/cases.md, (CASE-36)): exact moments of ``s·s'``
+(F polynomial: the rule is exact but for the rounding of the ρ-weights), agreement with the
+independent rule of (CASE-34) where both apply (m = 24, 32), brute Monte Carlo over ``(u, u', V)``
+at m = 64, the dispatch of ``output_rule`` and ``limits``, and (slow) the error bounds against a
+finer size.
+
+Monte Carlo comparison: false-alarm rate ALPHA (Bonferroni over its three comparisons; normal
+quantile for 2·10⁵ iid draws).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from rmthess.cases import get_case
+from rmthess.cases._mlp_ce_output_rule import RULE_WIDE_RTOL, _apply, output_rule, usable
+from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, usable_wide, wide_rule
+from tests._mc import monte_carlo, z_threshold
+from tests.cases.test_mlp_ce_output_rule import _E, _brute_draws
+
+ALPHA = 1e-4
+
+
+def _moments(m):
+    """``E(s·s')²`` (CASE-8) and ``E(s·s')²|s|²`` from the moments ``_E`` of a half-normal."""
+    e0, e1, e2, e3, e4 = _E
+    c2 = m / 4.0 + m * (m - 1.0) / (4.0 * math.pi ** 2)
+    c2a = m * (e4 + (m - 1) * e2 * e2) * e2 + m * (m - 1) * (2 * e3 * e1 + (m - 2) * e1 * e1 * e2) \
+        * e1 * e1
+    return c2, c2a
+
+
+@pytest.mark.parametrize("m", [33, 64, 128, 256])
+def test_exact_moments(m):
+    """``F ≡ 1`` gives ``E(s·s')²`` and ``F = (σ1² + σ2²)/2τ`` (symmetric, as the rule's table
+    assumes) gives ``E(s·s')²|s|²``: polynomials in the
+    radius of low degree (exact for the per-degree Gauss rules and the σ interpolation) and
+    constant in ρ (``Σ_i ℓ_i = 1``); what is left is the rounding of the ρ-weights, amplified by
+    the conditioning of the Chebyshev–Vandermonde system (≲ 1e-11 at n_ρ ≤ 10)."""
+    c2, c2a = _moments(m)
+    tau = 0.5 / m                                           # σ_v² = 1/2
+    for level in WIDE_LEVELS[:2]:
+        one = wide_rule(10, m, math.sqrt(0.5), level,
+                        F=lambda a, b, t, C: np.ones((a.size, 1)))
+        assert one[0] == pytest.approx(c2, rel=1e-11)
+        sq = wide_rule(10, m, math.sqrt(0.5), level,
+                       F=lambda a, b, t, C: ((a * a + b * b) / (2.0 * tau))[:, None])
+        assert sq[0] == pytest.approx(c2a, rel=1e-11)
+
+
+def test_rho_weights_sum_to_second_moment():
+    """``Σ_i W[d1, d2, i] = Σ_j π E[ρ² | j, d1, d2]``; times ``d1 d2 = E r1² E r2²`` and summed:
+    ``E(s·s')²`` (independent of the radial rules)."""
+    m = 40
+    W = rho_weights(m, 8)
+    d = np.arange(m + 1)
+    total = (W.sum(2) * d[:, None] * d[None, :]).sum()
+    assert total == pytest.approx(_moments(m)[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("C, m", [(10, 24), (3, 32), (300, 32)])
+def test_against_the_narrow_rule(C, m):
+    """Where both rules apply, the wide rule at its third size and the rule of (CASE-34) (to 1e-7)
+    agree within the wide rule's bound (its difference from the second size) plus the other's."""
+    (n_ii, n_ij), (e_ii, e_ij, _) = output_rule(C, m, 1.0, 1e-7)
+    coarse = wide_rule(C, m, 1.0, WIDE_LEVELS[1])
+    fine = wide_rule(C, m, 1.0, WIDE_LEVELS[2])
+    bound = np.abs(fine - coarse)
+    assert abs(fine[0] - n_ii) <= bound[0] + e_ii, (fine, n_ii, bound)
+    assert abs(fine[1] - n_ij) <= bound[1] + e_ij, (fine, n_ij, bound)
+
+
+@monte_carlo(alpha=ALPHA, seed=19)
+def check_against_brute_monte_carlo(seed):
+    """g_ii, g_ij and the ratio at C = 10, m = 64 against 2·10⁵ brute draws of ``(u, u', V)``
+    (each ≤ 1 % standard error; the ratio by the delta method)."""
+    C, m, sv = 10, 64, 1.0
+    d, o = _brute_draws(C, m, sv, 200_000, np.random.default_rng(seed))
+    n = d.size
+    md, mo = d.mean(), o.mean()
+    cov = np.cov(np.vstack([o, d]))
+    r = mo / md
+    se = np.array([math.sqrt(cov[1, 1] / n), math.sqrt(cov[0, 0] / n),
+                   math.sqrt((cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1]) / n) / md])
+    assert np.all(se / np.array([md, mo, r]) <= 1e-2), se
+    (g_ii, g_ij), _ = output_rule(C, m, sv)
+    z = np.abs(np.array([g_ii - md, g_ij - mo, g_ij / g_ii - r])) / se
+    assert np.all(z < z_threshold(ALPHA, comparisons=3)), (g_ii, g_ij, md, mo, se)
+
+
+def test_against_brute_monte_carlo():
+    check_against_brute_monte_carlo(19)
+
+
+def test_output_rule_dispatch_and_domain():
+    """Above m = 32 ``output_rule`` runs the wide sizes: its value is one of them, with the
+    difference from the size before as its bound (≤ RULE_WIDE_RTOL); the domain is
+    33 ≤ m ≤ 256, τ ≤ 1/32 (σ_v = √2 at m = 64 included up to rounding)."""
+    (g_ii, g_ij), (e_ii, e_ij, _) = output_rule(10, 64, 1.0)
+    values = [wide_rule(10, 64, 1.0, level) for level in WIDE_LEVELS]
+    k = next(k for k, v in enumerate(values) if v[0] == g_ii)
+    assert k >= 1 and values[k][1] == g_ij
+    assert (e_ii, e_ij) == tuple(np.abs(values[k] - values[k - 1]))
+    assert max(e_ii / g_ii, e_ij / g_ij) <= RULE_WIDE_RTOL
+    assert usable(64, 1.0) and usable(64, math.sqrt(2.0)) and usable(256, 2.0 * math.sqrt(2.0))
+    assert usable_wide(33, 1.0)
+    assert not usable(64, 1.42) and not usable(257, 1.0) and not usable_wide(32, 1.0)
+
+
+def test_limits_use_the_wide_rule():
+    """``limits`` at m = 64 (Gaussian V, a target rtol) returns the wide rule's output block."""
+    lim = get_case("mlp-ce").limits(1.0, 10, m=64, rng=0, rtol=1e-2)
+    (g_ii, g_ij), (e_ii, e_ij, e_r) = output_rule(10, 64, 1.0)
+    out = lim.blocks["output"]
+    assert (out.g_ii, out.g_ij, out.stderr_g_ii, out.stderr_g_ij, out.stderr_ratio) == \
+        (g_ii, g_ij, e_ii, e_ij, e_r)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("C, m, sv", [(10, 64, 1.0), (1000, 128, 1.0), (10, 256, 1.0),
+                                      (10, 64, math.sqrt(2.0)), (10 ** 5, 64, 1.0),
+                                      (300, 33, 1.0)])
+@pytest.mark.parametrize("rtol", [1e-4, 1e-6])
+def test_error_bound_against_finer_size(C, m, sv, rtol):
+    """The reported bounds (at the tolerance ``limits`` uses for 1e-4, and at 1e-6) hold against a
+    size finer than every level, (16, 32, 16), up to the error of F itself in both: F at
+    resolution 1 differs from resolution 2 by ≤ 5e-9 relative at C ≥ 10³ (2e-10 at C = 10;
+    ``output_check``), so 1e-8."""
+    (g_ii, g_ij), (e_ii, e_ij, _) = output_rule(C, m, sv, rtol)
+    ref = wide_rule(C, m, sv, (16, 32, 16))
+    assert abs(g_ii - ref[0]) <= e_ii + 1e-8 * ref[0]
+    assert abs(g_ij - ref[1]) <= e_ij + 1e-8 * ref[1]
+
+
+def test_narrow_rule_untouched_below_33():
+    """m ≤ 32 keeps the rule of (CASE-34): its value is one of its own sizes."""
+    (g_ii, _), _ = output_rule(10, 32, 1.0)
+    assert any(_apply(10, 32, 1.0, 14, 8)[0] == g_ii or _apply(10, 32, 1.0, *lv)[0] == g_ii
+               for lv in ((16, 10), (20, 12)))
