@@ -1,17 +1,18 @@
 """Benchmark: precision against time of the mlp-ce finite-C limits, old and new estimator side by
 side.
 
-In one run, at (γ, C, m) = (1, 10, 8) by default:
+In one run, at (γ, C, m, σ_v) = (1, 10, 8, 1) by default:
 
 * **old** — the nested Monte Carlo of theory/cases.md (CASE-9) with Gaussian V: independent V draws,
   2048 draws of u each, U-statistics (the route the package keeps for non-Gaussian V-entry laws);
   the number of V draws doubles from 64;
 * **pairs** — the Rao–Blackwellized pair estimator (CASE-15)–(CASE-18): scrambled Sobol' replicates
   with control variates; the points per replicate double;
-* **limits** — what ``get_case("mlp-ce").limits(γ, C, m=m, rtol=target)`` does now, one call per
-  target (every set-up, the γ-term quadrature and the rules' tables and weights included: the
-  caches are cleared before each call): the output block by the rule of (CASE-34) and, at
-  targets ≤ 1e-3, the hidden block by the rule of (CASE-35).
+* **limits** — what ``get_case("mlp-ce").limits(γ, C, m=m, sigma_v=σ_v, rtol=target)`` does
+  now, one call per target (every set-up, the γ-term quadrature and the rules' tables and weights
+  included: the caches are cleared before each call): the output block by the rules of (CASE-34)
+  or (CASE-36) where they serve and, where also m ≤ 16 and the target pays, the hidden block by
+  the rule of (CASE-35); elsewhere the sampled routes.
 
 Each route records (elapsed time, worst relative standard error over g_ii, g_ij and the ratio of
 both blocks, and of each block alone) after every doubling, until the error is below the smallest
@@ -35,7 +36,13 @@ import time
 import numpy as np
 from _precision import time_to
 
-from rmthess.cases import _mlp_ce_gamma, _mlp_ce_hidden_rule, _mlp_ce_output_rule, get_case
+from rmthess.cases import (
+    _mlp_ce_gamma,
+    _mlp_ce_hidden_rule,
+    _mlp_ce_output_rule,
+    _mlp_ce_output_wide,
+    get_case,
+)
 from rmthess.cases._estimate import summarize, worst_rse
 from rmthess.cases._mlp_ce_gamma import gamma_term
 from rmthess.cases._mlp_ce_hidden import hidden_expectations
@@ -101,6 +108,8 @@ def _limits_times(g, C, m, sv):
     for tgt in TARGETS:
         _mlp_ce_gamma._CACHE.clear()
         for f in (_mlp_ce_output_rule.rule_nodes, _mlp_ce_output_rule._radial_rule,
+                  _mlp_ce_output_wide.rho_weights, _mlp_ce_output_wide._radial,
+                  _mlp_ce_output_wide._rho_basis,
                   _mlp_ce_hidden_rule.patterns, _mlp_ce_hidden_rule._degree_weights):
             f.cache_clear()
         t = time.perf_counter()

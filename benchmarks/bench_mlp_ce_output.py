@@ -38,11 +38,14 @@ from rmthess.cases._mlp_ce_output_rule import (
     RULE_LEVELS,
     RULE_LEVELS_WIDE,
     RULE_LEVELS_WIDTH,
+    RULE_MAX_WIDTH,
     _apply,
     output_rule,
     rule_nodes,
 )
 from rmthess.cases._mlp_ce_output_rule import _radial_rule as radial_rule
+from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, wide_rule
+from rmthess.cases._mlp_ce_output_wide import _radial as radial
 from rmthess.cases.mlp_ce import _OutputSampler, _PairSampler
 
 TARGETS = (1e-2, 1e-3, 1e-4)
@@ -79,13 +82,30 @@ def _rule_times(C, m, sv):
 def levels(C, m, sv, reference=(24, 20)):
     """Signed relative errors of g_ii, g_ij and the ratio per rule size against ``reference``
     ((6, 6) and the first three sizes the rule runs at this m; weights built beforehand; CPU
-    seconds of the evaluation)."""
+    seconds of the evaluation). Above m = 32 the sizes of the wide rule (CASE-36) against
+    (16, 32, 16)."""
+    if m > RULE_MAX_WIDTH:
+        sizes, reference = WIDE_LEVELS, (16, 32, 16)
+
+        def warm(size):
+            rho_weights(m, size[2])
+            radial(m, size[0])
+
+        def run(size):
+            return wide_rule(C, m, sv, size)
+    else:
+        sizes = ((6, 6),) + (RULE_LEVELS[:3] if m <= RULE_LEVELS_WIDTH else RULE_LEVELS_WIDE[:3])
+
+        def warm(size):
+            rule_nodes(m, *size)
+
+        def run(size):
+            return _apply(C, m, sv, *size)
     got = []
-    sizes = RULE_LEVELS[:3] if m <= RULE_LEVELS_WIDTH else RULE_LEVELS_WIDE[:3]
-    for size in ((6, 6),) + sizes + (reference,):
-        rule_nodes(m, *size)
+    for size in sizes + (reference,):
+        warm(size)                                       # the weights, cached, outside the timing
         t = time.process_time()
-        g = _apply(C, m, sv, *size)
+        g = run(size)
         got.append((size, time.process_time() - t, g))
     ref = got[-1][2]
     print(f"output rule sizes at C={C}, m={m}, sigma_v={sv:g}: signed relative error against "
