@@ -238,7 +238,7 @@ def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
     bounds. ``OutputDomainError`` where
     :func:`usable` is false or no two rules agree."""
     if not usable(m, sigma_v):
-        raise OutputDomainError(f"the output rule of (CASE-34) does not serve m={m}, "
+        raise OutputDomainError(f"the output rules of (CASE-34), (CASE-36) do not serve m={m}, "
                                 f"sigma_v={sigma_v:g}")
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
@@ -252,5 +252,5 @@ def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
             if max(err[0] / g[0], err[1] / g[1], e_ratio * g[0] / g[1]) <= tol:
                 return (float(g[0]), float(g[1])), (float(err[0]), float(err[1]), e_ratio)
         prev = g
-    raise OutputDomainError(f"the output rules of (CASE-34) do not agree to {tol:g} at "
+    raise OutputDomainError(f"the output rules of (CASE-34)/(CASE-36) do not agree to {tol:g} at "
                             f"classes={classes}, m={m}, sigma_v={sigma_v:g}")

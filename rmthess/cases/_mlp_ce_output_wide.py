@@ -10,19 +10,19 @@ pattern ``(j, k1, k2)`` the norms ``r1 ~ χ_{d1}``, ``r2 ~ χ_{d2}`` (``d1 = j +
 
 with ``ℓ_i`` the Lagrange basis on Chebyshev points ``t_i`` of ``[0, 1]``. The rule of (CASE-34)
 integrates the radii with one Gauss rule for ``e^{−r²/2}``, whose size must grow like m/2 to be
-exact for ``r^{d+1}``; here each degree d gets its own Gauss rule for ``r² χ_d`` (generalized
-Gauss–Laguerre in ``r²/2``), and F — smooth, and over a narrow range of σ when m is large — is
-tabulated on Chebyshev points of σ between the smallest and the largest radial node (times √τ) and
-interpolated (barycentric form). Then, with ``M[d, k] = Σ_a R^d_a L_k(√τ r^d_a)`` (radial weights
-``R``, interpolation basis ``L``),
+exact for ``r^{d+1}``; here each degree d gets its own Gauss rule for ``χ_d`` (generalized
+Gauss–Laguerre of parameter ``d/2 − 1`` in ``r²/2``, the factor ``r²`` in the weights), and F —
+smooth, and over a narrow range of σ when m is large — is tabulated on Chebyshev points of σ
+over one range for every size and interpolated (barycentric form). Then, with
+``M[d, k] = Σ_a R^d_a L_k(√τ r^d_a)`` (radial weights ``R``, interpolation basis ``L``),
 
     E c² F ≈ Σ_{d1,d2,i} W_{d1,d2}[i] Σ_{k,l} M[d1, k] M[d2, l] F(σ_k, σ_l, t_i),
 
 so F is evaluated ``n_σ(n_σ + 1)/2 · n_ρ`` times whatever m. The sum over j that forms W has
 positive terms only and is taken in float64; the cancellation of the basis then costs the
-conditioning of the Chebyshev–Vandermonde system (``E c²`` is reproduced to 1e-12 at n_ρ ≤ 10,
-checked in the tests). Degrees of Binomial(m, ½) probability below :data:`DEGREE_CUT` are left out
-(their share of ``E c²`` is below 1e-20).
+conditioning of the Chebyshev–Vandermonde system (``E c²`` is reproduced to 1e-11 and the
+powers ``E c² ρ^k`` to ≤ 3e-9 at n_ρ ≤ 12, checked in the tests). Degrees of Binomial(m, ½)
+probability below :data:`DEGREE_CUT` are left out (their share of ``E c²`` is below 1e-15).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 from rmthess.cases._mlp_ce_output import output_expectations
 
 __all__ = ["wide_rule", "usable_wide", "WIDE_LEVELS", "WIDE_MIN_WIDTH", "WIDE_MAX_WIDTH",
-           "WIDE_MAX_TAU", "DEGREE_CUT"]
+           "WIDE_MAX_TAU", "WIDE_MAX_SIGMA", "DEGREE_CUT"]
 
 #: sizes ``(n_r, n_σ, n_ρ)`` (radial nodes per degree, σ-table nodes, ρ nodes), in the order tried
 WIDE_LEVELS = ((6, 10, 8), (8, 12, 10), (10, 16, 12), (12, 20, 14))
@@ -44,9 +44,13 @@ WIDE_MIN_WIDTH = 33
 #: widest hidden layer served (the weights cost O(m³ n_ρ) float operations: ≈ 1 s at m = 256)
 WIDE_MAX_WIDTH = 256
 #: largest τ = σ_v²/m served: at τ = 1/32 (m = 64, σ_v = √2) the second size is 2.5e-7 off; at
-#: τ = 1/16 the first three sizes are 1.7e-5, 2e-6, 1.5e-7 off at m = 64 (σ_v = 2) and 1.5e-3,
-#: 2.9e-4, 3.8e-5 at m = 256 (σ_v = 4), at 2–14 s each (CASE-36)
+#: τ = 1/16 the first three sizes are 1.3e-5, 1.6e-6, 1e-7 off at m = 64 (σ_v = 2) and 1.5e-3,
+#: 2.9e-4, 3.8e-5 at m = 256 (σ_v = 4), at 4–14 s a size (CASE-36)
 WIDE_MAX_TAU = 1.0 / 32.0
+#: largest σ_v served (the logits' scale is ≈ σ_v whatever m): at m = 256, σ_v = √8 (τ = 1/32) and
+#: C = 10⁶ the ρ-rules do not converge (successive g_ij 3.4e-3, 6.9e-5 apart); at σ_v = √2 they
+#: meet 1e-5 in 2.5–5 s at C = 10⁶, m = 33–256
+WIDE_MAX_SIGMA = math.sqrt(2.0)
 #: degrees d of Binomial(m, ½) probability below this are left out
 DEGREE_CUT = 1e-22
 #: the σ-table spans the nodes of the radial rules of this size (≥ every size's n_r), so that
@@ -56,9 +60,11 @@ SPAN_NODES = 12
 
 def usable_wide(m, sigma_v):
     """Whether the wide rule serves ``(m, σ_v)``: :data:`WIDE_MIN_WIDTH` ≤ m ≤
-    :data:`WIDE_MAX_WIDTH` and ``τ = σ_v²/m ≤`` :data:`WIDE_MAX_TAU` (up to rounding)."""
-    return (WIDE_MIN_WIDTH <= m <= WIDE_MAX_WIDTH
-            and sigma_v * sigma_v / m <= WIDE_MAX_TAU * (1.0 + 1e-12))
+    :data:`WIDE_MAX_WIDTH`, ``τ = σ_v²/m ≤`` :data:`WIDE_MAX_TAU` and ``σ_v ≤``
+    :data:`WIDE_MAX_SIGMA` (up to rounding)."""
+    slack = 1.0 + 1e-12
+    return (WIDE_MIN_WIDTH <= m <= WIDE_MAX_WIDTH and 0.0 < sigma_v <= WIDE_MAX_SIGMA * slack
+            and sigma_v * sigma_v / m <= WIDE_MAX_TAU * slack)
 
 
 @lru_cache(maxsize=8)
@@ -148,7 +154,8 @@ def _barycentric(x, lo, hi, n):
 def wide_rule(classes, m, sigma_v, level, F=output_expectations):
     """``(E c² D, E c² O)`` by the rule of size ``level`` = ``(n_r, n_σ, n_ρ)`` (CASE-36).
     ``F(σ1, σ2, ρ, classes)`` -> ``(n, k)`` is the integrand (the ζ-quadrature of (CASE-32);
-    another function only in tests)."""
+    another function only in tests); it must be symmetric in σ1 ↔ σ2 (the table is filled from
+    ``σ1 ≤ σ2``)."""
     n_r, n_s, n_rho = level
     t, _ = _rho_basis(n_rho)
     W = rho_weights(m, n_rho)
