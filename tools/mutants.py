@@ -61,6 +61,9 @@ _K = "rmthess/cases/_mlp_ce_constants.py"
 _F = "rmthess/montecarlo/finite_size.py"
 _CZ = "rmthess/montecarlo/coupling_limit.py"
 _HR = "rmthess/cases/_mlp_ce_hidden_rule.py"
+_OR = "rmthess/cases/_mlp_ce_output_rule.py"
+_OW = "rmthess/cases/_mlp_ce_output_wide.py"
+ORULE_TESTS = ("tests/cases/test_mlp_ce_output_rule.py", "tests/cases/test_mlp_ce_output_wide.py")
 HRULE_TESTS = ("tests/cases/test_mlp_ce_hidden_rule.py",)
 
 MUTANTS: list[Mutant] = [
@@ -461,6 +464,47 @@ MUTANTS: list[Mutant] = [
            "self.bounds = 3.0 * se",
            "the table's error bound without the difference of the two levels",
            HRULE_TESTS),
+    # ---------------------------------------------------------------- output rules (CASE-34, 36)
+    Mutant("orule-rho-power", _OR,
+           "row[n] += pj * sj[n + 2]",
+           "row[n] += pj * sj[n + 1]",
+           "the ρ-weights from E[(x·y)^{n+1}] instead of E[(x·y)^{n+2}]: ρ² of c² lost",
+           ORULE_TESTS),
+    Mutant("orule-radial-power", _OR,
+           "radial[k] = w * np.exp((k + 1) * np.log(r) - log_norm)",
+           "radial[k] = w * np.exp((k + 2) * np.log(r) - log_norm)",
+           "the radial weights of r² χ_k one power of r off",
+           ORULE_TESTS),
+    Mutant("orule-tau-rounding", _OR,
+           "return sigma_v * sigma_v / m <= bound * (1.0 + 1e-12)",
+           "return sigma_v * sigma_v / m <= bound",
+           "τ compared without the rounding slack: σ_v = √2 at m = 8 falls out of τ ≤ 1/4",
+           ORULE_TESTS),
+    Mutant("wide-laguerre-parameter", _OW,
+           "x, w = roots_genlaguerre(n_r, k / 2 - 1)",
+           "x, w = roots_genlaguerre(n_r, k / 2)",
+           "the per-degree radial rule for χ_{k+2} instead of χ_k",
+           ORULE_TESTS),
+    Mutant("wide-log-factorial", _OW,
+           "lf = gammaln(np.arange(m + 1) + 1.0)",
+           "lf = gammaln(np.arange(m + 1))",
+           "log k! taken as log Γ(k): wrong multinomial pattern probabilities",
+           ORULE_TESTS),
+    Mutant("wide-rho-power", _OW,
+           "acc += np.exp(log_p)[:, :, None] * sums[j, 2:nmax + 1]",
+           "acc += np.exp(log_p)[:, :, None] * sums[j, 1:nmax]",
+           "the ρ-weights from E[(x·y)^{n+1}] instead of E[(x·y)^{n+2}]",
+           ORULE_TESTS),
+    Mutant("wide-span-per-size", _OW,
+           "_, r_span, _ = _radial(m, SPAN_NODES)",
+           "_, r_span, _ = _radial(m, n_r)",
+           "the σ-table fitted to each size's own nodes: refinements no longer nest, bounds fail",
+           ORULE_TESTS),
+    Mutant("wide-table-symmetry", _OW,
+           "table[b, a, i] = f",
+           "table[b, a, i] = 0.0 * f",
+           "the lower half of the symmetric table of F left empty",
+           ORULE_TESTS),
     # ---------------------------------------------------------------- statistics
     Mutant("cond-stderr-denominator", "rmthess/montecarlo/stats.py",
            "e = (num - num_pred) - rho_p * (den - den_pred)",
