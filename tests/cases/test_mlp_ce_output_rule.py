@@ -136,8 +136,13 @@ def check_rule_against_brute_monte_carlo(seed, point):
     """g_ii, g_ij and the ratio of the rule against 4·10⁵ brute draws (each ≤ 1 % standard
     error; ratio by the delta method)."""
     C, m, sv = point
-    d, o = _brute_draws(C, m, sv, 400_000, np.random.default_rng(seed))
-    n = d.size
+    compare_with_brute(C, m, sv, 400_000, np.random.default_rng(seed))
+
+
+def compare_with_brute(C, m, sv, n, rng):
+    """Assert that :func:`output_rule` agrees with ``n`` brute draws (each ≤ 1 % standard error;
+    the ratio by the delta method) at the false-alarm rate ALPHA over three comparisons."""
+    d, o = _brute_draws(C, m, sv, n, rng)
     md, mo = d.mean(), o.mean()
     cov = np.cov(np.vstack([o, d]))
     r = mo / md

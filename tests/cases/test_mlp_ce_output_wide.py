@@ -22,8 +22,8 @@ from rmthess.cases._mlp_ce_output_rule import (
     usable,
 )
 from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, usable_wide, wide_rule
-from tests._mc import monte_carlo, z_threshold
-from tests.cases.test_mlp_ce_output_rule import _E, _brute_draws
+from tests._mc import monte_carlo
+from tests.cases.test_mlp_ce_output_rule import _E, compare_with_brute
 
 ALPHA = 1e-4
 
@@ -108,18 +108,7 @@ def test_against_the_narrow_rule(C, m):
 def check_against_brute_monte_carlo(seed):
     """g_ii, g_ij and the ratio at C = 10, m = 64 against 2·10⁵ brute draws of ``(u, u', V)``
     (each ≤ 1 % standard error; the ratio by the delta method)."""
-    C, m, sv = 10, 64, 1.0
-    d, o = _brute_draws(C, m, sv, 200_000, np.random.default_rng(seed))
-    n = d.size
-    md, mo = d.mean(), o.mean()
-    cov = np.cov(np.vstack([o, d]))
-    r = mo / md
-    se = np.array([math.sqrt(cov[1, 1] / n), math.sqrt(cov[0, 0] / n),
-                   math.sqrt((cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1]) / n) / md])
-    assert np.all(se / np.array([md, mo, r]) <= 1e-2), se
-    (g_ii, g_ij), _ = output_rule(C, m, sv)
-    z = np.abs(np.array([g_ii - md, g_ij - mo, g_ij / g_ii - r])) / se
-    assert np.all(z < z_threshold(ALPHA, comparisons=3)), (g_ii, g_ij, md, mo, se)
+    compare_with_brute(10, 64, 1.0, 200_000, np.random.default_rng(seed))
 
 
 def test_against_brute_monte_carlo():
