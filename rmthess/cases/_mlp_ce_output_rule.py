@@ -238,7 +238,7 @@ def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
     bounds. ``OutputDomainError`` where
     :func:`usable` is false or no two rules agree."""
     if not usable(m, sigma_v):
-        raise OutputDomainError(f"the output rules of (CASE-34), (CASE-36) do not serve m={m}, "
+        raise OutputDomainError(f"the output rule (CASE-34, CASE-36) does not serve m={m}, "
                                 f"sigma_v={sigma_v:g}")
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
