@@ -93,12 +93,14 @@ def main(argv=None):
 
 
 def _warm(C, m, sv):
-    """Numba compilation of the kernels, outside the timings."""
-    nested_rows(C, m, sv, 0, 2, 8)
+    """Numba compilation of the kernels, outside the timings (the array kernels at a small C: the
+    compiled code does not depend on it, the memory of the nested kernel does)."""
+    small = min(C, 10)
+    nested_rows(small, m, sv, 0, 2, 8)
     one = np.array([0.5])
     hidden_expectations(one, one, one, C)
     output_expectations(one, one, one, C)
-    _PairSampler(C, m, sv, np.random.SeedSequence(0), gamma_term(C, m, sv)[:2])(16)
+    _PairSampler(small, m, sv, np.random.SeedSequence(0), gamma_term(small, m, sv)[:2])(16)
 
 
 def _limits_times(g, C, m, sv):
