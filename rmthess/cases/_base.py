@@ -42,6 +42,8 @@ class BlockLimit:
     """Limits of one block type: ``g_ii``, ``g_ij`` and ``ratio = g_ij / g_ii`` (CASE-1).
 
     ``estimate`` is True for Monte Carlo values; they then carry standard errors ``stderr_*``.
+    ``bound`` is True when the ``stderr_*`` are instead the error bounds of a deterministic rule
+    (the mlp-ce output rules, theory/cases.md CASE-34, CASE-36: the difference of two sizes).
     """
 
     g_ii: float
@@ -51,12 +53,14 @@ class BlockLimit:
     estimate: bool = False
     stderr_g_ii: float | None = None
     stderr_g_ij: float | None = None
+    bound: bool = False
 
     def as_dict(self) -> dict:
         out = {"g_ii": self.g_ii, "g_ij": self.g_ij, "ratio": self.ratio, "estimate": self.estimate}
         if self.estimate:
             out["stderr"] = {"g_ii": self.stderr_g_ii, "g_ij": self.stderr_g_ij,
                              "ratio": self.stderr_ratio}
+            out["error_kind"] = "bound" if self.bound else "standard error"
         return out
 
 

@@ -525,7 +525,7 @@ class _RuleOutput:
     def block(self):
         """The output :class:`BlockLimit` with the rule's error bounds as standard errors."""
         (g_ii, g_ij), (e_ii, e_ij, e_ratio) = self.values, self.errors
-        return BlockLimit(g_ii, g_ij, g_ij / g_ii, e_ratio, True, e_ii, e_ij)
+        return BlockLimit(g_ii, g_ij, g_ij / g_ii, e_ratio, True, e_ii, e_ij, bound=True)
 
 
 class _SplitSampler:

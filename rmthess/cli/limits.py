@@ -299,6 +299,8 @@ def run(args) -> int:
         else:
             entry = values(fmt(blk.ratio), fmt(blk.g_ii), fmt(blk.g_ij))
         entry["estimate"] = bool(blk.estimate)
+        if blk.estimate:
+            entry["error_kind"] = "bound" if blk.bound else "standard error"
         entry["asymptote"] = float(asym[name]) if name in asym else None
         if name not in asym:
             entry["asymptote_note"] = asym_note or f"no C → ∞ leading term for the {name} block"
@@ -330,7 +332,9 @@ def run(args) -> int:
         if e["stderr"] is not None:
             se = e["stderr"]
             line = (f"  {name:7s} g_ii={e['g_ii']} ± {se['g_ii']}  g_ij={e['g_ij']} ± {se['g_ij']}"
-                    f"  ratio={e['ratio']} ± {se['ratio']}  (estimate ± standard error)")
+                    f"  ratio={e['ratio']} ± {se['ratio']}  "
+                    + ("(deterministic rule ± error bound)" if e["error_kind"] == "bound"
+                       else "(estimate ± standard error)"))
         else:
             line = f"  {name:7s} g_ii={e['g_ii']}  g_ij={e['g_ij']}  ratio={e['ratio']}"
         if e["asymptote"] is not None:

@@ -132,12 +132,16 @@ def test_output_rule_dispatch_and_domain():
 
 
 def test_limits_use_the_wide_rule():
-    """``limits`` at m = 64 (Gaussian V, a target rtol) returns the wide rule's output block."""
+    """``limits`` at m = 64 (Gaussian V, a target rtol) returns the wide rule's output block, its
+    errors marked as bounds (the hidden block's as standard errors)."""
     lim = get_case("mlp-ce").limits(1.0, 10, m=64, rng=0, rtol=1e-2)
     (g_ii, g_ij), (e_ii, e_ij, e_r) = output_rule(10, 64, 1.0, 1e-2)
     out = lim.blocks["output"]
     assert (out.g_ii, out.g_ij, out.stderr_g_ii, out.stderr_g_ij, out.stderr_ratio) == \
         (g_ii, g_ij, e_ii, e_ij, e_r)
+    assert out.bound and out.as_dict()["error_kind"] == "bound"        # bounds, not std errors
+    assert not lim.blocks["hidden"].bound
+    assert lim.blocks["hidden"].as_dict()["error_kind"] == "standard error"
 
 
 @pytest.mark.slow
