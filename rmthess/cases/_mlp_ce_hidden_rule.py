@@ -43,6 +43,8 @@ from rmthess.cases._mlp_ce_output_rule import (
     activity_patterns,
     tau_within,
 )
+from rmthess.cases._mlp_ce_output_wide import chebyshev_nodes
+from rmthess.cases._mlp_ce_output_wide import interpolation as _interpolation
 
 __all__ = ["HiddenRule", "TableDisagreement", "LEVELS", "WIDE_LEVELS", "FINE_TAU", "RULE_MAX_TAU",
            "RULE_MAX_WIDTH",
@@ -84,18 +86,7 @@ def usable(m, sigma_v):
 
 def _theta_nodes(n):
     """Chebyshev points of the first kind on ``[0, π/2]`` and their barycentric weights."""
-    k = np.arange(n)
-    angle = np.pi * (2 * k + 1) / (2 * n)
-    return np.pi / 4 * (1.0 + np.cos(angle)), (-1.0) ** k * np.sin(angle)
-
-
-def _interpolation(theta, nodes, weights):
-    """``(n, n_θ)`` barycentric interpolation matrix at the angles ``theta``."""
-    diff = theta[:, None] - nodes[None, :]
-    hit = diff == 0.0
-    q = weights / np.where(hit, 1.0, diff)
-    q = np.where(hit.any(1, keepdims=True), hit.astype(float), q)
-    return q / q.sum(1, keepdims=True)
+    return chebyshev_nodes(0.0, np.pi / 2, n)
 
 
 def _swap(E, theta):

@@ -138,17 +138,20 @@ def _radial(m, n_r):
     return kept, np.array(r), np.array(R)
 
 
-def _barycentric(x, lo, hi, n):
-    """Chebyshev points of ``[lo, hi]`` and the ``(len(x), n)`` barycentric interpolation matrix."""
+def chebyshev_nodes(lo, hi, n):
+    """Chebyshev points of the first kind on ``[lo, hi]`` and their barycentric weights."""
     k = np.arange(n)
     angle = np.pi * (2 * k + 1) / (2 * n)
-    nodes = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(angle)
-    weights = (-1.0) ** k * np.sin(angle)
+    return (lo + hi) / 2 + (hi - lo) / 2 * np.cos(angle), (-1.0) ** k * np.sin(angle)
+
+
+def interpolation(x, nodes, weights):
+    """``(len(x), n)`` barycentric interpolation matrix at the points ``x``."""
     diff = x[:, None] - nodes[None, :]
     hit = diff == 0.0
     q = weights / np.where(hit, 1.0, diff)
     q = np.where(hit.any(1, keepdims=True), hit.astype(float), q)
-    return nodes, q / q.sum(1, keepdims=True)
+    return q / q.sum(1, keepdims=True)
 
 
 def wide_rule(classes, m, sigma_v, level, F=output_expectations):
@@ -163,7 +166,8 @@ def wide_rule(classes, m, sigma_v, level, F=output_expectations):
     scale = math.sqrt(sigma_v * sigma_v / m)
     sig = scale * r                                                  # (D, n_r)
     _, r_span, _ = _radial(m, SPAN_NODES)          # one σ-range for every size: refinements nest
-    nodes, L = _barycentric(sig.ravel(), scale * r_span.min(), scale * r_span.max(), n_s)
+    nodes, weights = chebyshev_nodes(scale * r_span.min(), scale * r_span.max(), n_s)
+    L = interpolation(sig.ravel(), nodes, weights)
     M = np.einsum("da,dak->dk", R, L.reshape(*sig.shape, n_s))       # (D, n_σ)
     ia, ib = np.triu_indices(n_s)
     a, b = np.repeat(ia, n_rho), np.repeat(ib, n_rho)
