@@ -26,12 +26,13 @@ class BinaryScale:
         return np.ldexp(z, -self._e)
 
     def _up(self, v, power: int, what: str):
-        """``v · unit**power`` exactly; ``ValueError`` if the result leaves the float64 range."""
+        """``v · unit**power`` exactly (inf stays inf); ``ValueError`` if a finite ``v`` leaves
+        the float64 range."""
         v = np.asarray(v)
         if np.iscomplexobj(v):
             out = np.ldexp(v.real, power * self._e) + 1j * np.ldexp(v.imag, power * self._e)
         else:
             out = np.ldexp(v, power * self._e)
-        if not np.all(np.isfinite(out)):
+        if not np.all(np.isfinite(out) | np.isinf(v)):
             raise ValueError(self._OVERFLOW.format(what=what, e=self._e))
         return out

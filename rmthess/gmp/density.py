@@ -2,6 +2,8 @@ r"""Real-axis density and distribution function of the GMP law (GMP-8, GMP-10)."
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from rmthess.gmp.edges import Bulk
@@ -12,7 +14,12 @@ __all__ = ["density", "BulkCdf"]
 
 def density(eq: AtomicEquation, bulks: list[Bulk], x: np.ndarray) -> np.ndarray:
     r"""Absolutely continuous density :math:`\rho(x) = \mathrm{Im}\,s(x+i0)/\pi` (0 off the
-    bulks)."""
+    bulks and at their edges).
+
+    When two bulks touch at :math:`x = 0` with ``gamma = P(lambda != 0)`` (a double root of
+    :math:`h = 1` at :math:`t = 0`, see :func:`rmthess.gmp.edges.find_bulks`), 0 is inside the
+    support and the density diverges there like :math:`|x|^{-1/3}`: ``inf`` at ``x = 0``.
+    """
     x = np.asarray(x, dtype=float)
     flat = x.ravel()
     out = np.zeros(flat.shape)
@@ -21,6 +28,8 @@ def density(eq: AtomicEquation, bulks: list[Bulk], x: np.ndarray) -> np.ndarray:
         if inside.size:
             t = solve_t_bulk(eq, bulk, flat[inside])
             out[inside] = -t.imag / (np.pi * (t.real**2 + t.imag**2))
+    if eq.c0 == 0.0 and any(u.right == 0.0 == v.left for u, v in itertools.pairwise(bulks)):
+        out[flat == 0.0] = np.inf
     return out.reshape(x.shape)
 
 

@@ -23,6 +23,10 @@ __all__ = ["Bulk", "find_bulks"]
 
 #: edges closer to 0 than this times the spectral scale are rounding of an exact 0
 _ZERO_EDGE_RTOL = 8 * np.finfo(float).eps
+#: a gap of {h < 1} with both ends this close to t = 0 (times the scale) when gamma = P(lambda != 0)
+#: is a double root at 0 split by rounding (split ~ sqrt(eps)); a true gap that small spans
+#: |z| <~ h''·r^3/12 ~ 1e-19 of the scale, below the rounding of z itself, so it cannot be resolved
+_ZERO_GAP_RTOL = 2.0**-20
 #: a bulk narrower than this times its distance from 0 is refused: its edges are known to
 #: eps·|edge|, so the density inside would carry a relative error above ~eps/1e-9 ≈ 2e-7 (GMP-11)
 MIN_RELATIVE_WIDTH = 1e-9
@@ -66,6 +70,7 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
         # found there is within rounding of 0
         at_zero = np.abs(roots) <= _ZERO_EDGE_RTOL * eq.scale
         roots = np.where(at_zero, 0.0, roots)
+        roots = _double_root_at_zero(roots, _ZERO_GAP_RTOL * eq.scale)
     zr, d2 = edge_values(roots, *eq.kernel_args)
     left, right = zr[1::2], zr[0::2]      # bulk i: left edge from r_{2i}, right from r_{2i-1}
     narrow = right - left <= MIN_RELATIVE_WIDTH * np.maximum(np.abs(left), np.abs(right))
@@ -80,6 +85,34 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
         if v.left < u.right - 1e-9 * max(abs(u.right), 1e-300):
             raise RuntimeError("internal error: overlapping bulks")
     return bulks
+
+
+def _double_root_at_zero(roots: np.ndarray, window: float) -> np.ndarray:
+    r"""Make :math:`t = 0` a double root when it is one up to rounding (``gamma = P(lambda != 0)``).
+
+    Then :math:`h(0) = 1` exactly. When also :math:`h'(0) = 0` (e.g. a symmetric law) 0 is a
+    double root, the minimum of the convex :math:`h` between its poles: :math:`\{h \ge 1\}` is
+    the whole interval, and :math:`z \approx z^{(3)}(0)\,t^3/6` maps it onto one interval of the
+    support inside which the density diverges like :math:`|x|^{-1/3}` at 0 (GMP-5). Rounding
+    finds either no root there or two at :math:`\approx\pm\sqrt{\epsilon}` around a spurious
+    gap. Both become the double root 0, 0: two bulks that touch at :math:`x = 0`, the density of
+    each solved around its edge at :math:`t = 0` (accurate to :math:`\epsilon/|t|` relative).
+
+    A gap :math:`(r_{2i}, r_{2i+1})` that contains or touches 0 is closed when both ends lie within
+    ``window``; a true gap that small spans only :math:`|z| \lesssim h''(0)\,r^3/12`, below the
+    rounding of :math:`z` itself.
+    """
+    lo, hi = roots[0::2], roots[1::2]                        # components [r_{2i-1}, r_{2i}]
+    inside = np.flatnonzero((lo < 0.0) & (hi > 0.0))
+    if inside.size:                                          # the double root was not found
+        return np.insert(roots, 2 * inside[0] + 1, [0.0, 0.0])
+    gap_lo, gap_hi = roots[1:-1:2], roots[2::2]
+    hit = np.flatnonzero((gap_lo <= 0.0) & (gap_hi >= 0.0) & (gap_lo < gap_hi)
+                         & (-gap_lo <= window) & (gap_hi <= window))
+    if hit.size:                                             # split by rounding
+        roots = roots.copy()
+        roots[2 * hit[0] + 1] = roots[2 * hit[0] + 2] = 0.0
+    return roots
 
 
 def _negligible(eq: AtomicEquation, roots, narrow, left, right) -> np.ndarray:

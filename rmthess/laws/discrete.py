@@ -146,8 +146,19 @@ class DiscreteLaw(WeightLaw):
         return self
 
     def scaled(self, c: float) -> DiscreteLaw:
+        r"""The law of :math:`c\lambda` with the same probabilities, bit for bit (they are not
+        renormalised again), so that laws derived by scaling agree exactly in ``P(λ ≠ 0)``."""
         c = _check_scale(c)
-        return DiscreteLaw(c * self.atoms, self.probs)
+        atoms, probs = c * self.atoms, self.probs
+        if c < 0:
+            atoms, probs = atoms[::-1], probs[::-1]
+        if c == 0 or not np.all(np.diff(atoms) > 0) or not np.all(np.isfinite(atoms)):
+            return DiscreteLaw(atoms, probs)      # atoms merged by rounding, or overflow refused
+        new = object.__new__(DiscreteLaw)
+        new.atoms, new.probs = np.array(atoms), np.array(probs)
+        new.atoms.setflags(write=False)
+        new.probs.setflags(write=False)
+        return new
 
 
 class PointMass(DiscreteLaw):

@@ -253,19 +253,40 @@ def test_sample_reproducible_and_wide():
     assert np.count_nonzero(a == 0) == 30 - 10
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="known defect (found by test_scaling with random examples): at "
-                          "gamma = P(lambda != 0) = 1 the critical points of z(t) near t = 0, a "
-                          "double root split by rounding by ~sqrt(eps), are not snapped to 0 "
-                          "(_ZERO_EDGE_RTOL is 8 eps) and find_bulks reports overlapping bulks")
-def test_symmetric_two_atoms_at_gamma_one_edges():
-    GeneralizedMarchenkoPastur(DiscreteLaw(atoms=[-0.875, 0.875], probs=[0.5, 0.5]), 1.0)
+# gamma = P(lambda != 0) with E[1/lambda] = 0: h(0) = 1 and h'(0) = 0, a double root of h = 1 at
+# t = 0 that rounding splits into two roots ~ +-sqrt(eps) (+-0.875) or misses (+-0.125); both must
+# give two bulks touching at 0, where the density diverges like |x|^(-1/3) (theory/gmp.md, GMP-7)
+DOUBLE_ROOT_LAWS = [([-0.875, 0.875], [0.5, 0.5]), ([-0.125, 0.125], [0.5, 0.5]),
+                    ([-2.0, -1.0, 1.0, 2.0], [0.25, 0.25, 0.25, 0.25]),
+                    ([-1.0, 3.0], [0.75, 0.25])]          # E[1/lambda] = -3/4 + 1/12 != 0
+#: accuracy next to the double root: t ~ x^(1/3) is found to absolute eps, so relative eps/|t|
+#: (2.5e-12 measured at x = 1e-15 of the scale); 1e-9 leaves margin
+DOUBLE_ROOT_RTOL = 1e-9
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="known defect (found by test_scaling with random examples): at "
-                          "gamma = P(lambda != 0) = 1 the density diverges at 0 inside the "
-                          "support, but pdf(0) returns a finite number that depends on rounding")
-def test_density_diverges_at_zero_at_gamma_one():
-    law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=[-0.125, 0.125], probs=[0.5, 0.5]), 1.0)
-    assert np.isinf(law.pdf(np.array([0.0]))[0])
+@pytest.mark.parametrize("atoms,probs", DOUBLE_ROOT_LAWS[:3])
+def test_double_root_at_zero_gives_touching_bulks(atoms, probs, oracle):
+    law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=atoms, probs=probs), 1.0)
+    (lo, mid_r), (mid_l, hi) = law.support()
+    assert mid_r == 0.0 == mid_l
+    assert law.pdf(0.0) == math.inf and np.isinf(law.pdf(np.array([0.0, 1.0])))[0]
+    assert law.cdf(0.0) == pytest.approx(0.5, abs=1e-15)      # symmetric law
+    scale = hi - lo
+    x = scale * np.array([-1e-15, -1e-9, -1e-3, 1e-12, 1e-6, 0.3])
+    want = np.array([oracle.density(atoms, probs, 1.0, xi) for xi in x])
+    np.testing.assert_allclose(law.pdf(x), want, rtol=DOUBLE_ROOT_RTOL)
+    # the rounding split (+-0.875) and the missed root (+-0.125) agree through the scaling law
+    c = 0.125 / abs(atoms[-1])
+    other = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=[c * a for a in atoms], probs=probs), 1.0)
+    np.testing.assert_allclose(c * np.array(law.support()), np.array(other.support()),
+                               rtol=1e-14, atol=0)
+
+
+def test_simple_root_at_zero_is_a_hard_edge(oracle):
+    atoms, probs = DOUBLE_ROOT_LAWS[3]
+    law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=atoms, probs=probs), 1.0)
+    edges = [e for bulk in law.support() for e in bulk]
+    assert edges.count(0.0) == 1 and law.pdf(0.0) == 0.0
+    x = np.array([-1e-12, 1e-12, -1e-6, 1e-6])
+    want = np.array([oracle.density(atoms, probs, 1.0, xi) for xi in x])
+    np.testing.assert_allclose(law.pdf(x), want, rtol=DOUBLE_ROOT_RTOL, atol=0)
