@@ -98,21 +98,24 @@ def _panels(m, sigma_v):
 
 def _weights(m, r):
     """Rows (diagonal, off-diagonal) of weights of the six expectations at |s| = r > 0: the χ_k
-    densities times the binomial weights of k positive coordinates and the moments of ŝ."""
-    W = np.zeros((2, 6))
-    for k in range(1, m + 1):
-        dens = math.exp((k - 1) * math.log(r) - 0.5 * r * r - (0.5 * k - 1.0) * math.log(2.0)
-                        - math.lgamma(0.5 * k))
-        a2, a4, a2b2 = 1.0 / k, 3.0 / (k * (k + 2.0)), 1.0 / (k * (k + 2.0))
-        wd = dens * math.comb(m - 1, k - 1) / 2.0 ** m
-        #                 F1   F2                      F3                            G1  G2 G3
-        W[0] += wd * np.array([0.0, 4.0 * (a2 - a4), 2.0 * (1.0 - 2.0 * a2 + a4), a4,
-                               2.0 * (a2 - a4), 1.0 - 2.0 * a2 + a4])
-        if k >= 2:
-            wo = dens * math.comb(m - 2, k - 2) / 2.0 ** m
-            W[1] += wo * np.array([a2b2, 2.0 * a2 - 4.0 * a2b2, 1.0 - 2.0 * a2 + 2.0 * a2b2,
-                                   0.0, 0.0, 0.0])
-    return W
+    densities times the binomial weights of k positive coordinates and the moments of ŝ (in
+    logarithms, vectorized over k: no 2^m or C(m, k) is formed, so any m is fine)."""
+    from scipy.special import gammaln
+
+    k = np.arange(1, m + 1, dtype=float)
+    log_dens = ((k - 1.0) * math.log(r) - 0.5 * r * r - (0.5 * k - 1.0) * math.log(2.0)
+                - gammaln(0.5 * k) - m * math.log(2.0))
+    wd = np.exp(log_dens + gammaln(m) - gammaln(k) - gammaln(m - k + 1.0))     # C(m-1, k-1)
+    wo = np.zeros_like(wd)
+    wo[1:] = np.exp(log_dens[1:] + gammaln(m - 1.0) - gammaln(k[1:] - 1.0)
+                    - gammaln(m - k[1:] + 1.0))                                  # C(m-2, k-2)
+    a2, a4, a2b2 = 1.0 / k, 3.0 / (k * (k + 2.0)), 1.0 / (k * (k + 2.0))
+    zero = np.zeros_like(k)
+    #           F1    F2                 F3                          G1    G2               G3
+    diag = [zero, 4.0 * (a2 - a4), 2.0 * (1.0 - 2.0 * a2 + a4), a4, 2.0 * (a2 - a4),
+            1.0 - 2.0 * a2 + a4]
+    off = [a2b2, 2.0 * a2 - 4.0 * a2b2, 1.0 - 2.0 * a2 + 2.0 * a2b2, zero, zero, zero]
+    return np.array([[wd @ c for c in diag], [wo @ c for c in off]])
 
 
 def gamma_cost(classes, m, sigma_v):

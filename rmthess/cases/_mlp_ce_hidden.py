@@ -321,31 +321,49 @@ def contract(e1, e2, both, E, tau, m):
     """``(n, 2)``: the pair terms of (CASE-33) averaged over the m units (column 0) and the
     ordered pairs (column 1), from the basis coordinates ``(e1, e2)`` and the activity ``both``
     of some w ≤ m of the units (``(n, w)`` each; the units left out must be inactive in u or u')
-    and the 21 ζ-expectations ``E`` (``(n, 21)``)."""
+    and the 21 ζ-expectations ``E`` (``(n, 21)``).
+
+    Every term of the double sum over the active units i, j is a product of bilinear forms
+    ``c_iᵀ B c_j`` (``c_i = (e1_i, e2_i)``), so the sums reduce to the 2 × 2 Gram matrix
+    ``S = Σ_i c_i c_iᵀ``, ``Σ_{ij} (c_iᵀB c_j)(c_iᵀB' c_j) = tr(S B S B'ᵀ)``, and per-unit
+    fourth moments for the diagonal: O(n w) instead of the O(n w²) of the literal sum
+    (theory/cases.md, (CASE-33); the literal sum is the oracle of the tests).
+    """
     n = E.shape[0]
     NP = E[:, :9].reshape(n, 3, 3)
     NT, TP, TT = E[:, 9:12], E[:, 12:15], E[:, 15]
     M = E[:, 16:20].reshape(n, 2, 2)
     TQQ = E[:, 20]
     c = np.stack([e1, e2], axis=2) * both[:, :, None]               # (n, w, 2), inactive rows 0
-    w = np.stack([c[:, :, None, 0] * c[:, None, :, 0],
-                  c[:, :, None, 0] * c[:, None, :, 1] + c[:, :, None, 1] * c[:, None, :, 0],
-                  c[:, :, None, 1] * c[:, None, :, 1]], axis=3)      # (n, m, m, 3)
-    eye = np.eye(c.shape[1])
-    first = np.einsum("nijs,nst,nijt->nij", w, NP, w) + eye * (
-        np.einsum("nijs,ns->nij", w, NT + TP) + TT[:, None, None])
-    mq = np.einsum("nia,nab,njb->nij", c, M, c)
-    cc = (c * c).sum(2)                                               # |c_i|²
-    pij = eye - np.einsum("nia,nja->nij", c, c)
-    ri, rj = 1.0 - cc[:, :, None], 1.0 - cc[:, None, :]
-    dq = np.einsum("nii->ni", mq)
-    second = (rj * dq[:, :, None] + pij * (mq + mq.transpose(0, 2, 1)) + ri * dq[:, None, :]
-              + (ri * rj + pij * pij) * TQQ[:, None, None])
-    mask = both[:, :, None] & both[:, None, :]
-    val = tau * tau * (first + second) * mask
-    diag = np.einsum("nii->n", val) / m
-    off = (val.sum((1, 2)) - np.einsum("nii->n", val)) / (m * (m - 1.0))
-    return np.column_stack([diag, off])
+    a = both.sum(1).astype(float)                                     # active units
+    S = np.einsum("nia,nib->nab", c, c)                               # Gram matrix
+    trS = S[:, 0, 0] + S[:, 1, 1]
+    q = np.stack([c[:, :, 0] ** 2, 2.0 * c[:, :, 0] * c[:, :, 1], c[:, :, 1] ** 2], axis=2)
+    Q = q.sum(1)                                                      # Σ_i w_ii
+    cc = c[:, :, 0] ** 2 + c[:, :, 1] ** 2                            # |c_i|²
+    dq = np.einsum("nia,nab,nib->ni", c, M, c)                        # c_iᵀ M c_i
+    # first part: w_ij · NP · w_ij + δ_ij (w_ii · (NT + TP) + TT), w_ij,s = c_iᵀ B_s c_j
+    SB = np.stack([S[:, :, 0:1] * np.array([1.0, 0.0]),               # S B_0, B_0 = e0 e0ᵀ
+                   S[:, :, ::-1],                                     # S B_1, B_1 = [[0,1],[1,0]]
+                   S[:, :, 1:2] * np.array([0.0, 1.0])], axis=1)      # S B_2, B_2 = e1 e1ᵀ
+    cross = np.einsum("nsab,ntba->nst", SB, SB)                       # tr(S B_s S B_t), B_t = B_tᵀ
+    delta = np.einsum("ns,ns->n", Q, NT + TP) + a * TT
+    first_diag = np.einsum("nis,nst,nit->n", q, NP, q) + delta
+    first_all = np.einsum("nst,nst->n", NP, cross) + delta
+    # second part: r_j dq_i + p_ij (mq_ij + mq_ji) + r_i dq_j + (r_i r_j + p_ij²) TQQ,
+    # r_i = 1 - |c_i|², p_ij = δ_ij - c_i·c_j, mq_ij = c_iᵀ M c_j
+    trMS = np.einsum("nab,nba->n", M, S)
+    SS = np.einsum("nab,nbc->nac", S, S)
+    trSS = SS[:, 0, 0] + SS[:, 1, 1]
+    second_all = (2.0 * trMS * (a - trS) + 2.0 * trMS - np.einsum("nab,nab->n", SS, M)
+                  - np.einsum("nab,nba->n", SS, M)
+                  + ((a - trS) ** 2 + a - 2.0 * trS + trSS) * TQQ)
+    r = (1.0 - cc) * both
+    second_diag = 4.0 * (r * dq).sum(1) + 2.0 * (r * r).sum(1) * TQQ
+    diag = tau * tau * (first_diag + second_diag)
+    total = tau * tau * (first_all + second_all)
+    off = np.where(a >= 2.0, total - diag, 0.0)                     # exactly 0 without a pair
+    return np.column_stack([diag / m, off / (m * (m - 1.0))])
 
 
 def hidden_check(U, U2, tau, classes):

@@ -42,7 +42,7 @@ WIDE_LEVELS = ((6, 10, 8), (8, 12, 10), (10, 16, 12), (12, 20, 14))
 #: narrowest hidden layer served (below, the rule of CASE-34 is exact in r and cheaper)
 WIDE_MIN_WIDTH = 33
 #: widest hidden layer served (the weights cost O(m³ n_ρ) float operations: ≈ 1 s at m = 256)
-WIDE_MAX_WIDTH = 256
+WIDE_MAX_WIDTH = 2048
 #: largest τ = σ_v²/m served: at τ = 1/32 (m = 64, σ_v = √2) the second size is 2.5e-7 off; at
 #: τ = 1/16 the first three sizes are 1.3e-5, 1.6e-6, 1e-7 off at m = 64 (σ_v = 2) and 1.5e-3,
 #: 2.9e-4, 3.8e-5 at m = 256 (σ_v = 4), at 4–14 s a size (CASE-36)
@@ -83,11 +83,23 @@ def _rho_basis(n_rho):
     return np.array([float(x) for x in t]), inv
 
 
+def kept_degrees(m):
+    """The degrees ``d = 1 … m`` of the activity (``d ~ Binomial(m, ½)``) whose probability is
+    above :data:`DEGREE_CUT`: a contiguous range around m/2."""
+    from scipy.special import gammaln
+
+    d = np.arange(1, m + 1)
+    log_p = gammaln(m + 1.0) - gammaln(d + 1.0) - gammaln(m - d + 1.0) - m * math.log(2.0)
+    return d[log_p > math.log(DEGREE_CUT)]
+
+
 @lru_cache(maxsize=8)
 def rho_weights(m, n_rho):
-    """``W[d1, d2, i]`` (shape ``(m + 1, m + 1, n_ρ)``; rows and columns 0 zero):
-    ``Σ_j π_{j,d1,d2} E[ρ² ℓ_i(ρ) | j, d1, d2]`` from the exact moments
-    ``E[ρⁿ | j, d1, d2] = E[(x·y)ⁿ]/(E r1ⁿ E r2ⁿ)`` of (CASE-34), summed over j first."""
+    """``W[a, b, i] = Σ_j π_{j,d_a,d_b} E[ρ² ℓ_i(ρ) | j, d_a, d_b]`` over the kept degrees
+    ``d_a`` of :func:`kept_degrees` (shape ``(D, D, n_ρ)``), from the exact moments
+    ``E[ρⁿ | j, d1, d2] = E[(x·y)ⁿ]/(E r1ⁿ E r2ⁿ)`` of (CASE-34), summed over j first. The
+    overlaps j (``j ~ Binomial(m, ¼)``) of probability below :data:`DEGREE_CUT` are left out too,
+    so the cost is O(D² J n_ρ), ``D, J ~ 20√m``, instead of O(m³ n_ρ)."""
     from scipy.special import comb, gammaln
 
     _, inv = _rho_basis(n_rho)
@@ -96,19 +108,22 @@ def rho_weights(m, n_rho):
     mu = np.exp(2.0 * ((p / 2) * math.log(2.0) + gammaln((p + 1) / 2)
                        - 0.5 * math.log(math.pi)))                  # E (x_i y_i)^p
     binom = comb(p[:, None], p[None, :])
-    sums = np.zeros((m + 1, nmax + 1))                              # E (x·y)^n, x, y in R^j
+    degrees = kept_degrees(m)
+    j_all = np.arange(1, m + 1)
+    log_pj = (gammaln(m + 1.0) - gammaln(j_all + 1.0) - gammaln(m - j_all + 1.0)
+              + j_all * math.log(0.25) + (m - j_all) * math.log(0.75))
+    overlaps = j_all[(log_pj > math.log(DEGREE_CUT)) & (j_all <= degrees[-1])]
+    sums = np.zeros((overlaps[-1] + 1, nmax + 1))                   # E (x·y)^n, x, y in R^j
     sums[0, 0] = 1.0
-    for j in range(1, m + 1):
+    for j in range(1, overlaps[-1] + 1):
         prev = sums[j - 1]
         sums[j] = [(binom[n, :n + 1] * mu[:n + 1] * prev[n::-1]).sum() for n in range(nmax + 1)]
-    k = np.arange(1, m + 1)[:, None]
-    log_chi = np.zeros((m + 1, nmax + 1))                           # log E rⁿ, r ~ χ_k
-    log_chi[1:] = (p / 2) * math.log(2.0) + gammaln((k + p) / 2) - gammaln(k / 2)
+    k = degrees[:, None]
+    log_chi = (p / 2) * math.log(2.0) + gammaln((k + p) / 2) - gammaln(k / 2)  # log E rⁿ, χ_d
     lf = gammaln(np.arange(m + 1) + 1.0)
-    d = np.arange(m + 1)
-    acc = np.zeros((m + 1, m + 1, n_rho))
-    for j in range(1, m + 1):
-        k1 = d - j
+    acc = np.zeros((degrees.size, degrees.size, n_rho))
+    for j in overlaps:
+        k1 = degrees - j
         k2 = k1[None, :]
         k1 = k1[:, None]
         rest = m - j - k1 - k2
@@ -116,25 +131,31 @@ def rho_weights(m, n_rho):
         log_p = np.where(valid, lf[m] - lf[j] - lf[np.clip(k1, 0, m)] - lf[np.clip(k2, 0, m)]
                          - lf[np.clip(rest, 0, m)] - m * math.log(4.0), -np.inf)
         acc += np.exp(log_p)[:, :, None] * sums[j, 2:nmax + 1]
-    moments = np.zeros_like(acc)
-    moments[1:, 1:] = acc[1:, 1:] / np.exp(log_chi[1:, None, 2:] + log_chi[None, 1:, 2:])
+    moments = acc / np.exp(log_chi[:, None, 2:] + log_chi[None, :, 2:])
     return moments @ inv
+
+
+def _gamma_rule(n, shape):
+    """n-point Gauss rule of the Gamma(shape, 1) law: nodes and weights summing to 1 (Golub–Welsch
+    on the generalized Laguerre recurrence; no Γ(shape) is formed, so any shape is fine)."""
+    from scipy.linalg import eigh_tridiagonal
+
+    i = np.arange(n)
+    alpha = shape - 1.0
+    x, v = eigh_tridiagonal(2.0 * i + alpha + 1.0, np.sqrt(i[1:] * (i[1:] + alpha)))
+    return x, v[0] ** 2
 
 
 @lru_cache(maxsize=16)
 def _radial(m, n_r):
     """``(degrees, r, R)``: the degrees kept, and per degree d the nodes ``r^d_a`` and weights
     ``R^d_a`` of the Gauss rule with ``E_{r~χ_d}[r² g(r)] ≈ Σ_a R^d_a g(r^d_a)``."""
-    from scipy.special import gammaln, roots_genlaguerre
-
-    d = np.arange(1, m + 1)
-    log_p = gammaln(m + 1.0) - gammaln(d + 1.0) - gammaln(m - d + 1.0) - m * math.log(2.0)
-    kept = d[log_p > math.log(DEGREE_CUT)]
+    kept = kept_degrees(m)
     r, R = [], []
     for k in kept:
-        x, w = roots_genlaguerre(n_r, k / 2 - 1)                   # r²/2 ~ Gamma(k/2, 1)
+        x, w = _gamma_rule(n_r, k / 2)                            # r²/2 ~ Gamma(k/2, 1)
         r.append(np.sqrt(2.0 * x))
-        R.append(w * 2.0 * x * math.exp(-gammaln(k / 2)))
+        R.append(w * 2.0 * x)
     return kept, np.array(r), np.array(R)
 
 
@@ -162,7 +183,7 @@ def wide_rule(classes, m, sigma_v, level, F=output_expectations):
     n_r, n_s, n_rho = level
     t, _ = _rho_basis(n_rho)
     W = rho_weights(m, n_rho)
-    degrees, r, R = _radial(m, n_r)
+    _, r, R = _radial(m, n_r)
     scale = math.sqrt(sigma_v * sigma_v / m)
     sig = scale * r                                                  # (D, n_r)
     _, r_span, _ = _radial(m, SPAN_NODES)          # one σ-range for every size: refinements nest
@@ -177,4 +198,4 @@ def wide_rule(classes, m, sigma_v, level, F=output_expectations):
     table[a, b, i] = f
     table[b, a, i] = f
     H = np.einsum("xk,klif,yl->xyif", M, table, M)                  # (D, D, n_ρ, k)
-    return np.einsum("xyi,xyif->f", W[np.ix_(degrees, degrees)], H)
+    return np.einsum("xyi,xyif->f", W, H)

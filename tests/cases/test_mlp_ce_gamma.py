@@ -190,3 +190,34 @@ def test_cost_estimate_grows_slowly_with_sigma():
 
     for C in (3, 10 ** 6):
         assert gamma_cost(C, 2, 15.0) < 30.0 * gamma_cost(C, 2, 1.0)
+
+
+@pytest.mark.parametrize("m", [2, 7, 300, 2048])
+def test_radial_weights_against_mpmath(m):
+    """The χ_k densities times the binomial weights of (CASE-19) in logarithms, against the
+    same sums in 30-digit mpmath with exact binomials and 2^m (which overflow float64 from
+    m = 1024 on): ≤ 1e-12 relative to each row's largest entry (rounding of the logarithms
+    of order m)."""
+    import mpmath as mp
+
+    from rmthess.cases._mlp_ce_gamma import _weights
+
+    with mp.workdps(30):
+        for r in (0.5, math.sqrt(m), 2.0 * math.sqrt(m)):
+            want = np.zeros((2, 6))
+            for k in range(1, m + 1):
+                dens = (mp.mpf(r) ** (k - 1) * mp.e ** (-mp.mpf(r) ** 2 / 2)
+                        / (mp.mpf(2) ** (mp.mpf(k) / 2 - 1) * mp.gamma(mp.mpf(k) / 2))
+                        / mp.mpf(2) ** m)
+                a2, a4, a2b2 = 1.0 / k, 3.0 / (k * (k + 2.0)), 1.0 / (k * (k + 2.0))
+                wd = float(dens * mp.binomial(m - 1, k - 1))
+                want[0] += wd * np.array([0.0, 4.0 * (a2 - a4), 2.0 * (1.0 - 2.0 * a2 + a4), a4,
+                                          2.0 * (a2 - a4), 1.0 - 2.0 * a2 + a4])
+                if k >= 2:
+                    wo = float(dens * mp.binomial(m - 2, k - 2))
+                    want[1] += wo * np.array([a2b2, 2.0 * a2 - 4.0 * a2b2,
+                                              1.0 - 2.0 * a2 + 2.0 * a2b2, 0.0, 0.0, 0.0])
+            got = _weights(m, r)
+            for row in range(2):
+                np.testing.assert_allclose(got[row], want[row], rtol=0,
+                                           atol=1e-12 * np.abs(want[row]).max())

@@ -17,6 +17,8 @@ from rmthess.cases._estimate import summarize
 from rmthess.cases._mlp_ce_gamma import gamma_term
 from rmthess.cases._mlp_ce_hidden import (
     TARGETS,
+    _basis,
+    contract,
     hidden_check,
     hidden_expectations,
     hidden_pair_terms,
@@ -174,3 +176,51 @@ def test_integrated_against_sampled_route():
     z = np.abs(a.mean(0) - b.mean(0)) / se
     assert np.all(z < z_threshold(ALPHA, dof=REPLICATES - 1, comparisons=2)), (z, a.mean(0),
                                                                                b.mean(0))
+
+
+def _literal_contract(e1, e2, both, E, tau, m):
+    """The double sum of (CASE-33) over the active units i, j written out term by term (O(n w²)):
+    the oracle of the reduced :func:`contract`."""
+    n = E.shape[0]
+    NP = E[:, :9].reshape(n, 3, 3)
+    NT, TP, TT = E[:, 9:12], E[:, 12:15], E[:, 15]
+    M = E[:, 16:20].reshape(n, 2, 2)
+    TQQ = E[:, 20]
+    c = np.stack([e1, e2], axis=2) * both[:, :, None]
+    out = np.zeros((n, 2))
+    for k in range(n):
+        act = np.flatnonzero(both[k])
+        diag = total = 0.0
+        for i in act:
+            for j in act:
+                ci, cj = c[k, i], c[k, j]
+                w = np.array([ci[0] * cj[0], ci[0] * cj[1] + ci[1] * cj[0], ci[1] * cj[1]])
+                first = w @ NP[k] @ w + (i == j) * (w @ (NT[k] + TP[k]) + TT[k])
+                ri, rj = 1.0 - ci @ ci, 1.0 - cj @ cj
+                pij = (i == j) - ci @ cj
+                mq = ci @ M[k] @ cj + cj @ M[k] @ ci
+                second = (rj * (ci @ M[k] @ ci) + pij * mq + ri * (cj @ M[k] @ cj)
+                          + (ri * rj + pij * pij) * TQQ[k])
+                val = tau * tau * (first + second)
+                total += val
+                diag += val * (i == j)
+        out[k] = diag / m, (total - diag) / (m * (m - 1.0))
+    return out
+
+
+@pytest.mark.parametrize("m", [2, 3, 9, 40])
+def test_contraction_against_the_literal_double_sum(m):
+    """The Gram-matrix reduction of the (CASE-33) contraction against the sum over unit pairs, on
+    random directions and random (non-symmetric) expectation rows: rounding only (≤ 1e-12 of the
+    row's scale); rows with fewer than two active units give exactly 0 off the diagonal."""
+    rng = np.random.default_rng(m)
+    n = 30
+    U, U2 = rng.normal(size=(n, m)), rng.normal(size=(n, m))
+    e1, e2, _, _, _, both = _basis(U, U2)
+    E = rng.normal(size=(n, 21))
+    got = contract(e1, e2, both, E, 0.3, m)
+    want = _literal_contract(e1, e2, both, E, 0.3, m)
+    scale = np.abs(want).max(0)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * scale.max())
+    lone = both.sum(1) < 2
+    assert np.all(got[lone, 1] == 0.0)

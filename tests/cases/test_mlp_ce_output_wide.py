@@ -21,7 +21,13 @@ from rmthess.cases._mlp_ce_output_rule import (
     output_rule,
     usable,
 )
-from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, usable_wide, wide_rule
+from rmthess.cases._mlp_ce_output_wide import (
+    WIDE_LEVELS,
+    kept_degrees,
+    rho_weights,
+    usable_wide,
+    wide_rule,
+)
 from tests._mc import monte_carlo
 from tests.cases.test_mlp_ce_output_rule import _E, compare_with_brute
 
@@ -81,12 +87,32 @@ def test_rho_powers():
             assert got[0] == pytest.approx(exact[k], rel=3e-9), (level, k)
 
 
+@pytest.mark.parametrize("m", [300, 2048])
+def test_wide_layers_against_closed_forms(m):
+    """At widths where the exact pattern sums are out of reach. The rule integrates
+    ``E[(s·s')² F]`` with s, s' the ReLUs of two independent standard Gaussian vectors
+    (μ = E s_i = 1/√(2π), E s_i² = 1/2, E s_i³ = 2μ, E s_i⁴ = 3/2), so F = 1 gives
+    E(s·s')² = m/4 + m(m − 1)μ⁴ and F = σ1² + σ2² gives 2τ E[(s·s')²|s|²] =
+    2τ [m(3/2 + (m − 1)/4)/2 + m(m − 1)μ²(4μ² + (m − 2)μ²/2)]: the kept degrees and overlaps,
+    the ρ-weights and the per-degree radial rules at m = 300 and 2048 (the truncations at
+    DEGREE_CUT leave ≤ 1e-20)."""
+    tau = 1.0 / m
+    mu2 = 1.0 / (2.0 * math.pi)
+    second = m / 4.0 + m * (m - 1) * mu2 * mu2
+    third = m * (1.5 + (m - 1) / 4.0) / 2.0 + m * (m - 1) * mu2 * (4.0 * mu2 + (m - 2) * mu2 / 2)
+    cases = [(lambda a, b, t, C: np.ones((t.size, 1)), second),
+             (lambda a, b, t, C: (a * a + b * b)[:, None], 2.0 * tau * third)]
+    for F, exact in cases:
+        got = wide_rule(10, m, 1.0, WIDE_LEVELS[0], F=F)[0]
+        assert got == pytest.approx(exact, rel=1e-11)
+
+
 def test_rho_weights_sum_to_second_moment():
     """``Σ_i W[d1, d2, i] = Σ_j π E[ρ² | j, d1, d2]``; times ``d1 d2 = E r1² E r2²`` and summed:
     ``E(s·s')²`` (independent of the radial rules)."""
     m = 40
     W = rho_weights(m, 8)
-    d = np.arange(m + 1)
+    d = kept_degrees(m)
     total = (W.sum(2) * d[:, None] * d[None, :]).sum()
     assert total == pytest.approx(_moments(m)[0], rel=1e-12)
 
@@ -127,7 +153,8 @@ def test_output_rule_dispatch_and_domain():
     assert max(e_ii / g_ii, e_ij / g_ij) <= RULE_WIDE_RTOL
     assert usable(64, 1.0) and usable(64, math.sqrt(2.0)) and usable(256, math.sqrt(2.0))
     assert usable_wide(33, 1.0)
-    assert not usable(64, 1.42) and not usable(257, 1.0) and not usable_wide(32, 1.0)
+    assert usable(2048, 1.0) and usable(2048, math.sqrt(2.0))
+    assert not usable(64, 1.42) and not usable(2049, 1.0) and not usable_wide(32, 1.0)
     assert not usable(256, 2.0) and not usable_wide(64, 0.0)
 
 
