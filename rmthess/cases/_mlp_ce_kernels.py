@@ -218,6 +218,47 @@ def _pair_value(ci1, ci2, cj1, cj2, same, N11, N12, N22, P11, P12, P22, M11, M12
             + sab * sab * trQ * trQp + (sa * sb + sab * sab) * trQQ)
 
 
+@jit
+def _pair_sums(e1, e2, both, nboth, S11, S12, S22, N11, N12, N22, P11, P12, P22, M11, M12, M21,
+               M22, trQ, trQp, trQQ, tau):
+    """``(Σ_i v_ii, Σ_{i≠j} v_ij)`` of :func:`_pair_value` over the active units ``both[:nboth]``
+    in O(nboth): the double sum of every term is a trace of 2 × 2 products with the Gram matrix
+    ``S = Σ_i c_i c_iᵀ`` (``Σ_{ij}(c_iᵀA c_j)(c_iᵀB c_j) = tr(S A S Bᵀ)``), the diagonal a sum
+    over the units; the off-diagonal sum is their difference (theory/cases.md, (CASE-15))."""
+    a = float(nboth)
+    trS = S11 + S22
+    # 2 × 2 products: SN = S N, SP = S P, SS = S S
+    SN11 = S11 * N11 + S12 * N12
+    SN12 = S11 * N12 + S12 * N22
+    SN21 = S12 * N11 + S22 * N12
+    SN22 = S12 * N12 + S22 * N22
+    SP11 = S11 * P11 + S12 * P12
+    SP12 = S11 * P12 + S12 * P22
+    SP21 = S12 * P11 + S22 * P12
+    SP22 = S12 * P12 + S22 * P22
+    SS11 = S11 * S11 + S12 * S12
+    SS12 = S11 * S12 + S12 * S22
+    SS22 = S12 * S12 + S22 * S22
+    trSNSP = SN11 * SP11 + SN12 * SP21 + SN21 * SP12 + SN22 * SP22         # tr(S N S P)
+    trNS = SN11 + SN22
+    trPS = SP11 + SP22
+    trSSN = SS11 * N11 + 2.0 * SS12 * N12 + SS22 * N22
+    trSSP = SS11 * P11 + 2.0 * SS12 * P12 + SS22 * P22
+    trMS = M11 * S11 + (M12 + M21) * S12 + M22 * S22
+    trSSM = SS11 * M11 + SS12 * (M12 + M21) + SS22 * M22                 # = tr(S S Mᵀ)
+    trSS = SS11 + SS22
+    pp = a - 2.0 * trS + trSS                                             # Σ (δ_ij − c_i·c_j)²
+    total = tau * tau * (trSNSP + (trNS - trSSN) * trQp + (trPS - trSSP) * trQ
+                         + 2.0 * (a - trS) * trMS + 2.0 * trMS - 2.0 * trSSM
+                         + pp * trQ * trQp + ((a - trS) ** 2 + pp) * trQQ)
+    diag = 0.0
+    for k in range(nboth):
+        i = both[k]
+        diag += _pair_value(e1[i], e2[i], e1[i], e2[i], True, N11, N12, N22, P11, P12, P22,
+                            M11, M12, M21, M22, trQ, trQp, trQQ, tau)
+    return diag, (total - diag if nboth >= 2 else 0.0)
+
+
 @parallel_jit
 def _pair_terms(U, U2, Z, tau, boff, pi, out, cls, pairs, cpair):  # twin: _pair_terms.py_func
     n, m = U.shape
@@ -333,21 +374,16 @@ def _pair_terms(U, U2, Z, tau, boff, pi, out, cls, pairs, cpair):  # twin: _pair
         N012 = kappa_entry(pi, D0, 0, 1)
         N022 = kappa_entry(pi, D0, 1, 1)
         trQQ = spp - sp_pp2 - sp2_pp + spp * spp
-        t1d = t1o = c1d = c1o = 0.0
-        for a in range(nboth):                       # pair conditioning on (ζ_1, ζ_2)
+        S11 = S12 = S22 = 0.0                        # Gram matrix of the active c_i
+        for a in range(nboth):
             i = both[a]
-            for b in range(nboth):
-                j = both[b]
-                e = _pair_value(e1[i], e2[i], e1[j], e2[j], i == j, N11, N12, N22, P11, P12, P22,
-                                M11, M12, M21, M22, trQ, trQp, trQQ, tau)
-                e0 = _pair_value(e1[i], e2[i], e1[j], e2[j], i == j, N011, N012, N022, N011,
-                                 N012, N022, O11, O12, O12, O22, c0, c0, t0, tau)
-                if i == j:
-                    t1d += e
-                    c1d += e0
-                else:
-                    t1o += e
-                    c1o += e0
+            S11 += e1[i] * e1[i]
+            S12 += e1[i] * e2[i]
+            S22 += e2[i] * e2[i]
+        t1d, t1o = _pair_sums(e1, e2, both, nboth, S11, S12, S22, N11, N12, N22, P11, P12, P22,
+                              M11, M12, M21, M22, trQ, trQp, trQQ, tau)
+        c1d, c1o = _pair_sums(e1, e2, both, nboth, S11, S12, S22, N011, N012, N022, N011, N012,
+                              N022, O11, O12, O12, O22, c0, c0, t0, tau)
         ss2 = (ns * b1) ** 2
         npairs = m * (m - 1.0)
         out[t, 0] = t1d / m

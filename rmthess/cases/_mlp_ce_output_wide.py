@@ -93,17 +93,22 @@ def kept_degrees(m):
     return d[log_p > math.log(DEGREE_CUT)]
 
 
-@lru_cache(maxsize=8)
-def rho_weights(m, n_rho):
-    """``W[a, b, i] = Σ_j π_{j,d_a,d_b} E[ρ² ℓ_i(ρ) | j, d_a, d_b]`` over the kept degrees
-    ``d_a`` of :func:`kept_degrees` (shape ``(D, D, n_ρ)``), from the exact moments
-    ``E[ρⁿ | j, d1, d2] = E[(x·y)ⁿ]/(E r1ⁿ E r2ⁿ)`` of (CASE-34), summed over j first. The
-    overlaps j (``j ~ Binomial(m, ¼)``) of probability below :data:`DEGREE_CUT` are left out too,
-    so the cost is O(D² J n_ρ), ``D, J ~ 20√m``, instead of O(m³ n_ρ)."""
+#: highest power of ρ the pattern sums of :func:`_pattern_moments` hold (n_ρ + 1 of the largest
+#: size of :data:`WIDE_LEVELS`, and of the reference size of the benchmarks)
+_MAX_POWER = 17
+#: overlaps j per block of the pattern sums (memory: block × D² doubles)
+_OVERLAP_BLOCK = 16
+
+
+@lru_cache(maxsize=4)
+def _pattern_moments(m):
+    """``acc[a, b, n] = Σ_j π_{j,d_a,d_b} E[(x·y)^{n+2}]`` (n = 0 … ``_MAX_POWER`` − 1) over
+    the kept degrees d_a of :func:`kept_degrees` and the overlaps j of probability above
+    :data:`DEGREE_CUT` (``j ~ Binomial(m, ¼)``): one matrix product over j per block of overlaps,
+    shared by every n_ρ."""
     from scipy.special import comb, gammaln
 
-    _, inv = _rho_basis(n_rho)
-    nmax = n_rho + 1
+    nmax = _MAX_POWER + 1
     p = np.arange(nmax + 1)
     mu = np.exp(2.0 * ((p / 2) * math.log(2.0) + gammaln((p + 1) / 2)
                        - 0.5 * math.log(math.pi)))                  # E (x_i y_i)^p
@@ -118,19 +123,38 @@ def rho_weights(m, n_rho):
     for j in range(1, overlaps[-1] + 1):
         prev = sums[j - 1]
         sums[j] = [(binom[n, :n + 1] * mu[:n + 1] * prev[n::-1]).sum() for n in range(nmax + 1)]
-    k = degrees[:, None]
-    log_chi = (p / 2) * math.log(2.0) + gammaln((k + p) / 2) - gammaln(k / 2)  # log E rⁿ, χ_d
     lf = gammaln(np.arange(m + 1) + 1.0)
-    acc = np.zeros((degrees.size, degrees.size, n_rho))
-    for j in overlaps:
-        k1 = degrees - j
-        k2 = k1[None, :]
-        k1 = k1[:, None]
+    D = degrees.size
+    acc = np.zeros((D * D, nmax - 1))
+    for start in range(0, overlaps.size, _OVERLAP_BLOCK):
+        j = overlaps[start:start + _OVERLAP_BLOCK, None, None]
+        k1 = degrees[None, :, None] - j
+        k2 = degrees[None, None, :] - j
         rest = m - j - k1 - k2
         valid = (k1 >= 0) & (k2 >= 0) & (rest >= 0)
         log_p = np.where(valid, lf[m] - lf[j] - lf[np.clip(k1, 0, m)] - lf[np.clip(k2, 0, m)]
                          - lf[np.clip(rest, 0, m)] - m * math.log(4.0), -np.inf)
-        acc += np.exp(log_p)[:, :, None] * sums[j, 2:nmax + 1]
+        acc += np.exp(log_p).reshape(j.shape[0], D * D).T @ sums[j[:, 0, 0], 2:nmax + 1]
+    return acc.reshape(D, D, nmax - 1)
+
+
+@lru_cache(maxsize=8)
+def rho_weights(m, n_rho):
+    """``W[a, b, i] = Σ_j π_{j,d_a,d_b} E[ρ² ℓ_i(ρ) | j, d_a, d_b]`` over the kept degrees
+    ``d_a`` of :func:`kept_degrees` (shape ``(D, D, n_ρ)``), from the exact moments
+    ``E[ρⁿ | j, d1, d2] = E[(x·y)ⁿ]/(E r1ⁿ E r2ⁿ)`` of (CASE-34), summed over j first
+    (:func:`_pattern_moments`). The overlaps j (``j ~ Binomial(m, ¼)``) of probability below
+    :data:`DEGREE_CUT` are left out too, so the cost is O(D² J), ``D, J ~ 20√m``, instead of
+    O(m³ n_ρ)."""
+    from scipy.special import gammaln
+
+    if n_rho + 1 > _MAX_POWER:
+        raise ValueError(f"n_rho must be at most {_MAX_POWER - 1}, got {n_rho}")
+    _, inv = _rho_basis(n_rho)
+    p = np.arange(n_rho + 2)
+    k = kept_degrees(m)[:, None]
+    log_chi = (p / 2) * math.log(2.0) + gammaln((k + p) / 2) - gammaln(k / 2)  # log E rⁿ, χ_d
+    acc = _pattern_moments(m)[:, :, :n_rho]
     moments = acc / np.exp(log_chi[:, None, 2:] + log_chi[None, :, 2:])
     return moments @ inv
 

@@ -197,14 +197,16 @@ def _control_means(classes, m, tau, prior=None):
 
 class _Scrambles:
     """``R`` independent scrambled Sobol' streams of standard normal points in ``dim`` dimensions:
-    all from the Sobol' rule up to :data:`_QMC_MAX_DIM` dimensions, else the first ``lead`` ones,
-    the rest pseudo-random (CASE-18)."""
+    all from the Sobol' rule up to :data:`_QMC_MAX_DIM` dimensions, else the first ``lead`` ones
+    (at most :data:`_QMC_MAX_DIM`: scrambling costs as much per dimension as a few thousand
+    kernel draws, and adds nothing measurable in thousands of dimensions), the rest
+    pseudo-random (CASE-18)."""
 
     def __init__(self, dim, lead, seed, key, replicates):
         from scipy.stats import qmc
 
         self.dim = dim
-        self.qdim = dim if dim <= _QMC_MAX_DIM else lead
+        self.qdim = dim if dim <= _QMC_MAX_DIM else min(lead, _QMC_MAX_DIM)
         self.engines = [qmc.Sobol(self.qdim, scramble=True,
                                   seed=np.random.default_rng(child_seed(seed, key, r)))
                         for r in range(replicates)]

@@ -43,13 +43,15 @@ def _moments(m):
     return c2, c2a
 
 
-@pytest.mark.parametrize("m", [33, 64, 128, 256])
+@pytest.mark.parametrize("m", [33, 64, 128, 256, 1000, 2048])
 def test_exact_moments(m):
     """``F ≡ 1`` gives ``E(s·s')²`` and ``F = (σ1² + σ2²)/2τ`` (symmetric, as the rule's table
     assumes) gives ``E(s·s')²|s|²``: polynomials in the
     radius of low degree (exact for the per-degree Gauss rules and the σ interpolation) and
     constant in ρ (``Σ_i ℓ_i = 1``); what is left is the rounding of the ρ-weights, amplified by
-    the conditioning of the Chebyshev–Vandermonde system (≲ 1e-11 at n_ρ ≤ 10)."""
+    the conditioning of the Chebyshev–Vandermonde system (≲ 1e-11 at n_ρ ≤ 10). From m = 1000 the
+    overlaps j and degrees of probability below DEGREE_CUT are left out (≤ 1e-20) and Γ(d/2)
+    overflows float64: the radial rules must not form it."""
     c2, c2a = _moments(m)
     tau = 0.5 / m                                           # σ_v² = 1/2
     for level in WIDE_LEVELS[:2]:
@@ -85,26 +87,6 @@ def test_rho_powers():
                 continue
             got = wide_rule(10, m, 1.0, level, F=lambda a, b, t, C, k=k: (t ** k)[:, None])
             assert got[0] == pytest.approx(exact[k], rel=3e-9), (level, k)
-
-
-@pytest.mark.parametrize("m", [300, 2048])
-def test_wide_layers_against_closed_forms(m):
-    """At widths where the exact pattern sums are out of reach. The rule integrates
-    ``E[(s·s')² F]`` with s, s' the ReLUs of two independent standard Gaussian vectors
-    (μ = E s_i = 1/√(2π), E s_i² = 1/2, E s_i³ = 2μ, E s_i⁴ = 3/2), so F = 1 gives
-    E(s·s')² = m/4 + m(m − 1)μ⁴ and F = σ1² + σ2² gives 2τ E[(s·s')²|s|²] =
-    2τ [m(3/2 + (m − 1)/4)/2 + m(m − 1)μ²(4μ² + (m − 2)μ²/2)]: the kept degrees and overlaps,
-    the ρ-weights and the per-degree radial rules at m = 300 and 2048 (the truncations at
-    DEGREE_CUT leave ≤ 1e-20)."""
-    tau = 1.0 / m
-    mu2 = 1.0 / (2.0 * math.pi)
-    second = m / 4.0 + m * (m - 1) * mu2 * mu2
-    third = m * (1.5 + (m - 1) / 4.0) / 2.0 + m * (m - 1) * mu2 * (4.0 * mu2 + (m - 2) * mu2 / 2)
-    cases = [(lambda a, b, t, C: np.ones((t.size, 1)), second),
-             (lambda a, b, t, C: (a * a + b * b)[:, None], 2.0 * tau * third)]
-    for F, exact in cases:
-        got = wide_rule(10, m, 1.0, WIDE_LEVELS[0], F=F)[0]
-        assert got == pytest.approx(exact, rel=1e-11)
 
 
 def test_rho_weights_sum_to_second_moment():
