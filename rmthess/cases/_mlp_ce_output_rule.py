@@ -48,7 +48,7 @@ RULE_LEVELS_WIDTH = 16
 #: m = 32 (the (12, 12) rule is 7e-8 off there; CASE-34)
 RULE_LEVELS_WIDE = ((14, 8), (16, 10), (20, 12), (24, 16))
 #: widest hidden layer served by the rule of (CASE-34) (the weights sum over O(m³) activity
-#: patterns in extended precision: 0.4–0.7 s per size at m = 32); wider layers up to m = 256 by
+#: patterns in extended precision: 0.4–0.7 s per size at m = 32); wider layers up to m = 2048 by
 #: the wide rule of (CASE-36)
 RULE_MAX_WIDTH = 32
 #: agreement of two successive rules at which the finer one is accepted (relative, each of
@@ -205,7 +205,7 @@ def usable(m, sigma_v):
     """Whether a rule serves ``(m, σ_v)``: ``2 ≤ m ≤ 16`` and ``τ = σ_v²/m ≤``
     :data:`RULE_MAX_TAU` (then every node lies in the certified domain of F), ``16 < m ≤ 32`` and
     ``τ ≤`` :data:`RULE_MAX_TAU_WIDE`, or the wide rule of (CASE-36) (``usable_wide``:
-    33 ≤ m ≤ 256, τ ≤ 1/32)."""
+    33 ≤ m ≤ 2048, τ ≤ 1/16, σ_v ≤ 2)."""
     if 2 <= m <= RULE_LEVELS_WIDTH:
         return tau_within(m, sigma_v, RULE_MAX_TAU)
     if m <= RULE_MAX_WIDTH:

@@ -41,16 +41,17 @@ __all__ = ["wide_rule", "usable_wide", "WIDE_LEVELS", "WIDE_MIN_WIDTH", "WIDE_MA
 WIDE_LEVELS = ((6, 10, 8), (8, 12, 10), (10, 16, 12), (12, 20, 14))
 #: narrowest hidden layer served (below, the rule of CASE-34 is exact in r and cheaper)
 WIDE_MIN_WIDTH = 33
-#: widest hidden layer served (the weights cost O(m³ n_ρ) float operations: ≈ 1 s at m = 256)
+#: widest hidden layer served (the ρ-weights cost O(D² J), D, J ~ 20√m: 1.6 s at m = 2048)
 WIDE_MAX_WIDTH = 2048
-#: largest τ = σ_v²/m served: at τ = 1/32 (m = 64, σ_v = √2) the second size is 2.5e-7 off; at
-#: τ = 1/16 the first three sizes are 1.3e-5, 1.6e-6, 1e-7 off at m = 64 (σ_v = 2) and 1.5e-3,
-#: 2.9e-4, 3.8e-5 at m = 256 (σ_v = 4), at 4–14 s a size (CASE-36)
-WIDE_MAX_TAU = 1.0 / 32.0
-#: largest σ_v served (the logits' scale is ≈ σ_v whatever m): at m = 256, σ_v = √8 (τ = 1/32) and
-#: C = 10⁶ the ρ-rules do not converge (successive g_ij 3.4e-3, 6.9e-5 apart); at σ_v = √2 they
-#: meet 1e-5 in 2.5–5 s at C = 10⁶, m = 33–256
-WIDE_MAX_SIGMA = math.sqrt(2.0)
+#: largest τ = σ_v²/m served: at τ = 1/16 and σ_v = 2 the successive sizes are 1.5e-5, 1.7e-6,
+#: 1.1e-7 apart at m = 64, C = 10, and the third meets 1e-5 at every C from 2 to 10⁶ (m = 64,
+#: 256, 1024, 2048); at m = 33, σ_v = 2 (τ = 0.12) and C = 10⁶ the third size is still 5e-4 off
+#: the second (CASE-36)
+WIDE_MAX_TAU = 1.0 / 16.0
+#: largest σ_v served (the logits' scale is ≈ σ_v whatever m): at m = 256, σ_v = √8 and
+#: C = 10⁶ the ρ-rules do not converge (successive g_ij 3.4e-3, 6.9e-5 apart); at σ_v = 2 they
+#: meet 1e-5 in 5–10 s at C = 10⁶ (m = 64–2048)
+WIDE_MAX_SIGMA = 2.0
 #: degrees d of Binomial(m, ½) probability below this are left out
 DEGREE_CUT = 1e-22
 #: the σ-table spans the nodes of the radial rules of this size (≥ every size's n_r), so that

@@ -126,7 +126,7 @@ def test_against_brute_monte_carlo():
 def test_output_rule_dispatch_and_domain():
     """Above m = 32 ``output_rule`` runs the wide sizes: its value is one of them, with the
     difference from the size before as its bound (≤ RULE_WIDE_RTOL); the domain is
-    33 ≤ m ≤ 256, τ ≤ 1/32, σ_v ≤ √2 (σ_v = √2 at m = 64 included up to rounding)."""
+    33 ≤ m ≤ 2048, τ ≤ 1/16, σ_v ≤ 2 (σ_v = 2 at m = 64 included up to rounding)."""
     (g_ii, g_ij), (e_ii, e_ij, _) = output_rule(10, 64, 1.0)
     values = [wide_rule(10, 64, 1.0, level) for level in WIDE_LEVELS]
     k = next(k for k, v in enumerate(values) if v[0] == g_ii)
@@ -136,8 +136,9 @@ def test_output_rule_dispatch_and_domain():
     assert usable(64, 1.0) and usable(64, math.sqrt(2.0)) and usable(256, math.sqrt(2.0))
     assert usable_wide(33, 1.0)
     assert usable(2048, 1.0) and usable(2048, math.sqrt(2.0))
-    assert not usable(64, 1.42) and not usable(2049, 1.0) and not usable_wide(32, 1.0)
-    assert not usable(256, 2.0) and not usable_wide(64, 0.0)
+    assert not usable(64, 2.01) and not usable(2049, 1.0) and not usable_wide(32, 1.0)
+    assert usable(64, 2.0) and usable(33, math.sqrt(2.0)) and usable(2048, 2.0)
+    assert not usable(256, 2.01) and not usable(33, 2.0) and not usable_wide(64, 0.0)
 
 
 def test_limits_use_the_wide_rule():
@@ -156,7 +157,9 @@ def test_limits_use_the_wide_rule():
 @pytest.mark.slow
 @pytest.mark.parametrize("C, m, sv", [(10, 64, 1.0), (1000, 128, 1.0), (10, 256, 1.0),
                                       (10, 64, math.sqrt(2.0)), (10 ** 5, 64, 1.0),
-                                      (300, 33, 1.0), (10 ** 6, 256, math.sqrt(2.0))])
+                                      (300, 33, 1.0), (10 ** 6, 256, math.sqrt(2.0)),
+                                      (10 ** 3, 64, 2.0), (10 ** 6, 1024, 2.0),
+                                      (10, 2048, 1.0)])
 @pytest.mark.parametrize("rtol", [1e-4, 1e-6])
 def test_error_bound_against_finer_size(C, m, sv, rtol):
     """The reported bounds (at the tolerance ``limits`` uses for 1e-4, and at 1e-6) hold against a
