@@ -99,8 +99,8 @@ MUTANTS: list[Mutant] = [
            "left, right = zr[0::2], zr[1::2]",
            "bulk edges taken from the wrong critical points (GMP-7)", GMP_TESTS),
     Mutant("gmp-double-root-window", "rmthess/gmp/edges.py",
-           "& (-gap_lo <= window) & (gap_hi <= window))",
-           "& (-gap_lo <= 1e-3 * window) & (gap_hi <= 1e-3 * window))",
+           "window = min(_ZERO_ROOT_WINDOW * np.sqrt(np.finfo(float).eps / hpp),",
+           "window = min(1e-3 * _ZERO_ROOT_WINDOW * np.sqrt(np.finfo(float).eps / hpp),",
            "the rounding split (~√eps) of the double root at t = 0 not closed: overlapping bulks "
            "at gamma = P(λ ≠ 0) for symmetric laws (GMP-7)", GMP_TESTS),
     Mutant("gmp-double-root-missed", "rmthess/gmp/edges.py",
@@ -108,6 +108,16 @@ MUTANTS: list[Mutant] = [
            "return roots",
            "a double root at t = 0 that rounding missed not inserted: one bulk across 0 whose "
            "density there depends on rounding (GMP-7)", GMP_TESTS),
+    Mutant("gmp-cubic-series-branch", "rmthess/gmp/solver.py",
+           "d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx > 0, complex(-0.5, -0.8660254037844386),",
+           "d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx < 0, complex(-0.5, -0.8660254037844386),",
+           "the cube roots of the series at a touching point exchanged between the two sides "
+           "(GMP-7)", GMP_TESTS),
+    Mutant("gmp-cubic-series-correction", "rmthess/gmp/solver.py",
+           "t[near] = te + d0[near] * (1.0 - c4 * d0[near] / (3.0 * c3))",
+           "t[near] = te + d0[near]",
+           "the series at a touching point without its first correction: relative error O(t) "
+           "for laws that are not symmetric (GMP-7)", GMP_TESTS),
     Mutant("gmp-divergent-zero", "rmthess/gmp/density.py",
            "out[flat == 0.0] = np.inf",
            "out[flat == 0.0] = 0.0",

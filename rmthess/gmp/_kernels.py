@@ -366,8 +366,18 @@ def _h_minus_1(t, tau, p, w, ginv, c0):
 
 
 @jit
-def _edge_guess(x, xe, te, d2):
-    """Square-root expansion at an edge: z(te + d) ~ xe + d2 d²/2, branch Im t < 0."""
+def _edge_guess(x, xe, te, d2, tau, w):
+    """Square-root expansion at an edge: z(te + d) ~ xe + d2 d²/2, branch Im t < 0; where
+    d2 = 0 (two bulks touching at x = 0, GMP-7) the cubic z(te + d) ~ xe + d3 d³/6, d3 > 0."""
+    if d2 == 0.0:
+        d3 = 0.0
+        for k in range(tau.size):
+            r = 1.0 / (te - tau[k])
+            d3 += 6.0 * w[k] * r * r * r * r
+        c = (6.0 * abs(x - xe) / d3) ** (1.0 / 3.0)
+        if x > xe:
+            return te + c * complex(-0.5, -0.8660254037844386)
+        return te + c * complex(0.5, -0.8660254037844386)
     q = 2.0 * (x - xe) / d2
     if q < 0.0:
         return te - 1j * math.sqrt(-q)
@@ -406,9 +416,9 @@ def bulk_continuation(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, mean, ginv, c0
             if g.imag < 0.0:
                 t, good = _newton(g, x, tau, a, p, w, mean, ginv, c0, te, ze, c1, wu, True, True)
         if not good:
-            best = _edge_guess(x, xl, tl, d2l)
+            best = _edge_guess(x, xl, tl, d2l, tau, w)
             fb, _, _ = _zfun(best, x, tau, a, p, w, mean, ginv, c0)
-            g = _edge_guess(x, xr, tr, d2r)
+            g = _edge_guess(x, xr, tr, d2r, tau, w)
             fg, _, _ = _zfun(g, x, tau, a, p, w, mean, ginv, c0)
             if abs(fg) < abs(fb):
                 best, fb = g, fg

@@ -316,8 +316,13 @@ def _h_minus_1(t, tau, p, w, ginv, c0):
     return hd - 1.0
 
 
-def _edge_guess(x, xe, te, d2):
-    """Square-root expansion at an edge, branch Im t < 0 (the kernel's ``_edge_guess``)."""
+def _edge_guess(x, xe, te, d2, tau, w):
+    """Square-root expansion at an edge, branch Im t < 0, or the cubic one where d2 = 0 (the
+    kernel's ``_edge_guess``)."""
+    if d2 == 0.0:
+        c = np.cbrt(np.abs(x - xe) / np.sum(w / (te - tau) ** 4))        # 6|x − xe|/d3
+        return te + c * np.where(x > xe, complex(-0.5, -0.8660254037844386),
+                                 complex(0.5, -0.8660254037844386))
     q = 2.0 * (x - xe) / d2
     return np.where(q < 0.0, te - 1j * np.sqrt(np.abs(q)), te + np.sqrt(np.abs(q)) - 1e-300j)
 
@@ -336,7 +341,7 @@ def bulk_roots(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, mean, ginv, c0):
     ze = np.where(left, xl, xr)
     c1 = np.where(left, _h_minus_1(tl, tau, p, w, ginv, c0), _h_minus_1(tr, tau, p, w, ginv, c0))
     wu = np.where(left[:, None], w / (tl - tau) ** 2, w / (tr - tau) ** 2)
-    gl = _edge_guess(xs, xl, tl, d2l)
-    gr = _edge_guess(xs, xr, tr, d2r)
+    gl = _edge_guess(xs, xl, tl, d2l, tau, w)
+    gr = _edge_guess(xs, xr, tr, d2r, tau, w)
     better_r = np.abs(zfun(gr, xs, *kargs)[0]) < np.abs(zfun(gl, xs, *kargs)[0])
     return _newton(np.where(better_r, gr, gl), xs, te, ze, c1, tau, w, wu)

@@ -23,10 +23,11 @@ __all__ = ["Bulk", "find_bulks"]
 
 #: edges closer to 0 than this times the spectral scale are rounding of an exact 0
 _ZERO_EDGE_RTOL = 8 * np.finfo(float).eps
-#: a gap of {h < 1} with both ends this close to t = 0 (times the scale) when gamma = P(lambda != 0)
-#: is a double root at 0 split by rounding (split ~ sqrt(eps)); a true gap that small spans
-#: |z| <~ h''·r^3/12 ~ 1e-19 of the scale, below the rounding of z itself, so it cannot be resolved
-_ZERO_GAP_RTOL = 2.0**-20
+#: when gamma = P(lambda != 0), roots of h = 1 closer to t = 0 than this times sqrt(eps/h''(0)) are
+#: rounding of a root at 0: rounding moves h by ~eps, which splits a double root at 0 by
+#: ~sqrt(8 eps/h''(0)); a true gap (0, r) that small spans |z| ~ h''(0) r^3/12 ~ 1e-20/sqrt(h''(0)),
+#: below the rounding of z itself, so it cannot be resolved
+_ZERO_ROOT_WINDOW = 64.0
 #: a bulk narrower than this times its distance from 0 is refused: its edges are known to
 #: eps·|edge|, so the density inside would carry a relative error above ~eps/1e-9 ≈ 2e-7 (GMP-11)
 MIN_RELATIVE_WIDTH = 1e-9
@@ -70,8 +71,16 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
         # found there is within rounding of 0
         at_zero = np.abs(roots) <= _ZERO_EDGE_RTOL * eq.scale
         roots = np.where(at_zero, 0.0, roots)
-        roots = _double_root_at_zero(roots, _ZERO_GAP_RTOL * eq.scale)
+        hpp = 6.0 * float(np.sum(eq.w / eq.tau**4))                    # h''(0) > 0
+        window = min(_ZERO_ROOT_WINDOW * np.sqrt(np.finfo(float).eps / hpp),
+                     0.25 * float(np.min(np.abs(eq.tau))))
+        roots = _root_at_zero(roots, window)
     zr, d2 = edge_values(roots, *eq.kernel_args)
+    if eq.c0 == 0.0:
+        # z''(0) = h'(0) = -2 sum w/tau^3 at a double root is 0 up to rounding: exactly 0, so
+        # that the density is solved with the cubic series there (solver._cubic_edge_points)
+        noise = 64.0 * np.finfo(float).eps * 2.0 * float(np.sum(np.abs(eq.w / eq.tau**3)))
+        d2 = np.where((roots == 0.0) & (np.abs(d2) <= noise), 0.0, d2)
     left, right = zr[1::2], zr[0::2]      # bulk i: left edge from r_{2i}, right from r_{2i-1}
     narrow = right - left <= MIN_RELATIVE_WIDTH * np.maximum(np.abs(left), np.abs(right))
     keep = range(left.size)
@@ -87,31 +96,34 @@ def find_bulks(eq: AtomicEquation) -> list[Bulk]:
     return bulks
 
 
-def _double_root_at_zero(roots: np.ndarray, window: float) -> np.ndarray:
-    r"""Make :math:`t = 0` a double root when it is one up to rounding (``gamma = P(lambda != 0)``).
+def _root_at_zero(roots: np.ndarray, window: float) -> np.ndarray:
+    r"""The roots of :math:`h = 1` with the one at :math:`t = 0` restored (``gamma =
+    P(lambda != 0)``, so :math:`h(0) = 1` exactly), from the roots within ``window`` of 0.
 
-    Then :math:`h(0) = 1` exactly. When also :math:`h'(0) = 0` (e.g. a symmetric law) 0 is a
-    double root, the minimum of the convex :math:`h` between its poles: :math:`\{h \ge 1\}` is
-    the whole interval, and :math:`z \approx z^{(3)}(0)\,t^3/6` maps it onto one interval of the
-    support inside which the density diverges like :math:`|x|^{-1/3}` at 0 (GMP-5). Rounding
-    finds either no root there or two at :math:`\approx\pm\sqrt{\epsilon}` around a spurious
-    gap. Both become the double root 0, 0: two bulks that touch at :math:`x = 0`, the density of
-    each solved around its edge at :math:`t = 0` (accurate to :math:`\epsilon/|t|` relative).
+    * One root there: the root at 0, displaced by rounding (by up to
+      :math:`\epsilon/|h'(0)|` when :math:`h'(0) = -2\,\mathbb{E}[1/\lambda]/\gamma^2` is
+      small): set to 0.
+    * Two: the root at 0 and a second one at :math:`\approx -2h'(0)/h''(0)`, or a double root at 0
+      (:math:`h'(0) = 0`, e.g. a symmetric law) that rounding split into two roots
+      :math:`\approx\pm\sqrt{8\epsilon/h''(0)}`; either way they bound a gap of
+      :math:`\{h < 1\}` (h is convex between its poles) too small to resolve: both set to 0.
+    * None, with 0 strictly inside a component of :math:`\{h \ge 1\}`: a double root that
+      rounding missed; 0, 0 inserted.
 
-    A gap :math:`(r_{2i}, r_{2i+1})` that contains or touches 0 is closed when both ends lie within
-    ``window``; a true gap that small spans only :math:`|z| \lesssim h''(0)\,r^3/12`, below the
-    rounding of :math:`z` itself.
+    At a double root the image of :math:`\{h \ge 1\}` contains 0 in its interior,
+    :math:`z \approx z^{(3)}(0)\,t^3/6`, and the density diverges like :math:`|x|^{-1/3}` there
+    (GMP-5): the law gets two bulks touching at :math:`x = 0`, the density of each solved around
+    its edge at :math:`t = 0`.
     """
+    near = np.flatnonzero(np.abs(roots) <= window)
+    if near.size in (1, 2) and np.all(np.diff(near) == 1):
+        roots = roots.copy()
+        roots[near] = 0.0
+        return roots
     lo, hi = roots[0::2], roots[1::2]                        # components [r_{2i-1}, r_{2i}]
     inside = np.flatnonzero((lo < 0.0) & (hi > 0.0))
-    if inside.size:                                          # the double root was not found
+    if near.size == 0 and inside.size:
         return np.insert(roots, 2 * inside[0] + 1, [0.0, 0.0])
-    gap_lo, gap_hi = roots[1:-1:2], roots[2::2]
-    hit = np.flatnonzero((gap_lo <= 0.0) & (gap_hi >= 0.0) & (gap_lo < gap_hi)
-                         & (-gap_lo <= window) & (gap_hi <= window))
-    if hit.size:                                             # split by rounding
-        roots = roots.copy()
-        roots[2 * hit[0] + 1] = roots[2 * hit[0] + 2] = 0.0
     return roots
 
 

@@ -90,9 +90,16 @@ def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
     From :data:`~rmthess.gmp._vectorized.BULK_POINTS_MIN` points up to
     :data:`~rmthess.gmp._vectorized.BULK_WORK_MAX` points × atoms in numpy
     (:func:`~rmthess.gmp._vectorized.bulk_roots`); the points it leaves and other sizes by the
-    compiled continuation; points neither verifies by :func:`_bulk_fallback`.
+    compiled continuation; points neither verifies by :func:`_bulk_fallback`. Points next to an
+    edge where ``z'' = 0`` take its series (:func:`_cubic_edge_points`).
     """
     x = np.asarray(x, dtype=float).ravel()
+    cubic, t_cubic = _cubic_edge_points(eq, bulk, x)
+    if cubic.any():
+        out = t_cubic
+        if not cubic.all():
+            out[~cubic] = solve_t_bulk(eq, bulk, x[~cubic])
+        return out
     order = np.argsort(x, kind="stable")
     xs = np.ascontiguousarray(x[order])
     edges = (bulk.t_left, bulk.left, bulk.d2_left, bulk.t_right, bulk.right, bulk.d2_right)
@@ -112,19 +119,62 @@ def solve_t_bulk(eq: AtomicEquation, bulk: Bulk, x: np.ndarray) -> np.ndarray:
     return out
 
 
+#: the series of :func:`_cubic_edge_points` is used where |t − t_e| is below this times the
+#: distance to the nearest pole (its relative error ~ this squared; Newton's ~ eps/|t − t_e|)
+CUBIC_SERIES_RTOL = 1e-5
 #: points with Im z below this times the bulk width start from the bulk's boundary value
 NEAR_AXIS_RTOL = 1e-2
 #: within this relative distance of an edge the square-root expansion is used when Newton stalls
 EDGE_EXPANSION_RTOL = 1e-12
 
 
+def _cubic_edge_points(eq: AtomicEquation, bulk: Bulk, xs: np.ndarray):
+    """``(sel, t)``: the points of ``xs`` close enough to an edge where ``z'' = 0`` (two bulks
+    touching at x = 0, GMP-7) for its series, and t there.
+
+    With ``r_k = 1/(t_e − τ_k)``, ``z − x_e = c3 d³ + c4 d⁴ + O(d⁵)``, ``c3 = Σ w r⁴ > 0``,
+    ``c4 = −Σ w r⁵``, ``d = t − t_e``: ``d ≈ d0 (1 − c4 d0/(3 c3))`` with ``d0`` the cube root of
+    ``(x − x_e)/c3`` with ``Im d0 < 0`` (``e^{−2iπ/3}`` times the real one for ``x > x_e``,
+    ``e^{−iπ/3}`` for ``x < x_e``), relative error ``O(d²)``: used where ``|d0|`` is below
+    :data:`CUBIC_SERIES_RTOL` of the distance from ``t_e`` to the nearest pole, where Newton on
+    the residual would only reach ``ε/|d|``.
+    """
+    sel = np.zeros(xs.size, dtype=bool)
+    t = np.zeros(xs.size, dtype=complex)
+    for xe, te, d2 in ((bulk.left, bulk.t_left, bulk.d2_left),
+                       (bulk.right, bulk.t_right, bulk.d2_right)):
+        if d2 != 0.0:
+            continue
+        r = 1.0 / (te - eq.tau)
+        c3, c4 = float(np.sum(eq.w * r**4)), -float(np.sum(eq.w * r**5))
+        dx = xs - xe
+        d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx > 0, complex(-0.5, -0.8660254037844386),
+                                                 complex(0.5, -0.8660254037844386))
+        near = (np.abs(d0) <= CUBIC_SERIES_RTOL * float(np.min(np.abs(te - eq.tau)))) & ~sel
+        t[near] = te + d0[near] * (1.0 - c4 * d0[near] / (3.0 * c3))
+        sel |= near
+    return sel, t
+
+
 def _bulk_fallback(eq: AtomicEquation, bulk: Bulk, x: float) -> complex:
-    """Edge expansion right at an edge; otherwise the companion-matrix root, verified."""
+    """Edge expansion right at an edge; otherwise the companion-matrix root, verified.
+
+    At a square-root edge ``t ≈ t_e − i√(2|x − x_e|/|z''|)`` (GMP-12). At an edge where
+    ``z'' = 0`` (the touching point ``x = 0`` of two bulks when ``gamma = P(lambda != 0)`` and
+    ``h'(0) = 0``, GMP-7) ``z ≈ x_e + z⁽³⁾(t_e)(t − t_e)³/6`` with ``z⁽³⁾ > 0``, and ``t − t_e`` is
+    the cube root with ``Im t < 0``: ``e^{−2iπ/3}`` times the real one for ``x > x_e``,
+    ``e^{−iπ/3}`` for ``x < x_e`` (relative error ``O(|t − t_e|)``).
+    """
     width = bulk.right - bulk.left
     for xe, te, d2 in ((bulk.left, bulk.t_left, bulk.d2_left),
                        (bulk.right, bulk.t_right, bulk.d2_right)):
-        if abs(x - xe) <= EDGE_EXPANSION_RTOL * max(width, abs(xe)) and d2 != 0:
+        if abs(x - xe) > EDGE_EXPANSION_RTOL * max(width, abs(xe)):
+            continue
+        if d2 != 0:
             return complex(te, -np.sqrt(abs(2.0 * (x - xe) / d2)))
+        d3 = 6.0 * float(np.sum(eq.w / (te - eq.tau) ** 4))
+        r = np.cbrt(6.0 * abs(x - xe) / d3)
+        return te + r * np.exp(-2j * np.pi / 3 if x > xe else -1j * np.pi / 3)
     return 1.0 / herglotz_root_poly(eq, complex(x, 0.0))
 
 

@@ -258,23 +258,41 @@ def test_sample_reproducible_and_wide():
 # give two bulks touching at 0, where the density diverges like |x|^(-1/3) (theory/gmp.md, GMP-7)
 DOUBLE_ROOT_LAWS = [([-0.875, 0.875], [0.5, 0.5]), ([-0.125, 0.125], [0.5, 0.5]),
                     ([-2.0, -1.0, 1.0, 2.0], [0.25, 0.25, 0.25, 0.25]),
+                    ([-1.0, 3.0], [0.25, 0.75]),          # E[1/lambda] = 0, not symmetric
                     ([-1.0, 3.0], [0.75, 0.25])]          # E[1/lambda] = -3/4 + 1/12 != 0
-#: accuracy next to the double root: t ~ x^(1/3) is found to absolute eps, so relative eps/|t|
-#: (2.5e-12 measured at x = 1e-15 of the scale); 1e-9 leaves margin
-DOUBLE_ROOT_RTOL = 1e-9
+#: accuracy next to the double root: Newton on the residual around t = 0 finds t ~ x^(1/3) to
+#: relative eps/|t| (1e-11 at 1e-30 of the scale), the cubic series of the solver below
+#: |t| = 1e-5 (relative error ~1e-10); measured ≤ 5e-12 from 1e-3 down to 1e-100
+DOUBLE_ROOT_RTOL = 1e-10
 
 
-@pytest.mark.parametrize("atoms,probs", DOUBLE_ROOT_LAWS[:3])
-def test_double_root_at_zero_gives_touching_bulks(atoms, probs, oracle):
+def _deep_density(atoms, probs, gamma, x):
+    """The mpmath oracle at 200 digits (the polynomial's roots at x ~ 1e-100 need them)."""
+    import mpmath
+
+    from tests.gmp.conftest import _poly_s
+
+    with mpmath.workdps(200):
+        roots = mpmath.polyroots(_poly_s(atoms, probs, gamma, mpmath.mpf(x)), maxsteps=2000,
+                                 extraprec=600)
+        return float(max(max(mpmath.im(v) for v in roots), 0) / mpmath.pi)
+
+
+@pytest.mark.parametrize("atoms,probs", DOUBLE_ROOT_LAWS[:4])
+def test_double_root_at_zero_gives_touching_bulks(atoms, probs):
     law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=atoms, probs=probs), 1.0)
     (lo, mid_r), (mid_l, hi) = law.support()
     assert mid_r == 0.0 == mid_l
     assert law.pdf(0.0) == math.inf and np.isinf(law.pdf(np.array([0.0, 1.0])))[0]
-    assert law.cdf(0.0) == pytest.approx(0.5, abs=1e-15)      # symmetric law
+    assert law.bulk_masses().sum() == pytest.approx(1.0, abs=1e-14)
     scale = hi - lo
-    x = scale * np.array([-1e-15, -1e-9, -1e-3, 1e-12, 1e-6, 0.3])
-    want = np.array([oracle.density(atoms, probs, 1.0, xi) for xi in x])
+    x = scale * np.array([s * 10.0 ** -k for k in (3, 9, 12, 15, 20, 40, 100) for s in (1, -1)])
+    want = np.array([_deep_density(atoms, probs, 1.0, xi) for xi in x])
     np.testing.assert_allclose(law.pdf(x), want, rtol=DOUBLE_ROOT_RTOL)
+    for xi, w in zip(x[:4], want[:4], strict=True):                 # single points: the kernels
+        assert law.pdf(xi) == pytest.approx(w, rel=DOUBLE_ROOT_RTOL)
+    xs = np.sort(x)
+    assert np.all(np.diff(law.cdf(xs)) >= -1e-15)                  # monotone up to rounding
     # the rounding split (+-0.875) and the missed root (+-0.125) agree through the scaling law
     c = 0.125 / abs(atoms[-1])
     other = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=[c * a for a in atoms], probs=probs), 1.0)
@@ -283,10 +301,48 @@ def test_double_root_at_zero_gives_touching_bulks(atoms, probs, oracle):
 
 
 def test_simple_root_at_zero_is_a_hard_edge(oracle):
-    atoms, probs = DOUBLE_ROOT_LAWS[3]
+    atoms, probs = DOUBLE_ROOT_LAWS[4]
     law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=atoms, probs=probs), 1.0)
     edges = [e for bulk in law.support() for e in bulk]
     assert edges.count(0.0) == 1 and law.pdf(0.0) == 0.0
     x = np.array([-1e-12, 1e-12, -1e-6, 1e-6])
     want = np.array([oracle.density(atoms, probs, 1.0, xi) for xi in x])
     np.testing.assert_allclose(law.pdf(x), want, rtol=DOUBLE_ROOT_RTOL, atol=0)
+
+
+@pytest.mark.parametrize("d", [1e-10, -1e-10, 3e-8, -3e-8, 1e-7, -1e-8, 1e-5, -1e-5])
+def test_nearly_vanishing_mean_inverse_at_gamma_one(d):
+    """E[1/λ] = O(d): the root at t = 0 moves by rounding up to eps/|h'(0)| and a second root lies
+    at ≈ −2h'(0)/h''(0); two bulks, exact masses, an edge at 0 (found within the window of the
+    double root or as a simple root), no internal error."""
+    law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=[-1.0, 1.0 + d], probs=[0.5, 0.5]), 1.0)
+    bulks = law.support()
+    assert len(bulks) == 2 and 0.0 in [e for b in bulks for e in b]
+    assert law.bulk_masses().sum() == pytest.approx(1.0, abs=1e-14)
+
+
+def test_window_of_the_double_root_follows_the_local_curvature(oracle):
+    """A few large, improbable atoms set the scale; the gap (0, 0.0083) next to the root at 0,
+    set by the atoms ±1, 2, is real and must stay (a window in units of the scale closed it)."""
+    atoms = [-1e6, -1.0, 2.0, 1e6]
+    probs = [2.0 ** -30, 0.5 - 2.0 ** -30, 0.5 - 2.0 ** -30, 2.0 ** -30]
+    law = GeneralizedMarchenkoPastur(DiscreteLaw(atoms=atoms, probs=probs), 1.0)
+    # the oracle's critical points in s leave out t = 0 (s = ∞), the edge at x = 0 (GMP-5)
+    want = [0.0] + [e for e in oracle.edges(atoms, probs, 1.0) if abs(e) < 100]
+    got = [e for b in law.support() for e in b if abs(e) < 100]
+    np.testing.assert_allclose(sorted(got), sorted(want), rtol=1e-9, atol=1e-12)
+    assert law.pdf(0.004) == 0.0
+
+
+def test_scaled_law_keeps_its_probabilities():
+    """``scaled`` maps the atoms and keeps the probabilities bit for bit (renormalising them again
+    moves P(λ ≠ 0), and with it the atom at zero of the GMP law, by an ulp)."""
+    base = DiscreteLaw([0.0, 0.125, 0.25, 0.375], [0.028571428571428574, 0.14285714285714288,
+                                                   0.2571428571428572, 0.5714285714285715])
+    for c in (-3.0, 2.0, 0.1):
+        scaled = base.scaled(c)
+        probs = base.probs if c > 0 else base.probs[::-1]
+        assert np.array_equal(scaled.probs, probs)
+        assert np.array_equal(scaled.atoms, np.sort(c * base.atoms))
+        assert GeneralizedMarchenkoPastur(scaled, 1.0).atom_at_zero == \
+            GeneralizedMarchenkoPastur(base, 1.0).atom_at_zero
