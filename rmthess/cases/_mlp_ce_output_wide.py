@@ -94,8 +94,8 @@ def kept_degrees(m):
     return d[log_p > math.log(DEGREE_CUT)]
 
 
-#: highest power of ρ the pattern sums of :func:`_pattern_moments` hold (n_ρ + 1 of the largest
-#: size of :data:`WIDE_LEVELS`, and of the reference size of the benchmarks)
+#: number of powers of ρ the pattern sums of :func:`_pattern_moments` hold (ρ² … ρ^{_MAX_POWER+1}:
+#: n_ρ ≤ this; the largest size of :data:`WIDE_LEVELS` has n_ρ = 14, the benchmarks' reference 16)
 _MAX_POWER = 17
 #: overlaps j per block of the pattern sums (memory: block × D² doubles)
 _OVERLAP_BLOCK = 16
@@ -145,12 +145,12 @@ def rho_weights(m, n_rho):
     ``d_a`` of :func:`kept_degrees` (shape ``(D, D, n_ρ)``), from the exact moments
     ``E[ρⁿ | j, d1, d2] = E[(x·y)ⁿ]/(E r1ⁿ E r2ⁿ)`` of (CASE-34), summed over j first
     (:func:`_pattern_moments`). The overlaps j (``j ~ Binomial(m, ¼)``) of probability below
-    :data:`DEGREE_CUT` are left out too, so the cost is O(D² J), ``D, J ~ 20√m``, instead of
+    :data:`DEGREE_CUT` are left out too, so the cost is O(D² J) (D ≈ 10√m, J ≈ 8√m) instead of
     O(m³ n_ρ)."""
     from scipy.special import gammaln
 
-    if n_rho + 1 > _MAX_POWER:
-        raise ValueError(f"n_rho must be at most {_MAX_POWER - 1}, got {n_rho}")
+    if n_rho > _MAX_POWER:
+        raise ValueError(f"n_rho must be at most {_MAX_POWER}, got {n_rho}")
     _, inv = _rho_basis(n_rho)
     p = np.arange(n_rho + 2)
     k = kept_degrees(m)[:, None]
