@@ -113,11 +113,6 @@ MUTANTS: list[Mutant] = [
            "d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx < 0, complex(-0.5, -0.8660254037844386),",
            "the cube roots of the series at a touching point exchanged between the two sides "
            "(GMP-7)", GMP_TESTS),
-    Mutant("gmp-cubic-series-correction", "rmthess/gmp/solver.py",
-           "t[near] = te + d0[near] * (1.0 - c4 * d0[near] / (3.0 * c3))",
-           "t[near] = te + d0[near]",
-           "the series at a touching point without its first correction: relative error O(t) "
-           "for laws that are not symmetric (GMP-7)", GMP_TESTS),
     Mutant("gmp-divergent-zero", "rmthess/gmp/density.py",
            "out[flat == 0.0] = np.inf",
            "out[flat == 0.0] = 0.0",

@@ -132,10 +132,12 @@ def _cubic_edge_points(eq: AtomicEquation, bulk: Bulk, xs: np.ndarray):
     """``(sel, t)``: the points of ``xs`` close enough to an edge where ``z'' = 0`` (two bulks
     touching at x = 0, GMP-7) for its series, and t there.
 
-    With ``r_k = 1/(t_e − τ_k)``, ``z − x_e = c3 d³ + c4 d⁴ + O(d⁵)``, ``c3 = Σ w r⁴ > 0``,
-    ``c4 = −Σ w r⁵``, ``d = t − t_e``: ``d ≈ d0 (1 − c4 d0/(3 c3))`` with ``d0`` the cube root of
-    ``(x − x_e)/c3`` with ``Im d0 < 0`` (``e^{−2iπ/3}`` times the real one for ``x > x_e``,
-    ``e^{−iπ/3}`` for ``x < x_e``), relative error ``O(d²)``: used where ``|d0|`` is below
+    With ``r_k = 1/(t_e − τ_k)`` and ``d = t − t_e``, ``z − x_e = c3 d³ (1 + (c4/c3) d + O(d²))``,
+    ``c3 = Σ w r⁴ > 0``, ``c4 = −Σ w r⁵``: ``d = d0 (1 − κ d0 + O(d0²))``, ``κ = c4/(3 c3)`` real,
+    with ``d0`` the cube root of ``(x − x_e)/c3`` with ``Im d0 < 0`` (``e^{−2iπ/3}`` times the
+    real one for ``x > x_e``, ``e^{−iπ/3}`` for ``x < x_e``). At ``t_e = 0`` then
+    ``s = 1/t = 1/d0 + κ + O(d0)``: the first correction is real, so ``Im s`` (the density) and the
+    cdf's ``Im Φ(t)`` of ``t = d0`` are exact to relative ``O(d0²)``. Used where ``|d0|`` is below
     :data:`CUBIC_SERIES_RTOL` of the distance from ``t_e`` to the nearest pole, where Newton on
     the residual would only reach ``ε/|d|``.
     """
@@ -145,13 +147,12 @@ def _cubic_edge_points(eq: AtomicEquation, bulk: Bulk, xs: np.ndarray):
                        (bulk.right, bulk.t_right, bulk.d2_right)):
         if d2 != 0.0:
             continue
-        r = 1.0 / (te - eq.tau)
-        c3, c4 = float(np.sum(eq.w * r**4)), -float(np.sum(eq.w * r**5))
+        c3 = float(np.sum(eq.w / (te - eq.tau) ** 4))
         dx = xs - xe
         d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx > 0, complex(-0.5, -0.8660254037844386),
                                                  complex(0.5, -0.8660254037844386))
         near = (np.abs(d0) <= CUBIC_SERIES_RTOL * float(np.min(np.abs(te - eq.tau)))) & ~sel
-        t[near] = te + d0[near] * (1.0 - c4 * d0[near] / (3.0 * c3))
+        t[near] = te + d0[near]
         sel |= near
     return sel, t
 
