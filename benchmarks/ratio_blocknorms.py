@@ -42,12 +42,12 @@ BIG_D, BIG_C, BIG_GB = 20000, 10, 8.0
 
 
 def _data(d, C):
-    from rmthess.montecarlo import _kernels
+    from rmthess._softmax import softmax
     from rmthess.montecarlo.blocknorms import StructuredWeights
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((d, d))
-    p = _kernels.softmax_rows(X @ (rng.standard_normal((C, d)) / np.sqrt(d)).T)
+    p = softmax(X @ (rng.standard_normal((C, d)) / np.sqrt(d)).T)
     return X, p, StructuredWeights(p, p)
 
 
