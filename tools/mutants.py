@@ -108,9 +108,9 @@ MUTANTS: list[Mutant] = [
            "return roots",
            "a double root at t = 0 that rounding missed not inserted: one bulk across 0 whose "
            "density there depends on rounding (GMP-7)", GMP_TESTS),
-    Mutant("gmp-cubic-series-branch", "rmthess/gmp/solver.py",
-           "d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx > 0, complex(-0.5, -0.8660254037844386),",
-           "d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx < 0, complex(-0.5, -0.8660254037844386),",
+    Mutant("gmp-cubic-series-branch", "rmthess/gmp/_vectorized.py",
+           "return te + c * np.where(x > xe, complex(-0.5, -0.8660254037844386),",
+           "return te + c * np.where(x < xe, complex(-0.5, -0.8660254037844386),",
            "the cube roots of the series at a touching point exchanged between the two sides "
            "(GMP-7)", GMP_TESTS),
     Mutant("gmp-divergent-zero", "rmthess/gmp/density.py",
@@ -547,8 +547,8 @@ MUTANTS: list[Mutant] = [
            "the Laguerre recurrence's off-diagonal of the radial Gauss rules (CASE-36)",
            ORULE_TESTS),
     Mutant("wide-span-per-size", _OW,
-           "_, r_span, _ = _radial(m, SPAN_NODES)",
-           "_, r_span, _ = _radial(m, n_r)",
+           "r_span, _ = _radial(m, SPAN_NODES)",
+           "r_span, _ = _radial(m, n_r)",
            "the σ-table fitted to each size's own nodes: refinements no longer nest",
            ORULE_TESTS,
            equivalent="with the sizes of WIDE_LEVELS (n_σ ≥ 10) the per-size ranges also give "

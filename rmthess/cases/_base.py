@@ -55,12 +55,17 @@ class BlockLimit:
     stderr_g_ij: float | None = None
     bound: bool = False
 
+    @property
+    def error_kind(self) -> str:
+        """What the ``stderr_*`` are: ``"bound"`` or ``"standard error"``."""
+        return "bound" if self.bound else "standard error"
+
     def as_dict(self) -> dict:
         out = {"g_ii": self.g_ii, "g_ij": self.g_ij, "ratio": self.ratio, "estimate": self.estimate}
         if self.estimate:
             out["stderr"] = {"g_ii": self.stderr_g_ii, "g_ij": self.stderr_g_ij,
                              "ratio": self.stderr_ratio}
-            out["error_kind"] = "bound" if self.bound else "standard error"
+            out["error_kind"] = self.error_kind
         return out
 
 

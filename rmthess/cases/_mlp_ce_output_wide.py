@@ -41,7 +41,7 @@ __all__ = ["wide_rule", "usable_wide", "WIDE_LEVELS", "WIDE_MIN_WIDTH", "WIDE_MA
 WIDE_LEVELS = ((6, 10, 8), (8, 12, 10), (10, 16, 12), (12, 20, 14))
 #: narrowest hidden layer served (below, the rule of CASE-34 is exact in r and cheaper)
 WIDE_MIN_WIDTH = 33
-#: widest hidden layer served (the ρ-weights cost O(D² J), D, J ~ 20√m: 1.6 s at m = 2048)
+#: widest hidden layer served (the ρ-weights cost O(D² J), D ≈ 10√m, J ≈ 8√m: 1.6 s at m = 2048)
 WIDE_MAX_WIDTH = 2048
 #: largest τ = σ_v²/m served: at τ = 1/16 and σ_v = 2 the successive sizes are 1.5e-5, 1.7e-6,
 #: 1.1e-7 apart at m = 64, C = 10, and the third meets 1e-5 at every C from 2 to 10⁶ (m = 64,
@@ -173,15 +173,14 @@ def _gamma_rule(n, shape):
 
 @lru_cache(maxsize=16)
 def _radial(m, n_r):
-    """``(degrees, r, R)``: the degrees kept, and per degree d the nodes ``r^d_a`` and weights
+    """``(r, R)``: per kept degree d (:func:`kept_degrees`) the nodes ``r^d_a`` and weights
     ``R^d_a`` of the Gauss rule with ``E_{r~χ_d}[r² g(r)] ≈ Σ_a R^d_a g(r^d_a)``."""
-    kept = kept_degrees(m)
     r, R = [], []
-    for k in kept:
+    for k in kept_degrees(m):
         x, w = _gamma_rule(n_r, k / 2)                            # r²/2 ~ Gamma(k/2, 1)
         r.append(np.sqrt(2.0 * x))
         R.append(w * 2.0 * x)
-    return kept, np.array(r), np.array(R)
+    return np.array(r), np.array(R)
 
 
 def chebyshev_nodes(lo, hi, n):
@@ -208,10 +207,10 @@ def wide_rule(classes, m, sigma_v, level, F=output_expectations):
     n_r, n_s, n_rho = level
     t, _ = _rho_basis(n_rho)
     W = rho_weights(m, n_rho)
-    _, r, R = _radial(m, n_r)
+    r, R = _radial(m, n_r)
     scale = math.sqrt(sigma_v * sigma_v / m)
     sig = scale * r                                                  # (D, n_r)
-    _, r_span, _ = _radial(m, SPAN_NODES)          # one σ-range for every size: refinements nest
+    r_span, _ = _radial(m, SPAN_NODES)             # one σ-range for every size: refinements nest
     nodes, weights = chebyshev_nodes(scale * r_span.min(), scale * r_span.max(), n_s)
     L = interpolation(sig.ravel(), nodes, weights)
     M = np.einsum("da,dak->dk", R, L.reshape(*sig.shape, n_s))       # (D, n_σ)

@@ -300,7 +300,7 @@ def run(args) -> int:
             entry = values(fmt(blk.ratio), fmt(blk.g_ii), fmt(blk.g_ij))
         entry["estimate"] = bool(blk.estimate)
         if blk.estimate:
-            entry["error_kind"] = "bound" if blk.bound else "standard error"
+            entry["error_kind"] = blk.error_kind
         entry["asymptote"] = float(asym[name]) if name in asym else None
         if name not in asym:
             entry["asymptote_note"] = asym_note or f"no C → ∞ leading term for the {name} block"

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["edge_roots", "edge_values", "bulk_roots", "complex_roots", "complex_homotopy",
-           "EDGE_ATOMS_MAX",
+__all__ = ["edge_roots", "edge_values", "edge_guess", "bulk_roots", "complex_roots",
+           "complex_homotopy", "EDGE_ATOMS_MAX",
            "BULK_POINTS_MIN", "BULK_WORK_MAX", "COMPLEX_WORK_MAX"]
 
 _EPS = 2.220446049250313e-16
@@ -316,7 +316,7 @@ def _h_minus_1(t, tau, p, w, ginv, c0):
     return hd - 1.0
 
 
-def _edge_guess(x, xe, te, d2, tau, w):
+def edge_guess(x, xe, te, d2, tau, w):
     """Square-root expansion at an edge, branch Im t < 0, or the cubic one where d2 = 0 (the
     kernel's ``_edge_guess``)."""
     if d2 == 0.0:
@@ -341,7 +341,7 @@ def bulk_roots(xs, tl, xl, d2l, tr, xr, d2r, tau, a, p, w, mean, ginv, c0):
     ze = np.where(left, xl, xr)
     c1 = np.where(left, _h_minus_1(tl, tau, p, w, ginv, c0), _h_minus_1(tr, tau, p, w, ginv, c0))
     wu = np.where(left[:, None], w / (tl - tau) ** 2, w / (tr - tau) ** 2)
-    gl = _edge_guess(xs, xl, tl, d2l, tau, w)
-    gr = _edge_guess(xs, xr, tr, d2r, tau, w)
+    gl = edge_guess(xs, xl, tl, d2l, tau, w)
+    gr = edge_guess(xs, xr, tr, d2r, tau, w)
     better_r = np.abs(zfun(gr, xs, *kargs)[0]) < np.abs(zfun(gl, xs, *kargs)[0])
     return _newton(np.where(better_r, gr, gl), xs, te, ze, c1, tau, w, wu)

@@ -19,6 +19,7 @@ from rmthess.gmp._vectorized import (
     bulk_roots,
     complex_homotopy,
     complex_roots,
+    edge_guess,
 )
 from rmthess.gmp.edges import Bulk
 from rmthess.gmp.equation import AtomicEquation
@@ -147,12 +148,9 @@ def _cubic_edge_points(eq: AtomicEquation, bulk: Bulk, xs: np.ndarray):
                        (bulk.right, bulk.t_right, bulk.d2_right)):
         if d2 != 0.0:
             continue
-        c3 = float(np.sum(eq.w / (te - eq.tau) ** 4))
-        dx = xs - xe
-        d0 = np.cbrt(np.abs(dx) / c3) * np.where(dx > 0, complex(-0.5, -0.8660254037844386),
-                                                 complex(0.5, -0.8660254037844386))
-        near = (np.abs(d0) <= CUBIC_SERIES_RTOL * float(np.min(np.abs(te - eq.tau)))) & ~sel
-        t[near] = te + d0[near]
+        tc = edge_guess(xs, xe, te, 0.0, eq.tau, eq.w)                # te + d0
+        near = (np.abs(tc - te) <= CUBIC_SERIES_RTOL * float(np.min(np.abs(te - eq.tau)))) & ~sel
+        t[near] = tc[near]
         sel |= near
     return sel, t
 
@@ -173,9 +171,7 @@ def _bulk_fallback(eq: AtomicEquation, bulk: Bulk, x: float) -> complex:
             continue
         if d2 != 0:
             return complex(te, -np.sqrt(abs(2.0 * (x - xe) / d2)))
-        d3 = 6.0 * float(np.sum(eq.w / (te - eq.tau) ** 4))
-        r = np.cbrt(6.0 * abs(x - xe) / d3)
-        return te + r * np.exp(-2j * np.pi / 3 if x > xe else -1j * np.pi / 3)
+        return complex(edge_guess(np.array([x]), xe, te, 0.0, eq.tau, eq.w)[0])
     return 1.0 / herglotz_root_poly(eq, complex(x, 0.0))
 
 
