@@ -7,6 +7,8 @@ checks that each pair agrees.
 Kernels
 -------
 ``sq_weighted_sum``       ``Σ_{n,n'} G_{nn'}² W_{nn'}``     (one Hadamard-weighted reduction)
+                          (both: over a whole array, or a panel of a symmetric one by its upper
+                          triangle)
 ``sq_weighted_struct``    ``(Σ G²∘AA, Σ G²∘(BB∘BB − QQ))``  (diagonal and off-diagonal sums, MC-4)
 ``stieltjes_rows``        ``(1/d) Σ_k 1/(e_rk − z)`` for every row of eigenvalues and every z
 """
@@ -28,27 +30,39 @@ __all__ = [
 
 
 @jit
-def sq_weighted_sum(g, w):
-    """``Σ_{n,n'} g[n,n']² w[n,n']`` for two arrays of equal shape (numba)."""
+def sq_weighted_sum(g, w, upper):
+    """``Σ g[n,n']² w[n,n']`` over two arrays of equal shape (numba); ``upper``: over the
+    entries ``n' ≥ n`` only, those with ``n' > n`` counted twice (the sum over a symmetric square
+    from its upper triangle; rows may be fewer than columns: a row panel of it)."""
     n1, n2 = g.shape
     tot = 0.0
     for i in range(n1):
         row = 0.0
-        for j in range(n2):
+        for j in range(i if upper else 0, n2):
             x = g[i, j]
             row += x * x * w[i, j]
+        if upper:
+            x = g[i, i]
+            row = 2.0 * row - x * x * w[i, i]
         tot += row
     return tot
 
 
-def sq_weighted_sum_numpy(g, w):
+def _upper_sum(x):
+    """``Σ_{j ≥ i} x_ij`` with the entries ``j > i`` counted twice (numpy)."""
+    return float(2.0 * np.triu(x).sum() - np.trace(x[:, :x.shape[0]]))
+
+
+def sq_weighted_sum_numpy(g, w, upper):
     """numpy twin of :func:`sq_weighted_sum`."""
-    return float(np.einsum("ij,ij,ij->", g, g, w))
+    t = g * g * w
+    return _upper_sum(t) if upper else float(t.sum())
 
 
 @jit
-def sq_weighted_struct(g, aa, bb, qq):
-    """``(Σ g²·aa, Σ g²·(bb² − qq))`` in one pass over the arrays (numba).
+def sq_weighted_struct(g, aa, bb, qq, upper):
+    """``(Σ g²·aa, Σ g²·(bb² − qq))`` in one pass over the arrays (numba); ``upper`` as in
+    :func:`sq_weighted_sum`.
 
     With ``aa = A Aᵀ`` (diagonal weights), ``bb = β βᵀ`` and ``qq = (β∘β)(β∘β)ᵀ`` these are the
     sums of the squared Frobenius norms of all diagonal and all off-diagonal blocks of
@@ -60,20 +74,28 @@ def sq_weighted_struct(g, aa, bb, qq):
     for i in range(n1):
         rd = 0.0
         ro = 0.0
-        for j in range(n2):
+        for j in range(i if upper else 0, n2):
             k = g[i, j] * g[i, j]
             b = bb[i, j]
             rd += k * aa[i, j]
             ro += k * (b * b - qq[i, j])
+        if upper:
+            k = g[i, i] * g[i, i]
+            b = bb[i, i]
+            rd = 2.0 * rd - k * aa[i, i]
+            ro = 2.0 * ro - k * (b * b - qq[i, i])
         sd += rd
         so += ro
     return sd, so
 
 
-def sq_weighted_struct_numpy(g, aa, bb, qq):
+def sq_weighted_struct_numpy(g, aa, bb, qq, upper):
     """numpy twin of :func:`sq_weighted_struct`."""
     k = g * g
-    return float(np.sum(k * aa)), float(np.sum(k * (bb * bb - qq)))
+    td, to = k * aa, k * (bb * bb - qq)
+    if upper:
+        return _upper_sum(td), _upper_sum(to)
+    return float(td.sum()), float(to.sum())
 
 
 @jit

@@ -21,10 +21,12 @@ shapes:
 * :class:`DenseWeights`: ``Λ_n`` given as an array (hidden blocks of the MLP, ``B = m`` small):
   ``S_all = Σ K∘(L Lᵀ)`` with ``L`` the ``N×B²`` flattening, ``S_off = S_all − S_diag``.
 
-The N×N matrices are processed in chunk×chunk tiles over the upper block triangle
-(``G_IJ = F_I F_Jᵀ`` for ``J ≥ I``), so the work is one symmetric Gram product plus the three
-symmetric weight products (inner dimension C: about ``1 + 3C/d`` Gram products in all, the floor of
-(MC-4)) and the memory is ``O(chunk² + N(d + B))`` (:func:`block_norm_sums`). The full table of
+The Gram matrix is processed in chunk×chunk tiles over the upper block triangle
+(``G_IJ = F_I F_Jᵀ`` for ``J ≥ I``), and each tile in panels of a few rows whose weight products
+stay in cache, on and above the diagonal only: the work is one symmetric Gram product plus the
+three weight products on and above the diagonal (inner dimension C: about ``1 + 3C/d`` Gram
+products in all, the floor of (MC-4)), no N×N weight array is written to memory, and the memory is
+``O(chunk² + N(d + B))`` (:func:`block_norm_sums`). The full table of
 all ``B²`` block norms costs one dense product ``K @ [β_i∘β_j]_{ij}`` (``N² B²`` flops), done row by
 row (:func:`block_norm_table`).
 
@@ -63,8 +65,13 @@ __all__ = ["StructuredWeights", "DenseWeights", "block_norm_means", "block_norm_
 #: rows per chunk of the Gram matrix: up to N = 2048 the whole matrix is one tile (one SYRK per
 #: product); the four work arrays of a tile take at most 134 MB
 DEFAULT_CHUNK = 2048
-#: work arrays up to this many rows (4 × 8 MB) are kept per thread between calls
+#: work arrays of chunks up to this many rows (an 8 MB Gram array and the panels) are kept per
+#: thread between calls
 KEEP_ROWS = 1024
+#: rows per panel of the weight products (:func:`block_norm_sums`): three 64×2048 panels take 3 MB,
+#: within a core's cache; measured at d = N = 1000 (C = 10, 100, 1000), 64 rows beat 16, 32, 128 and
+#: 256 up to C = 100, and 128 rows are best at C = 1000 (``benchmarks/ratio_blocknorms.py``)
+PANEL_ROWS = 64
 
 
 class _WeightsShape:
@@ -140,28 +147,36 @@ def _chunks(n: int, chunk: int):
 
 
 class _Buffers:
-    """``count`` reusable ``size×size`` work arrays, kept per thread between calls.
+    """Reusable flat work arrays of the given numbers of elements, kept per thread between calls.
 
     Fresh arrays of a few MB are new pages from the system on every call: their page faults and
     unmapping cost as much as the small products written into them (measured at N = 500: 1 ms per
     2 MB array against 0.3 ms for the product), so the arrays of the last call are reused when
-    ``size ≤`` :data:`KEEP_ROWS` (at most 32 MB stay allocated per thread).
+    ``keep`` (the caller keeps it to at most 32 MB per thread).
     """
 
     _local = threading.local()
 
-    def __init__(self, count: int, size: int):
-        flat = getattr(self._local, "flat", [])
-        flat = [a for a in flat if a.size >= size * size][:count]
-        flat += [np.empty(size * size) for _ in range(count - len(flat))]
-        if size <= KEEP_ROWS:
+    def __init__(self, sizes, keep: bool):
+        kept = list(getattr(self._local, "flat", []))
+        kept += [None] * (len(sizes) - len(kept))
+        flat = [a if a is not None and a.size >= n else np.empty(n)
+                for a, n in zip(kept, sizes, strict=False)]
+        if keep:
             self._local.flat = flat
         self._flat = flat
 
     def product(self, k: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``x @ y.T`` written into work array ``k`` (C-contiguous, shape ``(len(x), len(y))``)."""
+        """``x @ y.T`` written into work array ``k`` (C-contiguous, shape ``(len(x), len(y))``;
+        numpy takes the symmetric product, SYRK, when ``y`` is ``x``)."""
         out = self._flat[k][:x.shape[0] * y.shape[0]].reshape(x.shape[0], y.shape[0])
         return np.matmul(x, y.T, out=out)
+
+
+def _panel_rows(columns: int) -> int:
+    """Rows per panel of the weight products: :data:`PANEL_ROWS`, twice that above 128 weight
+    columns (there the products are dearer than the passes over them)."""
+    return PANEL_ROWS if columns <= 128 else 2 * PANEL_ROWS
 
 
 def block_norm_sums(features, weights, *, chunk: int = DEFAULT_CHUNK,
@@ -169,10 +184,14 @@ def block_norm_sums(features, weights, *, chunk: int = DEFAULT_CHUNK,
     r"""``(S_diag, S_off)``: the sums of ``N² ‖B_ij‖²_F`` over the diagonal and over the
     off-diagonal blocks (MC-3, MC-4), before the division of :func:`block_norm_means`.
 
-    The ``N×N`` matrices ``G = F Fᵀ`` and the weight products are formed ``chunk×chunk`` at a time
-    over the upper block triangle (pairs ``J > I`` counted twice), in reused work arrays, and each
-    chunk pair is reduced at once (``kernel``: numba, else the numpy twins): memory
-    ``O(chunk² + N(p + B))`` on top of the inputs.
+    The Gram matrix ``G = F Fᵀ`` is formed ``chunk×chunk`` at a time over the upper block triangle
+    (pairs ``J > I`` counted twice; a diagonal chunk by one SYRK), in reused work arrays. Each
+    chunk is then reduced in panels of a few rows: the weight products of a panel (inner dimension
+    C) are formed in small arrays that stay in the core's cache and reduced at once against the
+    panel of G (``kernel``: numba, else the numpy twins) — in a diagonal chunk only on and above
+    the diagonal, the entries above it counted twice. So no N×N weight array is written to
+    memory and read again (at N = 1000 each is 8 MB, and those passes were most of the time above
+    the Gram product at C ≤ 100): memory ``O(chunk² + N(p + B))`` on top of the inputs.
     """
     F = np.ascontiguousarray(features, dtype=float)
     n = F.shape[0]
@@ -182,38 +201,40 @@ def block_norm_sums(features, weights, *, chunk: int = DEFAULT_CHUNK,
     if chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     A = np.ascontiguousarray(weights.diag_weights(), dtype=float)
-    struct = isinstance(weights, StructuredWeights)
-    beta = None
-    if struct:
+    if isinstance(weights, StructuredWeights):
+        factors = [A]
         if weights.beta is not None:
             beta = np.ascontiguousarray(weights.beta, dtype=float)
-            beta2 = beta * beta
+            factors += [beta, beta * beta]
     else:
-        L = np.ascontiguousarray(weights.lam, dtype=float).reshape(n, -1)
+        factors = [A, np.ascontiguousarray(weights.lam, dtype=float).reshape(n, -1)]
     sq_sum = _kernels.sq_weighted_sum if kernel else _kernels.sq_weighted_sum_numpy
     sq_struct = _kernels.sq_weighted_struct if kernel else _kernels.sq_weighted_struct_numpy
     parts = _chunks(n, chunk)
-    buf = _Buffers(4 if beta is not None else 2, max((b - a for a, b in parts), default=0))
+    width = max((b - a for a, b in parts), default=0)
+    rows = _panel_rows(max(f.shape[1] for f in factors))
+    buf = _Buffers([width * width] + [rows * width] * len(factors), keep=width <= KEEP_ROWS)
     s_diag = 0.0
     s_off = 0.0
     for ii, (a, b) in enumerate(parts):
         for (c, e) in parts[ii:]:
-            factor = 1.0 if c == a else 2.0
+            same = c == a
             G = buf.product(0, F[a:b], F[c:e])
-            AA = buf.product(1, A[a:b], A[c:e])
-            if struct:
-                if beta is None:
-                    sd = sq_sum(G, AA)
-                    so = 0.0
+            for r0 in range(a, b, rows):
+                r1 = min(b, r0 + rows)
+                lo = r0 if same else c          # diagonal chunk: on and above the diagonal
+                g = G[r0 - a:r1 - a, lo - c:]
+                W = [buf.product(k + 1, f[r0:r1], f[lo:e]) for k, f in enumerate(factors)]
+                if len(W) == 3:
+                    sd, so = sq_struct(g, W[0], W[1], W[2], same)
+                elif isinstance(weights, StructuredWeights):
+                    sd, so = sq_sum(g, W[0], same), 0.0
                 else:
-                    BB = buf.product(2, beta[a:b], beta[c:e])
-                    QQ = buf.product(3, beta2[a:b], beta2[c:e])
-                    sd, so = sq_struct(G, AA, BB, QQ)
-            else:
-                sd = sq_sum(G, AA)
-                so = sq_sum(G, buf.product(1, L[a:b], L[c:e])) - sd
-            s_diag += factor * sd
-            s_off += factor * so
+                    sd = sq_sum(g, W[0], same)
+                    so = sq_sum(g, W[1], same) - sd
+                factor = 1.0 if same else 2.0
+                s_diag += factor * sd
+                s_off += factor * so
     return s_diag, s_off
 
 

@@ -98,3 +98,27 @@ def test_chunk_must_be_positive(chunk):
     p = np.full((4, 2), 0.5)
     with pytest.raises(ValueError, match="chunk"):
         block_norm_means(np.ones((4, 3)), StructuredWeights(p, p), chunk=chunk)
+
+
+@pytest.mark.parametrize("chunk", [70, 1000])
+@pytest.mark.parametrize("kernel", [True, False])
+def test_several_panels_per_chunk(chunk, kernel):
+    """N = 150: chunks of 75 or 150 rows, each reduced in panels of PANEL_ROWS rows whose
+    edges fall inside the chunks (structured and dense weights) — against every block formed."""
+    from rmthess.montecarlo.blocknorms import PANEL_ROWS
+
+    rng = np.random.default_rng(3)
+    n, d, C = 150, 5, 4
+    assert n > 2 * PANEL_ROWS
+    F = rng.standard_normal((n, d))
+    p = rng.dirichlet(np.ones(C), size=n)
+    oracle = _explicit(F, lambda i, j: (i == j) * p[:, i] - p[:, i] * p[:, j], C)
+    diag, off = block_norm_means(F, StructuredWeights(p, p), chunk=chunk, kernel=kernel)
+    od, oo = _means(oracle)
+    assert diag == pytest.approx(od, rel=RTOL) and off == pytest.approx(oo, rel=RTOL)
+    lam = rng.standard_normal((n, 3, 3))
+    lam = lam + lam.transpose(0, 2, 1)
+    oracle = _explicit(F, lambda i, j: lam[:, i, j], 3)
+    diag, off = block_norm_means(F, DenseWeights(lam), chunk=chunk, kernel=kernel)
+    od, oo = _means(oracle)
+    assert diag == pytest.approx(od, rel=RTOL) and off == pytest.approx(oo, rel=RTOL)
