@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from rmthess._jit import jit
+from rmthess._jit import jit, parallel_jit, prange
 
 __all__ = ["softmax_row", "centre_row", "kappa_entry", "softmax", "softmax_complement",
            "softmax_logsumexp", "softmax_jacobian", "kappa"]
@@ -96,11 +96,11 @@ def kappa_entry(p, D, i, j):
     return acc
 
 
-@jit
-def _kappa_rows(V, p, out):
+@parallel_jit
+def _kappa_rows(V, p, out):  # twin: _kappa_rows.py_func
     C, m = V.shape
-    D = np.empty((C, m))
-    for t in range(p.shape[0]):
+    for t in prange(p.shape[0]):
+        D = np.empty((C, m))
         centre_row(V, p[t], D)
         for i in range(m):
             for j in range(i, m):

@@ -23,7 +23,10 @@ The policy, applied by :func:`blas_threads` around the package's BLAS-heavy work
    (``os.sched_getaffinity``) less the load of the other processes (the 1-minute load average less
    this process's own running thread), at least one. Idle BLAS threads spin for a while after
    each call, taking CPU from the process's own single-threaded work, so on a machine without idle
-   cores one thread is faster even for the largest products (the dense Hessian above).
+   cores one thread is faster even for the largest products (the dense Hessian above). Work made
+   of many mid-sized products uses the threads itself instead: the dense Hessian runs its
+   independent tasks on that many Python threads, each with a one-thread BLAS
+   (:func:`blas_limit`; ``rmthess.networks.hessian``).
 
 The thread count changes the order of floating-point sums only: results agree to round-off.
 The limits are set through ``threadpoolctl`` (every BLAS loaded in the process: numpy's and scipy's
@@ -57,8 +60,9 @@ import math
 import os
 import sys
 
-__all__ = ["blas_threads", "set_blas_threads", "policy_threads", "single_thread_start",
-           "ENV_VARIABLE", "USER_THREAD_VARIABLES", "START_VARIABLE", "PARALLEL_FLOPS"]
+__all__ = ["blas_threads", "blas_limit", "set_blas_threads", "policy_threads",
+           "single_thread_start", "ENV_VARIABLE", "USER_THREAD_VARIABLES", "START_VARIABLE",
+           "PARALLEL_FLOPS"]
 
 #: environment variable of the user's choice: a thread count, or 0 to leave BLAS alone
 ENV_VARIABLE = "RMTHESS_BLAS_THREADS"
@@ -160,6 +164,14 @@ def _limiter():
 
         _controller = (key, ThreadpoolController())
     return _controller[1]
+
+
+@contextlib.contextmanager
+def blas_limit(n: int):
+    """Context manager: BLAS uses exactly ``n`` threads inside the block (for work that runs its
+    own threads, each with a one-thread BLAS)."""
+    with _limiter().limit(limits=n, user_api="blas"):
+        yield
 
 
 @contextlib.contextmanager

@@ -248,3 +248,24 @@ def test_dead_and_always_active_units(monkeypatch, loss, budget):
     assert np.array_equal(H, H.T)
     assert np.all(H[:d, :] == 0.0)  # the dead unit's rows
     np.testing.assert_allclose(H, ref, rtol=0, atol=CLOSED_RTOL * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("kind,loss", MODELS)
+@pytest.mark.parametrize("part", ["full", "gn", "residual"])
+def test_worker_threads_give_the_same_hessian(make_net, kind, loss, part):
+    """The construction's tasks on one thread and on three worker threads (BLAS held to one):
+    bit for bit the same matrix, for every part (both shapes of the blockwise products: d > C
+    and d < C)."""
+    import importlib
+
+    from rmthess._threads import blas_limit
+
+    hessian_module = importlib.import_module("rmthess.networks.hessian")
+    for d, C in ((7, 3), (3, 7)):
+        net = make_net(kind, loss, n=60, d=d, m=4, C=C, seed=21)
+        with blas_limit(1):
+            one = hessian_module._dense_hessian(net, part, 1)
+            three = hessian_module._dense_hessian(net, part, 3)
+        assert np.array_equal(one, three)
+        np.testing.assert_allclose(one, dense_hessian(net, part), rtol=0,
+                                   atol=CLOSED_RTOL * max(np.abs(one).max(), 1e-300))
