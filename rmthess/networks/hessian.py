@@ -56,27 +56,34 @@ def _row_chunks(n: int, width: int, budget: int):
 def _explicit_kron(A: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) -> list:
     """Tasks that fill ``out[(i,a),(j,b)] = (1/N) Σ_n A[n,i,j] F[n,a] F[n,b]`` for symmetric
     ``A[n]``: one per block row (the blocks on and above the diagonal, and their mirrors below it
-    in the same block column), so the tasks write disjoint parts of ``out``."""
+    in the same block column), so the tasks write disjoint parts of ``out``. Each task returns the
+    sum of the entries it computed (finite exactly when they all are)."""
     n, k, _ = A.shape
     q = F.shape[1]
     if k <= q:
         # one symmetric product per block (i, j ≥ i): Fᵀ diag(A_{:,i,j}/N) F, written in place
         def row(i):
+            total = 0.0
             for j in range(i, k):
                 blk = out[i * q:(i + 1) * q, j * q:(j + 1) * q]
                 _weighted_gram(F, A[:, i, j] / n, blk, budget)
+                total += blk.sum()
                 if j != i:
                     out[j * q:(j + 1) * q, i * q:(i + 1) * q] = blk.T
+            return total
         return [partial(row, i) for i in range(k)]
 
     def feature(a):
+        total = 0.0
         for b in range(a, q):
             blk = np.tensordot(F[:, a] * F[:, b], A, axes=(0, 0)) / n
             if b == a:
                 blk = 0.5 * (blk + blk.T)
+            total += blk.sum()
             out[a::q, b::q] = blk
             if b != a:
                 out[b::q, a::q] = blk.T
+        return total
     return [partial(feature, a) for a in range(q)]
 
 
@@ -101,11 +108,13 @@ def _weighted_gram(F: np.ndarray, w: np.ndarray, out: np.ndarray, budget: int) -
 
 def _softmax_kron(P: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) -> list:
     """Tasks that fill ``out = (1/N) Σ_n (diag p_n − p_n p_nᵀ) ⊗ f_n f_nᵀ`` (index
-    ``(c, a) ↦ c·q + a``), one per feature (class) row of blocks, writing disjoint parts."""
+    ``(c, a) ↦ c·q + a``), one per feature (class) row of blocks, writing disjoint parts; each
+    returns the sum of the entries it computed."""
     n, k = P.shape
     q = F.shape[1]
     if q <= k:  # one symmetric product per pair of features a ≤ b: Pᵀ diag(w_ab) P, w = F_a F_b
         def feature(a):
+            total = 0.0
             for b in range(a, q):
                 w = F[:, a] * F[:, b]
                 blk = np.empty((k, k))
@@ -113,12 +122,15 @@ def _softmax_kron(P: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) ->
                 blk *= -1.0
                 blk[np.diag_indices(k)] += w @ P
                 blk /= n
+                total += blk.sum()
                 out[a::q, b::q] = blk
                 if b != a:
                     out[b::q, a::q] = blk.T
+            return total
         return [partial(feature, a) for a in range(q)]
 
     def cls(c):  # pairs of classes, q × q products
+        total = 0.0
         for c2 in range(c, k):
             w = -P[:, c] * P[:, c2]
             if c2 == c:
@@ -127,9 +139,11 @@ def _softmax_kron(P: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) ->
             blk /= n
             if c2 == c:
                 blk = 0.5 * (blk + blk.T)
+            total += blk.sum()
             out[c * q:(c + 1) * q, c2 * q:(c2 + 1) * q] = blk
             if c2 != c:
                 out[c2 * q:(c2 + 1) * q, c * q:(c + 1) * q] = blk.T
+        return total
     return [partial(cls, c) for c in range(k)]
 
 
@@ -157,7 +171,7 @@ def _fill_cross(net: Network, out: np.ndarray, *, gn: bool, residual: bool, budg
                 mirror: np.ndarray | None = None) -> list:
     """Tasks that fill the hidden–output rectangle ``out`` (md × Cm) with the GN and/or residual
     terms, one per hidden unit (its d rows), and its transpose into ``mirror`` (Cm × md) if
-    given."""
+    given; each returns the sum of its rows."""
     X, S, D, V = net.X, net.S, net.D, net.V
     n, d, m, C = net.n_samples, net.dim, net.width, net.classes
     mu = net.P @ V if net.loss == "ce" and gn else None
@@ -168,6 +182,7 @@ def _fill_cross(net: Network, out: np.ndarray, *, gn: bool, residual: bool, budg
         fill(i, rows)
         if mirror is not None:
             mirror[:, rows] = out[rows].T
+        return out[rows].sum()
 
     def fill(i, rows):
         if gn and net.loss == "ce":
@@ -205,8 +220,9 @@ def _fill_cross(net: Network, out: np.ndarray, *, gn: bool, residual: bool, budg
     return [partial(unit, i) for i in range(m)]
 
 
-def _run(tasks: list, workers: int) -> None:
-    """Run ``tasks`` (each writes its own part of the Hessian): in order when ``workers ≤ 1``,
+def _run(tasks: list, workers: int) -> list:
+    """Run ``tasks`` (each writes its own part of the Hessian) and return their results: in order
+    when ``workers ≤ 1``,
     else on ``workers`` threads (the caller holds BLAS to one thread). The products of a dense
     Hessian are many and mid-sized (d × N × C at the paper's sizes): a threaded BLAS splits each
     one and waits for both halves, while whole tasks per thread keep both cores busy. numpy
@@ -215,14 +231,14 @@ def _run(tasks: list, workers: int) -> None:
     not depend on ``workers``. Measured at N = 2000, P = 3200 (``benchmarks/ratio_networks.py``,
     wall s, 2 idle cores): 0.16–0.17 s against 0.25 s with a two-thread BLAS."""
     if workers <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            task()
-        return
+        return [task() for task in tasks]
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
+    # each task in a copy of the caller's context, so the caller's np.errstate holds in the threads
     with ThreadPoolExecutor(workers) as pool:
-        for future in [pool.submit(task) for task in tasks]:
-            future.result()
+        futures = [pool.submit(contextvars.copy_context().run, task) for task in tasks]
+        return [future.result() for future in futures]
 
 
 def dense_hessian(net: Network, part: str = "full") -> np.ndarray:
@@ -249,10 +265,13 @@ def dense_hessian(net: Network, part: str = "full") -> np.ndarray:
     # with more threads spins on a core while idle: measured 0.23 s against 0.18 s at P = 3200)
     threads = blas_limit(1) if workers > 1 else blas_threads(flops=flops)
     with np.errstate(over="ignore", invalid="ignore"), threads:
-        return _finite(_dense_hessian(net, part, workers))  # an overflow is reported by _finite
+        return _finite(*_dense_hessian(net, part, workers))  # an overflow is reported by _finite
 
 
-def _dense_hessian(net: Network, part: str, workers: int = 1) -> np.ndarray:
+def _dense_hessian(net: Network, part: str, workers: int = 1) -> tuple[np.ndarray, float | None]:
+    """``(H, total)``: the Hessian part and the sum of all its entries computed by the tasks
+    (finite exactly when they all are), or None where a part was formed outside the tasks (the
+    identity blocks of MSE)."""
     p = net.n_params
     check_cost(f"a dense {p}x{p} Hessian", nbytes=8.0 * p * p * (2 if part == "full" else 1),
                hint="use the block norms or Hessian-vector products (rmthess.networks.products)")
@@ -261,14 +280,16 @@ def _dense_hessian(net: Network, part: str, workers: int = 1) -> np.ndarray:
     gn = part in ("full", "gn")
     residual = part in ("full", "residual")
     tasks = []
+    covered = True
     if net.is_linear:
         if gn:
             if net.loss == "ce":
                 tasks = _softmax_kron(net.P, net.X, H, budget)
             else:
                 _identity_kron(net.X, net.classes, H)
-        _run(tasks, workers)
-        return H
+                covered = False
+        total = sum(_run(tasks, workers))
+        return H, (total if covered else None)
     md = net.width * net.dim
     if gn:
         tasks += _explicit_kron(_hidden_weights(net), net.X, H[:md, :md], budget)
@@ -276,17 +297,20 @@ def _dense_hessian(net: Network, part: str, workers: int = 1) -> np.ndarray:
             tasks += _softmax_kron(net.P, net.S, H[md:, md:], budget)
         else:
             _identity_kron(net.S, net.classes, H[md:, md:])
+            covered = False
     cross = H[:md, md:]
     # the units' rectangles first: they are the longest tasks (balance over the threads)
     tasks = _fill_cross(net, cross, gn=gn, residual=residual, budget=budget,
                         mirror=H[md:, :md]) + tasks
-    _run(tasks, workers)
-    return H
+    total = sum(_run(tasks, workers))
+    return H, (total if covered else None)
 
 
-def _finite(H: np.ndarray) -> np.ndarray:
-    """``H``, or a ``ValueError`` when an entry overflowed float64 (inputs scaled too far)."""
-    if not np.isfinite(H.sum()) and not np.all(np.isfinite(H)):   # one pass when all is finite
+def _finite(H: np.ndarray, total: float | None) -> np.ndarray:
+    """``H``, or a ``ValueError`` when an entry overflowed float64 (inputs scaled too far).
+    ``total``: the sum of the entries from the tasks that computed them (no further pass over H
+    when it is finite), or None."""
+    if (total is None or not np.isfinite(total)) and not np.all(np.isfinite(H)):
         raise ValueError("the Hessian overflows float64 (its entries scale like |x|²|V|²|W|²); "
                          "rescale X, V or W")
     return H

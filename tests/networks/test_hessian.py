@@ -264,8 +264,32 @@ def test_worker_threads_give_the_same_hessian(make_net, kind, loss, part):
     for d, C in ((7, 3), (3, 7)):
         net = make_net(kind, loss, n=60, d=d, m=4, C=C, seed=21)
         with blas_limit(1):
-            one = hessian_module._dense_hessian(net, part, 1)
-            three = hessian_module._dense_hessian(net, part, 3)
+            one, total = hessian_module._dense_hessian(net, part, 1)
+            three, _ = hessian_module._dense_hessian(net, part, 3)
         assert np.array_equal(one, three)
+        assert total is None or np.isfinite(total)
         np.testing.assert_allclose(one, dense_hessian(net, part), rtol=0,
                                    atol=CLOSED_RTOL * max(np.abs(one).max(), 1e-300))
+
+
+@pytest.mark.parametrize("kind,loss", MODELS)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_overflow_is_an_error(make_net, kind, loss, workers):
+    """Entries beyond float64 (|x|² ≈ 1e320 in the x xᵀ blocks) give the ValueError, whether the
+    tasks' sums or the pass over H find them, on one thread or two."""
+    import importlib
+
+    hessian_module = importlib.import_module("rmthess.networks.hessian")
+    net = make_net(kind, loss, n=20, d=4, m=3, C=3, seed=4)
+    # the first layer scaled down by as much: the forward pass stays O(1), the x xᵀ terms do not
+    if kind == "linear":
+        big = Network(net.X * 1e160, net.labels, net.V * 1e-170, None, loss)
+    else:
+        big = Network(net.X * 1e160, net.labels, net.V, net.W * 1e-170, loss)
+    with np.errstate(over="ignore", invalid="ignore"):
+        H, total = hessian_module._dense_hessian(big, "full", workers)
+    assert not np.all(np.isfinite(H))
+    with pytest.raises(ValueError, match="overflows float64"):
+        hessian_module._finite(H, total)
+    with pytest.raises(ValueError, match="overflows float64"):
+        dense_hessian(big)
