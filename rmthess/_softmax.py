@@ -99,14 +99,16 @@ def kappa_entry(p, D, i, j):
 @parallel_jit
 def _kappa_rows(V, p, out):  # twin: _kappa_rows.py_func
     C, m = V.shape
-    for t in prange(p.shape[0]):
+    rows = p.shape[0]
+    for c in prange((rows + 63) // 64):          # blocks of 64 rows, one scratch array each
         D = np.empty((C, m))
-        centre_row(V, p[t], D)
-        for i in range(m):
-            for j in range(i, m):
-                val = kappa_entry(p[t], D, i, j)
-                out[t, i, j] = val
-                out[t, j, i] = val
+        for t in range(64 * c, min(rows, 64 * c + 64)):
+            centre_row(V, p[t], D)
+            for i in range(m):
+                for j in range(i, m):
+                    val = kappa_entry(p[t], D, i, j)
+                    out[t, i, j] = val
+                    out[t, j, i] = val
 
 
 def _logits(z):
