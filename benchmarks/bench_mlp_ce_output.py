@@ -44,7 +44,7 @@ from rmthess.cases._mlp_ce_output_rule import (
     rule_nodes,
 )
 from rmthess.cases._mlp_ce_output_rule import _radial_rule as radial_rule
-from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, wide_rule
+from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, usable_wide, wide_rule
 from rmthess.cases._mlp_ce_output_wide import _radial as radial
 from rmthess.cases.mlp_ce import _OutputSampler, _PairSampler
 
@@ -82,9 +82,9 @@ def _rule_times(C, m, sv):
 def levels(C, m, sv, reference=(24, 20)):
     """Signed relative errors of g_ii, g_ij and the ratio per rule size against ``reference``
     ((6, 6) and the first three sizes the rule runs at this m; weights built beforehand; CPU
-    seconds of the evaluation). Above m = 32 the sizes of the wide rule (CASE-36) against
-    (16, 32, 16)."""
-    if m > RULE_MAX_WIDTH:
+    seconds of the evaluation). Where the wide rule (CASE-36) serves — above m = 32, and above
+    τ = 1/16 from m = 17 — its four sizes against (16, 32, 16)."""
+    if m > RULE_MAX_WIDTH or (m > RULE_LEVELS_WIDTH and usable_wide(m, sv)):
         sizes, reference = WIDE_LEVELS, (16, 32, 16)
 
         def warm(size):

@@ -34,20 +34,26 @@ import numpy as np
 
 from rmthess.cases._mlp_ce_output import output_expectations
 
-__all__ = ["wide_rule", "usable_wide", "WIDE_LEVELS", "WIDE_MIN_WIDTH", "WIDE_MAX_WIDTH",
-           "WIDE_MAX_TAU", "WIDE_MAX_SIGMA", "DEGREE_CUT"]
+__all__ = ["wide_rule", "usable_wide", "WIDE_LEVELS", "WIDE_MIN_WIDTH", "WIDE_LOW_WIDTH",
+           "WIDE_LOW_TAU", "WIDE_MAX_WIDTH", "WIDE_MAX_TAU", "WIDE_MAX_SIGMA", "DEGREE_CUT"]
 
 #: sizes ``(n_r, n_σ, n_ρ)`` (radial nodes per degree, σ-table nodes, ρ nodes), in the order tried
 WIDE_LEVELS = ((6, 10, 8), (8, 12, 10), (10, 16, 12), (12, 20, 14))
-#: narrowest hidden layer served (below, the rule of CASE-34 is exact in r and cheaper)
+#: narrowest hidden layer served at every τ up to :data:`WIDE_MAX_TAU` (below, the rule of CASE-34
+#: is exact in r and cheaper where it serves: τ ≤ 1/16 from m = 17 to 32, τ ≤ 1/4 up to m = 16)
 WIDE_MIN_WIDTH = 33
+#: narrowest hidden layer served above τ = :data:`WIDE_LOW_TAU` (m = 17–32, where the ρ-rules of
+#: CASE-34 converge slowly: m = 24, σ_v = √2 and m = 17, σ_v = √2 in CASE-36)
+WIDE_LOW_WIDTH = 17
+#: the τ above which the wide rule also serves m = :data:`WIDE_LOW_WIDTH` to 32
+WIDE_LOW_TAU = 1.0 / 16.0
 #: widest hidden layer served (the ρ-weights cost O(D² J), D ≈ 10√m, J ≈ 8√m: 1.6 s at m = 2048)
 WIDE_MAX_WIDTH = 2048
 #: largest τ = σ_v²/m served: at τ = 1/16 and σ_v = 2 the successive sizes are 1.5e-5, 1.7e-6,
 #: 1.1e-7 apart at m = 64, C = 10, and the third meets 1e-5 at every C from 2 to 10⁶ (m = 64,
-#: 256, 1024, 2048); at m = 33, σ_v = 2 (τ = 0.12) and C = 10⁶ the third size is still 5e-4 off
-#: the second (CASE-36)
-WIDE_MAX_TAU = 1.0 / 16.0
+#: 256, 1024, 2048); at τ = 1/8 (m = 32, σ_v = 2) and C = 10⁶ the third size is 4e-6 off and the
+#: fourth 4e-8, each within its bound (CASE-36)
+WIDE_MAX_TAU = 1.0 / 8.0
 #: largest σ_v served (the logits' scale is ≈ σ_v whatever m): at m = 256, σ_v = √8 and
 #: C = 10⁶ the ρ-rules do not converge (successive g_ij 3.4e-3, 6.9e-5 apart); at σ_v = 2 they
 #: meet 1e-5 in 5–10 s at C = 10⁶ (m = 64–2048)
@@ -60,12 +66,17 @@ SPAN_NODES = 12
 
 
 def usable_wide(m, sigma_v):
-    """Whether the wide rule serves ``(m, σ_v)``: :data:`WIDE_MIN_WIDTH` ≤ m ≤
-    :data:`WIDE_MAX_WIDTH`, ``τ = σ_v²/m ≤`` :data:`WIDE_MAX_TAU` and ``σ_v ≤``
-    :data:`WIDE_MAX_SIGMA` (up to rounding)."""
+    """Whether the wide rule serves ``(m, σ_v)``: ``τ = σ_v²/m ≤`` :data:`WIDE_MAX_TAU`,
+    ``σ_v ≤`` :data:`WIDE_MAX_SIGMA` and either :data:`WIDE_MIN_WIDTH` ≤ m ≤
+    :data:`WIDE_MAX_WIDTH`, or :data:`WIDE_LOW_WIDTH` ≤ m < :data:`WIDE_MIN_WIDTH` with
+    ``τ >`` :data:`WIDE_LOW_TAU` (τ compared up to rounding)."""
     slack = 1.0 + 1e-12
-    return (WIDE_MIN_WIDTH <= m <= WIDE_MAX_WIDTH and 0.0 < sigma_v <= WIDE_MAX_SIGMA * slack
-            and sigma_v * sigma_v / m <= WIDE_MAX_TAU * slack)
+    tau = sigma_v * sigma_v / m
+    if not (0.0 < sigma_v <= WIDE_MAX_SIGMA * slack and tau <= WIDE_MAX_TAU * slack):
+        return False
+    if WIDE_LOW_WIDTH <= m < WIDE_MIN_WIDTH:
+        return tau > WIDE_LOW_TAU * slack
+    return WIDE_MIN_WIDTH <= m <= WIDE_MAX_WIDTH
 
 
 @lru_cache(maxsize=8)

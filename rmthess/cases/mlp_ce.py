@@ -8,10 +8,10 @@ parts of V orthogonal to ``span(s, s')`` are integrated out exactly (Rao–Black
 standard error is met (CASE-18); from :data:`OUTPUT_QUADRATURE_CLASSES` classes on, the output
 block integrates the coordinates ζ out by quadrature and samples ``(u, u')`` only (CASE-32), and
 from :data:`HIDDEN_QUADRATURE_CLASSES` on the hidden block does the same (CASE-33). Where
-``m ≤ 16`` and ``τ = σ_v²/m ≤ 1/4``, ``m ≤ 32`` and ``τ ≤ 1/16``, or ``m ≤ 2048``, ``τ ≤ 1/16``
-and ``σ_v ≤ 2``, the output block is not sampled at all: a deterministic product rule over ``(|s|,
-|s'|, ŝ·ŝ')`` gives it to 1e-6 relative at any C (to 1e-5 by default above τ = 1/8 and above m =
-32; CASE-34, CASE-36); where also ``m ≤ 16``, at tight
+``m ≤ 16`` and ``τ = σ_v²/m ≤ 1/4``, ``m ≤ 32`` and ``τ ≤ 1/16``, or ``17 ≤ m ≤ 2048``,
+``τ ≤ 1/8`` and ``σ_v ≤ 2``, the output block is not sampled at all: a deterministic product
+rule over ``(|s|, |s'|, ŝ·ŝ')`` gives it to 1e-6 relative at any C (to 1e-5 by default above
+τ = 1/8 and with the per-degree rules of CASE-36; CASE-34, CASE-36); where also ``m ≤ 16``, at tight
 targets, the hidden block integrates the norms by a rule too and samples only the directions,
 stratified by the pattern of active units (CASE-35). For any
 other law of the entries of V, nested Monte Carlo over
@@ -682,12 +682,13 @@ class MlpCE(HiddenArchitecture):
     the output draws are integrated over ζ by quadrature at a cost independent of C, and only
     ``(u, u')`` is sampled, with polynomial and large-C controls (CASE-32); from
     :data:`HIDDEN_QUADRATURE_CLASSES` on, the hidden pair terms likewise (CASE-33). Where ``m ≤ 16``
-    and ``τ ≤ 1/4``, ``m ≤ 32`` and ``τ ≤ 1/16``, or ``m ≤ 2048``, ``τ ≤ 1/16`` and ``σ_v ≤ 2`` (no
-    prior, a target ``rtol``) the output block comes instead from a deterministic rule over ``(|s|,
-    |s'|, ρ)`` (CASE-34; above m = 32 with per-degree radial rules and a table of the ζ-quadrature,
-    CASE-36) at every C, to ``min(rtol, 1e-6)`` relative (``min(rtol, 1e-5)`` above τ = 1/8 and
-    above m = 32, where finer rules cost 10 s and more); its ``stderr_*`` are then the differences
-    of two successive rules (error bounds).
+    and ``τ ≤ 1/4``, ``m ≤ 32`` and ``τ ≤ 1/16``, or ``17 ≤ m ≤ 2048``, ``τ ≤ 1/8`` and
+    ``σ_v ≤ 2`` (no prior, a target ``rtol``) the output block comes instead from a deterministic
+    rule over ``(|s|, |s'|, ρ)`` (CASE-34; above m = 32, and above τ = 1/16 from m = 17, with
+    per-degree radial rules and a table of the ζ-quadrature, CASE-36) at every C, to
+    ``min(rtol, 1e-6)`` relative (``min(rtol, 1e-5)`` above τ = 1/8 and with the per-degree rules,
+    where finer rules cost 10 s and more); its ``stderr_*`` are then the differences of two
+    successive rules (error bounds).
     Where also ``m ≤ 16``, at targets where it pays (``rtol`` ≤ 1e-4 at C = 3 up to
     :data:`HIDDEN_RULE_RTOL` from C = 10³ on, :func:`_hidden_rule_pays`), the hidden block
     integrates ``|s|, |s'|`` by a Gauss rule over a table of the ζ-expectations in

@@ -18,6 +18,7 @@ from rmthess.cases._mlp_ce_output_rule import (
     RULE_LEVELS_WIDE,
     RULE_WIDE_RTOL,
     _apply,
+    _schedule,
     output_rule,
     usable,
 )
@@ -126,7 +127,8 @@ def test_against_brute_monte_carlo():
 def test_output_rule_dispatch_and_domain():
     """Above m = 32 ``output_rule`` runs the wide sizes: its value is one of them, with the
     difference from the size before as its bound (≤ RULE_WIDE_RTOL); the domain is
-    33 ≤ m ≤ 2048, τ ≤ 1/16, σ_v ≤ 2 (σ_v = 2 at m = 64 included up to rounding)."""
+    33 ≤ m ≤ 2048, τ ≤ 1/8, σ_v ≤ 2, and 17 ≤ m ≤ 32 above τ = 1/16 (where the rule of CASE-34
+    stops), every bound up to rounding (σ_v = 2 at m = 64 and m = 32, σ_v = √2 at m = 32)."""
     (g_ii, g_ij), (e_ii, e_ij, _) = output_rule(10, 64, 1.0)
     values = [wide_rule(10, 64, 1.0, level) for level in WIDE_LEVELS]
     k = next(k for k, v in enumerate(values) if v[0] == g_ii)
@@ -138,7 +140,15 @@ def test_output_rule_dispatch_and_domain():
     assert usable(2048, 1.0) and usable(2048, math.sqrt(2.0))
     assert not usable(64, 2.01) and not usable(2049, 1.0) and not usable_wide(32, 1.0)
     assert usable(64, 2.0) and usable(33, math.sqrt(2.0)) and usable(2048, 2.0)
-    assert not usable(256, 2.01) and not usable(33, 2.0) and not usable_wide(64, 0.0)
+    assert not usable(256, 2.01) and not usable_wide(64, 0.0)
+    # τ up to 1/8: m = 32 at σ_v = 2, m = 33 at σ_v = 2 (τ = 0.121); not m = 31 at σ_v = 2
+    assert usable_wide(32, 2.0) and usable_wide(33, 2.0) and not usable(31, 2.0)
+    assert not usable(40, 2.0 * math.sqrt(40.0 / 32.0) * 1.001)
+    # 17 ≤ m ≤ 32 above τ = 1/16 only (below, CASE-34 serves): Kaiming-scale V at m = 17–31
+    assert all(usable_wide(m, math.sqrt(2.0)) for m in range(17, 32))
+    assert usable_wide(32, 1.5) and not usable_wide(32, math.sqrt(2.0))
+    assert usable(32, math.sqrt(2.0))
+    assert not usable_wide(16, 1.5) and not usable_wide(24, 1.0)
 
 
 def test_limits_use_the_wide_rule():
@@ -172,7 +182,40 @@ def test_error_bound_against_finer_size(C, m, sv, rtol):
     assert abs(g_ij - ref[1]) <= e_ij + 1e-8 * ref[1]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("C, m, sv", [(10 ** 6, 32, 2.0), (10 ** 3, 48, 2.0),
+                                      (10 ** 3, 17, math.sqrt(2.0)), (10, 24, math.sqrt(2.0))])
+def test_error_bound_up_to_tau_one_eighth(C, m, sv):
+    """Between τ = 1/16 and 1/8 (σ_v = 2 at m = 32 and 48, σ_v = √2 at m = 17 and 24) the bound
+    at the tolerance ``limits`` uses for 1e-4 holds against (16, 32, 16), as above."""
+    (g_ii, g_ij), (e_ii, e_ij, _) = output_rule(C, m, sv, 1e-4)
+    ref = wide_rule(C, m, sv, (16, 32, 16))
+    assert abs(g_ii - ref[0]) <= e_ii + 1e-8 * ref[0]
+    assert abs(g_ij - ref[1]) <= e_ij + 1e-8 * ref[1]
+
+
+@pytest.mark.slow
+def test_against_the_narrow_rule_at_kaiming_scale():
+    """m = 24, σ_v = √2 (τ = 1/12, the wide rule's by dispatch): against the rule of (CASE-34) at
+    its two finest sizes, within the wide rule's bound plus their difference."""
+    sv = math.sqrt(2.0)
+    (g_ii, g_ij), (e_ii, e_ij, _) = output_rule(10, 24, sv, 1e-4)
+    fine = _apply(10, 24, sv, *RULE_LEVELS_WIDE[-1])
+    other = np.abs(fine - _apply(10, 24, sv, *RULE_LEVELS_WIDE[-2]))
+    assert abs(g_ii - fine[0]) <= e_ii + other[0], (g_ii, fine, e_ii, other)
+    assert abs(g_ij - fine[1]) <= e_ij + other[1], (g_ij, fine, e_ij, other)
+
+
+def test_wide_rule_serves_kaiming_scale_from_17():
+    """From m = 17 to 32 above τ = 1/16 the output rule runs the wide sizes; at τ ≤ 1/16 the rule
+    of (CASE-34)."""
+    assert _schedule(10, 24, math.sqrt(2.0), 1e-4)[1] == WIDE_LEVELS
+    assert _schedule(10, 32, 2.0, 1e-4)[1] == WIDE_LEVELS
+    assert _schedule(10, 24, 1.0, 1e-4)[1] != WIDE_LEVELS
+
+
 def test_narrow_rule_untouched_below_33():
-    """m ≤ 32 keeps the rule of (CASE-34): its value is one of its own sizes (never the first)."""
+    """m ≤ 32 at τ ≤ 1/16 keeps the rule of (CASE-34): its value is one of its own sizes (never
+    the first)."""
     (g_ii, _), _ = output_rule(10, 32, 1.0)
     assert any(_apply(10, 32, 1.0, *size)[0] == g_ii for size in RULE_LEVELS_WIDE[1:])
