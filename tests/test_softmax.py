@@ -149,6 +149,19 @@ def test_row_array_compiled_and_interpreted_forms_agree():
     np.testing.assert_array_equal(kappa(V, pa), k[0])
 
 
+def test_kappa_rows_across_parallel_blocks():
+    """150 rows (the kernel's blocks of 64, the last one partial): every row equals the one-row
+    call, and the centred form against the direct one at moderate logits (1e-12)."""
+    rng = np.random.default_rng(8)
+    p = softmax(rng.standard_normal((150, 7)))
+    V = rng.standard_normal((7, 4))
+    K = kappa(V, p)
+    for t in (0, 63, 64, 127, 128, 149):
+        np.testing.assert_array_equal(K[t], kappa(V, p[t]))
+    direct = np.einsum("nc,ci,cj->nij", p, V, V) - np.einsum("ni,nj->nij", p @ V, p @ V)
+    np.testing.assert_allclose(K, direct, rtol=1e-12, atol=1e-12 * np.abs(direct).max())
+
+
 @pytest.mark.parametrize("bad", [np.array([0.0, np.nan]), np.array([np.inf, 0.0]),
                                  np.zeros((2, 2, 2)), np.zeros((3, 0))])
 def test_bad_logits_are_refused(bad):

@@ -221,8 +221,9 @@ def test_limits_use_the_rule():
 def test_bad_input():
     assert usable(8, 1.0) and usable(4, 1.0) and usable(8, math.sqrt(2.0))
     assert usable(32, 1.0) and usable(32, math.sqrt(2.0)) and usable(33, 1.0)
-    assert not usable(3, 1.0) and not usable(2, 1.0) and not usable(32, 2.0)
-    assert not usable(33, 2.0) and not usable(2049, 1.0)
+    assert not usable(3, 1.0) and not usable(2, 1.0) and not usable(31, 2.0)
+    assert usable(32, 2.0) and usable(33, 2.0)            # τ ≤ 1/8: the wide rule (CASE-36)
+    assert not usable(17, 2.0) and not usable(2049, 1.0)
     with pytest.raises(OutputDomainError, match="does not serve"):
         output_rule(10, 3, 1.0)
     for bad in (0.0, -1e-3, float("nan"), float("inf")):
