@@ -79,12 +79,18 @@ def _explicit_kron(A: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) -
             blk = np.tensordot(F[:, a] * F[:, b], A, axes=(0, 0)) / n
             if b == a:
                 blk = 0.5 * (blk + blk.T)
-            total += blk.sum()
-            out[a::q, b::q] = blk
-            if b != a:
-                out[b::q, a::q] = blk.T
+            total += _put_interleaved(out, blk, a, b, q)
         return total
     return [partial(feature, a) for a in range(q)]
+
+
+def _put_interleaved(out: np.ndarray, blk: np.ndarray, a: int, b: int, q: int) -> float:
+    """Write ``blk`` to the strided slice ``out[a::q, b::q]`` and its transpose to
+    ``out[b::q, a::q]``; return its sum."""
+    out[a::q, b::q] = blk
+    if b != a:
+        out[b::q, a::q] = blk.T
+    return blk.sum()
 
 
 def _weighted_gram(F: np.ndarray, w: np.ndarray, out: np.ndarray, budget: int) -> None:
@@ -122,10 +128,7 @@ def _softmax_kron(P: np.ndarray, F: np.ndarray, out: np.ndarray, budget: int) ->
                 blk *= -1.0
                 blk[np.diag_indices(k)] += w @ P
                 blk /= n
-                total += blk.sum()
-                out[a::q, b::q] = blk
-                if b != a:
-                    out[b::q, a::q] = blk.T
+                total += _put_interleaved(out, blk, a, b, q)
             return total
         return [partial(feature, a) for a in range(q)]
 
