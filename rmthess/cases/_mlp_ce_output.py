@@ -47,18 +47,36 @@ class OutputDomainError(ValueError):
 
 
 @jit
-def _h(lw, w):
-    """``exp(lw − e^w)``, flushed to 0 below e^{−300} (no subnormal numbers in the products)."""
+def _decay(w):
+    """``(exp(−e^w), 1 − exp(−e^w))``, the second without cancellation."""
     if w > 700.0:
-        return 0.0
-    a = lw - math.exp(w)
-    return math.exp(a) if a > _FLUSH else 0.0
+        return 0.0, 1.0
+    e = math.exp(w)
+    return math.exp(-e), -math.expm1(-e)
 
 
 @jit
-def _hc(w):
-    """1 − exp(−e^w), without cancellation."""
-    return -math.expm1(-math.exp(w)) if w < 700.0 else 1.0
+def _tilted(lw, x, kmax):
+    """``e^{lw + j x}`` for the tilts j = 0..kmax at every node (0 where the exponent is below
+    −700: the products with ``exp(−e^w) ≤ 1`` are flushed anyway)."""
+    out = np.zeros((kmax + 1, lw.size))
+    for j in range(kmax + 1):
+        for k in range(lw.size):
+            a = lw[k] + j * x[k]
+            if a > -700.0:
+                out[j, k] = math.exp(a)
+    return out
+
+
+@jit
+def _monomials(z, c0, c1, mono):
+    """``(z − c0)^{mono[a, 0]} (z − c1)^{mono[a, 1]}`` at every node z, shape
+    ``(len(mono), z.size)``."""
+    out = np.empty((mono.shape[0], z.size))
+    for a in range(mono.shape[0]):
+        for k in range(z.size):
+            out[a, k] = _centred_power(z[k], c0, mono[a, 0]) * _centred_power(z[k], c1, mono[a, 1])
+    return out
 
 
 @jit
@@ -161,33 +179,37 @@ def weighted_tables(s1, s2, rho, classes, res, kmax, decay, xmono, ymono, extra,
     v = _grid(vlo, vhi, hu)
     nu, nv, nx, ne = u.size, v.size, xi.size, eta.size
     na, nb = xmono.shape[0], ymono.shape[0]
+    # exp(lw + jσξ − e^w) = e^{lw + jσξ} · exp(−e^w): the first factor per node, the second per
+    # (u, ξ), shared by the tilts and by 1 − exp(−e^w) (three exponentials a point, not 2k + 4)
+    tx = _tilted(lwx, s1 * xi, kmax)
+    mx = _monomials(xi, s1, beta, xmono)
     A = np.empty((kmax + 1, na, nu, nx))
     cx = np.zeros(nu)
     for i in range(nu):
         for k in range(nx):
-            w = u[i] + s1 * xi[k]
-            cx[i] += wx[k] * _hc(w)
+            em, hc = _decay(u[i] + s1 * xi[k])
+            cx[i] += wx[k] * hc
             for j in range(kmax + 1):
-                h = _h(lwx[k] + j * s1 * xi[k], w)
+                h = _flush(tx[j, k] * em)
                 for a in range(na):
-                    A[j, a, i, k] = h * (_centred_power(xi[k], s1, xmono[a, 0])
-                                         * _centred_power(xi[k], beta, xmono[a, 1]))
+                    A[j, a, i, k] = h * mx[a, k]
     delta = hu / _LATTICE
     half = _LAGRANGE // 2
     zlo = vlo + beta * xi[0] - half * delta
     nz = int(math.ceil((vhi + beta * xi[nx - 1] - zlo) / delta)) + _LAGRANGE + 1
+    te = _tilted(lwe, gam * eta, kmax)
+    me = _monomials(eta, 0.0, gam, ymono)
     F = np.zeros((kmax + 1, nb, nz))
     Fc = np.zeros(nz)
     for r in range(nz):
         z = zlo + r * delta
         for k in range(ne):
-            w = z + gam * eta[k]
-            Fc[r] += we[k] * _hc(w)
+            em, hc = _decay(z + gam * eta[k])
+            Fc[r] += we[k] * hc
             for j in range(kmax + 1):
-                h = _h(lwe[k] + j * gam * eta[k], w)
+                h = _flush(te[j, k] * em)
                 for b in range(nb):
-                    F[j, b, r] += h * (_centred_power(eta[k], 0.0, ymono[b, 0])
-                                       * _centred_power(eta[k], gam, ymono[b, 1]))
+                    F[j, b, r] += h * me[b, k]
     B = np.empty((kmax + 1, nb, nx, nv))
     Bc = np.empty((nx, nv))
     basis = np.empty(_LAGRANGE)
