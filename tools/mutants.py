@@ -583,6 +583,15 @@ MUTANTS: list[Mutant] = [
                       "(m = 24–33, C = 3–300, against (16, 32, 16)); the common range is a "
                       "safeguard (nested refinements) that failed only with the earlier, coarser "
                       "σ-tables (CASE-36)"),
+    Mutant("zeta-table-tilt", "rmthess/cases/_mlp_ce_output.py",
+           "                h = _flush(tx[j, k] * em)\n",
+           "                h = _flush(tx[0, k] * em)\n",
+           "the tilts e^{jσ1ξ} of the factor tables A (CASE-32, CASE-33)",
+           ("tests/cases/test_mlp_ce_output.py", "tests/cases/test_mlp_ce_hidden.py")),
+    Mutant("zeta-decay-complement", "rmthess/cases/_mlp_ce_output.py",
+           "    return math.exp(-e), -math.expm1(-e)\n", "    return math.exp(-e), math.exp(-e)\n",
+           "1 − φ summed as 1 − exp(−e^w), not exp(−e^w) (CASE-32)",
+           ("tests/cases/test_mlp_ce_output.py", "tests/cases/test_mlp_ce_hidden.py")),
     Mutant("wide-max-tau", _OW, "WIDE_MAX_TAU = 1.0 / 8.0", "WIDE_MAX_TAU = 1.0 / 4.0",
            "the wide rule's domain ends at τ = 1/8, where its bounds were measured (CASE-36)",
            ORULE_TESTS),
