@@ -26,6 +26,7 @@ difference.
 from __future__ import annotations
 
 import math
+import time
 from functools import lru_cache
 
 import numpy as np
@@ -227,7 +228,14 @@ def _schedule(classes, m, sigma_v, rtol):
     return (lambda level: _apply(classes, m, sigma_v, *level)), levels, tol
 
 
-def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
+def _evaluations(level):
+    """Evaluations of F at a size: ``n(n + 1)/2 · n_ρ``, n the radial (CASE-34) or σ-table
+    (CASE-36) nodes (the table is symmetric in σ1 ↔ σ2)."""
+    n, n_rho = level[-2], level[-1]
+    return n * (n + 1) / 2 * n_rho
+
+
+def output_rule(classes, m, sigma_v, rtol=RULE_RTOL, max_time=None):
     """Output ``(g_ii, g_ij)`` and their error bounds ``(e_ii, e_ij, e_ratio)`` (CASE-34; above
     m = :data:`RULE_MAX_WIDTH` the wide rule of (CASE-36)).
 
@@ -237,16 +245,28 @@ def output_rule(classes, m, sigma_v, rtol=RULE_RTOL):
     :data:`RULE_FINE_TAU`: from the second level, to ``min(rtol, RULE_WIDE_RTOL)``; above m = 32
     to ``min(rtol, RULE_WIDE_RTOL)``); the finer is returned, with the differences as its error
     bounds. ``OutputDomainError`` where
-    :func:`usable` is false or no two rules agree."""
+    :func:`usable` is false or no two rules agree. ``max_time`` (seconds, None: no limit): a
+    ``ValueError`` before a size whose cost — the last size's time scaled by the number of
+    evaluations of F — would take the whole call beyond it."""
     if not usable(m, sigma_v):
         raise OutputDomainError(f"the output rule (CASE-34, CASE-36) does not serve m={m}, "
                                 f"sigma_v={sigma_v:g}")
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
     evaluate, levels, tol = _schedule(classes, m, sigma_v, rtol)
-    prev = None
+    start = time.monotonic()
+    prev, last = None, None
     for level in levels:
+        if max_time is not None and last is not None:
+            spent = time.monotonic() - start
+            need = last[1] * _evaluations(level) / _evaluations(last[0])
+            if spent + need > max_time:
+                raise ValueError(f"the output rule (CASE-34, CASE-36) at classes={classes}, m={m}, "
+                                 f"sigma_v={sigma_v:g} needs about {spent + need:.0f} s for its "
+                                 f"next size, beyond max_time={max_time:g} s; raise max_time")
+        t0 = time.monotonic()
         g = evaluate(level)
+        last = (level, time.monotonic() - t0)
         if prev is not None:
             err = np.abs(g - prev)
             e_ratio = abs(g[1] / g[0] - prev[1] / prev[0])

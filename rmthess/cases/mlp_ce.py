@@ -505,8 +505,8 @@ class _RuleOutput:
     ``(O_ii, O_ij)`` (no spread: the block never misses ``rtol`` in :class:`_SplitSampler`); the
     rule's error bounds replace the standard errors afterwards (:meth:`block`)."""
 
-    def __init__(self, classes, m, sigma_v, rtol, replicates=REPLICATES):
-        self.values, self.errors = output_rule(classes, m, sigma_v, rtol)
+    def __init__(self, classes, m, sigma_v, rtol, replicates=REPLICATES, max_time=None):
+        self.values, self.errors = output_rule(classes, m, sigma_v, rtol, max_time)
         self.R = replicates
         self.count = 0
 
@@ -515,12 +515,13 @@ class _RuleOutput:
         return np.broadcast_to(np.asarray(self.values), (self.R, 2))
 
     @classmethod
-    def where_usable(cls, classes, m, sigma_v, rtol):
-        """The rule where it serves ``(m, σ_v)`` and its sizes agree, else None."""
+    def where_usable(cls, classes, m, sigma_v, rtol, max_time=None):
+        """The rule where it serves ``(m, σ_v)`` and its sizes agree, else None (a ``ValueError``
+        when its next size would overrun ``max_time`` seconds)."""
         if not output_rule_usable(m, sigma_v):
             return None
         try:
-            return cls(classes, m, sigma_v, rtol)
+            return cls(classes, m, sigma_v, rtol, max_time=max_time)
         except OutputDomainError:
             return None
 
@@ -598,13 +599,15 @@ def _hidden_route(classes, m, sigma_v, root, exact, rtol):
     return _PairSampler(classes, m, sigma_v, root, exact)
 
 
-def _identical_classes_step(classes, m, sigma_v, root, exact, rtol, fixed, gamma):
+def _identical_classes_step(classes, m, sigma_v, root, exact, rtol, fixed, gamma, max_time=None):
     """The step of :func:`run_to_rtol` for Gaussian V and identical classes, with the exact
     γ-terms ``exact``: a :class:`_SplitSampler` where the output block is integrated — by the rule
     of (CASE-34) where it serves, else from :data:`OUTPUT_QUADRATURE_CLASSES` by (CASE-32) — with
     the hidden block of :func:`_hidden_route`; else (or with a ``fixed`` budget) the pair
-    sampler of (CASE-18). ``gamma``: one aspect ratio or a tuple (the rows are free of γ)."""
-    output = None if fixed is not None else _RuleOutput.where_usable(classes, m, sigma_v, rtol)
+    sampler of (CASE-18). ``gamma``: one aspect ratio or a tuple (the rows are free of γ);
+    ``max_time``: the seconds left for the output rule (None: no limit)."""
+    output = None if fixed is not None else _RuleOutput.where_usable(classes, m, sigma_v, rtol,
+                                                                     max_time)
     if (output is None and fixed is None and classes >= OUTPUT_QUADRATURE_CLASSES
             and _OutputSampler.usable(m, sigma_v)):
         output = _OutputSampler(classes, m, sigma_v, root)
@@ -837,7 +840,8 @@ class MlpCE(HiddenArchitecture):
         seed = resolve_seed(rng)
         t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
         step = _identical_classes_step(classes, m, sigma_v, np.random.SeedSequence(seed),
-                                       (t2d, t2o), rtol, None, gs)
+                                       (t2d, t2o), rtol, None, gs,
+                                       max_time - (time.monotonic() - t_start))
         blocks, _ = run_to_rtol(step, gs, rtol, max_time, _first_points(classes, m), None,
                                 _time_spent(max_time, t_start, None),
                                 lambda b, g: _finished(b, step, g))
@@ -880,7 +884,7 @@ class MlpCE(HiddenArchitecture):
             if offsets is None:
                 t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
                 step = _identical_classes_step(classes, m, sigma_v, root, (t2d, t2o), rtol, fixed,
-                                               gamma)
+                                               gamma, max_time - (time.monotonic() - t_start))
             else:
                 step = _PairSampler(classes, m, sigma_v, root,
                                     _GammaSampler(classes, m, sigma_v, root, offsets),

@@ -219,3 +219,19 @@ def test_narrow_rule_untouched_below_33():
     the first)."""
     (g_ii, _), _ = output_rule(10, 32, 1.0)
     assert any(_apply(10, 32, 1.0, *size)[0] == g_ii for size in RULE_LEVELS_WIDE[1:])
+
+
+def test_output_rule_keeps_to_max_time():
+    """A size whose projected cost would overrun ``max_time`` is not started: a ValueError that
+    names max_time, after the first size only; ``limits`` passes its own budget on."""
+    import time
+
+    t = time.monotonic()
+    with pytest.raises(ValueError, match="max_time"):
+        output_rule(10, 48, 2.0, 1e-4, max_time=0.5)
+    first = time.monotonic() - t
+    t = time.monotonic()
+    wide_rule(10, 48, 2.0, WIDE_LEVELS[0])
+    assert first < time.monotonic() - t + 5.0           # the first size, its set-up, no second
+    with pytest.raises(ValueError, match="max_time"):
+        get_case("mlp-ce").limits(1.0, 10, m=48, sigma_v=2.0, rtol=1e-4, rng=0, max_time=2.0)
