@@ -38,13 +38,13 @@ from rmthess.cases._mlp_ce_output_rule import (
     RULE_LEVELS,
     RULE_LEVELS_WIDE,
     RULE_LEVELS_WIDTH,
-    RULE_MAX_WIDTH,
     _apply,
+    _rule_kind,
     output_rule,
     rule_nodes,
 )
 from rmthess.cases._mlp_ce_output_rule import _radial_rule as radial_rule
-from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, usable_wide, wide_rule
+from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, rho_weights, wide_rule
 from rmthess.cases._mlp_ce_output_wide import _radial as radial
 from rmthess.cases.mlp_ce import _OutputSampler, _PairSampler
 
@@ -84,7 +84,7 @@ def levels(C, m, sv, reference=(24, 20)):
     ((6, 6) and the first three sizes the rule runs at this m; weights built beforehand; CPU
     seconds of the evaluation). Where the wide rule (CASE-36) serves — above m = 32, and above
     τ = 1/16 from m = 17 — its four sizes against (16, 32, 16)."""
-    if m > RULE_MAX_WIDTH or (m > RULE_LEVELS_WIDTH and usable_wide(m, sv)):
+    if _rule_kind(m, sv) == "wide":
         sizes, reference = WIDE_LEVELS, (16, 32, 16)
 
         def warm(size):

@@ -19,6 +19,9 @@ machine do not inflate it, while the wall clock under such load varied 3× betwe
 * the straw man: forming each d×d block ``(1/N) Xᵀ diag(λ) X`` and its norm, timed on a sample of
   blocks and extrapolated to all C² blocks.
 
+``--panel-rows R …`` prints instead the ratio at each panel height of the weight products (the
+measurement behind ``PANEL_ROWS``).
+
 Peak memory (full run only): ``block_norm_means`` at d = N = 20000, C = 10 in a child process,
 its peak resident set size against the 8 GB target (the features alone take 3.2 GB).
 """
@@ -157,12 +160,51 @@ def run(quick: bool, machine: dict | None = None) -> list[dict]:
     return rows
 
 
+def panel_sweep(cases, panel_rows, rounds=9):
+    """``block_norm_means`` / Gram product (process-CPU medians, one BLAS thread) at each panel
+    height in ``panel_rows`` (the package's choice, :data:`PANEL_ROWS` doubled above 128 weight
+    columns, replaced for the run), for each ``(d = N, C)`` of ``cases``."""
+    from threadpoolctl import threadpool_limits
+
+    import rmthess.montecarlo.blocknorms as bn
+
+    chosen = bn._panel_rows
+    try:
+        for d, C in cases:
+            X, p, w = _data(d, C)
+            ratios = []
+            with threadpool_limits(1, "blas"):
+                for rows in panel_rows:
+                    bn._panel_rows = lambda columns, rows=rows: rows
+                    bn.block_norm_means(X, w)
+                    gram, ours = [], []
+                    for _ in range(rounds):            # interleaved: both see the same load
+                        t = time.process_time()
+                        X @ X.T
+                        gram.append(time.process_time() - t)
+                        t = time.process_time()
+                        bn.block_norm_means(X, w)
+                        ours.append(time.process_time() - t)
+                    ratios.append(float(np.median(ours) / np.median(gram)))
+            print(f"d=N={d}, C={C}: block norms / Gram product at panel rows "
+                  + ", ".join(f"{r}: {x:.2f}" for r, x in zip(panel_rows, ratios, strict=True))
+                  + f" (the package uses {chosen(C)})")
+    finally:
+        bn._panel_rows = chosen
+
+
 def main(argv=None):
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--panel-rows", type=int, nargs="+",
+                    help="instead, the ratio at these panel heights (d = N = 1000, C = 10, 100, "
+                         "1000)")
     args = ap.parse_args(argv)
+    if args.panel_rows:
+        panel_sweep([(1000, 10), (1000, 100), (1000, 1000)], args.panel_rows)
+        return
     rows = run(args.quick)
     print(f"{'case':<46} {'ours':>6} {'floor':>6} {'twin':>6} {'straw':>8} {'target':>7}  "
           f"(× the Gram product)")

@@ -202,23 +202,28 @@ def tau_within(m, sigma_v, bound):
     return sigma_v * sigma_v / m <= bound * (1.0 + 1e-12)
 
 
-def usable(m, sigma_v):
-    """Whether a rule serves ``(m, σ_v)``: ``2 ≤ m ≤ 16`` and ``τ = σ_v²/m ≤``
-    :data:`RULE_MAX_TAU` (then every node lies in the certified domain of F), ``16 < m ≤ 32`` and
-    ``τ ≤`` :data:`RULE_MAX_TAU_WIDE`, or the wide rule of (CASE-36) (``usable_wide``:
-    17 ≤ m ≤ 2048, τ ≤ 1/8, σ_v ≤ 2; from m = 17 to 32 only above τ = 1/16)."""
+def _rule_kind(m, sigma_v):
+    """Which rule serves ``(m, σ_v)``: ``"narrow"`` (CASE-34) for ``2 ≤ m ≤ 16`` with
+    ``τ = σ_v²/m ≤`` :data:`RULE_MAX_TAU` (then every node lies in the certified domain of F) and
+    for ``16 < m ≤ 32`` with ``τ ≤`` :data:`RULE_MAX_TAU_WIDE`; ``"wide"`` (CASE-36,
+    ``usable_wide``: 17 ≤ m ≤ 2048, τ ≤ 1/8, σ_v ≤ 2, from m = 17 to 32 only above τ = 1/16);
+    else None."""
     if 2 <= m <= RULE_LEVELS_WIDTH:
-        return tau_within(m, sigma_v, RULE_MAX_TAU)
-    if m <= RULE_MAX_WIDTH and tau_within(m, sigma_v, RULE_MAX_TAU_WIDE):
-        return True
-    return usable_wide(m, sigma_v)
+        return "narrow" if tau_within(m, sigma_v, RULE_MAX_TAU) else None
+    if RULE_LEVELS_WIDTH < m <= RULE_MAX_WIDTH and tau_within(m, sigma_v, RULE_MAX_TAU_WIDE):
+        return "narrow"
+    return "wide" if usable_wide(m, sigma_v) else None
+
+
+def usable(m, sigma_v):
+    """Whether a rule serves ``(m, σ_v)`` (:func:`_rule_kind`)."""
+    return _rule_kind(m, sigma_v) is not None
 
 
 def _schedule(classes, m, sigma_v, rtol):
     """``(evaluate, levels, tol)``: the rule to run at ``(m, σ_v)`` (a function of a level), its
     levels and the agreement tolerance for the target ``rtol``."""
-    if m > RULE_MAX_WIDTH or (m > RULE_LEVELS_WIDTH
-                              and not tau_within(m, sigma_v, RULE_MAX_TAU_WIDE)):
+    if _rule_kind(m, sigma_v) == "wide":
         return (lambda level: wide_rule(classes, m, sigma_v, level), WIDE_LEVELS,
                 min(float(rtol), RULE_WIDE_RTOL))
     levels = RULE_LEVELS if m <= RULE_LEVELS_WIDTH else RULE_LEVELS_WIDE

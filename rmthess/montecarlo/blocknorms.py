@@ -69,8 +69,10 @@ DEFAULT_CHUNK = 2048
 #: thread between calls
 KEEP_ROWS = 1024
 #: rows per panel of the weight products (:func:`block_norm_sums`): three 64×2048 panels take 3 MB,
-#: within a core's cache; measured at d = N = 1000 (C = 10, 100, 1000), 64 rows beat 16, 32, 128 and
-#: 256 up to C = 100, and 128 rows are best at C = 1000 (``benchmarks/ratio_blocknorms.py``)
+#: within a core's cache. Block norms / Gram product at d = N = 1000 for 16, 32, 64, 128, 256 rows
+#: (``python benchmarks/ratio_blocknorms.py --panel-rows 16 32 64 128 256``, one run): C = 10
+#: 1.15–1.26 whatever the height (noise), C = 100 1.74, 1.63, 1.54, 1.55, 1.59, C = 1000 7.62,
+#: 5.74, 5.26, 5.06, 4.95 — hence 64 rows, doubled above 128 weight columns (:func:`_panel_rows`)
 PANEL_ROWS = 64
 
 
@@ -201,15 +203,26 @@ def block_norm_sums(features, weights, *, chunk: int = DEFAULT_CHUNK,
     if chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     A = np.ascontiguousarray(weights.diag_weights(), dtype=float)
-    if isinstance(weights, StructuredWeights):
-        factors = [A]
-        if weights.beta is not None:
-            beta = np.ascontiguousarray(weights.beta, dtype=float)
-            factors += [beta, beta * beta]
-    else:
-        factors = [A, np.ascontiguousarray(weights.lam, dtype=float).reshape(n, -1)]
     sq_sum = _kernels.sq_weighted_sum if kernel else _kernels.sq_weighted_sum_numpy
     sq_struct = _kernels.sq_weighted_struct if kernel else _kernels.sq_weighted_struct_numpy
+    # the factors whose products weight the Gram panel, and the reduction of a panel
+    if not isinstance(weights, StructuredWeights):              # Σ K∘(LLᵀ) over all blocks
+        factors = [A, np.ascontiguousarray(weights.lam, dtype=float).reshape(n, -1)]
+
+        def reduce(g, W, upper):
+            sd = sq_sum(g, W[0], upper)
+            return sd, sq_sum(g, W[1], upper) - sd
+    elif weights.beta is None:                                  # Λ = diag(α): no off-diagonal
+        factors = [A]
+
+        def reduce(g, W, upper):
+            return sq_sum(g, W[0], upper), 0.0
+    else:                                                       # (MC-4)
+        beta = np.ascontiguousarray(weights.beta, dtype=float)
+        factors = [A, beta, beta * beta]
+
+        def reduce(g, W, upper):
+            return sq_struct(g, W[0], W[1], W[2], upper)
     parts = _chunks(n, chunk)
     width = max((b - a for a, b in parts), default=0)
     rows = _panel_rows(max(f.shape[1] for f in factors))
@@ -219,20 +232,14 @@ def block_norm_sums(features, weights, *, chunk: int = DEFAULT_CHUNK,
     for ii, (a, b) in enumerate(parts):
         for (c, e) in parts[ii:]:
             same = c == a
+            factor = 1.0 if same else 2.0
             G = buf.product(0, F[a:b], F[c:e])
             for r0 in range(a, b, rows):
                 r1 = min(b, r0 + rows)
                 lo = r0 if same else c          # diagonal chunk: on and above the diagonal
                 g = G[r0 - a:r1 - a, lo - c:]
                 W = [buf.product(k + 1, f[r0:r1], f[lo:e]) for k, f in enumerate(factors)]
-                if len(W) == 3:
-                    sd, so = sq_struct(g, W[0], W[1], W[2], same)
-                elif isinstance(weights, StructuredWeights):
-                    sd, so = sq_sum(g, W[0], same), 0.0
-                else:
-                    sd = sq_sum(g, W[0], same)
-                    so = sq_sum(g, W[1], same) - sd
-                factor = 1.0 if same else 2.0
+                sd, so = reduce(g, W, same)
                 s_diag += factor * sd
                 s_off += factor * so
     return s_diag, s_off

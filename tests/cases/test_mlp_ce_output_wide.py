@@ -221,17 +221,29 @@ def test_narrow_rule_untouched_below_33():
     assert any(_apply(10, 32, 1.0, *size)[0] == g_ii for size in RULE_LEVELS_WIDE[1:])
 
 
-def test_output_rule_keeps_to_max_time():
-    """A size whose projected cost would overrun ``max_time`` is not started: a ValueError that
-    names max_time, after the first size only; ``limits`` passes its own budget on."""
+def test_output_rule_keeps_to_max_time(monkeypatch):
+    """A size whose projected cost would overrun ``max_time`` is not started: with sizes that take
+    0.2 s each and never agree, ``max_time = 0.5`` stops after the first (0.2 s spent, the second
+    projected at 0.2 · 780/440 = 0.35 s by the numbers of evaluations of F), ``max_time = 0.75``
+    after the second (0.4 + 0.2 · 1632/780 = 0.82); the ValueError names max_time. ``limits``
+    passes its own budget on."""
     import time
 
-    t = time.monotonic()
-    with pytest.raises(ValueError, match="max_time"):
-        output_rule(10, 48, 2.0, 1e-4, max_time=0.5)
-    first = time.monotonic() - t
-    t = time.monotonic()
-    wide_rule(10, 48, 2.0, WIDE_LEVELS[0])
-    assert first < time.monotonic() - t + 5.0           # the first size, its set-up, no second
+    import rmthess.cases._mlp_ce_output_rule as rule
+
+    calls = []
+
+    def slow(classes, m, sigma_v, level):
+        calls.append(level)
+        time.sleep(0.2)
+        return np.array([1.0, 1.0]) * len(calls)          # successive sizes never agree
+
+    monkeypatch.setattr(rule, "wide_rule", slow)
+    for max_time, sizes in ((0.5, 1), (0.75, 2)):
+        calls.clear()
+        with pytest.raises(ValueError, match="max_time"):
+            rule.output_rule(10, 48, 2.0, 1e-4, max_time=max_time)
+        assert calls == list(WIDE_LEVELS[:sizes])
+    monkeypatch.undo()
     with pytest.raises(ValueError, match="max_time"):
         get_case("mlp-ce").limits(1.0, 10, m=48, sigma_v=2.0, rtol=1e-4, rng=0, max_time=2.0)
