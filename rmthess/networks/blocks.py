@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmthess.networks.model import BlockLayout
+from rmthess.networks.operators import as_products, block_column, is_dense, operator_size
 
 __all__ = ["BlockRatio", "block_norm_map", "block_ratio", "block_ratios",
            "block_diagonality", "cross_block_norm"]
@@ -39,8 +40,9 @@ def block_norm_map(H, layout, *, squared: bool = False) -> np.ndarray:
 
     Parameters
     ----------
-    H : array_like, shape (P, P)
-        A (Hessian) matrix.
+    H : array_like (P, P), LinearOperator, Network, anything with ``@``
+        A symmetric (Hessian) matrix or operator (:func:`~rmthess.networks.operators.as_products`),
+        e.g. :func:`rmthess.torch.hessian_operator`.
     layout : BlockLayout or sequence of int
         Block sizes summing to P.
     squared : bool
@@ -53,7 +55,9 @@ def block_norm_map(H, layout, *, squared: bool = False) -> np.ndarray:
     Notes
     -----
     Computed strip by strip (one block row at a time) with ``np.add.reduceat``, so the extra memory
-    is one strip, not a copy of ``H``.
+    is one strip, not a copy of ``H``. An operator's strips are its block columns (exact, ``P``
+    products in all); :func:`~rmthess.networks.hutchinson.block_frobenius` estimates the map from
+    fewer products, with standard errors.
 
     Examples
     --------
@@ -62,14 +66,16 @@ def block_norm_map(H, layout, *, squared: bool = False) -> np.ndarray:
     array([[   0.,   14.],
            [ 224., 1002.]])
     """
-    H = np.asarray(H, dtype=np.float64)
-    if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError(f"H must be a square matrix, got shape {H.shape}")
-    sizes = _as_layout_sizes(layout, H.shape[0])
+    if is_dense(H):
+        H = np.asarray(H, dtype=np.float64)
+        if H.ndim != 2 or H.shape[0] != H.shape[1]:
+            raise ValueError(f"H must be a square matrix, got shape {H.shape}")
+    sizes = _as_layout_sizes(layout, operator_size(H))
     off = np.concatenate([[0], np.cumsum(sizes)])
     out = np.empty((sizes.size, sizes.size))
+    mv = None if is_dense(H) else as_products(H)
     for blk in range(sizes.size):
-        strip = H[off[blk]:off[blk + 1]]
+        strip = block_column(H, off, blk, products=mv)
         sq = np.einsum("ij,ij->j", strip, strip)
         out[blk] = np.add.reduceat(sq, off[:-1])
     if not np.all(np.isfinite(out)):
@@ -119,8 +125,9 @@ def block_ratios(H, layout: BlockLayout) -> dict:
 
     Parameters
     ----------
-    H : array_like, shape (P, P)
-        Dense Hessian in the parameter order of ``layout``.
+    H : array_like (P, P) or operator
+        Hessian in the parameter order of ``layout`` (dense, or an operator as
+        :func:`block_norm_map` takes it).
     layout : BlockLayout
         E.g. ``Network.layout`` or :func:`~rmthess.networks.model.block_layout`.
 

@@ -16,7 +16,9 @@ H_B,ll]``, where ``v_l`` is the bracket above; probes beyond ``K* = E_B[v_l]/Var
 little (the batch noise dominates) (NET-13).
 
 The operator may be a dense matrix, a :class:`~rmthess.networks.model.Network` (exact products
-:func:`~rmthess.networks.products.hvp`) or any callable mapping a ``(K, P)`` stack to ``(K, P)``.
+:func:`~rmthess.networks.products.hvp`), a ``LinearOperator`` (e.g.
+:func:`rmthess.torch.hessian_operator`), anything with ``@``, or any callable mapping a ``(K, P)``
+stack to ``(K, P)`` (:func:`~rmthess.networks.operators.as_products`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 from rmthess._validate import as_generator
 from rmthess.networks.blocks import block_norm_map
 from rmthess.networks.model import BlockLayout, Network
-from rmthess.networks.products import hvp
+from rmthess.networks.operators import as_products
 
 __all__ = ["PROBES", "probes", "BlockEstimate", "block_traces", "block_frobenius",
            "block_trace_variance", "CriticalProbes", "critical_probe_count", "minibatch_hessians"]
@@ -54,18 +56,6 @@ def probes(shape, kind: str = "rademacher", *, rng=None) -> np.ndarray:
     return 2.0 * gen.integers(0, 2, size=shape).astype(np.float64) - 1.0
 
 
-def _matvec(operator):
-    if isinstance(operator, Network):
-        return lambda Z: hvp(operator, Z)
-    if callable(operator):
-        return operator
-    H = np.asarray(operator, dtype=np.float64)
-    if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError("operator must be a square matrix, a Network or a callable, "
-                         f"got shape {H.shape}")
-    return lambda Z: Z @ H  # H symmetric: (H zᵀ)ᵀ = z H
-
-
 def _layout_offsets(layout) -> np.ndarray:
     sizes = layout.sizes if isinstance(layout, BlockLayout) else layout
     sizes = np.asarray(sizes, dtype=np.intp)
@@ -82,35 +72,117 @@ def _check_count(n, name):
 
 @dataclass(frozen=True)
 class BlockEstimate:
-    """A Monte Carlo estimate with its standard error (same shape), from ``n_probes`` probes."""
+    """A Monte Carlo estimate with its standard error (same shape), from ``n_probes`` probes.
+
+    ``n_products`` counts the operator products spent (probes, plus a Hutch++ sketch), ``method``
+    is ``"hutchinson"`` or ``"hutch++"``.
+    """
 
     estimate: np.ndarray
     stderr: np.ndarray
     n_probes: int
     probe: str
+    n_products: int = 0
+    method: str = "hutchinson"
+
+    def probes_for(self, rtol: float) -> np.ndarray:
+        r"""Probes that bring every standard error to ``rtol·|estimate|``: ``⌈K (se/(rtol |T̂|))²⌉``.
+
+        From the sample variance of this run (the standard error falls as ``1/√K``); ``inf`` where
+        the estimate is zero.
+        """
+        _check_rtol(rtol)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = self.n_probes * (self.stderr / (rtol * np.abs(self.estimate))) ** 2
+        return np.where(np.isfinite(need), np.ceil(need), np.inf)
+
+
+def _check_rtol(rtol):
+    if rtol is None:
+        return None
+    if not (np.isfinite(rtol) and rtol > 0):
+        raise ValueError(f"rtol must be positive and finite, got {rtol!r}")
+    return float(rtol)
+
+
+def _sample(draw, n_probes: int, rtol, max_probes: int | None, watch=lambda x: x):
+    """Samples from ``draw(k)`` until the relative standard error meets ``rtol`` (NET-17).
+
+    Starts with ``n_probes``; while some watched estimate (``watch(samples)``) has
+    ``se > rtol·|mean|``, draws the projected shortfall (at least doubling, at most up to
+    ``max_probes``). Returns the samples and whether the target was met (``True`` without
+    ``rtol``).
+    """
+    rtol = _check_rtol(rtol)
+    cap = None if max_probes is None else _check_count(max_probes, "max_probes")
+    samples = draw(n_probes)
+    while rtol is not None:
+        K = samples.shape[0]
+        seen = watch(samples)
+        mean = seen.mean(axis=0)
+        se = seen.std(axis=0, ddof=1) / np.sqrt(K)
+        short = se > rtol * np.abs(mean)
+        if not short.any():
+            return samples, True
+        need = K * np.max((se[short] / (rtol * np.abs(mean[short]))) ** 2)
+        more = int(min(max(np.ceil(need) - K, K), np.iinfo(np.int32).max))
+        if cap is not None:
+            more = min(more, cap - K)
+        if more <= 0:
+            return samples, False
+        samples = np.concatenate([samples, draw(more)])
+    return samples, True
+
+
+def _finish(samples, probe, n_products, method, offset=0.0) -> BlockEstimate:
+    K = samples.shape[0]
+    se = (samples.std(axis=0, ddof=1) / np.sqrt(K) if K > 1
+          else np.full(samples.shape[1:], np.nan))
+    return BlockEstimate(offset + samples.mean(axis=0), se, K, probe, n_products, method)
+
+
+def _sketch(mv, P: int, size: int, gen) -> tuple:
+    """Orthonormal ``Q`` (P, s) spanning ``H S`` for Gaussian ``S``, and ``H Q`` (2s products)."""
+    S = gen.standard_normal((size, P))
+    Q, _ = np.linalg.qr(mv(S).T)
+    return Q, mv(Q.T).T
 
 
 def block_traces(operator, layout, n_probes: int, *, probe: str = "rademacher", rng=None,
-                 batch: int = 64) -> BlockEstimate:
-    r"""Hutchinson estimates of all block traces ``tr H_ll`` from ``n_probes`` products (NET-11).
+                 batch: int = 64, method: str = "hutchinson", sketch: int | None = None,
+                 rtol: float | None = None, max_probes: int | None = None) -> BlockEstimate:
+    r"""Estimates of all block traces ``tr H_ll`` (NET-11), by Hutchinson or block-wise Hutch++.
 
     Parameters
     ----------
-    operator : ndarray, Network or callable
+    operator : ndarray, Network, LinearOperator, anything with ``@``, or callable
         The symmetric matrix, or its products ``(K, P) -> (K, P)``.
     layout : BlockLayout or sequence of int
         Block sizes.
     n_probes : int
-        Number of probes K (one product each).
+        Number of probes K (one product each), or the first round when ``rtol`` is given.
     probe : {"rademacher", "gaussian"}
     rng : seed or Generator
     batch : int
         Probes per call of the operator.
+    method : {"hutchinson", "hutch++"}
+        ``"hutch++"`` (NET-16) first sketches the range of ``H`` with ``sketch`` Gaussian products
+        (``Q``: an orthonormal basis of ``H S``; ``sketch`` more products give ``H Q``) and takes
+        the part ``Q Qᵀ H + (I − QQᵀ) H QQᵀ`` of every block trace exactly; the probes estimate
+        only the block traces of ``(I − QQᵀ) H (I − QQᵀ)``. It lowers the variance when a few large
+        eigenvalues dominate ``‖H‖_F`` (outliers: the Hessians of trained networks).
+    sketch : int, optional
+        Sketch size for ``"hutch++"`` (default ``n_probes``; cost ``2·sketch`` products).
+    rtol : float, optional
+        Draw probes until every standard error is at most ``rtol·|estimate|`` or ``max_probes``
+        is reached (``BlockEstimate.probes_for`` tells how many a target needs).
+    max_probes : int, optional
 
     Returns
     -------
     BlockEstimate
-        ``estimate[l] = mean_k z_lᵀ (H z)_l``, ``stderr`` = sample standard deviation / √K.
+        ``estimate[l] = mean_k z_lᵀ (H z)_l`` (+ the exact sketch part), ``stderr`` = sample
+        standard deviation / √K.
 
     Examples
     --------
@@ -121,20 +193,44 @@ def block_traces(operator, layout, n_probes: int, *, probe: str = "rademacher", 
     """
     off = _layout_offsets(layout)
     K = _check_count(n_probes, "n_probes")
-    mv = _matvec(operator)
+    if method not in ("hutchinson", "hutch++"):
+        raise ValueError(f"method must be 'hutchinson' or 'hutch++', got {method!r}")
+    mv = as_products(operator)
     gen = as_generator(rng)
-    samples = np.empty((K, off.size - 1))
-    for s in range(0, K, batch):
-        Z = probes((min(batch, K - s), off[-1]), probe, rng=gen)
-        U = mv(Z)
-        samples[s:s + Z.shape[0]] = np.add.reduceat(Z * U, off[:-1], axis=1)
-    se = samples.std(axis=0, ddof=1) / np.sqrt(K) if K > 1 else np.full(off.size - 1, np.nan)
-    return BlockEstimate(samples.mean(axis=0), se, K, probe)
+    P = int(off[-1])
+    offset, used = 0.0, 0
+    project = None
+    if method == "hutch++":
+        s = _check_count(sketch if sketch is not None else K, "sketch")
+        Q, HQ = _sketch(mv, P, min(s, P), gen)
+        used = 2 * Q.shape[1]
+        exact = np.einsum("ij,ij->i", Q, 2.0 * HQ - Q @ (Q.T @ HQ))
+        offset = np.add.reduceat(exact, off[:-1])
+
+        def project(Z):
+            return Z - (Z @ Q) @ Q.T
+
+    def draw(n):
+        out = np.empty((n, off.size - 1))
+        for s in range(0, n, batch):
+            Z = probes((min(batch, n - s), P), probe, rng=gen)
+            U = mv(Z if project is None else project(Z))
+            if project is not None:
+                U = project(U)
+            out[s:s + Z.shape[0]] = np.add.reduceat(Z * U, off[:-1], axis=1)
+        return out
+
+    samples, _ = _sample(draw, K, rtol, max_probes)
+    return _finish(samples, probe, used + samples.shape[0], method, offset)
 
 
 def block_frobenius(operator, layout, n_probes: int, *, probe: str = "rademacher", rng=None,
-                    batch: int = 64) -> BlockEstimate:
+                    batch: int = 64, rtol: float | None = None,
+                    max_probes: int | None = None) -> BlockEstimate:
     r"""Estimates of all squared block norms ``‖H_lk‖²_F`` from ``B·n_probes`` products (NET-12).
+
+    ``rtol`` and ``max_probes`` as :func:`block_traces` (every diagonal block's norm must meet the
+    target; off-diagonal ones are reported with their standard errors).
 
     Returns
     -------
@@ -150,22 +246,23 @@ def block_frobenius(operator, layout, n_probes: int, *, probe: str = "rademacher
     """
     off = _layout_offsets(layout)
     K = _check_count(n_probes, "n_probes")
-    mv = _matvec(operator)
+    mv = as_products(operator)
     gen = as_generator(rng)
     B = off.size - 1
-    est = np.empty((B, B))
-    se = np.empty((B, B))
-    for k in range(B):
-        samples = np.empty((K, B))
-        for s in range(0, K, batch):
-            n = min(batch, K - s)
-            Z = np.zeros((n, off[-1]))
-            Z[:, off[k]:off[k + 1]] = probes((n, off[k + 1] - off[k]), probe, rng=gen)
-            U = mv(Z)
-            samples[s:s + n] = np.add.reduceat(U * U, off[:-1], axis=1)
-        est[:, k] = samples.mean(axis=0)
-        se[:, k] = samples.std(axis=0, ddof=1) / np.sqrt(K) if K > 1 else np.nan
-    return BlockEstimate(est, se, K, probe)
+
+    def draw(n):
+        out = np.empty((n, B, B))
+        for k in range(B):
+            for s in range(0, n, batch):
+                c = min(batch, n - s)
+                Z = np.zeros((c, off[-1]))
+                Z[:, off[k]:off[k + 1]] = probes((c, off[k + 1] - off[k]), probe, rng=gen)
+                U = mv(Z)
+                out[s:s + c, :, k] = np.add.reduceat(U * U, off[:-1], axis=1)
+        return out
+
+    samples, _ = _sample(draw, K, rtol, max_probes, watch=lambda x: np.einsum("nkk->nk", x))
+    return _finish(samples, probe, B * samples.shape[0], "hutchinson")
 
 
 def block_trace_variance(H, layout, *, probe: str = "rademacher") -> np.ndarray:

@@ -50,10 +50,13 @@ class BlockLayout:
 
     Attributes
     ----------
-    groups : tuple of (str, int, int)
-        ``(block_type, count, size)`` for each group of equal blocks, in parameter order:
+    groups : tuple of (str, int, int or tuple of int)
+        ``(block_type, count, size)`` for each group of blocks, in parameter order:
         ``(("hidden", m, d), ("output", C, m))`` for the ReLU network, ``(("v", C, d),)`` for the
-        linear model.
+        linear model. ``size`` is one int for a group of equal blocks, or a tuple of ``count``
+        sizes (user-given groups of a PyTorch model, :mod:`rmthess.torch`).
+    labels : tuple of str, optional
+        One name per block (default ``"{block_type}[{i}]"``).
 
     Examples
     --------
@@ -65,11 +68,37 @@ class BlockLayout:
     """
 
     groups: tuple
+    labels: tuple | None = None
+
+    def __post_init__(self):
+        for name, count, size in self.groups:
+            if not isinstance(size, (int, np.integer)) and len(size) != count:
+                raise ValueError(f"group {name!r}: {count} blocks but {len(size)} sizes")
+        if self.labels is not None and len(self.labels) != self.n_blocks:
+            raise ValueError(f"{len(self.labels)} labels for {self.n_blocks} blocks")
+
+    @staticmethod
+    def _group_sizes(count: int, size) -> tuple:
+        if isinstance(size, (int, np.integer)):
+            return (int(size),) * int(count)
+        return tuple(int(z) for z in size)
 
     @property
     def sizes(self) -> tuple:
         """Size of every diagonal block, in parameter order."""
-        return tuple(size for _, count, size in self.groups for _ in range(count))
+        return tuple(z for _, count, size in self.groups for z in self._group_sizes(count, size))
+
+    @property
+    def group_sizes(self) -> tuple:
+        """Number of parameters in every group."""
+        return tuple(sum(self._group_sizes(count, size)) for _, count, size in self.groups)
+
+    @property
+    def block_labels(self) -> tuple:
+        """A name for every block: :attr:`labels`, or ``"{block_type}[{i}]"``."""
+        if self.labels is not None:
+            return tuple(self.labels)
+        return tuple(f"{name}[{i}]" for name, count, _ in self.groups for i in range(count))
 
     @property
     def offsets(self) -> np.ndarray:
@@ -79,7 +108,7 @@ class BlockLayout:
     @property
     def n_params(self) -> int:
         """Total number of parameters P."""
-        return int(sum(count * size for _, count, size in self.groups))
+        return int(sum(self.group_sizes))
 
     @property
     def n_blocks(self) -> int:

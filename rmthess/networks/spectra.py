@@ -18,6 +18,7 @@ import numpy as np
 from rmthess._validate import check_finite_array
 from rmthess.networks.hessian import dense_hessian
 from rmthess.networks.model import Network
+from rmthess.networks.operators import as_products, block_column, is_dense, operator_size
 
 __all__ = ["NetworkSpectra", "OutlierCount", "network_spectra", "block_spectra",
            "gauss_newton_dual", "count_outliers"]
@@ -34,13 +35,26 @@ class NetworkSpectra:
 
 
 def block_spectra(H, layout) -> tuple:
-    """Eigenvalues (ascending) of every diagonal block ``H_ll`` of a symmetric matrix."""
-    H = np.asarray(H, dtype=np.float64)
+    """Eigenvalues (ascending) of every diagonal block ``H_ll`` of a symmetric matrix or operator.
+
+    ``H`` is dense, or an operator as :func:`~rmthess.networks.operators.as_products` takes it
+    (each block is formed from its ``n_l`` block-column products; for blocks too large to form, use
+    :func:`~rmthess.networks.lanczos.top_eigenvalues` with ``block=``).
+    """
+    if is_dense(H):
+        H = np.asarray(H, dtype=np.float64)
+        if H.ndim != 2 or H.shape[0] != H.shape[1]:
+            raise ValueError(f"H must be a square matrix, got shape {H.shape}")
     off = layout.offsets
-    if H.ndim != 2 or H.shape != (off[-1], off[-1]):
-        raise ValueError(f"H must have shape ({off[-1]}, {off[-1]}) for this layout, got {H.shape}")
-    return tuple(np.linalg.eigvalsh(H[off[blk]:off[blk + 1], off[blk]:off[blk + 1]])
-                 for blk in range(len(off) - 1))
+    if operator_size(H) != off[-1]:
+        raise ValueError(f"H must have shape ({off[-1]}, {off[-1]}) for this layout, "
+                         f"got size {operator_size(H)}")
+    mv = None if is_dense(H) else as_products(H)
+    out = []
+    for blk in range(len(off) - 1):
+        A = block_column(H, off, blk, products=mv)[:, off[blk]:off[blk + 1]]
+        out.append(np.linalg.eigvalsh(0.5 * (A + A.T)))
+    return tuple(out)
 
 
 def network_spectra(net: Network, *, gauss_newton: bool = True,

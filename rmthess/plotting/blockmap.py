@@ -150,9 +150,7 @@ def plot_hessian_heatmap(H, layout, *, ax=None, log: bool = True, max_pixels: in
         ax.set_ylim(n, 0)
         ax.grid(False)
         off = layout.offsets
-        group_off = [0]
-        for _, count, size in layout.groups:
-            group_off.append(group_off[-1] + count * size)
+        group_off = np.concatenate([[0], np.cumsum(layout.group_sizes)]).tolist()
         lines = off[1:-1] if layout.n_blocks <= _MAX_BLOCK_LINES else group_off[1:-1]
         for e in lines:
             major = e in group_off

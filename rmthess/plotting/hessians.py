@@ -62,7 +62,9 @@ def readable(hm: HessianMap, max_params: int) -> HessianMap:
     from rmthess.networks.model import BlockLayout
 
     *head, (name, count, size) = lay.groups
-    lead = sum(c * z for _, c, z in head)
+    if not isinstance(size, int):
+        return hm
+    lead = sum(lay.group_sizes[:-1])
     k = max(1, min(count, CROP_BLOCKS, (max_params - lead) // size))
     if k == count:
         return hm
