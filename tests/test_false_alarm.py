@@ -7,6 +7,7 @@ test itself fails with probability ≤ 1e-3 per check when the stated rates hold
 """
 
 import importlib
+import importlib.util
 
 import pytest
 
@@ -36,8 +37,11 @@ MODULES = (
     "tests.montecarlo.test_simulate",
     "tests.networks.test_hutchinson",
     "tests.networks.test_initialization",
+    "tests.networks.test_lanczos",
     "tests.networks.test_powerlaw",
 )
+if importlib.util.find_spec("torch"):  # the PyTorch adapter's checks need the torch extra
+    MODULES += ("tests.torch.test_structure",)
 for _name in MODULES:
     importlib.import_module(_name)
 

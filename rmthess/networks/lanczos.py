@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from rmthess._validate import as_generator
@@ -169,10 +170,10 @@ class SpectralDensity:
         with ``λ_max − λ_min`` taken as the range of the extreme nodes (which converge first).
     eta : float
     w1_estimate : float
-        A-posteriori estimate of the same distance: the quadrature part bounded by the
+        A-posteriori upper estimate of the same distance: the quadrature part bounded by the
         Chebyshev–Markov–Stieltjes inequality (``Σ_j (θ_{j+1} − θ_j) max(τ_j², τ_{j+1}²)``, averaged
-        over probes) plus the probes' part ``√(2/π) ∫ se(F̂)(x) dx`` from the spread of their
-        distribution functions (NET-15).
+        over probes) plus the probes' part, the pointwise 95 % band of their distribution functions
+        integrated, ``t_{0.975, K−1} ∫ se(F̂)(x) dx`` (NET-15).
     reorthogonalized : bool
         Whether the Lanczos vectors were fully reorthogonalized.
     n_products : int
@@ -250,7 +251,7 @@ def slq_density(operator, *, steps: int = 80, n_probes: int = 20, layout=None,
     layout, block
         Restrict to a diagonal block.
     grid : array_like, optional
-        Where to evaluate the smoothed density (default: 400 points over the nodes' range ± 3σ).
+        Where to evaluate the smoothed density (default: 400 points over the nodes' range ± 4σ).
     sigma : float, optional
         Gaussian smoothing width (default: 1 % of the nodes' range).
     eta : float
@@ -292,7 +293,7 @@ def slq_density(operator, *, steps: int = 80, n_probes: int = 20, layout=None,
     lo, hi = float(nodes.min()), float(nodes.max())
     width = max(hi - lo, np.finfo(float).eps * max(abs(lo), abs(hi), 1.0))
     sig = float(sigma) if sigma is not None else 0.01 * width
-    x = (np.linspace(lo - 3 * sig, hi + 3 * sig, 400) if grid is None
+    x = (np.linspace(lo - 4 * sig, hi + 4 * sig, 400) if grid is None
          else np.asarray(grid, dtype=np.float64))
     kern = np.exp(-0.5 * ((x[None, None, :] - nodes[:, :, None]) / sig) ** 2)
     per_probe = np.einsum("ks,ksx->kx", weights, kern) / (sig * np.sqrt(2 * np.pi))
@@ -314,4 +315,4 @@ def _w1_estimate(nodes: np.ndarray, weights: np.ndarray) -> float:
     F = np.stack([np.concatenate([[0.0], np.cumsum(w)])[np.searchsorted(th, xs, side="right")]
                   for th, w in zip(nodes, weights, strict=True)])
     se = F.std(axis=0, ddof=1) / np.sqrt(K)
-    return quad + float(np.sqrt(2.0 / np.pi) * np.trapezoid(se, xs))
+    return quad + float(stats.t.isf(0.025, K - 1) * np.trapezoid(se, xs))

@@ -103,6 +103,72 @@ def test_block_frobenius_estimates_block_norms(probe):
     check_block_frobenius(11, probe)
 
 
+def _spiked_hessian(P=120, seed=0):
+    """Outliers over a small bulk (a trained network's Hessian): Hutch++'s case."""
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((P, 4)))[0]
+    return (U * [40.0, 25.0, 10.0, -8.0]) @ U.T + 0.05 * np.diag(rng.random(P)), [30, 30, 60]
+
+
+#: 3 blocks; Student-t with 39 degrees of freedom (40 probes; the sketch is fixed given its seed)
+@monte_carlo(alpha=3 * ALPHA, seed=13)
+def check_hutch_plus_plus_unbiased(seed):
+    H, layout = _spiked_hessian()
+    est = block_traces(H, layout, 40, method="hutch++", sketch=6, rng=seed)
+    tr = np.add.reduceat(np.diag(H), np.cumsum([0] + layout[:-1]))
+    assert np.all(np.abs(est.estimate - tr) <= z_threshold(ALPHA, dof=39) * est.stderr)
+
+
+def test_hutch_plus_plus_is_unbiased_and_lowers_the_variance():
+    check_hutch_plus_plus_unbiased(13)
+    H, layout = _spiked_hessian()
+    plain = block_traces(H, layout, 60, rng=1)
+    plus = block_traces(H, layout, 40, method="hutch++", sketch=10, rng=1)
+    assert plus.n_products == plain.n_products == 60  # 2·sketch + probes
+    # rank 4 inside the sketch: only the diagonal bulk is left to the probes
+    assert np.all(plus.stderr < 0.01 * plain.stderr)
+    assert plus.method == "hutch++" and plain.method == "hutchinson"
+
+
+def test_rtol_draws_probes_until_the_precision_is_met():
+    H, layout = _spiked_hessian(seed=2)
+    est = block_traces(H, layout, 10, rtol=0.02, rng=3)
+    assert np.all(est.stderr <= 0.02 * np.abs(est.estimate))
+    assert est.n_probes > 10
+    # probes_for projects the count from the sample variance: se ∝ 1/√K
+    need = est.probes_for(0.01)
+    assert np.all(need >= est.n_probes * (est.stderr / (0.01 * np.abs(est.estimate))) ** 2)
+    capped = block_traces(H, layout, 10, rtol=1e-6, max_probes=50, rng=3)
+    assert capped.n_probes == 50 and np.any(capped.stderr > 1e-6 * np.abs(capped.estimate))
+    fro = block_frobenius(H, layout, 8, rtol=0.05, rng=4)
+    assert np.all(np.diag(fro.stderr) <= 0.05 * np.diag(fro.estimate))
+    assert fro.n_products == len(layout) * fro.n_probes
+    with pytest.raises(ValueError, match="rtol"):
+        block_traces(H, layout, 10, rtol=0.0)
+    with pytest.raises(ValueError, match="method"):
+        block_traces(H, layout, 10, method="hutch")
+
+
+def test_operators_of_every_kind_give_the_same_estimates():
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import aslinearoperator
+
+    H, layout = _spiked_hessian(seed=5)
+
+    class AtOnly:  # anything with @ and a shape
+        shape = H.shape
+
+        def __matmul__(self, other):
+            return H @ other
+
+    ref = block_traces(H, layout, 20, rng=9).estimate
+    for op in (aslinearoperator(H), csr_matrix(H), AtOnly()):
+        np.testing.assert_allclose(block_traces(op, layout, 20, rng=9).estimate, ref,
+                                   rtol=SAME_PROBES_RTOL)
+        np.testing.assert_allclose(block_norm_map(op, layout), block_norm_map(H, layout),
+                                   rtol=1e-13)
+
+
 def test_minibatch_variance_decomposition(make_net):
     # Var over (batch, probe) of a one-probe estimate = E_B v(H_B) + Var_B tr H_B,ll;
     # batches drawn uniformly from a fixed population of 12, so the population variance is exact
