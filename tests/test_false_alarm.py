@@ -41,7 +41,7 @@ MODULES = (
     "tests.networks.test_powerlaw",
 )
 if importlib.util.find_spec("torch"):  # the PyTorch adapter's checks need the torch extra
-    MODULES += ("tests.torch.test_structure",)
+    MODULES += ("tests.torch.test_structure", "tests.torch.test_theory")
 for _name in MODULES:
     importlib.import_module(_name)
 

@@ -1,0 +1,271 @@
+r"""The theory beside the measurement: the paper's networks recognized in a PyTorch model.
+
+The theorems of arXiv:2505.02809 cover the linear model ``f = V x`` and the 1-hidden-layer
+network ``f = V relu(W x)`` without biases, at random initialization, with Gaussian inputs and the
+CE or squared loss. :func:`recognize` finds these in a model — an ``nn.Sequential`` of
+``Linear(d, C, bias=False)``, or of ``Linear(d, m, bias=False)``, ``ReLU()``,
+``Linear(m, C, bias=False)`` — with its loss (``CrossEntropyLoss``, or ``MSELoss`` on one-hot
+targets) and its initialization (a preset of :mod:`rmthess.laws.init` named by the user, or read
+off the weights), and maps everything to the parameters the theory takes (theory/torch.md,
+TORCH-4, TORCH-6):
+
+* ``γ = d/N`` from the data; inputs with mean square ``s`` (isotropic) fold into the scales,
+  ``x = √s y``: ``σ_w → σ_w √s`` (ReLU network) or ``σ_v → σ_v √s`` (linear model);
+* ``nn.MSELoss()`` averages over ``N·C`` entries: its Hessian is ``2/C`` times rmthess's
+  ``½‖f − e_y‖²`` averaged over N, so block norms ``g`` scale by ``(2/C)²``; ratios do not change;
+* the initialization enters as ``(σ_w σ_v, law of V)`` (CASE-20, CASE-24).
+
+:func:`theory_beside` puts the measured block ratios (NET-8) of the model's Hessian next to the
+limit of :mod:`rmthess.cases` and next to the ensemble of random networks of the same size
+(:func:`rmthess.montecarlo.simulate`, with its finite-size prediction): a single network is one
+draw from that ensemble, so its verdict is the z-score of the measurement in the ensemble's spread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["PaperNetwork", "TheoryRow", "TheoryComparison", "recognize", "infer_init",
+           "theory_beside"]
+
+#: the excess kurtosis of the unit-variance entry laws the inference chooses between
+_KURTOSIS = {"gaussian": 3.0, "uniform": 1.8}
+
+
+@dataclass(frozen=True)
+class PaperNetwork:
+    """A PyTorch model recognized as one of the paper's networks, in the theory's parameters.
+
+    Attributes
+    ----------
+    case : str
+        ``"linear-ce"``, ``"linear-mse"``, ``"mlp-ce"`` or ``"mlp-mse"``.
+    dim, width, classes, n_samples : int
+        ``d``, ``m`` (None for the linear model), ``C``, ``N``.
+    gamma : float
+        ``d/N``.
+    sigma_v, sigma_w : float
+        Output and hidden scales (``√(fan_in · Var)``) of the weights, data scale folded in.
+    v_law : str
+        Entry law of V (``"gaussian"`` or ``"uniform"``).
+    init_source : str
+        ``"preset NAME"`` or ``"inferred from the weights"``.
+    norm_factor : float
+        Factor between the model's squared block norms and rmthess's (``(2/C)²`` for
+        ``MSELoss(reduction="mean")``, ``C²``-free otherwise).
+    data_mean_square : float
+        The inputs' mean square ``s`` (1 for standard Gaussian inputs).
+    """
+
+    case: str
+    dim: int
+    width: int | None
+    classes: int
+    n_samples: int
+    gamma: float
+    sigma_v: float
+    sigma_w: float
+    v_law: str
+    init_source: str
+    norm_factor: float
+    data_mean_square: float
+
+    def theory_kwargs(self) -> dict:
+        """Keyword arguments of ``simulate`` / the limits for this network's initialization."""
+        kw = {"sigma_v": self.sigma_v, "v_law": self.v_law}
+        if self.width is not None:
+            kw["sigma_w"] = self.sigma_w
+        return kw
+
+
+def _linears(model):
+    import torch.nn as nn
+
+    if not isinstance(model, nn.Sequential):
+        raise ValueError("the theory covers nn.Sequential(Linear(d, C, bias=False)) and "
+                         "nn.Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, C, bias=False))"
+                         f"; got {type(model).__name__}")
+    layers = list(model)
+    kinds = [type(x).__name__ for x in layers]
+    ok = kinds in (["Linear"], ["Linear", "ReLU", "Linear"])
+    if not ok or any(x.bias is not None for x in layers if isinstance(x, nn.Linear)):
+        raise ValueError("the theory covers Linear(d, C, bias=False), or Linear(d, m, bias=False), "
+                         f"ReLU(), Linear(m, C, bias=False); got layers {kinds} "
+                         f"{'with biases' if ok else ''}".rstrip())
+    return [x for x in layers if isinstance(x, nn.Linear)]
+
+
+def infer_init(weight: np.ndarray) -> tuple[float, str]:
+    r"""``(σ, law)`` of a weight matrix: ``σ = √(fan_in · mean w²)`` and the entry law whose
+    kurtosis ``E ε⁴`` (Gaussian 3, uniform 1.8) is nearer the sample's ``mean w⁴ / (mean w²)²``.
+
+    Examples
+    --------
+    >>> w = np.random.default_rng(0).uniform(-1, 1, (50, 40)) / np.sqrt(40)
+    >>> s, law = infer_init(w)
+    >>> round(s, 2), law
+    (0.58, 'uniform')
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    m2 = float(np.mean(w**2))
+    if not m2 > 0:
+        raise ValueError("a weight matrix is identically zero; name the initialization (init=)")
+    kurt = float(np.mean(w**4)) / m2**2
+    law = min(_KURTOSIS, key=lambda k: abs(_KURTOSIS[k] - kurt))
+    return math.sqrt(w.shape[1] * m2), law
+
+
+def recognize(model, loss_fn, op, *, init: str | None = None) -> PaperNetwork:
+    r"""The :class:`PaperNetwork` of ``model`` trained with ``loss_fn`` on the data of ``op``.
+
+    ``op`` is the model's :class:`~rmthess.torch.HessianOperator` (its data and reduction);
+    ``init`` names the preset the model was built with (default: read off the weights).
+    """
+    import torch
+
+    from rmthess.laws.init import resolve_init
+
+    lin = _linears(model)
+    if isinstance(loss_fn, torch.nn.CrossEntropyLoss):
+        loss = "ce"
+    elif isinstance(loss_fn, torch.nn.MSELoss):
+        loss = "mse"
+    else:
+        raise ValueError("the theory covers torch.nn.CrossEntropyLoss and torch.nn.MSELoss; got "
+                         f"{type(loss_fn).__name__}")
+    d = lin[0].in_features
+    C = lin[-1].out_features
+    m = lin[0].out_features if len(lin) == 2 else None
+    X = torch.cat([x.reshape(x.shape[0], -1) for x, _ in op._data]).to(torch.float64)
+    s = float(torch.mean(X**2))
+    if not s > 0:
+        raise ValueError("the inputs are identically zero")
+    if init is not None:
+        ini = resolve_init(init, classes=C, width=m, dim=d)
+        sigma_v, v_law = ini.sigma_v, ini.v_law.name
+        sigma_w = ini.sigma_w if m is not None else 1.0
+        source = f"preset {init}"
+    else:
+        sigma_v, v_law = infer_init(lin[-1].weight.detach().cpu().numpy())
+        sigma_w = infer_init(lin[0].weight.detach().cpu().numpy())[0] if m is not None else 1.0
+        source = "inferred from the weights"
+    if m is None:
+        sigma_v *= math.sqrt(s)
+    else:
+        sigma_w *= math.sqrt(s)
+    factor = 1.0
+    if loss == "mse":
+        factor = (2.0 / C) ** 2 if op.reduction == "mean" else 4.0 * op.n_samples**2
+    case = f"{'linear' if m is None else 'mlp'}-{loss}"
+    return PaperNetwork(case, d, m, C, op.n_samples, d / op.n_samples, sigma_v, sigma_w, v_law,
+                        source, factor, s)
+
+
+@dataclass(frozen=True)
+class TheoryRow:
+    """One block type: the model's ratio beside the theory's.
+
+    ``ensemble_mean ± ensemble_sd``: the ratio over random networks of this size and
+    initialization (mean of ``reps`` replicates, and one network's standard deviation); ``z`` the
+    measurement's z-score in it; ``limit`` the d → ∞ value; ``prediction`` the finite-size one.
+    """
+
+    block_type: str
+    group: str
+    measured: float
+    ensemble_mean: float
+    ensemble_sd: float
+    prediction: float | None
+    limit: float
+    limit_stderr: float
+    z: float
+
+    @property
+    def deviation_from_limit(self) -> float:
+        """``measured / limit − 1``."""
+        return self.measured / self.limit - 1.0
+
+
+@dataclass(frozen=True)
+class TheoryComparison:
+    """The theory beside one PyTorch model: its recognized parameters and one row per block type."""
+
+    network: PaperNetwork
+    rows: tuple
+    reps: int
+    alpha: float = 1e-3
+    extras: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def z_threshold(self) -> float:
+        from scipy import stats
+
+        return float(stats.t.isf(self.alpha / 2, max(self.reps - 1, 1)))
+
+    @property
+    def passed(self) -> bool:
+        """Every measurement within the ensemble's two-sided ``1 − alpha`` band (Student-t)."""
+        return all(abs(r.z) <= self.z_threshold for r in self.rows)
+
+
+def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 20,
+                  predictions: bool = True, rng=None, op=None) -> TheoryComparison:
+    r"""Block ratios of ``model``'s Hessian beside the theory at its size and initialization.
+
+    Parameters
+    ----------
+    model, loss_fn, data
+        As :func:`~rmthess.torch.hessian_operator` takes them; the model must be one of the
+        paper's networks (:func:`recognize`).
+    init : str, optional
+        The preset the model was built with (``"torch-default"``, ``"lecun-normal"``,
+        ``"kaiming-normal"``, ``"xavier-uniform"``); default: read off the weights.
+    reps : int
+        Random networks in the theory's ensemble (:func:`rmthess.montecarlo.simulate`).
+    predictions : bool
+        Also the finite-size prediction of the ensemble mean.
+    rng : seed
+    op : HessianOperator, optional
+        The model's operator, if already built.
+
+    Returns
+    -------
+    TheoryComparison
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(30, 10, bias=False))
+    >>> X, y = torch.randn(30, 30), torch.randint(0, 10, (30,))
+    >>> cmp = theory_beside(net, torch.nn.CrossEntropyLoss(), (X, y), init="torch-default",
+    ...                     reps=8, predictions=False, rng=1)
+    >>> cmp.network.case, cmp.rows[0].block_type    # σ_v: 1/√3 times the inputs' rms
+    ('linear-ce', 'v')
+    """
+    from rmthess.montecarlo import simulate
+    from rmthess.networks.blocks import block_ratios
+    from rmthess.torch.operator import hessian_operator
+
+    if int(reps) != reps or reps < 2:
+        raise ValueError(f"reps must be an integer ≥ 2, got {reps!r}")
+    op = op if op is not None else hessian_operator(model, loss_fn, data)
+    net = recognize(model, loss_fn, op, init=init)
+    measured = block_ratios(op, op.layout)
+    groups = op.layout.block_types
+    types = ("v",) if net.width is None else ("hidden", "output")
+    sim = simulate(net.case, d=net.dim, gamma=net.gamma, classes=net.classes, m=net.width,
+                   reps=int(reps), rng=rng, predictions=predictions, **net.theory_kwargs())
+    rows = []
+    for t, g in zip(types, groups, strict=True):
+        b = sim.blocks[t]
+        sd = float(b.stderr) * math.sqrt(reps)
+        spread = sd * math.sqrt(1.0 + 1.0 / reps)  # one network against the ensemble mean
+        z = (measured[g].ratio - b.ratio) / spread if spread > 0 else float("nan")
+        rows.append(TheoryRow(t, g, float(measured[g].ratio), float(b.ratio), sd,
+                              None if b.prediction is None else float(b.prediction),
+                              float(b.limit), float(b.limit_stderr or 0.0), float(z)))
+    return TheoryComparison(net, tuple(rows), int(reps))
