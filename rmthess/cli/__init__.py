@@ -16,6 +16,7 @@ __all__ = ["main", "build_parser"]
 
 #: subcommand name -> module implementing it
 COMMANDS = {
+    "analyze": "rmthess.cli.analyze",
     "gmp": "rmthess.cli.gmp",
     "limits": "rmthess.cli.limits",
     "simulate": "rmthess.cli.simulate",

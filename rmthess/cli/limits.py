@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rmthess._format import supported_digits
+
 HELP = "limiting block norms g_ii, g_ij and ratios of a model case (theorems 1 and 2)"
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -60,16 +62,6 @@ def _number(name, text, integer=False):
     if integer and x.is_integer():
         return int(x)
     return x
-
-
-def _digits(x, se):
-    """``x`` with the digits its standard error supports (the error to 2 significant digits)."""
-    import math
-
-    if se is None or not se > 0 or not math.isfinite(x) or x == 0:
-        return float(x)
-    sig = max(1, int(math.floor(math.log10(abs(x)))) - int(math.floor(math.log10(se))) + 2)
-    return float(f"{x:.{sig}g}")
 
 
 def _two(se):
@@ -161,9 +153,10 @@ def _class_edges(case, lim, prior, cls):
         left, right, outer = float(sup[main][0]), float(sup[main][1]), float(sup[-1][1])
         spread = _EDGE_SPREAD if main == len(sup) - 1 else _OUTER_SPREAD
         out.append({"class": c + 1, "prior": float(prior[c]), "g_ii": float(law.moment(2)),
-                    "right_edge": _digits(outer, spread * outer), "bulks": len(sup),
-                    "main_bulk": {"left": _digits(_clean(left, right), _EDGE_SPREAD * right),
-                                  "right": _digits(right, _EDGE_SPREAD * right),
+                    "right_edge": supported_digits(outer, spread * outer), "bulks": len(sup),
+                    "main_bulk": {"left": supported_digits(_clean(left, right),
+                                                           _EDGE_SPREAD * right),
+                                  "right": supported_digits(right, _EDGE_SPREAD * right),
                                   "mass": float(mass[main])}})
     return out
 
@@ -258,7 +251,7 @@ def run(args) -> int:
         def fmt(x, se=None):
             if x is None or (isinstance(x, float) and math.isnan(x)):
                 return None
-            return _digits(float(x), se)
+            return supported_digits(float(x), se)
 
     if prior is not None:
         asym, asym_note = {}, "the C → ∞ leading terms are derived for identical classes"

@@ -45,7 +45,7 @@ def test_mlp_cases(capsys):
 
 
 def test_mlp_ce_rtol_seed_and_digits(capsys):
-    from rmthess.cli.limits import _digits
+    from rmthess._format import supported_digits as _digits
 
     out = _json(capsys, ["--case", "mlp-ce", "--gamma", "1", "--classes", "4", "--m", "3",
                          "--rtol", "2e-2", "--seed", "5"])
@@ -63,7 +63,7 @@ def test_mlp_ce_rtol_seed_and_digits(capsys):
 
 
 def test_digits_follow_the_error():
-    from rmthess.cli.limits import _digits
+    from rmthess._format import supported_digits as _digits
 
     assert _digits(0.0495922127790262, 8.1e-6) == 0.0495922      # error to 2 significant digits
     assert _digits(123.456789, 0.5) == 123.46

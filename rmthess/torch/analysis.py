@@ -1,0 +1,483 @@
+r"""``rmthess analyze``: the Hessian-block structure of a PyTorch model, and the theory beside it.
+
+A TOML file names a function ``module:function`` that returns the model, the loss and the data
+(a tuple ``(model, loss_fn, data)`` or a dict with those keys and, optionally, ``init``), and
+how to analyse them::
+
+    model = "my_models:build"      # imported with the file's folder on sys.path
+    blocks = "rows"                 # or "parameters"
+    seed = 0
+    dtype = "float64"               # or "float32"
+    device = "cpu"                  # optional: the model's own device
+
+    [operator]
+    kind = "hessian"                # or "gauss-newton", "residual"
+    probe_batch = 32
+
+    [block_map]
+    method = "auto"                 # exact (P products) up to exact_max_params, else estimated
+    exact_max_params = 20000
+    probes = 20                     # per block column, when estimated
+
+    [spectrum]
+    top_k = 10                      # Lanczos top eigenvalues of the whole Hessian
+    block_top_k = 3                 # and of every diagonal block (0: skip)
+    slq_steps = 80
+    slq_probes = 10
+
+    [theory]
+    enabled = true                  # the paper's networks only; others are reported as such
+    init = "torch-default"          # optional; default: read off the weights
+    reps = 20
+
+:func:`run_analysis` computes everything (:class:`Analysis`); :func:`write_analysis` writes
+``analysis.json``, ``blocks.csv``, figures (block-norm map with block boundaries, top eigenvalues
+per block, SLQ density with its error band, theory beside measurement) and ``report.md`` /
+``report.html``. Every number carries its error: exact values (block columns) say so, estimates
+carry standard errors, eigenvalues residuals, densities their 1-Wasserstein error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rmthess._format import with_error
+
+__all__ = ["AnalysisConfig", "Analysis", "load_config", "run_analysis", "write_analysis"]
+
+_SECTIONS = {
+    "": {"model", "blocks", "seed", "dtype", "device", "operator", "block_map", "spectrum",
+         "theory"},
+    "operator": {"kind", "probe_batch"},
+    "block_map": {"method", "exact_max_params", "probes"},
+    "spectrum": {"top_k", "block_top_k", "slq_steps", "slq_probes"},
+    "theory": {"enabled", "init", "reps"},
+}
+_METHODS = ("auto", "exact", "estimate")
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """A validated ``rmthess analyze`` configuration (see the module docstring for the keys)."""
+
+    model: str
+    base: Path
+    blocks: str = "rows"
+    seed: int = 0
+    dtype: str = "float64"
+    device: str | None = None
+    kind: str = "hessian"
+    probe_batch: int = 32
+    map_method: str = "auto"
+    exact_max_params: int = 20000
+    map_probes: int = 20
+    top_k: int = 10
+    block_top_k: int = 3
+    slq_steps: int = 80
+    slq_probes: int = 10
+    theory: bool = True
+    init: str | None = None
+    reps: int = 20
+
+
+def _int(table, key, default, low, where):
+    val = table.get(key, default)
+    if isinstance(val, bool) or not isinstance(val, int) or val < low:
+        raise ValueError(f"{where}{key} must be an integer ≥ {low}, got {val!r}")
+    return val
+
+
+def load_config(path) -> AnalysisConfig:
+    """Read and validate a configuration file; a ``ValueError`` names the first problem."""
+    from rmthess.laws.init import INITS
+    from rmthess.torch._layout import BLOCK_KINDS
+    from rmthess.torch.operator import _DTYPES, KINDS
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"configuration file {str(path)!r} not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    for sec, keys in _SECTIONS.items():
+        table = raw if not sec else raw.get(sec, {})
+        if not isinstance(table, dict):
+            raise ValueError(f"[{sec}] must be a table")
+        unknown = sorted(set(table) - keys)
+        if unknown:
+            raise ValueError(f"unknown key{'s' if len(unknown) > 1 else ''} "
+                             f"{', '.join(unknown)} in {'[' + sec + ']' if sec else 'the file'}; "
+                             f"valid: {', '.join(sorted(keys))}")
+    model = raw.get("model")
+    if not isinstance(model, str) or model.count(":") != 1 or not all(model.split(":")):
+        raise ValueError(f"model must be 'module:function', got {model!r}")
+    blocks = raw.get("blocks", "rows")
+    if blocks not in BLOCK_KINDS:
+        raise ValueError(f"blocks must be one of {BLOCK_KINDS}, got {blocks!r}")
+    dtype = raw.get("dtype", "float64")
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+    op, bm, sp, th = (raw.get(k, {}) for k in ("operator", "block_map", "spectrum", "theory"))
+    kind = op.get("kind", "hessian")
+    if kind not in KINDS:
+        raise ValueError(f"[operator] kind must be one of {KINDS}, got {kind!r}")
+    method = bm.get("method", "auto")
+    if method not in _METHODS:
+        raise ValueError(f"[block_map] method must be one of {_METHODS}, got {method!r}")
+    init = th.get("init")
+    if init is not None and init not in INITS:
+        raise ValueError(f"[theory] init must be one of {tuple(INITS)}, got {init!r}")
+    enabled = th.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ValueError(f"[theory] enabled must be true or false, got {enabled!r}")
+    device = raw.get("device")
+    if device is not None and not isinstance(device, str):
+        raise ValueError(f"device must be a string such as 'cpu' or 'cuda:0', got {device!r}")
+    return AnalysisConfig(
+        model=model, base=path.resolve().parent, blocks=blocks,
+        seed=_int(raw, "seed", 0, 0, ""), dtype=dtype, device=device, kind=kind,
+        probe_batch=_int(op, "probe_batch", 32, 1, "[operator] "),
+        map_method=method, exact_max_params=_int(bm, "exact_max_params", 20000, 1, "[block_map] "),
+        map_probes=_int(bm, "probes", 20, 2, "[block_map] "),
+        top_k=_int(sp, "top_k", 10, 0, "[spectrum] "),
+        block_top_k=_int(sp, "block_top_k", 3, 0, "[spectrum] "),
+        slq_steps=_int(sp, "slq_steps", 80, 0, "[spectrum] "),
+        slq_probes=_int(sp, "slq_probes", 10, 2, "[spectrum] "),
+        theory=enabled, init=init, reps=_int(th, "reps", 20, 2, "[theory] "))
+
+
+def _load_source(cfg: AnalysisConfig) -> dict:
+    """Import ``module:function`` (the file's folder first on ``sys.path``) and call it."""
+    modname, func = cfg.model.split(":")
+    base = str(cfg.base)
+    added = base not in sys.path
+    if added:
+        sys.path.insert(0, base)
+    try:
+        try:
+            mod = importlib.import_module(modname)
+        except ImportError as exc:
+            raise ValueError(f"model: cannot import {modname!r} ({exc})") from None
+        fn = getattr(mod, func, None)
+        if not callable(fn):
+            raise ValueError(f"model: {modname!r} has no function {func!r}")
+        out = fn()
+    finally:
+        if added:
+            sys.path.remove(base)
+    if isinstance(out, dict):
+        missing = {"model", "loss_fn", "data"} - set(out)
+        if missing:
+            raise ValueError(f"model: {cfg.model} returned a dict without {sorted(missing)}")
+        return out
+    if isinstance(out, tuple) and len(out) == 3:
+        return dict(zip(("model", "loss_fn", "data"), out, strict=True))
+    raise ValueError(f"model: {cfg.model} must return (model, loss_fn, data) or a dict with "
+                     "those keys")
+
+
+@dataclass
+class Analysis:
+    """What ``rmthess analyze`` measured (every array in the operator's block order)."""
+
+    config: AnalysisConfig
+    summary: dict
+    labels: tuple
+    groups: tuple
+    norm_map: np.ndarray = field(repr=False)
+    norm_map_stderr: np.ndarray | None = field(repr=False)
+    ratios: dict = field(repr=False)
+    traces: np.ndarray = field(repr=False)
+    traces_stderr: np.ndarray | None = field(repr=False)
+    top: object = field(repr=False)
+    block_top: list = field(repr=False)
+    density: object = field(repr=False)
+    theory: object = field(repr=False)
+    theory_note: str = ""
+    seconds: dict = field(default_factory=dict)
+
+
+def _ratios_with_errors(sq, se, layout) -> dict:
+    """Block ratios (NET-8) per group, with a delta-method standard error when estimated."""
+    from rmthess.networks.blocks import block_ratio
+
+    out = {}
+    for t in layout.block_types:
+        r = block_ratio(sq, layout, t)
+        err = None
+        if se is not None and r.n_offdiag:
+            rg = layout.block_range(t)
+            sub = se[rg.start:rg.stop, rg.start:rg.stop] ** 2
+            k = sub.shape[0]
+            var_d = float(np.sum(np.diag(sub))) / k**2
+            var_o = float(np.sum(sub[~np.eye(k, dtype=bool)])) / (k * (k - 1)) ** 2
+            err = abs(r.ratio) * float(np.sqrt(var_o / r.offdiag_mean**2
+                                               + var_d / r.diag_mean**2))
+        out[t] = {"ratio": r.ratio, "stderr": err, "diag_mean": r.diag_mean,
+                  "offdiag_mean": r.offdiag_mean, "n_blocks": r.n_diag}
+    return out
+
+
+def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
+    """Build the operator and measure the block map, the spectra and the theory beside them.
+
+    ``progress(step: str)`` is called before each step.
+    """
+    from rmthess._validate import spawn_seeds
+    from rmthess.networks.hutchinson import block_frobenius, block_traces
+    from rmthess.networks.lanczos import slq_density, top_eigenvalues
+    from rmthess.networks.operators import block_column
+    from rmthess.torch.operator import HessianOperator
+
+    say = progress or (lambda _s: None)
+    seconds = {}
+    t0 = time.perf_counter()
+    say("loading the model")
+    src = _load_source(cfg)
+    op = HessianOperator(src["model"], src["loss_fn"], src["data"], blocks=cfg.blocks,
+                         kind=cfg.kind, dtype=cfg.dtype, device=cfg.device,
+                         probe_batch=cfg.probe_batch)
+    lay = op.layout
+    seconds["setup"] = time.perf_counter() - t0
+    seeds = spawn_seeds(cfg.seed, 4)
+    P, B = op.shape[0], lay.n_blocks
+    exact = cfg.map_method == "exact" or (cfg.map_method == "auto" and P <= cfg.exact_max_params)
+    t0 = time.perf_counter()
+    diag_blocks = []
+    if exact:
+        say(f"block-norm map: exact, {P} products")
+        off = lay.offsets
+        sq = np.empty((B, B))
+        for k in range(B):
+            col = block_column(op, off, k, batch=cfg.probe_batch * 4)
+            sq[k] = np.add.reduceat(np.einsum("ij,ij->j", col, col), off[:-1])
+            diag_blocks.append(col[:, off[k]:off[k + 1]])
+        sq = 0.5 * (sq + sq.T)  # ‖H_lk‖ = ‖H_kl‖, rounding aside
+        se = None
+        traces = np.array([np.trace(b) for b in diag_blocks])
+        traces_se = None
+    else:
+        say(f"block-norm map: estimated, {B} × {cfg.map_probes} products")
+        est = block_frobenius(op, lay, cfg.map_probes, rng=seeds[0], batch=cfg.probe_batch)
+        sq, se = est.estimate, est.stderr
+        tr = block_traces(op, lay, cfg.map_probes, rng=seeds[1], batch=cfg.probe_batch)
+        traces, traces_se = tr.estimate, tr.stderr
+    seconds["block_map"] = time.perf_counter() - t0
+    ratios = _ratios_with_errors(sq, se, lay)
+    t0 = time.perf_counter()
+    top = None
+    if cfg.top_k:
+        say(f"top {cfg.top_k} eigenvalues (Lanczos)")
+        top = top_eigenvalues(op, min(cfg.top_k, P - 1), rng=seeds[2], tol=1e-8)
+    block_top = []
+    if cfg.block_top_k:
+        say(f"top {cfg.block_top_k} eigenvalues of each of {B} blocks")
+        for k in range(B):
+            if diag_blocks:
+                ev = np.linalg.eigvalsh(0.5 * (diag_blocks[k] + diag_blocks[k].T))[::-1]
+                block_top.append({"values": ev[:cfg.block_top_k], "residuals": None})
+            elif lay.sizes[k] <= cfg.block_top_k + 1:
+                block_top.append(None)  # too small for Lanczos; the exact map gives these
+            else:
+                t = top_eigenvalues(op, cfg.block_top_k, layout=lay, block=k, rng=seeds[2],
+                                    tol=1e-6)
+                block_top.append({"values": t.values, "residuals": t.residuals})
+    seconds["eigenvalues"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    density = None
+    if cfg.slq_steps:
+        say(f"spectral density (SLQ, {cfg.slq_probes} × {cfg.slq_steps} products)")
+        density = slq_density(op, steps=cfg.slq_steps, n_probes=cfg.slq_probes, rng=seeds[3])
+    seconds["density"] = time.perf_counter() - t0
+    theory, note = None, ""
+    t0 = time.perf_counter()
+    if cfg.theory:
+        from rmthess.torch.theory import theory_beside
+
+        say("theory beside the measurement")
+        try:
+            theory = theory_beside(src["model"], src["loss_fn"], src["data"],
+                                   init=src.get("init", cfg.init), reps=cfg.reps,
+                                   rng=cfg.seed, op=op if cfg.kind == "hessian" else None)
+        except ValueError as exc:
+            note = str(exc)
+    seconds["theory"] = time.perf_counter() - t0
+    summary = {"parameters": P, "samples": op.n_samples, "blocks": B,
+               "groups": len(lay.groups), "kind": op.kind, "loss": float(op.loss),
+               "reduction": op.reduction, "dtype": op.dtype_name, "device": str(op.device),
+               "products": int(op.n_products), "block_map": "exact" if exact else "estimated",
+               "model": type(src["model"]).__name__}
+    return Analysis(cfg, summary, lay.block_labels, lay.groups, np.sqrt(np.maximum(sq, 0)),
+                    se, ratios, traces, traces_se, top, block_top, density, theory, note,
+                    seconds)
+
+
+# -- output ------------------------------------------------------------------------------------
+
+def record(an: Analysis) -> dict:
+    """The JSON record of an analysis (plain types, NaN as null)."""
+    def arr(x):
+        return None if x is None else np.where(np.isfinite(x), x, np.nan).tolist()
+
+    top = None if an.top is None else {
+        "values": an.top.values.tolist(), "residuals": an.top.residuals.tolist(),
+        "converged": an.top.converged.tolist(), "products": an.top.n_products}
+    dens = None if an.density is None else {
+        "grid": an.density.grid.tolist(), "density": an.density.density.tolist(),
+        "stderr": an.density.stderr.tolist(), "sigma": an.density.sigma,
+        "w1_estimate": an.density.w1_estimate, "w1_bound": an.density.w1_bound,
+        "eta": an.density.eta, "nodes": an.density.nodes.tolist(),
+        "weights": an.density.weights.tolist()}
+    theory = None
+    if an.theory is not None:
+        theory = {"network": {k: getattr(an.theory.network, k) for k in
+                              an.theory.network.__dataclass_fields__},
+                  "reps": an.theory.reps, "alpha": an.theory.alpha,
+                  "z_threshold": an.theory.z_threshold, "passed": an.theory.passed,
+                  "rows": [{**{k: getattr(r, k) for k in r.__dataclass_fields__},
+                            "deviation_from_limit": r.deviation_from_limit}
+                           for r in an.theory.rows]}
+    cfg = {k: (str(v) if isinstance(v, Path) else v)
+           for k, v in an.config.__dict__.items()}
+    return {"config": cfg, "summary": an.summary, "seconds": an.seconds,
+            "labels": list(an.labels),
+            "groups": [[g, c, s if isinstance(s, int) else list(s)] for g, c, s in an.groups],
+            "norm_map": arr(an.norm_map), "norm_map_squared_stderr": arr(an.norm_map_stderr),
+            "ratios": an.ratios, "traces": arr(an.traces), "traces_stderr": arr(an.traces_stderr),
+            "top_eigenvalues": top,
+            "block_top_eigenvalues": [None if b is None else
+                                      {"values": arr(b["values"]),
+                                       "residuals": arr(b["residuals"])}
+                                      for b in an.block_top],
+            "density": dens, "theory": theory, "theory_note": an.theory_note}
+
+
+def write_analysis(an: Analysis, outdir, *, formats=("png",)) -> dict:
+    """Write ``analysis.json``, ``blocks.csv``, the figures and ``report.md``/``report.html``."""
+    import csv
+    import json
+
+    from rmthess.plotting.structure import analysis_figures
+    from rmthess.verify.report import render_html
+
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    rec = record(an)
+    (out / "analysis.json").write_text(json.dumps(rec, allow_nan=False, default=_plain) + "\n",
+                                       encoding="utf-8")
+    with open(out / "blocks.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["block", "label", "size", "frobenius", "frobenius_sq_stderr", "trace",
+                    "trace_stderr", "top_eigenvalues"])
+        sizes = [z for _, c, s in an.groups for z in
+                 ((s,) * c if isinstance(s, int) else s)]
+        for k, lab in enumerate(an.labels):
+            top = an.block_top[k] if k < len(an.block_top) else None
+            w.writerow([k, lab, sizes[k], repr(float(an.norm_map[k, k])),
+                        "" if an.norm_map_stderr is None else repr(float(an.norm_map_stderr[k, k])),
+                        repr(float(an.traces[k])),
+                        "" if an.traces_stderr is None else repr(float(an.traces_stderr[k])),
+                        "" if top is None else " ".join(f"{v:.10g}" for v in top["values"])])
+    figs = analysis_figures(an, out, formats=formats)
+    text = report_markdown(an, figs, out)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    (out / "report.html").write_text(render_html(text, out, title="rmthess analyze"),
+                                     encoding="utf-8")
+    return {"record": out / "analysis.json", "table": out / "blocks.csv", "figures": figs,
+            "markdown": out / "report.md", "html": out / "report.html"}
+
+
+def _plain(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, Path):
+        return str(x)
+    raise TypeError(f"not serializable: {type(x).__name__}")
+
+
+def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
+    """The report's text (figures linked relative to ``base``)."""
+    s = an.summary
+    lines = [f"# rmthess analyze — `{an.config.model}`", "",
+             f"**{s['model']}**: P = {s['parameters']} parameters in {s['blocks']} blocks "
+             f"({s['groups']} groups, blocks = `{an.config.blocks}`), N = {s['samples']} samples, "
+             f"loss {s['loss']:.6g} ({s['reduction']}-reduced), operator: {s['kind']}, "
+             f"{s['dtype']} on {s['device']}; {s['products']} operator products; "
+             f"{sum(an.seconds.values()):.1f} s.", ""]
+    lines += ["## Block ratios", "",
+              "Mean squared Frobenius norm of the off-diagonal blocks over that of the diagonal "
+              "blocks, within each group (NET-8)"
+              + (": exact (block columns)." if an.norm_map_stderr is None else
+                 f": estimated from {an.config.map_probes} probes per block column, ± standard "
+                 "error."), "",
+              "| group | blocks | ratio | mean ‖H_ll‖²_F | mean ‖H_lk‖²_F |",
+              "|---|---|---|---|---|"]
+    for g, r in an.ratios.items():
+        lines.append(f"| `{g}` | {r['n_blocks']} | {with_error(r['ratio'], r['stderr'])} | "
+                     f"{r['diag_mean']:.4g} | {r['offdiag_mean']:.4g} |")
+    lines += [""]
+    if "block_map" in figures:
+        lines += [f"![block-norm map]({Path(figures['block_map']).relative_to(base)})", ""]
+    if an.theory is not None:
+        th = an.theory
+        nw = th.network
+        verdict = "PASS" if th.passed else "FAIL"
+        lines += ["## The theory beside the measurement", "",
+                  f"Recognized as **{nw.case}** (d = {nw.dim}, "
+                  + (f"m = {nw.width}, " if nw.width else "")
+                  + f"C = {nw.classes}, N = {nw.n_samples}, γ = {nw.gamma:.4g}); initialization "
+                  f"{nw.init_source}: σ_v = {nw.sigma_v:.4g}"
+                  + (f", σ_w = {nw.sigma_w:.4g}" if nw.width else "")
+                  + f", V entries {nw.v_law}; inputs' mean square {nw.data_mean_square:.4g} "
+                  "(folded into the scales). The ensemble is "
+                  f"{th.reps} random networks of this size and initialization; the verdict is "
+                  f"the measurement's z-score in the ensemble's spread against "
+                  f"{th.z_threshold:.2f} (two-sided α = {th.alpha:g}): **{verdict}**.", "",
+                  "| block | measured | ensemble (one network's sd) | finite-size prediction | "
+                  "limit d → ∞ | z |", "|---|---|---|---|---|---|"]
+        for r in th.rows:
+            pred = "—" if r.prediction is None else f"{r.prediction:.4g}"
+            lines.append(f"| {r.block_type} (`{r.group}`) | {r.measured:.5g} | "
+                         f"{with_error(r.ensemble_mean, r.ensemble_sd)} | {pred} | "
+                         f"{with_error(r.limit, r.limit_stderr or None)} | {r.z:+.2f} |")
+        lines += [""]
+        if "theory" in figures:
+            lines += [f"![theory beside measurement]({Path(figures['theory']).relative_to(base)})",
+                      ""]
+    elif an.config.theory:
+        lines += ["## The theory beside the measurement", "",
+                  f"No theory for this model: {an.theory_note}", ""]
+    if an.top is not None:
+        t = an.top
+        lines += ["## Top eigenvalues", "",
+                  f"Restarted Lanczos (NET-14); an eigenvalue of H lies within each residual "
+                  f"({int(t.converged.sum())} of {t.values.size} converged).", "",
+                  "| k | eigenvalue | residual ‖Hu − λu‖ |", "|---|---|---|"]
+        for k, (v, r) in enumerate(zip(t.values, t.residuals, strict=True), start=1):
+            lines.append(f"| {k} | {v:.10g} | {r:.1e} |")
+        lines += [""]
+    if "block_top" in figures:
+        lines += [f"![top eigenvalues per block]({Path(figures['block_top']).relative_to(base)})",
+                  ""]
+    if an.density is not None:
+        d = an.density
+        lines += ["## Spectral density", "",
+                  f"Stochastic Lanczos quadrature (NET-15), {d.weights.shape[0]} probes × "
+                  f"{d.weights.shape[1]} steps, smoothed by a Gaussian of width {d.sigma:.3g}; "
+                  f"band: ± 2 standard errors over probes. Distance to the exact spectral measure: "
+                  f"W₁ ≲ {d.w1_estimate:.2g} (a-posteriori estimate), "
+                  f"≤ {d.w1_bound:.2g} with probability ≥ {1 - d.eta:g} (a-priori bound).", ""]
+        if "density" in figures:
+            lines += [f"![spectral density]({Path(figures['density']).relative_to(base)})", ""]
+    lines += ["## Files", "",
+              "`analysis.json` (everything above, full precision), `blocks.csv` (one row per "
+              "block), the figures, this report.", ""]
+    return "\n".join(lines)

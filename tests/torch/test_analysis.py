@@ -1,0 +1,178 @@
+"""``rmthess analyze``: configuration, the analysis against the operator's dense matrix, the report.
+
+Oracles: the dense Hessian of the operator (itself checked against ``torch.func.hessian``), its
+block norms and block eigenvalues by numpy; the estimated map against it within its standard
+errors.
+"""
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from rmthess import networks  # noqa: E402
+from rmthess.cli import main  # noqa: E402
+from rmthess.torch.analysis import load_config, run_analysis, write_analysis  # noqa: E402
+from rmthess.torch.operator import HessianOperator  # noqa: E402
+
+MODELS = '''
+import torch
+
+
+def paper():
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(12, 4, bias=False), torch.nn.ReLU(),
+                                torch.nn.Linear(4, 3, bias=False))
+    X, y = torch.randn(24, 12, generator=gen), torch.randint(0, 3, (24,), generator=gen)
+    return model, torch.nn.CrossEntropyLoss(), (X, y)
+
+
+def biased():
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3))
+    X, y = torch.randn(20, 6, generator=gen), torch.randint(0, 3, (20,), generator=gen)
+    return {"model": model, "loss_fn": torch.nn.CrossEntropyLoss(), "data": (X, y)}
+'''
+
+
+def _config(tmp_path, body, name="cfg.toml"):
+    (tmp_path / "mods_analyze.py").write_text(MODELS)
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def _dense(source):
+    import importlib
+    import sys
+
+    mod = sys.modules.get("mods_analyze") or importlib.import_module("mods_analyze")
+    out = getattr(mod, source)()
+    model, loss, data = (out["model"], out["loss_fn"], out["data"]) if isinstance(out, dict) \
+        else out
+    return HessianOperator(model, loss, data).dense()
+
+
+def test_exact_analysis_matches_the_dense_hessian(tmp_path, monkeypatch):
+    cfg = load_config(_config(tmp_path, """
+        model = "mods_analyze:paper"
+        [spectrum]
+        top_k = 4
+        block_top_k = 2
+        slq_steps = 20
+        slq_probes = 4
+        [theory]
+        reps = 4
+    """))
+    an = run_analysis(cfg)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    H = _dense("paper")
+    lay = networks.BlockLayout(an.groups, an.labels)
+    np.testing.assert_allclose(an.norm_map, networks.block_norm_map(H, lay), rtol=1e-12,
+                               atol=1e-15)
+    assert an.norm_map_stderr is None and an.summary["block_map"] == "exact"
+    ref = networks.block_ratios(H, lay)
+    for g, r in an.ratios.items():
+        assert r["ratio"] == pytest.approx(ref[g].ratio, rel=1e-12) and r["stderr"] is None
+    ev = np.linalg.eigvalsh(H)[::-1]
+    np.testing.assert_allclose(an.top.values, ev[:4], atol=1e-8 * abs(ev).max())
+    off = lay.offsets
+    for k, b in enumerate(an.block_top):
+        blk = np.linalg.eigvalsh(H[off[k]:off[k + 1], off[k]:off[k + 1]])[::-1][:2]
+        np.testing.assert_allclose(b["values"], blk, atol=1e-12 * abs(ev).max())
+    np.testing.assert_allclose(an.traces, np.add.reduceat(np.diag(H), off[:-1]), rtol=1e-12)
+    assert an.theory is not None and an.theory.network.case == "mlp-ce"
+    assert an.density.wasserstein(ev) <= an.density.w1_estimate
+    written = write_analysis(an, tmp_path / "out")
+    rec = json.loads((tmp_path / "out" / "analysis.json").read_text())
+    assert rec["summary"]["parameters"] == H.shape[0] and len(rec["labels"]) == lay.n_blocks
+    assert rec["theory"]["rows"][0]["block_type"] == "hidden"
+    html = written["html"].read_text()
+    assert "The theory beside the measurement" in html and "data:image/png;base64" in html
+    assert set(written["figures"]) == {"block_map", "block_top", "density", "theory"}
+    rows = (tmp_path / "out" / "blocks.csv").read_text().splitlines()
+    assert len(rows) == 1 + lay.n_blocks
+
+
+#: 7 blocks' squared norms (49 numbers) and traces (7): normal quantile at 1e-4 per number, on
+#: the pinned seed
+def test_estimated_map_within_its_standard_errors(tmp_path, monkeypatch):
+    from tests._mc import z_threshold
+
+    cfg = load_config(_config(tmp_path, """
+        model = "mods_analyze:biased"
+        seed = 3
+        [block_map]
+        method = "estimate"
+        probes = 200
+        [spectrum]
+        top_k = 0
+        block_top_k = 2
+        slq_steps = 0
+    """))
+    an = run_analysis(cfg)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    H = _dense("biased")
+    lay = networks.BlockLayout(an.groups, an.labels)
+    exact = networks.block_norm_map(H, lay, squared=True)
+    z = z_threshold(1e-4, comparisons=56)
+    assert np.all(np.abs(an.norm_map**2 - exact) <= z * an.norm_map_stderr + 1e-14)
+    tr = np.add.reduceat(np.diag(H), lay.offsets[:-1])
+    assert np.all(np.abs(an.traces - tr) <= z * an.traces_stderr)
+    assert all(r["stderr"] > 0 for r in an.ratios.values())
+    # a model the theory does not cover says so instead of a comparison
+    assert an.theory is None and "the theory covers" in an.theory_note
+    assert an.top is None and an.density is None
+
+
+@pytest.mark.parametrize("body, message", [
+    ('model = "x"', "module:function"),
+    ('model = "a:b"\nfoo = 1', "unknown key foo"),
+    ('model = "a:b"\nblocks = "neurons"', "blocks must be"),
+    ('model = "a:b"\n[operator]\nkind = "fisher"', "kind must be"),
+    ('model = "a:b"\n[block_map]\nmethod = "magic"', "method must be"),
+    ('model = "a:b"\n[block_map]\nprobes = 1', "probes must be an integer ≥ 2"),
+    ('model = "a:b"\n[theory]\ninit = "he"', "init must be"),
+    ('model = "a:b"\n[spectrum]\ntop_k = -1', "top_k"),
+    ('model = "a:b"\nseed = 1.5', "seed"),
+    ("model = ", "not valid TOML"),
+])
+def test_bad_configurations_are_refused_in_one_line(tmp_path, body, message, capsys):
+    path = _config(tmp_path, body)
+    with pytest.raises(ValueError, match=message):
+        load_config(path)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message.split()[0] in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_writes_the_report_and_exits_on_the_verdict(tmp_path, capsys):
+    path = _config(tmp_path, """
+        model = "mods_analyze:paper"
+        [spectrum]
+        top_k = 2
+        block_top_k = 0
+        slq_steps = 10
+        slq_probes = 3
+        [theory]
+        reps = 4
+    """)
+    code = main(["analyze", str(path), "--out", str(tmp_path / "rep"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code in (0, 1) and ("verdict: PASS" in out) == (code == 0)
+    assert (tmp_path / "rep" / "report.html").is_file()
+    main(["analyze", str(path), "--out", str(tmp_path / "rep2"), "--quiet", "--json"])
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["summary"]["blocks"] == 7 and rec["config"]["model"] == "mods_analyze:paper"
+    assert main(["analyze", str(tmp_path / "missing.toml")]) == 2
+    (tmp_path / "mods_bad.py").write_text("def f():\n    return 3\n")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('model = "mods_bad:f"\n')
+    assert main(["analyze", str(bad), "--out", str(tmp_path / "o3"), "--quiet"]) == 2
+    assert "must return (model, loss_fn, data)" in capsys.readouterr().err
