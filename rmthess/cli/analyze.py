@@ -51,7 +51,7 @@ def run(args) -> int:
         for row in th.rows:
             print(f"theory {th.network.case} {row.block_type}: measured {row.measured:.5g}, "
                   f"ensemble {row.ensemble_mean:.4g} ± {row.ensemble_sd:.2g}, "
-                  f"limit {row.limit:.4g}, z = {row.z:+.2f}")
+                  f"limit {row.limit:.4g}, z = {row.z:+.2f} (detects {100 * row.mde:.2g} %)")
         print(f"verdict: {'PASS' if th.passed else 'FAIL'} (|z| ≤ {th.z_threshold:.2f})")
     elif an.theory_note:
         print(f"no theory for this model: {an.theory_note}")

@@ -106,7 +106,7 @@ def _check_rtol(rtol):
 
 
 def _sample(draw, n_probes: int, rtol, max_probes: int | None, watch=lambda x: x):
-    """Samples from ``draw(k)`` until the relative standard error meets ``rtol`` (NET-17).
+    """Samples from ``draw(k)`` until the relative standard error meets ``rtol`` (NET-19).
 
     Starts with ``n_probes``; while some watched estimate (``watch(samples)``) has
     ``se > rtol·|mean|``, draws the projected shortfall (at least doubling, at most up to
@@ -166,7 +166,7 @@ def block_traces(operator, layout, n_probes: int, *, probe: str = "rademacher", 
     batch : int
         Probes per call of the operator.
     method : {"hutchinson", "hutch++"}
-        ``"hutch++"`` (NET-16) first sketches the range of ``H`` with ``sketch`` Gaussian products
+        ``"hutch++"`` (NET-18) first sketches the range of ``H`` with ``sketch`` Gaussian products
         (``Q``: an orthonormal basis of ``H S``; ``sketch`` more products give ``H Q``) and takes
         the part ``Q Qᵀ H + (I − QQᵀ) H QQᵀ`` of every block trace exactly; the probes estimate
         only the block traces of ``(I − QQᵀ) H (I − QQᵀ)``. It lowers the variance when a few large

@@ -7,9 +7,9 @@ Both read the operator through :func:`~rmthess.networks.operators.as_products` (
 
 * :func:`top_eigenvalues` — ``k`` extreme eigenvalues by implicitly restarted Lanczos
   (``scipy.sparse.linalg.eigsh``), each with its residual ``‖H u − λ u‖`` — by Weyl's theorem an
-  eigenvalue of ``H`` lies within the residual of ``λ`` (theory/networks.md, NET-14) — and a
+  eigenvalue of ``H`` lies within the residual of ``λ`` (theory/networks.md, NET-16) — and a
   convergence flag.
-* :func:`slq_density` — stochastic Lanczos quadrature (NET-15): for each probe ``z`` uniform on the
+* :func:`slq_density` — stochastic Lanczos quadrature (NET-17): for each probe ``z`` uniform on the
   unit sphere, ``k`` Lanczos steps give the Gauss quadrature ``Σ_j τ_j² δ(x − θ_j)`` of the weighted
   spectral measure ``Σ_i (zᵀu_i)² δ(x − λ_i)``, exact for polynomials of degree ``2k − 1``; the
   average over probes estimates the spectral measure ``(1/P) Σ_i δ(x − λ_i)``. The result carries
@@ -154,7 +154,7 @@ def top_eigenvalues(operator, k: int = 6, *, layout=None, block: int | None = No
 
 @dataclass(frozen=True)
 class SpectralDensity:
-    r"""Stochastic Lanczos quadrature of a spectral measure (NET-15).
+    r"""Stochastic Lanczos quadrature of a spectral measure (NET-17).
 
     Attributes
     ----------
@@ -173,7 +173,7 @@ class SpectralDensity:
         A-posteriori upper estimate of the same distance: the quadrature part bounded by the
         Chebyshev–Markov–Stieltjes inequality (``Σ_j (θ_{j+1} − θ_j) max(τ_j², τ_{j+1}²)``, averaged
         over probes) plus the probes' part, the pointwise 95 % band of their distribution functions
-        integrated, ``t_{0.975, K−1} ∫ se(F̂)(x) dx`` (NET-15).
+        integrated, ``t_{0.975, K−1} ∫ se(F̂)(x) dx`` (NET-17).
     reorthogonalized : bool
         Whether the Lanczos vectors were fully reorthogonalized.
     n_products : int
@@ -305,7 +305,7 @@ def slq_density(operator, *, steps: int = 80, n_probes: int = 20, layout=None,
 
 
 def _w1_estimate(nodes: np.ndarray, weights: np.ndarray) -> float:
-    """Quadrature part (CMS inequality) plus probe part of the W₁ error (NET-15)."""
+    """Quadrature part (CMS inequality) plus probe part of the W₁ error (NET-17)."""
     K = nodes.shape[0]
     quad = float(np.mean(np.sum(np.diff(nodes, axis=1)
                                 * np.maximum(weights[:, :-1], weights[:, 1:]), axis=1)))

@@ -440,14 +440,17 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
                   "(folded into the scales). The ensemble is "
                   f"{th.reps} random networks of this size and initialization; the verdict is "
                   f"the measurement's z-score in the ensemble's spread against "
-                  f"{th.z_threshold:.2f} (two-sided α = {th.alpha:g}): **{verdict}**.", "",
+                  f"{th.z_threshold:.2f} (two-sided α = {th.alpha:g}): **{verdict}**. One network "
+                  "fluctuates around the ensemble mean; a deviation smaller than the MDE "
+                  "column is not detected (TORCH-6).", "",
                   "| block | measured | ensemble (one network's sd) | finite-size prediction | "
-                  "limit d → ∞ | z |", "|---|---|---|---|---|---|"]
+                  "limit d → ∞ | z | detects (MDE) |", "|---|---|---|---|---|---|---|"]
         for r in th.rows:
             pred = "—" if r.prediction is None else f"{r.prediction:.4g}"
             lines.append(f"| {r.block_type} (`{r.group}`) | {r.measured:.5g} | "
                          f"{with_error(r.ensemble_mean, r.ensemble_sd)} | {pred} | "
-                         f"{with_error(r.limit, r.limit_stderr or None)} | {r.z:+.2f} |")
+                         f"{with_error(r.limit, r.limit_stderr or None)} | {r.z:+.2f} | "
+                         f"{100 * r.mde:.2g} % |")
         lines += [""]
         if "theory" in figures:
             lines += [f"![theory beside measurement]({Path(figures['theory']).relative_to(base)})",
@@ -458,7 +461,7 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
     if an.top is not None:
         t = an.top
         lines += ["## Top eigenvalues", "",
-                  f"Restarted Lanczos (NET-14); an eigenvalue of H lies within each residual "
+                  f"Restarted Lanczos (NET-16); an eigenvalue of H lies within each residual "
                   f"({int(t.converged.sum())} of {t.values.size} converged).", "",
                   "| k | eigenvalue | residual ‖Hu − λu‖ |", "|---|---|---|"]
         for k, (v, r) in enumerate(zip(t.values, t.residuals, strict=True), start=1):
@@ -470,7 +473,7 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
     if an.density is not None:
         d = an.density
         lines += ["## Spectral density", "",
-                  f"Stochastic Lanczos quadrature (NET-15), {d.weights.shape[0]} probes × "
+                  f"Stochastic Lanczos quadrature (NET-17), {d.weights.shape[0]} probes × "
                   f"{d.weights.shape[1]} steps, smoothed by a Gaussian of width {d.sigma:.3g}; "
                   f"band: ± 2 standard errors over probes. Distance to the exact spectral measure: "
                   f"W₁ ≲ {d.w1_estimate:.2g} (a-posteriori estimate), "

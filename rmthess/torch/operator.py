@@ -82,11 +82,18 @@ class HessianOperator(LinearOperator):
         ``"mean"`` or ``"sum"``.
     n_products : int
         Operator-vector products computed so far (a stack of K probes counts K).
+
+    Notes
+    -----
+    With ``keep_graphs=True`` (default) each data batch's derivative graph is built at its first
+    product and kept: every later product is one backward pass through it (TORCH-3). The graphs
+    hold the batch's activations twice over; ``keep_graphs=False`` rebuilds them per call
+    (data sets whose graphs do not fit in memory).
     """
 
     def __init__(self, model, loss_fn, data, *, blocks="rows", kind: str = "hessian",
                  dtype: str = "float64", device=None, reduction: str | None = None,
-                 probe_batch: int = 32):
+                 probe_batch: int = 32, keep_graphs: bool = True):
         torch = _torch()
         if not isinstance(model, torch.nn.Module):
             raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -124,6 +131,8 @@ class HessianOperator(LinearOperator):
         self.kind, self.reduction, self.device, self.dtype_name = kind, reduction, device, dtype
         self._loss_fn = loss_fn
         self._probe_batch = int(probe_batch)
+        self._keep = bool(keep_graphs)
+        self._graphs = {}
         self._data = []
         for x, y in _batches(data):
             x = torch.as_tensor(x, device=device)
@@ -223,10 +232,18 @@ class HessianOperator(LinearOperator):
                                     strict=True)))
         acc = [None] * len(chunks)
         with self._twice_differentiable():
-            for (x, y), w in zip(self._data, self._weights, strict=True):
-                product = vmap(self._pullbacks(x, y))
+            for b, ((x, y), w) in enumerate(zip(self._data, self._weights, strict=True)):
+                single = self._graphs.get(b)
+                if single is None:
+                    single = self._pullbacks(x, y)
+                    if self._keep:
+                        self._graphs[b] = single
                 for i, T in enumerate(chunks):
-                    flat = torch.cat([r.reshape(r.shape[0], -1) for r in product(T)], dim=1)
+                    if T[0].shape[0] == 1:  # one probe: no vmap, a plain backward pass
+                        res = [r[None] for r in single(tuple(t[0] for t in T))]
+                    else:
+                        res = vmap(single)(T)
+                    flat = torch.cat([r.reshape(r.shape[0], -1) for r in res], dim=1)
                     acc[i] = w * flat if acc[i] is None else acc[i] + w * flat
         out = torch.cat(acc).detach().to("cpu", torch.float64).numpy()
         self.n_products += K
@@ -269,7 +286,8 @@ class HessianOperator(LinearOperator):
 
 
 def hessian_operator(model, loss_fn, data, *, blocks="rows", dtype: str = "float64", device=None,
-                     reduction: str | None = None, probe_batch: int = 32) -> HessianOperator:
+                     reduction: str | None = None, probe_batch: int = 32,
+                     keep_graphs: bool = True) -> HessianOperator:
     r"""The Hessian of ``loss_fn(model(x), y)`` over ``data`` as a ``LinearOperator`` (TORCH-1).
 
     Parameters
@@ -293,6 +311,8 @@ def hessian_operator(model, loss_fn, data, *, blocks="rows", dtype: str = "float
         How batch losses combine (default: ``loss_fn.reduction``, else ``"mean"``).
     probe_batch : int
         Probes per ``vmap`` call.
+    keep_graphs : bool
+        Keep each batch's derivative graph between calls (faster; see :class:`HessianOperator`).
 
     Examples
     --------
@@ -306,16 +326,18 @@ def hessian_operator(model, loss_fn, data, *, blocks="rows", dtype: str = "float
     ((23, 23), (('0', 3, 5), ('2', 2, 4)))
     """
     return HessianOperator(model, loss_fn, data, blocks=blocks, kind="hessian", dtype=dtype,
-                           device=device, reduction=reduction, probe_batch=probe_batch)
+                           device=device, reduction=reduction, probe_batch=probe_batch,
+                           keep_graphs=keep_graphs)
 
 
 def gauss_newton_operator(model, loss_fn, data, *, blocks="rows", dtype: str = "float64",
                           device=None, reduction: str | None = None,
-                          probe_batch: int = 32) -> HessianOperator:
+                          probe_batch: int = 32, keep_graphs: bool = True) -> HessianOperator:
     r"""The generalized Gauss–Newton matrix ``Σ_b w_b J_bᵀ ∇²ℓ_b J_b`` as an operator (TORCH-3).
 
     Parameters as :func:`hessian_operator`. ``hessian_operator(...) − gauss_newton_operator(...)``
     is the residual part (NET-3); ``HessianOperator(..., kind="residual")`` gives it in one product.
     """
     return HessianOperator(model, loss_fn, data, blocks=blocks, kind="gauss-newton", dtype=dtype,
-                           device=device, reduction=reduction, probe_batch=probe_batch)
+                           device=device, reduction=reduction, probe_batch=probe_batch,
+                           keep_graphs=keep_graphs)

@@ -54,8 +54,9 @@ class PaperNetwork:
     init_source : str
         ``"preset NAME"`` or ``"inferred from the weights"``.
     norm_factor : float
-        Factor between the model's squared block norms and rmthess's (``(2/C)²`` for
-        ``MSELoss(reduction="mean")``, ``C²``-free otherwise).
+        Factor between the model's squared block norms and rmthess's, the square of the Hessians'
+        ratio (TORCH-4): ``CrossEntropyLoss`` 1 (mean) or ``N²`` (sum), ``MSELoss`` ``(2/C)²``
+        (mean) or ``4N²`` (sum).
     data_mean_square : float
         The inputs' mean square ``s`` (1 for standard Gaussian inputs).
     """
@@ -156,9 +157,10 @@ def recognize(model, loss_fn, op, *, init: str | None = None) -> PaperNetwork:
         sigma_v *= math.sqrt(s)
     else:
         sigma_w *= math.sqrt(s)
-    factor = 1.0
-    if loss == "mse":
-        factor = (2.0 / C) ** 2 if op.reduction == "mean" else 4.0 * op.n_samples**2
+    # the model's Hessian over rmthess's (TORCH-4): CE mean 1, sum N; MSE mean 2/C, sum 2N
+    scale = {("ce", "mean"): 1.0, ("ce", "sum"): float(op.n_samples),
+             ("mse", "mean"): 2.0 / C, ("mse", "sum"): 2.0 * op.n_samples}[loss, op.reduction]
+    factor = scale**2
     case = f"{'linear' if m is None else 'mlp'}-{loss}"
     return PaperNetwork(case, d, m, C, op.n_samples, d / op.n_samples, sigma_v, sigma_w, v_law,
                         source, factor, s)
@@ -170,7 +172,8 @@ class TheoryRow:
 
     ``ensemble_mean ± ensemble_sd``: the ratio over random networks of this size and
     initialization (mean of ``reps`` replicates, and one network's standard deviation); ``z`` the
-    measurement's z-score in it; ``limit`` the d → ∞ value; ``prediction`` the finite-size one.
+    measurement's z-score in it; ``limit`` the d → ∞ value; ``prediction`` the finite-size one;
+    ``mde`` the smallest relative deviation from the ensemble mean the verdict detects (TORCH-6).
     """
 
     block_type: str
@@ -182,6 +185,7 @@ class TheoryRow:
     limit: float
     limit_stderr: float
     z: float
+    mde: float
 
     @property
     def deviation_from_limit(self) -> float:
@@ -260,6 +264,7 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
     sim = simulate(net.case, d=net.dim, gamma=net.gamma, classes=net.classes, m=net.width,
                    reps=int(reps), rng=rng, predictions=predictions, **net.theory_kwargs())
     rows = []
+    out = TheoryComparison(net, (), int(reps))
     for t, g in zip(types, groups, strict=True):
         b = sim.blocks[t]
         sd = float(b.stderr) * math.sqrt(reps)
@@ -267,5 +272,6 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
         z = (measured[g].ratio - b.ratio) / spread if spread > 0 else float("nan")
         rows.append(TheoryRow(t, g, float(measured[g].ratio), float(b.ratio), sd,
                               None if b.prediction is None else float(b.prediction),
-                              float(b.limit), float(b.limit_stderr or 0.0), float(z)))
+                              float(b.limit), float(b.limit_stderr or 0.0), float(z),
+                              float(out.z_threshold * spread / abs(b.ratio))))
     return TheoryComparison(net, tuple(rows), int(reps))

@@ -1,4 +1,4 @@
-"""Matrix-free spectra: Lanczos top eigenvalues and stochastic Lanczos quadrature (NET-14, NET-15).
+"""Matrix-free spectra: Lanczos top eigenvalues and stochastic Lanczos quadrature (NET-16, NET-17).
 
 Oracles: ``numpy.linalg.eigvalsh`` of the dense matrix; the moments ``zᵀ Hᵖ z`` of each probe,
 which the ``steps``-point Gauss quadrature reproduces exactly for ``p ≤ 2·steps − 1``; and the exact

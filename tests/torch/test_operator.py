@@ -99,6 +99,8 @@ def test_batches_and_dataloader_give_the_mean_over_the_data():
     pairs = hessian_operator(model, loss_fn, [(X[:7], y[:7]), (X[7:], y[7:])]).dense()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=8)
     dl = hessian_operator(model, loss_fn, loader).dense()
+    rebuilt = hessian_operator(model, loss_fn, loader, keep_graphs=False).dense()
+    assert np.abs(rebuilt - whole).max() <= TOL * np.abs(whole).max()
     assert np.abs(pairs - whole).max() <= TOL * np.abs(whole).max()
     assert np.abs(dl - whole).max() <= TOL * np.abs(whole).max()
     total = hessian_operator(model, torch.nn.CrossEntropyLoss(reduction="sum"), loader)
