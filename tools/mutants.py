@@ -52,6 +52,10 @@ COUPLING_TESTS = ("tests/montecarlo/test_spectra.py",)
 ANISO_MC_TESTS = ("tests/montecarlo/test_anisotropic_mc.py", "tests/cli/test_simulate_cli.py")
 JOINT_MC_TESTS = ("tests/montecarlo/test_joint_mc.py", "tests/cli/test_simulate_cli.py")
 
+TORCH_TESTS = ("tests/torch",)
+LANCZOS_TESTS = ("tests/networks/test_lanczos.py", "tests/networks/test_hutchinson.py",
+                 "tests/networks/test_blocks.py", "tests/torch/test_structure.py")
+
 _G = "rmthess/gmp/_kernels.py"
 _S = "rmthess/integrals/softmax.py"
 _P = "rmthess/integrals/_plan.py"
@@ -609,6 +613,60 @@ MUTANTS: list[Mutant] = [
            "table[b, a, i] = 0.0 * f",
            "the lower half of the symmetric table of F left empty",
            ORULE_TESTS),
+    # ---------------------------------------------------------------- PyTorch adapter, operators
+    Mutant("torch-batch-weight", "rmthess/torch/operator.py",
+           'self._weights = [x.shape[0] / self.n_samples if reduction == "mean" else 1.0',
+           'self._weights = [1.0 / len(self._data) if reduction == "mean" else 1.0',
+           "a mean loss over unequal batches is the mean over samples, not over batches (TORCH-1)",
+           TORCH_TESTS),
+    Mutant("torch-ggn-loss-hessian", "rmthess/torch/operator.py",
+           "return pull(out_hess(jv)[0])[0]", "return pull(jv)[0]",
+           "the Gauss–Newton product needs the loss's Hessian in the outputs (TORCH-3)",
+           TORCH_TESTS),
+    Mutant("torch-layout-row-bias", "rmthess/torch/_layout.py",
+           "rows = [np.concatenate([W[i], B[i:i + 1]]) if has_b else W[i]",
+           "rows = [np.concatenate([W[i], B[(i + 1) % len(B):(i + 1) % len(B) + 1]]) if has_b "
+           "else W[i]",
+           "a row's block holds its own bias entry, not its neighbour's (TORCH-2)", TORCH_TESTS),
+    Mutant("torch-layout-out-head", "rmthess/torch/_layout.py",
+           "[Wo[:, h * dh:(h + 1) * dh].ravel() for h in range(heads)]",
+           "[Wo[h * dh:(h + 1) * dh].ravel() for h in range(heads)]",
+           "a head of the output projection is its columns, not its rows (TORCH-2)", TORCH_TESTS),
+    Mutant("torch-mse-reduction", "rmthess/torch/theory.py",
+           '("mse", "mean"): 2.0 / C,', '("mse", "mean"): 1.0 / C,',
+           "nn.MSELoss's mean over N·C entries is 2/C times ½‖f − e_y‖² over N (TORCH-4)",
+           TORCH_TESTS),
+    Mutant("torch-data-scale", "rmthess/torch/theory.py",
+           "        sigma_w *= math.sqrt(s)\n", "        sigma_w *= 1.0\n",
+           "inputs of mean square s scale the hidden layer by √s (TORCH-4)", TORCH_TESTS),
+    Mutant("lanczos-residual", "rmthess/networks/lanczos.py",
+           "resid = np.linalg.norm(mv(vecs.T).T - vecs * vals, axis=0)",
+           "resid = np.linalg.norm(mv(vecs.T).T - vecs, axis=0)",
+           "the residual ‖Hu − λu‖ bounds the distance to the spectrum (NET-16)", LANCZOS_TESTS),
+    Mutant("slq-weights", "rmthess/networks/lanczos.py",
+           "nodes[i], weights[i] = theta, S[0] ** 2", "nodes[i], weights[i] = theta, np.abs(S[0])",
+           "Gauss quadrature weights are the squared first components (NET-17)", LANCZOS_TESTS),
+    Mutant("slq-w1-probe-part", "rmthess/networks/lanczos.py",
+           "return quad + float(stats.t.isf(0.025, K - 1) * np.trapezoid(se, xs))",
+           "return quad + float(0.1 * np.trapezoid(se, xs))",
+           "the probes' part of the W₁ estimate is the integrated 95 % band (NET-17)",
+           LANCZOS_TESTS),
+    Mutant("hutchpp-exact-part", "rmthess/networks/hutchinson.py",
+           'exact = np.einsum("ij,ij->i", Q, 2.0 * HQ - Q @ (Q.T @ HQ))',
+           'exact = np.einsum("ij,ij->i", Q, HQ)',
+           "the sketch's exact part is Π H + (I − Π) H Π (NET-18)", LANCZOS_TESTS),
+    Mutant("hutchpp-project-output", "rmthess/networks/hutchinson.py",
+           "            if project is not None:\n                U = project(U)\n", "",
+           "the probes estimate (I − Π) H (I − Π), projected on both sides (NET-18)",
+           LANCZOS_TESTS),
+    Mutant("rtol-target", "rmthess/networks/hutchinson.py",
+           "short = se > rtol * np.abs(mean)", "short = se > 3 * rtol * np.abs(mean)",
+           "probes are drawn until every standard error meets rtol (NET-19)", LANCZOS_TESTS),
+    Mutant("operator-block-column", "rmthess/networks/operators.py",
+           "Z[np.arange(e - s), np.arange(s, e)] = 1.0",
+           "Z[np.arange(e - s), np.arange(s, e) - 1 + (s == 0)] = 1.0",
+           "a block column is H times the unit vectors of the block's own indices",
+           LANCZOS_TESTS),
     # ---------------------------------------------------------------- statistics
     Mutant("cond-stderr-denominator", "rmthess/montecarlo/stats.py",
            "e = (num - num_pred) - rho_p * (den - den_pred)",

@@ -183,6 +183,11 @@ def test_layouts_name_rows_channels_heads_and_tensors():
     q1 = att.perm[36:72]
     assert q1[:32].tolist() == list(range(32, 64))
     assert q1[32:].tolist() == [24 * 8 + 4 + i for i in range(4)]
+    # head 1 of the output projection: columns 4..7 of out_proj.weight (8 × 8, after the 24 × 8
+    # in_proj_weight and the 24 in_proj_bias)
+    out1 = att.perm[3 * 72 + 32:3 * 72 + 64]
+    start = 24 * 8 + 24
+    assert out1.tolist() == [start + 8 * r + c for r in range(8) for c in range(4, 8)]
 
 
 def test_user_groups_of_unequal_blocks_and_the_rest():
