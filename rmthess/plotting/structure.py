@@ -2,6 +2,7 @@ r"""Figures of a Hessian's block structure measured matrix-free (``rmthess analy
 
 * :func:`plot_block_top_eigenvalues` — the top eigenvalues of every diagonal block, by group;
 * :func:`plot_spectral_density` — an SLQ density with its error band and the top eigenvalues;
+* :func:`plot_block_densities` — SLQ densities of single diagonal blocks;
 * :func:`plot_theory_beside` — measured block ratios beside the theory's ensemble, finite-size
   prediction and limit;
 * :func:`analysis_figures` — all of them, and the block-norm map, for one analysis.
@@ -15,8 +16,8 @@ import numpy as np
 
 from rmthess.plotting.style import color, figure_style, save_figure
 
-__all__ = ["plot_block_top_eigenvalues", "plot_spectral_density", "plot_theory_beside",
-           "analysis_figures"]
+__all__ = ["plot_block_top_eigenvalues", "plot_spectral_density", "plot_block_densities",
+           "plot_theory_beside", "analysis_figures"]
 
 
 def _group_of_block(groups) -> list:
@@ -92,6 +93,33 @@ def plot_spectral_density(density, *, top=None, title: str | None = None, log: b
     return fig
 
 
+def plot_block_densities(densities: dict, labels, *, ncols: int = 2):
+    """SLQ densities of single diagonal blocks (``{block index: SpectralDensity}``), one panel
+    each, ± 2 standard errors."""
+    import matplotlib.pyplot as plt
+
+    items = list(densities.items())
+    ncols = min(ncols, len(items))
+    nrows = -(-len(items) // ncols)
+    with figure_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.6 * nrows),
+                                 layout="constrained", squeeze=False)
+        for ax in axes.ravel()[len(items):]:
+            ax.set_visible(False)
+        for ax, (k, d) in zip(axes.ravel(), items, strict=False):
+            y, se = d.density, d.stderr
+            ax.fill_between(d.grid, np.maximum(y - 2 * se, 0), y + 2 * se, color=color(1),
+                            alpha=0.3, lw=0)
+            ax.plot(d.grid, y, color=color(0), lw=1.2)
+            ax.set_yscale("log")
+            ax.set_ylim(max(float(y.max()) * 1e-5, 1e-300), float((y + 2 * se).max()) * 2)
+            ax.set_title(labels[k], fontsize="small")
+            ax.set_xlabel(r"eigenvalue $\lambda$")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("density")
+    return fig
+
+
 def plot_theory_beside(comparison, *, title: str | None = None):
     """Measured block ratios beside the ensemble (± one network's sd), prediction and limit."""
     import matplotlib.pyplot as plt
@@ -143,6 +171,8 @@ def analysis_figures(an, outdir, *, formats=("png",)) -> dict:
         keep("block_top", plot_block_top_eigenvalues(an.block_top, an.groups))
     if an.density is not None:
         keep("density", plot_spectral_density(an.density, top=an.top))
+    if an.block_densities:
+        keep("block_densities", plot_block_densities(an.block_densities, an.labels))
     if an.theory is not None:
         keep("theory", plot_theory_beside(an.theory, title=an.theory.network.case))
     return made

@@ -20,10 +20,12 @@ how to analyse them::
     probes = 20                     # per block column, when estimated
 
     [spectrum]
-    top_k = 10                      # Lanczos top eigenvalues of the whole Hessian
+    top_k = 10                      # Lanczos top eigenvalues of the whole Hessian (outliers
+                                    # among them; a power-law fit from 50)
     block_top_k = 3                 # and of every diagonal block (0: skip)
     slq_steps = 80
     slq_probes = 10
+    block_densities = "first-of-group"   # SLQ of single blocks: "none", or a list of indices
 
     [theory]
     enabled = true                  # the paper's networks only; others are reported as such
@@ -48,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmthess._format import with_error
+from rmthess._format import supported_digits, with_error
 
 __all__ = ["AnalysisConfig", "Analysis", "load_config", "run_analysis", "write_analysis"]
 
@@ -57,7 +59,7 @@ _SECTIONS = {
          "theory"},
     "operator": {"kind", "probe_batch"},
     "block_map": {"method", "exact_max_params", "probes"},
-    "spectrum": {"top_k", "block_top_k", "slq_steps", "slq_probes"},
+    "spectrum": {"top_k", "block_top_k", "slq_steps", "slq_probes", "block_densities"},
     "theory": {"enabled", "init", "reps"},
 }
 _METHODS = ("auto", "exact", "estimate")
@@ -82,6 +84,7 @@ class AnalysisConfig:
     block_top_k: int = 3
     slq_steps: int = 80
     slq_probes: int = 10
+    block_densities: object = "first-of-group"
     theory: bool = True
     init: str | None = None
     reps: int = 20
@@ -135,6 +138,12 @@ def load_config(path) -> AnalysisConfig:
     init = th.get("init")
     if init is not None and init not in INITS:
         raise ValueError(f"[theory] init must be one of {tuple(INITS)}, got {init!r}")
+    bd = sp.get("block_densities", "first-of-group")
+    if not (bd in ("first-of-group", "none") or (
+            isinstance(bd, list) and all(isinstance(i, int) and not isinstance(i, bool)
+                                         and i >= 0 for i in bd))):
+        raise ValueError("[spectrum] block_densities must be 'first-of-group', 'none' or a list "
+                         f"of block indices, got {bd!r}")
     enabled = th.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ValueError(f"[theory] enabled must be true or false, got {enabled!r}")
@@ -151,7 +160,8 @@ def load_config(path) -> AnalysisConfig:
         block_top_k=_int(sp, "block_top_k", 3, 0, "[spectrum] "),
         slq_steps=_int(sp, "slq_steps", 80, 0, "[spectrum] "),
         slq_probes=_int(sp, "slq_probes", 10, 2, "[spectrum] "),
-        theory=enabled, init=init, reps=_int(th, "reps", 20, 2, "[theory] "))
+        block_densities=tuple(bd) if isinstance(bd, list) else bd, theory=enabled, init=init,
+        reps=_int(th, "reps", 20, 2, "[theory] "))
 
 
 def _load_source(cfg: AnalysisConfig) -> dict:
@@ -200,6 +210,9 @@ class Analysis:
     top: object = field(repr=False)
     block_top: list = field(repr=False)
     density: object = field(repr=False)
+    block_densities: dict = field(repr=False)
+    outliers: object = field(repr=False)
+    power_law: object = field(repr=False)
     theory: object = field(repr=False)
     theory_note: str = ""
     seconds: dict = field(default_factory=dict)
@@ -231,7 +244,7 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
 
     ``progress(step: str)`` is called before each step.
     """
-    from rmthess._validate import spawn_seeds
+    from rmthess._validate import child_seed, spawn_seeds
     from rmthess.networks.hutchinson import block_frobenius, block_traces
     from rmthess.networks.lanczos import slq_density, top_eigenvalues
     from rmthess.networks.operators import block_column
@@ -296,7 +309,30 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
     if cfg.slq_steps:
         say(f"spectral density (SLQ, {cfg.slq_probes} × {cfg.slq_steps} products)")
         density = slq_density(op, steps=cfg.slq_steps, n_probes=cfg.slq_probes, rng=seeds[3])
+    block_dens = {}
+    if cfg.slq_steps and cfg.block_densities != "none":
+        chosen = ([int(r.start) for r in map(lay.block_range, lay.block_types)][:8]
+                  if cfg.block_densities == "first-of-group" else list(cfg.block_densities))
+        bad = [k for k in chosen if k >= B]
+        if bad:
+            raise ValueError(f"[spectrum] block_densities: block {bad[0]} does not exist "
+                             f"({B} blocks)")
+        for k in chosen:
+            say(f"spectral density of block {k} ({lay.block_labels[k]})")
+            block_dens[k] = slq_density(op, steps=min(cfg.slq_steps, lay.sizes[k]),
+                                        n_probes=cfg.slq_probes, layout=lay, block=k,
+                                        rng=child_seed(seeds[3], k + 1))
     seconds["density"] = time.perf_counter() - t0
+    outliers = power = None
+    if top is not None:
+        from rmthess.networks.powerlaw import power_law_fit
+        from rmthess.networks.spectra import count_outliers
+
+        pos = top.values[top.values > 0]
+        if pos.size >= 3:
+            outliers = count_outliers(pos)
+        if pos.size >= 50:  # a tail fit needs a tail (the method's reference uses 1000)
+            power = power_law_fit(pos, k=None)
     theory, note = None, ""
     t0 = time.perf_counter()
     if cfg.theory:
@@ -316,8 +352,8 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
                "products": int(op.n_products), "block_map": "exact" if exact else "estimated",
                "model": type(src["model"]).__name__}
     return Analysis(cfg, summary, lay.block_labels, lay.groups, np.sqrt(np.maximum(sq, 0)),
-                    se, ratios, traces, traces_se, top, block_top, density, theory, note,
-                    seconds)
+                    se, ratios, traces, traces_se, top, block_top, density, block_dens,
+                    outliers, power, theory, note, seconds)
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -330,12 +366,16 @@ def record(an: Analysis) -> dict:
     top = None if an.top is None else {
         "values": an.top.values.tolist(), "residuals": an.top.residuals.tolist(),
         "converged": an.top.converged.tolist(), "products": an.top.n_products}
-    dens = None if an.density is None else {
-        "grid": an.density.grid.tolist(), "density": an.density.density.tolist(),
-        "stderr": an.density.stderr.tolist(), "sigma": an.density.sigma,
-        "w1_estimate": an.density.w1_estimate, "w1_bound": an.density.w1_bound,
-        "eta": an.density.eta, "nodes": an.density.nodes.tolist(),
-        "weights": an.density.weights.tolist()}
+    def density(d):
+        return None if d is None else {
+            "grid": d.grid.tolist(), "density": d.density.tolist(), "stderr": d.stderr.tolist(),
+            "sigma": d.sigma, "w1_estimate": d.w1_estimate, "w1_bound": d.w1_bound,
+            "eta": d.eta, "nodes": d.nodes.tolist(), "weights": d.weights.tolist()}
+
+    dens = density(an.density)
+    extras = {"block_densities": {str(k): density(d) for k, d in an.block_densities.items()},
+              "outliers": None if an.outliers is None else an.outliers.__dict__,
+              "power_law": None if an.power_law is None else an.power_law.__dict__}
     theory = None
     if an.theory is not None:
         theory = {"network": {k: getattr(an.theory.network, k) for k in
@@ -357,7 +397,7 @@ def record(an: Analysis) -> dict:
                                       {"values": arr(b["values"]),
                                        "residuals": arr(b["residuals"])}
                                       for b in an.block_top],
-            "density": dens, "theory": theory, "theory_note": an.theory_note}
+            "density": dens, **extras, "theory": theory, "theory_note": an.theory_note}
 
 
 def write_analysis(an: Analysis, outdir, *, formats=("png",)) -> dict:
@@ -465,8 +505,18 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
                   f"({int(t.converged.sum())} of {t.values.size} converged).", "",
                   "| k | eigenvalue | residual ‖Hu − λu‖ |", "|---|---|---|"]
         for k, (v, r) in enumerate(zip(t.values, t.residuals, strict=True), start=1):
-            lines.append(f"| {k} | {v:.10g} | {r:.1e} |")
+            lines.append(f"| {k} | {supported_digits(v, max(r, 1e-16 * abs(v)))!r} | {r:.1e} |")
         lines += [""]
+        if an.outliers is not None:
+            o = an.outliers
+            lines += [f"Bulk and outliers among these (largest gap of log λ): {o.n_outliers} "
+                      f"outlier{'s' if o.n_outliers != 1 else ''} above {o.threshold:.4g}.", ""]
+        if an.power_law is not None:
+            pl = an.power_law
+            lines += [f"Power law on these {pl.k} eigenvalues (NET-10): slope "
+                      f"{with_error(pl.slope, pl.sigma_beta / (pl.beta - 1) ** 2)}, KS distance "
+                      f"{pl.d_ks:.3g} against {pl.d_c:.3g}: "
+                      f"{'accepted' if pl.accepted else 'rejected'}.", ""]
     if "block_top" in figures:
         lines += [f"![top eigenvalues per block]({Path(figures['block_top']).relative_to(base)})",
                   ""]
@@ -480,6 +530,16 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
                   f"≤ {d.w1_bound:.2g} with probability ≥ {1 - d.eta:g} (a-priori bound).", ""]
         if "density" in figures:
             lines += [f"![spectral density]({Path(figures['density']).relative_to(base)})", ""]
+    if an.block_densities:
+        lines += ["### Single blocks", "",
+                  "| block | steps × probes | W₁ estimate | W₁ bound |", "|---|---|---|---|"]
+        for k, d in an.block_densities.items():
+            lines.append(f"| {an.labels[k]} | {d.weights.shape[1]} × {d.weights.shape[0]} | "
+                         f"{d.w1_estimate:.2g} | {d.w1_bound:.2g} |")
+        lines += [""]
+        if "block_densities" in figures:
+            lines += [f"![block densities]({Path(figures['block_densities']).relative_to(base)})",
+                      ""]
     lines += ["## Files", "",
               "`analysis.json` (everything above, full precision), `blocks.csv` (one row per "
               "block), the figures, this report.", ""]

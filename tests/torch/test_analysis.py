@@ -87,6 +87,11 @@ def test_exact_analysis_matches_the_dense_hessian(tmp_path, monkeypatch):
         np.testing.assert_allclose(b["values"], blk, atol=1e-12 * abs(ev).max())
     np.testing.assert_allclose(an.traces, np.add.reduceat(np.diag(H), off[:-1]), rtol=1e-12)
     assert an.theory is not None and an.theory.network.case == "mlp-ce"
+    assert an.outliers is not None and an.power_law is None  # 4 eigenvalues: no tail to fit
+    assert set(an.block_densities) == {0, 4}  # the first block of each group
+    for k, d in an.block_densities.items():
+        blk = np.linalg.eigvalsh(H[off[k]:off[k + 1], off[k]:off[k + 1]])
+        assert d.wasserstein(blk) <= d.w1_estimate
     assert an.density.wasserstein(ev) <= an.density.w1_estimate
     written = write_analysis(an, tmp_path / "out")
     rec = json.loads((tmp_path / "out" / "analysis.json").read_text())
@@ -94,7 +99,8 @@ def test_exact_analysis_matches_the_dense_hessian(tmp_path, monkeypatch):
     assert rec["theory"]["rows"][0]["block_type"] == "hidden"
     html = written["html"].read_text()
     assert "The theory beside the measurement" in html and "data:image/png;base64" in html
-    assert set(written["figures"]) == {"block_map", "block_top", "density", "theory"}
+    assert set(written["figures"]) == {"block_map", "block_top", "density", "block_densities",
+                                       "theory"}
     rows = (tmp_path / "out" / "blocks.csv").read_text().splitlines()
     assert len(rows) == 1 + lay.n_blocks
 
@@ -139,6 +145,7 @@ def test_estimated_map_within_its_standard_errors(tmp_path, monkeypatch):
     ('model = "a:b"\n[block_map]\nprobes = 1', "probes must be an integer ≥ 2"),
     ('model = "a:b"\n[theory]\ninit = "he"', "init must be"),
     ('model = "a:b"\n[spectrum]\ntop_k = -1', "top_k"),
+    ('model = "a:b"\n[spectrum]\nblock_densities = "all"', "block_densities"),
     ('model = "a:b"\nseed = 1.5', "seed"),
     ("model = ", "not valid TOML"),
 ])
