@@ -93,9 +93,10 @@ def plot_spectral_density(density, *, top=None, title: str | None = None, log: b
     return fig
 
 
-def plot_block_densities(densities: dict, labels, *, ncols: int = 2):
+def plot_block_densities(densities: dict, labels, *, ncols: int = 2, overlay=None):
     """SLQ densities of single diagonal blocks (``{block index: SpectralDensity}``), one panel
-    each, ± 2 standard errors."""
+    each, ± 2 standard errors; ``overlay`` maps a block index to ``(label, pdf)``, a limiting
+    density drawn over that panel."""
     import matplotlib.pyplot as plt
 
     items = list(densities.items())
@@ -110,7 +111,11 @@ def plot_block_densities(densities: dict, labels, *, ncols: int = 2):
             y, se = d.density, d.stderr
             ax.fill_between(d.grid, np.maximum(y - 2 * se, 0), y + 2 * se, color=color(1),
                             alpha=0.3, lw=0)
-            ax.plot(d.grid, y, color=color(0), lw=1.2)
+            ax.plot(d.grid, y, color=color(0), lw=1.2, label="SLQ")
+            if overlay and k in overlay:
+                name, pdf = overlay[k]
+                ax.plot(d.grid, pdf(d.grid), color="black", lw=1.0, ls="--", label=name)
+                ax.legend(fontsize="x-small", loc="lower center")
             ax.set_yscale("log")
             ax.set_ylim(max(float(y.max()) * 1e-5, 1e-300), float((y + 2 * se).max()) * 2)
             ax.set_title(labels[k], fontsize="small")
@@ -172,7 +177,12 @@ def analysis_figures(an, outdir, *, formats=("png",)) -> dict:
     if an.density is not None:
         keep("density", plot_spectral_density(an.density, top=an.top))
     if an.block_densities:
-        keep("block_densities", plot_block_densities(an.block_densities, an.labels))
+        overlay = None
+        if an.theory is not None and "block_law" in an.theory.extras:
+            law, c = an.theory.extras["block_law"], an.theory.extras["eigenvalue_scale"]
+            overlay = {0: ("limit (GMP law)", lambda x: np.asarray(law.pdf(x / c)) / c)}
+        keep("block_densities", plot_block_densities(an.block_densities, an.labels,
+                                                     overlay=overlay))
     if an.theory is not None:
         keep("theory", plot_theory_beside(an.theory, title=an.theory.network.case))
     return made

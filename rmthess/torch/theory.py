@@ -195,7 +195,13 @@ class TheoryRow:
 
 @dataclass(frozen=True)
 class TheoryComparison:
-    """The theory beside one PyTorch model: its recognized parameters and one row per block type."""
+    """The theory beside one PyTorch model: its recognized parameters and one row per block type.
+
+    ``extras`` holds, for the linear model, ``"block_law"`` — the limiting spectral law of a
+    diagonal block ``H_cc`` of rmthess's normalization (a GMP law) — and ``"eigenvalue_scale"``,
+    the factor to the model's eigenvalues (the inputs' mean square times the loss's Hessian
+    factor, TORCH-4).
+    """
 
     network: PaperNetwork
     rows: tuple
@@ -274,4 +280,11 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
                               None if b.prediction is None else float(b.prediction),
                               float(b.limit), float(b.limit_stderr or 0.0), float(z),
                               float(out.z_threshold * spread / abs(b.ratio))))
-    return TheoryComparison(net, tuple(rows), int(reps))
+    extras = {}
+    if net.width is None:  # the limiting spectral law of a diagonal block: a GMP law (CASE-1)
+        from rmthess.cases import get_case
+
+        extras["block_law"] = get_case(net.case).block_law("v", "diag", net.gamma, net.classes,
+                                                           sigma_v=net.sigma_v)
+        extras["eigenvalue_scale"] = net.data_mean_square * math.sqrt(net.norm_factor)
+    return TheoryComparison(net, tuple(rows), int(reps), extras=extras)
