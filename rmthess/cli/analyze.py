@@ -28,7 +28,13 @@ def run(args) -> int:
 
     if importlib.util.find_spec("torch") is None:
         raise ValueError("rmthess analyze needs PyTorch: pip install 'rmthess[torch]'")
-    from rmthess.torch.analysis import load_config, record, run_analysis, write_analysis
+    from rmthess.torch.analysis import (
+        load_config,
+        mde_text,
+        record,
+        run_analysis,
+        write_analysis,
+    )
 
     prepare_out(args.out, create=False)     # checks that create nothing come first
     cfg = load_config(args.config)          # a bad file fails here, before any writing
@@ -51,7 +57,7 @@ def run(args) -> int:
         for row in th.rows:
             print(f"theory {th.network.case} {row.block_type}: measured {row.measured:.5g}, "
                   f"ensemble {row.ensemble_mean:.4g} ± {row.ensemble_sd:.2g}, "
-                  f"limit {row.limit:.4g}, z = {row.z:+.2f} (detects {100 * row.mde:.2g} %)")
+                  f"limit {row.limit:.4g}, z = {row.z:+.2f} (detects {mde_text(row.mde)})")
         print(f"verdict: {'PASS' if th.passed else 'FAIL'} (|z| ≤ {th.z_threshold:.2f})")
     elif an.theory_note:
         print(f"no theory for this model: {an.theory_note}")

@@ -52,7 +52,8 @@ import numpy as np
 
 from rmthess._format import supported_digits, with_error
 
-__all__ = ["AnalysisConfig", "Analysis", "load_config", "run_analysis", "write_analysis"]
+__all__ = ["AnalysisConfig", "Analysis", "load_config", "run_analysis", "write_analysis",
+           "record", "mde_text"]
 
 _SECTIONS = {
     "": {"model", "blocks", "seed", "dtype", "device", "operator", "block_map", "spectrum",
@@ -367,6 +368,13 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
 
 # -- output ------------------------------------------------------------------------------------
 
+def mde_text(mde: float) -> str:
+    """The MDE of a theory row: a percentage, "exact" for a deterministic ratio, "—" for none."""
+    if mde == 0:
+        return "exact"
+    return "—" if not np.isfinite(mde) else f"{100 * mde:.2g} %"
+
+
 def record(an: Analysis) -> dict:
     """The JSON record of an analysis (plain types, NaN as null)."""
     def arr(x):
@@ -500,7 +508,7 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
             lines.append(f"| {r.block_type} (`{r.group}`) | {r.measured:.5g} | "
                          f"{with_error(r.ensemble_mean, r.ensemble_sd)} | {pred} | "
                          f"{with_error(r.limit, r.limit_stderr or None)} | {r.z:+.2f} | "
-                         f"{100 * r.mde:.2g} % |")
+                         f"{mde_text(r.mde)} |")
         lines += [""]
         if "theory" in figures:
             lines += [f"![theory beside measurement]({Path(figures['theory']).relative_to(base)})",

@@ -275,11 +275,17 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
         b = sim.blocks[t]
         sd = float(b.stderr) * math.sqrt(reps)
         spread = sd * math.sqrt(1.0 + 1.0 / reps)  # one network against the ensemble mean
-        z = (measured[g].ratio - b.ratio) / spread if spread > 0 else float("nan")
+        diff = measured[g].ratio - b.ratio
+        if spread > 0:
+            z = diff / spread
+            mde = out.z_threshold * spread / abs(b.ratio) if b.ratio != 0 else math.inf
+        else:  # a deterministic ratio (linear MSE: exactly 0): equal to rounding, or not
+            z = 0.0 if abs(diff) <= 1e-12 * max(1.0, abs(b.ratio)) else math.copysign(math.inf,
+                                                                                      diff)
+            mde = 0.0
         rows.append(TheoryRow(t, g, float(measured[g].ratio), float(b.ratio), sd,
                               None if b.prediction is None else float(b.prediction),
-                              float(b.limit), float(b.limit_stderr or 0.0), float(z),
-                              float(out.z_threshold * spread / abs(b.ratio))))
+                              float(b.limit), float(b.limit_stderr or 0.0), float(z), float(mde)))
     extras = {}
     if net.width is None:  # the limiting spectral law of a diagonal block: a GMP law (CASE-1)
         from rmthess.cases import get_case
