@@ -4,7 +4,10 @@ The empirical side of arXiv:2505.02809: dense Hessians, Hessian-vector and Gauss
 the linear model and the 1-hidden-layer ReLU network (no bias) with CE or MSE loss, computed
 analytically; block-norm maps, block ratios and a block-diagonality index; numpy training with
 Hessian snapshots; spectra, outlier counts and the power-law spectral method; block-wise Hutchinson
-estimators. Equations are labelled (NET-k) in ``theory/networks.md``.
+estimators; for any symmetric operator (a dense array, a ``Network``, a ``LinearOperator`` such as
+:func:`rmthess.torch.hessian_operator`, anything with ``@``) the same block tools, Lanczos top
+eigenvalues and stochastic Lanczos quadrature densities. Equations are labelled (NET-k) in
+``theory/networks.md``.
 
 Examples
 --------
@@ -41,7 +44,9 @@ from rmthess.networks.hutchinson import (
                                      probes,
 )
 from rmthess.networks.initialization import InitRatioSweep, case_name, init_ratio_sweep
+from rmthess.networks.lanczos import SpectralDensity, TopEigenvalues, slq_density, top_eigenvalues
 from rmthess.networks.model import LOSSES, BlockLayout, Network, block_layout
+from rmthess.networks.operators import as_products
 from rmthess.networks.powerlaw import PowerLawFit, ks_critical_value, power_law_fit, zipf_slope_bias
 from rmthess.networks.products import gnvp, hvp
 from rmthess.networks.spectra import (
@@ -76,4 +81,5 @@ __all__ = [
     "network_spectra", "PowerLawFit", "ks_critical_value", "power_law_fit", "zipf_slope_bias",
     "PROBES", "BlockEstimate", "CriticalProbes", "block_frobenius", "block_trace_variance",
     "block_traces", "critical_probe_count", "minibatch_hessians", "probes",
+    "SpectralDensity", "TopEigenvalues", "slq_density", "top_eigenvalues", "as_products",
 ]
