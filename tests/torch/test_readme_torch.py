@@ -15,4 +15,4 @@ def test_readme_pytorch_example_runs():
     namespace = {}
     exec(compile(code, "README PyTorch models", "exec"), namespace)
     H = namespace["H"]
-    assert H.layout.groups == (("0", 16, 65), ("2", 10, 17))
+    assert H.layout.groups == (("0", 8, 33), ("2", 10, 9))
