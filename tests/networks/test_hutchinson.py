@@ -138,6 +138,11 @@ def test_rtol_draws_probes_until_the_precision_is_met():
     # probes_for projects the count from the sample variance: se ∝ 1/√K
     need = est.probes_for(0.01)
     assert np.all(need >= est.n_probes * (est.stderr / (0.01 * np.abs(est.estimate))) ** 2)
+    # a first round within 3 × rtol of the target must still draw more
+    first = block_traces(H, layout, 10, rng=5)
+    target = float(np.max(first.stderr / np.abs(first.estimate))) / 2
+    more = block_traces(H, layout, 10, rtol=target, rng=5)
+    assert more.n_probes > 10 and np.all(more.stderr <= target * np.abs(more.estimate))
     capped = block_traces(H, layout, 10, rtol=1e-6, max_probes=50, rng=3)
     assert capped.n_probes == 50 and np.any(capped.stderr > 1e-6 * np.abs(capped.estimate))
     fro = block_frobenius(H, layout, 8, rtol=0.05, rng=4)

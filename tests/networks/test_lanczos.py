@@ -112,6 +112,31 @@ def test_slq_within_its_stated_wasserstein_distance(kind):
     check_slq_wasserstein(8, kind)
 
 
+#: exceedances allowed among RUNS runs of a 95 % upper estimate (binomial(40, 0.05) exceeds 8 with
+#: probability 8e-4; measured rates are below 1 %)
+RUNS, EXCEED = 40, 8
+
+
+@monte_carlo(alpha=1e-3, seed=31)
+def check_probe_part_of_the_w1_estimate(seed):
+    """With as many steps as the dimension the quadrature is exact: W₁ is probe noise alone, and
+    the integrated 95 % band of the probes' distribution functions must cover it in ≳ 95 % of
+    runs — and not by orders of magnitude (it is an estimate, not a loose bound)."""
+    H = _wigner(60, seed=1)
+    ev = np.linalg.eigvalsh(H)
+    ratios = []
+    for s in np.random.SeedSequence(seed).spawn(RUNS):
+        sd = slq_density(H, steps=60, n_probes=4, rng=s)
+        ratios.append(sd.wasserstein(ev) / sd.w1_estimate)
+    ratios = np.array(ratios)
+    assert np.sum(ratios > 1) <= EXCEED, ratios
+    assert np.median(ratios) >= 0.05, np.median(ratios)
+
+
+def test_probe_part_of_the_w1_estimate_is_calibrated():
+    check_probe_part_of_the_w1_estimate(31)
+
+
 def test_operators_of_every_kind_give_the_same_spectra():
     H = _wigner(80, seed=4)
     ref = top_eigenvalues(H, 3, rng=0).values
