@@ -31,6 +31,7 @@ how to analyse them::
     enabled = true                  # the paper's networks only; others are reported as such
     init = "torch-default"          # optional; default: read off the weights
     reps = 20
+    predictions = true              # the ensemble's finite-size prediction beside it
 
 :func:`run_analysis` computes everything (:class:`Analysis`); :func:`write_analysis` writes
 ``analysis.json``, ``blocks.csv``, figures (block-norm map with block boundaries, top eigenvalues
@@ -61,7 +62,7 @@ _SECTIONS = {
     "operator": {"kind", "probe_batch"},
     "block_map": {"method", "exact_max_params", "probes"},
     "spectrum": {"top_k", "block_top_k", "slq_steps", "slq_probes", "block_densities"},
-    "theory": {"enabled", "init", "reps"},
+    "theory": {"enabled", "init", "reps", "predictions"},
 }
 _METHODS = ("auto", "exact", "estimate")
 
@@ -89,6 +90,7 @@ class AnalysisConfig:
     theory: bool = True
     init: str | None = None
     reps: int = 20
+    predictions: bool = True
 
 
 def _int(table, key, default, low, where):
@@ -145,9 +147,10 @@ def load_config(path) -> AnalysisConfig:
                                          and i >= 0 for i in bd))):
         raise ValueError("[spectrum] block_densities must be 'first-of-group', 'none' or a list "
                          f"of block indices, got {bd!r}")
-    enabled = th.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ValueError(f"[theory] enabled must be true or false, got {enabled!r}")
+    enabled, predictions = th.get("enabled", True), th.get("predictions", True)
+    for key, val in (("enabled", enabled), ("predictions", predictions)):
+        if not isinstance(val, bool):
+            raise ValueError(f"[theory] {key} must be true or false, got {val!r}")
     device = raw.get("device")
     if device is not None and not isinstance(device, str):
         raise ValueError(f"device must be a string such as 'cpu' or 'cuda:0', got {device!r}")
@@ -162,7 +165,7 @@ def load_config(path) -> AnalysisConfig:
         slq_steps=_int(sp, "slq_steps", 80, 0, "[spectrum] "),
         slq_probes=_int(sp, "slq_probes", 10, 2, "[spectrum] "),
         block_densities=tuple(bd) if isinstance(bd, list) else bd, theory=enabled, init=init,
-        reps=_int(th, "reps", 20, 2, "[theory] "))
+        reps=_int(th, "reps", 20, 2, "[theory] "), predictions=predictions)
 
 
 def _load_source(cfg: AnalysisConfig) -> dict:
@@ -344,7 +347,8 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
         try:
             theory = theory_beside(src["model"], src["loss_fn"], src["data"],
                                    init=src.get("init", cfg.init), reps=cfg.reps,
-                                   rng=cfg.seed, op=op if cfg.kind == "hessian" else None)
+                                   predictions=cfg.predictions, rng=cfg.seed,
+                                   op=op if cfg.kind == "hessian" else None)
         except ValueError as exc:
             note = str(exc)
     seconds["theory"] = time.perf_counter() - t0

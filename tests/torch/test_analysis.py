@@ -68,6 +68,7 @@ def test_exact_analysis_matches_the_dense_hessian(tmp_path, monkeypatch):
         slq_probes = 4
         [theory]
         reps = 4
+        predictions = false
     """))
     an = run_analysis(cfg)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -144,6 +145,7 @@ def test_estimated_map_within_its_standard_errors(tmp_path, monkeypatch):
     ('model = "a:b"\n[block_map]\nmethod = "magic"', "method must be"),
     ('model = "a:b"\n[block_map]\nprobes = 1', "probes must be an integer ≥ 2"),
     ('model = "a:b"\n[theory]\ninit = "he"', "init must be"),
+    ('model = "a:b"\n[theory]\npredictions = 1', "predictions must be true or false"),
     ('model = "a:b"\n[spectrum]\ntop_k = -1', "top_k"),
     ('model = "a:b"\n[spectrum]\nblock_densities = "all"', "block_densities"),
     ('model = "a:b"\nseed = 1.5', "seed"),
@@ -169,6 +171,7 @@ def test_cli_writes_the_report_and_exits_on_the_verdict(tmp_path, capsys):
         slq_probes = 3
         [theory]
         reps = 4
+        predictions = false
     """)
     code = main(["analyze", str(path), "--out", str(tmp_path / "rep"), "--quiet"])
     out = capsys.readouterr().out
