@@ -31,6 +31,7 @@ def run(args) -> int:
     from rmthess.torch.analysis import (
         load_config,
         mde_text,
+        plain,
         record,
         run_analysis,
         write_analysis,
@@ -47,7 +48,7 @@ def run(args) -> int:
     an = run_analysis(cfg, progress=say)
     written = write_analysis(an, out, formats=("png", "pdf") if args.pdf else ("png",))
     if args.json:
-        print(json.dumps(record(an), allow_nan=False, default=str))
+        print(json.dumps(plain(record(an)), allow_nan=False))
         return 0
     for name, r in an.ratios.items():
         err = "" if r["stderr"] is None else f" ± {r['stderr']:.2g}"

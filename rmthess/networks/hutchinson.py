@@ -84,6 +84,8 @@ class BlockEstimate:
     probe: str
     n_products: int = 0
     method: str = "hutchinson"
+    #: with ``rtol``: whether every watched standard error met it (``None`` without ``rtol``)
+    target_met: bool | None = None
 
     def probes_for(self, rtol: float) -> np.ndarray:
         r"""Probes that bring every standard error to ``rtol·|estimate|``: ``⌈K (se/(rtol |T̂|))²⌉``.
@@ -134,11 +136,19 @@ def _sample(draw, n_probes: int, rtol, max_probes: int | None, watch=lambda x: x
     return samples, True
 
 
-def _finish(samples, probe, n_products, method, offset=0.0) -> BlockEstimate:
+def _finish(samples, probe, n_products, method, offset=0.0, met=None, rtol=None,
+            cap=None) -> BlockEstimate:
     K = samples.shape[0]
     se = (samples.std(axis=0, ddof=1) / np.sqrt(K) if K > 1
           else np.full(samples.shape[1:], np.nan))
-    return BlockEstimate(offset + samples.mean(axis=0), se, K, probe, n_products, method)
+    if met is False:
+        import warnings
+
+        warnings.warn(f"rtol = {rtol:g} not met within max_probes = {cap} ({K} probes); the "
+                      "standard errors say how far (BlockEstimate.probes_for tells the count)",
+                      UserWarning, stacklevel=3)
+    return BlockEstimate(offset + samples.mean(axis=0), se, K, probe, n_products, method,
+                         None if rtol is None else bool(met))
 
 
 def _sketch(mv, P: int, size: int, gen) -> tuple:
@@ -175,8 +185,11 @@ def block_traces(operator, layout, n_probes: int, *, probe: str = "rademacher", 
         Sketch size for ``"hutch++"`` (default ``n_probes``; cost ``2·sketch`` products).
     rtol : float, optional
         Draw probes until every standard error is at most ``rtol·|estimate|`` or ``max_probes``
-        is reached (``BlockEstimate.probes_for`` tells how many a target needs).
+        is reached (``BlockEstimate.probes_for`` tells how many a target needs); a target not
+        met gives a ``UserWarning`` and ``target_met=False``.
     max_probes : int, optional
+        Default: ``P``, the products of the exact traces (block columns), beyond which an
+        estimate costs more than the exact value.
 
     Returns
     -------
@@ -220,8 +233,9 @@ def block_traces(operator, layout, n_probes: int, *, probe: str = "rademacher", 
             out[s:s + Z.shape[0]] = np.add.reduceat(Z * U, off[:-1], axis=1)
         return out
 
-    samples, _ = _sample(draw, K, rtol, max_probes)
-    return _finish(samples, probe, used + samples.shape[0], method, offset)
+    cap = max(K, P) if max_probes is None else max_probes  # P products: the exact traces
+    samples, met = _sample(draw, K, rtol, cap)
+    return _finish(samples, probe, used + samples.shape[0], method, offset, met, rtol, cap)
 
 
 def block_frobenius(operator, layout, n_probes: int, *, probe: str = "rademacher", rng=None,
@@ -230,7 +244,12 @@ def block_frobenius(operator, layout, n_probes: int, *, probe: str = "rademacher
     r"""Estimates of all squared block norms ``‖H_lk‖²_F`` from ``B·n_probes`` products (NET-12).
 
     ``rtol`` and ``max_probes`` as :func:`block_traces` (every diagonal block's norm must meet the
-    target; off-diagonal ones are reported with their standard errors).
+    target; off-diagonal ones are reported with their standard errors); ``max_probes`` defaults
+    to ``⌈P/B⌉``, the cost of the exact map (:func:`~rmthess.networks.blocks.block_norm_map`).
+
+    With few probes (``n_probes ≲ 30``) a squared norm's estimate is skewed (a sum of squares), so
+    its t-statistic has heavier tails than the normal law: use at least 30 probes where the
+    standard errors feed a test.
 
     Returns
     -------
@@ -261,8 +280,9 @@ def block_frobenius(operator, layout, n_probes: int, *, probe: str = "rademacher
                 out[s:s + c, :, k] = np.add.reduceat(U * U, off[:-1], axis=1)
         return out
 
-    samples, _ = _sample(draw, K, rtol, max_probes, watch=lambda x: np.einsum("nkk->nk", x))
-    return _finish(samples, probe, B * samples.shape[0], "hutchinson")
+    cap = max(K, -(-int(off[-1]) // B)) if max_probes is None else max_probes  # ≈ exact cost
+    samples, met = _sample(draw, K, rtol, cap, watch=lambda x: np.einsum("nkk->nk", x))
+    return _finish(samples, probe, B * samples.shape[0], "hutchinson", 0.0, met, rtol, cap)
 
 
 def block_trace_variance(H, layout, *, probe: str = "rademacher") -> np.ndarray:

@@ -54,7 +54,7 @@ import numpy as np
 from rmthess._format import supported_digits, with_error
 
 __all__ = ["AnalysisConfig", "Analysis", "load_config", "run_analysis", "write_analysis",
-           "record", "mde_text"]
+           "record", "plain", "mde_text"]
 
 _SECTIONS = {
     "": {"model", "blocks", "seed", "dtype", "device", "operator", "block_map", "spectrum",
@@ -345,10 +345,11 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
 
         say("theory beside the measurement")
         try:
+            same = cfg.kind == "hessian" and cfg.blocks == "rows"  # the theory's blocks
             theory = theory_beside(src["model"], src["loss_fn"], src["data"],
                                    init=src.get("init", cfg.init), reps=cfg.reps,
                                    predictions=cfg.predictions, rng=cfg.seed,
-                                   op=op if cfg.kind == "hessian" else None)
+                                   op=op if same else None)
         except ValueError as exc:
             note = str(exc)
     seconds["theory"] = time.perf_counter() - t0
@@ -433,7 +434,7 @@ def write_analysis(an: Analysis, outdir, *, formats=("png",)) -> dict:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     rec = record(an)
-    (out / "analysis.json").write_text(json.dumps(rec, allow_nan=False, default=_plain) + "\n",
+    (out / "analysis.json").write_text(json.dumps(plain(rec), allow_nan=False) + "\n",
                                        encoding="utf-8")
     with open(out / "blocks.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -457,12 +458,22 @@ def write_analysis(an: Analysis, outdir, *, formats=("png",)) -> dict:
             "markdown": out / "report.md", "html": out / "report.html"}
 
 
-def _plain(x):
+def plain(x):
+    """``x`` as JSON types: numpy scalars and arrays unwrapped, paths as text, NaN and ±inf as
+    null (a ratio of a group of one block, an undefined deviation)."""
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return plain(x.tolist())
     if isinstance(x, np.generic):
-        return x.item()
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
     if isinstance(x, Path):
         return str(x)
-    raise TypeError(f"not serializable: {type(x).__name__}")
+    return x
 
 
 def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
@@ -483,6 +494,9 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
               "| group | blocks | ratio | mean ‖H_ll‖²_F | mean ‖H_lk‖²_F |",
               "|---|---|---|---|---|"]
     for g, r in an.ratios.items():
+        if r["n_blocks"] < 2:  # no off-diagonal block within a group of one
+            lines.append(f"| `{g}` | 1 | — (one block) | {r['diag_mean']:.4g} | — |")
+            continue
         lines.append(f"| `{g}` | {r['n_blocks']} | {with_error(r['ratio'], r['stderr'])} | "
                      f"{r['diag_mean']:.4g} | {r['offdiag_mean']:.4g} |")
     lines += [""]

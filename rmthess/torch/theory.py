@@ -85,6 +85,8 @@ class PaperNetwork:
 def _linears(model):
     import torch.nn as nn
 
+    if isinstance(model, nn.Linear):
+        model = nn.Sequential(model)
     if not isinstance(model, nn.Sequential):
         raise ValueError("the theory covers nn.Sequential(Linear(d, C, bias=False)) and "
                          "nn.Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, C, bias=False))"
@@ -189,7 +191,10 @@ class TheoryRow:
 
     @property
     def deviation_from_limit(self) -> float:
-        """``measured / limit − 1``."""
+        """``measured / limit − 1`` (0 when both are 0, ``inf`` for a nonzero ratio whose limit
+        is 0)."""
+        if self.limit == 0:
+            return 0.0 if self.measured == 0 else math.inf
         return self.measured / self.limit - 1.0
 
 
@@ -262,7 +267,10 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
 
     if int(reps) != reps or reps < 2:
         raise ValueError(f"reps must be an integer ≥ 2, got {reps!r}")
-    op = op if op is not None else hessian_operator(model, loss_fn, data)
+    op = op if op is not None else hessian_operator(model, loss_fn, data, blocks="rows")
+    if op.kind != "hessian" or len(op.layout.groups) != (1 if len(_linears(model)) == 1 else 2):
+        raise ValueError("theory_beside compares the Hessian's row blocks (blocks='rows'); "
+                         "pass op=None or such an operator")
     net = recognize(model, loss_fn, op, init=init)
     measured = block_ratios(op, op.layout)
     groups = op.layout.block_types

@@ -132,7 +132,7 @@ def test_hutch_plus_plus_is_unbiased_and_lowers_the_variance():
 
 def test_rtol_draws_probes_until_the_precision_is_met():
     H, layout = _spiked_hessian(seed=2)
-    est = block_traces(H, layout, 10, rtol=0.02, rng=3)
+    est = block_traces(H, layout, 10, rtol=0.02, max_probes=10**5, rng=3)
     assert np.all(est.stderr <= 0.02 * np.abs(est.estimate))
     assert est.n_probes > 10
     # probes_for projects the count from the sample variance: se ∝ 1/√K
@@ -141,11 +141,16 @@ def test_rtol_draws_probes_until_the_precision_is_met():
     # a first round within 3 × rtol of the target must still draw more
     first = block_traces(H, layout, 10, rng=5)
     target = float(np.max(first.stderr / np.abs(first.estimate))) / 2
-    more = block_traces(H, layout, 10, rtol=target, rng=5)
+    more = block_traces(H, layout, 10, rtol=target, max_probes=10**5, rng=5)
     assert more.n_probes > 10 and np.all(more.stderr <= target * np.abs(more.estimate))
-    capped = block_traces(H, layout, 10, rtol=1e-6, max_probes=50, rng=3)
+    assert est.target_met and block_traces(H, layout, 10, rng=3).target_met is None
+    with pytest.warns(UserWarning, match="not met within max_probes = 50"):
+        capped = block_traces(H, layout, 10, rtol=1e-6, max_probes=50, rng=3)
     assert capped.n_probes == 50 and np.any(capped.stderr > 1e-6 * np.abs(capped.estimate))
-    fro = block_frobenius(H, layout, 8, rtol=0.05, rng=4)
+    assert capped.target_met is False
+    with pytest.warns(UserWarning, match="max_probes = 120"):  # default: P, the exact cost
+        assert block_traces(H, layout, 10, rtol=1e-6, rng=3).n_probes == 120
+    fro = block_frobenius(H, layout, 8, rtol=0.05, max_probes=10**5, rng=4)
     assert np.all(np.diag(fro.stderr) <= 0.05 * np.diag(fro.estimate))
     assert fro.n_products == len(layout) * fro.n_probes
     with pytest.raises(ValueError, match="rtol"):
