@@ -94,9 +94,9 @@ def plot_spectral_density(density, *, top=None, title: str | None = None, log: b
 
 
 def plot_block_densities(densities: dict, labels, *, ncols: int = 2, overlay=None):
-    """SLQ densities of single diagonal blocks (``{block index: SpectralDensity}``), one panel
-    each, ± 2 standard errors; ``overlay`` maps a block index to ``(label, pdf)``, a limiting
-    density drawn over that panel."""
+    """Spectra of single diagonal blocks, one panel each: ``{block index: SpectralDensity}`` (SLQ,
+    ± 2 standard errors) or ``{block index: eigenvalues}`` (exact, a histogram); ``overlay`` maps
+    a block index to ``(label, pdf)``, a limiting density drawn over that panel."""
     import matplotlib.pyplot as plt
 
     items = list(densities.items())
@@ -108,16 +108,22 @@ def plot_block_densities(densities: dict, labels, *, ncols: int = 2, overlay=Non
         for ax in axes.ravel()[len(items):]:
             ax.set_visible(False)
         for ax, (k, d) in zip(axes.ravel(), items, strict=False):
-            y, se = d.density, d.stderr
-            ax.fill_between(d.grid, np.maximum(y - 2 * se, 0), y + 2 * se, color=color(1),
-                            alpha=0.3, lw=0)
-            ax.plot(d.grid, y, color=color(0), lw=1.2, label="SLQ")
+            if isinstance(d, np.ndarray):  # exact eigenvalues of a formed block
+                ax.hist(d, bins=max(8, min(60, d.size // 4)), density=True, color=color(1),
+                        alpha=0.6, label=f"exact ({d.size} eigenvalues)")
+                grid = np.linspace(d.min(), d.max(), 400)
+                ax.set_yscale("linear")
+            else:
+                grid, y, se = d.grid, d.density, d.stderr
+                ax.fill_between(grid, np.maximum(y - 2 * se, 0), y + 2 * se, color=color(1),
+                                alpha=0.3, lw=0)
+                ax.plot(grid, y, color=color(0), lw=1.2, label="SLQ ± 2 s.e.")
+                ax.set_yscale("log")
+                ax.set_ylim(max(float(y.max()) * 1e-5, 1e-300), float((y + 2 * se).max()) * 2)
             if overlay and k in overlay:
                 name, pdf = overlay[k]
-                ax.plot(d.grid, pdf(d.grid), color="black", lw=1.0, ls="--", label=name)
-                ax.legend(fontsize="x-small", loc="lower center")
-            ax.set_yscale("log")
-            ax.set_ylim(max(float(y.max()) * 1e-5, 1e-300), float((y + 2 * se).max()) * 2)
+                ax.plot(grid, pdf(grid), color="black", lw=1.0, ls="--", label=name)
+            ax.legend(fontsize="x-small", loc="best")
             ax.set_title(labels[k], fontsize="small")
             ax.set_xlabel(r"eigenvalue $\lambda$")
         for ax in axes[:, 0]:
@@ -168,10 +174,14 @@ def analysis_figures(an, outdir, *, formats=("png",)) -> dict:
         made[name] = save_figure(fig, out / name, formats=formats)[0]
         plt.close(fig)
 
-    lay = BlockLayout(tuple(an.groups), tuple(an.labels))
+    desc = an.summary.get("descriptions", {})
+    named = tuple((f"{g}\n{desc[g].split(':')[0]}" if g in desc else g, c, z)
+                  for g, c, z in an.groups)  # the module beside its path
+    lay = BlockLayout(named, tuple(an.labels))
     kind = "estimated" if an.norm_map_stderr is not None else "exact"
+    sym = {"H": "H", "G": "G"}.get(an.summary.get("symbol"), "(H-G)")
     keep("block_map", plot_block_map(an.norm_map, lay,
-                                     title=f"block norms $\\|H_{{lk}}\\|_F$ ({kind})"))
+                                     title=f"block norms $\\|{sym}_{{lk}}\\|_F$ ({kind})"))
     if an.block_top and any(b is not None for b in an.block_top):
         keep("block_top", plot_block_top_eigenvalues(an.block_top, an.groups))
     if an.density is not None:

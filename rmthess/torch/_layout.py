@@ -39,16 +39,20 @@ class ParameterBlocks(BlockLayout):
     Attributes
     ----------
     groups, labels
-        As for :class:`~rmthess.networks.model.BlockLayout`; labels name the tensor and the row,
-        channel or head, e.g. ``"0.weight[3]"`` or ``"attn.q[head 1]"``.
+        As for :class:`~rmthess.networks.model.BlockLayout`; groups are named by the module path,
+        labels by the module and the row, channel or head, e.g. ``"0[row 3]"`` (row 3 of the
+        first layer's weight with its bias entry) or ``"attn.q[head 1]"``.
     perm : ndarray of intp
         Block order → parameter order.
+    descriptions : dict
+        Group name → what its blocks are, e.g. ``"Linear 64→16: rows with bias"``.
     """
 
-    def __init__(self, groups, labels, perm):
+    def __init__(self, groups, labels, perm, descriptions=None):
         object.__setattr__(self, "groups", tuple(groups))
         object.__setattr__(self, "labels", tuple(labels))
         object.__setattr__(self, "perm", np.asarray(perm, dtype=np.intp))
+        object.__setattr__(self, "descriptions", dict(descriptions or {}))
         self.__post_init__()
         if self.perm.size != self.n_params:
             raise ValueError(f"the blocks cover {self.n_params} parameters, the permutation "
@@ -103,8 +107,9 @@ def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None):
         B = _index(slices, b) if has_b else None
         rows = [np.concatenate([W[i], B[i:i + 1]]) if has_b else W[i] for i in range(W.shape[0])]
         unit = "row" if kind == "linear" else "channel"
-        labels = [f"{w}[{unit} {i}]" for i in range(W.shape[0])]
-        return [(prefix or "weight", labels, rows)], {w, b} if has_b else {w}
+        name = prefix or "weight"
+        labels = [f"{name}[{unit} {i}]" for i in range(W.shape[0])]  # the bias entry included
+        return [(name, labels, rows)], {w, b} if has_b else {w}
     if kind == "attention":
         groups, used = [], set()
         packed = full("in_proj_weight")
@@ -149,18 +154,23 @@ def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None):
 
 
 def _module_kinds(model) -> list:
-    """``(prefix, kind, heads)`` of the modules the ``"rows"`` rule splits, outermost first."""
+    """``(prefix, kind, heads, description)`` of the modules the ``"rows"`` rule splits,
+    outermost first."""
     import torch.nn as nn
 
     conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
     out = []
     for prefix, mod in model.named_modules():
+        bias = " with bias" if getattr(mod, "bias", None) is not None else ""
         if isinstance(mod, nn.MultiheadAttention):
-            out.append((prefix, "attention", mod.num_heads))
+            out.append((prefix, "attention", mod.num_heads,
+                        f"MultiheadAttention {mod.embed_dim}, {mod.num_heads} heads"))
         elif isinstance(mod, nn.Linear):
-            out.append((prefix, "linear", None))
+            out.append((prefix, "linear", None,
+                        f"Linear {mod.in_features}→{mod.out_features}: rows{bias}"))
         elif isinstance(mod, conv):
-            out.append((prefix, "conv", None))
+            out.append((prefix, "conv", None, f"{type(mod).__name__} {mod.in_channels}→"
+                        f"{mod.out_channels}: output channels{bias}"))
     return out
 
 
@@ -172,6 +182,7 @@ def parameter_blocks(model, names_shapes, blocks="rows") -> ParameterBlocks:
     slices = _slices(names_shapes)
     P = sum(int(np.prod(s, dtype=np.int64)) for _, s in names_shapes)
     entries = []  # (group, labels, index arrays) in block order
+    described = {}
     covered = np.zeros(P, dtype=bool)
     if isinstance(blocks, Mapping):
         for group, idx_list in blocks.items():
@@ -187,12 +198,19 @@ def parameter_blocks(model, names_shapes, blocks="rows") -> ParameterBlocks:
     elif blocks == "rows":
         used = set()
         claimed = set()
-        for prefix, kind, heads in _module_kinds(model):
+        for prefix, kind, heads, text in _module_kinds(model):
             if any(prefix.startswith(c + ".") for c in claimed if c):
                 continue  # e.g. an attention layer's out_proj
             groups, names = _row_rule(kind, prefix, slices, heads)
             if kind == "attention":
                 claimed.add(prefix)
+                for g, _, _ in groups:
+                    part = {"q": "query", "k": "key", "v": "value", "out": "output"}[
+                        g.rsplit(".", 1)[1]]
+                    described[g] = f"{text}: {part} projection per head"
+            else:
+                for g, _, _ in groups:
+                    described[g] = text
             entries.extend(groups)
             used |= names
     else:
@@ -227,4 +245,9 @@ def parameter_blocks(model, names_shapes, blocks="rows") -> ParameterBlocks:
         groups.append((group, len(arrs), sizes[0] if len(set(sizes)) == 1 else sizes))
         labels.extend(labs)
         perm.extend(arrs)
-    return ParameterBlocks(groups, labels, np.concatenate(perm))
+    for group, count, _ in groups:
+        if group not in described:
+            described[group] = ("user-given blocks" if isinstance(blocks, Mapping)
+                                and group != "rest" else "parameter tensor" if count == 1
+                                else "parameter tensors")
+    return ParameterBlocks(groups, labels, np.concatenate(perm), described)

@@ -5,7 +5,7 @@ A TOML file names a function ``module:function`` that returns the model, the los
 how to analyse them::
 
     model = "my_models:build"      # imported with the file's folder on sys.path
-    blocks = "rows"                 # or "parameters"
+    blocks = "rows"                 # or "parameters", or { name = [[indices], ...], ... }
     seed = 0
     dtype = "float64"               # or "float32"
     device = "cpu"                  # optional: the model's own device
@@ -73,7 +73,7 @@ class AnalysisConfig:
 
     model: str
     base: Path
-    blocks: str = "rows"
+    blocks: object = "rows"
     seed: int = 0
     dtype: str = "float64"
     device: str | None = None
@@ -126,8 +126,18 @@ def load_config(path) -> AnalysisConfig:
     if not isinstance(model, str) or model.count(":") != 1 or not all(model.split(":")):
         raise ValueError(f"model must be 'module:function', got {model!r}")
     blocks = raw.get("blocks", "rows")
-    if blocks not in BLOCK_KINDS:
-        raise ValueError(f"blocks must be one of {BLOCK_KINDS}, got {blocks!r}")
+    if isinstance(blocks, dict):  # user groups: {name = [[indices], ...]}
+        ok = blocks and all(isinstance(v, list) and v and all(
+            isinstance(b, list) and b and all(isinstance(i, int) and not isinstance(i, bool)
+                                              and i >= 0 for i in b) for b in v)
+            for v in blocks.values())
+        if not ok:
+            raise ValueError("blocks as a table must map group names to lists of index lists, "
+                             "e.g. blocks = { first = [[0, 1, 2], [3, 4]] }")
+        blocks = {k: tuple(tuple(b) for b in v) for k, v in blocks.items()}
+    elif blocks not in BLOCK_KINDS:
+        raise ValueError(f"blocks must be one of {BLOCK_KINDS} or a table of index groups, "
+                         f"got {blocks!r}")
     dtype = raw.get("dtype", "float64")
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
@@ -183,7 +193,12 @@ def _load_source(cfg: AnalysisConfig) -> dict:
         fn = getattr(mod, func, None)
         if not callable(fn):
             raise ValueError(f"model: {modname!r} has no function {func!r}")
-        out = fn()
+        try:
+            out = fn()
+        except Exception as exc:  # the user's code: one line naming it, not a traceback
+            text = str(exc).strip().splitlines()
+            raise ValueError(f"model: {cfg.model}() raised {type(exc).__name__}"
+                             f"{': ' + text[0] if text else ''}") from None
     finally:
         if added:
             sys.path.remove(base)
@@ -292,9 +307,11 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
     ratios = _ratios_with_errors(sq, se, lay)
     t0 = time.perf_counter()
     top = None
-    if cfg.top_k:
-        say(f"top {cfg.top_k} eigenvalues (Lanczos)")
-        top = top_eigenvalues(op, min(cfg.top_k, P - 1), rng=seeds[2], tol=1e-8)
+    tol = 1e-8 if cfg.dtype == "float64" else 1e-4  # what the operator's rounding allows
+    top_k = min(cfg.top_k, P - 1)
+    if top_k:
+        say(f"top {top_k} eigenvalues (Lanczos)")
+        top = top_eigenvalues(op, top_k, rng=seeds[2], tol=tol)
     block_top = []
     if cfg.block_top_k:
         say(f"top {cfg.block_top_k} eigenvalues of each of {B} blocks")
@@ -306,7 +323,7 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
                 block_top.append(None)  # too small for Lanczos; the exact map gives these
             else:
                 t = top_eigenvalues(op, cfg.block_top_k, layout=lay, block=k, rng=seeds[2],
-                                    tol=1e-6)
+                                    tol=max(tol, 1e-6))
                 block_top.append({"values": t.values, "residuals": t.residuals})
     seconds["eigenvalues"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -323,6 +340,9 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
             raise ValueError(f"[spectrum] block_densities: block {bad[0]} does not exist "
                              f"({B} blocks)")
         for k in chosen:
+            if diag_blocks:  # formed already: its exact eigenvalues
+                block_dens[k] = np.linalg.eigvalsh(0.5 * (diag_blocks[k] + diag_blocks[k].T))
+                continue
             say(f"spectral density of block {k} ({lay.block_labels[k]})")
             block_dens[k] = slq_density(op, steps=min(cfg.slq_steps, lay.sizes[k]),
                                         n_probes=cfg.slq_probes, layout=lay, block=k,
@@ -365,7 +385,9 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
                "groups": len(lay.groups), "kind": op.kind, "loss": float(op.loss),
                "reduction": op.reduction, "dtype": op.dtype_name, "device": str(op.device),
                "products": int(op.n_products), "block_map": "exact" if exact else "estimated",
-               "model": type(src["model"]).__name__}
+               "model": type(src["model"]).__name__, "top_k": top_k,
+               "symbol": {"hessian": "H", "gauss-newton": "G", "residual": "H − G"}[op.kind],
+               "descriptions": dict(lay.descriptions)}
     return Analysis(cfg, summary, lay.block_labels, lay.groups, np.sqrt(np.maximum(sq, 0)),
                     se, ratios, traces, traces_se, top, block_top, density, block_dens,
                     outliers, power, theory, law_check, note, seconds)
@@ -395,7 +417,9 @@ def record(an: Analysis) -> dict:
             "eta": d.eta, "nodes": d.nodes.tolist(), "weights": d.weights.tolist()}
 
     dens = density(an.density)
-    extras = {"block_densities": {str(k): density(d) for k, d in an.block_densities.items()},
+    extras = {"block_densities": {str(k): (d.tolist() if isinstance(d, np.ndarray)
+                                           else density(d))
+                                  for k, d in an.block_densities.items()},
               "outliers": None if an.outliers is None else an.outliers.__dict__,
               "power_law": None if an.power_law is None else an.power_law.__dict__}
     theory = None
@@ -479,10 +503,12 @@ def plain(x):
 def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
     """The report's text (figures linked relative to ``base``)."""
     s = an.summary
+    h = s["symbol"] if len(s["symbol"]) == 1 else f"({s['symbol']})"
     lines = [f"# rmthess analyze — `{an.config.model}`", "",
              f"**{s['model']}**: P = {s['parameters']} parameters in {s['blocks']} blocks "
              f"({s['groups']} groups, blocks = `{an.config.blocks}`), N = {s['samples']} samples, "
-             f"loss {s['loss']:.6g} ({s['reduction']}-reduced), operator: {s['kind']}, "
+             f"loss {s['loss']:.6g} ({s['reduction']}-reduced), operator: {s['kind']} "
+             f"({s['symbol']}), "
              f"{s['dtype']} on {s['device']}; {s['products']} operator products; "
              f"{sum(an.seconds.values()):.1f} s.", ""]
     lines += ["## Block ratios", "",
@@ -491,14 +517,22 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
               + (": exact (block columns)." if an.norm_map_stderr is None else
                  f": estimated from {an.config.map_probes} probes per block column, ± standard "
                  "error."), "",
-              "| group | blocks | ratio | mean ‖H_ll‖²_F | mean ‖H_lk‖²_F |",
-              "|---|---|---|---|---|"]
-    for g, r in an.ratios.items():
+              f"| group | what | blocks | ratio | mean ‖{h}_ll‖²_F | mean ‖{h}_lk‖²_F | "
+              f"Σ tr {h}_ll |", "|---|---|---|---|---|---|---|"]
+    sizes = np.cumsum([0] + [c for _, c, _ in an.groups])
+    for i, (g, r) in enumerate(an.ratios.items()):
+        part = slice(sizes[i], sizes[i + 1])
+        tr = float(np.sum(an.traces[part]))
+        tr_se = (None if an.traces_stderr is None
+                 else float(np.sqrt(np.sum(an.traces_stderr[part] ** 2))))
+        what = an.summary["descriptions"].get(g, "")
         if r["n_blocks"] < 2:  # no off-diagonal block within a group of one
-            lines.append(f"| `{g}` | 1 | — (one block) | {r['diag_mean']:.4g} | — |")
+            lines.append(f"| `{g}` | {what} | 1 | — (one block) | {r['diag_mean']:.4g} | — | "
+                         f"{with_error(tr, tr_se)} |")
             continue
-        lines.append(f"| `{g}` | {r['n_blocks']} | {with_error(r['ratio'], r['stderr'])} | "
-                     f"{r['diag_mean']:.4g} | {r['offdiag_mean']:.4g} |")
+        lines.append(f"| `{g}` | {what} | {r['n_blocks']} | "
+                     f"{with_error(r['ratio'], r['stderr'])} | {r['diag_mean']:.4g} | "
+                     f"{r['offdiag_mean']:.4g} | {with_error(tr, tr_se)} |")
     lines += [""]
     if "block_map" in figures:
         lines += [f"![block-norm map]({Path(figures['block_map']).relative_to(base)})", ""]
@@ -542,9 +576,11 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
     if an.top is not None:
         t = an.top
         lines += ["## Top eigenvalues", "",
-                  f"Restarted Lanczos (NET-16); an eigenvalue of H lies within each residual "
-                  f"({int(t.converged.sum())} of {t.values.size} converged).", "",
-                  "| k | eigenvalue | residual ‖Hu − λu‖ |", "|---|---|---|"]
+                  f"Restarted Lanczos (NET-16); an eigenvalue of {s['symbol']} lies within each "
+                  f"residual ({int(t.converged.sum())} of {t.values.size} converged"
+                  + (f"; top_k = {an.config.top_k} reduced to P − 1" if s["top_k"] <
+                     an.config.top_k else "") + ").", "",
+                  f"| k | eigenvalue | residual ‖{h}u − λu‖ |", "|---|---|---|"]
         for k, (v, r) in enumerate(zip(t.values, t.residuals, strict=True), start=1):
             lines.append(f"| {k} | {supported_digits(v, max(r, 1e-16 * abs(v)))!r} | {r:.1e} |")
         lines += [""]
@@ -572,12 +608,16 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
         if "density" in figures:
             lines += [f"![spectral density]({Path(figures['density']).relative_to(base)})", ""]
     if an.block_densities:
-        lines += ["### Single blocks", "",
-                  "| block | steps × probes | W₁ estimate | W₁ bound |", "|---|---|---|---|"]
-        for k, d in an.block_densities.items():
-            lines.append(f"| {an.labels[k]} | {d.weights.shape[1]} × {d.weights.shape[0]} | "
-                         f"{d.w1_estimate:.2g} | {d.w1_bound:.2g} |")
-        lines += [""]
+        lines += ["### Single blocks", ""]
+        slq = {k: d for k, d in an.block_densities.items() if not isinstance(d, np.ndarray)}
+        if len(slq) < len(an.block_densities):
+            lines += ["Blocks formed by the exact map: their exact eigenvalues (histograms).", ""]
+        if slq:
+            lines += ["| block | steps × probes | W₁ estimate | W₁ bound |", "|---|---|---|---|"]
+            for k, d in slq.items():
+                lines.append(f"| {an.labels[k]} | {d.weights.shape[1]} × {d.weights.shape[0]} "
+                             f"| {d.w1_estimate:.2g} | {d.w1_bound:.2g} |")
+            lines += [""]
         if "block_densities" in figures:
             lines += [f"![block densities]({Path(figures['block_densities']).relative_to(base)})",
                       ""]

@@ -43,6 +43,24 @@ def _torch():
     return torch
 
 
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_mode(model) -> None:
+    """Refuse training-mode dropout and batch norm: their products are random or not defined."""
+    import torch.nn as nn
+    from torch.nn.modules.batchnorm import _BatchNorm
+    from torch.nn.modules.dropout import _DropoutNd
+
+    for name, mod in model.named_modules():
+        if mod.training and isinstance(mod, (_DropoutNd, _BatchNorm, nn.AlphaDropout)):
+            raise ValueError(f"module {name or type(mod).__name__!r} ({type(mod).__name__}) is in "
+                             "training mode: dropout would make the operator random and batch "
+                             "norm updates its statistics in place; call model.eval() first")
+
+
 def _batches(data) -> list:
     """``data`` as a list of ``(inputs, targets)`` pairs (one pair, or what an iterable yields)."""
     if isinstance(data, tuple | list) and len(data) == 2 and not isinstance(data[0], tuple | list):
@@ -113,9 +131,14 @@ class HessianOperator(LinearOperator):
         if device is None:
             first = next(iter(model.parameters()), None)
             device = first.device if first is not None else torch.device("cpu")
-        device = torch.device(device)
+        try:
+            device = torch.device(device)
+            self._model = copy.deepcopy(model).to(device=device, dtype=tdtype)
+        except (RuntimeError, AssertionError) as exc:
+            raise ValueError(f"device {str(device)!r} is not usable here: {_first_line(exc)}"
+                             ) from None
+        _check_mode(self._model)
         self._torch = torch
-        self._model = copy.deepcopy(model).to(device=device, dtype=tdtype)
         named = [(n, p) for n, p in self._model.named_parameters() if p.requires_grad]
         if not named:
             raise ValueError("the model has no parameters with requires_grad=True")
@@ -173,7 +196,11 @@ class HessianOperator(LinearOperator):
         total = 0.0
         with self._torch.no_grad(), self._twice_differentiable():
             for (x, y), w in zip(self._data, self._weights, strict=True):
-                val = self._loss_fn(self._call(self._params, x), y)
+                try:
+                    val = self._loss_fn(self._call(self._params, x), y)
+                except Exception as exc:  # the user's model, loss or data: say which call failed
+                    raise ValueError("loss_fn(model(inputs), targets) failed on the data: "
+                                     f"{type(exc).__name__}: {_first_line(exc)}") from None
                 if not isinstance(val, self._torch.Tensor) or val.numel() != 1:
                     raise ValueError("loss_fn must return a scalar tensor (a reduced loss: "
                                      "reduction='mean' or 'sum')")
@@ -294,8 +321,8 @@ def hessian_operator(model, loss_fn, data, *, blocks="rows", dtype: str = "float
     ----------
     model : torch.nn.Module
         Its parameters with ``requires_grad`` are differentiated (a float64 copy by default; the
-        model itself is not changed). Put it in the mode to analyse (``model.eval()`` for dropout
-        and batch norm).
+        model itself is not changed). Dropout and batch norm must be in evaluation mode
+        (``model.eval()``): a ``ValueError`` says so otherwise.
     loss_fn : callable
         ``loss_fn(outputs, targets) -> scalar tensor``, e.g. ``torch.nn.CrossEntropyLoss()``.
     data : (inputs, targets) or iterable of (inputs, targets)

@@ -90,9 +90,9 @@ def test_exact_analysis_matches_the_dense_hessian(tmp_path, monkeypatch):
     assert an.theory is not None and an.theory.network.case == "mlp-ce"
     assert an.outliers is not None and an.power_law is None  # 4 eigenvalues: no tail to fit
     assert set(an.block_densities) == {0, 4}  # the first block of each group
-    for k, d in an.block_densities.items():
+    for k, d in an.block_densities.items():  # formed by the exact map: exact eigenvalues
         blk = np.linalg.eigvalsh(H[off[k]:off[k + 1], off[k]:off[k + 1]])
-        assert d.wasserstein(blk) <= d.w1_estimate
+        np.testing.assert_allclose(d, blk, atol=1e-12 * abs(ev).max())
     assert an.density.wasserstein(ev) <= an.density.w1_estimate
     written = write_analysis(an, tmp_path / "out")
     rec = json.loads((tmp_path / "out" / "analysis.json").read_text())
@@ -132,6 +132,25 @@ def test_estimated_map_within_its_standard_errors(tmp_path, monkeypatch):
     tr = np.add.reduceat(np.diag(H), lay.offsets[:-1])
     assert np.all(np.abs(an.traces - tr) <= z * an.traces_stderr)
     assert all(r["stderr"] > 0 for r in an.ratios.values())
+    # estimated: single blocks by SLQ, within their stated distance
+    cfg2 = load_config(_config(tmp_path, """
+        model = "mods_analyze:biased"
+        seed = 3
+        [block_map]
+        method = "estimate"
+        probes = 4
+        [spectrum]
+        top_k = 0
+        block_top_k = 0
+        slq_steps = 5
+        slq_probes = 6
+        [theory]
+        enabled = false
+    """, name="cfg2.toml"))
+    an2 = run_analysis(cfg2)
+    for k, d in an2.block_densities.items():
+        o = lay.offsets
+        assert d.wasserstein(np.linalg.eigvalsh(H[o[k]:o[k + 1], o[k]:o[k + 1]])) <= d.w1_estimate
     # a model the theory does not cover says so instead of a comparison
     assert an.theory is None and "the theory covers" in an.theory_note
     assert an.top is None and an.density is None

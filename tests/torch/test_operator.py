@@ -165,7 +165,9 @@ def test_layouts_name_rows_channels_heads_and_tensors():
     mlp = MODELS["mlp"][0]
     rows = hessian_operator(mlp, torch.nn.CrossEntropyLoss(), MODELS["mlp"][1:]).layout
     assert rows.groups == (("0", 5, 7), ("2", 3, 6))  # weight row + bias entry
-    assert rows.block_labels[0] == "0.weight[row 0]"
+    assert rows.block_labels[0] == "0[row 0]"
+    assert rows.descriptions == {"0": "Linear 6→5: rows with bias",
+                                 "2": "Linear 5→3: rows with bias"}
     # block 0 is row 0 of the first weight and its bias: indices 0..5 and 30 in parameter order
     assert rows.perm[:7].tolist() == [0, 1, 2, 3, 4, 5, 30]
     tensors = hessian_operator(mlp, torch.nn.CrossEntropyLoss(), MODELS["mlp"][1:],
@@ -227,6 +229,19 @@ def test_float32_and_bad_input():
         hessian_operator(model, loss_fn, 3.0)
     with pytest.raises(ValueError, match="dtype"):
         hessian_operator(model, loss_fn, (X, y), dtype="float16")
+    with pytest.raises(ValueError, match="failed on the data: RuntimeError"):
+        hessian_operator(model, loss_fn, (X[:, :4], y))          # wrong input width
+    with pytest.raises(ValueError, match="failed on the data"):
+        hessian_operator(model, loss_fn, (X, y.double()))        # float class targets
+    with pytest.raises(ValueError, match="not usable here"):
+        hessian_operator(model, loss_fn, (X, y), device="gpu0")
+    drop = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Dropout(0.5), torch.nn.Linear(5, 3))
+    with pytest.raises(ValueError, match="training mode"):
+        hessian_operator(drop, loss_fn, (X, y))
+    bn = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.BatchNorm1d(5), torch.nn.Linear(5, 3))
+    with pytest.raises(ValueError, match="call model.eval"):
+        hessian_operator(bn, loss_fn, (X, y))
+    hessian_operator(bn.eval(), loss_fn, (X, y))                 # evaluation mode is fine
     frozen = copy.deepcopy(model).requires_grad_(False)
     with pytest.raises(ValueError, match="requires_grad"):
         hessian_operator(frozen, loss_fn, (X, y))
