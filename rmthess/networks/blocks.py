@@ -134,9 +134,11 @@ def block_ratios(H, layout: BlockLayout) -> dict:
     Returns
     -------
     dict of str to BlockRatio
-        ``{"hidden": ..., "output": ...}`` (ReLU network) or ``{"v": ...}`` (linear model), the
-        block types of :mod:`rmthess.cases`; compare ``.ratio`` with
-        ``CaseLimits.blocks[type].ratio``.
+        One entry per group of ``layout.block_types``: ``{"hidden": ..., "output": ...}`` (ReLU
+        network) or ``{"v": ...}`` (linear model), the block types of :mod:`rmthess.cases` —
+        compare ``.ratio`` with ``CaseLimits.blocks[type].ratio`` — or the module paths of a
+        PyTorch layout (:mod:`rmthess.torch`). A group of one block has no off-diagonal block:
+        its ratio is NaN.
 
     Examples
     --------

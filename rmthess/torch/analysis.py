@@ -540,6 +540,9 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
         th = an.theory
         nw = th.network
         verdict = "PASS" if th.passed else "FAIL"
+        exact_note = ("" if an.norm_map_stderr is None else
+                      " The measured ratios here are exact (the model's block columns), so they "
+                      "may differ from the estimates above within their errors.")
         lines += ["## The theory beside the measurement", "",
                   f"Recognized as **{nw.case}** (d = {nw.dim}, "
                   + (f"m = {nw.width}, " if nw.width else "")
@@ -552,7 +555,7 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
                   f"the measurement's z-score in the ensemble's spread against "
                   f"{th.z_threshold:.2f} (two-sided α = {th.alpha:g}): **{verdict}**. One network "
                   "fluctuates around the ensemble mean; a deviation smaller than the MDE "
-                  "column is not detected (TORCH-6).", "",
+                  f"column is not detected (TORCH-6).{exact_note}", "",
                   "| block | measured | ensemble (one network's sd) | finite-size prediction | "
                   "limit d → ∞ | z | detects (MDE) |", "|---|---|---|---|---|---|---|"]
         for r in th.rows:

@@ -205,3 +205,25 @@ def test_cli_writes_the_report_and_exits_on_the_verdict(tmp_path, capsys):
     bad.write_text('model = "mods_bad:f"\n')
     assert main(["analyze", str(bad), "--out", str(tmp_path / "o3"), "--quiet"]) == 2
     assert "must return (model, loss_fn, data)" in capsys.readouterr().err
+    (tmp_path / "mods_raise.py").write_text("def f():\n    raise KeyError('weights.pt')\n")
+    bad.write_text('model = "mods_raise:f"\n')
+    assert main(["analyze", str(bad), "--out", str(tmp_path / "o4"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mods_raise:f() raised KeyError" in err[0]
+
+
+def test_index_groups_from_the_toml_file(tmp_path):
+    cfg = load_config(_config(tmp_path, """
+        model = "mods_analyze:biased"
+        blocks = { first = [[0, 1, 2], [3, 4, 5, 6]] }
+        [spectrum]
+        top_k = 0
+        block_top_k = 0
+        slq_steps = 0
+        [theory]
+        enabled = false
+    """))
+    an = run_analysis(cfg)
+    assert an.groups[0] == ("first", 2, (3, 4)) and an.groups[-1][0] == "rest"
+    with pytest.raises(ValueError, match="lists of index lists"):
+        load_config(_config(tmp_path, 'model = "a:b"\nblocks = { g = [1, 2] }', name="b.toml"))
