@@ -12,7 +12,7 @@ how to analyse them::
 
     [operator]
     kind = "hessian"                # or "gauss-newton", "residual"
-    probe_batch = 32
+    probe_batch = 8
 
     [block_map]
     method = "auto"                 # exact (P products) up to exact_max_params, else estimated
@@ -78,7 +78,7 @@ class AnalysisConfig:
     dtype: str = "float64"
     device: str | None = None
     kind: str = "hessian"
-    probe_batch: int = 32
+    probe_batch: int = 8
     map_method: str = "auto"
     exact_max_params: int = 20000
     map_probes: int = 20
@@ -167,7 +167,7 @@ def load_config(path) -> AnalysisConfig:
     return AnalysisConfig(
         model=model, base=path.resolve().parent, blocks=blocks,
         seed=_int(raw, "seed", 0, 0, ""), dtype=dtype, device=device, kind=kind,
-        probe_batch=_int(op, "probe_batch", 32, 1, "[operator] "),
+        probe_batch=_int(op, "probe_batch", 8, 1, "[operator] "),
         map_method=method, exact_max_params=_int(bm, "exact_max_params", 20000, 1, "[block_map] "),
         map_probes=_int(bm, "probes", 20, 2, "[block_map] "),
         top_k=_int(sp, "top_k", 10, 0, "[spectrum] "),
