@@ -63,7 +63,7 @@ def _model(d, m, C, n, seed=0):
     return model, torch.nn.CrossEntropyLoss(), X, y
 
 
-def _median_time(fn, repeat=5):
+def _median_time(fn, repeat=15):
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
