@@ -227,3 +227,22 @@ def test_index_groups_from_the_toml_file(tmp_path):
     assert an.groups[0] == ("first", 2, (3, 4)) and an.groups[-1][0] == "rest"
     with pytest.raises(ValueError, match="lists of index lists"):
         load_config(_config(tmp_path, 'model = "a:b"\nblocks = { g = [1, 2] }', name="b.toml"))
+
+
+def test_groups_of_one_block_are_reported_not_refused(tmp_path):
+    """Per-tensor blocks: every group has one block and no ratio; the record says null."""
+    cfg = load_config(_config(tmp_path, """
+        model = "mods_analyze:paper"
+        blocks = "parameters"
+        [spectrum]
+        top_k = 0
+        block_top_k = 0
+        slq_steps = 0
+        [theory]
+        enabled = false
+    """))
+    an = run_analysis(cfg)
+    write_analysis(an, tmp_path / "out")
+    rec = json.loads((tmp_path / "out" / "analysis.json").read_text())
+    assert [r["ratio"] for r in rec["ratios"].values()] == [None, None]
+    assert "— (one block)" in (tmp_path / "out" / "report.md").read_text()
