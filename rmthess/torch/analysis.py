@@ -504,9 +504,12 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
     """The report's text (figures linked relative to ``base``)."""
     s = an.summary
     h = s["symbol"] if len(s["symbol"]) == 1 else f"({s['symbol']})"
+    blocks_text = (an.config.blocks if isinstance(an.config.blocks, str)
+                   else "user groups " + ", ".join(an.config.blocks))
     lines = [f"# rmthess analyze — `{an.config.model}`", "",
              f"**{s['model']}**: P = {s['parameters']} parameters in {s['blocks']} blocks "
-             f"({s['groups']} groups, blocks = `{an.config.blocks}`), N = {s['samples']} samples, "
+             f"({s['groups']} group{'s' if s['groups'] != 1 else ''}, blocks = "
+             f"`{blocks_text}`), N = {s['samples']} samples, "
              f"loss {s['loss']:.6g} ({s['reduction']}-reduced), operator: {s['kind']} "
              f"({s['symbol']}), "
              f"{s['dtype']} on {s['device']}; {s['products']} operator products; "
