@@ -120,13 +120,20 @@ def _sample(draw, n_probes: int, rtol, max_probes: int | None, watch=lambda x: x
     samples = draw(n_probes)
     while rtol is not None:
         K = samples.shape[0]
+        if K < 2:  # one probe has no standard error: draw a second
+            if cap is not None and cap < 2:
+                return samples, False
+            samples = np.concatenate([samples, draw(1)])
+            continue
         seen = watch(samples)
         mean = seen.mean(axis=0)
         se = seen.std(axis=0, ddof=1) / np.sqrt(K)
-        short = se > rtol * np.abs(mean)
+        short = ~(se <= rtol * np.abs(mean))  # NaN counts as short
         if not short.any():
             return samples, True
-        need = K * np.max((se[short] / (rtol * np.abs(mean[short]))) ** 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = K * np.max((se[short] / (rtol * np.abs(mean[short]))) ** 2)
+        need = need if np.isfinite(need) else 2.0 * K
         more = int(min(max(np.ceil(need) - K, K), np.iinfo(np.int32).max))
         if cap is not None:
             more = min(more, cap - K)

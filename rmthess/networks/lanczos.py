@@ -73,7 +73,8 @@ class TopEigenvalues:
     residuals : ndarray
         ``‖H u − λ u‖`` per Ritz pair (``u`` of unit norm): an eigenvalue of ``H`` lies within it.
     converged : ndarray of bool
-        ``residual ≤ tol · max|λ|``.
+        ``residual ≤ 10 · tol · max|λ|`` (ARPACK's tolerance with a factor for the residual's
+        own rounding).
     n_products : int
         Products used (including the ``k`` of the residual check).
     """
@@ -205,7 +206,8 @@ class SpectralDensity:
 
 
 def _lanczos(mv, Z: np.ndarray, steps: int, reorth: bool):
-    """Lanczos on every row of ``Z`` (unit vectors) at once: tridiagonals ``(alpha, beta)``."""
+    """Lanczos on every row of ``Z`` (unit vectors) at once: tridiagonals ``(alpha, beta)`` and
+    the number of steps each probe ran (fewer where it met an invariant subspace)."""
     K, n = Z.shape
     alpha = np.zeros((K, steps))
     beta = np.zeros((K, steps))
@@ -213,6 +215,7 @@ def _lanczos(mv, Z: np.ndarray, steps: int, reorth: bool):
     q, q_prev = Z.copy(), np.zeros_like(Z)
     b_prev = np.zeros(K)
     done = np.zeros(K, dtype=bool)
+    length = np.full(K, steps)
     for j in range(steps):
         if reorth:
             Q[j] = q
@@ -227,10 +230,12 @@ def _lanczos(mv, Z: np.ndarray, steps: int, reorth: bool):
         alpha[:, j] = np.where(done, 0.0, a)
         beta[:, j] = np.where(done, 0.0, b)
         scale = np.maximum(np.abs(alpha[:, :j + 1]).max(axis=1), 1e-300)
-        done |= b <= 1e-12 * scale  # invariant subspace found: the quadrature is exact
+        stop = ~done & (b <= 1e-12 * scale)  # invariant subspace: the quadrature is exact
+        length[stop] = j + 1
+        done |= stop
         q_prev, q = q, np.where(done[:, None], 0.0, w / np.where(b > 0, b, 1.0)[:, None])
         b_prev = b
-    return alpha, beta, done
+    return alpha, beta, length
 
 
 def slq_density(operator, *, steps: int = 80, n_probes: int = 20, layout=None,
@@ -283,13 +288,15 @@ def slq_density(operator, *, steps: int = 80, n_probes: int = 20, layout=None,
         reorthogonalize = steps * K * n * 8 <= 512 * 2**20
     Z = as_generator(rng).standard_normal((K, n))
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
-    alpha, beta, _ = _lanczos(mv, Z, steps, reorthogonalize)
+    alpha, beta, length = _lanczos(mv, Z, steps, reorthogonalize)
     nodes = np.empty((K, steps))
-    weights = np.empty((K, steps))
+    weights = np.zeros((K, steps))
     for i in range(K):
-        T = np.diag(alpha[i]) + np.diag(beta[i, :-1], 1) + np.diag(beta[i, :-1], -1)
+        L = int(length[i])  # a probe that met an invariant subspace stops early: exact there
+        T = np.diag(alpha[i, :L]) + np.diag(beta[i, :L - 1], 1) + np.diag(beta[i, :L - 1], -1)
         theta, S = np.linalg.eigh(T)
-        nodes[i], weights[i] = theta, S[0] ** 2
+        nodes[i, :L], weights[i, :L] = theta, S[0] ** 2
+        nodes[i, L:] = theta[-1]  # unused steps: weight 0 at an existing node
     lo, hi = float(nodes.min()), float(nodes.max())
     width = max(hi - lo, np.finfo(float).eps * max(abs(lo), abs(hi), 1.0))
     sig = float(sigma) if sigma is not None else 0.01 * width

@@ -188,7 +188,7 @@ def analysis_figures(an, outdir, *, formats=("png",)) -> dict:
         keep("density", plot_spectral_density(an.density, top=an.top))
     if an.block_densities:
         overlay = None
-        if an.theory is not None and "block_law" in an.theory.extras:
+        if an.block_law_check is not None:  # the law describes this layout's block 0
             law, c = an.theory.extras["block_law"], an.theory.extras["eigenvalue_scale"]
             overlay = {0: ("limit (GMP law)", lambda x: np.asarray(law.pdf(x / c)) / c)}
         keep("block_densities", plot_block_densities(an.block_densities, an.labels,

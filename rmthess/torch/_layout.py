@@ -94,7 +94,7 @@ def _index(slices, name) -> np.ndarray:
     return start + np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
 
 
-def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None):
+def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None, embed: int | None):
     """One module's blocks under ``"rows"``: [(group, labels, index arrays)], names used."""
     def full(name):
         return f"{prefix}.{name}" if prefix else name
@@ -112,34 +112,32 @@ def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None):
         return [(name, labels, rows)], {w, b} if has_b else {w}
     if kind == "attention":
         groups, used = [], set()
-        packed = full("in_proj_weight")
-        E = None
-        parts = []
+        packed, bname = full("in_proj_weight"), full("in_proj_bias")
+        E = embed
+        parts = []  # (name, j, weight rows) of the trained projections
         if packed in slices:
             Wi = _index(slices, packed)
-            E = Wi.shape[0] // 3
-            Bi = _index(slices, full("in_proj_bias")) if full("in_proj_bias") in slices else None
-            for j, nm in enumerate("qkv"):
-                parts.append((nm, Wi[j * E:(j + 1) * E],
-                              None if Bi is None else Bi[j * E:(j + 1) * E]))
-            used |= {packed, full("in_proj_bias")}
+            parts = [(nm, j, Wi[j * E:(j + 1) * E]) for j, nm in enumerate("qkv")]
+            used.add(packed)
         else:
-            Bi = _index(slices, full("in_proj_bias")) if full("in_proj_bias") in slices else None
             for j, nm in enumerate("qkv"):
                 name = full(f"{nm}_proj_weight")
                 if name in slices:
-                    Wj = _index(slices, name)
-                    E = Wj.shape[0]
-                    parts.append((nm, Wj, None if Bi is None else Bi[j * E:(j + 1) * E]))
+                    parts.append((nm, j, _index(slices, name)))
                     used.add(name)
-            used.add(full("in_proj_bias"))
+        # the bias joins the heads only when all three projections are trained; otherwise it
+        # stays a block of its own
+        Bi = _index(slices, bname) if bname in slices and len(parts) == 3 else None
+        if Bi is not None:
+            used.add(bname)
         dh = E // heads
-        for nm, Wp, Bp in parts:
+        for nm, j, Wp in parts:
             blocks = []
             for h in range(heads):
                 r = slice(h * dh, (h + 1) * dh)
                 idx = Wp[r].ravel()
-                blocks.append(idx if Bp is None else np.concatenate([idx, Bp[r]]))
+                blocks.append(idx if Bi is None else
+                              np.concatenate([idx, Bi[j * E + h * dh:j * E + (h + 1) * dh]]))
             groups.append((f"{prefix}.{nm}", [f"{prefix}.{nm}[head {h}]" for h in range(heads)],
                            blocks))
         ow = full("out_proj.weight")
@@ -154,22 +152,23 @@ def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None):
 
 
 def _module_kinds(model) -> list:
-    """``(prefix, kind, heads, description)`` of the modules the ``"rows"`` rule splits,
-    outermost first."""
+    """``(prefix, kind, heads, embed_dim, description)`` of the modules the ``"rows"`` rule
+    splits, outermost first."""
     import torch.nn as nn
 
     conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
     out = []
     for prefix, mod in model.named_modules():
-        bias = " with bias" if getattr(mod, "bias", None) is not None else ""
+        b = getattr(mod, "bias", None)
+        bias = " with bias" if b is not None and b.requires_grad else ""
         if isinstance(mod, nn.MultiheadAttention):
-            out.append((prefix, "attention", mod.num_heads,
+            out.append((prefix, "attention", mod.num_heads, mod.embed_dim,
                         f"MultiheadAttention {mod.embed_dim}, {mod.num_heads} heads"))
         elif isinstance(mod, nn.Linear):
-            out.append((prefix, "linear", None,
+            out.append((prefix, "linear", None, None,
                         f"Linear {mod.in_features}→{mod.out_features}: rows{bias}"))
         elif isinstance(mod, conv):
-            out.append((prefix, "conv", None, f"{type(mod).__name__} {mod.in_channels}→"
+            out.append((prefix, "conv", None, None, f"{type(mod).__name__} {mod.in_channels}→"
                         f"{mod.out_channels}: output channels{bias}"))
     return out
 
@@ -198,10 +197,10 @@ def parameter_blocks(model, names_shapes, blocks="rows") -> ParameterBlocks:
     elif blocks == "rows":
         used = set()
         claimed = set()
-        for prefix, kind, heads, text in _module_kinds(model):
+        for prefix, kind, heads, embed, text in _module_kinds(model):
             if any(prefix.startswith(c + ".") for c in claimed if c):
                 continue  # e.g. an attention layer's out_proj
-            groups, names = _row_rule(kind, prefix, slices, heads)
+            groups, names = _row_rule(kind, prefix, slices, heads, embed)
             if kind == "attention":
                 claimed.add(prefix)
                 for g, _, _ in groups:

@@ -374,7 +374,8 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
             note = str(exc)
     seconds["theory"] = time.perf_counter() - t0
     law_check = None
-    if theory is not None and "block_law" in theory.extras and diag_blocks:
+    rows_hessian = cfg.kind == "hessian" and cfg.blocks == "rows"  # the law's block: one class
+    if theory is not None and "block_law" in theory.extras and diag_blocks and rows_hessian:
         law, scale = theory.extras["block_law"], theory.extras["eigenvalue_scale"]
         ev = np.sort(np.linalg.eigvalsh(0.5 * (diag_blocks[0] + diag_blocks[0].T))) / scale
         F = np.array([law.cdf(x) for x in ev])

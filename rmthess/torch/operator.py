@@ -6,10 +6,11 @@ loss *as the model is trained*: the data's loss with the loss function's own red
     L(θ) = Σ_b w_b ℓ_b(f_θ(x_b), y_b),   w_b = n_b / N  (``reduction="mean"``),  1  (``"sum"``),
 
 so a mean-reduced loss split into batches is the mean over the whole data set (theory/torch.md,
-TORCH-1). The products are exact (no finite differences): ``H v`` is the forward-mode derivative of
-the reverse-mode gradient, ``torch.func.jvp(grad(L), θ, v)``, and the Gauss–Newton product is
-``Jᵀ ∇²ℓ J v`` from one ``jvp`` of the model, one of the loss's gradient in the outputs and one
-``vjp`` (TORCH-3); a stack of probes is one ``torch.func.vmap`` call per batch of data.
+TORCH-1). The products are exact (no finite differences): ``H v`` is the reverse-mode derivative
+of the gradient, ``torch.func.vjp(grad(L), θ)`` applied to ``v``, and the Gauss–Newton product is
+``Jᵀ ∇²ℓ J v`` from one ``jvp`` of the model, one ``vjp`` of the loss's gradient in the outputs
+and one ``vjp`` of the model (TORCH-3); a stack of probes is one ``torch.func.vmap`` call per
+batch of data.
 
 The operator acts in the *block order* of its layout (:mod:`rmthess.torch._layout`): every block
 is a contiguous range, so ``op.layout`` is a :class:`~rmthess.networks.model.BlockLayout` that every
@@ -152,7 +153,9 @@ class HessianOperator(LinearOperator):
         self.layout: ParameterBlocks = parameter_blocks(
             self._model, list(zip(self._names, self._shapes, strict=True)), blocks)
         self.kind, self.reduction, self.device, self.dtype_name = kind, reduction, device, dtype
-        self._loss_fn = loss_fn
+        # a loss module's own tensors (class weights) follow the model's device and dtype
+        self._loss_fn = (copy.deepcopy(loss_fn).to(device=device, dtype=tdtype)
+                         if isinstance(loss_fn, torch.nn.Module) else loss_fn)
         self._probe_batch = int(probe_batch)
         self._keep = bool(keep_graphs)
         self._graphs = {}

@@ -137,6 +137,16 @@ def test_probe_part_of_the_w1_estimate_is_calibrated():
     check_probe_part_of_the_w1_estimate(31)
 
 
+def test_probes_that_meet_an_invariant_subspace_stop_there():
+    """Three distinct eigenvalues: every probe's recursion ends after 3 steps; the unused steps
+    must not add nodes at 0 (grid, W₁ estimate)."""
+    ev = np.repeat([5.0, 7.0, 10.0], 10)
+    sd = slq_density(np.diag(ev), steps=10, n_probes=6, rng=0)
+    assert sd.nodes.min() >= 5.0 - 1e-9 and sd.grid.min() >= 5.0 - 4 * sd.sigma - 1e-9
+    assert sd.wasserstein(ev) <= sd.w1_estimate
+    np.testing.assert_allclose(np.unique(np.round(sd.nodes, 9)), [5.0, 7.0, 10.0])
+
+
 def test_operators_of_every_kind_give_the_same_spectra():
     H = _wigner(80, seed=4)
     ref = top_eigenvalues(H, 3, rng=0).values

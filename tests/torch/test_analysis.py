@@ -31,6 +31,14 @@ def paper():
     return model, torch.nn.CrossEntropyLoss(), (X, y)
 
 
+def linear():
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(40, 3, bias=False))
+    X, y = torch.randn(80, 40, generator=gen), torch.randint(0, 3, (80,), generator=gen)
+    return model, torch.nn.CrossEntropyLoss(), (X, y)
+
+
 def biased():
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
@@ -246,3 +254,23 @@ def test_groups_of_one_block_are_reported_not_refused(tmp_path):
     rec = json.loads((tmp_path / "out" / "analysis.json").read_text())
     assert [r["ratio"] for r in rec["ratios"].values()] == [None, None]
     assert "— (one block)" in (tmp_path / "out" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("blocks, checked", [("rows", True), ("parameters", False)])
+def test_block_law_checked_only_on_the_blocks_it_describes(tmp_path, blocks, checked):
+    """The GMP law is the law of one class's block: with per-tensor blocks there is none."""
+    cfg = load_config(_config(tmp_path, f"""
+        model = "mods_analyze:linear"
+        blocks = "{blocks}"
+        [spectrum]
+        top_k = 0
+        block_top_k = 0
+        slq_steps = 0
+        [theory]
+        reps = 4
+        predictions = false
+    """))
+    an = run_analysis(cfg)
+    assert (an.block_law_check is not None) == checked
+    if checked:  # d = 40: KS 0.053 measured (finite size, O(log d/d)); the test allows 0.15
+        assert an.block_law_check["ks"] < 0.15

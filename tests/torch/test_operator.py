@@ -205,6 +205,22 @@ def test_user_groups_of_unequal_blocks_and_the_rest():
     assert np.isclose(M[0, 1], np.linalg.norm(H[:10, 10:30]), rtol=1e-12)
 
 
+def test_weighted_loss_and_frozen_attention_projections():
+    """A loss with its own tensors (class weights) follows the model's dtype; frozen input
+    projections of attention leave their bias a block of its own."""
+    model, X, y = MODELS["mlp"]
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 3.0]))
+    ref = dense_reference(model, torch.nn.CrossEntropyLoss(
+        weight=torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)), X, y)
+    op = hessian_operator(model, loss_fn, (X, y))
+    perm = op.layout.perm
+    assert np.abs(op.dense() - ref[np.ix_(perm, perm)]).max() <= TOL * np.abs(ref).max()
+    att = copy.deepcopy(MODELS["attention"][0])
+    att.attn.in_proj_weight.requires_grad_(False)
+    lay = hessian_operator(att, torch.nn.CrossEntropyLoss(), MODELS["attention"][1:]).layout
+    assert ("attn.in_proj_bias", 1, 24) in lay.groups and "attn.q" not in lay.block_types
+
+
 def test_float32_and_bad_input():
     model, X, y = MODELS["mlp"]
     loss_fn = torch.nn.CrossEntropyLoss()
