@@ -128,7 +128,7 @@ def _sample(draw, n_probes: int, rtol, max_probes: int | None, watch=lambda x: x
         seen = watch(samples)
         mean = seen.mean(axis=0)
         se = seen.std(axis=0, ddof=1) / np.sqrt(K)
-        short = ~(se <= rtol * np.abs(mean))  # NaN counts as short
+        short = se > rtol * np.abs(mean)
         if not short.any():
             return samples, True
         with np.errstate(divide="ignore", invalid="ignore"):
