@@ -55,6 +55,15 @@ def _config(tmp_path, body, name="cfg.toml"):
     return path
 
 
+#: the block map alone: no eigenvalues, no densities
+NO_SPECTRA = "[spectrum]\ntop_k = 0\nblock_top_k = 0\nslq_steps = 0\n"
+
+
+def _quick(tmp_path, head, theory="[theory]\nenabled = false\n", name="cfg.toml"):
+    """A configuration without spectra: ``head`` (top-level keys), then ``theory``."""
+    return load_config(_config(tmp_path, textwrap.dedent(head) + NO_SPECTRA + theory, name))
+
+
 def _dense(source):
     import importlib
     import sys
@@ -221,16 +230,10 @@ def test_cli_writes_the_report_and_exits_on_the_verdict(tmp_path, capsys):
 
 
 def test_index_groups_from_the_toml_file(tmp_path):
-    cfg = load_config(_config(tmp_path, """
+    cfg = _quick(tmp_path, """
         model = "mods_analyze:biased"
         blocks = { first = [[0, 1, 2], [3, 4, 5, 6]] }
-        [spectrum]
-        top_k = 0
-        block_top_k = 0
-        slq_steps = 0
-        [theory]
-        enabled = false
-    """))
+    """)
     an = run_analysis(cfg)
     assert an.groups[0] == ("first", 2, (3, 4)) and an.groups[-1][0] == "rest"
     with pytest.raises(ValueError, match="lists of index lists"):
@@ -239,16 +242,10 @@ def test_index_groups_from_the_toml_file(tmp_path):
 
 def test_groups_of_one_block_are_reported_not_refused(tmp_path):
     """Per-tensor blocks: every group has one block and no ratio; the record says null."""
-    cfg = load_config(_config(tmp_path, """
+    cfg = _quick(tmp_path, """
         model = "mods_analyze:paper"
         blocks = "parameters"
-        [spectrum]
-        top_k = 0
-        block_top_k = 0
-        slq_steps = 0
-        [theory]
-        enabled = false
-    """))
+    """)
     an = run_analysis(cfg)
     write_analysis(an, tmp_path / "out")
     rec = json.loads((tmp_path / "out" / "analysis.json").read_text())
@@ -259,17 +256,10 @@ def test_groups_of_one_block_are_reported_not_refused(tmp_path):
 @pytest.mark.parametrize("blocks, checked", [("rows", True), ("parameters", False)])
 def test_block_law_checked_only_on_the_blocks_it_describes(tmp_path, blocks, checked):
     """The GMP law is the law of one class's block: with per-tensor blocks there is none."""
-    cfg = load_config(_config(tmp_path, f"""
+    cfg = _quick(tmp_path, f"""
         model = "mods_analyze:linear"
         blocks = "{blocks}"
-        [spectrum]
-        top_k = 0
-        block_top_k = 0
-        slq_steps = 0
-        [theory]
-        reps = 4
-        predictions = false
-    """))
+    """, theory="[theory]\nreps = 4\npredictions = false\n")
     an = run_analysis(cfg)
     assert (an.block_law_check is not None) == checked
     if checked:  # d = 40: KS 0.053 measured (finite size, O(log d/d)); the test allows 0.15
