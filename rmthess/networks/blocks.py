@@ -20,19 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmthess.networks.model import BlockLayout
-from rmthess.networks.operators import as_products, block_column, is_dense, operator_size
+from rmthess.networks.operators import (
+    as_products,
+    block_column,
+    is_dense,
+    layout_offsets,
+    operator_size,
+)
 
-__all__ = ["BlockRatio", "block_norm_map", "block_ratio", "block_ratios",
-           "block_diagonality", "cross_block_norm"]
-
-
-def _as_layout_sizes(layout, n: int) -> np.ndarray:
-    sizes = np.asarray(layout.sizes if isinstance(layout, BlockLayout) else layout, dtype=np.intp)
-    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes <= 0):
-        raise ValueError("layout must be a BlockLayout or a non-empty sequence of positive sizes")
-    if int(sizes.sum()) != n:
-        raise ValueError(f"block sizes add up to {int(sizes.sum())}, but the matrix is {n} × {n}")
-    return sizes
+__all__ = ["BlockRatio", "block_norm_map", "norm_map_and_diagonal", "block_ratio",
+           "block_ratios", "block_diagonality", "cross_block_norm"]
 
 
 def block_norm_map(H, layout, *, squared: bool = False) -> np.ndarray:
@@ -66,21 +63,35 @@ def block_norm_map(H, layout, *, squared: bool = False) -> np.ndarray:
     array([[   0.,   14.],
            [ 224., 1002.]])
     """
+    out, _ = norm_map_and_diagonal(H, layout, keep_diagonal=False)
+    return out if squared else np.sqrt(out)
+
+
+def norm_map_and_diagonal(H, layout, *, keep_diagonal: bool = True, batch: int = 64) -> tuple:
+    r"""Squared block-norm map ``‖H_lk‖²_F`` and the diagonal blocks ``H_ll``, from one pass over
+    the block columns (for an operator: ``P`` products, one block column in memory at a time).
+
+    Returns ``(map, diagonal)``: ``diagonal`` lists the ``H_ll`` (empty without
+    ``keep_diagonal``). :func:`block_norm_map` is this map; ``rmthess analyze`` keeps the
+    diagonal blocks for their exact eigenvalues.
+    """
     if is_dense(H):
         H = np.asarray(H, dtype=np.float64)
         if H.ndim != 2 or H.shape[0] != H.shape[1]:
             raise ValueError(f"H must be a square matrix, got shape {H.shape}")
-    sizes = _as_layout_sizes(layout, operator_size(H))
-    off = np.concatenate([[0], np.cumsum(sizes)])
-    out = np.empty((sizes.size, sizes.size))
+    off = layout_offsets(layout, operator_size(H))
+    B = off.size - 1
+    out = np.empty((B, B))
+    diagonal = []
     mv = None if is_dense(H) else as_products(H)
-    for blk in range(sizes.size):
-        strip = block_column(H, off, blk, products=mv)
-        sq = np.einsum("ij,ij->j", strip, strip)
-        out[blk] = np.add.reduceat(sq, off[:-1])
+    for blk in range(B):
+        strip = block_column(H, off, blk, batch=batch, products=mv)
+        out[blk] = np.add.reduceat(np.einsum("ij,ij->j", strip, strip), off[:-1])
+        if keep_diagonal:
+            diagonal.append(strip[:, off[blk]:off[blk + 1]])
     if not np.all(np.isfinite(out)):
         raise ValueError("H must be finite (found NaN or inf)")
-    return out if squared else np.sqrt(out)
+    return out, diagonal
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ import numpy as np
 
 from rmthess._validate import as_generator
 from rmthess.networks.blocks import block_norm_map
-from rmthess.networks.model import BlockLayout, Network
-from rmthess.networks.operators import as_products
+from rmthess.networks.model import Network
+from rmthess.networks.operators import as_products, layout_offsets
 
 __all__ = ["PROBES", "probes", "BlockEstimate", "block_traces", "block_frobenius",
            "block_trace_variance", "CriticalProbes", "critical_probe_count", "minibatch_hessians"]
@@ -54,14 +54,6 @@ def probes(shape, kind: str = "rademacher", *, rng=None) -> np.ndarray:
     if kind == "gaussian":
         return gen.standard_normal(shape)
     return 2.0 * gen.integers(0, 2, size=shape).astype(np.float64) - 1.0
-
-
-def _layout_offsets(layout) -> np.ndarray:
-    sizes = layout.sizes if isinstance(layout, BlockLayout) else layout
-    sizes = np.asarray(sizes, dtype=np.intp)
-    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes <= 0):
-        raise ValueError("layout must be a BlockLayout or a non-empty sequence of positive sizes")
-    return np.concatenate([[0], np.cumsum(sizes)])
 
 
 def _check_count(n, name):
@@ -211,7 +203,7 @@ def block_traces(operator, layout, n_probes: int, *, probe: str = "rademacher", 
     >>> est.estimate              # Rademacher probes are exact for a diagonal H
     array([3., 7.])
     """
-    off = _layout_offsets(layout)
+    off = layout_offsets(layout)
     K = _check_count(n_probes, "n_probes")
     if method not in ("hutchinson", "hutch++"):
         raise ValueError(f"method must be 'hutchinson' or 'hutch++', got {method!r}")
@@ -270,7 +262,7 @@ def block_frobenius(operator, layout, n_probes: int, *, probe: str = "rademacher
     array([[ 5.,  0.],
            [ 0., 25.]])
     """
-    off = _layout_offsets(layout)
+    off = layout_offsets(layout)
     K = _check_count(n_probes, "n_probes")
     mv = as_products(operator)
     gen = as_generator(rng)
@@ -306,7 +298,7 @@ def block_trace_variance(H, layout, *, probe: str = "rademacher") -> np.ndarray:
     if probe not in PROBES:
         raise ValueError(f"probe must be one of {PROBES}, got {probe!r}")
     H = np.asarray(H, dtype=np.float64)
-    off = _layout_offsets(layout)
+    off = layout_offsets(layout)
     sq = block_norm_map(H, np.diff(off), squared=True)
     diag_sq = np.add.reduceat(np.diag(H) ** 2, off[:-1])
     own = np.diag(sq)
@@ -371,7 +363,7 @@ def critical_probe_count(hessians, layout, *, probe: str = "rademacher") -> Crit
     >>> cp.k_star.shape
     (2,)
     """
-    off = _layout_offsets(layout)
+    off = layout_offsets(layout)
     sizes = np.diff(off)
     v, t = [], []
     for H in hessians:

@@ -26,7 +26,7 @@ from scipy import stats
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from rmthess._validate import as_generator
-from rmthess.networks.operators import as_products, operator_size
+from rmthess.networks.operators import as_products, layout_offsets, operator_size
 
 __all__ = ["TopEigenvalues", "SpectralDensity", "top_eigenvalues", "slq_density",
            "restrict"]
@@ -45,8 +45,7 @@ def restrict(operator, layout=None, block: int | None = None):
         return mv, operator_size(operator)
     if layout is None:
         raise ValueError("block= needs the layout")
-    off = np.asarray(layout.offsets if hasattr(layout, "offsets")
-                     else np.concatenate([[0], np.cumsum(layout)]), dtype=np.intp)
+    off = layout_offsets(layout)
     if int(block) != block or not 0 <= block < off.size - 1:
         raise ValueError(f"block must be an integer in [0, {off.size - 1}), got {block!r}")
     P = int(off[-1])

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["as_products", "operator_size", "is_dense", "block_column"]
+__all__ = ["as_products", "operator_size", "is_dense", "block_column", "layout_offsets"]
 
 
 def is_dense(operator) -> bool:
@@ -83,6 +83,24 @@ def as_products(operator) -> Callable[[np.ndarray], np.ndarray]:
         return operator
     raise ValueError("operator must be a square matrix, a Network, a LinearOperator, anything "
                      f"with @ and a shape, or a callable; got {type(operator).__name__}")
+
+
+def layout_offsets(layout, size: int | None = None) -> np.ndarray:
+    """Block starts followed by ``P``, from a :class:`~rmthess.networks.model.BlockLayout` or a
+    sequence of block sizes; with ``size`` the sizes must add up to it.
+
+    >>> layout_offsets([2, 3])
+    array([0, 2, 5])
+    """
+    from rmthess.networks.model import BlockLayout
+
+    sizes = np.asarray(layout.sizes if isinstance(layout, BlockLayout) else layout, dtype=np.intp)
+    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes <= 0):
+        raise ValueError("layout must be a BlockLayout or a non-empty sequence of positive sizes")
+    if size is not None and int(sizes.sum()) != size:
+        raise ValueError(f"block sizes add up to {int(sizes.sum())}, but the matrix is "
+                         f"{size} × {size}")
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
 
 
 def block_column(operator, offsets, k: int, *, batch: int = 64, products=None) -> np.ndarray:

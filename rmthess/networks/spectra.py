@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rmthess._validate import check_finite_array
+from rmthess.networks.blocks import norm_map_and_diagonal
 from rmthess.networks.hessian import dense_hessian
 from rmthess.networks.model import Network
-from rmthess.networks.operators import as_products, block_column, is_dense, operator_size
+from rmthess.networks.operators import is_dense, operator_size
 
 __all__ = ["NetworkSpectra", "OutlierCount", "network_spectra", "block_spectra",
            "gauss_newton_dual", "count_outliers"]
@@ -49,12 +50,8 @@ def block_spectra(H, layout) -> tuple:
     if operator_size(H) != off[-1]:
         raise ValueError(f"H must have shape ({off[-1]}, {off[-1]}) for this layout, "
                          f"got size {operator_size(H)}")
-    mv = None if is_dense(H) else as_products(H)
-    out = []
-    for blk in range(len(off) - 1):
-        A = block_column(H, off, blk, products=mv)[:, off[blk]:off[blk + 1]]
-        out.append(np.linalg.eigvalsh(0.5 * (A + A.T)))
-    return tuple(out)
+    _, diagonal = norm_map_and_diagonal(H, layout)
+    return tuple(np.linalg.eigvalsh(0.5 * (A + A.T)) for A in diagonal)
 
 
 def network_spectra(net: Network, *, gauss_newton: bool = True,

@@ -265,9 +265,9 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
     ``progress(step: str)`` is called before each step.
     """
     from rmthess._validate import child_seed, spawn_seeds
+    from rmthess.networks.blocks import norm_map_and_diagonal
     from rmthess.networks.hutchinson import block_frobenius, block_traces
     from rmthess.networks.lanczos import slq_density, top_eigenvalues
-    from rmthess.networks.operators import block_column
     from rmthess.torch.operator import HessianOperator
 
     say = progress or (lambda _s: None)
@@ -284,19 +284,14 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
     P, B = op.shape[0], lay.n_blocks
     exact = cfg.map_method == "exact" or (cfg.map_method == "auto" and P <= cfg.exact_max_params)
     t0 = time.perf_counter()
-    diag_blocks = []
+    block_eigs = []  # exact eigenvalues (descending) of the diagonal blocks, when formed
     if exact:
         say(f"block-norm map: exact, {P} products")
-        off = lay.offsets
-        sq = np.empty((B, B))
-        for k in range(B):
-            col = block_column(op, off, k, batch=cfg.probe_batch * 4)
-            sq[k] = np.add.reduceat(np.einsum("ij,ij->j", col, col), off[:-1])
-            diag_blocks.append(col[:, off[k]:off[k + 1]])
-        sq = 0.5 * (sq + sq.T)  # ‖H_lk‖ = ‖H_kl‖, rounding aside
+        sq, diagonal = norm_map_and_diagonal(op, lay, batch=cfg.probe_batch * 4)
         se = None
-        traces = np.array([np.trace(b) for b in diag_blocks])
+        traces = np.array([np.trace(b) for b in diagonal])
         traces_se = None
+        block_eigs = [np.linalg.eigvalsh(0.5 * (b + b.T))[::-1] for b in diagonal]
     else:
         say(f"block-norm map: estimated, {B} × {cfg.map_probes} products")
         est = block_frobenius(op, lay, cfg.map_probes, rng=seeds[0], batch=cfg.probe_batch)
@@ -316,9 +311,8 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
     if cfg.block_top_k:
         say(f"top {cfg.block_top_k} eigenvalues of each of {B} blocks")
         for k in range(B):
-            if diag_blocks:
-                ev = np.linalg.eigvalsh(0.5 * (diag_blocks[k] + diag_blocks[k].T))[::-1]
-                block_top.append({"values": ev[:cfg.block_top_k], "residuals": None})
+            if block_eigs:
+                block_top.append({"values": block_eigs[k][:cfg.block_top_k], "residuals": None})
             elif lay.sizes[k] <= cfg.block_top_k + 1:
                 block_top.append(None)  # too small for Lanczos; the exact map gives these
             else:
@@ -340,8 +334,8 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
             raise ValueError(f"[spectrum] block_densities: block {bad[0]} does not exist "
                              f"({B} blocks)")
         for k in chosen:
-            if diag_blocks:  # formed already: its exact eigenvalues
-                block_dens[k] = np.linalg.eigvalsh(0.5 * (diag_blocks[k] + diag_blocks[k].T))
+            if block_eigs:  # formed already: its exact eigenvalues
+                block_dens[k] = block_eigs[k][::-1]
                 continue
             say(f"spectral density of block {k} ({lay.block_labels[k]})")
             block_dens[k] = slq_density(op, steps=min(cfg.slq_steps, lay.sizes[k]),
@@ -375,9 +369,9 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
     seconds["theory"] = time.perf_counter() - t0
     law_check = None
     rows_hessian = cfg.kind == "hessian" and cfg.blocks == "rows"  # the law's block: one class
-    if theory is not None and "block_law" in theory.extras and diag_blocks and rows_hessian:
+    if theory is not None and "block_law" in theory.extras and block_eigs and rows_hessian:
         law, scale = theory.extras["block_law"], theory.extras["eigenvalue_scale"]
-        ev = np.sort(np.linalg.eigvalsh(0.5 * (diag_blocks[0] + diag_blocks[0].T))) / scale
+        ev = block_eigs[0][::-1] / scale
         F = np.array([law.cdf(x) for x in ev])
         n = ev.size
         ks = float(max(np.max(np.arange(1, n + 1) / n - F), np.max(F - np.arange(n) / n)))

@@ -340,9 +340,9 @@ def hessian_operator(model, loss_fn, data, *, blocks="rows", dtype: str = "float
     reduction : {"mean", "sum"}, optional
         How batch losses combine (default: ``loss_fn.reduction``, else ``"mean"``).
     probe_batch : int
-        Probes per ``vmap`` call. Larger batches multiply the activations held at once; on two
-        CPU cores 4–16 probes were fastest per product, 64 up to 2× slower, and single products
-        up to 2× slower on small models (``benchmarks/bench_torch.py``).
+        Probes per ``vmap`` call. Larger batches multiply the activations held at once; 8 probes
+        a call beat single products per product on two CPU cores
+        (``benchmarks/bench_torch.py``, HVP rows).
     keep_graphs : bool
         Keep each batch's derivative graph between calls (faster; see :class:`HessianOperator`).
 

@@ -67,10 +67,11 @@ def check_torch_default_init_agrees_with_its_theory(seed):
 
 def test_models_at_torch_default_init_agree_with_the_theory_at_that_init():
     check_torch_default_init_agrees_with_its_theory(21)
-    # the paper's default theory (Gaussian V, σ_v = 1) misses the output ratio by ≈ 45 %
+    # the paper's default theory (Gaussian V, σ_v = 1) puts the output ratio 43 % above the
+    # models' (0.0189 against 0.0132 at this seed); the check above detects about 3 %
     ratios = _torch_default_ratios(21)
     lecun = _ensemble("lecun-normal").blocks["output"].ratio
-    assert abs(ratios["output"].mean() / lecun - 1) > 0.3
+    assert lecun / ratios["output"].mean() - 1 > 0.3, (ratios["output"].mean(), lecun)
 
 
 def test_recognize_maps_init_data_scale_and_mse_reduction():
