@@ -17,6 +17,7 @@ from tests._mc import REGISTRY, max_failures
 MODULES = (
     "tests.cases.test_anisotropic_mlp",
     "tests.cases.test_constants",
+    "tests.cases.test_fixed_layer_law",
     "tests.cases.test_hidden_constant_scale",
     "tests.cases.test_mlp_ce_hidden_rule",
     "tests.cases.test_mlp_ce_output_rule",

@@ -181,3 +181,22 @@ class HiddenArchitecture(Case):
         if not (0 <= i < m and 0 <= j < m) or i == j:
             raise ValueError(f"indices must be two distinct integers in [0, {m}), got {indices!r}")
         return V, i, j
+
+    @staticmethod
+    def hidden_gram_factor(gram, m):
+        r"""The lower Cholesky factor ``L`` of ``gram`` (``LLᵀ = gram``), the covariance of the
+        pre-activations ``u = W y`` at a fixed first layer W (``W Wᵀ`` for standard inputs y;
+        theory/cases.md, CASE-37); None for ``gram=None`` (``u ~ N(0, I_m)``, the d → ∞ limit of
+        ``W Wᵀ`` for rows of unit norm).
+        """
+        if gram is None:
+            return None
+        G = check_finite_array("gram", gram, ndim=2)
+        if G.shape != (m, m):
+            raise ValueError(f"gram must have shape (m, m) = ({m}, {m}), got {G.shape}")
+        if np.max(np.abs(G - G.T)) > 1e-12 * np.max(np.abs(G)):
+            raise ValueError("gram must be symmetric")
+        try:
+            return np.linalg.cholesky((G + G.T) / 2)
+        except np.linalg.LinAlgError:
+            raise ValueError("gram must be positive definite (W of full row rank)") from None

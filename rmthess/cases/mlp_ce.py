@@ -912,14 +912,15 @@ class MlpCE(HiddenArchitecture):
                            gamma_iso, sigma_iso), step
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
-                  V=None, indices=(0, 1), rng=None, samples=1 << 16, **kwargs):
+                  V=None, indices=(0, 1), rng=None, samples=1 << 16, gram=None, **kwargs):
         r"""GMP law of a hidden block at a fixed V, with the empirical law of ``a_ij(u)`` as
         weights.
 
         ``samples`` draws of ``u ~ N(0, I_m)`` (``rng``) give an :class:`~rmthess.laws.EmpiricalLaw`
         of ``a_ii`` (``"diag"``) or ``a_ij`` (``"offdiag"``), ``(i, j) = indices``. With a
         ``covariance`` H: ``u ~ N(0, s_1 I_m)`` and the separable law of these weights and H
-        (ANI-8).
+        (ANI-8). With ``gram`` (the m×m ``W Wᵀ`` of a fixed first layer): ``u = L g``,
+        ``LLᵀ = gram``, the law at fixed V and W (CASE-37).
         """
         from rmthess.gmp import GeneralizedMarchenkoPastur, SeparableMarchenkoPastur
         from rmthess.laws import EmpiricalLaw
@@ -927,9 +928,12 @@ class MlpCE(HiddenArchitecture):
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
         ani = HiddenAnisotropy.of(covariance)
         V, i, j = self.hidden_block(block, V, indices, classes, m)
+        L = self.hidden_gram_factor(gram, m)
         if which == "diag":
             j = i
         u = as_generator(rng).standard_normal((int(samples), m))
+        if L is not None:
+            u = u @ L.T
         if ani.given:
             u *= math.sqrt(ani.s1)                                     # (ANI-5)
         pair = V[:, [i, j]]

@@ -122,13 +122,15 @@ class MlpMSE(HiddenArchitecture):
                           covariance=(ani.s1, ani.s2) if ani.given else None)
 
     def block_law(self, block, which, gamma, classes, *, m=None, sigma_v=1.0, covariance=None,
-                  V=None, indices=(0, 1), **kwargs):
+                  V=None, indices=(0, 1), gram=None, **kwargs):
         r"""GMP law of ``H_{w_i w_i}`` (``"diag"``) or ``H_{w_i w_j}`` (``"offdiag"``) at a fixed V.
 
         ``V`` is the C×m output matrix, ``indices = (i, j)`` the hidden units. Weights (CASE-6):
         ``κ_ii·Bernoulli(1/2)`` and ``κ_ij·Bernoulli(1/4)`` (two independent half-spaces). With a
         ``covariance`` H the separable law of the same weights and H (ANI-8: the half-spaces do
-        not see the scale of u).
+        not see the scale of u). With ``gram`` (the m×m ``W Wᵀ`` of a fixed first layer) the two
+        half-spaces are correlated: ``κ_ij·Bernoulli(1/4 + arcsin(ρ_ij)/(2π))``,
+        ``ρ_ij = gram_ij/√(gram_ii gram_jj)`` (CASE-37).
         """
         from rmthess.gmp import GeneralizedMarchenkoPastur, SeparableMarchenkoPastur
         from rmthess.laws import DiscreteLaw
@@ -136,11 +138,15 @@ class MlpMSE(HiddenArchitecture):
         gamma, classes, m, sigma_v = self._check_law(block, which, gamma, classes, m, sigma_v)
         HiddenAnisotropy.of(covariance)
         V, i, j = self.hidden_block(block, V, indices, classes, m)
+        L = self.hidden_gram_factor(gram, m)
         kappa = V.T @ V
         if which == "diag":
             nu = DiscreteLaw([0.0, kappa[i, i]], [0.5, 0.5])
-        else:
-            nu = DiscreteLaw([0.0, kappa[i, j]], [0.75, 0.25])
+        else:  # the orthant probability of two standard normals of correlation ρ (Sheppard)
+            G = np.eye(m) if L is None else L @ L.T                 # gram, symmetrized
+            rho = G[i, j] / math.sqrt(G[i, i] * G[j, j])
+            p_on = 0.25 + math.asin(rho) / (2.0 * math.pi)
+            nu = DiscreteLaw([0.0, kappa[i, j]], [1.0 - p_on, p_on])
         if covariance is None:
             return GeneralizedMarchenkoPastur(nu, gamma)
         return SeparableMarchenkoPastur(nu, covariance, gamma)

@@ -188,9 +188,11 @@ def analysis_figures(an, outdir, *, formats=("png",)) -> dict:
         keep("density", plot_spectral_density(an.density, top=an.top))
     if an.block_densities:
         overlay = None
-        if an.block_law_check is not None:  # the law describes this layout's block 0
-            law, c = an.theory.extras["block_law"], an.theory.extras["eigenvalue_scale"]
-            overlay = {0: ("limit (GMP law)", lambda x: np.asarray(law.pdf(x / c)) / c)}
+        if an.block_law_check is not None:  # the laws of this layout's row blocks
+            laws, c = an.theory.extras["block_laws"], an.theory.extras["eigenvalue_scale"]
+            overlay = {k: ("limit (GMP law)",
+                           lambda x, law=laws[k]: np.asarray(law.pdf(x / c)) / c)
+                       for k in an.block_densities if k in laws}
         keep("block_densities", plot_block_densities(an.block_densities, an.labels,
                                                      overlay=overlay))
     if an.theory is not None:

@@ -28,8 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rmthess._validate import child_seed, seed_sequence
+
 __all__ = ["PaperNetwork", "TheoryRow", "TheoryComparison", "recognize", "infer_init",
-           "theory_beside"]
+           "theory_beside", "block_laws"]
 
 #: the kurtosis E ε⁴ of the unit-variance entry laws the inference chooses between, and the
 #: boundary between them: the uniform law's sample kurtosis spreads far less than the Gaussian's,
@@ -209,10 +211,11 @@ class TheoryRow:
 class TheoryComparison:
     """The theory beside one PyTorch model: its recognized parameters and one row per block type.
 
-    ``extras`` holds, for the linear model, ``"block_law"`` — the limiting spectral law of a
-    diagonal block ``H_cc`` of rmthess's normalization (a GMP law) — and ``"eigenvalue_scale"``,
-    the factor to the model's eigenvalues (the inputs' mean square times the loss's Hessian
-    factor, TORCH-4).
+    ``extras`` holds ``"block_laws"`` — for each diagonal block of the layout that has one (the
+    linear model's class rows, the ReLU network's hidden rows), by block index, the limiting
+    spectral law of that block in rmthess's normalization (a GMP law; theory/torch.md §7) — and
+    ``"eigenvalue_scale"``, the factor to the model's eigenvalues (the inputs' mean square times
+    the loss's Hessian factor, TORCH-4).
     """
 
     network: PaperNetwork
@@ -274,6 +277,7 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
 
     if int(reps) != reps or reps < 2:
         raise ValueError(f"reps must be an integer ≥ 2, got {reps!r}")
+    root = seed_sequence(rng)  # the ensemble draws from it as from rng; the laws from a child
     op = op if op is not None else hessian_operator(model, loss_fn, data, blocks="rows")
     net = recognize(model, loss_fn, op, init=init)
     shapes = tuple((c, z) for _, c, z in op.layout.groups)
@@ -286,7 +290,7 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
     groups = op.layout.block_types
     types = ("v",) if net.width is None else ("hidden", "output")
     sim = simulate(net.case, d=net.dim, gamma=net.gamma, classes=net.classes, m=net.width,
-                   reps=int(reps), rng=rng, predictions=predictions, **net.theory_kwargs())
+                   reps=int(reps), rng=root, predictions=predictions, **net.theory_kwargs())
     rows = []
     out = TheoryComparison(net, (), int(reps))
     for t, g in zip(types, groups, strict=True):
@@ -304,11 +308,33 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
         rows.append(TheoryRow(t, g, float(measured[g].ratio), float(b.ratio), sd,
                               None if b.prediction is None else float(b.prediction),
                               float(b.limit), float(b.limit_stderr or 0.0), float(z), float(mde)))
-    extras = {}
-    if net.width is None:  # the limiting spectral law of a diagonal block: a GMP law (CASE-1)
-        from rmthess.cases import get_case
-
-        extras["block_law"] = get_case(net.case).block_law("v", "diag", net.gamma, net.classes,
-                                                           sigma_v=net.sigma_v)
-        extras["eigenvalue_scale"] = net.data_mean_square * math.sqrt(net.norm_factor)
+    extras = {"block_laws": block_laws(model, net, rng=child_seed(root, 1)),
+              "eigenvalue_scale": net.data_mean_square * math.sqrt(net.norm_factor)}
     return TheoryComparison(net, tuple(rows), int(reps), extras=extras)
+
+
+def block_laws(model, net: PaperNetwork, *, rng=None) -> dict:
+    r"""The limiting spectral laws of the diagonal row blocks of a recognized network, by block
+    index of the ``"rows"`` layout, in rmthess's normalization (theory/torch.md §7).
+
+    Linear model: every class row ``H_cc`` has the GMP law of (CASE-1) at the effective ``σ_v``
+    (one law object for all C blocks). ReLU network: hidden row i has the GMP law of the weights
+    ``a_ii(u; V)`` at the model's own output matrix V and first layer W, ``u ~ N(0, s W Wᵀ)``
+    (CASE-37; CE: the empirical law of ``2¹⁶`` draws from ``rng``); the m×m output blocks have no
+    d-dimensional law. Multiply eigenvalues of the law by ``eigenvalue_scale`` of
+    :class:`TheoryComparison` to compare with the model's.
+    """
+    from rmthess.cases import get_case
+
+    case = get_case(net.case)
+    if net.width is None:
+        law = case.block_law("v", "diag", net.gamma, net.classes, sigma_v=net.sigma_v)
+        return dict.fromkeys(range(net.classes), law)
+    lin = _linears(model)
+    W = lin[0].weight.detach().cpu().double().numpy()
+    V = lin[-1].weight.detach().cpu().double().numpy()
+    gram = net.data_mean_square * (W @ W.T)
+    m = net.width
+    return {i: case.block_law("hidden", "diag", net.gamma, net.classes, m=m, V=V,
+                              indices=(i, (i + 1) % m), gram=gram, rng=child_seed(rng, i))
+            for i in range(m)}
