@@ -135,7 +135,7 @@ class HessianOperator(LinearOperator):
         try:
             device = torch.device(device)
             self._model = copy.deepcopy(model).to(device=device, dtype=tdtype)
-        except (RuntimeError, AssertionError) as exc:
+        except (RuntimeError, AssertionError, TypeError) as exc:  # TypeError: MPS has no float64
             raise ValueError(f"device {str(device)!r} is not usable here: {_first_line(exc)}"
                              ) from None
         _check_mode(self._model)

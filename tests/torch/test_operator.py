@@ -75,6 +75,30 @@ def dense_reference(model, loss_fn, X, y):
     return D
 
 
+#: every device this machine has: the products run where the model is, the results come back to
+#: the host in float64 (CPU everywhere; CUDA where present)
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_operator_on_each_device_equals_the_host_reference(name, device):
+    """Model, data and a weighted loss on the host, products on ``device``: equal to the dense
+    host Hessian, and the Gauss–Newton part to its host operator."""
+    model, X, y = MODELS[name]
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 0.5]))
+    op = hessian_operator(model, loss_fn, (X, y), device=device)
+    assert op.device.type == device
+    ref = dense_reference(model, copy.deepcopy(loss_fn).double(), X, y)
+    H = op.dense()
+    np.testing.assert_allclose(H, ref[np.ix_(op.layout.perm, op.layout.perm)],
+                               rtol=0, atol=TOL * np.abs(ref).max())
+    gn = gauss_newton_operator(model, loss_fn, (X, y), device=device)
+    host = gauss_newton_operator(model, loss_fn, (X, y), device="cpu")
+    Z = np.random.default_rng(0).standard_normal((op.shape[0], 3))
+    np.testing.assert_allclose(gn @ Z, host @ Z, rtol=0, atol=TOL * np.abs(host @ Z).max())
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_operator_equals_dense_torch_hessian(name):
     model, X, y = MODELS[name]
