@@ -188,7 +188,7 @@ def analysis_figures(an, outdir, *, formats=("png",)) -> dict:
         keep("density", plot_spectral_density(an.density, top=an.top))
     if an.block_densities:
         overlay = None
-        if an.block_law_check is not None:  # the laws of this layout's row blocks
+        if an.theory is not None and an.config.theory_blocks:  # the laws of the row blocks
             laws, c = an.theory.extras["block_laws"], an.theory.extras["eigenvalue_scale"]
             overlay = {k: ("limit (GMP law)",
                            lambda x, law=laws[k]: np.asarray(law.pdf(x / c)) / c)

@@ -92,6 +92,12 @@ class AnalysisConfig:
     reps: int = 20
     predictions: bool = True
 
+    @property
+    def theory_blocks(self) -> bool:
+        """Whether the operator's blocks are the theory's: the Hessian's row blocks (its ratios
+        and the block laws of theory/torch.md §7 describe them, not per-tensor blocks)."""
+        return self.kind == "hessian" and self.blocks == "rows"
+
 
 def _int(table, key, default, low, where):
     val = table.get(key, default)
@@ -359,17 +365,15 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
 
         say("theory beside the measurement")
         try:
-            same = cfg.kind == "hessian" and cfg.blocks == "rows"  # the theory's blocks
             theory = theory_beside(src["model"], src["loss_fn"], src["data"],
                                    init=src.get("init", cfg.init), reps=cfg.reps,
                                    predictions=cfg.predictions, rng=cfg.seed,
-                                   op=op if same else None)
+                                   op=op if cfg.theory_blocks else None)
         except ValueError as exc:
             note = str(exc)
     seconds["theory"] = time.perf_counter() - t0
     law_check = None
-    rows_hessian = cfg.kind == "hessian" and cfg.blocks == "rows"  # the laws' blocks
-    if theory is not None and block_eigs and rows_hessian:
+    if theory is not None and block_eigs and cfg.theory_blocks:
         say("block spectra against their limiting laws")
         law_check = block_law_check(theory, block_eigs, lay.block_labels)
     summary = {"parameters": P, "samples": op.n_samples, "blocks": B,
