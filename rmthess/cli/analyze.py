@@ -56,10 +56,13 @@ def run(args) -> int:
     if an.theory is not None:
         th = an.theory
         for row in th.rows:
-            print(f"theory {th.network.case} {row.block_type}: measured {row.measured:.5g}, "
+            meas = (f"{row.measured:.5g}" if row.measured_stderr is None else
+                    f"{row.measured:.4g} ± {row.measured_stderr:.2g}")
+            print(f"theory {th.network.case} {row.block_type}: measured {meas}, "
                   f"ensemble {row.ensemble_mean:.4g} ± {row.ensemble_sd:.2g}, "
-                  f"limit {row.limit:.4g}, z = {row.z:+.2f} (detects {mde_text(row.mde)})")
-        print(f"verdict: {'PASS' if th.passed else 'FAIL'} (|z| ≤ {th.z_threshold:.2f})")
+                  f"limit {row.limit:.4g}, z = {row.z:+.2f} against {row.threshold:.2f} "
+                  f"(detects {mde_text(row.mde)})")
+        print(f"verdict: {'PASS' if th.passed else 'FAIL'}")
     elif an.theory_note:
         print(f"no theory for this model: {an.theory_note}")
     print(f"report: {written['html']}")

@@ -364,11 +364,14 @@ def run_analysis(cfg: AnalysisConfig, *, progress=None) -> Analysis:
         from rmthess.torch.theory import theory_beside
 
         say("theory beside the measurement")
+        dof = None if exact else cfg.map_probes - 1
+        measured = ({g: (r["ratio"], r["stderr"], None if r["stderr"] is None else dof)
+                     for g, r in ratios.items()} if cfg.theory_blocks else None)
         try:
             theory = theory_beside(src["model"], src["loss_fn"], src["data"],
                                    init=src.get("init", cfg.init), reps=cfg.reps,
                                    predictions=cfg.predictions, rng=cfg.seed,
-                                   op=op if cfg.theory_blocks else None)
+                                   op=op if cfg.theory_blocks else None, measured=measured)
         except ValueError as exc:
             note = str(exc)
     seconds["theory"] = time.perf_counter() - t0
@@ -564,9 +567,9 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
         th = an.theory
         nw = th.network
         verdict = "PASS" if th.passed else "FAIL"
-        exact_note = ("" if an.norm_map_stderr is None else
-                      " The measured ratios here are exact (the model's block columns), so they "
-                      "may differ from the estimates above within their errors.")
+        exact_note = ("" if an.norm_map_stderr is None or not an.config.theory_blocks else
+                      " The measured ratios are the estimates above: their standard errors join "
+                      "the ensemble's spread in z and in the MDE.")
         lines += ["## The theory beside the measurement", "",
                   f"Recognized as **{nw.case}** (d = {nw.dim}, "
                   + (f"m = {nw.width}, " if nw.width else "")
@@ -577,14 +580,17 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
                   "(folded into the scales). The ensemble is "
                   f"{th.reps} random networks of this size and initialization; the verdict is "
                   f"the measurement's z-score in the ensemble's spread against "
-                  f"{th.z_threshold:.2f} (two-sided α = {th.alpha:g}): **{verdict}**. One network "
-                  "fluctuates around the ensemble mean; a deviation smaller than the MDE "
-                  f"column is not detected (TORCH-6).{exact_note}", "",
+                  f"{th.z_threshold:.2f} (two-sided α = {th.alpha:g}, Student t): **{verdict}**. "
+                  "One network fluctuates around the ensemble mean; the MDE column is the "
+                  "deviation detected with probability 0.9 (TORCH-6)."
+                  f"{exact_note}", "",
                   "| block | measured | ensemble (one network's sd) | finite-size prediction | "
                   "limit d → ∞ | z | detects (MDE) |", "|---|---|---|---|---|---|---|"]
         for r in th.rows:
             pred = "—" if r.prediction is None else f"{r.prediction:.4g}"
-            lines.append(f"| {r.block_type} (`{r.group}`) | {r.measured:.5g} | "
+            meas = (f"{r.measured:.5g}" if r.measured_stderr is None else
+                    with_error(r.measured, r.measured_stderr))
+            lines.append(f"| {r.block_type} (`{r.group}`) | {meas} | "
                          f"{with_error(r.ensemble_mean, r.ensemble_sd)} | {pred} | "
                          f"{with_error(r.limit, r.limit_stderr or None)} | {r.z:+.2f} | "
                          f"{mde_text(r.mde)} |")

@@ -181,10 +181,14 @@ def recognize(model, loss_fn, op, *, init: str | None = None) -> PaperNetwork:
 class TheoryRow:
     """One block type: the model's ratio beside the theory's.
 
+    ``measured ± measured_stderr``: the model's ratio (``measured_stderr`` None when exact, else
+    the standard error of its estimate from ``measured_dof`` degrees of freedom);
     ``ensemble_mean ± ensemble_sd``: the ratio over random networks of this size and
     initialization (mean of ``reps`` replicates, and one network's standard deviation); ``z`` the
-    measurement's z-score in it; ``limit`` the d → ∞ value; ``prediction`` the finite-size one;
-    ``mde`` the smallest relative deviation from the ensemble mean the verdict detects (TORCH-6).
+    measurement's z-score in it, passing iff ``|z| ≤ threshold`` (Student t at the combined
+    degrees of freedom ``dof``); ``limit`` the d → ∞ value; ``prediction`` the finite-size one;
+    ``mde`` the smallest relative deviation from the ensemble mean the verdict detects with
+    probability 0.9 (TORCH-6).
     """
 
     block_type: str
@@ -197,6 +201,14 @@ class TheoryRow:
     limit_stderr: float
     z: float
     mde: float
+    threshold: float
+    dof: float | None
+    measured_stderr: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        """The measurement within the ensemble's two-sided ``1 − alpha`` band."""
+        return abs(self.z) <= self.threshold
 
     @property
     def deviation_from_limit(self) -> float:
@@ -226,18 +238,49 @@ class TheoryComparison:
 
     @property
     def z_threshold(self) -> float:
-        from scipy import stats
-
-        return float(stats.t.isf(self.alpha / 2, max(self.reps - 1, 1)))
+        """The largest of the rows' thresholds (all equal when the measurements are exact)."""
+        return max((r.threshold for r in self.rows), default=_threshold(self.alpha, self.reps - 1))
 
     @property
     def passed(self) -> bool:
         """Every measurement within the ensemble's two-sided ``1 − alpha`` band (Student-t)."""
-        return all(abs(r.z) <= self.z_threshold for r in self.rows)
+        return all(r.passed for r in self.rows)
+
+
+def _threshold(alpha, dof) -> float:
+    from scipy import stats
+
+    return float(stats.norm.isf(alpha / 2) if dof is None else stats.t.isf(alpha / 2, dof))
+
+
+def _verdict_row(block_type, group, measured, measured_se, measured_dof, b, reps, alpha):
+    """One :class:`TheoryRow` (TORCH-6): the measurement against the ensemble block ``b`` of
+    ``reps`` replicates, with the measurement's own standard error where it is an estimate."""
+    from rmthess.verify.power import effective_dof, power_multiplier
+
+    sd = float(b.stderr) * math.sqrt(reps)
+    parts = [(sd * math.sqrt(1.0 + 1.0 / reps), reps - 1)]  # one network against the mean
+    if measured_se is not None:
+        parts.append((float(measured_se), measured_dof))
+    spread = math.sqrt(sum(x * x for x, _ in parts))
+    dof = effective_dof(parts)
+    k = _threshold(alpha, dof)
+    diff = measured - b.ratio
+    if spread > 0:
+        z = diff / spread
+        mde = (power_multiplier(k, dof) * spread / abs(b.ratio) if b.ratio != 0 else math.inf)
+    else:  # a deterministic ratio (linear MSE: exactly 0): equal to rounding, or not
+        z = 0.0 if abs(diff) <= 1e-12 * max(1.0, abs(b.ratio)) else math.copysign(math.inf, diff)
+        mde = 0.0
+    return TheoryRow(block_type, group, float(measured), float(b.ratio), sd,
+                     None if b.prediction is None else float(b.prediction), float(b.limit),
+                     float(b.limit_stderr or 0.0), float(z), float(mde), k, dof,
+                     None if measured_se is None else float(measured_se))
 
 
 def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 20,
-                  predictions: bool = True, rng=None, op=None) -> TheoryComparison:
+                  predictions: bool = True, rng=None, op=None,
+                  measured: dict | None = None) -> TheoryComparison:
     r"""Block ratios of ``model``'s Hessian beside the theory at its size and initialization.
 
     Parameters
@@ -255,6 +298,11 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
     rng : seed
     op : HessianOperator, optional
         The model's operator, if already built.
+    measured : dict, optional
+        The model's block ratios if already measured, by group of the ``"rows"`` layout:
+        ``{group: (ratio, stderr, dof)}`` with ``stderr = dof = None`` for an exact ratio, else
+        the standard error of an estimate and its degrees of freedom (the probes less one).
+        Default: the exact ratios from the operator's block columns (P products).
 
     Returns
     -------
@@ -286,28 +334,17 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
     if op.kind != "hessian" or shapes != want:
         raise ValueError("theory_beside compares the Hessian's row blocks (blocks='rows'); "
                          "pass op=None or such an operator")
-    measured = block_ratios(op, op.layout)
     groups = op.layout.block_types
+    if measured is None:
+        measured = {g: (r.ratio, None, None) for g, r in block_ratios(op, op.layout).items()}
+    elif set(measured) != set(groups):
+        raise ValueError(f"measured must give the ratios of the groups {list(groups)}, got "
+                         f"{sorted(measured)}")
     types = ("v",) if net.width is None else ("hidden", "output")
     sim = simulate(net.case, d=net.dim, gamma=net.gamma, classes=net.classes, m=net.width,
                    reps=int(reps), rng=root, predictions=predictions, **net.theory_kwargs())
-    rows = []
-    out = TheoryComparison(net, (), int(reps))
-    for t, g in zip(types, groups, strict=True):
-        b = sim.blocks[t]
-        sd = float(b.stderr) * math.sqrt(reps)
-        spread = sd * math.sqrt(1.0 + 1.0 / reps)  # one network against the ensemble mean
-        diff = measured[g].ratio - b.ratio
-        if spread > 0:
-            z = diff / spread
-            mde = out.z_threshold * spread / abs(b.ratio) if b.ratio != 0 else math.inf
-        else:  # a deterministic ratio (linear MSE: exactly 0): equal to rounding, or not
-            z = 0.0 if abs(diff) <= 1e-12 * max(1.0, abs(b.ratio)) else math.copysign(math.inf,
-                                                                                      diff)
-            mde = 0.0
-        rows.append(TheoryRow(t, g, float(measured[g].ratio), float(b.ratio), sd,
-                              None if b.prediction is None else float(b.prediction),
-                              float(b.limit), float(b.limit_stderr or 0.0), float(z), float(mde)))
+    rows = [_verdict_row(t, g, *measured[g], sim.blocks[t], int(reps), TheoryComparison.alpha)
+            for t, g in zip(types, groups, strict=True)]
     extras = {"block_laws": block_laws(model, net, rng=child_seed(root, 1)),
               "eigenvalue_scale": net.data_mean_square * math.sqrt(net.norm_factor)}
     return TheoryComparison(net, tuple(rows), int(reps), extras=extras)
