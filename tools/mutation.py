@@ -149,6 +149,7 @@ def run(mutants, *, timeout: float, full: bool, keep: bool, log=print) -> list[O
         tree = work / "tree"
         copy_tree(ROOT, tree)
         base_cache = work / "cache-baseline"
+        base_cache.mkdir()  # tests that compile no cached kernel leave it empty
         # the tests before the modules' doctests, as in each mutant's run: collecting a module of a
         # package first (importlib import mode) can import it twice
         union = sorted({t for m in applicable for t in mutant_tests(m, full)},

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import numbers
-import time
 
 import numpy as np
 
+from rmthess._jit import steady_clock
 from rmthess.cases._base import BlockLimit
 from rmthess.cases._blocks import BLOCK_HIDDEN, BLOCK_OUTPUT
 
@@ -104,7 +104,7 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0, finis
     seconds of ``max_time`` went to the set-up before (they count against the budget, not in the
     projections). Returns ``(blocks, units)``.
     """
-    t0 = time.perf_counter()
+    t0 = steady_clock()
     several = isinstance(gamma, tuple)
 
     def one(rows, g):
@@ -125,7 +125,7 @@ def run_to_rtol(step, gamma, rtol, max_time, first, fixed=None, spent=0.0, finis
         if err <= rtol:
             return blocks, done
         rounds += 1
-        elapsed = time.perf_counter() - t0
+        elapsed = steady_clock() - t0
         fastest = elapsed * (err / rtol) ** (1.0 / _FASTEST_RATE)
         budget = max_time - spent
         # the projection needs a few rounds of settled error estimates before it may decide

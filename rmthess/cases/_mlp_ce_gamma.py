@@ -21,10 +21,10 @@ component to ``rtol`` relative to itself; :func:`gamma_cost` estimates the secon
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
+from rmthess._jit import steady_clock
 from rmthess.integrals.powersums import powersum_expectations
 
 __all__ = ["gamma_term", "gamma_cost", "GAMMA_TERM_RTOL"]
@@ -144,7 +144,7 @@ def _compute(classes, m, sigma_v, rtol, deadline):
     digits = _digits(classes)
 
     def integrand(r):
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and steady_clock() > deadline:
             raise _Deadline
         W = _weights(m, r)
         F = powersum_expectations(_EXPRESSIONS, classes, scale * r, digits=digits,
@@ -207,7 +207,7 @@ def gamma_term(classes, m, sigma_v, rtol=GAMMA_TERM_RTOL, max_time=None):
                 f"the γ-term quadrature at C={classes}, m={m}, sigma_v={sigma_v:g} needs about "
                 f"{cost:.3g} s, more than max_time={max_time:g} s; raise max_time, or lower "
                 f"sigma_v")
-    t0 = time.monotonic()
+    t0 = steady_clock()
     try:
         d, o, err = _compute(classes, m, sigma_v, rtol,
                              None if max_time is None else t0 + max_time)

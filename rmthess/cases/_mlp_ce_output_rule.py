@@ -26,11 +26,11 @@ difference.
 from __future__ import annotations
 
 import math
-import time
 from functools import lru_cache
 
 import numpy as np
 
+from rmthess._jit import steady_clock
 from rmthess.cases._mlp_ce_output import OutputDomainError, output_expectations
 from rmthess.cases._mlp_ce_output_wide import WIDE_LEVELS, usable_wide, wide_rule
 
@@ -259,19 +259,19 @@ def output_rule(classes, m, sigma_v, rtol=RULE_RTOL, max_time=None):
     if not (math.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}")
     evaluate, levels, tol = _schedule(classes, m, sigma_v, rtol)
-    start = time.monotonic()
+    start = steady_clock()
     prev, last = None, None
     for level in levels:
         if max_time is not None and last is not None:
-            spent = time.monotonic() - start
+            spent = steady_clock() - start
             need = last[1] * _evaluations(level) / _evaluations(last[0])
             if spent + need > max_time:
                 raise ValueError(f"the output rule (CASE-34, CASE-36) at classes={classes}, m={m}, "
                                  f"sigma_v={sigma_v:g} needs about {spent + need:.0f} s for its "
                                  f"next size, beyond max_time={max_time:g} s; raise max_time")
-        t0 = time.monotonic()
+        t0 = steady_clock()
         g = evaluate(level)
-        last = (level, time.monotonic() - t0)
+        last = (level, steady_clock() - t0)
         if prev is not None:
             err = np.abs(g - prev)
             e_ratio = abs(g[1] / g[0] - prev[1] / prev[0])

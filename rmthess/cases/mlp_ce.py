@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import time
 import warnings
 
 import numpy as np
 
 from rmthess._cost import FLOP_RATE, check_cost
+from rmthess._jit import steady_clock
 from rmthess._softmax import kappa, softmax
 from rmthess._validate import as_generator, child_seed
 from rmthess.cases._architectures import HiddenAnisotropy, HiddenArchitecture
@@ -647,7 +647,7 @@ def _time_spent(max_time, t_start, fixed):
     """Seconds of ``max_time`` spent on the set-up (γ-term quadrature, output rule, pilot draws)
     before the sampler starts; ``ValueError`` when nothing is left for a target-driven run (a
     fixed budget runs regardless)."""
-    spent = time.monotonic() - t_start
+    spent = steady_clock() - t_start
     if fixed is None and spent >= max_time:
         raise ValueError(f"max_time={max_time:g} s is spent on the set-up (γ-term quadrature, "
                          f"output rule, pilot draws) before any sampling; raise max_time")
@@ -827,7 +827,7 @@ class MlpCE(HiddenArchitecture):
         the same numbers. ``max_time`` covers the whole call. The other
         arguments are those of :meth:`limits`.
         """
-        t_start = time.monotonic()
+        t_start = steady_clock()
         if isinstance(gammas, (str, bytes)) or not hasattr(gammas, "__iter__"):
             raise ValueError(f"gammas must be a sequence of aspect ratios, got {gammas!r}")
         checked = [self._check_pairs_of_units(g, classes, m, sigma_v) for g in gammas]
@@ -841,7 +841,7 @@ class MlpCE(HiddenArchitecture):
         t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
         step = _identical_classes_step(classes, m, sigma_v, np.random.SeedSequence(seed),
                                        (t2d, t2o), rtol, None, gs,
-                                       max_time - (time.monotonic() - t_start))
+                                       max_time - (steady_clock() - t_start))
         blocks, _ = run_to_rtol(step, gs, rtol, max_time, _first_points(classes, m), None,
                                 _time_spent(max_time, t_start, None),
                                 lambda b, g: _finished(b, step, g))
@@ -854,7 +854,7 @@ class MlpCE(HiddenArchitecture):
         the effective parameters of a ``covariance``: (ANI-6), the offsets unchanged). The time
         budget covers the whole call: the γ-term quadrature refuses before its work when its
         estimated cost exceeds ``max_time``, and the sampler gets what is left."""
-        t_start = time.monotonic()
+        t_start = steady_clock()
         gamma, classes, m, sigma_v = self._check_pairs_of_units(gamma, classes, m, sigma_v)
         ani = HiddenAnisotropy.of(covariance)
         gamma_iso, sigma_iso = gamma, sigma_v
@@ -884,7 +884,7 @@ class MlpCE(HiddenArchitecture):
             if offsets is None:
                 t2d, t2o, _ = gamma_term(classes, m, sigma_v, max_time=max_time)
                 step = _identical_classes_step(classes, m, sigma_v, root, (t2d, t2o), rtol, fixed,
-                                               gamma, max_time - (time.monotonic() - t_start))
+                                               gamma, max_time - (steady_clock() - t_start))
             else:
                 step = _PairSampler(classes, m, sigma_v, root,
                                     _GammaSampler(classes, m, sigma_v, root, offsets),

@@ -52,6 +52,9 @@ def run(args) -> int:
         return 0
     for name, r in an.ratios.items():
         err = "" if r["stderr"] is None else f" ± {r['stderr']:.2g}"
+        if r["n_blocks"] < 2:
+            print(f"group {name}: 1 block, no off-diagonal blocks (no ratio)")
+            continue
         print(f"group {name}: {r['n_blocks']} blocks, block ratio {r['ratio']:.6g}{err}")
     if an.theory is not None:
         th = an.theory

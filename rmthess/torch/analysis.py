@@ -258,8 +258,9 @@ def _ratios_with_errors(sq, se, layout) -> dict:
             k = sub.shape[0]
             var_d = float(np.sum(np.diag(sub))) / k**2
             var_o = float(np.sum(sub[~np.eye(k, dtype=bool)])) / (k * (k - 1)) ** 2
-            err = abs(r.ratio) * float(np.sqrt(var_o / r.offdiag_mean**2
-                                               + var_d / r.diag_mean**2))
+            # ratio R = O/D: Var R ≈ (Var O + R² Var D)/D², also at O = 0 (MSE output blocks)
+            if r.diag_mean > 0:
+                err = float(np.sqrt(var_o + r.ratio**2 * var_d)) / r.diag_mean
         out[t] = {"ratio": r.ratio, "stderr": err, "diag_mean": r.diag_mean,
                   "offdiag_mean": r.offdiag_mean, "n_blocks": r.n_diag}
     return out

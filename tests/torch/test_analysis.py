@@ -39,6 +39,14 @@ def linear():
     return model, torch.nn.CrossEntropyLoss(), (X, y)
 
 
+def linear_mse():
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 3, bias=False))
+    X, y = torch.randn(40, 10, generator=gen), torch.randint(0, 3, (40,), generator=gen)
+    return model, torch.nn.MSELoss(), (X, torch.nn.functional.one_hot(y, 3).double())
+
+
 def biased():
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
@@ -267,3 +275,18 @@ def test_block_law_checked_only_on_the_blocks_it_describes(tmp_path, blocks, che
         c = an.block_law_check
         assert [b["block"] for b in c["blocks"]] == [0, 1, 2] and c["rank_allowance"] == 0.15
         assert c["max_ks"] < 0.15 + 0.1 and c["median_ks"] <= c["max_ks"]
+
+
+def test_estimated_ratio_of_exactly_zero_blocks(tmp_path):
+    """Linear model, squared error: the off-diagonal blocks vanish, so do their estimates; the
+    ratio is 0 with a standard error of 0 (the delta method at a ratio of 0), and the theory's
+    exact 0 passes."""
+    cfg = _quick(tmp_path, """
+        model = "mods_analyze:linear_mse"
+        [block_map]
+        method = "estimate"
+    """, theory="[theory]\nreps = 4\npredictions = false\n")
+    an = run_analysis(cfg)
+    (r,) = an.ratios.values()
+    assert r["ratio"] == 0.0 and r["stderr"] == 0.0
+    assert an.theory.passed and an.theory.rows[0].measured_stderr == 0.0
