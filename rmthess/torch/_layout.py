@@ -107,7 +107,7 @@ def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None, embed: in
         B = _index(slices, b) if has_b else None
         rows = [np.concatenate([W[i], B[i:i + 1]]) if has_b else W[i] for i in range(W.shape[0])]
         unit = "row" if kind == "linear" else "channel"
-        name = prefix or "weight"
+        name = prefix or kind           # a bare top-level layer: "linear" or "conv"
         labels = [f"{name}[{unit} {i}]" for i in range(W.shape[0])]  # the bias entry included
         return [(name, labels, rows)], {w, b} if has_b else {w}
     if kind == "attention":
@@ -138,13 +138,11 @@ def _row_rule(kind: str, prefix: str, slices: dict, heads: int | None, embed: in
                 idx = Wp[r].ravel()
                 blocks.append(idx if Bi is None else
                               np.concatenate([idx, Bi[j * E + h * dh:j * E + (h + 1) * dh]]))
-            groups.append((f"{prefix}.{nm}", [f"{prefix}.{nm}[head {h}]" for h in range(heads)],
-                           blocks))
+            groups.append((full(nm), [f"{full(nm)}[head {h}]" for h in range(heads)], blocks))
         ow = full("out_proj.weight")
         if ow in slices:
             Wo = _index(slices, ow)
-            groups.append((f"{prefix}.out",
-                           [f"{prefix}.out[head {h}]" for h in range(heads)],
+            groups.append((full("out"), [f"{full('out')}[head {h}]" for h in range(heads)],
                            [Wo[:, h * dh:(h + 1) * dh].ravel() for h in range(heads)]))
             used.add(ow)
         return groups, used
@@ -185,7 +183,11 @@ def parameter_blocks(model, names_shapes, blocks="rows") -> ParameterBlocks:
     covered = np.zeros(P, dtype=bool)
     if isinstance(blocks, Mapping):
         for group, idx_list in blocks.items():
-            arrs = [np.asarray(ix, dtype=np.intp).ravel() for ix in idx_list]
+            raw = [np.asarray(ix) for ix in idx_list]
+            if any(r.dtype.kind not in "iu" for r in raw if r.size):
+                raise ValueError(f"block of group {group!r}: indices must be integers (parameter "
+                                 "positions), not floats or a boolean mask")
+            arrs = [r.astype(np.intp).ravel() for r in raw]
             for ix in arrs:
                 if ix.size == 0 or ix.min() < 0 or ix.max() >= P:
                     raise ValueError(f"block of group {group!r}: indices must be in [0, {P}) and "
@@ -198,14 +200,14 @@ def parameter_blocks(model, names_shapes, blocks="rows") -> ParameterBlocks:
         used = set()
         claimed = set()
         for prefix, kind, heads, embed, text in _module_kinds(model):
-            if any(prefix.startswith(c + ".") for c in claimed if c):
-                continue  # e.g. an attention layer's out_proj
+            if any(prefix != c and (c == "" or prefix.startswith(c + ".")) for c in claimed):
+                continue  # inside a claimed module: an attention layer's out_proj
             groups, names = _row_rule(kind, prefix, slices, heads, embed)
             if kind == "attention":
                 claimed.add(prefix)
                 for g, _, _ in groups:
                     part = {"q": "query", "k": "key", "v": "value", "out": "output"}[
-                        g.rsplit(".", 1)[1]]
+                        g.rsplit(".", 1)[-1]]
                     described[g] = f"{text}: {part} projection per head"
             else:
                 for g, _, _ in groups:

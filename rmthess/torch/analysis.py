@@ -23,9 +23,10 @@ how to analyse them::
     top_k = 10                      # Lanczos top eigenvalues of the whole Hessian (outliers
                                     # among them; a power-law fit from 50)
     block_top_k = 3                 # and of every diagonal block (0: skip)
-    slq_steps = 80
-    slq_probes = 10
-    block_densities = "first-of-group"   # SLQ of single blocks: "none", or a list of indices
+    slq_steps = 80                  # Lanczos steps per SLQ probe (0: no densities, neither
+    slq_probes = 10                 # the whole one nor single blocks')
+    block_densities = "first-of-group"   # single blocks (exact when the map formed them, else
+                                         # SLQ): "none", or a list of block indices
 
     [theory]
     enabled = true                  # the paper's networks only; others are reported as such
@@ -197,8 +198,10 @@ def _load_source(cfg: AnalysisConfig) -> dict:
         except ImportError as exc:
             raise ValueError(f"model: cannot import {modname!r} ({exc})") from None
         fn = getattr(mod, func, None)
-        if not callable(fn):
+        if fn is None:
             raise ValueError(f"model: {modname!r} has no function {func!r}")
+        if not callable(fn):
+            raise ValueError(f"model: {modname}.{func} is a {type(fn).__name__}, not a function")
         try:
             out = fn()
         except Exception as exc:  # the user's code: one line naming it, not a traceback

@@ -172,8 +172,17 @@ class HessianOperator(LinearOperator):
                                  f"number of samples; got {tuple(x.shape)} and {tuple(y.shape)}")
             self._data.append((x, y))
         self.n_samples = int(sum(x.shape[0] for x, _ in self._data))
-        self._weights = [x.shape[0] / self.n_samples if reduction == "mean" else 1.0
-                         for x, _ in self._data]
+        if reduction == "mean":  # each batch by the count its mean divides by (TORCH-1)
+            counts = [_mean_count(self._loss_fn, x, y) for x, y in self._data]
+            total = sum(counts)
+            if not total > 0:
+                raise ValueError("every target is ignored (ignore_index) or has weight 0: the "
+                                 "mean loss is undefined")
+            # a batch whose targets are all ignored is 0/0 in torch and adds nothing to the mean
+            self._data = [b for b, c in zip(self._data, counts, strict=True) if c > 0]
+            self._weights = [c / total for c in counts if c > 0]
+        else:
+            self._weights = [1.0] * len(self._data)
         self.loss = self._loss_value()
         self.n_products = 0
         P = sum(self._numels)
@@ -313,6 +322,21 @@ class HessianOperator(LinearOperator):
         return (f"HessianOperator(kind={self.kind!r}, P={self.shape[0]}, N={self.n_samples}, "
                 f"blocks={self.layout.n_blocks}, dtype={self.dtype_name}, "
                 f"device={str(self.device)!r})")
+
+
+def _mean_count(loss_fn, x, y) -> float:
+    """What a mean-reduced ``loss_fn`` divides a batch's summed loss by (TORCH-1): for
+    ``CrossEntropyLoss``/``NLLLoss`` with class-index targets the targets not equal to
+    ``ignore_index``, each counted with its class weight; else the batch's samples."""
+    import torch
+
+    if (isinstance(loss_fn, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
+            and not y.is_floating_point()):
+        keep = y != loss_fn.ignore_index
+        if loss_fn.weight is not None:
+            return float(loss_fn.weight[y[keep]].sum())
+        return float(keep.sum())
+    return float(x.shape[0])
 
 
 def hessian_operator(model, loss_fn, data, *, blocks="rows", dtype: str = "float64", device=None,

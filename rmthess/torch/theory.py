@@ -326,11 +326,15 @@ def theory_beside(model, loss_fn, data, *, init: str | None = None, reps: int = 
     if int(reps) != reps or reps < 2:
         raise ValueError(f"reps must be an integer ≥ 2, got {reps!r}")
     root = seed_sequence(rng)  # the ensemble draws from it as from rng; the laws from a child
-    op = op if op is not None else hessian_operator(model, loss_fn, data, blocks="rows")
+    given = op is not None
+    op = op if given else hessian_operator(model, loss_fn, data, blocks="rows")
     net = recognize(model, loss_fn, op, init=init)
     shapes = tuple((c, z) for _, c, z in op.layout.groups)
     want = (((net.classes, net.dim),) if net.width is None else
             ((net.width, net.dim), (net.classes, net.width)))
+    if not given and shapes != want:
+        raise ValueError("the theory needs every weight of the network trained "
+                         "(requires_grad=True): its blocks are the rows of all its layers")
     if op.kind != "hessian" or shapes != want:
         raise ValueError("theory_beside compares the Hessian's row blocks (blocks='rows'); "
                          "pass op=None or such an operator")

@@ -235,6 +235,12 @@ def test_cli_writes_the_report_and_exits_on_the_verdict(tmp_path, capsys):
     assert main(["analyze", str(bad), "--out", str(tmp_path / "o4"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "mods_raise:f() raised KeyError" in err[0]
+    (tmp_path / "mods_const.py").write_text("f = 3\n")
+    for target, text in (("mods_const:f", "mods_const.f is a int, not a function"),
+                         ("mods_const:g", "'mods_const' has no function 'g'")):
+        bad.write_text(f'model = "{target}"\n')
+        assert main(["analyze", str(bad), "--out", str(tmp_path / "o5"), "--quiet"]) == 2
+        assert text in capsys.readouterr().err
 
 
 def test_index_groups_from_the_toml_file(tmp_path):

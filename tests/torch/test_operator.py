@@ -133,6 +133,36 @@ def test_batches_and_dataloader_give_the_mean_over_the_data():
     assert np.abs(total.dense() - n * whole).max() <= TOL * n * np.abs(whole).max()
 
 
+@pytest.mark.parametrize("kind", ["weight", "ignore_index", "both"])
+def test_batches_of_weighted_and_ignored_targets_give_the_whole_data_mean(kind):
+    """Class weights and ignored targets make torch divide each batch by its own total weight;
+    the batches' weights (TORCH-1) restore the mean torch computes on the whole data, also with a
+    batch whose targets are all ignored (0/0 in torch: left out)."""
+    model, X, y = MODELS["mlp"]
+    y = y.clone()
+    kw = {}
+    if kind in ("weight", "both"):
+        kw["weight"] = torch.tensor([0.5, 2.0, 1.0])
+    if kind in ("ignore_index", "both"):
+        y[[1, 4, 5, 11, 12, 13, 14, 15, 16, 17, 18, 19]] = -100    # batch 2 (10–19) nearly
+        y[10] = -100                                               # all ignored, batch 3 not
+        kw["ignore_index"] = -100
+    loss_fn = torch.nn.CrossEntropyLoss(**kw)
+    whole = hessian_operator(model, loss_fn, (X, y))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=10)
+    split = hessian_operator(model, loss_fn, loader)
+    ref = dense_reference(model, copy.deepcopy(loss_fn).double(), X, y)
+    np.testing.assert_allclose(split.dense(), whole.dense(), rtol=0,
+                               atol=TOL * np.abs(whole.dense()).max())
+    np.testing.assert_allclose(whole.dense(), ref[np.ix_(whole.layout.perm, whole.layout.perm)],
+                               rtol=0, atol=TOL * np.abs(ref).max())
+    with torch.no_grad():                                          # torch's own float32 mean
+        assert split.loss == pytest.approx(float(loss_fn(model(X), y)), rel=1e-6)
+    if kind != "weight":
+        with pytest.raises(ValueError, match="every target is ignored"):
+            hessian_operator(model, loss_fn, (X, torch.full_like(y, -100)))
+
+
 def _paper_net(d=7, m=5, C=4, N=40, seed=1):
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(d, m, bias=False), torch.nn.ReLU(),
@@ -261,6 +291,12 @@ def test_float32_and_bad_input():
         hessian_operator(model, loss_fn, (X, y), reduction="batchmean")
     with pytest.raises(ValueError, match="overlap"):
         hessian_operator(model, loss_fn, (X, y), blocks={"a": [[0, 1], [1, 2]]})
+    with pytest.raises(ValueError, match="integers"):                # not truncated to [0, 1]
+        hessian_operator(model, loss_fn, (X, y), blocks={"a": [[0.5, 1.7]]})
+    with pytest.raises(ValueError, match="boolean mask"):
+        hessian_operator(model, loss_fn, (X, y), blocks={"a": [[True, False, True]]})
+    with pytest.raises(ValueError, match="non-empty"):
+        hessian_operator(model, loss_fn, (X, y), blocks={"a": [[0], []]})
     with pytest.raises(ValueError, match="blocks must be"):
         hessian_operator(model, loss_fn, (X, y), blocks="neurons")
     with pytest.raises(ValueError, match="same, non-zero"):
@@ -285,3 +321,27 @@ def test_float32_and_bad_input():
     frozen = copy.deepcopy(model).requires_grad_(False)
     with pytest.raises(ValueError, match="requires_grad"):
         hessian_operator(frozen, loss_fn, (X, y))
+
+
+class SelfAttention(torch.nn.MultiheadAttention):
+    """A model that is itself the attention layer (the top-level module has the name '')."""
+
+    def forward(self, x):
+        return super().forward(x, x, x, need_weights=False)[0].mean(1)
+
+
+def test_top_level_attention_and_linear_layouts():
+    """Heads of a top-level attention layer (its out_proj inside it, not a Linear of its own)
+    and the rows of a bare Linear; the operator still equals the dense reference."""
+    torch.manual_seed(3)
+    model, X, y = SelfAttention(4, 2, batch_first=True), torch.randn(5, 3, 4), torch.randn(5, 4)
+    loss_fn = torch.nn.MSELoss()
+    op = hessian_operator(model, loss_fn, (X, y))
+    assert [g for g, _, _ in op.layout.groups] == ["q", "k", "v", "out", "out_proj.bias"]
+    assert op.layout.block_labels[:2] == ("q[head 0]", "q[head 1]")
+    ref = dense_reference(model, loss_fn, X, y)
+    np.testing.assert_allclose(op.dense(), ref[np.ix_(op.layout.perm, op.layout.perm)], rtol=0,
+                               atol=TOL * np.abs(ref).max())
+    lin = hessian_operator(torch.nn.Linear(3, 2), torch.nn.CrossEntropyLoss(),
+                           (torch.randn(5, 3), torch.zeros(5, dtype=torch.long)))
+    assert lin.layout.groups == (("linear", 2, 4),)

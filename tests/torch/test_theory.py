@@ -160,6 +160,11 @@ def test_theory_beside_one_model_and_what_it_refuses():
         theory_beside(torch.nn.Sequential(torch.nn.Linear(D, M, bias=False), torch.nn.Tanh(),
                                           torch.nn.Linear(M, C, bias=False)),
                       torch.nn.CrossEntropyLoss(), (X, y))
+    frozen = torch.nn.Sequential(torch.nn.Linear(D, M, bias=False), torch.nn.ReLU(),
+                                 torch.nn.Linear(M, C, bias=False))
+    frozen[0].weight.requires_grad_(False)
+    with pytest.raises(ValueError, match="every weight of the network trained"):
+        theory_beside(frozen, torch.nn.CrossEntropyLoss(), (X, y))
     with pytest.raises(ValueError, match="unweighted CrossEntropyLoss"):
         theory_beside(net, torch.nn.CrossEntropyLoss(label_smoothing=0.1), (X, y))
     with pytest.raises(ValueError, match="row blocks"):
