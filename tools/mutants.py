@@ -615,8 +615,8 @@ MUTANTS: list[Mutant] = [
            ORULE_TESTS),
     # ---------------------------------------------------------------- PyTorch adapter, operators
     Mutant("torch-batch-weight", "rmthess/torch/operator.py",
-           'self._weights = [x.shape[0] / self.n_samples if reduction == "mean" else 1.0',
-           'self._weights = [1.0 / len(self._data) if reduction == "mean" else 1.0',
+           "self._weights = [c / total for c in counts if c > 0]",
+           "self._weights = [1.0 / len(self._data) for c in counts if c > 0]",
            "a mean loss over unequal batches is the mean over samples, not over batches (TORCH-1)",
            TORCH_TESTS),
     Mutant("torch-ggn-loss-hessian", "rmthess/torch/operator.py",

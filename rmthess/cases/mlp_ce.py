@@ -757,7 +757,8 @@ class MlpCE(HiddenArchitecture):
         max_time : float
             Time budget in seconds for the whole call, γ-term quadrature included; ``ValueError``
             before the quadrature when its estimated cost exceeds the budget, and as soon as
-            ``rtol`` is out of reach of what is left.
+            ``rtol`` is out of reach of what is left. numba's one-time compilation of the kernels
+            (a fresh install's first call) is not counted (:func:`rmthess._jit.steady_clock`).
         v_law : object, optional
             Law of the entries of V (``.sample(rng, shape)``, unit variance); None: Gaussian.
         prior : array_like, optional
