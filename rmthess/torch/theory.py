@@ -264,6 +264,8 @@ def _verdict_row(block_type, group, measured, measured_se, measured_dof, b, reps
         parts.append((float(measured_se), measured_dof))
     spread = math.sqrt(sum(x * x for x, _ in parts))
     dof = effective_dof(parts)
+    if dof is not None:  # Welch's ν is at least the smallest part's: no rounding below it
+        dof = max(dof, float(min(nu for x, nu in parts if nu is not None and x > 0)))
     k = _threshold(alpha, dof)
     diff = measured - b.ratio
     if spread > 0:

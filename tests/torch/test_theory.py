@@ -267,3 +267,16 @@ def check_hidden_laws_against_the_forward_pass(seed):
 
 def test_hidden_laws_against_the_forward_pass():
     check_hidden_laws_against_the_forward_pass(3)
+
+
+def test_verdict_of_two_replicates_keeps_one_degree_of_freedom():
+    """With R = 2 Welch's ν is 1 up to rounding (0.9999999999999999 in float64 for some spreads);
+    the threshold and the MDE take ν = 1 exactly, the smallest part's degrees of freedom."""
+    from types import SimpleNamespace
+
+    from rmthess.torch.theory import _verdict_row
+
+    for se in (0.1, 0.3, 0.7, 1.1, 1e-3 / 3):
+        b = SimpleNamespace(ratio=1.0, stderr=se, prediction=None, limit=1.0, limit_stderr=0.0)
+        row = _verdict_row("hidden", "0", 1.0, None, None, b, 2, 1e-3)
+        assert row.dof >= 1.0 and row.threshold == pytest.approx(stats.t.isf(5e-4, 1), rel=1e-9)
