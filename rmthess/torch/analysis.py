@@ -583,13 +583,13 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
                   + f", V entries {nw.v_law}; inputs' mean square {nw.data_mean_square:.4g} "
                   "(folded into the scales). The ensemble is "
                   f"{th.reps} random networks of this size and initialization; the verdict is "
-                  f"the measurement's z-score in the ensemble's spread against "
-                  f"{th.z_threshold:.2f} (two-sided α = {th.alpha:g}, Student t): **{verdict}**. "
+                  f"the measurement's z-score in the ensemble's spread against the threshold k "
+                  f"(two-sided α = {th.alpha:g}, Student t): **{verdict}**. "
                   "One network fluctuates around the ensemble mean; the MDE column is the "
                   "deviation detected with probability 0.9 (TORCH-6)."
                   f"{exact_note}", "",
                   "| block | measured | ensemble (one network's sd) | finite-size prediction | "
-                  "limit d → ∞ | z | detects (MDE) |", "|---|---|---|---|---|---|---|"]
+                  "limit d → ∞ | z | k | detects (MDE) |", "|---|---|---|---|---|---|---|---|"]
         for r in th.rows:
             pred = "—" if r.prediction is None else f"{r.prediction:.4g}"
             meas = (f"{r.measured:.5g}" if r.measured_stderr is None else
@@ -597,7 +597,7 @@ def report_markdown(an: Analysis, figures: dict, base: Path) -> str:
             lines.append(f"| {r.block_type} (`{r.group}`) | {meas} | "
                          f"{with_error(r.ensemble_mean, r.ensemble_sd)} | {pred} | "
                          f"{with_error(r.limit, r.limit_stderr or None)} | {r.z:+.2f} | "
-                         f"{mde_text(r.mde)} |")
+                         f"{r.threshold:.2f} | {mde_text(r.mde)} |")
         lines += [""]
         if "theory" in figures:
             lines += [f"![theory beside measurement]({Path(figures['theory']).relative_to(base)})",
