@@ -28,6 +28,7 @@ def run(args) -> int:
 
     if importlib.util.find_spec("torch") is None:
         raise ValueError("rmthess analyze needs PyTorch: pip install 'rmthess[torch]'")
+    from rmthess._format import with_error
     from rmthess.torch.analysis import (
         load_config,
         mde_text,
@@ -60,7 +61,7 @@ def run(args) -> int:
         th = an.theory
         for row in th.rows:
             meas = (f"{row.measured:.5g}" if row.measured_stderr is None else
-                    f"{row.measured:.4g} ± {row.measured_stderr:.2g}")
+                    with_error(row.measured, row.measured_stderr))
             print(f"theory {th.network.case} {row.block_type}: measured {meas}, "
                   f"ensemble {row.ensemble_mean:.4g} ± {row.ensemble_sd:.2g}, "
                   f"limit {row.limit:.4g}, z = {row.z:+.2f} against {row.threshold:.2f} "

@@ -33,10 +33,9 @@ from rmthess._validate import child_seed, seed_sequence
 __all__ = ["PaperNetwork", "TheoryRow", "TheoryComparison", "recognize", "infer_init",
            "theory_beside", "block_laws"]
 
-#: the kurtosis E ε⁴ of the unit-variance entry laws the inference chooses between, and the
-#: boundary between them: the uniform law's sample kurtosis spreads far less than the Gaussian's,
-#: so the boundary sits nearer 1.8 (misread rates at n entries: TORCH-5)
-_KURTOSIS = {"gaussian": 3.0, "uniform": 1.8}
+#: the boundary of the sample kurtosis between the two entry laws the inference chooses from,
+#: uniform (E ε⁴ = 1.8) and Gaussian (3): the uniform law's sample kurtosis spreads far less than
+#: the Gaussian's, so the boundary sits nearer 1.8 (misread rates at n entries: TORCH-5)
 _KURTOSIS_BOUNDARY = 2.1
 
 
@@ -182,7 +181,7 @@ class TheoryRow:
     """One block type: the model's ratio beside the theory's.
 
     ``measured ± measured_stderr``: the model's ratio (``measured_stderr`` None when exact, else
-    the standard error of its estimate from ``measured_dof`` degrees of freedom);
+    the standard error of its estimate);
     ``ensemble_mean ± ensemble_sd``: the ratio over random networks of this size and
     initialization (mean of ``reps`` replicates, and one network's standard deviation); ``z`` the
     measurement's z-score in it, passing iff ``|z| ≤ threshold`` (Student t at the combined

@@ -22,36 +22,36 @@ MODELS = '''
 import torch
 
 
-def paper():
+def _data(n, d):
+    """Seeds the models' initialization; n samples of d features, 3 classes, from their own
+    generator (the global generator, and so the model, is untouched by them)."""
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
+    return torch.randn(n, d, generator=gen), torch.randint(0, 3, (n,), generator=gen)
+
+
+def paper():
+    X, y = _data(24, 12)
     model = torch.nn.Sequential(torch.nn.Linear(12, 4, bias=False), torch.nn.ReLU(),
                                 torch.nn.Linear(4, 3, bias=False))
-    X, y = torch.randn(24, 12, generator=gen), torch.randint(0, 3, (24,), generator=gen)
     return model, torch.nn.CrossEntropyLoss(), (X, y)
 
 
 def linear():
-    torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(1)
+    X, y = _data(80, 40)
     model = torch.nn.Sequential(torch.nn.Linear(40, 3, bias=False))
-    X, y = torch.randn(80, 40, generator=gen), torch.randint(0, 3, (80,), generator=gen)
     return model, torch.nn.CrossEntropyLoss(), (X, y)
 
 
 def linear_mse():
-    torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(1)
+    X, y = _data(40, 10)
     model = torch.nn.Sequential(torch.nn.Linear(10, 3, bias=False))
-    X, y = torch.randn(40, 10, generator=gen), torch.randint(0, 3, (40,), generator=gen)
     return model, torch.nn.MSELoss(), (X, torch.nn.functional.one_hot(y, 3).double())
 
 
 def biased():
-    torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(1)
+    X, y = _data(20, 6)
     model = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3))
-    X, y = torch.randn(20, 6, generator=gen), torch.randint(0, 3, (20,), generator=gen)
     return {"model": model, "loss_fn": torch.nn.CrossEntropyLoss(), "data": (X, y)}
 '''
 
